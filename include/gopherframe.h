@@ -17,5 +17,7 @@
 #include "gopherframe/data.h"
 #include "gopherframe/cdata.h"
 #include "gopherframe/exec.h"
+#include "gopherframe/io.h"
+#include "gopherframe/expr.h"
 
 #endif /* GOPHERFRAME_H */

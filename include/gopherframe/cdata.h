@@ -94,6 +94,17 @@ GF_API gf_status gf_array_import(struct ArrowArray *array,
                                  gf_import_check check, gf_array **out,
                                  gf_error *err);
 
+/**
+ * gf_array_import with an allocator (NULL = default) for what the import
+ * allocates: the array structs and the holder that keeps the producer's
+ * array alive.
+ */
+GF_API gf_status gf_array_import_with(struct ArrowArray *array,
+                                      const struct ArrowSchema *schema,
+                                      gf_import_check check,
+                                      const gf_allocator *alloc, gf_array **out,
+                                      gf_error *err);
+
 /** Exports a schema as an ArrowSchema of format "+s" (a struct). */
 GF_API gf_status gf_schema_export(const gf_schema *s, struct ArrowSchema *out,
                                   gf_error *err);
@@ -115,6 +126,14 @@ GF_API gf_status gf_frame_export_stream(gf_frame *f,
 GF_API gf_status gf_frame_import_stream(struct ArrowArrayStream *stream,
                                         gf_import_check check,
                                         gf_frame **out, gf_error *err);
+/**
+ * gf_frame_import_stream with an allocator (NULL = default) for the frame,
+ * its arrays and the import's own bookkeeping.
+ */
+GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
+                                             gf_import_check check,
+                                             const gf_allocator *alloc,
+                                             gf_frame **out, gf_error *err);
 /**
  * Exports batch `batch` of a frame as a struct ArrowArray (a record batch),
  * with the frame's schema in `out_schema` if not NULL.

@@ -1,0 +1,267 @@
+/*
+ * gopherframe/expr.h - expressions: constructors, parser, binding,
+ * vectorised evaluation, filter and projection.
+ * Part of <gopherframe.h>; include that instead.
+ */
+#ifndef GOPHERFRAME_EXPR_H
+#define GOPHERFRAME_EXPR_H
+
+#include "data.h"
+#include "exec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Expression trees                                                    */
+/* ------------------------------------------------------------------ */
+
+/**
+ * An expression tree. Immutable and refcounted once built: retain/release
+ * are thread-safe and a tree may be bound and evaluated from any number of
+ * threads at once.
+ *
+ * Ownership: every constructor that takes gf_expr arguments *consumes* one
+ * reference to each of them, also when it fails, so nested construction
+ * never leaks:
+ *
+ *     gf_expr *e = gf_and(gf_gt(gf_col("v1"), gf_lit_int64(3)),
+ *                         gf_eq(gf_col("id1"), gf_lit_string("id001")));
+ *     if (!e) ... out of memory ...
+ *     gf_expr_release(e);
+ *
+ * Constructors return NULL when memory runs out or an argument is NULL (so a
+ * failure anywhere inside a nested construction yields NULL at the top).
+ * They check only the shape; names, types and arities are checked when the
+ * expression is bound (gf_expr_bind), with a message naming the expression.
+ * Trees are allocated with the default allocator.
+ */
+typedef struct gf_expr gf_expr;
+
+/** Operators of gf_binary / gf_unary. */
+typedef enum gf_op {
+  GF_OP_ADD = 0, /**< a + b */
+  GF_OP_SUB,     /**< a - b */
+  GF_OP_MUL,     /**< a * b */
+  GF_OP_DIV,     /**< a / b: integer division (truncating) for integers */
+  GF_OP_MOD,     /**< a % b: sign of a (C fmod for floats) */
+  GF_OP_EQ,      /**< a = b (also written ==) */
+  GF_OP_NE,      /**< a != b (also written <>) */
+  GF_OP_LT,
+  GF_OP_LE,
+  GF_OP_GT,
+  GF_OP_GE,
+  GF_OP_AND,     /**< Kleene: false and null = false */
+  GF_OP_OR,      /**< Kleene: true or null = true */
+  GF_OP_NOT,     /**< unary */
+  GF_OP_NEG      /**< unary minus */
+} gf_op;
+
+/** Kind of a node, for code that walks trees. */
+typedef enum gf_expr_kind {
+  GF_EXPR_COLUMN = 0,
+  GF_EXPR_LITERAL,
+  GF_EXPR_UNARY,
+  GF_EXPR_BINARY,
+  GF_EXPR_CALL,    /**< named function, e.g. abs(x), if(c, a, b), is_null(x) */
+  GF_EXPR_CAST,
+  GF_EXPR_BETWEEN, /**< x between lo and hi (inclusive) */
+  GF_EXPR_IN       /**< x in (v1, v2, ...) */
+} gf_expr_kind;
+
+GF_API gf_expr *gf_expr_retain(gf_expr *e);
+/** Drops one reference; NULL allowed. */
+GF_API void gf_expr_release(gf_expr *e);
+GF_API gf_expr_kind gf_expr_get_kind(const gf_expr *e);
+
+/** Column reference by name (copied). */
+GF_API gf_expr *gf_col(const char *name);
+GF_API gf_expr *gf_lit_int64(int64_t v);
+GF_API gf_expr *gf_lit_double(double v);
+/** utf8 literal; the NUL-terminated text is copied. */
+GF_API gf_expr *gf_lit_string(const char *s);
+/** utf8 literal of `len` bytes (may contain NUL bytes). */
+GF_API gf_expr *gf_lit_bytes(const char *s, int64_t len);
+GF_API gf_expr *gf_lit_bool(bool v);
+/** The null literal (type null; it takes the type its context needs). */
+GF_API gf_expr *gf_lit_null(void);
+/** date32 literal: days since 1970-01-01. */
+GF_API gf_expr *gf_lit_date(int32_t days_since_epoch);
+
+/** `op` must be a binary operator (GF_OP_ADD .. GF_OP_OR); else NULL. */
+GF_API gf_expr *gf_binary(gf_op op, gf_expr *a, gf_expr *b);
+/** `op` must be GF_OP_NOT or GF_OP_NEG; else NULL. */
+GF_API gf_expr *gf_unary(gf_op op, gf_expr *a);
+/**
+ * Function call by (case-insensitive) name: if, is_null, is_not_null, abs,
+ * round (1 or 2 args: digits), floor, ceil, sqrt, log (natural), exp, pow,
+ * length (UTF-8 characters), lower, upper (ASCII letters), contains,
+ * starts_with, ends_with, substr(s, start[, len]) (1-based, in characters),
+ * year, month, day, hour. Consumes the `n` argument references (the array
+ * itself is not kept). NULL on failure or a NULL argument.
+ */
+GF_API gf_expr *gf_call(const char *fn, gf_expr *const *args, int n);
+/** cast(x as type). Dictionary and parameterised types other than
+ * timestamp are refused at bind time. */
+GF_API gf_expr *gf_cast(gf_expr *x, gf_datatype type);
+/** x between lo and hi, i.e. lo <= x and x <= hi. */
+GF_API gf_expr *gf_between(gf_expr *x, gf_expr *lo, gf_expr *hi);
+/** x in (list[0], ..., list[n-1]), n >= 1; SQL null semantics. */
+GF_API gf_expr *gf_in(gf_expr *x, gf_expr *const *list, int n);
+
+/* Shorthands for gf_binary / gf_unary / gf_call. */
+GF_API gf_expr *gf_add(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_sub(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_mul(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_div(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_mod(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_eq(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_ne(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_lt(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_le(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_gt(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_ge(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_and(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_or(gf_expr *a, gf_expr *b);
+GF_API gf_expr *gf_not(gf_expr *a);
+GF_API gf_expr *gf_neg(gf_expr *a);
+GF_API gf_expr *gf_is_null(gf_expr *a);
+GF_API gf_expr *gf_is_not_null(gf_expr *a);
+GF_API gf_expr *gf_if(gf_expr *cond, gf_expr *then_, gf_expr *else_);
+
+/**
+ * Parses the expression language of `gf query`. Precedence, lowest first:
+ *   or < and < not < comparisons (= == != <> < <= > >=), [not] between,
+ *   [not] in (...), is [not] null < + - < * / % < unary minus.
+ * Comparisons do not chain. Literals: 42, 3.5, 1e-3, 'it''s' (quote doubled),
+ * true, false, null, date '2024-01-31'. Column names: bare identifiers
+ * ([A-Za-z_][A-Za-z0-9_]*, not a keyword) or "quoted" / `quoted` names (the
+ * quote doubled inside). Calls: name(args); cast(x as type) with type one of
+ * int8..int64, uint8..uint64, float32, float64 (float, double), utf8
+ * (string, text), large_utf8, bool (boolean), date (date32), date64,
+ * timestamp (microseconds), int (int64). Keywords are case-insensitive.
+ * On a syntax error returns GF_EPARSE with a message like
+ * "at column 12: expected ')'" (1-based byte column into `text`).
+ */
+GF_API gf_status gf_expr_parse(const char *text, gf_expr **out, gf_error *err);
+
+/**
+ * Text of the expression in the syntax gf_expr_parse reads (parentheses only
+ * where precedence needs them; gf_expr_parse of it gives an equal tree).
+ * `*out` is a NUL-terminated string the caller frees with free().
+ */
+GF_API gf_status gf_expr_to_string(const gf_expr *e, char **out, gf_error *err);
+/** Structural equality of two trees (floats compared bitwise). */
+GF_API bool gf_expr_equals(const gf_expr *a, const gf_expr *b);
+
+/* ------------------------------------------------------------------ */
+/* Binding (type checking)                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * An expression checked against a schema, with columns resolved and every
+ * operator's kernel chosen. Immutable: it may be evaluated from any number
+ * of threads at once. Owned once (gf_bound_expr_free).
+ *
+ * Typing rules:
+ * - Arithmetic (+ - * / %): integers of any width (uint64 excepted) give
+ *   int64 (wrapping on overflow); if either side is float32/float64 or
+ *   uint64 the result is float64. Integer / and % by zero give null (so does
+ *   INT64_MIN / -1, which would overflow); float division follows IEEE.
+ *   Unary minus keeps int64/float64 likewise. bool, strings and temporal
+ *   types are refused ("cannot apply '+' to utf8 and int64 in 'name + 1'").
+ * - Comparisons: numbers compare with numbers (integers exactly as int64;
+ *   int vs float as float64, except that an integer column against a float
+ *   literal is compared exactly); strings with strings (bytewise);
+ *   bool with bool; dates/timestamps with the same kind of temporal value,
+ *   with date literals, or with string literals parsed at bind time
+ *   ('2024-01-31', '2024-01-31 12:00:00'). date32 vs date64/timestamp
+ *   compares the instants. A dictionary column compares as its value type;
+ *   `dict = 'lit'` / `!=` / `in` look the literal up once per batch and
+ *   compare the int32 codes.
+ * - and/or/not take bool (or null) and follow Kleene logic.
+ * - if(c, a, b): c bool; a and b of one type after the promotion above
+ *   (null adopts the other's type); a null c selects b.
+ * - is_null / is_not_null take anything and never return null.
+ * - Math: abs keeps int64/float64; floor, ceil, round keep integers and give
+ *   float64 for floats (round(x, d) rounds half away from zero to d digits);
+ *   sqrt, log, exp, pow give float64 (IEEE: sqrt(-1) is NaN).
+ * - Strings: length -> int64; lower, upper, substr -> utf8; contains,
+ *   starts_with, ends_with -> bool. large_utf8 is accepted everywhere utf8 is.
+ * - Dates: year, month, day, hour of date32, date64 or timestamp -> int64
+ *   (timestamps with a fixed offset use local time).
+ * - cast: numbers <-> numbers (float -> int truncates; out of range or NaN
+ *   gives null), numbers/bool/dates -> utf8, utf8 -> numbers/bool/dates
+ *   (unparsable gives null), bool <-> numbers, date32 <-> date64/timestamp,
+ *   dictionary -> its value type or anything that type casts to.
+ * - The null literal takes the type its context asks for; alone it is null.
+ */
+typedef struct gf_bound_expr gf_bound_expr;
+
+/**
+ * Binds `e` against `schema`. Fails with GF_EINVAL (unknown column or
+ * function, wrong number of arguments) or GF_ETYPE (types), the message
+ * naming the offending sub-expression and the types. `*out` is freed with
+ * gf_bound_expr_free. The bound expression keeps a reference to `e`.
+ */
+GF_API gf_status gf_expr_bind(const gf_expr *e, const gf_schema *schema,
+                              gf_bound_expr **out, gf_error *err);
+GF_API void gf_bound_expr_free(gf_bound_expr *b);
+/** Result type of a bound expression. */
+GF_API gf_datatype gf_bound_expr_type(const gf_bound_expr *b);
+/** Binds and returns only the result type. */
+GF_API gf_status gf_expr_result_type(const gf_expr *e, const gf_schema *schema,
+                                     gf_datatype *out, gf_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Evaluation, filter, projection                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Evaluates `e` over every row of `f`, in parallel over morsels. The result
+ * is a one-column frame (column named `name`, or the expression text when
+ * `name` is NULL) with the same batch boundaries as `f`, so it lines up with
+ * `f` row for row. Results are identical for any worker count, strategy and
+ * chunk size. `opts` NULL = defaults; all memory goes through
+ * opts->allocator. Type errors are reported before any row is touched.
+ */
+GF_API gf_status gf_evaluate(const gf_frame *f, const gf_expr *e,
+                             const char *name, const gf_parallel_options *opts,
+                             gf_frame **out, gf_error *err);
+
+/**
+ * Rows of `f` where `predicate` (bool) is true (null counts as false), in
+ * input order, in batches of at least ~64K rows where the input allows.
+ * Dictionary columns keep sharing the input's dictionary. Batches whose
+ * statistics prove that a `column <op> literal` conjunct of the predicate
+ * cannot hold are skipped without being read. Identical results for any
+ * worker count, strategy and chunk size.
+ */
+GF_API gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
+                           const gf_parallel_options *opts, gf_frame **out,
+                           gf_error *err);
+
+/**
+ * The named columns of `f`, in the order given (a name may repeat only
+ * once; duplicates are GF_EINVAL). Zero-copy: the arrays are shared.
+ * Unknown names are GF_EINVAL naming the column.
+ */
+GF_API gf_status gf_select(const gf_frame *f, const char *const *names, int n,
+                           gf_frame **out, gf_error *err);
+
+/**
+ * `f` with n computed columns: exprs[i] evaluated over `f` (all against the
+ * input frame's columns, not each other's outputs) becomes column names[i],
+ * replacing a column of that name in place or appended at the end in order.
+ * Other columns are shared zero-copy. Duplicate names are GF_EINVAL.
+ */
+GF_API gf_status gf_with_columns(const gf_frame *f, const char *const *names,
+                                 gf_expr *const *exprs, int n,
+                                 const gf_parallel_options *opts,
+                                 gf_frame **out, gf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOPHERFRAME_EXPR_H */

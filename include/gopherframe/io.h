@@ -1,0 +1,100 @@
+/*
+ * gopherframe/io.h - reading and writing files: CSV.
+ * Part of <gopherframe.h>; include that instead.
+ */
+#ifndef GOPHERFRAME_IO_H
+#define GOPHERFRAME_IO_H
+
+#include "data.h"
+#include "exec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Progress callback: bytes processed so far out of total. Return false to
+ * cancel (the call fails with GF_ECANCELED). Called from the calling thread
+ * or a worker, never concurrently with itself. */
+typedef bool (*gf_progress_fn)(void *user, int64_t done_bytes, int64_t total_bytes);
+
+/** Per-column type override for the CSV reader. */
+typedef struct gf_csv_column_type {
+  const char *name;  /**< column name (as in the header, or "column_N" 1-based) */
+  gf_datatype type;
+} gf_csv_column_type;
+
+/** How a value that does not parse as its forced type is handled. */
+typedef enum gf_csv_bad_value {
+  GF_CSV_BAD_VALUE_ERROR = 0, /**< GF_EPARSE with file, line and column */
+  GF_CSV_BAD_VALUE_NULL = 1   /**< becomes null */
+} gf_csv_bad_value;
+
+/** Options of gf_read_csv. Zero/NULL fields mean "detect" or the default. */
+typedef struct gf_csv_read_options {
+  size_t size;               /**< sizeof(gf_csv_read_options) */
+  char delimiter;            /**< 0 = detect among comma, semicolon, tab, pipe */
+  char quote;                /**< 0 = '"'; set no_quoting to disable */
+  bool no_quoting;
+  char escape;               /**< 0 = none (RFC 4180 doubling only), e.g. '\\' */
+  int header;                /**< -1 = detect, 0 = no header, 1 = header */
+  const char *const *null_values; /**< NULL = {"", "NA", "null", "NULL"}; */
+  int num_null_values;
+  const gf_csv_column_type *column_types; /**< overrides, may be NULL */
+  int num_column_types;
+  const char *const *columns;  /**< subset to parse (in file order), NULL = all */
+  int num_columns;
+  int64_t skip_rows;           /**< lines skipped before the header/data */
+  char comment;                /**< 0 = none; lines starting with it are skipped */
+  int64_t max_rows;            /**< 0 = all */
+  bool no_dictionary;          /**< keep low-cardinality strings as utf8 */
+  double dictionary_max_ratio; /**< distinct/rows at most this -> dictionary (0 = 0.5) */
+  gf_csv_bad_value bad_value;
+  gf_progress_fn progress;
+  void *progress_user;
+  const gf_parallel_options *parallel; /**< NULL = defaults */
+} gf_csv_read_options;
+
+GF_API void gf_csv_read_options_init(gf_csv_read_options *o);
+
+/**
+ * Reads a CSV file (memory-mapped, parsed in parallel) into a frame.
+ * Bad input fails with GF_EPARSE and "FILE:LINE:COLUMN: what" in err.
+ */
+GF_API gf_status gf_read_csv(const char *path, const gf_csv_read_options *o,
+                             gf_frame **out, gf_error *err);
+/** Same from memory (`name` is used in messages). */
+GF_API gf_status gf_read_csv_buffer(const char *data, size_t len,
+                                    const char *name,
+                                    const gf_csv_read_options *o,
+                                    gf_frame **out, gf_error *err);
+
+/** Options of gf_write_csv. */
+typedef struct gf_csv_write_options {
+  size_t size;          /**< sizeof(gf_csv_write_options) */
+  char delimiter;       /**< 0 = ',' */
+  char quote;           /**< 0 = '"' */
+  bool no_header;
+  const char *null_value; /**< NULL = "" */
+  const char *line_end;   /**< NULL = "\n" */
+  const gf_parallel_options *parallel;
+} gf_csv_write_options;
+
+GF_API void gf_csv_write_options_init(gf_csv_write_options *o);
+
+/**
+ * Writes a frame as CSV (formatted in parallel, floats in the shortest
+ * round-trip form, locale-independent) to a temporary file in the target's
+ * directory, renamed over `path` only when everything succeeded: a failed
+ * write leaves no partial file.
+ */
+GF_API gf_status gf_write_csv(const gf_frame *f, const char *path,
+                              const gf_csv_write_options *o, gf_error *err);
+/** Same to an open stream (no temporary file). */
+GF_API gf_status gf_write_csv_stream(const gf_frame *f, FILE *out,
+                                     const gf_csv_write_options *o,
+                                     gf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOPHERFRAME_IO_H */

@@ -1,0 +1,59 @@
+/*
+ * Internal helpers shared by the Arrow C Data / C Stream modules
+ * (cdata_type.c, cdata_export.c, cdata_import.c, cdata_stream.c).
+ */
+#ifndef GF_DATA_CDATA_INTERNAL_H
+#define GF_DATA_CDATA_INTERNAL_H
+
+#include "data/array_internal.h"
+
+/* Longest format string we produce ("tsu:+05:30", "w:2147483647"). */
+#define GFI_CDATA_FORMAT_MAX 32
+
+/* Writes the Arrow format string of a non-dictionary type into buf.
+ * Fails with GF_EINVAL for a type whose parameters are invalid. */
+gf_status gfi_cdata_value_format(gf_datatype t, char *buf, size_t size,
+                                 gf_error *err);
+
+/* Parses the format string of a non-dictionary type. GF_ENOTSUP (naming the
+ * format) for Arrow types GopherFrame does not hold, GF_EINVAL for
+ * malformed parameters. */
+gf_status gfi_cdata_parse_format(const char *format, gf_datatype *out,
+                                 gf_error *err);
+
+/* Allocates the private part of an exported schema through `a`: format and
+ * name copied, `n_children` child structs (released state) and, when
+ * `with_dictionary`, a dictionary struct (released state) to be filled by
+ * the caller. On failure nothing is written to `out`. */
+gf_status gfi_cdata_schema_init(const gf_allocator *a, const char *format,
+                                const char *name, int64_t flags,
+                                int64_t n_children, bool with_dictionary,
+                                struct ArrowSchema *out, gf_error *err);
+
+/* gf_type_export with the allocator for the private data. */
+gf_status gfi_cdata_type_export(const gf_allocator *a, gf_datatype t,
+                                const char *name, bool nullable,
+                                struct ArrowSchema *out, gf_error *err);
+
+/* gf_schema_export with the allocator for the private data. */
+gf_status gfi_cdata_schema_export(const gf_allocator *a, const gf_schema *s,
+                                  struct ArrowSchema *out, gf_error *err);
+
+/* gf_frame_export_batch with the allocator for the private data. */
+gf_status gfi_cdata_export_batch(const gf_allocator *a, const gf_frame *f,
+                                 int batch, struct ArrowArray *out,
+                                 gf_error *err);
+
+/* Imports one record batch (a "+s" array whose children have the types of
+ * the fields of `s`) taking ownership of `batch` on success; on failure
+ * `batch` is untouched. `columns` receives s->n new arrays. */
+gf_status gfi_cdata_import_batch(struct ArrowArray *batch,
+                                 const gf_schema *s, gf_import_check check,
+                                 const gf_allocator *a, gf_array **columns,
+                                 gf_error *err);
+
+/* Status <-> errno for the stream callbacks. */
+int gfi_cdata_status_to_errno(gf_status st);
+gf_status gfi_cdata_errno_to_status(int e);
+
+#endif /* GF_DATA_CDATA_INTERNAL_H */
