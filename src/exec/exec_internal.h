@@ -1,0 +1,99 @@
+/*
+ * Internal interface of the parallel runtime (src/exec). Not installed.
+ *
+ * Shape (DESIGN.md section 4): one lazily created pool of persistent threads
+ * per process serves "jobs". A job is a list of chunks claimed through one
+ * atomic index; the calling thread always takes part as worker 0, so a call
+ * completes even if no pool thread ever joins it (threads need not be real).
+ */
+#ifndef GF_EXEC_INTERNAL_H
+#define GF_EXEC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/core_internal.h"
+
+/* Most threads the pool ever creates (helpers; the caller is worker 0). */
+#define GFI_POOL_MAX_THREADS (GF_MAX_STATS_WORKERS - 1)
+
+/* --- options ------------------------------------------------------------ */
+
+/* Copies `opts` (NULL = defaults; honours opts->size so older, smaller
+ * structs still work) into `out` and validates it. */
+gf_status gfi_options_load(const gf_parallel_options *opts,
+                           gf_parallel_options *out, gf_error *err);
+
+/* --- topology ----------------------------------------------------------- */
+
+/* Per-core L2 cache size in bytes (sysfs, cached; 1 MiB when unknown). */
+int64_t gfi_l2_cache_bytes(void);
+/* CPUs in the process affinity mask at first use; fills up to `max` ids
+ * into `cpus` and returns how many there are (>= 1). Cached. */
+int gfi_affinity_cpus(int *cpus, int max);
+/* CPU quota of the cgroup (v2 cpu.max, v1 cfs quota/period) rounded up,
+ * or 0 when there is none. Cached. */
+int gfi_cgroup_cpu_limit(void);
+
+/* --- planning ----------------------------------------------------------- */
+
+/* Rows per chunk that gf_plan_chunks would use (>= 1) for `total_rows` > 0
+ * with loaded options and `workers` workers. */
+int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
+                            const gf_parallel_options *o, int workers);
+
+/* --- the pool ----------------------------------------------------------- */
+
+typedef struct gfi_job gfi_job;
+
+/* Work run by each participant of a job; `slot` is 0 for the caller and
+ * 1.. for pool threads in the order they joined. */
+typedef void (*gfi_job_fn)(gfi_job *job, int slot);
+
+struct gfi_job {
+  gfi_job_fn run;
+  int wanted;          /* helper threads wanted (0 = caller alone) */
+  int joined;          /* helpers that joined so far (under the pool lock) */
+  int active;          /* helpers still inside run (under the pool lock) */
+  bool queued;         /* still in the pool queue (under the pool lock) */
+  bool pin;            /* pin helpers to CPUs (GF_PIN_THREADS) */
+  gfi_job *next;       /* queue link (under the pool lock) */
+  pthread_cond_t done; /* signalled when active drops to 0 after closing */
+};
+
+/* Runs `job` on the calling thread plus up to job->wanted pool threads and
+ * returns when every participant has left job->run. Returns the number of
+ * participants (1 + helpers that joined). */
+int gfi_pool_execute(gfi_job *job);
+
+/* True on a pool thread or while the calling thread is inside a parallel
+ * region: nested parallel calls then run inline. */
+bool gfi_in_parallel_region(void);
+/* Marks the calling thread as inside (depth +1) or leaving (-1) a region. */
+void gfi_parallel_region_enter(void);
+void gfi_parallel_region_leave(void);
+
+/* Test hook: when true, creating a pool thread fails as if the system had
+ * no resources left, so calls fall back to fewer workers / inline. */
+void gfi_pool_test_fail_thread_create(bool fail);
+/* Number of pool threads currently alive (for tests and stats). */
+int gfi_pool_threads(void);
+
+/* --- per-call allocator ------------------------------------------------- */
+
+/* A call's allocator when it is tracked (memory_limit or stats): a
+ * gf_tracking_allocator over the user's allocator, wrapped in a refcounted
+ * shell so that memory a kernel hands out past the end of the call (outputs)
+ * can still be freed through it; the shell and tracker go away with the last
+ * block. */
+typedef struct gfi_call_alloc gfi_call_alloc;
+gf_status gfi_call_alloc_new(const gf_allocator *parent, int64_t limit,
+                             gfi_call_alloc **out, gf_error *err);
+const gf_allocator *gfi_call_alloc_get(gfi_call_alloc *c);
+int64_t gfi_call_alloc_current(const gfi_call_alloc *c);
+int64_t gfi_call_alloc_peak(const gfi_call_alloc *c);
+int64_t gfi_call_alloc_refusals(const gfi_call_alloc *c);
+/* Drops the call's reference. */
+void gfi_call_alloc_release(gfi_call_alloc *c);
+
+#endif /* GF_EXEC_INTERNAL_H */

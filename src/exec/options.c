@@ -1,0 +1,91 @@
+/* Parallel options: defaults, loading size-versioned structs, worker
+ * counts (affinity mask, cgroup quota, GF_NUM_THREADS). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/exec_internal.h"
+
+/* Fills the defaults: all usable CPUs, AUTO, 65536 rows before going
+ * parallel, no allocator override, no limits, no stats. */
+void gf_parallel_options_init(gf_parallel_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+  o->num_workers = 0;
+  o->chunk_rows = 0;
+  o->min_parallel_rows = GF_DEFAULT_MIN_PARALLEL_ROWS;
+  o->strategy = GF_STRATEGY_AUTO;
+}
+
+/* Parses a positive decimal integer (GF_NUM_THREADS); 0 when invalid. */
+static int parse_positive(const char *s) {
+  if (!s || !*s) return 0;
+  char *end = NULL;
+  long v = strtol(s, &end, 10);
+  while (end && (*end == ' ' || *end == '\n')) end++;
+  if (!end || *end || v <= 0) return 0;
+  return v > GF_MAX_STATS_WORKERS ? GF_MAX_STATS_WORKERS : (int)v;
+}
+
+/* Usable CPUs: GF_NUM_THREADS if set to a positive integer, else the
+ * affinity mask capped by the cgroup CPU quota; at least 1, at most
+ * GF_MAX_STATS_WORKERS. */
+int gf_default_num_workers(void) {
+  int env = parse_positive(getenv("GF_NUM_THREADS"));
+  if (env > 0) return env;
+  int n = gfi_affinity_cpus(NULL, 0);
+  int quota = gfi_cgroup_cpu_limit();
+  if (quota > 0 && quota < n) n = quota;
+  if (n < 1) n = 1;
+  if (n > GF_MAX_STATS_WORKERS) n = GF_MAX_STATS_WORKERS;
+  return n;
+}
+
+/* Workers a call with these options would use: num_workers or the
+ * default, capped at GF_MAX_STATS_WORKERS; 1 inside a parallel region,
+ * where nested calls run inline. */
+int gf_effective_workers(const gf_parallel_options *opts) {
+  if (gfi_in_parallel_region()) return 1;
+  int n = 0;
+  if (opts && (opts->size == 0 ||
+               opts->size >= offsetof(gf_parallel_options, num_workers) + sizeof(int)))
+    n = opts->num_workers;
+  if (n <= 0) n = gf_default_num_workers();
+  if (n > GF_MAX_STATS_WORKERS) n = GF_MAX_STATS_WORKERS;
+  return n;
+}
+
+/* Copies opts into out over the defaults: only the first opts->size bytes
+ * are read, so a caller compiled against an older, smaller struct works;
+ * size 0 (a zeroed struct) is taken as the current size. */
+gf_status gfi_options_load(const gf_parallel_options *opts,
+                           gf_parallel_options *out, gf_error *err) {
+  gf_parallel_options_init(out);
+  if (opts) {
+    size_t n = opts->size;
+    if (n == 0 || n > sizeof *out) n = sizeof *out;
+    if (n < sizeof(size_t))
+      return gf_error_set(err, GF_EINVAL, "parallel options: size %zu is too small", n);
+    memcpy(out, opts, n);
+    out->size = sizeof *out;
+  }
+  if (out->num_workers < 0)
+    return gf_error_set(err, GF_EINVAL, "parallel options: num_workers %d is negative",
+                        out->num_workers);
+  if (out->chunk_rows < 0)
+    return gf_error_set(err, GF_EINVAL, "parallel options: chunk_rows %lld is negative",
+                        (long long)out->chunk_rows);
+  if (out->min_parallel_rows < 0)
+    return gf_error_set(err, GF_EINVAL, "parallel options: min_parallel_rows %lld is negative",
+                        (long long)out->min_parallel_rows);
+  if (out->memory_limit < 0)
+    return gf_error_set(err, GF_EINVAL, "parallel options: memory_limit %lld is negative",
+                        (long long)out->memory_limit);
+  if (out->timeout_ms < 0)
+    return gf_error_set(err, GF_EINVAL, "parallel options: timeout_ms %lld is negative",
+                        (long long)out->timeout_ms);
+  if ((int)out->strategy < GF_STRATEGY_AUTO || (int)out->strategy > GF_STRATEGY_MEMORY_BOUND)
+    return gf_error_set(err, GF_EINVAL, "parallel options: unknown strategy %d",
+                        (int)out->strategy);
+  return GF_OK;
+}

@@ -1,0 +1,796 @@
+/*
+ * Binding: resolves column names against a schema, type-checks every node
+ * by the rules written in expr.h, inserts the casts the kernels need and
+ * chooses each node's kernel. Errors name the sub-expression and the types.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr/expr_internal.h"
+
+typedef struct bctx {
+  const gf_schema *schema;
+  const gf_allocator *a;
+  gf_error *err;
+} bctx;
+
+static bool is_int(gf_type_id id) { return id >= GF_TYPE_INT8 && id <= GF_TYPE_UINT64; }
+static bool is_float(gf_type_id id) { return id == GF_TYPE_FLOAT32 || id == GF_TYPE_FLOAT64; }
+static bool is_num(gf_type_id id) { return is_int(id) || is_float(id); }
+static bool is_str(gf_type_id id) { return id == GF_TYPE_UTF8 || id == GF_TYPE_LARGE_UTF8; }
+static bool is_time(gf_type_id id) {
+  return id == GF_TYPE_DATE32 || id == GF_TYPE_DATE64 || id == GF_TYPE_TIMESTAMP;
+}
+
+static void node_free(const gf_allocator *a, gfi_bnode *n) {
+  if (!n) return;
+  for (int i = 0; i < n->nkids; i++) node_free(a, n->kids[i]);
+  if (n->lit.s) gfi_mfree(a, n->lit.s, (size_t)n->lit.len + 1);
+  gfi_mfree(a, n, sizeof *n);
+}
+
+static gf_status node_new(bctx *c, gfi_bkind kind, gf_datatype type,
+                          gfi_bnode **out) {
+  gfi_bnode *n = gfi_calloc(c->a, sizeof *n);
+  if (!n) return GF_OOM(c->err, "bound expression");
+  n->kind = kind;
+  n->type = type;
+  *out = n;
+  return GF_OK;
+}
+
+/* Formats a type for messages. */
+static const char *tname(gf_datatype t, char *buf, size_t n) {
+  return gf_type_format(t, buf, n);
+}
+
+/* Sets a type error "...in '<text of e>'". */
+static gf_status type_error(bctx *c, gf_status code, const gf_expr *e,
+                            const char *what) {
+  char *text = gfi_expr_text(e);
+  gf_status st = gf_error_set(c->err, code, "%s in '%s'", what,
+                              text ? text : "?");
+  free(text);
+  return st;
+}
+
+static gf_status op_error(bctx *c, const gf_expr *e, const char *op,
+                          gf_datatype l, gf_datatype r, bool unary) {
+  char a[64], b[64], msg[300];
+  if (unary)
+    snprintf(msg, sizeof msg, "cannot apply '%s' to %s", op, tname(l, a, sizeof a));
+  else
+    snprintf(msg, sizeof msg, "cannot apply '%s' to %s and %s", op,
+             tname(l, a, sizeof a), tname(r, b, sizeof b));
+  return type_error(c, GF_ETYPE, e, msg);
+}
+
+/* Copies a literal (the string through c->a). */
+static gf_status lit_copy(bctx *c, const gfi_lit *src, gfi_lit *dst) {
+  *dst = *src;
+  dst->s = NULL;
+  if (src->type.id == GF_TYPE_UTF8 || src->s) {
+    dst->s = gfi_malloc(c->a, (size_t)src->len + 1);
+    if (!dst->s) return GF_OOM(c->err, "literal");
+    if (src->len) memcpy(dst->s, src->s, (size_t)src->len);
+    dst->s[src->len] = 0;
+  }
+  return GF_OK;
+}
+
+static bool is_null_scalar(const gfi_bnode *n) {
+  return n->kind == GFI_B_SCALAR && (n->lit.null || n->lit.type.id == GF_TYPE_NULL);
+}
+
+/* Makes `n` (a null scalar) a typed null of `t`. */
+static void retype_null(gfi_bnode *n, gf_datatype t) {
+  n->type = t;
+  n->lit.type = t;
+  n->lit.null = true;
+}
+
+/* Scales between time units: factor of `from` -> `to` (multiplier >= 1 or
+ * divisor as negative). */
+static int64_t unit_per_second(gf_time_unit u) {
+  static const int64_t f[] = {1, 1000, 1000000, 1000000000};
+  return f[u];
+}
+
+/* Value of days in the representation of temporal type t. */
+static int64_t days_to(gf_datatype t, int64_t days) {
+  if (t.id == GF_TYPE_DATE32) return days;
+  if (t.id == GF_TYPE_DATE64) return days * 86400000LL;
+  return days * 86400 * unit_per_second(t.unit);
+}
+
+/* Wraps `*n` in a cast to `t` unless already of that type; scalars of the
+ * common conversions are converted in place. */
+static gf_status coerce(bctx *c, gfi_bnode **n, gf_datatype t) {
+  gfi_bnode *k = *n;
+  if (gf_type_equals(k->type, t)) return GF_OK;
+  if (is_null_scalar(k)) {
+    retype_null(k, t);
+    return GF_OK;
+  }
+  if (k->kind == GFI_B_SCALAR) {
+    gf_type_id from = k->lit.type.id;
+    if (t.id == GF_TYPE_FLOAT64 && (is_int(from) || is_float(from))) {
+      if (is_int(from)) k->lit.f = from == GF_TYPE_UINT64 ? (double)(uint64_t)k->lit.i : (double)k->lit.i;
+      k->lit.type = k->type = t;
+      return GF_OK;
+    }
+    if (t.id == GF_TYPE_INT64 && (is_int(from) || from == GF_TYPE_BOOL) &&
+        from != GF_TYPE_UINT64) {
+      k->lit.type = k->type = t;
+      return GF_OK;
+    }
+    if (is_time(t.id) && from == GF_TYPE_DATE32) {
+      k->lit.i = days_to(t, k->lit.i);
+      k->lit.type = k->type = t;
+      return GF_OK;
+    }
+  }
+  gfi_bnode *cast = NULL;
+  GF_RETURN_NOT_OK(node_new(c, GFI_B_CAST, t, &cast));
+  cast->nkids = 1;
+  cast->kids[0] = k;
+  *n = cast;
+  return GF_OK;
+}
+
+/* Decodes a dictionary-typed node to its value type. */
+static gf_status undict(bctx *c, gfi_bnode **n) {
+  if ((*n)->type.id != GF_TYPE_DICTIONARY) return GF_OK;
+  return coerce(c, n, gf_type_value((*n)->type));
+}
+
+static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out);
+
+/* Binds all arguments of e into kids[0..n). On failure frees what was bound. */
+static gf_status bind_args(bctx *c, const gf_expr *e, gfi_bnode **kids, int n) {
+  for (int i = 0; i < n; i++) {
+    gf_status st = bind_node(c, e->args[i], &kids[i]);
+    if (st != GF_OK) {
+      for (int j = 0; j < i; j++) node_free(c->a, kids[j]);
+      return st;
+    }
+  }
+  return GF_OK;
+}
+
+/* Creates node `kind` of `type` over n kids (taking them; freed on failure). */
+static gf_status make(bctx *c, gfi_bkind kind, gf_datatype type,
+                      gfi_bnode **kids, int n, gfi_bnode **out) {
+  gfi_bnode *nd = NULL;
+  gf_status st = node_new(c, kind, type, &nd);
+  if (st != GF_OK) {
+    for (int i = 0; i < n; i++) node_free(c->a, kids[i]);
+    return st;
+  }
+  nd->nkids = n;
+  for (int i = 0; i < n; i++) nd->kids[i] = kids[i];
+  *out = nd;
+  return GF_OK;
+}
+
+static void free_kids(bctx *c, gfi_bnode **kids, int n) {
+  for (int i = 0; i < n; i++) node_free(c->a, kids[i]);
+}
+
+/* Numeric promotion of two operand types: int64 or float64; false when
+ * either is not a number (null counts as the other's type). */
+static bool promote(gf_datatype l, gf_datatype r, gf_datatype *out) {
+  gf_type_id a = l.id, b = r.id;
+  if (a == GF_TYPE_NULL) a = b == GF_TYPE_NULL ? GF_TYPE_INT64 : b;
+  if (b == GF_TYPE_NULL) b = a;
+  if (!is_num(a) || !is_num(b)) return false;
+  bool f = is_float(a) || is_float(b) || a == GF_TYPE_UINT64 || b == GF_TYPE_UINT64;
+  *out = gf_type(f ? GF_TYPE_FLOAT64 : GF_TYPE_INT64);
+  return true;
+}
+
+static const char *const op_names[] = {"+", "-", "*", "/", "%", "=", "!=", "<",
+                                       "<=", ">", ">=", "and", "or", "not", "-"};
+
+static gf_status bind_arith(bctx *c, const gf_expr *e, gfi_bnode **k,
+                            gfi_bnode **out) {
+  gf_datatype t;
+  if (!promote(k[0]->type, k[1]->type, &t)) {
+    gf_status st = op_error(c, e, op_names[e->op], k[0]->type, k[1]->type, false);
+    free_kids(c, k, 2);
+    return st;
+  }
+  for (int i = 0; i < 2; i++) {
+    gf_status st = coerce(c, &k[i], t);
+    if (st != GF_OK) {
+      free_kids(c, k, 2);
+      return st;
+    }
+  }
+  GF_RETURN_NOT_OK(make(c, GFI_B_ARITH, t, k, 2, out));
+  (*out)->op = e->op;
+  return GF_OK;
+}
+
+static gf_op flip(gf_op op) {
+  switch (op) {
+    case GF_OP_LT: return GF_OP_GT;
+    case GF_OP_LE: return GF_OP_GE;
+    case GF_OP_GT: return GF_OP_LT;
+    case GF_OP_GE: return GF_OP_LE;
+    default: return op;
+  }
+}
+
+/* Parses a string scalar into temporal type t; false when it is no date. */
+static bool str_to_time(const gfi_lit *l, gf_datatype t, int64_t *v) {
+  if (t.id == GF_TYPE_DATE32) return gfi_parse_date(l->s, l->len, v);
+  int64_t us;
+  if (!gfi_parse_timestamp_us(l->s, l->len, &us)) return false;
+  if (t.id == GF_TYPE_DATE64) {
+    *v = us / 1000;
+    return true;
+  }
+  switch (t.unit) {
+    case GF_UNIT_SECOND: *v = us / 1000000; break;
+    case GF_UNIT_MILLI: *v = us / 1000; break;
+    case GF_UNIT_MICRO: *v = us; break;
+    default: *v = us * 1000; break;
+  }
+  return true;
+}
+
+/* Comparison of an integer side with a non-integral float literal made exact
+ * by moving the literal to the neighbouring integer. k[1] is the scalar.
+ * Returns false when not applicable. */
+static bool exact_int_float(gfi_bnode **k, gf_op *op) {
+  gfi_bnode *s = k[1];
+  if (!is_int(k[0]->type.id) || k[0]->type.id == GF_TYPE_UINT64 ||
+      s->kind != GFI_B_SCALAR || s->lit.null || !is_float(s->lit.type.id))
+    return false;
+  double f = s->lit.f;
+  if (isnan(f) || f < -9.2e18 || f > 9.2e18) return false;
+  double fl = floor(f);
+  if (fl == f) {
+    s->lit.i = (int64_t)f;
+  } else if (*op == GF_OP_LT || *op == GF_OP_GE) {
+    s->lit.i = (int64_t)ceil(f); /* x < 2.5 <=> x < 3 */
+  } else if (*op == GF_OP_LE || *op == GF_OP_GT) {
+    s->lit.i = (int64_t)fl; /* x <= 2.5 <=> x <= 2 */
+  } else {
+    return false;
+  }
+  s->lit.type = s->type = gf_type(GF_TYPE_INT64);
+  return true;
+}
+
+static gf_status bind_cmp(bctx *c, const gf_expr *e, gfi_bnode **k,
+                          gfi_bnode **out) {
+  gf_op op = e->op;
+  gf_status st = GF_OK;
+  /* Keep a scalar on the right so kernels see array-op-scalar. */
+  if (k[0]->kind == GFI_B_SCALAR && k[1]->kind != GFI_B_SCALAR) {
+    gfi_bnode *t = k[0];
+    k[0] = k[1];
+    k[1] = t;
+    op = flip(op);
+  }
+  /* dictionary column = / != literal: compare codes. */
+  if (k[0]->kind == GFI_B_COLUMN && k[0]->type.id == GF_TYPE_DICTIONARY &&
+      k[1]->kind == GFI_B_SCALAR && !is_null_scalar(k[1]) &&
+      (op == GF_OP_EQ || op == GF_OP_NE)) {
+    gf_datatype vt = gf_type_value(k[0]->type);
+    if (is_str(vt.id) && is_str(k[1]->type.id)) {
+      GF_RETURN_NOT_OK(make(c, GFI_B_CMP_DICT, gf_type(GF_TYPE_BOOL), k, 2, out));
+      (*out)->op = op;
+      (*out)->col = k[0]->col;
+      return GF_OK;
+    }
+  }
+  for (int i = 0; i < 2 && st == GF_OK; i++) st = undict(c, &k[i]);
+  if (st != GF_OK) goto fail;
+  gf_datatype l = k[0]->type, r = k[1]->type;
+  int dom = -1;
+  bool lnull = l.id == GF_TYPE_NULL, rnull = r.id == GF_TYPE_NULL;
+  if (lnull && rnull) {
+    retype_null(k[0], gf_type(GF_TYPE_INT64));
+    retype_null(k[1], gf_type(GF_TYPE_INT64));
+    dom = GFI_DOM_I64;
+  } else if (lnull || rnull) {
+    /* The null side adopts the other side's type; the result is all null. */
+    gfi_bnode *nn = lnull ? k[0] : k[1];
+    gf_datatype t = lnull ? r : l;
+    retype_null(nn, t);
+    dom = is_float(t.id) ? GFI_DOM_F64 : is_str(t.id) ? GFI_DOM_STR : GFI_DOM_I64;
+  } else if (is_num(l.id) && is_num(r.id)) {
+    if (exact_int_float(k, &op) || (is_int(l.id) && is_int(r.id) &&
+                                    l.id != GF_TYPE_UINT64 && r.id != GF_TYPE_UINT64)) {
+      dom = GFI_DOM_I64;
+    } else if (l.id == GF_TYPE_UINT64 && r.id == GF_TYPE_UINT64) {
+      dom = GFI_DOM_U64;
+    } else {
+      dom = GFI_DOM_F64;
+    }
+    if (dom == GFI_DOM_I64 && k[1]->kind == GFI_B_SCALAR)
+      k[1]->lit.type = k[1]->type = gf_type(GF_TYPE_INT64);
+    if (dom == GFI_DOM_F64 && k[1]->kind == GFI_B_SCALAR)
+      st = coerce(c, &k[1], gf_type(GF_TYPE_FLOAT64));
+  } else if (is_str(l.id) && is_str(r.id)) {
+    dom = GFI_DOM_STR;
+  } else if (l.id == GF_TYPE_BOOL && r.id == GF_TYPE_BOOL) {
+    dom = GFI_DOM_I64;
+  } else if (is_time(l.id) && (is_time(r.id) || is_str(r.id))) {
+    dom = GFI_DOM_I64;
+    if (is_str(r.id)) {
+      int64_t v;
+      if (k[1]->kind != GFI_B_SCALAR || !str_to_time(&k[1]->lit, l, &v)) {
+        char a[64], b[64], msg[300];
+        snprintf(msg, sizeof msg, "cannot compare %s with %s%s",
+                 tname(l, a, sizeof a), tname(r, b, sizeof b),
+                 k[1]->kind == GFI_B_SCALAR ? " (not a valid date/time)" : "");
+        st = type_error(c, GF_ETYPE, e, msg);
+        goto fail;
+      }
+      gfi_mfree(c->a, k[1]->lit.s, (size_t)k[1]->lit.len + 1);
+      k[1]->lit.s = NULL;
+      k[1]->lit.len = 0;
+      k[1]->lit.i = v;
+      k[1]->lit.type = k[1]->type = l;
+    } else if (!gf_type_equals(l, r)) {
+      /* The coarser side moves to the finer one: date32 < date64 < timestamp. */
+      int side = (l.id == GF_TYPE_DATE32 || (l.id == GF_TYPE_DATE64 && r.id == GF_TYPE_TIMESTAMP) ||
+                  (l.id == GF_TYPE_TIMESTAMP && r.id == GF_TYPE_TIMESTAMP && l.unit < r.unit))
+                     ? 0 : 1;
+      st = coerce(c, &k[side], side == 0 ? r : l);
+    }
+  } else if (is_str(l.id) && is_time(r.id)) {
+    /* Only reachable with two arrays (scalars were moved right). */
+    dom = -1;
+  }
+  if (st != GF_OK) goto fail;
+  if (dom < 0) {
+    st = op_error(c, e, op_names[e->op], l, r, false);
+    goto fail;
+  }
+  GF_RETURN_NOT_OK(make(c, GFI_B_CMP, gf_type(GF_TYPE_BOOL), k, 2, out));
+  (*out)->op = op;
+  (*out)->domain = dom;
+  return GF_OK;
+fail:
+  free_kids(c, k, 2);
+  return st;
+}
+
+/* Requires bool (or null, retyped) operands. */
+static gf_status want_bool(bctx *c, const gf_expr *e, gfi_bnode **k, int n,
+                           const char *op) {
+  for (int i = 0; i < n; i++) {
+    if (is_null_scalar(k[i])) retype_null(k[i], gf_type(GF_TYPE_BOOL));
+    if (k[i]->type.id != GF_TYPE_BOOL) {
+      gf_status st = op_error(c, e, op, k[0]->type, n > 1 ? k[1]->type : k[0]->type, n == 1);
+      free_kids(c, k, n);
+      return st;
+    }
+  }
+  return GF_OK;
+}
+
+/* Common type of the branches of if(): equal types, or numeric promotion. */
+static bool common_type(gf_datatype a, gf_datatype b, gf_datatype *out) {
+  if (a.id == GF_TYPE_NULL) { *out = b; return true; }
+  if (b.id == GF_TYPE_NULL) { *out = a; return true; }
+  if (gf_type_equals(a, b)) { *out = a; return true; }
+  if (is_str(a.id) && is_str(b.id)) { *out = gf_type(GF_TYPE_LARGE_UTF8); return true; }
+  return promote(a, b, out);
+}
+
+static bool cast_allowed(gf_datatype from, gf_datatype to) {
+  gf_type_id f = from.id, t = to.id;
+  if (t == GF_TYPE_DICTIONARY || t == GF_TYPE_NULL) return false;
+  if (f == GF_TYPE_NULL) return true;
+  if (gf_type_equals(from, to)) return true;
+  bool fnum = is_num(f) || f == GF_TYPE_BOOL, tnum = is_num(t) || t == GF_TYPE_BOOL;
+  if (fnum && tnum) return true;
+  if (is_str(t)) return fnum || is_time(f) || is_str(f);
+  if (is_str(f)) return tnum || is_time(t);
+  if (is_time(f) && is_time(t)) return true;
+  if (is_time(f) && is_int(t)) return true;
+  if (is_int(f) && is_time(t)) return true;
+  return false;
+}
+
+typedef struct fn_info {
+  const char *name;
+  int min_args, max_args;
+} fn_info;
+
+static gf_status arity_error(bctx *c, const gf_expr *e, int lo, int hi) {
+  char msg[200];
+  if (lo == hi)
+    snprintf(msg, sizeof msg, "function '%s' takes %d argument%s, got %d",
+             e->name, lo, lo == 1 ? "" : "s", e->nargs);
+  else
+    snprintf(msg, sizeof msg, "function '%s' takes %d to %d arguments, got %d",
+             e->name, lo, hi, e->nargs);
+  return type_error(c, GF_EINVAL, e, msg);
+}
+
+/* Reports a bad argument type for function calls. */
+static gf_status arg_error(bctx *c, const gf_expr *e, gfi_bnode **k, int n,
+                           int bad, const char *want) {
+  char a[64], msg[300];
+  snprintf(msg, sizeof msg, "function '%s' expects %s as argument %d, got %s",
+           e->name, want, bad + 1, tname(k[bad]->type, a, sizeof a));
+  free_kids(c, k, n);
+  return type_error(c, GF_ETYPE, e, msg);
+}
+
+static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **out) {
+  static const fn_info fns[] = {
+      {"if", 3, 3}, {"is_null", 1, 1}, {"is_not_null", 1, 1}, {"abs", 1, 1},
+      {"round", 1, 2}, {"floor", 1, 1}, {"ceil", 1, 1}, {"sqrt", 1, 1},
+      {"log", 1, 1}, {"exp", 1, 1}, {"pow", 2, 2}, {"length", 1, 1},
+      {"lower", 1, 1}, {"upper", 1, 1}, {"contains", 2, 2},
+      {"starts_with", 2, 2}, {"ends_with", 2, 2}, {"substr", 2, 3},
+      {"year", 1, 1}, {"month", 1, 1}, {"day", 1, 1}, {"hour", 1, 1}};
+  const fn_info *fi = NULL;
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+    if (strcmp(fns[i].name, e->name) == 0) fi = &fns[i];
+  if (!fi) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "unknown function '%.200s'", e->name);
+    return type_error(c, GF_EINVAL, e, msg);
+  }
+  if (e->nargs < fi->min_args || e->nargs > fi->max_args)
+    return arity_error(c, e, fi->min_args, fi->max_args);
+  int n = e->nargs;
+  gfi_bnode *k[3] = {NULL, NULL, NULL};
+  GF_RETURN_NOT_OK(bind_args(c, e, k, n));
+  const char *nm = fi->name;
+  gf_status st = GF_OK;
+  gf_datatype t0 = k[0]->type;
+  if (strcmp(nm, "is_null") == 0 || strcmp(nm, "is_not_null") == 0)
+    return make(c, strcmp(nm, "is_null") == 0 ? GFI_B_IS_NULL : GFI_B_IS_NOT_NULL,
+                gf_type(GF_TYPE_BOOL), k, 1, out);
+  for (int i = 0; i < n && st == GF_OK; i++) st = undict(c, &k[i]);
+  if (st != GF_OK) {
+    free_kids(c, k, n);
+    return st;
+  }
+  t0 = k[0]->type;
+  if (strcmp(nm, "if") == 0) {
+    if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_BOOL));
+    if (k[0]->type.id != GF_TYPE_BOOL) return arg_error(c, e, k, n, 0, "bool");
+    gf_datatype t;
+    if (!common_type(k[1]->type, k[2]->type, &t)) {
+      char a[64], b[64], msg[300];
+      snprintf(msg, sizeof msg, "if() branches have incompatible types %s and %s",
+               tname(k[1]->type, a, sizeof a), tname(k[2]->type, b, sizeof b));
+      free_kids(c, k, n);
+      return type_error(c, GF_ETYPE, e, msg);
+    }
+    if (t.id == GF_TYPE_NULL) t = gf_type(GF_TYPE_INT64);
+    for (int i = 1; i < 3 && st == GF_OK; i++) st = coerce(c, &k[i], t);
+    if (st != GF_OK) {
+      free_kids(c, k, n);
+      return st;
+    }
+    return make(c, GFI_B_IF, t, k, 3, out);
+  }
+  static const struct { const char *name; int fn; } math[] = {
+      {"abs", GFI_FN_ABS}, {"floor", GFI_FN_FLOOR}, {"ceil", GFI_FN_CEIL},
+      {"round", GFI_FN_ROUND}, {"sqrt", GFI_FN_SQRT}, {"log", GFI_FN_LOG},
+      {"exp", GFI_FN_EXP}};
+  for (size_t m = 0; m < sizeof math / sizeof math[0]; m++) {
+    if (strcmp(nm, math[m].name) != 0) continue;
+    if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_FLOAT64));
+    if (!is_num(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a number");
+    int fn = math[m].fn;
+    bool to_float = fn == GFI_FN_SQRT || fn == GFI_FN_LOG || fn == GFI_FN_EXP ||
+                    is_float(t0.id) || t0.id == GF_TYPE_UINT64;
+    gf_datatype t = gf_type(to_float ? GF_TYPE_FLOAT64 : GF_TYPE_INT64);
+    if (n == 2) {
+      if (k[1]->kind != GFI_B_SCALAR || k[1]->lit.null || !is_int(k[1]->type.id))
+        return arg_error(c, e, k, n, 1, "an integer literal");
+    }
+    st = coerce(c, &k[0], t);
+    if (st != GF_OK) {
+      free_kids(c, k, n);
+      return st;
+    }
+    GF_RETURN_NOT_OK(make(c, GFI_B_MATH, t, k, n, out));
+    (*out)->fn = fn;
+    return GF_OK;
+  }
+  if (strcmp(nm, "pow") == 0) {
+    for (int i = 0; i < 2; i++) {
+      if (is_null_scalar(k[i])) retype_null(k[i], gf_type(GF_TYPE_FLOAT64));
+      if (!is_num(k[i]->type.id)) return arg_error(c, e, k, n, i, "a number");
+    }
+    for (int i = 0; i < 2 && st == GF_OK; i++)
+      st = coerce(c, &k[i], gf_type(GF_TYPE_FLOAT64));
+    if (st != GF_OK) {
+      free_kids(c, k, n);
+      return st;
+    }
+    return make(c, GFI_B_POW, gf_type(GF_TYPE_FLOAT64), k, 2, out);
+  }
+  if (strcmp(nm, "length") == 0 || strcmp(nm, "lower") == 0 ||
+      strcmp(nm, "upper") == 0 || strcmp(nm, "contains") == 0 ||
+      strcmp(nm, "starts_with") == 0 || strcmp(nm, "ends_with") == 0 ||
+      strcmp(nm, "substr") == 0) {
+    bool sub = strcmp(nm, "substr") == 0;
+    for (int i = 0; i < n; i++) {
+      bool want_int = sub && i > 0;
+      if (is_null_scalar(k[i]))
+        retype_null(k[i], gf_type(want_int ? GF_TYPE_INT64 : GF_TYPE_UTF8));
+      if (want_int ? !is_int(k[i]->type.id) || k[i]->type.id == GF_TYPE_UINT64
+                   : !is_str(k[i]->type.id))
+        return arg_error(c, e, k, n, i, want_int ? "an integer" : "a string");
+      if (want_int) st = coerce(c, &k[i], gf_type(GF_TYPE_INT64));
+      if (st != GF_OK) {
+        free_kids(c, k, n);
+        return st;
+      }
+    }
+    gf_datatype st_t = k[0]->type;
+    if (nm[0] == 'l' && nm[1] == 'e')
+      return make(c, GFI_B_LENGTH, gf_type(GF_TYPE_INT64), k, 1, out);
+    if (strcmp(nm, "lower") == 0) return make(c, GFI_B_LOWER, st_t, k, 1, out);
+    if (strcmp(nm, "upper") == 0) return make(c, GFI_B_UPPER, st_t, k, 1, out);
+    if (sub) return make(c, GFI_B_SUBSTR, st_t, k, n, out);
+    GF_RETURN_NOT_OK(make(c, GFI_B_STRPRED, gf_type(GF_TYPE_BOOL), k, 2, out));
+    (*out)->fn = nm[0] == 'c' ? GFI_FN_CONTAINS : nm[0] == 's' ? GFI_FN_STARTS : GFI_FN_ENDS;
+    return GF_OK;
+  }
+  /* year / month / day / hour */
+  if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_DATE32));
+  if (!is_time(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a date or timestamp");
+  GF_RETURN_NOT_OK(make(c, GFI_B_DATEPART, gf_type(GF_TYPE_INT64), k, 1, out));
+  (*out)->fn = nm[0] == 'y' ? GFI_FN_YEAR : nm[0] == 'm' ? GFI_FN_MONTH
+             : nm[0] == 'd' ? GFI_FN_DAY : GFI_FN_HOUR;
+  return GF_OK;
+}
+
+/* Duplicates a bound subtree (IN / BETWEEN reuse their operand). */
+static gf_status clone(bctx *c, const gfi_bnode *n, gfi_bnode **out) {
+  gfi_bnode *d = NULL;
+  GF_RETURN_NOT_OK(node_new(c, n->kind, n->type, &d));
+  *d = *n;
+  d->lit.s = NULL;
+  d->nkids = 0;
+  gf_status st = lit_copy(c, &n->lit, &d->lit);
+  if (st != GF_OK || !n->lit.s) {
+    if (!n->lit.s) d->lit.s = NULL;
+  }
+  if (st != GF_OK) {
+    gfi_mfree(c->a, d, sizeof *d);
+    return st;
+  }
+  for (int i = 0; i < n->nkids; i++) {
+    st = clone(c, n->kids[i], &d->kids[i]);
+    if (st != GF_OK) {
+      node_free(c->a, d);
+      return st;
+    }
+    d->nkids = i + 1;
+  }
+  *out = d;
+  return GF_OK;
+}
+
+/* Builds a synthetic comparison node over two bound kids as if from e. */
+static gf_status cmp_of(bctx *c, const gf_expr *e, gf_op op, gfi_bnode *a,
+                        gfi_bnode *b, gfi_bnode **out) {
+  gf_expr fake = *e;
+  fake.kind = GF_EXPR_BINARY;
+  fake.op = op;
+  gfi_bnode *k[2] = {a, b};
+  (void)fake;
+  gf_status st = bind_cmp(c, &fake, k, out);
+  return st;
+}
+
+static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
+  gfi_bnode *k[3] = {NULL, NULL, NULL};
+  switch (e->kind) {
+    case GF_EXPR_COLUMN: {
+      int col = gf_schema_find(c->schema, e->name);
+      if (col < 0) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "unknown column '%.300s'", e->name);
+        return type_error(c, GF_EINVAL, e, msg);
+      }
+      gfi_bnode *n = NULL;
+      GF_RETURN_NOT_OK(node_new(c, GFI_B_COLUMN, gf_schema_field(c->schema, col)->type, &n));
+      n->col = col;
+      *out = n;
+      return GF_OK;
+    }
+    case GF_EXPR_LITERAL: {
+      gfi_bnode *n = NULL;
+      GF_RETURN_NOT_OK(node_new(c, GFI_B_SCALAR, e->lit.type, &n));
+      gf_status st = lit_copy(c, &e->lit, &n->lit);
+      if (st != GF_OK) {
+        gfi_mfree(c->a, n, sizeof *n);
+        return st;
+      }
+      n->lit.null = e->lit.type.id == GF_TYPE_NULL;
+      *out = n;
+      return GF_OK;
+    }
+    case GF_EXPR_UNARY: {
+      GF_RETURN_NOT_OK(bind_args(c, e, k, 1));
+      gf_status st = undict(c, &k[0]);
+      if (st != GF_OK) {
+        free_kids(c, k, 1);
+        return st;
+      }
+      if (e->op == GF_OP_NOT) {
+        GF_RETURN_NOT_OK(want_bool(c, e, k, 1, "not"));
+        return make(c, GFI_B_NOT, gf_type(GF_TYPE_BOOL), k, 1, out);
+      }
+      gf_datatype t;
+      if (!promote(k[0]->type, k[0]->type, &t)) {
+        st = op_error(c, e, "-", k[0]->type, k[0]->type, true);
+        free_kids(c, k, 1);
+        return st;
+      }
+      st = coerce(c, &k[0], t);
+      if (st != GF_OK) {
+        free_kids(c, k, 1);
+        return st;
+      }
+      return make(c, GFI_B_NEG, t, k, 1, out);
+    }
+    case GF_EXPR_BINARY: {
+      GF_RETURN_NOT_OK(bind_args(c, e, k, 2));
+      if (e->op == GF_OP_AND || e->op == GF_OP_OR) {
+        for (int i = 0; i < 2; i++) {
+          gf_status st = undict(c, &k[i]);
+          if (st != GF_OK) {
+            free_kids(c, k, 2);
+            return st;
+          }
+        }
+        GF_RETURN_NOT_OK(want_bool(c, e, k, 2, op_names[e->op]));
+        return make(c, e->op == GF_OP_AND ? GFI_B_AND : GFI_B_OR,
+                    gf_type(GF_TYPE_BOOL), k, 2, out);
+      }
+      if (e->op <= GF_OP_MOD) {
+        for (int i = 0; i < 2; i++) {
+          gf_status st = undict(c, &k[i]);
+          if (st != GF_OK) {
+            free_kids(c, k, 2);
+            return st;
+          }
+        }
+        return bind_arith(c, e, k, out);
+      }
+      return bind_cmp(c, e, k, out);
+    }
+    case GF_EXPR_CALL: return bind_call(c, e, out);
+    case GF_EXPR_CAST: {
+      GF_RETURN_NOT_OK(bind_args(c, e, k, 1));
+      gf_status st = undict(c, &k[0]);
+      if (st == GF_OK && !cast_allowed(k[0]->type, e->cast_to)) {
+        char a[64], b[64], msg[300];
+        snprintf(msg, sizeof msg, "cannot cast %s to %s", tname(k[0]->type, a, sizeof a),
+                 tname(e->cast_to, b, sizeof b));
+        st = type_error(c, GF_ETYPE, e, msg);
+      }
+      if (st == GF_OK) st = gf_type_validate(e->cast_to, c->err);
+      if (st != GF_OK) {
+        free_kids(c, k, 1);
+        return st;
+      }
+      if (gf_type_equals(k[0]->type, e->cast_to)) {
+        *out = k[0];
+        return GF_OK;
+      }
+      if (is_null_scalar(k[0])) {
+        retype_null(k[0], e->cast_to);
+        *out = k[0];
+        return GF_OK;
+      }
+      return make(c, GFI_B_CAST, e->cast_to, k, 1, out);
+    }
+    case GF_EXPR_BETWEEN: {
+      /* lo <= x and x <= hi */
+      GF_RETURN_NOT_OK(bind_args(c, e, k, 3));
+      gfi_bnode *x2 = NULL, *ge = NULL, *le = NULL;
+      gf_status st = clone(c, k[0], &x2);
+      if (st != GF_OK) {
+        free_kids(c, k, 3);
+        return st;
+      }
+      st = cmp_of(c, e, GF_OP_GE, k[0], k[1], &ge);
+      if (st != GF_OK) {
+        node_free(c->a, x2);
+        node_free(c->a, k[2]);
+        return st;
+      }
+      st = cmp_of(c, e, GF_OP_LE, x2, k[2], &le);
+      if (st != GF_OK) {
+        node_free(c->a, ge);
+        return st;
+      }
+      gfi_bnode *kk[2] = {ge, le};
+      return make(c, GFI_B_AND, gf_type(GF_TYPE_BOOL), kk, 2, out);
+    }
+    case GF_EXPR_IN: {
+      /* x = v1 or x = v2 or ...: Kleene OR gives SQL's null semantics. */
+      gfi_bnode *x = NULL, *acc = NULL;
+      GF_RETURN_NOT_OK(bind_node(c, e->args[0], &x));
+      for (int i = 1; i < e->nargs; i++) {
+        gfi_bnode *xi = NULL, *v = NULL, *eq = NULL;
+        gf_status st = clone(c, x, &xi);
+        if (st == GF_OK) {
+          st = bind_node(c, e->args[i], &v);
+          if (st != GF_OK) node_free(c->a, xi);
+        }
+        if (st == GF_OK) st = cmp_of(c, e, GF_OP_EQ, xi, v, &eq);
+        if (st == GF_OK && acc) {
+          gfi_bnode *kk[2] = {acc, eq};
+          acc = NULL;
+          st = make(c, GFI_B_OR, gf_type(GF_TYPE_BOOL), kk, 2, &acc);
+        } else if (st == GF_OK) {
+          acc = eq;
+        }
+        if (st != GF_OK) {
+          node_free(c->a, acc);
+          node_free(c->a, x);
+          return st;
+        }
+      }
+      node_free(c->a, x);
+      *out = acc;
+      return GF_OK;
+    }
+  }
+  return gf_error_set(c->err, GF_EINTERNAL, "unknown expression kind");
+}
+
+gf_status gfi_expr_bind(const gf_expr *e, const gf_schema *schema,
+                        const gf_allocator *a, gf_bound_expr **out,
+                        gf_error *err) {
+  if (!e || !schema || !out)
+    return gf_error_set(err, GF_EINVAL, "gf_expr_bind: NULL argument");
+  bctx c = {schema, gfi_alloc_or_default(a), err};
+  gf_bound_expr *b = gfi_calloc(c.a, sizeof *b);
+  if (!b) return GF_OOM(err, "bound expression");
+  gf_status st = bind_node(&c, e, &b->root);
+  if (st != GF_OK) {
+    gfi_mfree(c.a, b, sizeof *b);
+    return st;
+  }
+  b->expr = gf_expr_retain((gf_expr *)e);
+  b->alloc = c.a;
+  b->ncols = gf_schema_num_fields(schema);
+  *out = b;
+  return GF_OK;
+}
+
+gf_status gf_expr_bind(const gf_expr *e, const gf_schema *schema,
+                       gf_bound_expr **out, gf_error *err) {
+  return gfi_expr_bind(e, schema, NULL, out, err);
+}
+
+void gf_bound_expr_free(gf_bound_expr *b) {
+  if (!b) return;
+  node_free(b->alloc, b->root);
+  gf_expr_release(b->expr);
+  gfi_mfree(b->alloc, b, sizeof *b);
+}
+
+gf_datatype gf_bound_expr_type(const gf_bound_expr *b) { return b->root->type; }
+
+gf_status gf_expr_result_type(const gf_expr *e, const gf_schema *schema,
+                              gf_datatype *out, gf_error *err) {
+  gf_bound_expr *b;
+  GF_RETURN_NOT_OK(gf_expr_bind(e, schema, &b, err));
+  if (out) *out = gf_bound_expr_type(b);
+  gf_bound_expr_free(b);
+  return GF_OK;
+}

@@ -1,0 +1,17 @@
+/*
+ * Internal interface shared by the operators in src/ops (not installed).
+ */
+#ifndef GF_OPS_INTERNAL_H
+#define GF_OPS_INTERNAL_H
+
+#include "expr/expr_internal.h"
+
+/* Operators coalesce outputs into batches of at least this many rows where
+ * the input allows (DESIGN.md section 3). */
+#define GFI_COALESCE_ROWS 65536
+
+/* Checks that `b` is a predicate (bool, or the null literal); else
+ * GF_ETYPE naming the expression and its type. */
+gf_status gfi_check_predicate(const gf_bound_expr *b, gf_error *err);
+
+#endif /* GF_OPS_INTERNAL_H */
