@@ -1,0 +1,126 @@
+/*
+ * cli.h - shared definitions of the gf tool: the command descriptor every
+ * cmd_*.c file provides, exit codes, and the helpers commands use to report
+ * errors the same way (one line on stderr starting with "gf: ").
+ *
+ * Adding a command: write src/cli/cmd_NAME.c defining
+ *   const cli_command cli_cmd_NAME = { "NAME", "usage...", run };
+ * declare it below, and point its row of the table in main.c at it.
+ */
+#ifndef GF_CLI_H
+#define GF_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gopherframe.h>
+
+/* Exit codes: 0 success, 1 the command ran and failed (bad file, out of
+ * memory, cancelled...), 2 the command line itself was wrong. A signal never
+ * ends gf: SIGPIPE is ignored and write errors become exit code 1. */
+enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_FAILURE = 1,
+  CLI_EXIT_USAGE = 2
+};
+
+/*
+ * A command's entry point. argv[0] is the command name ("schema"), the rest
+ * are its arguments; getopt_long may be used (main resets optind and sets
+ * opterr to 0, so getopt prints nothing: report '?' with cli_usage_error).
+ * `--help` is answered by main from `usage` before run is called. Returns
+ * one of the CLI_EXIT_* codes; it must have printed exactly one "gf: ..."
+ * line to stderr when it returns non-zero.
+ */
+typedef int (*cli_run_fn)(int argc, char **argv);
+
+/* What a command file provides. */
+typedef struct cli_command {
+  const char *name;  /* as typed: "schema" */
+  const char *usage; /* full text for `gf help NAME` / `gf NAME --help` */
+  cli_run_fn run;
+} cli_command;
+
+/* Commands present in this build (one cmd_*.c each); query arrives with
+ * issues 5/6, bench with issue 6. */
+extern const cli_command cli_cmd_schema;
+extern const cli_command cli_cmd_head;
+extern const cli_command cli_cmd_describe;
+extern const cli_command cli_cmd_convert;
+extern const cli_command cli_cmd_gen;
+
+/* ---- reading files (cli_read.c) ---------------------------------------- */
+
+/* Options every command that reads a file accepts. */
+typedef struct cli_read_args {
+  int threads;    /* --threads N; 0 = all usable CPUs */
+  char delimiter; /* --delimiter C; 0 = detect */
+  bool no_header; /* --no-header */
+} cli_read_args;
+
+/* getopt_long entries of the common options, to splice into a command's
+ * table, and the text describing them for its usage. */
+#define CLI_READ_LONG_OPTIONS                          \
+  {"threads", required_argument, NULL, CLI_OPT_THREADS}, \
+  {"delimiter", required_argument, NULL, 'd'},         \
+  {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER}
+#define CLI_READ_USAGE                                                        \
+  "  -d, --delimiter C   field delimiter (default: detected; 'tab' or '\\t'\n" \
+  "                      for tab)\n"                                           \
+  "      --no-header     the first line is data, columns are column_1...\n"   \
+  "      --threads N     worker threads (default: all usable CPUs)\n"
+
+enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_FIRST_FREE };
+
+/* Handles one common option returned by getopt_long. Returns true when
+ * `opt` was one of them; then *rc is 0, or CLI_EXIT_USAGE after reporting
+ * a bad value. */
+bool cli_read_option(const char *command, int opt, const char *arg,
+                     cli_read_args *a, int *rc);
+
+/* Parses a delimiter argument: one character, or "tab" / "\t". */
+bool cli_parse_delimiter(const char *command, const char *option,
+                         const char *text, char *out);
+
+/* True when `path` names an Arrow IPC file or stream by its extension
+ * (.arrow .feather .ipc .arrows). */
+bool cli_is_ipc_path(const char *path);
+
+/* Parallel options for `threads` workers, cancelled by Ctrl-C (SIGINT
+ * requests cancellation through a process-wide token). */
+void cli_parallel_options(int threads, gf_parallel_options *p);
+
+/* Reads `path` (CSV; IPC is refused for now) with the common options and
+ * at most `max_rows` rows (0 = all), drawing a progress bar on stderr when
+ * it is a terminal and the read takes over a second. Returns CLI_EXIT_OK
+ * with *out set, or the exit code after printing the one error line. */
+int cli_read_frame(const char *command, const char *path,
+                   const cli_read_args *a, int64_t max_rows, gf_frame **out);
+
+/* Prints "gf: <message>\n" to stderr (printf-style). */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Prints a usage error for `command` (NULL for gf itself), adding a pointer
+ * to the help, and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Reports a failed library call: "gf: <what>: <err message or status text>",
+ * and returns CLI_EXIT_FAILURE. `what` may be NULL (then only the message). */
+int cli_fail(const char *what, gf_status st, const gf_error *err);
+
+/*
+ * Parses a whole decimal integer option value in [min, max] without the C
+ * locale. On error prints "gf: COMMAND: OPTION expects ..." and returns false.
+ */
+bool cli_parse_int64(const char *command, const char *option, const char *text,
+                     int64_t min, int64_t max, int64_t *out);
+
+#endif /* GF_CLI_H */

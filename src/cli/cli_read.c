@@ -1,0 +1,172 @@
+/*
+ * cli_read.c - what the gf commands that read a file share: the common
+ * options (--threads, --delimiter, --no-header), Ctrl-C cancellation, the
+ * progress bar, and reading a file into a frame with one error line on
+ * failure.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Handles the common options (see cli.h). */
+bool cli_read_option(const char *command, int opt, const char *arg, cli_read_args *a,
+                     int *rc) {
+  int64_t v;
+  *rc = CLI_EXIT_OK;
+  switch (opt) {
+    case CLI_OPT_THREADS:
+      if (!cli_parse_int64(command, "--threads", arg, 1, 4096, &v))
+        *rc = CLI_EXIT_USAGE;
+      else
+        a->threads = (int)v;
+      return true;
+    case 'd':
+      if (!cli_parse_delimiter(command, "--delimiter", arg, &a->delimiter)) *rc = CLI_EXIT_USAGE;
+      return true;
+    case CLI_OPT_NO_HEADER:
+      a->no_header = true;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/* One character, or a spelled-out tab. Line breaks and NUL are refused. */
+bool cli_parse_delimiter(const char *command, const char *option, const char *text,
+                         char *out) {
+  if (text && (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0)) {
+    *out = '\t';
+    return true;
+  }
+  if (!text || strlen(text) != 1 || text[0] == '\n' || text[0] == '\r' || text[0] == '"') {
+    cli_usage_error(command, "%s expects one character (or 'tab'), got '%s'", option,
+                    text ? text : "");
+    return false;
+  }
+  *out = text[0];
+  return true;
+}
+
+/* Extension check, case-insensitive. */
+bool cli_is_ipc_path(const char *path) {
+  static const char *const ext[] = {".arrow", ".feather", ".ipc", ".arrows"};
+  size_t n = strlen(path);
+  for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+    size_t m = strlen(ext[i]);
+    if (n > m && strncasecmp(path + n - m, ext[i], m) == 0) return true;
+  }
+  return false;
+}
+
+/* ---- Ctrl-C ----------------------------------------------------------- */
+
+static gf_cancel *interrupt_token;
+
+/* SIGINT: ask the running call to stop (async-signal-safe); a second
+ * Ctrl-C while it winds down is ignored rather than killing the process
+ * mid-rename. */
+static void on_interrupt(int sig) {
+  (void)sig;
+  if (interrupt_token) gf_cancel_request(interrupt_token);
+}
+
+/* Defaults for `threads` workers plus the Ctrl-C token (installed once). */
+void cli_parallel_options(int threads, gf_parallel_options *p) {
+  gf_parallel_options_init(p);
+  p->num_workers = threads;
+  if (!interrupt_token && gf_cancel_new(&interrupt_token, NULL) == GF_OK) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+  }
+  p->cancel = interrupt_token;
+}
+
+/* ---- progress bar ------------------------------------------------------- */
+
+typedef struct progress {
+  const char *path;
+  struct timespec start;
+  bool drawn;
+  int last_permille;
+} progress;
+
+/* Seconds elapsed since t0 (monotonic clock). */
+static double seconds_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Progress callback: draws "\rreading FILE [=====     ]  52%" once the read
+ * has taken a second, redrawing only when the shown value changes. */
+static bool draw_progress(void *user, int64_t done, int64_t total) {
+  progress *p = user;
+  if (total <= 0) return true;
+  if (!p->drawn && seconds_since(&p->start) < 1.0) return true;
+  int permille = (int)(done * 1000 / total);
+  if (permille > 1000) permille = 1000;
+  if (p->drawn && permille / 10 == p->last_permille / 10) return true;
+  p->drawn = true;
+  p->last_permille = permille;
+  char bar[31];
+  int fill = permille * 30 / 1000;
+  for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+  bar[30] = '\0';
+  const char *name = strrchr(p->path, '/');
+  name = name ? name + 1 : p->path;
+  fprintf(stderr, "\rreading %.40s [%s] %3d%%", name, bar, permille / 10);
+  fflush(stderr);
+  return true;
+}
+
+/* Removes the bar so the next stderr line starts clean. */
+static void clear_progress(progress *p) {
+  if (!p->drawn) return;
+  fprintf(stderr, "\r%*s\r", 80, "");
+  fflush(stderr);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+int cli_read_frame(const char *command, const char *path, const cli_read_args *a,
+                   int64_t max_rows, gf_frame **out) {
+  if (cli_is_ipc_path(path)) {
+    cli_error("%s: %s: Arrow IPC files are not supported yet in this build (see issue 7)",
+              command, path);
+    return CLI_EXIT_FAILURE;
+  }
+  gf_parallel_options par;
+  cli_parallel_options(a->threads, &par);
+  gf_csv_read_options o;
+  gf_csv_read_options_init(&o);
+  o.delimiter = a->delimiter;
+  if (a->no_header) o.header = 0;
+  o.max_rows = max_rows;
+  o.parallel = &par;
+  progress p;
+  memset(&p, 0, sizeof p);
+  p.path = path;
+  clock_gettime(CLOCK_MONOTONIC, &p.start);
+  if (isatty(STDERR_FILENO)) {
+    o.progress = draw_progress;
+    o.progress_user = &p;
+  }
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_read_csv(path, &o, out, &err);
+  clear_progress(&p);
+  if (st == GF_ECANCELED && gf_cancel_requested(par.cancel)) {
+    cli_error("%s: interrupted", command);
+    return CLI_EXIT_FAILURE;
+  }
+  if (st != GF_OK) return cli_fail(command, st, &err);
+  return CLI_EXIT_OK;
+}

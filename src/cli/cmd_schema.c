@@ -1,0 +1,67 @@
+/*
+ * cmd_schema.c - `gf schema FILE`: the file's columns (name, type,
+ * nullability, null count) and its row count, one column per line.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "Usage: gf schema [OPTIONS] FILE\n\n"
+    "Reads FILE (CSV) and prints its row count and, for each column, the name,\n"
+    "the inferred type, whether it is nullable and how many nulls it holds.\n\n"
+    "Options:\n" CLI_READ_USAGE;
+
+/* Prints the table of columns with aligned names and types. */
+static void print_schema(const char *path, const gf_frame *f) {
+  const gf_schema *s = gf_frame_schema(f);
+  int n = gf_schema_num_fields(s);
+  int name_w = 4, type_w = 4;
+  char type[128];
+  for (int i = 0; i < n; i++) {
+    const gf_field *fl = gf_schema_field(s, i);
+    int w = (int)strlen(fl->name);
+    if (w > name_w) name_w = w;
+    gf_type_format(fl->type, type, sizeof type);
+    w = (int)strlen(type);
+    if (w > type_w) type_w = w;
+  }
+  printf("file: %s\nrows: %lld\ncolumns: %d\n", path, (long long)gf_frame_num_rows(f), n);
+  if (n == 0) return;
+  printf("\n%-*s  %-*s  %-8s  %s\n", name_w, "name", type_w, "type", "nullable", "nulls");
+  for (int i = 0; i < n; i++) {
+    const gf_field *fl = gf_schema_field(s, i);
+    int64_t nulls = 0;
+    for (int b = 0; b < gf_frame_num_batches(f); b++)
+      nulls += gf_array_null_count(gf_frame_column(f, b, i));
+    gf_type_format(fl->type, type, sizeof type);
+    printf("%-*s  %-*s  %-8s  %lld\n", name_w, fl->name, type_w, type,
+           fl->nullable ? "true" : "false", (long long)nulls);
+  }
+}
+
+/* Parses options, reads FILE and prints its schema. */
+static int run(int argc, char **argv) {
+  static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+  cli_read_args ra = {0, 0, false};
+  int opt, rc;
+  while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
+    if (cli_read_option("schema", opt, optarg, &ra, &rc)) {
+      if (rc) return rc;
+      continue;
+    }
+    return cli_usage_error("schema", "unknown option '%s'", argv[optind - 1]);
+  }
+  if (optind + 1 != argc)
+    return cli_usage_error("schema", optind == argc ? "missing FILE" : "expects one FILE");
+  gf_frame *f = NULL;
+  rc = cli_read_frame("schema", argv[optind], &ra, 0, &f);
+  if (rc) return rc;
+  print_schema(argv[optind], f);
+  gf_frame_release(f);
+  return CLI_EXIT_OK;
+}
+
+const cli_command cli_cmd_schema = {"schema", usage, run};

@@ -1,0 +1,334 @@
+/*
+ * Text-output plumbing of the CSV writer (csv_write_internal.h): growable
+ * buffers, fast locale-independent number formatting, rows formatted in
+ * parallel and emitted in order, and files replaced atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/csv_write_internal.h"
+
+#define TEXTBUF_ALIGN 16
+#define TEXTBUF_MIN 4096
+
+/* ---- text buffers ------------------------------------------------------ */
+
+/* Grows to at least len + extra bytes, doubling so appends stay amortised
+ * O(1). */
+gf_status gfi_textbuf_grow(gfi_textbuf *b, size_t extra, gf_error *err) {
+  if (extra > SIZE_MAX / 2 - b->len)
+    return gf_error_set(err, GF_ENOMEM, "text buffer of %zu bytes is too large",
+                        b->len + extra);
+  size_t need = b->len + extra;
+  size_t cap = b->cap ? b->cap : TEXTBUF_MIN;
+  while (cap < need) cap *= 2;
+  const gf_allocator *a = gfi_alloc_or_default(b->alloc);
+  char *p = b->data ? gf_realloc(a, b->data, b->cap, cap, TEXTBUF_ALIGN)
+                    : gf_alloc(a, cap, TEXTBUF_ALIGN);
+  if (!p) return GF_OOM(err, "a CSV text buffer");
+  b->data = p;
+  b->cap = cap;
+  b->alloc = a;
+  return GF_OK;
+}
+
+/* Releases the memory; the buffer is empty afterwards. */
+void gfi_textbuf_free(gfi_textbuf *b) {
+  if (b->data) gf_free(gfi_alloc_or_default(b->alloc), b->data, b->cap, TEXTBUF_ALIGN);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+/* ---- numbers --------------------------------------------------------- */
+
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes v in decimal, two digits per step from the right. */
+int gfi_put_u64(char *p, uint64_t v) {
+  char tmp[24];
+  int i = 24;
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    tmp[--i] = digit_pairs[2 * r + 1];
+    tmp[--i] = digit_pairs[2 * r];
+  }
+  if (v >= 10) {
+    tmp[--i] = digit_pairs[2 * v + 1];
+    tmp[--i] = digit_pairs[2 * v];
+  } else {
+    tmp[--i] = (char)('0' + v);
+  }
+  memcpy(p, tmp + i, (size_t)(24 - i));
+  return 24 - i;
+}
+
+/* Signed variant; INT64_MIN works through the unsigned magnitude. */
+int gfi_put_i64(char *p, int64_t v) {
+  if (v >= 0) return gfi_put_u64(p, (uint64_t)v);
+  *p = '-';
+  return 1 + gfi_put_u64(p + 1, (uint64_t)0 - (uint64_t)v);
+}
+
+static const double pow10_d[8] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7};
+static const uint64_t pow10_u[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+/*
+ * Shortest round-trip text, identical to gfi_format_double. Fast path: the
+ * smallest k <= 7 for which round(|v| * 10^k) / 10^k == |v| gives the
+ * decimal with the fewest digits that reads back as v. Keeping that integer
+ * below 2^50 makes the double's spacing under a quarter of 10^-k, so no
+ * other k-decimal number reads back as v and no shorter one was missed; and
+ * |v| in [1e-5, 1e15) is where gfi_format_double prints plain decimals.
+ * Everything else (NaN, inf, tiny, huge, many digits) takes the slow path.
+ */
+int gfi_put_double(char *p, double v) {
+  if (v == 0) {
+    if (signbit(v)) {
+      memcpy(p, "-0.0", 4);
+      return 4;
+    }
+    memcpy(p, "0.0", 3);
+    return 3;
+  }
+  double a = fabs(v);
+  if (a >= 1e-5 && a < 1e15) {
+    for (int k = 0; k < 8; k++) {
+      double x = floor(a * pow10_d[k] + 0.5);
+      if (x >= 1125899906842624.0) break; /* 2^50 */
+      if (x / pow10_d[k] != a) continue;
+      uint64_t u = (uint64_t)x;
+      char *q = p;
+      if (v < 0) *q++ = '-';
+      q += gfi_put_u64(q, u / pow10_u[k]);
+      *q++ = '.';
+      if (k == 0) {
+        *q++ = '0';
+      } else {
+        uint64_t frac = u % pow10_u[k];
+        for (int d = k - 1; d >= 0; d--) {
+          q[d] = (char)('0' + frac % 10);
+          frac /= 10;
+        }
+        q += k;
+      }
+      return (int)(q - p);
+    }
+  }
+  return gfi_format_double(p, 32, v);
+}
+
+/* ---- ordered parallel formatting -------------------------------------- */
+
+typedef struct wave {
+  gfi_text_chunk_fn fn;
+  void *user;
+  gfi_textbuf *bufs;
+  int64_t first; /* chunk index of bufs[0] */
+} wave;
+
+/* Runtime kernel: formats one chunk into its own buffer of the wave. The
+ * buffer moves to the call's allocator so a memory limit covers it. */
+static gf_status wave_kernel(void *user, const gf_chunk_spec *chunk, gf_task_ctx *ctx) {
+  wave *w = user;
+  gfi_textbuf *b = &w->bufs[chunk->chunk_id - w->first];
+  const gf_allocator *a = gfi_alloc_or_default(ctx->allocator);
+  if (b->alloc != a) {
+    gfi_textbuf_free(b);
+    b->alloc = a;
+  }
+  b->len = 0;
+  return w->fn(w->user, chunk->start_row, chunk->end_row, b, ctx);
+}
+
+/* Plans, then formats and emits wave after wave (see the header). */
+gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
+                                  gfi_text_chunk_fn fn, void *user,
+                                  gfi_text_sink_fn sink, void *sink_user,
+                                  const gf_parallel_options *opts, gf_error *err) {
+  if (total_rows <= 0) return GF_OK;
+  gf_chunk_spec *chunks = NULL;
+  int64_t count = 0;
+  GF_RETURN_NOT_OK(gf_plan_chunks(total_rows, bytes_per_row, opts, &chunks, &count, err));
+  for (int64_t i = 0; i < count; i++) chunks[i].chunk_id = i;
+
+  const gf_allocator *base =
+      gfi_alloc_or_default(opts && opts->size >= sizeof *opts ? opts->allocator : NULL);
+  int64_t per_wave = (int64_t)gf_effective_workers(opts) * 4;
+  if (per_wave > count) per_wave = count;
+  gf_status st = GF_OK;
+  gfi_textbuf *bufs = gfi_calloc(base, (size_t)per_wave * sizeof *bufs);
+  if (!bufs) {
+    free(chunks);
+    return GF_OOM(err, "CSV chunk buffers");
+  }
+  for (int64_t i = 0; i < per_wave; i++) bufs[i].alloc = base;
+
+  wave w = {fn, user, bufs, 0};
+  for (int64_t first = 0; first < count && st == GF_OK; first += per_wave) {
+    int64_t n = count - first < per_wave ? count - first : per_wave;
+    w.first = first;
+    st = gf_run_chunks(chunks + first, n, wave_kernel, &w, opts, err);
+    for (int64_t i = 0; i < n && st == GF_OK; i++)
+      if (bufs[i].len) st = sink(sink_user, bufs[i].data, bufs[i].len, err);
+  }
+  for (int64_t i = 0; i < per_wave; i++) gfi_textbuf_free(&bufs[i]);
+  gfi_mfree(base, bufs, (size_t)per_wave * sizeof *bufs);
+  free(chunks);
+  return st;
+}
+
+/* ---- files replaced atomically ---------------------------------------- */
+
+/* The process umask, read without changing it (umask(2) would race with
+ * other threads creating files); 022 when /proc is unavailable. */
+static mode_t current_umask(void) {
+  mode_t mask = 022;
+  FILE *f = fopen("/proc/self/status", "re");
+  if (!f) return mask;
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "Umask:", 6) == 0) {
+      unsigned v = 0;
+      const char *p = line + 6;
+      while (*p == ' ' || *p == '\t') p++;
+      for (; *p >= '0' && *p <= '7'; p++) v = v * 8 + (unsigned)(*p - '0');
+      mask = (mode_t)(v & 0777);
+      break;
+    }
+  }
+  fclose(f);
+  return mask;
+}
+
+/* Copies s into memory from a. */
+static char *dup_string(const gf_allocator *a, const char *s, size_t *size) {
+  *size = strlen(s) + 1;
+  char *d = gfi_malloc(a, *size);
+  if (d) memcpy(d, s, *size);
+  return d;
+}
+
+/* Opens the temporary file next to `path` (or `path` itself when it is not
+ * a regular file). */
+gf_status gfi_atomic_file_open(const char *path, const gf_allocator *a, gfi_atomic_file *f,
+                               gf_error *err) {
+  memset(f, 0, sizeof *f);
+  f->fd = -1;
+  if (!path || !*path) return gf_error_set(err, GF_EINVAL, "output path is empty");
+  f->alloc = gfi_alloc_or_default(a);
+  f->path = dup_string(f->alloc, path, &f->path_size);
+  if (!f->path) return GF_OOM(err, "an output path");
+
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    gfi_atomic_file_abort(f);
+    return gf_error_set(err, GF_EIO, "%s: %s", path, strerror(EISDIR));
+  }
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    /* A device or FIFO: renaming over it would replace it, so write it. */
+    f->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (f->fd < 0) {
+      int e = errno;
+      gfi_atomic_file_abort(f);
+      return gf_error_set(err, GF_EIO, "%s: %s", path, strerror(e));
+    }
+    return GF_OK;
+  }
+
+  /* "DIR/.NAME.gf-tmp-XXXXXX": hidden, and on the same file system as the
+   * target so that rename() replaces it atomically. */
+  const char *slash = strrchr(path, '/');
+  size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+  const char *base = path + dir_len;
+  static const char suffix[] = ".gf-tmp-XXXXXX";
+  f->tmp_size = dir_len + 1 + strlen(base) + sizeof suffix;
+  f->tmp_path = gfi_malloc(f->alloc, f->tmp_size);
+  if (!f->tmp_path) {
+    gfi_atomic_file_abort(f);
+    return GF_OOM(err, "a temporary file name");
+  }
+  snprintf(f->tmp_path, f->tmp_size, "%.*s.%s%s", (int)dir_len, path, base, suffix);
+  f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
+  if (f->fd < 0) {
+    int e = errno;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%.*s", dir_len ? (int)dir_len : 1, dir_len ? path : ".");
+    gfi_atomic_file_abort(f);
+    return gf_error_set(err, GF_EIO, "%s: cannot create a temporary file in '%s': %s", path,
+                        dir, strerror(e));
+  }
+  f->discard_on_abort = true;
+  return GF_OK;
+}
+
+/* write(2) until everything is out. */
+gf_status gfi_atomic_file_write(gfi_atomic_file *f, const void *data, size_t len,
+                                gf_error *err) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(f->fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return gf_error_set(err, GF_EIO, "%s: write failed: %s", f->path, strerror(errno));
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return GF_OK;
+}
+
+/* Sink adapter: `file` is a gfi_atomic_file. */
+gf_status gfi_atomic_file_sink(void *file, const char *data, size_t len, gf_error *err) {
+  return gfi_atomic_file_write(file, data, len, err);
+}
+
+/* Releases the names. */
+static void release_names(gfi_atomic_file *f) {
+  if (f->path) gfi_mfree(f->alloc, f->path, f->path_size);
+  if (f->tmp_path) gfi_mfree(f->alloc, f->tmp_path, f->tmp_size);
+  f->path = f->tmp_path = NULL;
+}
+
+/* Final mode, close, rename. */
+gf_status gfi_atomic_file_commit(gfi_atomic_file *f, gf_error *err) {
+  gf_status st = GF_OK;
+  if (!f->tmp_path) {
+    if (close(f->fd) != 0 && errno != EINTR)
+      st = gf_error_set(err, GF_EIO, "%s: %s", f->path, strerror(errno));
+    f->fd = -1;
+    release_names(f);
+    return st;
+  }
+  struct stat sb;
+  mode_t mode = stat(f->path, &sb) == 0 ? (sb.st_mode & 07777) : (0666 & ~current_umask());
+  if (fchmod(f->fd, mode) != 0)
+    st = gf_error_set(err, GF_EIO, "%s: cannot set permissions: %s", f->path, strerror(errno));
+  int fd = f->fd;
+  f->fd = -1;
+  if (close(fd) != 0 && st == GF_OK)
+    st = gf_error_set(err, GF_EIO, "%s: write failed: %s", f->path, strerror(errno));
+  if (st == GF_OK && rename(f->tmp_path, f->path) != 0)
+    st = gf_error_set(err, GF_EIO, "%s: cannot replace the file: %s", f->path, strerror(errno));
+  if (st == GF_OK) f->discard_on_abort = false;
+  gfi_atomic_file_abort(f);
+  return st;
+}
+
+/* Closes, removes the temporary file, releases the names. */
+void gfi_atomic_file_abort(gfi_atomic_file *f) {
+  if (f->fd >= 0) close(f->fd);
+  f->fd = -1;
+  if (f->tmp_path && f->discard_on_abort) unlink(f->tmp_path);
+  f->discard_on_abort = false;
+  release_names(f);
+}

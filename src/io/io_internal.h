@@ -1,0 +1,35 @@
+/*
+ * Internal I/O helpers shared by the file readers (not installed):
+ * read-only memory-mapped files.
+ */
+#ifndef GF_IO_INTERNAL_H
+#define GF_IO_INTERNAL_H
+
+#include "core/core_internal.h"
+
+/* A read-only view of a whole file: memory-mapped when the file is a
+ * regular non-empty file, read into memory otherwise (pipes, character
+ * devices). Refcounted: buffers made by gfi_mapped_file_buffer hold a
+ * reference, so the mapping lives as long as the last of them. */
+typedef struct gfi_mapped_file gfi_mapped_file;
+
+/* Opens and maps `path`. The struct (and the copy of unmappable files) is
+ * allocated from `a` (NULL = default). An empty file succeeds with size 0
+ * and a non-NULL data pointer. Failures are GF_EIO with "PATH: strerror",
+ * or GF_ENOMEM. */
+gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
+                               gfi_mapped_file **out, gf_error *err);
+/* First byte of the file (never NULL). */
+const char *gfi_mapped_file_data(const gfi_mapped_file *m);
+/* Size of the file in bytes. */
+size_t gfi_mapped_file_size(const gfi_mapped_file *m);
+/* Adds a reference; returns m. NULL allowed. */
+gfi_mapped_file *gfi_mapped_file_retain(gfi_mapped_file *m);
+/* Drops a reference; the last one unmaps and frees. NULL allowed. */
+void gfi_mapped_file_release(gfi_mapped_file *m);
+/* A buffer viewing [offset, offset+len) of the file without copying; it
+ * keeps the mapping alive until released. GF_EINVAL when out of range. */
+gf_status gfi_mapped_file_buffer(gfi_mapped_file *m, size_t offset,
+                                 size_t len, gf_buffer **out, gf_error *err);
+
+#endif /* GF_IO_INTERNAL_H */
