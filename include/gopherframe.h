@@ -19,5 +19,9 @@
 #include "gopherframe/exec.h"
 #include "gopherframe/io.h"
 #include "gopherframe/expr.h"
+#include "gopherframe/groupby.h"
+#include "gopherframe/sort_join.h"
+#include "gopherframe/ipc.h"
+#include "gopherframe/query.h"
 
 #endif /* GOPHERFRAME_H */

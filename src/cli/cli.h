@@ -48,6 +48,7 @@ extern const cli_command cli_cmd_head;
 extern const cli_command cli_cmd_describe;
 extern const cli_command cli_cmd_convert;
 extern const cli_command cli_cmd_gen;
+extern const cli_command cli_cmd_query;
 
 /* ---- reading files (cli_read.c) ---------------------------------------- */
 
@@ -90,12 +91,32 @@ bool cli_is_ipc_path(const char *path);
  * requests cancellation through a process-wide token). */
 void cli_parallel_options(int threads, gf_parallel_options *p);
 
-/* Reads `path` (CSV; IPC is refused for now) with the common options and
- * at most `max_rows` rows (0 = all), drawing a progress bar on stderr when
- * it is a terminal and the read takes over a second. Returns CLI_EXIT_OK
+/* Reads `path` with the common options and at most `max_rows` rows (0 =
+ * all): Arrow IPC (file or stream, told apart by the magic) when
+ * cli_is_ipc_path says so, where --delimiter/--no-header do not apply; CSV
+ * otherwise, drawing a progress bar on stderr when it is a terminal and the
+ * read takes over a second. Returns CLI_EXIT_OK
  * with *out set, or the exit code after printing the one error line. */
 int cli_read_frame(const char *command, const char *path,
                    const cli_read_args *a, int64_t max_rows, gf_frame **out);
+
+/* cli_read_frame with caller-made parallel options (workers, deadline,
+ * allocator, statistics; `parallel->cancel` should be the Ctrl-C token of
+ * cli_parallel_options), parsing only `columns` (in file order; NULL or
+ * num_columns 0 = all). */
+int cli_read_frame_opts(const char *command, const char *path,
+                        const cli_read_args *a, int64_t max_rows,
+                        const char *const *columns, int num_columns,
+                        const gf_parallel_options *parallel, gf_frame **out);
+
+/* cli_read_frame of a whole file that also returns, for an IPC file, its
+ * schema's custom metadata in *metadata (free with gf_ipc_metadata_free;
+ * NULL for CSV). `metadata` may be NULL. */
+int cli_read_frame_meta(const char *command, const char *path, const cli_read_args *a,
+                        gf_frame **out, gf_ipc_metadata **metadata);
+
+/* True when `path` names an Arrow IPC stream (.arrows) rather than a file. */
+bool cli_is_ipc_stream_path(const char *path);
 
 /* Prints "gf: <message>\n" to stderr (printf-style). */
 void cli_error(const char *fmt, ...)

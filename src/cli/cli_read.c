@@ -1,8 +1,8 @@
 /*
  * cli_read.c - what the gf commands that read a file share: the common
  * options (--threads, --delimiter, --no-header), Ctrl-C cancellation, the
- * progress bar, and reading a file into a frame with one error line on
- * failure.
+ * progress bar, and reading a file (CSV, or Arrow IPC chosen by extension)
+ * into a frame with one error line on failure.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +61,12 @@ bool cli_is_ipc_path(const char *path) {
     if (n > m && strncasecmp(path + n - m, ext[i], m) == 0) return true;
   }
   return false;
+}
+
+/* The stream extension, case-insensitive. */
+bool cli_is_ipc_stream_path(const char *path) {
+  size_t n = strlen(path);
+  return n > 7 && strcasecmp(path + n - 7, ".arrows") == 0;
 }
 
 /* ---- Ctrl-C ----------------------------------------------------------- */
@@ -138,18 +144,102 @@ static void clear_progress(progress *p) {
 
 int cli_read_frame(const char *command, const char *path, const cli_read_args *a,
                    int64_t max_rows, gf_frame **out) {
-  if (cli_is_ipc_path(path)) {
-    cli_error("%s: %s: Arrow IPC files are not supported yet in this build (see issue 7)",
-              command, path);
-    return CLI_EXIT_FAILURE;
-  }
   gf_parallel_options par;
   cli_parallel_options(a->threads, &par);
+  return cli_read_frame_opts(command, path, a, max_rows, NULL, 0, &par, out);
+}
+
+/* The one error line for a failed read: Ctrl-C and --memory-limit get their
+ * own wording, everything else the library's message. */
+static int read_failure(const char *command, const gf_parallel_options *par, gf_status st,
+                        const gf_error *err) {
+  if (st == GF_ECANCELED && gf_cancel_requested(par->cancel)) {
+    cli_error("%s: interrupted", command);
+    return CLI_EXIT_FAILURE;
+  }
+  if (st == GF_ENOMEM && par->memory_limit > 0) {
+    cli_error("%s: memory limit of %lld bytes exceeded (--memory-limit)", command,
+              (long long)par->memory_limit);
+    return CLI_EXIT_FAILURE;
+  }
+  return cli_fail(command, st, err);
+}
+
+/* Reads an Arrow IPC file or stream (gf_read_ipc tells them apart by the
+ * magic, so a stream named .arrow still reads), then applies the column
+ * projection and row limit the CSV reader would have applied while parsing.
+ * The mapped buffers are shared, so neither step copies data. `path` is
+ * prefixed to the library's message unless it already names it. */
+static int read_ipc(const char *command, const char *path, int64_t max_rows,
+                    const char *const *columns, int num_columns,
+                    const gf_parallel_options *parallel, gf_frame **out,
+                    gf_ipc_metadata **metadata) {
+  gf_ipc_read_options o;
+  gf_ipc_read_options_init(&o);
+  o.parallel = parallel;
+  o.metadata = metadata;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_frame *f = NULL;
+  gf_status st = gf_read_ipc(path, &o, &f, &err);
+  if (st != GF_OK) {
+    if (metadata && *metadata) {
+      gf_ipc_metadata_free(*metadata);
+      *metadata = NULL;
+    }
+    if (err.code != GF_OK && err.message[0] && !strstr(err.message, path) &&
+        !(st == GF_ECANCELED || st == GF_ENOMEM)) {
+      cli_error("%s: %s: %s", command, path, err.message);
+      return CLI_EXIT_FAILURE;
+    }
+    return read_failure(command, parallel, st, &err);
+  }
+  if (columns && num_columns > 0) {
+    gf_frame *sel = NULL;
+    st = gf_select(f, columns, num_columns, &sel, &err);
+    gf_frame_release(f);
+    if (st != GF_OK) goto fail;
+    f = sel;
+  }
+  if (max_rows > 0 && gf_frame_num_rows(f) > max_rows) {
+    gf_frame *cut = NULL;
+    st = gf_frame_slice(f, 0, max_rows, &cut, &err);
+    gf_frame_release(f);
+    if (st != GF_OK) goto fail;
+    f = cut;
+  }
+  *out = f;
+  return CLI_EXIT_OK;
+fail:
+  if (metadata && *metadata) {
+    gf_ipc_metadata_free(*metadata);
+    *metadata = NULL;
+  }
+  return read_failure(command, parallel, st, &err);
+}
+
+int cli_read_frame_meta(const char *command, const char *path, const cli_read_args *a,
+                        gf_frame **out, gf_ipc_metadata **metadata) {
+  gf_parallel_options par;
+  cli_parallel_options(a->threads, &par);
+  if (metadata) *metadata = NULL;
+  if (cli_is_ipc_path(path)) return read_ipc(command, path, 0, NULL, 0, &par, out, metadata);
+  return cli_read_frame_opts(command, path, a, 0, NULL, 0, &par, out);
+}
+
+int cli_read_frame_opts(const char *command, const char *path, const cli_read_args *a,
+                        int64_t max_rows, const char *const *columns, int num_columns,
+                        const gf_parallel_options *parallel, gf_frame **out) {
+  if (cli_is_ipc_path(path))
+    return read_ipc(command, path, max_rows, columns, num_columns, parallel, out, NULL);
+  gf_parallel_options par = *parallel;
   gf_csv_read_options o;
   gf_csv_read_options_init(&o);
   o.delimiter = a->delimiter;
   if (a->no_header) o.header = 0;
   o.max_rows = max_rows;
+  o.columns = columns;
+  o.num_columns = num_columns;
   o.parallel = &par;
   progress p;
   memset(&p, 0, sizeof p);
@@ -163,10 +253,6 @@ int cli_read_frame(const char *command, const char *path, const cli_read_args *a
   gf_error_clear(&err);
   gf_status st = gf_read_csv(path, &o, out, &err);
   clear_progress(&p);
-  if (st == GF_ECANCELED && gf_cancel_requested(par.cancel)) {
-    cli_error("%s: interrupted", command);
-    return CLI_EXIT_FAILURE;
-  }
-  if (st != GF_OK) return cli_fail(command, st, &err);
+  if (st != GF_OK) return read_failure(command, &par, st, &err);
   return CLI_EXIT_OK;
 }

@@ -43,7 +43,8 @@ typedef struct describe_job {
 static const char usage[] =
     "Usage: gf describe [OPTIONS] FILE\n\n"
     "Prints count, null_count, n_unique (strings), mean, std, min, quartiles\n"
-    "and max of every column of FILE (CSV) as a table.\n\n"
+    "and max of every column of FILE (CSV, or Arrow IPC for .arrow .feather\n"
+    ".ipc .arrows) as a table.\n\n"
     "Options:\n"
     "      --ascii         ASCII borders instead of box drawing\n" CLI_READ_USAGE;
 

@@ -1,6 +1,7 @@
 /*
  * cmd_schema.c - `gf schema FILE`: the file's columns (name, type,
- * nullability, null count) and its row count, one column per line.
+ * nullability, null count) and its row count, one column per line; for an
+ * Arrow IPC file also the schema's custom metadata.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,8 +11,11 @@
 
 static const char usage[] =
     "Usage: gf schema [OPTIONS] FILE\n\n"
-    "Reads FILE (CSV) and prints its row count and, for each column, the name,\n"
-    "the inferred type, whether it is nullable and how many nulls it holds.\n\n"
+    "Reads FILE (CSV, or Arrow IPC for .arrow .feather .ipc .arrows) and\n"
+    "prints its row count and, for each column, the name, the type (inferred\n"
+    "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
+    "holds; for IPC also the schema's custom metadata, one 'key: value' line\n"
+    "each.\n\n"
     "Options:\n" CLI_READ_USAGE;
 
 /* Prints the table of columns with aligned names and types. */
@@ -42,6 +46,29 @@ static void print_schema(const char *path, const gf_frame *f) {
   }
 }
 
+/* Prints "metadata:" and one indented "key: value" line per entry, line
+ * breaks inside keys or values shown as \n so each entry stays one line. */
+static void print_metadata(const gf_ipc_metadata *m) {
+  if (!m || m->n == 0) return;
+  printf("\nmetadata:\n");
+  for (int i = 0; i < m->n; i++) {
+    const char *parts[2] = {m->entries[i].key, m->entries[i].value};
+    fputs("  ", stdout);
+    for (int k = 0; k < 2; k++) {
+      for (const char *c = parts[k]; c && *c; c++) {
+        if (*c == '\n')
+          fputs("\\n", stdout);
+        else if (*c == '\r')
+          fputs("\\r", stdout);
+        else
+          putchar(*c);
+      }
+      if (k == 0) fputs(": ", stdout);
+    }
+    putchar('\n');
+  }
+}
+
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
   static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
@@ -57,9 +84,12 @@ static int run(int argc, char **argv) {
   if (optind + 1 != argc)
     return cli_usage_error("schema", optind == argc ? "missing FILE" : "expects one FILE");
   gf_frame *f = NULL;
-  rc = cli_read_frame("schema", argv[optind], &ra, 0, &f);
+  gf_ipc_metadata *meta = NULL;
+  rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, &meta);
   if (rc) return rc;
   print_schema(argv[optind], f);
+  print_metadata(meta);
+  gf_ipc_metadata_free(meta);
   gf_frame_release(f);
   return CLI_EXIT_OK;
 }

@@ -27,7 +27,7 @@ static const command_slot commands[] = {
     {"schema", "column names, types, nullability and row count of a file", &cli_cmd_schema, 4},
     {"head", "the first rows of a file as a table", &cli_cmd_head, 4},
     {"describe", "count, nulls, min, max, mean, std and quartiles per column", &cli_cmd_describe, 4},
-    {"query", "filter, compute, group, sort and join a file in parallel", NULL, 5},
+    {"query", "filter, compute, group, sort and join a file in parallel", &cli_cmd_query, 5},
     {"convert", "convert between CSV and Arrow IPC files", &cli_cmd_convert, 4},
     {"gen", "generate benchmark data (db-benchmark group-by and join)", &cli_cmd_gen, 4},
     {"bench", "run the benchmark suite; --tune finds chunk size and workers", NULL, 6},

@@ -67,7 +67,7 @@ gf_status gfi_array_make(const gf_allocator *a, gf_datatype type,
     release_buffers(buffers);
     return gf_error_set(err, GF_EINVAL, "gfi_array_make: invalid arguments");
   }
-  gf_array *arr;
+  gf_array *arr = NULL;
   GF_RETURN_NOT_OK(array_alloc(a, type, length, offset, null_count, buffers,
                                dictionary, &arr, err));
   gfi_array_compute_stats(arr);
@@ -81,7 +81,7 @@ gf_status gfi_array_make_with_stats(const gf_allocator *a, gf_datatype type,
                                     gf_buffer *buffers[3],
                                     gf_array *dictionary, const gf_stats *st,
                                     gf_array **out, gf_error *err) {
-  gf_array *arr;
+  gf_array *arr = NULL;
   GF_RETURN_NOT_OK(array_alloc(a, type, length, 0, null_count, buffers,
                                dictionary, &arr, err));
   arr->stats = *st;

@@ -72,10 +72,6 @@ for args in "help" "--help" "-h"; do
   done
   printf '%s\n' "$out" | grep -q '^Usage: gf COMMAND' || bad "gf $args has no usage line"
 done
-gfrun help query
-expect_rc "gf help query" 0
-printf '%s\n' "$out" | grep -q 'not available yet in this build (see issue 5)' ||
-  bad "gf help query does not say that query is not built yet: $out"
 gfrun help help
 expect_rc "gf help help" 0
 gfrun help frobnicate

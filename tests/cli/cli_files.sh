@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cli_files.sh GF_BINARY - the gf file commands: schema, head, describe,
-# convert and gen groupby. Output, exit codes (0 ok, 1 failure, 2 bad
-# command line), errors as exactly one "gf: " line on stderr, no partial
-# output files, gen deterministic for a seed. Registered as the ctest
+# convert (CSV; Arrow IPC briefly, in depth in cli_ipc.sh) and gen groupby.
+# Output, exit codes (0 ok, 1 failure, 2 bad command line), errors as
+# exactly one "gf: " line on stderr, no partial output files, gen
+# deterministic for a seed. Registered as the ctest
 # `cli_files`; GF_TEST_DATA points at tests/data.
 set -uo pipefail
 
@@ -103,7 +104,7 @@ expect_error "schema unterminated" 1 "unterminated.csv:2:[0-9]+: .*quote"
 gfrun schema "$tmp/empty.csv"
 expect_error "schema empty file" 1 "empty.csv"
 gfrun schema "$tmp/data.arrow"
-expect_error "schema .arrow" 1 "Arrow IPC files are not supported yet"
+expect_error "schema missing .arrow" 1 "data.arrow: No such file or directory"
 
 # --- head ---------------------------------------------------------------------------
 gfrun head "$people"
@@ -166,11 +167,15 @@ expect_ok "convert --out-delimiter ;"
 grep -qx 'carol;27;NA;2019-12-31;NA' "$tmp/semi-out.csv" || bad "convert --null: $(cat "$tmp/semi-out.csv")"
 gfrun convert "$tmp/semi-out.csv" "$tmp/back.csv" --null ''
 expect_ok "convert back"
+# Arrow IPC in depth is cli_ipc.sh; here only that it round-trips.
 gfrun convert "$people" "$tmp/out.arrow"
-expect_error "convert to .arrow" 1 "not supported yet"
-[ ! -e "$tmp/out.arrow" ] || bad "convert to .arrow left a file"
+expect_ok "convert to .arrow"
+gfrun convert "$tmp/out.arrow" "$tmp/from-arrow.csv"
+expect_ok "convert from .arrow"
+cmp -s "$people" "$tmp/from-arrow.csv" || bad "csv->arrow->csv changed people.csv"
 gfrun convert "$tmp/in.feather" "$tmp/x.csv"
-expect_error "convert from .feather" 1 "not supported yet"
+expect_error "convert from a missing .feather" 1 "in.feather: No such file or directory"
+[ ! -e "$tmp/x.csv" ] || bad "a failed convert from .feather left its output"
 gfrun convert "$people" "$tmp/no-such-dir/out.csv"
 expect_error "convert into a missing directory" 1 "no-such-dir/out.csv: .*No such file or directory"
 echo "keep me" >"$tmp/existing.csv"

@@ -1,0 +1,397 @@
+/*
+ * Aggregate expressions: "sum(v1),mean(v3) as m,max(v1) - min(v2)".
+ *
+ * Each comma-separated item is parsed by the expression parser; every
+ * aggregate call in it is replaced by a reference to an internal column
+ * ("__gf_agg_<i>") that the group-by computes, and the rewritten item is
+ * then evaluated over the aggregated frame with gf_with_columns. Identical
+ * aggregates used by several items are computed once.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/groupby_internal.h"
+
+struct gf_agg_list {
+  int nitems;
+  char **names;     /* output names */
+  gf_expr **exprs;  /* rewritten items over keys + internal columns */
+  int nspecs, cap;
+  gf_agg_spec *specs; /* column/column2 owned (malloc) */
+  char **inames;    /* internal column names */
+};
+
+gf_status gfi_group_by_named(const gf_frame *f, const char *const *keys, int nkeys,
+                             const gf_agg_spec *specs, int nspecs, const char *const *names,
+                             const gf_groupby_options *opts, gf_frame **out, gf_error *err);
+
+void gf_agg_list_free(gf_agg_list *l) {
+  if (!l) return;
+  for (int i = 0; i < l->nitems; i++) {
+    free(l->names[i]);
+    gf_expr_release(l->exprs[i]);
+  }
+  for (int i = 0; i < l->nspecs; i++) {
+    free((char *)l->specs[i].column);
+    free((char *)l->specs[i].column2);
+    free(l->inames[i]);
+  }
+  free(l->names);
+  free(l->exprs);
+  free(l->specs);
+  free(l->inames);
+  free(l);
+}
+
+int gf_agg_list_count(const gf_agg_list *l) { return l ? l->nitems : 0; }
+const char *gf_agg_list_name(const gf_agg_list *l, int i) {
+  return l && i >= 0 && i < l->nitems ? l->names[i] : NULL;
+}
+
+static const struct {
+  const char *name;
+  gf_agg_kind kind;
+} AGG_NAMES[] = {
+    {"count", GF_AGG_COUNT},   {"sum", GF_AGG_SUM},         {"mean", GF_AGG_MEAN},
+    {"avg", GF_AGG_MEAN},      {"min", GF_AGG_MIN},         {"max", GF_AGG_MAX},
+    {"first", GF_AGG_FIRST},   {"last", GF_AGG_LAST},       {"var", GF_AGG_VAR},
+    {"std", GF_AGG_STD},       {"stddev", GF_AGG_STD},      {"sd", GF_AGG_STD},
+    {"median", GF_AGG_MEDIAN}, {"quantile", GF_AGG_QUANTILE}, {"n_unique", GF_AGG_N_UNIQUE},
+    {"corr", GF_AGG_CORR},     {"top_k", GF_AGG_TOP_K},
+};
+
+static int agg_kind_of(const char *name) {
+  for (size_t i = 0; i < sizeof AGG_NAMES / sizeof *AGG_NAMES; i++)
+    if (strcmp(AGG_NAMES[i].name, name) == 0) return (int)AGG_NAMES[i].kind;
+  return -1;
+}
+
+static char *dupn(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = 0;
+  }
+  return d;
+}
+
+static bool same_spec(const gf_agg_spec *a, const gf_agg_spec *b) {
+  if (a->kind != b->kind) return false;
+  if ((a->column == NULL) != (b->column == NULL) || (a->column && strcmp(a->column, b->column))) return false;
+  if ((a->column2 == NULL) != (b->column2 == NULL) || (a->column2 && strcmp(a->column2, b->column2)))
+    return false;
+  if (a->kind == GF_AGG_QUANTILE && a->q != b->q) return false;
+  if (a->kind == GF_AGG_TOP_K && a->k != b->k) return false;
+  return true;
+}
+
+/* Adds (or finds) a spec; *idx receives its index. Takes column strings. */
+static gf_status add_spec(gf_agg_list *l, gf_agg_spec sp, int *idx, gf_error *err) {
+  for (int i = 0; i < l->nspecs; i++)
+    if (same_spec(&l->specs[i], &sp)) {
+      free((char *)sp.column);
+      free((char *)sp.column2);
+      *idx = i;
+      return GF_OK;
+    }
+  if (l->nspecs == l->cap) {
+    int nc = l->cap ? l->cap * 2 : 8;
+    gf_agg_spec *ns = realloc(l->specs, sizeof *ns * (size_t)nc);
+    if (ns) l->specs = ns;
+    char **ni = ns ? realloc(l->inames, sizeof *ni * (size_t)nc) : NULL;
+    if (ni) l->inames = ni;
+    if (!ns || !ni) {
+      free((char *)sp.column);
+      free((char *)sp.column2);
+      return GF_OOM(err, "aggregate list");
+    }
+    l->cap = nc;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "__gf_agg_%d", l->nspecs);
+  l->inames[l->nspecs] = dupn(buf, strlen(buf));
+  if (!l->inames[l->nspecs]) {
+    free((char *)sp.column);
+    free((char *)sp.column2);
+    return GF_OOM(err, "aggregate list");
+  }
+  sp.name = l->inames[l->nspecs];
+  l->specs[l->nspecs] = sp;
+  *idx = l->nspecs++;
+  return GF_OK;
+}
+
+static bool lit_number(const gf_expr *e, double *v) {
+  if (e->kind == GF_EXPR_UNARY && e->op == GF_OP_NEG && lit_number(e->args[0], v)) {
+    *v = -*v;
+    return true;
+  }
+  if (e->kind != GF_EXPR_LITERAL) return false;
+  if (e->lit.type.id == GF_TYPE_INT64) *v = (double)e->lit.i;
+  else if (e->lit.type.id == GF_TYPE_FLOAT64) *v = e->lit.f;
+  else return false;
+  return true;
+}
+
+/* Rewrites `e`: aggregate calls become internal column references.
+ * *out NULL on failure (err set). */
+static gf_status rewrite(gf_agg_list *l, const gf_expr *e, const char *item, gf_expr **out,
+                         gf_error *err) {
+  *out = NULL;
+  int kind = e->kind == GF_EXPR_CALL ? agg_kind_of(e->name) : -1;
+  if (kind >= 0) {
+    gf_agg_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = (gf_agg_kind)kind;
+    int want = kind == GF_AGG_QUANTILE || kind == GF_AGG_CORR || kind == GF_AGG_TOP_K ? 2 : 1;
+    if (kind == GF_AGG_COUNT && e->nargs == 0) {
+      sp.kind = GF_AGG_COUNT_ALL;
+      want = 0;
+    }
+    if (e->nargs != want)
+      return gf_error_set(err, GF_EINVAL, "in '%.300s': %s takes %d argument%s", item, e->name, want,
+                          want == 1 ? "" : "s");
+    for (int i = 0; i < want; i++) {
+      bool col_arg = i == 0 || kind == GF_AGG_CORR;
+      if (col_arg && e->args[i]->kind != GF_EXPR_COLUMN)
+        return gf_error_set(err, GF_EINVAL, "in '%.300s': the argument of %s must be a column name", item,
+                            e->name);
+    }
+    if (want >= 1) sp.column = dupn(e->args[0]->name, strlen(e->args[0]->name));
+    if (kind == GF_AGG_CORR) sp.column2 = dupn(e->args[1]->name, strlen(e->args[1]->name));
+    if ((want >= 1 && !sp.column) || (kind == GF_AGG_CORR && !sp.column2)) {
+      free((char *)sp.column);
+      free((char *)sp.column2);
+      return GF_OOM(err, "aggregate list");
+    }
+    double num = 0;
+    if (kind == GF_AGG_QUANTILE || kind == GF_AGG_TOP_K) {
+      if (!lit_number(e->args[1], &num) ||
+          (kind == GF_AGG_TOP_K && (num != (double)(int)num || num < 1))) {
+        free((char *)sp.column);
+        return gf_error_set(err, GF_EINVAL, "in '%.300s': the second argument of %s must be %s", item,
+                            e->name, kind == GF_AGG_TOP_K ? "a positive integer" : "a number in [0, 1]");
+      }
+      if (kind == GF_AGG_QUANTILE) sp.q = num;
+      else sp.k = (int)num;
+    }
+    int idx = 0;
+    GF_RETURN_NOT_OK(add_spec(l, sp, &idx, err));
+    *out = gf_col(l->inames[idx]);
+    return *out ? GF_OK : GF_OOM(err, "aggregate expression");
+  }
+  switch (e->kind) {
+    case GF_EXPR_COLUMN:
+    case GF_EXPR_LITERAL: *out = gf_expr_retain((gf_expr *)e); return GF_OK;
+    default: break;
+  }
+  gf_expr *kids[64];
+  if (e->nargs > 64) return gf_error_set(err, GF_EINVAL, "in '%.300s': too many arguments", item);
+  for (int i = 0; i < e->nargs; i++) {
+    gf_status st = rewrite(l, e->args[i], item, &kids[i], err);
+    if (st != GF_OK) {
+      for (int k = 0; k < i; k++) gf_expr_release(kids[k]);
+      return st;
+    }
+  }
+  gf_expr *r = NULL;
+  switch (e->kind) {
+    case GF_EXPR_UNARY: r = gf_unary(e->op, kids[0]); break;
+    case GF_EXPR_BINARY: r = gf_binary(e->op, kids[0], kids[1]); break;
+    case GF_EXPR_CALL: r = gf_call(e->name, kids, e->nargs); break;
+    case GF_EXPR_CAST: r = gf_cast(kids[0], e->cast_to); break;
+    case GF_EXPR_BETWEEN: r = gf_between(kids[0], kids[1], kids[2]); break;
+    case GF_EXPR_IN: r = gf_in(kids[0], kids + 1, e->nargs - 1); break;
+    default:
+      for (int k = 0; k < e->nargs; k++) gf_expr_release(kids[k]);
+      return gf_error_set(err, GF_EINTERNAL, "aggregate expression: unknown node");
+  }
+  *out = r;
+  return r ? GF_OK : GF_OOM(err, "aggregate expression");
+}
+
+/* Index just past the closing quote starting at s[i]. */
+static size_t skip_quoted(const char *s, size_t i) {
+  char q = s[i++];
+  while (s[i]) {
+    if (s[i] == q) {
+      if (s[i + 1] == q) {
+        i += 2;
+        continue;
+      }
+      return i + 1;
+    }
+    i++;
+  }
+  return i;
+}
+
+static bool is_ident_char(char ch) { return isalnum((unsigned char)ch) || ch == '_'; }
+
+/* Parses one item text [s, s+n). */
+static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *err) {
+  while (n && isspace((unsigned char)*s)) s++, n--;
+  while (n && isspace((unsigned char)s[n - 1])) n--;
+  if (!n) return gf_error_set(err, GF_EPARSE, "empty aggregate item");
+  char *text = dupn(s, n);
+  if (!text) return GF_OOM(err, "aggregate list");
+  /* count(*) -> count(); find a top-level trailing "as name". */
+  size_t as_pos = 0;
+  int depth = 0;
+  for (size_t i = 0; i < n;) {
+    char ch = text[i];
+    if (ch == '\'' || ch == '"' || ch == '`') {
+      i = skip_quoted(text, i);
+      continue;
+    }
+    if (ch == '(') {
+      size_t j = i + 1;
+      while (isspace((unsigned char)text[j])) j++;
+      if (text[j] == '*') {
+        size_t k = j + 1;
+        while (isspace((unsigned char)text[k])) k++;
+        if (text[k] == ')') {
+          text[j] = ' ';
+        }
+      }
+      depth++;
+    } else if (ch == ')') {
+      depth--;
+    } else if (depth == 0 && (ch == 'a' || ch == 'A') && (text[i + 1] == 's' || text[i + 1] == 'S') &&
+               i > 0 && isspace((unsigned char)text[i - 1]) && isspace((unsigned char)text[i + 2])) {
+      as_pos = i;
+    }
+    i++;
+  }
+  char *name = NULL;
+  size_t expr_len = n;
+  if (as_pos) {
+    const char *p = text + as_pos + 2;
+    while (isspace((unsigned char)*p)) p++;
+    size_t nl = strlen(p);
+    if (nl >= 2 && (p[0] == '"' || p[0] == '`') && p[nl - 1] == p[0]) {
+      name = dupn(p + 1, nl - 2);
+    } else {
+      bool ok = nl > 0;
+      for (size_t i = 0; i < nl; i++) ok = ok && is_ident_char(p[i]);
+      if (!ok) {
+        free(text);
+        return gf_error_set(err, GF_EPARSE, "in '%.300s': expected a name after 'as'", s);
+      }
+      name = dupn(p, nl);
+    }
+    expr_len = as_pos;
+    while (expr_len && isspace((unsigned char)text[expr_len - 1])) expr_len--;
+  } else {
+    name = dupn(s, n);
+  }
+  if (!name) {
+    free(text);
+    return GF_OOM(err, "aggregate list");
+  }
+  text[expr_len] = 0;
+  gf_expr *parsed = NULL, *rw = NULL;
+  gf_error perr;
+  gf_status st = gf_expr_parse(text, &parsed, &perr);
+  if (st != GF_OK) gf_error_set(err, st, "in aggregate '%.300s': %s", name, perr.message);
+  if (st == GF_OK) st = rewrite(l, parsed, name, &rw, err);
+  gf_expr_release(parsed);
+  free(text);
+  if (st == GF_OK) {
+    gf_expr **ne = realloc(l->exprs, sizeof *ne * (size_t)(l->nitems + 1));
+    if (ne) l->exprs = ne;
+    char **nn = ne ? realloc(l->names, sizeof *nn * (size_t)(l->nitems + 1)) : NULL;
+    if (nn) l->names = nn;
+    if (!ne || !nn) st = GF_OOM(err, "aggregate list");
+  }
+  if (st != GF_OK) {
+    free(name);
+    gf_expr_release(rw);
+    return st;
+  }
+  l->names[l->nitems] = name;
+  l->exprs[l->nitems] = rw;
+  l->nitems++;
+  return GF_OK;
+}
+
+gf_status gf_agg_parse(const char *text, gf_agg_list **out, gf_error *err) {
+  if (!text || !out) return gf_error_set(err, GF_EINVAL, "gf_agg_parse: invalid argument");
+  gf_agg_list *l = calloc(1, sizeof *l);
+  if (!l) return GF_OOM(err, "aggregate list");
+  size_t start = 0, i = 0;
+  int depth = 0;
+  gf_status st = GF_OK;
+  for (;; ) {
+    char ch = text[i];
+    if (ch == '\'' || ch == '"' || ch == '`') {
+      i = skip_quoted(text, i);
+      continue;
+    }
+    if (ch == '(') depth++;
+    else if (ch == ')') depth--;
+    if (ch == 0 || (ch == ',' && depth == 0)) {
+      st = parse_item(l, text + start, i - start, err);
+      if (st != GF_OK || ch == 0) break;
+      start = i + 1;
+    }
+    i++;
+  }
+  if (st == GF_OK) {
+    for (int a = 0; a < l->nitems && st == GF_OK; a++)
+      for (int b = 0; b < a; b++)
+        if (strcmp(l->names[a], l->names[b]) == 0) {
+          st = gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' given twice", l->names[a]);
+          break;
+        }
+  }
+  if (st != GF_OK) {
+    gf_agg_list_free(l);
+    return st;
+  }
+  *out = l;
+  return GF_OK;
+}
+
+gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys,
+                           const gf_agg_list *l, const gf_groupby_options *opts, gf_frame **out,
+                           gf_error *err) {
+  if (!f || !l || !out || nkeys < 0 || (nkeys > 0 && !keys))
+    return gf_error_set(err, GF_EINVAL, "gf_group_by_list: invalid argument");
+  for (int i = 0; i < l->nitems; i++)
+    for (int k = 0; k < nkeys; k++)
+      if (keys[k] && strcmp(keys[k], l->names[i]) == 0)
+        return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is also a group key",
+                            l->names[i]);
+  gf_frame *agg = NULL, *with = NULL;
+  GF_RETURN_NOT_OK(gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
+                                      (const char *const *)l->inames, opts, &agg, err));
+  const gf_parallel_options *po = opts && opts->size >= sizeof *opts ? opts->parallel : NULL;
+  gf_status st = gf_with_columns(agg, (const char *const *)l->names, l->exprs, l->nitems, po, &with, err);
+  gf_frame_release(agg);
+  if (st != GF_OK) return st;
+  int n = nkeys + l->nitems;
+  const char **sel = malloc(sizeof *sel * (size_t)(n ? n : 1));
+  if (!sel) {
+    gf_frame_release(with);
+    return GF_OOM(err, "aggregate output");
+  }
+  for (int k = 0; k < nkeys; k++) sel[k] = keys[k];
+  for (int i = 0; i < l->nitems; i++) sel[nkeys + i] = l->names[i];
+  st = gf_select(with, sel, n, out, err);
+  free(sel);
+  gf_frame_release(with);
+  return st;
+}
+
+gf_status gf_group_by_text(const gf_frame *f, const char *const *keys, int nkeys,
+                           const char *aggs_text, const gf_groupby_options *opts, gf_frame **out,
+                           gf_error *err) {
+  gf_agg_list *l;
+  GF_RETURN_NOT_OK(gf_agg_parse(aggs_text, &l, err));
+  gf_status st = gf_group_by_list(f, keys, nkeys, l, opts, out, err);
+  gf_agg_list_free(l);
+  return st;
+}

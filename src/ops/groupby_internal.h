@@ -1,0 +1,235 @@
+/*
+ * Internal interface of the group-by (src/ops/groupby*.c, agg*.c). Not
+ * installed.
+ *
+ * Shape of one call (DESIGN.md 4.3 and 9):
+ *  1. keys -> groups. Small packed key ranges (dictionary codes, integer
+ *     ranges from statistics, bool) index "slots" directly; otherwise rows
+ *     are hashed, radix-partitioned stably by hash and each partition runs a
+ *     linear-probing table. Group ids follow first appearance (the smallest
+ *     row of each key), found with an order-independent min, so they never
+ *     depend on the worker count.
+ *  2. aggregation. Few groups and only decomposable aggregates: per
+ *     reduction block partial states, combined in block order. Otherwise
+ *     rows are partitioned stably by group-id range (L2-sized partitions)
+ *     and each partition aggregates its groups in row order; holistic
+ *     aggregates (median, quantile, top_k, n_unique) work on per-group value
+ *     lists there (quickselect, fixed top-k slots).
+ * Either way every group sees its values in one fixed order: results are
+ * bit-identical for any worker count, strategy and chunk size.
+ */
+#ifndef GF_OPS_GROUPBY_INTERNAL_H
+#define GF_OPS_GROUPBY_INTERNAL_H
+
+#include <string.h>
+
+#include "ops/ops_internal.h"
+
+/* Rows per page of the row -> batch lookup table. */
+#define GB_PAGE_SHIFT 12
+
+/* A frame seen as global rows: row -> (batch, index) in O(1) on average. */
+typedef struct gb_view {
+  const gf_frame *f;
+  int64_t n;
+  int nb, ncols;
+  const int64_t *boff; /* nb + 1 entries */
+  int32_t *page;       /* batch of the first row of each page */
+  int64_t npages;
+} gb_view;
+
+gf_status gb_view_init(gb_view *v, const gf_frame *f, const gf_allocator *a,
+                       gf_error *err);
+void gb_view_free(gb_view *v, const gf_allocator *a);
+
+/* Batch holding global row r (0 <= r < n). */
+static inline int gb_batch_of(const gb_view *v, int64_t r) {
+  int b = v->page[r >> GB_PAGE_SHIFT];
+  while (r >= v->boff[b + 1]) b++;
+  return b;
+}
+static inline const gf_array *gb_col(const gb_view *v, int b, int c) {
+  return v->f->columns[(size_t)b * (size_t)v->ncols + (size_t)c];
+}
+
+/* Rows processed per inner step (stack scratch). */
+#define GB_SUB 1024
+
+/* Visits the batch pieces of global rows [s, e): body sees b, lo (element
+ * start in the batch), len and r0 (global row of lo). */
+#define GB_FOR_PIECES(v, s, e, ...)                                              \
+  do {                                                                         \
+    int64_t r_ = (s);                                                          \
+    while (r_ < (e)) {                                                         \
+      int b = gb_batch_of((v), r_);                                            \
+      int64_t bend_ = (v)->boff[b + 1] < (e) ? (v)->boff[b + 1] : (e);         \
+      for (int64_t q_ = r_; q_ < bend_; q_ += GB_SUB) {                           \
+        int64_t r0 = q_, lo = q_ - (v)->boff[b];                               \
+        int64_t len = bend_ - q_ < GB_SUB ? bend_ - q_ : GB_SUB;                     \
+        (void)lo;                                                              \
+        __VA_ARGS__;                                                           \
+      }                                                                        \
+      r_ = bend_;                                                              \
+    }                                                                          \
+  } while (0)
+
+/* Value classes of aggregate inputs and keys. */
+enum {
+  GB_VC_INT = 0, /* signed/unsigned <= 32 bit ints, int64, temporal, bool */
+  GB_VC_U64,     /* uint64 */
+  GB_VC_FLOAT,   /* float32/float64 */
+  GB_VC_DICT,    /* dictionary codes */
+  GB_VC_STR,     /* utf8/binary (incl. large) and fixed_size_binary */
+  GB_VC_NULL     /* the null type */
+};
+int gb_value_class(gf_datatype t);
+
+/* Loads element values of array `a` into dst. Elements are
+ * [start, start+len) of the array (relative to its logical start), or,
+ * when `rows` is not NULL, rows[j] - row_base for j < len.
+ *  - i64: integers, temporal raw values, bool 0/1, dictionary codes, uint64
+ *    bits (reinterpreted);
+ *  - f64: any numeric or bool converted to double;
+ *  - key: an int64 whose signed order is the value order: totalOrder for
+ *    floats, unsigned order for uint64, rank[code] for dictionaries.
+ * Nulls load unspecified values. */
+void gb_load_i64(const gf_array *a, int64_t start, int64_t len,
+                 const int32_t *rows, int64_t row_base, int64_t *dst);
+void gb_load_f64(const gf_array *a, int64_t start, int64_t len,
+                 const int32_t *rows, int64_t row_base, double *dst);
+void gb_load_key(const gf_array *a, int64_t start, int64_t len,
+                 const int32_t *rows, int64_t row_base, const int32_t *rank,
+                 int64_t *dst);
+/* Validity as bytes (1 valid). Returns false (dst untouched) when the
+ * array has no nulls at all. */
+bool gb_load_valid(const gf_array *a, int64_t start, int64_t len,
+                   const int32_t *rows, int64_t row_base, uint8_t *dst);
+
+/* totalOrder key of a double as a signed int64. */
+static inline int64_t gb_f64_key(double d) {
+  int64_t b;
+  memcpy(&b, &d, sizeof b);
+  return b ^ (int64_t)((uint64_t)(b >> 63) >> 1);
+}
+static inline double gb_key_f64(int64_t k) {
+  int64_t b = k ^ (int64_t)((uint64_t)(k >> 63) >> 1);
+  double d;
+  memcpy(&d, &b, sizeof d);
+  return d;
+}
+
+/* Compares element i of a with element j of b (same type; dictionaries by
+ * value): <0, 0, >0. Nulls are not handled here. */
+int gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
+/* Compares column c at global rows r and s with nulls last. */
+int gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s);
+
+/* Ranks of the values of a dictionary array (equal values equal rank),
+ * allocated through `a` (d entries). */
+gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a,
+                       int32_t **out, gf_error *err);
+
+/* New array of column c at global rows rows[0..m) (in that order) through
+ * `a`. */
+gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m,
+                  const gf_allocator *a, gf_array **out, gf_error *err);
+
+/* Stable merge sort of `n` int64 items with a context comparator. */
+typedef int (*gb_cmp_fn)(void *ctx, int64_t x, int64_t y);
+gf_status gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx,
+                      const gf_allocator *a, gf_error *err);
+/* Sorts uint64 values by their high 32 bits (LSD radix, stable). */
+gf_status gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a,
+                             gf_error *err);
+
+/* ---- phase 1: group ids ------------------------------------------------ */
+
+/* Result of grouping: either direct slots (rowgid NULL: the aggregation
+ * computes each row's slot from the keys) or a group id per row. */
+typedef struct gb_groups {
+  int64_t ngroups;
+  int64_t *first_row; /* per group, in group-id order (first appearance) */
+  int32_t *rowgid;    /* per row, or NULL when `direct` */
+  /* direct slots: slot = sum(code_i * mult_i), code 0 = null */
+  bool direct;
+  int64_t nslots;
+} gb_groups;
+
+/* Key column description. */
+typedef struct gb_key {
+  int col;
+  int vclass;
+  bool nulls;     /* some row is null */
+  bool ranged;    /* min..max known (ints, dict codes, bool) */
+  int64_t min, max;
+  uint64_t range; /* codes incl. the null slot: max - min + 2 */
+  int64_t mult;   /* direct slot multiplier */
+} gb_key;
+
+/* The whole plan of one call (shared by the phases). */
+typedef struct gb_ctx {
+  const gf_allocator *a;
+  const gf_parallel_options *po; /* loaded options for inner calls */
+  gb_view v;
+  int nkeys;
+  gb_key *keys;
+  int workers;
+} gb_ctx;
+
+/* Analyses the key columns; fills keys[] and decides whether direct slots
+ * fit (*direct, *nslots). */
+void gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots);
+/* Slot of every row of [start, start+len) of batch b into dst (uint32).
+ * `tmp` is scratch for len int64. */
+void gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len,
+                   uint32_t *dst, int64_t *tmp);
+/* Computes group ids for every row (rowgid) and first rows. */
+gf_status gb_groups_compute(gb_ctx *c, bool direct, int64_t nslots,
+                            gb_groups *g, gf_error *err);
+void gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n);
+
+/* ---- phase 2: aggregation --------------------------------------------- */
+
+/* Result storage of one aggregate, indexed by handle (group id or slot). */
+enum { GB_RES_I64, GB_RES_F64, GB_RES_ROW, GB_RES_TOPK };
+
+typedef struct gb_agg {
+  gf_agg_kind kind;
+  int col, col2; /* -1 none */
+  int vc, vc2;
+  gf_datatype type;
+  double q;
+  int k;
+  int32_t *rank;  /* dictionary ranks (min/max/n_unique on dictionaries) */
+  int64_t rank_n;
+  char *name;     /* output name (owned) */
+  /* results */
+  int res;
+  int64_t *ri;    /* GB_RES_I64 */
+  double *rf;     /* GB_RES_F64 */
+  uint8_t *valid; /* for I64/F64: 1 valid */
+  int64_t *rrow;  /* GB_RES_ROW: row per handle (-1 none); TOPK: k per handle */
+  int32_t *rcnt;  /* GB_RES_TOPK: values per handle */
+  int64_t *rnull; /* GB_RES_TOPK: a row of the group where the input is null, or -1 */
+  int64_t nres;   /* handles allocated */
+} gb_agg;
+
+/* True when `kind` can be combined from per-block partial states. */
+bool gb_agg_decomposable(gf_agg_kind kind, int vc);
+
+/* Block path: handles are direct slots (groups rowgid NULL) or group ids.
+ * Fills aggs' results for every handle, and, for direct slots, the groups'
+ * ids and first rows (g->ngroups, g->first_row; handles of the groups in
+ * `*order`, first appearance). */
+gf_status gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs,
+                        int64_t **order, gf_error *err);
+/* Partition path over group ids (g->rowgid set). */
+gf_status gb_agg_partitions(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs,
+                            gf_error *err);
+/* Allocates results of one aggregate for `nh` handles. */
+gf_status gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a,
+                               gf_error *err);
+void gb_agg_free_results(gb_agg *ag, const gf_allocator *a);
+
+
+#endif /* GF_OPS_GROUPBY_INTERNAL_H */

@@ -1,0 +1,599 @@
+/*
+ * Group-by phase 1: key columns -> group ids in order of first appearance.
+ *
+ * Direct slots: when every key has a small known code range (dictionary
+ * codes, integer min..max from statistics, bool, null) the mixed-radix
+ * "slot" of a row indexes arrays directly. Otherwise rows are hashed (keys
+ * bit-packed into one 64-bit word when they fit, else XXH3 over strings and
+ * a multiply-shift mixer over fixed-width values), partitioned stably by the
+ * hash's high bits and each partition runs its own linear-probing table
+ * (hash stored inline). In both cases the first row of every group is an
+ * order-independent minimum, and group ids are assigned by sorting groups
+ * on it: the ids never depend on how the rows were split among workers.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "data/builder_internal.h"
+#include "ops/groupby_internal.h"
+
+#define SUB GB_SUB
+/* Largest direct slot space (first-row array of int64 per slot). */
+#define DIRECT_MAX (INT64_C(1) << 22)
+
+static inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= UINT64_C(0xff51afd7ed558ccd);
+  x ^= x >> 33;
+  x *= UINT64_C(0xc4ceb9fe1a85ec53);
+  x ^= x >> 33;
+  return x;
+}
+
+void gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots) {
+  const gb_view *v = &c->v;
+  uint64_t prod = 1;
+  bool dir = true;
+  for (int k = 0; k < c->nkeys; k++) {
+    gb_key *K = &c->keys[k];
+    gf_datatype t = v->f->schema->fields[K->col].type;
+    K->vclass = gb_value_class(t);
+    K->nulls = false;
+    K->ranged = false;
+    bool any = false, ok = true;
+    int64_t mn = 0, mx = -1;
+    for (int b = 0; b < v->nb; b++) {
+      const gf_array *arr = gb_col(v, b, K->col);
+      if (arr->null_count > 0) K->nulls = true;
+      if (arr->null_count >= arr->length) continue;
+      const gf_stats *s = &arr->stats;
+      if (K->vclass == GB_VC_INT || K->vclass == GB_VC_U64) {
+        if (!s->has_min_max || (s->is_unsigned && s->max.u > (uint64_t)INT64_MAX)) {
+          ok = false;
+          continue;
+        }
+        int64_t lo = s->is_unsigned ? (int64_t)s->min.u : s->min.i;
+        int64_t hi = s->is_unsigned ? (int64_t)s->max.u : s->max.i;
+        if (!any || lo < mn) mn = lo;
+        if (!any || hi > mx) mx = hi;
+        any = true;
+      }
+    }
+    if (K->vclass == GB_VC_DICT) {
+      const gf_array *d = v->nb > 0 ? gb_col(v, 0, K->col)->dictionary : NULL;
+      mn = 0;
+      mx = d ? d->length - 1 : -1;
+      K->ranged = true;
+    } else if (K->vclass == GB_VC_NULL) {
+      mn = 0;
+      mx = -1;
+      K->ranged = true;
+      K->nulls = v->n > 0;
+    } else if ((K->vclass == GB_VC_INT || K->vclass == GB_VC_U64) && ok) {
+      K->ranged = true;
+    }
+    if (K->ranged) {
+      uint64_t span = (uint64_t)mx - (uint64_t)mn; /* max - min, or -1 when empty */
+      K->min = mn;
+      K->max = mx;
+      K->range = mx < mn ? 1 : span + 2;
+      if (K->range < span) K->ranged = false; /* wrapped: full 64-bit range */
+    }
+    if (!K->ranged || K->range > (uint64_t)DIRECT_MAX || prod * K->range > (uint64_t)DIRECT_MAX) {
+      dir = false;
+    } else {
+      K->mult = (int64_t)prod;
+      prod *= K->range;
+    }
+  }
+  *direct = dir;
+  *nslots = dir ? (int64_t)prod : 0;
+}
+
+void gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint32_t *dst,
+                   int64_t *tmp) {
+  if (c->nkeys == 0) {
+    memset(dst, 0, sizeof *dst * (size_t)len);
+    return;
+  }
+  for (int k = 0; k < c->nkeys; k++) {
+    const gb_key *K = &c->keys[k];
+    const gf_array *arr = gb_col(&c->v, b, K->col);
+    uint32_t mult = (uint32_t)K->mult;
+    if (K->vclass == GB_VC_NULL) {
+      if (k == 0) memset(dst, 0, sizeof *dst * (size_t)len);
+      continue;
+    }
+    gb_load_i64(arr, start, len, NULL, 0, tmp);
+    const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
+    int64_t base = K->min - 1, o = arr->offset;
+    if (k == 0) {
+      if (vb) {
+        for (int64_t j = 0; j < len; j++)
+          dst[j] = gfi_bit_get(vb, o + start + j) ? (uint32_t)(tmp[j] - base) : 0;
+      } else {
+        for (int64_t j = 0; j < len; j++) dst[j] = (uint32_t)(tmp[j] - base);
+      }
+    } else {
+      if (vb) {
+        for (int64_t j = 0; j < len; j++)
+          dst[j] += gfi_bit_get(vb, o + start + j) ? (uint32_t)(tmp[j] - base) * mult : 0;
+      } else {
+        for (int64_t j = 0; j < len; j++) dst[j] += (uint32_t)(tmp[j] - base) * mult;
+      }
+    }
+  }
+}
+
+void gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n) {
+  if (g->first_row)
+    gfi_mfree(a, g->first_row, sizeof *g->first_row * (size_t)(g->ngroups ? g->ngroups : 1));
+  if (g->rowgid) gfi_mfree(a, g->rowgid, sizeof *g->rowgid * (size_t)(n ? n : 1));
+  g->first_row = NULL;
+  g->rowgid = NULL;
+}
+
+/* ---- direct slots ---------------------------------------------------------- */
+
+typedef struct direct_job {
+  gb_ctx *c;
+  _Atomic int64_t *first;
+  const int32_t *slot2gid;
+  int32_t *rowgid;
+} direct_job;
+
+static gf_status direct_first_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  direct_job *J = user;
+  uint32_t slot[SUB];
+  int64_t tmp[SUB];
+  GB_FOR_PIECES(&J->c->v, ch->start_row, ch->end_row, {
+    gb_keys_slots(J->c, b, lo, len, slot, tmp);
+    for (int64_t j = 0; j < len; j++) {
+      _Atomic int64_t *f = &J->first[slot[j]];
+      int64_t row = r0 + j, cur = atomic_load_explicit(f, memory_order_relaxed);
+      while (row < cur &&
+             !atomic_compare_exchange_weak_explicit(f, &cur, row, memory_order_relaxed,
+                                                    memory_order_relaxed)) {
+      }
+    }
+  });
+  return GF_OK;
+}
+
+static gf_status direct_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  direct_job *J = user;
+  uint32_t slot[SUB];
+  int64_t tmp[SUB];
+  GB_FOR_PIECES(&J->c->v, ch->start_row, ch->end_row, {
+    gb_keys_slots(J->c, b, lo, len, slot, tmp);
+    for (int64_t j = 0; j < len; j++) J->rowgid[r0 + j] = J->slot2gid[slot[j]];
+  });
+  return GF_OK;
+}
+
+/* Groups from sorted (first_row << 32 | entry) pairs: entry -> gid map and
+ * first rows. */
+static gf_status assign_from_pairs(const gb_ctx *c, uint64_t *pairs, int64_t G, int32_t *ent2gid,
+                                   gb_groups *g, gf_error *err) {
+  GF_RETURN_NOT_OK(gb_radix_sort_hi32(pairs, G, c->a, err));
+  g->first_row = gfi_malloc(c->a, sizeof *g->first_row * (size_t)(G ? G : 1));
+  if (!g->first_row) return GF_OOM(err, "group first rows");
+  g->ngroups = G;
+  for (int64_t i = 0; i < G; i++) {
+    g->first_row[i] = (int64_t)(pairs[i] >> 32);
+    ent2gid[(uint32_t)pairs[i]] = (int32_t)i;
+  }
+  return GF_OK;
+}
+
+static gf_status groups_direct(gb_ctx *c, int64_t nslots, gb_groups *g, gf_error *err) {
+  const gf_allocator *a = c->a;
+  int64_t n = c->v.n;
+  direct_job J = {c, NULL, NULL, NULL};
+  _Atomic int64_t *first = gfi_malloc(a, sizeof *first * (size_t)nslots);
+  int32_t *slot2gid = gfi_malloc(a, sizeof *slot2gid * (size_t)nslots);
+  uint64_t *pairs = NULL;
+  int64_t G = 0;
+  gf_status st = GF_OK;
+  if (!first || !slot2gid) st = GF_OOM(err, "group-by slots");
+  if (st == GF_OK) {
+    for (int64_t s = 0; s < nslots; s++) atomic_init(&first[s], INT64_MAX);
+    J.first = first;
+    st = gf_parallel_for(n, 8, false, direct_first_kernel, &J, c->po, err);
+  }
+  if (st == GF_OK) {
+    for (int64_t s = 0; s < nslots; s++) G += atomic_load(&first[s]) != INT64_MAX;
+    if (c->nkeys == 0 && G == 0) G = 1; /* the whole frame is one group */
+    pairs = gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
+    if (!pairs) st = GF_OOM(err, "group-by groups");
+  }
+  if (st == GF_OK) {
+    int64_t i = 0;
+    for (int64_t s = 0; s < nslots; s++) {
+      int64_t f = atomic_load(&first[s]);
+      if (f != INT64_MAX) pairs[i++] = ((uint64_t)f << 32) | (uint64_t)s;
+    }
+    if (i < G) pairs[i++] = 0; /* empty whole-frame group: slot 0 */
+    st = assign_from_pairs(c, pairs, G, slot2gid, g, err);
+    if (st == GF_OK && n == 0 && G == 1) g->first_row[0] = -1; /* empty whole frame */
+  }
+  if (st == GF_OK) {
+    g->rowgid = gfi_malloc(a, sizeof *g->rowgid * (size_t)(n ? n : 1));
+    if (!g->rowgid) st = GF_OOM(err, "group ids");
+  }
+  if (st == GF_OK) {
+    J.slot2gid = slot2gid;
+    J.rowgid = g->rowgid;
+    st = gf_parallel_for(n, 8, false, direct_gid_kernel, &J, c->po, err);
+  }
+  if (first) gfi_mfree(a, first, sizeof *first * (size_t)nslots);
+  if (slot2gid) gfi_mfree(a, slot2gid, sizeof *slot2gid * (size_t)nslots);
+  if (pairs) gfi_mfree(a, pairs, sizeof *pairs * (size_t)(G ? G : 1));
+  return st;
+}
+
+/* ---- hashed keys --------------------------------------------------------------- */
+
+typedef struct hash_job {
+  gb_ctx *c;
+  bool packed;
+  int shift[64];        /* packed: bit offset of key k */
+  uint64_t *h;          /* per row */
+  uint64_t *word;       /* per row when packed */
+  /* partitioning */
+  int pbits, pshift;
+  int64_t nseg, P;
+  int64_t *hist;        /* nseg * P: counts, then write cursors */
+  int32_t *prow;
+  int64_t *pstart;      /* P + 1 */
+  int32_t *rowent;      /* local entry per row, later group id */
+  int32_t *efirst;      /* first row of local entry e of partition p at pstart[p] + e */
+  int64_t *pcount;      /* entries per partition */
+  int64_t *base;        /* P + 1 */
+  const int32_t *ent2gid;
+} hash_job;
+
+/* Canonical 64-bit pattern of fixed-width key values: floats by bits with
+ * every NaN one pattern (so NaN keys group together; -0.0 stays apart). */
+static void load_bits(const gf_array *arr, int64_t start, int64_t len, int64_t *dst) {
+  if (arr->type.id == GF_TYPE_FLOAT32 || arr->type.id == GF_TYPE_FLOAT64) {
+    double *d = (double *)dst;
+    gb_load_f64(arr, start, len, NULL, 0, d);
+    for (int64_t j = 0; j < len; j++) {
+      double x = isnan(d[j]) ? (double)NAN : d[j];
+      if (isnan(x) && signbit(x)) x = -x;
+      int64_t bits;
+      memcpy(&bits, &x, sizeof bits);
+      dst[j] = bits;
+    }
+  } else {
+    gb_load_i64(arr, start, len, NULL, 0, dst);
+  }
+}
+
+static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  const gb_ctx *c = J->c;
+  int64_t tmp[SUB];
+  GB_FOR_PIECES(&c->v, ch->start_row, ch->end_row, {
+    uint64_t *h = J->h + r0;
+    if (J->packed) {
+      uint64_t *w = J->word + r0;
+      memset(w, 0, sizeof *w * (size_t)len);
+      for (int k = 0; k < c->nkeys; k++) {
+        const gb_key *K = &c->keys[k];
+        if (K->vclass == GB_VC_NULL) continue;
+        const gf_array *arr = gb_col(&c->v, b, K->col);
+        load_bits(arr, lo, len, tmp);
+        const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
+        int sh = J->shift[k];
+        uint64_t base = K->ranged ? (uint64_t)K->min - 1 : 0;
+        for (int64_t j = 0; j < len; j++) {
+          bool valid = !vb || gfi_bit_get(vb, arr->offset + lo + j);
+          uint64_t code = valid ? (uint64_t)tmp[j] - base : 0;
+          w[j] |= sh < 64 ? code << sh : 0;
+        }
+      }
+      for (int64_t j = 0; j < len; j++) h[j] = mix64(w[j]);
+    } else {
+      for (int64_t j = 0; j < len; j++) h[j] = UINT64_C(0x243F6A8885A308D3);
+      for (int k = 0; k < c->nkeys; k++) {
+        const gb_key *K = &c->keys[k];
+        const gf_array *arr = gb_col(&c->v, b, K->col);
+        const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
+        if (K->vclass == GB_VC_NULL) {
+          for (int64_t j = 0; j < len; j++) h[j] = mix64(h[j] ^ UINT64_C(0x9E3779B97F4A7C15));
+          continue;
+        }
+        if (K->vclass == GB_VC_STR) {
+          for (int64_t j = 0; j < len; j++) {
+            uint64_t x;
+            if (vb && !gfi_bit_get(vb, arr->offset + lo + j)) {
+              x = UINT64_C(0x9E3779B97F4A7C15);
+            } else {
+              int64_t l;
+              const uint8_t *p = gfi_value_bytes(arr, lo + j, &l);
+              x = XXH3_64bits(p, (size_t)l);
+            }
+            h[j] = mix64(h[j] * UINT64_C(31) + x);
+          }
+          continue;
+        }
+        load_bits(arr, lo, len, tmp);
+        for (int64_t j = 0; j < len; j++) {
+          bool valid = !vb || gfi_bit_get(vb, arr->offset + lo + j);
+          uint64_t x = valid ? mix64((uint64_t)tmp[j] + 1) : UINT64_C(0x9E3779B97F4A7C15);
+          h[j] = mix64(h[j] * UINT64_C(31) + x);
+        }
+      }
+    }
+  });
+  return GF_OK;
+}
+
+static inline int64_t part_of(const hash_job *J, int64_t r) {
+  return J->pbits ? (int64_t)(J->h[r] >> J->pshift) : 0;
+}
+
+static gf_status hist_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  int64_t *cnt = J->hist + ch->chunk_id * J->P;
+  for (int64_t r = ch->start_row; r < ch->end_row; r++) cnt[part_of(J, r)]++;
+  return GF_OK;
+}
+
+static gf_status scatter_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  int64_t *cur = J->hist + ch->chunk_id * J->P;
+  for (int64_t r = ch->start_row; r < ch->end_row; r++) J->prow[cur[part_of(J, r)]++] = (int32_t)r;
+  return GF_OK;
+}
+
+/* True when rows r and s have equal keys (row-wise compare). */
+static bool rows_equal(const gb_ctx *c, int64_t r, int64_t s) {
+  const gb_view *v = &c->v;
+  int br = gb_batch_of(v, r), bs = gb_batch_of(v, s);
+  int64_t i = r - v->boff[br], j = s - v->boff[bs];
+  for (int k = 0; k < c->nkeys; k++) {
+    const gb_key *K = &c->keys[k];
+    if (K->vclass == GB_VC_NULL) continue;
+    const gf_array *x = gb_col(v, br, K->col), *y = gb_col(v, bs, K->col);
+    bool vx = gfi_is_valid(x, i), vy = gfi_is_valid(y, j);
+    if (vx != vy) return false;
+    if (!vx) continue;
+    if (K->vclass == GB_VC_STR) {
+      int64_t lx, ly;
+      const uint8_t *px = gfi_value_bytes(x, i, &lx), *py = gfi_value_bytes(y, j, &ly);
+      if (lx != ly || (lx && memcmp(px, py, (size_t)lx) != 0)) return false;
+    } else {
+      int64_t a, b;
+      load_bits(x, i, 1, &a);
+      load_bits(y, j, 1, &b);
+      if (a != b) return false;
+    }
+  }
+  return true;
+}
+
+typedef struct slot_ent {
+  uint64_t h;
+  int32_t row; /* -1 empty */
+  int32_t id;
+} slot_ent;
+
+/* Builds one partition's table over its rows (increasing row order), so
+ * local entry ids follow first appearance within the partition. */
+static gf_status table_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  hash_job *J = user;
+  const gb_ctx *c = J->c;
+  int64_t p = ch->chunk_id, ps = J->pstart[p], pe = J->pstart[p + 1];
+  int64_t cap = 1024;
+  while (cap < 2 * (pe - ps) && cap < 4096) cap *= 2;
+  slot_ent *t = gfi_malloc(ctx->allocator, sizeof *t * (size_t)cap);
+  if (!t) return GF_OOM(ctx->err, "a group-by hash table");
+  for (int64_t i = 0; i < cap; i++) t[i].row = -1;
+  int64_t used = 0;
+  for (int64_t q = ps; q < pe; q++) {
+    int32_t r = J->prow[q];
+    uint64_t h = J->h[r];
+    uint64_t mask = (uint64_t)cap - 1;
+    uint64_t i = (h * UINT64_C(0x9E3779B97F4A7C15)) >> 20 & mask;
+    for (;;) {
+      slot_ent *e = &t[i];
+      if (e->row < 0) {
+        e->h = h;
+        e->row = r;
+        e->id = (int32_t)used;
+        J->efirst[ps + used] = r;
+        J->rowent[r] = (int32_t)used;
+        used++;
+        break;
+      }
+      if (e->h == h && (J->packed ? J->word[e->row] == J->word[r] : rows_equal(c, e->row, r))) {
+        J->rowent[r] = e->id;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    if (used * 2 > cap) {
+      /* Grow: re-insert by the stored hashes. */
+      int64_t ncap = cap * 2;
+      slot_ent *nt = gfi_malloc(ctx->allocator, sizeof *nt * (size_t)ncap);
+      if (!nt) {
+        gfi_mfree(ctx->allocator, t, sizeof *t * (size_t)cap);
+        return GF_OOM(ctx->err, "a group-by hash table");
+      }
+      for (int64_t k = 0; k < ncap; k++) nt[k].row = -1;
+      uint64_t nmask = (uint64_t)ncap - 1;
+      for (int64_t k = 0; k < cap; k++) {
+        if (t[k].row < 0) continue;
+        uint64_t j = (t[k].h * UINT64_C(0x9E3779B97F4A7C15)) >> 20 & nmask;
+        while (nt[j].row >= 0) j = (j + 1) & nmask;
+        nt[j] = t[k];
+      }
+      gfi_mfree(ctx->allocator, t, sizeof *t * (size_t)cap);
+      t = nt;
+      cap = ncap;
+    }
+  }
+  J->pcount[p] = used;
+  gfi_mfree(ctx->allocator, t, sizeof *t * (size_t)cap);
+  return GF_OK;
+}
+
+static gf_status final_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  for (int64_t r = ch->start_row; r < ch->end_row; r++)
+    J->rowent[r] = J->ent2gid[J->base[part_of(J, r)] + J->rowent[r]];
+  return GF_OK;
+}
+
+/* Chunk list of `count` equal ranges over [0, n). */
+static gf_status make_ranges(int64_t n, int64_t count, const gf_allocator *a, gf_chunk_spec **out,
+                             gf_error *err) {
+  gf_chunk_spec *s = gfi_malloc(a, sizeof *s * (size_t)count);
+  if (!s) return GF_OOM(err, "group-by chunks");
+  for (int64_t i = 0; i < count; i++) {
+    s[i].start_row = n * i / count;
+    s[i].end_row = n * (i + 1) / count;
+    s[i].chunk_id = i;
+  }
+  *out = s;
+  return GF_OK;
+}
+
+static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
+  const gf_allocator *a = c->a;
+  int64_t n = c->v.n;
+  hash_job J;
+  memset(&J, 0, sizeof J);
+  J.c = c;
+  /* Bit-packing: ranged keys take ceil(log2(range)) bits; a lone unranged
+   * fixed-width key without nulls takes all 64. */
+  int bits = 0;
+  J.packed = true;
+  for (int k = 0; k < c->nkeys && J.packed; k++) {
+    const gb_key *K = &c->keys[k];
+    int kb;
+    if (K->ranged) {
+      kb = 0;
+      while (kb < 64 && (UINT64_C(1) << kb) < K->range) kb++;
+    } else if (K->vclass != GB_VC_STR && !K->nulls) {
+      kb = 64;
+    } else {
+      J.packed = false;
+      break;
+    }
+    J.shift[k] = bits;
+    bits += kb;
+    if (bits > 64) J.packed = false;
+  }
+  J.pbits = 0;
+  while (J.pbits < 10 && (n >> J.pbits) > 32768) J.pbits++;
+  J.pshift = 64 - J.pbits;
+  J.P = (int64_t)1 << J.pbits;
+  J.nseg = n / 65536 + 1;
+  if (J.nseg > 64) J.nseg = 64;
+  gf_chunk_spec *segs = NULL, *parts = NULL;
+  uint64_t *pairs = NULL;
+  int32_t *ent2gid = NULL;
+  int64_t G = 0;
+  size_t nn = (size_t)(n ? n : 1);
+  J.h = gfi_malloc(a, sizeof *J.h * nn);
+  J.word = J.packed ? gfi_malloc(a, sizeof *J.word * nn) : NULL;
+  J.prow = gfi_malloc(a, sizeof *J.prow * nn);
+  J.rowent = gfi_malloc(a, sizeof *J.rowent * nn);
+  J.efirst = gfi_malloc(a, sizeof *J.efirst * nn);
+  J.hist = gfi_calloc(a, sizeof *J.hist * (size_t)(J.nseg * J.P));
+  J.pstart = gfi_malloc(a, sizeof *J.pstart * (size_t)(J.P + 1));
+  J.pcount = gfi_calloc(a, sizeof *J.pcount * (size_t)J.P);
+  J.base = gfi_malloc(a, sizeof *J.base * (size_t)(J.P + 1));
+  gf_status st = GF_OK;
+  if (!J.h || (J.packed && !J.word) || !J.prow || !J.rowent || !J.efirst || !J.hist ||
+      !J.pstart || !J.pcount || !J.base)
+    st = GF_OOM(err, "group-by hashing state");
+  if (st == GF_OK) st = gf_parallel_for(n, 16, false, hash_kernel, &J, c->po, err);
+  if (st == GF_OK) st = make_ranges(n, J.nseg, a, &segs, err);
+  if (st == GF_OK) st = gf_run_chunks(segs, J.nseg, hist_kernel, &J, c->po, err);
+  if (st == GF_OK) {
+    /* Cursors: partition-major, segments in row order: a stable partition. */
+    int64_t run = 0;
+    for (int64_t p = 0; p < J.P; p++) {
+      J.pstart[p] = run;
+      for (int64_t s = 0; s < J.nseg; s++) {
+        int64_t t = J.hist[s * J.P + p];
+        J.hist[s * J.P + p] = run;
+        run += t;
+      }
+    }
+    J.pstart[J.P] = run;
+    st = gf_run_chunks(segs, J.nseg, scatter_kernel, &J, c->po, err);
+  }
+  if (st == GF_OK) {
+    parts = gfi_malloc(a, sizeof *parts * (size_t)J.P);
+    if (!parts) st = GF_OOM(err, "group-by partitions");
+  }
+  if (st == GF_OK) {
+    for (int64_t p = 0; p < J.P; p++) {
+      parts[p].start_row = J.pstart[p];
+      parts[p].end_row = J.pstart[p + 1];
+      parts[p].chunk_id = p;
+    }
+    st = gf_run_chunks(parts, J.P, table_kernel, &J, c->po, err);
+  }
+  if (st == GF_OK) {
+    for (int64_t p = 0; p < J.P; p++) {
+      J.base[p] = G;
+      G += J.pcount[p];
+    }
+    J.base[J.P] = G;
+    pairs = gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
+    ent2gid = gfi_malloc(a, sizeof *ent2gid * (size_t)(G ? G : 1));
+    if (!pairs || !ent2gid) st = GF_OOM(err, "group-by groups");
+  }
+  if (st == GF_OK) {
+    for (int64_t p = 0; p < J.P; p++)
+      for (int64_t e = 0; e < J.pcount[p]; e++)
+        pairs[J.base[p] + e] = ((uint64_t)J.efirst[J.pstart[p] + e] << 32) | (uint64_t)(J.base[p] + e);
+    st = assign_from_pairs(c, pairs, G, ent2gid, g, err);
+  }
+  if (st == GF_OK) {
+    J.ent2gid = ent2gid;
+    st = gf_parallel_for(n, 8, false, final_gid_kernel, &J, c->po, err);
+  }
+  if (st == GF_OK) {
+    g->rowgid = J.rowent;
+    J.rowent = NULL;
+  }
+  if (J.h) gfi_mfree(a, J.h, sizeof *J.h * nn);
+  if (J.word) gfi_mfree(a, J.word, sizeof *J.word * nn);
+  if (J.prow) gfi_mfree(a, J.prow, sizeof *J.prow * nn);
+  if (J.rowent) gfi_mfree(a, J.rowent, sizeof *J.rowent * nn);
+  if (J.efirst) gfi_mfree(a, J.efirst, sizeof *J.efirst * nn);
+  if (J.hist) gfi_mfree(a, J.hist, sizeof *J.hist * (size_t)(J.nseg * J.P));
+  if (J.pstart) gfi_mfree(a, J.pstart, sizeof *J.pstart * (size_t)(J.P + 1));
+  if (J.pcount) gfi_mfree(a, J.pcount, sizeof *J.pcount * (size_t)J.P);
+  if (J.base) gfi_mfree(a, J.base, sizeof *J.base * (size_t)(J.P + 1));
+  if (segs) gfi_mfree(a, segs, sizeof *segs * (size_t)J.nseg);
+  if (parts) gfi_mfree(a, parts, sizeof *parts * (size_t)J.P);
+  if (pairs) gfi_mfree(a, pairs, sizeof *pairs * (size_t)(G ? G : 1));
+  if (ent2gid) gfi_mfree(a, ent2gid, sizeof *ent2gid * (size_t)(G ? G : 1));
+  return st;
+}
+
+gf_status gb_groups_compute(gb_ctx *c, bool direct, int64_t nslots, gb_groups *g, gf_error *err) {
+  memset(g, 0, sizeof *g);
+  gf_status st = direct ? groups_direct(c, nslots, g, err) : groups_hashed(c, g, err);
+  if (st != GF_OK) gb_groups_free(g, c->a, c->v.n);
+  return st;
+}

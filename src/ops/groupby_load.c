@@ -1,0 +1,346 @@
+/*
+ * Group-by helpers: the row -> batch view, typed loaders that turn a run of
+ * array elements into int64 / double / order keys, value comparison,
+ * dictionary ranks, take-by-rows and the two sorts the group-by needs.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/builder_internal.h"
+#include "ops/groupby_internal.h"
+
+/* Builds the page table: batch of the first row of every 4096-row page. */
+gf_status gb_view_init(gb_view *v, const gf_frame *f, const gf_allocator *a, gf_error *err) {
+  memset(v, 0, sizeof *v);
+  v->f = f;
+  v->n = f->num_rows;
+  v->nb = f->num_batches;
+  v->ncols = f->schema->n;
+  v->boff = f->batch_offsets;
+  v->npages = (v->n >> GB_PAGE_SHIFT) + 1;
+  v->page = gfi_malloc(a, sizeof *v->page * (size_t)v->npages);
+  if (!v->page) return GF_OOM(err, "the group-by row index");
+  int b = 0;
+  for (int64_t p = 0; p < v->npages; p++) {
+    int64_t r = p << GB_PAGE_SHIFT;
+    while (b + 1 < v->nb && r >= v->boff[b + 1]) b++;
+    v->page[p] = b;
+  }
+  return GF_OK;
+}
+
+void gb_view_free(gb_view *v, const gf_allocator *a) {
+  if (v->page) gfi_mfree(a, v->page, sizeof *v->page * (size_t)v->npages);
+  v->page = NULL;
+}
+
+int gb_value_class(gf_datatype t) {
+  switch (t.id) {
+    case GF_TYPE_NULL: return GB_VC_NULL;
+    case GF_TYPE_UINT64: return GB_VC_U64;
+    case GF_TYPE_FLOAT32:
+    case GF_TYPE_FLOAT64: return GB_VC_FLOAT;
+    case GF_TYPE_DICTIONARY: return GB_VC_DICT;
+    case GF_TYPE_UTF8:
+    case GF_TYPE_LARGE_UTF8:
+    case GF_TYPE_BINARY:
+    case GF_TYPE_LARGE_BINARY:
+    case GF_TYPE_FIXED_SIZE_BINARY: return GB_VC_STR;
+    default: return GB_VC_INT;
+  }
+}
+
+/* Runs `dst[j] = EXPR` with `i` the element index, over a range or a row
+ * list. */
+#define GB_LOOP(EXPR)                                                   \
+  do {                                                                  \
+    if (rows) {                                                         \
+      for (int64_t j = 0; j < len; j++) {                               \
+        int64_t i = rows[j] - row_base;                                 \
+        dst[j] = (EXPR);                                                \
+      }                                                                 \
+    } else {                                                            \
+      for (int64_t j = 0; j < len; j++) {                               \
+        int64_t i = start + j;                                          \
+        dst[j] = (EXPR);                                                \
+      }                                                                 \
+    }                                                                   \
+  } while (0)
+
+#define GB_DATA(T) ((const T *)gfi_buf(a, 1) + a->offset)
+
+void gb_load_i64(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+                 int64_t row_base, int64_t *dst) {
+  switch (a->type.id) {
+    case GF_TYPE_BOOL: {
+      const uint8_t *p = gfi_buf(a, 1);
+      int64_t o = a->offset;
+      GB_LOOP((int64_t)gfi_bit_get(p, o + i));
+      break;
+    }
+    case GF_TYPE_INT8: { const int8_t *p = GB_DATA(int8_t); GB_LOOP(p[i]); break; }
+    case GF_TYPE_INT16: { const int16_t *p = GB_DATA(int16_t); GB_LOOP(p[i]); break; }
+    case GF_TYPE_UINT8: { const uint8_t *p = GB_DATA(uint8_t); GB_LOOP(p[i]); break; }
+    case GF_TYPE_UINT16: { const uint16_t *p = GB_DATA(uint16_t); GB_LOOP(p[i]); break; }
+    case GF_TYPE_UINT32: { const uint32_t *p = GB_DATA(uint32_t); GB_LOOP(p[i]); break; }
+    case GF_TYPE_INT32:
+    case GF_TYPE_DATE32:
+    case GF_TYPE_TIME32:
+    case GF_TYPE_DICTIONARY: { const int32_t *p = GB_DATA(int32_t); GB_LOOP(p[i]); break; }
+    case GF_TYPE_UINT64: { const uint64_t *p = GB_DATA(uint64_t); GB_LOOP((int64_t)p[i]); break; }
+    case GF_TYPE_FLOAT32: { const float *p = GB_DATA(float); GB_LOOP((int64_t)p[i]); break; }
+    case GF_TYPE_FLOAT64: { const double *p = GB_DATA(double); GB_LOOP((int64_t)p[i]); break; }
+    case GF_TYPE_INT64:
+    case GF_TYPE_DATE64:
+    case GF_TYPE_TIME64:
+    case GF_TYPE_TIMESTAMP:
+    case GF_TYPE_DURATION: { const int64_t *p = GB_DATA(int64_t); GB_LOOP(p[i]); break; }
+    default: GB_LOOP((int64_t)0 * i); break;
+  }
+}
+
+void gb_load_f64(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+                 int64_t row_base, double *dst) {
+  switch (a->type.id) {
+    case GF_TYPE_FLOAT32: { const float *p = GB_DATA(float); GB_LOOP((double)p[i]); break; }
+    case GF_TYPE_FLOAT64: { const double *p = GB_DATA(double); GB_LOOP(p[i]); break; }
+    case GF_TYPE_UINT64: { const uint64_t *p = GB_DATA(uint64_t); GB_LOOP((double)p[i]); break; }
+    case GF_TYPE_INT32: { const int32_t *p = GB_DATA(int32_t); GB_LOOP((double)p[i]); break; }
+    case GF_TYPE_INT64: { const int64_t *p = GB_DATA(int64_t); GB_LOOP((double)p[i]); break; }
+    default: {
+      /* Rare widths: through int64 in small pieces on the stack. */
+      int64_t tmp[256];
+      for (int64_t s = 0; s < len; s += 256) {
+        int64_t m = len - s < 256 ? len - s : 256;
+        gb_load_i64(a, start + s, m, rows ? rows + s : NULL, row_base, tmp);
+        for (int64_t j = 0; j < m; j++) dst[s + j] = (double)tmp[j];
+      }
+      break;
+    }
+  }
+}
+
+/* Canonical totalOrder key: every NaN is the positive quiet NaN, so NaN
+ * orders last (as the array statistics do). */
+static inline int64_t f64_key_canon(double d) {
+  if (isnan(d)) d = NAN;
+  if (signbit(d) && isnan(d)) d = -d;
+  return gb_f64_key(d);
+}
+
+void gb_load_key(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+                 int64_t row_base, const int32_t *rank, int64_t *dst) {
+  switch (a->type.id) {
+    case GF_TYPE_FLOAT32: { const float *p = GB_DATA(float); GB_LOOP(f64_key_canon(p[i])); break; }
+    case GF_TYPE_FLOAT64: { const double *p = GB_DATA(double); GB_LOOP(f64_key_canon(p[i])); break; }
+    case GF_TYPE_UINT64: {
+      const uint64_t *p = GB_DATA(uint64_t);
+      GB_LOOP((int64_t)(p[i] ^ UINT64_C(0x8000000000000000)));
+      break;
+    }
+    case GF_TYPE_DICTIONARY: {
+      const int32_t *p = GB_DATA(int32_t);
+      GB_LOOP(rank && p[i] >= 0 ? (int64_t)rank[p[i]] : (int64_t)p[i]);
+      break;
+    }
+    default: gb_load_i64(a, start, len, rows, row_base, dst); break;
+  }
+}
+
+bool gb_load_valid(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+                   int64_t row_base, uint8_t *dst) {
+  if (a->type.id == GF_TYPE_NULL) {
+    memset(dst, 0, (size_t)len);
+    return true;
+  }
+  const uint8_t *v = gfi_buf(a, 0);
+  if (!v || a->null_count == 0) return false;
+  int64_t o = a->offset;
+  GB_LOOP((uint8_t)gfi_bit_get(v, o + i));
+  return true;
+}
+
+/* Compares raw bytes, shorter first on a common prefix. */
+static int cmp_bytes(const uint8_t *x, int64_t lx, const uint8_t *y, int64_t ly) {
+  int64_t m = lx < ly ? lx : ly;
+  int c = m ? memcmp(x, y, (size_t)m) : 0;
+  if (c) return c;
+  return lx < ly ? -1 : lx > ly;
+}
+
+int gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
+  if (a->type.id == GF_TYPE_DICTIONARY) {
+    const int32_t *ca = (const int32_t *)gfi_buf(a, 1) + a->offset;
+    const int32_t *cb = (const int32_t *)gfi_buf(b, 1) + b->offset;
+    return gb_cmp_elems(a->dictionary, ca[i], b->dictionary, cb[j]);
+  }
+  switch (gb_value_class(a->type)) {
+    case GB_VC_STR: {
+      int64_t lx, ly;
+      const uint8_t *x = gfi_value_bytes(a, i, &lx), *y = gfi_value_bytes(b, j, &ly);
+      return cmp_bytes(x, lx, y, ly);
+    }
+    case GB_VC_NULL: return 0;
+    default: {
+      int64_t x, y;
+      gb_load_key(a, i, 1, NULL, 0, NULL, &x);
+      gb_load_key(b, j, 1, NULL, 0, NULL, &y);
+      return x < y ? -1 : x > y;
+    }
+  }
+}
+
+int gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s) {
+  int br = gb_batch_of(v, r), bs = gb_batch_of(v, s);
+  const gf_array *x = gb_col(v, br, c), *y = gb_col(v, bs, c);
+  int64_t i = r - v->boff[br], j = s - v->boff[bs];
+  bool nx = !gfi_is_valid(x, i), ny = !gfi_is_valid(y, j);
+  if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
+  return gb_cmp_elems(x, i, y, j);
+}
+
+/* ---- sorting ------------------------------------------------------------ */
+
+gf_status gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, const gf_allocator *a,
+                      gf_error *err) {
+  if (n < 2) return GF_OK;
+  int64_t *tmp = gfi_malloc(a, sizeof *tmp * (size_t)n);
+  if (!tmp) return GF_OOM(err, "a sort buffer");
+  /* Bottom-up merge sort: insertion-sorted runs of 16, then merges. */
+  for (int64_t s = 0; s < n; s += 16) {
+    int64_t e = s + 16 < n ? s + 16 : n;
+    for (int64_t i = s + 1; i < e; i++) {
+      int64_t x = items[i], j = i;
+      while (j > s && cmp(ctx, items[j - 1], x) > 0) {
+        items[j] = items[j - 1];
+        j--;
+      }
+      items[j] = x;
+    }
+  }
+  int64_t *src = items, *dst = tmp;
+  for (int64_t w = 16; w < n; w *= 2) {
+    for (int64_t lo = 0; lo < n; lo += 2 * w) {
+      int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      int64_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = cmp(ctx, src[j], src[i]) < 0 ? src[j++] : src[i++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    int64_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != items) memcpy(items, src, sizeof *items * (size_t)n);
+  gfi_mfree(a, tmp, sizeof *tmp * (size_t)n);
+  return GF_OK;
+}
+
+gf_status gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a, gf_error *err) {
+  if (n < 2) return GF_OK;
+  uint64_t *tmp = gfi_malloc(a, sizeof *tmp * (size_t)n);
+  if (!tmp) return GF_OOM(err, "a sort buffer");
+  uint64_t *src = v, *dst = tmp;
+  for (int shift = 32; shift < 64; shift += 8) {
+    int64_t cnt[256] = {0};
+    for (int64_t i = 0; i < n; i++) cnt[(src[i] >> shift) & 255]++;
+    if (cnt[(src[0] >> shift) & 255] == n) continue; /* one digit: nothing moves */
+    int64_t sum = 0;
+    for (int d = 0; d < 256; d++) {
+      int64_t t = cnt[d];
+      cnt[d] = sum;
+      sum += t;
+    }
+    for (int64_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & 255]++] = src[i];
+    uint64_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v) memcpy(v, src, sizeof *v * (size_t)n);
+  gfi_mfree(a, tmp, sizeof *tmp * (size_t)n);
+  return GF_OK;
+}
+
+/* ---- dictionary ranks --------------------------------------------------- */
+
+static int cmp_dict(void *ctx, int64_t x, int64_t y) {
+  const gf_array *d = ctx;
+  bool nx = !gfi_is_valid(d, x), ny = !gfi_is_valid(d, y);
+  if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
+  return gb_cmp_elems(d, x, d, y);
+}
+
+gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **out, gf_error *err) {
+  int64_t d = dict ? dict->length : 0;
+  int32_t *rank = gfi_malloc(a, sizeof *rank * (size_t)(d ? d : 1));
+  int64_t *idx = gfi_malloc(a, sizeof *idx * (size_t)(d ? d : 1));
+  if (!rank || !idx) {
+    if (rank) gfi_mfree(a, rank, sizeof *rank * (size_t)(d ? d : 1));
+    if (idx) gfi_mfree(a, idx, sizeof *idx * (size_t)(d ? d : 1));
+    return GF_OOM(err, "dictionary ranks");
+  }
+  for (int64_t i = 0; i < d; i++) idx[i] = i;
+  gf_status st = gb_sort_i64(idx, d, cmp_dict, (void *)dict, a, err);
+  if (st == GF_OK) {
+    int32_t r = 0;
+    for (int64_t i = 0; i < d; i++) {
+      if (i > 0 && cmp_dict((void *)dict, idx[i - 1], idx[i]) != 0) r++;
+      rank[idx[i]] = r;
+    }
+    *out = rank;
+  } else {
+    gfi_mfree(a, rank, sizeof *rank * (size_t)(d ? d : 1));
+  }
+  gfi_mfree(a, idx, sizeof *idx * (size_t)(d ? d : 1));
+  return st;
+}
+
+/* ---- take ----------------------------------------------------------------- */
+
+gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const gf_allocator *a,
+                  gf_array **out, gf_error *err) {
+  if (m == 0 || v->nb == 0) {
+    gf_builder *b;
+    gf_datatype t = v->f->schema->fields[c].type;
+    GF_RETURN_NOT_OK(gf_builder_new(t, a, &b, err));
+    gf_status st = gf_builder_finish(b, out, err);
+    gf_builder_free(b);
+    return st;
+  }
+  /* One piece per run of consecutive outputs from the same batch. */
+  int64_t npieces = 0;
+  int prev = -1;
+  for (int64_t i = 0; i < m; i++) {
+    int b = gb_batch_of(v, rows[i]);
+    if (b != prev) npieces++;
+    prev = b;
+  }
+  if (npieces > INT32_MAX) return gf_error_set(err, GF_ENOTSUP, "group-by: too many output pieces");
+  gfi_piece *pieces = gfi_malloc(a, sizeof *pieces * (size_t)npieces);
+  int32_t *sel = gfi_malloc(a, sizeof *sel * (size_t)m);
+  if (!pieces || !sel) {
+    if (pieces) gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
+    if (sel) gfi_mfree(a, sel, sizeof *sel * (size_t)m);
+    return GF_OOM(err, "group-by output rows");
+  }
+  int64_t q = -1;
+  prev = -1;
+  for (int64_t i = 0; i < m; i++) {
+    int b = gb_batch_of(v, rows[i]);
+    if (b != prev) {
+      q++;
+      pieces[q].arr = gb_col(v, b, c);
+      pieces[q].sel = sel + i;
+      pieces[q].start = 0;
+      pieces[q].n = 0;
+      prev = b;
+    }
+    sel[i] = (int32_t)(rows[i] - v->boff[b]);
+    pieces[q].n++;
+  }
+  gf_status st = gfi_gather(pieces, (int)npieces, a, true, out, err);
+  gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
+  gfi_mfree(a, sel, sizeof *sel * (size_t)m);
+  return st;
+}

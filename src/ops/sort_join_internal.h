@@ -1,0 +1,210 @@
+/*
+ * Internal interface of sort, join and take (src/ops/sort*.c, join*.c,
+ * take.c). Not installed.
+ */
+#ifndef GF_OPS_SORT_JOIN_INTERNAL_H
+#define GF_OPS_SORT_JOIN_INTERNAL_H
+
+#include <string.h>
+
+#include "ops/ops_internal.h"
+
+/* Output frames of sort and join are cut into batches of this many rows
+ * (a constant, so batch boundaries never depend on the worker count). */
+#define GFI_TAKE_BATCH_ROWS ((int64_t)1 << 20)
+
+/* ---- take: gathering rows by 64-bit frame row numbers ------------------- */
+
+/* Copies rows idx[0..n) of column `col` of `f` (row numbers over the whole
+ * frame, any batch; -1 = a null row) into one new array through `a`.
+ * Dictionary columns keep the frame's dictionary. Statistics computed. */
+gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
+                   const gf_allocator *a, gf_array **out, gf_error *err);
+
+/* One output column of gfi_take_frame: column `col` of `f` taken at `idx`
+ * (shared by several columns; -1 = null), named `name`. */
+typedef struct gfi_take_col {
+  const gf_frame *f;
+  int col;
+  const int64_t *idx;
+  const char *name;
+  bool nullable; /* output field nullable even if the source is not */
+} gfi_take_col;
+
+/* Builds a frame of `n` rows from `ncols` taken columns, in batches of
+ * GFI_TAKE_BATCH_ROWS gathered in parallel. `o` are loaded options. */
+gf_status gfi_take_frame(const gfi_take_col *cols, int ncols, int64_t n,
+                         const gf_parallel_options *o, gf_frame **out,
+                         gf_error *err);
+
+/* Plans at most 8 chunks per worker of at least `min_rows` rows each over
+ * [0, n) (count 0 when n is 0), allocated through `a`; free with
+ * gfi_mfree(a, *out, sizeof(gf_chunk_spec) * max(count, 1)). Used where
+ * results cannot depend on chunking and per-chunk state costs memory. */
+gf_status gfi_plan_even(int64_t n, int64_t min_rows, const gf_parallel_options *o,
+                        const gf_allocator *a, gf_chunk_spec **out, int64_t *count,
+                        gf_error *err);
+static inline void gfi_plan_free(const gf_allocator *a, gf_chunk_spec *s, int64_t count) {
+  if (s) gfi_mfree(a, s, sizeof *s * (size_t)(count ? count : 1));
+}
+
+/* ---- radix sort ---------------------------------------------------------- */
+
+/* Stably sorts keys[0..n) ascending, moving vals along (parallel LSD radix
+ * on 11-bit digits, skipping digits that are equal in every key). The
+ * result depends only on the input, never on the options. Scratch memory
+ * through o->allocator (or the default). */
+gf_status gfi_radix_sort(uint64_t *keys, int64_t *vals, int64_t n,
+                         const gf_parallel_options *o, gf_error *err);
+
+/* ---- order-preserving encodings ------------------------------------------ */
+
+/* totalOrder encoding of a double as an unsigned integer, with every NaN
+ * mapped to the largest value (NaN last). */
+static inline uint64_t gfi_order_f64(double d) {
+  if (d != d) return UINT64_MAX;
+  uint64_t u;
+  memcpy(&u, &d, sizeof u);
+  return (u >> 63) ? ~u : (u | ((uint64_t)1 << 63));
+}
+
+/* Signed integers keep their order as unsigned after flipping the sign bit. */
+static inline uint64_t gfi_order_i64(int64_t v) {
+  return (uint64_t)v ^ ((uint64_t)1 << 63);
+}
+
+/* Frame row -> batch index (binary search over batch offsets). */
+static inline int gfi_row_batch(const gf_frame *f, int64_t row) {
+  int lo = 0, hi = f->num_batches - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (f->batch_offsets[mid] <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/* The 8 leading bytes of a byte string as a big-endian integer (zero
+ * padded): comparing these compares the strings' first 8 bytes. */
+static inline uint64_t gfi_prefix_be(const uint8_t *p, int64_t len) {
+  uint64_t v = 0;
+  int64_t m = len < 8 ? len : 8;
+  for (int64_t i = 0; i < m; i++) v |= (uint64_t)p[i] << (56 - 8 * i);
+  return v;
+}
+
+/* Byte-string order: memcmp, then the shorter first. */
+static inline int gfi_bytes_cmp(const uint8_t *a, int64_t la, const uint8_t *b,
+                                int64_t lb) {
+  int64_t m = la < lb ? la : lb;
+  int c = m ? memcmp(a, b, (size_t)m) : 0;
+  if (c) return c;
+  return (la > lb) - (la < lb);
+}
+
+/* ---- prepared sort keys (sort*.c) ---------------------------------------- */
+/* Per row: an order-preserving 64-bit encoding (fixed-width types,
+ * dictionary ranks) or the leading bytes plus a pointer to the whole
+ * string, and a null flag. */
+
+/* A column as batches: arrs[b] holds rows [offs[b], offs[b+1]). */
+typedef struct gfi_colsrc {
+  gf_array *const *arrs;
+  const int64_t *offs;
+  int nb;
+  gf_datatype type;
+} gfi_colsrc;
+
+enum { GFI_SK_FIXED = 0, GFI_SK_BYTES, GFI_SK_ALLNULL };
+
+typedef struct gfi_sprep {
+  int kind;
+  bool desc, nulls_first;
+  int64_t n;
+  uint64_t *enc;        /* FIXED: encoding (complemented when desc), 0 for
+                           nulls; BYTES: big-endian first 8 bytes */
+  uint8_t *nul;         /* 1 = null; NULL when no row is null */
+  const uint8_t **ptr;  /* BYTES: value bytes */
+  int64_t *len;         /* BYTES: value lengths */
+  const gf_allocator *a;
+} gfi_sprep;
+
+/* Prepares one key over `src` (parallel over row chunks). */
+gf_status gfi_sprep_make(const gfi_colsrc *src, bool desc, bool nulls_first,
+                         const gf_parallel_options *o, gfi_sprep *out,
+                         gf_error *err);
+void gfi_sprep_free(gfi_sprep *k);
+
+/* Stably reorders perm[0..n) (row numbers) by key k. */
+gf_status gfi_sort_pass(const gfi_sprep *k, int64_t *perm, int64_t n,
+                        const gf_parallel_options *o, gf_error *err);
+
+/* Compares rows x and y by keys[0..nk) then by row number (a total order). */
+int gfi_row_cmp(const gfi_sprep *keys, int nk, int64_t x, int64_t y);
+
+/* ---- join keys and hash tables (join*.c) --------------------------------- */
+
+/* How a key is compared: integers (incl. bool, temporal, as int64 bits),
+ * floats (normalised double bits), bytes (XXH3 hash plus the bytes), or a
+ * key that never matches (the null type). */
+enum { GFI_JC_INT = 0, GFI_JC_FLOAT, GFI_JC_BYTES, GFI_JC_NULL };
+
+/* One side's key columns prepared per row (row numbers over the frame). */
+typedef struct gfi_jside {
+  int64_t n;
+  int nk;
+  const int *cls;        /* per key GFI_JC_*, shared by both sides */
+  uint64_t **v;          /* per key: value (INT/FLOAT) or hash (BYTES) */
+  const uint8_t ***ptr;  /* per key: bytes (BYTES keys), else NULL */
+  int64_t **len;         /* per key: byte lengths (BYTES keys), else NULL */
+  uint8_t *ok;           /* 1 = every key valid (may match); NULL = all valid */
+  uint64_t *hash;        /* row hash (generic table only), else NULL */
+  const gf_allocator *a;
+} gfi_jside;
+
+/* Prepares side `f` for keys cols[0..nk) with classes cls[] (array kept by
+ * reference). `big_unsigned_invalid[k]`: uint64 values above INT64_MAX can
+ * never match (the other side is signed). `with_hash`: fill `hash`. */
+gf_status gfi_jside_make(const gf_frame *f, const int *cols, const int *cls, int nk,
+                         const bool *big_unsigned_invalid, bool with_hash,
+                         const gf_parallel_options *o, gfi_jside *out,
+                         gf_error *err);
+void gfi_jside_free(gfi_jside *s);
+
+/* Row hash: a multiply-xorshift mixer (murmur3 finaliser). */
+static inline uint64_t gfi_mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+typedef enum gfi_probe_mode {
+  GFI_PROBE_INNER = 0, /* every matching pair */
+  GFI_PROBE_OUTER,     /* every matching pair, or (p, -1) when none */
+  GFI_PROBE_SEMI,      /* p once when it has a match */
+  GFI_PROBE_ANTI       /* p when it has no match */
+} gfi_probe_mode;
+
+typedef struct gfi_jtable gfi_jtable;
+
+/* Builds the table over the valid rows of `b` (partitioned, in parallel;
+ * direct-indexed for one integer key of small range). Chains list the
+ * build rows of one key in increasing row order. */
+gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
+                           gfi_jtable **out, gf_error *err);
+void gfi_jtable_free(gfi_jtable *t);
+
+/* Probes every row of `p` in parallel. Results in probe order, each probe
+ * row's matches in build order: *prow / *brow (brow NULL for SEMI/ANTI),
+ * *count entries, allocated through o->allocator. With `unmatched_build`,
+ * the build rows that matched no probe row follow as (-1, row) in build
+ * order. */
+gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
+                           gfi_probe_mode mode, bool unmatched_build,
+                           const gf_parallel_options *o, int64_t **prow,
+                           int64_t **brow, int64_t *count, gf_error *err);
+
+#endif /* GF_OPS_SORT_JOIN_INTERNAL_H */

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# cli_query.sh GF_BINARY - `gf query`: filters, computed columns, select,
+# limit, group-by, sort, join, output formats and -o, --stats, the
+# whole-command timeout (no partial output file), the memory limit, error
+# messages with expression positions, exit codes (0 ok, 1 failure, 2 bad
+# command line), and identical results for any --threads / --chunk-rows /
+# --strategy. Registered as the ctest `cli_query`.
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 GF_BINARY" >&2
+  exit 2
+fi
+gf=$1
+data=${GF_TEST_DATA:-$(dirname "$0")/../data}
+people="$data/cli/people.csv"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gf-cli-query.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+bad() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+# gfrun ARGS...: runs gf, leaving $rc, $out, $err.
+gfrun() {
+  "$gf" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  rc=$?
+  out=$(cat "$tmp/out")
+  err=$(cat "$tmp/err")
+  if [ $rc -ge 128 ]; then bad "gf $* died by signal $((rc - 128))"; fi
+}
+expect_rc() {
+  [ "$rc" -eq "$2" ] || bad "$1: exit code $rc, expected $2 (stderr: $err)"
+}
+# expect_out CASE TEXT: stdout is exactly TEXT and stderr is empty.
+expect_out() {
+  [ "$out" == "$2" ] || bad "$1: stdout
+---- got
+$out
+---- expected
+$2"
+  [ -z "$err" ] || bad "$1: unexpected stderr: $err"
+}
+# expect_one_error_line CASE PATTERN: one "gf: " line matching PATTERN, no stdout.
+expect_one_error_line() {
+  local lines
+  lines=$(printf '%s' "$err" | grep -c '')
+  [ "$lines" -eq 1 ] || bad "$1: $lines stderr lines, expected one: $err"
+  [[ $err == "gf: "* ]] || bad "$1: stderr does not start with 'gf: ': $err"
+  printf '%s\n' "$err" | grep -Eq -- "$2" || bad "$1: stderr '$err' does not match /$2/"
+  [ -z "$out" ] || bad "$1: unexpected stdout: $out"
+}
+
+# --- help ---------------------------------------------------------------------
+gfrun help query
+expect_rc "gf help query" 0
+printf '%s\n' "$out" | grep -q '^Usage: gf query FILE' || bad "gf help query: no usage line: $out"
+printf '%s\n' "$out" | grep -q 'table' || bad "gf help query does not document the output format"
+
+# --- filter, with, select, limit (CSV when stdout is not a terminal) ------------
+gfrun query "$people"
+expect_rc "no steps" 0
+expect_out "no steps" "$(cat "$people")"
+
+gfrun query "$people" --filter 'age > 30'
+expect_rc "filter" 0
+expect_out "filter" 'name,age,score,joined,active
+alice,31,88.5,2021-03-04,true
+"say ""hi""",45,-1.5,,true'
+
+gfrun query "$people" --filter 'age > 30 or age is null' --with 'x=age * 2' --select 'name, x'
+expect_rc "filter+with+select" 0
+expect_out "filter+with+select" 'name,x
+alice,62
+"bob, jr",
+"say ""hi""",90'
+
+# --with steps see earlier ones, a later --filter tests them; replacing a column.
+gfrun query "$people" --with 'a = age + 1' --with 'b=a * 10' --filter 'b > 300' --with 'age=-age' --select b,age,name
+expect_rc "chained with" 0
+expect_out "chained with" 'b,age,name
+320,-31,alice
+460,-45,"say ""hi"""'
+
+gfrun query "$people" --select active,name --limit 2
+expect_rc "select+limit" 0
+expect_out "select+limit" 'active,name
+true,alice
+false,"bob, jr"'
+
+gfrun query "$people" --limit 0 --format csv
+expect_rc "limit 0" 0
+expect_out "limit 0" 'name,age,score,joined,active'
+
+gfrun query "$people" --filter "contains(name, 'o') and joined >= date '2020-01-01'" --select name
+expect_rc "strings and dates" 0
+expect_out "strings and dates" 'name
+"bob, jr"'
+
+# --- sort, group-by, aggregates, join ---------------------------------------------
+gfrun query "$people" --sort 'score desc' --select name,score --limit 3
+expect_rc "sort+limit" 0
+expect_out "sort+limit" 'name,score
+"bob, jr",92.25
+alice,88.5
+"say ""hi""",-1.5'
+
+gfrun query "$people" --group-by active --agg 'count() as n,max(age) as oldest' --sort active
+expect_rc "group-by" 0
+expect_out "group-by" 'active,n,oldest
+false,1,
+true,2,45
+,1,27'
+
+gfrun query "$people" --agg 'count() as n,sum(age) as s'
+expect_rc "agg alone" 0
+expect_out "agg alone" 'n,s
+4,103'
+
+printf 'who,team\nalice,red\ncarol,blue\nzoe,green\n' >"$tmp/teams.csv"
+gfrun query "$people" --join "$tmp/teams.csv" --on 'name=who' --select name,team,age
+expect_rc "join" 0
+expect_out "join" 'name,team,age
+alice,red,31
+carol,blue,27'
+gfrun query "$people" --join "$tmp/teams.csv" --on 'name=who' --how anti --select name
+expect_rc "anti join" 0
+expect_out "anti join" 'name
+"bob, jr"
+"say ""hi"""'
+
+# --- output formats and -o ----------------------------------------------------------
+gfrun query "$people" --filter 'age > 30' --select name,age --format table
+expect_rc "table" 0
+printf '%s\n' "$out" | grep -q '^shape: (2, 2)' || bad "table: no shape line: $out"
+printf '%s\n' "$out" | grep -q 'alice' || bad "table: no data: $out"
+
+gfrun query "$people" --filter 'age > 30' -o "$tmp/res.csv"
+expect_rc "-o csv" 0
+[ -z "$out" ] || bad "-o csv wrote to stdout: $out"
+"$gf" query "$people" --filter 'age > 30' --format csv >"$tmp/res_stdout.csv"
+cmp -s "$tmp/res.csv" "$tmp/res_stdout.csv" || bad "-o FILE differs from the CSV on stdout"
+
+gfrun query "$people" --select name,age -o "$tmp/res.arrow"
+expect_rc "-o arrow" 0
+[ "$(head -c 6 "$tmp/res.arrow" 2>/dev/null)" == "ARROW1" ] || bad "-o .arrow did not write an Arrow IPC file"
+
+# --- --stats ------------------------------------------------------------------------
+gfrun query "$people" --filter 'age > 30' --select name --stats
+expect_rc "--stats" 0
+printf '%s\n' "$err" | grep -q '^stats: read ' || bad "--stats: no read line: $err"
+printf '%s\n' "$err" | grep -q '^stats: filter+select (fused): 4 -> 2 rows' || bad "--stats: no fused step line: $err"
+printf '%s\n' "$err" | grep -q '^workers used: ' || bad "--stats: no runtime table: $err"
+printf '%s\n' "$out" | grep -q '^alice$' || bad "--stats: result missing: $out"
+
+# --- bad command lines: exit 2, one line ------------------------------------------------
+gfrun query "$people" --filter 'age > (30'
+expect_rc "parse error" 2
+expect_one_error_line "parse error" "--filter 'age > \(30': at column 10: expected '\)'"
+gfrun query "$people" --with 'x=age +* 2'
+expect_rc "parse error in --with" 2
+expect_one_error_line "parse error in --with" "--with .*at column [0-9]+"
+gfrun query "$people" --filter 'agex > 30'
+expect_rc "unknown column in filter" 2
+expect_one_error_line "unknown column in filter" "unknown column 'agex'"
+gfrun query "$people" --select name,nope
+expect_rc "unknown column in select" 2
+expect_one_error_line "unknown column in select" "unknown column 'nope'"
+gfrun query "$people" --filter 'name + 1 > 2'
+expect_rc "type error" 2
+expect_one_error_line "type error" "utf8"
+gfrun query "$people" --filter 'age'
+expect_rc "non-bool filter" 2
+expect_one_error_line "non-bool filter" "bool"
+for args in "--bogus" "--limit abc" "--limit -1" "--format xml" "--strategy fast" \
+  "--memory-limit 12Q" "--memory-limit 0" "--timeout-ms 0" "--chunk-rows 0" "--threads 0" \
+  "--with noequals" "--with =1" "--select a,,b" "--how inner" "--join x.csv" \
+  "--sort" "--sort 'a sideways'" "--agg 'sum('" "-o x.csv --format table"; do
+  eval "gfrun query \"\$people\" $args"
+  expect_rc "gf query $args" 2
+  expect_one_error_line "gf query $args" "^gf: query: "
+done
+gfrun query
+expect_rc "missing FILE" 2
+expect_one_error_line "missing FILE" "missing FILE"
+gfrun query "$people" "$people"
+expect_rc "two files" 2
+gfrun query "$tmp/does-not-exist.csv"
+expect_rc "missing file" 1
+expect_one_error_line "missing file" "does-not-exist.csv"
+
+# --- bigger data: identical results for any workers/chunks/strategy --------------------
+"$gf" gen groupby --rows 200000 --k 20 --seed 7 -o "$tmp/g.csv" >/dev/null 2>&1 ||
+  bad "gf gen groupby failed"
+q=(--filter 'v1 >= 3 and id4 <= 10' --with 'w=v3 * v2 - id6' --filter 'w > 100' --select id1,id3,w,v1)
+"$gf" query "$tmp/g.csv" "${q[@]}" --threads 1 --format csv >"$tmp/ref.csv" 2>"$tmp/err" ||
+  bad "reference query failed: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/ref.csv")" -gt 1000 ] || bad "reference query returned too few rows"
+for t in 1 2 3 8; do
+  for c in 1000 7777 65536; do
+    "$gf" query "$tmp/g.csv" "${q[@]}" --threads $t --chunk-rows $c --format csv >"$tmp/got.csv" 2>"$tmp/err"
+    cmp -s "$tmp/ref.csv" "$tmp/got.csv" || bad "--threads $t --chunk-rows $c differs from --threads 1"
+  done
+done
+for s in auto fixed cache memory; do
+  "$gf" query "$tmp/g.csv" "${q[@]}" --threads 2 --strategy $s --format csv >"$tmp/got.csv" 2>"$tmp/err"
+  cmp -s "$tmp/ref.csv" "$tmp/got.csv" || bad "--strategy $s differs"
+done
+g=(--filter 'v1 > 1' --group-by id1,id4 --agg 'sum(v1) as s,mean(v3) as m,count() as n' --sort 'id1, id4 desc')
+"$gf" query "$tmp/g.csv" "${g[@]}" --threads 1 --format csv >"$tmp/gref.csv" 2>"$tmp/err" ||
+  bad "reference group-by failed: $(cat "$tmp/err")"
+for t in 2 3 8; do
+  "$gf" query "$tmp/g.csv" "${g[@]}" --threads $t --chunk-rows 5000 --format csv >"$tmp/got.csv" 2>"$tmp/err"
+  cmp -s "$tmp/gref.csv" "$tmp/got.csv" || bad "group-by --threads $t differs from --threads 1"
+done
+# --limit alone reads only what it needs and still answers correctly.
+gfrun query "$tmp/g.csv" --limit 3 --select id1,v1 --format csv
+expect_rc "limit on a big file" 0
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ] || bad "limit on a big file: $out"
+[ "$(printf '%s\n' "$out" | tail -n +2)" == "$(head -n 4 "$tmp/g.csv" | tail -n 3 | cut -d, -f1,7)" ] ||
+  bad "limit on a big file: wrong rows: $out"
+
+# --- the whole-command timeout: exit 1, "timed out", no partial -o file -----------------
+gfrun query "$tmp/g.csv" --filter 'v1 > 1' --timeout-ms 1 -o "$tmp/timeout.csv"
+expect_rc "--timeout-ms 1" 1
+expect_one_error_line "--timeout-ms 1" "timed out"
+[ ! -e "$tmp/timeout.csv" ] || bad "--timeout-ms left an output file"
+ls "$tmp" | grep -q 'timeout.csv.' && bad "--timeout-ms left a temporary file: $(ls "$tmp")"
+gfrun query "$people" --timeout-ms 60000 --filter 'age > 40' --select name
+expect_rc "generous timeout" 0
+expect_out "generous timeout" 'name
+"say ""hi"""'
+
+# --- the memory limit ------------------------------------------------------------------------
+gfrun query "$tmp/g.csv" --filter 'v1 > 1' --memory-limit 64K -o "$tmp/mem.csv"
+expect_rc "--memory-limit 64K" 1
+expect_one_error_line "--memory-limit 64K" "memory limit"
+[ ! -e "$tmp/mem.csv" ] || bad "--memory-limit left an output file"
+gfrun query "$people" --memory-limit 512M --filter 'age > 40' --select name
+expect_rc "--memory-limit 512M" 0
+
+if [ $failures -gt 0 ]; then
+  echo "cli_query: $failures failure(s)" >&2
+  exit 1
+fi
+echo "cli_query: ok"

@@ -1,0 +1,523 @@
+/* Query pipelines: the fused filter -> with -> select pass equals the
+ * operators run one by one, for any worker count and chunk size (row order
+ * included); computed columns feeding later filters and expressions;
+ * limits; empty results and frames; errors before any row is read;
+ * allocation failures; cancellation; blocking steps (group-by, sort,
+ * join) chained after the fused pass. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf_test_data.h"
+#include "gopherframe/query.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gf_expr *parse(const char *text) {
+  gf_expr *e = NULL;
+  gf_error err;
+  if (gf_expr_parse(text, &e, &err) != GF_OK) fail_msg("parse '%s': %s", text, err.message);
+  return e;
+}
+
+/* A query as lists of steps, run either through a pipeline or step by
+ * step with the eager operators. Kinds: 'f' filter, 'w' with (one
+ * NAME=EXPR), 's' select (comma list), 'l' limit. */
+typedef struct step {
+  char kind;
+  const char *text;
+} step;
+
+static void options(gf_parallel_options *o, int workers, int64_t chunk) {
+  gf_parallel_options_init(o);
+  o->num_workers = workers;
+  o->chunk_rows = chunk;
+  o->min_parallel_rows = 0;
+}
+
+/* Splits "a,b,c" into names (static storage, up to 16). */
+static int split(const char *text, char names[16][64], const char *ptrs[16]) {
+  int n = 0;
+  const char *p = text;
+  while (*p && n < 16) {
+    const char *q = strchr(p, ',');
+    size_t len = q ? (size_t)(q - p) : strlen(p);
+    memcpy(names[n], p, len);
+    names[n][len] = '\0';
+    ptrs[n] = names[n];
+    n++;
+    p = q ? q + 1 : p + len;
+  }
+  return n;
+}
+
+static gf_pipeline *build(const step *steps, int n) {
+  gf_pipeline *p;
+  gf_error err;
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  for (int i = 0; i < n; i++) {
+    gf_status st = GF_OK;
+    if (steps[i].kind == 'f') {
+      gf_expr *e = parse(steps[i].text);
+      st = gf_pipeline_add_filter(p, e, &err);
+      gf_expr_release(e);
+    } else if (steps[i].kind == 'w') {
+      const char *eq = strchr(steps[i].text, '=');
+      char name[64];
+      memcpy(name, steps[i].text, (size_t)(eq - steps[i].text));
+      name[eq - steps[i].text] = '\0';
+      gf_expr *e = parse(eq + 1);
+      const char *nm = name;
+      st = gf_pipeline_add_with(p, &nm, &e, 1, &err);
+      gf_expr_release(e);
+    } else if (steps[i].kind == 's') {
+      char names[16][64];
+      const char *ptrs[16];
+      int k = split(steps[i].text, names, ptrs);
+      st = gf_pipeline_add_select(p, ptrs, k, &err);
+    } else {
+      st = gf_pipeline_add_limit(p, atoll(steps[i].text), &err);
+    }
+    if (st != GF_OK) fail_msg("add step %d: %s", i, err.message);
+  }
+  return p;
+}
+
+/* The steps one by one with gf_filter, gf_with_columns, gf_select and
+ * gf_frame_slice on one worker. */
+static gf_frame *reference(const gf_frame *f, const step *steps, int n) {
+  gf_parallel_options o;
+  options(&o, 1, 0);
+  gf_frame *cur = gf_frame_retain((gf_frame *)f);
+  gf_error err;
+  for (int i = 0; i < n; i++) {
+    gf_frame *next = NULL;
+    gf_status st;
+    if (steps[i].kind == 'f') {
+      gf_expr *e = parse(steps[i].text);
+      st = gf_filter(cur, e, &o, &next, &err);
+      gf_expr_release(e);
+    } else if (steps[i].kind == 'w') {
+      const char *eq = strchr(steps[i].text, '=');
+      char name[64];
+      memcpy(name, steps[i].text, (size_t)(eq - steps[i].text));
+      name[eq - steps[i].text] = '\0';
+      gf_expr *e = parse(eq + 1);
+      const char *nm = name;
+      st = gf_with_columns(cur, &nm, &e, 1, &o, &next, &err);
+      gf_expr_release(e);
+    } else if (steps[i].kind == 's') {
+      char names[16][64];
+      const char *ptrs[16];
+      int k = split(steps[i].text, names, ptrs);
+      st = gf_select(cur, ptrs, k, &next, &err);
+    } else {
+      int64_t lim = atoll(steps[i].text);
+      if (lim > gf_frame_num_rows(cur)) lim = gf_frame_num_rows(cur);
+      st = gf_frame_slice(cur, 0, lim, &next, &err);
+    }
+    if (st != GF_OK) fail_msg("reference step %d: %s", i, err.message);
+    gf_frame_release(cur);
+    cur = next;
+  }
+  return cur;
+}
+
+static gf_frame *run(const gf_pipeline *p, const gf_frame *f, const gf_parallel_options *o) {
+  gf_frame *r = NULL;
+  gf_error err;
+  gf_status st = gf_pipeline_run(p, f, o, &r, &err);
+  if (st != GF_OK) fail_msg("pipeline: %s", err.message);
+  return r;
+}
+
+/* c0 int64, c1 utf8, c2 float64, c3 bool, c4 dictionary<utf8>, c5 date32,
+ * c6 int32; 10% nulls. */
+static gf_frame *test_frame(int64_t rows, int batches, uint64_t seed) {
+  gf_datatype t[] = {gf_type(GF_TYPE_INT64),   gf_type(GF_TYPE_UTF8),
+                     gf_type(GF_TYPE_FLOAT64), gf_type(GF_TYPE_BOOL),
+                     gf_type_dictionary(gf_type(GF_TYPE_UTF8)), gf_type(GF_TYPE_DATE32),
+                     gf_type(GF_TYPE_INT32)};
+  gf_frame *f = NULL;
+  assert_int_equal(gft_random_frame(t, 7, rows, batches, 0.1, seed, NULL, &f), GF_OK);
+  return f;
+}
+
+static void expect_equal(const gf_frame *got, const gf_frame *want, const char *what) {
+  if (!gf_frame_equals(got, want))
+    fail_msg("%s: pipeline result differs from the step-by-step result (%lld vs %lld rows)", what,
+             (long long)gf_frame_num_rows(got), (long long)gf_frame_num_rows(want));
+}
+
+/* Checks a query at several worker counts and chunk sizes. */
+static void check_query(const gf_frame *f, const step *steps, int n, const char *what) {
+  gf_frame *want = reference(f, steps, n);
+  gf_pipeline *p = build(steps, n);
+  static const int workers[] = {1, 2, 3, 8};
+  static const int64_t chunks[] = {0, 777, 4096, 65536};
+  for (int w = 0; w < 4; w++)
+    for (int c = 0; c < 4; c++) {
+      gf_parallel_options o;
+      options(&o, workers[w], chunks[c]);
+      gf_frame *got = run(p, f, &o);
+      char msg[256];
+      snprintf(msg, sizeof msg, "%s (workers %d, chunk %lld)", what, workers[w],
+               (long long)chunks[c]);
+      expect_equal(got, want, msg);
+      gf_frame_release(got);
+    }
+  gf_pipeline_free(p);
+  gf_frame_release(want);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void fused_filter_with_select_equals_separate_operators(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(50000, 3, 11);
+  const step q1[] = {{'f', "c0 > 0 and c3"},
+                     {'w', "x=c0 * 2 + c6"},
+                     {'s', "c1,x,c4,c2"}};
+  check_query(f, q1, 3, "filter+with+select");
+  const step q2[] = {{'f', "c2 < 0"}, {'s', "c5,c0"}};
+  check_query(f, q2, 2, "filter+select");
+  const step q3[] = {{'w', "len=length(c1)"}, {'w', "up=upper(c4)"}};
+  check_query(f, q3, 2, "with only (no filter)");
+  const step q4[] = {{'f', "c4 = 'x' or c0 % 7 = 3"}};
+  check_query(f, q4, 1, "filter only");
+  gf_frame_release(f);
+}
+
+static void computed_columns_feed_later_filters_and_expressions(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(30000, 2, 12);
+  /* A filter on a computed column (dense mode), an expression mixing a
+   * computed and an input column, a second filter on input columns
+   * (selection narrowed again), and a column replaced in place. */
+  const step q[] = {{'w', "a=c0 * 2"},
+                    {'f', "a > 0"},
+                    {'w', "b=a + c6"},
+                    {'f', "c2 > -500000"},
+                    {'w', "c0=c0 + 1"},
+                    {'s', "b,c1,a,c0,c4"}};
+  check_query(f, q, 6, "computed columns");
+  /* Computed columns nothing reads are never needed; results unchanged. */
+  const step q2[] = {{'w', "dead=c0 / 0"}, {'w', "k=c6 + 1"}, {'f', "k > 3"}, {'s', "c1,k"}};
+  check_query(f, q2, 4, "unused computed column");
+  /* Three filters in a row. */
+  const step q3[] = {{'f', "c0 > 0"}, {'f', "c6 < 0"}, {'f', "is_not_null(c1)"}};
+  check_query(f, q3, 3, "three filters");
+  gf_frame_release(f);
+}
+
+static void limits_cut_in_input_order(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(40000, 4, 13);
+  const step q1[] = {{'f', "c0 > 0"}, {'s', "c0,c1"}, {'l', "123"}};
+  check_query(f, q1, 3, "filter+limit");
+  const step q2[] = {{'w', "x=c0 + 1"}, {'l', "0"}};
+  check_query(f, q2, 2, "limit 0");
+  const step q3[] = {{'f', "c0 > 0"}, {'l', "1000000"}};
+  check_query(f, q3, 2, "limit above the row count");
+  const step q4[] = {{'l', "10"}, {'f', "c0 > 0"}};
+  check_query(f, q4, 2, "limit then filter");
+  const step q5[] = {{'s', "c2,c0"}, {'l', "5"}};
+  check_query(f, q5, 2, "select+limit (zero-copy)");
+  gf_frame_release(f);
+}
+
+static void empty_results_and_empty_frames(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(20000, 2, 14);
+  const step none[] = {{'f', "c0 > 5000000000"}, {'w', "x=c0 + 1"}, {'s', "x,c1"}};
+  check_query(f, none, 3, "0% selectivity");
+  const step all[] = {{'f', "true"}, {'w', "x=c0 + 1"}};
+  check_query(f, all, 2, "100% selectivity");
+  const step nul[] = {{'f', "null"}};
+  check_query(f, nul, 1, "null predicate");
+  gf_frame_release(f);
+  gf_frame *e = test_frame(0, 1, 15);
+  check_query(e, none, 3, "empty frame");
+  gf_frame_release(e);
+}
+
+static void errors_are_reported_before_rows_are_read(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(1000, 1, 16);
+  struct {
+    step s[2];
+    int n;
+    gf_status want;
+    const char *msg;
+  } cases[] = {
+      {{{'f', "nope > 1"}}, 1, GF_EINVAL, "nope"},
+      {{{'f', "c0 + 1"}}, 1, GF_ETYPE, "bool"},
+      {{{'w', "x=c1 + 1"}}, 1, GF_ETYPE, "c1"},
+      {{{'s', "c0,zz"}}, 1, GF_EINVAL, "zz"},
+      {{{'w', "x=c0 + 1"}, {'s', "y"}}, 2, GF_EINVAL, "'y'"},
+      {{{'s', "c0,c0"}}, 1, GF_EINVAL, "twice"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    gf_pipeline *p = build(cases[i].s, cases[i].n);
+    gf_frame *r = NULL;
+    gf_error err;
+    gf_error_clear(&err);
+    gf_status st = gf_pipeline_run(p, f, NULL, &r, &err);
+    assert_int_equal(st, cases[i].want);
+    assert_null(r);
+    if (!strstr(err.message, cases[i].msg))
+      fail_msg("case %zu: message '%s' lacks '%s'", i, err.message, cases[i].msg);
+    gf_pipeline_free(p);
+  }
+  /* Duplicate names in one with step are refused when added. */
+  gf_pipeline *p;
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  gf_expr *e[2] = {parse("c0"), parse("c6")};
+  const char *names[2] = {"x", "x"};
+  assert_int_equal(gf_pipeline_add_with(p, names, e, 2, NULL), GF_EINVAL);
+  assert_int_equal(gf_pipeline_add_limit(p, -1, NULL), GF_EINVAL);
+  gf_expr_release(e[0]);
+  gf_expr_release(e[1]);
+  gf_pipeline_free(p);
+  gf_frame_release(f);
+}
+
+static void pipeline_survives_allocation_failures(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(6000, 2, 17);
+  const step q[] = {{'w', "a=c0 * 2"}, {'f', "a > 0 and c3"}, {'w', "b=length(c1) + a"},
+                    {'s', "b,c4,c1"}, {'l', "2500"}};
+  gf_pipeline *p = build(q, 5);
+  gf_frame *want = reference(f, q, 5);
+  gf_failing_allocator *fa;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  for (int w = 1; w <= 3; w += 2) {
+    gf_parallel_options o;
+    options(&o, w, 700);
+    o.allocator = gf_failing_allocator_get(fa);
+    for (int64_t n = 1;; n++) {
+      gf_failing_allocator_arm(fa, n, false);
+      gf_frame *r = NULL;
+      gf_status st = gf_pipeline_run(p, f, &o, &r, NULL);
+      if (st == GF_OK) {
+        expect_equal(r, want, "after allocation failures");
+        gf_frame_release(r);
+        assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+        break;
+      }
+      assert_int_equal(st, GF_ENOMEM);
+      assert_null(r);
+      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+      assert_true(n < 100000);
+    }
+  }
+  gf_failing_allocator_free(fa);
+  gf_frame_release(want);
+  gf_pipeline_free(p);
+  gf_frame_release(f);
+}
+
+/* Observer that cancels the run after the first step. */
+static void cancel_after_first(void *user, const gf_pipeline_step_info *info) {
+  (void)info;
+  gf_cancel_request(user);
+}
+
+static void cancellation_stops_the_run_cleanly(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(20000, 2, 18);
+  gf_cancel *c;
+  assert_int_equal(gf_cancel_new(&c, NULL), GF_OK);
+  gf_failing_allocator *fa;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  /* Cancelled before it starts. */
+  const step q[] = {{'f', "c0 > 0"}, {'l', "100"}, {'w', "x=c0 + 1"}, {'f', "x > 5"}};
+  gf_pipeline *p = build(q, 4);
+  gf_parallel_options o;
+  options(&o, 2, 1000);
+  o.cancel = c;
+  o.allocator = gf_failing_allocator_get(fa);
+  gf_cancel_request(c);
+  gf_frame *r = NULL;
+  assert_int_equal(gf_pipeline_run(p, f, &o, &r, NULL), GF_ECANCELED);
+  assert_null(r);
+  /* Cancelled between steps (the observer requests it after the first). */
+  gf_cancel_reset(c);
+  gf_pipeline_set_observer(p, cancel_after_first, c);
+  gf_error err;
+  assert_int_equal(gf_pipeline_run(p, f, &o, &r, &err), GF_ECANCELED);
+  assert_null(r);
+  assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+  /* Without cancellation the same run succeeds. */
+  gf_cancel_reset(c);
+  gf_pipeline_set_observer(p, NULL, NULL);
+  assert_int_equal(gf_pipeline_run(p, f, &o, &r, &err), GF_OK);
+  gf_frame *want = reference(f, q, 4);
+  expect_equal(r, want, "uncancelled run");
+  gf_frame_release(want);
+  gf_frame_release(r);
+  assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+  gf_pipeline_free(p);
+  gf_failing_allocator_free(fa);
+  gf_cancel_free(c);
+  gf_frame_release(f);
+}
+
+/* Records step names and the merged statistics. */
+typedef struct seen {
+  int n;
+  char names[8][96];
+  int64_t rows_out[8];
+} seen;
+
+static void record(void *user, const gf_pipeline_step_info *info) {
+  seen *s = user;
+  if (s->n < 8) {
+    snprintf(s->names[s->n], sizeof s->names[0], "%s", info->name);
+    s->rows_out[s->n] = info->rows_out;
+  }
+  s->n++;
+}
+
+static void observer_sees_fused_steps_and_stats_are_filled(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(100000, 2, 19);
+  const step q[] = {{'f', "c0 > 0"}, {'w', "x=c0 + 1"}, {'s', "x"}};
+  gf_pipeline *p = build(q, 3);
+  seen s;
+  memset(&s, 0, sizeof s);
+  gf_pipeline_set_observer(p, record, &s);
+  gf_exec_stats stats;
+  memset(&stats, 0, sizeof stats);
+  gf_parallel_options o;
+  options(&o, 2, 10000);
+  o.stats = &stats;
+  gf_frame *r = run(p, f, &o);
+  assert_int_equal(s.n, 1);
+  assert_string_equal(s.names[0], "filter+with+select (fused)");
+  assert_int_equal(s.rows_out[0], gf_frame_num_rows(r));
+  assert_int_equal(stats.rows, 100000);
+  assert_true(stats.morsels >= 10);
+  assert_true(stats.workers_used >= 1);
+  gf_frame_release(r);
+  gf_pipeline_free(p);
+  gf_frame_release(f);
+}
+
+/* Blocking steps after a fused pass equal the eager operators. */
+static void group_by_sort_and_join_follow_the_fused_pass(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(20000, 2, 20);
+  gf_parallel_options o;
+  options(&o, 1, 0);
+  gf_expr *pred = parse("c0 > 0");
+  gf_frame *filtered;
+  assert_int_equal(gf_filter(f, pred, &o, &filtered, NULL), GF_OK);
+  const char *key = "c4";
+  gf_error err;
+
+  /* group-by */
+  gf_groupby_options go;
+  gf_groupby_options_init(&go);
+  go.parallel = &o;
+  gf_frame *want_g = NULL;
+  gf_status st = gf_group_by_text(filtered, &key, 1, "count(),sum(c6) as s", &go, &want_g, &err);
+  if (st != GF_OK) fail_msg("reference group-by: %s", err.message);
+  gf_pipeline *p;
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_filter(p, pred, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_group_by(p, &key, 1, "count(),sum(c6) as s", false, &err), GF_OK);
+  for (int w = 1; w <= 3; w++) {
+    gf_parallel_options po;
+    options(&po, w, 999);
+    gf_frame *got = run(p, f, &po);
+    expect_equal(got, want_g, "filter + group-by");
+    gf_frame_release(got);
+  }
+  gf_pipeline_free(p);
+  gf_frame_release(want_g);
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  assert_int_not_equal(gf_pipeline_add_group_by(p, &key, 1, "sum(", false, &err), GF_OK);
+  gf_pipeline_free(p);
+
+  /* sort + limit (top-k) */
+  gf_sort_key *keys;
+  int nkeys;
+  assert_int_equal(gf_sort_keys_parse("c6 desc, c0", &keys, &nkeys, NULL), GF_OK);
+  gf_frame *sorted;
+  assert_int_equal(gf_sort(filtered, keys, nkeys, 0, &o, &sorted, NULL), GF_OK);
+  gf_frame *want_s;
+  assert_int_equal(gf_frame_slice(sorted, 0, 50, &want_s, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_filter(p, pred, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_sort(p, keys, nkeys, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_limit(p, 50, NULL), GF_OK);
+  for (int w = 1; w <= 3; w++) {
+    gf_parallel_options po;
+    options(&po, w, 999);
+    gf_frame *got = run(p, f, &po);
+    expect_equal(got, want_s, "filter + sort + limit");
+    gf_frame_release(got);
+  }
+  gf_pipeline_free(p);
+  gf_frame_release(want_s);
+  gf_frame_release(sorted);
+  gf_sort_keys_free(keys);
+
+  /* join with a frame, then filter on the joined columns */
+  gf_frame *right;
+  const char *rsel[] = {"c4", "c6"};
+  assert_int_equal(gf_select(filtered, rsel, 2, &right, NULL), GF_OK);
+  gf_frame *right_small;
+  assert_int_equal(gf_frame_slice(right, 0, 200, &right_small, NULL), GF_OK);
+  gf_join_options jo;
+  gf_join_options_init(&jo);
+  jo.parallel = &o;
+  gf_frame *joined;
+  st = gf_join(f, right_small, &key, &key, 1, GF_JOIN_INNER, &jo, &joined, &err);
+  if (st != GF_OK) fail_msg("reference join: %s", err.message);
+  gf_expr *jp = parse("c6_right > c6");
+  gf_frame *want_j;
+  assert_int_equal(gf_filter(joined, jp, &o, &want_j, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_join(p, right_small, &key, &key, 1, GF_JOIN_INNER, NULL, NULL),
+                   GF_OK);
+  assert_int_equal(gf_pipeline_add_filter(p, jp, NULL), GF_OK);
+  for (int w = 1; w <= 3; w++) {
+    gf_parallel_options po;
+    options(&po, w, 999);
+    gf_frame *got = run(p, f, &po);
+    expect_equal(got, want_j, "join + filter");
+    gf_frame_release(got);
+  }
+  gf_pipeline_free(p);
+  gf_frame_release(want_j);
+  gf_expr_release(jp);
+  gf_frame_release(joined);
+  gf_frame_release(right_small);
+  gf_frame_release(right);
+  gf_frame_release(filtered);
+  gf_expr_release(pred);
+  gf_frame_release(f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(fused_filter_with_select_equals_separate_operators),
+      cmocka_unit_test(computed_columns_feed_later_filters_and_expressions),
+      cmocka_unit_test(limits_cut_in_input_order),
+      cmocka_unit_test(empty_results_and_empty_frames),
+      cmocka_unit_test(errors_are_reported_before_rows_are_read),
+      cmocka_unit_test(pipeline_survives_allocation_failures),
+      cmocka_unit_test(cancellation_stops_the_run_cleanly),
+      cmocka_unit_test(observer_sees_fused_steps_and_stats_are_filled),
+      cmocka_unit_test(group_by_sort_and_join_follow_the_fused_pass),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
