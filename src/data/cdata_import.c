@@ -440,7 +440,7 @@ GF_API gf_status gf_array_import_with(struct ArrowArray *array,
   gf_datatype t;
   GF_RETURN_NOT_OK(gf_type_import(schema, &t, err));
   alloc = gfi_alloc_or_default(alloc);
-  cdata_holder *h;
+  cdata_holder *h = NULL;
   GF_RETURN_NOT_OK(cdata_holder_new(alloc, array, &h, err));
   char where[GF_ERROR_MESSAGE_SIZE / 2];
   if (schema->name != NULL && schema->name[0] != '\0')
@@ -519,7 +519,7 @@ gf_status gfi_cdata_import_batch(struct ArrowArray *batch, const gf_schema *s,
                           (long long)ch->offset);
   }
 
-  cdata_holder *h;
+  cdata_holder *h = NULL;
   GF_RETURN_NOT_OK(cdata_holder_new(a, batch, &h, err));
   cdata_ctx c = {h, a, check, err};
   gf_status st = GF_OK;
