@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo install docs clean
+.PHONY: all deps configure build test demo install docs clean interop fuzz coverage
 
 all: build
 
@@ -33,6 +33,11 @@ install: build
 docs: configure
 	cmake --build $(BUILD) --target docs
 	@echo "API reference: $(BUILD)/docs/html/index.html"
+
+# Interop with Arrow's JavaScript library and Polars (npm packages cached
+# outside the clone); not part of make test.
+interop: build
+	bash tests/interop/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

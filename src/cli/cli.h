@@ -50,6 +50,9 @@ extern const cli_command cli_cmd_convert;
 extern const cli_command cli_cmd_gen;
 extern const cli_command cli_cmd_query;
 
+/* `gf gen join` (cmd_gen_join.c); argv[0] is "join". */
+int cli_gen_join(int argc, char **argv);
+
 /* ---- reading files (cli_read.c) ---------------------------------------- */
 
 /* Options every command that reads a file accepts. */

@@ -53,9 +53,10 @@ static bool parse_compression(const char *text, gf_ipc_compression *out, const c
 }
 
 /* The metadata to write: the input's entries whose keys `extra` does not
- * replace, then `extra` (nkeep + n entries; "KEY=VALUE" texts split in place
- * at their first '='). *out is malloc'ed (NULL when empty); false when out
- * of memory. */
+ * replace, then the `n` entries of `extra` (each "KEY\0VALUE", split in
+ * place by parse_args; of a key given twice, the last). *out is malloc'ed
+ * (NULL when empty) and points into `in` and `extra`; false when out of
+ * memory. */
 static bool merge_metadata(const gf_ipc_metadata *in, char **extra, int n, gf_ipc_key_value **out,
                            int *nout) {
   int nin = in ? in->n : 0;

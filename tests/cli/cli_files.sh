@@ -257,7 +257,7 @@ expect_error "gen k > rows" 2 "may not exceed"
 gfrun gen groupby --rows 10 --na-pct 101 -o "$tmp/x.csv"
 expect_error "gen --na-pct 101" 2 "--na-pct must be between 0 and 100"
 gfrun gen join --rows 10
-expect_error "gen join" 2 "not available yet"
+expect_error "gen join --rows 10" 2 "^gf: gen: .*--rows"
 gfrun gen frobnicate
 expect_error "gen frobnicate" 2 "unknown data set 'frobnicate'"
 gfrun gen
