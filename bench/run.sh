@@ -3,7 +3,7 @@
 #
 #   bench/run.sh CASESET [--threads T[,T...]] [--rows N[,N...]] [--runs R]
 #                        [--na-pct P] [--systems ours,duckdb,polars,datatable]
-#                        [--cases c1,c2]
+#                        [--cases c1,c2] [--batch]
 #
 # CASESET: csv     csv_load of G1_<rows>_1e2_<na>_0.csv (default rows 1e7,
 #                  threads 1,<all>)
@@ -15,6 +15,9 @@
 #          join    j1..j5 on J1_<rows>_NA_0_0.csv and its small/medium/big
 #                  right tables J1_<rows>_1e<e-6>_0_0.csv ... (default rows
 #                  1e7, threads <all>); made by `gf gen join` (issue 8)
+# --batch (sort and join only): every case in one process per system (the
+# data loaded once, not once per case); the big join tables take minutes to
+# load, so this is how the sort/join tables in RESULTS.md were made.
 # Data is generated once into $GF_BENCH_CACHE/data (gf gen groupby; the
 # filter data by bench_filter --write-csv). For every case and thread count
 # the systems run one after another (the order rotating from case to case so
@@ -43,7 +46,7 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 [ $# -ge 1 ] || die "usage: run.sh csv|filter|groupby|sort [--threads T] [--rows N] [--runs R] [--na-pct P] [--systems LIST] [--cases LIST]"
 CASESET="$1"; shift
 NPROC="$(nproc)"
-THREADS=""; ROWS=""; RUNS=5; NA=0; SYSTEMS="ours,duckdb,polars,datatable"; CASES=""
+THREADS=""; ROWS=""; RUNS=5; NA=0; BATCH=0; SYSTEMS="ours,duckdb,polars,datatable"; CASES=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) THREADS="$2"; shift 2 ;;
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --na-pct) NA="$2"; shift 2 ;;
     --systems) SYSTEMS="$2"; shift 2 ;;
     --cases) CASES="$2"; shift 2 ;;
+    --batch) BATCH=1; shift ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -132,6 +136,9 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$RESULTS/$CASESET-$STAMP.jsonl"
 IFS=, read -r -a SYS_LIST <<< "$SYSTEMS"
 IFS=, read -r -a CASE_LIST <<< "$CASES"
+if [ "$BATCH" = 1 ]; then
+  case "$CASESET" in sort|join) CASE_LIST=("$CASES") ;; *) die "--batch is for sort and join" ;; esac
+fi
 IFS=, read -r -a THREAD_LIST <<< "$THREADS"
 IFS=, read -r -a ROW_LIST <<< "$ROWS"
 echo "{\"meta\":true,\"caseset\":\"$CASESET\",\"start\":\"$STAMP\",\"nproc\":$NPROC,\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"runs\":$RUNS,\"command\":\"bench/run.sh $CASESET --threads $THREADS --rows $ROWS --runs $RUNS --na-pct $NA\"}" > "$OUT"

@@ -4,6 +4,7 @@
  * carry the 1-based byte column of the offending token.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,10 @@ static gf_status next(parser *p) {
       tmp[len] = 0;
       t->kind = T_FLOAT;
       t->f = gfi_strtod(tmp, NULL);
+      /* A literal that overflows to infinity has no text gf_expr_to_string
+       * could print back as a literal, so it is refused like an integer
+       * literal out of range (found by fuzz_expr). */
+      if (isinf(t->f)) return fail_at(p, i, "%s", "float literal out of range");
     } else {
       t->kind = T_INT;
       uint64_t v = 0;
@@ -283,7 +288,22 @@ static gf_status got(parser *p, gf_expr *e, gf_expr **out) {
   return GF_OK;
 }
 
-static gf_status parse_primary(parser *p, gf_expr **out) {
+/* Stores node `e` in *out after reading the token that follows it; on any
+ * failure (no node, bad next token) *out is untouched and `e` released. */
+static gf_status got_then_next(parser *p, gf_expr *e, gf_expr **out) {
+  if (!e) return oom(p);
+  gf_status st = next(p);
+  if (st != GF_OK) {
+    gf_expr_release(e);
+    return st;
+  }
+  *out = e;
+  return GF_OK;
+}
+
+/* parse_primary without cleanup: it may store a new node in *out and then
+ * fail while reading the following token; parse_primary drops that node. */
+static gf_status parse_primary_node(parser *p, gf_expr **out) {
   token *t = &p->tok;
   size_t pos = t->pos;
   switch (t->kind) {
@@ -392,6 +412,20 @@ static gf_status parse_primary(parser *p, gf_expr **out) {
   return got(p, e, out);
 }
 
+/* A primary expression (literal, column, call, cast, parenthesised). On
+ * failure *out is untouched and nothing leaks, also when the node was built
+ * and the token after it is invalid (found by fuzz_expr). */
+static gf_status parse_primary(parser *p, gf_expr **out) {
+  gf_expr *e = NULL;
+  gf_status st = parse_primary_node(p, &e);
+  if (st != GF_OK) {
+    gf_expr_release(e);
+    return st;
+  }
+  *out = e;
+  return GF_OK;
+}
+
 static gf_status parse_unary(parser *p, gf_expr **out) {
   if (p->tok.kind != T_MINUS && p->tok.kind != T_PLUS) return parse_primary(p, out);
   bool neg = p->tok.kind == T_MINUS;
@@ -403,14 +437,12 @@ static gf_status parse_unary(parser *p, gf_expr **out) {
     if (p->tok.int_overflow || p->tok.u > (uint64_t)INT64_MAX + 1)
       return fail_at(p, p->tok.pos, "%s", "integer literal out of range");
     int64_t v = p->tok.u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)p->tok.u;
-    GF_RETURN_NOT_OK(got(p, gf_lit_int64(v), out));
     p->depth--;
-    return next(p);
+    return got_then_next(p, gf_lit_int64(v), out);
   }
   if (neg && p->tok.kind == T_FLOAT) {
-    GF_RETURN_NOT_OK(got(p, gf_lit_double(-p->tok.f), out));
     p->depth--;
-    return next(p);
+    return got_then_next(p, gf_lit_double(-p->tok.f), out);
   }
   gf_expr *x = NULL;
   GF_RETURN_NOT_OK(parse_unary(p, &x));

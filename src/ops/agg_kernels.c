@@ -593,6 +593,8 @@ gf_status gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, int64_
 /* Every task owns a contiguous range of group ids and scans all rows in row
  * order, keeping the rows of its groups: each group sees its values in row
  * order whatever the number of tasks, so the result never depends on it.
+ * Scan 1 updates the decomposable states and the top_k slots; only median,
+ * quantile and n_unique need scan 2 (per-group value lists).
  * Reads are sequential; the states of a task's groups stay cache-resident
  * for up to ~1e5 groups per task. */
 typedef struct part_job {
@@ -692,6 +694,29 @@ static int64_t select_rows(const int32_t *rowgid, int64_t r0, int64_t len, int64
   return m;
 }
 
+/* True for the holistic aggregates that need per-group value lists; top_k
+ * instead keeps k fixed slots per group, filled while streaming the rows. */
+static bool needs_lists(const gb_agg *ag) {
+  return !gb_agg_decomposable(ag->kind, ag->vc) && ag->kind != GF_AGG_TOP_K;
+}
+
+/* Offers value x of global row r to one group's top-k slots (keys tk, rows
+ * sr, *n filled): largest first, ties keep row order, as long as each group
+ * sees its rows in increasing row order. */
+static inline void topk_offer(int64_t *tk, int64_t *sr, int32_t *n, int64_t kk, int64_t x, int64_t r) {
+  int64_t n_ = *n;
+  if (n_ == kk && x <= tk[kk - 1]) return;
+  int64_t at = n_ < kk ? n_ : kk - 1;
+  while (at > 0 && tk[at - 1] < x) {
+    tk[at] = tk[at - 1];
+    sr[at] = sr[at - 1];
+    at--;
+  }
+  tk[at] = x;
+  sr[at] = r;
+  if (n_ < kk) *n = (int32_t)(n_ + 1);
+}
+
 static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
   part_job *J = user;
   gb_ctx *c = J->c;
@@ -701,20 +726,27 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   int na = J->naggs;
   if (ng <= 0) return GF_OK;
   bool holistic = false;
-  size_t kmax = 0;
   char **st = gfi_calloc(a, sizeof *st * (size_t)(na ? na : 1));
+  int64_t **tkey = gfi_calloc(a, sizeof *tkey * (size_t)(na ? na : 1)); /* top_k slot keys */
   int64_t **hkey = gfi_calloc(a, sizeof *hkey * (size_t)(na ? na : 1));
-  uint8_t **hval = gfi_calloc(a, sizeof *hval * (size_t)(na ? na : 1));
+  int64_t **hcur = gfi_calloc(a, sizeof *hcur * (size_t)(na ? na : 1)); /* list ends per group */
   int64_t *cnt = gfi_calloc(a, sizeof *cnt * (size_t)(ng + 1));
-  int64_t *off = NULL, *scratch = NULL, M = 0, gmax = 0;
-  int32_t *hrow = NULL;
+  int64_t *off = NULL, M = 0;
   gf_status s = GF_OK;
-  if (!st || !hkey || !hval || !cnt) s = GF_OOM(ctx->err, "group-by partition state");
+  if (!st || !tkey || !hkey || !hcur || !cnt) s = GF_OOM(ctx->err, "group-by partition state");
   for (int i = 0; i < na && s == GF_OK; i++) {
     gb_agg *ag = &J->aggs[i];
-    if (!gb_agg_decomposable(ag->kind, ag->vc)) {
+    if (ag->kind == GF_AGG_TOP_K) {
+      tkey[i] = gfi_malloc(a, sizeof **tkey * (size_t)ng * (size_t)ag->k);
+      if (!tkey[i]) s = GF_OOM(ctx->err, "group-by top_k slots");
+      for (int64_t k = 0; k < ng; k++) {
+        ag->rcnt[g0 + k] = 0;
+        ag->rnull[g0 + k] = -1;
+      }
+      continue;
+    }
+    if (needs_lists(ag)) {
       holistic = true;
-      if (ag->kind == GF_AGG_TOP_K && (size_t)ag->k > kmax) kmax = (size_t)ag->k;
       continue;
     }
     size_t ss = state_size(ag);
@@ -744,6 +776,21 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
         }
         s = update(ag, st[i], &u, ctx->err);
       }
+      for (int i = 0; i < na && s == GF_OK; i++) {
+        if (!tkey[i]) continue;
+        gb_agg *ag = &J->aggs[i];
+        int64_t key[SUB], kk = ag->k;
+        uint8_t valid[SUB];
+        load_keys(ag, gb_col(v, b, ag->col), rows, m, v->boff[b], key, valid);
+        for (int64_t q = 0; q < m; q++) {
+          int64_t h = g0 + lidx[q];
+          if (!valid[q]) {
+            if (ag->rnull[h] < 0) ag->rnull[h] = rows[q];
+            continue;
+          }
+          topk_offer(tkey[i] + (int64_t)lidx[q] * kk, ag->rrow + h * kk, &ag->rcnt[h], kk, key[q], rows[q]);
+        }
+      }
     });
   }
   for (int i = 0; i < na && s == GF_OK; i++) {
@@ -760,75 +807,44 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
     for (int64_t k = 0; k < ng; k++) {
       off[k] = M;
       M += cnt[k];
-      if (cnt[k] > gmax) gmax = cnt[k];
     }
     off[ng] = M;
     size_t mm = (size_t)(M ? M : 1);
-    hrow = gfi_malloc(a, sizeof *hrow * mm);
-    scratch = gfi_malloc(a, sizeof *scratch * ((size_t)gmax + kmax + 1));
-    if (!hrow || !scratch) s = GF_OOM(ctx->err, "group-by value lists");
     for (int i = 0; i < na && s == GF_OK; i++) {
-      if (gb_agg_decomposable(J->aggs[i].kind, J->aggs[i].vc)) continue;
+      if (!needs_lists(&J->aggs[i])) continue;
       hkey[i] = gfi_malloc(a, sizeof **hkey * mm);
-      hval[i] = gfi_malloc(a, mm);
-      if (!hkey[i] || !hval[i]) s = GF_OOM(ctx->err, "group-by value lists");
+      hcur[i] = gfi_malloc(a, sizeof **hcur * (size_t)ng);
+      if (!hkey[i] || !hcur[i]) s = GF_OOM(ctx->err, "group-by value lists");
+      else memcpy(hcur[i], off, sizeof **hcur * (size_t)ng);
     }
   }
-  /* Scan 2: per-group value lists, in row order (cnt becomes cursors). */
+  /* Scan 2: per-group lists of the non-null value keys, in row order;
+   * group k's list is hkey[i][off[k] .. hcur[i][k]). Nulls are dropped
+   * here, so every list is used in place (no copy, no validity array). */
   if (s == GF_OK && holistic) {
-    memcpy(cnt, off, sizeof *cnt * (size_t)ng);
     GB_FOR_PIECES(v, 0, v->n, {
       int32_t rows[SUB];
       uint32_t lidx[SUB];
-      int64_t pos[SUB], key[SUB];
+      int64_t key[SUB];
       uint8_t valid[SUB];
       int64_t m = select_rows(J->g->rowgid, r0, len, g0, ng, rows, lidx);
       if (!m) continue;
-      for (int64_t k = 0; k < m; k++) {
-        pos[k] = cnt[lidx[k]]++;
-        hrow[pos[k]] = rows[k];
-      }
       for (int i = 0; i < na; i++) {
         if (!hkey[i]) continue;
         gb_agg *ag = &J->aggs[i];
+        int64_t *restrict hk = hkey[i], *restrict cur = hcur[i];
         load_keys(ag, gb_col(v, b, ag->col), rows, m, v->boff[b], key, valid);
-        for (int64_t k = 0; k < m; k++) {
-          hkey[i][pos[k]] = key[k];
-          hval[i][pos[k]] = valid[k];
-        }
+        for (int64_t k = 0; k < m; k++)
+          if (valid[k]) hk[cur[lidx[k]]++] = key[k];
       }
     });
   }
   for (int i = 0; i < na && s == GF_OK && holistic; i++) {
     gb_agg *ag = &J->aggs[i];
     if (!hkey[i]) continue;
-    const int64_t *key = hkey[i];
-    const uint8_t *valid = hval[i];
     for (int64_t k = 0; k < ng; k++) {
-      int64_t h = g0 + k, n_ = 0, nullrow = -1, size = off[k + 1] - off[k];
-      int64_t *srow = scratch, *tk = scratch + size; /* top_k: rows, then keys */
-      for (int64_t q = off[k]; q < off[k + 1]; q++) {
-        if (!valid[q]) {
-          if (nullrow < 0) nullrow = hrow[q];
-          continue;
-        }
-        if (ag->kind != GF_AGG_TOP_K) {
-          scratch[n_++] = key[q];
-          continue;
-        }
-        /* Fixed top-k slots, largest first, ties in row order. */
-        int64_t kk = ag->k, x = key[q];
-        if (n_ == kk && x <= tk[kk - 1]) continue;
-        int64_t at = n_ < kk ? n_ : kk - 1;
-        while (at > 0 && tk[at - 1] < x) {
-          tk[at] = tk[at - 1];
-          srow[at] = srow[at - 1];
-          at--;
-        }
-        tk[at] = x;
-        srow[at] = hrow[q];
-        if (n_ < kk) n_++;
-      }
+      int64_t h = g0 + k, n_ = hcur[i][k] - off[k];
+      int64_t *scratch = hkey[i] + off[k];
       switch (ag->kind) {
         case GF_AGG_MEDIAN:
         case GF_AGG_QUANTILE:
@@ -843,11 +859,6 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
           ag->valid[h] = 1;
           break;
         }
-        case GF_AGG_TOP_K:
-          ag->rcnt[h] = (int32_t)n_;
-          ag->rnull[h] = nullrow;
-          for (int64_t q = 0; q < n_; q++) ag->rrow[h * ag->k + q] = srow[q];
-          break;
         default: break;
       }
     }
@@ -856,15 +867,15 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   for (int i = 0; i < na; i++) {
     if (st && st[i]) gfi_mfree(a, st[i], state_size(&J->aggs[i]) * (size_t)ng);
     if (hkey && hkey[i]) gfi_mfree(a, hkey[i], sizeof **hkey * mm);
-    if (hval && hval[i]) gfi_mfree(a, hval[i], mm);
+    if (hcur && hcur[i]) gfi_mfree(a, hcur[i], sizeof **hcur * (size_t)ng);
+    if (tkey && tkey[i]) gfi_mfree(a, tkey[i], sizeof **tkey * (size_t)ng * (size_t)J->aggs[i].k);
   }
+  if (tkey) gfi_mfree(a, tkey, sizeof *tkey * (size_t)(na ? na : 1));
   if (st) gfi_mfree(a, st, sizeof *st * (size_t)(na ? na : 1));
   if (hkey) gfi_mfree(a, hkey, sizeof *hkey * (size_t)(na ? na : 1));
-  if (hval) gfi_mfree(a, hval, sizeof *hval * (size_t)(na ? na : 1));
+  if (hcur) gfi_mfree(a, hcur, sizeof *hcur * (size_t)(na ? na : 1));
   if (cnt) gfi_mfree(a, cnt, sizeof *cnt * (size_t)(ng + 1));
   if (off) gfi_mfree(a, off, sizeof *off * (size_t)(ng + 1));
-  if (hrow) gfi_mfree(a, hrow, sizeof *hrow * mm);
-  if (scratch) gfi_mfree(a, scratch, sizeof *scratch * ((size_t)gmax + kmax + 1));
   return s;
 }
 

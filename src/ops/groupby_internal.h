@@ -11,10 +11,11 @@
  *     depend on the worker count.
  *  2. aggregation. Few groups and only decomposable aggregates: per
  *     reduction block partial states, combined in block order. Otherwise
- *     rows are partitioned stably by group-id range (L2-sized partitions)
- *     and each partition aggregates its groups in row order; holistic
- *     aggregates (median, quantile, top_k, n_unique) work on per-group value
- *     lists there (quickselect, fixed top-k slots).
+ *     the group ids are split into one range per worker; each task scans
+ *     all rows in row order and aggregates the rows of its range; median,
+ *     quantile and n_unique work on per-group lists of the non-null values
+ *     there (quickselect), top_k fills k fixed slots per group while
+ *     streaming the rows.
  * Either way every group sees its values in one fixed order: results are
  * bit-identical for any worker count, strategy and chunk size.
  */

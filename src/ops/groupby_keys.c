@@ -244,15 +244,19 @@ typedef struct hash_job {
   gb_ctx *c;
   bool packed;
   int shift[64];        /* packed: bit offset of key k */
-  uint64_t *h;          /* per row */
+  uint64_t *h;          /* per row, unpacked keys only (packed: mix64(word)) */
   uint64_t *word;       /* per row when packed */
   /* partitioning */
   int pbits, pshift;
   int64_t nseg, P;
   int64_t *hist;        /* nseg * P: counts, then write cursors */
-  int32_t *prow;
+  int32_t *prow;        /* rows in partition order (stable) */
+  uint64_t *ph, *pw;    /* h (unpacked) or word (packed) in partition order:
+                           tables read them sequentially instead of
+                           gathering per row */
+  int32_t *pent;        /* local entry per row, in partition order */
   int64_t *pstart;      /* P + 1 */
-  int32_t *rowent;      /* local entry per row, later group id */
+  int32_t *rowent;      /* group id per row */
   int32_t *efirst;      /* first row of local entry e of partition p at pstart[p] + e */
   int64_t *pcount;      /* entries per partition */
   int64_t *base;        /* P + 1 */
@@ -283,7 +287,6 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   const gb_ctx *c = J->c;
   int64_t tmp[SUB];
   GB_FOR_PIECES(&c->v, ch->start_row, ch->end_row, {
-    uint64_t *h = J->h + r0;
     if (J->packed) {
       uint64_t *w = J->word + r0;
       memset(w, 0, sizeof *w * (size_t)len);
@@ -301,8 +304,8 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
           w[j] |= sh < 64 ? code << sh : 0;
         }
       }
-      for (int64_t j = 0; j < len; j++) h[j] = mix64(w[j]);
     } else {
+      uint64_t *h = J->h + r0;
       for (int64_t j = 0; j < len; j++) h[j] = UINT64_C(0x243F6A8885A308D3);
       for (int k = 0; k < c->nkeys; k++) {
         const gb_key *K = &c->keys[k];
@@ -338,8 +341,14 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   return GF_OK;
 }
 
+/* Hash of row r: packed keys hash their word on the fly (cheaper than
+ * storing and faulting in another 8 bytes per row). */
+static inline uint64_t hash_of(const hash_job *J, int64_t r) {
+  return J->packed ? mix64(J->word[r]) : J->h[r];
+}
+
 static inline int64_t part_of(const hash_job *J, int64_t r) {
-  return J->pbits ? (int64_t)(J->h[r] >> J->pshift) : 0;
+  return J->pbits ? (int64_t)(hash_of(J, r) >> J->pshift) : 0;
 }
 
 static gf_status hist_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
@@ -354,7 +363,19 @@ static gf_status scatter_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx
   (void)ctx;
   hash_job *J = user;
   int64_t *cur = J->hist + ch->chunk_id * J->P;
-  for (int64_t r = ch->start_row; r < ch->end_row; r++) J->prow[cur[part_of(J, r)]++] = (int32_t)r;
+  if (J->packed) {
+    for (int64_t r = ch->start_row; r < ch->end_row; r++) {
+      int64_t q = cur[part_of(J, r)]++;
+      J->prow[q] = (int32_t)r;
+      J->pw[q] = J->word[r];
+    }
+  } else {
+    for (int64_t r = ch->start_row; r < ch->end_row; r++) {
+      int64_t q = cur[part_of(J, r)]++;
+      J->prow[q] = (int32_t)r;
+      J->ph[q] = J->h[r];
+    }
+  }
   return GF_OK;
 }
 
@@ -386,6 +407,7 @@ static bool rows_equal(const gb_ctx *c, int64_t r, int64_t s) {
 
 typedef struct slot_ent {
   uint64_t h;
+  uint64_t w;  /* packed key word (packed keys only) */
   int32_t row; /* -1 empty */
   int32_t id;
 } slot_ent;
@@ -396,30 +418,33 @@ static gf_status table_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *
   hash_job *J = user;
   const gb_ctx *c = J->c;
   int64_t p = ch->chunk_id, ps = J->pstart[p], pe = J->pstart[p + 1];
+  /* Sized for every row a new key (load <= 1/2) up to 64K entries, so
+   * high-cardinality partitions rarely grow. */
   int64_t cap = 1024;
-  while (cap < 2 * (pe - ps) && cap < 4096) cap *= 2;
+  while (cap < 2 * (pe - ps) && cap < 65536) cap *= 2;
   slot_ent *t = gfi_malloc(ctx->allocator, sizeof *t * (size_t)cap);
   if (!t) return GF_OOM(ctx->err, "a group-by hash table");
   for (int64_t i = 0; i < cap; i++) t[i].row = -1;
   int64_t used = 0;
   for (int64_t q = ps; q < pe; q++) {
     int32_t r = J->prow[q];
-    uint64_t h = J->h[r];
+    uint64_t w = J->packed ? J->pw[q] : 0, h = J->packed ? mix64(w) : J->ph[q];
     uint64_t mask = (uint64_t)cap - 1;
     uint64_t i = (h * UINT64_C(0x9E3779B97F4A7C15)) >> 20 & mask;
     for (;;) {
       slot_ent *e = &t[i];
       if (e->row < 0) {
         e->h = h;
+        e->w = w;
         e->row = r;
         e->id = (int32_t)used;
         J->efirst[ps + used] = r;
-        J->rowent[r] = (int32_t)used;
+        J->pent[q] = (int32_t)used;
         used++;
         break;
       }
-      if (e->h == h && (J->packed ? J->word[e->row] == J->word[r] : rows_equal(c, e->row, r))) {
-        J->rowent[r] = e->id;
+      if (e->h == h && (J->packed ? e->w == w : rows_equal(c, e->row, r))) {
+        J->pent[q] = e->id;
         break;
       }
       i = (i + 1) & mask;
@@ -450,11 +475,13 @@ static gf_status table_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *
   return GF_OK;
 }
 
+/* Group ids of one partition's rows (chunk = partition): the partition's
+ * slice of ent2gid stays in cache; the writes scatter. */
 static gf_status final_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
   (void)ctx;
   hash_job *J = user;
-  for (int64_t r = ch->start_row; r < ch->end_row; r++)
-    J->rowent[r] = J->ent2gid[J->base[part_of(J, r)] + J->rowent[r]];
+  const int32_t *e2g = J->ent2gid + J->base[ch->chunk_id];
+  for (int64_t q = ch->start_row; q < ch->end_row; q++) J->rowent[J->prow[q]] = e2g[J->pent[q]];
   return GF_OK;
 }
 
@@ -509,9 +536,12 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   int32_t *ent2gid = NULL;
   int64_t G = 0;
   size_t nn = (size_t)(n ? n : 1);
-  J.h = gfi_malloc(a, sizeof *J.h * nn);
+  J.h = J.packed ? NULL : gfi_malloc(a, sizeof *J.h * nn);
   J.word = J.packed ? gfi_malloc(a, sizeof *J.word * nn) : NULL;
   J.prow = gfi_malloc(a, sizeof *J.prow * nn);
+  J.ph = J.packed ? NULL : gfi_malloc(a, sizeof *J.ph * nn);
+  J.pw = J.packed ? gfi_malloc(a, sizeof *J.pw * nn) : NULL;
+  J.pent = gfi_malloc(a, sizeof *J.pent * nn);
   J.rowent = gfi_malloc(a, sizeof *J.rowent * nn);
   J.efirst = gfi_malloc(a, sizeof *J.efirst * nn);
   J.hist = gfi_calloc(a, sizeof *J.hist * (size_t)(J.nseg * J.P));
@@ -519,7 +549,7 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   J.pcount = gfi_calloc(a, sizeof *J.pcount * (size_t)J.P);
   J.base = gfi_malloc(a, sizeof *J.base * (size_t)(J.P + 1));
   gf_status st = GF_OK;
-  if (!J.h || (J.packed && !J.word) || !J.prow || !J.rowent || !J.efirst || !J.hist ||
+  if ((J.packed ? !J.word || !J.pw : !J.h || !J.ph) || !J.prow || !J.pent || !J.rowent || !J.efirst || !J.hist ||
       !J.pstart || !J.pcount || !J.base)
     st = GF_OOM(err, "group-by hashing state");
   if (st == GF_OK) st = gf_parallel_for(n, 16, false, hash_kernel, &J, c->po, err);
@@ -539,6 +569,11 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
     J.pstart[J.P] = run;
     st = gf_run_chunks(segs, J.nseg, scatter_kernel, &J, c->po, err);
   }
+  /* Row-order hashes and words are not needed past the scatter. */
+  if (J.h) gfi_mfree(a, J.h, sizeof *J.h * nn);
+  if (J.word) gfi_mfree(a, J.word, sizeof *J.word * nn);
+  J.h = NULL;
+  J.word = NULL;
   if (st == GF_OK) {
     parts = gfi_malloc(a, sizeof *parts * (size_t)J.P);
     if (!parts) st = GF_OOM(err, "group-by partitions");
@@ -569,7 +604,7 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   }
   if (st == GF_OK) {
     J.ent2gid = ent2gid;
-    st = gf_parallel_for(n, 8, false, final_gid_kernel, &J, c->po, err);
+    st = gf_run_chunks(parts, J.P, final_gid_kernel, &J, c->po, err);
   }
   if (st == GF_OK) {
     g->rowgid = J.rowent;
@@ -578,6 +613,9 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   if (J.h) gfi_mfree(a, J.h, sizeof *J.h * nn);
   if (J.word) gfi_mfree(a, J.word, sizeof *J.word * nn);
   if (J.prow) gfi_mfree(a, J.prow, sizeof *J.prow * nn);
+  if (J.ph) gfi_mfree(a, J.ph, sizeof *J.ph * nn);
+  if (J.pw) gfi_mfree(a, J.pw, sizeof *J.pw * nn);
+  if (J.pent) gfi_mfree(a, J.pent, sizeof *J.pent * nn);
   if (J.rowent) gfi_mfree(a, J.rowent, sizeof *J.rowent * nn);
   if (J.efirst) gfi_mfree(a, J.efirst, sizeof *J.efirst * nn);
   if (J.hist) gfi_mfree(a, J.hist, sizeof *J.hist * (size_t)(J.nseg * J.P));

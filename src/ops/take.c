@@ -10,17 +10,82 @@
 #include "exec/exec_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Where row `r` of the frame lives: array and row within it. */
-typedef struct src_ref {
-  const gf_array *arr;
-  int64_t i;
-} src_ref;
+/* A frame column read by frame row numbers. The current batch and its raw
+ * buffer pointers are cached: consecutive indices usually fall in the same
+ * batch (left-ordered join output, sorted runs), so most look-ups skip the
+ * binary search over batch offsets and the buffer accessors. */
+typedef struct cursor {
+  const gf_frame *f;
+  int col;
+  int64_t lo, hi;       /* frame rows [lo, hi) of the cached batch */
+  int64_t off;          /* the cached array's offset */
+  const uint8_t *valid; /* validity bitmap, NULL when all valid */
+  const uint8_t *d1, *d2;
+} cursor;
 
-static inline src_ref locate(const gf_frame *f, int col, int64_t r) {
+static void cur_init(cursor *c, const gf_frame *f, int col) {
+  memset(c, 0, sizeof *c);
+  c->f = f;
+  c->col = col;
+}
+
+static void cur_load(cursor *c, int64_t r) {
+  const gf_frame *f = c->f;
   int b = f->num_batches == 1 ? 0 : gfi_row_batch(f, r);
-  src_ref s = {f->columns[(size_t)b * (size_t)f->schema->n + (size_t)col],
-               r - f->batch_offsets[b]};
-  return s;
+  const gf_array *arr = f->columns[(size_t)b * (size_t)f->schema->n + (size_t)c->col];
+  c->lo = f->batch_offsets[b];
+  c->hi = c->lo + arr->length;
+  c->off = arr->offset;
+  c->valid = gfi_buf(arr, 0);
+  c->d1 = gfi_buf(arr, 1);
+  c->d2 = gfi_buf(arr, 2);
+}
+
+/* Buffer position (offset included) of frame row r, r >= 0. */
+static inline int64_t cur_at(cursor *c, int64_t r) {
+  if (r < c->lo || r >= c->hi) cur_load(c, r);
+  return c->off + (r - c->lo);
+}
+
+static inline bool cur_valid(const cursor *c, int64_t k) {
+  return !c->valid || gfi_bit_get(c->valid, k);
+}
+
+/* Start and end of var-width value at buffer position k. */
+static inline void cur_span(const cursor *c, int64_t k, bool large, int64_t *s, int64_t *e) {
+  if (large) {
+    *s = ((const int64_t *)c->d1)[k];
+    *e = ((const int64_t *)c->d1)[k + 1];
+  } else {
+    *s = ((const int32_t *)c->d1)[k];
+    *e = ((const int32_t *)c->d1)[k + 1];
+  }
+}
+
+/* Random gathers (a sort permutation, the right side of a join) miss the
+ * cache on nearly every row, so the address of row j + PF_DIST is computed
+ * and prefetched while row j is copied; the computed addresses wait in a
+ * ring. Frames with more batches than PF_MAX_BATCHES use the cursor. */
+#define PF_DIST 16
+#define PF_MAX_BATCHES 1024
+
+/* Start of each batch's values (offset applied) for a fixed-width column of
+ * width w; false when the frame has too many batches. */
+static bool batch_bases(const gf_frame *f, int col, int w, const uint8_t **base) {
+  if (f->num_batches > PF_MAX_BATCHES) return false;
+  for (int b = 0; b < f->num_batches; b++) {
+    const gf_array *arr = f->columns[(size_t)b * (size_t)f->schema->n + (size_t)col];
+    const uint8_t *d = gfi_buf(arr, 1);
+    base[b] = d ? d + (size_t)arr->offset * (size_t)w : NULL;
+  }
+  return true;
+}
+
+/* Address of frame row r (>= 0) of the column described by `base`. */
+static inline const uint8_t *row_addr(const gf_frame *f, const uint8_t *const *base, int w,
+                                      int64_t r) {
+  int b = gfi_row_batch(f, r);
+  return base[b] + (size_t)(r - f->batch_offsets[b]) * (size_t)w;
 }
 
 /* Copies fixed-width values of C type T. */
@@ -30,13 +95,34 @@ static inline src_ref locate(const gf_frame *f, int col, int64_t r) {
     if (single) {                                                             \
       const gf_array *s0 = f->columns[(size_t)col];                           \
       const T *sv = (const T *)gfi_buf(s0, 1) + s0->offset;                   \
-      for (int64_t j = 0; j < n; j++)                                         \
+      for (int64_t j = 0; j < n; j++) {                                       \
+        if (j + PF_DIST < n && idx[j + PF_DIST] >= 0)                         \
+          __builtin_prefetch(sv + idx[j + PF_DIST]);                          \
         if (idx[j] >= 0) d_[j] = sv[idx[j]];                                  \
+      }                                                                       \
+    } else if (batch_bases(f, col, (int)sizeof(T), bases)) {                  \
+      const uint8_t *ring_[PF_DIST];                                          \
+      for (int64_t j = 0; j < PF_DIST && j < n; j++)                          \
+        ring_[j] = idx[j] >= 0 ? row_addr(f, bases, (int)sizeof(T), idx[j])   \
+                               : NULL;                                        \
+      for (int64_t j = 0; j < n; j++) {                                       \
+        const uint8_t *p_ = ring_[j % PF_DIST];                               \
+        if (j + PF_DIST < n) {                                                \
+          int64_t q_ = idx[j + PF_DIST];                                      \
+          const uint8_t *a_ = q_ >= 0 ? row_addr(f, bases, (int)sizeof(T), q_) \
+                                      : NULL;                                 \
+          if (a_) __builtin_prefetch(a_);                                     \
+          ring_[j % PF_DIST] = a_;                                            \
+        }                                                                     \
+        if (p_) memcpy(&d_[j], p_, sizeof(T));                                \
+      }                                                                       \
     } else {                                                                  \
+      cursor c_;                                                              \
+      cur_init(&c_, f, col);                                                  \
       for (int64_t j = 0; j < n; j++) {                                       \
         if (idx[j] < 0) continue;                                             \
-        src_ref s = locate(f, col, idx[j]);                                   \
-        d_[j] = ((const T *)gfi_buf(s.arr, 1))[s.arr->offset + s.i];          \
+        int64_t k_ = cur_at(&c_, idx[j]);                                     \
+        d_[j] = ((const T *)c_.d1)[k_];                                       \
       }                                                                       \
     }                                                                         \
   } while (0)
@@ -60,17 +146,18 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
   for (int64_t j = 0; j < n && !idx_nulls; j++) idx_nulls = idx[j] < 0;
   int64_t null_count = 0;
   gf_status st = GF_OK;
+  cursor c;
   if (src_nulls || idx_nulls) {
     st = gfi_buffer_alloc(a, (size_t)gfi_bitmap_bytes(n), &bufs[0]);
     if (st != GF_OK) return GF_OOM(err, "validity bitmap");
     uint8_t *v = gf_buffer_mutable_data(bufs[0]);
+    cur_init(&c, f, col);
     for (int64_t j = 0; j < n; j++) {
       if (idx[j] < 0) {
         null_count++;
         continue;
       }
-      src_ref s = locate(f, col, idx[j]);
-      if (gfi_is_valid(s.arr, s.i)) gfi_bit_set(v, j);
+      if (cur_valid(&c, cur_at(&c, idx[j]))) gfi_bit_set(v, j);
       else null_count++;
     }
     if (null_count == 0) {
@@ -82,10 +169,11 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
     st = gfi_buffer_alloc(a, (size_t)gfi_bitmap_bytes(n), &bufs[1]);
     if (st == GF_OK) {
       uint8_t *d = gf_buffer_mutable_data(bufs[1]);
+      cur_init(&c, f, col);
       for (int64_t j = 0; j < n; j++) {
         if (idx[j] < 0) continue;
-        src_ref s = locate(f, col, idx[j]);
-        if (gfi_bit_get(gfi_buf(s.arr, 1), s.arr->offset + s.i)) gfi_bit_set(d, j);
+        int64_t k = cur_at(&c, idx[j]);
+        if (gfi_bit_get(c.d1, k)) gfi_bit_set(d, j);
       }
     }
   } else if (gfi_type_is_var_width(t.id)) {
@@ -94,14 +182,16 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
     int64_t bytes = 0;
     if (st == GF_OK) {
       uint8_t *offs = gf_buffer_mutable_data(bufs[1]);
+      cur_init(&c, f, col);
       for (int64_t j = 0; j < n; j++) {
         if (large) ((int64_t *)offs)[j] = bytes;
         else ((int32_t *)offs)[j] = (int32_t)bytes;
         if (idx[j] < 0) continue;
-        src_ref s = locate(f, col, idx[j]);
-        int64_t l = 0;
-        if (gfi_is_valid(s.arr, s.i)) gfi_value_bytes(s.arr, s.i, &l);
-        bytes += l;
+        int64_t k = cur_at(&c, idx[j]);
+        if (!cur_valid(&c, k) || !c.d1) continue;
+        int64_t s, e;
+        cur_span(&c, k, large, &s, &e);
+        bytes += e - s;
         if (!large && bytes > INT32_MAX) break;
       }
       if (!large && bytes > INT32_MAX) {
@@ -115,14 +205,15 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
     if (st == GF_OK) {
       const uint8_t *offs = gf_buffer_data(bufs[1]);
       char *data = gf_buffer_mutable_data(bufs[2]);
+      cur_init(&c, f, col);
       for (int64_t j = 0; j < n; j++) {
         int64_t pos = large ? ((const int64_t *)offs)[j] : ((const int32_t *)offs)[j];
         int64_t end = large ? ((const int64_t *)offs)[j + 1] : ((const int32_t *)offs)[j + 1];
         if (end == pos) continue;
-        src_ref s = locate(f, col, idx[j]);
-        int64_t l;
-        const uint8_t *p = gfi_value_bytes(s.arr, s.i, &l);
-        memcpy(data + pos, p, (size_t)l);
+        int64_t k = cur_at(&c, idx[j]);
+        int64_t s, e;
+        cur_span(&c, k, large, &s, &e);
+        memcpy(data + pos, c.d2 + s, (size_t)(e - s));
       }
     }
   } else {
@@ -130,19 +221,19 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
     st = gfi_buffer_alloc(a, (size_t)n * (size_t)w, &bufs[1]);
     if (st == GF_OK) {
       uint8_t *dst = gf_buffer_mutable_data(bufs[1]);
+      const uint8_t *bases[PF_MAX_BATCHES];
       switch (w) {
         case 1: TAKE_FIXED(uint8_t); break;
         case 2: TAKE_FIXED(uint16_t); break;
         case 4: TAKE_FIXED(uint32_t); break;
         case 8: TAKE_FIXED(uint64_t); break;
         default:
+          cur_init(&c, f, col);
           for (int64_t j = 0; j < n; j++) {
             if (idx[j] < 0) continue;
-            src_ref s = locate(f, col, idx[j]);
-            if (!gfi_is_valid(s.arr, s.i)) continue;
-            int64_t l;
-            const uint8_t *p = gfi_value_bytes(s.arr, s.i, &l);
-            memcpy(dst + (size_t)j * (size_t)w, p, (size_t)w);
+            int64_t k = cur_at(&c, idx[j]);
+            if (!cur_valid(&c, k)) continue;
+            memcpy(dst + (size_t)j * (size_t)w, c.d1 + (size_t)k * (size_t)w, (size_t)w);
           }
           break;
       }
@@ -163,7 +254,25 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
   }
   gf_array *dict = t.id == GF_TYPE_DICTIONARY && f->num_batches > 0
                        ? f->columns[(size_t)col]->dictionary : NULL;
-  return gfi_array_make(a, t, n, 0, null_count, bufs, dict, out, err);
+  gf_array *empty_dict = NULL;
+  if (t.id == GF_TYPE_DICTIONARY && dict == NULL) {
+    /* A frame without batches has no dictionary to share, but the taken
+     * (all-null) rows still need one to be a valid dictionary array, e.g.
+     * the left side of a right/full join with an empty left input (found
+     * by test_properties). */
+    gf_builder *eb = NULL;
+    st = gf_builder_new(gf_type_value(t), a, &eb, err);
+    if (st == GF_OK) st = gf_builder_finish(eb, &empty_dict, err);
+    gf_builder_free(eb);
+    if (st != GF_OK) {
+      for (int i = 0; i < 3; i++) gf_buffer_release(bufs[i]);
+      return st;
+    }
+    dict = empty_dict;
+  }
+  st = gfi_array_make(a, t, n, 0, null_count, bufs, dict, out, err);
+  gf_array_release(empty_dict);
+  return st;
 }
 
 typedef struct take_job {

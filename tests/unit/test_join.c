@@ -37,7 +37,7 @@ static void cell(const gf_frame *f, int c, int64_t row, char *buf, size_t n) {
     snprintf(buf, n, "<null>");
     return;
   }
-  int64_t i;
+  int64_t i = 0;
   const gf_array *a = at(f, c, row, &i);
   if (gf_array_is_null(a, i)) snprintf(buf, n, "<null>");
   else gf_array_format_value(a, i, buf, n);
@@ -80,7 +80,7 @@ static bool key_eq(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
 static bool rows_match(const gf_frame *l, const int *lk, const gf_frame *r, const int *rk,
                        int nk, int64_t x, int64_t y) {
   for (int k = 0; k < nk; k++) {
-    int64_t i, j;
+    int64_t i = 0, j = 0;
     const gf_array *a = at(l, lk[k], x, &i), *b = at(r, rk[k], y, &j);
     if (null_at(a, i) || null_at(b, j)) return false;
     if (!key_eq(a, i, b, j)) return false;

@@ -86,7 +86,7 @@ typedef struct refctx {
 
 static int ref_row_cmp(const refctx *r, int64_t x, int64_t y) {
   for (int k = 0; k < r->nk; k++) {
-    int64_t i, j;
+    int64_t i = 0, j = 0;
     const gf_array *a = at(r->f, r->cols[k], x, &i), *b = at(r->f, r->cols[k], y, &j);
     bool nx = gf_array_type(a).id == GF_TYPE_NULL || is_null_at(a, i);
     bool ny = gf_array_type(b).id == GF_TYPE_NULL || is_null_at(b, j);
@@ -121,7 +121,7 @@ static int64_t *ref_sort(const gf_frame *f, const gf_sort_key *keys, int nk) {
 }
 
 static void cell(const gf_frame *f, int c, int64_t row, char *buf, size_t n) {
-  int64_t i;
+  int64_t i = 0;
   const gf_array *a = at(f, c, row, &i);
   if (gf_array_is_null(a, i)) snprintf(buf, n, "<null>");
   else gf_array_format_value(a, i, buf, n);

@@ -1,0 +1,146 @@
+/*
+ * bench_groupby: the db-benchmark group-by questions q1..q10 (issue 6,
+ * DESIGN.md 9) on G1 data, side by side with the peer runners in bench/peers/.
+ *
+ * Usage: bench_groupby CASE[,CASE...] FILE THREADS RUNS
+ *
+ * FILE is loaded once with gf_read_csv (not timed), its types as our reader
+ * infers them: id1, id2, id3 dictionary<utf8>, id4, id5, id6, v1, v2 int32,
+ * v3 float64 - the counterpart of the peers' ENUM / Categorical / factor
+ * setup. Each case runs RUNS times through gf_group_by_text with THREADS
+ * workers; only the last result is kept (holding several would inflate the
+ * peak RSS). One JSON line per case (bench_common.h).
+ *
+ * Checksums (the peers' `chk` lists, bench/peers/duckdb.js): the sums of the
+ * result's aggregate columns in the order below, nulls skipped. A group whose
+ * inputs are all null gives null here (as in DuckDB); data.table and Polars
+ * may give 0 for a sum, which adds the same nothing to the checksum, so the
+ * comparison needs no tolerance for it. (mean/corr of such a group would
+ * differ - null vs NaN - but on G1 data every group of q3, q4, q6 and q9
+ * holds ~1000 rows or more, so it does not arise.)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_common.h"
+
+#define MAX_KEYS 6
+#define MAX_CHK 4
+
+typedef struct gb_case {
+  const char *name;
+  const char *keys[MAX_KEYS];
+  int nkeys;
+  const char *aggs;          /* gf_group_by_text's list */
+  const char *chk[MAX_CHK];  /* result columns whose sums form the checksum */
+  int nchk;
+} gb_case;
+
+/* DESIGN.md 9 / db-benchmark's groupby questions, in the peers' order. */
+static const gb_case CASES[] = {
+    {"q1", {"id1"}, 1, "sum(v1) as v1", {"v1"}, 1},
+    {"q2", {"id1", "id2"}, 2, "sum(v1) as v1", {"v1"}, 1},
+    {"q3", {"id3"}, 1, "sum(v1) as v1, mean(v3) as v3", {"v1", "v3"}, 2},
+    {"q4", {"id4"}, 1, "mean(v1) as v1, mean(v2) as v2, mean(v3) as v3", {"v1", "v2", "v3"}, 3},
+    {"q5", {"id6"}, 1, "sum(v1) as v1, sum(v2) as v2, sum(v3) as v3", {"v1", "v2", "v3"}, 3},
+    {"q6", {"id4", "id5"}, 2, "median(v3) as median_v3, std(v3) as sd_v3",
+     {"median_v3", "sd_v3"}, 2},
+    {"q7", {"id3"}, 1, "max(v1) - min(v2) as range_v1_v2", {"range_v1_v2"}, 1},
+    {"q8", {"id6"}, 1, "top_k(v3, 2) as largest2_v3", {"largest2_v3"}, 1},
+    {"q9", {"id2", "id4"}, 2, "pow(corr(v1, v2), 2) as r2", {"r2"}, 1},
+    {"q10", {"id1", "id2", "id3", "id4", "id5", "id6"}, 6, "sum(v3) as v3, count() as count",
+     {"v3", "count"}, 2},
+};
+#define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
+
+/* The file's name without directory and ".csv", as the peers label data. */
+static void data_label(const char *path, char *buf, size_t n) {
+  const char *s = strrchr(path, '/');
+  snprintf(buf, n, "%s", s ? s + 1 : path);
+  size_t len = strlen(buf);
+  if (len > 4 && !strcmp(buf + len - 4, ".csv")) buf[len - 4] = '\0';
+}
+
+static const gb_case *find_case(const char *name) {
+  for (int i = 0; i < NCASES; i++)
+    if (!strcmp(CASES[i].name, name)) return &CASES[i];
+  return NULL;
+}
+
+/* Runs one case `runs` times on the loaded frame and prints its line. */
+static void run_case(const gb_case *c, const gf_frame *x, const char *label, int threads, int runs) {
+  gf_error err;
+  gf_error_clear(&err);
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = threads;
+  gf_groupby_options go;
+  gf_groupby_options_init(&go);
+  go.parallel = &po;
+  double secs[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
+  gf_frame *keep = NULL;
+  for (int r = 0; r < runs; r++) {
+    gf_frame *ans = NULL;
+    double c0 = bench_cpu_s();
+    int64_t t0 = bench_now_ns();
+    gf_status st = gf_group_by_text(x, c->keys, c->nkeys, c->aggs, &go, &ans, &err);
+    secs[r] = (double)(bench_now_ns() - t0) / 1e9;
+    cpu[r] = bench_cpu_s() - c0;
+    if (r == 0) bench_mark_first_run();
+    bench_check(st, &err, c->name);
+    if (r == runs - 1)
+      keep = ans;
+    else
+      gf_frame_release(ans);
+  }
+  bench_result res;
+  bench_result_init(&res, c->name, label, gf_frame_num_rows(x), threads);
+  bench_result_times(&res, secs, cpu, runs);
+  res.rows = gf_frame_num_rows(keep);
+  for (int i = 0; i < c->nchk; i++) res.checksum[res.nchecksum++] = bench_column_sum(keep, c->chk[i]);
+  bench_result_print(&res);
+  gf_frame_release(keep);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: bench_groupby CASE[,CASE...] FILE THREADS RUNS\n");
+    return 2;
+  }
+  const char *path = argv[2];
+  int threads = (int)bench_parse_count("THREADS", argv[3]);
+  int runs = (int)bench_parse_count("RUNS", argv[4]);
+  if (threads < 1 || runs < 1 || runs > BENCH_MAX_RUNS) {
+    fprintf(stderr, "bench_groupby: THREADS >= 1 and RUNS in 1..%d\n", BENCH_MAX_RUNS);
+    return 2;
+  }
+  /* Validate every case name before the (long) load. */
+  const gb_case *todo[64];
+  int ntodo = 0;
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", argv[1]);
+  for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+    const gb_case *c = find_case(t);
+    if (!c) {
+      fprintf(stderr, "bench_groupby: unknown case '%s' (q1..q10)\n", t);
+      return 2;
+    }
+    if (ntodo < 64) todo[ntodo++] = c;
+  }
+  gf_error err;
+  gf_error_clear(&err);
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = threads;
+  gf_csv_read_options o;
+  gf_csv_read_options_init(&o);
+  o.parallel = &po;
+  gf_frame *x = NULL;
+  bench_check(gf_read_csv(path, &o, &x, &err), &err, "gf_read_csv");
+  char label[256];
+  data_label(path, label, sizeof label);
+  for (int i = 0; i < ntodo; i++) run_case(todo[i], x, label, threads, runs);
+  gf_frame_release(x);
+  return 0;
+}
