@@ -39,5 +39,13 @@ docs: configure
 interop: build
 	bash tests/interop/run.sh $(BUILD)
 
+# libFuzzer targets (clang), each for FUZZ_SECONDS (default 60).
+fuzz:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz
+
+# Line and branch coverage of src/ (gcc --coverage + gcovr).
+coverage:
+	scripts/coverage
+
 clean:
 	rm -rf $(BUILD)

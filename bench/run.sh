@@ -141,7 +141,7 @@ if [ "$BATCH" = 1 ]; then
 fi
 IFS=, read -r -a THREAD_LIST <<< "$THREADS"
 IFS=, read -r -a ROW_LIST <<< "$ROWS"
-echo "{\"meta\":true,\"caseset\":\"$CASESET\",\"start\":\"$STAMP\",\"nproc\":$NPROC,\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"runs\":$RUNS,\"command\":\"bench/run.sh $CASESET --threads $THREADS --rows $ROWS --runs $RUNS --na-pct $NA\"}" > "$OUT"
+echo "{\"meta\":true,\"caseset\":\"$CASESET\",\"start\":\"$STAMP\",\"nproc\":$NPROC,\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"runs\":$RUNS,\"command\":\"bench/run.sh $CASESET --threads $THREADS --rows $ROWS --runs $RUNS --na-pct $NA$([ "$BATCH" = 1 ] && echo " --batch")\"}" > "$OUT"
 
 rot=0
 for n in "${ROW_LIST[@]}"; do

@@ -210,6 +210,10 @@ typedef struct gfi_csv_colbuf {
   uint8_t pend;       /* dead: kind discovered for the re-parse */
   bool dead;          /* a value did not fit: stop storing, re-parse later */
   bool bigint;        /* an integer beyond 2^53 was seen */
+  bool qnull;         /* a quoted null token was stored as null only because
+                         the kind was not yet STR: if the column ends up a
+                         string, the chunk must be re-parsed as STR so the
+                         field reads as a value, whatever the chunking */
   gf_buffer *values;  /* fixed-width values, bits, or int32 offsets */
   gf_buffer *bytes;   /* string bytes */
   gf_buffer *valid;   /* NULL until the first null */

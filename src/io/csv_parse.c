@@ -577,8 +577,12 @@ static gf_status handle_field(parse_run *r, int c, int64_t row,
   gfi_csv_ctx *ctx = r->ctx;
   const gfi_csv_colspec *cs = &ctx->cols[c];
   gfi_csv_colbuf *cb = &r->ch->cols[c];
+  /* A quoted null token is a value only in a string column; the chunk's
+   * kind may still be narrower than the final one, so remember such fields
+   * and let the driver re-parse the chunk if the column ends up STR. */
   bool is_null = gfi_csv_is_null(&ctx->nulls, f->p, f->len) &&
                  (!f->quoted || (cb->dead ? cb->pend : cb->kind) != GFI_CSV_STR);
+  if (is_null && f->quoted) cb->qnull = true;
   if (cb->dead) {
     if (!is_null)
       cb->pend = gfi_csv_kind_fix(

@@ -936,7 +936,10 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
     bool any = false;
     for (int c = 0; c < ncols; c++) {
       uint8_t k = ch->cols[c].kind;
-      if (k != GFI_CSV_NULL && k != r->final[c]) {
+      /* Quoted null tokens read while the chunk's kind was narrower than
+       * STR were stored as null; a string column needs them as values. */
+      bool qfix = ch->cols[c].qnull && r->final[c] == GFI_CSV_STR;
+      if ((k != GFI_CSV_NULL && k != r->final[c]) || qfix) {
         m[c] = 1;
         ch->cols[c].kind = r->final[c];
         any = true;

@@ -418,10 +418,10 @@ static gf_status table_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *
   hash_job *J = user;
   const gb_ctx *c = J->c;
   int64_t p = ch->chunk_id, ps = J->pstart[p], pe = J->pstart[p + 1];
-  /* Sized for every row a new key (load <= 1/2) up to 64K entries, so
-   * high-cardinality partitions rarely grow. */
+  /* Starts small (a large initial table would cost every low-cardinality
+   * partition its initialisation) and doubles as keys arrive. */
   int64_t cap = 1024;
-  while (cap < 2 * (pe - ps) && cap < 65536) cap *= 2;
+  while (cap < 2 * (pe - ps) && cap < 4096) cap *= 2;
   slot_ent *t = gfi_malloc(ctx->allocator, sizeof *t * (size_t)cap);
   if (!t) return GF_OOM(ctx->err, "a group-by hash table");
   for (int64_t i = 0; i < cap; i++) t[i].row = -1;
