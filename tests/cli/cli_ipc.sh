@@ -12,51 +12,8 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 gf=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-if [ ! -x "$gf" ]; then
-  echo "cli_ipc: FAIL: '$gf' is not an executable file" >&2
-  exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gf-cli-ipc.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-bad() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-# gfrun ARGS...: runs gf, leaving $rc, $out, $err.
-gfrun() {
-  "$gf" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-  if [ $rc -ge 128 ]; then
-    bad "gf $* died by signal $((rc - 128))"
-  fi
-}
-expect_rc() {
-  [ "$rc" -eq "$2" ] || bad "$1: exit code $rc, expected $2 (stderr: $err)"
-}
-expect_ok() {
-  expect_rc "$1" 0
-  [ -z "$err" ] || bad "$1: unexpected stderr: $err"
-}
-# expect_error CASE RC PATTERN: exit RC, stderr exactly one "gf: " line
-# matching PATTERN, stdout empty.
-expect_error() {
-  local lines
-  expect_rc "$1" "$2"
-  lines=$(printf '%s' "$err" | grep -c '')
-  [ "$lines" -eq 1 ] || bad "$1: $lines stderr lines, expected one: $err"
-  [[ $err == "gf: "* ]] || bad "$1: stderr does not start with 'gf: ': $err"
-  printf '%s\n' "$err" | grep -Eq -- "$3" || bad "$1: stderr '$err' does not match /$3/"
-  [ -z "$out" ] || bad "$1: unexpected stdout: $out"
-}
-# expect_out CASE PATTERN: some stdout line matches the extended regex.
-expect_out() {
-  printf '%s\n' "$out" | grep -Eq -- "$2" || bad "$1: no stdout line matches /$2/ in:
-$out"
-}
+cli_name=cli_ipc
+source "$(dirname "$0")/lib/cli_test.bash"
 # same_file CASE A B: byte-identical files.
 same_file() {
   cmp -s "$2" "$3" || bad "$1: $2 and $3 differ: $(diff "$2" "$3" | head -n 6)"
