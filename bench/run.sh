@@ -15,7 +15,7 @@
 #          join    j1..j5 on J1_<rows>_NA_0_0.csv and its small/medium/big
 #                  right tables J1_<rows>_1e<e-6>_0_0.csv ... (default rows
 #                  1e7, threads <all>); made by `gf gen join` (issue 8)
-# --batch (sort and join only): every case in one process per system (the
+# --batch (groupby, sort and join): every case in one process per system (the
 # data loaded once, not once per case); the big join tables take minutes to
 # load, so this is how the sort/join tables in RESULTS.md were made.
 # Data is generated once into $GF_BENCH_CACHE/data (gf gen groupby; the
@@ -137,7 +137,7 @@ OUT="$RESULTS/$CASESET-$STAMP.jsonl"
 IFS=, read -r -a SYS_LIST <<< "$SYSTEMS"
 IFS=, read -r -a CASE_LIST <<< "$CASES"
 if [ "$BATCH" = 1 ]; then
-  case "$CASESET" in sort|join) CASE_LIST=("$CASES") ;; *) die "--batch is for sort and join" ;; esac
+  case "$CASESET" in sort|join|groupby) CASE_LIST=("$CASES") ;; *) die "--batch is for groupby, sort and join" ;; esac
 fi
 IFS=, read -r -a THREAD_LIST <<< "$THREADS"
 IFS=, read -r -a ROW_LIST <<< "$ROWS"

@@ -46,6 +46,16 @@ void gf_agg_list_free(gf_agg_list *l) {
 }
 
 int gf_agg_list_count(const gf_agg_list *l) { return l ? l->nitems : 0; }
+
+bool gfi_agg_list_reads(const gf_agg_list *l, const char *name) {
+  for (int i = 0; l && i < l->nspecs; i++) {
+    const gf_agg_spec *sp = &l->specs[i];
+    if ((sp->column && strcmp(sp->column, name) == 0) ||
+        (sp->column2 && strcmp(sp->column2, name) == 0))
+      return true;
+  }
+  return false;
+}
 const char *gf_agg_list_name(const gf_agg_list *l, int i) {
   return l && i >= 0 && i < l->nitems ? l->names[i] : NULL;
 }

@@ -14,4 +14,9 @@
  * GF_ETYPE naming the expression and its type. */
 gf_status gfi_check_predicate(const gf_bound_expr *b, gf_error *err);
 
+/* True when an aggregate of `l` reads input column `name` (the keys are
+ * not part of the list). Lets a pipeline drop the columns a group-by never
+ * reads before they are gathered. */
+bool gfi_agg_list_reads(const gf_agg_list *l, const char *name);
+
 #endif /* GF_OPS_INTERNAL_H */

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/builder_internal.h"
 #include "exec/exec_internal.h"
 #include "gopherframe/query.h"
 #include "ops/ops_internal.h"
@@ -393,9 +394,20 @@ static gf_status compile_expr(const gf_expr *e, cstep *st, const gf_allocator *a
   return GF_OK;
 }
 
-/* Compiles steps [first, last) (filter/with/select only) against `in`. */
+/* True when group-by step g reads column `name` (as a key or an aggregate
+ * input). */
+static bool group_reads(const pstage *g, const char *name) {
+  for (int k = 0; k < g->n; k++)
+    if (strcmp(g->names[k], name) == 0) return true;
+  return gfi_agg_list_reads(g->aggs, name);
+}
+
+/* Compiles steps [first, last) (filter/with/select only) against `in`.
+ * `next` is the step that consumes the pass's output (NULL = the caller):
+ * before a group-by only the columns it reads leave the pass, so the
+ * others are neither evaluated nor gathered. */
 static gf_status compile(const gf_pipeline *p, int first, int last, const gf_schema *in,
-                         const gf_allocator *a, cseg *c, gf_error *err) {
+                         const pstage *next, const gf_allocator *a, cseg *c, gf_error *err) {
   memset(c, 0, sizeof *c);
   c->a = a;
   c->nin = in->n;
@@ -479,6 +491,13 @@ static gf_status compile(const gf_pipeline *p, int first, int last, const gf_sch
     }
   }
   gfi_mfree(a, tmp, sizeof *tmp * (size_t)(maxent > 0 ? maxent : 1));
+  if (st == GF_OK && next && next->kind == ST_GROUP && ncur > 0) {
+    int kept = 0;
+    for (int q = 0; q < ncur; q++)
+      if (group_reads(next, c->out[q].name)) c->out[kept++] = c->out[q];
+    /* count() alone reads no column but needs the row count: keep one. */
+    ncur = kept > 0 ? kept : 1;
+  }
   c->nout = ncur;
   if (st == GF_OK) st = ents_schema(c->out, ncur, a, &c->out_schema, err);
   if (st == GF_OK) {
@@ -525,6 +544,10 @@ typedef struct pjob {
   const gfi_morsel *m;
   mres *res;
   bool *out_slot;  /* slots that leave the pass */
+  /* compact: each morsel gathers its own output columns (mout, nout per
+   * morsel) and phase 2 only assembles them, one batch per morsel */
+  bool compact;
+  gf_array **mout;
   /* phase 2 */
   const struct piece *pieces;
   const struct group *groups;
@@ -646,6 +669,35 @@ static gf_status run_filter(mstate *s, const cseg *c, const cstep *cs) {
   return GF_OK;
 }
 
+/* Output columns of one morsel, gathered while its selection is at hand:
+ * base columns through the selection (a whole unfiltered batch is kept
+ * zero-copy), computed columns as they are. Every array gets exact
+ * statistics, so what the next operator derives from them (a group-by's
+ * direct key ranges) does not depend on how the rows were split. */
+static gf_status compact_morsel(const pjob *j, const gfi_morsel *m, const mstate *s,
+                                gf_array **dst, gf_task_ctx *ctx) {
+  const cseg *c = j->c;
+  for (int col = 0; col < c->nout; col++) {
+    const ent *e = &c->out[col];
+    if (e->slot >= 0) {
+      gf_array *d = s->comp[e->slot];
+      if (!d->stats.has_min_max && gfi_type_has_min_max(d->type.id) && d->null_count < d->length &&
+          atomic_load(&d->ref.n) == 1)
+        gfi_array_compute_stats(d);
+      dst[col] = gf_array_retain(d);
+      continue;
+    }
+    const gf_array *src = j->f->columns[(size_t)m->batch * (size_t)c->nin + (size_t)e->base];
+    if (!s->sel && m->start == 0 && m->len == src->length) {
+      dst[col] = gf_array_retain((gf_array *)src);
+      continue;
+    }
+    gfi_piece pc = {src, s->sel, s->sel ? 0 : m->start, s->n};
+    GF_RETURN_NOT_OK(gfi_gather(&pc, 1, ctx->allocator, true, &dst[col], ctx->err));
+  }
+  return GF_OK;
+}
+
 static gf_status morsel_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ctx *ctx) {
   pjob *j = user;
   const cseg *c = j->c;
@@ -704,7 +756,13 @@ static gf_status morsel_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ct
   }
   if (s.pos) gfi_mfree(s.a, s.pos, sizeof(int32_t) * (size_t)s.len);
   mstate_drop_dense(&s, c->nin);
-  if (st == GF_OK && s.n > 0) {
+  if (st == GF_OK && s.n > 0 && j->compact) {
+    gf_array **dst = j->mout + (size_t)chunk->chunk_id * (size_t)c->nout;
+    st = compact_morsel(j, m, &s, dst, ctx);
+    if (st == GF_OK) r->n = s.n;
+    if (s.sel) gfi_mfree(s.a, s.sel, sizeof(int32_t) * (size_t)s.len);
+    for (int k = 0; k < c->nslots; k++) gf_array_release(s.comp[k]);
+  } else if (st == GF_OK && s.n > 0) {
     r->n = s.n;
     r->sel = s.sel;
     r->sel_bytes = s.sel ? sizeof(int32_t) * (size_t)s.len : 0;
@@ -857,9 +915,37 @@ static gf_status run_phase(const runctx *r, const gf_chunk_spec *specs, int64_t 
   return st;
 }
 
-/* Runs a compiled fused pass over f; `limit` < 0 = none. */
+/* Frame of the morsels' compacted outputs (compact mode): one batch per
+ * morsel that kept rows, in morsel order. */
+static gf_status assemble_compacted(const runctx *r, const cseg *c, const mres *res, int64_t nm,
+                                    gf_array **mout, gf_frame **out) {
+  int64_t nb = 0;
+  for (int64_t i = 0; i < nm; i++) nb += res[i].n > 0;
+  if (nb > INT32_MAX) return gf_error_set(r->err, GF_ENOTSUP, "pipeline: too many batches");
+  size_t bytes = sizeof(gf_array *) * (size_t)(nb > 0 ? nb : 1) * (size_t)(c->nout > 0 ? c->nout : 1);
+  gf_array **cols = gfi_malloc(r->a, bytes);
+  if (!cols) return GF_OOM(r->err, "pipeline output");
+  int64_t b = 0;
+  for (int64_t i = 0; i < nm; i++) {
+    if (res[i].n == 0) continue;
+    memcpy(cols + (size_t)b * (size_t)c->nout, mout + (size_t)i * (size_t)c->nout,
+           sizeof(gf_array *) * (size_t)c->nout);
+    b++;
+  }
+  gf_schema *sc = gf_schema_retain(c->out_schema);
+  gf_status st = gf_frame_new(sc, cols, (int)nb, r->a, out, r->err);
+  gf_schema_release(sc);
+  gfi_mfree(r->a, cols, bytes);
+  return st;
+}
+
+/* Runs a compiled fused pass over f; `limit` < 0 = none. With `compact`
+ * (no limit) every morsel gathers its own output and phase 2 only
+ * assembles the batches: the next operator is a group-by, which reads
+ * batches of any size at no extra cost, so coalescing would only copy the
+ * rows a second time. */
 static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, int64_t limit,
-                           gf_exec_stats *acc, bool *have, gf_frame **out) {
+                           bool compact, gf_exec_stats *acc, bool *have, gf_frame **out) {
   const gf_allocator *a = r->a;
   gf_error *err = r->err;
   int64_t bpr = 8 * (int64_t)(c->nin > 0 ? c->nin : 1);
@@ -890,7 +976,14 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     gspecs = gfi_malloc(a, sizeof *gspecs * (size_t)nm);
     if (!res || !pieces || !groups || !gspecs) st = GF_OOM(err, "pipeline state");
   }
-  pjob j = {f, c, m, res, out_slot, NULL, NULL, NULL};
+  compact = compact && limit < 0;
+  gf_array **mout = NULL;
+  size_t mout_bytes = sizeof *mout * (size_t)(nm > 0 ? nm : 1) * (size_t)(c->nout > 0 ? c->nout : 1);
+  if (st == GF_OK && compact) {
+    mout = gfi_calloc(a, mout_bytes);
+    if (!mout) st = GF_OOM(err, "pipeline output");
+  }
+  pjob j = {f, c, m, res, out_slot, compact, mout, NULL, NULL, NULL};
   /* Phase 1, in waves of morsels when a limit may stop it early. */
   int64_t wave = nm;
   if (limit > 0) {
@@ -906,7 +999,9 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     if (limit > 0 && found >= limit) break;
     wave *= 2;
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && compact) {
+    st = assemble_compacted(r, c, res, nm, mout, out);
+  } else if (st == GF_OK) {
     /* Pieces in morsel order, cut at the limit. */
     int64_t left = limit >= 0 ? limit : INT64_MAX;
     for (int64_t i = 0; i < done && left > 0; i++) {
@@ -962,10 +1057,14 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     j.out = cols;
     st = run_phase(r, gspecs, ng, gather_chunk, &j, acc, have);
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !compact) {
     gf_schema *sc = gf_schema_retain(c->out_schema);
     st = gf_frame_new(sc, cols, cols ? (int)ng : 0, a, out, err);
     gf_schema_release(sc);
+  }
+  if (mout) {
+    for (size_t i = 0; i < (size_t)nm * (size_t)c->nout; i++) gf_array_release(mout[i]);
+    gfi_mfree(a, mout, mout_bytes);
   }
   if (cols) {
     for (size_t i = 0; i < (size_t)ng * (size_t)c->nout; i++) gf_array_release(cols[i]);
@@ -1043,8 +1142,9 @@ static gf_status run_segment(const gf_pipeline *p, const runctx *r, int i, int e
     return GF_OK;
   }
   cseg c;
-  GF_RETURN_NOT_OK(compile(p, i, last, cur->schema, r->a, &c, r->err));
-  gf_status st = run_fused(r, &c, cur, limit, stats, have, out);
+  const pstage *next = e < p->n ? &p->st[e] : NULL;
+  GF_RETURN_NOT_OK(compile(p, i, last, cur->schema, next, r->a, &c, r->err));
+  gf_status st = run_fused(r, &c, cur, limit, next && next->kind == ST_GROUP, stats, have, out);
   cseg_free(&c);
   return st;
 }

@@ -507,6 +507,118 @@ static void group_by_sort_and_join_follow_the_fused_pass(void **state) {
   gf_frame_release(f);
 }
 
+
+/* The group-by after a fused filter/with pass (the pass compacts each
+ * morsel's rows of only the columns the group-by reads) equals filter ->
+ * with_columns -> group-by run one by one, bit for bit, at every worker
+ * count and chunk size: computed keys and inputs, float sums, variances,
+ * medians, count() alone, and a filter that keeps nothing. */
+static void group_by_fused_with_filter_and_with_equals_eager(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(30000, 3, 41);
+  static const struct {
+    const char *filter, *with_name, *with_expr, *keys, *aggs;
+  } Q[] = {
+      {"c6 > -500000000", "k", "c6 % 7", "k,c4",
+       "sum(y) as s,mean(c2) as m,var(y) as v,count() as n,median(c2) as md,first(c1) as f1"},
+      {"c3", "k", "c0 % 3", "k", "count()"},
+      {"c0 > 0 and c2 < 0.5", "y", "c2 * 1e7 + c0", "", "sum(y) as s,std(y) as sd,n_unique(c4)"},
+      {"c0 > 9223372036854775806", "k", "c6 % 7", "c4", "sum(c6),max(y)"},
+  };
+  gf_parallel_options one;
+  options(&one, 1, 0);
+  for (size_t q = 0; q < sizeof Q / sizeof Q[0]; q++) {
+    gf_error err;
+    gf_expr *pred = parse(Q[q].filter);
+    gf_expr *wx[2] = {parse(Q[q].with_expr), parse("c2 * 3.5 - c6")};
+    const char *wn[2] = {Q[q].with_name, strcmp(Q[q].with_name, "y") ? "y" : "y2"};
+    char kbuf[16][64];
+    const char *keys[16];
+    int nk = Q[q].keys[0] ? split(Q[q].keys, kbuf, keys) : 0;
+    /* eager */
+    gf_frame *filtered = NULL, *withed = NULL, *want = NULL;
+    assert_int_equal(gf_filter(f, pred, &one, &filtered, NULL), GF_OK);
+    assert_int_equal(gf_with_columns(filtered, wn, wx, 2, &one, &withed, NULL), GF_OK);
+    gf_groupby_options go;
+    gf_groupby_options_init(&go);
+    go.parallel = &one;
+    gf_status st = gf_group_by_text(withed, keys, nk, Q[q].aggs, &go, &want, &err);
+    if (st != GF_OK) fail_msg("reference group-by %zu: %s", q, err.message);
+    /* fused */
+    gf_pipeline *p;
+    assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+    assert_int_equal(gf_pipeline_add_filter(p, pred, NULL), GF_OK);
+    assert_int_equal(gf_pipeline_add_with(p, wn, wx, 2, NULL), GF_OK);
+    assert_int_equal(gf_pipeline_add_group_by(p, keys, nk, Q[q].aggs, false, &err), GF_OK);
+    static const int workers[] = {1, 2, 3, 8};
+    static const int64_t chunks[] = {0, 7, 1024, 65536};
+    for (int w = 0; w < 4; w++)
+      for (int c = 0; c < 4; c++) {
+        if (chunks[c] == 7 && workers[w] > 2) continue; /* 4,000+ morsels: keep it quick */
+        gf_parallel_options o;
+        options(&o, workers[w], chunks[c]);
+        gf_frame *got = run(p, f, &o);
+        char msg[160];
+        snprintf(msg, sizeof msg, "query %zu (workers %d, chunk %lld)", q, workers[w],
+                 (long long)chunks[c]);
+        expect_equal(got, want, msg);
+        gf_frame_release(got);
+      }
+    gf_pipeline_free(p);
+    gf_frame_release(want);
+    gf_frame_release(withed);
+    gf_frame_release(filtered);
+    gf_expr_release(wx[0]);
+    gf_expr_release(wx[1]);
+    gf_expr_release(pred);
+  }
+  gf_frame_release(f);
+}
+
+/* Runs filter c1 > 0 -> group-by c0: sum(c1) over f at one worker and fixed
+ * chunks through a counting allocator; returns the allocations made. */
+static int64_t allocations_of_filter_group_by(const gf_frame *f) {
+  gf_failing_allocator *fa;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gf_pipeline *p;
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  gf_expr *pred = parse("c1 > 0");
+  const char *key = "c0";
+  assert_int_equal(gf_pipeline_add_filter(p, pred, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_group_by(p, &key, 1, "sum(c1)", false, NULL), GF_OK);
+  gf_parallel_options o;
+  options(&o, 1, 1000);
+  o.allocator = gf_failing_allocator_get(fa);
+  gf_failing_allocator_arm(fa, 0, false);
+  gf_frame *r = run(p, f, &o);
+  int64_t n = gf_failing_allocator_attempts(fa);
+  gf_frame_release(r);
+  assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+  gf_pipeline_free(p);
+  gf_expr_release(pred);
+  gf_failing_allocator_free(fa);
+  return n;
+}
+
+/* Columns the group-by never reads are not gathered by the fused pass:
+ * the run makes exactly the same allocations with or without three extra
+ * string columns in the input. */
+static void fused_pass_before_group_by_gathers_only_what_it_reads(void **state) {
+  (void)state;
+  gf_datatype t[] = {gf_type(GF_TYPE_INT32), gf_type(GF_TYPE_INT64), gf_type(GF_TYPE_UTF8),
+                     gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_UTF8)};
+  gf_frame *wide = NULL, *narrow = NULL;
+  assert_int_equal(gft_random_frame(t, 5, 20000, 2, 0.1, 77, NULL, &wide), GF_OK);
+  const char *names[] = {"c0", "c1"};
+  assert_int_equal(gf_select(wide, names, 2, &narrow, NULL), GF_OK);
+  int64_t a_wide = allocations_of_filter_group_by(wide);
+  int64_t a_narrow = allocations_of_filter_group_by(narrow);
+  assert_true(a_narrow > 0);
+  assert_int_equal(a_wide, a_narrow);
+  gf_frame_release(narrow);
+  gf_frame_release(wide);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fused_filter_with_select_equals_separate_operators),
@@ -518,6 +630,8 @@ int main(void) {
       cmocka_unit_test(cancellation_stops_the_run_cleanly),
       cmocka_unit_test(observer_sees_fused_steps_and_stats_are_filled),
       cmocka_unit_test(group_by_sort_and_join_follow_the_fused_pass),
+      cmocka_unit_test(group_by_fused_with_filter_and_with_equals_eager),
+      cmocka_unit_test(fused_pass_before_group_by_gathers_only_what_it_reads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
