@@ -4,6 +4,10 @@
  *
  * Usage: bench_groupby CASE[,CASE...] FILE THREADS RUNS
  *
+ * Besides q1..q10: qf1 and qf2 filter (and compute a column) before the
+ * group-by, run as one gf_pipeline; qf1_eager/qf2_eager run the same with
+ * the operators one by one (ours only), to show what the fusion saves.
+ *
  * FILE is loaded once with gf_read_csv (not timed), its types as our reader
  * infers them: id1, id2, id3 dictionary<utf8>, id4, id5, id6, v1, v2 int32,
  * v3 float64 - the counterpart of the peers' ENUM / Categorical / factor
@@ -35,22 +39,37 @@ typedef struct gb_case {
   const char *aggs;          /* gf_group_by_text's list */
   const char *chk[MAX_CHK];  /* result columns whose sums form the checksum */
   int nchk;
+  /* Filter/with cases (ours: one gf_pipeline, the group-by fused with the
+   * filter pass; with `eager`, gf_filter -> gf_with_columns ->
+   * gf_group_by_text one after another, to measure what fusing saves). */
+  const char *filter;
+  const char *with_name, *with_expr;
+  bool eager;
 } gb_case;
 
 /* DESIGN.md 9 / db-benchmark's groupby questions, in the peers' order. */
 static const gb_case CASES[] = {
-    {"q1", {"id1"}, 1, "sum(v1) as v1", {"v1"}, 1},
-    {"q2", {"id1", "id2"}, 2, "sum(v1) as v1", {"v1"}, 1},
-    {"q3", {"id3"}, 1, "sum(v1) as v1, mean(v3) as v3", {"v1", "v3"}, 2},
-    {"q4", {"id4"}, 1, "mean(v1) as v1, mean(v2) as v2, mean(v3) as v3", {"v1", "v2", "v3"}, 3},
-    {"q5", {"id6"}, 1, "sum(v1) as v1, sum(v2) as v2, sum(v3) as v3", {"v1", "v2", "v3"}, 3},
+    {"q1", {"id1"}, 1, "sum(v1) as v1", {"v1"}, 1, NULL, NULL, NULL, false},
+    {"q2", {"id1", "id2"}, 2, "sum(v1) as v1", {"v1"}, 1, NULL, NULL, NULL, false},
+    {"q3", {"id3"}, 1, "sum(v1) as v1, mean(v3) as v3", {"v1", "v3"}, 2, NULL, NULL, NULL, false},
+    {"q4", {"id4"}, 1, "mean(v1) as v1, mean(v2) as v2, mean(v3) as v3", {"v1", "v2", "v3"}, 3, NULL, NULL, NULL, false},
+    {"q5", {"id6"}, 1, "sum(v1) as v1, sum(v2) as v2, sum(v3) as v3", {"v1", "v2", "v3"}, 3, NULL, NULL, NULL, false},
     {"q6", {"id4", "id5"}, 2, "median(v3) as median_v3, std(v3) as sd_v3",
-     {"median_v3", "sd_v3"}, 2},
-    {"q7", {"id3"}, 1, "max(v1) - min(v2) as range_v1_v2", {"range_v1_v2"}, 1},
-    {"q8", {"id6"}, 1, "top_k(v3, 2) as largest2_v3", {"largest2_v3"}, 1},
-    {"q9", {"id2", "id4"}, 2, "pow(corr(v1, v2), 2) as r2", {"r2"}, 1},
+     {"median_v3", "sd_v3"}, 2, NULL, NULL, NULL, false},
+    {"q7", {"id3"}, 1, "max(v1) - min(v2) as range_v1_v2", {"range_v1_v2"}, 1, NULL, NULL, NULL, false},
+    {"q8", {"id6"}, 1, "top_k(v3, 2) as largest2_v3", {"largest2_v3"}, 1, NULL, NULL, NULL, false},
+    {"q9", {"id2", "id4"}, 2, "pow(corr(v1, v2), 2) as r2", {"r2"}, 1, NULL, NULL, NULL, false},
     {"q10", {"id1", "id2", "id3", "id4", "id5", "id6"}, 6, "sum(v3) as v3, count() as count",
-     {"v3", "count"}, 2},
+     {"v3", "count"}, 2, NULL, NULL, NULL, false},
+    /* Beyond db-benchmark: a filter (and a computed column) before the
+     * group-by, the shape gf query --filter --with --group-by runs. */
+    {"qf1", {"id1"}, 1, "sum(v3) as v3, count() as count", {"v3", "count"}, 2, "v1 > 2", NULL, NULL, false},
+    {"qf2", {"id2", "id4"}, 2, "sum(w) as w, mean(v3) as v3", {"w", "v3"}, 2, "v2 <= 5 and v3 > 50", "w",
+     "v1 * v3", false},
+    {"qf1_eager", {"id1"}, 1, "sum(v3) as v3, count() as count", {"v3", "count"}, 2, "v1 > 2", NULL, NULL,
+     true},
+    {"qf2_eager", {"id2", "id4"}, 2, "sum(w) as w, mean(v3) as v3", {"w", "v3"}, 2, "v2 <= 5 and v3 > 50",
+     "w", "v1 * v3", true},
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -66,6 +85,34 @@ static const gb_case *find_case(const char *name) {
   for (int i = 0; i < NCASES; i++)
     if (!strcmp(CASES[i].name, name)) return &CASES[i];
   return NULL;
+}
+
+/* One run of a filter/with case, fused (a pipeline) or eager. */
+static gf_status run_filtered(const gb_case *c, const gf_frame *x, const gf_parallel_options *po,
+                              const gf_groupby_options *go, gf_frame **ans, gf_error *err) {
+  gf_expr *pred = NULL, *w = NULL;
+  gf_status st = gf_expr_parse(c->filter, &pred, err);
+  if (st == GF_OK && c->with_expr) st = gf_expr_parse(c->with_expr, &w, err);
+  if (st == GF_OK && !c->eager) {
+    gf_pipeline *p = NULL;
+    st = gf_pipeline_new(&p, err);
+    if (st == GF_OK) st = gf_pipeline_add_filter(p, pred, err);
+    if (st == GF_OK && w) st = gf_pipeline_add_with(p, &c->with_name, &w, 1, err);
+    if (st == GF_OK) st = gf_pipeline_add_group_by(p, c->keys, c->nkeys, c->aggs, false, err);
+    if (st == GF_OK) st = gf_pipeline_run(p, x, po, ans, err);
+    gf_pipeline_free(p);
+  } else if (st == GF_OK) {
+    gf_frame *filtered = NULL, *withed = NULL;
+    st = gf_filter(x, pred, po, &filtered, err);
+    if (st == GF_OK && w) st = gf_with_columns(filtered, &c->with_name, &w, 1, po, &withed, err);
+    else if (st == GF_OK) withed = gf_frame_retain(filtered);
+    if (st == GF_OK) st = gf_group_by_text(withed, c->keys, c->nkeys, c->aggs, go, ans, err);
+    gf_frame_release(withed);
+    gf_frame_release(filtered);
+  }
+  gf_expr_release(w);
+  gf_expr_release(pred);
+  return st;
 }
 
 /* Runs one case `runs` times on the loaded frame and prints its line. */
@@ -84,7 +131,8 @@ static void run_case(const gb_case *c, const gf_frame *x, const char *label, int
     gf_frame *ans = NULL;
     double c0 = bench_cpu_s();
     int64_t t0 = bench_now_ns();
-    gf_status st = gf_group_by_text(x, c->keys, c->nkeys, c->aggs, &go, &ans, &err);
+    gf_status st = c->filter ? run_filtered(c, x, &po, &go, &ans, &err)
+                             : gf_group_by_text(x, c->keys, c->nkeys, c->aggs, &go, &ans, &err);
     secs[r] = (double)(bench_now_ns() - t0) / 1e9;
     cpu[r] = bench_cpu_s() - c0;
     if (r == 0) bench_mark_first_run();
@@ -123,7 +171,7 @@ int main(int argc, char **argv) {
   for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
     const gb_case *c = find_case(t);
     if (!c) {
-      fprintf(stderr, "bench_groupby: unknown case '%s' (q1..q10)\n", t);
+      fprintf(stderr, "bench_groupby: unknown case '%s' (q1..q10, qf1, qf2, qf1_eager, qf2_eager)\n", t);
       return 2;
     }
     if (ntodo < 64) todo[ntodo++] = c;

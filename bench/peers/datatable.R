@@ -62,6 +62,13 @@ CASES <- list(
   q10 = list(kind = "g1", run = function(x) x[, .(v3 = sum(v3, na.rm = TRUE), count = .N),
                                               by = .(id1, id2, id3, id4, id5, id6)],
              chk = function(a) c(jsum(a$v3), jsum(a$count))),
+  # Beyond db-benchmark: a filter (and a computed column) before the group-by.
+  qf1 = list(kind = "g1", run = function(x) x[v1 > 2L, .(v3 = sum(v3, na.rm = TRUE), count = .N), by = id1],
+             chk = function(a) c(jsum(a$v3), jsum(a$count))),
+  qf2 = list(kind = "g1", run = function(x) x[v2 <= 5L & v3 > 50, .(w = sum(v1 * v3, na.rm = TRUE),
+                                                                    v3 = mean(v3, na.rm = TRUE)),
+                                              by = .(id2, id4)],
+             chk = function(a) c(jsum(a$w), jsum(a$v3))),
   filter_i64_1pct = list(kind = "filter", run = function(x) x[a < 10000L, .(a)],
                          chk = function(r) c(jsum(r$a))),
   filter_i64_30pct = list(kind = "filter", run = function(x) x[a < 300000L, .(a)],

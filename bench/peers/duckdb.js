@@ -56,6 +56,11 @@ const CASES = {
         'FROM x GROUP BY id2, id4', chk: 'sum(r2)' },
   q10: { kind: 'g1', sql: 'CREATE TABLE ans AS SELECT id1, id2, id3, id4, id5, id6, sum(v3) AS v3, ' +
          'count(*) AS count FROM x GROUP BY id1, id2, id3, id4, id5, id6', chk: 'sum(v3), sum(count)' },
+  // Beyond db-benchmark: a filter (and a computed column) before the group-by.
+  qf1: { kind: 'g1', sql: 'CREATE TABLE ans AS SELECT id1, sum(v3) AS v3, count(*) AS count FROM x ' +
+         'WHERE v1 > 2 GROUP BY id1', chk: 'sum(v3), sum(count)' },
+  qf2: { kind: 'g1', sql: 'CREATE TABLE ans AS SELECT id2, id4, sum(v1 * v3) AS w, avg(v3) AS v3 FROM x ' +
+         'WHERE v2 <= 5 AND v3 > 50 GROUP BY id2, id4', chk: 'sum(w), sum(v3)' },
   filter_i64_1pct: { kind: 'filter', sql: 'CREATE TABLE ans AS SELECT a FROM t WHERE a < 10000',
                      chk: 'sum(a)' },
   filter_i64_30pct: { kind: 'filter', sql: 'CREATE TABLE ans AS SELECT a FROM t WHERE a < 300000',

@@ -41,8 +41,14 @@ const CASES = {
   q9: { kind: 'g1', q: (x) => x.groupBy(['id2', 'id4']).agg(pl.pearsonCorr('v1', 'v2').pow(2)
         .alias('r2')), chk: ['r2'] },
   q10: { kind: 'g1', q: (x) => x.groupBy(['id1', 'id2', 'id3', 'id4', 'id5', 'id6'])
-         .agg([col('v3').sum().alias('v3'), col('v1').count().alias('count')]),
+         .agg([col('v3').sum().alias('v3'), pl.len().alias('count')]),
          chk: ['v3', 'count'] },
+  // Beyond db-benchmark: a filter (and a computed column) before the group-by.
+  qf1: { kind: 'g1', q: (x) => x.filter(col('v1').gt(2)).groupBy('id1')
+         .agg([col('v3').sum().alias('v3'), pl.len().alias('count')]), chk: ['v3', 'count'] },
+  qf2: { kind: 'g1', q: (x) => x.filter(col('v2').ltEq(5).and(col('v3').gt(50)))
+         .withColumns(col('v1').mul(col('v3')).alias('w')).groupBy(['id2', 'id4'])
+         .agg([col('w').sum().alias('w'), col('v3').mean().alias('v3')]), chk: ['w', 'v3'] },
   filter_i64_1pct: { kind: 'filter', q: (t) => t.filter(col('a').lt(10000)).select('a'), chk: ['a'] },
   filter_i64_30pct: { kind: 'filter', q: (t) => t.filter(col('a').lt(300000)).select('a'), chk: ['a'] },
   filter_i64_80pct: { kind: 'filter', q: (t) => t.filter(col('a').lt(800000)).select('a'), chk: ['a'] },
