@@ -119,6 +119,65 @@ static inline bool is_unsigned_id(gf_type_id id) {
   return id >= GF_TYPE_UINT8 && id <= GF_TYPE_UINT64;
 }
 
+/* Min/max of the valid elements i in [lo, end) of a typed buffer, as
+ * int64 (or uint64 for U): a tight loop per width, with no per-element
+ * type dispatch, because every operator output is measured this way. */
+#define STATS_MINMAX(T, ACC, ADD)                                          \
+  do {                                                                    \
+    const T *p_ = (const T *)d;                                           \
+    ACC mn_ = 0, mx_ = 0;                                                 \
+    bool any_ = false;                                                    \
+    if (!v) {                                                             \
+      mn_ = mx_ = (ACC)p_[lo];                                            \
+      any_ = true;                                                        \
+      for (int64_t i = lo + 1; i < end; i++) {                            \
+        ACC x_ = (ACC)p_[i];                                              \
+        mn_ = x_ < mn_ ? x_ : mn_;                                        \
+        mx_ = x_ > mx_ ? x_ : mx_;                                        \
+      }                                                                   \
+    } else {                                                              \
+      for (int64_t i = lo; i < end; i++) {                                \
+        if (!gfi_bit_get(v, i)) continue;                                 \
+        ACC x_ = (ACC)p_[i];                                              \
+        if (!any_) mn_ = mx_ = x_;                                        \
+        any_ = true;                                                      \
+        mn_ = x_ < mn_ ? x_ : mn_;                                        \
+        mx_ = x_ > mx_ ? x_ : mx_;                                        \
+      }                                                                   \
+    }                                                                     \
+    if (any_) {                                                           \
+      ADD(s, mn_);                                                        \
+      ADD(s, mx_);                                                        \
+    }                                                                     \
+  } while (0)
+
+/* Order key of a float for the statistics' order (totalOrder, every NaN
+ * after +inf): signed int64 compare of the key is that order. */
+static inline int64_t stats_float_key(double x) {
+  if (isnan(x)) return INT64_MAX;
+  int64_t b;
+  memcpy(&b, &x, sizeof b);
+  return b ^ (int64_t)((uint64_t)(b >> 63) >> 1);
+}
+
+/* Min/max of the valid floats in [lo, end): min and max are found by key,
+ * then added as the values they came from. */
+#define STATS_FLOAT(T)                                                     \
+  do {                                                                    \
+    const T *p_ = (const T *)d;                                           \
+    int64_t kmn_ = INT64_MAX, kmx_ = INT64_MIN, imn_ = -1, imx_ = -1;     \
+    for (int64_t i = lo; i < end; i++) {                                  \
+      if (v && !gfi_bit_get(v, i)) continue;                              \
+      int64_t k_ = stats_float_key((double)p_[i]);                        \
+      if (imn_ < 0 || k_ < kmn_) kmn_ = k_, imn_ = i;                     \
+      if (imx_ < 0 || k_ > kmx_) kmx_ = k_, imx_ = i;                     \
+    }                                                                     \
+    if (imn_ >= 0) {                                                      \
+      gfi_stats_add_f(s, (double)p_[imn_]);                               \
+      gfi_stats_add_f(s, (double)p_[imx_]);                               \
+    }                                                                     \
+  } while (0)
+
 /* Recomputes a->stats over [offset, offset+length). Skips min/max when the
  * data buffer is too small for the range (corrupt input being validated). */
 void gfi_array_compute_stats(gf_array *a) {
@@ -129,28 +188,35 @@ void gfi_array_compute_stats(gf_array *a) {
   if (!gfi_type_has_min_max(id) || a->length == 0) return;
   const uint8_t *v = gfi_buf(a, 0);
   const uint8_t *d = gfi_buf(a, 1);
-  int64_t end = a->offset + a->length;
+  int64_t lo = a->offset, end = a->offset + a->length;
   if (v && (int64_t)buf_size(a, 0) < gfi_bitmap_bytes(end)) return;
+  if (v && a->null_count == 0) v = NULL;
   if (id == GF_TYPE_BOOL) {
     if (!d || (int64_t)buf_size(a, 1) < gfi_bitmap_bytes(end)) return;
-    for (int64_t i = a->offset; i < end; i++)
+    for (int64_t i = lo; i < end; i++)
       if (!v || gfi_bit_get(v, i)) gfi_stats_add_i(s, gfi_bit_get(d, i));
     return;
   }
   int w = gfi_type_byte_width(a->type);
   if (!d || w == 0 || (int64_t)buf_size(a, 1) < end * w) return;
-  for (int64_t i = a->offset; i < end; i++) {
-    if (v && !gfi_bit_get(v, i)) continue;
-    if (id == GF_TYPE_FLOAT32) {
-      gfi_stats_add_f(s, ((const float *)d)[i]);
-    } else if (id == GF_TYPE_FLOAT64) {
-      gfi_stats_add_f(s, ((const double *)d)[i]);
-    } else if (id == GF_TYPE_UINT64) {
-      gfi_stats_add_u(s, ((const uint64_t *)d)[i]);
-    } else if (is_unsigned_id(id)) {
-      gfi_stats_add_i(s, (int64_t)read_unsigned(d, w, i));
-    } else {
-      gfi_stats_add_i(s, read_signed(d, w, i));
+  if (id == GF_TYPE_FLOAT32) {
+    STATS_FLOAT(float);
+  } else if (id == GF_TYPE_FLOAT64) {
+    STATS_FLOAT(double);
+  } else if (id == GF_TYPE_UINT64) {
+    STATS_MINMAX(uint64_t, uint64_t, gfi_stats_add_u);
+  } else if (is_unsigned_id(id)) {
+    switch (w) {
+      case 1: STATS_MINMAX(uint8_t, int64_t, gfi_stats_add_i); break;
+      case 2: STATS_MINMAX(uint16_t, int64_t, gfi_stats_add_i); break;
+      default: STATS_MINMAX(uint32_t, int64_t, gfi_stats_add_i); break;
+    }
+  } else {
+    switch (w) {
+      case 1: STATS_MINMAX(int8_t, int64_t, gfi_stats_add_i); break;
+      case 2: STATS_MINMAX(int16_t, int64_t, gfi_stats_add_i); break;
+      case 4: STATS_MINMAX(int32_t, int64_t, gfi_stats_add_i); break;
+      default: STATS_MINMAX(int64_t, int64_t, gfi_stats_add_i); break;
     }
   }
 }
