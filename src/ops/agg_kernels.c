@@ -139,11 +139,11 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
         if (ag->vc == GB_VC_U64)
           for (int64_t j = 0; j < len; j++) ovf |= (!nulls || valid[j]) && x[j] < 0;
         if (nulls) {
+          /* Branch-free: a null adds 0 (its slot may hold anything). */
           for (int64_t j = 0; j < len; j++) {
-            if (!valid[j]) continue;
             st_sumi *t = &s[idx[j]];
-            t->n++;
-            ovf |= __builtin_add_overflow(t->s, x[j], &t->s);
+            t->n += valid[j];
+            ovf |= __builtin_add_overflow(t->s, x[j] & -(int64_t)valid[j], &t->s);
           }
         } else {
           for (int64_t j = 0; j < len; j++) {
@@ -158,11 +158,13 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
         gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
         st_sumf *s = states;
         if (nulls) {
-          for (int64_t j = 0; j < len; j++)
-            if (valid[j]) {
-              s[idx[j]].n++;
-              s[idx[j]].s += x[j];
-            }
+          /* Branch-free: a null adds +0.0, which leaves every sum bit for
+           * bit as skipping it would (a sum that starts at +0.0 is never
+           * -0.0 in round-to-nearest). */
+          for (int64_t j = 0; j < len; j++) {
+            s[idx[j]].n += valid[j];
+            s[idx[j]].s += valid[j] ? x[j] : 0.0;
+          }
         } else {
           for (int64_t j = 0; j < len; j++) {
             s[idx[j]].n++;

@@ -239,12 +239,19 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
       for (int64_t q = 0; q < mg; q++) grp[t++] = i;
     }
   }
-  for (int k = 0; k < c->nkeys && st == GF_OK; k++) {
-    for (int64_t t = 0; t < T; t++) rows[t] = first[grp[t]];
-    oc->fields[oc->n] = f->schema->fields[c->keys[k].col];
-    oc->fields[oc->n].nullable = true;
-    st = gb_take(&c->v, c->keys[k].col, rows, T, a, &oc->cols[oc->n], err);
-    if (st == GF_OK) oc->n++;
+  /* Every key column takes the same rows: the first row of each group. */
+  if (st == GF_OK && c->nkeys > 0) {
+    int kc[64], *kcols = c->nkeys <= 64 ? kc : gfi_malloc(a, sizeof(int) * (size_t)c->nkeys);
+    if (!kcols) st = GF_OOM(err, "group-by output");
+    for (int k = 0; st == GF_OK && k < c->nkeys; k++) kcols[k] = c->keys[k].col;
+    for (int64_t t = 0; st == GF_OK && t < T; t++) rows[t] = first[grp[t]];
+    if (st == GF_OK) st = gb_take_columns(&c->v, kcols, c->nkeys, rows, T, a, &oc->cols[oc->n], err);
+    for (int k = 0; st == GF_OK && k < c->nkeys; k++) {
+      oc->fields[oc->n] = f->schema->fields[c->keys[k].col];
+      oc->fields[oc->n].nullable = true;
+      oc->n++;
+    }
+    if (kcols && kcols != kc) gfi_mfree(a, kcols, sizeof(int) * (size_t)c->nkeys);
   }
   for (int j = 0; j < naggs && st == GF_OK; j++) {
     gb_agg *ag = &aggs[j];

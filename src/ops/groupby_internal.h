@@ -130,6 +130,11 @@ int gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s);
 gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a,
                        int32_t **out, gf_error *err);
 
+/* New arrays out[k] of columns cols[k] (k < ncols) at global rows
+ * rows[0..m) (in that order) through `a`; the row -> batch mapping is
+ * worked out once for all of them. On failure out[] is all NULL. */
+gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
+                          int64_t m, const gf_allocator *a, gf_array **out, gf_error *err);
 /* New array of column c at global rows rows[0..m) (in that order) through
  * `a`. */
 gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m,

@@ -157,7 +157,22 @@ bool gb_load_valid(const gf_array *a, int64_t start, int64_t len, const int32_t 
   const uint8_t *v = gfi_buf(a, 0);
   if (!v || a->null_count == 0) return false;
   int64_t o = a->offset;
-  GB_LOOP((uint8_t)gfi_bit_get(v, o + i));
+  if (rows) {
+    GB_LOOP((uint8_t)gfi_bit_get(v, o + i));
+    return true;
+  }
+  /* A run: bit by bit up to a byte boundary, then eight bits at a time,
+   * each spread into eight 0/1 bytes. */
+  int64_t p = o + start, j = 0;
+  for (; j < len && (p + j) % 8 != 0; j++) dst[j] = (uint8_t)gfi_bit_get(v, p + j);
+  for (; j + 8 <= len; j += 8) {
+    uint64_t x = v[(p + j) >> 3];
+    x = (x | x << 28) & UINT64_C(0x0000000F0000000F);
+    x = (x | x << 14) & UINT64_C(0x0003000300030003);
+    x = (x | x << 7) & UINT64_C(0x0101010101010101);
+    for (int k = 0; k < 8; k++) dst[j + k] = (uint8_t)(x >> (8 * k)); /* little-endian order */
+  }
+  for (; j < len; j++) dst[j] = (uint8_t)gfi_bit_get(v, p + j);
   return true;
 }
 
@@ -298,17 +313,24 @@ gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **ou
 
 /* ---- take ----------------------------------------------------------------- */
 
-gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const gf_allocator *a,
-                  gf_array **out, gf_error *err) {
+gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
+                          int64_t m, const gf_allocator *a, gf_array **out, gf_error *err) {
+  gf_status st = GF_OK;
   if (m == 0 || v->nb == 0) {
-    gf_builder *b;
-    gf_datatype t = v->f->schema->fields[c].type;
-    GF_RETURN_NOT_OK(gf_builder_new(t, a, &b, err));
-    gf_status st = gf_builder_finish(b, out, err);
-    gf_builder_free(b);
+    for (int k = 0; k < ncols && st == GF_OK; k++) {
+      gf_builder *b = NULL;
+      st = gf_builder_new(v->f->schema->fields[cols[k]].type, a, &b, err);
+      if (st == GF_OK) st = gf_builder_finish(b, &out[k], err);
+      gf_builder_free(b);
+    }
+    for (int k = 0; st != GF_OK && k < ncols; k++) {
+      gf_array_release(out[k]);
+      out[k] = NULL;
+    }
     return st;
   }
-  /* One piece per run of consecutive outputs from the same batch. */
+  /* One piece per run of consecutive outputs from the same batch; the
+   * pieces and their element indices are shared by all the columns. */
   int64_t npieces = 0;
   int prev = -1;
   for (int64_t i = 0; i < m; i++) {
@@ -318,29 +340,42 @@ gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const
   }
   if (npieces > INT32_MAX) return gf_error_set(err, GF_ENOTSUP, "group-by: too many output pieces");
   gfi_piece *pieces = gfi_malloc(a, sizeof *pieces * (size_t)npieces);
+  int32_t *batch = gfi_malloc(a, sizeof *batch * (size_t)npieces);
   int32_t *sel = gfi_malloc(a, sizeof *sel * (size_t)m);
-  if (!pieces || !sel) {
-    if (pieces) gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
-    if (sel) gfi_mfree(a, sel, sizeof *sel * (size_t)m);
-    return GF_OOM(err, "group-by output rows");
-  }
-  int64_t q = -1;
-  prev = -1;
-  for (int64_t i = 0; i < m; i++) {
-    int b = gb_batch_of(v, rows[i]);
-    if (b != prev) {
-      q++;
-      pieces[q].arr = gb_col(v, b, c);
-      pieces[q].sel = sel + i;
-      pieces[q].start = 0;
-      pieces[q].n = 0;
-      prev = b;
+  if (!pieces || !batch || !sel) st = GF_OOM(err, "group-by output rows");
+  if (st == GF_OK) {
+    int64_t q = -1;
+    prev = -1;
+    for (int64_t i = 0; i < m; i++) {
+      int b = gb_batch_of(v, rows[i]);
+      if (b != prev) {
+        q++;
+        batch[q] = b;
+        pieces[q].sel = sel + i;
+        pieces[q].start = 0;
+        pieces[q].n = 0;
+        prev = b;
+      }
+      sel[i] = (int32_t)(rows[i] - v->boff[b]);
+      pieces[q].n++;
     }
-    sel[i] = (int32_t)(rows[i] - v->boff[b]);
-    pieces[q].n++;
   }
-  gf_status st = gfi_gather(pieces, (int)npieces, a, true, out, err);
-  gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
-  gfi_mfree(a, sel, sizeof *sel * (size_t)m);
+  int done = 0;
+  for (; st == GF_OK && done < ncols; done++) {
+    for (int64_t q = 0; q < npieces; q++) pieces[q].arr = gb_col(v, batch[q], cols[done]);
+    st = gfi_gather(pieces, (int)npieces, a, true, &out[done], err);
+  }
+  for (int k = 0; st != GF_OK && k < done; k++) {
+    gf_array_release(out[k]);
+    out[k] = NULL;
+  }
+  if (pieces) gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
+  if (batch) gfi_mfree(a, batch, sizeof *batch * (size_t)npieces);
+  if (sel) gfi_mfree(a, sel, sizeof *sel * (size_t)m);
   return st;
+}
+
+gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const gf_allocator *a,
+                  gf_array **out, gf_error *err) {
+  return gb_take_columns(v, &c, 1, rows, m, a, out, err);
 }
