@@ -28,7 +28,10 @@ extern "C" {
  * selected rows, and only the columns that leave the pass are gathered, in
  * batches coalesced to about 64K rows. Nothing is materialised between the
  * fused steps; computed columns that nothing downstream uses are never
- * evaluated. A limit ends a fused pass (later steps see its output) and
+ * evaluated. When the pass feeds a group-by, only the columns the group-by
+ * reads (keys and aggregate inputs) leave it, and each morsel compacts its
+ * own kept rows of them in the same task as the predicate: the group-by
+ * consumes those morsel outputs directly, with no coalescing copy. A limit ends a fused pass (later steps see its output) and
  * stops reading morsels once enough rows are found. A sort directly
  * followed by a limit (selects in between allowed) is a top-k.
  *

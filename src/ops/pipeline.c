@@ -20,6 +20,10 @@
  *     of at least GFI_COALESCE_ROWS rows (a batch kept whole keeps its base
  *     columns zero-copy), and each output batch gathers only the output
  *     columns, so each selected value is read and written once.
+ * When the pass feeds a group-by, only the columns it reads leave the pass
+ * and phase 1 compacts them per morsel itself (compact mode): phase 2 then
+ * only assembles one batch per morsel, since a group-by reads batches of
+ * any size and coalescing would copy every kept row a second time.
  * Row order is the input order; batch boundaries never change values, so
  * results do not depend on the worker count, strategy or chunk size.
  * With a limit, phase 1 runs in waves of morsels (in order) and stops once
