@@ -158,12 +158,12 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
         gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
         st_sumf *s = states;
         if (nulls) {
-          /* Branch-free: a null adds +0.0, which leaves every sum bit for
-           * bit as skipping it would (a sum that starts at +0.0 is never
-           * -0.0 in round-to-nearest). */
+          /* Branch-free: a null adds -0.0, the exact identity of IEEE
+           * addition (s + -0.0 == s bit for bit, +0.0 included), so the
+           * sum is the one skipping the null would give. */
           for (int64_t j = 0; j < len; j++) {
             s[idx[j]].n += valid[j];
-            s[idx[j]].s += valid[j] ? x[j] : 0.0;
+            s[idx[j]].s += valid[j] ? x[j] : -0.0;
           }
         } else {
           for (int64_t j = 0; j < len; j++) {

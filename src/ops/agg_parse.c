@@ -365,34 +365,81 @@ gf_status gf_agg_parse(const char *text, gf_agg_list **out, gf_error *err) {
   return GF_OK;
 }
 
+/* True when item expression `e` is just a reference to an aggregate's
+ * internal column: its output is that column, renamed. */
+static bool is_bare_aggregate(const gf_expr *e) {
+  return e->kind == GF_EXPR_COLUMN && strncmp(e->name, "__gf_agg_", 9) == 0;
+}
+
 gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys,
                            const gf_agg_list *l, const gf_groupby_options *opts, gf_frame **out,
                            gf_error *err) {
   if (!f || !l || !out || nkeys < 0 || (nkeys > 0 && !keys))
     return gf_error_set(err, GF_EINVAL, "gf_group_by_list: invalid argument");
-  for (int i = 0; i < l->nitems; i++)
+  for (int i = 0; i < l->nitems; i++) {
     for (int k = 0; k < nkeys; k++)
       if (keys[k] && strcmp(keys[k], l->names[i]) == 0)
         return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is also a group key",
                             l->names[i]);
+    for (int k = 0; k < i; k++)
+      if (strcmp(l->names[k], l->names[i]) == 0)
+        return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is given twice",
+                            l->names[i]);
+  }
   gf_frame *agg = NULL, *with = NULL;
   GF_RETURN_NOT_OK(gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
                                       (const char *const *)l->inames, opts, &agg, err));
+  /* Only items that compute something over the aggregates are evaluated;
+   * a bare aggregate is its internal column under the item's name (no
+   * copy of what may be millions of rows). */
   const gf_parallel_options *po = opts && opts->size >= sizeof *opts ? opts->parallel : NULL;
-  gf_status st = gf_with_columns(agg, (const char *const *)l->names, l->exprs, l->nitems, po, &with, err);
-  gf_frame_release(agg);
-  if (st != GF_OK) return st;
-  int n = nkeys + l->nitems;
-  const char **sel = malloc(sizeof *sel * (size_t)(n ? n : 1));
-  if (!sel) {
-    gf_frame_release(with);
-    return GF_OOM(err, "aggregate output");
+  int n = nkeys + l->nitems, nexpr = 0;
+  const char **enames = malloc(sizeof *enames * (size_t)(l->nitems ? l->nitems : 1));
+  gf_expr **eexprs = malloc(sizeof *eexprs * (size_t)(l->nitems ? l->nitems : 1));
+  gf_field *fields = malloc(sizeof *fields * (size_t)(n ? n : 1));
+  int *src = malloc(sizeof *src * (size_t)(n ? n : 1));
+  gf_status st = GF_OK;
+  if (!enames || !eexprs || !fields || !src) st = GF_OOM(err, "aggregate output");
+  for (int i = 0; st == GF_OK && i < l->nitems; i++)
+    if (!is_bare_aggregate(l->exprs[i])) {
+      enames[nexpr] = l->names[i];
+      eexprs[nexpr++] = l->exprs[i];
+    }
+  if (st == GF_OK && nexpr > 0)
+    st = gf_with_columns(agg, enames, eexprs, nexpr, po, &with, err);
+  else if (st == GF_OK)
+    with = gf_frame_retain(agg);
+  gf_schema *ws = st == GF_OK ? gf_frame_schema(with) : NULL;
+  for (int j = 0; st == GF_OK && j < n; j++) {
+    int i = j - nkeys;
+    const char *from = i < 0 ? keys[j] : is_bare_aggregate(l->exprs[i]) ? l->exprs[i]->name : l->names[i];
+    src[j] = gf_schema_find(ws, from);
+    if (src[j] < 0) {
+      st = gf_error_set(err, GF_EINTERNAL, "group-by output column '%.300s' is missing", from);
+      break;
+    }
+    fields[j] = ws->fields[src[j]];
+    if (i >= 0) fields[j].name = l->names[i];
   }
-  for (int k = 0; k < nkeys; k++) sel[k] = keys[k];
-  for (int i = 0; i < l->nitems; i++) sel[nkeys + i] = l->names[i];
-  st = gf_select(with, sel, n, out, err);
-  free(sel);
+  int nb = st == GF_OK ? gf_frame_num_batches(with) : 0;
+  gf_array **cols = st == GF_OK ? malloc(sizeof *cols * (size_t)(nb ? nb : 1) * (size_t)(n ? n : 1)) : NULL;
+  if (st == GF_OK && !cols) st = GF_OOM(err, "aggregate output");
+  gf_schema *schema = NULL;
+  if (st == GF_OK) st = gf_schema_new(fields, n, &schema, err);
+  if (st == GF_OK) {
+    for (int b = 0; b < nb; b++)
+      for (int j = 0; j < n; j++) cols[(size_t)b * (size_t)n + (size_t)j] = gf_frame_column(with, b, src[j]);
+    const gf_allocator *a = po ? po->allocator : NULL;
+    st = gf_frame_new(schema, cols, nb, a, out, err);
+  }
+  gf_schema_release(schema);
+  free(cols);
+  free(src);
+  free(fields);
+  free(eexprs);
+  free(enames);
   gf_frame_release(with);
+  gf_frame_release(agg);
   return st;
 }
 

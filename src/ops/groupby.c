@@ -245,7 +245,7 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
     if (!kcols) st = GF_OOM(err, "group-by output");
     for (int k = 0; st == GF_OK && k < c->nkeys; k++) kcols[k] = c->keys[k].col;
     for (int64_t t = 0; st == GF_OK && t < T; t++) rows[t] = first[grp[t]];
-    if (st == GF_OK) st = gb_take_columns(&c->v, kcols, c->nkeys, rows, T, a, &oc->cols[oc->n], err);
+    if (st == GF_OK) st = gb_take_columns(&c->v, kcols, c->nkeys, rows, T, c->po, a, &oc->cols[oc->n], err);
     for (int k = 0; st == GF_OK && k < c->nkeys; k++) {
       oc->fields[oc->n] = f->schema->fields[c->keys[k].col];
       oc->fields[oc->n].nullable = true;

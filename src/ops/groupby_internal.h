@@ -132,9 +132,12 @@ gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a,
 
 /* New arrays out[k] of columns cols[k] (k < ncols) at global rows
  * rows[0..m) (in that order) through `a`; the row -> batch mapping is
- * worked out once for all of them. On failure out[] is all NULL. */
+ * worked out once for all of them, and with `po` the columns are gathered
+ * in parallel (NULL: on the calling thread). On failure out[] is all
+ * NULL. */
 gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
-                          int64_t m, const gf_allocator *a, gf_array **out, gf_error *err);
+                          int64_t m, const gf_parallel_options *po, const gf_allocator *a,
+                          gf_array **out, gf_error *err);
 /* New array of column c at global rows rows[0..m) (in that order) through
  * `a`. */
 gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m,

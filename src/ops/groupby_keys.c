@@ -8,8 +8,10 @@
  * a multiply-shift mixer over fixed-width values), partitioned stably by the
  * hash's high bits and each partition runs its own linear-probing table
  * (hash stored inline). In both cases the first row of every group is an
- * order-independent minimum, and group ids are assigned by sorting groups
- * on it: the ids never depend on how the rows were split among workers.
+ * order-independent minimum, and group ids are assigned in the order of
+ * it (by sorting few groups, or, for many, by marking each group's first
+ * row in a row-indexed array and numbering the marks in row order): the ids
+ * never depend on how the rows were split among workers.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -261,6 +263,11 @@ typedef struct hash_job {
   int64_t *pcount;      /* entries per partition */
   int64_t *base;        /* P + 1 */
   const int32_t *ent2gid;
+  /* many groups: ids from first rows marked in a row-indexed array */
+  int32_t *mark;        /* n: global entry + 1 at its first row, else 0 */
+  int64_t *segbase;     /* nseg: first group id of each segment */
+  int32_t *ent2gid_out;
+  int64_t *first_row;
 } hash_job;
 
 /* Canonical 64-bit pattern of fixed-width key values: floats by bits with
@@ -485,6 +492,77 @@ static gf_status final_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_c
   return GF_OK;
 }
 
+/* Marks the first row of every entry of one partition (chunk = partition):
+ * first rows are distinct, so partitions write disjoint cells. */
+static gf_status mark_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  int64_t p = ch->chunk_id, base = J->base[p];
+  const int32_t *ef = J->efirst + J->pstart[p];
+  for (int64_t e = 0; e < J->pcount[p]; e++) J->mark[ef[e]] = (int32_t)(base + e + 1);
+  return GF_OK;
+}
+
+/* Groups first seen in one row segment (chunk = segment). */
+static gf_status mark_count_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  int64_t cnt = 0;
+  for (int64_t r = ch->start_row; r < ch->end_row; r++) cnt += J->mark[r] != 0;
+  J->segbase[ch->chunk_id] = cnt;
+  return GF_OK;
+}
+
+/* Group ids in row order of first appearance, segment by segment from the
+ * segment's first id: the same ids as sorting groups by first row. */
+static gf_status mark_assign_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  (void)ctx;
+  hash_job *J = user;
+  int64_t gid = J->segbase[ch->chunk_id];
+  for (int64_t r = ch->start_row; r < ch->end_row; r++) {
+    int32_t m = J->mark[r];
+    if (!m) continue;
+    J->first_row[gid] = r;
+    J->ent2gid_out[m - 1] = (int32_t)gid;
+    gid++;
+  }
+  return GF_OK;
+}
+
+/* Group ids and first rows for many groups (G of n rows) without a sort:
+ * every entry marks its first row, segments count their marks, and a
+ * parallel row-order scan numbers them. */
+static gf_status assign_by_marks(gb_ctx *c, hash_job *J, const gf_chunk_spec *parts,
+                                 const gf_chunk_spec *segs, int64_t G, int32_t *ent2gid,
+                                 gb_groups *g, gf_error *err) {
+  const gf_allocator *a = c->a;
+  int64_t n = c->v.n;
+  J->mark = gfi_calloc(a, sizeof *J->mark * (size_t)(n ? n : 1));
+  J->segbase = gfi_malloc(a, sizeof *J->segbase * (size_t)J->nseg);
+  g->first_row = gfi_malloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
+  if (g->first_row) g->ngroups = G; /* gb_groups_free's size */
+  gf_status st = GF_OK;
+  if (!J->mark || !J->segbase || !g->first_row) st = GF_OOM(err, "group first rows");
+  if (st == GF_OK) st = gf_run_chunks(parts, J->P, mark_kernel, J, c->po, err);
+  if (st == GF_OK) st = gf_run_chunks(segs, J->nseg, mark_count_kernel, J, c->po, err);
+  if (st == GF_OK) {
+    int64_t run = 0;
+    for (int64_t s = 0; s < J->nseg; s++) {
+      int64_t k = J->segbase[s];
+      J->segbase[s] = run;
+      run += k;
+    }
+    J->first_row = g->first_row;
+    J->ent2gid_out = ent2gid;
+    st = gf_run_chunks(segs, J->nseg, mark_assign_kernel, J, c->po, err);
+  }
+  if (J->mark) gfi_mfree(a, J->mark, sizeof *J->mark * (size_t)(n ? n : 1));
+  if (J->segbase) gfi_mfree(a, J->segbase, sizeof *J->segbase * (size_t)J->nseg);
+  J->mark = NULL;
+  J->segbase = NULL;
+  return st;
+}
+
 /* Chunk list of `count` equal ranges over [0, n). */
 static gf_status make_ranges(int64_t n, int64_t count, const gf_allocator *a, gf_chunk_spec **out,
                              gf_error *err) {
@@ -535,6 +613,7 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   uint64_t *pairs = NULL;
   int32_t *ent2gid = NULL;
   int64_t G = 0;
+  bool marks = false;
   size_t nn = (size_t)(n ? n : 1);
   J.h = J.packed ? NULL : gfi_malloc(a, sizeof *J.h * nn);
   J.word = J.packed ? gfi_malloc(a, sizeof *J.word * nn) : NULL;
@@ -592,11 +671,15 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
       G += J.pcount[p];
     }
     J.base[J.P] = G;
-    pairs = gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
+    /* Few groups: sort (first row, entry) pairs; many: mark first rows. */
+    marks = G > 65536 && G * 16 > n;
+    pairs = marks ? NULL : gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
     ent2gid = gfi_malloc(a, sizeof *ent2gid * (size_t)(G ? G : 1));
-    if (!pairs || !ent2gid) st = GF_OOM(err, "group-by groups");
+    if ((!marks && !pairs) || !ent2gid) st = GF_OOM(err, "group-by groups");
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && marks) {
+    st = assign_by_marks(c, &J, parts, segs, G, ent2gid, g, err);
+  } else if (st == GF_OK) {
     for (int64_t p = 0; p < J.P; p++)
       for (int64_t e = 0; e < J.pcount[p]; e++)
         pairs[J.base[p] + e] = ((uint64_t)J.efirst[J.pstart[p] + e] << 32) | (uint64_t)(J.base[p] + e);

@@ -313,8 +313,31 @@ gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **ou
 
 /* ---- take ----------------------------------------------------------------- */
 
+typedef struct take_job {
+  const gb_view *v;
+  const int *cols;
+  const gfi_piece *pieces; /* arr unset: each task fills its own copy */
+  const int32_t *batch;
+  int64_t npieces;
+  gf_array **out;
+} take_job;
+
+/* Gathers one output column (chunk id = index into cols). */
+static gf_status take_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  const take_job *J = user;
+  size_t bytes = sizeof(gfi_piece) * (size_t)J->npieces;
+  gfi_piece *pc = gfi_malloc(ctx->allocator, bytes);
+  if (!pc) return GF_OOM(ctx->err, "group-by output rows");
+  memcpy(pc, J->pieces, bytes);
+  for (int64_t q = 0; q < J->npieces; q++) pc[q].arr = gb_col(J->v, J->batch[q], J->cols[ch->chunk_id]);
+  gf_status st = gfi_gather(pc, (int)J->npieces, ctx->allocator, true, &J->out[ch->chunk_id], ctx->err);
+  gfi_mfree(ctx->allocator, pc, bytes);
+  return st;
+}
+
 gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
-                          int64_t m, const gf_allocator *a, gf_array **out, gf_error *err) {
+                          int64_t m, const gf_parallel_options *po, const gf_allocator *a,
+                          gf_array **out, gf_error *err) {
   gf_status st = GF_OK;
   if (m == 0 || v->nb == 0) {
     for (int k = 0; k < ncols && st == GF_OK; k++) {
@@ -342,7 +365,8 @@ gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const in
   gfi_piece *pieces = gfi_malloc(a, sizeof *pieces * (size_t)npieces);
   int32_t *batch = gfi_malloc(a, sizeof *batch * (size_t)npieces);
   int32_t *sel = gfi_malloc(a, sizeof *sel * (size_t)m);
-  if (!pieces || !batch || !sel) st = GF_OOM(err, "group-by output rows");
+  gf_chunk_spec *specs = gfi_malloc(a, sizeof *specs * (size_t)(ncols ? ncols : 1));
+  if (!pieces || !batch || !sel || !specs) st = GF_OOM(err, "group-by output rows");
   if (st == GF_OK) {
     int64_t q = -1;
     prev = -1;
@@ -351,6 +375,7 @@ gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const in
       if (b != prev) {
         q++;
         batch[q] = b;
+        pieces[q].arr = NULL;
         pieces[q].sel = sel + i;
         pieces[q].start = 0;
         pieces[q].n = 0;
@@ -359,23 +384,31 @@ gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const in
       sel[i] = (int32_t)(rows[i] - v->boff[b]);
       pieces[q].n++;
     }
+    /* One task per column: the columns are gathered side by side. */
+    for (int k = 0; k < ncols; k++) specs[k] = (gf_chunk_spec){0, m, k};
+    take_job J = {v, cols, pieces, batch, npieces, out};
+    if (po) {
+      st = gf_run_chunks(specs, ncols, take_kernel, &J, po, err);
+    } else {
+      gf_task_ctx ctx;
+      memset(&ctx, 0, sizeof ctx);
+      ctx.allocator = a;
+      ctx.err = err;
+      for (int k = 0; k < ncols && st == GF_OK; k++) st = take_kernel(&J, &specs[k], &ctx);
+    }
   }
-  int done = 0;
-  for (; st == GF_OK && done < ncols; done++) {
-    for (int64_t q = 0; q < npieces; q++) pieces[q].arr = gb_col(v, batch[q], cols[done]);
-    st = gfi_gather(pieces, (int)npieces, a, true, &out[done], err);
-  }
-  for (int k = 0; st != GF_OK && k < done; k++) {
+  for (int k = 0; st != GF_OK && k < ncols; k++) {
     gf_array_release(out[k]);
     out[k] = NULL;
   }
   if (pieces) gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
   if (batch) gfi_mfree(a, batch, sizeof *batch * (size_t)npieces);
   if (sel) gfi_mfree(a, sel, sizeof *sel * (size_t)m);
+  if (specs) gfi_mfree(a, specs, sizeof *specs * (size_t)(ncols ? ncols : 1));
   return st;
 }
 
 gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const gf_allocator *a,
                   gf_array **out, gf_error *err) {
-  return gb_take_columns(v, &c, 1, rows, m, a, out, err);
+  return gb_take_columns(v, &c, 1, rows, m, NULL, a, out, err);
 }

@@ -227,7 +227,12 @@ expect_error "gen into a missing directory" 1 "no-such-dir/g.csv"
 # temporary file left), never by the signal.
 "$gf" gen groupby --rows 1e8 --seed 1 -o "$tmp/interrupted.csv" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-sleep 1
+# Interrupt once it is writing (its temporary file exists), not while it may
+# still be starting up on a loaded machine.
+for _ in $(seq 100); do
+  [ -n "$(find "$tmp" -name '*interrupted.csv*gf-tmp*' 2>/dev/null)" ] && break
+  sleep 0.1
+done
 kill -INT $pid 2>/dev/null
 wait $pid
 rc=$?
