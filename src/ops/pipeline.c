@@ -551,6 +551,7 @@ typedef struct pjob {
   /* compact: each morsel gathers its own output columns (mout, nout per
    * morsel) and phase 2 only assembles them, one batch per morsel */
   bool compact;
+  const pstage *group; /* the group-by fed in compact mode */
   gf_array **mout;
   /* phase 2 */
   const struct piece *pieces;
@@ -673,19 +674,28 @@ static gf_status run_filter(mstate *s, const cseg *c, const cstep *cs) {
   return GF_OK;
 }
 
+/* True when `name` is a key of group-by step g. */
+static bool group_key(const pstage *g, const char *name) {
+  for (int k = 0; k < g->n; k++)
+    if (strcmp(g->names[k], name) == 0) return true;
+  return false;
+}
+
 /* Output columns of one morsel, gathered while its selection is at hand:
  * base columns through the selection (a whole unfiltered batch is kept
- * zero-copy), computed columns as they are. Every array gets exact
- * statistics, so what the next operator derives from them (a group-by's
- * direct key ranges) does not depend on how the rows were split. */
+ * zero-copy), computed columns as they are. Key columns get exact
+ * statistics, so what the group-by derives from them (direct key ranges)
+ * does not depend on how the rows were split; the group-by reads no other
+ * column's statistics, so the others are not computed. */
 static gf_status compact_morsel(const pjob *j, const gfi_morsel *m, const mstate *s,
                                 gf_array **dst, gf_task_ctx *ctx) {
   const cseg *c = j->c;
   for (int col = 0; col < c->nout; col++) {
     const ent *e = &c->out[col];
+    bool key = group_key(j->group, e->name);
     if (e->slot >= 0) {
       gf_array *d = s->comp[e->slot];
-      if (!d->stats.has_min_max && gfi_type_has_min_max(d->type.id) && d->null_count < d->length &&
+      if (key && !d->stats.has_min_max && gfi_type_has_min_max(d->type.id) && d->null_count < d->length &&
           atomic_load(&d->ref.n) == 1)
         gfi_array_compute_stats(d);
       dst[col] = gf_array_retain(d);
@@ -697,7 +707,7 @@ static gf_status compact_morsel(const pjob *j, const gfi_morsel *m, const mstate
       continue;
     }
     gfi_piece pc = {src, s->sel, s->sel ? 0 : m->start, s->n};
-    GF_RETURN_NOT_OK(gfi_gather(&pc, 1, ctx->allocator, true, &dst[col], ctx->err));
+    GF_RETURN_NOT_OK(gfi_gather(&pc, 1, ctx->allocator, key, &dst[col], ctx->err));
   }
   return GF_OK;
 }
@@ -943,13 +953,13 @@ static gf_status assemble_compacted(const runctx *r, const cseg *c, const mres *
   return st;
 }
 
-/* Runs a compiled fused pass over f; `limit` < 0 = none. With `compact`
- * (no limit) every morsel gathers its own output and phase 2 only
- * assembles the batches: the next operator is a group-by, which reads
- * batches of any size at no extra cost, so coalescing would only copy the
- * rows a second time. */
+/* Runs a compiled fused pass over f; `limit` < 0 = none. With `group`
+ * (the group-by the pass feeds) and no limit, every morsel gathers its own
+ * output and phase 2 only assembles the batches: a group-by reads batches
+ * of any size at no extra cost, so coalescing would copy the rows twice. */
 static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, int64_t limit,
-                           bool compact, gf_exec_stats *acc, bool *have, gf_frame **out) {
+                           const pstage *group, gf_exec_stats *acc, bool *have, gf_frame **out) {
+  bool compact = group != NULL;
   const gf_allocator *a = r->a;
   gf_error *err = r->err;
   int64_t bpr = 8 * (int64_t)(c->nin > 0 ? c->nin : 1);
@@ -987,7 +997,7 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     mout = gfi_calloc(a, mout_bytes);
     if (!mout) st = GF_OOM(err, "pipeline output");
   }
-  pjob j = {f, c, m, res, out_slot, compact, mout, NULL, NULL, NULL};
+  pjob j = {f, c, m, res, out_slot, compact, group, mout, NULL, NULL, NULL};
   /* Phase 1, in waves of morsels when a limit may stop it early. */
   int64_t wave = nm;
   if (limit > 0) {
@@ -1148,7 +1158,7 @@ static gf_status run_segment(const gf_pipeline *p, const runctx *r, int i, int e
   cseg c;
   const pstage *next = e < p->n ? &p->st[e] : NULL;
   GF_RETURN_NOT_OK(compile(p, i, last, cur->schema, next, r->a, &c, r->err));
-  gf_status st = run_fused(r, &c, cur, limit, next && next->kind == ST_GROUP, stats, have, out);
+  gf_status st = run_fused(r, &c, cur, limit, next && next->kind == ST_GROUP ? next : NULL, stats, have, out);
   cseg_free(&c);
   return st;
 }
