@@ -39,3 +39,21 @@ bool gf_cancel_requested(const gf_cancel *c) {
 void gf_cancel_reset(gf_cancel *c) {
   if (c) atomic_store_explicit(&c->requested, 0, memory_order_release);
 }
+
+/* Token and whole-operation deadline between sequential phases (see
+ * exec_internal.h). The remaining time is rounded up to whole ms, so a
+ * later runtime call never fails before the operation's deadline. */
+gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
+                         gf_parallel_options *phase, gf_error *err) {
+  if (phase) *phase = *o;
+  if (o->cancel && gf_cancel_requested(o->cancel))
+    return gf_error_set(err, GF_ECANCELED, "operation cancelled");
+  if (o->timeout_ms > 0) {
+    int64_t elapsed = gfi_now_ns() - start_ns;
+    if (elapsed >= o->timeout_ms * 1000000)
+      return gf_error_set(err, GF_ETIMEDOUT, "operation timed out: deadline of %lld ms passed",
+                          (long long)o->timeout_ms);
+    if (phase) phase->timeout_ms = o->timeout_ms - elapsed / 1000000;
+  }
+  return GF_OK;
+}

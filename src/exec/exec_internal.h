@@ -24,6 +24,16 @@
 gf_status gfi_options_load(const gf_parallel_options *opts,
                            gf_parallel_options *out, gf_error *err);
 
+/* For operations that do sequential work between (or instead of) runtime
+ * calls, which check the token and deadline only between their own morsels:
+ * GF_ECANCELED when o->cancel is requested, GF_ETIMEDOUT when o->timeout_ms
+ * has passed since `start_ns` (when the operation started), else GF_OK.
+ * When `phase` is not NULL it receives a copy of `o` whose timeout_ms is
+ * what is left of the deadline, so a runtime call made next keeps the
+ * operation's deadline instead of starting a fresh one. `o` is loaded. */
+gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
+                         gf_parallel_options *phase, gf_error *err);
+
 /* --- topology ----------------------------------------------------------- */
 
 /* Per-core L2 cache size in bytes (sysfs, cached; 1 MiB when unknown). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "data/builder_internal.h"
+#include "exec/exec_internal.h"
 #include "io/io_internal.h"
 #include "io/ipc_internal.h"
 
@@ -40,6 +41,8 @@ typedef struct reader {
   gf_array **columns; /* batch-major */
   int nbatches, cap_batches;
   gf_ipc_metadata **meta_out;
+  gf_parallel_options par; /* the caller's: token and deadline */
+  int64_t start_ns;        /* when the read started */
 } reader;
 
 /* A parsed message: its header table and where its body lies. */
@@ -631,6 +634,7 @@ static gf_status read_dictionary(reader *r, const msg *m) {
                         "IPC message at byte %zu: dictionary batch has no data",
                         m->pos);
   body_ctx c;
+  GF_RETURN_NOT_OK(gfi_check_stop(&r->par, r->start_ns, NULL, r->err));
   GF_RETURN_NOT_OK(open_body(r, m, &rb, &c));
   char what[64];
   snprintf(what, sizeof what, "dictionary %lld", (long long)id);
@@ -673,7 +677,12 @@ static gf_status read_batch(reader *r, const msg *m) {
     char what[96];
     snprintf(what, sizeof what, "column '%.60s'",
              gf_schema_field(r->schema, i)->name);
-    gf_status st = read_array(r, &c, ci->type, ci, dict, what, &row[i]);
+    /* The whole read runs on this thread and makes no runtime call, so it
+     * checks the token and the deadline itself, before each column
+     * (decoding and validating one is its unit of work); before this fix a
+     * read ignored both, even with an already cancelled token. */
+    gf_status st = gfi_check_stop(&r->par, r->start_ns, NULL, r->err);
+    if (st == GF_OK) st = read_array(r, &c, ci->type, ci, dict, what, &row[i]);
     if (st == GF_OK && row[i]->null_count > 0 &&
         !gf_schema_field(r->schema, i)->nullable) {
       gf_array_release(row[i]);
@@ -815,6 +824,12 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   reader r;
   memset(&r, 0, sizeof r);
   r.a = gfi_alloc_or_default(opts.parallel && opts.parallel->size ? opts.parallel->allocator : NULL);
+  gf_parallel_options_init(&r.par);
+  if (opts.parallel && opts.parallel->size)
+    memcpy(&r.par, opts.parallel,
+           opts.parallel->size < sizeof r.par ? opts.parallel->size : sizeof r.par);
+  r.par.size = sizeof r.par;
+  r.start_ns = gfi_now_ns();
   r.whole = whole;
   r.data = gf_buffer_data(whole);
   r.len = gf_buffer_size(whole);

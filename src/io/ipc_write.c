@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "data/builder_internal.h"
+#include "exec/exec_internal.h"
 #include "io/csv_write_internal.h"
 #include "io/ipc_internal.h"
 
@@ -271,6 +272,7 @@ typedef struct writer {
   const gf_frame *f;
   gf_ipc_write_options o;
   gf_parallel_options par;
+  int64_t start_ns; /* when the write started: its deadline counts from here */
   sink *s;
   body body;
   int codec; /* -1 = none */
@@ -337,8 +339,11 @@ static gf_status build_record_batch(writer *w, fbb *b, int64_t rows,
       chunks[i].end_row = at;
       chunks[i].chunk_id = (int64_t)i;
     }
-    gf_status st = gf_run_chunks(chunks, (int64_t)bd->nbufs, compress_one, bd,
-                                 &w->par, w->err);
+    /* The write's deadline, not a fresh one per batch. */
+    gf_parallel_options phase;
+    gf_status st = gfi_check_stop(&w->par, w->start_ns, &phase, w->err);
+    if (st == GF_OK)
+      st = gf_run_chunks(chunks, (int64_t)bd->nbufs, compress_one, bd, &phase, w->err);
     gfi_mfree(w->a, chunks, bd->nbufs * sizeof *chunks);
     GF_RETURN_NOT_OK(st);
   }
@@ -562,6 +567,7 @@ static gf_status write_all(const gf_frame *f, sink *s, bool file,
            w.o.parallel->size < sizeof w.par ? w.o.parallel->size : sizeof w.par);
   w.par.size = sizeof w.par;
   w.a = gfi_alloc_or_default(w.par.allocator);
+  w.start_ns = gfi_now_ns();
   w.f = f;
   w.s = s;
   w.err = err;
@@ -586,10 +592,19 @@ static gf_status write_all(const gf_frame *f, sink *s, bool file,
   if (!w.dict_blocks || !w.batch_blocks) st = GF_OOM(err, "IPC footer blocks");
   if (st == GF_OK && file) st = sink_write(s, "ARROW1\0\0", 8, err);
   if (st == GF_OK) st = emit(&w, 0, 0, file);
+  /* Messages are written on this thread (only compression runs on the
+   * pool), so the token and the deadline are checked before each one:
+   * before this fix an uncompressed write ignored both, even with an
+   * already cancelled token. */
   for (int c = 0; c < nc && st == GF_OK; c++)
-    if (gf_schema_field(gf_frame_schema(f), c)->type.id == GF_TYPE_DICTIONARY)
-      st = emit(&w, 1, c, file);
-  for (int b = 0; b < nb && st == GF_OK; b++) st = emit(&w, 2, b, file);
+    if (gf_schema_field(gf_frame_schema(f), c)->type.id == GF_TYPE_DICTIONARY) {
+      st = gfi_check_stop(&w.par, w.start_ns, NULL, err);
+      if (st == GF_OK) st = emit(&w, 1, c, file);
+    }
+  for (int b = 0; b < nb && st == GF_OK; b++) {
+    st = gfi_check_stop(&w.par, w.start_ns, NULL, err);
+    if (st == GF_OK) st = emit(&w, 2, b, file);
+  }
   if (st == GF_OK) {
     uint8_t eos[8];
     put_le(eos, 0xFFFFFFFFu, 4);

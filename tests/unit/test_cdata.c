@@ -15,6 +15,7 @@
 
 #include "data/array_internal.h"
 #include "gf_test_data.h"
+#include "gf_test_sweep.h"
 
 /* ---- formats ------------------------------------------------------------ */
 
@@ -620,6 +621,42 @@ static void unpadded_producer_buffers_are_never_read_past_their_end(void **state
 
 /* ---- allocation-failure sweeps ----------------------------------------------- */
 
+/* One gf_array_export (user: the array) or gf_frame_export_batch (user:
+ * the frame, batch 0) under a failing allocator (gft_alloc_sweep
+ * callbacks): on failure nothing may be written to the output structs. */
+static gf_status export_checked(const gf_array *col, const gf_frame *f) {
+  struct ArrowArray arr;
+  struct ArrowSchema sch;
+  memset(&arr, 0xAB, sizeof arr);
+  memset(&sch, 0xAB, sizeof sch);
+  struct ArrowArray arr0 = arr;
+  struct ArrowSchema sch0 = sch;
+  gf_error err;
+  gf_status st = col ? gf_array_export(col, &arr, &sch, &err)
+                     : gf_frame_export_batch(f, 0, &arr, &sch, &err);
+  if (st == GF_OK) {
+    arr.release(&arr);
+    sch.release(&sch);
+  } else {
+    assert_memory_equal(&arr, &arr0, sizeof arr); /* nothing written */
+    assert_memory_equal(&sch, &sch0, sizeof sch);
+  }
+  return st;
+}
+
+static gf_status export_array_once(void *user, const gf_allocator *a) {
+  (void)a; /* the export allocates through the array's own allocator */
+  return export_checked(user, NULL);
+}
+
+static gf_status export_batch_once(void *user, const gf_allocator *a) {
+  (void)a;
+  return export_checked(NULL, user);
+}
+
+/* Every allocation of exporting each type's array and a whole batch
+ * failed, one-off and persistent: GF_ENOMEM, outputs untouched, nothing
+ * leaked (the frame's own blocks stay live). */
 static void export_survives_every_allocation_failure(void **state) {
   (void)state;
   gf_failing_allocator *fa = NULL;
@@ -630,97 +667,64 @@ static void export_survives_every_allocation_failure(void **state) {
   gf_failing_allocator_arm(fa, 0, false);
   gf_frame *f = NULL;
   assert_int_equal(gft_random_frame(types, n, 40, 2, 0.2, 5, a, &f), GF_OK);
-  int64_t base = gf_failing_allocator_live_blocks(fa);
-
   /* Single arrays (with schema), dictionary ones included. */
-  for (int c = 0; c < n; c++) {
-    const gf_array *col = gf_frame_column(f, 1, c);
-    for (int64_t k = 1;; k++) {
-      gf_failing_allocator_arm(fa, k, false);
-      struct ArrowArray arr;
-      struct ArrowSchema sch;
-      memset(&arr, 0xAB, sizeof arr);
-      memset(&sch, 0xAB, sizeof sch);
-      struct ArrowArray arr0 = arr;
-      struct ArrowSchema sch0 = sch;
-      gf_error err;
-      gf_status st = gf_array_export(col, &arr, &sch, &err);
-      if (st == GF_OK) {
-        assert_int_equal(gf_failing_allocator_failures(fa), 0);
-        arr.release(&arr);
-        sch.release(&sch);
-        break;
-      }
-      assert_int_equal(st, GF_ENOMEM);
-      assert_memory_equal(&arr, &arr0, sizeof arr); /* nothing written */
-      assert_memory_equal(&sch, &sch0, sizeof sch);
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
-      assert_true(k < 100);
-    }
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
-  }
+  gft_sweep_counts arrays = {0}, batches = {0};
+  for (int c = 0; c < n; c++)
+    gft_alloc_sweep("C Data array export", fa, export_array_once, gf_frame_column(f, 1, c),
+                    &arrays);
   /* Whole batches. */
-  for (int64_t k = 1;; k++) {
-    gf_failing_allocator_arm(fa, k, false);
-    struct ArrowArray arr;
-    struct ArrowSchema sch;
-    gf_status st = gf_frame_export_batch(f, 0, &arr, &sch, NULL);
-    if (st == GF_OK) {
-      arr.release(&arr);
-      sch.release(&sch);
-      break;
-    }
-    assert_int_equal(st, GF_ENOMEM);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
-    assert_true(k < 1000);
-  }
-  assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
-  gf_failing_allocator_arm(fa, 0, false);
+  gft_alloc_sweep("C Data batch export", fa, export_batch_once, f, &batches);
+  gft_sweep_print("C Data array export", &arrays);
+  gft_sweep_print("C Data batch export", &batches);
   gf_frame_release(f);
   assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
   gf_failing_allocator_free(fa);
 }
 
+/* One gf_array_import_with of a fresh export of `src` under a failing
+ * allocator (gft_alloc_sweep callback): on failure the array must be left
+ * untouched and still ours to release. */
+static gf_status import_once(void *user, const gf_allocator *a) {
+  const gf_array *src = user;
+  struct ArrowArray arr;
+  struct ArrowSchema sch;
+  assert_int_equal(gf_array_export(src, &arr, &sch, NULL), GF_OK); /* default allocator */
+  struct ArrowArray saved = arr;
+  gf_array *out = NULL;
+  gf_error err;
+  gf_status st = gf_array_import_with(&arr, &sch, GF_IMPORT_CHECK_FULL, a, &out, &err);
+  if (st == GF_OK) {
+    assert_null(arr.release);
+    if (!gf_array_equals(out, src)) fail_msg("%s: imported array differs", gft_sweep_at());
+    gf_array_release(out);
+  } else {
+    assert_null(out);
+    assert_memory_equal(&arr, &saved, sizeof arr); /* untouched: still ours */
+    arr.release(&arr);
+  }
+  sch.release(&sch);
+  return st;
+}
+
+/* Every allocation of importing each type's array failed, one-off and
+ * persistent: GF_ENOMEM, input untouched, nothing leaked, an equal array
+ * once it runs clean. */
 static void import_survives_every_allocation_failure(void **state) {
   (void)state;
   gf_failing_allocator *fa = NULL;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
-  const gf_allocator *a = gf_failing_allocator_get(fa);
   gf_datatype types[GFT_MAX_TYPES];
   int n = gft_all_types(types, GFT_MAX_TYPES);
+  gft_sweep_counts counts = {0};
   for (int c = 0; c < n; c++) {
     gf_array *src = NULL;
     assert_int_equal(gft_random_array(types[c], 50, 0.2, 11 + (uint64_t)c, NULL, &src), GF_OK);
-    int64_t k;
-    for (k = 1;; k++) {
-      struct ArrowArray arr;
-      struct ArrowSchema sch;
-      assert_int_equal(gf_array_export(src, &arr, &sch, NULL), GF_OK);
-      struct ArrowArray saved = arr;
-      gf_failing_allocator_arm(fa, k, false);
-      gf_array *out = NULL;
-      gf_error err;
-      gf_status st = gf_array_import_with(&arr, &sch, GF_IMPORT_CHECK_FULL, a, &out, &err);
-      gf_failing_allocator_arm(fa, 0, false);
-      if (st == GF_OK) {
-        assert_null(arr.release);
-        assert_true(gf_array_equals(out, src));
-        gf_array_release(out);
-        sch.release(&sch);
-        assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-        break;
-      }
-      assert_int_equal(st, GF_ENOMEM);
-      assert_null(out);
-      assert_memory_equal(&arr, &saved, sizeof arr); /* untouched: still ours */
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-      arr.release(&arr);
-      sch.release(&sch);
-      assert_true(k < 100);
-    }
-    assert_true(k > 1); /* the sweep really failed something */
+    int64_t failing = counts.failing[0];
+    gft_alloc_sweep("C Data import", fa, import_once, src, &counts);
+    assert_true(counts.failing[0] > failing); /* the sweep really failed something */
     gf_array_release(src);
   }
+  gft_sweep_print("C Data array import", &counts);
   gf_failing_allocator_free(fa);
 }
 

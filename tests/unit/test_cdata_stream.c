@@ -13,6 +13,7 @@
 
 #include "data/array_internal.h"
 #include "gf_test_data.h"
+#include "gf_test_sweep.h"
 
 static gf_frame *random_frame(int64_t rows, int batches, uint64_t seed,
                               const gf_allocator *a) {
@@ -285,90 +286,91 @@ static void released_or_null_stream_is_rejected(void **state) {
 
 /* ---- allocation failures ------------------------------------------------------ */
 
+/* Exporting a frame as a stream and draining it (get_schema, every
+ * get_next, release) under a failing allocator, for gft_alloc_sweep: the
+ * stream's own structures go through the frame's allocator, which is the
+ * armed one, so creation and every callback are swept in one sequence. A
+ * failing callback must return ENOMEM with an "out of memory" message;
+ * that maps to GF_ENOMEM. */
+static gf_status export_and_drain(void *user, const gf_allocator *a) {
+  (void)a;
+  gf_frame *f = user;
+  struct ArrowArrayStream s;
+  gf_status st = gf_frame_export_stream(f, &s, NULL);
+  if (st != GF_OK) return st;
+  struct ArrowSchema sch;
+  int rc = s.get_schema(&s, &sch);
+  bool have_schema = rc == 0;
+  int got = 0;
+  while (rc == 0) {
+    struct ArrowArray arr;
+    rc = s.get_next(&s, &arr);
+    if (rc != 0 || arr.release == NULL) break;
+    arr.release(&arr);
+    got++;
+  }
+  if (have_schema) sch.release(&sch);
+  if (rc == 0) {
+    assert_int_equal(got, 2);
+  } else {
+    if (rc != ENOMEM) fail_msg("%s: callback returned errno %d", gft_sweep_at(), rc);
+    assert_non_null(s.get_last_error(&s));
+    assert_non_null(strstr(s.get_last_error(&s), "out of memory"));
+  }
+  s.release(&s);
+  return rc == 0 ? GF_OK : GF_ENOMEM;
+}
+
+/* Every allocation of exporting a stream and draining it failed, one-off
+ * and persistent: GF_ENOMEM from the export, ENOMEM from the callbacks,
+ * nothing leaked (the frame's own blocks stay live). */
 static void stream_export_reports_allocation_failures_as_errno(void **state) {
   (void)state;
   gf_failing_allocator *fa = NULL;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
   gf_failing_allocator_arm(fa, 0, false);
   gf_frame *f = random_frame(60, 2, 4, gf_failing_allocator_get(fa));
-  int64_t base = gf_failing_allocator_live_blocks(fa);
-  /* Creating the stream. */
-  for (int64_t k = 1;; k++) {
-    gf_failing_allocator_arm(fa, k, false);
-    struct ArrowArrayStream s;
-    gf_status st = gf_frame_export_stream(f, &s, NULL);
-    gf_failing_allocator_arm(fa, 0, false);
-    if (st == GF_OK) {
-      s.release(&s);
-      break;
-    }
-    assert_int_equal(st, GF_ENOMEM);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
-  }
-  /* get_schema and get_next. */
-  for (int64_t k = 1;; k++) {
-    struct ArrowArrayStream s;
-    assert_int_equal(gf_frame_export_stream(f, &s, NULL), GF_OK);
-    gf_failing_allocator_arm(fa, k, false);
-    struct ArrowSchema sch;
-    int rc = s.get_schema(&s, &sch);
-    bool have_schema = rc == 0;
-    int got = 0;
-    while (rc == 0) {
-      struct ArrowArray arr;
-      rc = s.get_next(&s, &arr);
-      if (rc != 0 || arr.release == NULL) break;
-      arr.release(&arr);
-      got++;
-    }
-    gf_failing_allocator_arm(fa, 0, false);
-    if (have_schema) sch.release(&sch);
-    if (rc == 0) {
-      assert_int_equal(got, 2);
-      s.release(&s);
-      break;
-    }
-    assert_int_equal(rc, ENOMEM);
-    assert_non_null(s.get_last_error(&s));
-    assert_non_null(strstr(s.get_last_error(&s), "out of memory"));
-    s.release(&s);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
-    assert_true(k < 2000);
-  }
-  assert_int_equal(gf_failing_allocator_live_blocks(fa), base);
+  gft_sweep_counts counts = {0};
+  gft_alloc_sweep("C stream export", fa, export_and_drain, f, &counts);
+  gft_sweep_print("C stream export (create + callbacks)", &counts);
   gf_frame_release(f);
   assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
   gf_failing_allocator_free(fa);
 }
 
+/* One gf_frame_import_stream_with of a fresh export (default allocator)
+ * under a failing allocator (gft_alloc_sweep callback): the stream is
+ * released on every path. */
+static gf_status import_stream_once(void *user, const gf_allocator *a) {
+  gf_frame *f = user;
+  struct ArrowArrayStream s;
+  assert_int_equal(gf_frame_export_stream(f, &s, NULL), GF_OK);
+  gf_frame *back = NULL;
+  gf_error err;
+  gf_status st = gf_frame_import_stream_with(&s, GF_IMPORT_CHECK_FULL, a, &back, &err);
+  assert_null(s.release); /* released on every path */
+  if (st == GF_OK) {
+    if (!gf_frame_equals(back, f)) fail_msg("%s: imported frame differs", gft_sweep_at());
+    gf_frame_release(back);
+  } else {
+    if (st != GF_ENOMEM) fail_msg("%s: %s", gft_sweep_at(), err.message);
+    assert_null(back);
+  }
+  return st;
+}
+
+/* Every allocation of importing a 3-batch stream failed, one-off and
+ * persistent: GF_ENOMEM, stream released, nothing leaked, an equal frame
+ * once it runs clean. */
 static void stream_import_survives_every_allocation_failure(void **state) {
   (void)state;
   gf_failing_allocator *fa = NULL;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
   gf_frame *f = random_frame(120, 3, 6, NULL);
-  int64_t k;
-  for (k = 1;; k++) {
-    struct ArrowArrayStream s;
-    assert_int_equal(gf_frame_export_stream(f, &s, NULL), GF_OK);
-    gf_failing_allocator_arm(fa, k, false);
-    gf_frame *back = NULL;
-    gf_error err;
-    gf_status st = gf_frame_import_stream_with(&s, GF_IMPORT_CHECK_FULL,
-                                               gf_failing_allocator_get(fa), &back, &err);
-    gf_failing_allocator_arm(fa, 0, false);
-    assert_null(s.release); /* released on every path */
-    if (st == GF_OK) {
-      assert_true(gf_frame_equals(back, f));
-      gf_frame_release(back);
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-      break;
-    }
-    if (st != GF_ENOMEM) fail_msg("k=%lld: %s", (long long)k, err.message);
-    assert_null(back);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-    assert_true(k < 5000);
-  }
-  assert_true(k > 10);
+  gft_sweep_counts counts = {0};
+  gft_alloc_sweep("C stream import", fa, import_stream_once, f, &counts);
+  assert_true(counts.sites > 10);
+  gft_sweep_print("C stream import", &counts);
   gf_frame_release(f);
   gf_failing_allocator_free(fa);
 }

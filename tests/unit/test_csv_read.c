@@ -15,6 +15,7 @@
 
 #include "gopherframe.h"
 #include "gf_test_locale.h"
+#include "gf_test_sweep.h"
 #include "io/io_internal.h"
 
 /* ---- helpers --------------------------------------------------------- */
@@ -818,32 +819,52 @@ static void mapped_file_buffers_keep_the_mapping_alive(void **state) {
   assert_non_null(strstr(err.message, path));
 }
 
+/* One gf_read_csv_buffer under a failing allocator (gft_alloc_sweep
+ * callback). */
+typedef struct read_sweep {
+  const char *csv;
+  const gf_frame *want;
+  gf_csv_read_options o;
+  gf_parallel_options p;
+} read_sweep;
+
+static gf_status read_once(void *user, const gf_allocator *a) {
+  read_sweep *s = user;
+  s->p.allocator = a;
+  s->o.parallel = &s->p;
+  gf_frame *f = NULL;
+  gf_error err;
+  gf_status st = gf_read_csv_buffer(s->csv, strlen(s->csv), "t.csv", &s->o, &f, &err);
+  if (st == GF_OK) {
+    if (!gf_frame_equals(f, s->want)) fail_msg("%s: wrong frame", gft_sweep_at());
+    gf_frame_release(f);
+  } else {
+    assert_null(f);
+  }
+  return st;
+}
+
+/* Every allocation of a CSV read (quotes, an embedded newline, nulls,
+ * dates; 1-row chunks at 1 and 2 workers) failed, one-off and persistent:
+ * GF_ENOMEM, no frame, nothing leaked, the same frame once it runs clean. */
 static void allocation_failures_fail_cleanly(void **state) {
   (void)state;
   const char *csv = "k,v,s,d\na,1,\"x,y\",2024-01-01\nb,2.5,z,2024-01-02\na,,\"q\nr\",\nb,4,w,2024-01-04\n";
   gf_failing_allocator *fa = NULL;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
-  gf_csv_read_options o;
-  gf_parallel_options p;
-  opts_par(&o, &p, 1, 1);
-  p.allocator = gf_failing_allocator_get(fa);
-  int64_t n;
-  for (n = 1; n < 10000; n++) {
-    gf_failing_allocator_arm(fa, n, true);
-    gf_frame *f = NULL;
-    gf_error err;
-    gf_status st = gf_read_csv_buffer(csv, strlen(csv), "t.csv", &o, &f, &err);
-    if (st == GF_OK) {
-      assert_int_equal(gf_frame_num_rows(f), 4);
-      gf_frame_release(f);
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-      break;
-    }
-    assert_int_equal(st, GF_ENOMEM);
-    assert_null(f);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+  gft_sweep_counts counts = {0};
+  for (int w = 1; w <= 2; w++) {
+    read_sweep s = {csv, NULL, {0}, {0}};
+    opts_par(&s.o, &s.p, w, 1);
+    gf_frame *want = NULL;
+    assert_int_equal(gf_read_csv_buffer(csv, strlen(csv), "t.csv", &s.o, &want, NULL), GF_OK);
+    assert_int_equal(gf_frame_num_rows(want), 4);
+    s.want = want;
+    gft_alloc_sweep("CSV read", fa, read_once, &s, &counts);
+    gf_frame_release(want);
   }
-  assert_true(n > 5 && n < 10000);
+  assert_true(counts.sites > 5);
+  gft_sweep_print("CSV read", &counts);
   gf_failing_allocator_free(fa);
 }
 

@@ -15,6 +15,7 @@
 
 #include "expr/expr_internal.h"
 #include "gf_test_data.h"
+#include "gf_test_sweep.h"
 
 /* One-batch frame from named columns (references stolen). */
 static gf_frame *frame_of(int n, const char *const *names, gf_array **cols) {
@@ -475,6 +476,30 @@ static void evaluate_handles_empty_frames(void **state) {
   gf_frame_release(f);
 }
 
+/* One gf_evaluate under a failing allocator (gft_alloc_sweep callback). */
+typedef struct eval_sweep {
+  const gf_frame *f, *want;
+  const gf_expr *e;
+  gf_parallel_options o;
+} eval_sweep;
+
+static gf_status evaluate_once(void *user, const gf_allocator *a) {
+  eval_sweep *s = user;
+  s->o.allocator = a;
+  gf_frame *r = NULL;
+  gf_error err;
+  gf_status st = gf_evaluate(s->f, s->e, "r", &s->o, &r, &err);
+  if (st == GF_OK) {
+    if (!gf_frame_equals(r, s->want)) fail_msg("%s: wrong result", gft_sweep_at());
+    gf_frame_release(r);
+  } else {
+    assert_null(r);
+  }
+  return st;
+}
+
+/* Every allocation of an evaluation failed, one-off and persistent:
+ * GF_ENOMEM, nothing leaked, the right values once it runs clean. */
 static void evaluate_survives_allocation_failures(void **state) {
   (void)state;
   gf_datatype types[] = {gf_type(GF_TYPE_INT64), gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_FLOAT64)};
@@ -484,34 +509,25 @@ static void evaluate_survives_allocation_failures(void **state) {
                          "if(c0 > 0, cast(c0 as utf8), c1)"};
   gf_failing_allocator *fa;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts counts = {0};
   for (size_t k = 0; k < sizeof exprs / sizeof exprs[0]; k++) {
     gf_expr *e;
     assert_int_equal(gf_expr_parse(exprs[k], &e, NULL), GF_OK);
     for (int w = 1; w <= 3; w += 2) {
-      gf_parallel_options o;
-      gf_parallel_options_init(&o);
-      o.allocator = gf_failing_allocator_get(fa);
-      o.num_workers = w;
-      o.chunk_rows = 700;
-      o.min_parallel_rows = 0;
-      for (int64_t n = 1;; n++) {
-        gf_failing_allocator_arm(fa, n, false);
-        gf_frame *r = NULL;
-        gf_error err;
-        gf_status st = gf_evaluate(f, e, "r", &o, &r, &err);
-        if (st == GF_OK) {
-          gf_frame_release(r);
-          assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-          break;
-        }
-        assert_int_equal(st, GF_ENOMEM);
-        assert_null(r);
-        assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-        assert_true(n < 100000);
-      }
+      eval_sweep s = {f, NULL, e, {0}};
+      gf_parallel_options_init(&s.o);
+      s.o.num_workers = w;
+      s.o.chunk_rows = 700;
+      s.o.min_parallel_rows = 0;
+      gf_frame *want = NULL;
+      assert_int_equal(gf_evaluate(f, e, "r", &s.o, &want, NULL), GF_OK);
+      s.want = want;
+      gft_alloc_sweep(exprs[k], fa, evaluate_once, &s, &counts);
+      gf_frame_release(want);
     }
     gf_expr_release(e);
   }
+  gft_sweep_print("evaluate", &counts);
   gf_failing_allocator_free(fa);
   gf_frame_release(f);
 }

@@ -16,6 +16,7 @@
 
 #include "data/array_internal.h"
 #include "gf_test_data.h"
+#include "gf_test_sweep.h"
 #include "gopherframe.h"
 
 static gf_frame *all_types_frame(int64_t rows, int batches, double nulls,
@@ -264,43 +265,96 @@ static void failed_write_leaves_no_file(void **state) {
   gf_frame_release(f);
 }
 
-/* Fails allocation 1, 2, ... until the write succeeds. */
+/* One IPC file or stream write to `path` under a failing allocator
+ * (gft_alloc_sweep callback). */
+typedef struct write_sweep {
+  const gf_frame *f;
+  const char *path;
+  bool stream;
+  gf_ipc_write_options wo;
+  gf_parallel_options po;
+} write_sweep;
+
+static gf_status write_once(void *user, const gf_allocator *a) {
+  write_sweep *s = user;
+  s->po.allocator = a;
+  s->wo.parallel = &s->po;
+  gf_error err;
+  gf_status st = s->stream ? gf_write_ipc_stream(s->f, s->path, &s->wo, &err)
+                           : gf_write_ipc_file(s->f, s->path, &s->wo, &err);
+  struct stat sb;
+  if (st == GF_OK) {
+    gf_frame *g = NULL;
+    assert_int_equal(s->stream ? gf_read_ipc_stream(s->path, NULL, &g, NULL)
+                               : gf_read_ipc_file(s->path, NULL, &g, NULL),
+                     GF_OK);
+    if (!gf_frame_equals(s->f, g)) fail_msg("%s: wrong file", gft_sweep_at());
+    gf_frame_release(g);
+    unlink(s->path); /* every run starts without the file */
+  } else if (stat(s->path, &sb) == 0) {
+    fail_msg("%s: a failed write left %s", gft_sweep_at(), s->path);
+  }
+  return st;
+}
+
+/* Every allocation of an IPC file and an IPC stream write (zstd bodies
+ * when available) failed, one-off and persistent: GF_ENOMEM, no file,
+ * nothing leaked, and a file that reads back equal once it runs clean. */
 static void writer_survives_every_allocation_failure(void **state) {
   (void)state;
   gf_frame *f = all_types_frame(100, 2, 0.2, 8);
   gf_failing_allocator *fa;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
-  gf_parallel_options po;
-  gf_parallel_options_init(&po);
-  po.allocator = gf_failing_allocator_get(fa);
-  po.num_workers = 1;
-  gf_ipc_write_options wo;
-  gf_ipc_write_options_init(&wo);
-  wo.parallel = &po;
-  if (gf_ipc_compression_available(GF_IPC_COMPRESSION_ZSTD))
-    wo.compression = GF_IPC_COMPRESSION_ZSTD;
-  const char *path = temp_path("oom.arrow");
-  for (int64_t n = 1;; n++) {
-    gf_failing_allocator_arm(fa, n, false);
-    gf_error err;
-    gf_status st = gf_write_ipc_file(f, path, &wo, &err);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-    if (gf_failing_allocator_failures(fa) == 0) {
-      assert_int_equal(st, GF_OK);
-      break;
-    }
-    if (st != GF_ENOMEM) fail_msg("allocation %lld: %s", (long long)n, gf_status_name(st));
-    assert_true(n < 100000);
+  gft_sweep_counts counts[2] = {{0}, {0}};
+  for (int stream = 0; stream < 2; stream++) {
+    write_sweep s = {f, temp_path(stream ? "oom.arrows" : "oom.arrow"), stream, {0}, {0}};
+    gf_ipc_write_options_init(&s.wo);
+    gf_parallel_options_init(&s.po);
+    s.po.num_workers = 1;
+    if (gf_ipc_compression_available(GF_IPC_COMPRESSION_ZSTD))
+      s.wo.compression = GF_IPC_COMPRESSION_ZSTD;
+    unlink(s.path);
+    gft_alloc_sweep(stream ? "IPC stream write" : "IPC file write", fa, write_once, &s,
+                    &counts[stream]);
   }
-  gf_frame *g = NULL;
-  assert_int_equal(gf_read_ipc_file(path, NULL, &g, NULL), GF_OK);
-  assert_true(gf_frame_equals(f, g));
-  gf_frame_release(g);
-  unlink(path);
+  gft_sweep_print("IPC file write", &counts[0]);
+  gft_sweep_print("IPC stream write", &counts[1]);
   gf_failing_allocator_free(fa);
   gf_frame_release(f);
 }
 
+/* One IPC read from memory under a failing allocator (gft_alloc_sweep
+ * callback). */
+typedef struct read_sweep {
+  const gf_frame *want;
+  const void *data;
+  size_t len;
+  bool as_file;
+  gf_parallel_options po;
+} read_sweep;
+
+static gf_status read_once(void *user, const gf_allocator *a) {
+  read_sweep *s = user;
+  s->po.allocator = a;
+  gf_ipc_read_options ro;
+  gf_ipc_read_options_init(&ro);
+  ro.parallel = &s->po;
+  gf_frame *g = NULL;
+  gf_error err;
+  gf_status st = s->as_file ? gf_read_ipc_file_buffer(s->data, s->len, &ro, &g, &err)
+                            : gf_read_ipc_stream_buffer(s->data, s->len, &ro, &g, &err);
+  if (st == GF_OK) {
+    if (!gf_frame_equals(s->want, g)) fail_msg("%s: wrong frame", gft_sweep_at());
+    gf_frame_release(g);
+  } else {
+    assert_null(g);
+  }
+  return st;
+}
+
+/* Every allocation of reading an IPC file and an IPC stream (lz4 bodies
+ * when available) failed, one-off and persistent: GF_ENOMEM, no frame,
+ * nothing leaked, and the written frame once it runs clean. */
 static void reader_survives_every_allocation_failure(void **state) {
   (void)state;
   gf_frame *f = all_types_frame(100, 2, 0.2, 8);
@@ -308,39 +362,22 @@ static void reader_survives_every_allocation_failure(void **state) {
   gf_ipc_write_options_init(&wo);
   if (gf_ipc_compression_available(GF_IPC_COMPRESSION_LZ4_FRAME))
     wo.compression = GF_IPC_COMPRESSION_LZ4_FRAME;
+  gf_failing_allocator *fa;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts counts[2] = {{0}, {0}};
   for (int as_file = 0; as_file < 2; as_file++) {
     void *data;
     size_t len;
     assert_int_equal(gf_write_ipc_memory(f, as_file, &wo, &data, &len, NULL), GF_OK);
-    gf_failing_allocator *fa;
-    assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
-    gf_parallel_options po;
-    gf_parallel_options_init(&po);
-    po.allocator = gf_failing_allocator_get(fa);
-    gf_ipc_read_options ro;
-    gf_ipc_read_options_init(&ro);
-    ro.parallel = &po;
-    for (int64_t n = 1;; n++) {
-      gf_failing_allocator_arm(fa, n, false);
-      gf_frame *g = NULL;
-      gf_error err;
-      gf_status st = as_file ? gf_read_ipc_file_buffer(data, len, &ro, &g, &err)
-                             : gf_read_ipc_stream_buffer(data, len, &ro, &g, &err);
-      if (gf_failing_allocator_failures(fa) == 0) {
-        assert_int_equal(st, GF_OK);
-        assert_true(gf_frame_equals(f, g));
-        gf_frame_release(g);
-        assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-        break;
-      }
-      assert_int_equal(st, GF_ENOMEM);
-      assert_null(g);
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-      assert_true(n < 100000);
-    }
-    gf_failing_allocator_free(fa);
+    read_sweep s = {f, data, len, as_file, {0}};
+    gf_parallel_options_init(&s.po);
+    gft_alloc_sweep(as_file ? "IPC file read" : "IPC stream read", fa, read_once, &s,
+                    &counts[as_file]);
     free(data);
   }
+  gft_sweep_print("IPC stream read", &counts[0]);
+  gft_sweep_print("IPC file read", &counts[1]);
+  gf_failing_allocator_free(fa);
   gf_frame_release(f);
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gf_test_data.h"
+#include "gf_test_sweep.h"
 #include "gopherframe/query.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -288,6 +289,54 @@ static void errors_are_reported_before_rows_are_read(void **state) {
   gf_frame_release(f);
 }
 
+/* One gf_pipeline_run under a failing allocator (gft_alloc_sweep callback). */
+typedef struct pipeline_sweep {
+  const gf_pipeline *p;
+  const gf_frame *f, *want;
+  gf_parallel_options o;
+} pipeline_sweep;
+
+static gf_status pipeline_once(void *user, const gf_allocator *a) {
+  pipeline_sweep *s = user;
+  s->o.allocator = a;
+  gf_frame *r = NULL;
+  gf_status st = gf_pipeline_run(s->p, s->f, &s->o, &r, NULL);
+  if (st == GF_OK) {
+    expect_equal(r, s->want, gft_sweep_at());
+    gf_frame_release(r);
+  } else {
+    assert_null(r);
+  }
+  return st;
+}
+
+/* filter -> join -> group-by -> sort through the pipeline API, for the
+ * blocking steps' sweep: the right side is the first 200 rows' strings. */
+static gf_pipeline *blocking_pipeline(const gf_frame *f, gf_frame **right) {
+  gf_frame *head = NULL;
+  assert_int_equal(gf_frame_slice(f, 0, 200, &head, NULL), GF_OK);
+  const char *rcols[2] = {"c1", "c2"};
+  assert_int_equal(gf_select(head, rcols, 2, right, NULL), GF_OK);
+  gf_frame_release(head);
+  gf_pipeline *p;
+  assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+  gf_expr *e = parse("c0 > -500000000");
+  const char *on[1] = {"c1"}, *gkey[1] = {"c4"};
+  gf_sort_key sk[1] = {{"c4", false, false}};
+  assert_int_equal(gf_pipeline_add_filter(p, e, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_join(p, *right, on, on, 1, GF_JOIN_INNER, NULL, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_group_by(p, gkey, 1, "sum(c0),median(c2_right),count()", false,
+                                            NULL),
+                   GF_OK);
+  assert_int_equal(gf_pipeline_add_sort(p, sk, 1, NULL), GF_OK);
+  gf_expr_release(e);
+  return p;
+}
+
+/* Every allocation of a fused streaming pipeline and of a blocking one
+ * (join, group-by, sort) failed, one-off and persistent: GF_ENOMEM,
+ * nothing leaked, and the step-by-step result (streaming) or the clean
+ * run's result (blocking) once it runs clean. */
 static void pipeline_survives_allocation_failures(void **state) {
   (void)state;
   gf_frame *f = test_frame(6000, 2, 17);
@@ -295,31 +344,30 @@ static void pipeline_survives_allocation_failures(void **state) {
                     {'s', "b,c4,c1"}, {'l', "2500"}};
   gf_pipeline *p = build(q, 5);
   gf_frame *want = reference(f, q, 5);
+  gf_frame *right = NULL;
+  gf_pipeline *pb = blocking_pipeline(f, &right);
   gf_failing_allocator *fa;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts streaming = {0}, blocking = {0};
   for (int w = 1; w <= 3; w += 2) {
-    gf_parallel_options o;
-    options(&o, w, 700);
-    o.allocator = gf_failing_allocator_get(fa);
-    for (int64_t n = 1;; n++) {
-      gf_failing_allocator_arm(fa, n, false);
-      gf_frame *r = NULL;
-      gf_status st = gf_pipeline_run(p, f, &o, &r, NULL);
-      if (st == GF_OK) {
-        expect_equal(r, want, "after allocation failures");
-        gf_frame_release(r);
-        assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-        break;
-      }
-      assert_int_equal(st, GF_ENOMEM);
-      assert_null(r);
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-      assert_true(n < 100000);
-    }
+    pipeline_sweep s = {p, f, want, {0}};
+    options(&s.o, w, 700);
+    gft_alloc_sweep("streaming pipeline", fa, pipeline_once, &s, &streaming);
+    pipeline_sweep b = {pb, f, NULL, {0}};
+    options(&b.o, w, 700);
+    gf_frame *bwant = run(pb, f, &b.o);
+    assert_true(gf_frame_num_rows(bwant) > 1); /* the join matched something */
+    b.want = bwant;
+    gft_alloc_sweep("blocking pipeline", fa, pipeline_once, &b, &blocking);
+    gf_frame_release(bwant);
   }
+  gft_sweep_print("pipeline (with, filter, select, limit)", &streaming);
+  gft_sweep_print("pipeline (filter, join, group-by, sort)", &blocking);
   gf_failing_allocator_free(fa);
   gf_frame_release(want);
   gf_pipeline_free(p);
+  gf_pipeline_free(pb);
+  gf_frame_release(right);
   gf_frame_release(f);
 }
 

@@ -10,6 +10,7 @@
 
 #include "expr/expr_internal.h"
 #include "gf_test_data.h"
+#include "gf_test_sweep.h"
 
 static gf_frame *sample(void) {
   gf_datatype types[] = {gf_type(GF_TYPE_INT64), gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_FLOAT64)};
@@ -95,6 +96,30 @@ static void with_columns_adds_and_replaces(void **state) {
   gf_frame_release(f);
 }
 
+/* One gf_with_columns under a failing allocator (gft_alloc_sweep callback). */
+typedef struct with_sweep {
+  const gf_frame *f, *want;
+  const char *const *names;
+  gf_expr *const *exprs;
+  gf_parallel_options o;
+} with_sweep;
+
+static gf_status with_columns_once(void *user, const gf_allocator *a) {
+  with_sweep *s = user;
+  s->o.allocator = a;
+  gf_frame *r = NULL;
+  gf_status st = gf_with_columns(s->f, s->names, s->exprs, 2, &s->o, &r, NULL);
+  if (st == GF_OK) {
+    if (!gf_frame_equals(r, s->want)) fail_msg("%s: wrong result", gft_sweep_at());
+    gf_frame_release(r);
+  } else {
+    assert_null(r);
+  }
+  return st;
+}
+
+/* Every allocation of with_columns failed, one-off and persistent:
+ * GF_ENOMEM, nothing leaked, the right frame once it runs clean. */
 static void with_columns_survives_allocation_failures(void **state) {
   (void)state;
   gf_frame *f = sample();
@@ -104,26 +129,18 @@ static void with_columns_survives_allocation_failures(void **state) {
   assert_int_equal(gf_expr_parse("c2 + c0", &exprs[1], NULL), GF_OK);
   gf_failing_allocator *fa;
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
-  gf_parallel_options o;
-  gf_parallel_options_init(&o);
-  o.allocator = gf_failing_allocator_get(fa);
-  o.num_workers = 2;
-  o.chunk_rows = 3000;
-  o.min_parallel_rows = 0;
-  for (int64_t n = 1;; n++) {
-    gf_failing_allocator_arm(fa, n, false);
-    gf_frame *r = NULL;
-    gf_status st = gf_with_columns(f, names, exprs, 2, &o, &r, NULL);
-    if (st == GF_OK) {
-      gf_frame_release(r);
-      assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-      break;
-    }
-    assert_int_equal(st, GF_ENOMEM);
-    assert_null(r);
-    assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
-    assert_true(n < 100000);
-  }
+  with_sweep s = {f, NULL, names, exprs, {0}};
+  gf_parallel_options_init(&s.o);
+  s.o.num_workers = 2;
+  s.o.chunk_rows = 3000;
+  s.o.min_parallel_rows = 0;
+  gf_frame *want = NULL;
+  assert_int_equal(gf_with_columns(f, names, exprs, 2, &s.o, &want, NULL), GF_OK);
+  s.want = want;
+  gft_sweep_counts counts = {0};
+  gft_alloc_sweep("with_columns", fa, with_columns_once, &s, &counts);
+  gft_sweep_print("with_columns", &counts);
+  gf_frame_release(want);
   gf_failing_allocator_free(fa);
   gf_expr_release(exprs[0]);
   gf_expr_release(exprs[1]);
