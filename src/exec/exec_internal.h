@@ -34,6 +34,17 @@ gf_status gfi_options_load(const gf_parallel_options *opts,
 gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
                          gf_parallel_options *phase, gf_error *err);
 
+/* Internal option flag (never set by users): each runtime call adds its
+ * statistics to opts->stats instead of replacing them, so an operator made
+ * of several runtime calls (a group-by) reports all of them. The operator
+ * zeroes *opts->stats first. */
+#define GFI_STATS_ACCUMULATE (1u << 30)
+
+/* Adds the statistics of one runtime call `s` to `d` (a zeroed `d` becomes
+ * a copy): morsels, rows, wall time and per-worker figures add up; peak
+ * memory, workers used and chunk sizes take the extremes. */
+void gfi_exec_stats_add(gf_exec_stats *d, const gf_exec_stats *s);
+
 /* --- topology ----------------------------------------------------------- */
 
 /* Per-core L2 cache size in bytes (sysfs, cached; 1 MiB when unknown). */

@@ -256,7 +256,13 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
   int used = gfi_pool_execute(&c->job);
   int64_t end_ns = gfi_now_ns();
 
-  if (o->stats) fill_stats(o->stats, c, used, end_ns);
+  if (o->stats && (o->flags & GFI_STATS_ACCUMULATE)) {
+    gf_exec_stats one;
+    fill_stats(&one, c, used, end_ns);
+    gfi_exec_stats_add(o->stats, &one);
+  } else if (o->stats) {
+    fill_stats(o->stats, c, used, end_ns);
+  }
   gf_status st = (gf_status)atomic_load(&c->status);
   if (st != GF_OK) gf_error_set(err, st, "%s", c->error.message);
   gfi_call_alloc_release(c->tracked);
@@ -266,7 +272,7 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
 
 /* Empty stats for calls with nothing to do. */
 static void empty_stats(const gf_parallel_options *o) {
-  if (!o->stats) return;
+  if (!o->stats || (o->flags & GFI_STATS_ACCUMULATE)) return;
   memset(o->stats, 0, sizeof *o->stats);
   o->stats->size = sizeof *o->stats;
   o->stats->workers_used = 1;

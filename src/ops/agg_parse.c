@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/exec_internal.h"
 #include "ops/groupby_internal.h"
 
 struct gf_agg_list {
@@ -405,8 +406,15 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
       enames[nexpr] = l->names[i];
       eexprs[nexpr++] = l->exprs[i];
     }
-  if (st == GF_OK && nexpr > 0)
-    st = gf_with_columns(agg, enames, eexprs, nexpr, po, &with, err);
+  gf_parallel_options wo;
+  if (st == GF_OK && nexpr > 0) st = gfi_options_load(po, &wo, err);
+  if (st == GF_OK && nexpr > 0) {
+    /* Its runtime statistics add to the group-by's (same rows count). */
+    int64_t rows = wo.stats ? wo.stats->rows : 0;
+    wo.flags |= GFI_STATS_ACCUMULATE;
+    st = gf_with_columns(agg, enames, eexprs, nexpr, &wo, &with, err);
+    if (wo.stats) wo.stats->rows = rows;
+  }
   else if (st == GF_OK)
     with = gf_frame_retain(agg);
   gf_schema *ws = st == GF_OK ? gf_frame_schema(with) : NULL;

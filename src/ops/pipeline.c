@@ -891,27 +891,11 @@ static gf_status step_options(const runctx *r, gf_exec_stats *stats, gf_parallel
   return GF_OK;
 }
 
-/* Adds the statistics of one runtime call to an accumulator. */
+/* Adds the statistics of one runtime call to an accumulator (replacing it
+ * when `first`). */
 static void stats_add(gf_exec_stats *d, const gf_exec_stats *s, bool first) {
-  if (first) {
-    *d = *s;
-    return;
-  }
-  if (s->workers_used > d->workers_used) d->workers_used = s->workers_used;
-  d->morsels += s->morsels;
-  d->rows += s->rows;
-  d->wall_ns += s->wall_ns;
-  if (s->peak_memory > d->peak_memory) d->peak_memory = s->peak_memory;
-  if (s->chunk_rows_min > 0 && (d->chunk_rows_min == 0 || s->chunk_rows_min < d->chunk_rows_min))
-    d->chunk_rows_min = s->chunk_rows_min;
-  if (s->chunk_rows_max > d->chunk_rows_max) d->chunk_rows_max = s->chunk_rows_max;
-  int n = s->workers_used < GF_MAX_STATS_WORKERS ? s->workers_used : GF_MAX_STATS_WORKERS;
-  for (int i = 0; i < n; i++) {
-    d->worker[i].morsels += s->worker[i].morsels;
-    d->worker[i].rows += s->worker[i].rows;
-    d->worker[i].busy_ns += s->worker[i].busy_ns;
-    d->worker[i].wait_ns += s->worker[i].wait_ns;
-  }
+  if (first) memset(d, 0, sizeof *d);
+  gfi_exec_stats_add(d, s);
 }
 
 /* One runtime call with the run's options, its statistics added to acc. */
@@ -953,13 +937,13 @@ static gf_status assemble_compacted(const runctx *r, const cseg *c, const mres *
   return st;
 }
 
-/* Runs a compiled fused pass over f; `limit` < 0 = none. With `group`
+/* Runs a compiled fused pass over f; `limit` < 0 = none. With `feeds`
  * (the group-by the pass feeds) and no limit, every morsel gathers its own
  * output and phase 2 only assembles the batches: a group-by reads batches
  * of any size at no extra cost, so coalescing would copy the rows twice. */
 static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, int64_t limit,
-                           const pstage *group, gf_exec_stats *acc, bool *have, gf_frame **out) {
-  bool compact = group != NULL;
+                           const pstage *feeds, gf_exec_stats *acc, bool *have, gf_frame **out) {
+  bool compact = feeds != NULL;
   const gf_allocator *a = r->a;
   gf_error *err = r->err;
   int64_t bpr = 8 * (int64_t)(c->nin > 0 ? c->nin : 1);
@@ -997,7 +981,7 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     mout = gfi_calloc(a, mout_bytes);
     if (!mout) st = GF_OOM(err, "pipeline output");
   }
-  pjob j = {f, c, m, res, out_slot, compact, group, mout, NULL, NULL, NULL};
+  pjob j = {f, c, m, res, out_slot, compact, feeds, mout, NULL, NULL, NULL};
   /* Phase 1, in waves of morsels when a limit may stop it early. */
   int64_t wave = nm;
   if (limit > 0) {

@@ -800,6 +800,37 @@ static void aggregate_expressions_and_names(void **state) {
   gf_frame_release(f);
 }
 
+/* gf_exec_stats of a group-by cover all of its runtime calls (rows of the
+ * input, every morsel), not only the last one. */
+static void statistics_cover_the_whole_group_by(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(200000, 3, 21);
+  const char *keys[] = {"kstr"};
+  gf_exec_stats stats;
+  memset(&stats, 0, sizeof stats);
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = 2;
+  po.min_parallel_rows = 0;
+  po.stats = &stats;
+  gf_groupby_options go;
+  gf_groupby_options_init(&go);
+  go.parallel = &po;
+  gf_frame *r = NULL;
+  gf_error err;
+  assert_int_equal(gf_group_by_text(f, keys, 1, "sum(v1),max(v1) - min(v1) as range", &go, &r, &err), GF_OK);
+  assert_int_equal(stats.size, sizeof stats);
+  assert_int_equal(stats.rows, 200000);
+  assert_true(stats.morsels >= 4); /* 4 reduction blocks at least */
+  assert_true(stats.workers_used >= 1 && stats.workers_used <= 2);
+  assert_true(stats.wall_ns > 0);
+  int64_t worker_rows = 0;
+  for (int i = 0; i < stats.workers_used; i++) worker_rows += stats.worker[i].rows;
+  assert_true(worker_rows >= 200000);
+  gf_frame_release(r);
+  gf_frame_release(f);
+}
+
 static void sort_keys_orders_groups(void **state) {
   (void)state;
   gf_frame *f = make_frame(8000, 2, 9);
@@ -933,6 +964,7 @@ int main(void) {
       cmocka_unit_test(top_k_rows_and_combination_rules),
       cmocka_unit_test(aggregate_expressions_and_names),
       cmocka_unit_test(sort_keys_orders_groups),
+      cmocka_unit_test(statistics_cover_the_whole_group_by),
       cmocka_unit_test(survives_allocation_failures),
       cmocka_unit_test(cancellation_stops_the_aggregation_without_leaks),
   };
