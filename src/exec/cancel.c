@@ -41,19 +41,21 @@ void gf_cancel_reset(gf_cancel *c) {
 }
 
 /* Token and whole-operation deadline between sequential phases (see
- * exec_internal.h). The remaining time is rounded up to whole ms, so a
- * later runtime call never fails before the operation's deadline. */
+ * exec_internal.h). An absolute deadline made here is rounded up to whole
+ * ms, so a later runtime call never fails before the operation's deadline. */
 gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
                          gf_parallel_options *phase, gf_error *err) {
   if (phase) *phase = *o;
   if (o->cancel && gf_cancel_requested(o->cancel))
     return gf_error_set(err, GF_ECANCELED, "operation cancelled");
-  if (o->timeout_ms > 0) {
-    int64_t elapsed = gfi_now_ns() - start_ns;
-    if (elapsed >= o->timeout_ms * 1000000)
-      return gf_error_set(err, GF_ETIMEDOUT, "operation timed out: deadline of %lld ms passed",
-                          (long long)o->timeout_ms);
-    if (phase) phase->timeout_ms = o->timeout_ms - elapsed / 1000000;
+  int64_t deadline = o->flags & GFI_DEADLINE_ABSOLUTE ? gfi_deadline_ns(o)
+                     : o->timeout_ms > 0              ? start_ns + o->timeout_ms * 1000000
+                                                      : 0;
+  if (deadline && gfi_now_ns() >= deadline)
+    return gf_error_set(err, GF_ETIMEDOUT, "operation timed out: its deadline (timeout_ms) passed");
+  if (phase && deadline && !(o->flags & GFI_DEADLINE_ABSOLUTE)) {
+    phase->timeout_ms = (deadline + 999999) / 1000000;
+    phase->flags |= GFI_DEADLINE_ABSOLUTE;
   }
   return GF_OK;
 }

@@ -28,9 +28,11 @@ gf_status gfi_options_load(const gf_parallel_options *opts,
  * calls, which check the token and deadline only between their own morsels:
  * GF_ECANCELED when o->cancel is requested, GF_ETIMEDOUT when o->timeout_ms
  * has passed since `start_ns` (when the operation started), else GF_OK.
- * When `phase` is not NULL it receives a copy of `o` whose timeout_ms is
- * what is left of the deadline, so a runtime call made next keeps the
- * operation's deadline instead of starting a fresh one. `o` is loaded. */
+ * When `phase` is not NULL it receives a copy of `o` that carries the
+ * operation's absolute deadline (GFI_DEADLINE_ABSOLUTE), so a runtime call
+ * made next keeps it instead of starting a fresh one. For options loaded by
+ * gfi_options_load the deadline is already absolute and `start_ns` is not
+ * used. */
 gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
                          gf_parallel_options *phase, gf_error *err);
 
@@ -39,6 +41,21 @@ gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
  * of several runtime calls (a group-by) reports all of them. The operator
  * zeroes *opts->stats first. */
 #define GFI_STATS_ACCUMULATE (1u << 30)
+
+/* Internal option flag, set by gfi_options_load: timeout_ms holds the
+ * call's absolute deadline (milliseconds of gfi_now_ns's clock, rounded up)
+ * instead of a duration. A public call loads the user's options once, so
+ * every runtime call and nested operator inside it shares one deadline,
+ * fixed when the call started (a per-phase timeout would let a call made of
+ * several phases return long after its deadline). */
+#define GFI_DEADLINE_ABSOLUTE (1u << 29)
+
+/* Deadline of loaded options in gfi_now_ns nanoseconds, 0 = none. */
+static inline int64_t gfi_deadline_ns(const gf_parallel_options *o) {
+  if (o->timeout_ms <= 0) return 0;
+  if (o->flags & GFI_DEADLINE_ABSOLUTE) return o->timeout_ms * 1000000;
+  return gfi_now_ns() + o->timeout_ms * 1000000; /* not loaded: from now */
+}
 
 /* Adds the statistics of one runtime call `s` to `d` (a zeroed `d` becomes
  * a copy): morsels, rows, wall time and per-worker figures add up; peak

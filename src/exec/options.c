@@ -87,5 +87,13 @@ gf_status gfi_options_load(const gf_parallel_options *opts,
   if ((int)out->strategy < GF_STRATEGY_AUTO || (int)out->strategy > GF_STRATEGY_MEMORY_BOUND)
     return gf_error_set(err, GF_EINVAL, "parallel options: unknown strategy %d",
                         (int)out->strategy);
+  /* The call's deadline is fixed now, once (see GFI_DEADLINE_ABSOLUTE). */
+  if (out->timeout_ms > 0 && !(out->flags & GFI_DEADLINE_ABSOLUTE)) {
+    if (out->timeout_ms > INT64_MAX / 1000000 - gfi_now_ns() / 1000000 - 1)
+      return gf_error_set(err, GF_EINVAL, "parallel options: timeout_ms %lld is too large",
+                          (long long)out->timeout_ms);
+    out->timeout_ms = (gfi_now_ns() + 999999) / 1000000 + out->timeout_ms;
+    out->flags |= GFI_DEADLINE_ABSOLUTE;
+  }
   return GF_OK;
 }

@@ -48,7 +48,7 @@ typedef struct call {
   gfi_call_alloc *tracked;
   int64_t limit;
   gf_cancel *cancel;
-  int64_t start_ns, deadline_ns, timeout_ms;
+  int64_t start_ns, deadline_ns;
   int64_t grain, max_grain;
   bool adaptive, timing;
   atomic_llong next;
@@ -86,10 +86,7 @@ static bool must_stop(call *c, int slot) {
     return true;
   }
   if (c->deadline_ns && gfi_now_ns() >= c->deadline_ns) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "operation timed out: deadline of %lld ms passed",
-             (long long)c->timeout_ms);
-    fail(c, GF_ETIMEDOUT, msg);
+    fail(c, GF_ETIMEDOUT, "operation timed out: its deadline (timeout_ms) passed");
     return true;
   }
   /* Memory pressure: extra workers step back so only the caller keeps
@@ -220,8 +217,7 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
   c->fn = fn;
   c->user = user;
   c->cancel = o->cancel;
-  c->timeout_ms = o->timeout_ms;
-  c->deadline_ns = o->timeout_ms > 0 ? c->start_ns + o->timeout_ms * 1000000 : 0;
+  c->deadline_ns = gfi_deadline_ns(o);
   c->limit = o->memory_limit;
   atomic_init(&c->next, 0);
   atomic_init(&c->status, GF_OK);

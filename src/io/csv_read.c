@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "data/array_internal.h"
+#include "exec/exec_internal.h"
 #include "io/csv_internal.h"
 #include "io/io_internal.h"
 
@@ -328,7 +329,10 @@ static gf_status run_chunks(reader *r, const gf_chunk_spec *specs, int64_t n, gf
     memcpy(&p, r->par, sz);
     p.size = sizeof p;
   }
-  if (p.timeout_ms > 0) {
+  if (p.timeout_ms > 0 && (p.flags & GFI_DEADLINE_ABSOLUTE)) {
+    if (gfi_now_ns() >= gfi_deadline_ns(&p))
+      return gf_error_set(err, GF_ETIMEDOUT, "reading %s timed out: its deadline passed", r->ctx.name);
+  } else if (p.timeout_ms > 0) {
     int64_t left = p.timeout_ms - (gfi_now_ns() - r->start_ns) / 1000000;
     if (left <= 0)
       return gf_error_set(err, GF_ETIMEDOUT,

@@ -306,12 +306,7 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
 
 /* Cancellation and deadline between sequential phases. */
 static gf_status check_stop(const gf_parallel_options *o, int64_t start_ns, gf_error *err) {
-  if (o->cancel && gf_cancel_requested(o->cancel))
-    return gf_error_set(err, GF_ECANCELED, "operation cancelled");
-  if (o->timeout_ms > 0 && gfi_now_ns() - start_ns >= o->timeout_ms * 1000000)
-    return gf_error_set(err, GF_ETIMEDOUT, "operation timed out: deadline of %lld ms passed",
-                        (long long)o->timeout_ms);
-  return GF_OK;
+  return gfi_check_stop(o, start_ns, NULL, err);
 }
 
 /* The whole group-by with output names `names` (NULL = the specs' names). */

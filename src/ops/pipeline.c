@@ -874,20 +874,12 @@ typedef struct runctx {
   gf_error *err;
 } runctx;
 
-/* Options for the next runtime call: the run's deadline becomes the time
- * left; fails when it has already passed or the run was cancelled. */
+/* Options for the next runtime call, with the run's deadline; fails when
+ * it has already passed or the run was cancelled. */
 static gf_status step_options(const runctx *r, gf_exec_stats *stats, gf_parallel_options *o) {
-  *o = r->o;
+  /* r->o is loaded: it carries the run's absolute deadline to every step. */
+  GF_RETURN_NOT_OK(gfi_check_stop(&r->o, r->t0, o, r->err));
   o->stats = stats;
-  if (r->o.cancel && gf_cancel_requested(r->o.cancel))
-    return gf_error_set(r->err, GF_ECANCELED, "operation cancelled");
-  if (r->o.timeout_ms > 0) {
-    int64_t left = r->o.timeout_ms - (gfi_now_ns() - r->t0) / 1000000;
-    if (left <= 0)
-      return gf_error_set(r->err, GF_ETIMEDOUT, "operation timed out: deadline of %lld ms passed",
-                          (long long)r->o.timeout_ms);
-    o->timeout_ms = left;
-  }
   return GF_OK;
 }
 

@@ -152,7 +152,7 @@ static void test_deadline_stops_the_call_with_timedout(void **state) {
     gf_status st = gf_parallel_for(100000, 8, false, sleepy_kernel, &s, &o, &err);
     int64_t elapsed = gfi_now_ns() - t0;
     assert_int_equal(st, GF_ETIMEDOUT);
-    assert_non_null(strstr(err.message, "30 ms"));
+    assert_non_null(strstr(err.message, "timed out"));
     assert_true(elapsed >= 30000000LL);
     assert_true(elapsed < 2000000000LL);
     assert_true(atomic_load(&s.done) < 100000);
@@ -181,6 +181,40 @@ static gf_status hoard_kernel(void *user, const gf_chunk_spec *c, gf_task_ctx *c
 static void release_hoard(hoarder *h, int64_t n) {
   for (int64_t i = 0; i < n; i++)
     if (h->blocks[i]) gf_free(h->alloc, h->blocks[i], h->block_size, 64);
+}
+
+/* Options loaded once carry one absolute deadline: an operation made of
+ * several runtime calls fails at its deadline, not one timeout per call. */
+static void test_one_deadline_spans_every_call_of_an_operation(void **state) {
+  (void)state;
+  gf_parallel_options user, o;
+  gf_parallel_options_init(&user);
+  user.num_workers = 2;
+  user.chunk_rows = 1;
+  user.min_parallel_rows = 0;
+  user.timeout_ms = 60;
+  assert_int_equal(gfi_options_load(&user, &o, NULL), GF_OK);
+  assert_true(o.flags & GFI_DEADLINE_ABSOLUTE);
+  gf_parallel_options again;
+  assert_int_equal(gfi_options_load(&o, &again, NULL), GF_OK);
+  assert_int_equal(again.timeout_ms, o.timeout_ms); /* loading again keeps it */
+  int64_t t0 = gfi_now_ns();
+  gf_status st = GF_OK;
+  int calls = 0;
+  gf_error err;
+  /* ~20 ms per call (40 chunks of 0.5 ms on 1-2 workers): the fourth call
+   * at the latest starts past the 60 ms deadline. */
+  while (st == GF_OK && calls < 50) {
+    sleepy s = {0, NULL, -1};
+    st = gf_parallel_for(40, 8, false, sleepy_kernel, &s, &o, &err);
+    calls++;
+  }
+  int64_t elapsed = gfi_now_ns() - t0;
+  assert_int_equal(st, GF_ETIMEDOUT);
+  assert_true(calls < 50);
+  assert_true(elapsed >= 60000000LL);
+  /* gfi_check_stop between phases sees the same deadline. */
+  assert_int_equal(gfi_check_stop(&o, t0, NULL, &err), GF_ETIMEDOUT);
 }
 
 static void test_memory_limit_exceeded_fails_with_enomem_without_leaks(void **state) {
@@ -387,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_cancel_requested_from_a_signal_handler),
       cmocka_unit_test(test_already_cancelled_token_runs_nothing),
       cmocka_unit_test(test_deadline_stops_the_call_with_timedout),
+      cmocka_unit_test(test_one_deadline_spans_every_call_of_an_operation),
       cmocka_unit_test(test_memory_limit_exceeded_fails_with_enomem_without_leaks),
       cmocka_unit_test(test_memory_limit_not_reached_succeeds_and_reports_peak),
       cmocka_unit_test(test_each_runtime_allocation_failure_is_clean),
