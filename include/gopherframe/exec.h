@@ -72,7 +72,7 @@ typedef struct gf_parallel_options {
   const gf_allocator *allocator;/**< NULL = default; all memory of the call goes through it */
   int64_t memory_limit;         /**< bytes, 0 = none: over it the call fails with GF_ENOMEM */
   gf_cancel *cancel;            /**< NULL = not cancellable from outside */
-  int64_t timeout_ms;           /**< 0 = none: past it the call fails with GF_ETIMEDOUT */
+  int64_t timeout_ms;           /**< 0 = none: ms from the start of the call (one deadline for all its phases); past it the call fails with GF_ETIMEDOUT */
   unsigned flags;               /**< GF_PIN_THREADS */
   gf_exec_stats *stats;         /**< NULL, or filled with what happened */
 } gf_parallel_options;

@@ -43,7 +43,7 @@ expect_one_error_line() {
   lines=$(printf '%s' "$err" | grep -c '')
   [ "$lines" -eq 1 ] || bad "$1: $lines stderr lines, expected one: $err"
   [[ $err == "gf: "* ]] || bad "$1: stderr does not start with 'gf: ': $err"
-  printf '%s\n' "$err" | grep -Eq -- "$2" || bad "$1: stderr '$err' does not match /$2/"
+  grep -Eq -- "$2" <<<"$err" || bad "$1: stderr '$err' does not match /$2/"
   [ -z "$out" ] || bad "$1: unexpected stdout: $out"
 }
 
@@ -54,7 +54,7 @@ for opt in --version -V; do
   [ -z "$err" ] || bad "gf $opt wrote to stderr: $err"
   first=$(printf '%s\n' "$out" | head -n 1)
   [ "$first" = "gf 0.1.0 (gopherframe 0.1.0)" ] || bad "gf $opt first line: '$first'"
-  printf '%s\n' "$out" | grep -Eq '^cpu features: [a-z0-9.,]+$' ||
+  grep -Eq '^cpu features: [a-z0-9.,]+$' <<<"$out" ||
     bad "gf $opt lacks a 'cpu features:' line: $out"
 done
 gfrun --version extra
@@ -68,9 +68,9 @@ for args in "help" "--help" "-h"; do
   expect_rc "gf $args" 0
   [ -z "$err" ] || bad "gf $args wrote to stderr: $err"
   for cmd in schema head describe query convert gen bench help; do
-    printf '%s\n' "$out" | grep -Eq "^  $cmd +[a-z]" || bad "gf $args does not list '$cmd'"
+    grep -Eq "^  $cmd +[a-z]" <<<"$out" || bad "gf $args does not list '$cmd'"
   done
-  printf '%s\n' "$out" | grep -q '^Usage: gf COMMAND' || bad "gf $args has no usage line"
+  grep -q '^Usage: gf COMMAND' <<<"$out" || bad "gf $args has no usage line"
 done
 gfrun help help
 expect_rc "gf help help" 0
@@ -100,7 +100,7 @@ expect_one_error_line "gf ''" "unknown command ''"
 # own test takes over and the entry goes.
 declare -A planned=([schema]=4 [head]=4 [describe]=4 [query]=5 [convert]=4 [gen]=4 [bench]=6)
 for cmd in "${!planned[@]}"; do
-  if "$gf" help "$cmd" 2>/dev/null | grep -q 'not available yet'; then
+  if grep -q 'not available yet' <<<"$("$gf" help "$cmd" 2>/dev/null)"; then
     gfrun "$cmd" some-file.csv --flag
     expect_rc "gf $cmd" 2
     expect_one_error_line "gf $cmd" \

@@ -72,11 +72,11 @@ expect_out "head dtype row" 'str .*i32 .*f64 .*date .*bool'
 gfrun head -n 2 "$people"
 expect_ok "head -n 2"
 expect_out "head -n 2 shape" '^shape: \(2, 5\)$'
-printf '%s\n' "$out" | grep -q carol && bad "head -n 2 shows the 4th row"
+grep -q carol <<<"$out" && bad "head -n 2 shows the 4th row"
 gfrun head "$people" -n 1 --ascii
 expect_ok "head FILE -n 1 --ascii"
 expect_out "head -n 1 shape" '^shape: \(1, 5\)$'
-printf '%s\n' "$out" | grep -q '│' && bad "head --ascii used box drawing"
+grep -q '│' <<<"$out" && bad "head --ascii used box drawing"
 gfrun head -n 0 "$people"
 expect_ok "head -n 0"
 expect_out "head -n 0 shape" '^shape: \(0, 5\)$'

@@ -152,14 +152,14 @@ expect_ok "schema with metadata"
 expect_out "metadata header" '^metadata:$'
 expect_out "metadata last value wins" '^  owner: lead$'
 expect_out "metadata value keeps '='" '^  formula: a=b$'
-printf '%s\n' "$out" | grep -q 'owner: team' && bad "replaced metadata value still shown"
+grep -q 'owner: team' <<<"$out" && bad "replaced metadata value still shown"
 gfrun convert --metadata extra=1 "$tmp/meta.arrow" "$tmp/meta2.arrows"
 expect_ok "IPC->IPC keeps metadata"
 gfrun schema "$tmp/meta2.arrows"
 expect_out "metadata carried over" '^  owner: lead$'
 expect_out "metadata added" '^  extra: 1$'
 gfrun schema "$tmp/mixed-none.arrow"
-printf '%s\n' "$out" | grep -q '^metadata:' && bad "schema shows metadata for a file without any"
+grep -q '^metadata:' <<<"$out" && bad "schema shows metadata for a file without any"
 gfrun convert --metadata novalue "$tmp/mixed.csv" "$tmp/x.arrow"
 expect_error "--metadata without =" 2 "--metadata expects KEY=VALUE"
 

@@ -48,15 +48,15 @@ expect_one_error_line() {
   lines=$(printf '%s' "$err" | grep -c '')
   [ "$lines" -eq 1 ] || bad "$1: $lines stderr lines, expected one: $err"
   [[ $err == "gf: "* ]] || bad "$1: stderr does not start with 'gf: ': $err"
-  printf '%s\n' "$err" | grep -Eq -- "$2" || bad "$1: stderr '$err' does not match /$2/"
+  grep -Eq -- "$2" <<<"$err" || bad "$1: stderr '$err' does not match /$2/"
   [ -z "$out" ] || bad "$1: unexpected stdout: $out"
 }
 
 # --- help ---------------------------------------------------------------------
 gfrun help query
 expect_rc "gf help query" 0
-printf '%s\n' "$out" | grep -q '^Usage: gf query FILE' || bad "gf help query: no usage line: $out"
-printf '%s\n' "$out" | grep -q 'table' || bad "gf help query does not document the output format"
+grep -q '^Usage: gf query FILE' <<<"$out" || bad "gf help query: no usage line: $out"
+grep -q 'table' <<<"$out" || bad "gf help query does not document the output format"
 
 # --- filter, with, select, limit (CSV when stdout is not a terminal) ------------
 gfrun query "$people"
@@ -133,8 +133,8 @@ expect_out "anti join" 'name
 # --- output formats and -o ----------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name,age --format table
 expect_rc "table" 0
-printf '%s\n' "$out" | grep -q '^shape: (2, 2)' || bad "table: no shape line: $out"
-printf '%s\n' "$out" | grep -q 'alice' || bad "table: no data: $out"
+grep -q '^shape: (2, 2)' <<<"$out" || bad "table: no shape line: $out"
+grep -q 'alice' <<<"$out" || bad "table: no data: $out"
 
 gfrun query "$people" --filter 'age > 30' -o "$tmp/res.csv"
 expect_rc "-o csv" 0
@@ -149,10 +149,10 @@ expect_rc "-o arrow" 0
 # --- --stats ------------------------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name --stats
 expect_rc "--stats" 0
-printf '%s\n' "$err" | grep -q '^stats: read ' || bad "--stats: no read line: $err"
-printf '%s\n' "$err" | grep -q '^stats: filter+select (fused): 4 -> 2 rows' || bad "--stats: no fused step line: $err"
-printf '%s\n' "$err" | grep -q '^workers used: ' || bad "--stats: no runtime table: $err"
-printf '%s\n' "$out" | grep -q '^alice$' || bad "--stats: result missing: $out"
+grep -q '^stats: read ' <<<"$err" || bad "--stats: no read line: $err"
+grep -q '^stats: filter+select (fused): 4 -> 2 rows' <<<"$err" || bad "--stats: no fused step line: $err"
+grep -q '^workers used: ' <<<"$err" || bad "--stats: no runtime table: $err"
+grep -q '^alice$' <<<"$out" || bad "--stats: result missing: $out"
 
 # --- bad command lines: exit 2, one line ------------------------------------------------
 gfrun query "$people" --filter 'age > (30'

@@ -150,7 +150,7 @@ slibs=${slibs/-lgopherframe/-l:libgopherframe.a}
 # shellcheck disable=SC2086
 run "$tmp/pcs.log" "$cc" -std=c11 -Wall -Wextra -Werror "$src/examples/quickstart.c" \
   $cflags $slibs -o "$tmp/quickstart_static"
-if readelf -d "$tmp/quickstart_static" | grep -q 'NEEDED.*libgopherframe'; then
+if grep -q 'NEEDED.*libgopherframe' <<<"$(readelf -d "$tmp/quickstart_static")"; then
   fail "the static build still needs libgopherframe.so"
 fi
 run_example "pkg-config --static" "$tmp/pcs.out" "$tmp/quickstart_static"

@@ -41,11 +41,11 @@ expect_error() {
   lines=$(printf '%s' "$err" | grep -c '')
   [ "$lines" -eq 1 ] || bad "$1: $lines stderr lines, expected one: $err"
   [[ $err == "gf: "* ]] || bad "$1: stderr does not start with 'gf: ': $err"
-  printf '%s\n' "$err" | grep -Eq -- "$3" || bad "$1: stderr '$err' does not match /$3/"
+  grep -Eq -- "$3" <<<"$err" || bad "$1: stderr '$err' does not match /$3/"
   [ -z "$out" ] || bad "$1: unexpected stdout: $out"
 }
 # expect_out CASE PATTERN: some stdout line matches the extended regex.
 expect_out() {
-  printf '%s\n' "$out" | grep -Eq -- "$2" || bad "$1: no stdout line matches /$2/ in:
+  grep -Eq -- "$2" <<<"$out" || bad "$1: no stdout line matches /$2/ in:
 $out"
 }
