@@ -318,8 +318,8 @@ out:
   return st;
 }
 
-/* gf_run_chunks with the caller's parallel options, the timeout shortened
- * by the time the read has already taken. */
+/* gf_run_chunks with the caller's parallel options and the read's one
+ * deadline (counted from the start of the read, not of this pass). */
 static gf_status run_chunks(reader *r, const gf_chunk_spec *specs, int64_t n, gf_chunk_fn fn,
                             gf_error *err) {
   gf_parallel_options p;
@@ -329,18 +329,15 @@ static gf_status run_chunks(reader *r, const gf_chunk_spec *specs, int64_t n, gf
     memcpy(&p, r->par, sz);
     p.size = sizeof p;
   }
-  if (p.timeout_ms > 0 && (p.flags & GFI_DEADLINE_ABSOLUTE)) {
-    if (gfi_now_ns() >= gfi_deadline_ns(&p))
-      return gf_error_set(err, GF_ETIMEDOUT, "reading %s timed out: its deadline passed", r->ctx.name);
-  } else if (p.timeout_ms > 0) {
-    int64_t left = p.timeout_ms - (gfi_now_ns() - r->start_ns) / 1000000;
-    if (left <= 0)
-      return gf_error_set(err, GF_ETIMEDOUT,
-                          "reading %s timed out: deadline of %lld ms passed", r->ctx.name,
-                          (long long)p.timeout_ms);
-    p.timeout_ms = left;
-  }
-  return gf_run_chunks(specs, n, fn, r, &p, err);
+  gf_parallel_options phase;
+  gf_status st = gfi_check_stop(&p, r->start_ns, &phase, err);
+  if (st == GF_ETIMEDOUT && !(p.flags & GFI_DEADLINE_ABSOLUTE))
+    return gf_error_set(err, st, "reading %s timed out: deadline of %lld ms passed", r->ctx.name,
+                        (long long)p.timeout_ms);
+  if (st == GF_ETIMEDOUT)
+    return gf_error_set(err, st, "reading %s timed out: its deadline passed", r->ctx.name);
+  GF_RETURN_NOT_OK(st);
+  return gf_run_chunks(specs, n, fn, r, &phase, err);
 }
 
 /* ---- pass 1: quote and newline counts per byte range ---------------- */

@@ -377,16 +377,12 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
                            gf_error *err) {
   if (!f || !l || !out || nkeys < 0 || (nkeys > 0 && !keys))
     return gf_error_set(err, GF_EINVAL, "gf_group_by_list: invalid argument");
-  for (int i = 0; i < l->nitems; i++) {
+  /* (Duplicate item names are refused by gf_agg_parse.) */
+  for (int i = 0; i < l->nitems; i++)
     for (int k = 0; k < nkeys; k++)
       if (keys[k] && strcmp(keys[k], l->names[i]) == 0)
         return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is also a group key",
                             l->names[i]);
-    for (int k = 0; k < i; k++)
-      if (strcmp(l->names[k], l->names[i]) == 0)
-        return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is given twice",
-                            l->names[i]);
-  }
   gf_frame *agg = NULL, *with = NULL;
   GF_RETURN_NOT_OK(gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
                                       (const char *const *)l->inames, opts, &agg, err));

@@ -304,11 +304,6 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
   return st;
 }
 
-/* Cancellation and deadline between sequential phases. */
-static gf_status check_stop(const gf_parallel_options *o, int64_t start_ns, gf_error *err) {
-  return gfi_check_stop(o, start_ns, NULL, err);
-}
-
 /* The whole group-by with output names `names` (NULL = the specs' names). */
 static gf_status group_by_core(const gf_frame *f, const char *const *keys, int nkeys,
                                const gf_agg_spec *specs, int nspecs, const char *const *names,
@@ -394,7 +389,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
       st = gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
     } else {
       st = gb_groups_compute(&c, direct, nslots, &g, err);
-      if (st == GF_OK) st = check_stop(&po, start_ns, err);
+      if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
       if (st == GF_OK) {
         if (dec && g.ngroups <= BLOCK_MAX_HANDLES && g.ngroups * nblocks <= BLOCK_MAX_CELLS) {
           st = gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
@@ -410,7 +405,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     }
     G = g.ngroups;
   }
-  if (st == GF_OK) st = check_stop(&po, start_ns, err);
+  if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
   if (st == GF_OK) {
     first = gfi_malloc(a, sizeof *first * (size_t)(G ? G : 1));
     if (!first) st = GF_OOM(err, "group-by output order");
