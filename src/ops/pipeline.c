@@ -398,12 +398,17 @@ static gf_status compile_expr(const gf_expr *e, cstep *st, const gf_allocator *a
   return GF_OK;
 }
 
+/* True when `name` is a key of group-by step g. */
+static bool group_key(const pstage *g, const char *name) {
+  for (int k = 0; k < g->n; k++)
+    if (strcmp(g->names[k], name) == 0) return true;
+  return false;
+}
+
 /* True when group-by step g reads column `name` (as a key or an aggregate
  * input). */
 static bool group_reads(const pstage *g, const char *name) {
-  for (int k = 0; k < g->n; k++)
-    if (strcmp(g->names[k], name) == 0) return true;
-  return gfi_agg_list_reads(g->aggs, name);
+  return group_key(g, name) || gfi_agg_list_reads(g->aggs, name);
 }
 
 /* Compiles steps [first, last) (filter/with/select only) against `in`.
@@ -548,10 +553,10 @@ typedef struct pjob {
   const gfi_morsel *m;
   mres *res;
   bool *out_slot;  /* slots that leave the pass */
-  /* compact: each morsel gathers its own output columns (mout, nout per
-   * morsel) and phase 2 only assembles them, one batch per morsel */
-  bool compact;
-  const pstage *group; /* the group-by fed in compact mode */
+  /* compact mode (group set: the group-by the pass feeds): each morsel
+   * gathers its own output columns (mout, nout per morsel) and phase 2 only
+   * assembles them, one batch per morsel */
+  const pstage *group;
   gf_array **mout;
   /* phase 2 */
   const struct piece *pieces;
@@ -674,13 +679,6 @@ static gf_status run_filter(mstate *s, const cseg *c, const cstep *cs) {
   return GF_OK;
 }
 
-/* True when `name` is a key of group-by step g. */
-static bool group_key(const pstage *g, const char *name) {
-  for (int k = 0; k < g->n; k++)
-    if (strcmp(g->names[k], name) == 0) return true;
-  return false;
-}
-
 /* Output columns of one morsel, gathered while its selection is at hand:
  * base columns through the selection (a whole unfiltered batch is kept
  * zero-copy), computed columns as they are. Key columns get exact
@@ -770,7 +768,7 @@ static gf_status morsel_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ct
   }
   if (s.pos) gfi_mfree(s.a, s.pos, sizeof(int32_t) * (size_t)s.len);
   mstate_drop_dense(&s, c->nin);
-  if (st == GF_OK && s.n > 0 && j->compact) {
+  if (st == GF_OK && s.n > 0 && j->group) {
     gf_array **dst = j->mout + (size_t)chunk->chunk_id * (size_t)c->nout;
     st = compact_morsel(j, m, &s, dst, ctx);
     if (st == GF_OK) r->n = s.n;
@@ -935,7 +933,7 @@ static gf_status assemble_compacted(const runctx *r, const cseg *c, const mres *
  * of any size at no extra cost, so coalescing would copy the rows twice. */
 static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, int64_t limit,
                            const pstage *feeds, gf_exec_stats *acc, bool *have, gf_frame **out) {
-  bool compact = feeds != NULL;
+  bool compact = feeds != NULL && limit < 0;
   const gf_allocator *a = r->a;
   gf_error *err = r->err;
   int64_t bpr = 8 * (int64_t)(c->nin > 0 ? c->nin : 1);
@@ -966,14 +964,13 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     gspecs = gfi_malloc(a, sizeof *gspecs * (size_t)nm);
     if (!res || !pieces || !groups || !gspecs) st = GF_OOM(err, "pipeline state");
   }
-  compact = compact && limit < 0;
   gf_array **mout = NULL;
   size_t mout_bytes = sizeof *mout * (size_t)(nm > 0 ? nm : 1) * (size_t)(c->nout > 0 ? c->nout : 1);
   if (st == GF_OK && compact) {
     mout = gfi_calloc(a, mout_bytes);
     if (!mout) st = GF_OOM(err, "pipeline output");
   }
-  pjob j = {f, c, m, res, out_slot, compact, feeds, mout, NULL, NULL, NULL};
+  pjob j = {f, c, m, res, out_slot, compact ? feeds : NULL, mout, NULL, NULL, NULL};
   /* Phase 1, in waves of morsels when a limit may stop it early. */
   int64_t wave = nm;
   if (limit > 0) {
