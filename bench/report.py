@@ -13,7 +13,8 @@ import json
 import math
 import sys
 
-PEERS = [("duckdb", "DuckDB"), ("polars", "Polars"), ("data.table", "data.table")]
+PEERS = [("duckdb", "DuckDB"), ("polars", "Polars"), ("datafusion", "DataFusion"),
+         ("pyarrow", "pyarrow"), ("data.table", "data.table")]
 SYSTEM_ALIASES = {"gopherframe": "ours", "datatable": "data.table"}
 
 
@@ -89,10 +90,11 @@ def main(paths):
             print(f"Load average after: {m['load_after']}  ")
     print("Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
     print()
-    print("| case | rows | threads | ours | DuckDB | Polars | data.table | ours / best peer "
-          "| CPU s per run (ours / DuckDB / Polars / data.table) "
-          "| peak RSS MB (ours / DuckDB / Polars / data.table) | ours: throughput | results agree |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    names = ["ours"] + [label for _, label in PEERS]
+    slash = " / ".join(names)
+    print("| case | rows | threads | " + " | ".join(names) + " | ours / best peer "
+          f"| CPU s per run ({slash}) | peak RSS MB ({slash}) | ours: throughput | results agree |")
+    print("|" + "---|" * (len(names) + 8))
     for key in order:
         g = groups[key]
         case, rows_in, threads = key

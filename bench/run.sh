@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: GopherFrame vs DuckDB, Polars and data.table.
+# Side-by-side benchmark: GopherFrame vs DuckDB, Polars, DataFusion, pyarrow
+# (Acero) and data.table, the Python peers as their users run them (the
+# current PyPI releases, pinned in peers/install.sh).
 #
 #   bench/run.sh CASESET [--threads T[,T...]] [--rows N[,N...]] [--runs R]
-#                        [--na-pct P] [--systems ours,duckdb,polars,datatable]
+#                        [--na-pct P]
+#                        [--systems ours,duckdb,polars,datafusion,pyarrow,datatable]
 #                        [--cases c1,c2] [--batch]
 #
 # CASESET: csv     csv_load of G1_<rows>_1e2_<na>_0.csv (default rows 1e7,
@@ -10,7 +13,9 @@
 #          filter  filter_* and eval_expr on the filter data (default rows
 #                  1e5,1e6,1e7, threads 1,<all>)
 #          groupby q1..q10 on G1_<rows>_1e2_<na>_0.csv (default rows 1e7,
-#                  threads <all>)
+#                  threads <all>); the data is loaded once and not timed, as
+#                  in db-benchmark. qN_file (e.g. --cases q1_file,q10_file)
+#                  times the query from the file: read + group-by
 #          sort    sort_* on the filter data (default rows 1e7, threads <all>)
 #          join    j1..j5 on J1_<rows>_NA_0_0.csv and its small/medium/big
 #                  right tables J1_<rows>_1e<e-6>_0_0.csv ... (default rows
@@ -39,14 +44,14 @@ BUILD="${GF_BENCH_BUILD:-$ROOT/build-bench}"
 CACHE="${GF_BENCH_CACHE:-$HOME/.cache/gopherframe-bench}"
 DATA="$CACHE/data"
 RESULTS="$CACHE/results"
-export NODE_PATH="$CACHE/node_modules${NODE_PATH:+:$NODE_PATH}"
+VENV_PY="$CACHE/venv/bin/python"
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || die "usage: run.sh csv|filter|groupby|sort [--threads T] [--rows N] [--runs R] [--na-pct P] [--systems LIST] [--cases LIST]"
 CASESET="$1"; shift
 NPROC="$(nproc)"
-THREADS=""; ROWS=""; RUNS=5; NA=0; BATCH=0; SYSTEMS="ours,duckdb,polars,datatable"; CASES=""
+THREADS=""; ROWS=""; RUNS=5; NA=0; BATCH=0; SYSTEMS="ours,duckdb,polars,datafusion,pyarrow,datatable"; CASES=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) THREADS="$2"; shift 2 ;;
@@ -73,10 +78,8 @@ esac
 
 mkdir -p "$DATA" "$RESULTS"
 [ -x "$BUILD/gf" ] || die "$BUILD/gf not built: cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench -j2"
-if [[ ",$SYSTEMS," == *,duckdb,* || ",$SYSTEMS," == *,polars,* || ",$SYSTEMS," == *,datatable,* ]]; then
-  [ -d "$CACHE/node_modules/@duckdb/node-api" ] && [ -d "$CACHE/node_modules/nodejs-polars" ] \
-    && Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))' >/dev/null 2>&1 \
-    || bash "$HERE/peers/install.sh"
+if [[ ",$SYSTEMS," != ",ours," ]]; then
+  bash "$HERE/peers/install.sh" >&2   # idempotent: prints the versions when all is there
 fi
 
 # "1e7" -> 1e7 as the generator names files (G1_1e7_1e2_0_0.csv).
@@ -125,8 +128,8 @@ run_one() {
            if [ -x "$drv" ]; then "$drv" "$c" "$f" "$t" "$RUNS"
            else echo "run.sh: no driver $drv yet; 'ours' skipped for $c" >&2; fi ;;
       esac ;;
-    duckdb) node "$HERE/peers/duckdb.js" "$c" "$f" "$t" "$RUNS" ;;
-    polars) node "$HERE/peers/polars.js" "$c" "$f" "$t" "$RUNS" ;;
+    duckdb|polars|datafusion|pyarrow)
+      "$VENV_PY" "$HERE/peers/run_$sys.py" "$c" "$f" "$t" "$RUNS" ;;
     datatable) Rscript "$HERE/peers/datatable.R" "$c" "$f" "$t" "$RUNS" ;;
     *) die "unknown system $sys" ;;
   esac
@@ -141,7 +144,7 @@ if [ "$BATCH" = 1 ]; then
 fi
 IFS=, read -r -a THREAD_LIST <<< "$THREADS"
 IFS=, read -r -a ROW_LIST <<< "$ROWS"
-echo "{\"meta\":true,\"caseset\":\"$CASESET\",\"start\":\"$STAMP\",\"nproc\":$NPROC,\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"runs\":$RUNS,\"command\":\"bench/run.sh $CASESET --threads $THREADS --rows $ROWS --runs $RUNS --na-pct $NA$([ "$BATCH" = 1 ] && echo " --batch")\"}" > "$OUT"
+echo "{\"meta\":true,\"caseset\":\"$CASESET\",\"start\":\"$STAMP\",\"nproc\":$NPROC,\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"runs\":$RUNS,\"command\":\"bench/run.sh $CASESET --threads $THREADS --rows $ROWS --runs $RUNS --na-pct $NA --systems $SYSTEMS --cases $CASES$([ "$BATCH" = 1 ] && echo " --batch")\"}" > "$OUT"
 
 rot=0
 for n in "${ROW_LIST[@]}"; do

@@ -1,40 +1,38 @@
 #!/usr/bin/env bash
-# Installs the benchmark peers on demand, cached outside the clone:
-#   DuckDB      npm @duckdb/node-api
-#   Polars      npm nodejs-polars (+ its linux-x64-gnu binary package)
-#   data.table  Debian r-cran-data.table (R comes with it)
+# Installs the benchmark peers on demand, outside the clone:
+#   Polars, DuckDB, DataFusion, pyarrow (Acero)  the current PyPI releases,
+#       pinned below, in a virtual environment ($CACHE/venv)
+#   data.table                                   Debian r-cran-data.table (R with it)
 # Idempotent: a second run only prints the versions. Never run by `make test`.
 # Cache: ${GF_BENCH_CACHE:-$HOME/.cache/gopherframe-bench}
+# To move a pin, change it here; every results line records the version it ran.
 set -euo pipefail
 
 CACHE="${GF_BENCH_CACHE:-$HOME/.cache/gopherframe-bench}"
-# Pinned: newer nodejs-polars releases are not built for every platform the
-# lock file names, which makes installs refuse; 0.25.2 installs cleanly here.
-DUCKDB_VERSION="${GF_BENCH_DUCKDB_VERSION:-1.5.6-r.1}"
-POLARS_VERSION="${GF_BENCH_POLARS_VERSION:-0.25.2}"
+VENV="$CACHE/venv"
+PINS=(polars==2.1.0 duckdb==2.0.1 datafusion==55.0.0 pyarrow==26.0.1)
 
 mkdir -p "$CACHE"
-cd "$CACHE"
-
-if [ ! -f package.json ]; then
-  cat > package.json <<JSON
-{ "name": "gopherframe-bench-peers", "private": true, "version": "0.0.0" }
-JSON
+PY="${GF_BENCH_PYTHON:-python3}"
+if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+  else
+    echo "install.sh: python3 with venv is needed (apt-get install python3-venv)" >&2; exit 1
+  fi
 fi
-
-have_node_pkg() { [ -f "node_modules/$1/package.json" ]; }
-
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "install.sh: node and npm are needed (apt-get install -y nodejs npm)" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get install -y nodejs npm; else exit 1; fi
-fi
-
-if ! have_node_pkg @duckdb/node-api; then
-  npm install --no-audit --no-fund -E "@duckdb/node-api@${DUCKDB_VERSION}"
-fi
-if ! have_node_pkg nodejs-polars; then
-  npm install --no-audit --no-fund -E "nodejs-polars@${POLARS_VERSION}" \
-    "nodejs-polars-linux-x64-gnu@${POLARS_VERSION}"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+# Install only when a pin is not satisfied (a fresh cache, or a moved pin).
+if ! "$VENV/bin/python" - "${PINS[@]}" <<'PYEOF' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+for pin in sys.argv[1:]:
+    name, want = pin.split("==")
+    if version(name) != want:
+        sys.exit(1)
+PYEOF
+then
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${PINS[@]}"
 fi
 
 if ! Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))' >/dev/null 2>&1; then
@@ -49,7 +47,8 @@ if ! Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))'
 fi
 
 echo "cache: $CACHE"
-echo "node: $(node --version)"
-node -e 'console.log("duckdb: " + require("./node_modules/@duckdb/node-api/package.json").version)'
-node -e 'console.log("polars: " + require("./node_modules/nodejs-polars/package.json").version)'
+"$VENV/bin/python" -c 'import sys, polars, duckdb, datafusion, pyarrow
+print("python:", sys.version.split()[0])
+print("polars:", polars.__version__); print("duckdb:", duckdb.__version__)
+print("datafusion:", datafusion.__version__); print("pyarrow:", pyarrow.__version__)'
 Rscript -e 'cat("data.table:", as.character(packageVersion("data.table")), "\n")'

@@ -17,7 +17,9 @@
 
 /* Exit codes: 0 success, 1 the command ran and failed (bad file, out of
  * memory, cancelled...), 2 the command line itself was wrong. A signal never
- * ends gf: SIGPIPE is ignored and write errors become exit code 1. */
+ * ends gf: SIGPIPE and SIGXFSZ are ignored and write errors become exit code
+ * 1; SIGINT, SIGTERM and SIGHUP cancel the running call (exit 1, temporary
+ * files removed); only a second SIGTERM/SIGHUP takes its default action. */
 enum {
   CLI_EXIT_OK = 0,
   CLI_EXIT_FAILURE = 1,

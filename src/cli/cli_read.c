@@ -73,11 +73,22 @@ bool cli_is_ipc_stream_path(const char *path) {
 
 static gf_cancel *interrupt_token;
 
-/* SIGINT: ask the running call to stop (async-signal-safe); a second
- * Ctrl-C while it winds down is ignored rather than killing the process
- * mid-rename. */
+/* SIGINT, SIGTERM, SIGHUP: ask the running call to stop (async-signal-safe);
+ * the call returns GF_ECANCELED, its temporary output file is removed and gf
+ * exits 1. A second Ctrl-C while it winds down is ignored rather than
+ * killing the process mid-rename; a second SIGTERM or SIGHUP is obeyed at
+ * once (default action), for a caller who must not wait. */
+static volatile sig_atomic_t term_seen;
+
 static void on_interrupt(int sig) {
-  (void)sig;
+  if (sig != SIGINT) {
+    if (term_seen) {
+      signal(sig, SIG_DFL);
+      raise(sig);
+      return;
+    }
+    term_seen = 1;
+  }
   if (interrupt_token) gf_cancel_request(interrupt_token);
 }
 
@@ -86,11 +97,12 @@ void cli_parallel_options(int threads, gf_parallel_options *p) {
   gf_parallel_options_init(p);
   p->num_workers = threads;
   if (!interrupt_token && gf_cancel_new(&interrupt_token, NULL) == GF_OK) {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
   }
   p->cancel = interrupt_token;
 }

@@ -226,6 +226,10 @@ int main(int argc, char **argv) {
   /* A closed pipe (gf head | head -1) must not kill us with SIGPIPE: writes
    * fail with EPIPE instead and are handled below. */
   signal(SIGPIPE, SIG_IGN);
+  /* Likewise a file-size limit (ulimit -f) must not kill us mid-write with
+   * the temporary file left behind: the write fails with EFBIG, the
+   * command reports it and removes its temporary file. */
+  signal(SIGXFSZ, SIG_IGN);
 
   rc = dispatch(argc, argv);
 
@@ -238,8 +242,9 @@ int main(int argc, char **argv) {
       cause = errno;
     }
     if (failed) {
-      /* A reader that went away is not worth a message; anything else is. */
-      if (cause != EPIPE)
+      /* A reader that went away is not worth a message; anything else is,
+       * unless the command already failed and said why (one error line). */
+      if (cause != EPIPE && rc == CLI_EXIT_OK)
         cli_error("error writing output: %s", strerror(cause ? cause : EIO));
       if (rc == CLI_EXIT_OK) rc = CLI_EXIT_FAILURE;
     }
