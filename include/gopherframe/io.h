@@ -36,7 +36,8 @@ typedef struct gf_csv_read_options {
   char quote;                /**< 0 = '"'; set no_quoting to disable */
   bool no_quoting;
   char escape;               /**< 0 = none (RFC 4180 doubling only), e.g. '\\' */
-  int header;                /**< -1 = detect, 0 = no header, 1 = header */
+  int header;                /**< -1 = detect (a first row of non-empty strings, empty
+                                  fields allowed, is a header), 0 = no header, 1 = header */
   const char *const *null_values; /**< NULL = {"", "NA", "null", "NULL"}; */
   int num_null_values;
   const gf_csv_column_type *column_types; /**< overrides, may be NULL */
@@ -59,6 +60,11 @@ GF_API void gf_csv_read_options_init(gf_csv_read_options *o);
 /**
  * Reads a CSV file (memory-mapped, parsed in parallel) into a frame.
  * Bad input fails with GF_EPARSE and "FILE:LINE:COLUMN: what" in err.
+ * Line ends are LF, CRLF, or (a file without any LF) CR alone. A header
+ * field that is empty names its column "column_N" (1-based position);
+ * repeated names get the first free suffix _1, _2, ... A header with no
+ * data rows gives a frame of 0 rows (columns utf8 unless column_types says
+ * otherwise); a file with neither is GF_EPARSE.
  */
 GF_API gf_status gf_read_csv(const char *path, const gf_csv_read_options *o,
                              gf_frame **out, gf_error *err);

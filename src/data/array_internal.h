@@ -56,10 +56,15 @@ gf_status gfi_dictionary_unify(gf_array *const *in, int n,
                                const gf_allocator *a, gf_array **out,
                                gf_error *err);
 
+/* Schemas with more fields than this get a hashed name index. */
+#define GFI_SCHEMA_INDEX_MIN 16
+
+struct gfi_name_index;
 struct gf_schema {
   gfi_refcount ref;
   int n;
   gf_field *fields; /* names owned (strdup'd via the default allocator) */
+  struct gfi_name_index *index; /* name -> position when n > GFI_SCHEMA_INDEX_MIN */
 };
 
 struct gf_frame {

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "core/name_index.h"
 #include "data/array_internal.h"
 
 /* Frees the names and arrays of a schema under construction or release. */
@@ -15,6 +16,10 @@ static void schema_destroy(gf_schema *s) {
       if (nm) gfi_mfree(a, (void *)nm, strlen(nm) + 1);
     }
     gfi_mfree(a, s->fields, sizeof(gf_field) * (size_t)s->n);
+  }
+  if (s->index) {
+    gfi_name_index_free(s->index);
+    gfi_mfree(a, s->index, sizeof *s->index);
   }
   gfi_mfree(a, s, sizeof *s);
 }
@@ -28,11 +33,6 @@ gf_status gf_schema_new(const gf_field *fields, int n, gf_schema **out,
   for (int i = 0; i < n; i++) {
     if (!fields[i].name || fields[i].name[0] == '\0')
       return gf_error_set(err, GF_EINVAL, "field %d has an empty name", i);
-    for (int j = 0; j < i; j++)
-      if (strcmp(fields[i].name, fields[j].name) == 0)
-        return gf_error_set(err, GF_EINVAL,
-                            "duplicate field name \"%s\" (fields %d and %d)",
-                            fields[i].name, j, i);
     gf_error sub;
     if (gf_type_validate(fields[i].type, &sub) != GF_OK)
       return gf_error_set(err, sub.code, "field \"%s\": %s", fields[i].name,
@@ -62,6 +62,36 @@ gf_status gf_schema_new(const gf_field *fields, int n, gf_schema **out,
       s->fields[i].name = nm;
     }
   }
+  /* Names -> positions, hashed once here: uniqueness is checked in O(n)
+   * and gf_schema_find is O(1) for schemas of thousands of columns. Tiny
+   * schemas keep a linear scan. */
+  if (n > GFI_SCHEMA_INDEX_MIN) {
+    s->index = gfi_calloc(a, sizeof *s->index);
+    gf_status st = s->index ? gfi_name_index_init(s->index, n, a, err) : GF_OOM(err, "schema index");
+    if (st != GF_OK) {
+      if (s->index) gfi_mfree(a, s->index, sizeof *s->index);
+      s->index = NULL;
+      schema_destroy(s);
+      return st;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    int64_t j = -1;
+    if (s->index) {
+      bool added;
+      gfi_name_slot *e = gfi_name_index_put(s->index, s->fields[i].name, i, &added);
+      if (!added) j = e->value;
+    } else {
+      for (int k = 0; k < i && j < 0; k++)
+        if (strcmp(s->fields[i].name, s->fields[k].name) == 0) j = k;
+    }
+    if (j >= 0) {
+      gf_error_set(err, GF_EINVAL, "duplicate field name \"%s\" (fields %lld and %d)",
+                   s->fields[i].name, (long long)j, i);
+      schema_destroy(s);
+      return GF_EINVAL;
+    }
+  }
   *out = s;
   return GF_OK;
 }
@@ -85,6 +115,7 @@ const gf_field *gf_schema_field(const gf_schema *s, int i) {
 
 int gf_schema_find(const gf_schema *s, const char *name) {
   if (!s || !name) return -1;
+  if (s->index) return (int)gfi_name_index_find(s->index, name);
   for (int i = 0; i < s->n; i++)
     if (strcmp(s->fields[i].name, name) == 0) return i;
   return -1;

@@ -72,10 +72,15 @@ char gfi_csv_detect_delimiter(const char *p, const char *end,
 /* Header heuristic (see csv_internal.h). */
 bool gfi_csv_looks_like_header(const gfi_csv_field *f, int n,
                                const gfi_csv_nulls *nl) {
+  int named = 0;
   for (int i = 0; i < n; i++) {
-    if (f[i].len == 0 || gfi_csv_is_null(nl, f[i].p, f[i].len)) return false;
+    /* An empty field is an unnamed column (a,,b or a trailing delimiter
+     * a,b,), not evidence of data; it is named column_<i> later. */
+    if (f[i].len == 0) continue;
+    if (gfi_csv_is_null(nl, f[i].p, f[i].len)) return false;
     bool big = false;
     if (gfi_csv_classify(f[i].p, f[i].len, &big) != GFI_CSV_STR) return false;
+    named++;
   }
-  return true;
+  return named > 0;
 }

@@ -184,8 +184,9 @@ void gfi_csv_count_bytes(const char *p, size_t n, char quote, bool quoting,
  * the most rows with the same number (> 1) of fields; ',' when none does. */
 char gfi_csv_detect_delimiter(const char *p, const char *end,
                               const gfi_csv_dialect *d, const gf_allocator *a);
-/* True when the first row looks like a header: every field is non-empty,
- * not a null token, and not a number, bool, date or timestamp. */
+/* True when the first row looks like a header: at least one field is
+ * non-empty, and no non-empty field is a null token, a number, bool, date
+ * or timestamp (empty fields are unnamed columns). */
 bool gfi_csv_looks_like_header(const gfi_csv_field *f, int n,
                                const gfi_csv_nulls *nl);
 

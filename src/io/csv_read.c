@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/name_index.h"
 #include "data/array_internal.h"
 #include "exec/exec_internal.h"
 #include "io/csv_internal.h"
@@ -73,6 +74,8 @@ typedef struct reader {
   atomic_llong done_bytes;
   int64_t reported;
   int64_t start_ns; /* the timeout covers the whole read, not each pass */
+  char *cr_copy;    /* CR-only input translated to LF line ends, or NULL */
+  size_t cr_len;
 } reader;
 
 /* Copies user options honouring their size and checks them. */
@@ -182,6 +185,7 @@ static void reader_free(reader *r) {
   gfi_mfree(a, r->batch_of, sizeof(int64_t) * (size_t)(r->nchunks + 1));
   gfi_mfree(a, (void *)r->dict_want, (size_t)ncols + 1);
   gfi_mfree(a, r->dict_max, sizeof(int64_t) * (size_t)(ncols + 1));
+  if (r->cr_copy) gfi_mfree(a, r->cr_copy, r->cr_len);
 }
 
 /* Duplicates [p, p+n) as a NUL-terminated string from a. */
@@ -193,7 +197,48 @@ static char *dup_n(const gf_allocator *a, const char *p, size_t n) {
   return s;
 }
 
-/* Reads the header row or invents names; dedupes them. */
+/* Makes r->names unique in order: a repeated name gets the first free
+ * suffix _1, _2, ... (a,a,a_1 -> a, a_1, a_1_1). Each name's entry keeps
+ * the suffix to try next, so n equal names cost O(n) probes and a header
+ * of 60,000 fields reads at once. */
+static gf_status dedupe_names(reader *r, gf_error *err) {
+  const gf_allocator *a = r->a;
+  int n = r->nnames;
+  gfi_name_index x;
+  GF_RETURN_NOT_OK(gfi_name_index_init(&x, n, a, err));
+  gf_status st = GF_OK;
+  bool added;
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    gfi_name_slot *e = gfi_name_index_put(&x, r->names[i], 1, &added);
+    if (added) continue;
+    size_t len = strlen(r->names[i]);
+    char *s = gfi_malloc(a, len + 16);
+    if (!s) {
+      st = GF_OOM(err, "CSV column names");
+      break;
+    }
+    int64_t k = e->value;
+    for (;; k++) {
+      snprintf(s, len + 16, "%s_%lld", r->names[i], (long long)k);
+      if (gfi_name_index_find(&x, s) < 0) break;
+    }
+    e->value = k + 1; /* the index never grows, so `e` is still valid */
+    char *u = dup_n(a, s, strlen(s));
+    gfi_mfree(a, s, len + 16);
+    if (!u) {
+      st = GF_OOM(err, "CSV column names");
+      break;
+    }
+    gfi_mfree(a, r->names[i], len + 1);
+    r->names[i] = u;
+    gfi_name_index_put(&x, u, 1, &added);
+  }
+  gfi_name_index_free(&x);
+  return st;
+}
+
+/* Reads the header row or invents names (an empty header field becomes
+ * column_<i>, 1-based, as when there is no header); dedupes them. */
 static gf_status make_names(reader *r, const gfi_csv_field *f, int n,
                             bool header, const char *row_start,
                             int64_t row_line, gf_error *err) {
@@ -221,27 +266,10 @@ static gf_status make_names(reader *r, const gfi_csv_field *f, int n,
     } else {
       len = (size_t)snprintf(buf, sizeof buf, "column_%d", i + 1);
     }
-    /* Make it unique: name, name_1, name_2, ... */
-    char *s = dup_n(a, p, len);
-    if (!s) return GF_OOM(err, "CSV column names");
-    for (int k = 1;; k++) {
-      bool dup = false;
-      for (int j = 0; j < i && !dup; j++) dup = strcmp(r->names[j], s) == 0;
-      if (!dup) break;
-      gfi_mfree(a, s, strlen(s) + 1);
-      s = gfi_malloc(a, len + 16);
-      if (!s) return GF_OOM(err, "CSV column names");
-      memcpy(s, p, len);
-      snprintf(s + len, 16, "_%d", k);
-      /* keep the allocation size = strlen + 1 for gfi_mfree */
-      char *t = dup_n(a, s, strlen(s));
-      gfi_mfree(a, s, len + 16);
-      if (!t) return GF_OOM(err, "CSV column names");
-      s = t;
-    }
-    r->names[i] = s;
+    r->names[i] = dup_n(a, p, len);
+    if (!r->names[i]) return GF_OOM(err, "CSV column names");
   }
-  return GF_OK;
+  return dedupe_names(r, err);
 }
 
 static int find_name(const reader *r, const char *name) {
@@ -779,6 +807,16 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
     data += 3;
     len -= 3;
   }
+  /* Classic Mac files end lines with CR alone: read a private copy with LF
+   * line ends (same length, so byte offsets and line numbers in messages
+   * stay true; a CR inside a quoted field becomes LF too). */
+  if (len > 0 && !memchr(data, '\n', len) && memchr(data, '\r', len)) {
+    r->cr_copy = gfi_malloc(a, len);
+    if (!r->cr_copy) return GF_OOM(err, "a copy of a CR-only CSV file");
+    r->cr_len = len;
+    for (size_t i = 0; i < len; i++) r->cr_copy[i] = data[i] == '\r' ? '\n' : data[i];
+    data = r->cr_copy;
+  }
   ctx->data = data;
   ctx->end = data + len;
   atomic_init(&ctx->err_chunk, LLONG_MAX);
@@ -967,15 +1005,14 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
     rows += ch->rows;
     for (int c = 0; c < ncols; c++) nulls[c] += ch->cols[c].nulls;
   }
-  if (rows == 0) {
-    if (header)
-      st = gf_error_set(err, GF_EPARSE, "%s:%lld:1: file has a header but no data rows",
-                        ctx->name, (long long)r->data_line);
-    else
-      st = gf_error_set(err, GF_EPARSE, "%s:%lld:1: file has no data rows", ctx->name,
-                        (long long)r->data_line);
+  if (rows == 0 && !header) {
+    /* Only blank lines or comments: nothing says what the columns are. */
+    st = gf_error_set(err, GF_EPARSE, "%s:%lld:1: file has no data rows", ctx->name,
+                      (long long)r->data_line);
     goto out;
   }
+  /* A header alone (what gf writes for an empty result) is a 0-row frame:
+   * columns typed by column_types where given, else utf8; no batches. */
   {
     size_t nb = (size_t)r->nbatches * (size_t)ncols;
     r->arrays = gfi_calloc(a, (nb ? nb : 1) * sizeof *r->arrays);
@@ -994,8 +1031,12 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   }
   st = run_over(r, ids, r->nbatches, finish_kernel, err);
   if (st != GF_OK) goto out;
-  st = dictionaries(r, ids, nulls, rows, err);
-  if (st != GF_OK) goto out;
+  if (rows > 0) {
+    st = dictionaries(r, ids, nulls, rows, err);
+    if (st != GF_OK) goto out;
+  } else {
+    for (int c = 0; c < ncols; c++) r->dict_want[c] = r->ctx.cols[c].force_dict;
+  }
 
   /* Schema and frame. */
   {

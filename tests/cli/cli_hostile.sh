@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# cli_signals.sh GF_BINARY - gf in a hostile environment: SIGTERM and SIGHUP
-# during a write cancel it like Ctrl-C (exit 1, one error line, no
-# temporary or partial file), a file-size limit (SIGXFSZ) becomes a clean
-# write error, and a full stdout gives exactly one error line. Registered as
-# the ctest `cli_signals`.
+# cli_hostile.sh GF_BINARY - gf in a hostile environment and on odd files:
+# SIGTERM and SIGHUP during a write cancel it like Ctrl-C (exit 1, one error
+# line, no temporary or partial file), a file-size limit (SIGXFSZ) becomes a
+# clean write error, a full stdout gives exactly one error line, gf reads
+# back the header-only CSV it writes for an empty result, and odd headers
+# (unnamed fields, CR-only line ends, 60,000 fields) read correctly and at
+# once. Registered as the ctest `cli_hostile`.
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -11,7 +13,7 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 gf=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cli_name=cli_signals
+cli_name=cli_hostile
 source "$(dirname "$0")/lib/cli_test.bash"
 
 # no_leftovers CASE DIR: no gf temporary file and no output file in DIR.
@@ -75,8 +77,43 @@ if [ -w /dev/full ]; then
     [ "$(printf '%s' "$err" | grep -c '')" -eq 1 ] || bad "$args >/dev/full: not one error line: $err"
   done
 else
-  echo "cli_signals: SKIP /dev/full cases (no /dev/full here)"
+  echo "cli_hostile: SKIP /dev/full cases (no /dev/full here)"
 fi
+
+# --- an empty result round-trips -------------------------------------------------------
+gfrun query "$d/in.csv" --filter "v1 < -1" -o "$tmp/empty.csv"
+expect_ok "query with an empty result"
+[ "$(grep -c '' "$tmp/empty.csv")" -eq 1 ] || bad "empty result: not a header-only file"
+gfrun schema "$tmp/empty.csv"
+expect_ok "schema of the empty result"
+expect_out "empty result rows" '^rows: 0$'
+expect_out "empty result columns" '^columns: 9$'
+gfrun query "$tmp/empty.csv" --group-by id1 --agg 'count() as n'
+expect_ok "query over the empty result"
+
+# --- odd headers ------------------------------------------------------------------------------
+printf 'a,b,
+1,2,3
+' >"$tmp/trail.csv"
+gfrun schema "$tmp/trail.csv"
+expect_ok "trailing delimiter header"
+expect_out "trailing delimiter rows" '^rows: 1$'
+expect_out "trailing delimiter column_3" '^column_3 +int32'
+printf 'x,y1,23,4' >"$tmp/mac.csv"
+gfrun schema "$tmp/mac.csv"
+expect_ok "CR-only line ends"
+expect_out "CR-only rows" '^rows: 2$'
+expect_out "CR-only y" '^y +int32'
+python3 -c "print(','.join(['a'] * 3000)); print(','.join(['1'] * 3000))" >"$tmp/dup.csv"
+python3 -c "print(','.join(f'c{i}' for i in range(60000))); print(','.join(['1'] * 60000))" >"$tmp/wide.csv"
+for f in dup wide; do
+  t0=$(date +%s%N)
+  gfrun schema "$tmp/$f.csv"
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  expect_ok "schema $f.csv"
+  [ "$ms" -lt 10000 ] || bad "schema $f.csv took $ms ms (quadratic header handling?)"
+done
+expect_out "60,000 columns" '^columns: 60000$'
 
 if [ "$failures" -ne 0 ]; then
   echo "$cli_name: $failures failure(s)" >&2
