@@ -31,8 +31,12 @@ extern "C" {
  *     if (!e) ... out of memory ...
  *     gf_expr_release(e);
  *
- * Constructors return NULL when memory runs out or an argument is NULL (so a
- * failure anywhere inside a nested construction yields NULL at the top).
+ * Constructors return NULL when memory runs out, an argument is NULL, or
+ * the tree would be more than 1,000 levels high (a flat chain a + b + ...
+ * is one level per operator; every pass over a tree recurses once per
+ * level, so the height bounds their stack use). A failure anywhere inside a
+ * nested construction yields NULL at the top. gf_expr_parse refuses such
+ * text with GF_EPARSE ("expression too deep") at the offending operator.
  * They check only the shape; names, types and arities are checked when the
  * expression is bound (gf_expr_bind), with a message naming the expression.
  * Trees are allocated with the default allocator.

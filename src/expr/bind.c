@@ -720,33 +720,46 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
       return make(c, GFI_B_AND, gf_type(GF_TYPE_BOOL), kk, 2, out);
     }
     case GF_EXPR_IN: {
-      /* x = v1 or x = v2 or ...: Kleene OR gives SQL's null semantics. */
-      gfi_bnode *x = NULL, *acc = NULL;
+      /* x = v1 or x = v2 or ...: Kleene OR gives SQL's null semantics. The
+       * ORs form a balanced tree, so a list of n items is log2(n) levels
+       * deep, not n (a 40,000-item list would overflow the evaluator's
+       * stack as a chain). */
+      int n = e->nargs - 1;
+      gfi_bnode *x = NULL;
       GF_RETURN_NOT_OK(bind_node(c, e->args[0], &x));
-      for (int i = 1; i < e->nargs; i++) {
-        gfi_bnode *xi = NULL, *v = NULL, *eq = NULL;
-        gf_status st = clone(c, x, &xi);
+      gfi_bnode **eqs = gfi_calloc(c->a, sizeof *eqs * (size_t)n);
+      if (!eqs) {
+        node_free(c->a, x);
+        return GF_OOM(c->err, "an in-list");
+      }
+      gf_status st = GF_OK;
+      for (int i = 0; i < n && st == GF_OK; i++) {
+        gfi_bnode *xi = NULL, *v = NULL;
+        st = clone(c, x, &xi);
         if (st == GF_OK) {
-          st = bind_node(c, e->args[i], &v);
+          st = bind_node(c, e->args[i + 1], &v);
           if (st != GF_OK) node_free(c->a, xi);
         }
-        if (st == GF_OK) st = cmp_of(c, e, GF_OP_EQ, xi, v, &eq);
-        if (st == GF_OK && acc) {
-          gfi_bnode *kk[2] = {acc, eq};
-          acc = NULL;
-          st = make(c, GFI_B_OR, gf_type(GF_TYPE_BOOL), kk, 2, &acc);
-        } else if (st == GF_OK) {
-          acc = eq;
+        if (st == GF_OK) st = cmp_of(c, e, GF_OP_EQ, xi, v, &eqs[i]);
+      }
+      /* Pairwise rounds: [a b c d e] -> [a|b c|d e] -> [(a|b)|(c|d) e] ... */
+      for (int m = n; st == GF_OK && m > 1; m = (m + 1) / 2) {
+        for (int i = 0; i < m / 2 && st == GF_OK; i++) {
+          gfi_bnode *kk[2] = {eqs[2 * i], eqs[2 * i + 1]};
+          eqs[2 * i] = eqs[2 * i + 1] = NULL;
+          st = make(c, GFI_B_OR, gf_type(GF_TYPE_BOOL), kk, 2, &eqs[i]);
         }
-        if (st != GF_OK) {
-          node_free(c->a, acc);
-          node_free(c->a, x);
-          return st;
+        if (st == GF_OK && m % 2) {
+          eqs[m / 2] = eqs[m - 1];
+          if (m / 2 != m - 1) eqs[m - 1] = NULL;
         }
       }
+      if (st == GF_OK) *out = eqs[0];
+      else
+        for (int i = 0; i < n; i++) node_free(c->a, eqs[i]);
+      gfi_mfree(c->a, eqs, sizeof *eqs * (size_t)n);
       node_free(c->a, x);
-      *out = acc;
-      return GF_OK;
+      return st;
     }
   }
   return gf_error_set(c->err, GF_EINTERNAL, "unknown expression kind");

@@ -28,7 +28,18 @@ struct gf_expr {
   gf_datatype cast_to;/* CAST */
   int nargs;
   gf_expr **args;     /* UNARY 1, BINARY 2, CALL n, CAST 1, BETWEEN 3, IN 1+n */
+  int height;         /* 1 for a leaf, else 1 + the highest child */
 };
+
+/* The tallest tree the constructors build (they return NULL above it) and
+ * the parser accepts (with a message). Every pass over a tree (binding,
+ * aggregate rewriting, evaluation, release) recurses once per level, so
+ * this bounds their stack use: well under 1 MiB at this height, on any
+ * thread. A flat chain a + b + c ... is one level per operator. */
+#define GFI_EXPR_MAX_HEIGHT 1000
+
+/* Height of `e` (see struct gf_expr). */
+static inline int gfi_expr_height(const gf_expr *e) { return e->height; }
 
 /* Text of `e` in the parser's syntax, allocated with malloc (for messages);
  * NULL when out of memory. */

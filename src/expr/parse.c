@@ -53,6 +53,24 @@ static gf_status oom(parser *p) {
   return p->st;
 }
 
+/* Height of a subtree (0 for NULL). */
+static int h_of(const gf_expr *e) { return e ? gfi_expr_height(e) : 0; }
+
+/* True (and the parse failed at `pos`) when a node over children of
+ * heights up to `h` would be deeper than the tree constructors allow: a
+ * flat chain of thousands of terms is refused here with a message instead
+ * of overflowing the stack in every pass that walks the tree. */
+static bool too_deep(parser *p, size_t pos, int h) {
+  if (h + 1 <= GFI_EXPR_MAX_HEIGHT) return false;
+  char what[200];
+  snprintf(what, sizeof what,
+           "expression too deep (more than %d levels of operators or calls; "
+           "split a long chain into several steps, or write a = 1 or a = 2 ... as a in (1, 2, ...))",
+           GFI_EXPR_MAX_HEIGHT);
+  fail_at(p, pos, "%s", what);
+  return true;
+}
+
 /* Reads a quoted run starting at p->src[pos] == q, the quote doubled
  * inside. Fills tok->text. */
 static gf_status lex_quoted(parser *p, size_t pos, char q, token *t) {
@@ -389,7 +407,7 @@ static gf_status parse_primary_node(parser *p, gf_expr **out) {
       gf_expr_release(x);
       return fail_at(p, t->pos, "unknown type '%s'", tn);
     }
-    if (next(p) != GF_OK || expect(p, T_RPAREN, "')'") != GF_OK) {
+    if (next(p) != GF_OK || expect(p, T_RPAREN, "')'") != GF_OK || too_deep(p, pos, h_of(x))) {
       gf_expr_release(x);
       return p->st;
     }
@@ -402,10 +420,12 @@ static gf_status parse_primary_node(parser *p, gf_expr **out) {
   } else {
     GF_RETURN_NOT_OK(parse_list(p, &args, &n));
   }
-  if (t->len >= sizeof name) {
+  int h = 0;
+  for (int i = 0; i < n; i++) h = h_of(args[i]) > h ? h_of(args[i]) : h;
+  if (t->len >= sizeof name || too_deep(p, pos, h)) {
     for (int i = 0; i < n; i++) gf_expr_release(args[i]);
     free(args);
-    return fail_at(p, pos, "%s", "identifier too long");
+    return p->st != GF_OK ? p->st : fail_at(p, pos, "%s", "identifier too long");
   }
   gf_expr *e = gf_call(name, args, n);
   free(args);
@@ -445,11 +465,16 @@ static gf_status parse_unary(parser *p, gf_expr **out) {
     return got_then_next(p, gf_lit_double(-p->tok.f), out);
   }
   gf_expr *x = NULL;
+  size_t at = p->tok.pos;
   GF_RETURN_NOT_OK(parse_unary(p, &x));
   p->depth--;
   if (!neg) {
     *out = x;
     return GF_OK;
+  }
+  if (too_deep(p, at, h_of(x))) {
+    gf_expr_release(x);
+    return p->st;
   }
   return got(p, gf_neg(x), out);
 }
@@ -466,8 +491,11 @@ static gf_status parse_left(parser *p, gf_expr **out,
     while (k < n && p->tok.kind != toks[k]) k++;
     if (k == n) break;
     gf_expr *rhs = NULL;
-    if (next(p) != GF_OK || sub(p, &rhs) != GF_OK) {
+    size_t at = p->tok.pos;
+    if (next(p) != GF_OK || sub(p, &rhs) != GF_OK ||
+        too_deep(p, at, h_of(lhs) > h_of(rhs) ? h_of(lhs) : h_of(rhs))) {
       gf_expr_release(lhs);
+      gf_expr_release(rhs);
       return p->st;
     }
     lhs = gf_binary(ops[k], lhs, rhs);
@@ -498,8 +526,11 @@ static gf_status parse_cmp(parser *p, gf_expr **out) {
   for (int k = 0; k < 6; k++) {
     if (p->tok.kind != toks[k]) continue;
     gf_expr *y = NULL;
-    if (next(p) != GF_OK || parse_add(p, &y) != GF_OK) {
+    size_t at = p->tok.pos;
+    if (next(p) != GF_OK || parse_add(p, &y) != GF_OK ||
+        too_deep(p, at, h_of(x) > h_of(y) ? h_of(x) : h_of(y))) {
       gf_expr_release(x);
+      gf_expr_release(y);
       return p->st;
     }
     return got(p, gf_binary(ops[k], x, y), out);
@@ -515,7 +546,7 @@ static gf_status parse_cmp(parser *p, gf_expr **out) {
       fail_at(p, p->tok.pos, "expected %s", negated ? "'null'" : "'null' or 'not null'");
       goto fail;
     }
-    if (next(p) != GF_OK) goto fail;
+    if (next(p) != GF_OK || too_deep(p, p->tok.pos, h_of(x))) goto fail;
     return got(p, negated ? gf_is_not_null(x) : gf_is_null(x), out);
   }
   bool negated = false;
@@ -539,6 +570,14 @@ static gf_status parse_cmp(parser *p, gf_expr **out) {
       gf_expr_release(lo);
       goto fail;
     }
+    int h = h_of(x);
+    h = h_of(lo) > h ? h_of(lo) : h;
+    h = h_of(hi) > h ? h_of(hi) : h;
+    if (too_deep(p, p->tok.pos, h + negated)) {
+      gf_expr_release(lo);
+      gf_expr_release(hi);
+      goto fail;
+    }
     gf_expr *e = gf_between(x, lo, hi);
     if (negated) e = gf_not(e);
     return got(p, e, out);
@@ -552,6 +591,13 @@ static gf_status parse_cmp(parser *p, gf_expr **out) {
       goto fail;
     }
     if (next(p) != GF_OK || parse_list(p, &items, &n) != GF_OK) goto fail;
+    int h = h_of(x);
+    for (int i = 0; i < n; i++) h = h_of(items[i]) > h ? h_of(items[i]) : h;
+    if (too_deep(p, p->tok.pos, h + negated)) {
+      for (int i = 0; i < n; i++) gf_expr_release(items[i]);
+      free(items);
+      goto fail;
+    }
     gf_expr *e = gf_in(x, items, n);
     free(items);
     if (negated) e = gf_not(e);
@@ -570,8 +616,13 @@ static gf_status parse_not(parser *p, gf_expr **out) {
     return fail_at(p, p->tok.pos, "%s", "expression nested too deeply");
   GF_RETURN_NOT_OK(next(p));
   gf_expr *x = NULL;
+  size_t at = p->tok.pos;
   GF_RETURN_NOT_OK(parse_not(p, &x));
   p->depth--;
+  if (too_deep(p, at, h_of(x))) {
+    gf_expr_release(x);
+    return p->st;
+  }
   return got(p, gf_not(x), out);
 }
 
@@ -582,8 +633,11 @@ static gf_status parse_kw_level(parser *p, gf_expr **out, const char *kw,
   GF_RETURN_NOT_OK(sub(p, &lhs));
   while (is_kw(p, kw)) {
     gf_expr *rhs = NULL;
-    if (next(p) != GF_OK || sub(p, &rhs) != GF_OK) {
+    size_t at = p->tok.pos;
+    if (next(p) != GF_OK || sub(p, &rhs) != GF_OK ||
+        too_deep(p, at, h_of(lhs) > h_of(rhs) ? h_of(lhs) : h_of(rhs))) {
       gf_expr_release(lhs);
+      gf_expr_release(rhs);
       return p->st;
     }
     lhs = gf_binary(op, lhs, rhs);

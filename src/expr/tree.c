@@ -18,6 +18,7 @@ static gf_expr *node_new(gf_expr_kind kind, int nargs) {
   gfi_ref_init(&e->ref);
   e->kind = kind;
   e->nargs = nargs;
+  e->height = 1;
   if (nargs > 0) {
     e->args = gfi_calloc(a, sizeof(gf_expr *) * (size_t)nargs);
     if (!e->args) {
@@ -123,14 +124,20 @@ gf_expr *gf_lit_date(int32_t days) {
  * released and NULL returned. */
 static gf_expr *with_children(gf_expr_kind kind, gf_expr *const *kids, int n) {
   bool ok = true;
-  for (int i = 0; i < n; i++)
+  int h = 0;
+  for (int i = 0; i < n; i++) {
     if (!kids[i]) ok = false;
+    else if (kids[i]->height > h) h = kids[i]->height;
+  }
+  /* Refuse trees deeper than GFI_EXPR_MAX_HEIGHT (expr_internal.h). */
+  if (h + 1 > GFI_EXPR_MAX_HEIGHT) ok = false;
   gf_expr *e = ok ? node_new(kind, n) : NULL;
   if (!e) {
     for (int i = 0; i < n; i++) gf_expr_release(kids[i]);
     return NULL;
   }
   for (int i = 0; i < n; i++) e->args[i] = kids[i];
+  e->height = h + 1;
   return e;
 }
 
@@ -193,8 +200,12 @@ gf_expr *gf_in(gf_expr *x, gf_expr *const *list, int n) {
   }
   gf_expr *e = node_new(GF_EXPR_IN, n + 1);
   bool ok = e && x;
-  for (int i = 0; i < n; i++)
+  int h = x ? x->height : 0;
+  for (int i = 0; i < n; i++) {
     if (!list[i]) ok = false;
+    else if (list[i]->height > h) h = list[i]->height;
+  }
+  if (h + 1 > GFI_EXPR_MAX_HEIGHT) ok = false; /* see with_children */
   if (!ok) {
     gf_expr_release(e); /* its argument slots are still NULL */
     gf_expr_release(x);
@@ -203,6 +214,7 @@ gf_expr *gf_in(gf_expr *x, gf_expr *const *list, int n) {
   }
   e->args[0] = x;
   for (int i = 0; i < n; i++) e->args[i + 1] = list[i];
+  e->height = h + 1;
   return e;
 }
 

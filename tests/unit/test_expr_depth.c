@@ -1,0 +1,191 @@
+/* Long flat expressions and huge in-lists: a chain of up to 1,000 levels
+ * parses, binds and evaluates (on worker threads too) to what a naive loop
+ * computes; anything taller is refused with a message (parser) or NULL
+ * (constructors), never a stack overflow; a 40,000-item in-list works. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gopherframe.h"
+
+enum { ROWS = 20000 };
+
+/* One int64 column "v" = i mod 97 for i < rows. */
+static gf_frame *frame_rows(int rows) {
+  int64_t *v = malloc(sizeof *v * (size_t)rows);
+  for (int i = 0; i < rows; i++) v[i] = i % 97;
+  gf_array *a = NULL;
+  gf_builder *b = NULL;
+  assert_int_equal(gf_builder_new(gf_type(GF_TYPE_INT64), NULL, &b, NULL), GF_OK);
+  for (int i = 0; i < rows; i++) assert_int_equal(gf_builder_append_int64(b, v[i], NULL), GF_OK);
+  assert_int_equal(gf_builder_finish(b, &a, NULL), GF_OK);
+  gf_builder_free(b);
+  free(v);
+  const char *names[] = {"v"};
+  gf_frame *f = NULL;
+  assert_int_equal(gf_frame_from_columns(names, &a, 1, &f, NULL), GF_OK);
+  gf_array_release(a);
+  return f;
+}
+
+static gf_frame *frame_v(void) { return frame_rows(ROWS); }
+
+/* "v OP v OP ... v" with n terms. */
+static char *chain(const char *term, const char *op, int n) {
+  size_t cap = (size_t)n * (strlen(term) + strlen(op)) + 1;
+  char *s = malloc(cap), *p = s;
+  for (int i = 0; i < n; i++) p += sprintf(p, "%s%s", i ? op : "", term);
+  return s;
+}
+
+static gf_array *eval_col(const gf_frame *f, const gf_expr *e, int workers) {
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = workers;
+  po.chunk_rows = 1024;
+  gf_frame *out = NULL;
+  gf_error err;
+  gf_status st = gf_evaluate(f, e, "x", &po, &out, &err);
+  if (st != GF_OK) fail_msg("evaluate: %s", err.message);
+  gf_frame *one = NULL;
+  assert_int_equal(gf_frame_combine_batches(out, NULL, &one, NULL), GF_OK);
+  gf_array *a = gf_array_retain(gf_frame_column(one, 0, 0));
+  gf_frame_release(one);
+  gf_frame_release(out);
+  return a;
+}
+
+static void chain_of_1000_terms_evaluates_everywhere(void **state) {
+  (void)state;
+  gf_frame *f = frame_v();
+  char *text = chain("v", " + ", 1000); /* 999 operators: height 1000 */
+  gf_expr *e = NULL;
+  gf_error err;
+  assert_int_equal(gf_expr_parse(text, &e, &err), GF_OK);
+  for (int w = 1; w <= 8; w *= 2) {
+    gf_array *a = eval_col(f, e, w);
+    for (int64_t i = 0; i < ROWS; i++) assert_int_equal(gf_array_get_int64(a, i), 1000 * (i % 97));
+    gf_array_release(a);
+  }
+  gf_expr_release(e);
+  free(text);
+  gf_frame_release(f);
+}
+
+static void taller_text_is_refused_with_position(void **state) {
+  (void)state;
+  struct { const char *term, *op; int n; } cases[] = {
+      {"v", " + ", 1001}, {"v", "+", 10000}, {"v = 1", " or ", 10000},
+      {"v > 1", " and ", 5000}, {"v", " * ", 2000}, {"count()", "+", 8000},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    char *text = chain(cases[k].term, cases[k].op, cases[k].n);
+    gf_expr *e = NULL;
+    gf_error err;
+    gf_error_clear(&err);
+    assert_int_equal(gf_expr_parse(text, &e, &err), GF_EPARSE);
+    assert_null(e);
+    if (!strstr(err.message, "expression too deep")) fail_msg("message: %s", err.message);
+    free(text);
+  }
+  /* Nested parentheses each holding a chain: the height counts both. */
+  char *inner = chain("v", "+", 600);
+  size_t len = strlen(inner) * 2 + 16;
+  char *text = malloc(len);
+  snprintf(text, len, "(%s) + (%s + %s)", inner, inner, "v");
+  gf_expr *e = NULL;
+  gf_error err;
+  assert_int_equal(gf_expr_parse(text, &e, &err), GF_OK); /* height 602 */
+  gf_expr_release(e);
+  snprintf(text, len, "abs(%s) * 2", inner);
+  assert_int_equal(gf_expr_parse(text, &e, &err), GF_OK);
+  gf_expr_release(e);
+  free(text);
+  free(inner);
+}
+
+static void aggregate_text_too_deep_is_an_error(void **state) {
+  (void)state;
+  gf_frame *f = frame_v();
+  char *body = chain("count()", "+", 8000);
+  size_t len = strlen(body) + 16;
+  char *aggs = malloc(len);
+  snprintf(aggs, len, "%s as n", body);
+  const char *keys[] = {"v"};
+  gf_frame *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_group_by_text(f, keys, 1, aggs, NULL, &out, &err);
+  assert_int_not_equal(st, GF_OK);
+  assert_null(out);
+  if (!strstr(err.message, "too deep")) fail_msg("message: %s", err.message);
+  free(aggs);
+  free(body);
+  gf_frame_release(f);
+}
+
+static void constructors_stop_at_the_height_limit(void **state) {
+  (void)state;
+  gf_expr *e = gf_col("v");
+  int built = 1;
+  while (e && built < 5000) {
+    e = gf_add(e, gf_lit_int64(1)); /* consumes e also when it fails */
+    if (e) built++;
+  }
+  assert_null(e);
+  assert_int_equal(built, 1000);
+  /* The same through gf_in and gf_call: a tall argument is refused. */
+  gf_expr *x = gf_col("v");
+  for (int i = 1; i < 1000; i++) x = gf_neg(x);
+  assert_non_null(x);
+  gf_expr *item = gf_lit_int64(1);
+  assert_null(gf_in(x, &item, 1));
+}
+
+static void in_list_of_40000_items(void **state) {
+  (void)state;
+  enum { IN_ROWS = 3000 }; /* every row meets all 40,000 comparisons */
+  gf_frame *f = frame_rows(IN_ROWS);
+  enum { N = 40000 };
+  gf_expr **items = malloc(sizeof *items * N);
+  /* Even numbers from -20000 on: v in the list iff v is even. */
+  for (int i = 0; i < N; i++) items[i] = gf_lit_int64(2 * (int64_t)i - 20000);
+  gf_expr *e = gf_in(gf_col("v"), items, N);
+  free(items);
+  assert_non_null(e);
+  for (int w = 1; w <= 4; w *= 2) {
+    gf_array *a = eval_col(f, e, w);
+    for (int64_t i = 0; i < IN_ROWS; i++) assert_int_equal(gf_array_get_bool(a, i), (i % 97) % 2 == 0);
+    gf_array_release(a);
+  }
+  /* And as text. */
+  char *text = malloc((size_t)N * 8 + 32), *p = text;
+  p += sprintf(p, "v in (");
+  for (int i = 0; i < N; i++) p += sprintf(p, "%s%d", i ? "," : "", 2 * i - 20000);
+  sprintf(p, ")");
+  gf_expr *t = NULL;
+  gf_error err;
+  assert_int_equal(gf_expr_parse(text, &t, &err), GF_OK);
+  assert_true(gf_expr_equals(t, e));
+  gf_expr_release(t);
+  free(text);
+  gf_expr_release(e);
+  gf_frame_release(f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(chain_of_1000_terms_evaluates_everywhere),
+      cmocka_unit_test(taller_text_is_refused_with_position),
+      cmocka_unit_test(aggregate_text_too_deep_is_an_error),
+      cmocka_unit_test(constructors_stop_at_the_height_limit),
+      cmocka_unit_test(in_list_of_40000_items),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
