@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -617,17 +618,21 @@ static bool collect_idents(const char *text, name_list *l, size_t *cap) {
       for (p++; *p; p++)
         if (*p == '\'' && *++p != '\'') break;
     } else if (c == '"' || c == '`') {
-      char buf[1024];
-      size_t n = 0;
+      /* Unescaped into a buffer as long as the text (names of any length). */
+      size_t cap0 = strlen(p) + 1, n = 0;
+      char *buf = malloc(cap0);
+      if (!buf) return false;
       for (p++; *p; p++) {
         if (*p == c && p[1] != c) {
           p++;
           break;
         }
         if (*p == c) p++;
-        if (n < sizeof buf) buf[n++] = *p;
+        buf[n++] = *p;
       }
-      if (n < sizeof buf && !add_unique(l, buf, n, cap)) return false;
+      bool ok = add_unique(l, buf, n, cap);
+      free(buf);
+      if (!ok) return false;
     } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') {
       const char *b = p;
       while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
@@ -657,6 +662,10 @@ static int needed_columns(const qrun *r, const char *path, const name_list *on_l
   /* A join names its clashing right columns after the left ones, so the
    * left side is read whole to keep those names what the user sees. */
   *all = (!q->select && !q->group_by && !q->agg) || q->join;
+  /* Reading the header first would consume a pipe or a terminal: only a
+   * regular file (or stdin redirected from one) is opened twice. */
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) *all = true;
   if (*all) return CLI_EXIT_OK;
   name_list ids = {0, NULL};
   size_t cap = 0;
@@ -666,9 +675,31 @@ static int needed_columns(const qrun *r, const char *path, const name_list *on_l
     if (q->steps[i].is_with) t = strchr(t, '=') ? strchr(t, '=') + 1 : t;
     ok = collect_idents(t, &ids, &cap);
   }
-  const char *texts[] = {q->select, q->group_by, q->agg, q->sort};
-  for (size_t i = 0; i < sizeof texts / sizeof texts[0] && ok; i++)
-    if (texts[i]) ok = collect_idents(texts[i], &ids, &cap);
+  /* Expressions (agg) by their identifiers; name lists (select, group-by)
+   * and sort specs by the names they list, exactly: "my col", x.y, é. */
+  if (q->agg && ok) ok = collect_idents(q->agg, &ids, &cap);
+  const char *lists[] = {q->select, q->group_by};
+  const char *opt[] = {"--select", "--group-by"};
+  for (size_t i = 0; i < 2 && ok; i++) {
+    name_list nl = {0, NULL};
+    if (!lists[i]) continue;
+    if (!parse_names(opt[i], lists[i], &nl)) {
+      names_free(&ids);
+      return CLI_EXIT_USAGE;
+    }
+    for (int k = 0; k < nl.n && ok; k++) ok = add_unique(&ids, nl.names[k], strlen(nl.names[k]), &cap);
+    names_free(&nl);
+  }
+  if (q->sort && ok) {
+    gf_sort_key *keys = NULL;
+    int nkeys = 0;
+    gf_error err;
+    if (gf_sort_keys_parse(q->sort, &keys, &nkeys, &err) == GF_OK) {
+      for (int k = 0; k < nkeys && ok; k++)
+        ok = add_unique(&ids, keys[k].column, strlen(keys[k].column), &cap);
+      gf_sort_keys_free(keys);
+    }
+  }
   for (int i = 0; on_left && i < on_left->n && ok; i++)
     ok = add_unique(&ids, on_left->names[i], strlen(on_left->names[i]), &cap);
   if (!ok) {

@@ -99,7 +99,10 @@ gfrun schema "$tmp/trail.csv"
 expect_ok "trailing delimiter header"
 expect_out "trailing delimiter rows" '^rows: 1$'
 expect_out "trailing delimiter column_3" '^column_3 +int32'
-printf 'x,y1,23,4' >"$tmp/mac.csv"
+printf 'x,y
+1,2
+3,4
+' >"$tmp/mac.csv"
 gfrun schema "$tmp/mac.csv"
 expect_ok "CR-only line ends"
 expect_out "CR-only rows" '^rows: 2$'
@@ -114,6 +117,26 @@ for f in dup wide; do
   [ "$ms" -lt 10000 ] || bad "schema $f.csv took $ms ms (quadratic header handling?)"
 done
 expect_out "60,000 columns" '^columns: 60000$'
+
+# --- column names that are not identifiers, and pipes read once ---------------------------------
+printf 'my col,x.y,a-b,\xc3\xa9,s\n1,2,3,4,a\n5,6,7,8,b\n' >"$tmp/odd.csv"
+gfrun query "$tmp/odd.csv" --select '"my col",x.y' --format csv
+expect_ok "select non-identifier names"
+[ "$out" = $'my col,x.y\n1,2\n5,6' ] || bad "select non-identifier names: got $out"
+gfrun query "$tmp/odd.csv" --group-by $'\xc3\xa9' --agg 'sum("a-b") as t' --sort $'\xc3\xa9' --format csv
+expect_ok "group-by a non-ASCII name"
+[ "$out" = $'\xc3\xa9,t\n4,3\n8,7' ] || bad "group-by a non-ASCII name: got $out"
+gfrun query "$tmp/odd.csv" --sort 'x.y desc' --select 'x.y,"a-b"' --format csv
+expect_ok "sort by a dotted name"
+[ "$out" = $'x.y,a-b\n6,7\n2,3' ] || bad "sort by a dotted name: got $out"
+long=$(printf 'n%.0s' $(seq 1500))
+printf '%s,b\n1,2\n' "$long" >"$tmp/long.csv"
+gfrun query "$tmp/long.csv" --select "\"$long\"" --format csv
+expect_ok "select a 1,500-byte quoted name"
+[ "$(tail -n 1 <<<"$out")" = 1 ] || bad "select a 1,500-byte quoted name: got $(tail -n 1 <<<"$out")"
+out=$(cat "$tmp/odd.csv" | "$gf" query /dev/stdin --select s --format csv 2>"$tmp/err")
+rc=$?
+[ "$rc" -eq 0 ] && [ "$out" = $'s\na\nb' ] || bad "--select from a pipe: rc $rc, out $out, err $(cat "$tmp/err")"
 
 if [ "$failures" -ne 0 ]; then
   echo "$cli_name: $failures failure(s)" >&2
