@@ -86,6 +86,15 @@ static gf_status resolve(const gf_frame *f, const gf_agg_spec *sp, const char *n
     snprintf(defname, sizeof defname, "%s(%.250s)", kn, sp->column);
   ag->name = dup_str(a, name ? name : sp->name ? sp->name : defname);
   if (!ag->name) return GF_OOM(err, "an aggregate name");
+  /* Messages name the aggregate as the user wrote it: an internal name of a
+   * rewritten aggregate ("__gf_agg_<i>", agg_parse.c) becomes "sum(s)". */
+  char who_buf[700];
+  const char *who = ag->name;
+  if (strncmp(ag->name, "__gf_agg_", 9) == 0) {
+    snprintf(who_buf, sizeof who_buf, "%s(%.300s%s%.300s)", kind_name(sp->kind),
+             sp->column ? sp->column : "", sp->column2 ? ", " : "", sp->column2 ? sp->column2 : "");
+    who = who_buf;
+  }
   /* Types each aggregate accepts. */
   bool numeric = ag->vc == GB_VC_INT || ag->vc == GB_VC_U64 || ag->vc == GB_VC_FLOAT || ag->vc == GB_VC_NULL;
   bool temporal = is_temporal(ag->type.id);
@@ -99,25 +108,25 @@ static gf_status resolve(const gf_frame *f, const gf_agg_spec *sp, const char *n
     case GF_AGG_QUANTILE:
     case GF_AGG_CORR:
       if (!numeric || temporal || (ag->type.id == GF_TYPE_BOOL && sp->kind != GF_AGG_SUM && sp->kind != GF_AGG_MEAN))
-        return gf_error_set(err, GF_ETYPE, "%s: cannot aggregate column '%.300s' of type %s", ag->name,
+        return gf_error_set(err, GF_ETYPE, "%s: cannot aggregate column '%.300s' of type %s", who,
                             sp->column, gf_type_format(ag->type, tn, sizeof tn));
       if (sp->kind == GF_AGG_CORR) {
         gf_datatype t2 = f->schema->fields[ag->col2].type;
         bool ok2 = (ag->vc2 == GB_VC_INT || ag->vc2 == GB_VC_U64 || ag->vc2 == GB_VC_FLOAT || ag->vc2 == GB_VC_NULL) &&
                    !is_temporal(t2.id) && t2.id != GF_TYPE_BOOL;
         if (!ok2)
-          return gf_error_set(err, GF_ETYPE, "%s: cannot aggregate column '%.300s' of type %s", ag->name,
+          return gf_error_set(err, GF_ETYPE, "%s: cannot aggregate column '%.300s' of type %s", who,
                               sp->column2, gf_type_format(t2, tn, sizeof tn));
       }
       if (sp->kind == GF_AGG_QUANTILE && !(sp->q >= 0.0 && sp->q <= 1.0))
-        return gf_error_set(err, GF_EINVAL, "%s: the quantile must be in [0, 1]", ag->name);
+        return gf_error_set(err, GF_EINVAL, "%s: the quantile must be in [0, 1]", who);
       break;
     case GF_AGG_TOP_K:
       if (!(ag->vc == GB_VC_INT || ag->vc == GB_VC_U64 || ag->vc == GB_VC_FLOAT))
-        return gf_error_set(err, GF_ETYPE, "%s: cannot take top_k of column '%.300s' of type %s", ag->name,
+        return gf_error_set(err, GF_ETYPE, "%s: cannot take top_k of column '%.300s' of type %s", who,
                             sp->column, gf_type_format(ag->type, tn, sizeof tn));
       if (sp->k < 1 || sp->k > 1000000)
-        return gf_error_set(err, GF_EINVAL, "%s: k must be between 1 and 1000000", ag->name);
+        return gf_error_set(err, GF_EINVAL, "%s: k must be between 1 and 1000000", who);
       break;
     default: break;
   }

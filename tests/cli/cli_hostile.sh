@@ -138,6 +138,15 @@ out=$(cat "$tmp/odd.csv" | "$gf" query /dev/stdin --select s --format csv 2>"$tm
 rc=$?
 [ "$rc" -eq 0 ] && [ "$out" = $'s\na\nb' ] || bad "--select from a pipe: rc $rc, out $out, err $(cat "$tmp/err")"
 
+# --- messages name aggregates as written, never by internal names ------------------------------
+for agg in 'sum(s) as t' 'sum(s) + 1 as t' 'mean(s)'; do
+  gfrun query "$tmp/odd.csv" --group-by x.y --agg "$agg"
+  expect_error "--agg '$agg' on a string" 2 "(sum|mean)\\(s\\): cannot aggregate column 's' of type utf8"
+  ! grep -q "__gf" <<<"$err" || bad "--agg '$agg': internal name in the message: $err"
+done
+gfrun query "$tmp/odd.csv" --group-by x.y --agg 'quantile(s, 2) * 2 as t'
+! grep -q "__gf" <<<"$err" || bad "quantile: internal name in the message: $err"
+
 if [ "$failures" -ne 0 ]; then
   echo "$cli_name: $failures failure(s)" >&2
   exit 1
