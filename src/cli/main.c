@@ -13,24 +13,21 @@
 
 #include "cli.h"
 
-/* One row per command of DESIGN.md section 8. `impl` is NULL while the
- * command is not part of this build; `issue` then says which issue brings it,
- * so the tool can say so instead of pretending. */
+/* One row per command. Only built commands are listed: the benchmark
+ * suite runs from bench/run.sh, not from gf. */
 typedef struct command_slot {
   const char *name;
   const char *summary;
   const cli_command *impl;
-  int issue;
 } command_slot;
 
 static const command_slot commands[] = {
-    {"schema", "column names, types, nullability and row count of a file", &cli_cmd_schema, 4},
-    {"head", "the first rows of a file as a table", &cli_cmd_head, 4},
-    {"describe", "count, nulls, min, max, mean, std and quartiles per column", &cli_cmd_describe, 4},
-    {"query", "filter, compute, group, sort and join a file in parallel", &cli_cmd_query, 5},
-    {"convert", "convert between CSV and Arrow IPC files", &cli_cmd_convert, 4},
-    {"gen", "generate benchmark data (db-benchmark group-by and join)", &cli_cmd_gen, 4},
-    {"bench", "run the benchmark suite; --tune finds chunk size and workers", NULL, 6},
+    {"schema", "column names, types, nullability and row count of a file", &cli_cmd_schema},
+    {"head", "the first rows of a file as a table", &cli_cmd_head},
+    {"describe", "count, nulls, min, max, mean, std and quartiles per column", &cli_cmd_describe},
+    {"query", "filter, compute, group, sort and join a file in parallel", &cli_cmd_query},
+    {"convert", "convert between CSV and Arrow IPC files", &cli_cmd_convert},
+    {"gen", "generate benchmark data (db-benchmark group-by and join)", &cli_cmd_gen},
 };
 
 #define NUM_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
@@ -129,10 +126,7 @@ static void print_overview(void) {
          "Commands:\n",
          gf_version());
   for (int i = 0; i < NUM_COMMANDS; i++) {
-    printf("  %-9s %s", commands[i].name, commands[i].summary);
-    if (!commands[i].impl)
-      printf(" [not available yet: issue %d]", commands[i].issue);
-    putchar('\n');
+    printf("  %-9s %s\n", commands[i].name, commands[i].summary);
   }
   printf("  %-9s %s\n\n", "help", "this overview, or the help of one command");
   printf("Options:\n"
@@ -148,13 +142,6 @@ static int print_version(void) {
   printf("gf %s (gopherframe %s)\n", GF_VERSION_STRING, gf_version());
   printf("cpu features: %s\n", (cpu && cpu[0]) ? cpu : "none");
   return CLI_EXIT_OK;
-}
-
-/* The one line printed for a command that this build does not contain. */
-static int not_available(const command_slot *c) {
-  cli_error("'%s' is not available yet in this build (see issue %d)", c->name,
-            c->issue);
-  return CLI_EXIT_USAGE;
 }
 
 /* `gf help [COMMAND]`. */
@@ -173,19 +160,13 @@ static int run_help(int argc, char **argv) {
   }
   c = find_command(argv[0]);
   if (!c) return cli_usage_error(NULL, "unknown command '%s'", argv[0]);
-  if (c->impl) {
-    fputs(c->impl->usage, stdout);
-    return CLI_EXIT_OK;
-  }
-  printf("gf %s: %s\n\nThis command is not available yet in this build (see issue %d).\n",
-         c->name, c->summary, c->issue);
+  fputs(c->impl->usage, stdout);
   return CLI_EXIT_OK;
 }
 
 /* Runs a command found in the table with its own arguments (argv[0] is its
  * name). `--help` anywhere before a `--` shows its help instead. */
 static int run_command(const command_slot *c, int argc, char **argv) {
-  if (!c->impl) return not_available(c);
   for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
     if (strcmp(argv[i], "--help") == 0) {
       fputs(c->impl->usage, stdout);
