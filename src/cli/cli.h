@@ -147,4 +147,17 @@ int cli_fail(const char *what, gf_status st, const gf_error *err);
 bool cli_parse_int64(const char *command, const char *option, const char *text,
                      int64_t min, int64_t max, int64_t *out);
 
+/* Decimal digits of v at p (at most 20 bytes, no NUL); returns the end.
+ * The data generators' inner loop: no snprintf, no locale. */
+static inline char *cli_put_u64(char *p, uint64_t v) {
+  char tmp[20];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) *p++ = tmp[--n];
+  return p;
+}
+
 #endif /* GF_CLI_H */
