@@ -63,7 +63,7 @@ GF_API gf_status gf_with_columns(const gf_frame *f, const char *const *names,
  *  - blocking: join (with a second frame), group-by, sort.
  *
  * Consecutive streaming steps run fused, push-based, in one parallel pass
- * over the input (DESIGN.md section 2): per morsel the predicates produce a
+ * over the input (docs/DESIGN.md, "Architecture"): per morsel the predicates produce a
  * selection vector, the computed columns are evaluated only over the
  * selected rows, and only the columns that leave the pass are gathered, in
  * batches coalesced to about 64K rows. Nothing is materialised between the

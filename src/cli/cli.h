@@ -41,8 +41,8 @@ typedef struct cli_command {
   cli_run_fn run;
 } cli_command;
 
-/* Commands present in this build (one cmd_*.c each); query arrives with
- * issues 5/6, bench with issue 6. */
+/* Commands present in this build (one cmd_*.c each); `bench` is not built
+ * yet (main.c's table says so). */
 extern const cli_command cli_cmd_schema;
 extern const cli_command cli_cmd_head;
 extern const cli_command cli_cmd_describe;

@@ -1,6 +1,6 @@
 /*
  * cmd_gen.c - `gf gen groupby`: the db-benchmark group-by data
- * G1_N_K_NA_SORT (DESIGN.md section 9) written straight to CSV.
+ * G1_N_K_NA_SORT (docs/DESIGN.md, "Benchmarks") written straight to CSV.
  *
  * Columns: id1, id2 "id001".. (K levels); id3 "id0000000001".. (N/K levels);
  * id4, id5 ints 1..K; id6 int 1..N/K; v1 int 1..5; v2 int 1..15; v3 double

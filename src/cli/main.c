@@ -13,7 +13,7 @@
 
 #include "cli.h"
 
-/* One row per command of DESIGN.md section 8. `impl` is NULL while the
+/* One row per command of docs/DESIGN.md, "The gf tool". `impl` is NULL while the
  * command is not part of this build; `issue` then says which issue brings it,
  * so the tool can say so instead of pretending. */
 typedef struct command_slot {

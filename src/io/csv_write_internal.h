@@ -1,9 +1,9 @@
 /*
  * Internal pieces of the CSV writer shared with other text producers (the
- * gf tool's data generator): growable text buffers, fast locale-independent
- * number formatting, rows formatted in parallel chunks and emitted in order
- * (files written to a temporary name and renamed on success: atomic_file.h).
- * Not installed.
+ * IPC writer; output.c makes them public for the gf tool): growable text
+ * buffers, fast locale-independent number formatting, rows formatted in
+ * parallel chunks and emitted in order (files written to a temporary name
+ * and renamed on success: atomic_file.h). Not installed.
  */
 #ifndef GF_IO_CSV_WRITE_INTERNAL_H
 #define GF_IO_CSV_WRITE_INTERNAL_H
