@@ -10,7 +10,7 @@
 #ifndef GOPHERFRAME_TESTING_H
 #define GOPHERFRAME_TESTING_H
 
-#include "gopherframe/core.h"
+#include "core.h"
 
 #ifdef __cplusplus
 extern "C" {
