@@ -23,5 +23,7 @@
 #include "gopherframe/sort_join.h"
 #include "gopherframe/ipc.h"
 #include "gopherframe/query.h"
+#include "gopherframe/describe.h"
+#include "gopherframe/output.h"
 
 #endif /* GOPHERFRAME_H */

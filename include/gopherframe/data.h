@@ -17,7 +17,7 @@ extern "C" {
 /* Data types                                                          */
 /* ------------------------------------------------------------------ */
 
-/** The flat Arrow types (DESIGN.md section 3). */
+/** The flat Arrow types (docs/DESIGN.md, "Data model"). */
 typedef enum gf_type_id {
   GF_TYPE_NULL = 0,
   GF_TYPE_BOOL,

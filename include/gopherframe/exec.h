@@ -108,7 +108,7 @@ GF_API gf_status gf_plan_chunks(int64_t total_rows, int64_t bytes_per_row,
                                 gf_error *err);
 
 /**
- * The reduction grid (DESIGN.md 4.3): blocks of GF_REDUCTION_BLOCK_ROWS at
+ * The reduction grid (docs/DESIGN.md, "Determinism"): blocks of GF_REDUCTION_BLOCK_ROWS at
  * absolute row offsets. Number of blocks covering [0, total_rows).
  */
 GF_API int64_t gf_reduction_blocks(int64_t total_rows);

@@ -1,6 +1,6 @@
 /*
- * gopherframe/expr.h - expressions: constructors, parser, binding,
- * vectorised evaluation, filter and projection.
+ * gopherframe/expr.h - expressions: constructors, parser, binding and
+ * vectorised evaluation (gf_filter, gf_select, gf_with_columns: query.h).
  * Part of <gopherframe.h>; include that instead.
  */
 #ifndef GOPHERFRAME_EXPR_H
@@ -219,7 +219,7 @@ GF_API gf_status gf_expr_result_type(const gf_expr *e, const gf_schema *schema,
                                      gf_datatype *out, gf_error *err);
 
 /* ------------------------------------------------------------------ */
-/* Evaluation, filter, projection                                      */
+/* Evaluation (filter and projection: query.h)                         */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -233,37 +233,6 @@ GF_API gf_status gf_expr_result_type(const gf_expr *e, const gf_schema *schema,
 GF_API gf_status gf_evaluate(const gf_frame *f, const gf_expr *e,
                              const char *name, const gf_parallel_options *opts,
                              gf_frame **out, gf_error *err);
-
-/**
- * Rows of `f` where `predicate` (bool) is true (null counts as false), in
- * input order, in batches of at least ~64K rows where the input allows.
- * Dictionary columns keep sharing the input's dictionary. Batches whose
- * statistics prove that a `column <op> literal` conjunct of the predicate
- * cannot hold are skipped without being read. Identical results for any
- * worker count, strategy and chunk size.
- */
-GF_API gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
-                           const gf_parallel_options *opts, gf_frame **out,
-                           gf_error *err);
-
-/**
- * The named columns of `f`, in the order given (a name may repeat only
- * once; duplicates are GF_EINVAL). Zero-copy: the arrays are shared.
- * Unknown names are GF_EINVAL naming the column.
- */
-GF_API gf_status gf_select(const gf_frame *f, const char *const *names, int n,
-                           gf_frame **out, gf_error *err);
-
-/**
- * `f` with n computed columns: exprs[i] evaluated over `f` (all against the
- * input frame's columns, not each other's outputs) becomes column names[i],
- * replacing a column of that name in place or appended at the end in order.
- * Other columns are shared zero-copy. Duplicate names are GF_EINVAL.
- */
-GF_API gf_status gf_with_columns(const gf_frame *f, const char *const *names,
-                                 gf_expr *const *exprs, int n,
-                                 const gf_parallel_options *opts,
-                                 gf_frame **out, gf_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /*
- * gopherframe/groupby.h - parallel group-by aggregation (DESIGN.md 4.3, 7, 9).
+ * gopherframe/groupby.h - parallel group-by aggregation (docs/DESIGN.md,
+ * "Determinism").
  * Part of <gopherframe.h>; include that instead.
  *
  * Results are bit-identical (float sums included) for any worker count,

@@ -1,6 +1,7 @@
 /*
- * gopherframe/query.h - query pipelines: a chain of operators run over a
- * frame, with filter -> with_columns -> select fused per morsel.
+ * gopherframe/query.h - filter and projection of a frame, and query
+ * pipelines: a chain of operators run over a frame, with
+ * filter -> with_columns -> select fused per morsel.
  * Part of <gopherframe.h>; include that instead.
  */
 #ifndef GOPHERFRAME_QUERY_H
@@ -16,6 +17,45 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------------ */
+/* Filter and projection (one operator per call)                       */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Rows of `f` where `predicate` (bool) is true (null counts as false), in
+ * input order, in batches of at least ~64K rows where the input allows.
+ * Dictionary columns keep sharing the input's dictionary. Batches whose
+ * statistics prove that a `column <op> literal` conjunct of the predicate
+ * cannot hold are skipped without being read. Identical results for any
+ * worker count, strategy and chunk size.
+ */
+GF_API gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
+                           const gf_parallel_options *opts, gf_frame **out,
+                           gf_error *err);
+
+/**
+ * The named columns of `f`, in the order given (a name may repeat only
+ * once; duplicates are GF_EINVAL). Zero-copy: the arrays are shared.
+ * Unknown names are GF_EINVAL naming the column.
+ */
+GF_API gf_status gf_select(const gf_frame *f, const char *const *names, int n,
+                           gf_frame **out, gf_error *err);
+
+/**
+ * `f` with n computed columns: exprs[i] evaluated over `f` (all against the
+ * input frame's columns, not each other's outputs) becomes column names[i],
+ * replacing a column of that name in place or appended at the end in order.
+ * Other columns are shared zero-copy. Duplicate names are GF_EINVAL.
+ */
+GF_API gf_status gf_with_columns(const gf_frame *f, const char *const *names,
+                                 gf_expr *const *exprs, int n,
+                                 const gf_parallel_options *opts,
+                                 gf_frame **out, gf_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Pipelines                                                           */
+/* ------------------------------------------------------------------ */
+
 /**
  * A query pipeline: an ordered list of steps applied to an input frame by
  * gf_pipeline_run. Steps are
@@ -23,7 +63,7 @@ extern "C" {
  *  - blocking: join (with a second frame), group-by, sort.
  *
  * Consecutive streaming steps run fused, push-based, in one parallel pass
- * over the input (DESIGN.md section 2): per morsel the predicates produce a
+ * over the input (docs/DESIGN.md, "Architecture"): per morsel the predicates produce a
  * selection vector, the computed columns are evaluated only over the
  * selected rows, and only the columns that leave the pass are gathered, in
  * batches coalesced to about 64K rows. Nothing is materialised between the

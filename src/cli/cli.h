@@ -43,8 +43,8 @@ typedef struct cli_command {
   cli_run_fn run;
 } cli_command;
 
-/* Commands present in this build (one cmd_*.c each); query arrives with
- * issues 5/6, bench with issue 6. */
+/* Commands present in this build (one cmd_*.c each); `bench` is not built
+ * yet (main.c's table says so). */
 extern const cli_command cli_cmd_schema;
 extern const cli_command cli_cmd_head;
 extern const cli_command cli_cmd_describe;
@@ -148,5 +148,18 @@ int cli_fail(const char *what, gf_status st, const gf_error *err);
  */
 bool cli_parse_int64(const char *command, const char *option, const char *text,
                      int64_t min, int64_t max, int64_t *out);
+
+/* Decimal digits of v at p (at most 20 bytes, no NUL); returns the end.
+ * The data generators' inner loop: no snprintf, no locale. */
+static inline char *cli_put_u64(char *p, uint64_t v) {
+  char tmp[20];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) *p++ = tmp[--n];
+  return p;
+}
 
 #endif /* GF_CLI_H */

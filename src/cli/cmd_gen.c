@@ -1,6 +1,6 @@
 /*
  * cmd_gen.c - `gf gen groupby`: the db-benchmark group-by data
- * G1_N_K_NA_SORT (DESIGN.md section 9) written straight to CSV.
+ * G1_N_K_NA_SORT (docs/DESIGN.md, "Benchmarks") written straight to CSV.
  *
  * Columns: id1, id2 "id001".. (K levels); id3 "id0000000001".. (N/K levels);
  * id4, id5 ints 1..K; id6 int 1..N/K; v1 int 1..5; v2 int 1..15; v3 double
@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "io/csv_write_internal.h"
 
 #define GEN_BLOCK 65536
 #define ROW_ROOM 128 /* bytes one row may need */
@@ -178,7 +177,7 @@ static bool choose_missing_levels(gen *g) {
 /* "id" and the number zero-padded to `width` digits. */
 static char *put_id(char *p, uint64_t level, int width) {
   char digits[24];
-  int n = gfi_put_u64(digits, level);
+  int n = (int)(cli_put_u64(digits, level) - digits);
   *p++ = 'i';
   *p++ = 'd';
   for (int i = n; i < width; i++) *p++ = '0';
@@ -188,7 +187,7 @@ static char *put_id(char *p, uint64_t level, int width) {
 
 /* v3 from micro-units, shortest form: "42", "42.5", "0.000125". */
 static char *put_v3(char *p, int32_t micro) {
-  p += gfi_put_u64(p, (uint64_t)(micro / 1000000));
+  p = cli_put_u64(p, (uint64_t)(micro / 1000000));
   int frac = micro % 1000000;
   if (frac == 0) return p;
   *p++ = '.';
@@ -213,13 +212,13 @@ static char *put_row(char *p, const row_vals *v) {
       else if (j == 2)
         p = put_id(p, v->id[j], 10);
       else
-        p += gfi_put_u64(p, v->id[j]);
+        p = cli_put_u64(p, v->id[j]);
     }
     *p++ = ',';
   }
-  if (v->v1) p += gfi_put_u64(p, v->v1);
+  if (v->v1) p = cli_put_u64(p, v->v1);
   *p++ = ',';
-  if (v->v2) p += gfi_put_u64(p, v->v2);
+  if (v->v2) p = cli_put_u64(p, v->v2);
   *p++ = ',';
   if (v->v3 >= 0) p = put_v3(p, v->v3);
   *p++ = '\n';
@@ -311,23 +310,28 @@ static gf_status fill_kernel(void *user, const gf_chunk_spec *chunk, gf_task_ctx
 
 /* ---- formatting ---------------------------------------------------------- */
 
-static gf_status format_kernel(void *user, int64_t start, int64_t end, gfi_textbuf *out,
+/* Formats rows [start, end) (gf_rows_text_fn). */
+static gf_status format_kernel(void *user, int64_t start, int64_t end, gf_text_buffer *out,
                                gf_task_ctx *ctx) {
   const gen *g = user;
   cursor c;
   if (!g->sorted) cursor_seek(g, &c, start);
-  GF_RETURN_NOT_OK(gfi_textbuf_reserve(out, (size_t)(end - start) * 48, ctx->err));
   for (int64_t r = start; r < end; r++) {
     row_vals v;
     if (g->sorted)
       unpack(g, &g->sorted[r], &v);
     else
       cursor_next(g, &c, &v);
-    GF_RETURN_NOT_OK(gfi_textbuf_reserve(out, ROW_ROOM, ctx->err));
-    char *p = out->data + out->len;
-    out->len = (size_t)(put_row(p, &v) - out->data);
+    char *p = gf_text_buffer_reserve(out, ROW_ROOM, ctx->err);
+    if (!p) return GF_ENOMEM;
+    gf_text_buffer_advance(out, (size_t)(put_row(p, &v) - p));
   }
   return GF_OK;
+}
+
+/* gf_text_sink_fn appending to the output file. */
+static gf_status file_sink(void *file, const char *data, size_t len, gf_error *err) {
+  return gf_output_file_write(file, data, len, err);
 }
 
 /* ---- command line ------------------------------------------------------- */
@@ -432,18 +436,17 @@ static int generate(gen *g, const char *path, int threads) {
     st = gf_parallel_for(g->rows, sizeof(gen_row), false, fill_kernel, g, &p, &err);
     if (st == GF_OK) qsort(g->sorted, (size_t)g->rows, sizeof *g->sorted, cmp_rows);
   }
-  gfi_atomic_file file;
-  if (st == GF_OK) st = gfi_atomic_file_open(path, NULL, &file, &err);
+  gf_output_file *file = NULL;
+  if (st == GF_OK) st = gf_output_file_open(path, NULL, &file, &err);
   if (st != GF_OK) goto done;
   static const char header[] = "id1,id2,id3,id4,id5,id6,v1,v2,v3\n";
-  st = gfi_atomic_file_write(&file, header, sizeof header - 1, &err);
+  st = gf_output_file_write(file, header, sizeof header - 1, &err);
   if (st == GF_OK)
-    st = gfi_format_rows_ordered(g->rows, 48, format_kernel, g, gfi_atomic_file_sink, &file, &p,
-                                 &err);
+    st = gf_format_rows_ordered(g->rows, 48, format_kernel, g, file_sink, file, &p, &err);
   if (st == GF_OK)
-    st = gfi_atomic_file_commit(&file, &err);
+    st = gf_output_file_commit(file, &err);
   else
-    gfi_atomic_file_abort(&file);
+    gf_output_file_abort(file);
 done:
   if (st == GF_ECANCELED && gf_cancel_requested(p.cancel)) {
     cli_error("gen: interrupted; %s was not written", path);

@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "io/csv_write_internal.h"
 
 #define OUT_BUF (1u << 20)
 
@@ -132,7 +131,7 @@ static uint32_t *sample_all(const uint32_t *set, int64_t n, int64_t rows, uint64
 /* ---- writing ------------------------------------------------------------ */
 
 typedef struct writer {
-  gfi_atomic_file file;
+  gf_output_file *file;
   char *buf;
   size_t len;
   gf_status st;
@@ -141,25 +140,13 @@ typedef struct writer {
 
 static void w_flush(writer *w) {
   if (w->st == GF_OK && w->len)
-    w->st = gfi_atomic_file_write(&w->file, w->buf, w->len, &w->err);
+    w->st = gf_output_file_write(w->file, w->buf, w->len, &w->err);
   w->len = 0;
-}
-
-/* Writes decimal u at p; returns the end. */
-static char *put_u32(char *p, uint32_t u) {
-  char tmp[12];
-  int n = 0;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  while (n) *p++ = tmp[--n];
-  return p;
 }
 
 /* A value in [0, 100) with 6 decimals, trailing zeros dropped (one kept). */
 static char *put_value(char *p, uint32_t micro) {
-  p = put_u32(p, micro / 1000000u);
+  p = cli_put_u64(p, micro / 1000000u);
   *p++ = '.';
   uint32_t f = micro % 1000000u;
   char d[6];
@@ -190,7 +177,7 @@ static int write_table(const table_spec *t, const char *path, uint64_t seed, int
     cli_error("gen: out of memory");
     return CLI_EXIT_FAILURE;
   }
-  w.st = gfi_atomic_file_open(path, NULL, &w.file, &w.err);
+  w.st = gf_output_file_open(path, NULL, &w.file, &w.err);
   if (w.st != GF_OK) {
     free(w.buf);
     return cli_fail("gen", w.st, &w.err);
@@ -208,14 +195,14 @@ static int write_table(const table_spec *t, const char *path, uint64_t seed, int
     if (na_pct > 0)
       for (int j = 0; j <= t->nkeys; j++) miss[j] = (jnext(&ns) >> 32) < na_cut;
     for (int j = 0; j < t->nkeys; j++) {
-      if (!miss[j]) p = put_u32(p, t->keys[j][r]);
+      if (!miss[j]) p = cli_put_u64(p, t->keys[j][r]);
       *p++ = ',';
     }
     for (int j = 0; j < t->nkeys; j++) {
       if (!miss[j]) {
         *p++ = 'i';
         *p++ = 'd';
-        p = put_u32(p, t->keys[j][r]);
+        p = cli_put_u64(p, t->keys[j][r]);
       }
       *p++ = ',';
     }
@@ -226,11 +213,12 @@ static int write_table(const table_spec *t, const char *path, uint64_t seed, int
   }
   w_flush(&w);
   free(w.buf);
-  if (w.st == GF_OK) w.st = gfi_atomic_file_commit(&w.file, &w.err);
-  if (w.st != GF_OK) {
-    gfi_atomic_file_abort(&w.file);
-    return cli_fail("gen", w.st, &w.err);
+  if (w.st == GF_OK) {
+    w.st = gf_output_file_commit(w.file, &w.err); /* frees the file either way */
+  } else {
+    gf_output_file_abort(w.file);
   }
+  if (w.st != GF_OK) return cli_fail("gen", w.st, &w.err);
   return CLI_EXIT_OK;
 }
 

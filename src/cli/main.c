@@ -13,8 +13,8 @@
 
 #include "cli.h"
 
-/* One row per command. Only built commands are listed: the benchmark
- * suite runs from bench/run.sh, not from gf. */
+/* One row per command (docs/DESIGN.md, "The gf tool"). Only built commands
+ * are listed: the benchmark suite runs from bench/run.sh, not from gf. */
 typedef struct command_slot {
   const char *name;
   const char *summary;

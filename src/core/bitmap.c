@@ -36,3 +36,16 @@ void gfi_bitmap_copy(uint8_t *dst, int64_t dst_offset, const uint8_t *src,
   for (int64_t i = 0; i < length; i++)
     gfi_bit_put(dst, dst_offset + i, gfi_bit_get(src, src_offset + i));
 }
+
+/* Sets bits [offset, offset+length) to 1: per-bit at the unaligned ends,
+ * whole bytes with memset in between. */
+void gfi_bitmap_set_range(uint8_t *bits, int64_t offset, int64_t length) {
+  int64_t i = offset, end = offset + length;
+  while (i < end && (i & 7)) gfi_bit_set(bits, i++);
+  if (end - i >= 8) {
+    int64_t nbytes = (end - i) >> 3;
+    memset(bits + (i >> 3), 0xff, (size_t)nbytes);
+    i += nbytes * 8;
+  }
+  while (i < end) gfi_bit_set(bits, i++);
+}

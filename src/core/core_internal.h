@@ -79,6 +79,8 @@ int64_t gfi_bitmap_count(const uint8_t *bits, int64_t offset, int64_t length);
 /* Copies `length` bits from src at src_offset to dst at dst_offset. */
 void gfi_bitmap_copy(uint8_t *dst, int64_t dst_offset, const uint8_t *src,
                      int64_t src_offset, int64_t length);
+/* Sets `length` bits starting at bit `offset` to 1. */
+void gfi_bitmap_set_range(uint8_t *bits, int64_t offset, int64_t length);
 /* Bytes needed for n bits. */
 static inline int64_t gfi_bitmap_bytes(int64_t n) { return (n + 7) >> 3; }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/core_internal.h"
+#include "gopherframe/testing.h"
 
 struct gf_failing_allocator {
   gf_allocator iface;

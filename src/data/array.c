@@ -433,15 +433,3 @@ bool gf_array_equals(const gf_array *a, const gf_array *b) {
   return true;
 }
 
-/* Sets bits [offset, offset+length) of `bits` to 1, whole bytes at once
- * in the middle. */
-void gfi_bitmap_set_range(uint8_t *bits, int64_t offset, int64_t length) {
-  int64_t i = offset, end = offset + length;
-  while (i < end && (i & 7)) gfi_bit_set(bits, i++);
-  if (end - i >= 8) {
-    int64_t nbytes = (end - i) >> 3;
-    memset(bits + (i >> 3), 0xff, (size_t)nbytes);
-    i += nbytes * 8;
-  }
-  while (i < end) gfi_bit_set(bits, i++);
-}

@@ -5,48 +5,11 @@
  */
 #include <string.h>
 
+#include "core/utf8.h"
 #include "data/builder_internal.h"
 
 static int64_t bsize(const gf_array *a, int i) {
   return a->buffers[i] ? (int64_t)gf_buffer_size(a->buffers[i]) : 0;
-}
-
-/* Length in bytes of the valid UTF-8 prefix check: returns -1 when `s` is
- * valid UTF-8, else the byte position of the first bad sequence. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-static int64_t utf8_error_at(const uint8_t *s, int64_t n) {
-  int64_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return i;
-    }
-    if (n - i < len) return i;
-    for (int k = 1; k < len; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return i;
-    i += len;
-  }
-  return -1;
 }
 
 /* Checks offsets and (optionally) UTF-8 of a variable-width array. */
@@ -88,7 +51,7 @@ static gf_status validate_var_width(const gf_array *a, bool check_utf8,
     if (check_utf8 && cur > prev &&
         (a->type.id == GF_TYPE_UTF8 || a->type.id == GF_TYPE_LARGE_UTF8) &&
         gfi_is_valid(a, i)) {
-      int64_t bad = utf8_error_at(data + prev, cur - prev);
+      int64_t bad = gfi_utf8_error_at(data + prev, cur - prev);
       if (bad >= 0)
         return gf_error_set(err, GF_EINVAL,
                             "invalid UTF-8 in element %lld at byte %lld",

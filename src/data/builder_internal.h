@@ -103,7 +103,5 @@ gf_status gfi_array_make_with_stats(const gf_allocator *a, gf_datatype type,
                                     gf_array *dictionary, const gf_stats *st,
                                     gf_array **out, gf_error *err);
 
-/* Sets `length` bits starting at bit `offset` to 1. */
-void gfi_bitmap_set_range(uint8_t *bits, int64_t offset, int64_t length);
 
 #endif /* GF_DATA_BUILDER_INTERNAL_H */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "data/cdata_internal.h"
 
 /* The moved producer array and the references our buffers hold to it. */
@@ -50,49 +51,8 @@ static gf_status cdata_reject(const cdata_ctx *c, const char *where,
 
 /* Number of buffers in the Arrow C Data layout of `t`. */
 static int cdata_arrow_n_buffers(gf_datatype t) {
-  switch (t.id) {
-    case GF_TYPE_NULL: return 0;
-    case GF_TYPE_UTF8:
-    case GF_TYPE_LARGE_UTF8:
-    case GF_TYPE_BINARY:
-    case GF_TYPE_LARGE_BINARY: return 3;
-    default: return 2;
-  }
-}
-
-/* Bytes per value in buffer 1 of fixed-width types; 0 for bool (bits),
- * null and variable-width types. */
-static int64_t cdata_value_width(gf_datatype t) {
-  switch (t.id) {
-    case GF_TYPE_INT8:
-    case GF_TYPE_UINT8: return 1;
-    case GF_TYPE_INT16:
-    case GF_TYPE_UINT16: return 2;
-    case GF_TYPE_INT32:
-    case GF_TYPE_UINT32:
-    case GF_TYPE_FLOAT32:
-    case GF_TYPE_DATE32:
-    case GF_TYPE_TIME32:
-    case GF_TYPE_DICTIONARY: return 4;
-    case GF_TYPE_INT64:
-    case GF_TYPE_UINT64:
-    case GF_TYPE_FLOAT64:
-    case GF_TYPE_DATE64:
-    case GF_TYPE_TIME64:
-    case GF_TYPE_TIMESTAMP:
-    case GF_TYPE_DURATION: return 8;
-    case GF_TYPE_FIXED_SIZE_BINARY: return t.byte_width;
-    default: return 0;
-  }
-}
-
-static bool cdata_is_var_width(gf_type_id id) {
-  return id == GF_TYPE_UTF8 || id == GF_TYPE_LARGE_UTF8 ||
-         id == GF_TYPE_BINARY || id == GF_TYPE_LARGE_BINARY;
-}
-
-static bool cdata_is_large(gf_type_id id) {
-  return id == GF_TYPE_LARGE_UTF8 || id == GF_TYPE_LARGE_BINARY;
+  /* Arrow's null type has no buffers, not even a validity bitmap. */
+  return t.id == GF_TYPE_NULL ? 0 : gfi_type_num_buffers(t);
 }
 
 /* Offset i of an offsets buffer (4 or 8 bytes wide), read without
@@ -106,66 +66,6 @@ static int64_t cdata_load_offset(const void *p, int width, int64_t i) {
   int64_t v;
   memcpy(&v, (const char *)p + i * 8, 8);
   return v;
-}
-
-/* Set bits in [off, off+len) reading only the bytes that range covers. */
-static int64_t cdata_count_bits(const uint8_t *bits, int64_t off, int64_t len) {
-  int64_t n = 0, i = off, end = off + len;
-  while (i < end && (i & 7) != 0) n += gfi_bit_get(bits, i++);
-  while (end - i >= 64) {
-    uint64_t w;
-    memcpy(&w, bits + (i >> 3), 8);
-    n += __builtin_popcountll(w);
-    i += 64;
-  }
-  while (end - i >= 8) {
-    n += __builtin_popcount(bits[i >> 3]);
-    i += 8;
-  }
-  while (i < end) n += gfi_bit_get(bits, i++);
-  return n;
-}
-
-/* Position of the first byte of an invalid UTF-8 sequence in s[0, n), or
- * -1 when valid (no overlongs, surrogates or code points past U+10FFFF). */
-static int64_t cdata_utf8_invalid_at(const uint8_t *s, int64_t n) {
-  int64_t i = 0;
-  while (i < n) {
-    if (n - i >= 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if ((w & UINT64_C(0x8080808080808080)) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    int need;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (n - i <= need) return i;
-    if (s[i + 1] < lo || s[i + 1] > hi) return i;
-    for (int k = 2; k <= need; k++)
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-    i += need + 1;
-  }
-  return -1;
 }
 
 /* Wraps producer memory as a buffer that keeps the holder alive. */
@@ -263,7 +163,7 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
                           (long long)nc);
     nc = 0;
   } else if (nc != 0) {
-    int64_t counted = len - cdata_count_bits(validity, off, len);
+    int64_t counted = len - gfi_bitmap_count(validity, off, len);
     if (nc != -1 && nc != counted)
       return cdata_reject(c, where,
                           "null_count is %lld but the validity bitmap has %lld "
@@ -273,16 +173,16 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
   }
   int64_t eff_nc = nc;
   if (nc > 0 && (eff_offset != off || eff_length != len))
-    eff_nc = eff_length - cdata_count_bits(validity, eff_offset, eff_length);
+    eff_nc = eff_length - gfi_bitmap_count(validity, eff_offset, eff_length);
   if (eff_nc == 0) validity = NULL;
 
   /* Buffer 1 and, for variable width, buffer 2: presence, alignment, size. */
   const void *b1 = arr->buffers[1];
   const void *b2 = nb > 2 ? arr->buffers[2] : NULL;
   int64_t b1_size = 0, b2_size = 0;
-  int64_t width = cdata_value_width(t);
-  bool var = cdata_is_var_width(t.id);
-  int ow = cdata_is_large(t.id) ? 8 : 4;
+  int64_t width = gfi_type_byte_width(t);
+  bool var = gfi_type_is_var_width(t.id);
+  int ow = gfi_type_is_large(t.id) ? 8 : 4;
   if (len > 0) {
     if (var) {
       if (end > INT64_MAX / ow - 1)
@@ -363,7 +263,7 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
       int64_t s = cdata_load_offset(b1, ow, i);
       int64_t e = cdata_load_offset(b1, ow, i + 1);
       if (e == s) continue;
-      int64_t bad = cdata_utf8_invalid_at((const uint8_t *)b2 + s, e - s);
+      int64_t bad = gfi_utf8_error_at((const uint8_t *)b2 + s, e - s);
       if (bad >= 0)
         return cdata_reject(c, where,
                             "utf8: invalid UTF-8 in string at index %lld (byte "
@@ -496,7 +396,7 @@ gf_status gfi_cdata_import_batch(struct ArrowArray *batch, const gf_schema *s,
   const uint8_t *sv = batch->buffers[0];
   if (batch->null_count != 0) {
     int64_t nulls = sv == NULL ? (batch->null_count > 0 ? batch->null_count : 0)
-                               : len - cdata_count_bits(sv, off, len);
+                               : len - gfi_bitmap_count(sv, off, len);
     if (nulls > 0)
       return cdata_reject(&c0, bw,
                           "null_count: %lld struct-level nulls (a record batch "

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "data/value_format.h"
 
 /* snprintf-like sink: counts every byte, stores what fits. */
@@ -47,52 +48,15 @@ static void put_i64(sink *s, int64_t v, int min_digits) {
   put_u64(s, mag(v), min_digits);
 }
 
-/* Floor division with a non-negative remainder (d > 0). */
-static void floor_divmod(int64_t v, int64_t d, int64_t *q, int64_t *r) {
-  int64_t qq = v / d, rr = v % d;
-  if (rr < 0) {
-    rr += d;
-    qq -= 1;
-  }
-  *q = qq;
-  *r = rr;
-}
-
-/* Days-to-civil conversion (Howard Hinnant's algorithm), exact for every
- * int64 day count the temporal types can produce. */
-static void civil_from_days(int64_t days, int64_t *year, int *month, int *day) {
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  *year = y + (m <= 2);
-  *month = (int)m;
-  *day = (int)d;
-}
-
 static void put_date(sink *s, int64_t days) {
   int64_t y;
-  int m, d;
-  civil_from_days(days, &y, &m, &d);
+  unsigned m, d;
+  gfi_civil_from_days(days, &y, &m, &d);
   put_i64(s, y, 4);
   put(s, "-", 1);
   put_u64(s, (uint64_t)m, 2);
   put(s, "-", 1);
   put_u64(s, (uint64_t)d, 2);
-}
-
-static int64_t units_per_second(gf_time_unit u) {
-  switch (u) {
-    case GF_UNIT_SECOND: return 1;
-    case GF_UNIT_MILLI: return 1000;
-    case GF_UNIT_MICRO: return 1000000;
-    default: return 1000000000;
-  }
 }
 
 static int fraction_digits(gf_time_unit u) {
@@ -120,7 +84,7 @@ static void put_clock(sink *s, int64_t secs, int64_t frac, gf_time_unit unit) {
 
 static void put_time_of_day(sink *s, int64_t v, gf_time_unit unit) {
   int64_t secs, frac;
-  floor_divmod(v, units_per_second(unit), &secs, &frac);
+  gfi_floor_divmod(v, gfi_unit_per_second(unit), &secs, &frac);
   if (secs < 0) { /* not a valid time of day; show the raw count rather than garbage */
     put_i64(s, v, 1);
     return;
@@ -139,19 +103,13 @@ static void put_offset(sink *s, int32_t minutes) {
 /* The instant is stored in UTC; with a zone it is shown as local time plus
  * the offset, as ISO 8601 reads it. */
 static void put_timestamp(sink *s, int64_t v, gf_datatype t, gfi_value_style style) {
-  int64_t secs, frac, days, sod;
-  floor_divmod(v, units_per_second(t.unit), &secs, &frac);
-  floor_divmod(secs, 86400, &days, &sod);
+  int64_t frac, days, sod;
+  gfi_time_split(v, t.unit, &days, &sod, &frac);
   if (t.has_timezone) {
-    sod += (int64_t)t.tz_offset_minutes * 60;
-    while (sod < 0) {
-      sod += 86400;
-      days--;
-    }
-    while (sod >= 86400) {
-      sod -= 86400;
-      days++;
-    }
+    int64_t shift; /* the offset may move the local time to a neighbouring day */
+    gfi_floor_divmod(sod + (int64_t)t.tz_offset_minutes * 60,
+                     GFI_SECONDS_PER_DAY, &shift, &sod);
+    days += shift;
   }
   put_date(s, days);
   put(s, style == GFI_STYLE_DISPLAY ? " " : "T", 1);
@@ -188,7 +146,7 @@ static void put_duration(sink *s, int64_t v, gf_time_unit unit, gfi_value_style 
     return;
   }
   uint64_t m = mag(v);
-  uint64_t per = (uint64_t)units_per_second(unit);
+  uint64_t per = (uint64_t)gfi_unit_per_second(unit);
   uint64_t secs = m / per, frac = m % per;
   uint64_t parts[7] = {secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60, 0, 0, 0};
   static const char *const names[7] = {"d", "h", "m", "s", "ms", "\xC2\xB5s", "ns"};
@@ -269,8 +227,8 @@ static void put_value(sink *s, const gf_array *a, int64_t i, gfi_value_style sty
       break;
     case GF_TYPE_DATE32: put_date(s, gf_array_get_int64(a, i)); break;
     case GF_TYPE_DATE64: {
-      int64_t days, rem;
-      floor_divmod(gf_array_get_int64(a, i), 86400000, &days, &rem);
+      int64_t days, sod, ms;
+      gfi_time_split(gf_array_get_int64(a, i), GF_UNIT_MILLI, &days, &sod, &ms);
       put_date(s, days);
       break;
     }

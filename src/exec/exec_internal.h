@@ -1,7 +1,7 @@
 /*
  * Internal interface of the parallel runtime (src/exec). Not installed.
  *
- * Shape (DESIGN.md section 4): one lazily created pool of persistent threads
+ * Shape (docs/DESIGN.md, "The parallel runtime"): one lazily created pool of persistent threads
  * per process serves "jobs". A job is a list of chunks claimed through one
  * atomic index; the calling thread always takes part as worker 0, so a call
  * completes even if no pool thread ever joins it (threads need not be real).

@@ -1,5 +1,5 @@
 /* Chunk planning: the strategies of gf_strategy and the reduction grid
- * (DESIGN.md 4.2, 4.3). Every plan is a run of equal chunks with a possibly
+ * (docs/DESIGN.md, "The parallel runtime" and "Determinism"). Every plan is a run of equal chunks with a possibly
  * shorter last one, so it covers [0, total) exactly. */
 #include <stdlib.h>
 

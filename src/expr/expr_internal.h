@@ -6,6 +6,7 @@
 #ifndef GF_EXPR_INTERNAL_H
 #define GF_EXPR_INTERNAL_H
 
+#include "core/calendar.h"
 #include "data/array_internal.h"
 
 /* A literal value. `id` is one of NULL, BOOL, INT64, FLOAT64, UTF8, DATE32
@@ -44,9 +45,7 @@ static inline int gfi_expr_height(const gf_expr *e) { return e->height; }
 /* Text of `e` in the parser's syntax, allocated with malloc (for messages);
  * NULL when out of memory. */
 char *gfi_expr_text(const gf_expr *e);
-/* Civil date helpers (proleptic Gregorian). */
-int64_t gfi_days_from_civil(int64_t y, unsigned m, unsigned d);
-void gfi_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+/* Civil date helpers: gfi_days_from_civil & co in core/calendar.h. */
 /* Parses "YYYY-MM-DD" (exactly the whole text) into days since epoch. */
 bool gfi_parse_date(const char *s, int64_t len, int64_t *days);
 /* Parses "YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]]" into microseconds. */

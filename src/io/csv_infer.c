@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "io/csv_internal.h"
 
 /* Least upper bound in the lattice of csv_internal.h. */
@@ -291,27 +292,14 @@ static int dig2(const char *p) {
   return (a > 9 || b > 9) ? -1 : (int)(a * 10 + b);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (y, m 1-12, d 1-31). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /* Parses YYYY-MM-DD at p (10 bytes available) into days. */
 static bool date10(const char *p, int64_t *days) {
   if (p[4] != '-' || p[7] != '-') return false;
   int y1 = dig2(p), y2 = dig2(p + 2), m = dig2(p + 5), d = dig2(p + 8);
   if (y1 < 0 || y2 < 0 || m < 1 || m > 12 || d < 1) return false;
   int y = y1 * 100 + y2;
-  static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int md = mdays[m - 1];
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) md = 29;
-  if (d > md) return false;
-  *days = days_from_civil(y, m, d);
+  if (d > gfi_days_in_month(y, (unsigned)m)) return false;
+  *days = gfi_days_from_civil(y, (unsigned)m, (unsigned)d);
   return true;
 }
 
@@ -368,7 +356,7 @@ bool gfi_csv_parse_timestamp(const char *p, int64_t n, int64_t *secs,
     }
   }
   if (i != n) return false;
-  *secs = days * 86400 + hh * 3600 + mm * 60 + ss - off;
+  *secs = days * GFI_SECONDS_PER_DAY + hh * 3600 + mm * 60 + ss - off;
   *nanos = (int32_t)ns;
   *has_tz = tz;
   return true;
@@ -377,8 +365,7 @@ bool gfi_csv_parse_timestamp(const char *p, int64_t n, int64_t *secs,
 /* seconds + nanos -> unit, refusing precision loss. */
 bool gfi_csv_ts_to_unit(int64_t secs, int32_t nanos, gf_time_unit unit,
                         int64_t *out) {
-  static const int64_t per_sec[4] = {1, 1000, 1000000, 1000000000};
-  int64_t scale = per_sec[unit];
+  int64_t scale = gfi_unit_per_second(unit);
   int64_t div = 1000000000 / scale;
   if (nanos % div != 0) return false;
   int64_t v;
@@ -426,46 +413,3 @@ uint8_t gfi_csv_classify(const char *p, int64_t n, bool *bigint) {
   return GFI_CSV_STR;
 }
 
-/* UTF-8 validation with an 8-bytes-at-a-time ASCII fast path. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-bool gfi_csv_utf8_valid(const char *s, int64_t n) {
-  const uint8_t *p = (const uint8_t *)s, *e = p + n;
-  while (p < e) {
-    while (e - p >= 8) {
-      uint64_t w;
-      memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ull) break;
-      p += 8;
-    }
-    if (p >= e) break;
-    uint8_t c = *p;
-    if (c < 0x80) {
-      p++;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (e - p < len) return false;
-    for (int k = 1; k < len; k++) {
-      if ((p[k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    p += len;
-  }
-  return true;
-}

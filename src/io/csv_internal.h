@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/utf8.h"
 
 /* ------------------------------------------------------------------ */
 /* Column kinds                                                        */
@@ -90,8 +91,6 @@ bool gfi_csv_ts_to_unit(int64_t secs, int32_t nanos, gf_time_unit unit,
 /* Narrowest inferred kind holding the (non-null) text; sets *bigint when
  * it is an integer beyond 2^53 in magnitude. */
 uint8_t gfi_csv_classify(const char *p, int64_t n, bool *bigint);
-/* True when [p, p+n) is valid UTF-8. */
-bool gfi_csv_utf8_valid(const char *p, int64_t n);
 
 /* ------------------------------------------------------------------ */
 /* Null tokens                                                         */

@@ -456,7 +456,7 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
   double dv;
   switch (cb->kind) {
   case GFI_CSV_STR:
-    if (!gfi_csv_utf8_valid(p, n)) return PUT_MISFIT;
+    if (!gfi_utf8_valid(p, n)) return PUT_MISFIT;
     return put_string(r, cb, row, f, st);
   case GFI_CSV_I32: {
     if (gfi_csv_parse_int64(p, n, &iv) != GFI_INT_OK || iv < INT32_MIN ||

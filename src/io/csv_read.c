@@ -251,7 +251,7 @@ static gf_status make_names(reader *r, const gfi_csv_field *f, int n,
     const char *p = buf;
     size_t len;
     if (header && f[i].len > 0) {
-      if (!gfi_csv_utf8_valid(f[i].p, f[i].len)) {
+      if (!gfi_utf8_valid(f[i].p, f[i].len)) {
         gfi_csv_error_at(&r->ctx, row_start, row_line, f[i].raw, err, GF_EPARSE,
                          "invalid UTF-8 in the header");
         return GF_EPARSE;

@@ -1,9 +1,9 @@
 /*
  * Internal pieces of the CSV writer shared with other text producers (the
- * gf tool's data generator): growable text buffers, fast locale-independent
- * number formatting, rows formatted in parallel chunks and emitted in order,
- * and files written to a temporary name and renamed on success.
- * Not installed.
+ * IPC writer; output.c makes them public for the gf tool): growable text
+ * buffers, fast locale-independent number formatting, rows formatted in
+ * parallel chunks and emitted in order (files written to a temporary name
+ * and renamed on success: atomic_file.h). Not installed.
  */
 #ifndef GF_IO_CSV_WRITE_INTERNAL_H
 #define GF_IO_CSV_WRITE_INTERNAL_H
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "io/atomic_file.h"
 
 /* ---- text buffers ------------------------------------------------------ */
 
@@ -75,39 +76,5 @@ gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
                                   gfi_text_sink_fn sink, void *sink_user,
                                   const gf_parallel_options *opts,
                                   gf_error *err);
-
-/* ---- files replaced atomically ---------------------------------------- */
-
-/* A file being written: to a temporary name in the target's directory when
- * the target is (or will be) a regular file, directly otherwise (a FIFO,
- * /dev/stdout, a terminal). */
-typedef struct gfi_atomic_file {
-  int fd;
-  char *path;     /* the target */
-  char *tmp_path; /* NULL when writing directly */
-  size_t path_size, tmp_size;
-  const gf_allocator *alloc;
-  bool discard_on_abort;
-} gfi_atomic_file;
-
-/* Creates the temporary file (mkstemp) next to `path`. GF_EIO with
- * "PATH: strerror" when the directory is not writable, GF_ENOMEM. */
-gf_status gfi_atomic_file_open(const char *path, const gf_allocator *a,
-                               gfi_atomic_file *f, gf_error *err);
-/* Writes all bytes (retrying short writes and EINTR); GF_EIO with the path
- * and strerror (ENOSPC, EIO...) otherwise. */
-gf_status gfi_atomic_file_write(gfi_atomic_file *f, const void *data,
-                                size_t len, gf_error *err);
-/* Gives the file its final mode (the old file's, else 0666 & ~umask),
- * closes it and renames it over the target. On failure the temporary file
- * is removed. Always releases `f`. */
-gf_status gfi_atomic_file_commit(gfi_atomic_file *f, gf_error *err);
-/* Closes and removes the temporary file; releases `f`. Safe to call again,
- * after commit, and after a failed open. */
-void gfi_atomic_file_abort(gfi_atomic_file *f);
-
-/* gfi_text_sink_fn writing to a gfi_atomic_file. */
-gf_status gfi_atomic_file_sink(void *file, const char *data, size_t len,
-                               gf_error *err);
 
 #endif /* GF_IO_CSV_WRITE_INTERNAL_H */

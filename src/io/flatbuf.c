@@ -44,7 +44,7 @@ static uint16_t load_u16(const uint8_t *p) {
 /* Position of field `slot` inside table at tpos (0 = absent). Assumes the
  * vtable was verified. */
 static size_t field_off(const uint8_t *buf, size_t tpos, int slot) {
-  size_t vt = (size_t)((int64_t)tpos - fb_load_i32(buf + tpos));
+  size_t vt = (size_t)((int64_t)tpos - gfi_fb_load_i32(buf + tpos));
   uint16_t vtsize = load_u16(buf + vt);
   size_t at = 4 + 2 * (size_t)slot;
   if (at + 2 > vtsize) return 0;
@@ -54,7 +54,7 @@ static size_t field_off(const uint8_t *buf, size_t tpos, int slot) {
 /* Follows the uoffset at `at`; false when it leaves the buffer. */
 static bool follow(const uint8_t *buf, size_t len, size_t at, size_t *out) {
   if (at > len || len - at < 4) return false;
-  uint64_t tgt = (uint64_t)at + fb_load_u32(buf + at);
+  uint64_t tgt = (uint64_t)at + gfi_fb_load_u32(buf + at);
   if (tgt >= len) return false;
   *out = (size_t)tgt;
   return true;
@@ -68,7 +68,7 @@ static gf_status verify_vector(fb_verifier *v, size_t pos, size_t esize,
                                const fb_table_def *def, const char *fname,
                                size_t *n_out) {
   if (v->len - pos < 4) return vfail(v, pos, "vector length out of bounds", def->name, fname);
-  uint64_t n = fb_load_u32(v->buf + pos);
+  uint64_t n = gfi_fb_load_u32(v->buf + pos);
   if (n > (v->len - pos - 4) / esize)
     return vfail(v, pos, "vector longer than the buffer", def->name, fname);
   *n_out = (size_t)n;
@@ -127,7 +127,7 @@ static gf_status verify_table(fb_verifier *v, size_t pos,
     return vfail(v, pos, "too many objects", def->name, NULL);
   if (pos > v->len || v->len - pos < 4)
     return vfail(v, pos, "table out of bounds", def->name, NULL);
-  int64_t vt = (int64_t)pos - fb_load_i32(v->buf + pos);
+  int64_t vt = (int64_t)pos - gfi_fb_load_i32(v->buf + pos);
   if (vt < 0 || (uint64_t)vt > v->len - 4)
     return vfail(v, pos, "vtable out of bounds", def->name, NULL);
   uint16_t vtsize = load_u16(v->buf + vt);
@@ -148,7 +148,7 @@ static gf_status verify_table(fb_verifier *v, size_t pos,
 }
 
 /* See flatbuf.h. */
-gf_status fb_verify(const uint8_t *buf, size_t len, const fb_table_def *root,
+gf_status gfi_fb_verify(const uint8_t *buf, size_t len, const fb_table_def *root,
                     size_t base, gf_error *err) {
   fb_verifier v = {buf, len, base, 0, err};
   size_t pos;
@@ -157,12 +157,12 @@ gf_status fb_verify(const uint8_t *buf, size_t len, const fb_table_def *root,
   return verify_table(&v, pos, root, 0);
 }
 
-fb_table fb_root(const uint8_t *buf, size_t len, const fb_table_def *root) {
-  fb_table t = {buf, len, fb_load_u32(buf), root};
+fb_table gfi_fb_root(const uint8_t *buf, size_t len, const fb_table_def *root) {
+  fb_table t = {buf, len, gfi_fb_load_u32(buf), root};
   return t;
 }
 
-bool fb_present(const fb_table *t) { return t->buf != NULL; }
+bool gfi_fb_present(const fb_table *t) { return t->buf != NULL; }
 
 static const fb_field_def *find_field(const fb_table_def *def, int slot) {
   for (int i = 0; i < def->nfields; i++)
@@ -170,7 +170,7 @@ static const fb_field_def *find_field(const fb_table_def *def, int slot) {
   return NULL;
 }
 
-int64_t fb_get_int(const fb_table *t, int slot, int64_t dflt) {
+int64_t gfi_fb_get_int(const fb_table *t, int slot, int64_t dflt) {
   const fb_field_def *f = t->buf ? find_field(t->def, slot) : NULL;
   if (!f) return dflt;
   size_t off = field_off(t->buf, t->pos, slot);
@@ -180,8 +180,8 @@ int64_t fb_get_int(const fb_table *t, int slot, int64_t dflt) {
     case FB_BOOL: return p[0] != 0;
     case FB_U8: return p[0];
     case FB_I16: return (int16_t)load_u16(p);
-    case FB_I32: return fb_load_i32(p);
-    case FB_I64: return fb_load_i64(p);
+    case FB_I32: return gfi_fb_load_i32(p);
+    case FB_I64: return gfi_fb_load_i64(p);
     default: return dflt;
   }
 }
@@ -195,14 +195,14 @@ static size_t target_of(const fb_table *t, int slot) {
   return tgt;
 }
 
-bool fb_get_table(const fb_table *t, int slot, fb_table *out) {
+bool gfi_fb_get_table(const fb_table *t, int slot, fb_table *out) {
   const fb_field_def *f = t->buf ? find_field(t->def, slot) : NULL;
   size_t tgt = target_of(t, slot);
   memset(out, 0, sizeof *out);
   if (!f || !tgt) return false;
   const fb_table_def *def = f->table;
   if (f->kind == FB_UNION) {
-    int64_t tag = fb_get_int(t, slot - 1, 0);
+    int64_t tag = gfi_fb_get_int(t, slot - 1, 0);
     if (tag <= 0 || tag >= f->union_count || !f->union_tables[tag]) return false;
     def = f->union_tables[tag];
   } else if (f->kind != FB_TABLE) {
@@ -212,31 +212,31 @@ bool fb_get_table(const fb_table *t, int slot, fb_table *out) {
   return true;
 }
 
-bool fb_get_string(const fb_table *t, int slot, const char **s, size_t *n) {
+bool gfi_fb_get_string(const fb_table *t, int slot, const char **s, size_t *n) {
   size_t tgt = target_of(t, slot);
   if (!tgt) return false;
-  *n = fb_load_u32(t->buf + tgt);
+  *n = gfi_fb_load_u32(t->buf + tgt);
   *s = (const char *)t->buf + tgt + 4;
   return true;
 }
 
-size_t fb_vec_len(const fb_table *t, int slot) {
+size_t gfi_fb_vec_len(const fb_table *t, int slot) {
   size_t tgt = target_of(t, slot);
-  return tgt ? fb_load_u32(t->buf + tgt) : 0;
+  return tgt ? gfi_fb_load_u32(t->buf + tgt) : 0;
 }
 
-bool fb_vec_table(const fb_table *t, int slot, size_t i, fb_table *out) {
+bool gfi_fb_vec_table(const fb_table *t, int slot, size_t i, fb_table *out) {
   const fb_field_def *f = t->buf ? find_field(t->def, slot) : NULL;
   size_t tgt = target_of(t, slot), el;
   memset(out, 0, sizeof *out);
-  if (!f || f->kind != FB_VEC_TABLE || !tgt || i >= fb_load_u32(t->buf + tgt))
+  if (!f || f->kind != FB_VEC_TABLE || !tgt || i >= gfi_fb_load_u32(t->buf + tgt))
     return false;
   if (!follow(t->buf, t->len, tgt + 4 + 4 * i, &el)) return false;
   *out = (fb_table){t->buf, t->len, el, f->table};
   return true;
 }
 
-const uint8_t *fb_vec_data(const fb_table *t, int slot) {
+const uint8_t *gfi_fb_vec_data(const fb_table *t, int slot) {
   size_t tgt = target_of(t, slot);
   return tgt ? t->buf + tgt + 4 : NULL;
 }
@@ -274,14 +274,14 @@ struct fbb {
   size_t len, cap;
 };
 
-fbb *fbb_new(const gf_allocator *a) {
+fbb *gfi_fbb_new(const gf_allocator *a) {
   a = gfi_alloc_or_default(a);
   fbb *b = gfi_calloc(a, sizeof *b);
   if (b) b->a = a;
   return b;
 }
 
-void fbb_free(fbb *b) {
+void gfi_fbb_free(fbb *b) {
   if (!b) return;
   arena_block *k = b->blocks;
   while (k) {
@@ -307,9 +307,9 @@ static void *arena(fbb *b, size_t size) {
   return (uint8_t *)k + sizeof(arena_block);
 }
 
-void *fbb_alloc(fbb *b, size_t size) { return arena(b, size); }
+void *gfi_fbb_alloc(fbb *b, size_t size) { return arena(b, size); }
 
-fbb_node *fbb_table(fbb *b, const fb_table_def *def) {
+fbb_node *gfi_fbb_table(fbb *b, const fb_table_def *def) {
   size_t nf = (size_t)def->nfields;
   fbb_node *t = arena(b, sizeof *t + nf * (sizeof(int64_t) + sizeof(fbb_node *) + 1));
   if (!t) return NULL;
@@ -327,7 +327,7 @@ static int field_index(const fb_table_def *def, int slot) {
   return -1;
 }
 
-void fbb_set_int(fbb_node *t, int slot, int64_t v) {
+void gfi_fbb_set_int(fbb_node *t, int slot, int64_t v) {
   if (!t) return;
   int i = field_index(t->def, slot);
   if (i < 0 || is_offset_kind(t->def->fields[i].kind)) return;
@@ -335,7 +335,7 @@ void fbb_set_int(fbb_node *t, int slot, int64_t v) {
   t->set[i] = true;
 }
 
-void fbb_set_child(fbb_node *t, int slot, fbb_node *child) {
+void gfi_fbb_set_child(fbb_node *t, int slot, fbb_node *child) {
   if (!t || !child) return;
   int i = field_index(t->def, slot);
   if (i < 0 || !is_offset_kind(t->def->fields[i].kind)) return;
@@ -343,7 +343,7 @@ void fbb_set_child(fbb_node *t, int slot, fbb_node *child) {
   t->set[i] = true;
 }
 
-fbb_node *fbb_string(fbb *b, const char *s, size_t n) {
+fbb_node *gfi_fbb_string(fbb *b, const char *s, size_t n) {
   fbb_node *x = arena(b, sizeof *x + n + 1);
   if (!x) return NULL;
   x->type = NODE_STRING;
@@ -354,7 +354,7 @@ fbb_node *fbb_string(fbb *b, const char *s, size_t n) {
   return x;
 }
 
-fbb_node *fbb_vec_tables(fbb *b, fbb_node *const *items, size_t n) {
+fbb_node *gfi_fbb_vec_tables(fbb *b, fbb_node *const *items, size_t n) {
   fbb_node *x = arena(b, sizeof *x + n * sizeof(fbb_node *));
   if (!x) return NULL;
   x->type = NODE_VEC_TABLES;
@@ -367,7 +367,7 @@ fbb_node *fbb_vec_tables(fbb *b, fbb_node *const *items, size_t n) {
   return x;
 }
 
-fbb_node *fbb_vec_raw(fbb *b, const void *data, size_t n, size_t elem_size,
+fbb_node *gfi_fbb_vec_raw(fbb *b, const void *data, size_t n, size_t elem_size,
                       size_t align) {
   fbb_node *x = arena(b, sizeof *x + n * elem_size);
   if (!x) return NULL;
@@ -503,7 +503,7 @@ static size_t emit(fbb *b, const fbb_node *x) {
 }
 
 /* See flatbuf.h. */
-gf_status fbb_finish(fbb *b, fbb_node *root, uint8_t **out, size_t *len,
+gf_status gfi_fbb_finish(fbb *b, fbb_node *root, uint8_t **out, size_t *len,
                      size_t *cap, gf_error *err) {
   if (!b || b->oom || !root) return GF_OOM(err, "IPC metadata");
   b->len = 0;

@@ -60,37 +60,37 @@ typedef struct fb_table {
  * and the number of objects visited are bounded, so hostile input can
  * neither crash nor hang it. Errors are GF_EINVAL naming the byte offset
  * (`base` + position in the buffer). */
-gf_status fb_verify(const uint8_t *buf, size_t len, const fb_table_def *root,
+gf_status gfi_fb_verify(const uint8_t *buf, size_t len, const fb_table_def *root,
                     size_t base, gf_error *err);
 /* The root table of a verified buffer. */
-fb_table fb_root(const uint8_t *buf, size_t len, const fb_table_def *root);
-bool fb_present(const fb_table *t);
+fb_table gfi_fb_root(const uint8_t *buf, size_t len, const fb_table_def *root);
+bool gfi_fb_present(const fb_table *t);
 
 /* Scalar field `slot` (sign-extended per its kind), or `dflt` when absent. */
-int64_t fb_get_int(const fb_table *t, int slot, int64_t dflt);
+int64_t gfi_fb_get_int(const fb_table *t, int slot, int64_t dflt);
 /* Sub-table (FB_TABLE or FB_UNION of a known tag); false when absent. */
-bool fb_get_table(const fb_table *t, int slot, fb_table *out);
+bool gfi_fb_get_table(const fb_table *t, int slot, fb_table *out);
 /* String field: pointer (not NUL-terminated) and length; false if absent. */
-bool fb_get_string(const fb_table *t, int slot, const char **s, size_t *n);
+bool gfi_fb_get_string(const fb_table *t, int slot, const char **s, size_t *n);
 /* Number of elements of a vector field (0 when absent). */
-size_t fb_vec_len(const fb_table *t, int slot);
+size_t gfi_fb_vec_len(const fb_table *t, int slot);
 /* Element i of a vector of tables. */
-bool fb_vec_table(const fb_table *t, int slot, size_t i, fb_table *out);
+bool gfi_fb_vec_table(const fb_table *t, int slot, size_t i, fb_table *out);
 /* First byte of the elements of a struct/scalar vector (NULL if absent). */
-const uint8_t *fb_vec_data(const fb_table *t, int slot);
+const uint8_t *gfi_fb_vec_data(const fb_table *t, int slot);
 
 /* Little-endian loads that tolerate any alignment. */
-static inline int64_t fb_load_i64(const uint8_t *p) {
+static inline int64_t gfi_fb_load_i64(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
   return (int64_t)v;
 }
-static inline int32_t fb_load_i32(const uint8_t *p) {
+static inline int32_t gfi_fb_load_i32(const uint8_t *p) {
   return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
                    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }
-static inline uint32_t fb_load_u32(const uint8_t *p) {
-  return (uint32_t)fb_load_i32(p);
+static inline uint32_t gfi_fb_load_u32(const uint8_t *p) {
+  return (uint32_t)gfi_fb_load_i32(p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -102,28 +102,28 @@ typedef struct fbb_node fbb_node;
 
 /* A builder whose nodes live in an arena from `a`; allocation failures are
  * sticky: node constructors then return NULL, setters ignore NULL nodes and
- * fbb_finish reports GF_ENOMEM, so callers check once at the end. */
-fbb *fbb_new(const gf_allocator *a);
-void fbb_free(fbb *b);
+ * gfi_fbb_finish reports GF_ENOMEM, so callers check once at the end. */
+fbb *gfi_fbb_new(const gf_allocator *a);
+void gfi_fbb_free(fbb *b);
 /* Zeroed scratch memory living as long as the builder (NULL, and the
  * builder marked failed, when allocation fails). */
-void *fbb_alloc(fbb *b, size_t size);
-fbb_node *fbb_table(fbb *b, const fb_table_def *def);
+void *gfi_fbb_alloc(fbb *b, size_t size);
+fbb_node *gfi_fbb_table(fbb *b, const fb_table_def *def);
 /* Sets scalar slot `slot` of a table node (width from the definition). */
-void fbb_set_int(fbb_node *t, int slot, int64_t v);
+void gfi_fbb_set_int(fbb_node *t, int slot, int64_t v);
 /* Sets an offset slot (string, table, union value, vector) to `child`. */
-void fbb_set_child(fbb_node *t, int slot, fbb_node *child);
-fbb_node *fbb_string(fbb *b, const char *s, size_t n);
+void gfi_fbb_set_child(fbb_node *t, int slot, fbb_node *child);
+fbb_node *gfi_fbb_string(fbb *b, const char *s, size_t n);
 /* Vector of tables (the array of nodes is copied). */
-fbb_node *fbb_vec_tables(fbb *b, fbb_node *const *items, size_t n);
+fbb_node *gfi_fbb_vec_tables(fbb *b, fbb_node *const *items, size_t n);
 /* Vector of n elements of elem_size bytes each (copied), elements aligned
  * to `align` bytes. */
-fbb_node *fbb_vec_raw(fbb *b, const void *data, size_t n, size_t elem_size,
+fbb_node *gfi_fbb_vec_raw(fbb *b, const void *data, size_t n, size_t elem_size,
                       size_t align);
 /* Serializes the tree under `root` into a new block from the builder's
  * allocator: `*out` (free with gf_free(a, *out, *cap, 8)), its length `*len`
  * (a multiple of 8) and allocated size `*cap`. */
-gf_status fbb_finish(fbb *b, fbb_node *root, uint8_t **out, size_t *len,
+gf_status gfi_fbb_finish(fbb *b, fbb_node *root, uint8_t **out, size_t *len,
                      size_t *cap, gf_error *err);
 
 #endif /* GF_IO_FLATBUF_H */

@@ -177,9 +177,9 @@ static bool parse_tz(const char *s, size_t n, int32_t *minutes) {
 /* See ipc_internal.h. */
 gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
                               gf_datatype *out, gf_error *err) {
-  int tag = (int)fb_get_int(field, FIELD_TYPE_TYPE, 0);
+  int tag = (int)gfi_fb_get_int(field, FIELD_TYPE_TYPE, 0);
   fb_table t;
-  bool have = fb_get_table(field, FIELD_TYPE, &t);
+  bool have = gfi_fb_get_table(field, FIELD_TYPE, &t);
   if (tag <= 0 || tag >= ATYPE_COUNT_ || !have)
     return gf_error_set(err, tag >= ATYPE_COUNT_ ? GF_ENOTSUP : GF_EINVAL,
                         "IPC field '%s': %s type (tag %d)", fname,
@@ -193,8 +193,8 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
     case ATYPE_LARGE_BINARY: r = gf_type(GF_TYPE_LARGE_BINARY); break;
     case ATYPE_LARGE_UTF8: r = gf_type(GF_TYPE_LARGE_UTF8); break;
     case ATYPE_INT: {
-      int64_t w = fb_get_int(&t, INT_BIT_WIDTH, 0);
-      bool s = fb_get_int(&t, INT_SIGNED, 0) != 0;
+      int64_t w = gfi_fb_get_int(&t, INT_BIT_WIDTH, 0);
+      bool s = gfi_fb_get_int(&t, INT_SIGNED, 0) != 0;
       int k = w == 8 ? 0 : w == 16 ? 1 : w == 32 ? 2 : w == 64 ? 3 : -1;
       if (k < 0)
         return gf_error_set(err, GF_EINVAL, "IPC field '%s': int of %lld bits",
@@ -203,7 +203,7 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       break;
     }
     case ATYPE_FLOAT: {
-      int64_t p = fb_get_int(&t, FP_PRECISION, 0);
+      int64_t p = gfi_fb_get_int(&t, FP_PRECISION, 0);
       if (p == 0)
         return gf_error_set(err, GF_ENOTSUP,
                             "IPC field '%s': type float16 is not supported",
@@ -216,7 +216,7 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       break;
     }
     case ATYPE_DATE: {
-      int64_t u = fb_get_int(&t, DATE_UNIT, 1);
+      int64_t u = gfi_fb_get_int(&t, DATE_UNIT, 1);
       if (u != 0 && u != 1)
         return gf_error_set(err, GF_EINVAL, "IPC field '%s': bad date unit %lld",
                             fname, (long long)u);
@@ -224,8 +224,8 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       break;
     }
     case ATYPE_TIME: {
-      int64_t u = fb_get_int(&t, TIME_UNIT, 1);
-      int64_t w = fb_get_int(&t, TIME_BIT_WIDTH, 32);
+      int64_t u = gfi_fb_get_int(&t, TIME_UNIT, 1);
+      int64_t w = gfi_fb_get_int(&t, TIME_BIT_WIDTH, 32);
       bool ok32 = w == 32 && (u == 0 || u == 1);
       bool ok64 = w == 64 && (u == 2 || u == 3);
       if (!ok32 && !ok64)
@@ -236,7 +236,7 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       break;
     }
     case ATYPE_TIMESTAMP: {
-      int64_t u = fb_get_int(&t, TS_UNIT, 0);
+      int64_t u = gfi_fb_get_int(&t, TS_UNIT, 0);
       if (!unit_ok(u))
         return gf_error_set(err, GF_EINVAL,
                             "IPC field '%s': bad timestamp unit %lld", fname,
@@ -244,7 +244,7 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       const char *tz;
       size_t tzn;
       int32_t minutes = 0;
-      bool has_tz = fb_get_string(&t, TS_TIMEZONE, &tz, &tzn);
+      bool has_tz = gfi_fb_get_string(&t, TS_TIMEZONE, &tz, &tzn);
       if (has_tz && !parse_tz(tz, tzn, &minutes))
         return gf_error_set(err, GF_ENOTSUP,
                             "IPC field '%s': timestamp time zone '%.*s' is not "
@@ -254,7 +254,7 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       break;
     }
     case ATYPE_DURATION: {
-      int64_t u = fb_get_int(&t, DURATION_UNIT, 1);
+      int64_t u = gfi_fb_get_int(&t, DURATION_UNIT, 1);
       if (!unit_ok(u))
         return gf_error_set(err, GF_EINVAL,
                             "IPC field '%s': bad duration unit %lld", fname,
@@ -263,7 +263,7 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       break;
     }
     case ATYPE_FSB: {
-      int64_t w = fb_get_int(&t, FSB_BYTE_WIDTH, 0);
+      int64_t w = gfi_fb_get_int(&t, FSB_BYTE_WIDTH, 0);
       if (w <= 0 || w > INT32_MAX)
         return gf_error_set(err, GF_EINVAL,
                             "IPC field '%s': fixed_size_binary width %lld",
@@ -285,54 +285,54 @@ void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t) {
   int tag = ATYPE_NULL;
   fbb_node *n = NULL;
   switch (t.id) {
-    case GF_TYPE_NULL: n = fbb_table(b, &def_null); break;
-    case GF_TYPE_BOOL: tag = ATYPE_BOOL; n = fbb_table(b, &def_bool); break;
+    case GF_TYPE_NULL: n = gfi_fbb_table(b, &def_null); break;
+    case GF_TYPE_BOOL: tag = ATYPE_BOOL; n = gfi_fbb_table(b, &def_bool); break;
     case GF_TYPE_INT8: case GF_TYPE_INT16: case GF_TYPE_INT32:
     case GF_TYPE_INT64: case GF_TYPE_UINT8: case GF_TYPE_UINT16:
     case GF_TYPE_UINT32: case GF_TYPE_UINT64: {
       bool s = t.id <= GF_TYPE_INT64;
       int k = (int)t.id - (s ? GF_TYPE_INT8 : GF_TYPE_UINT8);
       tag = ATYPE_INT;
-      n = fbb_table(b, &gfi_fb_int);
-      fbb_set_int(n, INT_BIT_WIDTH, 8 << k);
-      fbb_set_int(n, INT_SIGNED, s);
+      n = gfi_fbb_table(b, &gfi_fb_int);
+      gfi_fbb_set_int(n, INT_BIT_WIDTH, 8 << k);
+      gfi_fbb_set_int(n, INT_SIGNED, s);
       break;
     }
     case GF_TYPE_FLOAT32: case GF_TYPE_FLOAT64:
       tag = ATYPE_FLOAT;
-      n = fbb_table(b, &def_float);
-      fbb_set_int(n, FP_PRECISION, t.id == GF_TYPE_FLOAT32 ? 1 : 2);
+      n = gfi_fbb_table(b, &def_float);
+      gfi_fbb_set_int(n, FP_PRECISION, t.id == GF_TYPE_FLOAT32 ? 1 : 2);
       break;
-    case GF_TYPE_UTF8: tag = ATYPE_UTF8; n = fbb_table(b, &def_utf8); break;
+    case GF_TYPE_UTF8: tag = ATYPE_UTF8; n = gfi_fbb_table(b, &def_utf8); break;
     case GF_TYPE_LARGE_UTF8:
       tag = ATYPE_LARGE_UTF8;
-      n = fbb_table(b, &def_large_utf8);
+      n = gfi_fbb_table(b, &def_large_utf8);
       break;
-    case GF_TYPE_BINARY: tag = ATYPE_BINARY; n = fbb_table(b, &def_binary); break;
+    case GF_TYPE_BINARY: tag = ATYPE_BINARY; n = gfi_fbb_table(b, &def_binary); break;
     case GF_TYPE_LARGE_BINARY:
       tag = ATYPE_LARGE_BINARY;
-      n = fbb_table(b, &def_large_binary);
+      n = gfi_fbb_table(b, &def_large_binary);
       break;
     case GF_TYPE_FIXED_SIZE_BINARY:
       tag = ATYPE_FSB;
-      n = fbb_table(b, &def_fsb);
-      fbb_set_int(n, FSB_BYTE_WIDTH, t.byte_width);
+      n = gfi_fbb_table(b, &def_fsb);
+      gfi_fbb_set_int(n, FSB_BYTE_WIDTH, t.byte_width);
       break;
     case GF_TYPE_DATE32: case GF_TYPE_DATE64:
       tag = ATYPE_DATE;
-      n = fbb_table(b, &def_date);
-      fbb_set_int(n, DATE_UNIT, t.id == GF_TYPE_DATE32 ? 0 : 1);
+      n = gfi_fbb_table(b, &def_date);
+      gfi_fbb_set_int(n, DATE_UNIT, t.id == GF_TYPE_DATE32 ? 0 : 1);
       break;
     case GF_TYPE_TIME32: case GF_TYPE_TIME64:
       tag = ATYPE_TIME;
-      n = fbb_table(b, &def_time);
-      fbb_set_int(n, TIME_UNIT, t.unit);
-      fbb_set_int(n, TIME_BIT_WIDTH, t.id == GF_TYPE_TIME32 ? 32 : 64);
+      n = gfi_fbb_table(b, &def_time);
+      gfi_fbb_set_int(n, TIME_UNIT, t.unit);
+      gfi_fbb_set_int(n, TIME_BIT_WIDTH, t.id == GF_TYPE_TIME32 ? 32 : 64);
       break;
     case GF_TYPE_TIMESTAMP:
       tag = ATYPE_TIMESTAMP;
-      n = fbb_table(b, &def_timestamp);
-      fbb_set_int(n, TS_UNIT, t.unit);
+      n = gfi_fbb_table(b, &def_timestamp);
+      gfi_fbb_set_int(n, TS_UNIT, t.unit);
       if (t.has_timezone) {
         char tz[16];
         int m = t.tz_offset_minutes;
@@ -341,16 +341,16 @@ void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t) {
         else
           snprintf(tz, sizeof tz, "%c%02d:%02d", m < 0 ? '-' : '+',
                    (m < 0 ? -m : m) / 60 % 100, (m < 0 ? -m : m) % 60);
-        fbb_set_child(n, TS_TIMEZONE, fbb_string(b, tz, strlen(tz)));
+        gfi_fbb_set_child(n, TS_TIMEZONE, gfi_fbb_string(b, tz, strlen(tz)));
       }
       break;
     case GF_TYPE_DURATION:
       tag = ATYPE_DURATION;
-      n = fbb_table(b, &def_duration);
-      fbb_set_int(n, DURATION_UNIT, t.unit);
+      n = gfi_fbb_table(b, &def_duration);
+      gfi_fbb_set_int(n, DURATION_UNIT, t.unit);
       break;
-    default: n = fbb_table(b, &def_null); break;
+    default: n = gfi_fbb_table(b, &def_null); break;
   }
-  fbb_set_int(field, FIELD_TYPE_TYPE, tag);
-  fbb_set_child(field, FIELD_TYPE, n);
+  gfi_fbb_set_int(field, FIELD_TYPE_TYPE, tag);
+  gfi_fbb_set_child(field, FIELD_TYPE, n);
 }

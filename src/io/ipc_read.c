@@ -79,7 +79,7 @@ void gf_ipc_metadata_free(gf_ipc_metadata *m) {
 
 /* Copies the schema's KeyValue list into one block. */
 static gf_status read_metadata(reader *r, const fb_table *schema) {
-  size_t n = fb_vec_len(schema, SCHEMA_METADATA), total = sizeof(meta_block);
+  size_t n = gfi_fb_vec_len(schema, SCHEMA_METADATA), total = sizeof(meta_block);
   total += n * sizeof(gf_ipc_key_value);
   for (int pass = 0; pass < 2; pass++) {
     meta_block *b = NULL;
@@ -96,9 +96,9 @@ static gf_status read_metadata(reader *r, const fb_table *schema) {
       fb_table kv;
       const char *k = "", *v = "";
       size_t kn = 0, vn = 0;
-      if (fb_vec_table(schema, SCHEMA_METADATA, i, &kv)) {
-        fb_get_string(&kv, KV_KEY, &k, &kn);
-        fb_get_string(&kv, KV_VALUE, &v, &vn);
+      if (gfi_fb_vec_table(schema, SCHEMA_METADATA, i, &kv)) {
+        gfi_fb_get_string(&kv, KV_KEY, &k, &kn);
+        gfi_fb_get_string(&kv, KV_VALUE, &v, &vn);
       }
       if (pass == 0) {
         total += kn + vn + 2;
@@ -139,24 +139,24 @@ static gf_status decode_field(reader *r, const fb_table *f, int i,
   c->dict = -1;
   c->type = vt;
   fb_table de;
-  if (fb_get_table(f, FIELD_DICTIONARY, &de)) {
-    if (fb_get_int(&de, DICTENC_KIND, 0) != 0)
+  if (gfi_fb_get_table(f, FIELD_DICTIONARY, &de)) {
+    if (gfi_fb_get_int(&de, DICTENC_KIND, 0) != 0)
       return gf_error_set(err, GF_ENOTSUP,
                           "IPC field '%s': dictionary kind %lld is not "
                           "supported",
-                          msgname, (long long)fb_get_int(&de, DICTENC_KIND, 0));
-    int64_t id = fb_get_int(&de, DICTENC_ID, 0);
+                          msgname, (long long)gfi_fb_get_int(&de, DICTENC_KIND, 0));
+    int64_t id = gfi_fb_get_int(&de, DICTENC_ID, 0);
     fb_table it;
     c->index_width = 4;
     c->index_signed = true;
-    if (fb_get_table(&de, DICTENC_INDEX_TYPE, &it)) {
-      int64_t w = fb_get_int(&it, INT_BIT_WIDTH, 0);
+    if (gfi_fb_get_table(&de, DICTENC_INDEX_TYPE, &it)) {
+      int64_t w = gfi_fb_get_int(&it, INT_BIT_WIDTH, 0);
       if (w != 8 && w != 16 && w != 32 && w != 64)
         return gf_error_set(err, GF_EINVAL,
                             "IPC field '%s': dictionary index of %lld bits",
                             msgname, (long long)w);
       c->index_width = (int)(w / 8);
-      c->index_signed = fb_get_int(&it, INT_SIGNED, 0) != 0;
+      c->index_signed = gfi_fb_get_int(&it, INT_SIGNED, 0) != 0;
     }
     if (vt.id == GF_TYPE_NULL)
       return gf_error_set(err, GF_ENOTSUP,
@@ -180,16 +180,16 @@ static gf_status decode_field(reader *r, const fb_table *f, int i,
   if (st != GF_OK) return st;
   out->name = name;
   out->type = c->type;
-  out->nullable = fb_get_int(f, FIELD_NULLABLE, 0) != 0;
+  out->nullable = gfi_fb_get_int(f, FIELD_NULLABLE, 0) != 0;
   return GF_OK;
 }
 
 /* Builds r->schema, r->cols and r->dicts from a verified Schema table. */
 static gf_status decode_schema(reader *r, const fb_table *schema) {
-  if (fb_get_int(schema, SCHEMA_ENDIANNESS, 0) != 0)
+  if (gfi_fb_get_int(schema, SCHEMA_ENDIANNESS, 0) != 0)
     return gf_error_set(r->err, GF_ENOTSUP,
                         "big-endian IPC data is not supported");
-  size_t n = fb_vec_len(schema, SCHEMA_FIELDS);
+  size_t n = gfi_fb_vec_len(schema, SCHEMA_FIELDS);
   if (n > INT32_MAX / 2)
     return gf_error_set(r->err, GF_EINVAL, "IPC schema at byte %zu has %zu fields",
                         (size_t)(schema->buf - r->data) + schema->pos, n);
@@ -199,7 +199,7 @@ static gf_status decode_schema(reader *r, const fb_table *schema) {
     fb_table f;
     const char *s;
     size_t sl = 0;
-    if (fb_vec_table(schema, SCHEMA_FIELDS, i, &f)) fb_get_string(&f, FIELD_NAME, &s, &sl);
+    if (gfi_fb_vec_table(schema, SCHEMA_FIELDS, i, &f)) gfi_fb_get_string(&f, FIELD_NAME, &s, &sl);
     names_len += (sl ? sl : 24) + 1;
   }
   size_t fsz = (n ? n : 1) * sizeof(gf_field);
@@ -218,12 +218,12 @@ static gf_status decode_schema(reader *r, const fb_table *schema) {
     fb_table f;
     const char *s = "";
     size_t sl = 0;
-    if (!fb_vec_table(schema, SCHEMA_FIELDS, i, &f)) {
+    if (!gfi_fb_vec_table(schema, SCHEMA_FIELDS, i, &f)) {
       st = gf_error_set(r->err, GF_EINVAL,
                         "IPC schema at byte %zu: field %zu missing", spos, i);
       break;
     }
-    fb_get_string(&f, FIELD_NAME, &s, &sl);
+    gfi_fb_get_string(&f, FIELD_NAME, &s, &sl);
     if (sl == 0)
       sl = (size_t)snprintf(np, 25, "column_%zu", i + 1);
     else
@@ -276,14 +276,14 @@ static gf_status read_message(reader *r, size_t pos, size_t limit, msg *m,
   if (limit - pos < 4)
     return gf_error_set(r->err, GF_EINVAL,
                         "truncated IPC message header at byte %zu", pos);
-  uint32_t w = fb_load_u32(r->data + pos);
+  uint32_t w = gfi_fb_load_u32(r->data + pos);
   size_t hdr = 4;
   int32_t mlen = (int32_t)w;
   if (w == 0xFFFFFFFFu) {
     if (limit - pos < 8)
       return gf_error_set(r->err, GF_EINVAL,
                           "truncated IPC message header at byte %zu", pos);
-    mlen = fb_load_i32(r->data + pos + 4);
+    mlen = gfi_fb_load_i32(r->data + pos + 4);
     hdr = 8;
   }
   if (mlen == 0) {
@@ -297,16 +297,16 @@ static gf_status read_message(reader *r, size_t pos, size_t limit, msg *m,
                         "the %zu bytes left",
                         pos, (int)mlen, limit - pos - hdr);
   const uint8_t *meta = r->data + pos + hdr;
-  GF_RETURN_NOT_OK(fb_verify(meta, (size_t)mlen, &gfi_fb_message, pos + hdr,
+  GF_RETURN_NOT_OK(gfi_fb_verify(meta, (size_t)mlen, &gfi_fb_message, pos + hdr,
                              r->err));
-  fb_table t = fb_root(meta, (size_t)mlen, &gfi_fb_message);
-  int64_t version = fb_get_int(&t, MSG_VERSION, 0);
+  fb_table t = gfi_fb_root(meta, (size_t)mlen, &gfi_fb_message);
+  int64_t version = gfi_fb_get_int(&t, MSG_VERSION, 0);
   if (version < 3 || version > GFI_IPC_METADATA_V5)
     return gf_error_set(r->err, GF_ENOTSUP,
                         "IPC message at byte %zu: metadata version V%lld is "
                         "not supported (V4 and V5 are)",
                         pos, (long long)version + 1);
-  m->type = (int)fb_get_int(&t, MSG_HEADER_TYPE, 0);
+  m->type = (int)gfi_fb_get_int(&t, MSG_HEADER_TYPE, 0);
   m->pos = pos;
   if (m->type < MSG_SCHEMA || m->type > MSG_RECORD_BATCH)
     return gf_error_set(r->err,
@@ -315,10 +315,10 @@ static gf_status read_message(reader *r, size_t pos, size_t limit, msg *m,
                             : GF_EINVAL,
                         "IPC message at byte %zu: unsupported message type %d",
                         pos, m->type);
-  if (!fb_get_table(&t, MSG_HEADER, &m->header))
+  if (!gfi_fb_get_table(&t, MSG_HEADER, &m->header))
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC message at byte %zu has no header", pos);
-  int64_t blen = fb_get_int(&t, MSG_BODY_LENGTH, 0);
+  int64_t blen = gfi_fb_get_int(&t, MSG_BODY_LENGTH, 0);
   size_t body = pos + hdr + (size_t)mlen;
   if (blen < 0 || (uint64_t)blen > limit - body)
     return gf_error_set(r->err, GF_EINVAL,
@@ -363,8 +363,8 @@ static gf_status next_node(reader *r, body_ctx *c, int64_t *len,
                         "columns",
                         c->m->pos, c->nnodes);
   const uint8_t *p = c->nodes + GFI_FIELD_NODE_SIZE * c->inode++;
-  *len = fb_load_i64(p);
-  *nulls = fb_load_i64(p + 8);
+  *len = gfi_fb_load_i64(p);
+  *nulls = gfi_fb_load_i64(p + 8);
   if (*len < 0 || *nulls < 0 || *nulls > *len)
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC message at byte %zu: field node %zu has length "
@@ -386,7 +386,7 @@ static gf_status next_buffer(reader *r, body_ctx *c, uint64_t max_len,
                         c->m->pos, c->nbufs);
   size_t bi = c->ibuf++;
   const uint8_t *p = c->bufs + GFI_BUFFER_SIZE * bi;
-  int64_t off = fb_load_i64(p), n = fb_load_i64(p + 8);
+  int64_t off = gfi_fb_load_i64(p), n = gfi_fb_load_i64(p + 8);
   if (off < 0 || n < 0 || (uint64_t)off > c->m->body_len ||
       (uint64_t)n > c->m->body_len - (uint64_t)off)
     return gf_error_set(r->err, GF_EINVAL,
@@ -402,7 +402,7 @@ static gf_status next_buffer(reader *r, body_ctx *c, uint64_t max_len,
                         "IPC compressed buffer at byte %zu is shorter than its "
                         "8-byte length prefix",
                         at);
-  int64_t ulen = fb_load_i64(r->data + at);
+  int64_t ulen = gfi_fb_load_i64(r->data + at);
   if (ulen == -1) return view(r, at + 8, (size_t)n - 8, out);
   if (ulen == 0) return GF_OK;
   /* Neither codec expands data more than ~32768:1, so a larger claim is
@@ -460,7 +460,7 @@ static gf_status convert_indices(reader *r, const col_info *ci, int64_t len,
     const uint8_t *q = s + (size_t)i * w;
     int64_t x;
     if (w == 8) {
-      x = fb_load_i64(q);
+      x = gfi_fb_load_i64(q);
       if (!ci->index_signed && x < 0) x = INT64_MAX;
     } else {
       uint64_t u = 0;
@@ -497,8 +497,8 @@ static gf_status check_sizes(gf_error *err, gf_datatype t, int64_t len,
     if (!b[1] || gf_buffer_size(b[1]) / osz < n + 1)
       return gf_error_set(err, GF_EINVAL, "offsets buffer too short");
     const uint8_t *o = gf_buffer_data(b[1]);
-    int64_t first = osz == 8 ? fb_load_i64(o) : fb_load_i32(o);
-    int64_t last = osz == 8 ? fb_load_i64(o + n * 8) : fb_load_i32(o + n * 4);
+    int64_t first = osz == 8 ? gfi_fb_load_i64(o) : gfi_fb_load_i32(o);
+    int64_t last = osz == 8 ? gfi_fb_load_i64(o + n * 8) : gfi_fb_load_i32(o + n * 4);
     if (first < 0 || last < first || (uint64_t)last > gf_buffer_size(b[2]))
       return gf_error_set(err, GF_EINVAL, "offsets outside the data buffer");
     return GF_OK;
@@ -597,19 +597,19 @@ static gf_status open_body(reader *r, const msg *m, const fb_table *rb,
                            body_ctx *c) {
   memset(c, 0, sizeof *c);
   c->m = m;
-  c->nodes = fb_vec_data(rb, RB_NODES);
-  c->nnodes = fb_vec_len(rb, RB_NODES);
-  c->bufs = fb_vec_data(rb, RB_BUFFERS);
-  c->nbufs = fb_vec_len(rb, RB_BUFFERS);
+  c->nodes = gfi_fb_vec_data(rb, RB_NODES);
+  c->nnodes = gfi_fb_vec_len(rb, RB_NODES);
+  c->bufs = gfi_fb_vec_data(rb, RB_BUFFERS);
+  c->nbufs = gfi_fb_vec_len(rb, RB_BUFFERS);
   c->codec = -1;
   fb_table comp;
-  if (fb_get_table(rb, RB_COMPRESSION, &comp)) {
-    int64_t codec = fb_get_int(&comp, COMP_CODEC, 0);
-    if (fb_get_int(&comp, COMP_METHOD, 0) != 0)
+  if (gfi_fb_get_table(rb, RB_COMPRESSION, &comp)) {
+    int64_t codec = gfi_fb_get_int(&comp, COMP_CODEC, 0);
+    if (gfi_fb_get_int(&comp, COMP_METHOD, 0) != 0)
       return gf_error_set(r->err, GF_ENOTSUP,
                           "IPC message at byte %zu: compression method %lld "
                           "is not supported",
-                          m->pos, (long long)fb_get_int(&comp, COMP_METHOD, 0));
+                          m->pos, (long long)gfi_fb_get_int(&comp, COMP_METHOD, 0));
     if (codec != CODEC_LZ4_FRAME && codec != CODEC_ZSTD)
       return gf_error_set(r->err, GF_EINVAL,
                           "IPC message at byte %zu: unknown codec %lld",
@@ -621,7 +621,7 @@ static gf_status open_body(reader *r, const msg *m, const fb_table *rb,
 
 /* Applies a DictionaryBatch message (new, replacement or delta). */
 static gf_status read_dictionary(reader *r, const msg *m) {
-  int64_t id = fb_get_int(&m->header, DB_ID, 0);
+  int64_t id = gfi_fb_get_int(&m->header, DB_ID, 0);
   int d = find_dict(r, id);
   if (d < 0)
     return gf_error_set(r->err, GF_EINVAL,
@@ -629,7 +629,7 @@ static gf_status read_dictionary(reader *r, const msg *m) {
                         "the schema",
                         m->pos, (long long)id);
   fb_table rb;
-  if (!fb_get_table(&m->header, DB_DATA, &rb))
+  if (!gfi_fb_get_table(&m->header, DB_DATA, &rb))
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC message at byte %zu: dictionary batch has no data",
                         m->pos);
@@ -642,7 +642,7 @@ static gf_status read_dictionary(reader *r, const msg *m) {
   GF_RETURN_NOT_OK(read_array(r, &c, r->dicts[d].value_type, NULL, NULL, what,
                               &vals));
   dict_entry *e = &r->dicts[d];
-  if (fb_get_int(&m->header, DB_IS_DELTA, 0) && e->dict) {
+  if (gfi_fb_get_int(&m->header, DB_IS_DELTA, 0) && e->dict) {
     gf_array *both[2] = {e->dict, vals}, *merged;
     gf_status st = gf_array_concat((const gf_array *const *)both, 2, r->a, &merged,
                                    r->err);
@@ -659,7 +659,7 @@ static gf_status read_dictionary(reader *r, const msg *m) {
 static gf_status read_batch(reader *r, const msg *m) {
   body_ctx c;
   GF_RETURN_NOT_OK(open_body(r, m, &m->header, &c));
-  int64_t rows = fb_get_int(&m->header, RB_LENGTH, 0);
+  int64_t rows = gfi_fb_get_int(&m->header, RB_LENGTH, 0);
   if (r->nbatches == r->cap_batches) {
     int ncap = r->cap_batches ? r->cap_batches * 2 : 8;
     size_t ncols = (size_t)(r->ncols ? r->ncols : 1);
@@ -743,8 +743,8 @@ static gf_status read_stream_messages(reader *r, size_t pos, size_t limit) {
 /* Reads the message of footer block i of vector `slot`, expecting `type`. */
 static gf_status read_block(reader *r, const fb_table *footer, int slot,
                             size_t i, size_t limit, int type) {
-  const uint8_t *p = fb_vec_data(footer, slot) + GFI_BLOCK_SIZE * i;
-  int64_t off = fb_load_i64(p);
+  const uint8_t *p = gfi_fb_vec_data(footer, slot) + GFI_BLOCK_SIZE * i;
+  int64_t off = gfi_fb_load_i64(p);
   if (off < 8 || (uint64_t)off >= limit)
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC footer block %zu points to byte %lld, outside the "
@@ -771,25 +771,25 @@ static gf_status read_file_layout(reader *r) {
                                  : "not an Arrow IPC file (no ARROW1 magic at "
                                    "both ends of its %zu bytes)",
                         len);
-  int32_t flen = fb_load_i32(r->data + len - 10);
+  int32_t flen = gfi_fb_load_i32(r->data + len - 10);
   if (flen <= 0 || (size_t)flen > len - 18)
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC file: footer length %d at byte %zu is out of range",
                         (int)flen, len - 10);
   size_t fpos = len - 10 - (size_t)flen;
-  GF_RETURN_NOT_OK(fb_verify(r->data + fpos, (size_t)flen, &gfi_fb_footer, fpos,
+  GF_RETURN_NOT_OK(gfi_fb_verify(r->data + fpos, (size_t)flen, &gfi_fb_footer, fpos,
                              r->err));
-  fb_table footer = fb_root(r->data + fpos, (size_t)flen, &gfi_fb_footer);
+  fb_table footer = gfi_fb_root(r->data + fpos, (size_t)flen, &gfi_fb_footer);
   fb_table schema;
-  if (!fb_get_table(&footer, FOOTER_SCHEMA, &schema))
+  if (!gfi_fb_get_table(&footer, FOOTER_SCHEMA, &schema))
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC file: footer at byte %zu has no schema", fpos);
   GF_RETURN_NOT_OK(decode_schema(r, &schema));
-  size_t nd = fb_vec_len(&footer, FOOTER_DICTIONARIES);
+  size_t nd = gfi_fb_vec_len(&footer, FOOTER_DICTIONARIES);
   for (size_t i = 0; i < nd; i++)
     GF_RETURN_NOT_OK(read_block(r, &footer, FOOTER_DICTIONARIES, i, fpos,
                                 MSG_DICTIONARY_BATCH));
-  size_t nb = fb_vec_len(&footer, FOOTER_BATCHES);
+  size_t nb = gfi_fb_vec_len(&footer, FOOTER_BATCHES);
   for (size_t i = 0; i < nb; i++)
     GF_RETURN_NOT_OK(read_block(r, &footer, FOOTER_BATCHES, i, fpos,
                                 MSG_RECORD_BATCH));

@@ -289,7 +289,7 @@ static gf_status write_message(writer *w, fbb *b, fbb_node *root,
                                int64_t *blocks, size_t *nblocks) {
   uint8_t *meta;
   size_t mlen, mcap;
-  GF_RETURN_NOT_OK(fbb_finish(b, root, &meta, &mlen, &mcap, w->err));
+  GF_RETURN_NOT_OK(gfi_fbb_finish(b, root, &meta, &mlen, &mcap, w->err));
   uint64_t start = w->s->pos;
   /* Pad the metadata so that the body starts 64-byte aligned. */
   uint64_t body_at = (start + 8 + mlen + 63) & ~(uint64_t)63;
@@ -357,25 +357,25 @@ static gf_status build_record_batch(writer *w, fbb *b, int64_t rows,
     off += (n + 63) & ~(size_t)63;
   }
   *body_len = (int64_t)off;
-  fbb_node *rb = fbb_table(b, &gfi_fb_record_batch);
-  fbb_set_int(rb, RB_LENGTH, rows);
+  fbb_node *rb = gfi_fbb_table(b, &gfi_fb_record_batch);
+  gfi_fbb_set_int(rb, RB_LENGTH, rows);
   uint8_t *nodes = gfi_malloc(w->a, (bd->nnodes ? bd->nnodes : 1) * 16);
   if (nodes) {
     for (size_t i = 0; i < bd->nnodes; i++) {
       put_le(nodes + 16 * i, (uint64_t)bd->nodes[2 * i], 8);
       put_le(nodes + 16 * i + 8, (uint64_t)bd->nodes[2 * i + 1], 8);
     }
-    fbb_set_child(rb, RB_NODES, fbb_vec_raw(b, nodes, bd->nnodes, 16, 8));
+    gfi_fbb_set_child(rb, RB_NODES, gfi_fbb_vec_raw(b, nodes, bd->nnodes, 16, 8));
     gfi_mfree(w->a, nodes, (bd->nnodes ? bd->nnodes : 1) * 16);
   }
-  fbb_set_child(rb, RB_BUFFERS, fbb_vec_raw(b, descr, bd->nbufs, 16, 8));
+  gfi_fbb_set_child(rb, RB_BUFFERS, gfi_fbb_vec_raw(b, descr, bd->nbufs, 16, 8));
   gfi_mfree(w->a, descr, (bd->nbufs ? bd->nbufs : 1) * 16);
   if (!nodes) return GF_OOM(w->err, "IPC field nodes");
   if (w->codec >= 0) {
-    fbb_node *c = fbb_table(b, &gfi_fb_body_compression);
-    fbb_set_int(c, COMP_CODEC, w->codec);
-    fbb_set_int(c, COMP_METHOD, 0);
-    fbb_set_child(rb, RB_COMPRESSION, c);
+    fbb_node *c = gfi_fbb_table(b, &gfi_fb_body_compression);
+    gfi_fbb_set_int(c, COMP_CODEC, w->codec);
+    gfi_fbb_set_int(c, COMP_METHOD, 0);
+    gfi_fbb_set_child(rb, RB_COMPRESSION, c);
   }
   *out = rb;
   return GF_OK;
@@ -383,11 +383,11 @@ static gf_status build_record_batch(writer *w, fbb *b, int64_t rows,
 
 /* Wraps a header in a Message table. */
 static fbb_node *message(fbb *b, int type, fbb_node *header, int64_t body_len) {
-  fbb_node *m = fbb_table(b, &gfi_fb_message);
-  fbb_set_int(m, MSG_VERSION, GFI_IPC_METADATA_V5);
-  fbb_set_int(m, MSG_HEADER_TYPE, type);
-  fbb_set_child(m, MSG_HEADER, header);
-  fbb_set_int(m, MSG_BODY_LENGTH, body_len);
+  fbb_node *m = gfi_fbb_table(b, &gfi_fb_message);
+  gfi_fbb_set_int(m, MSG_VERSION, GFI_IPC_METADATA_V5);
+  gfi_fbb_set_int(m, MSG_HEADER_TYPE, type);
+  gfi_fbb_set_child(m, MSG_HEADER, header);
+  gfi_fbb_set_int(m, MSG_BODY_LENGTH, body_len);
   return m;
 }
 
@@ -395,43 +395,43 @@ static fbb_node *message(fbb *b, int type, fbb_node *header, int64_t body_len) {
 static fbb_node *build_schema(writer *w, fbb *b) {
   const gf_schema *sc = gf_frame_schema(w->f);
   int n = gf_schema_num_fields(sc);
-  fbb_node **fields = fbb_alloc(b, (size_t)(n ? n : 1) * sizeof *fields);
+  fbb_node **fields = gfi_fbb_alloc(b, (size_t)(n ? n : 1) * sizeof *fields);
   if (!fields) return NULL;
   for (int i = 0; i < n; i++) {
     const gf_field *f = gf_schema_field(sc, i);
-    fbb_node *fn = fbb_table(b, &gfi_fb_field);
-    fbb_set_child(fn, FIELD_NAME, fbb_string(b, f->name, strlen(f->name)));
-    fbb_set_int(fn, FIELD_NULLABLE, f->nullable);
+    fbb_node *fn = gfi_fbb_table(b, &gfi_fb_field);
+    gfi_fbb_set_child(fn, FIELD_NAME, gfi_fbb_string(b, f->name, strlen(f->name)));
+    gfi_fbb_set_int(fn, FIELD_NULLABLE, f->nullable);
     gfi_ipc_encode_type(b, fn, gf_type_value(f->type));
     if (f->type.id == GF_TYPE_DICTIONARY) {
-      fbb_node *de = fbb_table(b, &gfi_fb_dictionary_encoding);
-      fbb_set_int(de, DICTENC_ID, i);
-      fbb_node *it = fbb_table(b, &gfi_fb_int);
-      fbb_set_int(it, INT_BIT_WIDTH, 32);
-      fbb_set_int(it, INT_SIGNED, 1);
-      fbb_set_child(de, DICTENC_INDEX_TYPE, it);
-      fbb_set_int(de, DICTENC_ORDERED, 0);
-      fbb_set_child(fn, FIELD_DICTIONARY, de);
+      fbb_node *de = gfi_fbb_table(b, &gfi_fb_dictionary_encoding);
+      gfi_fbb_set_int(de, DICTENC_ID, i);
+      fbb_node *it = gfi_fbb_table(b, &gfi_fb_int);
+      gfi_fbb_set_int(it, INT_BIT_WIDTH, 32);
+      gfi_fbb_set_int(it, INT_SIGNED, 1);
+      gfi_fbb_set_child(de, DICTENC_INDEX_TYPE, it);
+      gfi_fbb_set_int(de, DICTENC_ORDERED, 0);
+      gfi_fbb_set_child(fn, FIELD_DICTIONARY, de);
     }
     /* Arrow C++ insists on a children vector, even an empty one. */
-    fbb_set_child(fn, FIELD_CHILDREN, fbb_vec_tables(b, NULL, 0));
+    gfi_fbb_set_child(fn, FIELD_CHILDREN, gfi_fbb_vec_tables(b, NULL, 0));
     fields[i] = fn;
   }
-  fbb_node *s = fbb_table(b, &gfi_fb_schema);
-  fbb_set_int(s, SCHEMA_ENDIANNESS, 0);
-  fbb_set_child(s, SCHEMA_FIELDS, fbb_vec_tables(b, fields, (size_t)n));
+  fbb_node *s = gfi_fbb_table(b, &gfi_fb_schema);
+  gfi_fbb_set_int(s, SCHEMA_ENDIANNESS, 0);
+  gfi_fbb_set_child(s, SCHEMA_FIELDS, gfi_fbb_vec_tables(b, fields, (size_t)n));
   if (w->o.num_metadata > 0 && w->o.metadata) {
     int m = w->o.num_metadata;
-    fbb_node **kvs = fbb_alloc(b, (size_t)m * sizeof *kvs);
+    fbb_node **kvs = gfi_fbb_alloc(b, (size_t)m * sizeof *kvs);
     if (!kvs) return NULL;
     for (int i = 0; i < m; i++) {
       const char *k = w->o.metadata[i].key ? w->o.metadata[i].key : "";
       const char *v = w->o.metadata[i].value ? w->o.metadata[i].value : "";
-      kvs[i] = fbb_table(b, &gfi_fb_key_value);
-      fbb_set_child(kvs[i], KV_KEY, fbb_string(b, k, strlen(k)));
-      fbb_set_child(kvs[i], KV_VALUE, fbb_string(b, v, strlen(v)));
+      kvs[i] = gfi_fbb_table(b, &gfi_fb_key_value);
+      gfi_fbb_set_child(kvs[i], KV_KEY, gfi_fbb_string(b, k, strlen(k)));
+      gfi_fbb_set_child(kvs[i], KV_VALUE, gfi_fbb_string(b, v, strlen(v)));
     }
-    fbb_set_child(s, SCHEMA_METADATA, fbb_vec_tables(b, kvs, (size_t)m));
+    gfi_fbb_set_child(s, SCHEMA_METADATA, gfi_fbb_vec_tables(b, kvs, (size_t)m));
   }
   return s;
 }
@@ -445,7 +445,7 @@ static gf_status empty_array(writer *w, gf_datatype t, gf_array **out) {
 /* Writes one message through a fresh builder. `kind` 0 = schema,
  * 1 = dictionary batch of column `col`, 2 = record batch `col`. */
 static gf_status emit(writer *w, int kind, int col, bool file) {
-  fbb *b = fbb_new(w->a);
+  fbb *b = gfi_fbb_new(w->a);
   if (!b) return GF_OOM(w->err, "an IPC metadata builder");
   gf_status st = GF_OK;
   fbb_node *root = NULL;
@@ -468,10 +468,10 @@ static gf_status emit(writer *w, int kind, int col, bool file) {
     fbb_node *rb = NULL;
     if (st == GF_OK) st = build_record_batch(w, b, dict->length, &rb, &body_len);
     if (st == GF_OK) {
-      fbb_node *db = fbb_table(b, &gfi_fb_dictionary_batch);
-      fbb_set_int(db, DB_ID, col);
-      fbb_set_child(db, DB_DATA, rb);
-      fbb_set_int(db, DB_IS_DELTA, 0);
+      fbb_node *db = gfi_fbb_table(b, &gfi_fb_dictionary_batch);
+      gfi_fbb_set_int(db, DB_ID, col);
+      gfi_fbb_set_child(db, DB_DATA, rb);
+      gfi_fbb_set_int(db, DB_IS_DELTA, 0);
       root = message(b, MSG_DICTIONARY_BATCH, db, body_len);
       st = write_message(w, b, root, true, body_len,
                          file ? w->dict_blocks : NULL, &w->ndict);
@@ -492,22 +492,22 @@ static gf_status emit(writer *w, int kind, int col, bool file) {
     }
   }
   body_reset(&w->body);
-  fbb_free(b);
+  gfi_fbb_free(b);
   return st;
 }
 
 /* Writes the footer, its length and the closing magic. */
 static gf_status write_footer(writer *w) {
-  fbb *b = fbb_new(w->a);
+  fbb *b = gfi_fbb_new(w->a);
   if (!b) return GF_OOM(w->err, "an IPC metadata builder");
-  fbb_node *ft = fbb_table(b, &gfi_fb_footer);
-  fbb_set_int(ft, FOOTER_VERSION, GFI_IPC_METADATA_V5);
-  fbb_set_child(ft, FOOTER_SCHEMA, build_schema(w, b));
+  fbb_node *ft = gfi_fbb_table(b, &gfi_fb_footer);
+  gfi_fbb_set_int(ft, FOOTER_VERSION, GFI_IPC_METADATA_V5);
+  gfi_fbb_set_child(ft, FOOTER_SCHEMA, build_schema(w, b));
   uint8_t blk[GFI_BLOCK_SIZE];
   uint8_t *v = gfi_calloc(w->a, (w->ndict + w->nbatch + 1) * GFI_BLOCK_SIZE);
   gf_status st = GF_OK;
   if (!v) {
-    fbb_free(b);
+    gfi_fbb_free(b);
     return GF_OOM(w->err, "IPC footer blocks");
   }
   for (int pass = 0; pass < 2; pass++) {
@@ -520,14 +520,14 @@ static gf_status write_footer(writer *w) {
       put_le(blk + 16, (uint64_t)src[3 * i + 2], 8);
       memcpy(v + GFI_BLOCK_SIZE * i, blk, sizeof blk);
     }
-    fbb_set_child(ft, pass ? FOOTER_BATCHES : FOOTER_DICTIONARIES,
-                  fbb_vec_raw(b, v, n, GFI_BLOCK_SIZE, 8));
+    gfi_fbb_set_child(ft, pass ? FOOTER_BATCHES : FOOTER_DICTIONARIES,
+                  gfi_fbb_vec_raw(b, v, n, GFI_BLOCK_SIZE, 8));
   }
   gfi_mfree(w->a, v, (w->ndict + w->nbatch + 1) * GFI_BLOCK_SIZE);
   uint8_t *meta;
   size_t mlen, mcap;
-  st = fbb_finish(b, ft, &meta, &mlen, &mcap, w->err);
-  fbb_free(b);
+  st = gfi_fbb_finish(b, ft, &meta, &mlen, &mcap, w->err);
+  gfi_fbb_free(b);
   if (st != GF_OK) return st;
   uint8_t tail[10];
   put_le(tail, (uint32_t)mlen, 4);

@@ -2,7 +2,7 @@
  * Internal interface of the group-by (src/ops/groupby*.c, agg*.c). Not
  * installed.
  *
- * Shape of one call (DESIGN.md 4.3 and 9):
+ * Shape of one call (docs/DESIGN.md, "Determinism" and "Benchmarks"):
  *  1. keys -> groups. Small packed key ranges (dictionary codes, integer
  *     ranges from statistics, bool) index "slots" directly; otherwise rows
  *     are hashed, radix-partitioned stably by hash and each partition runs a

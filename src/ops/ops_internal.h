@@ -7,7 +7,7 @@
 #include "expr/expr_internal.h"
 
 /* Operators coalesce outputs into batches of at least this many rows where
- * the input allows (DESIGN.md section 3). */
+ * the input allows (docs/DESIGN.md, "Data model"). */
 #define GFI_COALESCE_ROWS 65536
 
 /* Checks that `b` is a predicate (bool, or the null literal); else

@@ -3,7 +3,8 @@
 #
 # Installs a built tree into a scratch prefix and checks it the way a user
 # would meet it: the files and their layout, the SONAME, that only gf_*
-# symbols are exported, no -march=native anywhere in what is installed, and
+# symbols are exported and every global symbol of the archive and the
+# shared library is gf_* or gfi_*, no -march=native anywhere in what is installed, and
 # that examples/quickstart.c builds and runs against it through pkg-config
 # (shared and static) and through find_package(GopherFrame) (shared and
 # static). Registered as the ctest `install_package`. GF_KEEP_TMP=1 keeps the
@@ -81,13 +82,28 @@ stray=$(grep -v -e '^gf_' -e '^_init$' -e '^_fini$' -e '^_edata$' -e '^_end$' -e
 [ -z "$stray" ] || fail "symbols exported without the gf_ prefix (make them static or gfi_ under hidden visibility): $(tr "\n" " " <<<"$stray")"
 echo "install_package: $(wc -l <"$tmp/symbols") exported symbols, all gf_*"
 
+# --- every global symbol is gf_* or gfi_* (static archive and shared library) ---
+# Hidden gfi_ symbols are not exported, but a static link puts every global
+# of the archive into the user's program, where an unprefixed name (fb_root,
+# gb_take) may collide with the user's own.
+for lib in "$libdir/libgopherframe.a" "$libdir/libgopherframe.so.0.1"; do
+  nm -g --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u >"$tmp/globals"
+  [ -s "$tmp/globals" ] || fail "nm lists no global symbols in ${lib##*/}"
+  stray=$(grep -v -e '^gf_' -e '^gfi_' -e '^_init$' -e '^_fini$' -e '^_edata$' -e '^_end$' \
+    -e '^__bss_start$' "$tmp/globals" || true)
+  [ -z "$stray" ] || fail "${lib##*/} defines global symbols without the gf_/gfi_ prefix (make them static or rename them gfi_*): $(tr "\n" " " <<<"$stray")"
+  echo "install_package: ${lib##*/}: $(wc -l <"$tmp/globals") global symbols, all gf_*/gfi_*"
+done
+
 # --- never -march=native in what is installed -----------------------------------
 if grep -rl -e 'march=native' -e 'mtune=native' "$prefix" >"$tmp/native" 2>/dev/null; then
   fail "-march=native found in: $(sed "s|$prefix/||" "$tmp/native" | tr '\n' ' ')"
 fi
 
 # --- the headers stand alone under strict C11 -------------------------------
-printf '#include <gopherframe.h>\nint main(void) { return GF_VERSION_MAJOR; }\n' >"$tmp/header_only.c"
+# (testing.h, the failing allocator for tests, is installed but not part of
+# <gopherframe.h>.)
+printf '#include <gopherframe.h>\n#include <gopherframe/testing.h>\nint main(void) { return GF_VERSION_MAJOR; }\n' >"$tmp/header_only.c"
 run "$tmp/header.log" "$cc" -std=c11 -pedantic -Wall -Wextra -Werror -I"$prefix/include" \
   -c "$tmp/header_only.c" -o "$tmp/header_only.o"
 

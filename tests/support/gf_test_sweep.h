@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "gopherframe.h"
+#include "gopherframe/testing.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -11,6 +11,7 @@
 
 #include "data/builder_internal.h"
 #include "gf_test_data.h"
+#include "gopherframe/testing.h"
 
 /* A compact copy of a[off, off+len) built element by element. */
 static gf_array *copy_range(const gf_array *a, int64_t off, int64_t len) {

@@ -12,6 +12,7 @@
 
 #include "data/array_internal.h"
 #include "gf_test_data.h"
+#include "gopherframe/testing.h"
 
 static gf_builder *new_builder(gf_datatype t) {
   gf_builder *b = NULL;

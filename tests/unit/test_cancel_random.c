@@ -37,6 +37,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_env.h"
+#include "gopherframe/testing.h"
 
 /* Frames of several reduction blocks (4; 2 in sanitizer runs), so that
  * every operation has many morsels, and cancellation points, at any worker

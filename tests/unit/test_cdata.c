@@ -16,6 +16,7 @@
 #include "data/array_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 /* ---- formats ------------------------------------------------------------ */
 

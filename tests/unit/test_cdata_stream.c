@@ -14,6 +14,7 @@
 #include "data/array_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 static gf_frame *random_frame(int64_t rows, int batches, uint64_t seed,
                               const gf_allocator *a) {

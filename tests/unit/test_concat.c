@@ -10,6 +10,7 @@
 
 #include "data/builder_internal.h"
 #include "gf_test_data.h"
+#include "gopherframe/testing.h"
 
 /* The expected concatenation, built element by element. */
 static gf_array *concat_by_builder(gf_array *const *in, int n) {

@@ -14,6 +14,7 @@
 
 #include "core/core_internal.h"
 #include "gf_test_locale.h"
+#include "gopherframe/testing.h"
 
 static void status_names_and_strings_cover_every_code(void **state) {
   (void)state;

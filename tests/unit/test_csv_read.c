@@ -17,6 +17,7 @@
 #include "gf_test_locale.h"
 #include "gf_test_sweep.h"
 #include "io/io_internal.h"
+#include "gopherframe/testing.h"
 
 /* ---- helpers --------------------------------------------------------- */
 

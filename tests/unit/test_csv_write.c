@@ -23,6 +23,7 @@
 #include "gf_test_locale.h"
 #include "gf_test_sweep.h"
 #include "io/csv_write_internal.h"
+#include "gopherframe/testing.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

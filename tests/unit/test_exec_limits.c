@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "exec/exec_internal.h"
+#include "gopherframe/testing.h"
 
 /* ThreadSanitizer refuses to start threads in a child of a multi-threaded
  * process unless told otherwise; the fork test needs exactly that. */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "exec/exec_internal.h"
+#include "gopherframe/testing.h"
 
 static const int kWorkers[] = {1, 2, 3, 8, 16};
 static const gf_strategy kStrategies[] = {GF_STRATEGY_AUTO, GF_STRATEGY_FIXED_CHUNKS,

@@ -16,6 +16,7 @@
 #include "expr/expr_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 /* One-batch frame from named columns (references stolen). */
 static gf_frame *frame_of(int n, const char *const *names, gf_array **cols) {

@@ -14,6 +14,7 @@
 #include "expr/expr_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 static gf_frame *run_filter(const gf_frame *f, const char *text, int workers, int64_t chunk) {
   gf_expr *e;

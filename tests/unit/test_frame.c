@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "data/array_internal.h"
+#include "gopherframe/testing.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

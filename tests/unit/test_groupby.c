@@ -19,6 +19,7 @@
 #include "data/array_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 

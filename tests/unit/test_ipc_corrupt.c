@@ -119,16 +119,16 @@ static fb_table first_record_batch(uint8_t *d, size_t len, size_t *meta_at) {
   size_t pos = 0;
   for (;;) {
     assert_true(pos + 8 <= len);
-    uint32_t mlen = fb_load_u32(d + pos + 4);
-    assert_int_equal(fb_verify(d + pos + 8, mlen, &gfi_fb_message, pos + 8, NULL), GF_OK);
-    fb_table m = fb_root(d + pos + 8, mlen, &gfi_fb_message);
+    uint32_t mlen = gfi_fb_load_u32(d + pos + 4);
+    assert_int_equal(gfi_fb_verify(d + pos + 8, mlen, &gfi_fb_message, pos + 8, NULL), GF_OK);
+    fb_table m = gfi_fb_root(d + pos + 8, mlen, &gfi_fb_message);
     fb_table h;
-    assert_true(fb_get_table(&m, MSG_HEADER, &h));
-    if (fb_get_int(&m, MSG_HEADER_TYPE, 0) == MSG_RECORD_BATCH) {
+    assert_true(gfi_fb_get_table(&m, MSG_HEADER, &h));
+    if (gfi_fb_get_int(&m, MSG_HEADER_TYPE, 0) == MSG_RECORD_BATCH) {
       *meta_at = pos + 8;
       return h;
     }
-    pos += 8 + mlen + (size_t)fb_get_int(&m, MSG_BODY_LENGTH, 0);
+    pos += 8 + mlen + (size_t)gfi_fb_get_int(&m, MSG_BODY_LENGTH, 0);
   }
 }
 
@@ -151,8 +151,8 @@ static void absurd_lengths_are_rejected(void **state) {
   uint8_t *d = encode(f, false, GF_IPC_COMPRESSION_NONE, &len);
   uint8_t *c = malloc(len);
   fb_table rb = first_record_batch(d, len, &meta);
-  uint8_t *bufs = (uint8_t *)fb_vec_data(&rb, RB_BUFFERS);
-  uint8_t *nodes = (uint8_t *)fb_vec_data(&rb, RB_NODES);
+  uint8_t *bufs = (uint8_t *)gfi_fb_vec_data(&rb, RB_BUFFERS);
+  uint8_t *nodes = (uint8_t *)gfi_fb_vec_data(&rb, RB_NODES);
   size_t boff = (size_t)(bufs - d), noff = (size_t)(nodes - d);
   const int64_t huge[] = {INT64_MAX, INT64_MAX / 2, (int64_t)1 << 40, -1, -5};
   for (size_t k = 0; k < sizeof huge / sizeof huge[0]; k++) {
@@ -207,15 +207,15 @@ static void compressed_buffer_claiming_huge_size_is_rejected(void **state) {
   size_t len, meta;
   uint8_t *d = encode(f, false, GF_IPC_COMPRESSION_ZSTD, &len);
   fb_table rb = first_record_batch(d, len, &meta);
-  const uint8_t *bufs = fb_vec_data(&rb, RB_BUFFERS);
+  const uint8_t *bufs = gfi_fb_vec_data(&rb, RB_BUFFERS);
   /* Buffer 1 is the int64 data: patch its uncompressed-length prefix. */
   size_t body = 0;
   {
     size_t pos = meta - 8;
-    uint32_t mlen = fb_load_u32(d + pos + 4);
+    uint32_t mlen = gfi_fb_load_u32(d + pos + 4);
     body = pos + 8 + mlen;
   }
-  size_t at = body + (size_t)fb_load_i64(bufs + 16);
+  size_t at = body + (size_t)gfi_fb_load_i64(bufs + 16);
   put_i64(d + at, (int64_t)1 << 50);
   expect_einval(d, len, "huge uncompressed size");
   put_i64(d + at, 4096 * 8 - 1);
@@ -246,7 +246,7 @@ static void self_referencing_schema_is_bounded(void **state) {
   uint8_t *d = encode(f, false, GF_IPC_COMPRESSION_NONE, &len);
   /* Point every uoffset-looking field of the schema message at offset 4
    * candidates: any result is fine as long as it returns. */
-  uint32_t mlen = fb_load_u32(d + 4);
+  uint32_t mlen = gfi_fb_load_u32(d + 4);
   for (uint32_t k = 8; k + 4 <= 8 + mlen; k += 4) {
     uint8_t *c = malloc(len);
     memcpy(c, d, len);

@@ -63,46 +63,46 @@ static fbb_node *batch(fbb *b, bytes *body, const char *const *strs,
   } else {
     body_buf(body, descr, &nd, codes, (size_t)n * 4);
   }
-  fbb_node *rb = fbb_table(b, &gfi_fb_record_batch);
-  fbb_set_int(rb, RB_LENGTH, n);
-  fbb_set_child(rb, RB_NODES, fbb_vec_raw(b, node, 1, 16, 8));
-  fbb_set_child(rb, RB_BUFFERS, fbb_vec_raw(b, descr, (size_t)nd, 16, 8));
+  fbb_node *rb = gfi_fbb_table(b, &gfi_fb_record_batch);
+  gfi_fbb_set_int(rb, RB_LENGTH, n);
+  gfi_fbb_set_child(rb, RB_NODES, gfi_fbb_vec_raw(b, node, 1, 16, 8));
+  gfi_fbb_set_child(rb, RB_BUFFERS, gfi_fbb_vec_raw(b, descr, (size_t)nd, 16, 8));
   return rb;
 }
 
 /* Frames one message (with or without the continuation marker). */
 static void message(bytes *out, int type, fbb *b, fbb_node *header,
                     const bytes *body, bool legacy) {
-  fbb_node *m = fbb_table(b, &gfi_fb_message);
-  fbb_set_int(m, MSG_VERSION, GFI_IPC_METADATA_V5);
-  fbb_set_int(m, MSG_HEADER_TYPE, type);
-  fbb_set_child(m, MSG_HEADER, header);
-  fbb_set_int(m, MSG_BODY_LENGTH, body ? (int64_t)body->n : 0);
+  fbb_node *m = gfi_fbb_table(b, &gfi_fb_message);
+  gfi_fbb_set_int(m, MSG_VERSION, GFI_IPC_METADATA_V5);
+  gfi_fbb_set_int(m, MSG_HEADER_TYPE, type);
+  gfi_fbb_set_child(m, MSG_HEADER, header);
+  gfi_fbb_set_int(m, MSG_BODY_LENGTH, body ? (int64_t)body->n : 0);
   uint8_t *meta;
   size_t len, cap;
-  assert_int_equal(fbb_finish(b, m, &meta, &len, &cap, NULL), GF_OK);
+  assert_int_equal(gfi_fbb_finish(b, m, &meta, &len, &cap, NULL), GF_OK);
   if (!legacy) put_u32(out, 0xFFFFFFFFu);
   put_u32(out, (uint32_t)len);
   put(out, meta, len);
   gf_free(NULL, meta, cap, 8);
   if (body) put(out, body->d, body->n);
-  fbb_free(b);
+  gfi_fbb_free(b);
 }
 
 static void dict_msg(bytes *out, const char *const *strs, int n, bool delta,
                      bool legacy) {
-  fbb *b = fbb_new(NULL);
+  fbb *b = gfi_fbb_new(NULL);
   bytes body = {0};
-  fbb_node *db = fbb_table(b, &gfi_fb_dictionary_batch);
-  fbb_set_int(db, DB_ID, 7);
-  fbb_set_child(db, DB_DATA, batch(b, &body, strs, NULL, n));
-  fbb_set_int(db, DB_IS_DELTA, delta);
+  fbb_node *db = gfi_fbb_table(b, &gfi_fb_dictionary_batch);
+  gfi_fbb_set_int(db, DB_ID, 7);
+  gfi_fbb_set_child(db, DB_DATA, batch(b, &body, strs, NULL, n));
+  gfi_fbb_set_int(db, DB_IS_DELTA, delta);
   message(out, MSG_DICTIONARY_BATCH, b, db, &body, legacy);
   free(body.d);
 }
 
 static void codes_msg(bytes *out, const int32_t *codes, int n, bool legacy) {
-  fbb *b = fbb_new(NULL);
+  fbb *b = gfi_fbb_new(NULL);
   bytes body = {0};
   fbb_node *rb = batch(b, &body, NULL, codes, n);
   message(out, MSG_RECORD_BATCH, b, rb, &body, legacy);
@@ -111,16 +111,16 @@ static void codes_msg(bytes *out, const int32_t *codes, int n, bool legacy) {
 
 /* Schema: one field "s", utf8 values dictionary-encoded (id 7, int32). */
 static void schema_msg(bytes *out, bool legacy) {
-  fbb *b = fbb_new(NULL);
-  fbb_node *f = fbb_table(b, &gfi_fb_field);
-  fbb_set_child(f, FIELD_NAME, fbb_string(b, "s", 1));
-  fbb_set_int(f, FIELD_NULLABLE, 1);
+  fbb *b = gfi_fbb_new(NULL);
+  fbb_node *f = gfi_fbb_table(b, &gfi_fb_field);
+  gfi_fbb_set_child(f, FIELD_NAME, gfi_fbb_string(b, "s", 1));
+  gfi_fbb_set_int(f, FIELD_NULLABLE, 1);
   gfi_ipc_encode_type(b, f, gf_type(GF_TYPE_UTF8));
-  fbb_node *de = fbb_table(b, &gfi_fb_dictionary_encoding);
-  fbb_set_int(de, DICTENC_ID, 7);
-  fbb_set_child(f, FIELD_DICTIONARY, de);
-  fbb_node *s = fbb_table(b, &gfi_fb_schema);
-  fbb_set_child(s, SCHEMA_FIELDS, fbb_vec_tables(b, &f, 1));
+  fbb_node *de = gfi_fbb_table(b, &gfi_fb_dictionary_encoding);
+  gfi_fbb_set_int(de, DICTENC_ID, 7);
+  gfi_fbb_set_child(f, FIELD_DICTIONARY, de);
+  fbb_node *s = gfi_fbb_table(b, &gfi_fb_schema);
+  gfi_fbb_set_child(s, SCHEMA_FIELDS, gfi_fbb_vec_tables(b, &f, 1));
   message(out, MSG_SCHEMA, b, s, NULL, legacy);
 }
 

@@ -18,6 +18,7 @@
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
 #include "gopherframe.h"
+#include "gopherframe/testing.h"
 
 static gf_frame *all_types_frame(int64_t rows, int batches, double nulls,
                                  uint64_t seed) {

@@ -18,6 +18,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
 #include "gopherframe/query.h"
+#include "gopherframe/testing.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -15,6 +15,7 @@
 #include "data/array_internal.h"
 #include "data/value_format.h"
 #include "gf_test_locale.h"
+#include "gopherframe/testing.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

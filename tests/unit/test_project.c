@@ -11,6 +11,7 @@
 #include "expr/expr_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 static gf_frame *sample(void) {
   gf_datatype types[] = {gf_type(GF_TYPE_INT64), gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_FLOAT64)};

@@ -21,6 +21,7 @@
 #include "gf_test_data.h"
 #include "gopherframe.h"
 #include "gopherframe/query.h"
+#include "gopherframe/testing.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define GF_PROP_SANITIZED 1

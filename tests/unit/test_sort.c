@@ -15,6 +15,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 /* ---- reference --------------------------------------------------------- */
 
