@@ -30,7 +30,7 @@ struct gf_expr {
   gf_expr **args;     /* UNARY 1, BINARY 2, CALL n, CAST 1, BETWEEN 3, IN 1+n */
 };
 
-/* Text of `e` in the parser's syntax, allocated with malloc (for messages);
+/* Text of `e` in the parser's syntax, freed with gf_mem_free (for messages);
  * NULL when out of memory. */
 char *gfi_expr_text(const gf_expr *e);
 /* Civil date helpers (proleptic Gregorian). */
