@@ -84,6 +84,8 @@ gf_status gfi_vec_resize(gfi_vec *v, size_t len, gf_error *err);
 gf_status gfi_vec_terminate(gfi_vec *v, gf_error *err);
 void gfi_vec_reset(gfi_vec *v);
 void *gfi_vec_take(gfi_vec *v);
+/* Doubling growth shared by every growable thing (see growbuf.c). */
+size_t gfi_grow_capacity(size_t cap, size_t need, size_t min);
 /* `size` bytes through `a` that the caller frees with gf_mem_free. */
 void *gfi_owned_alloc(const gf_allocator *a, size_t size);
 /* Rounds a count up to at least 1, so that zero-length arrays still get a

@@ -34,13 +34,21 @@ void gfi_vec_init_owned(gfi_vec *v, const gf_allocator *a) {
   v->header = OWNED_HEADER;
 }
 
-/* Grows the capacity to at least `need` bytes: doubling (from 64), so that
- * n appends cost O(n) copies. Sizes that overflow size_t are refused with
- * GF_ENOMEM, as is an allocation the allocator refuses; the message names
- * the size. The contents and the old block are kept on failure. */
-static gf_status grow(gfi_vec *v, size_t need, gf_error *err) {
-  size_t cap = v->cap ? v->cap : 64;
+/* The capacity that holds `need`, doubling from max(cap, min) so that n
+ * appends cost O(n) copies; `need` itself where doubling would overflow. */
+size_t gfi_grow_capacity(size_t cap, size_t need, size_t min) {
+  if (cap < min) cap = min;
+  if (!cap) cap = 1;
   while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  return cap;
+}
+
+/* Grows the capacity to at least `need` bytes (from 64). Sizes that
+ * overflow size_t are refused with GF_ENOMEM, as is an allocation the
+ * allocator refuses; the message names the size. The contents and the old
+ * block are kept on failure. */
+static gf_status grow(gfi_vec *v, size_t need, gf_error *err) {
+  size_t cap = gfi_grow_capacity(v->cap, need, 64);
   if (cap > SIZE_MAX - v->header)
     return gf_error_set(err, GF_ENOMEM, "growable buffer: %zu bytes overflow the address space",
                         need);
