@@ -43,15 +43,18 @@ size_t gfi_grow_capacity(size_t cap, size_t need, size_t min) {
   return cap;
 }
 
-/* Grows the capacity to at least `need` bytes (from 64). Sizes that
- * overflow size_t are refused with GF_ENOMEM, as is an allocation the
- * allocator refuses; the message names the size. The contents and the old
- * block are kept on failure. */
+/* Grows the capacity to at least `need` bytes (from 64). Sizes past
+ * PTRDIFF_MAX (no C object can be larger) are refused with GF_ENOMEM
+ * before the allocator is asked, as is an allocation the allocator
+ * refuses; the message names the size. The contents and the old block are
+ * kept on failure. */
 static gf_status grow(gfi_vec *v, size_t need, gf_error *err) {
-  size_t cap = gfi_grow_capacity(v->cap, need, 64);
-  if (cap > SIZE_MAX - v->header)
+  const size_t max = (size_t)PTRDIFF_MAX - v->header;
+  if (need > max)
     return gf_error_set(err, GF_ENOMEM, "growable buffer: %zu bytes overflow the address space",
                         need);
+  size_t cap = gfi_grow_capacity(v->cap, need, 64);
+  if (cap > max) cap = need;
   uint8_t *base = v->data ? v->data - v->header : NULL;
   uint8_t *nb = gf_realloc(v->a, base, v->cap ? v->cap + v->header : 0, cap + v->header,
                            v->align);

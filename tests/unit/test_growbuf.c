@@ -86,15 +86,23 @@ static void appends_past_capacity_many_times(void **state) {
 
 static void overflowing_sizes_are_refused_with_a_message(void **state) {
   (void)state;
+  /* Counted by a failing allocator that never fails: absurd sizes are
+   * refused before the allocator is asked. */
+  gf_failing_allocator *f;
+  assert_int_equal(gf_failing_allocator_new(NULL, &f, NULL), GF_OK);
   gfi_vec v;
-  gfi_vec_init(&v, NULL);
+  gfi_vec_init(&v, gf_failing_allocator_get(f));
   gf_error err;
   assert_int_equal(gfi_vec_append(&v, "xyz", 3, NULL), GF_OK);
+  int64_t asked = gf_failing_allocator_attempts(f);
   assert_int_equal(gfi_vec_reserve(&v, SIZE_MAX - 1, &err), GF_ENOMEM);
   assert_non_null(strstr(err.message, "overflow"));
   assert_int_equal(gfi_vec_reserve(&v, SIZE_MAX / 2 + 1, &err), GF_ENOMEM);
   assert_int_equal(gfi_vec_append_n(&v, 1, SIZE_MAX - 2, &err), GF_ENOMEM);
   assert_int_equal(gfi_vec_resize(&v, SIZE_MAX, &err), GF_ENOMEM);
+  assert_int_equal(gfi_vec_reserve(&v, (size_t)PTRDIFF_MAX, &err), GF_ENOMEM);
+  assert_non_null(strstr(err.message, "overflow"));
+  assert_int_equal(gf_failing_allocator_attempts(f), asked);
   /* The contents survive every refusal. */
   assert_int_equal(v.len, 3);
   assert_memory_equal(v.data, "xyz", 3);
@@ -109,6 +117,39 @@ static void overflowing_sizes_are_refused_with_a_message(void **state) {
   gfi_vec_reset(&w);
   gf_tracking_allocator_free(t);
   gfi_vec_reset(&v);
+  assert_int_equal(gf_failing_allocator_live_blocks(f), 0);
+  gf_failing_allocator_free(f);
+}
+
+/* The growth rule checked against its specification: at least the
+ * request; the start (max(cap, min, 1)) when that suffices; otherwise the
+ * request itself, or the start doubled the fewest times that reach it. */
+static void grow_capacity_doubles_and_never_wraps(void **state) {
+  (void)state;
+  const size_t caps[] = {0, 1, 32, 64, 1000, SIZE_MAX / 4, SIZE_MAX / 2 + 1};
+  const size_t needs[] = {0, 1, 33, 65, 4097, SIZE_MAX / 2, SIZE_MAX / 2 + 2, SIZE_MAX};
+  const size_t mins[] = {0, 32, 256};
+  for (size_t i = 0; i < 7; i++)
+    for (size_t j = 0; j < 8; j++)
+      for (size_t k = 0; k < 3; k++) {
+        size_t start = caps[i] > mins[k] ? caps[i] : mins[k];
+        if (!start) start = 1;
+        size_t got = gfi_grow_capacity(caps[i], needs[j], mins[k]);
+        assert_true(got >= needs[j]);
+        if (start >= needs[j]) {
+          assert_true(got == start);
+          continue;
+        }
+        if (got == needs[j]) continue;
+        size_t m = got / start;
+        assert_int_equal(got % start, 0);
+        assert_int_equal(m & (m - 1), 0);    /* start times a power of two */
+        assert_true(got / 2 < needs[j]);     /* the fewest doublings */
+      }
+  assert_int_equal(gfi_grow_capacity(0, 1, 0), 1);
+  assert_int_equal(gfi_grow_capacity(64, 65, 64), 128);
+  assert_int_equal(gfi_grow_capacity(0, 5000, 256), 8192);
+  assert_int_equal(gfi_grow_capacity(SIZE_MAX / 2 + 1, SIZE_MAX - 5, 0), SIZE_MAX - 5);
 }
 
 static void take_moves_ownership_out(void **state) {
@@ -183,6 +224,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(appends_past_capacity_many_times),
       cmocka_unit_test(overflowing_sizes_are_refused_with_a_message),
+      cmocka_unit_test(grow_capacity_doubles_and_never_wraps),
       cmocka_unit_test(take_moves_ownership_out),
       cmocka_unit_test(every_allocation_failure_is_clean),
   };
