@@ -109,9 +109,22 @@ GF_API void gf_free(const gf_allocator *a, void *ptr, size_t size,
                     size_t alignment);
 
 /**
+ * Frees a block that a public function hands to its caller "to be freed
+ * with gf_mem_free" (gf_frame_format, gf_expr_to_string, gf_plan_chunks,
+ * gf_write_ipc_memory). The block was allocated through the allocator the
+ * call was given (so it counted against its limit); that allocator must
+ * still be alive. NULL allowed. Never pass it memory from malloc.
+ */
+GF_API void gf_mem_free(void *p);
+
+/**
  * Tracking allocator: forwards to a parent allocator and counts current and
  * peak bytes; with a non-zero `limit`, an allocation that would take the
- * current total over it fails (the caller reports GF_ENOMEM). Thread-safe.
+ * current total over it fails (the caller reports GF_ENOMEM). A reallocation
+ * is charged old + new size while it runs (the block may be moved, and both
+ * are live during the copy), so it is refused when current + new > limit
+ * even if the growth alone would fit; the old block then stays valid.
+ * Thread-safe.
  */
 typedef struct gf_tracking_allocator gf_tracking_allocator;
 

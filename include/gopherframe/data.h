@@ -288,8 +288,9 @@ GF_API void gf_print_options_init(gf_print_options *o);
 /**
  * Formats a frame like Polars' print: "shape: (rows, cols)", a box with the
  * column names, a dtype row, values (nulls as `null`), head and tail rows with
- * "…" between when truncated. `*out` is a NUL-terminated string the caller
- * frees with free(). Numbers are formatted independently of the C locale.
+ * "…" between when truncated. `*out` is a NUL-terminated string, allocated
+ * through the frame's allocator, that the caller frees with gf_mem_free.
+ * Numbers are formatted independently of the C locale.
  */
 GF_API gf_status gf_frame_format(const gf_frame *f, const gf_print_options *o,
                                  char **out, gf_error *err);

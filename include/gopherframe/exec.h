@@ -100,7 +100,8 @@ typedef struct gf_chunk_spec {
  * Plans chunks covering [0, total_rows) with no empty, overlapping or missing
  * rows, following opts (strategy, chunk_rows, num_workers).
  * `bytes_per_row` (the width of the columns touched, 0 = unknown) sizes
- * CACHE_FRIENDLY and MEMORY_BOUND chunks. `*out` is freed with free().
+ * CACHE_FRIENDLY and MEMORY_BOUND chunks. `*out` (NULL for no rows) is
+ * allocated through opts->allocator and freed with gf_mem_free.
  */
 GF_API gf_status gf_plan_chunks(int64_t total_rows, int64_t bytes_per_row,
                                 const gf_parallel_options *opts,

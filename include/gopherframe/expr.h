@@ -153,7 +153,7 @@ GF_API gf_status gf_expr_parse(const char *text, gf_expr **out, gf_error *err);
 /**
  * Text of the expression in the syntax gf_expr_parse reads (parentheses only
  * where precedence needs them; gf_expr_parse of it gives an equal tree).
- * `*out` is a NUL-terminated string the caller frees with free().
+ * `*out` is a NUL-terminated string the caller frees with gf_mem_free.
  */
 GF_API gf_status gf_expr_to_string(const gf_expr *e, char **out, gf_error *err);
 /** Structural equality of two trees (floats compared bitwise). */

@@ -63,7 +63,8 @@ GF_API gf_status gf_write_ipc_stream_fd(const gf_frame *f, int fd,
                                         gf_error *err);
 /**
  * Writes `f` as an IPC file (`as_file` true) or stream into memory. `*out`
- * (freed with free()) receives the bytes and `*out_len` their number.
+ * (allocated through the options' allocator, 64-byte aligned, freed with
+ * gf_mem_free) receives the bytes and `*out_len` their number.
  */
 GF_API gf_status gf_write_ipc_memory(const gf_frame *f, bool as_file,
                                      const gf_ipc_write_options *o,

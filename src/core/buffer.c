@@ -44,8 +44,14 @@ gf_status gfi_buffer_alloc(const gf_allocator *a, size_t size, gf_buffer **out) 
 gf_status gfi_buffer_resize(gf_buffer *b, size_t size) {
   if (!b->owned) return GF_EINVAL;
   if (size > b->capacity) {
-    size_t cap = b->capacity;
-    while (cap < size) cap = cap < 4096 ? cap * 2 : cap + cap / 2;
+    /* 1.5x past 4 KiB (less slack under a memory limit than doubling);
+     * never wraps: the request itself when growth would overflow. */
+    size_t cap = b->capacity ? b->capacity : 64;
+    while (cap < size) {
+      size_t next = cap < 4096 ? cap * 2 : cap + cap / 2;
+      cap = next > cap ? next : size;
+    }
+    if (cap > SIZE_MAX - 63) return GF_ENOMEM;
     cap = GF_PAD64(cap);
     uint8_t *p = gf_realloc(b->alloc, b->data, b->capacity, cap, GF_ALIGNMENT);
     if (!p) return GF_ENOMEM;

@@ -61,6 +61,38 @@ gf_status gfi_buffer_wrap_with(const gf_allocator *a, const void *data,
                                size_t size, void (*release)(void *owner),
                                void *owner, gf_buffer **out);
 
+/* ---- Growable buffers and caller-owned blocks (src/core/growbuf.c) ----
+ * A gfi_vec owns its block, its allocator and its capacity: users append
+ * and never run their own grow loop nor pass sizes back to free. Growth
+ * doubles; a size that overflows, or an allocator refusal, is GF_ENOMEM
+ * with a message naming the size, and leaves the contents intact. */
+typedef struct gfi_vec {
+  const gf_allocator *a; /* never NULL after init */
+  uint8_t *data;         /* NULL until the first reserve */
+  size_t len, cap;       /* bytes used / bytes allocated (after the header) */
+  size_t align;          /* 16, or 64 for owned blocks */
+  size_t header;         /* 0, or the gf_mem_free header in front of data */
+} gfi_vec;
+
+void gfi_vec_init(gfi_vec *v, const gf_allocator *a);
+/* Data handed out by gfi_vec_take is freed with gf_mem_free (64-aligned). */
+void gfi_vec_init_owned(gfi_vec *v, const gf_allocator *a);
+gf_status gfi_vec_reserve(gfi_vec *v, size_t extra, gf_error *err);
+gf_status gfi_vec_append(gfi_vec *v, const void *src, size_t n, gf_error *err);
+gf_status gfi_vec_append_n(gfi_vec *v, uint8_t value, size_t n, gf_error *err);
+gf_status gfi_vec_resize(gfi_vec *v, size_t len, gf_error *err);
+gf_status gfi_vec_terminate(gfi_vec *v, gf_error *err);
+void gfi_vec_reset(gfi_vec *v);
+void *gfi_vec_take(gfi_vec *v);
+/* Doubling growth shared by every growable thing (see growbuf.c). */
+size_t gfi_grow_capacity(size_t cap, size_t need, size_t min);
+/* `size` bytes through `a` that the caller frees with gf_mem_free. */
+void *gfi_owned_alloc(const gf_allocator *a, size_t size);
+/* Rounds a count up to at least 1, so that zero-length arrays still get a
+ * distinct, freeable block. */
+static inline size_t gfi_at_least_1(size_t n) { return n ? n : 1; }
+/* ---- end of growable buffers ---- */
+
 /* Bitmaps (Arrow LSB order). */
 static inline bool gfi_bit_get(const uint8_t *bits, int64_t i) {
   return (bits[i >> 3] >> (i & 7)) & 1;

@@ -1,7 +1,5 @@
 /* Test allocator (SQLite style): fails the Nth allocation, once or from then
  * on, and counts live blocks and bytes so tests can prove nothing leaked. */
-#include <stdlib.h>
-
 #include "core/core_internal.h"
 #include "gopherframe/testing.h"
 
@@ -62,7 +60,7 @@ static void failing_deallocate(void *ctx, void *ptr, size_t size, size_t alignme
 gf_status gf_failing_allocator_new(const gf_allocator *parent,
                                    gf_failing_allocator **out, gf_error *err) {
   if (!out) return gf_error_set(err, GF_EINVAL, "gf_failing_allocator_new: out is NULL");
-  gf_failing_allocator *f = calloc(1, sizeof *f);
+  gf_failing_allocator *f = gfi_calloc(NULL, sizeof *f);
   if (!f) return GF_OOM(err, "a failing allocator");
   f->parent = gfi_alloc_or_default(parent);
   atomic_init(&f->fail_at, 0);
@@ -76,7 +74,7 @@ gf_status gf_failing_allocator_new(const gf_allocator *parent,
   return GF_OK;
 }
 
-void gf_failing_allocator_free(gf_failing_allocator *f) { free(f); }
+void gf_failing_allocator_free(gf_failing_allocator *f) { gfi_mfree(NULL, f, sizeof *f); }
 const gf_allocator *gf_failing_allocator_get(gf_failing_allocator *f) { return &f->iface; }
 
 /* Re-arms: counts restart at 0; live counts are kept (they track memory). */

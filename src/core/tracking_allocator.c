@@ -1,7 +1,5 @@
 /* Tracking allocator: counts current and peak bytes over a parent allocator
  * and refuses allocations past a hard limit. Lock-free and thread-safe. */
-#include <stdlib.h>
-
 #include "core/core_internal.h"
 
 struct gf_tracking_allocator {
@@ -13,16 +11,16 @@ struct gf_tracking_allocator {
   atomic_llong refusals;
 };
 
-/* Reserves `delta` bytes against the limit; false when it would exceed it. */
+/* Reserves `delta` bytes against the limit; false when it would exceed it.
+ * A positive delta is refused (and counted) when current + delta > limit. */
 static bool reserve(gf_tracking_allocator *t, int64_t delta) {
   long long cur = atomic_load_explicit(&t->current, memory_order_relaxed);
   for (;;) {
-    long long next = cur + delta;
-    if (t->limit > 0 && delta > 0 && next > t->limit) {
+    if (t->limit > 0 && delta > 0 && delta > t->limit - cur) {
       atomic_fetch_add_explicit(&t->refusals, 1, memory_order_relaxed);
       return false;
     }
-    if (atomic_compare_exchange_weak_explicit(&t->current, &cur, next,
+    if (atomic_compare_exchange_weak_explicit(&t->current, &cur, cur + delta,
                                               memory_order_relaxed, memory_order_relaxed))
       break;
   }
@@ -40,23 +38,23 @@ static void unreserve(gf_tracking_allocator *t, int64_t delta) {
 
 static void *tracking_allocate(void *ctx, size_t size, size_t alignment) {
   gf_tracking_allocator *t = ctx;
-  if (!reserve(t, (int64_t)size)) return NULL;
+  if (size > (size_t)INT64_MAX || !reserve(t, (int64_t)size)) return NULL;
   void *p = t->parent->allocate(t->parent->ctx, size, alignment);
   if (!p) unreserve(t, (int64_t)size);
   return p;
 }
 
+/* Charges old + new for the whole move, because the parent may allocate
+ * the new block, copy and only then free the old one (the aligned default
+ * always does): the limit holds at the true peak. Shrinking is charged the
+ * same way. On refusal or failure the old block is untouched and the count
+ * is back where it was. */
 static void *tracking_reallocate(void *ctx, void *ptr, size_t old_size,
                                  size_t new_size, size_t alignment) {
   gf_tracking_allocator *t = ctx;
-  int64_t delta = (int64_t)new_size - (int64_t)old_size;
-  if (delta > 0 && !reserve(t, delta)) return NULL;
+  if (new_size > (size_t)INT64_MAX || !reserve(t, (int64_t)new_size)) return NULL;
   void *p = gf_realloc(t->parent, ptr, old_size, new_size, alignment);
-  if (!p) {
-    if (delta > 0) unreserve(t, delta);
-    return NULL;
-  }
-  if (delta < 0) unreserve(t, -delta);
+  unreserve(t, (int64_t)(p ? old_size : new_size));
   return p;
 }
 
@@ -67,14 +65,14 @@ static void tracking_deallocate(void *ctx, void *ptr, size_t size, size_t alignm
 }
 
 /* Creates a tracker over parent (NULL = default); limit 0 = unlimited. The
- * tracker's own struct comes from the system heap, not from parent, so that
+ * tracker's own struct comes from the default allocator, not from parent, so that
  * it never counts against the limit. */
 gf_status gf_tracking_allocator_new(const gf_allocator *parent, int64_t limit,
                                     gf_tracking_allocator **out, gf_error *err) {
   if (!out || limit < 0)
     return gf_error_set(err, GF_EINVAL, "gf_tracking_allocator_new: %s",
                         out ? "negative limit" : "out is NULL");
-  gf_tracking_allocator *t = calloc(1, sizeof *t);
+  gf_tracking_allocator *t = gfi_calloc(NULL, sizeof *t);
   if (!t) return GF_OOM(err, "a tracking allocator");
   t->parent = gfi_alloc_or_default(parent);
   t->limit = limit;
@@ -86,7 +84,7 @@ gf_status gf_tracking_allocator_new(const gf_allocator *parent, int64_t limit,
   return GF_OK;
 }
 
-void gf_tracking_allocator_free(gf_tracking_allocator *t) { free(t); }
+void gf_tracking_allocator_free(gf_tracking_allocator *t) { gfi_mfree(NULL, t, sizeof *t); }
 const gf_allocator *gf_tracking_allocator_get(gf_tracking_allocator *t) { return &t->iface; }
 int64_t gf_tracking_allocator_current(const gf_tracking_allocator *t) {
   return atomic_load(&((gf_tracking_allocator *)t)->current);

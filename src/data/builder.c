@@ -93,8 +93,7 @@ static gf_status ensure_capacity(gf_builder *b, int64_t n, gf_error *err) {
     b->cap = n;
     return GF_OK;
   }
-  int64_t cap = b->cap < 32 ? 32 : b->cap;
-  while (cap < n) cap = cap > INT64_MAX / 2 ? n : cap * 2;
+  int64_t cap = (int64_t)gfi_grow_capacity((size_t)b->cap, (size_t)n, 32);
   if (grow_buffer(b->alloc, &b->data, data_bytes_for(b, cap)) != GF_OK)
     return GF_OOM(err, "builder data");
   if (b->validity &&
@@ -109,8 +108,7 @@ static gf_status ensure_capacity(gf_builder *b, int64_t n, gf_error *err) {
 static gf_status ensure_bytes(gf_builder *b, int64_t n, gf_error *err) {
   size_t have = b->bytes ? gf_buffer_size(b->bytes) : 0;
   if ((size_t)n <= have && b->bytes) return GF_OK;
-  size_t want = have < 256 ? 256 : have;
-  while (want < (size_t)n) want *= 2;
+  size_t want = gfi_grow_capacity(have, (size_t)n, 256);
   if (grow_buffer(b->alloc, &b->bytes, want) != GF_OK)
     return GF_OOM(err, "builder string data");
   return GF_OK;

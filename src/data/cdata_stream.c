@@ -108,8 +108,9 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
   const gf_allocator *a = gfi_alloc_or_default(alloc);
   gf_status st = GF_OK;
   gf_schema *schema = NULL;
+  gfi_vec colvec; /* the batches' columns, batch-major */
+  gfi_vec_init(&colvec, a);
   gf_array **cols = NULL;
-  size_t cap = 0; /* batches the cols array has room for */
   int nbatches = 0;
   int n = 0;
   if (out == NULL) {
@@ -143,19 +144,13 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
       st = gf_error_set(err, GF_ERANGE, "Arrow stream has too many batches");
       goto done;
     }
-    if ((size_t)nbatches == cap && n > 0) {
-      size_t ncap = cap ? cap * 2 : 8;
-      size_t osz = cap * (size_t)n * sizeof *cols;
-      size_t nsz = ncap * (size_t)n * sizeof *cols;
-      gf_array **nc = cols ? gf_realloc(a, cols, osz, nsz, sizeof(void *))
-                           : gf_alloc(a, nsz, sizeof(void *));
-      if (nc == NULL) {
+    if (n > 0) {
+      if (gfi_vec_reserve(&colvec, (size_t)n * sizeof *cols, NULL) != GF_OK) {
         arr.release(&arr);
         st = GF_OOM(err, "imported stream batches");
         goto done;
       }
-      cols = nc;
-      cap = ncap;
+      cols = (gf_array **)colvec.data;
     }
     gf_error sub;
     gf_error_clear(&sub);
@@ -169,13 +164,14 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
       goto done;
     }
     nbatches++;
+    colvec.len += (size_t)n * sizeof *cols;
   }
   st = gf_frame_new(schema, cols, nbatches, a, out, err);
 
 done:
   for (size_t i = 0; i < (size_t)nbatches * (size_t)n; i++)
     gf_array_release(cols[i]);
-  if (cols != NULL) gf_free(a, cols, cap * (size_t)n * sizeof *cols, sizeof(void *));
+  gfi_vec_reset(&colvec);
   gf_schema_release(schema);
   stream->release(stream);
   return st;

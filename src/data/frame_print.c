@@ -3,9 +3,8 @@
  * a "…" row between when rows are cut, a "…" column when columns are cut,
  * long cells cut with "…". Widths count terminal columns of UTF-8 text (wide
  * East Asian characters take two, combining marks none), without wcwidth,
- * which depends on the locale. All working memory comes from the frame's
- * allocator; only the returned string comes from malloc. */
-#include <stdlib.h>
+ * which depends on the locale. All memory, the returned string included,
+ * comes from the frame's allocator. */
 #include <string.h>
 
 #include "data/array_internal.h"
@@ -25,45 +24,22 @@ void gf_print_options_init(gf_print_options *o) {
 /* ---------------------------------------------------------------- */
 /* A growable string in the frame's allocator.                       */
 
-typedef struct strbuf {
-  const gf_allocator *a;
-  char *p;
-  size_t len, cap;
-} strbuf;
+typedef gfi_vec strbuf;
 
-static gf_status sb_reserve(strbuf *sb, size_t extra) {
-  if (sb->len + extra + 1 <= sb->cap) return GF_OK;
-  size_t cap = sb->cap ? sb->cap : 256;
-  while (cap < sb->len + extra + 1) cap *= 2;
-  char *p = gf_realloc(sb->a, sb->p, sb->cap, cap, 16);
-  if (!p) return GF_ENOMEM;
-  sb->p = p;
-  sb->cap = cap;
-  return GF_OK;
-}
-
+/* Appends n bytes; errors are reported once, by gf_frame_format. */
 static gf_status sb_put(strbuf *sb, const char *s, size_t n) {
-  GF_RETURN_NOT_OK(sb_reserve(sb, n));
-  memcpy(sb->p + sb->len, s, n);
-  sb->len += n;
-  sb->p[sb->len] = '\0';
-  return GF_OK;
+  return gfi_vec_append(sb, s, n, NULL);
 }
 
 static gf_status sb_puts(strbuf *sb, const char *s) { return sb_put(sb, s, strlen(s)); }
 
 static gf_status sb_repeat(strbuf *sb, const char *s, int times) {
   size_t n = strlen(s);
-  GF_RETURN_NOT_OK(sb_reserve(sb, n * (size_t)(times > 0 ? times : 0)));
+  GF_RETURN_NOT_OK(gfi_vec_reserve(sb, n * (size_t)(times > 0 ? times : 0), NULL));
   for (int k = 0; k < times; k++) GF_RETURN_NOT_OK(sb_put(sb, s, n));
   return GF_OK;
 }
 
-static void sb_free(strbuf *sb) {
-  gf_free(sb->a, sb->p, sb->cap, 16);
-  sb->p = NULL;
-  sb->len = sb->cap = 0;
-}
 
 /* ---------------------------------------------------------------- */
 /* UTF-8 and display width.                                          */
@@ -205,7 +181,7 @@ static gf_status fit_cell(printer *pr, size_t off, int *width) {
   if (max <= 0 || *width <= max) return GF_OK;
   int room = max - pr->ellipsis_width;
   if (room < 0) room = 0;
-  const char *s = pr->pool.p + off;
+  const char *s = (const char *)pr->pool.data + off;
   size_t n = pr->pool.len - off, k = 0;
   int w = 0;
   while (k < n) {
@@ -377,7 +353,7 @@ static gf_status put_row(strbuf *out, const printer *pr, const borders *bd,
   for (int c = 0; c < ncols; c++) {
     if (c > 0) GF_RETURN_NOT_OK(sb_puts(out, bd->inner));
     GF_RETURN_NOT_OK(sb_puts(out, " "));
-    GF_RETURN_NOT_OK(sb_put(out, pr->pool.p + cells[c].off, cells[c].len));
+    GF_RETURN_NOT_OK(sb_put(out, (const char *)pr->pool.data + cells[c].off, cells[c].len));
     GF_RETURN_NOT_OK(sb_repeat(out, " ", widths[c] - cells[c].width + 1));
   }
   GF_RETURN_NOT_OK(sb_puts(out, bd->outer));
@@ -485,7 +461,7 @@ static gf_status render(printer *pr, strbuf *out, gf_error *err) {
   for (size_t r = 3; r < nrows_total && st == GF_OK; r++)
     st = put_row(out, pr, bd, &cells[r * (size_t)nc], widths, nc);
   if (st == GF_OK) st = put_rule(out, bd->bottom, widths, nc);
-  if (st == GF_OK) out->p[--out->len] = '\0'; /* no final newline, as Polars' str() */
+  if (st == GF_OK) out->len--; /* no final newline, as Polars' str() */
 
 done:
   gfi_mfree(a, cols, col_bytes);
@@ -496,7 +472,8 @@ done:
   return st;
 }
 
-/* Formats f as a table (see data.h); *out is malloc'd, NUL-terminated and
+/* Formats f as a table (see data.h); *out (freed with gf_mem_free, allocated
+ * through the frame's allocator) is NUL-terminated and
  * has no trailing newline. NULL options mean the defaults; max_rows or
  * max_columns < 0 show everything, max_width <= 0 never cuts cells. */
 gf_status gf_frame_format(const gf_frame *f, const gf_print_options *o, char **out,
@@ -516,21 +493,17 @@ gf_status gf_frame_format(const gf_frame *f, const gf_print_options *o, char **o
   pr.ellipsis_width = pr.o.ascii ? 3 : 1;
   if (pr.o.max_width > 0 && pr.o.max_width < pr.ellipsis_width + 1)
     pr.o.max_width = pr.ellipsis_width + 1;
-  pr.pool.a = f->allocator;
-  strbuf text = {f->allocator, NULL, 0, 0};
+  gfi_vec_init(&pr.pool, f->allocator);
+  strbuf text;
+  gfi_vec_init_owned(&text, f->allocator);
   gf_status st = render(&pr, &text, err);
-  char *res = NULL;
-  if (st == GF_OK) {
-    res = malloc(text.len + 1);
-    if (res) {
-      memcpy(res, text.p, text.len);
-      res[text.len] = '\0';
-    }
+  if (st == GF_OK) st = gfi_vec_terminate(&text, NULL);
+  gfi_vec_reset(&pr.pool);
+  if (st != GF_OK) {
+    gfi_vec_reset(&text);
+    return GF_OOM(err, "the printed frame");
   }
-  sb_free(&text);
-  sb_free(&pr.pool);
-  if (st != GF_OK || !res) return GF_OOM(err, "the printed frame");
-  *out = res;
+  *out = gfi_vec_take(&text);
   return GF_OK;
 }
 
@@ -542,7 +515,7 @@ gf_status gf_frame_print(const gf_frame *f, const gf_print_options *o, FILE *str
   GF_RETURN_NOT_OK(gf_frame_format(f, o, &text, err));
   size_t n = strlen(text);
   bool ok = fwrite(text, 1, n, stream) == n && fputc('\n', stream) != EOF;
-  free(text);
+  gf_mem_free(text);
   if (!ok) return gf_error_set(err, GF_EIO, "gf_frame_print: writing the table failed");
   return GF_OK;
 }

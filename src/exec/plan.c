@@ -1,7 +1,6 @@
 /* Chunk planning: the strategies of gf_strategy and the reduction grid
  * (docs/DESIGN.md, "The parallel runtime" and "Determinism"). Every plan is a run of equal chunks with a possibly
  * shorter last one, so it covers [0, total) exactly. */
-#include <stdlib.h>
 
 #include "exec/exec_internal.h"
 
@@ -64,8 +63,8 @@ int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
   return rows;
 }
 
-/* Plans chunks over [0, total_rows); *out (malloc'd, free() it) is NULL
- * and *count 0 for no rows. */
+/* Plans chunks over [0, total_rows); *out (through opts->allocator, freed
+ * with gf_mem_free) is NULL and *count 0 for no rows. */
 gf_status gf_plan_chunks(int64_t total_rows, int64_t bytes_per_row,
                          const gf_parallel_options *opts, gf_chunk_spec **out,
                          int64_t *count, gf_error *err) {
@@ -89,7 +88,7 @@ gf_status gf_plan_chunks(int64_t total_rows, int64_t bytes_per_row,
   if ((uint64_t)n > SIZE_MAX / sizeof(gf_chunk_spec))
     return gf_error_set(err, GF_ENOMEM, "gf_plan_chunks: %lld chunks do not fit in memory",
                         (long long)n);
-  gf_chunk_spec *c = malloc((size_t)n * sizeof *c);
+  gf_chunk_spec *c = gfi_owned_alloc(o.allocator, (size_t)n * sizeof *c);
   if (!c) return GF_OOM(err, "a chunk plan");
   for (int64_t i = 0; i < n; i++) {
     c[i].start_row = i * rows;

@@ -51,7 +51,7 @@ static gf_status type_error(bctx *c, gf_status code, const gf_expr *e,
   char *text = gfi_expr_text(e);
   gf_status st = gf_error_set(c->err, code, "%s in '%s'", what,
                               text ? text : "?");
-  free(text);
+  gf_mem_free(text);
   return st;
 }
 

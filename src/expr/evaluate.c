@@ -183,7 +183,7 @@ gf_status gf_evaluate(const gf_frame *f, const gf_expr *e, const char *name,
   gf_schema_release(schema);
   for (int bi = 0; have_cols && bi < nb; bi++) gf_array_release(cols[bi]);
   if (cols) gfi_mfree(a, cols, sizeof *cols * (size_t)nb);
-  free(text);
+  gf_mem_free(text);
   gf_bound_expr_free(b);
   return st;
 }

@@ -42,7 +42,7 @@ struct gf_expr {
 /* Height of `e` (see struct gf_expr). */
 static inline int gfi_expr_height(const gf_expr *e) { return e->height; }
 
-/* Text of `e` in the parser's syntax, allocated with malloc (for messages);
+/* Text of `e` in the parser's syntax, freed with gf_mem_free (for messages);
  * NULL when out of memory. */
 char *gfi_expr_text(const gf_expr *e);
 /* Civil date helpers: gfi_days_from_civil & co in core/calendar.h. */

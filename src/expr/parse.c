@@ -5,7 +5,6 @@
  */
 #include <ctype.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "expr/expr_internal.h"
@@ -23,8 +22,9 @@ typedef struct token {
   uint64_t u;  /* T_INT magnitude */
   bool int_overflow;
   double f;    /* T_FLOAT */
-  char *text;  /* T_STRING / T_QIDENT unescaped (malloc'd) */
+  char *text;  /* T_STRING / T_QIDENT unescaped (default allocator) */
   size_t text_len;
+  size_t text_cap; /* bytes allocated for text, to free it */
 } token;
 
 #define MAX_DEPTH 512
@@ -75,12 +75,13 @@ static bool too_deep(parser *p, size_t pos, int h) {
  * inside. Fills tok->text. */
 static gf_status lex_quoted(parser *p, size_t pos, char q, token *t) {
   size_t i = pos + 1;
-  char *buf = malloc(p->n - pos + 1);
+  size_t cap = p->n - pos + 1;
+  char *buf = gfi_malloc(NULL, cap);
   if (!buf) return oom(p);
   size_t k = 0;
   for (;;) {
     if (i >= p->n) {
-      free(buf);
+      gfi_mfree(NULL, buf, cap);
       return fail_at(p, pos, "%s", q == '\'' ? "unterminated string literal"
                                              : "unterminated quoted name");
     }
@@ -98,13 +99,14 @@ static gf_status lex_quoted(parser *p, size_t pos, char q, token *t) {
   buf[k] = 0;
   t->text = buf;
   t->text_len = k;
+  t->text_cap = cap;
   t->len = i - pos;
   return GF_OK;
 }
 
 /* Scans the next token into p->tok (freeing the previous one's text). */
 static gf_status next(parser *p) {
-  free(p->tok.text);
+  gfi_mfree(NULL, p->tok.text, p->tok.text_cap);
   memset(&p->tok, 0, sizeof p->tok);
   const char *s = p->src;
   size_t i = p->cur;
@@ -230,24 +232,19 @@ static gf_status expect(parser *p, tok_kind k, const char *what) {
 
 static gf_status parse_or(parser *p, gf_expr **out);
 
-/* Parses a comma-separated list of expressions up to ')' (consumed). */
-static gf_status parse_list(parser *p, gf_expr ***items, int *n) {
-  gf_expr **v = NULL;
-  int cnt = 0, cap = 0;
+/* Parses a comma-separated list of expressions up to ')' (consumed) into
+ * `items` (a gfi_vec of gf_expr *, initialised here). On failure the
+ * expressions are released and the vector is empty. */
+static gf_status parse_list(parser *p, gfi_vec *items) {
+  gfi_vec_init(items, NULL);
   for (;;) {
     gf_expr *e = NULL;
     if (parse_or(p, &e) != GF_OK) goto fail;
-    if (cnt == cap) {
-      cap = cap ? cap * 2 : 4;
-      gf_expr **nv = realloc(v, sizeof *v * (size_t)cap);
-      if (!nv) {
-        gf_expr_release(e);
-        oom(p);
-        goto fail;
-      }
-      v = nv;
+    if (gfi_vec_append(items, &e, sizeof e, NULL) != GF_OK) {
+      gf_expr_release(e);
+      oom(p);
+      goto fail;
     }
-    v[cnt++] = e;
     if (p->tok.kind == T_COMMA) {
       if (next(p) != GF_OK) goto fail;
       continue;
@@ -259,12 +256,11 @@ static gf_status parse_list(parser *p, gf_expr ***items, int *n) {
     fail_at(p, p->tok.pos, "expected %s", "',' or ')'");
     goto fail;
   }
-  *items = v;
-  *n = cnt;
   return GF_OK;
-fail:
-  for (int i = 0; i < cnt; i++) gf_expr_release(v[i]);
-  free(v);
+fail:;
+  gf_expr **v = (gf_expr **)items->data;
+  for (size_t i = 0; i < items->len / sizeof *v; i++) gf_expr_release(v[i]);
+  gfi_vec_reset(items);
   return p->st;
 }
 
@@ -413,22 +409,24 @@ static gf_status parse_primary_node(parser *p, gf_expr **out) {
     }
     return got(p, gf_cast(x, ty), out);
   }
-  gf_expr **args = NULL;
-  int n = 0;
+  gfi_vec list;
+  gfi_vec_init(&list, NULL);
   if (t->kind == T_RPAREN) {
     GF_RETURN_NOT_OK(next(p));
   } else {
-    GF_RETURN_NOT_OK(parse_list(p, &args, &n));
+    GF_RETURN_NOT_OK(parse_list(p, &list));
   }
+  gf_expr **args = (gf_expr **)list.data;
+  int n = (int)(list.len / sizeof *args);
   int h = 0;
   for (int i = 0; i < n; i++) h = h_of(args[i]) > h ? h_of(args[i]) : h;
   if (t->len >= sizeof name || too_deep(p, pos, h)) {
     for (int i = 0; i < n; i++) gf_expr_release(args[i]);
-    free(args);
+    gfi_vec_reset(&list);
     return p->st != GF_OK ? p->st : fail_at(p, pos, "%s", "identifier too long");
   }
   gf_expr *e = gf_call(name, args, n);
-  free(args);
+  gfi_vec_reset(&list);
   return got(p, e, out);
 }
 
@@ -583,23 +581,24 @@ static gf_status parse_cmp(parser *p, gf_expr **out) {
     return got(p, e, out);
   }
   if (is_kw(p, "in")) {
-    gf_expr **items = NULL;
-    int n = 0;
+    gfi_vec list;
     if (next(p) != GF_OK) goto fail;
     if (p->tok.kind != T_LPAREN) {
       fail_at(p, p->tok.pos, "expected %s", "'('");
       goto fail;
     }
-    if (next(p) != GF_OK || parse_list(p, &items, &n) != GF_OK) goto fail;
+    if (next(p) != GF_OK || parse_list(p, &list) != GF_OK) goto fail;
+    gf_expr **items = (gf_expr **)list.data;
+    int n = (int)(list.len / sizeof(gf_expr *));
     int h = h_of(x);
     for (int i = 0; i < n; i++) h = h_of(items[i]) > h ? h_of(items[i]) : h;
     if (too_deep(p, p->tok.pos, h + negated)) {
       for (int i = 0; i < n; i++) gf_expr_release(items[i]);
-      free(items);
+      gfi_vec_reset(&list);
       goto fail;
     }
     gf_expr *e = gf_in(x, items, n);
-    free(items);
+    gfi_vec_reset(&list);
     if (negated) e = gf_not(e);
     return got(p, e, out);
   }
@@ -673,7 +672,7 @@ gf_status gf_expr_parse(const char *text, gf_expr **out, gf_error *err) {
     e = NULL;
     fail_at(&p, p.tok.pos, "expected %s", "end of input");
   }
-  free(p.tok.text);
+  gfi_mfree(NULL, p.tok.text, p.tok.text_cap);
   if (p.st != GF_OK) return p.st;
   *out = e;
   return GF_OK;

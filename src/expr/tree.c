@@ -279,28 +279,15 @@ bool gf_expr_equals(const gf_expr *a, const gf_expr *b) {
 
 /* ---- printing ----------------------------------------------------------- */
 
+/* The text under construction; the first failed append sticks in `oom`
+ * so that the printer need not check every call. */
 typedef struct sbuf {
-  char *p;
-  size_t len, cap;
+  gfi_vec v;
   bool oom;
 } sbuf;
 
 static void sb_put(sbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = true;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = 0;
+  if (!b->oom && gfi_vec_append(&b->v, s, n, NULL) != GF_OK) b->oom = true;
 }
 
 static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
@@ -492,15 +479,17 @@ static void print_expr(sbuf *b, const gf_expr *e, int need) {
   if (paren) sb_str(b, ")");
 }
 
+/* The text of e as a block freed with gf_mem_free (default allocator);
+ * NULL when out of memory. */
 char *gfi_expr_text(const gf_expr *e) {
-  sbuf b = {0};
+  sbuf b = {.oom = false};
+  gfi_vec_init_owned(&b.v, gf_default_allocator());
   print_expr(&b, e, 0);
-  if (!b.oom && !b.p) sb_str(&b, "");
-  if (b.oom) {
-    free(b.p);
+  if (b.oom || gfi_vec_terminate(&b.v, NULL) != GF_OK) {
+    gfi_vec_reset(&b.v);
     return NULL;
   }
-  return b.p;
+  return gfi_vec_take(&b.v);
 }
 
 gf_status gf_expr_to_string(const gf_expr *e, char **out, gf_error *err) {

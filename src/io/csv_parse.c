@@ -33,21 +33,21 @@ void gfi_csv_tokenizer_reset(gfi_csv_tokenizer *t) {
   t->scap = t->slen = 0;
 }
 
-/* Appends n bytes to the scratch. */
+/* Appends n bytes to the scratch; gfi_vec grows it (the tokenizer's
+ * fields, declared in csv_internal.h, are the vector's). */
 static gf_status scratch_put(gfi_csv_tokenizer *t, const char *p, size_t n) {
   if (n == 0) return GF_OK;
-  if (t->slen + n > t->scap) {
-    size_t ncap = t->scap ? t->scap : 256;
-    while (ncap < t->slen + n) ncap *= 2;
-    char *s = t->scratch ? gf_realloc(t->alloc, t->scratch, t->scap, ncap, 16)
-                         : gf_alloc(t->alloc, ncap, 16);
-    if (!s) return GF_ENOMEM;
-    t->scratch = s;
-    t->scap = ncap;
+  if (t->slen + n <= t->scap) {
+    memcpy(t->scratch + t->slen, p, n);
+    t->slen += n;
+    return GF_OK;
   }
-  memcpy(t->scratch + t->slen, p, n);
-  t->slen += n;
-  return GF_OK;
+  gfi_vec v = {t->alloc, (uint8_t *)t->scratch, t->slen, t->scap, 16, 0};
+  gf_status st = gfi_vec_append(&v, p, n, NULL);
+  t->scratch = (char *)v.data;
+  t->slen = v.len;
+  t->scap = v.cap;
+  return st;
 }
 
 #define PUT(ptr, n)                                          \

@@ -19,23 +19,18 @@
 
 /* ---- text buffers ------------------------------------------------------ */
 
-/* Grows to at least len + extra bytes, doubling so appends stay amortised
- * O(1). */
+/* Grows to at least len + extra bytes (at least TEXTBUF_MIN). The growth
+ * itself is gfi_vec's: the text buffer is a vector whose fields csv_write.c
+ * fills inline on its hot path. */
 gf_status gfi_textbuf_grow(gfi_textbuf *b, size_t extra, gf_error *err) {
-  if (extra > SIZE_MAX / 2 - b->len)
-    return gf_error_set(err, GF_ENOMEM, "text buffer of %zu bytes is too large",
-                        b->len + extra);
-  size_t need = b->len + extra;
-  size_t cap = b->cap ? b->cap : TEXTBUF_MIN;
-  while (cap < need) cap *= 2;
-  const gf_allocator *a = gfi_alloc_or_default(b->alloc);
-  char *p = b->data ? gf_realloc(a, b->data, b->cap, cap, TEXTBUF_ALIGN)
-                    : gf_alloc(a, cap, TEXTBUF_ALIGN);
-  if (!p) return GF_OOM(err, "a CSV text buffer");
-  b->data = p;
-  b->cap = cap;
-  b->alloc = a;
-  return GF_OK;
+  gfi_vec v = {gfi_alloc_or_default(b->alloc), (uint8_t *)b->data, b->len, b->cap,
+               TEXTBUF_ALIGN, 0};
+  if (!v.cap && extra < TEXTBUF_MIN) extra = TEXTBUF_MIN;
+  gf_status st = gfi_vec_reserve(&v, extra, err);
+  b->data = (char *)v.data;
+  b->cap = v.cap;
+  b->alloc = v.a;
+  return st;
 }
 
 /* Releases the memory; the buffer is empty afterwards. */
@@ -168,7 +163,7 @@ gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
   gf_status st = GF_OK;
   gfi_textbuf *bufs = gfi_calloc(base, (size_t)per_wave * sizeof *bufs);
   if (!bufs) {
-    free(chunks);
+    gf_mem_free(chunks);
     return GF_OOM(err, "CSV chunk buffers");
   }
   for (int64_t i = 0; i < per_wave; i++) bufs[i].alloc = base;
@@ -183,6 +178,6 @@ gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
   }
   for (int64_t i = 0; i < per_wave; i++) gfi_textbuf_free(&bufs[i]);
   gfi_mfree(base, bufs, (size_t)per_wave * sizeof *bufs);
-  free(chunks);
+  gf_mem_free(chunks);
   return st;
 }

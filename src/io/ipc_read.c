@@ -38,8 +38,8 @@ typedef struct reader {
   col_info *cols;
   dict_entry *dicts;
   int ndicts;
-  gf_array **columns; /* batch-major */
-  int nbatches, cap_batches;
+  gfi_vec columns;    /* gf_array *, batch-major, nbatches * ncols */
+  int nbatches;
   gf_ipc_metadata **meta_out;
   gf_parallel_options par; /* the caller's: token and deadline */
   int64_t start_ns;        /* when the read started */
@@ -660,17 +660,9 @@ static gf_status read_batch(reader *r, const msg *m) {
   body_ctx c;
   GF_RETURN_NOT_OK(open_body(r, m, &m->header, &c));
   int64_t rows = gfi_fb_get_int(&m->header, RB_LENGTH, 0);
-  if (r->nbatches == r->cap_batches) {
-    int ncap = r->cap_batches ? r->cap_batches * 2 : 8;
-    size_t ncols = (size_t)(r->ncols ? r->ncols : 1);
-    gf_array **nc = gf_realloc(r->a, r->columns,
-                               (size_t)r->cap_batches * ncols * sizeof *nc,
-                               (size_t)ncap * ncols * sizeof *nc, 16);
-    if (!nc) return GF_OOM(r->err, "the IPC batch list");
-    r->columns = nc;
-    r->cap_batches = ncap;
-  }
-  gf_array **row = r->columns + (size_t)r->nbatches * (size_t)r->ncols;
+  if (gfi_vec_reserve(&r->columns, (size_t)r->ncols * sizeof(gf_array *), NULL) != GF_OK)
+    return GF_OOM(r->err, "the IPC batch list");
+  gf_array **row = (gf_array **)r->columns.data + (size_t)r->nbatches * (size_t)r->ncols;
   for (int i = 0; i < r->ncols; i++) {
     const col_info *ci = &r->cols[i];
     gf_array *dict = ci->dict >= 0 ? r->dicts[ci->dict].dict : NULL;
@@ -704,6 +696,7 @@ static gf_status read_batch(reader *r, const msg *m) {
     }
   }
   r->nbatches++;
+  r->columns.len += (size_t)r->ncols * sizeof(gf_array *);
   return GF_OK;
 }
 
@@ -797,14 +790,10 @@ static gf_status read_file_layout(reader *r) {
 }
 
 static void reader_free(reader *r) {
-  if (r->columns) {
-    for (size_t i = 0; i < (size_t)r->nbatches * (size_t)r->ncols; i++)
-      gf_array_release(r->columns[i]);
-    gf_free(r->a, r->columns,
-            (size_t)r->cap_batches * (size_t)(r->ncols ? r->ncols : 1) *
-                sizeof *r->columns,
-            16);
-  }
+  gf_array **columns = (gf_array **)r->columns.data;
+  for (size_t i = 0; i < (size_t)r->nbatches * (size_t)r->ncols; i++)
+    gf_array_release(columns[i]);
+  gfi_vec_reset(&r->columns);
   if (r->dicts)
     for (int i = 0; i < r->ndicts; i++) gf_array_release(r->dicts[i].dict);
   size_t n = (size_t)(r->ncols ? r->ncols : 1);
@@ -824,6 +813,7 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   reader r;
   memset(&r, 0, sizeof r);
   r.a = gfi_alloc_or_default(opts.parallel && opts.parallel->size ? opts.parallel->allocator : NULL);
+  gfi_vec_init(&r.columns, r.a);
   gf_parallel_options_init(&r.par);
   if (opts.parallel && opts.parallel->size)
     memcpy(&r.par, opts.parallel,
@@ -839,7 +829,7 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   if (r.meta_out) *r.meta_out = NULL;
   gf_status st = as_file ? read_file_layout(&r) : read_stream_messages(&r, 0, r.len);
   if (st == GF_OK)
-    st = gf_frame_new(r.schema, r.columns, r.nbatches, r.a, out, err);
+    st = gf_frame_new(r.schema, (gf_array **)r.columns.data, r.nbatches, r.a, out, err);
   if (st != GF_OK && r.meta_out && *r.meta_out) {
     gf_ipc_metadata_free(*r.meta_out);
     *r.meta_out = NULL;

@@ -18,8 +18,7 @@ typedef struct sink {
   int fd;                /* >= 0 for fd sinks */
   uint8_t *stage;        /* staging buffer for files and fds */
   size_t stage_len;
-  uint8_t *mem;          /* memory sink (malloc: the caller frees it) */
-  size_t mem_len, mem_cap;
+  gfi_vec mem;           /* memory sink (owned: the caller gf_mem_frees it) */
   uint64_t pos;          /* bytes emitted so far */
 } sink;
 
@@ -57,17 +56,7 @@ static gf_status sink_write(sink *s, const void *p, size_t n, gf_error *err) {
   s->pos += n;
   if (!n) return GF_OK;
   if (!s->stage) {
-    if (s->mem_cap - s->mem_len < n) {
-      size_t cap = s->mem_cap ? s->mem_cap : 4096;
-      while (cap - s->mem_len < n) cap *= 2;
-      uint8_t *m = realloc(s->mem, cap);
-      if (!m) return GF_OOM(err, "the IPC output");
-      s->mem = m;
-      s->mem_cap = cap;
-    }
-    memcpy(s->mem + s->mem_len, p, n);
-    s->mem_len += n;
-    return GF_OK;
+    return gfi_vec_append(&s->mem, p, n, err);
   }
   if (n >= STAGE_SIZE) {
     GF_RETURN_NOT_OK(sink_flush(s, err));
@@ -693,12 +682,14 @@ gf_status gf_write_ipc_memory(const gf_frame *f, bool as_file,
   sink s;
   memset(&s, 0, sizeof s);
   s.fd = -1;
+  gfi_vec_init_owned(&s.mem, wopts_alloc(o));
   gf_status st = write_all(f, &s, as_file, o, err);
+  if (st == GF_OK) st = gfi_vec_reserve(&s.mem, 1, err); /* an empty output is still a block */
   if (st != GF_OK) {
-    free(s.mem);
+    gfi_vec_reset(&s.mem);
     return st;
   }
-  *out = s.mem;
-  *out_len = s.mem_len;
+  *out_len = s.mem.len;
+  *out = gfi_vec_take(&s.mem);
   return GF_OK;
 }

@@ -9,18 +9,17 @@
  */
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "exec/exec_internal.h"
 #include "ops/groupby_internal.h"
 
 struct gf_agg_list {
-  int nitems;
+  int nitems, icap;  /* items, and entries allocated in names and exprs */
   char **names;     /* output names */
   gf_expr **exprs;  /* rewritten items over keys + internal columns */
   int nspecs, cap;
-  gf_agg_spec *specs; /* column/column2 owned (malloc) */
+  gf_agg_spec *specs; /* column/column2 owned (default allocator, as all of the list) */
   char **inames;    /* internal column names */
 };
 
@@ -28,22 +27,51 @@ gf_status gfi_group_by_named(const gf_frame *f, const char *const *keys, int nke
                              const gf_agg_spec *specs, int nspecs, const char *const *names,
                              const gf_groupby_options *opts, gf_frame **out, gf_error *err);
 
+/* Frees a string from dupn (NULL allowed): its block is strlen + 1 bytes. */
+static void free_str(const char *s) {
+  if (s) gfi_mfree(NULL, (char *)s, strlen(s) + 1);
+}
+
+/* Grows two parallel arrays (a of asize-byte and b of bsize-byte entries,
+ * `used` of them live) from `cap` to `ncap` entries together into *a_out
+ * and *b_out (the old ones freed): both grow or, when out of memory,
+ * neither changes, so one capacity describes both when they are freed. */
+static bool grow_pair(void *a, size_t asize, void *b, size_t bsize, int used, int cap,
+                      int ncap, void **a_out, void **b_out) {
+  void *na = gfi_malloc(NULL, asize * (size_t)ncap);
+  void *nb = gfi_malloc(NULL, bsize * (size_t)ncap);
+  if (!na || !nb) {
+    gfi_mfree(NULL, na, asize * (size_t)ncap);
+    gfi_mfree(NULL, nb, bsize * (size_t)ncap);
+    return false;
+  }
+  if (used) {
+    memcpy(na, a, asize * (size_t)used);
+    memcpy(nb, b, bsize * (size_t)used);
+  }
+  gfi_mfree(NULL, a, asize * (size_t)cap);
+  gfi_mfree(NULL, b, bsize * (size_t)cap);
+  *a_out = na;
+  *b_out = nb;
+  return true;
+}
+
 void gf_agg_list_free(gf_agg_list *l) {
   if (!l) return;
   for (int i = 0; i < l->nitems; i++) {
-    free(l->names[i]);
+    free_str(l->names[i]);
     gf_expr_release(l->exprs[i]);
   }
   for (int i = 0; i < l->nspecs; i++) {
-    free((char *)l->specs[i].column);
-    free((char *)l->specs[i].column2);
-    free(l->inames[i]);
+    free_str(l->specs[i].column);
+    free_str(l->specs[i].column2);
+    free_str(l->inames[i]);
   }
-  free(l->names);
-  free(l->exprs);
-  free(l->specs);
-  free(l->inames);
-  free(l);
+  gfi_mfree(NULL, l->names, sizeof *l->names * (size_t)l->icap);
+  gfi_mfree(NULL, l->exprs, sizeof *l->exprs * (size_t)l->icap);
+  gfi_mfree(NULL, l->specs, sizeof *l->specs * (size_t)l->cap);
+  gfi_mfree(NULL, l->inames, sizeof *l->inames * (size_t)l->cap);
+  gfi_mfree(NULL, l, sizeof *l);
 }
 
 int gf_agg_list_count(const gf_agg_list *l) { return l ? l->nitems : 0; }
@@ -80,7 +108,7 @@ static int agg_kind_of(const char *name) {
 }
 
 static char *dupn(const char *s, size_t n) {
-  char *d = malloc(n + 1);
+  char *d = gfi_malloc(NULL, n + 1);
   if (d) {
     memcpy(d, s, n);
     d[n] = 0;
@@ -102,30 +130,30 @@ static bool same_spec(const gf_agg_spec *a, const gf_agg_spec *b) {
 static gf_status add_spec(gf_agg_list *l, gf_agg_spec sp, int *idx, gf_error *err) {
   for (int i = 0; i < l->nspecs; i++)
     if (same_spec(&l->specs[i], &sp)) {
-      free((char *)sp.column);
-      free((char *)sp.column2);
+      free_str(sp.column);
+      free_str(sp.column2);
       *idx = i;
       return GF_OK;
     }
   if (l->nspecs == l->cap) {
     int nc = l->cap ? l->cap * 2 : 8;
-    gf_agg_spec *ns = realloc(l->specs, sizeof *ns * (size_t)nc);
-    if (ns) l->specs = ns;
-    char **ni = ns ? realloc(l->inames, sizeof *ni * (size_t)nc) : NULL;
-    if (ni) l->inames = ni;
-    if (!ns || !ni) {
-      free((char *)sp.column);
-      free((char *)sp.column2);
+    void *ns, *ni;
+    if (!grow_pair(l->specs, sizeof *l->specs, l->inames, sizeof *l->inames, l->nspecs, l->cap,
+                   nc, &ns, &ni)) {
+      free_str(sp.column);
+      free_str(sp.column2);
       return GF_OOM(err, "aggregate list");
     }
+    l->specs = ns;
+    l->inames = ni;
     l->cap = nc;
   }
   char buf[32];
   snprintf(buf, sizeof buf, "__gf_agg_%d", l->nspecs);
   l->inames[l->nspecs] = dupn(buf, strlen(buf));
   if (!l->inames[l->nspecs]) {
-    free((char *)sp.column);
-    free((char *)sp.column2);
+    free_str(sp.column);
+    free_str(sp.column2);
     return GF_OOM(err, "aggregate list");
   }
   sp.name = l->inames[l->nspecs];
@@ -173,15 +201,15 @@ static gf_status rewrite(gf_agg_list *l, const gf_expr *e, const char *item, gf_
     if (want >= 1) sp.column = dupn(e->args[0]->name, strlen(e->args[0]->name));
     if (kind == GF_AGG_CORR) sp.column2 = dupn(e->args[1]->name, strlen(e->args[1]->name));
     if ((want >= 1 && !sp.column) || (kind == GF_AGG_CORR && !sp.column2)) {
-      free((char *)sp.column);
-      free((char *)sp.column2);
+      free_str(sp.column);
+      free_str(sp.column2);
       return GF_OOM(err, "aggregate list");
     }
     double num = 0;
     if (kind == GF_AGG_QUANTILE || kind == GF_AGG_TOP_K) {
       if (!lit_number(e->args[1], &num) ||
           (kind == GF_AGG_TOP_K && (num != (double)(int)num || num < 1))) {
-        free((char *)sp.column);
+        free_str(sp.column);
         return gf_error_set(err, GF_EINVAL, "in '%.300s': the second argument of %s must be %s", item,
                             e->name, kind == GF_AGG_TOP_K ? "a positive integer" : "a number in [0, 1]");
       }
@@ -288,7 +316,7 @@ static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *e
       bool ok = nl > 0;
       for (size_t i = 0; i < nl; i++) ok = ok && is_ident_char(p[i]);
       if (!ok) {
-        free(text);
+        gfi_mfree(NULL, text, n + 1);
         return gf_error_set(err, GF_EPARSE, "in '%.300s': expected a name after 'as'", s);
       }
       name = dupn(p, nl);
@@ -299,7 +327,7 @@ static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *e
     name = dupn(s, n);
   }
   if (!name) {
-    free(text);
+    gfi_mfree(NULL, text, n + 1);
     return GF_OOM(err, "aggregate list");
   }
   text[expr_len] = 0;
@@ -309,16 +337,23 @@ static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *e
   if (st != GF_OK) gf_error_set(err, st, "in aggregate '%.300s': %s", name, perr.message);
   if (st == GF_OK) st = rewrite(l, parsed, name, &rw, err);
   gf_expr_release(parsed);
-  free(text);
+  gfi_mfree(NULL, text, n + 1);
   if (st == GF_OK) {
-    gf_expr **ne = realloc(l->exprs, sizeof *ne * (size_t)(l->nitems + 1));
-    if (ne) l->exprs = ne;
-    char **nn = ne ? realloc(l->names, sizeof *nn * (size_t)(l->nitems + 1)) : NULL;
-    if (nn) l->names = nn;
-    if (!ne || !nn) st = GF_OOM(err, "aggregate list");
+    if (l->nitems == l->icap) {
+      int nc = l->icap ? l->icap * 2 : 8;
+      void *ne, *nn;
+      if (!grow_pair(l->exprs, sizeof *l->exprs, l->names, sizeof *l->names, l->nitems, l->icap,
+                     nc, &ne, &nn)) {
+        st = GF_OOM(err, "aggregate list");
+      } else {
+        l->exprs = ne;
+        l->names = nn;
+        l->icap = nc;
+      }
+    }
   }
   if (st != GF_OK) {
-    free(name);
+    free_str(name);
     gf_expr_release(rw);
     return st;
   }
@@ -330,7 +365,7 @@ static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *e
 
 gf_status gf_agg_parse(const char *text, gf_agg_list **out, gf_error *err) {
   if (!text || !out) return gf_error_set(err, GF_EINVAL, "gf_agg_parse: invalid argument");
-  gf_agg_list *l = calloc(1, sizeof *l);
+  gf_agg_list *l = gfi_calloc(NULL, sizeof *l);
   if (!l) return GF_OOM(err, "aggregate list");
   size_t start = 0, i = 0;
   int depth = 0;
@@ -391,10 +426,15 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
    * copy of what may be millions of rows). */
   const gf_parallel_options *po = opts && opts->size >= sizeof *opts ? opts->parallel : NULL;
   int n = nkeys + l->nitems, nexpr = 0;
-  const char **enames = malloc(sizeof *enames * (size_t)(l->nitems ? l->nitems : 1));
-  gf_expr **eexprs = malloc(sizeof *eexprs * (size_t)(l->nitems ? l->nitems : 1));
-  gf_field *fields = malloc(sizeof *fields * (size_t)(n ? n : 1));
-  int *src = malloc(sizeof *src * (size_t)(n ? n : 1));
+  const gf_allocator *ta = po ? po->allocator : NULL;
+  size_t names_bytes = sizeof(char *) * gfi_at_least_1((size_t)l->nitems);
+  size_t exprs_bytes = sizeof(gf_expr *) * gfi_at_least_1((size_t)l->nitems);
+  size_t fields_bytes = sizeof(gf_field) * gfi_at_least_1((size_t)n);
+  size_t src_bytes = sizeof(int) * gfi_at_least_1((size_t)n);
+  const char **enames = gfi_malloc(ta, names_bytes);
+  gf_expr **eexprs = gfi_malloc(ta, exprs_bytes);
+  gf_field *fields = gfi_malloc(ta, fields_bytes);
+  int *src = gfi_malloc(ta, src_bytes);
   gf_status st = GF_OK;
   if (!enames || !eexprs || !fields || !src) st = GF_OOM(err, "aggregate output");
   for (int i = 0; st == GF_OK && i < l->nitems; i++)
@@ -426,22 +466,23 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
     if (i >= 0) fields[j].name = l->names[i];
   }
   int nb = st == GF_OK ? gf_frame_num_batches(with) : 0;
-  gf_array **cols = st == GF_OK ? malloc(sizeof *cols * (size_t)(nb ? nb : 1) * (size_t)(n ? n : 1)) : NULL;
+  size_t cols_bytes =
+      sizeof(gf_array *) * gfi_at_least_1((size_t)nb) * gfi_at_least_1((size_t)n);
+  gf_array **cols = st == GF_OK ? gfi_malloc(ta, cols_bytes) : NULL;
   if (st == GF_OK && !cols) st = GF_OOM(err, "aggregate output");
   gf_schema *schema = NULL;
   if (st == GF_OK) st = gf_schema_new(fields, n, &schema, err);
   if (st == GF_OK) {
     for (int b = 0; b < nb; b++)
       for (int j = 0; j < n; j++) cols[(size_t)b * (size_t)n + (size_t)j] = gf_frame_column(with, b, src[j]);
-    const gf_allocator *a = po ? po->allocator : NULL;
-    st = gf_frame_new(schema, cols, nb, a, out, err);
+    st = gf_frame_new(schema, cols, nb, ta, out, err);
   }
   gf_schema_release(schema);
-  free(cols);
-  free(src);
-  free(fields);
-  free(eexprs);
-  free(enames);
+  gfi_mfree(ta, cols, cols_bytes);
+  gfi_mfree(ta, src, src_bytes);
+  gfi_mfree(ta, fields, fields_bytes);
+  gfi_mfree(ta, eexprs, exprs_bytes);
+  gfi_mfree(ta, enames, names_bytes);
   gf_frame_release(with);
   gf_frame_release(agg);
   return st;

@@ -23,7 +23,7 @@ gf_status gfi_check_predicate(const gf_bound_expr *b, gf_error *err) {
   char *text = gfi_expr_text(b->expr);
   gf_status st = gf_error_set(err, GF_ETYPE, "filter predicate must be bool, got %s in '%s'",
                               gf_type_format(t, tn, sizeof tn), text ? text : "?");
-  free(text);
+  gf_mem_free(text);
   return st;
 }
 

@@ -74,10 +74,10 @@ static void check_round_trip(const gf_expr *e) {
       fprintf(stderr, "printing not stable: '%s' vs '%s'\n", text, text2);
       abort();
     }
-    free(text2);
+    gf_mem_free(text2);
   }
   gf_expr_release(back);
-  free(text);
+  gf_mem_free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -75,9 +75,15 @@ static void tracking_allocator_counts_and_enforces_limit(void **state) {
   assert_non_null(q);
   assert_int_equal(gf_tracking_allocator_peak(t), 1000);
   assert_null(gf_realloc(a, q, 400, 401, 64)); /* growing past the limit fails, q intact */
+  /* A shrink is charged old + new too (the aligned realloc copies). */
+  assert_null(gf_realloc(a, q, 400, 100, 64));
+  gf_free(a, p, 600, 64);
+  p = gf_alloc(a, 500, 64);
   q = gf_realloc(a, q, 400, 100, 64);
   assert_non_null(q);
-  assert_int_equal(gf_tracking_allocator_current(t), 700);
+  assert_int_equal(gf_tracking_allocator_current(t), 600);
+  gf_free(a, p, 500, 64);
+  p = gf_alloc(a, 600, 64);
   gf_free(a, p, 600, 64);
   gf_free(a, q, 100, 64);
   assert_int_equal(gf_tracking_allocator_current(t), 0);
@@ -89,6 +95,67 @@ static void tracking_allocator_counts_and_enforces_limit(void **state) {
   gf_error err;
   assert_int_equal(gf_tracking_allocator_new(NULL, -1, &t, &err), GF_EINVAL);
   assert_non_null(strstr(err.message, "negative limit"));
+}
+
+/* A parent allocator that records the peak of live bytes it really holds,
+ * independently of the tracker under test. */
+struct metered {
+  gf_allocator iface;
+  long long live, peak;
+};
+
+static void *metered_allocate(void *ctx, size_t size, size_t alignment) {
+  struct metered *m = ctx;
+  void *p = gf_alloc(NULL, size, alignment);
+  if (p && (m->live += (long long)size) > m->peak) m->peak = m->live;
+  return p;
+}
+
+static void metered_deallocate(void *ctx, void *ptr, size_t size, size_t alignment) {
+  struct metered *m = ctx;
+  gf_free(NULL, ptr, size, alignment);
+  m->live -= (long long)size;
+}
+
+static void tracking_realloc_is_charged_old_plus_new(void **state) {
+  (void)state;
+  /* No reallocate: gf_realloc moves by allocate + copy + deallocate, the
+   * way the default does for 64-byte alignment. */
+  struct metered m = {{metered_allocate, NULL, metered_deallocate, NULL}, 0, 0};
+  m.iface.ctx = &m;
+  const int64_t limit = 10000;
+  gf_tracking_allocator *t;
+  assert_int_equal(gf_tracking_allocator_new(&m.iface, limit, &t, NULL), GF_OK);
+  const gf_allocator *a = gf_tracking_allocator_get(t);
+  size_t size = 4000;
+  unsigned char *p = gf_alloc(a, size, 64);
+  assert_non_null(p);
+  for (size_t i = 0; i < size; i++) p[i] = (unsigned char)(i * 7);
+  /* 4000 + 6000 = 10000 fits exactly; 6000 + 6001 does not, though 6001 < limit. */
+  p = gf_realloc(a, p, size, 6000, 64);
+  assert_non_null(p);
+  size = 6000;
+  assert_int_equal(gf_tracking_allocator_peak(t), 10000);
+  assert_null(gf_realloc(a, p, size, 6001, 64));
+  assert_int_equal(gf_tracking_allocator_refusals(t), 1);
+  assert_int_equal(gf_tracking_allocator_current(t), 6000);
+  assert_int_equal(m.live, 6000); /* nothing leaked */
+  for (size_t i = 0; i < 4000; i++) assert_int_equal(p[i], (unsigned char)(i * 7));
+  /* Many growth steps: what the parent really held never passed the limit. */
+  for (size_t want = 100; want < 20000; want = want * 3 / 2) {
+    unsigned char *q = gf_realloc(a, p, size, want, 64);
+    if (q) {
+      p = q;
+      size = want;
+    }
+    assert_true(m.peak <= limit);
+    assert_int_equal(gf_tracking_allocator_current(t), (int64_t)size);
+  }
+  gf_free(a, p, size, 64);
+  assert_int_equal(m.live, 0);
+  assert_int_equal(gf_tracking_allocator_current(t), 0);
+  assert_true(gf_tracking_allocator_peak(t) <= limit);
+  gf_tracking_allocator_free(t);
 }
 
 struct hammer {
@@ -280,6 +347,7 @@ int main(void) {
       cmocka_unit_test(default_allocator_honours_alignment),
       cmocka_unit_test(tracking_allocator_counts_and_enforces_limit),
       cmocka_unit_test(tracking_allocator_is_thread_safe),
+      cmocka_unit_test(tracking_realloc_is_charged_old_plus_new),
       cmocka_unit_test(failing_allocator_fails_nth_once_or_persistently),
       cmocka_unit_test(buffers_are_aligned_padded_and_zeroed),
       cmocka_unit_test(wrapped_buffer_keeps_owner_until_last_release),

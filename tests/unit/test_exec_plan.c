@@ -65,7 +65,7 @@ static void test_plan_covers_every_row_once_for_all_shapes(void **state) {
               if (chunk_rows[ci] > 0 && sizes[si] > 0 && sizes[si] >= mins[mi])
                 assert_int_equal(c[0].end_row,
                                  chunk_rows[ci] < sizes[si] ? chunk_rows[ci] : sizes[si]);
-              free(c);
+              gf_mem_free(c);
               plans++;
             }
   assert_true(plans > 1000);
@@ -82,7 +82,7 @@ static void test_fixed_chunks_split_rows_evenly_over_workers(void **state) {
   assert_int_equal(gf_plan_chunks(1000000, 8, &o, &c, &n, NULL), GF_OK);
   assert_int_equal(n, 4);
   assert_int_equal(c[0].end_row, 250000);
-  free(c);
+  gf_mem_free(c);
 }
 
 static void test_cache_friendly_chunks_fit_half_the_l2(void **state) {
@@ -99,7 +99,7 @@ static void test_cache_friendly_chunks_fit_half_the_l2(void **state) {
   int64_t rows = c[0].end_row - c[0].start_row;
   assert_true(rows * 16 <= l2 / 2 || rows == 1024);
   assert_true(n > 2);
-  free(c);
+  gf_mem_free(c);
 }
 
 static void test_memory_bound_chunks_respect_the_working_set(void **state) {
@@ -114,7 +114,7 @@ static void test_memory_bound_chunks_respect_the_working_set(void **state) {
   assert_int_equal(gf_plan_chunks(100000000, 32, &o, &c, &n, NULL), GF_OK);
   int64_t rows = c[0].end_row - c[0].start_row;
   assert_true(rows * 32 * 2 <= o.memory_limit / 2);
-  free(c);
+  gf_mem_free(c);
 }
 
 static void test_small_input_is_one_chunk_below_min_parallel_rows(void **state) {
@@ -125,7 +125,33 @@ static void test_small_input_is_one_chunk_below_min_parallel_rows(void **state) 
   assert_int_equal(n, 1);
   assert_int_equal(c[0].start_row, 0);
   assert_int_equal(c[0].end_row, 65535);
-  free(c);
+  gf_mem_free(c);
+}
+
+/* The plan is charged to the call's allocator and refused by its limit. */
+static void test_plan_goes_through_the_call_allocator(void **state) {
+  (void)state;
+  gf_tracking_allocator *t;
+  assert_int_equal(gf_tracking_allocator_new(NULL, 0, &t, NULL), GF_OK);
+  gf_parallel_options o;
+  gf_parallel_options_init(&o);
+  o.allocator = gf_tracking_allocator_get(t);
+  o.strategy = GF_STRATEGY_FIXED_CHUNKS;
+  o.chunk_rows = 10000;
+  gf_chunk_spec *c = NULL;
+  int64_t n = 0;
+  assert_int_equal(gf_plan_chunks(1000000, 8, &o, &c, &n, NULL), GF_OK);
+  assert_int_equal(n, 100);
+  assert_true(gf_tracking_allocator_current(t) >= (int64_t)(100 * sizeof *c));
+  gf_mem_free(c);
+  assert_int_equal(gf_tracking_allocator_current(t), 0);
+  gf_tracking_allocator_free(t);
+  assert_int_equal(gf_tracking_allocator_new(NULL, 100, &t, NULL), GF_OK);
+  o.allocator = gf_tracking_allocator_get(t);
+  gf_error err;
+  assert_int_equal(gf_plan_chunks(1000000, 8, &o, &c, &n, &err), GF_ENOMEM);
+  assert_int_equal(gf_tracking_allocator_current(t), 0);
+  gf_tracking_allocator_free(t);
 }
 
 static void test_plan_rejects_bad_arguments(void **state) {
@@ -256,6 +282,7 @@ static void test_stats_print_shows_a_row_per_worker(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plan_covers_every_row_once_for_all_shapes),
+      cmocka_unit_test(test_plan_goes_through_the_call_allocator),
       cmocka_unit_test(test_fixed_chunks_split_rows_evenly_over_workers),
       cmocka_unit_test(test_cache_friendly_chunks_fit_half_the_l2),
       cmocka_unit_test(test_memory_bound_chunks_respect_the_working_set),

@@ -150,7 +150,7 @@ static void test_results_collected_in_chunk_order_cover_every_row_once(void **st
         assert_int_equal(j.first_row[c], plan[c].start_row);
       }
       for (int64_t i = 0; i < n; i++) assert_int_equal(j.seen[i], 1);
-      free(plan);
+      gf_mem_free(plan);
       free(j.first_row);
       free(j.ids);
       free(j.seen);

@@ -29,7 +29,7 @@ static const char *canon(const char *text) {
   gf_expr *again = NULL;
   assert_int_equal(gf_expr_parse(s, &again, NULL), GF_OK);
   assert_true(gf_expr_equals(e, again));
-  free(s);
+  gf_mem_free(s);
   gf_expr_release(again);
   gf_expr_release(e);
   return buf;
@@ -192,7 +192,7 @@ static void constructors_consume_arguments_and_propagate_null(void **state) {
   char *s;
   assert_int_equal(gf_expr_to_string(e, &s, NULL), GF_OK);
   assert_string_equal(s, "v1 > 3 and id1 = 'id001'");
-  free(s);
+  gf_mem_free(s);
   gf_expr_release(e);
   /* A NULL anywhere gives NULL at the top, releasing the rest. */
   assert_null(gf_add(gf_col("a"), NULL));
@@ -205,12 +205,12 @@ static void constructors_consume_arguments_and_propagate_null(void **state) {
   e = gf_call("IF", args, 3);
   assert_int_equal(gf_expr_to_string(e, &s, NULL), GF_OK);
   assert_string_equal(s, "if(c, 1.5, null)");
-  free(s);
+  gf_mem_free(s);
   gf_expr_release(e);
   e = gf_cast(gf_lit_date(0), gf_type(GF_TYPE_UTF8));
   assert_int_equal(gf_expr_to_string(e, &s, NULL), GF_OK);
   assert_string_equal(s, "cast(date '1970-01-01' as utf8)");
-  free(s);
+  gf_mem_free(s);
   assert_int_equal(gf_expr_get_kind(e), GF_EXPR_CAST);
   gf_expr_retain(e);
   gf_expr_release(e);
@@ -223,7 +223,7 @@ static void constructors_consume_arguments_and_propagate_null(void **state) {
   gf_expr *back;
   assert_int_equal(gf_expr_parse(s, &back, NULL), GF_OK);
   assert_true(gf_expr_equals(e, back));
-  free(s);
+  gf_mem_free(s);
   gf_expr_release(back);
   gf_expr_release(e);
 }

@@ -140,7 +140,7 @@ static void test_overflowing_float_literal_is_refused(void **state) {
   gf_expr *back = NULL;
   assert_int_equal(gf_expr_parse(text, &back, &err), GF_OK);
   assert_true(gf_expr_equals(e, back));
-  free(text);
+  gf_mem_free(text);
   gf_expr_release(back);
   gf_expr_release(e);
 }

@@ -279,7 +279,7 @@ static void check_stream_from_trickling_pipe(const gf_frame *f, gf_ipc_compressi
   assert_true(gf_frame_equals(f, from_pipe));
   gf_frame_release(from_pipe);
   gf_frame_release(from_mem);
-  free(bytes);
+  gf_mem_free(bytes);
 }
 
 static void test_ipc_stream_from_trickling_interrupted_pipe_equals_memory(void **state) {
@@ -320,7 +320,7 @@ static void test_ipc_stream_truncated_pipe_fails_cleanly(void **state) {
     assert_null(out);
     assert_true(strlen(err.message) > 0);
   }
-  free(bytes);
+  gf_mem_free(bytes);
   gf_frame_release(f);
 }
 

@@ -70,7 +70,7 @@ static void truncation_at_every_byte_fails_with_an_offset(void **state) {
     }
     if (!as_file) assert_true(ok > 0 && ok < 8);
     assert_int_equal(decode(d, len, as_file, NULL), GF_OK);
-    free(d);
+    gf_mem_free(d);
   }
   gf_frame_release(f);
 }
@@ -109,7 +109,7 @@ static void random_byte_flips_never_crash(void **state) {
     }
     assert_true(errors > 100);
     free(copy);
-    free(d);
+    gf_mem_free(d);
   }
   gf_frame_release(f);
 }
@@ -183,7 +183,7 @@ static void absurd_lengths_are_rejected(void **state) {
   c[boff - 4] = 0, c[boff - 3] = 0, c[boff - 2] = 0, c[boff - 1] = 0x80;
   expect_einval(c, len, "vector length");
   free(c);
-  free(d);
+  gf_mem_free(d);
   gf_frame_release(f);
 }
 
@@ -220,7 +220,7 @@ static void compressed_buffer_claiming_huge_size_is_rejected(void **state) {
   expect_einval(d, len, "huge uncompressed size");
   put_i64(d + at, 4096 * 8 - 1);
   expect_einval(d, len, "wrong uncompressed size");
-  free(d);
+  gf_mem_free(d);
   gf_frame_release(f);
 }
 
@@ -256,7 +256,7 @@ static void self_referencing_schema_is_bounded(void **state) {
     assert_true(st == GF_OK || st == GF_EINVAL || st == GF_ENOTSUP);
     free(c);
   }
-  free(d);
+  gf_mem_free(d);
   gf_frame_release(f);
 }
 

@@ -173,7 +173,7 @@ static void delta_and_replacement_dictionaries(void **state) {
     assert_int_equal(gf_read_ipc_file_buffer(mem, len, NULL, &g, NULL), GF_OK);
     assert_true(gf_frame_equals(f, g));
     gf_frame_release(g);
-    free(mem);
+    gf_mem_free(mem);
     gf_frame_release(f);
     free(s.d);
   }

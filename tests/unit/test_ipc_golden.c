@@ -428,7 +428,7 @@ static void check_dataset(const char *dir, const char *name) {
     if (st != GF_OK) fail_msg("%s rewritten: %s", path, err.message);
     assert_true(gf_frame_equals(f, g));
     gf_frame_release(g);
-    free(mem);
+    gf_mem_free(mem);
     gf_frame_release(f);
   }
   if (loaded) jfree(&root);

@@ -58,7 +58,7 @@ static void roundtrip_memory(gf_frame *f, bool as_file, gf_ipc_compression c,
   st = as_file ? gf_read_ipc_file_buffer(data, len, &ro, &g, &err)
                : gf_read_ipc_stream_buffer(data, len, &ro, &g, &err);
   if (st != GF_OK) fail_msg("read: %s", err.message);
-  free(data);
+  gf_mem_free(data);
   assert_true(gf_schema_equals(gf_frame_schema(f), gf_frame_schema(g)));
   assert_int_equal(gf_frame_num_batches(g), gf_frame_num_batches(f));
   assert_int_equal(gf_frame_num_rows(g), gf_frame_num_rows(f));
@@ -176,7 +176,7 @@ static void metadata_only_open_does_not_read_the_body(void **state) {
   assert_int_equal(gf_read_ipc_file_buffer(data, len, &ro, &g, &err), GF_OK);
   assert_int_equal(gf_frame_num_rows(g), 64);
   gf_frame_release(g);
-  free(data);
+  gf_mem_free(data);
   gf_frame_release(f);
 }
 
@@ -244,7 +244,7 @@ static void custom_metadata_roundtrips(void **state) {
     assert_string_equal(m->entries[1].value, "");
     gf_ipc_metadata_free(m);
     gf_frame_release(g);
-    free(data);
+    gf_mem_free(data);
   }
   gf_frame_release(f);
 }
@@ -374,7 +374,7 @@ static void reader_survives_every_allocation_failure(void **state) {
     gf_parallel_options_init(&s.po);
     gft_alloc_sweep(as_file ? "IPC file read" : "IPC stream read", fa, read_once, &s,
                     &counts[as_file]);
-    free(data);
+    gf_mem_free(data);
   }
   gft_sweep_print("IPC stream read", &counts[0]);
   gft_sweep_print("IPC file read", &counts[1]);

@@ -103,7 +103,7 @@ static void assert_format(const gf_frame *f, const gf_print_options *o, const ch
   char *got = format(f, o);
   if (strcmp(got, want) != 0) print_error("got:\n%s\nwant:\n%s\n", got, want);
   assert_string_equal(got, want);
-  free(got);
+  gf_mem_free(got);
 }
 
 /* a i64, b str, c f64 with nulls, a wide-character string and -0.0. */
@@ -224,14 +224,14 @@ static void print_cuts_rows_into_head_and_tail(void **state) {
   /* The default shows 10 of 25; a negative limit shows every row. */
   char *all = format(f, NULL);
   assert_non_null(strstr(all, "│ 4   │\n│ …   │\n│ 20  │\n"));
-  free(all);
+  gf_mem_free(all);
   o.max_rows = -1;
   o.ascii = false;
   all = format(f, &o);
   assert_null(strstr(all, "…"));
   assert_non_null(strstr(all, "│ 9   │\n│ 10  │\n"));
   assert_non_null(strstr(all, "│ 24  │\n└"));
-  free(all);
+  gf_mem_free(all);
   gf_frame_release(f);
 }
 
@@ -301,7 +301,7 @@ static void print_cuts_long_cells_by_display_width(void **state) {
   o.max_width = 0;
   char *all = format(f, &o);
   assert_non_null(strstr(all, "│ \"abcdefghijkl\"     │"));
-  free(all);
+  gf_mem_free(all);
   gf_frame_release(f);
 }
 
@@ -415,7 +415,7 @@ static void print_shows_dtypes_and_values_of_every_type(void **state) {
     if (!strstr(out, want)) fail_msg("%s: no dtype '%s' in\n%s", cases[k].name, cases[k].dtype, out);
     snprintf(want, sizeof want, "╡\n│ %s ", cases[k].value);
     if (!strstr(out, want)) fail_msg("%s: no value '%s' in\n%s", cases[k].name, cases[k].value, out);
-    free(out);
+    gf_mem_free(out);
     gf_frame_release(f);
   }
 }
@@ -461,7 +461,7 @@ static void print_writes_table_and_newline_to_stream(void **state) {
   assert_int_equal(strlen(got), strlen(want) + 1);
   assert_memory_equal(got, want, strlen(want));
   assert_int_equal(got[size - 1], '\n');
-  free(want);
+  gf_mem_free(want);
   free(got);
   fclose(tmp);
   gf_error err;
@@ -601,8 +601,8 @@ static void format_survives_every_allocation_failure(void **state) {
   assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
   gf_failing_allocator_arm(fa, 0, false);
   gf_frame *f = small_frame(gf_failing_allocator_get(fa));
+  char *want = format(f, NULL); /* the result is one live block of fa */
   int64_t baseline = gf_failing_allocator_live_blocks(fa);
-  char *want = format(f, NULL);
   gf_print_options o;
   gf_print_options_init(&o);
   o.max_rows = 2; /* exercise the ellipsis path too */
@@ -615,7 +615,7 @@ static void format_survives_every_allocation_failure(void **state) {
       gf_status st = gf_frame_format(f, pass ? &o : NULL, &out, &err);
       if (st == GF_OK) {
         if (!pass) assert_string_equal(out, want);
-        free(out);
+        gf_mem_free(out);
         break;
       }
       assert_int_equal(st, GF_ENOMEM);
@@ -625,7 +625,7 @@ static void format_survives_every_allocation_failure(void **state) {
     assert_true(n > 1);
     assert_int_equal(gf_failing_allocator_live_blocks(fa), baseline);
   }
-  free(want);
+  gf_mem_free(want);
   gf_failing_allocator_arm(fa, 0, false);
   gf_frame_release(f);
   assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
