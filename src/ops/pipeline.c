@@ -1142,7 +1142,8 @@ gf_status gf_pipeline_run(const gf_pipeline *p, const gf_frame *f, const gf_para
   runctx r;
   r.t0 = gfi_now_ns();
   r.err = err;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &r.o, err));
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &r.o, err));
   r.a = gfi_alloc_or_default(r.o.allocator);
   gf_exec_stats *user_stats = r.o.stats;
   r.o.stats = NULL;
