@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 
 #include "core/core_internal.h"
+#include "exec/planners.h"
 
 /* Most threads the pool ever creates (helpers; the caller is worker 0). */
 #define GFI_POOL_MAX_THREADS (GF_MAX_STATS_WORKERS - 1)
@@ -114,6 +115,10 @@ int gfi_cgroup_cpu_limit(void);
  * with loaded options and `workers` workers. */
 int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
                             const gf_parallel_options *o, int workers);
+
+/* The planners of planners.c (gfi_plan_equal, gfi_plan_even,
+ * gfi_plan_batches) are declared in exec/planners.h, included above, which
+ * layers that must not see pthread.h (src/expr) include alone. */
 
 /* --- the pool ----------------------------------------------------------- */
 
