@@ -9,6 +9,7 @@
 #ifndef GF_EXEC_INTERNAL_H
 #define GF_EXEC_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -119,6 +120,56 @@ int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
 /* The planners of planners.c (gfi_plan_equal, gfi_plan_even,
  * gfi_plan_batches) are declared in exec/planners.h, included above, which
  * layers that must not see pthread.h (src/expr) include alone. */
+
+/* --- waves and the first error in chunk order (waves.c) ---------------- */
+
+/* Called on the calling thread after each wave with the list indexes
+ * [first, first + n) of its chunks, waves in list order; sets *stop to end
+ * the run early (still GF_OK). An error ends the run with that error. */
+typedef gf_status (*gfi_wave_done_fn)(void *user, int64_t first, int64_t n, bool *stop,
+                                      gf_error *err);
+
+/* A run of a chunk list in bounded waves. The caller fills the first
+ * block; gfi_run_waves fills the second. */
+typedef struct gfi_waves {
+  gf_chunk_fn fn;         /* kernel, run on every chunk of a wave */
+  void *user;             /* its argument */
+  gfi_wave_done_fn done;  /* after each wave; NULL = nothing to do */
+  void *done_user;
+  int64_t wave;           /* chunks in the first wave (< 1 taken as 1) */
+  bool grow;              /* each next wave twice as large as the last */
+  int64_t first;          /* list index of the running wave's first chunk:
+                             kernels may read it (a per-wave slot of chunk
+                             list index i is i - first) */
+  int64_t ran;            /* chunks run so far (all handed to done) */
+} gfi_waves;
+
+/* Runs chunks[0..count) wave after wave through gf_run_chunks with `o`
+ * (pass loaded options so every wave shares the call's deadline): each wave
+ * runs in parallel, then w->done sees it, so memory stays bounded by one
+ * wave and output handed on in done leaves in list order whatever the worker
+ * count. Returns the first error of a wave (the runtime's rule) or of done;
+ * w->ran tells how many chunks ran to completion. */
+gf_status gfi_run_waves(gfi_waves *w, const gf_chunk_spec *chunks, int64_t count,
+                        const gf_parallel_options *o, gf_error *err);
+
+/* "The lowest chunk's error wins": kernels that fail record their chunk
+ * index in one slot, the lowest index stays, and the caller reports that
+ * chunk's error after the run, so the error reported (a parse error in a
+ * file, say) is the first in input order whatever the scheduling. Chunks
+ * after a recorded failure may skip their work. */
+static inline void gfi_first_error_init(atomic_llong *slot) { atomic_init(slot, LLONG_MAX); }
+/* Records that `chunk` failed (lock-free, any thread). */
+void gfi_first_error_note(atomic_llong *slot, int64_t chunk);
+/* True when a chunk before `chunk` has failed: its result will not be used. */
+static inline bool gfi_first_error_before(atomic_llong *slot, int64_t chunk) {
+  return atomic_load_explicit(slot, memory_order_relaxed) < chunk;
+}
+/* The lowest failed chunk, or -1 when none failed. Read after the run. */
+static inline int64_t gfi_first_error_chunk(atomic_llong *slot) {
+  long long c = atomic_load(slot);
+  return c == LLONG_MAX ? -1 : (int64_t)c;
+}
 
 /* --- the pool ----------------------------------------------------------- */
 

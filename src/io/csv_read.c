@@ -541,23 +541,16 @@ static void report_progress(reader *r, int64_t done) {
     atomic_store(&r->ctx.stop, true);
 }
 
-/* Records a chunk's parse error as the file-order candidate. */
-static void note_error(reader *r, int64_t idx) {
-  long long cur = atomic_load(&r->ctx.err_chunk);
-  while (idx < cur && !atomic_compare_exchange_weak(&r->ctx.err_chunk, &cur, idx)) {
-  }
-}
-
 static gf_status parse_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
   reader *r = user;
   int64_t idx = spec->chunk_id;
   gfi_csv_chunk *ch = &r->chunks[idx];
-  if (atomic_load(&r->ctx.err_chunk) < idx) return GF_OK;
+  if (gfi_first_error_before(&r->ctx.err_chunk, idx)) return GF_OK;
   if (atomic_load(&r->ctx.stop)) return GF_ECANCELED;
   gf_status st = gfi_csv_parse_chunk(&r->ctx, ch, idx, NULL, tc->allocator);
   ch->status = st;
   if (st == GF_EPARSE) {
-    note_error(r, idx);
+    gfi_first_error_note(&r->ctx.err_chunk, idx); /* the file-order candidate */
     return GF_OK;
   }
   if (st != GF_OK) {
@@ -772,7 +765,7 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   }
   ctx->data = data;
   ctx->end = data + len;
-  atomic_init(&ctx->err_chunk, LLONG_MAX);
+  gfi_first_error_init(&ctx->err_chunk);
   atomic_init(&ctx->stop, false);
   atomic_init(&r->done_bytes, 0);
   ctx->cancel = r->par.cancel;
@@ -873,8 +866,8 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
 
   /* Pass 2. */
   st = run_over(r, NULL, r->nchunks, parse_kernel, err);
-  long long ec = atomic_load(&ctx->err_chunk);
-  if (st == GF_OK && ec != LLONG_MAX) {
+  int64_t ec = gfi_first_error_chunk(&ctx->err_chunk);
+  if (st == GF_OK && ec >= 0) {
     gf_error_set(err, GF_EPARSE, "%s", r->chunks[ec].err.message);
     return GF_EPARSE;
   }
