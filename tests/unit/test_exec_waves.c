@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "exec/exec_internal.h"
 
@@ -223,12 +224,42 @@ static void test_lowest_failed_chunk_wins_at_any_worker_count(void **state) {
   assert_false(gfi_first_error_before(&slot, 3));
 }
 
+static gf_status sleepy_kernel(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
+  (void)user;
+  (void)c;
+  (void)ctx;
+  struct timespec ts = {0, 2000000}; /* 2 ms */
+  nanosleep(&ts, NULL);
+  return GF_OK;
+}
+
+/* Waves run with loaded options share the call's one deadline: 100 waves
+ * of one 2 ms chunk under a 20 ms timeout stop with GF_ETIMEDOUT, though no
+ * single wave comes near it. */
+static void test_waves_share_the_call_deadline(void **state) {
+  (void)state;
+  gf_chunk_spec chunks[100];
+  for (int64_t i = 0; i < 100; i++) chunks[i] = (gf_chunk_spec){i, i + 1, i};
+  gf_parallel_options user = opts_for(1);
+  user.timeout_ms = 20;
+  gfi_ctx call;
+  gf_parallel_options o;
+  assert_int_equal(gfi_ctx_load(&call, &user, &o, NULL), GF_OK);
+  gfi_waves w = {sleepy_kernel, NULL, NULL, NULL, 1, false, 0, 0};
+  int64_t t0 = gfi_now_ns();
+  gf_error err;
+  assert_int_equal(gfi_run_waves(&w, chunks, 100, &o, &err), GF_ETIMEDOUT);
+  assert_true(gfi_now_ns() - t0 >= 20000000LL);
+  assert_true(w.ran < 100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_waves_emit_in_chunk_order),
       cmocka_unit_test(test_waves_stop_early),
       cmocka_unit_test(test_waves_errors),
       cmocka_unit_test(test_lowest_failed_chunk_wins_at_any_worker_count),
+      cmocka_unit_test(test_waves_share_the_call_deadline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,7 +162,8 @@ static void test_loaded_options_carry_token_and_stats_mode(void **state) {
   gf_cancel_free(tok);
 }
 
-/* Frame operators: filter, sort, group-by, evaluate, with_columns, join. */
+/* Frame operators: filter, sort, group-by, evaluate, with_columns, join,
+ * the fused pipeline. */
 static void test_frame_operators_refuse_unknown_bits(void **state) {
   (void)state;
   gf_frame *f = small_frame();
@@ -195,6 +196,12 @@ static void test_frame_operators_refuse_unknown_bits(void **state) {
     jo.parallel = &o;
     assert_refused(gf_join(f, f, keys, keys, 1, GF_JOIN_INNER, &jo, &out, &err), &err, bit);
     assert_null(out);
+    gf_pipeline *p = NULL;
+    assert_int_equal(gf_pipeline_new(&p, NULL), GF_OK);
+    assert_int_equal(gf_pipeline_add_filter(p, pred, NULL), GF_OK);
+    assert_refused(gf_pipeline_run(p, f, &o, &out, &err), &err, bit);
+    assert_null(out);
+    gf_pipeline_free(p);
   }
   gf_expr_release(pred);
   gf_frame_release(f);
