@@ -23,7 +23,14 @@ typedef enum gf_strategy {
 } gf_strategy;
 
 /** Flags for gf_parallel_options.flags. */
-enum { GF_PIN_THREADS = 1u << 0 };
+enum { GF_PIN_THREADS = 1u << 0 /**< pin pool threads to CPUs of the affinity mask */ };
+
+/**
+ * Every flag this version knows. Every call that takes gf_parallel_options
+ * refuses any other bit with GF_EINVAL (the message names the bit), so a
+ * flag from a newer header or a stray value never passes silently.
+ */
+#define GF_PARALLEL_FLAGS_KNOWN ((unsigned)GF_PIN_THREADS)
 
 /**
  * Cancellation token. gf_cancel_request is async-signal-safe (a SIGINT
@@ -73,7 +80,7 @@ typedef struct gf_parallel_options {
   int64_t memory_limit;         /**< bytes, 0 = none: over it the call fails with GF_ENOMEM */
   gf_cancel *cancel;            /**< NULL = not cancellable from outside */
   int64_t timeout_ms;           /**< 0 = none: ms from the start of the call (one deadline for all its phases); past it the call fails with GF_ETIMEDOUT */
-  unsigned flags;               /**< GF_PIN_THREADS */
+  unsigned flags;               /**< GF_PIN_THREADS; other bits (outside GF_PARALLEL_FLAGS_KNOWN) fail with GF_EINVAL */
   gf_exec_stats *stats;         /**< NULL, or filled with what happened */
 } gf_parallel_options;
 

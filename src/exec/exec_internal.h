@@ -9,52 +9,89 @@
 #ifndef GF_EXEC_INTERNAL_H
 #define GF_EXEC_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "core/core_internal.h"
+#include "exec/planners.h"
 
 /* Most threads the pool ever creates (helpers; the caller is worker 0). */
 #define GFI_POOL_MAX_THREADS (GF_MAX_STATS_WORKERS - 1)
 
-/* --- options ------------------------------------------------------------ */
+/* --- options and the call context ------------------------------------- */
 
 /* Copies `opts` (NULL = defaults; honours opts->size so older, smaller
- * structs still work) into `out` and validates it. */
+ * structs still work) into `out` and validates it, flags included (unknown
+ * bits are refused). A plain copy: no deadline is fixed, no context made;
+ * for calls that run work use gfi_ctx_load. */
 gf_status gfi_options_load(const gf_parallel_options *opts,
                            gf_parallel_options *out, gf_error *err);
 
+struct gfi_ctx;
+
+/* A cancellation token. Users' tokens (gf_cancel_new) have call == NULL.
+ * Every gfi_ctx holds one more, its "call token", with call pointing back at
+ * the context: loaded options point their `cancel` at it, so every copy of
+ * them (a phase with other min_parallel_rows, a nested operator, the
+ * runtime's own load) reaches the call's deadline and statistics mode
+ * without any bit in the public flag word. A call token is requested when
+ * the user's token of its call is; no user can obtain one. */
+struct gf_cancel {
+  atomic_int requested;
+  const struct gfi_ctx *call;
+};
+
+/* The internal state of one public call, built once by gfi_ctx_load from
+ * the caller's options and never copied (its token points at it):
+ * - o: the loaded options (workers, chunk size, strategy, allocator,
+ *   memory limit, stats pointer); o.cancel is &token;
+ * - user_cancel: the caller's token or NULL;
+ * - deadline_ns: absolute gfi_now_ns deadline fixed when the call started,
+ *   0 = none, shared by every phase and nested call (a per-phase timeout
+ *   would let a call made of several phases return long after it);
+ * - stats_accumulate: each runtime call adds its statistics to o.stats
+ *   instead of replacing them, so an operator made of several runtime calls
+ *   (a group-by) reports all of them; the operator zeroes *o.stats first. */
+typedef struct gfi_ctx {
+  gf_parallel_options o;
+  gf_cancel token;
+  gf_cancel *user_cancel;
+  int64_t deadline_ns;
+  bool stats_accumulate;
+} gfi_ctx;
+
+/* Loads `opts` into `ctx` (see gfi_options_load) and copies the loaded
+ * options to `out` when not NULL. Options already loaded (their cancel is a
+ * call token) keep that call's deadline, token and statistics mode; others
+ * start a deadline of timeout_ms from now. `ctx` must outlive every use of
+ * the loaded options. */
+gf_status gfi_ctx_load(gfi_ctx *ctx, const gf_parallel_options *opts,
+                       gf_parallel_options *out, gf_error *err);
+
+/* The context loaded options belong to, or NULL for options that were not
+ * loaded by gfi_ctx_load. */
+static inline const gfi_ctx *gfi_ctx_of(const gf_parallel_options *o) {
+  return o && o->cancel ? o->cancel->call : NULL;
+}
+
 /* For operations that do sequential work between (or instead of) runtime
  * calls, which check the token and deadline only between their own morsels:
- * GF_ECANCELED when o->cancel is requested, GF_ETIMEDOUT when o->timeout_ms
- * has passed since `start_ns` (when the operation started), else GF_OK.
- * When `phase` is not NULL it receives a copy of `o` that carries the
- * operation's absolute deadline (GFI_DEADLINE_ABSOLUTE), so a runtime call
- * made next keeps it instead of starting a fresh one. For options loaded by
- * gfi_options_load the deadline is already absolute and `start_ns` is not
- * used. */
+ * GF_ECANCELED when o->cancel is requested, GF_ETIMEDOUT when the deadline
+ * has passed, else GF_OK. For loaded options the deadline is the call's;
+ * for others it is o->timeout_ms after `start_ns` (when the operation
+ * started). When `phase` is not NULL it receives a copy of `o` for the
+ * runtime call made next. */
 gf_status gfi_check_stop(const gf_parallel_options *o, int64_t start_ns,
                          gf_parallel_options *phase, gf_error *err);
 
-/* Internal option flag (never set by users): each runtime call adds its
- * statistics to opts->stats instead of replacing them, so an operator made
- * of several runtime calls (a group-by) reports all of them. The operator
- * zeroes *opts->stats first. */
-#define GFI_STATS_ACCUMULATE (1u << 30)
-
-/* Internal option flag, set by gfi_options_load: timeout_ms holds the
- * call's absolute deadline (milliseconds of gfi_now_ns's clock, rounded up)
- * instead of a duration. A public call loads the user's options once, so
- * every runtime call and nested operator inside it shares one deadline,
- * fixed when the call started (a per-phase timeout would let a call made of
- * several phases return long after its deadline). */
-#define GFI_DEADLINE_ABSOLUTE (1u << 29)
-
-/* Deadline of loaded options in gfi_now_ns nanoseconds, 0 = none. */
+/* Deadline of options in gfi_now_ns nanoseconds, 0 = none: the call's for
+ * loaded options, else timeout_ms from now. */
 static inline int64_t gfi_deadline_ns(const gf_parallel_options *o) {
+  const gfi_ctx *c = gfi_ctx_of(o);
+  if (c) return c->deadline_ns;
   if (o->timeout_ms <= 0) return 0;
-  if (o->flags & GFI_DEADLINE_ABSOLUTE) return o->timeout_ms * 1000000;
-  return gfi_now_ns() + o->timeout_ms * 1000000; /* not loaded: from now */
+  return gfi_now_ns() + o->timeout_ms * 1000000;
 }
 
 /* Adds the statistics of one runtime call `s` to `d` (a zeroed `d` becomes
@@ -79,6 +116,60 @@ int gfi_cgroup_cpu_limit(void);
  * with loaded options and `workers` workers. */
 int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
                             const gf_parallel_options *o, int workers);
+
+/* The planners of planners.c (gfi_plan_equal, gfi_plan_even,
+ * gfi_plan_batches) are declared in exec/planners.h, included above, which
+ * layers that must not see pthread.h (src/expr) include alone. */
+
+/* --- waves and the first error in chunk order (waves.c) ---------------- */
+
+/* Called on the calling thread after each wave with the list indexes
+ * [first, first + n) of its chunks, waves in list order; sets *stop to end
+ * the run early (still GF_OK). An error ends the run with that error. */
+typedef gf_status (*gfi_wave_done_fn)(void *user, int64_t first, int64_t n, bool *stop,
+                                      gf_error *err);
+
+/* A run of a chunk list in bounded waves. The caller fills the first
+ * block; gfi_run_waves fills the second. */
+typedef struct gfi_waves {
+  gf_chunk_fn fn;         /* kernel, run on every chunk of a wave */
+  void *user;             /* its argument */
+  gfi_wave_done_fn done;  /* after each wave; NULL = nothing to do */
+  void *done_user;
+  int64_t wave;           /* chunks in the first wave (< 1 taken as 1) */
+  bool grow;              /* each next wave twice as large as the last */
+  int64_t first;          /* list index of the running wave's first chunk:
+                             kernels may read it (a per-wave slot of chunk
+                             list index i is i - first) */
+  int64_t ran;            /* chunks run so far (all handed to done) */
+} gfi_waves;
+
+/* Runs chunks[0..count) wave after wave through gf_run_chunks with `o`
+ * (pass loaded options so every wave shares the call's deadline): each wave
+ * runs in parallel, then w->done sees it, so memory stays bounded by one
+ * wave and output handed on in done leaves in list order whatever the worker
+ * count. Returns the first error of a wave (the runtime's rule) or of done;
+ * w->ran tells how many chunks ran to completion. */
+gf_status gfi_run_waves(gfi_waves *w, const gf_chunk_spec *chunks, int64_t count,
+                        const gf_parallel_options *o, gf_error *err);
+
+/* "The lowest chunk's error wins": kernels that fail record their chunk
+ * index in one slot, the lowest index stays, and the caller reports that
+ * chunk's error after the run, so the error reported (a parse error in a
+ * file, say) is the first in input order whatever the scheduling. Chunks
+ * after a recorded failure may skip their work. */
+static inline void gfi_first_error_init(atomic_llong *slot) { atomic_init(slot, LLONG_MAX); }
+/* Records that `chunk` failed (lock-free, any thread). */
+void gfi_first_error_note(atomic_llong *slot, int64_t chunk);
+/* True when a chunk before `chunk` has failed: its result will not be used. */
+static inline bool gfi_first_error_before(atomic_llong *slot, int64_t chunk) {
+  return atomic_load_explicit(slot, memory_order_relaxed) < chunk;
+}
+/* The lowest failed chunk, or -1 when none failed. Read after the run. */
+static inline int64_t gfi_first_error_chunk(atomic_llong *slot) {
+  long long c = atomic_load(slot);
+  return c == LLONG_MAX ? -1 : (int64_t)c;
+}
 
 /* --- the pool ----------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* Parallel options: defaults, loading size-versioned structs, worker
  * counts (affinity mask, cgroup quota, GF_NUM_THREADS). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,32 @@ int gf_effective_workers(const gf_parallel_options *opts) {
   return n;
 }
 
+/* Names of the known flags, for the message refusing an unknown one. */
+static const struct {
+  unsigned bit;
+  const char *name;
+} known_flags[] = {{GF_PIN_THREADS, "GF_PIN_THREADS"}};
+
+/* GF_EINVAL naming the lowest bit of `flags` outside
+ * GF_PARALLEL_FLAGS_KNOWN and listing the known ones; GF_OK when none. */
+static gf_status check_flags(unsigned flags, gf_error *err) {
+  unsigned unknown = flags & ~(unsigned)GF_PARALLEL_FLAGS_KNOWN;
+  if (!unknown) return GF_OK;
+  int bit = 0;
+  while (!(unknown >> bit & 1u)) bit++;
+  char names[128] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < sizeof known_flags / sizeof known_flags[0]; i++) {
+    int n = snprintf(names + used, sizeof names - used, "%s%s (0x%x)", i ? ", " : "",
+                     known_flags[i].name, known_flags[i].bit);
+    if (n < 0 || (size_t)n >= sizeof names - used) break;
+    used += (size_t)n;
+  }
+  return gf_error_set(err, GF_EINVAL,
+                      "gf_parallel_options.flags: unknown bit %d (0x%x); known flags: %s", bit,
+                      1u << bit, names);
+}
+
 /* Copies opts into out over the defaults: only the first opts->size bytes
  * are read, so a caller compiled against an older, smaller struct works;
  * size 0 (a zeroed struct) is taken as the current size. */
@@ -87,13 +114,35 @@ gf_status gfi_options_load(const gf_parallel_options *opts,
   if ((int)out->strategy < GF_STRATEGY_AUTO || (int)out->strategy > GF_STRATEGY_MEMORY_BOUND)
     return gf_error_set(err, GF_EINVAL, "parallel options: unknown strategy %d",
                         (int)out->strategy);
-  /* The call's deadline is fixed now, once (see GFI_DEADLINE_ABSOLUTE). */
-  if (out->timeout_ms > 0 && !(out->flags & GFI_DEADLINE_ABSOLUTE)) {
-    if (out->timeout_ms > INT64_MAX / 1000000 - gfi_now_ns() / 1000000 - 1)
-      return gf_error_set(err, GF_EINVAL, "parallel options: timeout_ms %lld is too large",
-                          (long long)out->timeout_ms);
-    out->timeout_ms = (gfi_now_ns() + 999999) / 1000000 + out->timeout_ms;
-    out->flags |= GFI_DEADLINE_ABSOLUTE;
+  return check_flags(out->flags, err);
+}
+
+/* Loads and builds the call context. Options loaded before (nested
+ * operators, phases, the runtime called by an operator) inherit the outer
+ * call's deadline, token and statistics mode, so one public call keeps one
+ * deadline however many calls it makes inside. */
+gf_status gfi_ctx_load(gfi_ctx *ctx, const gf_parallel_options *opts,
+                       gf_parallel_options *out, gf_error *err) {
+  memset(ctx, 0, sizeof *ctx);
+  GF_RETURN_NOT_OK(gfi_options_load(opts, &ctx->o, err));
+  const gfi_ctx *outer = gfi_ctx_of(&ctx->o);
+  if (outer) {
+    ctx->user_cancel = outer->user_cancel;
+    ctx->deadline_ns = outer->deadline_ns;
+    ctx->stats_accumulate = outer->stats_accumulate;
+  } else {
+    ctx->user_cancel = ctx->o.cancel;
+    if (ctx->o.timeout_ms > 0) {
+      int64_t now = gfi_now_ns();
+      if (ctx->o.timeout_ms > (INT64_MAX - now) / 1000000)
+        return gf_error_set(err, GF_EINVAL, "parallel options: timeout_ms %lld is too large",
+                            (long long)ctx->o.timeout_ms);
+      ctx->deadline_ns = now + ctx->o.timeout_ms * 1000000;
+    }
   }
+  atomic_init(&ctx->token.requested, 0);
+  ctx->token.call = ctx;
+  ctx->o.cancel = &ctx->token;
+  if (out) *out = ctx->o;
   return GF_OK;
 }

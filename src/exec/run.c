@@ -216,7 +216,7 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
   c->total_rows = total_rows;
   c->fn = fn;
   c->user = user;
-  c->cancel = o->cancel;
+  c->cancel = o->cancel; /* the call token: answers for the user's */
   c->deadline_ns = gfi_deadline_ns(o);
   c->limit = o->memory_limit;
   atomic_init(&c->next, 0);
@@ -252,7 +252,8 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
   int used = gfi_pool_execute(&c->job);
   int64_t end_ns = gfi_now_ns();
 
-  if (o->stats && (o->flags & GFI_STATS_ACCUMULATE)) {
+  const gfi_ctx *cx = gfi_ctx_of(o);
+  if (o->stats && cx && cx->stats_accumulate) {
     gf_exec_stats one;
     fill_stats(&one, c, used, end_ns);
     gfi_exec_stats_add(o->stats, &one);
@@ -267,8 +268,9 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
 }
 
 /* Empty stats for calls with nothing to do. */
-static void empty_stats(const gf_parallel_options *o) {
-  if (!o->stats || (o->flags & GFI_STATS_ACCUMULATE)) return;
+static void empty_stats(const gfi_ctx *cx) {
+  const gf_parallel_options *o = &cx->o;
+  if (!o->stats || cx->stats_accumulate) return;
   memset(o->stats, 0, sizeof *o->stats);
   o->stats->size = sizeof *o->stats;
   o->stats->workers_used = 1;
@@ -282,10 +284,11 @@ gf_status gf_run_chunks(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn 
   if (count < 0 || (count > 0 && !chunks))
     return gf_error_set(err, GF_EINVAL, "gf_run_chunks: %s",
                         count < 0 ? "negative chunk count" : "chunks is NULL");
+  gfi_ctx cx;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&cx, opts, &o, err));
   if (count == 0) {
-    empty_stats(&o);
+    empty_stats(&cx);
     return GF_OK;
   }
   int64_t rows = 0;
@@ -328,10 +331,11 @@ gf_status gf_parallel_for(int64_t total_rows, int64_t bytes_per_row, bool reduct
   if (total_rows < 0)
     return gf_error_set(err, GF_EINVAL, "gf_parallel_for: total_rows %lld is negative",
                         (long long)total_rows);
+  gfi_ctx cx;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&cx, opts, &o, err));
   if (total_rows == 0) {
-    empty_stats(&o);
+    empty_stats(&cx);
     return GF_OK;
   }
   int workers = gf_effective_workers(&o);

@@ -19,42 +19,8 @@ gf_status gfi_plan_morsels(const gf_frame *f, int64_t bytes_per_row,
   int workers = gf_effective_workers(o);
   int64_t rows = gfi_plan_chunk_rows(f->num_rows, bytes_per_row, o, workers);
   if (rows > INT32_MAX) rows = INT32_MAX;
-  int64_t count = 0;
-  for (int b = 0; b < f->num_batches; b++) {
-    int64_t br = f->batch_offsets[b + 1] - f->batch_offsets[b];
-    count += (br + rows - 1) / rows;
-  }
-  *out = NULL;
-  *specs = NULL;
-  *n = count;
-  if (count == 0) return GF_OK;
-  gfi_morsel *m = gfi_malloc(a, sizeof *m * (size_t)count);
-  gf_chunk_spec *s = gfi_malloc(a, sizeof *s * (size_t)count);
-  if (!m || !s) {
-    if (m) gfi_mfree(a, m, sizeof *m * (size_t)count);
-    if (s) gfi_mfree(a, s, sizeof *s * (size_t)count);
-    return GF_OOM(err, "morsel plan");
-  }
-  int64_t k = 0;
-  for (int b = 0; b < f->num_batches; b++) {
-    int64_t br = f->batch_offsets[b + 1] - f->batch_offsets[b];
-    for (int64_t st = 0; st < br; st += rows, k++) {
-      int64_t len = br - st < rows ? br - st : rows;
-      m[k] = (gfi_morsel){b, st, len};
-      s[k].start_row = f->batch_offsets[b] + st;
-      s[k].end_row = s[k].start_row + len;
-      s[k].chunk_id = k;
-    }
-  }
-  *out = m;
-  *specs = s;
-  return GF_OK;
-}
-
-void gfi_morsels_free(const gf_allocator *a, gfi_morsel *m, gf_chunk_spec *s,
-                      int64_t n) {
-  if (m) gfi_mfree(a, m, sizeof *m * (size_t)n);
-  if (s) gfi_mfree(a, s, sizeof *s * (size_t)n);
+  /* The runtime's batch planner (src/exec/planners.c). */
+  return gfi_plan_batches(f->batch_offsets, f->num_batches, rows, a, out, specs, n, err);
 }
 
 typedef struct eval_job {
@@ -152,8 +118,9 @@ gf_status gf_evaluate(const gf_frame *f, const gf_expr *e, const char *name,
                       gf_error *err) {
   if (!f || !e || !out)
     return gf_error_set(err, GF_EINVAL, "gf_evaluate: NULL argument");
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   gf_bound_expr *b;
   GF_RETURN_NOT_OK(gfi_expr_bind(e, f->schema, a, &b, err));

@@ -8,6 +8,7 @@
 
 #include "core/calendar.h"
 #include "data/array_internal.h"
+#include "exec/planners.h"
 
 /* A literal value. `id` is one of NULL, BOOL, INT64, FLOAT64, UTF8, DATE32
  * for parsed/constructed literals; bound scalars may carry any type. */
@@ -139,12 +140,7 @@ bool gfi_predicate_skips(const gf_bound_expr *b, gf_array *const *columns);
 
 /* ---- morsels and parallel evaluation ----------------------------------- */
 
-/* A morsel: rows [start, start+len) of batch `batch` (never spans batches). */
-typedef struct gfi_morsel {
-  int batch;
-  int64_t start;
-  int64_t len;
-} gfi_morsel;
+/* gfi_morsel, gfi_morsels_free: exec/planners.h. */
 
 /* Cuts every non-empty batch of `f` into morsels of the chunk size the
  * options choose (loaded options `o`). *out (count *n, may be 0) and *specs
@@ -154,8 +150,6 @@ gf_status gfi_plan_morsels(const gf_frame *f, int64_t bytes_per_row,
                            const gf_parallel_options *o, const gf_allocator *a,
                            gfi_morsel **out, gf_chunk_spec **specs, int64_t *n,
                            gf_error *err);
-void gfi_morsels_free(const gf_allocator *a, gfi_morsel *m, gf_chunk_spec *s,
-                      int64_t n);
 
 /* Evaluates `b` over every batch of `f` in parallel; per_batch[i] receives
  * the result for batch i (new references, statistics computed). `o` is

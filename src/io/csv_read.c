@@ -46,7 +46,8 @@ static const char *const default_nulls[] = {"", "NA", "null", "NULL"};
 typedef struct reader {
   gfi_csv_ctx ctx;
   gf_csv_read_options o;
-  const gf_parallel_options *par;
+  gfi_ctx call;            /* the read's context: loaded options, deadline */
+  gf_parallel_options par; /* loaded by gfi_ctx_load */
   const gf_allocator *a;
   const char *dstart, *dend; /* data rows */
   int64_t data_line;
@@ -73,7 +74,6 @@ typedef struct reader {
   int64_t *dict_max;   /* per column: max distinct */
   atomic_llong done_bytes;
   int64_t reported;
-  int64_t start_ns; /* the timeout covers the whole read, not each pass */
   char *cr_copy;    /* CR-only input translated to LF line ends, or NULL */
   size_t cr_len;
 } reader;
@@ -346,26 +346,17 @@ out:
   return st;
 }
 
-/* gf_run_chunks with the caller's parallel options and the read's one
- * deadline (counted from the start of the read, not of this pass). */
+/* gf_run_chunks with the read's loaded options, so every pass shares the
+ * read's one deadline (counted from the start of the read, not of this
+ * pass). */
 static gf_status run_chunks(reader *r, const gf_chunk_spec *specs, int64_t n, gf_chunk_fn fn,
                             gf_error *err) {
-  gf_parallel_options p;
-  gf_parallel_options_init(&p);
-  if (r->par) {
-    size_t sz = r->par->size < sizeof p ? r->par->size : sizeof p;
-    memcpy(&p, r->par, sz);
-    p.size = sizeof p;
-  }
-  gf_parallel_options phase;
-  gf_status st = gfi_check_stop(&p, r->start_ns, &phase, err);
-  if (st == GF_ETIMEDOUT && !(p.flags & GFI_DEADLINE_ABSOLUTE))
-    return gf_error_set(err, st, "reading %s timed out: deadline of %lld ms passed", r->ctx.name,
-                        (long long)p.timeout_ms);
+  gf_status st = gfi_check_stop(&r->par, 0, NULL, err);
   if (st == GF_ETIMEDOUT)
-    return gf_error_set(err, st, "reading %s timed out: its deadline passed", r->ctx.name);
+    return gf_error_set(err, st, "reading %s timed out: deadline of %lld ms passed", r->ctx.name,
+                        (long long)r->par.timeout_ms);
   GF_RETURN_NOT_OK(st);
-  return gf_run_chunks(specs, n, fn, r, &phase, err);
+  return gf_run_chunks(specs, n, fn, r, &r->par, err);
 }
 
 /* ---- pass 1: quote and newline counts per byte range ---------------- */
@@ -578,23 +569,16 @@ static void report_progress(reader *r, int64_t done) {
     atomic_store(&r->ctx.stop, true);
 }
 
-/* Records a chunk's parse error as the file-order candidate. */
-static void note_error(reader *r, int64_t idx) {
-  long long cur = atomic_load(&r->ctx.err_chunk);
-  while (idx < cur && !atomic_compare_exchange_weak(&r->ctx.err_chunk, &cur, idx)) {
-  }
-}
-
 static gf_status parse_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
   reader *r = user;
   int64_t idx = spec->chunk_id;
   gfi_csv_chunk *ch = &r->chunks[idx];
-  if (atomic_load(&r->ctx.err_chunk) < idx) return GF_OK;
+  if (gfi_first_error_before(&r->ctx.err_chunk, idx)) return GF_OK;
   if (atomic_load(&r->ctx.stop)) return GF_ECANCELED;
   gf_status st = gfi_csv_parse_chunk(&r->ctx, ch, idx, NULL, tc->allocator);
   ch->status = st;
   if (st == GF_EPARSE) {
-    note_error(r, idx);
+    gfi_first_error_note(&r->ctx.err_chunk, idx); /* the file-order candidate */
     return GF_OK;
   }
   if (st != GF_OK) {
@@ -819,12 +803,10 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   }
   ctx->data = data;
   ctx->end = data + len;
-  atomic_init(&ctx->err_chunk, LLONG_MAX);
+  gfi_first_error_init(&ctx->err_chunk);
   atomic_init(&ctx->stop, false);
   atomic_init(&r->done_bytes, 0);
-  ctx->cancel = r->par && r->par->size >= offsetof(gf_parallel_options, cancel) + sizeof(void *)
-                    ? r->par->cancel
-                    : NULL;
+  ctx->cancel = r->par.cancel;
   ctx->bad_to_null = o->bad_value == GF_CSV_BAD_VALUE_NULL;
   if (len == 0) return gf_error_set(err, GF_EPARSE, "%s:1:1: file is empty", ctx->name);
 
@@ -902,15 +884,12 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   /* Chunk size in bytes. */
   int64_t total = r->dend - r->dstart;
   int64_t rb;
-  int64_t chunk_rows =
-      r->par && r->par->size >= offsetof(gf_parallel_options, chunk_rows) + sizeof(int64_t)
-          ? r->par->chunk_rows
-          : 0;
+  int64_t chunk_rows = r->par.chunk_rows;
   if (chunk_rows > 0) {
     rb = chunk_rows > INT64_MAX / ctx->est_row_bytes ? INT64_MAX
                                                      : chunk_rows * ctx->est_row_bytes;
   } else {
-    int workers = gf_effective_workers(r->par);
+    int workers = gf_effective_workers(&r->par);
     rb = total / (4 * (int64_t)workers);
     if (rb < ((int64_t)4 << 20)) rb = (int64_t)4 << 20;
     if (rb > ((int64_t)64 << 20)) rb = (int64_t)64 << 20;
@@ -925,8 +904,8 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
 
   /* Pass 2. */
   st = run_over(r, NULL, r->nchunks, parse_kernel, err);
-  long long ec = atomic_load(&ctx->err_chunk);
-  if (st == GF_OK && ec != LLONG_MAX) {
+  int64_t ec = gfi_first_error_chunk(&ctx->err_chunk);
+  if (st == GF_OK && ec >= 0) {
     gf_error_set(err, GF_EPARSE, "%s", r->chunks[ec].err.message);
     return GF_EPARSE;
   }
@@ -1070,19 +1049,23 @@ static gf_status read_common(const char *data, size_t len, const char *name,
   reader *r;
   gf_csv_read_options lo;
   GF_RETURN_NOT_OK(load_options(o, &lo, err));
-  const gf_allocator *a =
-      gfi_alloc_or_default(lo.parallel && lo.parallel->size >= offsetof(gf_parallel_options, allocator) + sizeof(void *)
-                               ? lo.parallel->allocator
-                               : NULL);
+  gf_parallel_options par;
+  GF_RETURN_NOT_OK(gfi_options_load(lo.parallel, &par, err));
+  const gf_allocator *a = gfi_alloc_or_default(par.allocator);
   r = gfi_calloc(a, sizeof *r);
   if (!r) return GF_OOM(err, "a CSV reader");
   r->o = lo;
   r->a = a;
-  r->par = lo.parallel;
   r->ctx.name = name;
-  r->start_ns = gfi_now_ns();
+  /* In place: the context must not move once loaded (its token points at
+   * it); the read's deadline starts here. */
+  gf_status st = gfi_ctx_load(&r->call, lo.parallel, &r->par, err);
+  if (st != GF_OK) {
+    gfi_mfree(a, r, sizeof *r);
+    return st;
+  }
   gf_frame *f = NULL;
-  gf_status st = read_impl(r, data, len, &f, err);
+  st = read_impl(r, data, len, &f, err);
   reader_free(r);
   gfi_mfree(a, r, sizeof *r);
   if (st == GF_OK) *out = f;
@@ -1096,9 +1079,9 @@ gf_status gf_read_csv(const char *path, const gf_csv_read_options *o, gf_frame *
     return gf_error_set(err, GF_EINVAL, "gf_read_csv: %s is NULL", path ? "out" : "path");
   gf_csv_read_options lo;
   GF_RETURN_NOT_OK(load_options(o, &lo, err));
-  const gf_allocator *a = lo.parallel && lo.parallel->size >= offsetof(gf_parallel_options, allocator) + sizeof(void *)
-                              ? lo.parallel->allocator
-                              : NULL;
+  gf_parallel_options par;
+  GF_RETURN_NOT_OK(gfi_options_load(lo.parallel, &par, err));
+  const gf_allocator *a = par.allocator;
   gfi_mapped_file *m = NULL;
   GF_RETURN_NOT_OK(gfi_mapped_file_open(path, a, &m, err));
   gf_status st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, o, out, err);

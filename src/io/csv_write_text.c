@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec/exec_internal.h"
 #include "io/csv_write_internal.h"
 
 #define TEXTBUF_ALIGN 16
@@ -128,14 +129,16 @@ typedef struct wave {
   gfi_text_chunk_fn fn;
   void *user;
   gfi_textbuf *bufs;
-  int64_t first; /* chunk index of bufs[0] */
+  const gfi_waves *waves; /* bufs[0] is chunk waves->first */
+  gfi_text_sink_fn sink;
+  void *sink_user;
 } wave;
 
 /* Runtime kernel: formats one chunk into its own buffer of the wave. The
  * buffer moves to the call's allocator so a memory limit covers it. */
 static gf_status wave_kernel(void *user, const gf_chunk_spec *chunk, gf_task_ctx *ctx) {
   wave *w = user;
-  gfi_textbuf *b = &w->bufs[chunk->chunk_id - w->first];
+  gfi_textbuf *b = &w->bufs[chunk->chunk_id - w->waves->first];
   const gf_allocator *a = gfi_alloc_or_default(ctx->allocator);
   if (b->alloc != a) {
     gfi_textbuf_free(b);
@@ -145,22 +148,35 @@ static gf_status wave_kernel(void *user, const gf_chunk_spec *chunk, gf_task_ctx
   return w->fn(w->user, chunk->start_row, chunk->end_row, b, ctx);
 }
 
+/* After each wave, on the calling thread: its text to the sink in order. */
+static gf_status wave_emit(void *user, int64_t first, int64_t n, bool *stop, gf_error *err) {
+  (void)first;
+  (void)stop;
+  wave *w = user;
+  for (int64_t i = 0; i < n; i++)
+    if (w->bufs[i].len)
+      GF_RETURN_NOT_OK(w->sink(w->sink_user, w->bufs[i].data, w->bufs[i].len, err));
+  return GF_OK;
+}
+
 /* Plans, then formats and emits wave after wave (see the header). */
 gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
                                   gfi_text_chunk_fn fn, void *user,
                                   gfi_text_sink_fn sink, void *sink_user,
                                   const gf_parallel_options *opts, gf_error *err) {
+  /* Loaded once: every wave shares the write's one deadline. */
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   if (total_rows <= 0) return GF_OK;
   gf_chunk_spec *chunks = NULL;
   int64_t count = 0;
-  GF_RETURN_NOT_OK(gf_plan_chunks(total_rows, bytes_per_row, opts, &chunks, &count, err));
+  GF_RETURN_NOT_OK(gf_plan_chunks(total_rows, bytes_per_row, &o, &chunks, &count, err));
   for (int64_t i = 0; i < count; i++) chunks[i].chunk_id = i;
 
-  const gf_allocator *base =
-      gfi_alloc_or_default(opts && opts->size >= sizeof *opts ? opts->allocator : NULL);
-  int64_t per_wave = (int64_t)gf_effective_workers(opts) * 4;
+  const gf_allocator *base = gfi_alloc_or_default(o.allocator);
+  int64_t per_wave = (int64_t)gf_effective_workers(&o) * 4;
   if (per_wave > count) per_wave = count;
-  gf_status st = GF_OK;
   gfi_textbuf *bufs = gfi_calloc(base, (size_t)per_wave * sizeof *bufs);
   if (!bufs) {
     gf_mem_free(chunks);
@@ -168,14 +184,10 @@ gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
   }
   for (int64_t i = 0; i < per_wave; i++) bufs[i].alloc = base;
 
-  wave w = {fn, user, bufs, 0};
-  for (int64_t first = 0; first < count && st == GF_OK; first += per_wave) {
-    int64_t n = count - first < per_wave ? count - first : per_wave;
-    w.first = first;
-    st = gf_run_chunks(chunks + first, n, wave_kernel, &w, opts, err);
-    for (int64_t i = 0; i < n && st == GF_OK; i++)
-      if (bufs[i].len) st = sink(sink_user, bufs[i].data, bufs[i].len, err);
-  }
+  gfi_waves ws = {wave_kernel, NULL, wave_emit, NULL, per_wave, false, 0, 0};
+  wave w = {fn, user, bufs, &ws, sink, sink_user};
+  ws.user = ws.done_user = &w;
+  gf_status st = gfi_run_waves(&ws, chunks, count, &o, err);
   for (int64_t i = 0; i < per_wave; i++) gfi_textbuf_free(&bufs[i]);
   gfi_mfree(base, bufs, (size_t)per_wave * sizeof *bufs);
   gf_mem_free(chunks);

@@ -812,13 +812,14 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   if (o) memcpy(&opts, o, o->size < sizeof opts ? o->size : sizeof opts);
   reader r;
   memset(&r, 0, sizeof r);
-  r.a = gfi_alloc_or_default(opts.parallel && opts.parallel->size ? opts.parallel->allocator : NULL);
+  gfi_ctx call; /* the read's one deadline and token */
+  gf_status lst = gfi_ctx_load(&call, opts.parallel, &r.par, err);
+  if (lst != GF_OK) {
+    gf_buffer_release(whole);
+    return lst;
+  }
+  r.a = gfi_alloc_or_default(r.par.allocator);
   gfi_vec_init(&r.columns, r.a);
-  gf_parallel_options_init(&r.par);
-  if (opts.parallel && opts.parallel->size)
-    memcpy(&r.par, opts.parallel,
-           opts.parallel->size < sizeof r.par ? opts.parallel->size : sizeof r.par);
-  r.par.size = sizeof r.par;
   r.start_ns = gfi_now_ns();
   r.whole = whole;
   r.data = gf_buffer_data(whole);

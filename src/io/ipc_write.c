@@ -550,11 +550,8 @@ static gf_status write_all(const gf_frame *f, sink *s, bool file,
   gf_ipc_write_options_init(&w.o);
   if (o) memcpy(&w.o, o, o->size && o->size < sizeof w.o ? o->size : sizeof w.o);
   w.o.size = sizeof w.o;
-  gf_parallel_options_init(&w.par);
-  if (w.o.parallel && w.o.parallel->size)
-    memcpy(&w.par, w.o.parallel,
-           w.o.parallel->size < sizeof w.par ? w.o.parallel->size : sizeof w.par);
-  w.par.size = sizeof w.par;
+  gfi_ctx call; /* the write's one deadline and token */
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, w.o.parallel, &w.par, err));
   w.a = gfi_alloc_or_default(w.par.allocator);
   w.start_ns = gfi_now_ns();
   w.f = f;

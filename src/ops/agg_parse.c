@@ -442,12 +442,13 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
       enames[nexpr] = l->names[i];
       eexprs[nexpr++] = l->exprs[i];
     }
+  gfi_ctx wcall;
   gf_parallel_options wo;
-  if (st == GF_OK && nexpr > 0) st = gfi_options_load(po, &wo, err);
+  if (st == GF_OK && nexpr > 0) st = gfi_ctx_load(&wcall, po, &wo, err);
   if (st == GF_OK && nexpr > 0) {
     /* Its runtime statistics add to the group-by's (same rows count). */
     int64_t rows = wo.stats ? wo.stats->rows : 0;
-    wo.flags |= GFI_STATS_ACCUMULATE;
+    wcall.stats_accumulate = true;
     st = gf_with_columns(agg, enames, eexprs, nexpr, &wo, &with, err);
     if (wo.stats) wo.stats->rows = rows;
   }

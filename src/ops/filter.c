@@ -117,8 +117,9 @@ gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
                     gf_error *err) {
   if (!f || !predicate || !out)
     return gf_error_set(err, GF_EINVAL, "gf_filter: NULL argument");
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   gf_bound_expr *b;
   GF_RETURN_NOT_OK(gfi_expr_bind(predicate, f->schema, a, &b, err));

@@ -325,14 +325,15 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     size_t sz = opts->size && opts->size < sizeof go ? opts->size : sizeof go;
     memcpy(&go, opts, sz);
   }
+  gfi_ctx call;
   gf_parallel_options po;
-  GF_RETURN_NOT_OK(gfi_options_load(go.parallel, &po, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, go.parallel, &po, err));
   int64_t start_ns = gfi_now_ns();
   /* One group-by is several runtime calls: the statistics add up. */
   gf_exec_stats *user_stats = po.stats;
   if (user_stats) {
     memset(user_stats, 0, sizeof *user_stats);
-    po.flags |= GFI_STATS_ACCUMULATE;
+    call.stats_accumulate = true;
   }
   if (f->num_rows > INT32_MAX)
     return gf_error_set(err, GF_ENOTSUP, "gf_group_by: frames over 2^31-1 rows are not supported");

@@ -563,20 +563,6 @@ static gf_status assign_by_marks(gb_ctx *c, hash_job *J, const gf_chunk_spec *pa
   return st;
 }
 
-/* Chunk list of `count` equal ranges over [0, n). */
-static gf_status make_ranges(int64_t n, int64_t count, const gf_allocator *a, gf_chunk_spec **out,
-                             gf_error *err) {
-  gf_chunk_spec *s = gfi_malloc(a, sizeof *s * (size_t)count);
-  if (!s) return GF_OOM(err, "group-by chunks");
-  for (int64_t i = 0; i < count; i++) {
-    s[i].start_row = n * i / count;
-    s[i].end_row = n * (i + 1) / count;
-    s[i].chunk_id = i;
-  }
-  *out = s;
-  return GF_OK;
-}
-
 static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   const gf_allocator *a = c->a;
   int64_t n = c->v.n;
@@ -632,7 +618,7 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
       !J.pstart || !J.pcount || !J.base)
     st = GF_OOM(err, "group-by hashing state");
   if (st == GF_OK) st = gf_parallel_for(n, 16, false, hash_kernel, &J, c->po, err);
-  if (st == GF_OK) st = make_ranges(n, J.nseg, a, &segs, err);
+  if (st == GF_OK) st = gfi_plan_equal(n, J.nseg, a, &segs, err);
   if (st == GF_OK) st = gf_run_chunks(segs, J.nseg, hist_kernel, &J, c->po, err);
   if (st == GF_OK) {
     /* Cursors: partition-major, segments in row order: a stable partition. */

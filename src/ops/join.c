@@ -160,8 +160,9 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
     memcpy(&jo, opts, n);
     if (!jo.suffix) jo.suffix = "_right";
   }
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(jo.parallel, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, jo.parallel, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
 
   /* Keys. */

@@ -903,6 +903,29 @@ static gf_status run_phase(const runctx *r, const gf_chunk_spec *specs, int64_t 
   return st;
 }
 
+/* Phase 1 of a fused pass after each wave: the wave's statistics, the rows
+ * found so far, and the stop once they reach the limit. */
+typedef struct fused_waves {
+  const gf_exec_stats *one; /* the wave's statistics */
+  gf_exec_stats *acc;
+  bool *have;
+  const mres *res;
+  int64_t limit, found;
+} fused_waves;
+
+static gf_status fused_wave_done(void *user, int64_t first, int64_t n, bool *stop,
+                                 gf_error *err) {
+  (void)err;
+  fused_waves *fw = user;
+  if (fw->acc) {
+    stats_add(fw->acc, fw->one, !*fw->have);
+    *fw->have = true;
+  }
+  for (int64_t i = first; i < first + n; i++) fw->found += fw->res[i].n;
+  *stop = fw->limit > 0 && fw->found >= fw->limit;
+  return GF_OK;
+}
+
 /* Frame of the morsels' compacted outputs (compact mode): one batch per
  * morsel that kept rows, in morsel order. */
 static gf_status assemble_compacted(const runctx *r, const cseg *c, const mres *res, int64_t nm,
@@ -947,7 +970,7 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
   gf_array **cols = NULL;
   bool *out_slot = NULL;
   size_t osb = sizeof(bool) * (size_t)(c->nslots > 0 ? c->nslots : 1);
-  int64_t np = 0, ng = 0, done = 0, found = 0;
+  int64_t np = 0, ng = 0, done = 0;
   size_t ncols_alloc = 0;
   gf_status st = GF_OK;
   if (limit != 0) st = gfi_plan_morsels(f, bpr, &r->o, a, &m, &specs, &nm, err);
@@ -977,14 +1000,14 @@ static gf_status run_fused(const runctx *r, const cseg *c, const gf_frame *f, in
     wave = 2 * (int64_t)gf_effective_workers(&r->o);
     if (wave < 4) wave = 4;
   }
-  while (st == GF_OK && done < nm) {
-    int64_t n = nm - done < wave ? nm - done : wave;
-    st = run_phase(r, specs + done, n, morsel_chunk, &j, acc, have);
-    if (st != GF_OK) break;
-    for (int64_t i = done; i < done + n; i++) found += res[i].n;
-    done += n;
-    if (limit > 0 && found >= limit) break;
-    wave *= 2;
+  if (st == GF_OK && nm > 0) {
+    gf_exec_stats one;
+    gf_parallel_options po;
+    fused_waves fw = {&one, acc, have, res, limit, 0};
+    gfi_waves w = {morsel_chunk, &j, fused_wave_done, &fw, wave, true, 0, 0};
+    st = step_options(r, acc ? &one : NULL, &po);
+    if (st == GF_OK) st = gfi_run_waves(&w, specs, nm, &po, err);
+    done = w.ran;
   }
   if (st == GF_OK && compact) {
     st = assemble_compacted(r, c, res, nm, mout, out);
@@ -1142,7 +1165,8 @@ gf_status gf_pipeline_run(const gf_pipeline *p, const gf_frame *f, const gf_para
   runctx r;
   r.t0 = gfi_now_ns();
   r.err = err;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &r.o, err));
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &r.o, err));
   r.a = gfi_alloc_or_default(r.o.allocator);
   gf_exec_stats *user_stats = r.o.stats;
   r.o.stats = NULL;

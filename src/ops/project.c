@@ -76,8 +76,9 @@ gf_status gf_with_columns(const gf_frame *f, const char *const *names,
                           gf_error *err) {
   if (!f || !out || n < 0 || (n > 0 && (!names || !exprs)))
     return gf_error_set(err, GF_EINVAL, "gf_with_columns: invalid argument");
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   int nin = f->schema->n, nb = f->num_batches;
   for (int i = 0; i < n; i++) {

@@ -77,8 +77,9 @@ gf_status gf_sort_indices(const gf_frame *f, const gf_sort_key *keys, int nkeys,
                           const gf_parallel_options *opts, int64_t **perm,
                           gf_error *err) {
   if (!f || !perm) return gf_error_set(err, GF_EINVAL, "gf_sort_indices: NULL argument");
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   keycols kc;
   GF_RETURN_NOT_OK(keycols_make(f, keys, nkeys, a, &kc, err));
@@ -217,8 +218,9 @@ gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t
                   const gf_parallel_options *opts, gf_frame **out, gf_error *err) {
   if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_sort: NULL argument");
   if (limit < 0) return gf_error_set(err, GF_EINVAL, "gf_sort: negative limit %lld", (long long)limit);
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   keycols kc;
   GF_RETURN_NOT_OK(keycols_make(f, keys, nkeys, a, &kc, err));

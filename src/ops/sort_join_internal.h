@@ -37,17 +37,6 @@ gf_status gfi_take_frame(const gfi_take_col *cols, int ncols, int64_t n,
                          const gf_parallel_options *o, gf_frame **out,
                          gf_error *err);
 
-/* Plans at most 8 chunks per worker of at least `min_rows` rows each over
- * [0, n) (count 0 when n is 0), allocated through `a`; free with
- * gfi_mfree(a, *out, sizeof(gf_chunk_spec) * max(count, 1)). Used where
- * results cannot depend on chunking and per-chunk state costs memory. */
-gf_status gfi_plan_even(int64_t n, int64_t min_rows, const gf_parallel_options *o,
-                        const gf_allocator *a, gf_chunk_spec **out, int64_t *count,
-                        gf_error *err);
-static inline void gfi_plan_free(const gf_allocator *a, gf_chunk_spec *s, int64_t count) {
-  if (s) gfi_mfree(a, s, sizeof *s * (size_t)(count ? count : 1));
-}
-
 /* ---- radix sort ---------------------------------------------------------- */
 
 /* Stably sorts keys[0..n) ascending, moving vals along (parallel LSD radix

@@ -79,22 +79,6 @@ static gf_status scatter_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *
   return GF_OK;
 }
 
-gf_status gfi_plan_even(int64_t n, int64_t min_rows, const gf_parallel_options *o,
-                        const gf_allocator *a, gf_chunk_spec **out, int64_t *count,
-                        gf_error *err) {
-  int64_t w = gf_effective_workers(o);
-  int64_t c = min_rows > 0 ? (n + min_rows - 1) / min_rows : n;
-  if (c > 8 * w) c = 8 * w;
-  if (c < 1) c = 1;
-  if (n == 0) c = 0;
-  gf_chunk_spec *s = gfi_malloc(a, sizeof *s * (size_t)(c ? c : 1));
-  if (!s) return GF_OOM(err, "chunk plan");
-  for (int64_t i = 0; i < c; i++) s[i] = (gf_chunk_spec){n * i / c, n * (i + 1) / c, i};
-  *out = s;
-  *count = c;
-  return GF_OK;
-}
-
 gf_status gfi_radix_sort(uint64_t *keys, int64_t *vals, int64_t n,
                          const gf_parallel_options *o, gf_error *err) {
   if (n < 2) return GF_OK;

@@ -194,11 +194,18 @@ static void test_one_deadline_spans_every_call_of_an_operation(void **state) {
   user.chunk_rows = 1;
   user.min_parallel_rows = 0;
   user.timeout_ms = 60;
-  assert_int_equal(gfi_options_load(&user, &o, NULL), GF_OK);
-  assert_true(o.flags & GFI_DEADLINE_ABSOLUTE);
+  gfi_ctx call;
+  int64_t before = gfi_now_ns();
+  assert_int_equal(gfi_ctx_load(&call, &user, &o, NULL), GF_OK);
+  assert_ptr_equal(gfi_ctx_of(&o), &call);
+  assert_true(call.deadline_ns >= before + 60000000LL);
+  assert_true(call.deadline_ns <= gfi_now_ns() + 60000000LL);
+  assert_int_equal(o.flags, 0); /* nothing rides in the public flag word */
+  gfi_ctx inner;
   gf_parallel_options again;
-  assert_int_equal(gfi_options_load(&o, &again, NULL), GF_OK);
-  assert_int_equal(again.timeout_ms, o.timeout_ms); /* loading again keeps it */
+  assert_int_equal(gfi_ctx_load(&inner, &o, &again, NULL), GF_OK);
+  assert_int_equal(inner.deadline_ns, call.deadline_ns); /* loading again keeps it */
+  assert_ptr_equal(gfi_ctx_of(&again), &inner);
   int64_t t0 = gfi_now_ns();
   gf_status st = GF_OK;
   int calls = 0;

@@ -1,0 +1,110 @@
+/* Chunk planners for internal callers, beside gf_plan_chunks (plan.c):
+ * equal ranges, "a few even chunks per worker", and morsels that never span
+ * a batch. Chunk boundaries are part of the determinism contract (kernels
+ * key per-chunk state by chunk_id), so each planner is a pure function of
+ * its arguments and stays exactly what its callers had before they moved
+ * here. All arithmetic avoids n * i, so any n up to INT64_MAX plans. */
+#include <stdint.h>
+
+#include "exec/exec_internal.h"
+
+/* floor(n * i / count) for 0 <= i <= count without forming n * i: with
+ * n = q * count + r, n * i / count = q * i + r * i / count exactly, and
+ * r * i < count * count fits because count <= GFI_PLAN_MAX_CHUNKS. */
+static int64_t equal_bound(int64_t n, int64_t count, int64_t i) {
+  int64_t q = n / count, r = n % count;
+  return q * i + r * i / count;
+}
+
+/* Allocates `count` chunk specs (room for one when count is 0, so callers
+ * free one size). */
+static gf_status alloc_specs(const gf_allocator *a, int64_t count, gf_chunk_spec **out,
+                             gf_error *err) {
+  if (count > GFI_PLAN_MAX_CHUNKS)
+    return gf_error_set(err, GF_ENOMEM, "chunk plan: %lld chunks are too many",
+                        (long long)count);
+  *out = gfi_malloc(a, sizeof **out * (size_t)(count > 0 ? count : 1));
+  return *out ? GF_OK : GF_OOM(err, "chunk plan");
+}
+
+/* `count` ranges over [0, n) whose sizes differ by at most one row, the
+ * larger ones last (chunk i is [n*i/count, n*(i+1)/count)). */
+gf_status gfi_plan_equal(int64_t n, int64_t count, const gf_allocator *a,
+                         gf_chunk_spec **out, gf_error *err) {
+  if (n < 0 || count < 0 || (count == 0 && n > 0))
+    return gf_error_set(err, GF_EINVAL, "chunk plan: %lld rows in %lld chunks", (long long)n,
+                        (long long)count);
+  gf_chunk_spec *s = NULL;
+  GF_RETURN_NOT_OK(alloc_specs(a, count, &s, err));
+  for (int64_t i = 0; i < count; i++) {
+    s[i].start_row = equal_bound(n, count, i);
+    s[i].end_row = equal_bound(n, count, i + 1);
+    s[i].chunk_id = i;
+  }
+  *out = s;
+  return GF_OK;
+}
+
+/* Equal ranges of at least min_rows rows (when n allows), at most 8 per
+ * worker so per-chunk state stays small, at least one when n > 0. */
+gf_status gfi_plan_even(int64_t n, int64_t min_rows, const gf_parallel_options *o,
+                        const gf_allocator *a, gf_chunk_spec **out, int64_t *count,
+                        gf_error *err) {
+  int64_t w = gf_effective_workers(o);
+  int64_t c = min_rows > 0 ? n / min_rows + (n % min_rows != 0) : n;
+  if (c > 8 * w) c = 8 * w;
+  if (c < 1) c = 1;
+  if (n <= 0) c = 0;
+  GF_RETURN_NOT_OK(gfi_plan_equal(n > 0 ? n : 0, c, a, out, err));
+  *count = c;
+  return GF_OK;
+}
+
+/* Cuts every batch of `nbatches` (batch b is rows [offsets[b],
+ * offsets[b+1])) into morsels of `rows` rows, the last of a batch shorter. */
+gf_status gfi_plan_batches(const int64_t *offsets, int nbatches, int64_t rows,
+                           const gf_allocator *a, gfi_morsel **out, gf_chunk_spec **specs,
+                           int64_t *n, gf_error *err) {
+  *out = NULL;
+  *specs = NULL;
+  *n = 0;
+  if (rows < 1) rows = 1;
+  int64_t count = 0;
+  for (int b = 0; b < nbatches; b++) {
+    int64_t br = offsets[b + 1] - offsets[b];
+    int64_t k = br / rows + (br % rows != 0);
+    if (k > GFI_PLAN_MAX_CHUNKS - count)
+      return gf_error_set(err, GF_ENOMEM, "morsel plan: too many morsels");
+    count += k;
+  }
+  if (count == 0) return GF_OK;
+  gfi_morsel *m = gfi_malloc(a, sizeof *m * (size_t)count);
+  gf_chunk_spec *s = gfi_malloc(a, sizeof *s * (size_t)count);
+  if (!m || !s) {
+    gfi_morsels_free(a, m, s, count);
+    return GF_OOM(err, "morsel plan");
+  }
+  int64_t k = 0;
+  for (int b = 0; b < nbatches; b++) {
+    int64_t br = offsets[b + 1] - offsets[b];
+    for (int64_t st = 0; st < br; k++) {
+      /* br - st, not st + rows: no overflow near INT64_MAX. */
+      int64_t len = br - st < rows ? br - st : rows;
+      m[k] = (gfi_morsel){b, st, len};
+      s[k].start_row = offsets[b] + st;
+      s[k].end_row = s[k].start_row + len;
+      s[k].chunk_id = k;
+      st += len;
+    }
+  }
+  *out = m;
+  *specs = s;
+  *n = count;
+  return GF_OK;
+}
+
+/* Frees what gfi_plan_batches returned (either may be NULL). */
+void gfi_morsels_free(const gf_allocator *a, gfi_morsel *m, gf_chunk_spec *s, int64_t n) {
+  if (m) gfi_mfree(a, m, sizeof *m * (size_t)n);
+  if (s) gfi_mfree(a, s, sizeof *s * (size_t)n);
+}
