@@ -81,27 +81,25 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
   c.po = &po;
   c.nkeys = nk;
   c.workers = gf_effective_workers(&po);
+  c.first_only = true;
   c.keys = gfi_calloc(a, sizeof *c.keys * (size_t)(nk ? nk : 1));
   gfi_take_col *tc = gfi_malloc(a, sizeof *tc * (size_t)(ncols ? ncols : 1));
   int64_t *rows = NULL, G = 0, alloc_g = 0;
-  bool view = false;
   gf_status st = GF_OK;
   if (!c.keys || !tc) st = GF_OOM(err, "distinct state");
   if (st == GF_OK) {
     for (int i = 0; i < nk; i++) c.keys[i].col = nkeys > 0 ? gf_schema_find(f->schema, keys[i]) : i;
-    st = gfi_gb_view_init(&c.v, f, a, err);
-    view = st == GF_OK;
+    gfi_gb_view_init(&c.v, f);
   }
   if (st == GF_OK) st = first_rows(&c, &rows, &alloc_g, &G, err);
   if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
   if (st == GF_OK) {
     for (int i = 0; i < ncols; i++)
-      tc[i] = (gfi_take_col){f, i, rows, f->schema->fields[i].name, false};
+      tc[i] = (gfi_take_col){f, i, rows, f->schema->fields[i].name, false, true};
     st = gfi_take_frame(tc, ncols, G, &po, out, err);
   }
   if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)alloc_g);
   if (tc) gfi_mfree(a, tc, sizeof *tc * (size_t)(ncols ? ncols : 1));
-  if (view) gfi_gb_view_free(&c.v, a);
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nk ? nk : 1));
   gfi_call_alloc_release(tracked);

@@ -367,15 +367,11 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   out_cols oc = {0, NULL, NULL};
   int ncols = nkeys + nspecs;
   gf_status st = GF_OK;
-  bool view = false;
   if (!aggs || !c.keys) st = GF_OOM(err, "group-by state");
   for (int i = 0; i < nspecs && st == GF_OK; i++)
     st = resolve(f, &specs[i], names ? names[i] : NULL, &aggs[i], a, err);
   if (st == GF_OK) {
-    st = gfi_gb_view_init(&c.v, f, a, err);
-    view = st == GF_OK;
-  }
-  if (st == GF_OK) {
+    gfi_gb_view_init(&c.v, f);
     for (int i = 0; i < nkeys; i++) c.keys[i].col = gf_schema_find(f->schema, keys[i]);
     st = gfi_gb_keys_canon(&c, err);
   }
@@ -448,7 +444,6 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   if (order) gfi_mfree(a, order, sizeof *order * (size_t)(G ? G : 1));
   if (first) gfi_mfree(a, first, sizeof *first * (size_t)(G ? G : 1));
   gfi_gb_groups_free(&g, a, f->num_rows);
-  if (view) gfi_gb_view_free(&c.v, a);
   free_aggs(aggs, nspecs, a);
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nkeys ? nkeys : 1));

@@ -26,28 +26,20 @@
 
 #include "ops/key_policy.h"
 
-/* Rows per page of the row -> batch lookup table. */
-#define GB_PAGE_SHIFT 12
-
-/* A frame seen as global rows: row -> (batch, index) in O(1) on average. */
+/* A frame seen as global rows: row -> (batch, index). */
 typedef struct gb_view {
   const gf_frame *f;
   int64_t n;
   int nb, ncols;
   const int64_t *boff; /* nb + 1 entries */
-  int32_t *page;       /* batch of the first row of each page */
-  int64_t npages;
 } gb_view;
 
-gf_status gfi_gb_view_init(gb_view *v, const gf_frame *f, const gf_allocator *a,
-                       gf_error *err);
-void gfi_gb_view_free(gb_view *v, const gf_allocator *a);
+void gfi_gb_view_init(gb_view *v, const gf_frame *f);
 
-/* Batch holding global row r (0 <= r < n). */
+/* Batch holding global row r (0 <= r < n): the one row -> batch look-up
+ * (key_policy.h). */
 static inline int gb_batch_of(const gb_view *v, int64_t r) {
-  int b = v->page[r >> GB_PAGE_SHIFT];
-  while (r >= v->boff[b + 1]) b++;
-  return b;
+  return gfi_batch_of(v->boff, v->nb, r);
 }
 static inline const gf_array *gb_col(const gb_view *v, int b, int c) {
   return v->f->columns[(size_t)b * (size_t)v->ncols + (size_t)c];
@@ -178,6 +170,7 @@ typedef struct gb_ctx {
   int nkeys;
   gb_key *keys;
   int workers;
+  bool first_only; /* grouping yields first rows only, no rowgid (distinct) */
 } gb_ctx;
 
 /* Canonical dictionary codes of the dictionary keys (keys[].canon), so

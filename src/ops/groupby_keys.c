@@ -255,11 +255,11 @@ static gf_status groups_direct(gb_ctx *c, int64_t nslots, gb_groups *g, gf_error
     st = assign_from_pairs(c, pairs, G, slot2gid, g, err);
     if (st == GF_OK && n == 0 && G == 1) g->first_row[0] = -1; /* empty whole frame */
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     g->rowgid = gfi_malloc(a, sizeof *g->rowgid * (size_t)(n ? n : 1));
     if (!g->rowgid) st = GF_OOM(err, "group ids");
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     J.slot2gid = slot2gid;
     J.rowgid = g->rowgid;
     st = gf_parallel_for(n, 8, false, direct_gid_kernel, &J, c->po, err);
@@ -633,14 +633,14 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   J.ph = J.packed ? NULL : gfi_malloc(a, sizeof *J.ph * nn);
   J.pw = J.packed ? gfi_malloc(a, sizeof *J.pw * nn) : NULL;
   J.pent = gfi_malloc(a, sizeof *J.pent * nn);
-  J.rowent = gfi_malloc(a, sizeof *J.rowent * nn);
+  J.rowent = c->first_only ? NULL : gfi_malloc(a, sizeof *J.rowent * nn);
   J.efirst = gfi_malloc(a, sizeof *J.efirst * nn);
   J.hist = gfi_calloc(a, sizeof *J.hist * (size_t)(J.nseg * J.P));
   J.pstart = gfi_malloc(a, sizeof *J.pstart * (size_t)(J.P + 1));
   J.pcount = gfi_calloc(a, sizeof *J.pcount * (size_t)J.P);
   J.base = gfi_malloc(a, sizeof *J.base * (size_t)(J.P + 1));
   gf_status st = GF_OK;
-  if ((J.packed ? !J.word || !J.pw : !J.h || !J.ph) || !J.prow || !J.pent || !J.rowent || !J.efirst || !J.hist ||
+  if ((J.packed ? !J.word || !J.pw : !J.h || !J.ph) || !J.prow || !J.pent || (!J.rowent && !c->first_only) || !J.efirst || !J.hist ||
       !J.pstart || !J.pcount || !J.base)
     st = GF_OOM(err, "group-by hashing state");
   if (st == GF_OK) st = gf_parallel_for(n, 16, false, hash_kernel, &J, c->po, err);
@@ -697,11 +697,11 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
         pairs[J.base[p] + e] = ((uint64_t)J.efirst[J.pstart[p] + e] << 32) | (uint64_t)(J.base[p] + e);
     st = assign_from_pairs(c, pairs, G, ent2gid, g, err);
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     J.ent2gid = ent2gid;
     st = gf_run_chunks(parts, J.P, final_gid_kernel, &J, c->po, err);
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     g->rowgid = J.rowent;
     J.rowent = NULL;
   }

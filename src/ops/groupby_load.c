@@ -12,29 +12,13 @@
 #include "ops/groupby_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Builds the page table: batch of the first row of every 4096-row page. */
-gf_status gfi_gb_view_init(gb_view *v, const gf_frame *f, const gf_allocator *a, gf_error *err) {
-  memset(v, 0, sizeof *v);
+/* Fills the view of f (nothing allocated). */
+void gfi_gb_view_init(gb_view *v, const gf_frame *f) {
   v->f = f;
   v->n = f->num_rows;
   v->nb = f->num_batches;
   v->ncols = f->schema->n;
   v->boff = f->batch_offsets;
-  v->npages = (v->n >> GB_PAGE_SHIFT) + 1;
-  v->page = gfi_malloc(a, sizeof *v->page * (size_t)v->npages);
-  if (!v->page) return GF_OOM(err, "the group-by row index");
-  int b = 0;
-  for (int64_t p = 0; p < v->npages; p++) {
-    int64_t r = p << GB_PAGE_SHIFT;
-    while (b + 1 < v->nb && r >= v->boff[b + 1]) b++;
-    v->page[p] = b;
-  }
-  return GF_OK;
-}
-
-void gfi_gb_view_free(gb_view *v, const gf_allocator *a) {
-  if (v->page) gfi_mfree(a, v->page, sizeof *v->page * (size_t)v->npages);
-  v->page = NULL;
 }
 
 int gfi_gb_value_class(gf_datatype t) {
@@ -314,14 +298,17 @@ typedef struct take_job {
   const int *cols;
   const int64_t *rows;
   int64_t m;
+  bool ascending; /* rows ascending, none -1: found once for all columns */
   gf_array **out;
 } take_job;
 
 /* Gathers one output column (chunk id = index into cols). */
 static gf_status take_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
   const take_job *J = user;
-  return gfi_take(J->v->f, J->cols[ch->chunk_id], J->rows, J->m, ctx->allocator,
-                  &J->out[ch->chunk_id], ctx->err);
+  int c = J->cols[ch->chunk_id];
+  gf_array **out = &J->out[ch->chunk_id];
+  return J->ascending ? gfi_take_ascending(J->v->f, c, J->rows, J->m, ctx->allocator, out, ctx->err)
+                      : gfi_take(J->v->f, c, J->rows, J->m, ctx->allocator, out, ctx->err);
 }
 
 gf_status gfi_gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
@@ -329,7 +316,11 @@ gf_status gfi_gb_take_columns(const gb_view *v, const int *cols, int ncols, cons
                               gf_array **out, gf_error *err) {
   gf_status st = GF_OK;
   for (int k = 0; k < ncols; k++) out[k] = NULL;
-  take_job J = {v, cols, rows, m, out};
+  /* Key columns take the groups' first rows, ascending unless the groups
+   * were sorted. */
+  bool asc = true;
+  for (int64_t i = 0; i < m && asc; i++) asc = rows[i] >= 0 && (i == 0 || rows[i] >= rows[i - 1]);
+  take_job J = {v, cols, rows, m, asc, out};
   if (po && ncols > 1) {
     /* One task per column: the columns are gathered side by side. */
     gf_chunk_spec *specs = gfi_malloc(a, sizeof *specs * (size_t)ncols);
@@ -338,8 +329,14 @@ gf_status gfi_gb_take_columns(const gb_view *v, const int *cols, int ncols, cons
     st = gf_run_chunks(specs, ncols, take_kernel, &J, po, err);
     gfi_mfree(a, specs, sizeof *specs * (size_t)ncols);
   } else {
-    for (int k = 0; k < ncols && st == GF_OK; k++)
-      st = gfi_take(v->f, cols[k], rows, m, a, &out[k], err);
+    gf_task_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.allocator = a;
+    ctx.err = err;
+    for (int k = 0; k < ncols && st == GF_OK; k++) {
+      gf_chunk_spec one = {0, m, k};
+      st = take_kernel(&J, &one, &ctx);
+    }
   }
   for (int k = 0; st != GF_OK && k < ncols; k++) {
     gf_array_release(out[k]);

@@ -5,15 +5,8 @@
  * dictionary codes so code-based fast paths still group equal values
  * together.
  */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "data/builder_internal.h"
 #include "ops/key_policy.h"
-
-uint64_t gfi_key_hash_bytes(const uint8_t *p, int64_t len) {
-  return XXH3_64bits(len ? p : NULL, (size_t)len);
-}
 
 bool gfi_key_is_bytes(gf_datatype t) {
   gf_type_id id = t.id == GF_TYPE_DICTIONARY ? t.value_id : t.id;

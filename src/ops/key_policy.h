@@ -27,6 +27,11 @@
 
 #include <string.h>
 
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
 #include "ops/ops_internal.h"
 
 /* ---- floats --------------------------------------------------------------- */
@@ -88,8 +93,10 @@ static inline uint64_t gfi_mix64(uint64_t x) {
   return x;
 }
 
-/* Hash of a byte-string key (XXH3). */
-uint64_t gfi_key_hash_bytes(const uint8_t *p, int64_t len);
+/* Hash of a byte-string key (XXH3, inlined: it runs once per row). */
+static inline uint64_t gfi_key_hash_bytes(const uint8_t *p, int64_t len) {
+  return XXH3_64bits(len ? p : NULL, (size_t)len);
+}
 
 /* ---- byte strings ---------------------------------------------------------- */
 
@@ -151,15 +158,21 @@ gf_status gfi_key_dict_canon(const gf_array *dict, const gf_allocator *a, int32_
 
 /* ---- frame rows ------------------------------------------------------------ */
 
-/* Frame row -> batch index (binary search over batch offsets). */
-static inline int gfi_row_batch(const gf_frame *f, int64_t row) {
-  int lo = 0, hi = f->num_batches - 1;
+/* The one row -> batch look-up: the batch b with offs[b] <= row <
+ * offs[b+1] of nb batches (binary search; 0 when nb <= 1). */
+static inline int gfi_batch_of(const int64_t *offs, int nb, int64_t row) {
+  int lo = 0, hi = nb - 1;
   while (lo < hi) {
     int mid = (lo + hi + 1) / 2;
-    if (f->batch_offsets[mid] <= row) lo = mid;
+    if (offs[mid] <= row) lo = mid;
     else hi = mid - 1;
   }
   return lo;
+}
+
+/* Frame row -> batch index. */
+static inline int gfi_row_batch(const gf_frame *f, int64_t row) {
+  return gfi_batch_of(f->batch_offsets, f->num_batches, row);
 }
 
 #endif /* GF_OPS_KEY_POLICY_H */

@@ -20,6 +20,10 @@
  * Dictionary columns keep the frame's dictionary. Statistics computed. */
 gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
                    const gf_allocator *a, gf_array **out, gf_error *err);
+/* gfi_take for indices the caller knows to be ascending and never -1
+ * (group first rows, distinct rows): skips the scan that checks for it. */
+gf_status gfi_take_ascending(const gf_frame *f, int col, const int64_t *idx, int64_t n,
+                             const gf_allocator *a, gf_array **out, gf_error *err);
 
 /* One output column of gfi_take_frame: column `col` of `f` taken at `idx`
  * (shared by several columns; -1 = null), named `name`. */
@@ -29,6 +33,7 @@ typedef struct gfi_take_col {
   const int64_t *idx;
   const char *name;
   bool nullable; /* output field nullable even if the source is not */
+  bool ascending; /* idx ascending without -1 (see gfi_take_ascending) */
 } gfi_take_col;
 
 /* Builds a frame of `n` rows from `ncols` taken columns, in batches of

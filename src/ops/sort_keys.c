@@ -86,12 +86,7 @@ static void prep_segment(const prep_job *j, const gf_array *arr, int64_t i0,
 static gf_status prep_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
   prep_job *j = user;
   const gfi_colsrc *s = j->src;
-  int lo = 0, hi = s->nb - 1;
-  while (lo < hi) {
-    int mid = (lo + hi + 1) / 2;
-    if (s->offs[mid] <= c->start_row) lo = mid;
-    else hi = mid - 1;
-  }
+  int lo = gfi_batch_of(s->offs, s->nb, c->start_row);
   for (int64_t row = c->start_row; row < c->end_row; lo++) {
     int64_t bend = s->offs[lo + 1];
     if (bend <= row) continue;
