@@ -317,10 +317,16 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
         const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
         int sh = J->shift[k];
         uint64_t base = K->ranged ? (uint64_t)K->min - 1 : 0;
+        if (sh >= 64) continue; /* a zero-width key (one value) */
+        if (!vb && !K->canon) {
+          /* The common case, kept free of per-row tests so it vectorises. */
+          for (int64_t j = 0; j < len; j++) w[j] |= ((uint64_t)tmp[j] - base) << sh;
+          continue;
+        }
         for (int64_t j = 0; j < len; j++) {
           bool valid = key_valid(K, vb, arr->offset + lo + j, tmp[j]);
           uint64_t code = valid ? (uint64_t)tmp[j] - base : 0;
-          w[j] |= sh < 64 ? code << sh : 0;
+          w[j] |= code << sh;
         }
       }
     } else {
