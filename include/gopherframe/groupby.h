@@ -5,10 +5,17 @@
  *
  * Results are bit-identical (float sums included) for any worker count,
  * strategy and chunk size. Groups come out in order of first appearance of
- * their key unless gf_groupby_options.sort_keys is set. Null keys form their
- * own group; floats keys group by IEEE totalOrder bits (every NaN is one key,
- * -0.0 and +0.0 are two keys). Aggregates skip nulls; a group without any
- * non-null input gives null (count and n_unique give 0).
+ * their key unless gf_groupby_options.sort_keys is set.
+ *
+ * Keys follow the one key policy of group-by, distinct, join and sort:
+ * nulls form one group; -0.0 and +0.0 are one key, and every NaN (any sign
+ * or payload) is one key, ordered after +inf; integers by value; strings
+ * and binary by bytes; a dictionary column by its values (codes of equal
+ * values are one key, a code of a null value is a null). A group's key
+ * columns show the values of its first row (so a group holding -0.0 first
+ * shows -0.0). Aggregates skip nulls; a group without any non-null input
+ * gives null (count and n_unique give 0); min and max order floats by IEEE
+ * totalOrder (-0.0 < +0.0).
  */
 #ifndef GOPHERFRAME_GROUPBY_H
 #define GOPHERFRAME_GROUPBY_H
@@ -55,8 +62,9 @@ typedef struct gf_agg_spec {
 typedef struct gf_groupby_options {
   size_t size;                         /**< sizeof(gf_groupby_options) */
   bool sort_keys;                      /**< output sorted by the keys (ascending,
-                                            nulls last, floats by totalOrder,
-                                            strings bytewise) instead of first
+                                            nulls last, in the key policy's
+                                            order: NaN after +inf, strings
+                                            bytewise) instead of first
                                             appearance */
   const gf_parallel_options *parallel; /**< NULL = defaults */
 } gf_groupby_options;
@@ -77,6 +85,21 @@ GF_API void gf_groupby_options_init(gf_groupby_options *o);
 GF_API gf_status gf_group_by(const gf_frame *f, const char *const *keys,
                              int nkeys, const gf_agg_spec *specs, int nspecs,
                              const gf_groupby_options *opts, gf_frame **out,
+                             gf_error *err);
+
+/**
+ * Distinct rows: the first row, in input order, of every distinct
+ * combination of the `nkeys` key columns (every column when nkeys is 0),
+ * whole rows (all columns), kept in input order, like DuckDB's DISTINCT ON
+ * or Polars' unique(keep='first', maintain_order=True). Keys compare by the
+ * key policy above (nulls equal each other, -0.0 equals +0.0, NaN equals
+ * NaN, dictionaries by value). The output is identical for any worker count
+ * and chunk size. Errors: GF_EINVAL (unknown, NULL or repeated key),
+ * GF_ENOTSUP (over 2^31-1 rows), plus GF_ENOMEM / GF_ECANCELED /
+ * GF_ETIMEDOUT from the runtime. Memory through `opts`' allocator.
+ */
+GF_API gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
+                             const gf_parallel_options *opts, gf_frame **out,
                              gf_error *err);
 
 /**

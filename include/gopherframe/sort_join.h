@@ -18,10 +18,12 @@ extern "C" {
 
 /**
  * One sort key. A zeroed key (apart from `column`) is ascending with nulls
- * last. Orders, per type:
+ * last. Orders, per type (the key policy shared with group-by, distinct and
+ * join, see groupby.h):
  *  - integers, bool (false < true), temporal types: by value;
- *  - float32/float64: IEEE 754 totalOrder with every NaN equal and last
- *    (ascending): -inf < ... < -0.0 < +0.0 < ... < +inf < NaN;
+ *  - float32/float64: by value with every NaN equal and last (ascending):
+ *    -inf < ... < -0.0 = +0.0 < ... < +inf < NaN; the sort is stable, so
+ *    -0.0 and +0.0 (and NaNs of any sign or payload) keep their input order;
  *  - utf8/binary (and large, fixed-size): by bytes (memcmp, then shorter
  *    first), i.e. Unicode code point order for valid UTF-8, no collation;
  *  - dictionary: by the dictionary value (not by code);
@@ -136,6 +138,7 @@ GF_API void gf_join_options_init(gf_join_options *o);
  * Method: a parallel partitioned hash join that builds on the smaller side
  * (always the right side for left/semi/anti), with a direct-indexed table
  * when a single integer key has a small range. Strings hash with XXH3.
+ * Keys follow the key policy of groupby.h (nulls never match).
  */
 GF_API gf_status gf_join(const gf_frame *left, const gf_frame *right,
                          const char *const *left_on,

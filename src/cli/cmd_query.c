@@ -31,7 +31,7 @@ static const char usage[] =
     "Steps run in this order: --join, then every --filter and --with in the\n"
     "order given (a --with may use the columns of earlier --with options,\n"
     "and a later --filter may test them), --group-by/--agg, --sort,\n"
-    "--select, --limit. Filters, computed columns and the selection run\n"
+    "--select, --distinct, --limit. Filters, computed columns and the selection run\n"
     "fused in one parallel pass over the rows.\n\n"
     "Query:\n"
     "      --filter EXPR     keep rows where EXPR is true, e.g.\n"
@@ -47,6 +47,9 @@ static const char usage[] =
     "      --agg SPECS       ... computing e.g. 'sum(v1),mean(v3) as m,count()';\n"
     "                        --agg alone aggregates the whole file\n"
     "      --sort KEYS       e.g. 'v3 desc, id1' ('nulls first|last' may follow)\n"
+    "      --distinct[=COLS] keep the first row of every distinct COLS (default:\n"
+    "                        all output columns), whole rows, in order\n"
+    "                        (-0.0 = 0.0, NaN = NaN, nulls equal)\n"
     "      --limit N         keep the first N rows (after --sort: the top N)\n\n"
     "Output:\n"
     "  -o, --output FILE     write FILE: Arrow IPC for .arrow .feather .ipc\n"
@@ -90,7 +93,8 @@ enum {
   OPT_STRATEGY,
   OPT_TIMEOUT,
   OPT_MEMORY,
-  OPT_STATS
+  OPT_STATS,
+  OPT_DISTINCT
 };
 
 #define MAX_STEPS 256
@@ -106,6 +110,7 @@ typedef struct qargs {
   qstep steps[MAX_STEPS];
   int nsteps;
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
+  const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit; /* -1 = none */
   int64_t rows;
   bool ascii, stats;
@@ -245,6 +250,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
       {"stats", no_argument, NULL, OPT_STATS},
+      {"distinct", optional_argument, NULL, OPT_DISTINCT},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, ":d:o:", longopts, NULL)) != -1) {
@@ -282,6 +288,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
         break;
       case OPT_ASCII: q->ascii = true; break;
       case OPT_STATS: q->stats = true; break;
+      case OPT_DISTINCT: q->distinct = optarg ? optarg : ""; break;
       case OPT_CHUNK_ROWS:
         if (!cli_parse_int64("query", "--chunk-rows", optarg, 1, INT32_MAX, &q->chunk_rows))
           return CLI_EXIT_USAGE;
@@ -498,7 +505,7 @@ static int build_pipeline(const qargs *q, gf_pipeline *p, name_list *select) {
     st = gf_pipeline_add_select(p, (const char *const *)select->names, select->n, &err);
     if (st != GF_OK) return cli_fail("query", st, &err);
   }
-  if (q->limit >= 0) {
+  if (q->limit >= 0 && !q->distinct) { /* with --distinct: after it (run) */
     st = gf_pipeline_add_limit(p, q->limit, &err);
     if (st != GF_OK) return cli_fail("query", st, &err);
   }
@@ -584,7 +591,7 @@ static int write_output(const qrun *r, const gf_frame *f) {
 /* True when the steps before the limit never drop or reorder rows, so
  * reading only the first rows gives the same answer. */
 static bool limit_can_cut_read(const qargs *q) {
-  if (q->limit < 0 || q->join || q->group_by || q->agg || q->sort) return false;
+  if (q->limit < 0 || q->join || q->group_by || q->agg || q->sort || q->distinct) return false;
   for (int i = 0; i < q->nsteps; i++)
     if (!q->steps[i].is_with) return false;
   return true;
@@ -742,6 +749,38 @@ static int needed_columns(const qrun *r, const char *path, const name_list *on_l
   return CLI_EXIT_OK;
 }
 
+/* --distinct (then --limit) on the pipeline's result, replacing *result. */
+static int apply_distinct(const qrun *r, gf_frame **result) {
+  name_list keys = {0, NULL};
+  if (*r->q->distinct && !parse_names("--distinct", r->q->distinct, &keys)) return CLI_EXIT_USAGE;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_parallel_options o;
+  if (!call_options(r, NULL, &o)) {
+    names_free(&keys);
+    return CLI_EXIT_FAILURE;
+  }
+  gf_frame *d = NULL;
+  gf_status st = gf_distinct(*result, (const char *const *)keys.names, keys.n, &o, &d, &err);
+  names_free(&keys);
+  if (st == GF_EINVAL) {
+    cli_error("query: --distinct '%s': %s", r->q->distinct, err.message);
+    return CLI_EXIT_USAGE;
+  }
+  if (st != GF_OK) return report_failure(r, NULL, st, &err);
+  gf_frame_release(*result);
+  *result = d;
+  if (r->q->limit >= 0 && r->q->limit < gf_frame_num_rows(d)) {
+    st = gf_frame_slice(d, 0, r->q->limit, result, &err);
+    gf_frame_release(d);
+    if (st != GF_OK) {
+      *result = NULL;
+      return cli_fail("query", st, &err);
+    }
+  }
+  return CLI_EXIT_OK;
+}
+
 static int run(int argc, char **argv) {
   qrun r;
   memset(&r, 0, sizeof r);
@@ -841,6 +880,10 @@ static int run(int argc, char **argv) {
   }
   gf_frame_release(f);
   f = NULL;
+  if (q.distinct) {
+    rc = apply_distinct(&r, &result);
+    if (rc) goto done;
+  }
   rc = write_output(&r, result);
   if (rc == CLI_EXIT_OK && q.stats) {
     char ms[32];

@@ -27,7 +27,7 @@ typedef struct st_mm { int64_t row, key; } st_mm;
 typedef struct st_var { int64_t n; double mean, m2; } st_var;
 typedef struct st_corr { int64_t n; double mx, my, m2x, m2y, cxy; } st_corr;
 
-bool gb_agg_decomposable(gf_agg_kind kind, int vc) {
+bool gfi_gb_agg_decomposable(gf_agg_kind kind, int vc) {
   (void)vc;
   switch (kind) {
     case GF_AGG_MEDIAN:
@@ -91,7 +91,7 @@ static gf_status overflow(const gb_agg *ag, gf_error *err) {
 /* Orders string element (arr, i) against the value at global row r. */
 static int cmp_elem_row(const gb_view *v, int col, const gf_array *arr, int64_t i, int64_t r) {
   int b = gb_batch_of(v, r);
-  return gb_cmp_elems(arr, i, gb_col(v, b, col), r - v->boff[b]);
+  return gfi_gb_cmp_elems(arr, i, gb_col(v, b, col), r - v->boff[b]);
 }
 
 /* Welford step. */
@@ -120,7 +120,7 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
   const uint32_t *idx = u->idx;
   uint8_t valid[SUB];
   bool nulls = ag->kind != GF_AGG_COUNT_ALL &&
-               gb_load_valid(u->arr, u->start, len, u->rows, u->row_base, valid);
+               gfi_gb_load_valid(u->arr, u->start, len, u->rows, u->row_base, valid);
   switch (ag->kind) {
     case GF_AGG_COUNT_ALL: return GF_OK;
     case GF_AGG_COUNT: {
@@ -133,7 +133,7 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
     case GF_AGG_MEAN:
       if (ag->kind == GF_AGG_SUM && sum_is_int(ag)) {
         int64_t x[SUB];
-        gb_load_i64(u->arr, u->start, len, u->rows, u->row_base, x);
+        gfi_gb_load_i64(u->arr, u->start, len, u->rows, u->row_base, x);
         st_sumi *s = states;
         bool ovf = false;
         if (ag->vc == GB_VC_U64)
@@ -155,7 +155,7 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
         return ovf ? overflow(ag, err) : GF_OK;
       } else {
         double x[SUB];
-        gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
+        gfi_gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
         st_sumf *s = states;
         if (nulls) {
           /* Branch-free: a null adds -0.0, the exact identity of IEEE
@@ -191,7 +191,7 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
         return GF_OK;
       }
       int64_t x[SUB];
-      gb_load_key(u->arr, u->start, len, u->rows, u->row_base, ag->rank, x);
+      gfi_gb_load_key(u->arr, u->start, len, u->rows, u->row_base, ag->rank, x);
       for (int64_t j = 0; j < len; j++) {
         if (nulls && !valid[j]) continue;
         st_mm *t = &s[idx[j]];
@@ -215,7 +215,7 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
     case GF_AGG_VAR:
     case GF_AGG_STD: {
       double x[SUB];
-      gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
+      gfi_gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
       st_var *s = states;
       for (int64_t j = 0; j < len; j++)
         if (!nulls || valid[j]) var_add(&s[idx[j]], x[j]);
@@ -224,9 +224,9 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
     case GF_AGG_CORR: {
       double x[SUB], y[SUB];
       uint8_t valid2[SUB];
-      bool nulls2 = gb_load_valid(u->arr2, u->start, len, u->rows, u->row_base, valid2);
-      gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
-      gb_load_f64(u->arr2, u->start, len, u->rows, u->row_base, y);
+      bool nulls2 = gfi_gb_load_valid(u->arr2, u->start, len, u->rows, u->row_base, valid2);
+      gfi_gb_load_f64(u->arr, u->start, len, u->rows, u->row_base, x);
+      gfi_gb_load_f64(u->arr2, u->start, len, u->rows, u->row_base, y);
       st_corr *s = states;
       for (int64_t j = 0; j < len; j++) {
         if ((nulls && !valid[j]) || (nulls2 && !valid2[j])) continue;
@@ -367,7 +367,7 @@ static void finalize(gb_agg *ag, int64_t h, const void *state, int64_t rows) {
   }
 }
 
-gf_status gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a, gf_error *err) {
+gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a, gf_error *err) {
   size_t n = (size_t)(nh ? nh : 1);
   ag->nres = nh;
   switch (ag->kind) {
@@ -401,7 +401,7 @@ gf_status gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a, gf
   return GF_OK;
 }
 
-void gb_agg_free_results(gb_agg *ag, const gf_allocator *a) {
+void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a) {
   size_t n = (size_t)(ag->nres ? ag->nres : 1);
   if (ag->ri) gfi_mfree(a, ag->ri, sizeof *ag->ri * n);
   if (ag->rf) gfi_mfree(a, ag->rf, sizeof *ag->rf * n);
@@ -450,7 +450,7 @@ static gf_status blk_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ct
     uint32_t idx[SUB];
     if (J->g->direct) {
       int64_t tmp[SUB];
-      gb_keys_slots(c, b, lo, len, idx, tmp);
+      gfi_gb_keys_slots(c, b, lo, len, idx, tmp);
     } else {
       const int32_t *rg = J->g->rowgid + r0;
       for (int64_t j = 0; j < len; j++) idx[j] = (uint32_t)rg[j];
@@ -497,7 +497,7 @@ static gf_status blk_combine_kernel(void *user, const gf_chunk_spec *ch, gf_task
   return GF_OK;
 }
 
-gf_status gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, int64_t **order,
+gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, int64_t **order,
                         gf_error *err) {
   const gf_allocator *a = c->a;
   blk_job J;
@@ -529,7 +529,7 @@ gf_status gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, int64_
       J.st[i] = gfi_malloc(a, J.ss[i] * cells);
       if (!J.st[i]) st = GF_OOM(err, "group-by partial states");
     }
-    if (st == GF_OK) st = gb_agg_alloc_results(&aggs[i], H, a, err);
+    if (st == GF_OK) st = gfi_gb_agg_alloc_results(&aggs[i], H, a, err);
   }
   if (st == GF_OK) st = gf_parallel_for(c->v.n, 16, true, blk_kernel, &J, c->po, err);
   if (st == GF_OK) {
@@ -561,7 +561,7 @@ gf_status gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, int64_
         if (J.tot[h] > 0) pairs[i++] = ((uint64_t)J.hfirst[h] << 32) | (uint64_t)h;
       if (whole) pairs[i++] = 0;
       g->ngroups = G;
-      st = gb_radix_sort_hi32(pairs, G, a, err);
+      st = gfi_gb_radix_sort_hi32(pairs, G, a, err);
       for (int64_t k = 0; k < G && st == GF_OK; k++) {
         (*order)[k] = (int64_t)(uint32_t)pairs[k];
         g->first_row[k] = whole ? -1 : (int64_t)(pairs[k] >> 32);
@@ -637,7 +637,7 @@ static int64_t select_kth(int64_t *keys, int64_t n, int64_t k) {
 
 static double key_to_double(int64_t k, int vc) {
   switch (vc) {
-    case GB_VC_FLOAT: return gb_key_f64(k);
+    case GB_VC_FLOAT: return gfi_f64_from_total_key(k);
     case GB_VC_U64: return (double)((uint64_t)k ^ UINT64_C(0x8000000000000000));
     default: return (double)k;
   }
@@ -669,7 +669,7 @@ static int cmp_i64(const void *x, const void *y) {
  * of the batch). */
 static void load_keys(const gb_agg *ag, const gf_array *arr, const int32_t *rows, int64_t m,
                       int64_t base, int64_t *key, uint8_t *valid) {
-  if (!gb_load_valid(arr, 0, m, rows, base, valid)) memset(valid, 1, (size_t)m);
+  if (!gfi_gb_load_valid(arr, 0, m, rows, base, valid)) memset(valid, 1, (size_t)m);
   if (ag->vc == GB_VC_STR) {
     for (int64_t q = 0; q < m; q++) {
       int64_t l = 0;
@@ -677,7 +677,7 @@ static void load_keys(const gb_agg *ag, const gf_array *arr, const int32_t *rows
       key[q] = p ? (int64_t)XXH3_64bits(p, (size_t)l) : 0;
     }
   } else {
-    gb_load_key(arr, 0, m, rows, base, ag->rank, key);
+    gfi_gb_load_key(arr, 0, m, rows, base, ag->rank, key);
   }
 }
 
@@ -699,7 +699,7 @@ static int64_t select_rows(const int32_t *rowgid, int64_t r0, int64_t len, int64
 /* True for the holistic aggregates that need per-group value lists; top_k
  * instead keeps k fixed slots per group, filled while streaming the rows. */
 static bool needs_lists(const gb_agg *ag) {
-  return !gb_agg_decomposable(ag->kind, ag->vc) && ag->kind != GF_AGG_TOP_K;
+  return !gfi_gb_agg_decomposable(ag->kind, ag->vc) && ag->kind != GF_AGG_TOP_K;
 }
 
 /* Offers value x of global row r to one group's top-k slots (keys tk, rows
@@ -797,7 +797,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   }
   for (int i = 0; i < na && s == GF_OK; i++) {
     gb_agg *ag = &J->aggs[i];
-    if (!gb_agg_decomposable(ag->kind, ag->vc)) continue;
+    if (!gfi_gb_agg_decomposable(ag->kind, ag->vc)) continue;
     size_t ss = state_size(ag);
     for (int64_t k = 0; k < ng; k++) finalize(ag, g0 + k, ss ? st[i] + (size_t)k * ss : NULL, cnt[k]);
   }
@@ -881,7 +881,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   return s;
 }
 
-gf_status gb_agg_partitions(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, gf_error *err) {
+gf_status gfi_gb_agg_partitions(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, gf_error *err) {
   const gf_allocator *a = c->a;
   int64_t G = g->ngroups;
   part_job J;
@@ -896,7 +896,7 @@ gf_status gb_agg_partitions(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, gf
   gf_chunk_spec *tasks = gfi_malloc(a, sizeof *tasks * (size_t)J.P);
   gf_status st = GF_OK;
   if (!J.gstart || !tasks) st = GF_OOM(err, "group-by partitions");
-  for (int i = 0; i < naggs && st == GF_OK; i++) st = gb_agg_alloc_results(&aggs[i], G, a, err);
+  for (int i = 0; i < naggs && st == GF_OK; i++) st = gfi_gb_agg_alloc_results(&aggs[i], G, a, err);
   if (st == GF_OK) {
     for (int64_t p = 0; p <= J.P; p++) J.gstart[p] = G * p / J.P;
     for (int64_t p = 0; p < J.P; p++) {

@@ -39,7 +39,7 @@ static char *dup_str(const gf_allocator *a, const char *s) {
 static void free_aggs(gb_agg *aggs, int n, const gf_allocator *a) {
   if (!aggs) return;
   for (int i = 0; i < n; i++) {
-    gb_agg_free_results(&aggs[i], a);
+    gfi_gb_agg_free_results(&aggs[i], a);
     if (aggs[i].rank) gfi_mfree(a, aggs[i].rank, sizeof *aggs[i].rank * (size_t)(aggs[i].rank_n ? aggs[i].rank_n : 1));
     if (aggs[i].name) gfi_mfree(a, aggs[i].name, strlen(aggs[i].name) + 1);
   }
@@ -63,7 +63,7 @@ static gf_status resolve(const gf_frame *f, const gf_agg_spec *sp, const char *n
     ag->col = gf_schema_find(f->schema, sp->column);
     if (ag->col < 0) return gf_error_set(err, GF_EINVAL, "%s: unknown column '%.300s'", kn, sp->column);
     ag->type = f->schema->fields[ag->col].type;
-    ag->vc = gb_value_class(ag->type);
+    ag->vc = gfi_gb_value_class(ag->type);
   } else {
     ag->type = gf_type(GF_TYPE_INT64);
     ag->vc = GB_VC_INT;
@@ -72,7 +72,7 @@ static gf_status resolve(const gf_frame *f, const gf_agg_spec *sp, const char *n
     if (!sp->column2) return gf_error_set(err, GF_EINVAL, "corr: missing second column");
     ag->col2 = gf_schema_find(f->schema, sp->column2);
     if (ag->col2 < 0) return gf_error_set(err, GF_EINVAL, "corr: unknown column '%.300s'", sp->column2);
-    ag->vc2 = gb_value_class(f->schema->fields[ag->col2].type);
+    ag->vc2 = gfi_gb_value_class(f->schema->fields[ag->col2].type);
   }
   if (sp->kind == GF_AGG_QUANTILE)
     snprintf(defname, sizeof defname, "quantile(%.250s, %g)", sp->column, sp->q);
@@ -134,7 +134,7 @@ static gf_status resolve(const gf_frame *f, const gf_agg_spec *sp, const char *n
       (sp->kind == GF_AGG_MIN || sp->kind == GF_AGG_MAX || sp->kind == GF_AGG_N_UNIQUE)) {
     const gf_array *d = f->columns[(size_t)ag->col]->dictionary;
     ag->rank_n = d ? d->length : 0;
-    if (d) GF_RETURN_NOT_OK(gb_dict_rank(d, a, &ag->rank, err));
+    if (d) GF_RETURN_NOT_OK(gfi_gb_dict_rank(d, a, &ag->rank, err));
   }
   return GF_OK;
 }
@@ -193,7 +193,7 @@ typedef struct sort_ctx {
 static int cmp_groups(void *ctx, int64_t x, int64_t y) {
   const sort_ctx *s = ctx;
   for (int k = 0; k < s->c->nkeys; k++) {
-    int r = gb_cmp_rows(s->v, s->c->keys[k].col, s->first[x], s->first[y]);
+    int r = gfi_gb_cmp_rows(s->v, s->c->keys[k].col, s->first[x], s->first[y]);
     if (r) return r;
   }
   return x < y ? -1 : x > y;
@@ -254,7 +254,7 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
     if (!kcols) st = GF_OOM(err, "group-by output");
     for (int k = 0; st == GF_OK && k < c->nkeys; k++) kcols[k] = c->keys[k].col;
     for (int64_t t = 0; st == GF_OK && t < T; t++) rows[t] = first[grp[t]];
-    if (st == GF_OK) st = gb_take_columns(&c->v, kcols, c->nkeys, rows, T, c->po, a, &oc->cols[oc->n], err);
+    if (st == GF_OK) st = gfi_gb_take_columns(&c->v, kcols, c->nkeys, rows, T, c->po, a, &oc->cols[oc->n], err);
     for (int k = 0; st == GF_OK && k < c->nkeys; k++) {
       oc->fields[oc->n] = f->schema->fields[c->keys[k].col];
       oc->fields[oc->n].nullable = true;
@@ -282,7 +282,7 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
           rows[i] = r >= 0 ? r : first[i];
           if (rows[i] < 0) any_row = false;
         }
-        st = any_row ? gb_take(&c->v, ag->col, rows, G, a, &arr, err)
+        st = any_row ? gfi_gb_take(&c->v, ag->col, rows, G, a, &arr, err)
                      : make_nulls(ag->type, G, a, &arr, err);
         break;
       }
@@ -298,7 +298,7 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
             t++;
           }
         }
-        st = gb_take(&c->v, ag->col, rows, T, a, &arr, err);
+        st = gfi_gb_take(&c->v, ag->col, rows, T, a, &arr, err);
         break;
       }
       default: st = gf_error_set(err, GF_EINTERNAL, "group-by: unknown result kind");
@@ -377,34 +377,33 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   out_cols oc = {0, NULL, NULL};
   int ncols = nkeys + nspecs;
   gf_status st = GF_OK;
-  bool view = false;
   if (!aggs || !c.keys) st = GF_OOM(err, "group-by state");
   for (int i = 0; i < nspecs && st == GF_OK; i++)
     st = resolve(f, &specs[i], names ? names[i] : NULL, &aggs[i], a, err);
   if (st == GF_OK) {
-    st = gb_view_init(&c.v, f, a, err);
-    view = st == GF_OK;
+    gfi_gb_view_init(&c.v, f);
+    for (int i = 0; i < nkeys; i++) c.keys[i].col = gf_schema_find(f->schema, keys[i]);
+    st = gfi_gb_keys_canon(&c, err);
   }
   if (st == GF_OK) {
-    for (int i = 0; i < nkeys; i++) c.keys[i].col = gf_schema_find(f->schema, keys[i]);
     bool direct, dec = true;
     int64_t nslots;
-    gb_keys_analyse(&c, &direct, &nslots);
-    for (int i = 0; i < nspecs; i++) dec = dec && gb_agg_decomposable(aggs[i].kind, aggs[i].vc);
+    gfi_gb_keys_analyse(&c, &direct, &nslots);
+    for (int i = 0; i < nspecs; i++) dec = dec && gfi_gb_agg_decomposable(aggs[i].kind, aggs[i].vc);
     int64_t nblocks = gf_reduction_blocks(f->num_rows);
     if (nblocks < 1) nblocks = 1;
     if (direct && dec && nslots <= BLOCK_MAX_HANDLES && nslots * nblocks <= BLOCK_MAX_CELLS) {
       g.direct = true;
       g.nslots = nslots;
-      st = gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
+      st = gfi_gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
     } else {
-      st = gb_groups_compute(&c, direct, nslots, &g, err);
+      st = gfi_gb_groups_compute(&c, direct, nslots, &g, err);
       if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
       if (st == GF_OK) {
         if (dec && g.ngroups <= BLOCK_MAX_HANDLES && g.ngroups * nblocks <= BLOCK_MAX_CELLS) {
-          st = gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
+          st = gfi_gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
         } else {
-          st = gb_agg_partitions(&c, &g, aggs, nspecs, err);
+          st = gfi_gb_agg_partitions(&c, &g, aggs, nspecs, err);
           if (st == GF_OK) {
             order = gfi_malloc(a, sizeof *order * (size_t)(g.ngroups ? g.ngroups : 1));
             if (!order) st = GF_OOM(err, "group-by order");
@@ -430,7 +429,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     } else {
       for (int64_t i = 0; i < G; i++) perm[i] = i;
       sort_ctx sc = {&c.v, &c, g.first_row};
-      st = gb_sort_i64(perm, G, cmp_groups, &sc, a, err);
+      st = gfi_gb_sort_i64(perm, G, cmp_groups, &sc, a, err);
       if (st == GF_OK) {
         for (int64_t i = 0; i < G; i++) tmp[i] = order[perm[i]];
         memcpy(order, tmp, sizeof *tmp * (size_t)G);
@@ -454,9 +453,9 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   if (oc.fields) gfi_mfree(a, oc.fields, sizeof *oc.fields * (size_t)(ncols ? ncols : 1));
   if (order) gfi_mfree(a, order, sizeof *order * (size_t)(G ? G : 1));
   if (first) gfi_mfree(a, first, sizeof *first * (size_t)(G ? G : 1));
-  gb_groups_free(&g, a, f->num_rows);
-  if (view) gb_view_free(&c.v, a);
+  gfi_gb_groups_free(&g, a, f->num_rows);
   free_aggs(aggs, nspecs, a);
+  gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nkeys ? nkeys : 1));
   gfi_call_alloc_release(tracked);
   if (st == GF_OK && user_stats) {

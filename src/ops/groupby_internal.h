@@ -24,30 +24,22 @@
 
 #include <string.h>
 
-#include "ops/ops_internal.h"
+#include "ops/key_policy.h"
 
-/* Rows per page of the row -> batch lookup table. */
-#define GB_PAGE_SHIFT 12
-
-/* A frame seen as global rows: row -> (batch, index) in O(1) on average. */
+/* A frame seen as global rows: row -> (batch, index). */
 typedef struct gb_view {
   const gf_frame *f;
   int64_t n;
   int nb, ncols;
   const int64_t *boff; /* nb + 1 entries */
-  int32_t *page;       /* batch of the first row of each page */
-  int64_t npages;
 } gb_view;
 
-gf_status gb_view_init(gb_view *v, const gf_frame *f, const gf_allocator *a,
-                       gf_error *err);
-void gb_view_free(gb_view *v, const gf_allocator *a);
+void gfi_gb_view_init(gb_view *v, const gf_frame *f);
 
-/* Batch holding global row r (0 <= r < n). */
+/* Batch holding global row r (0 <= r < n): the one row -> batch look-up
+ * (key_policy.h). */
 static inline int gb_batch_of(const gb_view *v, int64_t r) {
-  int b = v->page[r >> GB_PAGE_SHIFT];
-  while (r >= v->boff[b + 1]) b++;
-  return b;
+  return gfi_batch_of(v->boff, v->nb, r);
 }
 static inline const gf_array *gb_col(const gb_view *v, int b, int c) {
   return v->f->columns[(size_t)b * (size_t)v->ncols + (size_t)c];
@@ -83,7 +75,7 @@ enum {
   GB_VC_STR,     /* utf8/binary (incl. large) and fixed_size_binary */
   GB_VC_NULL     /* the null type */
 };
-int gb_value_class(gf_datatype t);
+int gfi_gb_value_class(gf_datatype t);
 
 /* Loads element values of array `a` into dst. Elements are
  * [start, start+len) of the array (relative to its logical start), or,
@@ -92,42 +84,33 @@ int gb_value_class(gf_datatype t);
  *    bits (reinterpreted);
  *  - f64: any numeric or bool converted to double;
  *  - key: an int64 whose signed order is the value order: totalOrder for
- *    floats, unsigned order for uint64, rank[code] for dictionaries.
+ *    floats (gfi_f64_total_key: min/max and the quantiles keep -0.0 <
+ *    +0.0; key columns use the key policy instead), unsigned order for
+ *    uint64, rank[code] for dictionaries.
  * Nulls load unspecified values. */
-void gb_load_i64(const gf_array *a, int64_t start, int64_t len,
+void gfi_gb_load_i64(const gf_array *a, int64_t start, int64_t len,
                  const int32_t *rows, int64_t row_base, int64_t *dst);
-void gb_load_f64(const gf_array *a, int64_t start, int64_t len,
+void gfi_gb_load_f64(const gf_array *a, int64_t start, int64_t len,
                  const int32_t *rows, int64_t row_base, double *dst);
-void gb_load_key(const gf_array *a, int64_t start, int64_t len,
+void gfi_gb_load_key(const gf_array *a, int64_t start, int64_t len,
                  const int32_t *rows, int64_t row_base, const int32_t *rank,
                  int64_t *dst);
 /* Validity as bytes (1 valid). Returns false (dst untouched) when the
  * array has no nulls at all. */
-bool gb_load_valid(const gf_array *a, int64_t start, int64_t len,
+bool gfi_gb_load_valid(const gf_array *a, int64_t start, int64_t len,
                    const int32_t *rows, int64_t row_base, uint8_t *dst);
 
-/* totalOrder key of a double as a signed int64. */
-static inline int64_t gb_f64_key(double d) {
-  int64_t b;
-  memcpy(&b, &d, sizeof b);
-  return b ^ (int64_t)((uint64_t)(b >> 63) >> 1);
-}
-static inline double gb_key_f64(int64_t k) {
-  int64_t b = k ^ (int64_t)((uint64_t)(k >> 63) >> 1);
-  double d;
-  memcpy(&d, &b, sizeof d);
-  return d;
-}
-
 /* Compares element i of a with element j of b (same type; dictionaries by
- * value): <0, 0, >0. Nulls are not handled here. */
-int gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
-/* Compares column c at global rows r and s with nulls last. */
-int gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s);
+ * value; floats by totalOrder, as min/max do): <0, 0, >0. Nulls are not
+ * handled here. */
+int gfi_gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
+/* Compares key column c at global rows r and s by the key policy
+ * (key_policy.h), nulls last. */
+int gfi_gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s);
 
 /* Ranks of the values of a dictionary array (equal values equal rank),
  * allocated through `a` (d entries). */
-gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a,
+gf_status gfi_gb_dict_rank(const gf_array *dict, const gf_allocator *a,
                        int32_t **out, gf_error *err);
 
 /* New arrays out[k] of columns cols[k] (k < ncols) at global rows
@@ -135,20 +118,20 @@ gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a,
  * worked out once for all of them, and with `po` the columns are gathered
  * in parallel (NULL: on the calling thread). On failure out[] is all
  * NULL. */
-gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
+gf_status gfi_gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
                           int64_t m, const gf_parallel_options *po, const gf_allocator *a,
                           gf_array **out, gf_error *err);
 /* New array of column c at global rows rows[0..m) (in that order) through
  * `a`. */
-gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m,
+gf_status gfi_gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m,
                   const gf_allocator *a, gf_array **out, gf_error *err);
 
 /* Stable merge sort of `n` int64 items with a context comparator. */
 typedef int (*gb_cmp_fn)(void *ctx, int64_t x, int64_t y);
-gf_status gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx,
+gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx,
                       const gf_allocator *a, gf_error *err);
 /* Sorts uint64 values by their high 32 bits (LSD radix, stable). */
-gf_status gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a,
+gf_status gfi_gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a,
                              gf_error *err);
 
 /* ---- phase 1: group ids ------------------------------------------------ */
@@ -173,6 +156,10 @@ typedef struct gb_key {
   int64_t min, max;
   uint64_t range; /* codes incl. the null slot: max - min + 2 */
   int64_t mult;   /* direct slot multiplier */
+  /* dictionary keys whose dictionary repeats a value or holds a null:
+   * code -> canonical code, -1 = null (gfi_key_dict_canon); else NULL */
+  int32_t *canon;
+  int64_t ncanon;
 } gb_key;
 
 /* The whole plan of one call (shared by the phases). */
@@ -183,19 +170,24 @@ typedef struct gb_ctx {
   int nkeys;
   gb_key *keys;
   int workers;
+  bool first_only; /* grouping yields first rows only, no rowgid (distinct) */
 } gb_ctx;
 
+/* Canonical dictionary codes of the dictionary keys (keys[].canon), so
+ * codes of equal values group together; free with gfi_gb_keys_free. */
+gf_status gfi_gb_keys_canon(gb_ctx *c, gf_error *err);
+void gfi_gb_keys_free(gb_ctx *c);
 /* Analyses the key columns; fills keys[] and decides whether direct slots
  * fit (*direct, *nslots). */
-void gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots);
+void gfi_gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots);
 /* Slot of every row of [start, start+len) of batch b into dst (uint32).
  * `tmp` is scratch for len int64. */
-void gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len,
+void gfi_gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len,
                    uint32_t *dst, int64_t *tmp);
 /* Computes group ids for every row (rowgid) and first rows. */
-gf_status gb_groups_compute(gb_ctx *c, bool direct, int64_t nslots,
+gf_status gfi_gb_groups_compute(gb_ctx *c, bool direct, int64_t nslots,
                             gb_groups *g, gf_error *err);
-void gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n);
+void gfi_gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n);
 
 /* ---- phase 2: aggregation --------------------------------------------- */
 
@@ -224,21 +216,21 @@ typedef struct gb_agg {
 } gb_agg;
 
 /* True when `kind` can be combined from per-block partial states. */
-bool gb_agg_decomposable(gf_agg_kind kind, int vc);
+bool gfi_gb_agg_decomposable(gf_agg_kind kind, int vc);
 
 /* Block path: handles are direct slots (groups rowgid NULL) or group ids.
  * Fills aggs' results for every handle, and, for direct slots, the groups'
  * ids and first rows (g->ngroups, g->first_row; handles of the groups in
  * `*order`, first appearance). */
-gf_status gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs,
+gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs,
                         int64_t **order, gf_error *err);
 /* Partition path over group ids (g->rowgid set). */
-gf_status gb_agg_partitions(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs,
+gf_status gfi_gb_agg_partitions(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs,
                             gf_error *err);
 /* Allocates results of one aggregate for `nh` handles. */
-gf_status gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a,
+gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a,
                                gf_error *err);
-void gb_agg_free_results(gb_agg *ag, const gf_allocator *a);
+void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a);
 
 
 #endif /* GF_OPS_GROUPBY_INTERNAL_H */

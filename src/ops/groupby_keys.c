@@ -4,8 +4,8 @@
  * Direct slots: when every key has a small known code range (dictionary
  * codes, integer min..max from statistics, bool, null) the mixed-radix
  * "slot" of a row indexes arrays directly. Otherwise rows are hashed (keys
- * bit-packed into one 64-bit word when they fit, else XXH3 over strings and
- * a multiply-shift mixer over fixed-width values), partitioned stably by the
+ * bit-packed into one 64-bit word when they fit, else the key policy's
+ * string hash and mixer, key_policy.h), partitioned stably by the
  * hash's high bits and each partition runs its own linear-probing table
  * (hash stored inline). In both cases the first row of every group is an
  * order-independent minimum, and group ids are assigned in the order of
@@ -13,12 +13,8 @@
  * row in a row-indexed array and numbering the marks in row order): the ids
  * never depend on how the rows were split among workers.
  */
-#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "data/builder_internal.h"
 #include "ops/groupby_internal.h"
@@ -27,30 +23,64 @@
 /* Largest direct slot space (first-row array of int64 per slot). */
 #define DIRECT_MAX (INT64_C(1) << 22)
 
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= UINT64_C(0xff51afd7ed558ccd);
-  x ^= x >> 33;
-  x *= UINT64_C(0xc4ceb9fe1a85ec53);
-  x ^= x >> 33;
-  return x;
+gf_status gfi_gb_keys_canon(gb_ctx *c, gf_error *err) {
+  for (int k = 0; k < c->nkeys; k++) {
+    gb_key *K = &c->keys[k];
+    gf_datatype t = c->v.f->schema->fields[K->col].type;
+    if (t.id != GF_TYPE_DICTIONARY || c->v.nb == 0) continue;
+    const gf_array *d = gb_col(&c->v, 0, K->col)->dictionary;
+    GF_RETURN_NOT_OK(gfi_key_dict_canon(d, c->a, &K->canon, err));
+    K->ncanon = K->canon ? d->length : 0;
+  }
+  return GF_OK;
 }
 
-void gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots) {
+void gfi_gb_keys_free(gb_ctx *c) {
+  for (int k = 0; c->keys && k < c->nkeys; k++) {
+    gb_key *K = &c->keys[k];
+    if (K->canon) gfi_mfree(c->a, K->canon, sizeof *K->canon * (size_t)K->ncanon);
+    K->canon = NULL;
+  }
+}
+
+/* Key values of elements [start, start+len) of arr (key K) into dst: the
+ * key policy's equality bits for fixed-width keys, codes for dictionaries
+ * (canonical when K->canon is set, -1 for a null value). Null slots load
+ * unspecified values (never read past here). */
+static void key_values(const gb_key *K, const gf_array *arr, int64_t start, int64_t len,
+                       int64_t *dst) {
+  if (K->vclass != GB_VC_DICT) {
+    gfi_key_load_bits(arr, start, len, (uint64_t *)dst);
+    return;
+  }
+  gfi_gb_load_i64(arr, start, len, NULL, 0, dst);
+  if (K->canon) {
+    /* Bounds-checked: a null slot may hold any code. */
+    for (int64_t j = 0; j < len; j++)
+      dst[j] = (uint64_t)dst[j] < (uint64_t)K->ncanon ? K->canon[dst[j]] : -1;
+  }
+}
+
+/* Element j of a run loaded by key_values is a valid key. */
+static inline bool key_valid(const gb_key *K, const uint8_t *vb, int64_t bit, int64_t v) {
+  return (!vb || gfi_bit_get(vb, bit)) && !(K->canon && v < 0);
+}
+
+void gfi_gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots) {
   const gb_view *v = &c->v;
   uint64_t prod = 1;
   bool dir = true;
   for (int k = 0; k < c->nkeys; k++) {
     gb_key *K = &c->keys[k];
     gf_datatype t = v->f->schema->fields[K->col].type;
-    K->vclass = gb_value_class(t);
+    K->vclass = gfi_gb_value_class(t);
     K->nulls = false;
     K->ranged = false;
     bool any = false, ok = true;
     int64_t mn = 0, mx = -1;
     for (int b = 0; b < v->nb; b++) {
       const gf_array *arr = gb_col(v, b, K->col);
-      if (arr->null_count > 0) K->nulls = true;
+      if (arr->null_count > 0 || K->canon) K->nulls = true;
       if (arr->null_count >= arr->length) continue;
       const gf_stats *s = &arr->stats;
       if (K->vclass == GB_VC_INT || K->vclass == GB_VC_U64) {
@@ -96,7 +126,7 @@ void gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots) {
   *nslots = dir ? (int64_t)prod : 0;
 }
 
-void gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint32_t *dst,
+void gfi_gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint32_t *dst,
                    int64_t *tmp) {
   if (c->nkeys == 0) {
     memset(dst, 0, sizeof *dst * (size_t)len);
@@ -110,20 +140,20 @@ void gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint32_t 
       if (k == 0) memset(dst, 0, sizeof *dst * (size_t)len);
       continue;
     }
-    gb_load_i64(arr, start, len, NULL, 0, tmp);
+    key_values(K, arr, start, len, tmp);
     const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
     int64_t base = K->min - 1, o = arr->offset;
     if (k == 0) {
-      if (vb) {
+      if (vb || K->canon) {
         for (int64_t j = 0; j < len; j++)
-          dst[j] = gfi_bit_get(vb, o + start + j) ? (uint32_t)(tmp[j] - base) : 0;
+          dst[j] = key_valid(K, vb, o + start + j, tmp[j]) ? (uint32_t)(tmp[j] - base) : 0;
       } else {
         for (int64_t j = 0; j < len; j++) dst[j] = (uint32_t)(tmp[j] - base);
       }
     } else {
-      if (vb) {
+      if (vb || K->canon) {
         for (int64_t j = 0; j < len; j++)
-          dst[j] += gfi_bit_get(vb, o + start + j) ? (uint32_t)(tmp[j] - base) * mult : 0;
+          dst[j] += key_valid(K, vb, o + start + j, tmp[j]) ? (uint32_t)(tmp[j] - base) * mult : 0;
       } else {
         for (int64_t j = 0; j < len; j++) dst[j] += (uint32_t)(tmp[j] - base) * mult;
       }
@@ -131,7 +161,7 @@ void gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint32_t 
   }
 }
 
-void gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n) {
+void gfi_gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n) {
   if (g->first_row)
     gfi_mfree(a, g->first_row, sizeof *g->first_row * (size_t)(g->ngroups ? g->ngroups : 1));
   if (g->rowgid) gfi_mfree(a, g->rowgid, sizeof *g->rowgid * (size_t)(n ? n : 1));
@@ -154,7 +184,7 @@ static gf_status direct_first_kernel(void *user, const gf_chunk_spec *ch, gf_tas
   uint32_t slot[SUB];
   int64_t tmp[SUB];
   GB_FOR_PIECES(&J->c->v, ch->start_row, ch->end_row, {
-    gb_keys_slots(J->c, b, lo, len, slot, tmp);
+    gfi_gb_keys_slots(J->c, b, lo, len, slot, tmp);
     for (int64_t j = 0; j < len; j++) {
       _Atomic int64_t *f = &J->first[slot[j]];
       int64_t row = r0 + j, cur = atomic_load_explicit(f, memory_order_relaxed);
@@ -173,7 +203,7 @@ static gf_status direct_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_
   uint32_t slot[SUB];
   int64_t tmp[SUB];
   GB_FOR_PIECES(&J->c->v, ch->start_row, ch->end_row, {
-    gb_keys_slots(J->c, b, lo, len, slot, tmp);
+    gfi_gb_keys_slots(J->c, b, lo, len, slot, tmp);
     for (int64_t j = 0; j < len; j++) J->rowgid[r0 + j] = J->slot2gid[slot[j]];
   });
   return GF_OK;
@@ -183,7 +213,7 @@ static gf_status direct_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_
  * first rows. */
 static gf_status assign_from_pairs(const gb_ctx *c, uint64_t *pairs, int64_t G, int32_t *ent2gid,
                                    gb_groups *g, gf_error *err) {
-  GF_RETURN_NOT_OK(gb_radix_sort_hi32(pairs, G, c->a, err));
+  GF_RETURN_NOT_OK(gfi_gb_radix_sort_hi32(pairs, G, c->a, err));
   g->first_row = gfi_malloc(c->a, sizeof *g->first_row * (size_t)(G ? G : 1));
   if (!g->first_row) return GF_OOM(err, "group first rows");
   g->ngroups = G;
@@ -225,11 +255,11 @@ static gf_status groups_direct(gb_ctx *c, int64_t nslots, gb_groups *g, gf_error
     st = assign_from_pairs(c, pairs, G, slot2gid, g, err);
     if (st == GF_OK && n == 0 && G == 1) g->first_row[0] = -1; /* empty whole frame */
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     g->rowgid = gfi_malloc(a, sizeof *g->rowgid * (size_t)(n ? n : 1));
     if (!g->rowgid) st = GF_OOM(err, "group ids");
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     J.slot2gid = slot2gid;
     J.rowgid = g->rowgid;
     st = gf_parallel_for(n, 8, false, direct_gid_kernel, &J, c->po, err);
@@ -246,7 +276,7 @@ typedef struct hash_job {
   gb_ctx *c;
   bool packed;
   int shift[64];        /* packed: bit offset of key k */
-  uint64_t *h;          /* per row, unpacked keys only (packed: mix64(word)) */
+  uint64_t *h;          /* per row, unpacked keys only (packed: gfi_mix64(word)) */
   uint64_t *word;       /* per row when packed */
   /* partitioning */
   int pbits, pshift;
@@ -270,24 +300,6 @@ typedef struct hash_job {
   int64_t *first_row;
 } hash_job;
 
-/* Canonical 64-bit pattern of fixed-width key values: floats by bits with
- * every NaN one pattern (so NaN keys group together; -0.0 stays apart). */
-static void load_bits(const gf_array *arr, int64_t start, int64_t len, int64_t *dst) {
-  if (arr->type.id == GF_TYPE_FLOAT32 || arr->type.id == GF_TYPE_FLOAT64) {
-    double *d = (double *)dst;
-    gb_load_f64(arr, start, len, NULL, 0, d);
-    for (int64_t j = 0; j < len; j++) {
-      double x = isnan(d[j]) ? (double)NAN : d[j];
-      if (isnan(x) && signbit(x)) x = -x;
-      int64_t bits;
-      memcpy(&bits, &x, sizeof bits);
-      dst[j] = bits;
-    }
-  } else {
-    gb_load_i64(arr, start, len, NULL, 0, dst);
-  }
-}
-
 static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
   (void)ctx;
   hash_job *J = user;
@@ -301,14 +313,20 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
         const gb_key *K = &c->keys[k];
         if (K->vclass == GB_VC_NULL) continue;
         const gf_array *arr = gb_col(&c->v, b, K->col);
-        load_bits(arr, lo, len, tmp);
+        key_values(K, arr, lo, len, tmp);
         const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
         int sh = J->shift[k];
         uint64_t base = K->ranged ? (uint64_t)K->min - 1 : 0;
+        if (sh >= 64) continue; /* a zero-width key (one value) */
+        if (!vb && !K->canon) {
+          /* The common case, kept free of per-row tests so it vectorises. */
+          for (int64_t j = 0; j < len; j++) w[j] |= ((uint64_t)tmp[j] - base) << sh;
+          continue;
+        }
         for (int64_t j = 0; j < len; j++) {
-          bool valid = !vb || gfi_bit_get(vb, arr->offset + lo + j);
+          bool valid = key_valid(K, vb, arr->offset + lo + j, tmp[j]);
           uint64_t code = valid ? (uint64_t)tmp[j] - base : 0;
-          w[j] |= sh < 64 ? code << sh : 0;
+          w[j] |= code << sh;
         }
       }
     } else {
@@ -319,7 +337,7 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
         const gf_array *arr = gb_col(&c->v, b, K->col);
         const uint8_t *vb = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
         if (K->vclass == GB_VC_NULL) {
-          for (int64_t j = 0; j < len; j++) h[j] = mix64(h[j] ^ UINT64_C(0x9E3779B97F4A7C15));
+          for (int64_t j = 0; j < len; j++) h[j] = gfi_mix64(h[j] ^ UINT64_C(0x9E3779B97F4A7C15));
           continue;
         }
         if (K->vclass == GB_VC_STR) {
@@ -330,17 +348,17 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
             } else {
               int64_t l;
               const uint8_t *p = gfi_value_bytes(arr, lo + j, &l);
-              x = XXH3_64bits(p, (size_t)l);
+              x = gfi_key_hash_bytes(p, l);
             }
-            h[j] = mix64(h[j] * UINT64_C(31) + x);
+            h[j] = gfi_mix64(h[j] * UINT64_C(31) + x);
           }
           continue;
         }
-        load_bits(arr, lo, len, tmp);
+        key_values(K, arr, lo, len, tmp);
         for (int64_t j = 0; j < len; j++) {
-          bool valid = !vb || gfi_bit_get(vb, arr->offset + lo + j);
-          uint64_t x = valid ? mix64((uint64_t)tmp[j] + 1) : UINT64_C(0x9E3779B97F4A7C15);
-          h[j] = mix64(h[j] * UINT64_C(31) + x);
+          bool valid = key_valid(K, vb, arr->offset + lo + j, tmp[j]);
+          uint64_t x = valid ? gfi_mix64((uint64_t)tmp[j] + 1) : UINT64_C(0x9E3779B97F4A7C15);
+          h[j] = gfi_mix64(h[j] * UINT64_C(31) + x);
         }
       }
     }
@@ -351,7 +369,7 @@ static gf_status hash_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
 /* Hash of row r: packed keys hash their word on the fly (cheaper than
  * storing and faulting in another 8 bytes per row). */
 static inline uint64_t hash_of(const hash_job *J, int64_t r) {
-  return J->packed ? mix64(J->word[r]) : J->h[r];
+  return J->packed ? gfi_mix64(J->word[r]) : J->h[r];
 }
 
 static inline int64_t part_of(const hash_job *J, int64_t r) {
@@ -395,19 +413,19 @@ static bool rows_equal(const gb_ctx *c, int64_t r, int64_t s) {
     const gb_key *K = &c->keys[k];
     if (K->vclass == GB_VC_NULL) continue;
     const gf_array *x = gb_col(v, br, K->col), *y = gb_col(v, bs, K->col);
-    bool vx = gfi_is_valid(x, i), vy = gfi_is_valid(y, j);
-    if (vx != vy) return false;
-    if (!vx) continue;
     if (K->vclass == GB_VC_STR) {
-      int64_t lx, ly;
-      const uint8_t *px = gfi_value_bytes(x, i, &lx), *py = gfi_value_bytes(y, j, &ly);
-      if (lx != ly || (lx && memcmp(px, py, (size_t)lx) != 0)) return false;
-    } else {
-      int64_t a, b;
-      load_bits(x, i, 1, &a);
-      load_bits(y, j, 1, &b);
-      if (a != b) return false;
+      bool vx = gfi_is_valid(x, i), vy = gfi_is_valid(y, j);
+      if (vx != vy) return false;
+      if (vx && !gfi_key_equal(x, i, y, j)) return false;
+      continue;
     }
+    int64_t a, b;
+    key_values(K, x, i, 1, &a);
+    key_values(K, y, j, 1, &b);
+    bool vx = key_valid(K, x->null_count > 0 ? gfi_buf(x, 0) : NULL, x->offset + i, a);
+    bool vy = key_valid(K, y->null_count > 0 ? gfi_buf(y, 0) : NULL, y->offset + j, b);
+    if (vx != vy) return false;
+    if (vx && a != b) return false;
   }
   return true;
 }
@@ -435,7 +453,7 @@ static gf_status table_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *
   int64_t used = 0;
   for (int64_t q = ps; q < pe; q++) {
     int32_t r = J->prow[q];
-    uint64_t w = J->packed ? J->pw[q] : 0, h = J->packed ? mix64(w) : J->ph[q];
+    uint64_t w = J->packed ? J->pw[q] : 0, h = J->packed ? gfi_mix64(w) : J->ph[q];
     uint64_t mask = (uint64_t)cap - 1;
     uint64_t i = (h * UINT64_C(0x9E3779B97F4A7C15)) >> 20 & mask;
     for (;;) {
@@ -540,7 +558,7 @@ static gf_status assign_by_marks(gb_ctx *c, hash_job *J, const gf_chunk_spec *pa
   J->mark = gfi_calloc(a, sizeof *J->mark * (size_t)(n ? n : 1));
   J->segbase = gfi_malloc(a, sizeof *J->segbase * (size_t)J->nseg);
   g->first_row = gfi_malloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
-  if (g->first_row) g->ngroups = G; /* gb_groups_free's size */
+  if (g->first_row) g->ngroups = G; /* gfi_gb_groups_free's size */
   gf_status st = GF_OK;
   if (!J->mark || !J->segbase || !g->first_row) st = GF_OOM(err, "group first rows");
   if (st == GF_OK) st = gf_run_chunks(parts, J->P, mark_kernel, J, c->po, err);
@@ -607,14 +625,14 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   J.ph = J.packed ? NULL : gfi_malloc(a, sizeof *J.ph * nn);
   J.pw = J.packed ? gfi_malloc(a, sizeof *J.pw * nn) : NULL;
   J.pent = gfi_malloc(a, sizeof *J.pent * nn);
-  J.rowent = gfi_malloc(a, sizeof *J.rowent * nn);
+  J.rowent = c->first_only ? NULL : gfi_malloc(a, sizeof *J.rowent * nn);
   J.efirst = gfi_malloc(a, sizeof *J.efirst * nn);
   J.hist = gfi_calloc(a, sizeof *J.hist * (size_t)(J.nseg * J.P));
   J.pstart = gfi_malloc(a, sizeof *J.pstart * (size_t)(J.P + 1));
   J.pcount = gfi_calloc(a, sizeof *J.pcount * (size_t)J.P);
   J.base = gfi_malloc(a, sizeof *J.base * (size_t)(J.P + 1));
   gf_status st = GF_OK;
-  if ((J.packed ? !J.word || !J.pw : !J.h || !J.ph) || !J.prow || !J.pent || !J.rowent || !J.efirst || !J.hist ||
+  if ((J.packed ? !J.word || !J.pw : !J.h || !J.ph) || !J.prow || !J.pent || (!J.rowent && !c->first_only) || !J.efirst || !J.hist ||
       !J.pstart || !J.pcount || !J.base)
     st = GF_OOM(err, "group-by hashing state");
   if (st == GF_OK) st = gf_parallel_for(n, 16, false, hash_kernel, &J, c->po, err);
@@ -671,11 +689,11 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
         pairs[J.base[p] + e] = ((uint64_t)J.efirst[J.pstart[p] + e] << 32) | (uint64_t)(J.base[p] + e);
     st = assign_from_pairs(c, pairs, G, ent2gid, g, err);
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     J.ent2gid = ent2gid;
     st = gf_run_chunks(parts, J.P, final_gid_kernel, &J, c->po, err);
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !c->first_only) {
     g->rowgid = J.rowent;
     J.rowent = NULL;
   }
@@ -698,9 +716,9 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   return st;
 }
 
-gf_status gb_groups_compute(gb_ctx *c, bool direct, int64_t nslots, gb_groups *g, gf_error *err) {
+gf_status gfi_gb_groups_compute(gb_ctx *c, bool direct, int64_t nslots, gb_groups *g, gf_error *err) {
   memset(g, 0, sizeof *g);
   gf_status st = direct ? groups_direct(c, nslots, g, err) : groups_hashed(c, g, err);
-  if (st != GF_OK) gb_groups_free(g, c->a, c->v.n);
+  if (st != GF_OK) gfi_gb_groups_free(g, c->a, c->v.n);
   return st;
 }

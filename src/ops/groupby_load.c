@@ -1,7 +1,8 @@
 /*
  * Group-by helpers: the row -> batch view, typed loaders that turn a run of
  * array elements into int64 / double / order keys, value comparison,
- * dictionary ranks, take-by-rows and the two sorts the group-by needs.
+ * dictionary ranks, take-by-rows (through take.c) and the two sorts the
+ * group-by needs.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -9,33 +10,18 @@
 
 #include "data/builder_internal.h"
 #include "ops/groupby_internal.h"
+#include "ops/sort_join_internal.h"
 
-/* Builds the page table: batch of the first row of every 4096-row page. */
-gf_status gb_view_init(gb_view *v, const gf_frame *f, const gf_allocator *a, gf_error *err) {
-  memset(v, 0, sizeof *v);
+/* Fills the view of f (nothing allocated). */
+void gfi_gb_view_init(gb_view *v, const gf_frame *f) {
   v->f = f;
   v->n = f->num_rows;
   v->nb = f->num_batches;
   v->ncols = f->schema->n;
   v->boff = f->batch_offsets;
-  v->npages = (v->n >> GB_PAGE_SHIFT) + 1;
-  v->page = gfi_malloc(a, sizeof *v->page * (size_t)v->npages);
-  if (!v->page) return GF_OOM(err, "the group-by row index");
-  int b = 0;
-  for (int64_t p = 0; p < v->npages; p++) {
-    int64_t r = p << GB_PAGE_SHIFT;
-    while (b + 1 < v->nb && r >= v->boff[b + 1]) b++;
-    v->page[p] = b;
-  }
-  return GF_OK;
 }
 
-void gb_view_free(gb_view *v, const gf_allocator *a) {
-  if (v->page) gfi_mfree(a, v->page, sizeof *v->page * (size_t)v->npages);
-  v->page = NULL;
-}
-
-int gb_value_class(gf_datatype t) {
+int gfi_gb_value_class(gf_datatype t) {
   switch (t.id) {
     case GF_TYPE_NULL: return GB_VC_NULL;
     case GF_TYPE_UINT64: return GB_VC_U64;
@@ -70,7 +56,7 @@ int gb_value_class(gf_datatype t) {
 
 #define GB_DATA(T) ((const T *)gfi_buf(a, 1) + a->offset)
 
-void gb_load_i64(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+void gfi_gb_load_i64(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
                  int64_t row_base, int64_t *dst) {
   switch (a->type.id) {
     case GF_TYPE_BOOL: {
@@ -100,7 +86,7 @@ void gb_load_i64(const gf_array *a, int64_t start, int64_t len, const int32_t *r
   }
 }
 
-void gb_load_f64(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+void gfi_gb_load_f64(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
                  int64_t row_base, double *dst) {
   switch (a->type.id) {
     case GF_TYPE_FLOAT32: { const float *p = GB_DATA(float); GB_LOOP((double)p[i]); break; }
@@ -113,7 +99,7 @@ void gb_load_f64(const gf_array *a, int64_t start, int64_t len, const int32_t *r
       int64_t tmp[256];
       for (int64_t s = 0; s < len; s += 256) {
         int64_t m = len - s < 256 ? len - s : 256;
-        gb_load_i64(a, start + s, m, rows ? rows + s : NULL, row_base, tmp);
+        gfi_gb_load_i64(a, start + s, m, rows ? rows + s : NULL, row_base, tmp);
         for (int64_t j = 0; j < m; j++) dst[s + j] = (double)tmp[j];
       }
       break;
@@ -126,10 +112,10 @@ void gb_load_f64(const gf_array *a, int64_t start, int64_t len, const int32_t *r
 static inline int64_t f64_key_canon(double d) {
   if (isnan(d)) d = NAN;
   if (signbit(d) && isnan(d)) d = -d;
-  return gb_f64_key(d);
+  return gfi_f64_total_key(d);
 }
 
-void gb_load_key(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+void gfi_gb_load_key(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
                  int64_t row_base, const int32_t *rank, int64_t *dst) {
   switch (a->type.id) {
     case GF_TYPE_FLOAT32: { const float *p = GB_DATA(float); GB_LOOP(f64_key_canon(p[i])); break; }
@@ -144,11 +130,11 @@ void gb_load_key(const gf_array *a, int64_t start, int64_t len, const int32_t *r
       GB_LOOP(rank && p[i] >= 0 ? (int64_t)rank[p[i]] : (int64_t)p[i]);
       break;
     }
-    default: gb_load_i64(a, start, len, rows, row_base, dst); break;
+    default: gfi_gb_load_i64(a, start, len, rows, row_base, dst); break;
   }
 }
 
-bool gb_load_valid(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
+bool gfi_gb_load_valid(const gf_array *a, int64_t start, int64_t len, const int32_t *rows,
                    int64_t row_base, uint8_t *dst) {
   if (a->type.id == GF_TYPE_NULL) {
     memset(dst, 0, (size_t)len);
@@ -176,48 +162,40 @@ bool gb_load_valid(const gf_array *a, int64_t start, int64_t len, const int32_t 
   return true;
 }
 
-/* Compares raw bytes, shorter first on a common prefix. */
-static int cmp_bytes(const uint8_t *x, int64_t lx, const uint8_t *y, int64_t ly) {
-  int64_t m = lx < ly ? lx : ly;
-  int c = m ? memcmp(x, y, (size_t)m) : 0;
-  if (c) return c;
-  return lx < ly ? -1 : lx > ly;
-}
-
-int gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
+int gfi_gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
   if (a->type.id == GF_TYPE_DICTIONARY) {
     const int32_t *ca = (const int32_t *)gfi_buf(a, 1) + a->offset;
     const int32_t *cb = (const int32_t *)gfi_buf(b, 1) + b->offset;
-    return gb_cmp_elems(a->dictionary, ca[i], b->dictionary, cb[j]);
+    return gfi_gb_cmp_elems(a->dictionary, ca[i], b->dictionary, cb[j]);
   }
-  switch (gb_value_class(a->type)) {
+  switch (gfi_gb_value_class(a->type)) {
     case GB_VC_STR: {
       int64_t lx, ly;
       const uint8_t *x = gfi_value_bytes(a, i, &lx), *y = gfi_value_bytes(b, j, &ly);
-      return cmp_bytes(x, lx, y, ly);
+      return gfi_bytes_cmp(x, lx, y, ly);
     }
     case GB_VC_NULL: return 0;
     default: {
       int64_t x, y;
-      gb_load_key(a, i, 1, NULL, 0, NULL, &x);
-      gb_load_key(b, j, 1, NULL, 0, NULL, &y);
+      gfi_gb_load_key(a, i, 1, NULL, 0, NULL, &x);
+      gfi_gb_load_key(b, j, 1, NULL, 0, NULL, &y);
       return x < y ? -1 : x > y;
     }
   }
 }
 
-int gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s) {
+int gfi_gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s) {
   int br = gb_batch_of(v, r), bs = gb_batch_of(v, s);
   const gf_array *x = gb_col(v, br, c), *y = gb_col(v, bs, c);
   int64_t i = r - v->boff[br], j = s - v->boff[bs];
-  bool nx = !gfi_is_valid(x, i), ny = !gfi_is_valid(y, j);
+  bool nx = gfi_key_is_null(x, i), ny = gfi_key_is_null(y, j);
   if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
-  return gb_cmp_elems(x, i, y, j);
+  return gfi_key_cmp(x, i, y, j);
 }
 
 /* ---- sorting ------------------------------------------------------------ */
 
-gf_status gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, const gf_allocator *a,
+gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, const gf_allocator *a,
                       gf_error *err) {
   if (n < 2) return GF_OK;
   int64_t *tmp = gfi_malloc(a, sizeof *tmp * (size_t)n);
@@ -252,7 +230,7 @@ gf_status gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, const
   return GF_OK;
 }
 
-gf_status gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a, gf_error *err) {
+gf_status gfi_gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a, gf_error *err) {
   if (n < 2) return GF_OK;
   uint64_t *tmp = gfi_malloc(a, sizeof *tmp * (size_t)n);
   if (!tmp) return GF_OOM(err, "a sort buffer");
@@ -283,10 +261,10 @@ static int cmp_dict(void *ctx, int64_t x, int64_t y) {
   const gf_array *d = ctx;
   bool nx = !gfi_is_valid(d, x), ny = !gfi_is_valid(d, y);
   if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
-  return gb_cmp_elems(d, x, d, y);
+  return gfi_gb_cmp_elems(d, x, d, y);
 }
 
-gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **out, gf_error *err) {
+gf_status gfi_gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **out, gf_error *err) {
   int64_t d = dict ? dict->length : 0;
   int32_t *rank = gfi_malloc(a, sizeof *rank * (size_t)(d ? d : 1));
   int64_t *idx = gfi_malloc(a, sizeof *idx * (size_t)(d ? d : 1));
@@ -296,7 +274,7 @@ gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **ou
     return GF_OOM(err, "dictionary ranks");
   }
   for (int64_t i = 0; i < d; i++) idx[i] = i;
-  gf_status st = gb_sort_i64(idx, d, cmp_dict, (void *)dict, a, err);
+  gf_status st = gfi_gb_sort_i64(idx, d, cmp_dict, (void *)dict, a, err);
   if (st == GF_OK) {
     int32_t r = 0;
     for (int64_t i = 0; i < d; i++) {
@@ -312,103 +290,62 @@ gf_status gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t **ou
 }
 
 /* ---- take ----------------------------------------------------------------- */
+/* Group-by output rows are gathered by take.c's gfi_take, the one gather
+ * of rows by frame row number (sort and join use it too). */
 
 typedef struct take_job {
   const gb_view *v;
   const int *cols;
-  const gfi_piece *pieces; /* arr unset: each task fills its own copy */
-  const int32_t *batch;
-  int64_t npieces;
+  const int64_t *rows;
+  int64_t m;
+  bool ascending; /* rows ascending, none -1: found once for all columns */
   gf_array **out;
 } take_job;
 
 /* Gathers one output column (chunk id = index into cols). */
 static gf_status take_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
   const take_job *J = user;
-  size_t bytes = sizeof(gfi_piece) * (size_t)J->npieces;
-  gfi_piece *pc = gfi_malloc(ctx->allocator, bytes);
-  if (!pc) return GF_OOM(ctx->err, "group-by output rows");
-  memcpy(pc, J->pieces, bytes);
-  for (int64_t q = 0; q < J->npieces; q++) pc[q].arr = gb_col(J->v, J->batch[q], J->cols[ch->chunk_id]);
-  gf_status st = gfi_gather(pc, (int)J->npieces, ctx->allocator, true, &J->out[ch->chunk_id], ctx->err);
-  gfi_mfree(ctx->allocator, pc, bytes);
-  return st;
+  int c = J->cols[ch->chunk_id];
+  gf_array **out = &J->out[ch->chunk_id];
+  return J->ascending ? gfi_take_ascending(J->v->f, c, J->rows, J->m, ctx->allocator, out, ctx->err)
+                      : gfi_take(J->v->f, c, J->rows, J->m, ctx->allocator, out, ctx->err);
 }
 
-gf_status gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
-                          int64_t m, const gf_parallel_options *po, const gf_allocator *a,
-                          gf_array **out, gf_error *err) {
+gf_status gfi_gb_take_columns(const gb_view *v, const int *cols, int ncols, const int64_t *rows,
+                              int64_t m, const gf_parallel_options *po, const gf_allocator *a,
+                              gf_array **out, gf_error *err) {
   gf_status st = GF_OK;
-  if (m == 0 || v->nb == 0) {
-    for (int k = 0; k < ncols && st == GF_OK; k++) {
-      gf_builder *b = NULL;
-      st = gf_builder_new(v->f->schema->fields[cols[k]].type, a, &b, err);
-      if (st == GF_OK) st = gf_builder_finish(b, &out[k], err);
-      gf_builder_free(b);
-    }
-    for (int k = 0; st != GF_OK && k < ncols; k++) {
-      gf_array_release(out[k]);
-      out[k] = NULL;
-    }
-    return st;
-  }
-  /* One piece per run of consecutive outputs from the same batch; the
-   * pieces and their element indices are shared by all the columns. */
-  int64_t npieces = 0;
-  int prev = -1;
-  for (int64_t i = 0; i < m; i++) {
-    int b = gb_batch_of(v, rows[i]);
-    if (b != prev) npieces++;
-    prev = b;
-  }
-  if (npieces > INT32_MAX) return gf_error_set(err, GF_ENOTSUP, "group-by: too many output pieces");
-  gfi_piece *pieces = gfi_malloc(a, sizeof *pieces * (size_t)npieces);
-  int32_t *batch = gfi_malloc(a, sizeof *batch * (size_t)npieces);
-  int32_t *sel = gfi_malloc(a, sizeof *sel * (size_t)m);
-  gf_chunk_spec *specs = gfi_malloc(a, sizeof *specs * (size_t)(ncols ? ncols : 1));
-  if (!pieces || !batch || !sel || !specs) st = GF_OOM(err, "group-by output rows");
-  if (st == GF_OK) {
-    int64_t q = -1;
-    prev = -1;
-    for (int64_t i = 0; i < m; i++) {
-      int b = gb_batch_of(v, rows[i]);
-      if (b != prev) {
-        q++;
-        batch[q] = b;
-        pieces[q].arr = NULL;
-        pieces[q].sel = sel + i;
-        pieces[q].start = 0;
-        pieces[q].n = 0;
-        prev = b;
-      }
-      sel[i] = (int32_t)(rows[i] - v->boff[b]);
-      pieces[q].n++;
-    }
+  for (int k = 0; k < ncols; k++) out[k] = NULL;
+  /* Key columns take the groups' first rows, ascending unless the groups
+   * were sorted. */
+  bool asc = true;
+  for (int64_t i = 0; i < m && asc; i++) asc = rows[i] >= 0 && (i == 0 || rows[i] >= rows[i - 1]);
+  take_job J = {v, cols, rows, m, asc, out};
+  if (po && ncols > 1) {
     /* One task per column: the columns are gathered side by side. */
+    gf_chunk_spec *specs = gfi_malloc(a, sizeof *specs * (size_t)ncols);
+    if (!specs) return GF_OOM(err, "group-by output rows");
     for (int k = 0; k < ncols; k++) specs[k] = (gf_chunk_spec){0, m, k};
-    take_job J = {v, cols, pieces, batch, npieces, out};
-    if (po) {
-      st = gf_run_chunks(specs, ncols, take_kernel, &J, po, err);
-    } else {
-      gf_task_ctx ctx;
-      memset(&ctx, 0, sizeof ctx);
-      ctx.allocator = a;
-      ctx.err = err;
-      for (int k = 0; k < ncols && st == GF_OK; k++) st = take_kernel(&J, &specs[k], &ctx);
+    st = gf_run_chunks(specs, ncols, take_kernel, &J, po, err);
+    gfi_mfree(a, specs, sizeof *specs * (size_t)ncols);
+  } else {
+    gf_task_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.allocator = a;
+    ctx.err = err;
+    for (int k = 0; k < ncols && st == GF_OK; k++) {
+      gf_chunk_spec one = {0, m, k};
+      st = take_kernel(&J, &one, &ctx);
     }
   }
   for (int k = 0; st != GF_OK && k < ncols; k++) {
     gf_array_release(out[k]);
     out[k] = NULL;
   }
-  if (pieces) gfi_mfree(a, pieces, sizeof *pieces * (size_t)npieces);
-  if (batch) gfi_mfree(a, batch, sizeof *batch * (size_t)npieces);
-  if (sel) gfi_mfree(a, sel, sizeof *sel * (size_t)m);
-  if (specs) gfi_mfree(a, specs, sizeof *specs * (size_t)(ncols ? ncols : 1));
   return st;
 }
 
-gf_status gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const gf_allocator *a,
-                  gf_array **out, gf_error *err) {
-  return gb_take_columns(v, &c, 1, rows, m, NULL, a, out, err);
+gf_status gfi_gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m, const gf_allocator *a,
+                      gf_array **out, gf_error *err) {
+  return gfi_gb_take_columns(v, &c, 1, rows, m, NULL, a, out, err);
 }

@@ -202,7 +202,8 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
   for (int c = 0; st == GF_OK && c < nl; c++) {
     const char *nml = left->schema->fields[c].name;
     nm.name[nout] = nml;
-    tc[nout++] = (gfi_take_col){left, c, NULL, nml, how == GF_JOIN_RIGHT || how == GF_JOIN_FULL};
+    tc[nout++] =
+        (gfi_take_col){left, c, NULL, nml, how == GF_JOIN_RIGHT || how == GF_JOIN_FULL, false};
   }
   int first_right = nout;
   for (int c = 0; st == GF_OK && with_right && c < nr; c++) {
@@ -227,7 +228,8 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
       }
     }
     nm.name[nout] = nmr;
-    tc[nout++] = (gfi_take_col){right, c, NULL, nmr, how == GF_JOIN_LEFT || how == GF_JOIN_FULL};
+    tc[nout++] =
+        (gfi_take_col){right, c, NULL, nmr, how == GF_JOIN_LEFT || how == GF_JOIN_FULL, false};
   }
 
   /* Build and probe. */

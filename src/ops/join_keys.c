@@ -1,15 +1,12 @@
 /*
- * Join keys prepared per row: a 64-bit value per key (integers as int64
- * bits, floats as normalised double bits, strings as their XXH3 hash plus
- * a pointer to the bytes), and one "may match" flag per row (false when a
- * key is null). Dictionary columns are prepared once per dictionary entry
+ * Join keys prepared per row: a 64-bit value per key (integers and floats
+ * as the key policy's equality bits, key_policy.h; strings as their hash
+ * plus a pointer to the bytes), and one "may match" flag per row (false
+ * when a key is null). Dictionary columns are prepared once per dictionary entry
  * and then looked up by code, so dictionary and plain string keys compare
  * by value.
  */
 #include <string.h>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "data/builder_internal.h"
 #include "ops/sort_join_internal.h"
@@ -43,7 +40,6 @@ static void val_segment(const gf_array *arr, int64_t i0, int64_t len, int cls, b
                         uint64_t *v, const uint8_t **ptr, int64_t *ln, uint8_t *ok) {
   gf_type_id id = arr->type.id;
   const uint8_t *valid = arr->null_count > 0 ? gfi_buf(arr, 0) : NULL;
-  const uint8_t *data = gfi_buf(arr, 1);
   int64_t off = arr->offset + i0;
   if (cls == GFI_JC_NULL || id == GF_TYPE_NULL) {
     for (int64_t i = 0; i < len; i++) {
@@ -67,59 +63,16 @@ static void val_segment(const gf_array *arr, int64_t i0, int64_t len, int cls, b
       if (!p) p = empty_bytes;
       ptr[i] = p;
       ln[i] = l;
-      v[i] = XXH3_64bits(p, (size_t)l);
+      v[i] = gfi_key_hash_bytes(p, l);
     }
     return;
   }
-  switch (id) {
-    case GF_TYPE_BOOL:
-      for (int64_t i = 0; i < len; i++) v[i] = gfi_bit_get(data, off + i);
-      break;
-    case GF_TYPE_INT8:
-      for (int64_t i = 0; i < len; i++) v[i] = (uint64_t)(int64_t)((const int8_t *)data)[off + i];
-      break;
-    case GF_TYPE_INT16:
-      for (int64_t i = 0; i < len; i++) v[i] = (uint64_t)(int64_t)((const int16_t *)data)[off + i];
-      break;
-    case GF_TYPE_UINT8:
-      for (int64_t i = 0; i < len; i++) v[i] = ((const uint8_t *)data)[off + i];
-      break;
-    case GF_TYPE_UINT16:
-      for (int64_t i = 0; i < len; i++) v[i] = ((const uint16_t *)data)[off + i];
-      break;
-    case GF_TYPE_UINT32:
-      for (int64_t i = 0; i < len; i++) v[i] = ((const uint32_t *)data)[off + i];
-      break;
-    case GF_TYPE_UINT64:
-      for (int64_t i = 0; i < len; i++) {
-        v[i] = ((const uint64_t *)data)[off + i];
-        if (big_inv && v[i] > (uint64_t)INT64_MAX) ok[i] = 0;
-      }
-      break;
-    case GF_TYPE_FLOAT32:
-    case GF_TYPE_FLOAT64:
-      for (int64_t i = 0; i < len; i++) {
-        double d = id == GF_TYPE_FLOAT32 ? (double)((const float *)data)[off + i]
-                                         : ((const double *)data)[off + i];
-        uint64_t u;
-        if (d != d) u = 0x7ff8000000000000ULL; /* every NaN equal */
-        else {
-          if (d == 0.0) d = 0.0; /* -0.0 equals +0.0 */
-          memcpy(&u, &d, sizeof u);
-        }
-        v[i] = u;
-      }
-      break;
-    default: {
-      int w = gfi_type_byte_width(arr->type);
-      if (w == 4) {
-        for (int64_t i = 0; i < len; i++) v[i] = (uint64_t)(int64_t)((const int32_t *)data)[off + i];
-      } else {
-        memcpy(v, (const int64_t *)data + off, sizeof *v * (size_t)len);
-      }
-      break;
-    }
-  }
+  /* Equality bits by the key policy: ints sign- or zero-extended, floats
+   * with -0.0 = +0.0 and one NaN. */
+  gfi_key_load_bits(arr, i0, len, v);
+  if (id == GF_TYPE_UINT64 && big_inv)
+    for (int64_t i = 0; i < len; i++)
+      if (v[i] > (uint64_t)INT64_MAX) ok[i] = 0;
   if (valid)
     for (int64_t i = 0; i < len; i++)
       if (!gfi_bit_get(valid, off + i)) {

@@ -243,7 +243,8 @@ gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t
     if (!tc) st = GF_OOM(err, "sort output");
   }
   if (st == GF_OK) {
-    for (int c = 0; c < ncols; c++) tc[c] = (gfi_take_col){f, c, p, f->schema->fields[c].name, false};
+    for (int c = 0; c < ncols; c++)
+      tc[c] = (gfi_take_col){f, c, p, f->schema->fields[c].name, false, false};
     st = gfi_take_frame(tc, ncols, m, &o, out, err);
   }
   if (tc) gfi_mfree(a, tc, tb);

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "ops/ops_internal.h"
+#include "ops/key_policy.h"
 
 /* Output frames of sort and join are cut into batches of this many rows
  * (a constant, so batch boundaries never depend on the worker count). */
@@ -20,6 +20,10 @@
  * Dictionary columns keep the frame's dictionary. Statistics computed. */
 gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
                    const gf_allocator *a, gf_array **out, gf_error *err);
+/* gfi_take for indices the caller knows to be ascending and never -1
+ * (group first rows, distinct rows): skips the scan that checks for it. */
+gf_status gfi_take_ascending(const gf_frame *f, int col, const int64_t *idx, int64_t n,
+                             const gf_allocator *a, gf_array **out, gf_error *err);
 
 /* One output column of gfi_take_frame: column `col` of `f` taken at `idx`
  * (shared by several columns; -1 = null), named `name`. */
@@ -29,6 +33,7 @@ typedef struct gfi_take_col {
   const int64_t *idx;
   const char *name;
   bool nullable; /* output field nullable even if the source is not */
+  bool ascending; /* idx ascending without -1 (see gfi_take_ascending) */
 } gfi_take_col;
 
 /* Builds a frame of `n` rows from `ncols` taken columns, in batches of
@@ -45,51 +50,6 @@ gf_status gfi_take_frame(const gfi_take_col *cols, int ncols, int64_t n,
  * through o->allocator (or the default). */
 gf_status gfi_radix_sort(uint64_t *keys, int64_t *vals, int64_t n,
                          const gf_parallel_options *o, gf_error *err);
-
-/* ---- order-preserving encodings ------------------------------------------ */
-
-/* totalOrder encoding of a double as an unsigned integer, with every NaN
- * mapped to the largest value (NaN last). */
-static inline uint64_t gfi_order_f64(double d) {
-  if (d != d) return UINT64_MAX;
-  uint64_t u;
-  memcpy(&u, &d, sizeof u);
-  return (u >> 63) ? ~u : (u | ((uint64_t)1 << 63));
-}
-
-/* Signed integers keep their order as unsigned after flipping the sign bit. */
-static inline uint64_t gfi_order_i64(int64_t v) {
-  return (uint64_t)v ^ ((uint64_t)1 << 63);
-}
-
-/* Frame row -> batch index (binary search over batch offsets). */
-static inline int gfi_row_batch(const gf_frame *f, int64_t row) {
-  int lo = 0, hi = f->num_batches - 1;
-  while (lo < hi) {
-    int mid = (lo + hi + 1) / 2;
-    if (f->batch_offsets[mid] <= row) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-/* The 8 leading bytes of a byte string as a big-endian integer (zero
- * padded): comparing these compares the strings' first 8 bytes. */
-static inline uint64_t gfi_prefix_be(const uint8_t *p, int64_t len) {
-  uint64_t v = 0;
-  int64_t m = len < 8 ? len : 8;
-  for (int64_t i = 0; i < m; i++) v |= (uint64_t)p[i] << (56 - 8 * i);
-  return v;
-}
-
-/* Byte-string order: memcmp, then the shorter first. */
-static inline int gfi_bytes_cmp(const uint8_t *a, int64_t la, const uint8_t *b,
-                                int64_t lb) {
-  int64_t m = la < lb ? la : lb;
-  int c = m ? memcmp(a, b, (size_t)m) : 0;
-  if (c) return c;
-  return (la > lb) - (la < lb);
-}
 
 /* ---- prepared sort keys (sort*.c) ---------------------------------------- */
 /* Per row: an order-preserving 64-bit encoding (fixed-width types,
@@ -159,16 +119,6 @@ gf_status gfi_jside_make(const gf_frame *f, const int *cols, const int *cls, int
                          const gf_parallel_options *o, gfi_jside *out,
                          gf_error *err);
 void gfi_jside_free(gfi_jside *s);
-
-/* Row hash: a multiply-xorshift mixer (murmur3 finaliser). */
-static inline uint64_t gfi_mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
 typedef enum gfi_probe_mode {
   GFI_PROBE_INNER = 0, /* every matching pair */

@@ -1,10 +1,11 @@
 /*
  * Preparing sort keys and one stable sort pass per key.
  *
- * A key becomes, per row, a 64-bit value whose unsigned order is the key's
- * order (integers with the sign bit flipped, floats by totalOrder with NaN
- * canonicalised last, dictionary codes replaced by the rank of their value
- * in the sorted dictionary; complemented for descending keys), or, for
+ * A key becomes, per row, a 64-bit value whose unsigned order is the key
+ * policy's order (key_policy.h: integers with the sign bit flipped, floats
+ * with -0.0 equal to +0.0 and every NaN equal and last; dictionary codes
+ * replaced by the rank of their value in the sorted dictionary;
+ * complemented for descending keys), or, for
  * strings and binary, the first 8 bytes big-endian plus a pointer to the
  * whole value. A pass moves nulls to their end stably, then sorts the rest
  * with the radix sort (fixed width) or a parallel stable merge sort
@@ -29,29 +30,6 @@ typedef struct prep_job {
   gfi_sprep *k;
   const dict_ranks *d;
 } prep_job;
-
-static int64_t read_signed(const uint8_t *d, int w, int64_t i) {
-  switch (w) {
-    case 1: return ((const int8_t *)d)[i];
-    case 2: return ((const int16_t *)d)[i];
-    case 4: return ((const int32_t *)d)[i];
-    default: return ((const int64_t *)d)[i];
-  }
-}
-
-static uint64_t read_unsigned(const uint8_t *d, int w, int64_t i) {
-  switch (w) {
-    case 1: return ((const uint8_t *)d)[i];
-    case 2: return ((const uint16_t *)d)[i];
-    case 4: return ((const uint32_t *)d)[i];
-    default: return ((const uint64_t *)d)[i];
-  }
-}
-
-static bool is_unsigned(gf_type_id id) {
-  return id == GF_TYPE_UINT8 || id == GF_TYPE_UINT16 || id == GF_TYPE_UINT32 ||
-         id == GF_TYPE_UINT64;
-}
 
 /* Encodes rows [i0, i0+len) of arr into rows starting at row0. */
 static void prep_segment(const prep_job *j, const gf_array *arr, int64_t i0,
@@ -96,26 +74,10 @@ static void prep_segment(const prep_job *j, const gf_array *arr, int64_t i0,
     }
     return;
   }
-  if (id == GF_TYPE_BOOL) {
-    for (int64_t i = 0; i < len; i++) enc[i] = (uint64_t)gfi_bit_get(data, off + i0 + i) ^ flip;
-  } else if (id == GF_TYPE_FLOAT32) {
-    const float *v = (const float *)data + off + i0;
-    for (int64_t i = 0; i < len; i++) enc[i] = gfi_order_f64((double)v[i]) ^ flip;
-  } else if (id == GF_TYPE_FLOAT64) {
-    const double *v = (const double *)data + off + i0;
-    for (int64_t i = 0; i < len; i++) enc[i] = gfi_order_f64(v[i]) ^ flip;
-  } else if (id == GF_TYPE_INT64 && !nul) {
-    const int64_t *v = (const int64_t *)data + off + i0;
-    for (int64_t i = 0; i < len; i++) enc[i] = gfi_order_i64(v[i]) ^ flip;
-  } else {
-    int w = gfi_type_byte_width(arr->type);
-    if (is_unsigned(id)) {
-      for (int64_t i = 0; i < len; i++) enc[i] = read_unsigned(data, w, off + i0 + i) ^ flip;
-    } else {
-      for (int64_t i = 0; i < len; i++)
-        enc[i] = gfi_order_i64(read_signed(data, w, off + i0 + i)) ^ flip;
-    }
-  }
+  /* Fixed width: the policy's order encoding (key_policy.h). */
+  gfi_key_load_order(arr, i0, len, enc);
+  if (flip)
+    for (int64_t i = 0; i < len; i++) enc[i] ^= flip;
   if (nul)
     for (int64_t i = 0; i < len; i++)
       if (nul[i]) enc[i] = 0;
@@ -124,12 +86,7 @@ static void prep_segment(const prep_job *j, const gf_array *arr, int64_t i0,
 static gf_status prep_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
   prep_job *j = user;
   const gfi_colsrc *s = j->src;
-  int lo = 0, hi = s->nb - 1;
-  while (lo < hi) {
-    int mid = (lo + hi + 1) / 2;
-    if (s->offs[mid] <= c->start_row) lo = mid;
-    else hi = mid - 1;
-  }
+  int lo = gfi_batch_of(s->offs, s->nb, c->start_row);
   for (int64_t row = c->start_row; row < c->end_row; lo++) {
     int64_t bend = s->offs[lo + 1];
     if (bend <= row) continue;

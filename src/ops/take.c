@@ -65,7 +65,9 @@ static inline void cur_span(const cursor *c, int64_t k, bool large, int64_t *s, 
 /* Random gathers (a sort permutation, the right side of a join) miss the
  * cache on nearly every row, so the address of row j + PF_DIST is computed
  * and prefetched while row j is copied; the computed addresses wait in a
- * ring. Frames with more batches than PF_MAX_BATCHES use the cursor. */
+ * ring. Ascending indices (group first rows, distinct, a left-ordered
+ * join's left side) are copied run by run within each batch instead, and
+ * frames with more batches than PF_MAX_BATCHES use the cursor. */
 #define PF_DIST 16
 #define PF_MAX_BATCHES 1024
 
@@ -81,10 +83,13 @@ static bool batch_bases(const gf_frame *f, int col, int w, const uint8_t **base)
   return true;
 }
 
-/* Address of frame row r (>= 0) of the column described by `base`. */
+/* Address of frame row r (>= 0) of the column described by `base`. `*hint`
+ * is the batch of the previous look-up: runs of rows in one batch (group
+ * first rows, left-ordered join output) skip the binary search. */
 static inline const uint8_t *row_addr(const gf_frame *f, const uint8_t *const *base, int w,
-                                      int64_t r) {
-  int b = gfi_row_batch(f, r);
+                                      int64_t r, int *hint) {
+  int b = *hint;
+  if (r < f->batch_offsets[b] || r >= f->batch_offsets[b + 1]) *hint = b = gfi_row_batch(f, r);
   return base[b] + (size_t)(r - f->batch_offsets[b]) * (size_t)w;
 }
 
@@ -100,16 +105,38 @@ static inline const uint8_t *row_addr(const gf_frame *f, const uint8_t *const *b
           __builtin_prefetch(sv + idx[j + PF_DIST]);                          \
         if (idx[j] >= 0) d_[j] = sv[idx[j]];                                  \
       }                                                                       \
+    } else if (ascending) {                                                   \
+      /* Runs of indices inside one batch, copied by a tight loop. */         \
+      for (int64_t j = 0; j < n;) {                                           \
+        if (idx[j] < 0) {                                                     \
+          j++;                                                                \
+          continue;                                                           \
+        }                                                                     \
+        int b_ = gfi_row_batch(f, idx[j]);                                    \
+        const gf_array *s_ = f->columns[(size_t)b_ * (size_t)f->schema->n +   \
+                                        (size_t)col];                         \
+        const T *sv = (const T *)gfi_buf(s_, 1) + s_->offset;                 \
+        int64_t lo_ = f->batch_offsets[b_], hi_ = f->batch_offsets[b_ + 1];   \
+        if (idx_nulls) {                                                      \
+          for (; j < n && idx[j] < hi_; j++)                                  \
+            if (idx[j] >= 0) d_[j] = sv[idx[j] - lo_];                        \
+        } else {                                                              \
+          for (; j < n && idx[j] < hi_; j++) d_[j] = sv[idx[j] - lo_];        \
+        }                                                                     \
+      }                                                                       \
     } else if (batch_bases(f, col, (int)sizeof(T), bases)) {                  \
       const uint8_t *ring_[PF_DIST];                                          \
+      int hint_ = 0;                                                          \
       for (int64_t j = 0; j < PF_DIST && j < n; j++)                          \
-        ring_[j] = idx[j] >= 0 ? row_addr(f, bases, (int)sizeof(T), idx[j])   \
+        ring_[j] = idx[j] >= 0 ? row_addr(f, bases, (int)sizeof(T), idx[j],   \
+                                          &hint_)                             \
                                : NULL;                                        \
       for (int64_t j = 0; j < n; j++) {                                       \
         const uint8_t *p_ = ring_[j % PF_DIST];                               \
         if (j + PF_DIST < n) {                                                \
           int64_t q_ = idx[j + PF_DIST];                                      \
-          const uint8_t *a_ = q_ >= 0 ? row_addr(f, bases, (int)sizeof(T), q_) \
+          const uint8_t *a_ = q_ >= 0 ? row_addr(f, bases, (int)sizeof(T), q_,  \
+                                                     &hint_)                  \
                                       : NULL;                                 \
           if (a_) __builtin_prefetch(a_);                                     \
           ring_[j % PF_DIST] = a_;                                            \
@@ -127,8 +154,12 @@ static inline const uint8_t *row_addr(const gf_frame *f, const uint8_t *const *b
     }                                                                         \
   } while (0)
 
-gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
-                   const gf_allocator *a, gf_array **out, gf_error *err) {
+/* gfi_take; `known_ascending`: the caller guarantees ascending indices
+ * without -1, so the scan that finds out is skipped (it reads idx once
+ * more per column). */
+static gf_status take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
+                      bool known_ascending, const gf_allocator *a, gf_array **out,
+                      gf_error *err) {
   a = gfi_alloc_or_default(a);
   gf_datatype t = f->schema->fields[col].type;
   gf_buffer *bufs[3] = {NULL, NULL, NULL};
@@ -142,8 +173,20 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
   for (int b = 0; b < f->num_batches; b++)
     if (f->columns[(size_t)b * (size_t)f->schema->n + (size_t)col]->null_count > 0)
       src_nulls = true;
-  bool idx_nulls = false;
-  for (int64_t j = 0; j < n && !idx_nulls; j++) idx_nulls = idx[j] < 0;
+  /* Ascending indices (-1 anywhere) take the run-by-run copy. */
+  bool idx_nulls = false, ascending = true;
+  if (!known_ascending) {
+    /* Branch-free: this scan runs once per taken column. */
+    int64_t prev = -1, neg = 0, desc = 0;
+    for (int64_t j = 0; j < n; j++) {
+      int64_t x = idx[j];
+      neg |= x < 0;
+      desc |= x < prev;
+      prev = x < 0 ? prev : x;
+    }
+    idx_nulls = neg != 0;
+    ascending = desc == 0;
+  }
   int64_t null_count = 0;
   gf_status st = GF_OK;
   cursor c;
@@ -275,6 +318,16 @@ gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
   return st;
 }
 
+gf_status gfi_take(const gf_frame *f, int col, const int64_t *idx, int64_t n,
+                   const gf_allocator *a, gf_array **out, gf_error *err) {
+  return take(f, col, idx, n, false, a, out, err);
+}
+
+gf_status gfi_take_ascending(const gf_frame *f, int col, const int64_t *idx, int64_t n,
+                             const gf_allocator *a, gf_array **out, gf_error *err) {
+  return take(f, col, idx, n, true, a, out, err);
+}
+
 typedef struct take_job {
   const gfi_take_col *cols;
   int ncols;
@@ -288,8 +341,8 @@ static gf_status take_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ctx 
   gf_array **out = j->out + (size_t)chunk->chunk_id * (size_t)j->ncols;
   for (int c = 0; c < j->ncols; c++) {
     const gfi_take_col *tc = &j->cols[c];
-    GF_RETURN_NOT_OK(gfi_take(tc->f, tc->col, tc->idx + chunk->start_row, len,
-                              ctx->allocator, &out[c], ctx->err));
+    GF_RETURN_NOT_OK(take(tc->f, tc->col, tc->idx + chunk->start_row, len, tc->ascending,
+                          ctx->allocator, &out[c], ctx->err));
   }
   return GF_OK;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_query.sh GF_BINARY - `gf query`: filters, computed columns, select,
-# limit, group-by, sort, join, output formats and -o, --stats, the
+# limit, group-by, sort, join, distinct, output formats and -o, --stats, the
 # whole-command timeout (no partial output file), the memory limit, error
 # messages with expression positions, exit codes (0 ok, 1 failure, 2 bad
 # command line), and identical results for any --threads / --chunk-rows /
@@ -129,6 +129,36 @@ expect_rc "anti join" 0
 expect_out "anti join" 'name
 "bob, jr"
 "say ""hi"""'
+
+# --- distinct (the key policy: -0.0 = 0.0, NaN = NaN, nulls one key) ------------------
+printf 'k,v\n0.0,a\n-0.0,b\nNaN,c\n,d\n1,e\n-NaN,f\n,g\n0,h\n' >"$tmp/keys.csv"
+gfrun query "$tmp/keys.csv" --distinct=k
+expect_rc "distinct k" 0
+expect_out "distinct k" 'k,v
+0.0,a
+NaN,c
+,d
+1.0,e'
+gfrun query "$tmp/keys.csv" --sort 'k desc' --distinct=k --limit 2
+expect_rc "sort, distinct, limit" 0
+expect_out "sort, distinct, limit" 'k,v
+NaN,c
+1.0,e'
+gfrun query "$people" --select active,age --distinct=active
+expect_rc "distinct on a bool" 0
+expect_out "distinct on a bool" 'active,age
+true,31
+false,
+,27'
+gfrun query "$tmp/keys.csv" --select k --distinct
+expect_rc "distinct all columns" 0
+expect_out "distinct all columns" 'k
+0.0
+NaN
+
+1.0'
+gfrun query "$people" --distinct=nope
+expect_rc "distinct unknown column" 2
 
 # --- output formats and -o ----------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name,age --format table
