@@ -57,14 +57,15 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
   GF_RETURN_NOT_OK(check_keys(f, keys, nkeys, err));
   if (f->num_rows > INT32_MAX)
     return gf_error_set(err, GF_ENOTSUP, "gf_distinct: frames over 2^31-1 rows are not supported");
+  gfi_ctx call;
   gf_parallel_options po;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &po, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &po, err));
   /* Like the group-by: several runtime calls, one statistics record. */
   int64_t start_ns = gfi_now_ns();
   gf_exec_stats *user_stats = po.stats;
   if (user_stats) {
     memset(user_stats, 0, sizeof *user_stats);
-    po.flags |= GFI_STATS_ACCUMULATE;
+    call.stats_accumulate = true;
   }
   gfi_call_alloc *tracked = NULL;
   if (po.memory_limit > 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "gopherframe/testing.h"
 
 enum { REF_SIZE = 200000 };
 static uint8_t ref[REF_SIZE];
