@@ -196,12 +196,55 @@ static void test_plan_batches_huge_rows(void **state) {
   assert_null(m);
 }
 
+/* Every allocation failure is GF_ENOMEM with nothing left allocated, and
+ * plans free to zero live blocks through the same allocator. */
+static void test_planners_release_everything_on_allocation_failure(void **state) {
+  (void)state;
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  const gf_allocator *a = gf_failing_allocator_get(fa);
+  static const int64_t off[] = {0, 10, 25};
+  for (int64_t fail_at = 1; fail_at <= 3; fail_at++) {
+    gf_failing_allocator_arm(fa, fail_at, false);
+    gfi_morsel *m = NULL;
+    gf_chunk_spec *s = NULL;
+    int64_t n = 0;
+    gf_status st = gfi_plan_batches(off, 2, 4, a, &m, &s, &n, NULL);
+    if (fail_at <= 2) {
+      assert_int_equal(st, GF_ENOMEM);
+      assert_null(m);
+      assert_null(s);
+    } else {
+      assert_int_equal(st, GF_OK);
+      assert_int_equal(n, 7);
+      gfi_morsels_free(a, m, s, n);
+    }
+    assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+
+    gf_failing_allocator_arm(fa, fail_at, false);
+    st = gfi_plan_equal(25, 3, a, &s, NULL);
+    assert_int_equal(st, fail_at == 1 ? GF_ENOMEM : GF_OK);
+    if (st == GF_OK) gfi_plan_free(a, s, 3);
+    gf_failing_allocator_arm(fa, fail_at, false);
+    gf_parallel_options o;
+    gf_parallel_options_init(&o);
+    o.num_workers = 2;
+    st = gfi_plan_even(0, 100, &o, a, &s, &n, NULL); /* 0 rows: still one block */
+    assert_int_equal(st, fail_at == 1 ? GF_ENOMEM : GF_OK);
+    if (st == GF_OK) gfi_plan_free(a, s, n);
+    assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+    assert_int_equal(gf_failing_allocator_live_bytes(fa), 0);
+  }
+  gf_failing_allocator_free(fa);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plan_equal_matches_reference),
       cmocka_unit_test(test_plan_even_matches_reference),
       cmocka_unit_test(test_plan_batches_matches_row_walk),
       cmocka_unit_test(test_plan_batches_huge_rows),
+      cmocka_unit_test(test_planners_release_everything_on_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
