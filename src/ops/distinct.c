@@ -14,20 +14,6 @@
 #include "ops/groupby_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Checks the key names: known, not NULL, none twice. */
-static gf_status check_keys(const gf_frame *f, const char *const *keys, int nkeys,
-                            gf_error *err) {
-  for (int i = 0; i < nkeys; i++) {
-    if (!keys[i]) return gf_error_set(err, GF_EINVAL, "gf_distinct: key %d is NULL", i);
-    if (gf_schema_find(f->schema, keys[i]) < 0)
-      return gf_error_set(err, GF_EINVAL, "gf_distinct: unknown key column '%.300s'", keys[i]);
-    for (int k = 0; k < i; k++)
-      if (strcmp(keys[k], keys[i]) == 0)
-        return gf_error_set(err, GF_EINVAL, "gf_distinct: key '%.300s' given twice", keys[i]);
-  }
-  return GF_OK;
-}
-
 /* Numbers the keys of f and hands back the first row of every key in
  * increasing row order: *count rows in *rows, an allocation of *alloc
  * entries through c->a. */
@@ -54,25 +40,11 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
                       const gf_parallel_options *opts, gf_frame **out, gf_error *err) {
   if (!f || !out || nkeys < 0 || (nkeys > 0 && !keys))
     return gf_error_set(err, GF_EINVAL, "gf_distinct: invalid argument");
-  GF_RETURN_NOT_OK(check_keys(f, keys, nkeys, err));
-  if (f->num_rows > INT32_MAX)
-    return gf_error_set(err, GF_ENOTSUP, "gf_distinct: frames over 2^31-1 rows are not supported");
-  gfi_ctx call;
+  GF_RETURN_NOT_OK(gfi_gb_check_keys(f, keys, nkeys, "gf_distinct", err));
   gf_parallel_options po;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &po, err));
-  /* Like the group-by: several runtime calls, one statistics record. */
-  int64_t start_ns = gfi_now_ns();
-  gf_exec_stats *user_stats = po.stats;
-  if (user_stats) {
-    memset(user_stats, 0, sizeof *user_stats);
-    call.stats_accumulate = true;
-  }
-  gfi_call_alloc *tracked = NULL;
-  if (po.memory_limit > 0) {
-    GF_RETURN_NOT_OK(gfi_call_alloc_new(po.allocator, po.memory_limit, &tracked, err));
-    po.allocator = gfi_call_alloc_get(tracked);
-    po.memory_limit = 0;
-  }
+  GF_RETURN_NOT_OK(gfi_options_load(opts, &po, err));
+  gb_call call;
+  GF_RETURN_NOT_OK(gfi_gb_call_begin(opts, &po, &call, err));
   const gf_allocator *a = gfi_alloc_or_default(po.allocator);
   int ncols = f->schema->n;
   int nk = nkeys > 0 ? nkeys : ncols;
@@ -93,7 +65,7 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
     gfi_gb_view_init(&c.v, f);
   }
   if (st == GF_OK) st = first_rows(&c, &rows, &alloc_g, &G, err);
-  if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
+  if (st == GF_OK) st = gfi_check_stop(&po, call.start_ns, NULL, err);
   if (st == GF_OK) {
     for (int i = 0; i < ncols; i++)
       tc[i] = (gfi_take_col){f, i, rows, f->schema->fields[i].name, false, true};
@@ -103,14 +75,6 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
   if (tc) gfi_mfree(a, tc, sizeof *tc * (size_t)(ncols ? ncols : 1));
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nk ? nk : 1));
-  gfi_call_alloc_release(tracked);
-  if (st == GF_OK && user_stats) {
-    if (user_stats->size == 0) {
-      user_stats->size = sizeof *user_stats;
-      user_stats->workers_used = 1;
-    }
-    user_stats->rows = f->num_rows;
-    user_stats->wall_ns = gfi_now_ns() - start_ns;
-  }
+  gfi_gb_call_end(&call, f->num_rows, st);
   return st;
 }

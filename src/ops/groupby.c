@@ -313,6 +313,54 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
   return st;
 }
 
+gf_status gfi_gb_check_keys(const gf_frame *f, const char *const *keys, int nkeys,
+                            const char *fn, gf_error *err) {
+  if (f->num_rows > INT32_MAX)
+    return gf_error_set(err, GF_ENOTSUP, "%s: frames over 2^31-1 rows are not supported", fn);
+  for (int i = 0; i < nkeys; i++) {
+    if (!keys[i]) return gf_error_set(err, GF_EINVAL, "%s: key %d is NULL", fn, i);
+    if (gf_schema_find(f->schema, keys[i]) < 0)
+      return gf_error_set(err, GF_EINVAL, "%s: unknown key column '%.300s'", fn, keys[i]);
+    for (int k = 0; k < i; k++)
+      if (strcmp(keys[k], keys[i]) == 0)
+        return gf_error_set(err, GF_EINVAL, "%s: key '%.300s' given twice", fn, keys[i]);
+  }
+  return GF_OK;
+}
+
+gf_status gfi_gb_call_begin(const gf_parallel_options *opts, gf_parallel_options *po,
+                            gb_call *call, gf_error *err) {
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call->ctx, opts, po, err));
+  call->start_ns = gfi_now_ns();
+  call->tracked = NULL;
+  /* One group-by is several runtime calls: the statistics add up. */
+  call->user_stats = po->stats;
+  if (call->user_stats) {
+    memset(call->user_stats, 0, sizeof *call->user_stats);
+    call->ctx.stats_accumulate = true;
+  }
+  /* A memory limit covers everything through one tracked allocator. */
+  if (po->memory_limit > 0) {
+    GF_RETURN_NOT_OK(gfi_call_alloc_new(po->allocator, po->memory_limit, &call->tracked, err));
+    po->allocator = gfi_call_alloc_get(call->tracked);
+    po->memory_limit = 0;
+  }
+  return GF_OK;
+}
+
+void gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st) {
+  gfi_call_alloc_release(call->tracked);
+  gf_exec_stats *s = call->user_stats;
+  if (st == GF_OK && s) {
+    if (s->size == 0) { /* no runtime call was needed */
+      s->size = sizeof *s;
+      s->workers_used = 1;
+    }
+    s->rows = rows;
+    s->wall_ns = gfi_now_ns() - call->start_ns;
+  }
+}
+
 /* The whole group-by with output names `names` (NULL = the specs' names). */
 static gf_status group_by_core(const gf_frame *f, const char *const *keys, int nkeys,
                                const gf_agg_spec *specs, int nspecs, const char *const *names,
@@ -325,26 +373,9 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     size_t sz = opts->size && opts->size < sizeof go ? opts->size : sizeof go;
     memcpy(&go, opts, sz);
   }
-  gfi_ctx call;
   gf_parallel_options po;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, go.parallel, &po, err));
-  int64_t start_ns = gfi_now_ns();
-  /* One group-by is several runtime calls: the statistics add up. */
-  gf_exec_stats *user_stats = po.stats;
-  if (user_stats) {
-    memset(user_stats, 0, sizeof *user_stats);
-    call.stats_accumulate = true;
-  }
-  if (f->num_rows > INT32_MAX)
-    return gf_error_set(err, GF_ENOTSUP, "gf_group_by: frames over 2^31-1 rows are not supported");
-  for (int i = 0; i < nkeys; i++) {
-    if (!keys[i]) return gf_error_set(err, GF_EINVAL, "gf_group_by: key %d is NULL", i);
-    if (gf_schema_find(f->schema, keys[i]) < 0)
-      return gf_error_set(err, GF_EINVAL, "gf_group_by: unknown key column '%.300s'", keys[i]);
-    for (int k = 0; k < i; k++)
-      if (strcmp(keys[k], keys[i]) == 0)
-        return gf_error_set(err, GF_EINVAL, "gf_group_by: key '%.300s' given twice", keys[i]);
-  }
+  GF_RETURN_NOT_OK(gfi_options_load(go.parallel, &po, err));
+  GF_RETURN_NOT_OK(gfi_gb_check_keys(f, keys, nkeys, "gf_group_by", err));
   int ntop = 0;
   for (int i = 0; i < nspecs; i++) ntop += specs[i].kind == GF_AGG_TOP_K;
   if (ntop > 0) {
@@ -355,13 +386,9 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
                             "keys and other top_k of the same k (aggregate %d is not top_k(.., %d))",
                             i, specs[0].k);
   }
-  /* A memory limit covers everything through one tracked allocator. */
-  gfi_call_alloc *tracked = NULL;
-  if (po.memory_limit > 0) {
-    GF_RETURN_NOT_OK(gfi_call_alloc_new(po.allocator, po.memory_limit, &tracked, err));
-    po.allocator = gfi_call_alloc_get(tracked);
-    po.memory_limit = 0;
-  }
+  gb_call call;
+  GF_RETURN_NOT_OK(gfi_gb_call_begin(go.parallel, &po, &call, err));
+  int64_t start_ns = call.start_ns;
   const gf_allocator *a = gfi_alloc_or_default(po.allocator);
   gb_ctx c;
   memset(&c, 0, sizeof c);
@@ -457,15 +484,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   free_aggs(aggs, nspecs, a);
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nkeys ? nkeys : 1));
-  gfi_call_alloc_release(tracked);
-  if (st == GF_OK && user_stats) {
-    if (user_stats->size == 0) { /* no runtime call was needed */
-      user_stats->size = sizeof *user_stats;
-      user_stats->workers_used = 1;
-    }
-    user_stats->rows = f->num_rows;
-    user_stats->wall_ns = gfi_now_ns() - start_ns;
-  }
+  gfi_gb_call_end(&call, f->num_rows, st);
   return st;
 }
 

@@ -24,6 +24,7 @@
 
 #include <string.h>
 
+#include "exec/exec_internal.h"
 #include "ops/key_policy.h"
 
 /* A frame seen as global rows: row -> (batch, index). */
@@ -133,6 +134,29 @@ gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx,
 /* Sorts uint64 values by their high 32 bits (LSD radix, stable). */
 gf_status gfi_gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a,
                              gf_error *err);
+
+/* ---- one call ---------------------------------------------------------- */
+
+/* Checks the key names of a call of `fn` (gf_group_by, gf_distinct): known,
+ * not NULL, none twice; and the frame's size. */
+gf_status gfi_gb_check_keys(const gf_frame *f, const char *const *keys, int nkeys,
+                            const char *fn, gf_error *err);
+
+/* What one group-by or distinct call sets up around its runtime calls: the
+ * call context (one deadline, the token; exec_internal.h) loaded from the
+ * caller's `opts` into *po, statistics that add up over the runtime calls
+ * and, with a memory limit, one tracked allocator (installed in *po) for
+ * everything. `call` must outlive every use of *po. */
+typedef struct gb_call {
+  gfi_ctx ctx;
+  int64_t start_ns;
+  gf_exec_stats *user_stats;
+  gfi_call_alloc *tracked;
+} gb_call;
+gf_status gfi_gb_call_begin(const gf_parallel_options *opts, gf_parallel_options *po,
+                            gb_call *call, gf_error *err);
+/* Releases the tracked allocator; on success completes the statistics. */
+void gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st);
 
 /* ---- phase 1: group ids ------------------------------------------------ */
 

@@ -99,20 +99,6 @@ uint64_t gfi_key_hash(const gf_array *a, int64_t i) {
   return gfi_mix64(x + 1);
 }
 
-bool gfi_key_equal(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
-  a = resolve(a, &i);
-  b = resolve(b, &j);
-  if (gfi_key_is_bytes(a->type)) {
-    int64_t la, lb;
-    const uint8_t *pa = bytes_of(a, i, &la), *pb = bytes_of(b, j, &lb);
-    return la == lb && (la == 0 || memcmp(pa, pb, (size_t)la) == 0);
-  }
-  uint64_t x, y;
-  gfi_key_load_bits(a, i, 1, &x);
-  gfi_key_load_bits(b, j, 1, &y);
-  return x == y;
-}
-
 int gfi_key_cmp(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
   a = resolve(a, &i);
   b = resolve(b, &j);
@@ -125,6 +111,10 @@ int gfi_key_cmp(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
   gfi_key_load_order(a, i, 1, &x);
   gfi_key_load_order(b, j, 1, &y);
   return (x > y) - (x < y);
+}
+
+bool gfi_key_equal(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
+  return gfi_key_cmp(a, i, b, j) == 0;
 }
 
 gf_status gfi_key_dict_canon(const gf_array *dict, const gf_allocator *a, int32_t **out,

@@ -141,10 +141,11 @@ bool gfi_key_is_null(const gf_array *a, int64_t i);
 /* Hash of the non-null key at element i of a (dictionaries by value;
  * equal keys of comparable types hash equal). */
 uint64_t gfi_key_hash(const gf_array *a, int64_t i);
-/* Keys at a[i] and b[j], both non-null and of comparable types, are equal. */
-bool gfi_key_equal(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
-/* Policy order of the non-null keys a[i] and b[j]: <0, 0, >0. */
+/* Policy order of the non-null keys a[i] and b[j] (comparable types):
+ * <0, 0, >0. */
 int gfi_key_cmp(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
+/* gfi_key_cmp(...) == 0: equal keys. */
+bool gfi_key_equal(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
 
 /* ---- dictionaries ---------------------------------------------------------- */
 

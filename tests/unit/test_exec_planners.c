@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "exec/exec_internal.h"
+#include "gopherframe/testing.h"
 
 static const int64_t kSizes[] = {0, 1, 2, 3, 7, 100, 4095, 16384, 65537, 1000003,
                                  INT64_MAX / 2, INT64_MAX / 2 + 1, INT64_MAX - 1, INT64_MAX};
