@@ -24,11 +24,11 @@ int gfi_days_in_month(int64_t y, unsigned m);
 
 /* Days since 1970-01-01 of the date y-m-d (m 1-12, d 1-31, not checked
  * against the month: callers validate with gfi_days_in_month). Exact for
- * |y| up to about 2.5e13. */
+ * |y| < 2^50 (every year a temporal type can reach). */
 int64_t gfi_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* The date of day z since 1970-01-01 (the inverse of gfi_days_from_civil);
- * exact for |z| up to about 9e15. */
+ * exact for |z| < 2^62 (every day count a temporal type can produce). */
 void gfi_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* Floor division: *q = floor(v / d) and 0 <= *r < d, for d > 0 and any v

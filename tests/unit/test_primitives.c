@@ -222,6 +222,30 @@ static void calendar_far_years_match_summed_year_lengths(void **state) {
   }
 }
 
+/* Round trips at the extremes the header promises (|z| < 2^62), where no
+ * walk can reach: the date of z maps back to z, and the day after it is
+ * the next date. */
+static void calendar_round_trips_at_the_extremes(void **state) {
+  (void)state;
+  static const int64_t zs[] = {(INT64_C(1) << 62) - 1, -(INT64_C(1) << 62) + 1,
+                               INT64_C(106751991167300), -INT64_C(106751991167301),
+                               INT32_MAX, INT32_MIN, INT64_C(1) << 40, -(INT64_C(1) << 40)};
+  for (size_t k = 0; k < sizeof zs / sizeof zs[0]; k++) {
+    int64_t y, y2;
+    unsigned m, d, m2, d2;
+    gfi_civil_from_days(zs[k], &y, &m, &d);
+    assert_true(m >= 1 && m <= 12 && d >= 1 && (int)d <= ref_days_in_month(y, (int)m));
+    assert_int_equal(gfi_days_from_civil(y, m, d), zs[k]);
+    gfi_civil_from_days(zs[k] - 1, &y2, &m2, &d2);
+    if (d > 1) {
+      assert_true(y2 == y && m2 == m && d2 == d - 1);
+    } else {
+      assert_int_equal(d2, (unsigned)ref_days_in_month(y2, (int)m2));
+      assert_true(m > 1 ? (y2 == y && m2 == m - 1) : (y2 == y - 1 && m2 == 12));
+    }
+  }
+}
+
 /* Time-of-day split for every unit: the parts rebuild the value exactly
  * and are in range, including before 1970 and at the int64 limits. */
 static void calendar_time_split_every_unit(void **state) {
@@ -304,6 +328,7 @@ int main(void) {
       cmocka_unit_test(utf8_random_strings_match_reference),
       cmocka_unit_test(calendar_every_day_matches_day_by_day_walk),
       cmocka_unit_test(calendar_far_years_match_summed_year_lengths),
+      cmocka_unit_test(calendar_round_trips_at_the_extremes),
       cmocka_unit_test(calendar_time_split_every_unit),
       cmocka_unit_test(bitmap_ops_match_bit_by_bit_loops),
   };
