@@ -90,18 +90,11 @@ static void retype_null(gfi_bnode *n, gf_datatype t) {
   n->lit.null = true;
 }
 
-/* Scales between time units: factor of `from` -> `to` (multiplier >= 1 or
- * divisor as negative). */
-static int64_t unit_per_second(gf_time_unit u) {
-  static const int64_t f[] = {1, 1000, 1000000, 1000000000};
-  return f[u];
-}
-
 /* Value of days in the representation of temporal type t. */
 static int64_t days_to(gf_datatype t, int64_t days) {
   if (t.id == GF_TYPE_DATE32) return days;
   if (t.id == GF_TYPE_DATE64) return days * 86400000LL;
-  return days * 86400 * unit_per_second(t.unit);
+  return days * 86400 * gfi_unit_per_second(t.unit);
 }
 
 /* Wraps `*n` in a cast to `t` unless already of that type; scalars of the

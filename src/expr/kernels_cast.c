@@ -15,16 +15,16 @@ static bool is_signed_src(gf_type_id id) {
          id == GF_TYPE_TIME32 || id == GF_TYPE_TIME64 || id == GF_TYPE_DURATION;
 }
 
+/* floor(a / b) for b > 0 (core/calendar.h). */
 static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+  int64_t q, r;
+  gfi_floor_divmod(a, b, &q, &r);
   return q;
 }
 
+/* Ticks per second of a temporal type (date64 counts milliseconds). */
 static int64_t per_second(gf_datatype t) {
-  if (t.id == GF_TYPE_DATE64) return 1000;
-  static const int64_t f[] = {1, 1000, 1000000, 1000000000};
-  return f[t.unit];
+  return t.id == GF_TYPE_DATE64 ? 1000 : gfi_unit_per_second(t.unit);
 }
 
 /* Converts a temporal value between representations (false on overflow). */

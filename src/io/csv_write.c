@@ -16,6 +16,7 @@
 
 #include "data/array_internal.h"
 #include "data/value_format.h"
+#include "exec/exec_internal.h"
 #include "io/csv_write_internal.h"
 
 /* Room every non-string field may need (numbers, dates, timestamps). */
@@ -408,9 +409,15 @@ static gf_status write_all(const gf_frame *f, const gf_csv_write_options *opts,
   gf_csv_write_options o;
   csv_writer w;
   GF_RETURN_NOT_OK(load_options(opts, &o, err));
+  /* The parallel options are checked (and the call's deadline fixed)
+   * before anything reaches the sink: a bad flag must not leave a header
+   * on a stream. */
+  gfi_ctx call;
+  gf_parallel_options po;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, o.parallel, &po, err));
   GF_RETURN_NOT_OK(writer_init(&w, f, &o, err));
   if (w.ncols == 0) return GF_OK;
-  const gf_allocator *a = gfi_alloc_or_default(o.parallel ? o.parallel->allocator : NULL);
+  const gf_allocator *a = gfi_alloc_or_default(po.allocator);
   w.alloc = a;
   gf_status st = GF_OK;
   if (!o.no_header) {
@@ -422,7 +429,7 @@ static gf_status write_all(const gf_frame *f, const gf_csv_write_options *opts,
   if (st == GF_OK) st = render_dictionaries(&w, err);
   if (st == GF_OK)
     st = gfi_format_rows_ordered(f->num_rows, row_width_guess(&w), format_rows, &w, sink,
-                                 sink_user, o.parallel, err);
+                                 sink_user, &po, err);
   free_dictionaries(&w);
   return st;
 }
