@@ -1079,12 +1079,16 @@ gf_status gf_read_csv(const char *path, const gf_csv_read_options *o, gf_frame *
     return gf_error_set(err, GF_EINVAL, "gf_read_csv: %s is NULL", path ? "out" : "path");
   gf_csv_read_options lo;
   GF_RETURN_NOT_OK(load_options(o, &lo, err));
+  /* One call context from here on: its deadline and token also bound the
+   * reading of a pipe or FIFO (which cannot be mapped), and the parse
+   * below keeps them (it loads these loaded options again). */
+  gfi_ctx call;
   gf_parallel_options par;
-  GF_RETURN_NOT_OK(gfi_options_load(lo.parallel, &par, err));
-  const gf_allocator *a = par.allocator;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, lo.parallel, &par, err));
   gfi_mapped_file *m = NULL;
-  GF_RETURN_NOT_OK(gfi_mapped_file_open(path, a, &m, err));
-  gf_status st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, o, out, err);
+  GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, &par, &m, err));
+  lo.parallel = &par;
+  gf_status st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, &lo, out, err);
   gfi_mapped_file_release(m);
   return st;
 }

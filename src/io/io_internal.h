@@ -19,6 +19,13 @@ typedef struct gfi_mapped_file gfi_mapped_file;
  * or GF_ENOMEM. */
 gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
                                gfi_mapped_file **out, gf_error *err);
+/* The same under loaded parallel options `o` (gfi_ctx_load): allocation
+ * through o->allocator, and reading a file that cannot be mapped (a pipe,
+ * a FIFO, /dev/zero) stops with GF_ECANCELED / GF_ETIMEDOUT within ~100 ms
+ * of the token being requested or the call's deadline passing, also while
+ * no data arrives. */
+gf_status gfi_mapped_file_open_with(const char *path, const gf_parallel_options *o,
+                                    gfi_mapped_file **out, gf_error *err);
 /* First byte of the file (never NULL). */
 const char *gfi_mapped_file_data(const gfi_mapped_file *m);
 /* Size of the file in bytes. */

@@ -3,11 +3,13 @@
  * read into memory instead, so callers see one interface either way. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec/exec_internal.h"
 #include "io/io_internal.h"
 
 struct gfi_mapped_file {
@@ -15,57 +17,59 @@ struct gfi_mapped_file {
   const gf_allocator *alloc;
   char *data;      /* mapping, heap copy, or a static empty string */
   size_t size;
-  size_t heap_cap; /* bytes allocated when read into memory, else 0 */
+  gfi_vec copy;    /* the heap copy of a file read into memory */
   bool mapped;
 };
 
 static char gfi_empty_file[1] = {0};
 
-/* Reads all of fd into memory from `a` (for files mmap refuses). */
+/* Reads all of fd into m->copy (for files mmap refuses). Waits for data at
+ * most 100 ms at a time so that a cancel request or the deadline of `o`
+ * (loaded options, or NULL) ends the read even when nothing arrives; an
+ * endless input (/dev/zero) ends at the deadline or the memory limit. */
 static gf_status read_all(int fd, const char *path, gfi_mapped_file *m,
-                          gf_error *err) {
-  size_t cap = 1 << 16, len = 0;
-  char *buf = gf_alloc(m->alloc, cap, 64);
-  if (!buf) return GF_OOM(err, "a file read buffer");
+                          const gf_parallel_options *o, gf_error *err) {
+  int64_t start_ns = gfi_now_ns();
+  gfi_vec *v = &m->copy;
   for (;;) {
-    if (len == cap) {
-      size_t ncap = cap * 2;
-      char *nb = gf_realloc(m->alloc, buf, cap, ncap, 64);
-      if (!nb) {
-        gf_free(m->alloc, buf, cap, 64);
-        return GF_OOM(err, "a file read buffer");
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    ssize_t n = read(fd, buf + len, cap - len);
+    if (o) GF_RETURN_NOT_OK(gfi_check_stop(o, start_ns, NULL, err));
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr = poll(&pfd, 1, 100);
+    if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
+    if (v->cap - v->len < (1u << 16))
+      GF_RETURN_NOT_OK(gfi_vec_reserve(v, v->cap > (1u << 16) ? v->cap : (1u << 16), err));
+    ssize_t n = read(fd, v->data + v->len, v->cap - v->len);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      gf_free(m->alloc, buf, cap, 64);
-      return gf_error_set(err, GF_EIO, "%s: %s", path, strerror(e));
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return gf_error_set(err, GF_EIO, "%s: %s", path, strerror(errno));
     }
     if (n == 0) break;
-    len += (size_t)n;
+    v->len += (size_t)n;
   }
-  if (len == 0) {
-    gf_free(m->alloc, buf, cap, 64);
-    m->data = gfi_empty_file;
-    return GF_OK;
+  if (v->len > 0) {
+    m->data = (char *)v->data;
+    m->size = v->len;
   }
-  m->data = buf;
-  m->size = len;
-  m->heap_cap = cap;
   return GF_OK;
 }
 
 /* Opens and maps a file (see io_internal.h). */
 gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
                                gfi_mapped_file **out, gf_error *err) {
+  gf_parallel_options o;
+  gf_parallel_options_init(&o);
+  o.allocator = a;
+  o.cancel = NULL;
+  return gfi_mapped_file_open_with(path, &o, out, err);
+}
+
+/* Opens and maps a file under loaded options (see io_internal.h). */
+gf_status gfi_mapped_file_open_with(const char *path, const gf_parallel_options *opts,
+                                    gfi_mapped_file **out, gf_error *err) {
   if (!path || !out)
     return gf_error_set(err, GF_EINVAL, "gfi_mapped_file_open: %s is NULL",
                         path ? "out" : "path");
-  a = gfi_alloc_or_default(a);
+  const gf_allocator *a = gfi_alloc_or_default(opts ? opts->allocator : NULL);
   int fd;
   do fd = open(path, O_RDONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
@@ -88,6 +92,7 @@ gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
   gfi_ref_init(&m->ref);
   m->alloc = a;
   m->data = gfi_empty_file;
+  gfi_vec_init(&m->copy, a);
   gf_status st_ = GF_OK;
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -99,10 +104,11 @@ gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
       m->mapped = true;
     }
   } else if (!S_ISREG(st.st_mode)) {
-    st_ = read_all(fd, path, m, err);
+    st_ = read_all(fd, path, m, opts, err);
   }
   close(fd);
   if (st_ != GF_OK) {
+    gfi_vec_reset(&m->copy);
     gfi_mfree(a, m, sizeof *m);
     return st_;
   }
@@ -123,8 +129,7 @@ void gfi_mapped_file_release(gfi_mapped_file *m) {
   if (!m || !gfi_ref_dec(&m->ref)) return;
   if (m->mapped)
     munmap(m->data, m->size);
-  else if (m->heap_cap)
-    gf_free(m->alloc, m->data, m->heap_cap, 64);
+  gfi_vec_reset(&m->copy);
   gfi_mfree(m->alloc, m, sizeof *m);
 }
 

@@ -138,6 +138,36 @@ out=$(cat "$tmp/odd.csv" | "$gf" query /dev/stdin --select s --format csv 2>"$tm
 rc=$?
 [ "$rc" -eq 0 ] && [ "$out" = $'s\na\nb' ] || bad "--select from a pipe: rc $rc, out $out, err $(cat "$tmp/err")"
 
+# --- endless and silent inputs honour --timeout-ms and Ctrl-C ----------------------------------
+# elapsed_ms CMD...: runs CMD (stdout/stderr to $tmp/out, $tmp/err), sets $rc and $ms.
+elapsed_ms() {
+  local t0
+  t0=$(date +%s%N)
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+elapsed_ms "$gf" query /dev/zero --timeout-ms 300
+[ "$rc" -eq 1 ] || bad "/dev/zero --timeout-ms 300: exit $rc, expected 1: $(cat "$tmp/err")"
+grep -q "timed out" "$tmp/err" || bad "/dev/zero --timeout-ms 300: $(cat "$tmp/err")"
+[ "$ms" -lt 2300 ] || bad "/dev/zero --timeout-ms 300 took $ms ms"
+mkfifo "$tmp/fifo"
+exec 8<>"$tmp/fifo" # a writer that never writes: reads block
+elapsed_ms "$gf" query "$tmp/fifo" --timeout-ms 300
+[ "$rc" -eq 1 ] && grep -q "timed out" "$tmp/err" || bad "silent FIFO --timeout-ms 300: exit $rc: $(cat "$tmp/err")"
+[ "$ms" -lt 2300 ] || bad "silent FIFO --timeout-ms 300 took $ms ms"
+"$gf" query "$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$rc" -eq 1 ] || bad "Ctrl-C on a silent FIFO: exit $rc, expected 1: $(cat "$tmp/err")"
+[ "$ms" -lt 2000 ] || bad "Ctrl-C on a silent FIFO took $ms ms"
+exec 8>&-
+
 # --- messages name aggregates as written, never by internal names ------------------------------
 for agg in 'sum(s) as t' 'sum(s) + 1 as t' 'mean(s)'; do
   gfrun query "$tmp/odd.csv" --group-by x.y --agg "$agg"
