@@ -637,6 +637,7 @@ static bool collect_idents(const char *text, name_list *l, size_t *cap) {
         if (*p == c) p++;
         buf[n++] = *p;
       }
+      buf[n] = '\0'; /* n < cap0: a C string for strndup's checks */
       bool ok = add_unique(l, buf, n, cap);
       free(buf);
       if (!ok) return false;

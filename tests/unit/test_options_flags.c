@@ -249,7 +249,7 @@ static void test_readers_and_writers_refuse_unknown_bits(void **state) {
     assert_refused(gf_read_ipc_file_buffer(ipc, ipc_len, &ir, &out, &err), &err, bit);
     assert_null(out);
   }
-  free(ipc);
+  gf_mem_free(ipc);
   gf_frame_release(f);
 }
 
