@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +77,22 @@ gf_status gfi_atomic_file_open(const char *path, const gf_allocator *a, gfi_atom
   size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
   const char *base = path + dir_len;
   static const char suffix[] = ".gf-tmp-XXXXXX";
-  f->tmp_size = dir_len + 1 + strlen(base) + sizeof suffix;
+  /* A long NAME is shortened in the temporary name (never past a UTF-8
+   * character) so that "." NAME suffix fits NAME_MAX: any valid output name
+   * can be written, up to 255 bytes. */
+  size_t base_len = strlen(base), keep = base_len;
+  size_t room = NAME_MAX - 1 - (sizeof suffix - 1);
+  if (keep > room) {
+    keep = room;
+    while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80) keep--;
+  }
+  f->tmp_size = dir_len + 1 + keep + sizeof suffix;
   f->tmp_path = gfi_malloc(f->alloc, f->tmp_size);
   if (!f->tmp_path) {
     gfi_atomic_file_abort(f);
     return GF_OOM(err, "a temporary file name");
   }
-  snprintf(f->tmp_path, f->tmp_size, "%.*s.%s%s", (int)dir_len, path, base, suffix);
+  snprintf(f->tmp_path, f->tmp_size, "%.*s.%.*s%s", (int)dir_len, path, (int)keep, base, suffix);
   f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
   if (f->fd < 0) {
     int e = errno;

@@ -168,6 +168,20 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -lt 2000 ] || bad "Ctrl-C on a silent FIFO took $ms ms"
 exec 8>&-
 
+# --- output names up to NAME_MAX (255 bytes) -------------------------------------------------
+d="$tmp/names"
+mkdir -p "$d"
+for name in "$(printf 'x%.0s' $(seq 251)).csv" "$(printf '\xc3\xa9%.0s' $(seq 125)).csv" \
+            "$(printf 'y%.0s' $(seq 249)).arrow"; do
+  gfrun convert "$tmp/odd.csv" "$d/$name"
+  expect_ok "convert to a ${#name}-character name"
+  [ -s "$d/$name" ] || bad "convert to a long name: $name not written"
+  no_leftovers "convert to a long name" "$d"
+done
+gfrun convert "$tmp/odd.csv" "$d/$(printf 'z%.0s' $(seq 253)).csv"
+expect_error "convert to a 257-byte name" 1 "File name too long"
+no_leftovers "convert to a 257-byte name" "$d"
+
 # --- messages name aggregates as written, never by internal names ------------------------------
 for agg in 'sum(s) as t' 'sum(s) + 1 as t' 'mean(s)'; do
   gfrun query "$tmp/odd.csv" --group-by x.y --agg "$agg"
