@@ -100,6 +100,15 @@ GF_API int gf_type_bit_width(gf_datatype t);
  */
 typedef struct gf_array gf_array;
 
+/**
+ * The most rows an array or a frame may hold: 2^40 (about 1.1e12). Arrow
+ * lets a null-typed column without buffers claim any int64 length; such
+ * claims beyond this (from C Data import, IPC or gf_frame_new) are refused
+ * with GF_ENOTSUP, so row counts, sums of batch lengths and the sizes
+ * derived from them (sort permutations, chunk plans) cannot overflow.
+ */
+#define GF_MAX_ROWS ((int64_t)1 << 40)
+
 /** Per-array statistics, computed as arrays are built. */
 typedef struct gf_stats {
   int64_t null_count;

@@ -49,6 +49,12 @@ static gf_status cdata_reject(const cdata_ctx *c, const char *where,
   return gf_error_set(c->err, GF_EINVAL, "Arrow import of %s: %s", where, msg);
 }
 
+/* GF_ENOTSUP for a valid array of more than GF_MAX_ROWS rows. */
+static gf_status too_long(const cdata_ctx *c, const char *where, int64_t len) {
+  return gf_error_set(c->err, GF_ENOTSUP, "Arrow import of %s: length %lld is more than "
+                      "GF_MAX_ROWS (2^40) rows", where, (long long)len);
+}
+
 /* Number of buffers in the Arrow C Data layout of `t`. */
 static int cdata_arrow_n_buffers(gf_datatype t) {
   /* Arrow's null type has no buffers, not even a validity bitmap. */
@@ -144,6 +150,10 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
     return cdata_reject(c, where, "non-dictionary type %s but a dictionary is set",
                         tname);
 
+  /* A well-formed array longer than a frame may be is refused as
+   * unsupported (checked once its layout is known to be valid, so malformed
+   * claims stay GF_EINVAL). */
+  if (t.id == GF_TYPE_NULL && len > GF_MAX_ROWS) return too_long(c, where, len);
   if (t.id == GF_TYPE_NULL) {
     gf_buffer *none[3] = {NULL, NULL, NULL};
     return gfi_array_make(c->alloc, t, eff_length, 0, eff_length, none, NULL,
@@ -228,6 +238,8 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
       }
     }
   }
+
+  if (len > GF_MAX_ROWS) return too_long(c, where, len);
 
   /* Dictionary values first (their length bounds the codes). */
   gf_array *dict = NULL;

@@ -76,9 +76,19 @@ static gf_status unify_column(gf_frame *f, int c, gf_error *err) {
 static gf_status frame_assemble(gf_schema *schema, gf_array *const *cols, int nb,
                                 const gf_allocator *a, gf_frame **out,
                                 gf_error *err) {
+  int ncols = schema->n;
+  /* Lengths are each >= 0; their sum must stay within GF_MAX_ROWS (a null
+   * column may claim any length). */
+  int64_t total = 0;
+  for (int b = 0; b < nb && ncols > 0; b++) {
+    int64_t len = cols[(size_t)b * ncols]->length;
+    if (len > GF_MAX_ROWS - total)
+      return gf_error_set(err, GF_ENOTSUP, "frame of more than GF_MAX_ROWS (2^40) rows "
+                          "(batch %d brings the total past it)", b);
+    total += len;
+  }
   gf_frame *f;
   GF_RETURN_NOT_OK(frame_alloc(a, schema, nb, &f, err));
-  int ncols = schema->n;
   int64_t rows = 0;
   for (int b = 0; b < nb; b++) {
     f->batch_offsets[b] = rows;

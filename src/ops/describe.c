@@ -43,6 +43,7 @@ typedef struct describe_job {
   const gf_frame *frame;
   const gf_allocator *alloc; /* for the cells, which outlive the tasks */
   column_summary *out;
+  const gf_parallel_options *o; /* loaded: token and deadline to check */
 } describe_job;
 
 /* How a column of type t is summarised (dictionaries by their values). */
@@ -238,7 +239,8 @@ static int cmp_bytes(const char *a, int64_t an, const char *b, int64_t bn) {
  * allocator), cells from `out_alloc`. GF_ENOMEM when memory runs out (cells
  * already made are freed by the caller). */
 static gf_status summarise(const gf_frame *f, int c, const gf_allocator *tmp,
-                           const gf_allocator *out_alloc, column_summary *s, gf_error *err) {
+                           const gf_allocator *out_alloc, const gf_parallel_options *o,
+                           column_summary *s, gf_error *err) {
   gf_datatype type = gf_schema_field(gf_frame_schema(f), c)->type;
   kind k = kind_of(type);
   int64_t rows = gf_frame_num_rows(f), nulls = 0, n = 0;
@@ -255,10 +257,19 @@ static gf_status summarise(const gf_frame *f, int c, const gf_allocator *tmp,
   str_set set = {tmp, NULL, 0, 0};
   bool ok = true;
 
-  for (int b = 0; b < gf_frame_num_batches(f) && ok; b++) {
+  gf_status stop = GF_OK;
+  for (int b = 0; b < gf_frame_num_batches(f) && ok && stop == GF_OK; b++) {
     const gf_array *a = gf_frame_column(f, b, c);
     int64_t len = gf_array_length(a);
+    /* An all-null batch (a null-typed column may claim 2^40 rows without
+     * any buffer) is counted, not walked. */
+    if (gf_array_null_count(a) == len) {
+      nulls += len;
+      continue;
+    }
     for (int64_t i = 0; i < len; i++) {
+      /* The column is one task: it checks the token and the deadline. */
+      if ((i & 0xFFFF) == 0xFFFF && (stop = gfi_check_stop(o, 0, NULL, err)) != GF_OK) break;
       if (gf_array_is_null(a, i)) {
         nulls++;
         continue;
@@ -373,6 +384,7 @@ static gf_status summarise(const gf_frame *f, int c, const gf_allocator *tmp,
   }
   if (set.slots) gfi_mfree(tmp, set.slots, set.cap * sizeof *set.slots);
   if (keys) gfi_mfree(tmp, keys, keys_size);
+  if (stop != GF_OK) return stop;
   return ok ? GF_OK : GF_OOM(err, "the statistics of a column");
 }
 
@@ -381,7 +393,7 @@ static gf_status describe_kernel(void *user, const gf_chunk_spec *chunk, gf_task
   describe_job *job = user;
   for (int64_t c = chunk->start_row; c < chunk->end_row; c++)
     GF_RETURN_NOT_OK(
-        summarise(job->frame, (int)c, ctx->allocator, job->alloc, &job->out[c], ctx->err));
+        summarise(job->frame, (int)c, ctx->allocator, job->alloc, job->o, &job->out[c], ctx->err));
   return GF_OK;
 }
 
@@ -420,8 +432,9 @@ static gf_status build_frame(const gf_frame *f, const column_summary *sum,
 gf_status gf_describe(const gf_frame *f, const gf_parallel_options *opts, gf_frame **out,
                       gf_error *err) {
   if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_describe: invalid argument");
+  gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_options_load(opts, &o, err));
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   /* Tasks are whole columns: even a few are worth spreading. */
   o.min_parallel_rows = 0;
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
@@ -432,7 +445,7 @@ gf_status gf_describe(const gf_frame *f, const gf_parallel_options *opts, gf_fra
   gf_status st = (sum && chunks) ? GF_OK : GF_OOM(err, "the describe state");
   if (st == GF_OK && nc > 0) {
     for (int c = 0; c < nc; c++) chunks[c] = (gf_chunk_spec){c, c + 1, c};
-    describe_job job = {f, a, sum};
+    describe_job job = {f, a, sum, &o};
     st = gf_run_chunks(chunks, nc, describe_kernel, &job, &o, err);
   }
   gf_frame *table = NULL;
