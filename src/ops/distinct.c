@@ -42,8 +42,9 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
     return gf_error_set(err, GF_EINVAL, "gf_distinct: invalid argument");
   GF_RETURN_NOT_OK(gfi_gb_check_keys(f, keys, nkeys, "gf_distinct", err));
   gf_parallel_options po;
+  GF_RETURN_NOT_OK(gfi_options_load(opts, &po, err));
   gb_call call;
-  GF_RETURN_NOT_OK(gfi_gb_call_begin(opts, &call, &po, err));
+  GF_RETURN_NOT_OK(gfi_gb_call_begin(&po, &call, err));
   const gf_allocator *a = gfi_alloc_or_default(po.allocator);
   int ncols = f->schema->n;
   int nk = nkeys > 0 ? nkeys : ncols;

@@ -319,9 +319,7 @@ gf_status gfi_gb_check_keys(const gf_frame *f, const char *const *keys, int nkey
   return GF_OK;
 }
 
-gf_status gfi_gb_call_begin(const gf_parallel_options *opts, gb_call *call,
-                            gf_parallel_options *po, gf_error *err) {
-  GF_RETURN_NOT_OK(gfi_options_load(opts, po, err));
+gf_status gfi_gb_call_begin(gf_parallel_options *po, gb_call *call, gf_error *err) {
   call->start_ns = gfi_now_ns();
   call->tracked = NULL;
   /* One group-by is several runtime calls: the statistics add up. */
@@ -364,6 +362,8 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     size_t sz = opts->size && opts->size < sizeof go ? opts->size : sizeof go;
     memcpy(&go, opts, sz);
   }
+  gf_parallel_options po;
+  GF_RETURN_NOT_OK(gfi_options_load(go.parallel, &po, err));
   GF_RETURN_NOT_OK(gfi_gb_check_keys(f, keys, nkeys, "gf_group_by", err));
   int ntop = 0;
   for (int i = 0; i < nspecs; i++) ntop += specs[i].kind == GF_AGG_TOP_K;
@@ -375,9 +375,8 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
                             "keys and other top_k of the same k (aggregate %d is not top_k(.., %d))",
                             i, specs[0].k);
   }
-  gf_parallel_options po;
   gb_call call;
-  GF_RETURN_NOT_OK(gfi_gb_call_begin(go.parallel, &call, &po, err));
+  GF_RETURN_NOT_OK(gfi_gb_call_begin(&po, &call, err));
   int64_t start_ns = call.start_ns;
   const gf_allocator *a = gfi_alloc_or_default(po.allocator);
   gb_ctx c;

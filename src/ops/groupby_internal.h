@@ -141,18 +141,15 @@ gf_status gfi_gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a,
 gf_status gfi_gb_check_keys(const gf_frame *f, const char *const *keys, int nkeys,
                             const char *fn, gf_error *err);
 
-/* What one group-by or distinct call sets up around its runtime calls,
- * in this one place: the options loaded from `opts` into *po, statistics
- * that add up over the runtime calls and, with a memory limit, one tracked
- * allocator (installed in *po) for everything. `call` must outlive every
- * use of *po. */
+/* What one group-by or distinct call sets up around its runtime calls:
+ * statistics that add up over them and, with a memory limit, one tracked
+ * allocator (installed in *po) for everything. */
 typedef struct gb_call {
   int64_t start_ns;
   gf_exec_stats *user_stats;
   gfi_call_alloc *tracked;
 } gb_call;
-gf_status gfi_gb_call_begin(const gf_parallel_options *opts, gb_call *call,
-                            gf_parallel_options *po, gf_error *err);
+gf_status gfi_gb_call_begin(gf_parallel_options *po, gb_call *call, gf_error *err);
 /* Releases the tracked allocator; on success completes the statistics. */
 void gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st);
 
