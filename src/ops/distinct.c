@@ -49,11 +49,7 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
   int ncols = f->schema->n;
   int nk = nkeys > 0 ? nkeys : ncols;
   gb_ctx c;
-  memset(&c, 0, sizeof c);
-  c.a = a;
-  c.po = &po;
-  c.nkeys = nk;
-  c.workers = gf_effective_workers(&po);
+  gfi_gb_ctx_init(&c, f, &po, nk);
   c.first_only = true;
   c.keys = gfi_calloc(a, sizeof *c.keys * (size_t)(nk ? nk : 1));
   gfi_take_col *tc = gfi_malloc(a, sizeof *tc * (size_t)(ncols ? ncols : 1));
@@ -62,7 +58,6 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
   if (!c.keys || !tc) st = GF_OOM(err, "distinct state");
   if (st == GF_OK) {
     for (int i = 0; i < nk; i++) c.keys[i].col = nkeys > 0 ? gf_schema_find(f->schema, keys[i]) : i;
-    gfi_gb_view_init(&c.v, f);
   }
   if (st == GF_OK) st = first_rows(&c, &rows, &alloc_g, &G, err);
   if (st == GF_OK) st = gfi_check_stop(&po, call.start_ns, NULL, err);

@@ -391,11 +391,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   int64_t start_ns = call.start_ns;
   const gf_allocator *a = gfi_alloc_or_default(po.allocator);
   gb_ctx c;
-  memset(&c, 0, sizeof c);
-  c.a = a;
-  c.po = &po;
-  c.nkeys = nkeys;
-  c.workers = gf_effective_workers(&po);
+  gfi_gb_ctx_init(&c, f, &po, nkeys);
   gb_agg *aggs = gfi_calloc(a, sizeof *aggs * (size_t)(nspecs ? nspecs : 1));
   c.keys = gfi_calloc(a, sizeof *c.keys * (size_t)(nkeys ? nkeys : 1));
   gb_groups g;
@@ -408,7 +404,6 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   for (int i = 0; i < nspecs && st == GF_OK; i++)
     st = resolve(f, &specs[i], names ? names[i] : NULL, &aggs[i], a, err);
   if (st == GF_OK) {
-    gfi_gb_view_init(&c.v, f);
     for (int i = 0; i < nkeys; i++) c.keys[i].col = gf_schema_find(f->schema, keys[i]);
     st = gfi_gb_keys_canon(&c, err);
   }

@@ -35,7 +35,6 @@ typedef struct gb_view {
   const int64_t *boff; /* nb + 1 entries */
 } gb_view;
 
-void gfi_gb_view_init(gb_view *v, const gf_frame *f);
 
 /* Batch holding global row r (0 <= r < n): the one row -> batch look-up
  * (key_policy.h). */
@@ -196,6 +195,10 @@ typedef struct gb_ctx {
   int workers;
   bool first_only; /* grouping yields first rows only, no rowgid (distinct) */
 } gb_ctx;
+
+/* A plan for grouping f by nkeys keys with loaded options po: allocator,
+ * view and worker count set; keys[] still to be allocated and filled. */
+void gfi_gb_ctx_init(gb_ctx *c, const gf_frame *f, const gf_parallel_options *po, int nkeys);
 
 /* Canonical dictionary codes of the dictionary keys (keys[].canon), so
  * codes of equal values group together; free with gfi_gb_keys_free. */

@@ -416,7 +416,11 @@ static bool rows_equal(const gb_ctx *c, int64_t r, int64_t s) {
     if (K->vclass == GB_VC_STR) {
       bool vx = gfi_is_valid(x, i), vy = gfi_is_valid(y, j);
       if (vx != vy) return false;
-      if (vx && !gfi_key_equal(x, i, y, j)) return false;
+      if (!vx) continue;
+      /* Per probe hit: the bytes compared directly, by the policy. */
+      int64_t lx, ly;
+      const uint8_t *px = gfi_value_bytes(x, i, &lx), *py = gfi_value_bytes(y, j, &ly);
+      if (!gfi_bytes_equal(px, lx, py, ly)) return false;
       continue;
     }
     int64_t a, b;

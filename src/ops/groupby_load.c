@@ -12,13 +12,17 @@
 #include "ops/groupby_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Fills the view of f (nothing allocated). */
-void gfi_gb_view_init(gb_view *v, const gf_frame *f) {
-  v->f = f;
-  v->n = f->num_rows;
-  v->nb = f->num_batches;
-  v->ncols = f->schema->n;
-  v->boff = f->batch_offsets;
+void gfi_gb_ctx_init(gb_ctx *c, const gf_frame *f, const gf_parallel_options *po, int nkeys) {
+  memset(c, 0, sizeof *c);
+  c->a = gfi_alloc_or_default(po->allocator);
+  c->po = po;
+  c->nkeys = nkeys;
+  c->workers = gf_effective_workers(po);
+  c->v.f = f;
+  c->v.n = f->num_rows;
+  c->v.nb = f->num_batches;
+  c->v.ncols = f->schema->n;
+  c->v.boff = f->batch_offsets;
 }
 
 int gfi_gb_value_class(gf_datatype t) {

@@ -109,6 +109,11 @@ static inline uint64_t gfi_prefix_be(const uint8_t *p, int64_t len) {
   return v;
 }
 
+/* Byte-string equality (gfi_bytes_cmp == 0, lengths first). */
+static inline bool gfi_bytes_equal(const uint8_t *a, int64_t la, const uint8_t *b, int64_t lb) {
+  return la == lb && (la == 0 || memcmp(a, b, (size_t)la) == 0);
+}
+
 /* Byte-string order: memcmp, then the shorter first. */
 static inline int gfi_bytes_cmp(const uint8_t *a, int64_t la, const uint8_t *b, int64_t lb) {
   int64_t m = la < lb ? la : lb;
@@ -141,8 +146,8 @@ bool gfi_key_is_null(const gf_array *a, int64_t i);
 /* Hash of the non-null key at element i of a (dictionaries by value;
  * equal keys of comparable types hash equal). */
 uint64_t gfi_key_hash(const gf_array *a, int64_t i);
-/* Policy order of the non-null keys a[i] and b[j] (comparable types):
- * <0, 0, >0. */
+/* Policy order of the non-null keys a[i] and b[j] of one key type (a
+ * dictionary counts as its value type): <0, 0, >0. */
 int gfi_key_cmp(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
 /* gfi_key_cmp(...) == 0: equal keys. */
 bool gfi_key_equal(const gf_array *a, int64_t i, const gf_array *b, int64_t j);
