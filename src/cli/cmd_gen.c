@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_random.h"
 
 #define GEN_BLOCK 65536
 #define ROW_ROOM 128 /* bytes one row may need */
@@ -43,20 +44,7 @@ static const char usage[] =
 
 /* ---- random numbers ----------------------------------------------------- */
 
-static uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-/* splitmix64 step. */
-static uint64_t next64(uint64_t *s) {
-  *s += 0x9E3779B97F4A7C15ull;
-  return mix64(*s);
-}
-
-/* Uniform in [0, n) for n < 2^32 from the top 32 bits (bias < n / 2^32). */
-static uint64_t below(uint64_t *s, uint64_t n) { return ((next64(s) >> 32) * n) >> 32; }
+/* cli_mix64, cli_next64 and cli_below: cli_random.h. */
 
 /* ---- the generator ------------------------------------------------------ */
 
@@ -108,12 +96,12 @@ static void cursor_seek(const gen *g, cursor *c, int64_t row) {
     int64_t before = (int64_t)((__int128)g->v_missing * start / g->rows);
     int64_t upto = (int64_t)((__int128)g->v_missing * end / g->rows);
     c->need[j] = upto - before;
-    c->stream[j] = mix64(g->seed ^ mix64(0x5EED0000ull + (uint64_t)j) ^ mix64((uint64_t)block + 1));
+    c->stream[j] = cli_mix64(g->seed ^ cli_mix64(0x5EED0000ull + (uint64_t)j) ^ cli_mix64((uint64_t)block + 1));
   }
   c->row = start;
   while (c->row < row) {
     for (int j = 0; j < 3; j++)
-      if (c->need[j] > 0 && (int64_t)below(&c->stream[j], (uint64_t)c->left) < c->need[j])
+      if (c->need[j] > 0 && (int64_t)cli_below(&c->stream[j], (uint64_t)c->left) < c->need[j])
         c->need[j]--;
     c->left--;
     c->row++;
@@ -123,19 +111,19 @@ static void cursor_seek(const gen *g, cursor *c, int64_t row) {
 /* Generates the cursor's row and moves to the next. */
 static void cursor_next(const gen *g, cursor *c, row_vals *v) {
   if (c->row >= c->block_end) cursor_seek(g, c, c->row);
-  uint64_t s = mix64(g->seed * 0xD1B54A32D192ED03ull ^ mix64((uint64_t)c->row));
+  uint64_t s = cli_mix64(g->seed * 0xD1B54A32D192ED03ull ^ cli_mix64((uint64_t)c->row));
   const uint64_t levels[6] = {(uint64_t)g->k, (uint64_t)g->k, (uint64_t)g->nk,
                               (uint64_t)g->k, (uint64_t)g->k, (uint64_t)g->nk};
   for (int j = 0; j < 6; j++) {
-    uint32_t level = (uint32_t)(1 + below(&s, levels[j]));
+    uint32_t level = (uint32_t)(1 + cli_below(&s, levels[j]));
     v->id[j] = g->missing[j] && g->missing[j][level] ? 0 : level;
   }
-  v->v1 = (uint8_t)(1 + below(&s, 5));
-  v->v2 = (uint8_t)(1 + below(&s, 15));
-  v->v3 = (int32_t)below(&s, 100000000);
+  v->v1 = (uint8_t)(1 + cli_below(&s, 5));
+  v->v2 = (uint8_t)(1 + cli_below(&s, 15));
+  v->v3 = (int32_t)cli_below(&s, 100000000);
   bool miss[3];
   for (int j = 0; j < 3; j++) {
-    miss[j] = c->need[j] > 0 && (int64_t)below(&c->stream[j], (uint64_t)c->left) < c->need[j];
+    miss[j] = c->need[j] > 0 && (int64_t)cli_below(&c->stream[j], (uint64_t)c->left) < c->need[j];
     if (miss[j]) c->need[j]--;
   }
   if (miss[0]) v->v1 = 0;
@@ -159,9 +147,9 @@ static bool choose_missing_levels(gen *g) {
       return false;
     }
     for (int64_t i = 0; i < levels; i++) perm[i] = (uint32_t)(i + 1);
-    uint64_t s = mix64(g->seed ^ mix64(0xA11CE000ull + (uint64_t)j));
+    uint64_t s = cli_mix64(g->seed ^ cli_mix64(0xA11CE000ull + (uint64_t)j));
     for (int64_t i = 0; i < nna; i++) {
-      int64_t r = i + (int64_t)below(&s, (uint64_t)(levels - i));
+      int64_t r = i + (int64_t)cli_below(&s, (uint64_t)(levels - i));
       uint32_t t = perm[i];
       perm[i] = perm[r];
       perm[r] = t;

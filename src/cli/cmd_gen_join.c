@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_random.h"
 
 #define OUT_BUF (1u << 20)
 
@@ -54,28 +55,19 @@ static const char usage_text[] =
 
 /* ---- random numbers ----------------------------------------------------- */
 
-/* splitmix64 step. */
-static uint64_t jnext(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n) for n < 2^32. */
-static uint64_t jbelow(uint64_t *s, uint64_t n) { return ((jnext(s) >> 32) * n) >> 32; }
+/* cli_next64 and cli_below (splitmix64): cli_random.h. */
 
 /* The stream of column `col` of table `table`. */
 static uint64_t jstream(uint64_t seed, int table, int col) {
   uint64_t s = seed * 0x100000001B3ull + (uint64_t)table * 1000003u + (uint64_t)col * 7919u + 1;
-  jnext(&s);
+  cli_next64(&s);
   return s;
 }
 
 /* Fisher-Yates shuffle of v[0..n). */
 static void shuffle(uint32_t *v, int64_t n, uint64_t *s) {
   for (int64_t i = n - 1; i > 0; i--) {
-    int64_t j = (int64_t)jbelow(s, (uint64_t)i + 1);
+    int64_t j = (int64_t)cli_below(s, (uint64_t)i + 1);
     uint32_t t = v[i];
     v[i] = v[j];
     v[j] = t;
@@ -123,7 +115,7 @@ static uint32_t *sample_all(const uint32_t *set, int64_t n, int64_t rows, uint64
   if (!v) return NULL;
   int64_t k = n < rows ? n : rows;
   memcpy(v, set, (size_t)k * sizeof(uint32_t));
-  for (int64_t i = k; i < rows; i++) v[i] = set[jbelow(s, (uint64_t)n)];
+  for (int64_t i = k; i < rows; i++) v[i] = set[cli_below(s, (uint64_t)n)];
   shuffle(v, rows, s);
   return v;
 }
@@ -193,7 +185,7 @@ static int write_table(const table_spec *t, const char *path, uint64_t seed, int
     char *p = w.buf + w.len;
     bool miss[4] = {false, false, false, false};
     if (na_pct > 0)
-      for (int j = 0; j <= t->nkeys; j++) miss[j] = (jnext(&ns) >> 32) < na_cut;
+      for (int j = 0; j <= t->nkeys; j++) miss[j] = (cli_next64(&ns) >> 32) < na_cut;
     for (int j = 0; j < t->nkeys; j++) {
       if (!miss[j]) p = cli_put_u64(p, t->keys[j][r]);
       *p++ = ',';
@@ -206,7 +198,7 @@ static int write_table(const table_spec *t, const char *path, uint64_t seed, int
       }
       *p++ = ',';
     }
-    uint32_t micro = (uint32_t)jbelow(&vs, 100000000u);
+    uint32_t micro = (uint32_t)cli_below(&vs, 100000000u);
     if (!miss[t->nkeys]) p = put_value(p, micro);
     *p++ = '\n';
     w.len = (size_t)(p - w.buf);

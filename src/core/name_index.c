@@ -6,8 +6,7 @@
 
 #include "core/name_index.h"
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+#include "core/hash.h"
 
 /* Prepares an index for up to `max_entries` keys (it never grows, so slot
  * pointers stay valid). GF_ENOMEM through `a` (NULL = default). */
@@ -34,7 +33,7 @@ void gfi_name_index_free(gfi_name_index *x) {
 /* The slot of `name`: its entry, or the empty slot where it would go. */
 static gfi_name_slot *slot_of(const gfi_name_index *x, const char *name) {
   size_t len = strlen(name);
-  for (size_t i = (size_t)XXH3_64bits(name, len) & x->mask;; i = (i + 1) & x->mask) {
+  for (size_t i = (size_t)gfi_hash_bytes(name, len) & x->mask;; i = (i + 1) & x->mask) {
     gfi_name_slot *s = &x->slots[i];
     if (!s->name || (s->len == len && memcmp(s->name, name, len) == 0)) return s;
   }

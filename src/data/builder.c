@@ -9,9 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
+#include "core/hash.h"
 #include "data/builder_internal.h"
 
 /* One slot of the dictionary hash map; code -1 marks an empty slot. */
@@ -491,7 +489,7 @@ static gf_status dict_append(gf_builder *b, const val *v, gf_error *err) {
     GF_RETURN_NOT_OK(dict_grow(b, err));
   if (v->kind == VK_BYTES && gfi_type_is_var_width(vb->type.id) &&
       v->len >= 0 && (v->p || v->len == 0)) {
-    uint64_t h = XXH3_64bits(v->p, (size_t)v->len);
+    uint64_t h = gfi_hash_bytes(v->p, (size_t)v->len);
     int32_t code = dict_find(b, h, v->p, v->len);
     if (code < 0) {
       GF_RETURN_NOT_OK(append_value(vb, v, err));
@@ -506,7 +504,7 @@ static gf_status dict_append(gf_builder *b, const val *v, gf_error *err) {
   uint8_t tmp;
   int64_t len;
   const uint8_t *p = builder_elem(vb, last, &len, &tmp);
-  uint64_t h = XXH3_64bits(p, (size_t)len);
+  uint64_t h = gfi_hash_bytes(p, (size_t)len);
   int32_t code = dict_find(b, h, p, len);
   if (code >= 0 && code != last) {
     builder_pop(vb);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "data/array_internal.h"
 #include "io/csv_internal.h"
 
@@ -804,24 +805,6 @@ gf_status gfi_csv_chunk_array(gfi_csv_chunk *ch, int c, uint8_t kind,
 /* Dictionary encoding                                                 */
 /* ------------------------------------------------------------------ */
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
-  while (n >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-    p += 8;
-    n -= 8;
-  }
-  uint64_t w = 0;
-  memcpy(&w, p, n);
-  h = (h ^ w) * 0x94d049bb133111ebull;
-  h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 32;
-  return h;
-}
 
 /* Equality of two short byte strings of length n without a libc call for
  * the common short case. */
@@ -886,7 +869,7 @@ gf_status gfi_csv_dict_encode(const gf_array *s, int64_t max_distinct,
       int64_t m = n - i < BATCH ? n - i : BATCH;
       for (int64_t k = 0; k < m; k++) {
         const uint8_t *w = data + offs[i + k];
-        hb[k] = hash_bytes(w, (size_t)(offs[i + k + 1] - offs[i + k]));
+        hb[k] = gfi_hash_bytes(w, (size_t)(offs[i + k + 1] - offs[i + k]));
         __builtin_prefetch(&slots[(size_t)hb[k] & (cap - 1)]);
       }
     }

@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
+#include "core/hash.h"
 #include "data/builder_internal.h"
 #include "ops/groupby_internal.h"
 
@@ -674,7 +672,7 @@ static void load_keys(const gb_agg *ag, const gf_array *arr, const int32_t *rows
     for (int64_t q = 0; q < m; q++) {
       int64_t l = 0;
       const uint8_t *p = valid[q] ? gfi_value_bytes(arr, rows[q] - base, &l) : NULL;
-      key[q] = p ? (int64_t)XXH3_64bits(p, (size_t)l) : 0;
+      key[q] = p ? (int64_t)gfi_hash_bytes(p, (size_t)l) : 0;
     }
   } else {
     gfi_gb_load_key(arr, 0, m, rows, base, ag->rank, key);

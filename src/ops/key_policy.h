@@ -27,11 +27,7 @@
 
 #include <string.h>
 
-#ifndef XXH_INLINE_ALL
-#define XXH_INLINE_ALL
-#endif
-#include <xxhash.h>
-
+#include "core/hash.h"
 #include "ops/ops_internal.h"
 
 /* ---- floats --------------------------------------------------------------- */
@@ -83,19 +79,11 @@ static inline uint64_t gfi_key_i64_order(int64_t v) {
 
 /* ---- hashing -------------------------------------------------------------- */
 
-/* The one 64-bit mixer (murmur3 finaliser) for combining key hashes. */
-static inline uint64_t gfi_mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= UINT64_C(0xff51afd7ed558ccd);
-  x ^= x >> 33;
-  x *= UINT64_C(0xc4ceb9fe1a85ec53);
-  x ^= x >> 33;
-  return x;
-}
+/* gfi_mix64 (the one mixer) and gfi_hash_bytes live in core/hash.h. */
 
-/* Hash of a byte-string key (XXH3, inlined: it runs once per row). */
+/* Hash of a byte-string key. */
 static inline uint64_t gfi_key_hash_bytes(const uint8_t *p, int64_t len) {
-  return XXH3_64bits(len ? p : NULL, (size_t)len);
+  return gfi_hash_bytes(p, (size_t)len);
 }
 
 /* ---- byte strings ---------------------------------------------------------- */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_public_api.sh GF_BINARY - the gf tool is a client of the public API:
-# src/cli/*.c include, of the project's headers, only their own cli.h and
+# src/cli/*.c include, of the project's headers, only their own cli.h / cli_*.h and
 # <gopherframe.h> (or a gopherframe/*.h public header), and call no
 # internal gfi_ function or GF_ internal macro of the library. Registered
 # as the ctest `cli_public_api` (GF_BINARY is unused; the check reads the
@@ -19,7 +19,7 @@ for f in "$src"/*.c "$src"/*.h; do
   # Every #include "..." and <...> naming a project header.
   while IFS= read -r inc; do
     case $inc in
-    cli.h | gopherframe.h | gopherframe/*.h) ;;
+    cli.h | cli_*.h | gopherframe.h | gopherframe/*.h) ;;
     *) bad "$name includes \"$inc\", an internal header of the library" ;;
     esac
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
