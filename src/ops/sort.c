@@ -214,13 +214,9 @@ static gf_status top_k(const keycols *kc, const gf_sort_key *keys, int64_t n, in
   return st;
 }
 
-gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t limit,
-                  const gf_parallel_options *opts, gf_frame **out, gf_error *err) {
-  if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_sort: NULL argument");
-  if (limit < 0) return gf_error_set(err, GF_EINVAL, "gf_sort: negative limit %lld", (long long)limit);
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+/* gf_sort under loaded options `o` (whose allocator is the call's). */
+static gf_status sort_call(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t limit,
+                           gf_parallel_options o, gf_frame **out, gf_error *err) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   keycols kc;
   GF_RETURN_NOT_OK(keycols_make(f, keys, nkeys, a, &kc, err));
@@ -249,5 +245,26 @@ gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t
   }
   if (tc) gfi_mfree(a, tc, tb);
   if (p) gfi_mfree(a, p, pb);
+  return st;
+}
+
+gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t limit,
+                  const gf_parallel_options *opts, gf_frame **out, gf_error *err) {
+  if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_sort: NULL argument");
+  if (limit < 0) return gf_error_set(err, GF_EINVAL, "gf_sort: negative limit %lld", (long long)limit);
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  /* A memory limit bounds the whole call, the permutation and the output
+   * included, through one tracked allocator (as the group-by does); blocks
+   * that outlive the call (the output) keep it alive. */
+  gfi_call_alloc *tracked = NULL;
+  if (o.memory_limit > 0) {
+    GF_RETURN_NOT_OK(gfi_call_alloc_new(o.allocator, o.memory_limit, &tracked, err));
+    o.allocator = gfi_call_alloc_get(tracked);
+    o.memory_limit = 0;
+  }
+  gf_status st = sort_call(f, keys, nkeys, limit, o, out, err);
+  gfi_call_alloc_release(tracked);
   return st;
 }

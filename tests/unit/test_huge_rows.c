@@ -117,11 +117,44 @@ static void operations_at_the_limit_end(void **state) {
   gf_frame_release(f);
 }
 
+/* gf_sort's own allocations (permutation, output) count against the
+ * memory limit, not only what its runtime tasks allocate. */
+static void sort_honours_the_memory_limit(void **state) {
+  (void)state;
+  enum { N = 200000 };
+  gf_builder *b = NULL;
+  assert_int_equal(gf_builder_new(gf_type(GF_TYPE_INT64), NULL, &b, NULL), GF_OK);
+  for (int64_t i = 0; i < N; i++)
+    assert_int_equal(gf_builder_append_int64(b, (i * 7919) % N, NULL), GF_OK);
+  gf_array *a = NULL;
+  assert_int_equal(gf_builder_finish(b, &a, NULL), GF_OK);
+  gf_builder_free(b);
+  const char *names[] = {"v"};
+  gf_frame *f = NULL;
+  assert_int_equal(gf_frame_from_columns(names, &a, 1, &f, NULL), GF_OK);
+  gf_array_release(a);
+  gf_sort_key key = {"v", false, false};
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.memory_limit = 1 << 20; /* the 1.6 MB permutation alone does not fit */
+  gf_frame *out = NULL;
+  gf_error err;
+  assert_int_equal(gf_sort(f, &key, 1, 0, &po, &out, &err), GF_ENOMEM);
+  assert_null(out);
+  po.memory_limit = 64 << 20;
+  assert_int_equal(gf_sort(f, &key, 1, 0, &po, &out, &err), GF_OK);
+  assert_int_equal(gf_frame_num_rows(out), N);
+  for (int64_t i = 0; i < N; i++) assert_int_equal(gf_array_get_int64(gf_frame_column(out, 0, 0), i), i);
+  gf_frame_release(out); /* its blocks came from the call's tracked allocator */
+  gf_frame_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(claims_past_the_limit_are_refused),
       cmocka_unit_test(batches_summing_past_the_limit_are_refused),
       cmocka_unit_test(operations_at_the_limit_end),
+      cmocka_unit_test(sort_honours_the_memory_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
