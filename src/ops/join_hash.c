@@ -4,7 +4,7 @@
  *
  * Three shapes:
  *  - direct: one integer key whose build range (max - min + 1) is small: a
- *    head per key value, no hashing at all;
+ *    head and a count per key value, no hashing at all;
  *  - u64: one integer or float key: open addressing on the value itself;
  *  - generic: several keys or a string key: open addressing on the row
  *    hash, equality checked on the values.
@@ -13,7 +13,9 @@
  * order), then each partition builds its own table in parallel. A table
  * entry holds one distinct key and the chain of build rows with that key,
  * linked through next[] in increasing row order, so probe results never
- * depend on partitioning or worker count.
+ * depend on partitioning or worker count. Entries and direct slots also
+ * count their chain's rows: the probe counts its output before writing it
+ * (to place each chunk's rows and to refuse an output that cannot fit).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -28,18 +30,23 @@ typedef struct jentry {
   uint64_t key; /* the value (u64) or the row hash (generic) */
   int64_t head; /* first build row, -1 = empty slot */
   int64_t tail; /* last build row (during the build) */
+  int64_t count; /* rows in the chain: the probe sizes its output first */
 } jentry;
+
+/* A direct table's slot: one key value's chain. */
+typedef struct dslot {
+  int64_t head; /* first build row, -1 = none */
+  int64_t count;
+} dslot;
 
 struct gfi_jtable {
   const gfi_jside *b;
   int shape;
   const gf_allocator *a;
   int64_t *next; /* b->n entries */
-  int64_t *clen; /* b->n entries, meaningful at chain heads only: the chain's
-                    length, so the probe can size its output before emitting */
   /* direct */
   int64_t kmin, range;
-  int64_t *heads;
+  dslot *heads;
   /* hashed */
   int pbits;
   int64_t np;
@@ -91,7 +98,6 @@ void gfi_jtable_free(gfi_jtable *t) {
   const gf_allocator *a = t->a;
   size_t n = (size_t)(t->b->n ? t->b->n : 1);
   if (t->next) gfi_mfree(a, t->next, n * sizeof *t->next);
-  if (t->clen) gfi_mfree(a, t->clen, n * sizeof *t->clen);
   if (t->heads) gfi_mfree(a, t->heads, (size_t)t->range * sizeof *t->heads);
   if (t->pbase) gfi_mfree(a, t->pbase, (size_t)(t->np + 1) * sizeof *t->pbase);
   if (t->entries) gfi_mfree(a, t->entries, (size_t)t->nentries * sizeof *t->entries);
@@ -183,13 +189,13 @@ static gf_status part_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx
       if (x->head < 0) {
         x->key = key;
         x->head = x->tail = r;
-        t->clen[r] = 1;
+        x->count = 1;
         break;
       }
       if (x->key == key && (u64 || rows_equal(b, x->head, b, r))) {
         t->next[x->tail] = r;
         x->tail = r;
-        t->clen[x->head]++;
+        x->count++;
         break;
       }
     }
@@ -216,8 +222,7 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
   size_t nz = (size_t)(n ? n : 1);
   gf_status st = GF_OK;
   t->next = gfi_malloc(a, nz * sizeof *t->next);
-  t->clen = gfi_malloc(a, nz * sizeof *t->clen);
-  if (!t->next || !t->clen) st = GF_OOM(err, "join chains");
+  if (!t->next) st = GF_OOM(err, "join chains");
   gf_chunk_spec *specs = NULL, *pspecs = NULL;
   int64_t nc = 0;
   if (st == GF_OK) st = gfi_plan_even(n, 16384, o, a, &specs, &nc, err);
@@ -267,14 +272,14 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
       t->heads = gfi_malloc(a, (size_t)range * sizeof *t->heads);
       if (!t->heads) st = GF_OOM(err, "join direct table");
       if (st == GF_OK) {
-        for (int64_t i = 0; i < t->range; i++) t->heads[i] = -1;
+        for (int64_t i = 0; i < t->range; i++) t->heads[i] = (dslot){-1, 0};
         const uint64_t *v = b->v[0];
         for (int64_t r = n - 1; r >= 0; r--) {
           if (b->ok && !b->ok[r]) continue;
           int64_t k = (int64_t)(v[r] - (uint64_t)mn);
-          t->next[r] = t->heads[k];
-          t->clen[r] = t->heads[k] < 0 ? 1 : t->clen[t->heads[k]] + 1;
-          t->heads[k] = r;
+          t->next[r] = t->heads[k].head;
+          t->heads[k].head = r;
+          t->heads[k].count++;
         }
       }
     }
@@ -375,11 +380,15 @@ static inline void probe_prefetch(const gfi_jtable *t, int64_t pos) {
 }
 
 /* Phase 2: first build row (the chain's head) whose key equals probe row r,
- * or -1. */
+ * or -1; *count gets the chain's length (0 with no match). */
 static inline int64_t probe_finish(const gfi_jtable *t, const gfi_jside *p, int64_t r,
-                                   int64_t pos, uint64_t h) {
+                                   int64_t pos, uint64_t h, int64_t *count) {
+  *count = 0;
   if (pos < 0) return -1;
-  if (t->shape == T_DIRECT) return t->heads[pos];
+  if (t->shape == T_DIRECT) {
+    *count = t->heads[pos].count;
+    return t->heads[pos].head;
+  }
   int64_t q = part_of(t, h);
   const jentry *e = t->entries + t->pbase[q];
   uint64_t mask = (uint64_t)(t->pbase[q + 1] - t->pbase[q]) - 1;
@@ -388,7 +397,10 @@ static inline int64_t probe_finish(const gfi_jtable *t, const gfi_jside *p, int6
   for (uint64_t s = (uint64_t)(pos - t->pbase[q]);; s = (s + 1) & mask) {
     const jentry *x = &e[s];
     if (x->head < 0) return -1;
-    if (x->key == key && (u64 || rows_equal(t->b, x->head, p, r))) return x->head;
+    if (x->key == key && (u64 || rows_equal(t->b, x->head, p, r))) {
+      *count = x->count;
+      return x->head;
+    }
   }
 }
 
@@ -428,15 +440,15 @@ typedef struct probe_job {
   int64_t *prow, *brow;
 } probe_job;
 
-/* Entries probe row r with chain head h contributes. */
-static inline int64_t entries_of(const probe_job *j, int64_t h) {
+/* Entries a probe row whose chain has `count` rows contributes. */
+static inline int64_t entries_of(const probe_job *j, int64_t count) {
   switch (j->mode) {
-    case GFI_PROBE_SEMI: return h >= 0;
-    case GFI_PROBE_ANTI: return h < 0;
-    case GFI_PROBE_OUTER: return h >= 0 ? j->t->clen[h] : 1;
+    case GFI_PROBE_SEMI: return count > 0;
+    case GFI_PROBE_ANTI: return count == 0;
+    case GFI_PROBE_OUTER: return count > 0 ? count : 1;
     case GFI_PROBE_INNER: break;
   }
-  return h >= 0 ? j->t->clen[h] : 0;
+  return count;
 }
 
 /* Looks up rows [start_row, end_row): head[] and cnt[chunk]. */
@@ -460,11 +472,12 @@ static gf_status find_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx
       if (pos[i] >= 0) probe_prefetch(t, pos[i]);
     }
     for (int64_t i = 0; i < m; i++) {
-      int64_t h = probe_finish(t, j->p, r + i, pos[i], hh[i]);
+      int64_t cnt;
+      int64_t h = probe_finish(t, j->p, r + i, pos[i], hh[i], &cnt);
       j->head[r + i] = h;
       /* Chains hold one key, so marking the head marks the whole chain. */
       if (h >= 0 && j->matched) atomic_store_explicit(&j->matched[h], 1, memory_order_relaxed);
-      n += entries_of(j, h);
+      n += entries_of(j, cnt);
     }
   }
   j->cnt[c->chunk_id] = n;
@@ -474,7 +487,7 @@ static gf_status find_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx
 /* Writes the entries of rows [start_row, end_row) from offset cnt[chunk]. */
 static gf_status emit_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
   probe_job *j = user;
-  const int64_t *next = j->t->next, *clen = j->t->clen;
+  const int64_t *next = j->t->next;
   int64_t *pr = j->prow, *br = j->brow;
   int64_t w = j->cnt[c->chunk_id];
   int64_t budget = EMIT_CHECK_EVERY;
@@ -498,18 +511,10 @@ static gf_status emit_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx
         if (h < 0) continue;
         break;
     }
-    int64_t left = clen[h], b = h;
-    while (left > 0) {
-      int64_t m = left < budget ? left : budget;
-      /* next[] of a chain's last row is -1, so reading one past is safe */
-      for (int64_t i = 0; i < m; i++) {
-        pr[w] = r;
-        br[w++] = b;
-        b = next[b];
-      }
-      left -= m;
-      budget -= m;
-      if (budget == 0) {
+    for (int64_t b = h; b >= 0; b = next[b]) {
+      pr[w] = r;
+      br[w++] = b;
+      if (--budget == 0) {
         gf_status st = gfi_check_stop(j->o, 0, NULL, ctx->err);
         if (st != GF_OK) return st;
         budget = EMIT_CHECK_EVERY;
