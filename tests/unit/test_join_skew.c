@@ -156,8 +156,9 @@ static void small_skewed_joins_match_nested_loop(void **state) {
   (void)state;
   const int64_t skew = 300, uniq = 700;
   const int64_t n = skew + uniq;
-  int64_t *lk = malloc(sizeof *lk * (size_t)n), *rk = malloc(sizeof *rk * (size_t)n);
-  int64_t cap = skew * skew + 2 * n + 2 * uniq;
+  int64_t *lk = malloc(sizeof *lk * (size_t)n);
+  int64_t *rk = malloc(sizeof *rk * (size_t)(skew + 2 * uniq));
+  int64_t cap = skew * skew + 8 * n;
   int64_t *pl = malloc(sizeof *pl * (size_t)cap), *pr = malloc(sizeof *pr * (size_t)cap);
   assert_true(lk && rk && pl && pr);
   const gf_join_kind kinds[] = {GF_JOIN_INNER, GF_JOIN_LEFT, GF_JOIN_RIGHT,
@@ -165,10 +166,10 @@ static void small_skewed_joins_match_nested_loop(void **state) {
   const int workers[] = {1, 2, 3, 8};
   for (int shape = 0; shape < KEY_SHAPES; shape++) {
     gf_frame *l = side(shape, skew, uniq, 0, 0, lk);
-    /* The right side is smaller for one case so inner/right/full also
-     * build on the left. */
+    /* The right side is larger in one case, so inner/right/full build on
+     * the left (and put the pairs back in left order). */
     for (int rsize = 0; rsize < 2; rsize++) {
-      int64_t ru = rsize ? uniq / 2 : uniq;
+      int64_t ru = rsize ? 2 * uniq : uniq;
       gf_frame *r = side(shape, skew, ru, 150, 0, rk);
       for (size_t ki = 0; ki < sizeof kinds / sizeof *kinds; ki++) {
         gf_join_kind how = kinds[ki];
