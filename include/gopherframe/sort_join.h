@@ -135,6 +135,14 @@ GF_API void gf_join_options_init(gf_join_options *o);
  * for full only); then, for right and full, the unmatched right rows in
  * right order with nulls on the left.
  *
+ * Limits: the output is counted before it is made; more than GF_MAX_ROWS
+ * rows fail with GF_ERANGE, and with parallel->memory_limit an output that
+ * cannot fit (its row count times a lower bound of a row's bytes) fails
+ * with GF_ENOMEM naming the row count and the limit, before it is written.
+ * The limit covers the whole call, output included. Emission checks the
+ * cancel token and the deadline every 64K output rows, so a skewed key (a
+ * few probe rows with millions of matches each) still stops promptly.
+ *
  * Method: a parallel partitioned hash join that builds on the smaller side
  * (always the right side for left/semi/anti), with a direct-indexed table
  * when a single integer key has a small range. Strings hash with XXH3.

@@ -13,6 +13,7 @@
  * for any worker count.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,18 @@ static void names_free(const gf_allocator *a, names *nm, int cap) {
   if (nm->name) gfi_mfree(a, (void *)nm->name, sizeof *nm->name * (size_t)(cap ? cap : 1));
 }
 
+/* What one output row costs at least: its row numbers (two while both
+ * sides are gathered) plus the data buffer of each fixed-width column, so
+ * an output over the memory limit is refused before it is made. */
+static int64_t min_row_bytes(const gfi_take_col *tc, int ncols, bool pairs) {
+  int64_t bits = 0;
+  for (int c = 0; c < ncols; c++) {
+    int w = gf_type_bit_width(tc[c].f->schema->fields[tc[c].col].type);
+    if (w > 1) bits += w;
+  }
+  return (pairs ? 16 : 8) + bits / 8;
+}
+
 /* Puts pairs found by probing the right side (prow = right, brow = left)
  * into left order: pairs with a left row sorted stably by it, then the
  * right rows without a left row in right order. Rewrites both arrays in place. */
@@ -118,7 +131,9 @@ static gf_status to_left_order(int64_t **pl, int64_t **pr, int64_t n,
   if (!keys || !vals || !tail) st = GF_OOM(err, "join order");
   int64_t h = 0, t = 0;
   if (st == GF_OK) {
+    /* A skewed join makes n huge: these loops check the deadline too. */
     for (int64_t i = 0; i < n; i++) {
+      if ((i & 0xFFFF) == 0xFFFF && (st = gfi_check_stop(o, 0, NULL, err)) != GF_OK) break;
       if (left[i] < 0) {
         tail[t++] = right[i];
       } else {
@@ -126,14 +141,15 @@ static gf_status to_left_order(int64_t **pl, int64_t **pr, int64_t n,
         vals[h++] = right[i];
       }
     }
-    st = gfi_radix_sort(keys, vals, h, o, err);
+    if (st == GF_OK) st = gfi_radix_sort(keys, vals, h, o, err);
   }
   if (st == GF_OK) {
     for (int64_t i = 0; i < h; i++) {
+      if ((i & 0xFFFF) == 0xFFFF && (st = gfi_check_stop(o, 0, NULL, err)) != GF_OK) break;
       left[i] = (int64_t)keys[i];
       right[i] = vals[i];
     }
-    for (int64_t i = 0; i < t; i++) {
+    for (int64_t i = 0; st == GF_OK && i < t; i++) {
       left[h + i] = -1;
       right[h + i] = tail[i];
     }
@@ -163,7 +179,6 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
   gfi_ctx call;
   gf_parallel_options o;
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, jo.parallel, &o, err));
-  const gf_allocator *a = gfi_alloc_or_default(o.allocator);
 
   /* Keys. */
   int lcols[64], rcols[64], cls[64];
@@ -186,6 +201,17 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
                           gf_type_format(rt, a2, sizeof a2));
     }
   }
+
+  /* A memory limit covers the whole join, output included, through one
+   * tracked allocator (the runtime's own tracker would see one phase). */
+  int64_t limit = o.memory_limit;
+  gfi_call_alloc *tracked = NULL;
+  if (limit > 0) {
+    GF_RETURN_NOT_OK(gfi_call_alloc_new(o.allocator, limit, &tracked, err));
+    o.allocator = gfi_call_alloc_get(tracked);
+    o.memory_limit = 0;
+  }
+  const gf_allocator *a = gfi_alloc_or_default(o.allocator);
 
   /* Output columns. */
   int nl = left->schema->n, nr = right->schema->n;
@@ -267,8 +293,9 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
   }
   int64_t *prow = NULL, *brow = NULL, count = 0;
   if (st == GF_OK)
-    st = gfi_jtable_probe(table, build_left ? &rs : &ls, mode, unmatched, &o, &prow, &brow,
-                          &count, err);
+    st = gfi_jtable_probe(table, build_left ? &rs : &ls, mode, unmatched,
+                          min_row_bytes(tc, nout, with_right), limit, &o, &prow, &brow, &count,
+                          err);
   gfi_jtable_free(table);
   if (lmade) gfi_jside_free(&ls);
   if (rmade) gfi_jside_free(&rs);
@@ -285,5 +312,14 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
   if (brow) gfi_mfree(a, brow, rb);
   if (tc) gfi_mfree(a, tc, sizeof *tc * (size_t)(cap ? cap : 1));
   names_free(a, &nm, cap);
+  /* A refusal deep inside (a gather, a sort) reports the limit it hit. */
+  if (st == GF_ENOMEM && tracked && gfi_call_alloc_refusals(tracked) > 0 && err &&
+      !strstr(err->message, "memory limit")) {
+    char was[GF_ERROR_MESSAGE_SIZE];
+    snprintf(was, sizeof was, "%s", err->message);
+    gf_error_set(err, GF_ENOMEM, "join: memory limit of %lld bytes exceeded (%s)",
+                 (long long)limit, was);
+  }
+  gfi_call_alloc_release(tracked);
   return st;
 }

@@ -4,7 +4,7 @@
  *
  * Three shapes:
  *  - direct: one integer key whose build range (max - min + 1) is small: a
- *    head per key value, no hashing at all;
+ *    head and a count per key value, no hashing at all;
  *  - u64: one integer or float key: open addressing on the value itself;
  *  - generic: several keys or a string key: open addressing on the row
  *    hash, equality checked on the values.
@@ -13,12 +13,15 @@
  * order), then each partition builds its own table in parallel. A table
  * entry holds one distinct key and the chain of build rows with that key,
  * linked through next[] in increasing row order, so probe results never
- * depend on partitioning or worker count.
+ * depend on partitioning or worker count. Entries and direct slots also
+ * count their chain's rows: the probe counts its output before writing it
+ * (to place each chunk's rows and to refuse an output that cannot fit).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/exec_internal.h"
 #include "ops/sort_join_internal.h"
 
 enum { T_DIRECT = 0, T_U64, T_GENERIC };
@@ -27,7 +30,14 @@ typedef struct jentry {
   uint64_t key; /* the value (u64) or the row hash (generic) */
   int64_t head; /* first build row, -1 = empty slot */
   int64_t tail; /* last build row (during the build) */
+  int64_t count; /* rows in the chain: the probe sizes its output first */
 } jentry;
+
+/* A direct table's slot: one key value's chain. */
+typedef struct dslot {
+  int64_t head; /* first build row, -1 = none */
+  int64_t count;
+} dslot;
 
 struct gfi_jtable {
   const gfi_jside *b;
@@ -36,7 +46,7 @@ struct gfi_jtable {
   int64_t *next; /* b->n entries */
   /* direct */
   int64_t kmin, range;
-  int64_t *heads;
+  dslot *heads;
   /* hashed */
   int pbits;
   int64_t np;
@@ -179,11 +189,13 @@ static gf_status part_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx
       if (x->head < 0) {
         x->key = key;
         x->head = x->tail = r;
+        x->count = 1;
         break;
       }
       if (x->key == key && (u64 || rows_equal(b, x->head, b, r))) {
         t->next[x->tail] = r;
         x->tail = r;
+        x->count++;
         break;
       }
     }
@@ -260,13 +272,14 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
       t->heads = gfi_malloc(a, (size_t)range * sizeof *t->heads);
       if (!t->heads) st = GF_OOM(err, "join direct table");
       if (st == GF_OK) {
-        for (int64_t i = 0; i < t->range; i++) t->heads[i] = -1;
+        for (int64_t i = 0; i < t->range; i++) t->heads[i] = (dslot){-1, 0};
         const uint64_t *v = b->v[0];
         for (int64_t r = n - 1; r >= 0; r--) {
           if (b->ok && !b->ok[r]) continue;
           int64_t k = (int64_t)(v[r] - (uint64_t)mn);
-          t->next[r] = t->heads[k];
-          t->heads[k] = r;
+          t->next[r] = t->heads[k].head;
+          t->heads[k].head = r;
+          t->heads[k].count++;
         }
       }
     }
@@ -366,12 +379,16 @@ static inline void probe_prefetch(const gfi_jtable *t, int64_t pos) {
   else __builtin_prefetch(&t->entries[pos]);
 }
 
-/* Phase 2: first build row whose key equals probe row r, or -1. */
+/* Phase 2: first build row (the chain's head) whose key equals probe row r,
+ * or -1; *count gets the chain's length (0 with no match). */
 static inline int64_t probe_finish(const gfi_jtable *t, const gfi_jside *p, int64_t r,
-                                   int64_t pos, uint64_t h, int64_t *tail) {
-  *tail = -2; /* unknown: follow next[] to the end */
+                                   int64_t pos, uint64_t h, int64_t *count) {
+  *count = 0;
   if (pos < 0) return -1;
-  if (t->shape == T_DIRECT) return t->heads[pos];
+  if (t->shape == T_DIRECT) {
+    *count = t->heads[pos].count;
+    return t->heads[pos].head;
+  }
   int64_t q = part_of(t, h);
   const jentry *e = t->entries + t->pbase[q];
   uint64_t mask = (uint64_t)(t->pbase[q + 1] - t->pbase[q]) - 1;
@@ -381,7 +398,7 @@ static inline int64_t probe_finish(const gfi_jtable *t, const gfi_jside *p, int6
     const jentry *x = &e[s];
     if (x->head < 0) return -1;
     if (x->key == key && (u64 || rows_equal(t->b, x->head, p, r))) {
-      *tail = x->tail;
+      *count = x->count;
       return x->head;
     }
   }
@@ -401,152 +418,182 @@ static inline void filter_prefetch(const gfi_jtable *t, const gfi_jside *p, int6
   }
 }
 
-/* Output of one probe chunk: rows (semi/anti) or (probe, build) pairs
- * interleaved, in one growing buffer. */
-typedef struct pout {
-  int64_t *buf;
-  int64_t n, cap; /* entries (rows or pairs) */
-  int w;          /* int64 words per entry: 1 or 2 */
-  const gf_allocator *a;
-} pout;
+/* Emission checks the token and the deadline after this many entries: a
+ * skewed key can make one probe row (one chunk) emit billions of pairs, so
+ * the runtime's checks between chunks are not enough. */
+#define EMIT_CHECK_EVERY ((int64_t)1 << 16)
 
+/* The probe runs twice over the same chunks: "find" looks every probe row
+ * up once, keeping its chain head and the chunk's output size; "emit" then
+ * writes each chunk's entries straight to their final place. Knowing the
+ * exact size first lets an output that cannot fit fail before any of it is
+ * written, and the offsets come from chunk order only, so the result is the
+ * same at any worker count. */
 typedef struct probe_job {
   const gfi_jtable *t;
   const gfi_jside *p;
   gfi_probe_mode mode;
-  atomic_uchar *matched; /* per build row, or NULL */
-  pout *outs;
-  const int64_t *dst;    /* concatenation offsets per chunk */
+  const gf_parallel_options *o; /* loaded: for the checks inside emit */
+  atomic_uchar *matched;        /* per build row (heads only), or NULL */
+  int64_t *head;                /* per probe row: chain head or -1 */
+  int64_t *cnt;                 /* per chunk: entries; then its offset */
   int64_t *prow, *brow;
 } probe_job;
 
-/* Appends (p, b); false when out of memory. */
-static inline bool emit(pout *o, int64_t p, int64_t b) {
-  if (o->n == o->cap) {
-    int64_t *nb = gf_realloc(o->a, o->buf, sizeof *o->buf * (size_t)(o->cap * o->w),
-                             sizeof *o->buf * (size_t)(o->cap * 2 * o->w), 64);
-    if (!nb) return false;
-    o->buf = nb;
-    o->cap *= 2;
+/* Entries a probe row whose chain has `count` rows contributes. */
+static inline int64_t entries_of(const probe_job *j, int64_t count) {
+  switch (j->mode) {
+    case GFI_PROBE_SEMI: return count > 0;
+    case GFI_PROBE_ANTI: return count == 0;
+    case GFI_PROBE_OUTER: return count > 0 ? count : 1;
+    case GFI_PROBE_INNER: break;
   }
-  int64_t *e = o->buf + o->n * o->w;
-  e[0] = p;
-  if (o->w == 2) e[1] = b;
-  o->n++;
-  return true;
+  return count;
 }
 
-static void pout_free(pout *o) {
-  if (o->buf) gf_free(o->a, o->buf, sizeof *o->buf * (size_t)(o->cap * o->w), 64);
-  o->buf = NULL;
-}
-
-static gf_status probe_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
+/* Looks up rows [start_row, end_row): head[] and cnt[chunk]. */
+static gf_status find_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
+  (void)ctx;
   probe_job *j = user;
-  pout *o = &j->outs[c->chunk_id];
-  bool pairs = j->mode == GFI_PROBE_INNER || j->mode == GFI_PROBE_OUTER;
-  o->a = ctx->allocator;
-  o->w = pairs ? 2 : 1;
-  o->cap = c->end_row - c->start_row + 16;
-  o->buf = gf_alloc(o->a, sizeof *o->buf * (size_t)(o->cap * o->w), 64);
-  if (!o->buf) return GF_OOM(ctx->err, "join probe output");
-  const int64_t *next = j->t->next;
+  const gfi_jtable *t = j->t;
   /* Rows go in groups: every group's table slots are prefetched first so
    * the cache misses of a group overlap. */
   enum { G = 16 };
   int64_t pos[G];
   uint64_t hh[G];
-  for (int64_t r = c->start_row; r < c->end_row; r++) {
-    int64_t g = (r - c->start_row) % G;
-    if (g == 0) {
-      int64_t m = c->end_row - r < G ? c->end_row - r : G;
-      int64_t ahead = c->end_row - r - G < G ? c->end_row - r - G : G;
-      for (int64_t i = 0; i < ahead; i++) filter_prefetch(j->t, j->p, r + G + i);
-      for (int64_t i = 0; i < m; i++) {
-        hh[i] = 0;
-        pos[i] = probe_start(j->t, j->p, r + i, &hh[i]);
-        if (pos[i] >= 0) probe_prefetch(j->t, pos[i]);
-      }
+  int64_t n = 0;
+  for (int64_t r = c->start_row; r < c->end_row; r += G) {
+    int64_t m = c->end_row - r < G ? c->end_row - r : G;
+    int64_t ahead = c->end_row - r - G < G ? c->end_row - r - G : G;
+    for (int64_t i = 0; i < ahead; i++) filter_prefetch(t, j->p, r + G + i);
+    for (int64_t i = 0; i < m; i++) {
+      hh[i] = 0;
+      pos[i] = probe_start(t, j->p, r + i, &hh[i]);
+      if (pos[i] >= 0) probe_prefetch(t, pos[i]);
     }
-    int64_t tail;
-    int64_t b = probe_finish(j->t, j->p, r, pos[g], hh[g], &tail);
-    bool ok = true;
+    for (int64_t i = 0; i < m; i++) {
+      int64_t cnt;
+      int64_t h = probe_finish(t, j->p, r + i, pos[i], hh[i], &cnt);
+      j->head[r + i] = h;
+      /* Chains hold one key, so marking the head marks the whole chain. */
+      if (h >= 0 && j->matched) atomic_store_explicit(&j->matched[h], 1, memory_order_relaxed);
+      n += entries_of(j, cnt);
+    }
+  }
+  j->cnt[c->chunk_id] = n;
+  return GF_OK;
+}
+
+/* Writes the entries of rows [start_row, end_row) from offset cnt[chunk]. */
+static gf_status emit_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
+  probe_job *j = user;
+  const int64_t *next = j->t->next;
+  int64_t *pr = j->prow, *br = j->brow;
+  int64_t w = j->cnt[c->chunk_id];
+  int64_t budget = EMIT_CHECK_EVERY;
+  for (int64_t r = c->start_row; r < c->end_row; r++) {
+    int64_t h = j->head[r];
     switch (j->mode) {
       case GFI_PROBE_SEMI:
-        if (b >= 0) ok = emit(o, r, 0);
-        break;
+        if (h >= 0) pr[w++] = r;
+        continue;
       case GFI_PROBE_ANTI:
-        if (b < 0) ok = emit(o, r, 0);
-        break;
+        if (h < 0) pr[w++] = r;
+        continue;
       case GFI_PROBE_OUTER:
-        if (b < 0) {
-          ok = emit(o, r, -1);
-          break;
+        if (h < 0) {
+          pr[w] = r;
+          br[w++] = -1;
+          continue;
         }
-        /* fall through */
+        break;
       case GFI_PROBE_INNER:
-        for (; b >= 0 && ok; b = b == tail ? -1 : next[b]) {
-          ok = emit(o, r, b);
-          if (j->matched) atomic_store_explicit(&j->matched[b], 1, memory_order_relaxed);
-        }
+        if (h < 0) continue;
         break;
     }
-    if (!ok) return GF_OOM(ctx->err, "join probe output");
+    for (int64_t b = h; b >= 0; b = next[b]) {
+      pr[w] = r;
+      br[w++] = b;
+      if (--budget == 0) {
+        gf_status st = gfi_check_stop(j->o, 0, NULL, ctx->err);
+        if (st != GF_OK) return st;
+        budget = EMIT_CHECK_EVERY;
+      }
+    }
   }
   return GF_OK;
 }
 
-static gf_status concat_chunk(void *user, const gf_chunk_spec *c, gf_task_ctx *ctx) {
-  probe_job *j = user;
-  const pout *o = &j->outs[c->chunk_id];
-  int64_t d = j->dst[c->chunk_id];
-  if (o->w == 1) {
-    if (o->n) memcpy(j->prow + d, o->buf, sizeof *o->buf * (size_t)o->n);
-    return GF_OK;
-  }
-  for (int64_t i = 0; i < o->n; i++) {
-    j->prow[d + i] = o->buf[2 * i];
-    j->brow[d + i] = o->buf[2 * i + 1];
-  }
-  return GF_OK;
+/* The refusal of an output too large for a frame or the memory limit. */
+static gf_status refuse_output(int64_t rows, bool over_rows, int64_t row_bytes, int64_t limit,
+                               gf_error *err) {
+  if (over_rows)
+    return gf_error_set(err, GF_ERANGE,
+                        "join: the output would have more than %lld rows, the most a frame holds",
+                        (long long)GF_MAX_ROWS);
+  int64_t need;
+  if (__builtin_mul_overflow(rows, row_bytes, &need)) need = INT64_MAX;
+  return gf_error_set(err, GF_ENOMEM,
+                      "join: the output of %lld rows needs at least %lld bytes, more than the "
+                      "memory limit of %lld bytes",
+                      (long long)rows, (long long)need, (long long)limit);
 }
 
-gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
-                           gfi_probe_mode mode, bool unmatched_build,
-                           const gf_parallel_options *o, int64_t **prow,
-                           int64_t **brow, int64_t *count, gf_error *err) {
+gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p, gfi_probe_mode mode,
+                           bool unmatched_build, int64_t row_bytes, int64_t limit,
+                           const gf_parallel_options *o, int64_t **prow, int64_t **brow,
+                           int64_t *count, gf_error *err) {
   const gf_allocator *a = gfi_alloc_or_default(o->allocator);
   bool pairs = mode == GFI_PROBE_INNER || mode == GFI_PROBE_OUTER;
   int64_t nb = t->b->n;
   gf_chunk_spec *specs = NULL;
   int64_t nc = 0;
   GF_RETURN_NOT_OK(gfi_plan_even(p->n, 8192, o, a, &specs, &nc, err));
-  size_t ob = sizeof(pout) * (size_t)(nc ? nc : 1);
-  size_t db = sizeof(int64_t) * (size_t)(nc ? nc : 1);
+  size_t cb = sizeof(int64_t) * (size_t)(nc ? nc : 1);
+  size_t hb = sizeof(int64_t) * (size_t)(p->n ? p->n : 1);
   size_t mb = (size_t)(nb ? nb : 1);
-  pout *outs = gfi_calloc(a, ob);
-  int64_t *dst = gfi_malloc(a, db);
+  int64_t *cnt = gfi_malloc(a, cb);
+  int64_t *head = gfi_malloc(a, hb);
   atomic_uchar *matched = NULL;
   gf_status st = GF_OK;
-  if (!outs || !dst) st = GF_OOM(err, "join probe state");
+  if (!cnt || !head) st = GF_OOM(err, "join probe state");
   if (st == GF_OK && unmatched_build) {
     matched = gfi_malloc(a, mb * sizeof *matched);
     if (!matched) st = GF_OOM(err, "join match flags");
     for (int64_t i = 0; matched && i < nb; i++) atomic_init(&matched[i], 0);
   }
-  probe_job j = {t, p, mode, matched, outs, dst, NULL, NULL};
-  if (st == GF_OK && nc > 0) st = gf_run_chunks(specs, nc, probe_chunk, &j, o, err);
+  probe_job j = {t, p, mode, o, matched, head, cnt, NULL, NULL};
+  if (st == GF_OK && nc > 0) st = gf_run_chunks(specs, nc, find_chunk, &j, o, err);
+  /* Sizes: chunk offsets, then the build rows no probe row matched. Sums
+   * saturate past GF_MAX_ROWS, which no frame can hold anyway. */
   int64_t total = 0, extra = 0;
-  int64_t *pr = NULL, *br = NULL;
-  size_t rb = 0;
-  if (st == GF_OK) {
-    for (int64_t c = 0; c < nc; c++) {
-      dst[c] = total;
-      total += outs[c].n;
+  bool over = false;
+  for (int64_t c = 0; st == GF_OK && c < nc; c++) {
+    int64_t n = cnt[c];
+    cnt[c] = total;
+    if (__builtin_add_overflow(total, n, &total) || total > GF_MAX_ROWS) over = true;
+    if (over) break;
+  }
+  if (st == GF_OK && matched) {
+    /* Heads come first in their chains (increasing rows): spread the mark. */
+    const int64_t *next = t->next;
+    for (int64_t i = 0; i < nb; i++) {
+      if (!atomic_load_explicit(&matched[i], memory_order_relaxed)) {
+        extra++;
+        continue;
+      }
+      int64_t b = next[i];
+      if (b > i && !atomic_load_explicit(&matched[b], memory_order_relaxed))
+        for (; b >= 0; b = next[b]) atomic_store_explicit(&matched[b], 1, memory_order_relaxed);
     }
-    if (matched)
-      for (int64_t i = 0; i < nb; i++) extra += !atomic_load_explicit(&matched[i], memory_order_relaxed);
-    rb = sizeof(int64_t) * (size_t)(total + extra ? total + extra : 1);
+  }
+  if (st == GF_OK && !over && total + extra > GF_MAX_ROWS) over = true;
+  int64_t rows = over ? GF_MAX_ROWS : total + extra;
+  if (st == GF_OK && (over || (limit > 0 && row_bytes > 0 && rows > limit / row_bytes)))
+    st = refuse_output(rows, over, row_bytes, limit, err);
+  int64_t *pr = NULL, *br = NULL;
+  size_t rb = sizeof(int64_t) * (size_t)(rows ? rows : 1);
+  if (st == GF_OK) {
     pr = gfi_malloc(a, rb);
     if (pairs) br = gfi_malloc(a, rb);
     if (!pr || (pairs && !br)) st = GF_OOM(err, "join result");
@@ -554,7 +601,7 @@ gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
   if (st == GF_OK && nc > 0) {
     j.prow = pr;
     j.brow = br;
-    st = gf_run_chunks(specs, nc, concat_chunk, &j, o, err);
+    st = gf_run_chunks(specs, nc, emit_chunk, &j, o, err);
   }
   if (st == GF_OK && matched) {
     int64_t w = total;
@@ -565,9 +612,8 @@ gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
         w++;
       }
   }
-  for (int64_t c = 0; outs && c < nc; c++) pout_free(&outs[c]);
-  if (outs) gfi_mfree(a, outs, ob);
-  if (dst) gfi_mfree(a, dst, db);
+  if (cnt) gfi_mfree(a, cnt, cb);
+  if (head) gfi_mfree(a, head, hb);
   if (matched) gfi_mfree(a, matched, mb * sizeof *matched);
   gfi_plan_free(a, specs, nc);
   if (st != GF_OK) {
@@ -577,6 +623,6 @@ gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
   }
   *prow = pr;
   *brow = br;
-  *count = total + extra;
+  *count = rows;
   return GF_OK;
 }

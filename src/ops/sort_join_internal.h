@@ -140,9 +140,14 @@ void gfi_jtable_free(gfi_jtable *t);
  * row's matches in build order: *prow / *brow (brow NULL for SEMI/ANTI),
  * *count entries, allocated through o->allocator. With `unmatched_build`,
  * the build rows that matched no probe row follow as (-1, row) in build
- * order. */
+ * order. The output is counted before anything is emitted: more than
+ * GF_MAX_ROWS rows fail with GF_ERANGE, and with `limit` > 0 an output whose
+ * rows times `row_bytes` (a lower bound of what one output row costs)
+ * exceeds it fails with GF_ENOMEM naming both. Emission checks the token
+ * and the deadline of the loaded options `o` every 64K entries. */
 gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
                            gfi_probe_mode mode, bool unmatched_build,
+                           int64_t row_bytes, int64_t limit,
                            const gf_parallel_options *o, int64_t **prow,
                            int64_t **brow, int64_t *count, gf_error *err);
 
