@@ -62,6 +62,7 @@ typedef struct cli_read_args {
   int threads;    /* --threads N; 0 = all usable CPUs */
   char delimiter; /* --delimiter C; 0 = detect */
   bool no_header; /* --no-header */
+  bool read;      /* --input-mode read: copy regular files instead of mapping them */
 } cli_read_args;
 
 /* getopt_long entries of the common options, to splice into a command's
@@ -69,14 +70,18 @@ typedef struct cli_read_args {
 #define CLI_READ_LONG_OPTIONS                          \
   {"threads", required_argument, NULL, CLI_OPT_THREADS}, \
   {"delimiter", required_argument, NULL, 'd'},         \
-  {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER}
+  {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},  \
+  {"input-mode", required_argument, NULL, CLI_OPT_INPUT_MODE}
 #define CLI_READ_USAGE                                                        \
   "  -d, --delimiter C   field delimiter (default: detected; 'tab' or '\\t'\n" \
   "                      for tab)\n"                                           \
   "      --no-header     the first line is data, columns are column_1...\n"   \
+  "      --input-mode M  mmap (default: regular files are mapped, no copy; one\n" \
+  "                      truncated during the run kills gf with SIGBUS) or read\n" \
+  "                      (copied into memory first: a truncation cannot fault)\n" \
   "      --threads N     worker threads (default: all usable CPUs)\n"
 
-enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_FIRST_FREE };
+enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_INPUT_MODE, CLI_OPT_FIRST_FREE };
 
 /* Handles one common option returned by getopt_long. Returns true when
  * `opt` was one of them; then *rc is 0, or CLI_EXIT_USAGE after reporting

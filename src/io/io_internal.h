@@ -23,9 +23,14 @@ gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
  * through o->allocator, and reading a file that cannot be mapped (a pipe,
  * a FIFO, /dev/zero) stops with GF_ECANCELED / GF_ETIMEDOUT within ~100 ms
  * of the token being requested or the call's deadline passing, also while
- * no data arrives. */
+ * no data arrives. With `mode` GF_INPUT_READ a regular file is not mapped
+ * but read with pread into a copy allocated from o->allocator (checking
+ * the token and deadline every 16 MiB), so that another process truncating
+ * it cannot fault the reader: a file that shrinks while being read is
+ * GF_EIO "file changed size while being read". Another mode is GF_EINVAL. */
 gf_status gfi_mapped_file_open_with(const char *path, const gf_parallel_options *o,
-                                    gfi_mapped_file **out, gf_error *err);
+                                    gf_input_mode mode, gfi_mapped_file **out,
+                                    gf_error *err);
 /* First byte of the file (never NULL). */
 const char *gfi_mapped_file_data(const gfi_mapped_file *m);
 /* Size of the file in bytes. */
