@@ -26,7 +26,8 @@ typedef bool (*gf_progress_fn)(void *user, int64_t done_bytes, int64_t total_byt
  * it while the call (or, for IPC, any frame viewing the mapping) still
  * touches them, the kernel raises SIGBUS, whose default action kills the
  * process. The library installs no signal handler (it is embedded in other
- * programs); use GF_INPUT_READ when inputs may change under you.
+ * programs); use GF_INPUT_READ when inputs may change under you, or handle
+ * SIGBUS yourself with the ranges gf_set_file_observer reports.
  *
  * GF_INPUT_READ reads the whole file with pread into a buffer allocated
  * from the call's allocator (options->parallel->allocator), checking the
@@ -39,6 +40,32 @@ typedef enum gf_input_mode {
   GF_INPUT_MMAP = 0, /**< memory-map regular files (the default, zero-copy) */
   GF_INPUT_READ = 1  /**< read them into an owned buffer (cannot fault) */
 } gf_input_mode;
+
+/**
+ * A process-wide observer of the files the library maps and of the
+ * temporary files its atomic writers create, for a program that handles
+ * SIGBUS itself (gf does): it can tell a fault on a mapped input from any
+ * other and remove the temporary output file before exiting. NULL members
+ * are skipped. Callbacks run in ordinary (not signal) context, on the
+ * thread that maps, unmaps (whichever drops the last reference), creates
+ * or finishes the file, possibly several at once; `path` is valid only
+ * during the call (copy it).
+ */
+typedef struct gf_file_observer {
+  /** An input file was mapped at [addr, addr + len) (after mmap). */
+  void (*mapped)(void *user, const char *path, const void *addr, size_t len);
+  /** The mapping made at `addr` is about to be unmapped. */
+  void (*unmapped)(void *user, const void *addr, size_t len);
+  /** A temporary output file `tmp_path` was created (true), or is gone:
+   * renamed over its target or removed (false). */
+  void (*temp_file)(void *user, const char *tmp_path, bool created);
+  void *user;
+} gf_file_observer;
+
+/** Installs a copy of `o` (NULL removes it). Not synchronised with the
+ * library's own threads: set it before any call that reads or writes a
+ * file runs, and change it only when none does. */
+GF_API void gf_set_file_observer(const gf_file_observer *o);
 
 /** Per-column type override for the CSV reader. */
 typedef struct gf_csv_column_type {

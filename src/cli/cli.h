@@ -77,8 +77,9 @@ typedef struct cli_read_args {
   "                      for tab)\n"                                           \
   "      --no-header     the first line is data, columns are column_1...\n"   \
   "      --input-mode M  mmap (default: regular files are mapped, no copy; one\n" \
-  "                      truncated during the run kills gf with SIGBUS) or read\n" \
-  "                      (copied into memory first: a truncation cannot fault)\n" \
+  "                      truncated during the run stops gf with an error) or\n"  \
+  "                      read (copied first; a truncation after the copy is\n"  \
+  "                      harmless)\n"                                            \
   "      --threads N     worker threads (default: all usable CPUs)\n"
 
 enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_INPUT_MODE, CLI_OPT_FIRST_FREE };
@@ -98,7 +99,8 @@ bool cli_parse_delimiter(const char *command, const char *option,
 bool cli_is_ipc_path(const char *path);
 
 /* Parallel options for `threads` workers, cancelled by Ctrl-C (SIGINT
- * requests cancellation through a process-wide token). */
+ * requests cancellation through a process-wide token). The first call also
+ * installs gf's SIGBUS handler for mapped inputs truncated during the run. */
 void cli_parallel_options(int threads, gf_parallel_options *p);
 
 /* Reads `path` with the common options and at most `max_rows` rows (0 =

@@ -4,7 +4,9 @@
  * progress bar, and reading a file (CSV, or Arrow IPC chosen by extension)
  * into a frame with one error line on failure.
  */
+#include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -100,6 +102,131 @@ static void on_interrupt(int sig) {
   if (interrupt_token) gf_cancel_request(interrupt_token);
 }
 
+/* ---- inputs truncated under a mapping: SIGBUS -------------------------- */
+
+/* The library reports (gf_set_file_observer) the ranges of the inputs it
+ * maps and the temporary output files it creates; gf keeps them in fixed
+ * tables the SIGBUS handler can read without locks or allocation. A slot is
+ * filled while FREE is not visible to the handler (state BUSY), then
+ * published LIVE; clearing goes LIVE -> FREE first. */
+enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE, MAX_MAPS = 16, MAX_TEMPS = 8 };
+
+typedef struct map_slot {
+  atomic_int state;
+  const char *lo;
+  size_t len;
+  char path[PATH_MAX];
+} map_slot;
+
+typedef struct temp_slot {
+  atomic_int state;
+  char path[PATH_MAX];
+} temp_slot;
+
+static map_slot maps[MAX_MAPS];
+static temp_slot temps[MAX_TEMPS];
+
+/* Claims a free slot of a table of `n` states spaced `stride` bytes apart;
+ * returns its index or -1 when all are taken (the range then goes
+ * unwatched, and a fault in it takes the default action). */
+static int claim_slot(atomic_int *first, size_t stride, int n) {
+  for (int i = 0; i < n; i++) {
+    atomic_int *st = (atomic_int *)((char *)first + (size_t)i * stride);
+    int expect = SLOT_FREE;
+    if (atomic_compare_exchange_strong(st, &expect, SLOT_BUSY)) return i;
+  }
+  return -1;
+}
+
+static void copy_path(char *dst, const char *src) {
+  snprintf(dst, PATH_MAX, "%s", src);
+}
+
+/* Observer: a mapped input. */
+static void on_mapped(void *user, const char *path, const void *addr, size_t len) {
+  (void)user;
+  int i = claim_slot(&maps[0].state, sizeof maps[0], MAX_MAPS);
+  if (i < 0) return;
+  maps[i].lo = addr;
+  maps[i].len = len;
+  copy_path(maps[i].path, path);
+  atomic_store(&maps[i].state, SLOT_LIVE);
+}
+
+/* Observer: a mapping about to go. */
+static void on_unmapped(void *user, const void *addr, size_t len) {
+  (void)user;
+  (void)len;
+  for (int i = 0; i < MAX_MAPS; i++)
+    if (atomic_load(&maps[i].state) == SLOT_LIVE && maps[i].lo == addr) {
+      atomic_store(&maps[i].state, SLOT_FREE);
+      return;
+    }
+}
+
+/* Observer: a temporary output file created or gone. */
+static void on_temp_file(void *user, const char *tmp_path, bool created) {
+  (void)user;
+  if (created) {
+    int i = claim_slot(&temps[0].state, sizeof temps[0], MAX_TEMPS);
+    if (i < 0) return;
+    copy_path(temps[i].path, tmp_path);
+    atomic_store(&temps[i].state, SLOT_LIVE);
+    return;
+  }
+  for (int i = 0; i < MAX_TEMPS; i++)
+    if (atomic_load(&temps[i].state) == SLOT_LIVE && strcmp(temps[i].path, tmp_path) == 0) {
+      atomic_store(&temps[i].state, SLOT_FREE);
+      return;
+    }
+}
+
+static void write_str(const char *s) {
+  size_t n = strlen(s);
+  while (n > 0) {
+    ssize_t w = write(STDERR_FILENO, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+/* SIGBUS: a fault inside a mapped input means another process truncated
+ * it. Only async-signal-safe calls from here: remove the temporary output
+ * files, print the one error line, _exit(1). A fault anywhere else is not
+ * ours to explain: the default action is restored and the faulting access
+ * runs again, killing gf as before. */
+static void on_sigbus(int sig, siginfo_t *si, void *uctx) {
+  (void)uctx;
+  const char *addr = si ? (const char *)si->si_addr : NULL;
+  for (int i = 0; addr && i < MAX_MAPS; i++) {
+    if (atomic_load(&maps[i].state) != SLOT_LIVE) continue;
+    if (addr < maps[i].lo || (size_t)(addr - maps[i].lo) >= maps[i].len) continue;
+    for (int t = 0; t < MAX_TEMPS; t++)
+      if (atomic_load(&temps[t].state) == SLOT_LIVE) unlink(temps[t].path);
+    write_str("gf: ");
+    write_str(maps[i].path);
+    write_str(" changed while being read (truncated by another process)\n");
+    _exit(CLI_EXIT_FAILURE);
+  }
+  signal(sig, SIG_DFL);
+}
+
+/* Watches mapped inputs (once per process): the observer and the handler. */
+static void watch_mapped_inputs(void) {
+  static bool installed;
+  if (installed) return;
+  installed = true;
+  gf_file_observer o = {on_mapped, on_unmapped, on_temp_file, NULL};
+  gf_set_file_observer(&o);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, NULL);
+}
+
 /* Defaults for `threads` workers plus the Ctrl-C token (installed once). */
 void cli_parallel_options(int threads, gf_parallel_options *p) {
   gf_parallel_options_init(p);
@@ -113,6 +240,7 @@ void cli_parallel_options(int threads, gf_parallel_options *p) {
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
   }
   p->cancel = interrupt_token;
+  watch_mapped_inputs();
 }
 
 /* ---- progress bar ------------------------------------------------------- */
@@ -185,10 +313,10 @@ static int read_failure(const char *command, const gf_parallel_options *par, gf_
   return cli_fail(command, st, err);
 }
 
-/* gf maps regular files unless --input-mode read: copying a file costs
- * about half a second of system time per 500 MB, on a query that takes
- * about a second of CPU (README, "Inputs that change"); the copy is for
- * inputs another process may truncate during the run. */
+/* gf maps regular files unless --input-mode read: copying costs about half
+ * a second of system time per 500 MB on a query of about a second of CPU
+ * (README), and on_sigbus turns a truncation under the mapping into one
+ * error line. The copy is for a run that should finish despite it. */
 static gf_input_mode input_mode(const cli_read_args *a) {
   return a->read ? GF_INPUT_READ : GF_INPUT_MMAP;
 }

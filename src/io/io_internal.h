@@ -44,4 +44,8 @@ void gfi_mapped_file_release(gfi_mapped_file *m);
 gf_status gfi_mapped_file_buffer(gfi_mapped_file *m, size_t offset,
                                  size_t len, gf_buffer **out, gf_error *err);
 
+/* Tells the file observer (gf_set_file_observer) that the temporary
+ * output file `tmp_path` was created (true) or is gone (false). */
+void gfi_observe_temp_file(const char *tmp_path, bool created);
+
 #endif /* GF_IO_INTERNAL_H */

@@ -25,6 +25,23 @@ struct gfi_mapped_file {
 
 static char gfi_empty_file[1] = {0};
 
+/* The observer of gf_set_file_observer. A plain copy: the setter's contract
+ * (set before any file call runs) is what keeps readers from tearing it. */
+static gf_file_observer observer;
+
+/* Installs a copy of the observer (see io.h). */
+void gf_set_file_observer(const gf_file_observer *o) {
+  if (o)
+    observer = *o;
+  else
+    memset(&observer, 0, sizeof observer);
+}
+
+/* Reports a temporary output file created or gone (see io_internal.h). */
+void gfi_observe_temp_file(const char *tmp_path, bool created) {
+  if (observer.temp_file && tmp_path) observer.temp_file(observer.user, tmp_path, created);
+}
+
 /* Reads all of fd into m->copy (for files mmap refuses). Waits for data at
  * most 100 ms at a time so that a cancel request or the deadline of `o`
  * (loaded options, or NULL) ends the read even when nothing arrives; an
@@ -143,6 +160,7 @@ gf_status gfi_mapped_file_open_with(const char *path, const gf_parallel_options 
       m->data = p;
       m->size = (size_t)st.st_size;
       m->mapped = true;
+      if (observer.mapped) observer.mapped(observer.user, path, p, m->size);
     }
   } else if (!S_ISREG(st.st_mode)) {
     st_ = read_all(fd, path, m, opts, err);
@@ -168,8 +186,10 @@ gfi_mapped_file *gfi_mapped_file_retain(gfi_mapped_file *m) {
 /* Drops a reference; the last one unmaps or frees the copy. */
 void gfi_mapped_file_release(gfi_mapped_file *m) {
   if (!m || !gfi_ref_dec(&m->ref)) return;
-  if (m->mapped)
+  if (m->mapped) {
+    if (observer.unmapped) observer.unmapped(observer.user, m->data, m->size);
     munmap(m->data, m->size);
+  }
   gfi_vec_reset(&m->copy);
   gfi_mfree(m->alloc, m, sizeof *m);
 }

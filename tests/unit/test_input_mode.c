@@ -3,7 +3,8 @@
  * reference expects, like GF_INPUT_MMAP; a file truncated while it is read
  * gives GF_EIO or a full correct frame, never a fault; a frame read that way
  * survives the truncation of its file; a mapped IPC frame does not (SIGBUS,
- * the documented behaviour, seen in a child process). */
+ * the documented behaviour, seen in a child process); the file observer
+ * reports mappings and temporary output files (what gf's handler uses). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -314,6 +315,94 @@ static void ipc_truncated_while_read(void **state) {
   sweep_truncation(read_ipc_mode, true);
 }
 
+/* ---- the file observer ----------------------------------------------------- */
+
+/* What the observer saw, in order. */
+typedef struct seen {
+  int mapped, unmapped, created, gone;
+  char map_path[64], tmp_path[256];
+  const void *addr;
+  size_t len;
+  bool unmap_matched;
+} seen;
+
+static void saw_mapped(void *user, const char *path, const void *addr, size_t len) {
+  seen *s = user;
+  s->mapped++;
+  snprintf(s->map_path, sizeof s->map_path, "%s", path);
+  s->addr = addr;
+  s->len = len;
+}
+
+static void saw_unmapped(void *user, const void *addr, size_t len) {
+  seen *s = user;
+  s->unmapped++;
+  s->unmap_matched = addr == s->addr && len == s->len;
+}
+
+static void saw_temp(void *user, const char *tmp_path, bool created) {
+  seen *s = user;
+  if (created) {
+    s->created++;
+    snprintf(s->tmp_path, sizeof s->tmp_path, "%s", tmp_path);
+    assert_int_equal(access(tmp_path, F_OK), 0); /* reported once it exists */
+  } else {
+    s->gone++;
+    assert_string_equal(tmp_path, s->tmp_path);
+  }
+}
+
+/* The observer sees a mapped IPC input from the read to the release of the
+ * last frame viewing it (its range is the file's size), nothing for a
+ * GF_INPUT_READ read, and a writer's temporary file from creation to
+ * rename, under "DIR/.NAME.gf-tmp-". */
+static void observer_sees_mappings_and_temp_files(void **state) {
+  (void)state;
+  char path[64];
+  write_ipc(path, true);
+  seen s;
+  memset(&s, 0, sizeof s);
+  gf_file_observer o = {saw_mapped, saw_unmapped, saw_temp, &s};
+  gf_set_file_observer(&o);
+  gf_frame *f = NULL;
+  gf_error err;
+  assert_int_equal(read_ipc_mode(path, GF_INPUT_READ, NULL, &f, &err), GF_OK);
+  gf_frame_release(f);
+  assert_int_equal(s.mapped + s.unmapped, 0);
+  assert_int_equal(read_ipc_mode(path, GF_INPUT_MMAP, NULL, &f, &err), GF_OK);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+  long file_size = ftell(fp);
+  fclose(fp);
+  assert_int_equal(s.mapped, 1);
+  assert_string_equal(s.map_path, path);
+  assert_int_equal(s.len, (size_t)file_size);
+  assert_int_equal(s.unmapped, 0); /* the frame still views it */
+  gf_frame_release(f);
+  assert_int_equal(s.unmapped, 1);
+  assert_true(s.unmap_matched);
+
+  char out[96];
+  snprintf(out, sizeof out, "%s.out.csv", path);
+  assert_int_equal(read_ipc_mode(path, GF_INPUT_READ, NULL, &f, &err), GF_OK);
+  assert_int_equal(gf_write_csv(f, out, NULL, &err), GF_OK);
+  gf_frame_release(f);
+  gf_set_file_observer(NULL);
+  assert_int_equal(s.created, 1);
+  assert_int_equal(s.gone, 1);
+  char prefix[112];
+  snprintf(prefix, sizeof prefix, "/tmp/.%s.out.csv.gf-tmp-", path + 5);
+  assert_memory_equal(s.tmp_path, prefix, strlen(prefix));
+  assert_int_equal(access(s.tmp_path, F_OK), -1);
+  /* Removed: nothing is reported any more. */
+  assert_int_equal(read_ipc_mode(path, GF_INPUT_MMAP, NULL, &f, &err), GF_OK);
+  gf_frame_release(f);
+  assert_int_equal(s.mapped, 1);
+  unlink(out);
+  unlink(path);
+}
+
 /* ---- options ------------------------------------------------------------- */
 
 /* An unknown mode is GF_EINVAL; options from before input_mode existed (a
@@ -359,6 +448,7 @@ int main(void) {
       cmocka_unit_test(csv_truncated_while_read),
       cmocka_unit_test(ipc_truncated_while_read),
       cmocka_unit_test(mode_option_checks),
+      cmocka_unit_test(observer_sees_mappings_and_temp_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
