@@ -181,32 +181,38 @@ static void on_temp_file(void *user, const char *tmp_path, bool created) {
     }
 }
 
-static void write_str(const char *s) {
-  size_t n = strlen(s);
-  while (n > 0) {
-    ssize_t w = write(STDERR_FILENO, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= (size_t)w;
-  }
+/* Appends the string s to the line being built at *end (bounded by limit). */
+static char *append_str(char *end, const char *limit, const char *s) {
+  while (*s && end < limit) *end++ = *s++;
+  return end;
 }
 
 /* SIGBUS: a fault inside a mapped input means another process truncated
  * it. Only async-signal-safe calls from here: remove the temporary output
- * files, print the one error line, _exit(1). A fault anywhere else is not
- * ours to explain: the default action is restored and the faulting access
- * runs again, killing gf as before. */
+ * files, write the one error line (in one write), _exit(1). Workers that
+ * fault at the same time wait in pause() for that exit, so the line is
+ * written once. A fault anywhere else is not ours to explain: the default
+ * action is restored and the faulting access runs again, killing gf as
+ * before. */
 static void on_sigbus(int sig, siginfo_t *si, void *uctx) {
+  static atomic_flag reporting = ATOMIC_FLAG_INIT;
+  static char line[PATH_MAX + 128];
   (void)uctx;
   const char *addr = si ? (const char *)si->si_addr : NULL;
   for (int i = 0; addr && i < MAX_MAPS; i++) {
     if (atomic_load(&maps[i].state) != SLOT_LIVE) continue;
     if (addr < maps[i].lo || (size_t)(addr - maps[i].lo) >= maps[i].len) continue;
+    if (atomic_flag_test_and_set(&reporting))
+      for (;;) pause();
     for (int t = 0; t < MAX_TEMPS; t++)
       if (atomic_load(&temps[t].state) == SLOT_LIVE) unlink(temps[t].path);
-    write_str("gf: ");
-    write_str(maps[i].path);
-    write_str(" changed while being read (truncated by another process)\n");
+    const char *limit = line + sizeof line - 1;
+    char *end = append_str(line, limit, "gf: ");
+    end = append_str(end, limit, maps[i].path);
+    end = append_str(end, limit, " changed while being read (truncated by another process)");
+    *end++ = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)(end - line));
+    (void)w;
     _exit(CLI_EXIT_FAILURE);
   }
   signal(sig, SIG_DFL);
