@@ -47,40 +47,30 @@ static void write_csv(char *path) {
   assert_int_equal(fclose(fp), 0);
 }
 
-/* Array and index of a frame cell. */
-static const gf_array *cell(const gf_frame *f, int col, int64_t row, int64_t *i) {
-  for (int b = 0; b < gf_frame_num_batches(f); b++) {
-    int64_t off = gf_frame_batch_offset(f, b), n = gf_frame_batch_rows(f, b);
-    if (row >= off && row < off + n) {
-      *i = row - off;
-      return gf_frame_column(f, b, col);
-    }
-  }
-  fail_msg("row %lld out of range", (long long)row);
-  return NULL;
-}
-
-/* Checks every cell of `f` against the reference, one row at a time. */
+/* Checks every cell of `f` against the reference, batch by batch, with
+ * the row number counted across batches. */
 static void check_frame(const gf_frame *f) {
   assert_non_null(f);
   assert_int_equal(gf_frame_num_rows(f), ROWS);
   assert_int_equal(gf_schema_num_fields(gf_frame_schema(f)), 3);
-  for (int64_t r = 0; r < ROWS; r++) {
-    int64_t i;
-    const gf_array *a = cell(f, 0, r, &i);
-    assert_false(gf_array_is_null(a, i));
-    assert_int_equal(gf_array_get_int64(a, i), r);
-    a = cell(f, 1, r, &i);
-    assert_int_equal(gf_array_is_null(a, i), ref_x_null(r));
-    if (!ref_x_null(r)) assert_true(gf_array_get_double(a, i) == ref_x(r));
-    a = cell(f, 2, r, &i);
-    int64_t len;
-    const char *p = gf_array_get_bytes(a, i, &len);
-    char want[8];
-    snprintf(want, sizeof want, "k%lld", (long long)(r % 7));
-    assert_int_equal(len, (int64_t)strlen(want));
-    assert_memory_equal(p, want, (size_t)len);
+  int64_t r = 0;
+  for (int b = 0; b < gf_frame_num_batches(f); b++) {
+    const gf_array *id = gf_frame_column(f, b, 0), *x = gf_frame_column(f, b, 1),
+                   *s = gf_frame_column(f, b, 2);
+    for (int64_t i = 0; i < gf_frame_batch_rows(f, b); i++, r++) {
+      assert_false(gf_array_is_null(id, i));
+      assert_int_equal(gf_array_get_int64(id, i), r);
+      assert_int_equal(gf_array_is_null(x, i), ref_x_null(r));
+      if (!ref_x_null(r)) assert_true(gf_array_get_double(x, i) == ref_x(r));
+      int64_t len;
+      const char *p = gf_array_get_bytes(s, i, &len);
+      char want[8];
+      snprintf(want, sizeof want, "k%lld", (long long)(r % 7));
+      assert_int_equal(len, (int64_t)strlen(want));
+      assert_memory_equal(p, want, (size_t)len);
+    }
   }
+  assert_int_equal(r, ROWS);
 }
 
 /* ---- reading in either mode --------------------------------------------- */
