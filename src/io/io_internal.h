@@ -1,6 +1,7 @@
 /*
- * Internal I/O helpers shared by the file readers (not installed):
- * read-only memory-mapped files.
+ * Internal I/O helpers shared by the file readers and writers (not
+ * installed): read-only memory-mapped (or read) files, and the file
+ * observer's report of temporary output files.
  */
 #ifndef GF_IO_INTERNAL_H
 #define GF_IO_INTERNAL_H
