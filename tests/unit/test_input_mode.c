@@ -20,6 +20,8 @@
 
 #include "gopherframe.h"
 #include "gf_test_env.h"
+#include "gf_test_sweep.h"
+#include "gopherframe/testing.h"
 
 #define ROWS 5000
 
@@ -305,6 +307,53 @@ static void ipc_truncated_while_read(void **state) {
   sweep_truncation(read_ipc_mode, true);
 }
 
+/* ---- allocation failures -------------------------------------------------- */
+
+/* One GF_INPUT_READ read under a failing allocator (gft_alloc_sweep). */
+typedef struct read_sweep {
+  const char *path;
+  read_fn rd;
+} read_sweep;
+
+static gf_status read_once(void *user, const gf_allocator *a) {
+  read_sweep *s = user;
+  gf_parallel_options par;
+  gf_parallel_options_init(&par);
+  par.allocator = a;
+  par.num_workers = 1;
+  gf_frame *f = NULL;
+  gf_status st = s->rd(s->path, GF_INPUT_READ, &par, &f, NULL);
+  if (st == GF_OK) {
+    check_frame(f);
+    gf_frame_release(f);
+  } else {
+    assert_null(f);
+  }
+  return st;
+}
+
+/* Every allocation of a GF_INPUT_READ read of a CSV and an IPC file (the
+ * copy among them) failed, one-off and persistent: GF_ENOMEM, no frame,
+ * nothing leaked, the reference frame once it runs clean. */
+static void read_mode_allocation_failures_fail_cleanly(void **state) {
+  (void)state;
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts counts = {0};
+  char path[64];
+  write_csv(path);
+  read_sweep s = {path, read_csv_mode};
+  gft_alloc_sweep("CSV read, GF_INPUT_READ", fa, read_once, &s, &counts);
+  unlink(path);
+  write_ipc(path, true);
+  s.rd = read_ipc_mode;
+  gft_alloc_sweep("IPC read, GF_INPUT_READ", fa, read_once, &s, &counts);
+  unlink(path);
+  assert_true(counts.sites > 5);
+  gft_sweep_print("GF_INPUT_READ reads", &counts);
+  gf_failing_allocator_free(fa);
+}
+
 /* ---- the file observer ----------------------------------------------------- */
 
 /* What the observer saw, in order. */
@@ -439,6 +488,7 @@ int main(void) {
       cmocka_unit_test(ipc_truncated_while_read),
       cmocka_unit_test(mode_option_checks),
       cmocka_unit_test(observer_sees_mappings_and_temp_files),
+      cmocka_unit_test(read_mode_allocation_failures_fail_cleanly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
