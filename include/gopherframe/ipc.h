@@ -11,6 +11,7 @@
 
 #include "data.h"
 #include "exec.h"
+#include "io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,6 +103,9 @@ typedef struct gf_ipc_read_options {
    * gf_ipc_metadata_free; an empty list when there is none). */
   gf_ipc_metadata **metadata;
   const gf_parallel_options *parallel; /**< NULL = defaults (allocator too) */
+  /** For the readers taking a path: GF_INPUT_MMAP (default) or
+   * GF_INPUT_READ; see gf_input_mode. */
+  gf_input_mode input_mode;
 } gf_ipc_read_options;
 
 GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
@@ -109,7 +113,12 @@ GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
 /**
  * Reads an Arrow IPC file. The file is memory-mapped and uncompressed
  * buffers point into the mapping (each holds a reference to it, so the
- * mapping lives as long as the frame or any array taken from it). Malformed
+ * mapping lives as long as the frame or any array taken from it). A
+ * truncation of the file by another process while any of them is in use
+ * raises SIGBUS when a vanished page is touched, long after the call
+ * returned; with o->input_mode GF_INPUT_READ the file is read into one
+ * owned buffer instead (the same views, of memory that cannot vanish; a
+ * file that shrinks while being read is GF_EIO). Malformed
  * input fails with GF_EINVAL and the byte offset of the problem; types the
  * library does not support (decimal, list, struct, union, map, interval...)
  * with GF_ENOTSUP naming the type; compressed files in a build without the
@@ -118,7 +127,8 @@ GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
 GF_API gf_status gf_read_ipc_file(const char *path,
                                   const gf_ipc_read_options *o,
                                   gf_frame **out, gf_error *err);
-/** Reads an Arrow IPC stream from a file (mapped like gf_read_ipc_file). */
+/** Reads an Arrow IPC stream from a file (mapped, or read, like
+ * gf_read_ipc_file). */
 GF_API gf_status gf_read_ipc_stream(const char *path,
                                     const gf_ipc_read_options *o,
                                     gf_frame **out, gf_error *err);

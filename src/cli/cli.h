@@ -62,6 +62,7 @@ typedef struct cli_read_args {
   int threads;    /* --threads N; 0 = all usable CPUs */
   char delimiter; /* --delimiter C; 0 = detect */
   bool no_header; /* --no-header */
+  bool read;      /* --input-mode read: copy regular files instead of mapping them */
 } cli_read_args;
 
 /* getopt_long entries of the common options, to splice into a command's
@@ -69,14 +70,19 @@ typedef struct cli_read_args {
 #define CLI_READ_LONG_OPTIONS                          \
   {"threads", required_argument, NULL, CLI_OPT_THREADS}, \
   {"delimiter", required_argument, NULL, 'd'},         \
-  {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER}
+  {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},  \
+  {"input-mode", required_argument, NULL, CLI_OPT_INPUT_MODE}
 #define CLI_READ_USAGE                                                        \
   "  -d, --delimiter C   field delimiter (default: detected; 'tab' or '\\t'\n" \
   "                      for tab)\n"                                           \
   "      --no-header     the first line is data, columns are column_1...\n"   \
+  "      --input-mode M  mmap (default: regular files are mapped, no copy; one\n" \
+  "                      truncated during the run stops gf with an error) or\n"  \
+  "                      read (copied first; a truncation after the copy is\n"  \
+  "                      harmless)\n"                                            \
   "      --threads N     worker threads (default: all usable CPUs)\n"
 
-enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_FIRST_FREE };
+enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_INPUT_MODE, CLI_OPT_FIRST_FREE };
 
 /* Handles one common option returned by getopt_long. Returns true when
  * `opt` was one of them; then *rc is 0, or CLI_EXIT_USAGE after reporting
@@ -93,7 +99,8 @@ bool cli_parse_delimiter(const char *command, const char *option,
 bool cli_is_ipc_path(const char *path);
 
 /* Parallel options for `threads` workers, cancelled by Ctrl-C (SIGINT
- * requests cancellation through a process-wide token). */
+ * requests cancellation through a process-wide token). The first call also
+ * installs gf's SIGBUS handler for mapped inputs truncated during the run. */
 void cli_parallel_options(int threads, gf_parallel_options *p);
 
 /* Reads `path` with the common options and at most `max_rows` rows (0 =

@@ -128,8 +128,8 @@ static void *pool_thread(void *arg) {
   return NULL;
 }
 
-/* Starts one detached pool thread with all signals blocked (so SIGINT and
- * friends reach the application's threads). Pool lock held. */
+/* Starts one detached pool thread with all signals but faults blocked (so
+ * SIGINT and friends reach the application's threads). Pool lock held. */
 static bool spawn_thread(void) {
   if (atomic_load(&fail_create)) return false;
   pthread_attr_t attr;
@@ -137,6 +137,11 @@ static bool spawn_thread(void) {
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   sigset_t all, old;
   sigfillset(&all);
+  /* Faults stay deliverable: POSIX leaves a blocked SIGBUS/SIGSEGV/SIGFPE/
+   * SIGILL from a fault undefined (Linux kills the process), which would
+   * bypass the host's handler, e.g. gf's for a truncated mapped input. */
+  static const int faults[] = {SIGBUS, SIGSEGV, SIGFPE, SIGILL};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&all, faults[i]);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_t t;
   int rc = pthread_create(&t, &attr, pool_thread, NULL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "io/atomic_file.h"
+#include "io/io_internal.h"
 
 /* The process umask, read without changing it (umask(2) would race with
  * other threads creating files); 022 when /proc is unavailable. */
@@ -103,6 +104,7 @@ gf_status gfi_atomic_file_open(const char *path, const gf_allocator *a, gfi_atom
                         dir, strerror(e));
   }
   f->discard_on_abort = true;
+  gfi_observe_temp_file(f->tmp_path, true);
   return GF_OK;
 }
 
@@ -164,6 +166,7 @@ void gfi_atomic_file_abort(gfi_atomic_file *f) {
   if (f->fd >= 0) close(f->fd);
   f->fd = -1;
   if (f->tmp_path && f->discard_on_abort) unlink(f->tmp_path);
+  gfi_observe_temp_file(f->tmp_path, false);
   f->discard_on_abort = false;
   release_names(f);
 }

@@ -1086,7 +1086,7 @@ gf_status gf_read_csv(const char *path, const gf_csv_read_options *o, gf_frame *
   gf_parallel_options par;
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, lo.parallel, &par, err));
   gfi_mapped_file *m = NULL;
-  GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, &par, &m, err));
+  GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, &par, lo.input_mode, &m, err));
   lo.parallel = &par;
   gf_status st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, &lo, out, err);
   gfi_mapped_file_release(m);

@@ -1,6 +1,7 @@
 /*
- * Internal I/O helpers shared by the file readers (not installed):
- * read-only memory-mapped files.
+ * Internal I/O helpers shared by the file readers and writers (not
+ * installed): read-only memory-mapped (or read) files, and the file
+ * observer's report of temporary output files.
  */
 #ifndef GF_IO_INTERNAL_H
 #define GF_IO_INTERNAL_H
@@ -23,9 +24,14 @@ gf_status gfi_mapped_file_open(const char *path, const gf_allocator *a,
  * through o->allocator, and reading a file that cannot be mapped (a pipe,
  * a FIFO, /dev/zero) stops with GF_ECANCELED / GF_ETIMEDOUT within ~100 ms
  * of the token being requested or the call's deadline passing, also while
- * no data arrives. */
+ * no data arrives. With `mode` GF_INPUT_READ a regular file is not mapped
+ * but read with pread into a copy allocated from o->allocator (checking
+ * the token and deadline every 16 MiB), so that another process truncating
+ * it cannot fault the reader: a file that shrinks while being read is
+ * GF_EIO "file changed size while being read". Another mode is GF_EINVAL. */
 gf_status gfi_mapped_file_open_with(const char *path, const gf_parallel_options *o,
-                                    gfi_mapped_file **out, gf_error *err);
+                                    gf_input_mode mode, gfi_mapped_file **out,
+                                    gf_error *err);
 /* First byte of the file (never NULL). */
 const char *gfi_mapped_file_data(const gfi_mapped_file *m);
 /* Size of the file in bytes. */
@@ -38,5 +44,9 @@ void gfi_mapped_file_release(gfi_mapped_file *m);
  * keeps the mapping alive until released. GF_EINVAL when out of range. */
 gf_status gfi_mapped_file_buffer(gfi_mapped_file *m, size_t offset,
                                  size_t len, gf_buffer **out, gf_error *err);
+
+/* Tells the file observer (gf_set_file_observer) that the temporary
+ * output file `tmp_path` was created (true) or is gone (false). */
+void gfi_observe_temp_file(const char *tmp_path, bool created);
 
 #endif /* GF_IO_INTERNAL_H */

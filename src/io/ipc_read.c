@@ -850,12 +850,20 @@ static const gf_allocator *opts_alloc(const gf_ipc_read_options *o) {
                                                : gf_default_allocator();
 }
 
-/* Maps `path` into one buffer (consumed by read_ipc). */
+/* Maps `path`, or reads it when o->input_mode is GF_INPUT_READ, into one
+ * buffer (consumed by read_ipc). The read has its own context: its token
+ * and deadline bound the pread loop as they bound the decoding after it. */
 static gf_status map_path(const char *path, const gf_ipc_read_options *o,
                           gf_buffer **out, gf_error *err) {
   if (!path) return gf_error_set(err, GF_EINVAL, "IPC reader: path is NULL");
+  gf_ipc_read_options lo;
+  gf_ipc_read_options_init(&lo);
+  if (o) memcpy(&lo, o, o->size < sizeof lo ? o->size : sizeof lo);
+  gfi_ctx call;
+  gf_parallel_options par;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, lo.parallel, &par, err));
   gfi_mapped_file *m;
-  GF_RETURN_NOT_OK(gfi_mapped_file_open(path, opts_alloc(o), &m, err));
+  GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, &par, lo.input_mode, &m, err));
   gf_status st = gfi_mapped_file_buffer(m, 0, gfi_mapped_file_size(m), out, err);
   gfi_mapped_file_release(m);
   return st;
