@@ -189,6 +189,9 @@ static int64_t rows_for_run(void) { return gft_sanitized() ? 30000 : 140000; }
 
 static const int k_workers[] = {1, 2, 4};
 static const int64_t k_chunks[] = {0, 777};
+/* Runs the statement that follows once per (worker count, chunk size)
+ * pair, with `w` and `c` declared as that pair (the inner one-pass loops
+ * only declare them). */
 #define FOR_EACH_RUN(w, c)                                \
   for (int w##_ = 0; w##_ < 3; w##_++)                    \
     for (int c##_ = 0; c##_ < 2; c##_++)                  \
@@ -379,7 +382,7 @@ static void check_group_row(const gf_frame *r, int64_t row, const gstats *s) {
   assert_true(dbl_at(r, "mxd", row) == s->max_d);
   assert_close(dbl_at(r, "vd", row), s->var_d, "var(d)", row);
   assert_close(dbl_at(r, "stdd", row), sqrt(s->var_d), "std(d)", row);
-  assert_true(dbl_at(r, "med", row) == s->med_d);
+  assert_close(dbl_at(r, "med", row), s->med_d, "median(d)", row);
   assert_close(dbl_at(r, "q1", row), s->q25_d, "quantile(d, 0.25)", row);
   assert_close(dbl_at(r, "cr", row), s->corr, "corr(i, d)", row);
 }
