@@ -20,10 +20,13 @@ static _Atomic int64_t g_made;
 typedef struct garbage_holder {
   const void *buffers[3];
   void *owned[3];
+  struct ArrowArray dict; /* dictionary columns: the clean dictionary, exported */
 } garbage_holder;
 
 static void garbage_release(struct ArrowArray *arr) {
   garbage_holder *h = arr->private_data;
+  /* A parent releases its dictionary (the C Data interface's rule). */
+  if (h->dict.release) h->dict.release(&h->dict);
   for (int i = 0; i < 3; i++) free(h->owned[i]);
   free(h);
   arr->release = NULL;
@@ -117,8 +120,7 @@ gf_array *gft_garbage_array(const gf_array *clean, int64_t lead, uint64_t seed) 
   gf_datatype t = gf_array_type(clean);
   int bits = gf_type_bit_width(t);
   bool var = is_var_width(t.id);
-  if (t.id == GF_TYPE_NULL || t.id == GF_TYPE_DICTIONARY || t.id == GF_TYPE_FIXED_SIZE_BINARY ||
-      (!var && bits <= 0))
+  if (t.id == GF_TYPE_NULL || t.id == GF_TYPE_FIXED_SIZE_BINARY || (!var && bits <= 0))
     return gf_array_retain((gf_array *)clean);
   uint64_t s = seed * 0x9E3779B97F4A7C15u + 0x51u;
   int64_t n = gf_array_length(clean), total = lead + n;
@@ -131,6 +133,10 @@ gf_array *gft_garbage_array(const gf_array *clean, int64_t lead, uint64_t seed) 
   if (var) fill_strings(clean, lead, &s, h);
   else fill_fixed(clean, lead, bits, &s, h);
   for (int i = 0; i < 3; i++) h->buffers[i] = h->owned[i];
+  gf_error err;
+  if (t.id == GF_TYPE_DICTIONARY &&
+      gf_array_export(gf_array_dictionary(clean), &h->dict, NULL, &err) != GF_OK)
+    fail_msg("export of a dictionary: %s", err.message);
 
   struct ArrowArray arr = {0};
   arr.length = n;
@@ -138,10 +144,10 @@ gf_array *gft_garbage_array(const gf_array *clean, int64_t lead, uint64_t seed) 
   arr.null_count = (gft_rand_next(&s) & 1) ? -1 : gf_array_null_count(clean);
   arr.n_buffers = var ? 3 : 2;
   arr.buffers = h->buffers;
+  arr.dictionary = t.id == GF_TYPE_DICTIONARY ? &h->dict : NULL;
   arr.release = garbage_release;
   arr.private_data = h;
   struct ArrowSchema schema;
-  gf_error err;
   if (gf_type_export(t, "g", true, &schema, &err) != GF_OK) fail_msg("export type: %s", err.message);
   gf_array *out = NULL;
   /* Layout checks only: UTF-8 validity of the noise under nulls is not

@@ -11,11 +11,12 @@
  *    validity and random values precede the visible ones;
  *  - holds random bytes under every null: fixed-width types get random value
  *    bytes (bool: random bits), strings and binaries get non-empty random
- *    bytes with offsets that still form a valid layout;
+ *    bytes with offsets that still form a valid layout, dictionaries get
+ *    random int32 codes (almost always outside the dictionary, which is the
+ *    clean array's, exported);
  *  - always carries a validity bitmap, whose padding bits are random, and
  *    random bytes in buffer padding; null_count is -1 (unknown) or exact.
- * Null, dictionary and fixed-size-binary columns are returned as they are
- * (retained): the layouts above cover the kernels' value paths.
+ * Null and fixed-size-binary columns are returned as they are (retained).
  */
 #ifndef GF_TEST_GARBAGE_H
 #define GF_TEST_GARBAGE_H

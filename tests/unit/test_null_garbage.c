@@ -940,7 +940,7 @@ static void every_type_ignores_garbage_under_nulls(void **state) {
   gf_datatype all[GFT_MAX_TYPES], types[GFT_MAX_TYPES];
   int n = gft_all_types(all, GFT_MAX_TYPES), nt = 0;
   for (int t = 0; t < n; t++)
-    if (all[t].id != GF_TYPE_NULL && all[t].id != GF_TYPE_DICTIONARY) types[nt++] = all[t];
+    if (all[t].id != GF_TYPE_NULL) types[nt++] = all[t];
   int64_t rows = gft_sanitized() ? 6000 : 20000;
   gf_frame *clean;
   assert_int_equal(gft_random_frame(types, nt, rows, 3, 0.3, 99, NULL, &clean), GF_OK);
