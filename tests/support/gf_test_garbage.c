@@ -120,7 +120,7 @@ gf_array *gft_garbage_array(const gf_array *clean, int64_t lead, uint64_t seed) 
   gf_datatype t = gf_array_type(clean);
   int bits = gf_type_bit_width(t);
   bool var = is_var_width(t.id);
-  if (t.id == GF_TYPE_NULL || t.id == GF_TYPE_FIXED_SIZE_BINARY || (!var && bits <= 0))
+  if (t.id == GF_TYPE_NULL || (!var && bits <= 0))
     return gf_array_retain((gf_array *)clean);
   uint64_t s = seed * 0x9E3779B97F4A7C15u + 0x51u;
   int64_t n = gf_array_length(clean), total = lead + n;

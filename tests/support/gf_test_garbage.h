@@ -16,7 +16,7 @@
  *    clean array's, exported);
  *  - always carries a validity bitmap, whose padding bits are random, and
  *    random bytes in buffer padding; null_count is -1 (unknown) or exact.
- * Null and fixed-size-binary columns are returned as they are (retained).
+ * Null columns (no buffers) are returned as they are (retained).
  */
 #ifndef GF_TEST_GARBAGE_H
 #define GF_TEST_GARBAGE_H
