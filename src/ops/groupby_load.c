@@ -130,8 +130,11 @@ void gfi_gb_load_key(const gf_array *a, int64_t start, int64_t len, const int32_
       break;
     }
     case GF_TYPE_DICTIONARY: {
+      /* A null slot may hold any code (Arrow; C Data and IPC imports check
+       * only valid ones): index rank[] only inside the dictionary. */
       const int32_t *p = GB_DATA(int32_t);
-      GB_LOOP(rank && p[i] >= 0 ? (int64_t)rank[p[i]] : (int64_t)p[i]);
+      int64_t dn = a->dictionary->length;
+      GB_LOOP(rank && p[i] >= 0 && p[i] < dn ? (int64_t)rank[p[i]] : (int64_t)p[i]);
       break;
     }
     default: gfi_gb_load_i64(a, start, len, rows, row_base, dst); break;

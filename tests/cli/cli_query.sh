@@ -4,7 +4,8 @@
 # whole-command timeout (no partial output file), the memory limit, error
 # messages with expression positions, exit codes (0 ok, 1 failure, 2 bad
 # command line), and identical results for any --threads / --chunk-rows /
-# --strategy. Registered as the ctest `cli_query`.
+# --strategy; results of a few queries equal to the ones DuckDB gives
+# (tests/data/cli/expected). Registered as the ctest `cli_query`.
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -254,6 +255,42 @@ expect_rc "limit on a big file" 0
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ] || bad "limit on a big file: $out"
 [ "$(printf '%s\n' "$out" | tail -n +2)" == "$(head -n 4 "$tmp/g.csv" | tail -n 3 | cut -d, -f1,7)" ] ||
   bad "limit on a big file: wrong rows: $out"
+
+# --- independent reference: results DuckDB produced ------------------------------------
+# tests/data/cli/expected/*.csv hold DuckDB's answers to the SQL twins of the
+# queries below over the same generated input (make_expected.py regenerates
+# them; it needs the duckdb Python package, this test does not). Floats are
+# rounded in the queries on both sides. Each query runs at several worker
+# counts and chunk sizes, and every run must equal DuckDB's file.
+expected="$data/cli/expected"
+"$gf" gen groupby --rows 20000 --k 20 --seed 7 -o "$tmp/g20.csv" >/dev/null 2>&1 ||
+  bad "gf gen groupby (20000 rows) failed"
+if [ "$(sha256sum <"$tmp/g20.csv" | cut -d' ' -f1)" != "$(cat "$expected/input.sha256")" ]; then
+  bad "gf gen groupby --seed 7 no longer makes the input of $expected: rerun make_expected.py"
+else
+  # check_ref NAME ARGS...: gf query over g20.csv must print $expected/NAME.csv.
+  check_ref() {
+    local name=$1 t c
+    shift
+    for t in 1 2 4; do
+      for c in 0 3000; do
+        local chunk=()
+        [ "$c" -gt 0 ] && chunk=(--chunk-rows "$c")
+        "$gf" query "$tmp/g20.csv" "$@" --threads $t "${chunk[@]}" --format csv \
+          >"$tmp/ref_got.csv" 2>"$tmp/err" || bad "$name: gf failed: $(cat "$tmp/err")"
+        cmp -s "$expected/$name.csv" "$tmp/ref_got.csv" ||
+          bad "$name (--threads $t --chunk-rows $c) differs from DuckDB's answer:
+$(diff "$expected/$name.csv" "$tmp/ref_got.csv" | head -n 10)"
+      done
+    done
+  }
+  check_ref filter_with_select --filter "v1 >= 3 and id4 <= 10 and id2 = 'id005'" \
+    --with 'w=round(v3 * v2 - id6, 3)' --filter 'w > 100' --select id1,id3,w,v1
+  check_ref groupby_sort --filter 'v1 > 1' --group-by id1,id4 \
+    --agg 'sum(v1) as s,round(mean(v3), 6) as m,count() as n' --sort 'id1, id4 desc'
+  check_ref groupby_stats --group-by id2 --agg 'min(v3) as lo,max(v3) as hi,count(v3) as c,round(std(v3), 6) as sd,round(median(v3) * 2, 6) as med2,n_unique(id4) as u' --sort id2
+  check_ref sort_limit --sort 'v3 desc, id3' --limit 25 --select id3,v3,id1
+fi
 
 # --- the whole-command timeout: exit 1, "timed out", no partial -o file -----------------
 gfrun query "$tmp/g.csv" --filter 'v1 > 1' --timeout-ms 1 -o "$tmp/timeout.csv"

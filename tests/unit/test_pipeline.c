@@ -3,13 +3,16 @@
  * included); computed columns feeding later filters and expressions;
  * limits; empty results and frames; errors before any row is read;
  * allocation failures; cancellation; blocking steps (group-by, sort,
- * join) chained after the fused pass. */
+ * join) chained after the fused pass; and, independent of the eager
+ * operators, filter -> with -> filter -> select and filter -> with ->
+ * group-by against plain C loops over the input values. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -668,6 +671,181 @@ static void fused_pass_before_group_by_gathers_only_what_it_reads(void **state) 
   gf_frame_release(wide);
 }
 
+/* ---- an independent reference: the query as plain loops ------------------ */
+
+/* Column c of f (every batch) as C arrays: ints (signed integers and bool),
+ * doubles, strings (NUL-terminated copies) and validity flags. */
+typedef struct raw_col {
+  int64_t *i;
+  double *d;
+  char **s;
+  bool *ok;
+} raw_col;
+
+static raw_col load_raw(const gf_frame *f, int c) {
+  int64_t n = gf_frame_num_rows(f);
+  raw_col r = {calloc((size_t)n, sizeof(int64_t)), calloc((size_t)n, sizeof(double)),
+               calloc((size_t)n, sizeof(char *)), calloc((size_t)n, sizeof(bool))};
+  assert_true(r.i && r.d && r.s && r.ok);
+  gf_type_id id = gf_schema_field(gf_frame_schema(f), c)->type.id;
+  for (int b = 0; b < gf_frame_num_batches(f); b++) {
+    const gf_array *a = gf_frame_column(f, b, c);
+    int64_t off = gf_frame_batch_offset(f, b);
+    for (int64_t j = 0; j < gf_array_length(a); j++) {
+      int64_t row = off + j;
+      r.ok[row] = !gf_array_is_null(a, j);
+      if (!r.ok[row]) continue;
+      if (id == GF_TYPE_FLOAT64) r.d[row] = gf_array_get_double(a, j);
+      else if (id == GF_TYPE_UTF8) {
+        int64_t len;
+        const char *v = gf_array_get_bytes(a, j, &len);
+        r.s[row] = calloc((size_t)len + 1, 1);
+        assert_non_null(r.s[row]);
+        memcpy(r.s[row], v, (size_t)len);
+      } else r.i[row] = gf_array_get_int64(a, j);
+    }
+  }
+  return r;
+}
+
+static void free_raw(raw_col *r, int64_t n) {
+  for (int64_t j = 0; j < n; j++) free(r->s[j]);
+  free(r->i), free(r->d), free(r->s), free(r->ok);
+}
+
+/* Column `name` of r, all batches in one array (caller releases). */
+static gf_array *whole_column(const gf_frame *r, const char *name) {
+  gf_frame *one;
+  assert_int_equal(gf_frame_combine_batches(r, NULL, &one, NULL), GF_OK);
+  int c = gf_schema_find(gf_frame_schema(one), name);
+  if (c < 0) fail_msg("no column %s", name);
+  gf_array *a = gf_frame_num_batches(one) > 0 ? gf_array_retain(gf_frame_column(one, 0, c)) : NULL;
+  gf_frame_release(one);
+  return a;
+}
+
+static void expect_column(const gf_frame *got, const char *name, gf_array *want, const char *what) {
+  gf_array *a = whole_column(got, name);
+  if (gf_array_length(want) == 0 && !a) {
+    gf_array_release(want);
+    return;
+  }
+  if (!a || !gf_array_equals(a, want))
+    fail_msg("%s: column %s differs from the plain-loop reference", what, name);
+  gf_array_release(a);
+  gf_array_release(want);
+}
+
+static void pipeline_results_equal_plain_loops(void **state) {
+  (void)state;
+  gf_frame *f = test_frame(60000, 3, 51);
+  int64_t n = gf_frame_num_rows(f);
+  raw_col c0 = load_raw(f, 0), c1 = load_raw(f, 1), c2 = load_raw(f, 2), c3 = load_raw(f, 3),
+          c6 = load_raw(f, 6);
+  /* filter "c0 > 0 and c3" -> with y = c0 % 1000 + c6, g = c6 % 5 ->
+   * filter "c2 < 100000", computed here row by row (a null operand makes a
+   * null; a filter keeps only true, so a null in an and drops the row). */
+  int64_t m = 0;
+  int64_t *rows = calloc((size_t)n, sizeof *rows), *y = calloc((size_t)n, sizeof *y);
+  bool *yok = calloc((size_t)n, sizeof *yok);
+  const char **s_out = calloc((size_t)n, sizeof *s_out);
+  double *d_out = calloc((size_t)n, sizeof *d_out);
+  bool *d_ok = calloc((size_t)n, sizeof *d_ok);
+  assert_true(rows && y && yok && s_out && d_out && d_ok);
+  /* Groups of g: -4..4 at 0..8, null at 9. */
+  int64_t cnt[10] = {0}, ny[10] = {0}, sum[10] = {0}, nd[10] = {0};
+  double lo[10], hi[10], dsum[10] = {0};
+  for (int64_t r = 0; r < n; r++) {
+    if (!(c0.ok[r] && c0.i[r] > 0 && c3.ok[r] && c3.i[r])) continue;
+    bool ok = c0.ok[r] && c6.ok[r];
+    int64_t yv = ok ? c0.i[r] % 1000 + c6.i[r] : 0;
+    int G = c6.ok[r] ? (int)(c6.i[r] % 5) + 4 : 9;
+    cnt[G]++;
+    if (ok) ny[G]++, sum[G] += yv;
+    if (c2.ok[r]) {
+      if (nd[G] == 0 || c2.d[r] < lo[G]) lo[G] = c2.d[r];
+      if (nd[G] == 0 || c2.d[r] > hi[G]) hi[G] = c2.d[r];
+      nd[G]++;
+      dsum[G] += c2.d[r];
+    }
+    if (!(c2.ok[r] && c2.d[r] < 100000)) continue;
+    rows[m] = r;
+    y[m] = yv, yok[m] = ok;
+    s_out[m] = c1.ok[r] ? c1.s[r] : NULL;
+    d_out[m] = c2.d[r], d_ok[m] = true;
+    m++;
+  }
+  assert_true(m > 1000);
+
+  gf_expr *pred = parse("c0 > 0 and c3"), *pred2 = parse("c2 < 100000");
+  gf_expr *wx[2] = {parse("c0 % 1000 + c6"), parse("c6 % 5")};
+  const char *wn[2] = {"y", "g"}, *sel[3] = {"c1", "y", "c2"}, *key = "g";
+  gf_pipeline *rows_q, *groups_q;
+  assert_int_equal(gf_pipeline_new(&rows_q, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_filter(rows_q, pred, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_with(rows_q, wn, wx, 2, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_filter(rows_q, pred2, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_select(rows_q, sel, 3, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_new(&groups_q, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_filter(groups_q, pred, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_with(groups_q, wn, wx, 2, NULL), GF_OK);
+  assert_int_equal(gf_pipeline_add_group_by(groups_q, &key, 1,
+                                            "count() as n, count(y) as ny, sum(y) as s, "
+                                            "min(c2) as lo, max(c2) as hi, mean(c2) as m",
+                                            true, NULL),
+                   GF_OK);
+  static const int workers[] = {1, 2, 4};
+  static const int64_t chunks[] = {0, 777};
+  for (int w = 0; w < 3; w++)
+    for (int c = 0; c < 2; c++) {
+      gf_parallel_options o;
+      options(&o, workers[w], chunks[c]);
+      char what[96];
+      snprintf(what, sizeof what, "filter+with+filter+select (workers %d, chunk %lld)", workers[w],
+               (long long)chunks[c]);
+      gf_frame *got = run(rows_q, f, &o);
+      assert_int_equal(gf_frame_num_rows(got), m);
+      expect_column(got, "c1", gft_string_array(gf_type(GF_TYPE_UTF8), s_out, m), what);
+      expect_column(got, "y", gft_int64_array(gf_type(GF_TYPE_INT64), y, yok, m), what);
+      expect_column(got, "c2", gft_double_array(gf_type(GF_TYPE_FLOAT64), d_out, d_ok, m), what);
+      gf_frame_release(got);
+      /* Groups sorted by g, the null group last. */
+      got = run(groups_q, f, &o);
+      int64_t row = 0;
+      for (int G = 0; G < 10; G++) {
+        if (cnt[G] == 0) continue;
+        gf_frame *one;
+        assert_int_equal(gf_frame_slice(got, row, 1, &one, NULL), GF_OK);
+        gf_frame *cmb;
+        assert_int_equal(gf_frame_combine_batches(one, NULL, &cmb, NULL), GF_OK);
+        gf_schema *sc = gf_frame_schema(cmb);
+        const gf_array *g = gf_frame_column(cmb, 0, gf_schema_find(sc, "g"));
+        if (G == 9) assert_true(gf_array_is_null(g, 0));
+        else assert_int_equal(gf_array_get_int64(g, 0), G - 4);
+        assert_int_equal(gf_array_get_int64(gf_frame_column(cmb, 0, gf_schema_find(sc, "n")), 0), cnt[G]);
+        assert_int_equal(gf_array_get_int64(gf_frame_column(cmb, 0, gf_schema_find(sc, "ny")), 0), ny[G]);
+        assert_int_equal(gf_array_get_int64(gf_frame_column(cmb, 0, gf_schema_find(sc, "s")), 0), sum[G]);
+        assert_true(gf_array_get_double(gf_frame_column(cmb, 0, gf_schema_find(sc, "lo")), 0) == lo[G]);
+        assert_true(gf_array_get_double(gf_frame_column(cmb, 0, gf_schema_find(sc, "hi")), 0) == hi[G]);
+        double mean = gf_array_get_double(gf_frame_column(cmb, 0, gf_schema_find(sc, "m")), 0);
+        double want = dsum[G] / (double)nd[G];
+        if (!(fabs(mean - want) <= 1e-9 * fmax(1.0, fabs(want))))
+          fail_msg("%s: mean of group %d: %.17g want %.17g", what, G - 4, mean, want);
+        gf_frame_release(cmb);
+        gf_frame_release(one);
+        row++;
+      }
+      assert_int_equal(gf_frame_num_rows(got), row);
+      gf_frame_release(got);
+    }
+  gf_pipeline_free(rows_q);
+  gf_pipeline_free(groups_q);
+  gf_expr_release(pred), gf_expr_release(pred2), gf_expr_release(wx[0]), gf_expr_release(wx[1]);
+  free(rows), free(y), free(yok), free(s_out), free(d_out), free(d_ok);
+  free_raw(&c0, n), free_raw(&c1, n), free_raw(&c2, n), free_raw(&c3, n), free_raw(&c6, n);
+  gf_frame_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fused_filter_with_select_equals_separate_operators),
@@ -681,6 +859,7 @@ int main(void) {
       cmocka_unit_test(group_by_sort_and_join_follow_the_fused_pass),
       cmocka_unit_test(group_by_fused_with_filter_and_with_equals_eager),
       cmocka_unit_test(fused_pass_before_group_by_gathers_only_what_it_reads),
+      cmocka_unit_test(pipeline_results_equal_plain_loops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
