@@ -176,6 +176,13 @@ void bench_result_init(bench_result *r, const char *case_name, const char *data,
 
 void bench_result_times(bench_result *r, double *secs, double *cpu, int runs) {
   r->runs = runs;
+  /* Kept before the medians are taken (bench_median may reorder): the raw
+   * per-run figures go into the JSON line as "secs" and "cpu". */
+  for (int i = 0; i < runs && i < BENCH_MAX_RUNS; i++) {
+    r->run_s[i] = secs[i];
+    if (cpu) r->run_cpu[i] = cpu[i];
+  }
+  r->have_run_cpu = cpu != NULL;
   if (cpu) r->cpu_s = bench_median(cpu, runs);
   r->min_s = bench_min(secs, runs);
   r->median_s = bench_median(secs, runs);
@@ -208,6 +215,14 @@ void bench_result_print(const bench_result *r) {
   if (first_run_rss >= 0) printf(",\"rss_first_mb\":%.1f", first_run_rss);
   first_run_rss = -1.0;
   if (r->cpu_s >= 0) printf(",\"cpu_s\":%.6g", r->cpu_s);
+  printf(",\"secs\":[");
+  for (int i = 0; i < r->runs && i < BENCH_MAX_RUNS; i++) printf("%s%.6g", i ? "," : "", r->run_s[i]);
+  printf("]");
+  if (r->have_run_cpu) {
+    printf(",\"cpu\":[");
+    for (int i = 0; i < r->runs && i < BENCH_MAX_RUNS; i++) printf("%s%.6g", i ? "," : "", r->run_cpu[i]);
+    printf("]");
+  }
   printf("%s}\n", r->extra);
   fflush(stdout);
 }

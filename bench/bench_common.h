@@ -72,6 +72,9 @@ typedef struct bench_result {
   int runs;
   double median_s, min_s;
   double cpu_s;        /* median CPU seconds per run (all threads), < 0 unknown */
+  double run_s[BENCH_MAX_RUNS];   /* every run's wall seconds, in run order */
+  double run_cpu[BENCH_MAX_RUNS]; /* every run's CPU seconds (when known) */
+  bool have_run_cpu;
   int64_t rows;        /* result rows */
   double checksum[BENCH_MAX_CHECKSUM];
   int nchecksum;
