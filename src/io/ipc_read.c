@@ -447,8 +447,8 @@ static gf_status convert_indices(reader *r, const col_info *ci, int64_t len,
   }
   if (!*idx || gf_buffer_size(*idx) / w < (uint64_t)len)
     return gf_error_set(r->err, GF_EINVAL,
-                        "dictionary index buffer has %zu bytes, needs %lld",
-                        gf_buffer_size(*idx), (long long)len * (long long)w);
+                        "dictionary index buffer has %zu bytes, needs %lld indices of %zu",
+                        gf_buffer_size(*idx), (long long)len, w);
   gf_buffer *o;
   if (gfi_buffer_alloc(r->a, (size_t)len * 4, &o) != GF_OK)
     return GF_OOM(r->err, "dictionary codes");

@@ -3,8 +3,13 @@
  * tree (and print identically); when the tree binds against a fixed schema
  * of common types, it is evaluated over a tiny frame (with nulls, NaN,
  * extremes) at 1 worker and at 2 workers with one-row chunks, and the
- * results must be identical. Anything else aborts. Seed corpus:
- * tests/fuzz/corpus/expr/. */
+ * results must be identical (inputs over HUGE_INPUT bytes are evaluated
+ * once, at 1 worker, for speed). Anything else aborts. Seed corpus:
+ * tests/fuzz/corpus/expr/. A custom mutator (expr_shape_mutate) sometimes
+ * rewrites the input into, or splices in, shapes random byte edits never
+ * reach: flat chains of 500-3,000 terms, deep unary and parenthesis chains,
+ * `in` lists of 1,000-40,000 items (scripts/fuzz raises -max_len so they
+ * fit). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +19,144 @@
 #include "gopherframe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A text buffer bounded by the mutator's max_size: appends that do not fit
+ * are dropped and set `full`, so a shape is cut short rather than overrun. */
+typedef struct {
+  uint8_t *p;
+  size_t len, cap;
+  int full;
+} shape_buf;
+
+static void put(shape_buf *b, const char *s) {
+  size_t n = strlen(s);
+  if (b->full || b->len > b->cap || n > b->cap - b->len) {
+    b->full = 1;
+    return;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+/* splitmix64: a small generator seeded by libFuzzer's seed, so a mutation
+ * is reproducible from the seed alone. */
+static uint64_t shape_rand(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* Uniform-ish integer in [lo, hi]. */
+static size_t shape_between(uint64_t *s, size_t lo, size_t hi) {
+  return lo + (size_t)(shape_rand(s) % (hi - lo + 1));
+}
+
+/* Writes one stress shape into `b`, choosing kind and size from `rng`;
+ * terms are columns of the fixture's schema so most shapes also bind and
+ * evaluate. Returns the number of terms, operators or items written (what
+ * was asked for, even if the buffer cut it short). */
+static size_t write_shape(shape_buf *b, uint64_t *rng) {
+  static const char *const ops[] = {" + ", " * ", " and ", " or ", " - ", " / "};
+  static const char *const num_terms[] = {"i", "f", "1", "g", "u", "2.5"};
+  static const char *const bool_terms[] = {"b", "true", "i > 0", "s = 'x'"};
+  char item[32];
+  size_t n;
+  switch (shape_rand(rng) % 5) {
+  case 0: { /* long flat chain of one operator */
+    size_t op = shape_rand(rng) % 6;
+    int logical = op == 2 || op == 3;
+    n = shape_between(rng, 500, 3000);
+    for (size_t k = 0; k < n; k++) {
+      if (k) put(b, ops[op]);
+      put(b, logical ? bool_terms[shape_rand(rng) % 4] : num_terms[shape_rand(rng) % 6]);
+    }
+    return n;
+  }
+  case 1: { /* deep unary chain, on both sides of the 1,000-level cap */
+    int neg = (int)(shape_rand(rng) & 1);
+    n = shape_between(rng, 500, 3000);
+    for (size_t k = 0; k < n; k++) put(b, neg ? "- " : "not ");
+    put(b, neg ? "i" : "b");
+    return n;
+  }
+  case 2: { /* deep parentheses */
+    n = shape_between(rng, 500, 3000);
+    for (size_t k = 0; k < n; k++) put(b, "(");
+    put(b, "i + 1");
+    for (size_t k = 0; k < n; k++) put(b, ")");
+    return n;
+  }
+  default: { /* huge `in` list, integers or strings */
+    int str = (int)(shape_rand(rng) & 1);
+    n = shape_between(rng, 1000, 40000);
+    put(b, str ? "s in (" : "i in (");
+    /* Keep room for the closing parenthesis so the list stays well formed
+     * when max_size cuts it short. */
+    size_t cap = b->cap;
+    b->cap = cap > 0 ? cap - 1 : 0;
+    for (size_t k = 0; k < n && !b->full; k++) {
+      if (str)
+        snprintf(item, sizeof item, "%s'v%u'", k ? ", " : "", (unsigned)(shape_rand(rng) % 100000));
+      else
+        snprintf(item, sizeof item, "%s%lld", k ? ", " : "",
+                 (long long)(shape_rand(rng) % 2000001) - 1000000);
+      put(b, item);
+    }
+    b->cap = cap;
+    b->full = 0;
+    put(b, ")");
+    return n;
+  }
+  }
+}
+
+/* The mutator's contract (libFuzzer's LLVMFuzzerCustomMutator): rewrite
+ * data[0..size) in place into at most max_size bytes and return the new
+ * size. One call in eight produces a stress shape (alone, or spliced into
+ * the input at a random point); otherwise returns 0 so the caller uses the
+ * default byte-level mutation. */
+static size_t expr_shape_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed) {
+  uint64_t rng = seed;
+  if (shape_rand(&rng) % 8 != 0 || max_size == 0) return 0;
+  uint8_t *out = malloc(max_size);
+  if (!out) return 0;
+  shape_buf b = {out, 0, max_size, 0};
+  size_t cut = size ? (size_t)(shape_rand(&rng) % (size + 1)) : 0;
+  int splice = size > 0 && (shape_rand(&rng) & 1);
+  if (splice) {
+    /* Input up to `cut`, a parenthesised shape, then the rest. */
+    if (cut > b.cap) cut = b.cap;
+    memcpy(out, data, cut);
+    b.len = cut;
+    put(&b, "(");
+    write_shape(&b, &rng);
+    b.full = 0;
+    put(&b, ")");
+    size_t rest = size - cut;
+    if (rest > b.cap - b.len) rest = b.cap - b.len;
+    memcpy(out + b.len, data + cut, rest);
+    b.len += rest;
+  } else {
+    write_shape(&b, &rng);
+  }
+  memcpy(data, out, b.len);
+  free(out);
+  return b.len;
+}
+
+/* Only in the libFuzzer build: test_fuzz_regressions.c compiles this file
+ * with LLVMFuzzerTestOneInput defined as a macro and has no libFuzzer to
+ * provide LLVMFuzzerMutate. */
+#ifndef LLVMFuzzerTestOneInput
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed);
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) {
+  size_t n = expr_shape_mutate(data, size, max_size, seed);
+  return n ? n : LLVMFuzzerMutate(data, size, max_size);
+}
+#endif
 
 /* The frame expressions are evaluated over: columns i int64, u uint64,
  * f float64, s utf8, b bool, d date32, ts timestamp[us], ds dictionary<utf8>,
@@ -80,6 +223,10 @@ static void check_round_trip(const gf_expr *e) {
   gf_mem_free(text);
 }
 
+/* Inputs longer than this (only the shape mutator makes them) get the
+ * cheaper evaluation check in LLVMFuzzerTestOneInput. */
+#define HUGE_INPUT 16384
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = malloc(size + 1);
   if (!text) return 0;
@@ -95,6 +242,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   gf_bound_expr *b = NULL;
   if (gf_expr_bind(e, gf_frame_schema(f), &b, NULL) == GF_OK) {
     gf_bound_expr_free(b);
+    if (size > HUGE_INPUT) {
+      /* Evaluation costs per list item and per chunk (a 40,000-item `in`
+       * list takes ~12 s under ASan through the six-chunk comparison
+       * below), so huge inputs are evaluated once, at 1 worker: still no
+       * crash, no leak, a valid result. */
+      gf_parallel_options p1;
+      gf_parallel_options_init(&p1);
+      p1.num_workers = 1;
+      gf_frame *r1 = NULL;
+      if (gf_evaluate(f, e, "r", &p1, &r1, NULL) == GF_OK &&
+          gf_array_validate(gf_frame_column(r1, 0, 0), false, NULL) != GF_OK)
+        abort();
+      gf_frame_release(r1);
+      gf_expr_release(e);
+      return 0;
+    }
     gf_parallel_options p1, p2;
     gf_parallel_options_init(&p1);
     p1.num_workers = 1;

@@ -164,6 +164,118 @@ static void test_dictionary_of_null_values_is_refused(void **state) {
   assert_non_null(strstr(err.message, "null"));
 }
 
+/* Counts the non-overlapping occurrences of `needle` in text[0..n). */
+static size_t count_of(const char *text, size_t n, const char *needle) {
+  size_t k = strlen(needle), c = 0;
+  for (size_t i = 0; i + k <= n;) {
+    if (memcmp(text + i, needle, k) == 0) {
+      c++;
+      i += k;
+    } else {
+      i++;
+    }
+  }
+  return c;
+}
+
+/* The expression shape mutator: output within max_size; over many seeds it
+ * makes each promised shape (counted here by naive scans of the text), and
+ * the target survives every output. max_size is 64 KiB to keep the
+ * sanitizer build quick (in lists are then cut at ~7,000 items). */
+static void test_expr_shape_mutator_makes_stress_shapes(void **state) {
+  (void)state;
+  enum { MAX = 65536 };
+  uint8_t *buf = malloc(MAX);
+  assert_non_null(buf);
+  int chains = 0, unary = 0, parens = 0, lists = 0, made = 0;
+  for (unsigned seed = 1; made < 40 && seed < 10000; seed++) {
+    memcpy(buf, "i + 1", 5);
+    size_t n = expr_shape_mutate(buf, 5, MAX, seed);
+    if (n == 0) continue;
+    made++;
+    assert_true(n <= MAX);
+    const char *t = (const char *)buf;
+    size_t ops = count_of(t, n, " + ") + count_of(t, n, " * ") + count_of(t, n, " and ") +
+                 count_of(t, n, " or ") + count_of(t, n, " - ") + count_of(t, n, " / ");
+    if (count_of(t, n, " in (") == 1 && count_of(t, n, ", ") + 1 >= 1000) lists++;
+    else if (count_of(t, n, "not ") >= 500 || count_of(t, n, "- - ") >= 250) unary++;
+    else if (count_of(t, n, "(") >= 500) parens++;
+    else if (ops >= 499) chains++;
+    fuzz_expr_one(buf, n);
+  }
+  assert_int_equal(made, 40);
+  assert_true(chains > 0 && unary > 0 && parens > 0 && lists > 0);
+  /* A small max_size cuts an `in` list short but keeps it closed. */
+  int closed = 0;
+  for (unsigned seed = 1; seed < 10000 && !closed; seed++) {
+    memcpy(buf, "x", 1);
+    size_t n = expr_shape_mutate(buf, 1, 200, seed);
+    assert_true(n <= 200);
+    if (n > 0 && count_of((const char *)buf, n, " in (") == 1 && buf[0] != '(' &&
+        buf[0] != 'x') {
+      assert_int_equal(buf[n - 1], ')');
+      closed = 1;
+    }
+  }
+  assert_true(closed);
+  free(buf);
+}
+
+/* The IPC length mutator on every seed file: when it mutates, exactly one
+ * 8-aligned word changed, it held a plausible length (1..2^20), the new
+ * value is one of the hostile ones; both targets survive the result. */
+static void test_ipc_length_mutator_overwrites_one_length(void **state) {
+  (void)state;
+  char dir[512];
+  fuzz_path("corpus/ipc", dir, sizeof dir);
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  int mutated = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    size_t len;
+    uint8_t *orig = read_all(path, &len);
+    uint8_t *buf = malloc(len + 1);
+    assert_non_null(buf);
+    for (unsigned seed = 1; seed <= 24; seed++) {
+      memcpy(buf, orig, len);
+      if (ipc_length_mutate(buf, len, seed) == 0) {
+        assert_memory_equal(buf, orig, len);
+        continue;
+      }
+      size_t at = SIZE_MAX, diffs = 0;
+      for (size_t i = 0; i < len; i++)
+        if (buf[i] != orig[i]) {
+          if (at == SIZE_MAX) at = i - i % 8;
+          assert_true(i - at < 8);
+          diffs++;
+        }
+      assert_true(diffs > 0); /* every hostile value differs from 1..2^20 */
+      int64_t was = 0, now = 0;
+      for (int k = 7; k >= 0; k--) {
+        was = (int64_t)((uint64_t)was << 8 | orig[at + (size_t)k]);
+        now = (int64_t)((uint64_t)now << 8 | buf[at + (size_t)k]);
+      }
+      assert_true(was >= 1 && was <= ((int64_t)1 << 20));
+      assert_true(now == 0 || now == -1 || now == INT64_MAX || now == INT64_MIN ||
+                  now == ((int64_t)1 << 40) || now == ((int64_t)1 << 40) + 1 ||
+                  now == ((int64_t)1 << 62) || now == ((int64_t)1 << 31) ||
+                  now == ((int64_t)1 << 32) - 1 || now == was + 1 || now == was - 1 ||
+                  now == was * 2);
+      mutated++;
+      fuzz_ipc_file_one(buf, len);
+      fuzz_ipc_stream_one(buf, len);
+    }
+    free(buf);
+    free(orig);
+  }
+  closedir(d);
+  assert_true(mutated >= 10);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_regression_inputs_replay_cleanly),
@@ -171,6 +283,8 @@ int main(void) {
       cmocka_unit_test(test_parse_error_after_literal_is_reported_without_leak),
       cmocka_unit_test(test_overflowing_float_literal_is_refused),
       cmocka_unit_test(test_dictionary_of_null_values_is_refused),
+      cmocka_unit_test(test_expr_shape_mutator_makes_stress_shapes),
+      cmocka_unit_test(test_ipc_length_mutator_overwrites_one_length),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
