@@ -419,11 +419,20 @@ static void print_expr(sbuf *b, const gf_expr *e, int need) {
         sb_str(b, "not ");
         print_expr(b, e->args[0], P_NOT);
       } else {
-        sb_str(b, "-");
-        /* "-(3)" and "-(-x)" keep the tree: "-3" would parse as a literal. */
+        /* "-(3)" keeps the tree ("-3" would parse as a literal); a negated
+         * negation prints as "- -x" without parentheses, so a chain of n
+         * negations reads back at nesting depth n, not 2n (the parser caps
+         * nesting; "-(-(...))" of 300+ levels did not parse back). */
         const gf_expr *k = e->args[0];
         int kp = expr_prec(k);
-        print_expr(b, k, (k->kind == GF_EXPR_LITERAL || kp == P_NEG) ? P_ATOM + 1 : P_NEG);
+        bool lit_nonneg = k->kind == GF_EXPR_LITERAL && kp != P_NEG;
+        if (kp == P_NEG) {
+          sb_str(b, "- ");
+          print_expr(b, k, P_NEG);
+        } else {
+          sb_str(b, "-");
+          print_expr(b, k, lit_nonneg ? P_ATOM + 1 : P_NEG);
+        }
       }
       break;
     case GF_EXPR_BINARY: {

@@ -179,6 +179,33 @@ static void in_list_of_40000_items(void **state) {
   gf_frame_release(f);
 }
 
+/* A chain of negations prints without a parenthesis per level, so it reads
+ * back under the parser's nesting cap (found by fuzz_expr's shape mutator:
+ * 500 negations printed as -(-(...)) did not parse). */
+static void negation_chains_round_trip(void **state) {
+  (void)state;
+  const char *leaves[] = {"v", "5", "-5", "2.5", "abs(v)"};
+  for (size_t k = 0; k < sizeof leaves / sizeof *leaves; k++) {
+    for (int n = 1; n <= 500; n += 499) {
+      char *text = malloc((size_t)n * 2 + 16), *p = text;
+      for (int i = 0; i < n; i++) p += sprintf(p, "- ");
+      sprintf(p, "%s", leaves[k]);
+      gf_expr *e = NULL, *back = NULL;
+      gf_error err;
+      assert_int_equal(gf_expr_parse(text, &e, &err), GF_OK);
+      char *printed = NULL;
+      assert_int_equal(gf_expr_to_string(e, &printed, NULL), GF_OK);
+      if (gf_expr_parse(printed, &back, &err) != GF_OK)
+        fail_msg("'%.60s...' does not parse back: %s", printed, err.message);
+      assert_true(gf_expr_equals(e, back));
+      gf_mem_free(printed);
+      gf_expr_release(back);
+      gf_expr_release(e);
+      free(text);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(chain_of_1000_terms_evaluates_everywhere),
@@ -186,6 +213,7 @@ int main(void) {
       cmocka_unit_test(aggregate_text_too_deep_is_an_error),
       cmocka_unit_test(constructors_stop_at_the_height_limit),
       cmocka_unit_test(in_list_of_40000_items),
+      cmocka_unit_test(negation_chains_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
