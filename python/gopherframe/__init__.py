@@ -1,0 +1,490 @@
+"""GopherFrame: Arrow-compatible parallel DataFrames, from Python.
+
+A thin layer over the C library (the extension ``gopherframe._gopherframe``
+is written on its public API). Frames are immutable; every method returns a
+new frame. Expressions are strings in the engine's expression language
+(``"v1 > 3 and id1 = 'id016'"``) or built with :func:`col` / :func:`lit`.
+
+Every method that runs the engine takes the keyword arguments
+
+* ``threads``: workers to use (default: every usable CPU),
+* ``timeout``: seconds after which the call fails with :class:`TimedOutError`,
+* ``memory_limit``: bytes the call may allocate (else :class:`OutOfMemoryError`).
+
+The GIL is released while the engine works, and Ctrl-C
+(``KeyboardInterrupt``) cancels a running call.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _gopherframe as _gf
+from ._gopherframe import (  # noqa: F401  (re-exported)
+    CanceledError,
+    Error,
+    InternalError,
+    InvalidArgumentError,
+    IoError,
+    NotSupportedError,
+    OutOfMemoryError,
+    OutOfRangeError,
+    ParseError,
+    TimedOutError,
+    TypeMismatchError,
+)
+
+__all__ = [
+    "DataFrame", "GroupBy", "Expr", "col", "lit", "read_csv", "read_ipc", "from_arrow",
+    "concat", "build_info", "Error", "InvalidArgumentError", "OutOfMemoryError", "IoError",
+    "CanceledError", "TimedOutError", "NotSupportedError", "TypeMismatchError", "ParseError",
+    "OutOfRangeError", "InternalError",
+]
+
+__version__: str = _gf.build_info()["version"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+ExprLike = Union[str, "Expr"]
+
+_COMPRESSION = {None: 0, "none": 0, "lz4": 1, "lz4_frame": 1, "zstd": 2}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def build_info() -> Dict[str, Any]:
+    """Library version, the IPC codecs this build carries (``lz4``,
+    ``zstd``: True/False) and the CPU features the kernels use."""
+    return dict(_gf.build_info())
+
+
+def _opts(threads: Optional[int], timeout: Optional[float], memory_limit: Optional[int]) -> Tuple[int, int, int]:
+    """The (threads, timeout_ms, memory_limit) triple the extension takes."""
+    t = 0 if threads is None else int(threads)
+    if t < 0:
+        raise ValueError(f"threads must be >= 0, got {threads}")
+    if timeout is None:
+        ms = 0
+    else:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        ms = max(1, int(math.ceil(float(timeout) * 1000.0)))
+    m = 0 if memory_limit is None else int(memory_limit)
+    if m < 0:
+        raise ValueError(f"memory_limit must be >= 0 bytes, got {memory_limit}")
+    return (t, ms, m)
+
+
+def _path(p: PathLike) -> str:
+    return os.fsdecode(os.fspath(p))
+
+
+def _quote(name: str) -> str:
+    """A column name as the expression and sort-spec parsers read it."""
+    if _IDENT.match(name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(e: ExprLike) -> str:
+    if isinstance(e, Expr):
+        return e._text
+    if isinstance(e, str):
+        return e
+    raise TypeError(f"expected an expression (str or gopherframe.Expr), got {type(e).__name__}")
+
+
+def _names(items: Iterable[Any], what: str) -> List[str]:
+    out: List[str] = []
+    for it in items:
+        if isinstance(it, (list, tuple)):
+            out.extend(_names(it, what))
+        elif isinstance(it, str):
+            out.append(it)
+        else:
+            raise TypeError(f"{what}: expected column names (str), got {type(it).__name__}")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# A thin expression builder: it only writes expression-language text.
+# ---------------------------------------------------------------------------
+
+class Expr:
+    """An expression of the engine's language, built from :func:`col` and
+    :func:`lit` with Python operators: ``(col("v1") > 3) & col("id1").is_in(["a"])``.
+    ``str(expr)`` is its text; methods taking expressions accept either."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Expr({self._text!r})"
+
+    def _bin(self, op: str, other: Any, reverse: bool = False) -> "Expr":
+        o = _as_expr(other)
+        a, b = (o, self) if reverse else (self, o)
+        return Expr(f"({a._text} {op} {b._text})")
+
+    def __add__(self, o: Any) -> "Expr": return self._bin("+", o)
+    def __radd__(self, o: Any) -> "Expr": return self._bin("+", o, True)
+    def __sub__(self, o: Any) -> "Expr": return self._bin("-", o)
+    def __rsub__(self, o: Any) -> "Expr": return self._bin("-", o, True)
+    def __mul__(self, o: Any) -> "Expr": return self._bin("*", o)
+    def __rmul__(self, o: Any) -> "Expr": return self._bin("*", o, True)
+    def __truediv__(self, o: Any) -> "Expr": return self._bin("/", o)
+    def __rtruediv__(self, o: Any) -> "Expr": return self._bin("/", o, True)
+    def __mod__(self, o: Any) -> "Expr": return self._bin("%", o)
+    def __eq__(self, o: Any) -> "Expr": return self._bin("=", o)  # type: ignore[override]
+    def __ne__(self, o: Any) -> "Expr": return self._bin("!=", o)  # type: ignore[override]
+    def __lt__(self, o: Any) -> "Expr": return self._bin("<", o)
+    def __le__(self, o: Any) -> "Expr": return self._bin("<=", o)
+    def __gt__(self, o: Any) -> "Expr": return self._bin(">", o)
+    def __ge__(self, o: Any) -> "Expr": return self._bin(">=", o)
+    def __and__(self, o: Any) -> "Expr": return self._bin("and", o)
+    def __rand__(self, o: Any) -> "Expr": return self._bin("and", o, True)
+    def __or__(self, o: Any) -> "Expr": return self._bin("or", o)
+    def __ror__(self, o: Any) -> "Expr": return self._bin("or", o, True)
+    def __invert__(self) -> "Expr": return Expr(f"(not {self._text})")
+    def __neg__(self) -> "Expr": return Expr(f"(-{self._text})")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        raise TypeError("an Expr has no truth value: use & | ~ instead of and/or/not")
+
+    def is_null(self) -> "Expr": return Expr(f"({self._text} is null)")
+    def is_not_null(self) -> "Expr": return Expr(f"({self._text} is not null)")
+
+    def is_in(self, values: Iterable[Any]) -> "Expr":
+        items = ", ".join(_as_expr(v)._text for v in values)
+        if not items:
+            raise ValueError("is_in needs at least one value")
+        return Expr(f"({self._text} in ({items}))")
+
+    def between(self, lo: Any, hi: Any) -> "Expr":
+        return Expr(f"({self._text} between {_as_expr(lo)._text} and {_as_expr(hi)._text})")
+
+    def cast(self, type_name: str) -> "Expr":
+        return Expr(f"cast({self._text} as {type_name})")
+
+    def call(self, fn: str, *args: Any) -> "Expr":
+        """``col("s").call("substr", 1, 3)`` is ``substr(s, 1, 3)``."""
+        rest = "".join(", " + _as_expr(a)._text for a in args)
+        return Expr(f"{fn}({self._text}{rest})")
+
+
+def col(name: str) -> Expr:
+    """A column reference."""
+    return Expr(_quote(name))
+
+
+def lit(value: Any) -> Expr:
+    """A literal: None, bool, int, float or str."""
+    if value is None:
+        return Expr("null")
+    if isinstance(value, bool):
+        return Expr("true" if value else "false")
+    if isinstance(value, int):
+        return Expr(str(value) if value >= 0 else f"({value})")
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return Expr(f"cast('{value!r}' as float64)")
+        text = repr(value)
+        return Expr(text if value >= 0 else f"({text})")
+    if isinstance(value, str):
+        return Expr("'" + value.replace("'", "''") + "'")
+    raise TypeError(f"lit: unsupported value of type {type(value).__name__}")
+
+
+def _as_expr(v: Any) -> Expr:
+    return v if isinstance(v, Expr) else lit(v)
+
+
+# ---------------------------------------------------------------------------
+# DataFrame
+# ---------------------------------------------------------------------------
+
+class DataFrame:
+    """An immutable frame: a schema and record batches in Arrow layout.
+
+    ``DataFrame(obj)`` imports any Arrow PyCapsule producer (see
+    :func:`from_arrow`). Frames export themselves the same way
+    (``pyarrow.table(df)``, ``polars.DataFrame(df)``, DuckDB's
+    ``duckdb.sql("select * from df")``) without copying, and pickle as
+    Arrow IPC."""
+
+    __slots__ = ("_f", "__weakref__")
+
+    def __init__(self, data: Any = None) -> None:
+        if data is None:
+            raise TypeError("DataFrame(data): data must be an Arrow stream producer "
+                            "(use read_csv, read_ipc or from_arrow)")
+        self._f = from_arrow(data)._f
+
+    @classmethod
+    def _wrap(cls, handle: Any) -> "DataFrame":
+        df = cls.__new__(cls)
+        df._f = handle
+        return df
+
+    # -- shape and schema --------------------------------------------------
+    @property
+    def shape(self) -> Tuple[int, int]:
+        rows, cols, _ = _gf.info(self._f)
+        return (rows, cols)
+
+    @property
+    def height(self) -> int:
+        return _gf.info(self._f)[0]
+
+    @property
+    def width(self) -> int:
+        return _gf.info(self._f)[1]
+
+    @property
+    def num_batches(self) -> int:
+        """Number of record batches (chunks) the frame holds."""
+        return _gf.info(self._f)[2]
+
+    @property
+    def columns(self) -> List[str]:
+        return [name for name, _, _ in _gf.schema(self._f)]
+
+    @property
+    def schema(self) -> Dict[str, str]:
+        """Column name -> type name ("int64", "timestamp[ms, UTC]", ...), in order."""
+        return {name: t for name, t, _ in _gf.schema(self._f)}
+
+    @property
+    def dtypes(self) -> List[str]:
+        return [t for _, t, _ in _gf.schema(self._f)]
+
+    def __len__(self) -> int:
+        return _gf.info(self._f)[0]
+
+    def __repr__(self) -> str:
+        return _gf.format(self._f, 0, 0, 0)
+
+    def to_string(self, max_rows: int = 10, max_columns: int = 12, max_width: int = 32) -> str:
+        """The table printer's text with the given limits."""
+        return _gf.format(self._f, max_rows, max_columns, max_width)
+
+    def equals(self, other: "DataFrame") -> bool:
+        """Same schema and values row by row (batch boundaries may differ)."""
+        if not isinstance(other, DataFrame):
+            return False
+        return _gf.equals(self._f, other._f)
+
+    # -- operations --------------------------------------------------------
+    def filter(self, predicate: ExprLike, *, threads: Optional[int] = None, timeout: Optional[float] = None,
+               memory_limit: Optional[int] = None) -> "DataFrame":
+        """Rows where the boolean expression is true (null counts as false)."""
+        return DataFrame._wrap(_gf.filter(self._f, _text(predicate), _opts(threads, timeout, memory_limit)))
+
+    def with_columns(self, exprs: Optional[Mapping[str, ExprLike]] = None, *, threads: Optional[int] = None,
+                     timeout: Optional[float] = None, memory_limit: Optional[int] = None,
+                     **named: ExprLike) -> "DataFrame":
+        """Adds or replaces columns: ``df.with_columns(w="v1 * v3")`` or
+        ``df.with_columns({"w": col("v1") * col("v3")})``. Every expression
+        sees the input frame's columns."""
+        items: Dict[str, ExprLike] = dict(exprs or {})
+        for k, v in named.items():
+            if k in items:
+                raise ValueError(f"with_columns: column '{k}' given twice")
+            items[k] = v
+        if not items:
+            return self
+        names = list(items.keys())
+        texts = [_text(items[n]) for n in names]
+        return DataFrame._wrap(_gf.with_columns(self._f, names, texts, _opts(threads, timeout, memory_limit)))
+
+    def select(self, *columns: Union[str, Sequence[str]]) -> "DataFrame":
+        """The named columns in the order given (zero-copy)."""
+        return DataFrame._wrap(_gf.select(self._f, _names(columns, "select")))
+
+    def group_by(self, *keys: Union[str, Sequence[str]], sort: bool = False) -> "GroupBy":
+        """Groups by key columns (none: the whole frame is one group); groups
+        come in order of first appearance, or sorted by key with sort=True."""
+        return GroupBy(self, _names(keys, "group_by"), sort)
+
+    def sort(self, by: Union[str, Sequence[str]], *more_by: str, descending: Union[bool, Sequence[bool]] = False,
+             nulls_first: Union[bool, Sequence[bool]] = False, limit: Optional[int] = None,
+             threads: Optional[int] = None, timeout: Optional[float] = None,
+             memory_limit: Optional[int] = None) -> "DataFrame":
+        """Stable sort by columns; ``descending``/``nulls_first`` per column or
+        for all; ``limit`` keeps the first rows (a parallel top-k)."""
+        keys = _names([by, *more_by], "sort")
+        if not keys:
+            raise ValueError("sort: at least one column")
+        desc = [descending] * len(keys) if isinstance(descending, bool) else list(descending)
+        nf = [nulls_first] * len(keys) if isinstance(nulls_first, bool) else list(nulls_first)
+        if len(desc) != len(keys) or len(nf) != len(keys):
+            raise ValueError("sort: descending and nulls_first need one value per column")
+        spec = ", ".join(
+            f"{_quote(k)} {'desc' if d else 'asc'} nulls {'first' if n else 'last'}" for k, d, n in zip(keys, desc, nf))
+        lim = 0 if limit is None else int(limit)
+        if limit is not None and lim <= 0:
+            if lim == 0:
+                return self.head(0)
+            raise ValueError("sort: limit must be >= 0")
+        return DataFrame._wrap(_gf.sort(self._f, spec, lim, _opts(threads, timeout, memory_limit)))
+
+    def join(self, other: "DataFrame", on: Union[str, Sequence[str], None] = None, *,
+             left_on: Union[str, Sequence[str], None] = None, right_on: Union[str, Sequence[str], None] = None,
+             how: str = "inner", suffix: str = "_right", threads: Optional[int] = None,
+             timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> "DataFrame":
+        """Hash join on equal keys; how is inner, left, right, full (outer),
+        semi or anti. Output rows follow the left frame's order."""
+        if not isinstance(other, DataFrame):
+            other = from_arrow(other)
+        if on is not None:
+            if left_on is not None or right_on is not None:
+                raise ValueError("join: give either on= or left_on=/right_on=")
+            left_on = right_on = on
+        if left_on is None or right_on is None:
+            raise ValueError("join: give on= or both left_on= and right_on=")
+        lo = _names([left_on], "join")
+        ro = _names([right_on], "join")
+        return DataFrame._wrap(_gf.join(self._f, other._f, lo, ro, how, suffix,
+                                        _opts(threads, timeout, memory_limit)))
+
+    def distinct(self, subset: Union[str, Sequence[str], None] = None, *, threads: Optional[int] = None,
+                 timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> "DataFrame":
+        """The first row of every distinct combination of ``subset`` (all
+        columns by default), in input order."""
+        keys = [] if subset is None else _names([subset], "distinct")
+        return DataFrame._wrap(_gf.distinct(self._f, keys, _opts(threads, timeout, memory_limit)))
+
+    unique = distinct
+
+    def slice(self, offset: int, length: Optional[int] = None) -> "DataFrame":
+        """Rows [offset, offset + length), clipped to the frame (zero-copy);
+        a negative offset counts from the end."""
+        n = len(self)
+        off = int(offset)
+        if off < 0:
+            off = max(0, n + off)
+        off = min(off, n)
+        ln = n - off if length is None else max(0, min(int(length), n - off))
+        return DataFrame._wrap(_gf.slice(self._f, off, ln))
+
+    def head(self, n: int = 5) -> "DataFrame":
+        """The first n rows (zero-copy)."""
+        if n < 0:
+            raise ValueError("head: n must be >= 0")
+        return self.slice(0, n)
+
+    def limit(self, n: int = 5) -> "DataFrame":
+        """Same as head(n)."""
+        return self.head(n)
+
+    def tail(self, n: int = 5) -> "DataFrame":
+        if n < 0:
+            raise ValueError("tail: n must be >= 0")
+        return self.slice(max(0, len(self) - n))
+
+    def describe(self, *, threads: Optional[int] = None, timeout: Optional[float] = None,
+                 memory_limit: Optional[int] = None) -> "DataFrame":
+        """Summary statistics per column (like ``gf describe``)."""
+        return DataFrame._wrap(_gf.describe(self._f, _opts(threads, timeout, memory_limit)))
+
+    # -- output ------------------------------------------------------------
+    def write_csv(self, path: PathLike, *, delimiter: str = ",", threads: Optional[int] = None,
+                  timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> None:
+        """Writes CSV atomically (a failed write leaves no partial file)."""
+        _gf.write_csv(self._f, _path(path), delimiter, _opts(threads, timeout, memory_limit))
+
+    def write_ipc(self, path: PathLike, *, compression: Optional[str] = None, stream: bool = False,
+                  threads: Optional[int] = None, timeout: Optional[float] = None,
+                  memory_limit: Optional[int] = None) -> None:
+        """Writes an Arrow IPC file (or stream with stream=True); compression
+        None, "lz4" or "zstd" (see build_info() for the codecs built in)."""
+        if compression not in _COMPRESSION:
+            raise ValueError(f"compression must be None, 'lz4' or 'zstd', got {compression!r}")
+        _gf.write_ipc(self._f, _path(path), _COMPRESSION[compression], bool(stream),
+                      _opts(threads, timeout, memory_limit))
+
+    def to_ipc_bytes(self, *, compression: Optional[str] = None) -> bytes:
+        """The frame as an Arrow IPC file in memory."""
+        if compression not in _COMPRESSION:
+            raise ValueError(f"compression must be None, 'lz4' or 'zstd', got {compression!r}")
+        return _gf.write_ipc_bytes(self._f, _COMPRESSION[compression], (0, 0, 0))
+
+    # -- Arrow PyCapsule interface and pickling ----------------------------
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """An "arrow_array_stream" capsule over the frame's batches (zero-copy).
+        The requested schema is not honoured (the protocol allows that)."""
+        return _gf.export_stream(self._f)
+
+    def __arrow_c_schema__(self) -> Any:
+        """An "arrow_schema" capsule (a struct schema) of the frame."""
+        return _gf.export_schema(self._f)
+
+    def __reduce__(self) -> Any:
+        return (_from_ipc_bytes, (self.to_ipc_bytes(),))
+
+    def _buffer_address(self, batch: int, column: int, index: int) -> Tuple[int, int]:
+        """(address of Arrow buffer `index` of a column chunk, its offset); for tests."""
+        return _gf.buffer_address(self._f, batch, column, index)
+
+
+class GroupBy:
+    """``df.group_by(keys)``; finish with :meth:`agg`."""
+
+    __slots__ = ("_df", "_keys", "_sort")
+
+    def __init__(self, df: DataFrame, keys: List[str], sort: bool) -> None:
+        self._df, self._keys, self._sort = df, keys, sort
+
+    def agg(self, *aggs: Union[str, Sequence[str]], threads: Optional[int] = None,
+            timeout: Optional[float] = None, memory_limit: Optional[int] = None,
+            **named: str) -> DataFrame:
+        """Aggregates in the engine's syntax: ``agg("sum(v1)", "mean(v3) as m",
+        range="max(v1) - min(v2)")``. Output: the keys, then one column per item."""
+        items = _names(aggs, "agg")
+        items += [f"{text} as {_quote(name)}" for name, text in named.items()]
+        return DataFrame._wrap(_gf.group_by(self._df._f, self._keys, ",".join(items), self._sort,
+                                            _opts(threads, timeout, memory_limit)))
+
+
+def _from_ipc_bytes(data: bytes) -> DataFrame:
+    return DataFrame._wrap(_gf.read_ipc_bytes(bytes(data), (0, 0, 0)))
+
+
+def read_csv(path: PathLike, *, delimiter: Optional[str] = None, header: Optional[bool] = None,
+             threads: Optional[int] = None, timeout: Optional[float] = None,
+             memory_limit: Optional[int] = None) -> DataFrame:
+    """Reads a CSV file in parallel. The delimiter (comma, semicolon, tab,
+    pipe) and the header are detected unless given."""
+    h = -1 if header is None else (1 if header else 0)
+    return DataFrame._wrap(_gf.read_csv(_path(path), delimiter or "", h, _opts(threads, timeout, memory_limit)))
+
+
+def read_ipc(path: PathLike, *, threads: Optional[int] = None, timeout: Optional[float] = None,
+             memory_limit: Optional[int] = None) -> DataFrame:
+    """Reads an Arrow IPC file (Feather v2) or stream, memory-mapped."""
+    return DataFrame._wrap(_gf.read_ipc(_path(path), _opts(threads, timeout, memory_limit)))
+
+
+def from_arrow(obj: Any, *, validate_utf8: bool = False) -> DataFrame:
+    """Imports any object with ``__arrow_c_stream__`` (a pyarrow Table or
+    RecordBatchReader, a Polars DataFrame, a DuckDB relation...) without
+    copying; the producer's memory stays alive as long as the frame uses it.
+    The layout is always validated; ``validate_utf8`` also checks strings."""
+    if isinstance(obj, DataFrame):
+        return obj
+    if not hasattr(obj, "__arrow_c_stream__"):
+        raise TypeError(f"from_arrow: {type(obj).__name__} does not implement the Arrow PyCapsule "
+                        "stream interface (__arrow_c_stream__)")
+    capsule = obj.__arrow_c_stream__()
+    return DataFrame._wrap(_gf.import_stream(capsule, bool(validate_utf8)))
+
+
+def concat(frames: Sequence[DataFrame]) -> DataFrame:
+    """Appends frames with equal schemas (batches kept)."""
+    return DataFrame._wrap(_gf.concat([f._f for f in frames]))
