@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo install docs clean interop fuzz coverage
+.PHONY: all deps configure build test ctest pytest demo install docs clean interop fuzz coverage
 
 all: build
 
@@ -21,8 +21,15 @@ configure: $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# The C tests (ctest), then the Python package's (pytest in $(BUILD)/pyenv,
+# created with pinned versions: scripts/python-tests).
+test: ctest pytest
+
+ctest: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+pytest: configure
+	scripts/python-tests $(BUILD)
 
 demo: build
 	@scripts/demo $(BUILD)
