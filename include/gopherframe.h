@@ -23,6 +23,7 @@
 #include "gopherframe/sort_join.h"
 #include "gopherframe/ipc.h"
 #include "gopherframe/query.h"
+#include "gopherframe/plan.h"
 #include "gopherframe/describe.h"
 #include "gopherframe/output.h"
 

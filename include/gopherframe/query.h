@@ -57,6 +57,10 @@ GF_API gf_status gf_with_columns(const gf_frame *f, const char *const *names,
 /* ------------------------------------------------------------------ */
 
 /**
+ * Deprecated for applications: use lazy plans (plan.h), which run on this
+ * engine. Kept as the plans' execution engine; the public gf_pipeline_*
+ * functions go with the next SONAME (docs/PLANS.md).
+ *
  * A query pipeline: an ordered list of steps applied to an input frame by
  * gf_pipeline_run. Steps are
  *  - streaming: filter, with (computed columns), select, limit;

@@ -1,0 +1,309 @@
+/*
+ * gopherframe/plan.h - lazy query plans: a tree of operators over sources
+ * (an in-memory frame, CSV files, Arrow IPC files/streams, an
+ * ArrowArrayStream), checked when built, rewritten by an optimizer, and run
+ * by collect or a sink. The Polars LazyFrame / DataFusion LogicalPlan layer
+ * of GopherFrame (docs/PLANS.md).
+ * Part of <gopherframe.h>; include that instead.
+ *
+ * Plans are immutable and refcounted (like gf_expr): every builder takes
+ * its input plan(s) and returns a NEW node that holds a reference to them;
+ * the inputs stay valid and owned by the caller, so a plan may be shared by
+ * several larger plans and read from any number of threads at once.
+ *
+ *     gf_plan *src = NULL, *f = NULL, *g = NULL;
+ *     gf_plan_scan_csv("x.csv", NULL, &src, &err);
+ *     gf_plan_filter(src, pred, &f, &err);         // pred is retained
+ *     gf_plan_group_by(f, keys, 1, "sum(v1)", false, &g, &err);
+ *     gf_plan_collect(g, NULL, &frame, &err);
+ *     gf_plan_release(src); gf_plan_release(f); gf_plan_release(g);
+ *
+ * Checking: each builder derives its node's output schema from its inputs'
+ * and fails (GF_EINVAL unknown column / bad argument, GF_ETYPE type error)
+ * with a message starting "step N (kind): " where N numbers the node in
+ * the plan (sources are step 1; a node is 1 + its highest input) and the
+ * rest is the operator's own message (naming the expression and the
+ * offending sub-expression). A source's schema is read when the source is
+ * built: the IPC schema message, the stream's get_schema, or for CSV the
+ * reader's own type inference over the first GF_PLAN_CSV_SAMPLE_ROWS rows
+ * (a read with max_rows = that). Because the CSV reader may widen a column
+ * or choose utf8 over dictionary after seeing the whole file, the executor
+ * checks the plan again against the schema actually read, before any
+ * operator runs; the answer is always the operators applied to the frame
+ * actually read (pass column_types to pin CSV types when it matters).
+ *
+ * Answers: a plan's result equals the eager operators (gf_filter,
+ * gf_with_columns, gf_select, gf_group_by_list, gf_join, gf_sort,
+ * gf_distinct, gf_frame_slice, gf_frame_concat) applied in plan order to
+ * the materialised sources, bit for bit and row order included, for any
+ * worker count, chunk size, strategy and optimizer setting.
+ *
+ * Execution reuses the fused pipeline engine (query.h): runs of
+ * filter / with_columns / select / limit fuse per morsel, a group-by fed by
+ * such a run reads its morsel outputs directly, sort followed by limit is a
+ * top-k. The public gf_pipeline_* API stays as that engine's builder and is
+ * deprecated for applications: use plans (it goes with the next SONAME).
+ */
+#ifndef GOPHERFRAME_PLAN_H
+#define GOPHERFRAME_PLAN_H
+
+#include "cdata.h"
+#include "data.h"
+#include "exec.h"
+#include "expr.h"
+#include "groupby.h"
+#include "io.h"
+#include "ipc.h"
+#include "sort_join.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Rows the CSV sources read to infer their planned schema. */
+#define GF_PLAN_CSV_SAMPLE_ROWS 10000
+
+/** An immutable, refcounted plan node (with its inputs). */
+typedef struct gf_plan gf_plan;
+
+/** Operator kinds, as gf_plan_kind reports and EXPLAIN names them. */
+typedef enum gf_plan_kind {
+  GF_PLAN_FRAME = 0, /**< "frame": an in-memory frame */
+  GF_PLAN_CSV,       /**< "scan_csv" */
+  GF_PLAN_IPC,       /**< "scan_ipc" (file or stream) */
+  GF_PLAN_STREAM,    /**< "stream": an ArrowArrayStream */
+  GF_PLAN_FILTER,    /**< "filter" */
+  GF_PLAN_WITH,      /**< "with_columns" */
+  GF_PLAN_SELECT,    /**< "select" */
+  GF_PLAN_GROUP_BY,  /**< "group_by" */
+  GF_PLAN_HAVING,    /**< "having": a filter over a group-by's output */
+  GF_PLAN_JOIN,      /**< "join" */
+  GF_PLAN_SORT,      /**< "sort" */
+  GF_PLAN_LIMIT,     /**< "limit" (offset + count) */
+  GF_PLAN_DISTINCT,  /**< "distinct" */
+  GF_PLAN_UNION      /**< "union": concatenation by column name */
+} gf_plan_kind;
+
+GF_API gf_plan *gf_plan_retain(gf_plan *p);
+/** Drops one reference (and the inputs' when it was the last). NULL allowed. */
+GF_API void gf_plan_release(gf_plan *p);
+GF_API gf_plan_kind gf_plan_get_kind(const gf_plan *p);
+/** Lowercase name of a kind ("filter", "scan_csv"...). */
+GF_API const char *gf_plan_kind_name(gf_plan_kind k);
+/** The checked output schema of the node (borrowed, lives with the plan). */
+GF_API const gf_schema *gf_plan_schema(const gf_plan *p);
+/** Number of inputs (0 for sources, 2 for join and union, else 1). */
+GF_API int gf_plan_num_inputs(const gf_plan *p);
+/** Input i (borrowed). */
+GF_API const gf_plan *gf_plan_input(const gf_plan *p, int i);
+
+/* ------------------------------------------------------------------ */
+/* Sources                                                             */
+/* ------------------------------------------------------------------ */
+
+/** An in-memory frame (retained). */
+GF_API gf_status gf_plan_from_frame(gf_frame *f, gf_plan **out, gf_error *err);
+
+/**
+ * CSV file(s) read with gf_read_csv and options `o` (deep-copied; NULL =
+ * defaults; o->parallel is ignored: the run's options apply; o->progress is
+ * kept as given). Several paths are read one by one and concatenated (their
+ * read schemas must be equal). The planned schema is that of the first
+ * file's first GF_PLAN_CSV_SAMPLE_ROWS rows (see the top of this header).
+ * o->columns, when set, is the source's projection: the optimizer narrows
+ * it further (projection pushdown).
+ */
+GF_API gf_status gf_plan_scan_csv(const char *path, const gf_csv_read_options *o,
+                                  gf_plan **out, gf_error *err);
+GF_API gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths,
+                                        const gf_csv_read_options *o,
+                                        gf_plan **out, gf_error *err);
+
+/**
+ * An Arrow IPC file or stream (gf_read_ipc: the "ARROW1" magic decides),
+ * read with options `o` (copied; o->metadata and o->parallel are ignored).
+ * The schema is read now from the file's metadata only.
+ */
+GF_API gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o,
+                                  gf_plan **out, gf_error *err);
+
+/**
+ * An ArrowArrayStream: the plan takes it over (`stream` is moved: its
+ * release member is set to NULL) and reads its schema now. The stream is
+ * consumed by the first run of a plan holding this source; a later run
+ * fails with GF_EINVAL ("stream source already consumed"). Explaining and
+ * optimizing do not consume it. Imported with GF_IMPORT_CHECK_FULL.
+ */
+GF_API gf_status gf_plan_from_stream(struct ArrowArrayStream *stream,
+                                     gf_plan **out, gf_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Operators (inputs are retained, never consumed)                     */
+/* ------------------------------------------------------------------ */
+
+/** Rows where `predicate` (bool; retained) is true, as gf_filter. An
+ * aggregate call in it is an error (use gf_plan_having after a group-by). */
+GF_API gf_status gf_plan_filter(const gf_plan *in, const gf_expr *predicate,
+                                gf_plan **out, gf_error *err);
+/** Computed columns as gf_with_columns (names copied, exprs retained). */
+GF_API gf_status gf_plan_with_columns(const gf_plan *in, const char *const *names,
+                                      gf_expr *const *exprs, int n,
+                                      gf_plan **out, gf_error *err);
+/** The named columns in the order given, as gf_select. */
+GF_API gf_status gf_plan_select(const gf_plan *in, const char *const *names,
+                                int n, gf_plan **out, gf_error *err);
+/**
+ * Groups by `nkeys` keys and computes the aggregates of `aggs` (the
+ * gf_agg_parse text; NULL or "" = the distinct keys), as gf_group_by_list
+ * (gf_group_by without aggregates); `sort_keys` as gf_groupby_options.
+ */
+GF_API gf_status gf_plan_group_by(const gf_plan *in, const char *const *keys,
+                                  int nkeys, const char *aggs, bool sort_keys,
+                                  gf_plan **out, gf_error *err);
+/** A filter over the output of a group-by (its input must be one, possibly
+ * through other having steps). Column references name keys or aggregate
+ * output names. */
+GF_API gf_status gf_plan_having(const gf_plan *in, const gf_expr *predicate,
+                                gf_plan **out, gf_error *err);
+/** gf_join(left, right, left_on, right_on, nkeys, how) with `suffix`
+ * (NULL = "_right"). */
+GF_API gf_status gf_plan_join(const gf_plan *left, const gf_plan *right,
+                              const char *const *left_on,
+                              const char *const *right_on, int nkeys,
+                              gf_join_kind how, const char *suffix,
+                              gf_plan **out, gf_error *err);
+/** Stable sort by `keys` (copied), as gf_sort. */
+GF_API gf_status gf_plan_sort(const gf_plan *in, const gf_sort_key *keys,
+                              int nkeys, gf_plan **out, gf_error *err);
+/** Rows [offset, offset + n) of the input (offset >= 0, n >= 0; fewer at
+ * the end), as gf_frame_slice. */
+GF_API gf_status gf_plan_limit(const gf_plan *in, int64_t offset, int64_t n,
+                               gf_plan **out, gf_error *err);
+/** gf_distinct over `nkeys` key columns (0 = all columns). */
+GF_API gf_status gf_plan_distinct(const gf_plan *in, const char *const *keys,
+                                  int nkeys, gf_plan **out, gf_error *err);
+/**
+ * Rows of `a` then rows of `b`, columns matched by name: `b` must have the
+ * same column names (in any order) with the same types; the output has
+ * a's column order (gf_select of b in a's order, then gf_frame_concat).
+ */
+GF_API gf_status gf_plan_union(const gf_plan *a, const gf_plan *b,
+                               gf_plan **out, gf_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Optimizer                                                           */
+/* ------------------------------------------------------------------ */
+
+/** Optimizer rules (bits), in the order they run. */
+enum {
+  GF_PLAN_RULE_CONSTANT_FOLDING = 1u << 0, /**< literal sub-expressions evaluated,
+                                                `x and true` simplified, filters
+                                                on `true` dropped */
+  GF_PLAN_RULE_PREDICATE_PUSHDOWN = 1u << 1, /**< filters moved towards sources */
+  GF_PLAN_RULE_LIMIT_PUSHDOWN = 1u << 2,   /**< limits moved below select/with,
+                                                sort + limit made a top-k */
+  GF_PLAN_RULE_PROJECTION_PUSHDOWN = 1u << 3, /**< sources read only the columns used */
+  GF_PLAN_RULE_DEAD_COLUMNS = 1u << 4,     /**< computed columns nothing reads dropped */
+  GF_PLAN_RULES_ALL = 0x1fu
+};
+
+/**
+ * The plan rewritten by the rules in `rules` (GF_PLAN_RULE_* bits; 0 = the
+ * plan unchanged, retained). The result is a new plan with the same
+ * answer; `p` is not modified.
+ */
+GF_API gf_status gf_plan_optimize(const gf_plan *p, unsigned rules,
+                                  gf_plan **out, gf_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+/* ------------------------------------------------------------------ */
+
+/** One operator of a profiled run (see gf_plan_profile). */
+typedef struct gf_plan_profile_op {
+  int step;            /**< step number of the node (as in EXPLAIN) */
+  int depth;           /**< nesting in the plan tree (root 0) */
+  const char *name;    /**< e.g. "scan_csv", "filter+with_columns (fused)" */
+  int64_t rows_in;     /**< rows the operator read (sources: rows read) */
+  int64_t rows_out;
+  int64_t wall_ns;     /**< time inside the operator (not its inputs) */
+  int64_t peak_memory; /**< peak bytes allocated during it (tracked) */
+  int workers;         /**< workers it used */
+} gf_plan_profile_op;
+
+/** What a run did, operator by operator, in execution order. */
+typedef struct gf_plan_profile {
+  int nops;
+  gf_plan_profile_op *ops;
+  int64_t wall_ns;     /**< the whole run */
+  int64_t peak_memory; /**< peak bytes of the whole run */
+} gf_plan_profile;
+
+/** Frees a profile (NULL allowed). */
+GF_API void gf_plan_profile_free(gf_plan_profile *p);
+/** The profile as a text table (freed with gf_mem_free). */
+GF_API gf_status gf_plan_profile_format(const gf_plan_profile *p, char **out,
+                                        gf_error *err);
+
+/** Options of a run. Zeroed (or NULL) = defaults. */
+typedef struct gf_plan_options {
+  size_t size;                         /**< sizeof(gf_plan_options) */
+  const gf_parallel_options *parallel; /**< NULL = defaults; the allocator,
+                                            cancel token, timeout (one deadline
+                                            for the whole run) and memory
+                                            limit cover every step */
+  unsigned disabled_rules;             /**< GF_PLAN_RULE_* bits NOT run
+                                            (GF_PLAN_RULES_ALL = no optimizer) */
+  gf_plan_profile **profile;           /**< when set, receives the run's profile
+                                            (free with gf_plan_profile_free) */
+} gf_plan_options;
+
+GF_API void gf_plan_options_init(gf_plan_options *o);
+
+/** Optimizes and runs the plan; `*out` receives the result frame. On
+ * failure `*out` is untouched and nothing leaks. */
+GF_API gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *o,
+                                 gf_frame **out, gf_error *err);
+/** Runs the plan and writes the result with gf_write_csv (atomic: a failed
+ * run leaves no file). `w` NULL = defaults. */
+GF_API gf_status gf_plan_sink_csv(const gf_plan *p, const char *path,
+                                  const gf_csv_write_options *w,
+                                  const gf_plan_options *o, gf_error *err);
+/** Runs the plan and writes the result with gf_write_ipc_file (atomic). */
+GF_API gf_status gf_plan_sink_ipc(const gf_plan *p, const char *path,
+                                  const gf_ipc_write_options *w,
+                                  const gf_plan_options *o, gf_error *err);
+/** Runs the plan and exports the result as an ArrowArrayStream (one array
+ * per batch), as gf_frame_export_stream. */
+GF_API gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o,
+                                   struct ArrowArrayStream *out, gf_error *err);
+
+/* ------------------------------------------------------------------ */
+/* EXPLAIN                                                             */
+/* ------------------------------------------------------------------ */
+
+enum {
+  /** Print the plan before and after optimization (two sections headed
+   * "== logical plan ==" and "== optimized plan =="); else only the plan
+   * as given. */
+  GF_PLAN_EXPLAIN_OPTIMIZED = 1u << 0,
+  /** Print each node's output schema under it. */
+  GF_PLAN_EXPLAIN_SCHEMA = 1u << 1
+};
+
+/**
+ * The plan as an indented tree, root first, one node per line:
+ *   "<step>. <kind> <arguments>", inputs indented two spaces more (a join's
+ * left input first). Sources show what was pushed into them
+ * ("columns=[a, b]", "predicate=(...)"). Format: docs/PLANS.md.
+ * `*out` is freed with gf_mem_free. The optimized section runs every rule
+ * except the GF_PLAN_RULE_* bits of `disabled_rules` (as gf_plan_options).
+ */
+GF_API gf_status gf_plan_explain(const gf_plan *p, unsigned flags,
+                                 unsigned disabled_rules, char **out,
+                                 gf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOPHERFRAME_PLAN_H */

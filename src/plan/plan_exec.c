@@ -1,0 +1,548 @@
+/*
+ * Running a plan: collect and the sinks (include/gopherframe/plan.h).
+ *
+ * A run has two phases:
+ *  1. every source is read (projection applied while reading where the
+ *     reader can) and the plan is rebuilt over the frames read, which
+ *     checks every node again against the schemas actually read (a CSV
+ *     column may widen after the sample): no operator runs before the
+ *     whole plan is known to type-check;
+ *  2. the rebuilt plan runs bottom-up. A chain of filter / having /
+ *     with_columns / select / limit / group_by / sort / join nodes becomes
+ *     one gf_pipeline (query.h) over the chain's input frame, the fused
+ *     engine that fuses the streaming steps per morsel, feeds a group-by
+ *     from morsel outputs and makes a sort + limit a top-k; the right
+ *     inputs of joins, union and distinct run on their own.
+ * Every step is one of the eager operators applied in plan order, so the
+ * result equals the eager chain bit for bit.
+ */
+#include <string.h>
+
+#include "plan/plan_internal.h"
+
+/* The state of one run. */
+typedef struct xrun {
+  gf_parallel_options o;  /* the caller's options (stats cleared) */
+  int64_t t0;
+  gf_exec_stats *stats;   /* scratch for one operator (profiling), or NULL */
+  gf_plan_profile *prof;  /* being filled, or NULL */
+  int prof_cap;
+  gf_error *err;
+} xrun;
+
+/* ---- options, deadline, profile ----------------------------------------- */
+
+/* Options for the next operator: the run's, with what is left of its
+ * timeout; GF_ETIMEDOUT / GF_ECANCELED when the run must stop. */
+static gf_status op_options(const xrun *x, gf_parallel_options *o) {
+  *o = x->o;
+  if (x->o.cancel && gf_cancel_requested(x->o.cancel))
+    return gf_error_set(x->err, GF_ECANCELED, "plan run cancelled");
+  if (x->o.timeout_ms > 0) {
+    int64_t used = (gfi_now_ns() - x->t0) / 1000000;
+    if (used >= x->o.timeout_ms)
+      return gf_error_set(x->err, GF_ETIMEDOUT, "plan run timed out after %lld ms",
+                          (long long)x->o.timeout_ms);
+    o->timeout_ms = x->o.timeout_ms - used;
+  }
+  if (x->stats) {
+    memset(x->stats, 0, sizeof *x->stats);
+    x->stats->size = sizeof *x->stats;
+    o->stats = x->stats;
+  }
+  return GF_OK;
+}
+
+/* Appends one operator to the profile (no-op when not profiling; a
+ * failed growth only drops the entry). */
+static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int64_t in,
+                     int64_t out, int64_t t0, const gf_exec_stats *s) {
+  if (!x->prof) return;
+  gf_plan_profile *pr = x->prof;
+  if (pr->nops == x->prof_cap) {
+    int cap = x->prof_cap ? x->prof_cap * 2 : 16;
+    gf_plan_profile_op *v = gfi_calloc(NULL, sizeof *v * (size_t)cap);
+    if (!v) return;
+    if (pr->ops) {
+      memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
+      gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)x->prof_cap);
+    }
+    pr->ops = v;
+    x->prof_cap = cap;
+  }
+  char *nm = gfi_plan_strdup(name);
+  if (!nm) return;
+  gf_plan_profile_op *op = &pr->ops[pr->nops++];
+  op->step = p ? p->step : 0;
+  op->depth = depth;
+  op->name = nm;
+  op->rows_in = in;
+  op->rows_out = out;
+  op->wall_ns = gfi_now_ns() - t0;
+  op->peak_memory = s && s->size ? s->peak_memory : 0;
+  op->workers = s && s->size && s->workers_used > 0 ? s->workers_used : 1;
+  if (op->peak_memory > pr->peak_memory) pr->peak_memory = op->peak_memory;
+}
+
+void gf_plan_profile_free(gf_plan_profile *p) {
+  if (!p) return;
+  for (int i = 0; i < p->nops; i++) gfi_plan_strfree((char *)p->ops[i].name);
+  if (p->ops) gfi_mfree(NULL, p->ops, sizeof *p->ops * (size_t)(p->nops > 0 ? p->nops : 1));
+  gfi_mfree(NULL, p, sizeof *p);
+}
+
+/* Shrinks the profile's array to its length (so free knows its size). */
+static void prof_trim(xrun *x) {
+  gf_plan_profile *pr = x->prof;
+  if (!pr || !pr->ops || x->prof_cap == (pr->nops > 0 ? pr->nops : 1)) return;
+  size_t n = (size_t)(pr->nops > 0 ? pr->nops : 1);
+  gf_plan_profile_op *v = gfi_malloc(NULL, sizeof *v * n);
+  if (!v) {
+    /* Keep the larger block: record its size as the op count bound by
+     * dropping nothing; free then uses the capacity. */
+    for (int i = pr->nops; i < x->prof_cap; i++) memset(&pr->ops[i], 0, sizeof pr->ops[i]);
+    pr->nops = x->prof_cap;
+    return;
+  }
+  memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
+  gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)x->prof_cap);
+  pr->ops = v;
+  x->prof_cap = (int)n;
+}
+
+/* ---- phase 1: reading the sources --------------------------------------- */
+
+/* `f` narrowed to the source's projection (f is consumed). */
+static gf_status apply_proj(const gf_plan *p, gf_frame *f, gf_frame **out, gf_error *err) {
+  if (p->nproj < 0) {
+    *out = f;
+    return GF_OK;
+  }
+  gf_frame *s = NULL;
+  gf_status st = gf_select(f, (const char *const *)p->proj, p->nproj, &s, err);
+  gf_frame_release(f);
+  if (st == GF_OK) *out = s;
+  return st;
+}
+
+/* Reads the CSV file(s) of a source, parsing only the projected columns. */
+static gf_status read_csv(xrun *x, const gf_plan *p, const gf_parallel_options *o, gf_frame **out) {
+  gf_csv_read_options ro = p->csv->o;
+  ro.parallel = o;
+  if (p->nproj >= 0) {
+    /* The reader parses the subset in file order: the same order as the
+     * projection, which lists source columns in source order. */
+    ro.columns = (const char *const *)p->proj;
+    ro.num_columns = p->nproj;
+  }
+  int n = p->csv->npaths;
+  gf_frame **parts = gfi_calloc(NULL, sizeof *parts * (size_t)n);
+  if (!parts) return GF_OOM(x->err, "CSV source");
+  gf_status st = GF_OK;
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    st = gf_read_csv(p->csv->paths[i], &ro, &parts[i], x->err);
+    if (st == GF_OK && i > 0 && !gf_schema_equals(gf_frame_schema(parts[i]), gf_frame_schema(parts[0])))
+      st = gf_error_set(x->err, GF_ETYPE,
+                        "scan_csv: '%.300s' was read with a schema other than '%.300s' (set "
+                        "column_types to read them alike)",
+                        p->csv->paths[i], p->csv->paths[0]);
+  }
+  if (st == GF_OK) {
+    if (n == 1) *out = gf_frame_retain(parts[0]);
+    else st = gf_frame_concat(parts, n, o->allocator, out, x->err);
+  }
+  for (int i = 0; i < n; i++) gf_frame_release(parts[i]);
+  gfi_mfree(NULL, parts, sizeof *parts * (size_t)n);
+  if (st == GF_OK && p->nproj >= 0) {
+    /* Already narrowed by the reader; a select keeps the order exact. */
+    st = apply_proj(p, *out, out, x->err);
+  }
+  return st;
+}
+
+/* Reads one source into a frame (projection applied). */
+static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(op_options(x, &o));
+  int64_t t0 = gfi_now_ns();
+  gf_frame *f = NULL;
+  gf_status st = GF_OK;
+  switch (p->kind) {
+  case GF_PLAN_FRAME:
+    f = gf_frame_retain(p->frame);
+    st = apply_proj(p, f, &f, x->err);
+    break;
+  case GF_PLAN_CSV:
+    st = read_csv(x, p, &o, &f);
+    break;
+  case GF_PLAN_IPC: {
+    gf_ipc_read_options ro = p->ipc->o;
+    ro.parallel = &o;
+    st = gf_read_ipc(p->ipc->path, &ro, &f, x->err);
+    if (st == GF_OK) st = apply_proj(p, f, &f, x->err);
+    break;
+  }
+  case GF_PLAN_STREAM: {
+    bool was = atomic_exchange(&p->stream->consumed, true);
+    if (was) {
+      st = gf_error_set(x->err, GF_EINVAL, "step %d (stream): stream source already consumed by an earlier run",
+                        p->step);
+      break;
+    }
+    st = gf_frame_import_stream_with(&p->stream->stream, GF_IMPORT_CHECK_FULL, o.allocator, &f, x->err);
+    if (st == GF_OK) st = apply_proj(p, f, &f, x->err);
+    break;
+  }
+  default:
+    st = gf_error_set(x->err, GF_EINVAL, "not a source");
+    break;
+  }
+  if (st != GF_OK) return st;
+  prof_add(x, p, depth, gf_plan_kind_name(p->kind), gf_frame_num_rows(f), gf_frame_num_rows(f), t0,
+           x->stats);
+  *out = f;
+  return GF_OK;
+}
+
+/* The plan with every source replaced by a frame source over what was
+ * read (its pushed predicate kept), every node checked again. */
+static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **out) {
+  if (p->nin == 0) {
+    gf_frame *f = NULL;
+    GF_RETURN_NOT_OK(read_source(x, p, depth, &f));
+    gf_plan *n = gfi_plan_alloc(GF_PLAN_FRAME);
+    if (!n) {
+      gf_frame_release(f);
+      return GF_OOM(x->err, "plan node");
+    }
+    n->frame = f;
+    n->src_schema = gf_schema_retain(gf_frame_schema(f));
+    n->pred = p->pred ? gf_expr_retain(p->pred) : NULL;
+    gf_status st = gfi_plan_finish(n, out, x->err);
+    if (st == GF_OK) (*out)->step = p->step;
+    return st;
+  }
+  gf_plan *c = gfi_plan_clone(p);
+  if (!c) return GF_OOM(x->err, "plan node");
+  for (int i = 0; i < p->nin; i++) {
+    gf_plan *in = NULL;
+    gf_status st = bind_sources(x, p->in[i], depth + 1, &in);
+    if (st != GF_OK) {
+      gf_plan_release(c);
+      return st;
+    }
+    gfi_plan_set_input(c, i, in);
+    gf_plan_release(in);
+  }
+  gf_status st = gfi_plan_finish(c, out, x->err);
+  if (st == GF_OK) (*out)->step = p->step;
+  return st;
+}
+
+/* ---- phase 2: running --------------------------------------------------- */
+
+static gf_status run_node(xrun *x, const gf_plan *p, int depth, gf_frame **out);
+
+/* True when node p runs as a step of a pipeline (top: the chain's top). */
+static bool chainable(const gf_plan *p, bool top) {
+  switch (p->kind) {
+  case GF_PLAN_FILTER:
+  case GF_PLAN_HAVING:
+  case GF_PLAN_WITH:
+  case GF_PLAN_SELECT:
+  case GF_PLAN_GROUP_BY:
+  case GF_PLAN_SORT:
+  case GF_PLAN_JOIN:
+    return true;
+  case GF_PLAN_LIMIT:
+    return top || p->offset == 0;
+  default:
+    return false;
+  }
+}
+
+/* Observer of a pipeline run: one profile entry per executed step. */
+typedef struct pobs {
+  xrun *x;
+  const gf_plan *top;
+  int depth;
+} pobs;
+
+static void observe(void *user, const gf_pipeline_step_info *info) {
+  pobs *po = user;
+  xrun *x = po->x;
+  if (!x->prof) return;
+  prof_add(x, po->top, po->depth, info->name, info->rows_in, info->rows_out,
+           gfi_now_ns() - info->wall_ns, info->stats);
+}
+
+/* Adds node p as pipeline steps; `rights` holds the join inputs' frames. */
+static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *right, bool top) {
+  gf_error *err = x->err;
+  switch (p->kind) {
+  case GF_PLAN_FILTER:
+  case GF_PLAN_HAVING:
+    return gf_pipeline_add_filter(pl, p->exprs[0], err);
+  case GF_PLAN_WITH:
+    return gf_pipeline_add_with(pl, (const char *const *)p->names, p->exprs, p->nnames, err);
+  case GF_PLAN_SELECT:
+    return gf_pipeline_add_select(pl, (const char *const *)p->names, p->nnames, err);
+  case GF_PLAN_GROUP_BY:
+    return gf_pipeline_add_group_by(pl, (const char *const *)p->names, p->nnames, p->aggs_text,
+                                    p->sort_keys, err);
+  case GF_PLAN_SORT:
+    GF_RETURN_NOT_OK(gf_pipeline_add_sort(pl, p->keys, p->nkeys, err));
+    /* A pushed limit: the pipeline makes sort + limit a top-k. */
+    return p->topk > 0 ? gf_pipeline_add_limit(pl, p->topk, err) : GF_OK;
+  case GF_PLAN_JOIN:
+    return gf_pipeline_add_join(pl, right, (const char *const *)p->names,
+                                (const char *const *)p->names2, p->nnames, p->how, p->suffix, err);
+  case GF_PLAN_LIMIT: {
+    (void)top;
+    int64_t n = p->count > INT64_MAX - p->offset ? INT64_MAX : p->offset + p->count;
+    return gf_pipeline_add_limit(pl, n, err);
+  }
+  default:
+    return gf_error_set(err, GF_EINVAL, "internal: %s is not a pipeline step", gf_plan_kind_name(p->kind));
+  }
+}
+
+/* Runs the chain of pipeline-able nodes topped by p over its base. */
+static gf_status run_chain(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
+  int n = 0;
+  for (const gf_plan *q = p; chainable(q, q == p); q = q->in[0]) n++;
+  const gf_plan **chain = gfi_calloc(NULL, sizeof *chain * (size_t)n);
+  gf_frame **rights = gfi_calloc(NULL, sizeof *rights * (size_t)n);
+  gf_status st = GF_OK;
+  if (!chain || !rights) st = GF_OOM(x->err, "plan chain");
+  const gf_plan *q = p;
+  for (int i = 0; i < n && st == GF_OK; i++, q = q->in[0]) chain[n - 1 - i] = q;
+  gf_frame *base = NULL, *res = NULL;
+  if (st == GF_OK) st = run_node(x, q, depth + n, &base);
+  for (int i = 0; i < n && st == GF_OK; i++)
+    if (chain[i]->kind == GF_PLAN_JOIN) st = run_node(x, chain[i]->in[1], depth + n - i, &rights[i]);
+  gf_pipeline *pl = NULL;
+  if (st == GF_OK) st = gf_pipeline_new(&pl, x->err);
+  for (int i = 0; i < n && st == GF_OK; i++) st = add_step(x, pl, chain[i], rights[i], i == n - 1);
+  pobs po = {x, p, depth};
+  gf_parallel_options o;
+  if (st == GF_OK) {
+    gf_pipeline_set_observer(pl, observe, &po);
+    st = op_options(x, &o);
+    o.stats = NULL;
+  }
+  if (st == GF_OK) st = gf_pipeline_run(pl, base, &o, &res, x->err);
+  if (st == GF_OK && p->kind == GF_PLAN_LIMIT && p->offset > 0) {
+    int64_t t0 = gfi_now_ns(), rows = gf_frame_num_rows(res);
+    int64_t off = p->offset < rows ? p->offset : rows;
+    int64_t len = rows - off < p->count ? rows - off : p->count;
+    gf_frame *s = NULL;
+    st = gf_frame_slice(res, off, len, &s, x->err);
+    gf_frame_release(res);
+    res = st == GF_OK ? s : NULL;
+    if (st == GF_OK) prof_add(x, p, depth, "offset", rows, gf_frame_num_rows(s), t0, NULL);
+  }
+  gf_pipeline_free(pl);
+  gf_frame_release(base);
+  if (rights) {
+    for (int i = 0; i < n; i++) gf_frame_release(rights[i]);
+    gfi_mfree(NULL, rights, sizeof *rights * (size_t)n);
+  }
+  if (chain) gfi_mfree(NULL, (void *)chain, sizeof *chain * (size_t)n);
+  if (st != GF_OK) {
+    gf_frame_release(res);
+    return st;
+  }
+  *out = res;
+  return GF_OK;
+}
+
+/* A frame with the same arrays under `schema` (which differs only in
+ * nullability). */
+static gf_status reschema(const gf_frame *f, const gf_schema *schema, const gf_allocator *a,
+                          gf_frame **out, gf_error *err) {
+  int nb = gf_frame_num_batches(f), nc = gf_frame_num_columns(f);
+  size_t n = (size_t)(nb > 0 ? nb : 1) * (size_t)(nc > 0 ? nc : 1);
+  gf_array **cols = gfi_malloc(NULL, sizeof *cols * n);
+  if (!cols) return GF_OOM(err, "union");
+  for (int b = 0; b < nb; b++)
+    for (int c = 0; c < nc; c++) cols[(size_t)b * (size_t)nc + (size_t)c] = gf_frame_column(f, b, c);
+  gf_status st = gf_frame_new((gf_schema *)schema, cols, nb, a, out, err);
+  gfi_mfree(NULL, cols, sizeof *cols * n);
+  return st;
+}
+
+/* Union by name: b's columns in a's order, then the concatenation. */
+static gf_status run_union(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
+  gf_frame *fr[2] = {NULL, NULL}, *fx[2] = {NULL, NULL};
+  gf_status st = run_node(x, p->in[0], depth + 1, &fr[0]);
+  if (st == GF_OK) st = run_node(x, p->in[1], depth + 1, &fr[1]);
+  int64_t t0 = gfi_now_ns();
+  gf_parallel_options o;
+  if (st == GF_OK) st = op_options(x, &o);
+  int n = gf_schema_num_fields(p->schema);
+  const char **names = NULL;
+  if (st == GF_OK) {
+    names = gfi_calloc(NULL, sizeof *names * (size_t)(n > 0 ? n : 1));
+    if (!names) st = GF_OOM(x->err, "union");
+  }
+  for (int i = 0; i < n && st == GF_OK; i++) names[i] = gf_schema_field(p->schema, i)->name;
+  gf_frame *b = NULL;
+  if (st == GF_OK) st = gf_select(fr[1], names, n, &b, x->err);
+  if (st == GF_OK) {
+    fx[0] = gf_frame_retain(fr[0]);
+    fx[1] = b;
+    for (int i = 0; i < 2 && st == GF_OK; i++) {
+      if (gf_schema_equals(gf_frame_schema(fx[i]), p->schema)) continue;
+      gf_frame *r = NULL;
+      st = reschema(fx[i], p->schema, o.allocator, &r, x->err);
+      gf_frame_release(fx[i]);
+      fx[i] = r;
+    }
+  }
+  if (st == GF_OK) st = gf_frame_concat(fx, 2, o.allocator, out, x->err);
+  if (st == GF_OK)
+    prof_add(x, p, depth, "union", gf_frame_num_rows(fr[0]) + gf_frame_num_rows(fr[1]),
+             gf_frame_num_rows(*out), t0, NULL);
+  if (names) gfi_mfree(NULL, (void *)names, sizeof *names * (size_t)(n > 0 ? n : 1));
+  for (int i = 0; i < 2; i++) {
+    gf_frame_release(fr[i]);
+    gf_frame_release(fx[i]);
+  }
+  return st;
+}
+
+static gf_status run_node(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
+  if (chainable(p, true)) return run_chain(x, p, depth, out);
+  if (p->kind == GF_PLAN_UNION) return run_union(x, p, depth, out);
+  gf_parallel_options o;
+  if (p->kind == GF_PLAN_DISTINCT) {
+    gf_frame *in = NULL, *r = NULL;
+    GF_RETURN_NOT_OK(run_node(x, p->in[0], depth + 1, &in));
+    int64_t t0 = gfi_now_ns();
+    gf_status st = op_options(x, &o);
+    if (st == GF_OK) st = gf_distinct(in, (const char *const *)p->names, p->nnames, &o, &r, x->err);
+    if (st == GF_OK) prof_add(x, p, depth, "distinct", gf_frame_num_rows(in), gf_frame_num_rows(r), t0, x->stats);
+    gf_frame_release(in);
+    if (st == GF_OK) *out = r;
+    return st;
+  }
+  /* A frame source (after phase 1), with its pushed predicate. */
+  if (p->kind != GF_PLAN_FRAME)
+    return gf_error_set(x->err, GF_EINVAL, "internal: unread %s source", gf_plan_kind_name(p->kind));
+  if (!p->pred) {
+    *out = gf_frame_retain(p->frame);
+    return GF_OK;
+  }
+  int64_t t0 = gfi_now_ns();
+  GF_RETURN_NOT_OK(op_options(x, &o));
+  gf_frame *r = NULL;
+  GF_RETURN_NOT_OK(gf_filter(p->frame, p->pred, &o, &r, x->err));
+  prof_add(x, p, depth, "filter (pushed into the source)", gf_frame_num_rows(p->frame),
+           gf_frame_num_rows(r), t0, x->stats);
+  *out = r;
+  return GF_OK;
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+void gf_plan_options_init(gf_plan_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+}
+
+/* Loads the caller's plan options (NULL or a shorter struct = defaults). */
+static void load_options(const gf_plan_options *in, gf_plan_options *o) {
+  gf_plan_options_init(o);
+  if (in) memcpy(o, in, in->size && in->size < sizeof *o ? in->size : sizeof *o);
+  o->size = sizeof *o;
+}
+
+gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_frame **out,
+                          gf_error *err) {
+  if (!p || !out) return gf_error_set(err, GF_EINVAL, "gf_plan_collect: NULL argument");
+  gf_plan_options po;
+  load_options(opts, &po);
+  xrun x;
+  memset(&x, 0, sizeof x);
+  x.t0 = gfi_now_ns();
+  x.err = err;
+  if (po.parallel) {
+    x.o = *po.parallel;
+    if (po.parallel->size && po.parallel->size < sizeof x.o) {
+      gf_parallel_options_init(&x.o);
+      memcpy(&x.o, po.parallel, po.parallel->size);
+    }
+  } else {
+    gf_parallel_options_init(&x.o);
+  }
+  x.o.size = sizeof x.o;
+  gf_exec_stats *user_stats = x.o.stats;
+  x.o.stats = NULL;
+  if (po.profile || user_stats) {
+    x.stats = gfi_calloc(NULL, sizeof *x.stats);
+    if (!x.stats) return GF_OOM(err, "plan statistics");
+  }
+  if (po.profile) {
+    x.prof = gfi_calloc(NULL, sizeof *x.prof);
+    if (!x.prof) {
+      gfi_mfree(NULL, x.stats, sizeof *x.stats);
+      return GF_OOM(err, "plan profile");
+    }
+  }
+  gf_plan *opt = NULL, *bound = NULL;
+  gf_frame *res = NULL;
+  gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~po.disabled_rules, &opt, err);
+  if (st == GF_OK) st = bind_sources(&x, opt, 0, &bound);
+  if (st == GF_OK) st = run_node(&x, bound, 0, &res);
+  gf_plan_release(opt);
+  gf_plan_release(bound);
+  if (x.stats) gfi_mfree(NULL, x.stats, sizeof *x.stats);
+  if (x.prof) {
+    x.prof->wall_ns = gfi_now_ns() - x.t0;
+    prof_trim(&x);
+    if (st == GF_OK) *po.profile = x.prof;
+    else gf_plan_profile_free(x.prof);
+  }
+  if (st != GF_OK) return st;
+  if (user_stats) {
+    memset(user_stats, 0, sizeof *user_stats);
+    user_stats->size = sizeof *user_stats;
+    user_stats->workers_used = x.o.num_workers > 0 ? x.o.num_workers : gf_default_num_workers();
+    user_stats->wall_ns = gfi_now_ns() - x.t0;
+    user_stats->rows = gf_frame_num_rows(res);
+  }
+  *out = res;
+  return GF_OK;
+}
+
+gf_status gf_plan_sink_csv(const gf_plan *p, const char *path, const gf_csv_write_options *w,
+                           const gf_plan_options *o, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_csv: path is NULL");
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_status st = gf_write_csv(f, path, w, err);
+  gf_frame_release(f);
+  return st;
+}
+
+gf_status gf_plan_sink_ipc(const gf_plan *p, const char *path, const gf_ipc_write_options *w,
+                           const gf_plan_options *o, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc: path is NULL");
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_status st = gf_write_ipc_file(f, path, w, err);
+  gf_frame_release(f);
+  return st;
+}
+
+gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o, struct ArrowArrayStream *out,
+                            gf_error *err) {
+  if (!out) return gf_error_set(err, GF_EINVAL, "gf_plan_to_stream: out is NULL");
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_status st = gf_frame_export_stream(f, out, err);
+  gf_frame_release(f);
+  return st;
+}

@@ -1,0 +1,140 @@
+/*
+ * Internal layout of plan nodes (include/gopherframe/plan.h) shared by the
+ * builder, the checker, the optimizer rules, the executor and EXPLAIN
+ * (not installed).
+ *
+ * A node is immutable once gfi_plan_finish checked it. The optimizer never
+ * edits a node: it clones one (gfi_plan_clone), changes the clone's
+ * payload or inputs, and finishes the clone, which checks it again, so a
+ * rewritten plan is as checked as a built one.
+ */
+#ifndef GF_PLAN_INTERNAL_H
+#define GF_PLAN_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "core/core_internal.h"
+#include "gopherframe/plan.h"
+
+/* What CSV sources share between clones: the paths and the deep-copied
+ * read options (every string and array owned here). */
+typedef struct gfi_csv_src {
+  gfi_refcount ref;
+  int npaths;
+  char **paths;
+  gf_csv_read_options o; /* parallel NULL; arrays below */
+  char **null_values;
+  gf_csv_column_type *column_types;
+  char **columns;        /* the user's own projection, or NULL */
+} gfi_csv_src;
+
+/* What an IPC source shares between clones. */
+typedef struct gfi_ipc_src {
+  gfi_refcount ref;
+  char *path;
+  gf_ipc_read_options o; /* metadata and parallel NULL */
+} gfi_ipc_src;
+
+/* What a stream source shares between clones: the stream, consumed once. */
+typedef struct gfi_stream_src {
+  gfi_refcount ref;
+  struct ArrowArrayStream stream;
+  atomic_bool consumed;
+} gfi_stream_src;
+
+struct gf_plan {
+  gfi_refcount ref;
+  gf_plan_kind kind;
+  int step;            /* 1 for sources, else 1 + the highest input's */
+  int nin;
+  gf_plan *in[2];
+  gf_schema *schema;   /* output schema (set by gfi_plan_finish) */
+
+  /* Sources. */
+  gf_frame *frame;     /* FRAME (and executor-made sources) */
+  gfi_csv_src *csv;
+  gfi_ipc_src *ipc;
+  gfi_stream_src *stream;
+  gf_schema *src_schema; /* the source's full schema (before projection) */
+  int nproj;           /* pushed projection: -1 = every column */
+  char **proj;         /* in source order */
+  gf_expr *pred;       /* pushed predicate, or NULL */
+
+  /* Operators. */
+  int nnames;
+  char **names;        /* with: outputs; select: names; group/distinct:
+                          keys; join: left keys */
+  char **names2;       /* join: right keys (nnames) */
+  int nexprs;
+  gf_expr **exprs;     /* filter/having: [0]; with: nexprs = nnames */
+  char *aggs_text;     /* group-by: the aggregate text, or NULL */
+  gf_agg_list *aggs;   /* parsed aggs_text */
+  bool sort_keys;
+  int nkeys;
+  gf_sort_key *keys;   /* sort: columns owned */
+  int64_t topk;        /* sort: > 0 keeps only the first topk rows */
+  int64_t offset, count; /* limit */
+  gf_join_kind how;
+  char *suffix;        /* join: NULL = default */
+};
+
+/* ---- strings (default allocator) --------------------------------------- */
+
+char *gfi_plan_strdup(const char *s);
+void gfi_plan_strfree(char *s);
+/* Copies n names (NULL names refused: returns NULL); NULL when out of
+ * memory. n may be 0 (a 1-entry array). */
+char **gfi_plan_names_copy(const char *const *names, int n);
+void gfi_plan_names_free(char **names, int n);
+
+/* ---- nodes ------------------------------------------------------------- */
+
+/* A zeroed node of `kind` (refcount 1, nproj -1), or NULL. */
+gf_plan *gfi_plan_alloc(gf_plan_kind kind);
+/* A copy of `p`'s payload and inputs (retained), without its schema: to
+ * be changed and finished. NULL when out of memory. */
+gf_plan *gfi_plan_clone(const gf_plan *p);
+/* Replaces input i of an unfinished node (retains `in`). */
+void gfi_plan_set_input(gf_plan *p, int i, const gf_plan *in);
+/* Checks an unfinished node against its inputs' schemas and sets its
+ * schema and step. On failure releases the node and returns the error
+ * ("step N (kind): ..."); on success *out = p. */
+gf_status gfi_plan_finish(gf_plan *p, gf_plan **out, gf_error *err);
+
+/* ---- checking (plan_check.c) ------------------------------------------- */
+
+/* The output schema of an unfinished node whose inputs are finished
+ * (errors without the step prefix). */
+gf_status gfi_plan_derive_schema(const gf_plan *p, gf_schema **out, gf_error *err);
+/* A frame of `schema` with no batches, for running operators as checks. */
+gf_status gfi_plan_empty_frame(const gf_schema *schema, gf_frame **out, gf_error *err);
+
+/* ---- expressions (plan_columns.c) -------------------------------------- */
+
+/* A set of column names (borrowed from the trees or nodes they come from). */
+typedef struct gfi_nameset {
+  int n, cap;
+  const char **v;
+} gfi_nameset;
+
+void gfi_nameset_free(gfi_nameset *s);
+bool gfi_nameset_has(const gfi_nameset *s, const char *name);
+/* Adds `name` unless present; GF_ENOMEM. */
+gf_status gfi_nameset_add(gfi_nameset *s, const char *name, gf_error *err);
+/* Adds every column `e` reads (walked with an explicit stack, so a flat
+ * chain of any length costs no recursion). */
+gf_status gfi_expr_columns(const gf_expr *e, gfi_nameset *s, gf_error *err);
+/* The first aggregate call (sum(...), count(...)...) in `e`, or NULL. */
+const gf_expr *gfi_expr_find_aggregate(const gf_expr *e);
+
+/* ---- optimizer rules (plan_rule_*.c) ------------------------------------ */
+
+/* Each rule returns a new plan (*out, possibly `p` retained) with the same
+ * answer. */
+gf_status gfi_rule_constant_folding(const gf_plan *p, gf_plan **out, gf_error *err);
+gf_status gfi_rule_predicate_pushdown(const gf_plan *p, gf_plan **out, gf_error *err);
+gf_status gfi_rule_limit_pushdown(const gf_plan *p, gf_plan **out, gf_error *err);
+gf_status gfi_rule_projection_pushdown(const gf_plan *p, gf_plan **out, gf_error *err);
+gf_status gfi_rule_dead_columns(const gf_plan *p, gf_plan **out, gf_error *err);
+
+#endif /* GF_PLAN_INTERNAL_H */

@@ -1,0 +1,488 @@
+/* Lazy plans (plan.h): every source kind (frame, CSV, IPC file and
+ * stream, ArrowArrayStream) and every operator against the eager operators
+ * written out here on the materialised input; every sink; checking errors
+ * naming the step; EXPLAIN text; the profile; the stream consumed once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gf_test_data.h"
+#include "gf_test_garbage.h"
+#include "gopherframe.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gf_expr *parse(const char *text) {
+  gf_expr *e = NULL;
+  gf_error err;
+  if (gf_expr_parse(text, &e, &err) != GF_OK) fail_msg("parse '%s': %s", text, err.message);
+  return e;
+}
+
+static void tmp_path(char *p, size_t n, const char *name) {
+  const char *dir = getenv("TMPDIR");
+  snprintf(p, n, "%s/gf_plan_%d_%s", dir ? dir : "/tmp", (int)getpid(), name);
+}
+
+/* A frame of `rows` rows in `nb` batches: k int64 in 0..9, g utf8 of five
+ * values, v float64 (with -0.0 and NaN), w int32; ~10% nulls each; then
+ * its garbage twin (null slots hold random bytes, arrays start at offsets). */
+static gf_frame *make_frame(int64_t rows, int nb, uint64_t seed) {
+  static const char *const gs[] = {"a", "b", "c", "dd", "é"};
+  gf_array **cols = calloc((size_t)nb * 4, sizeof *cols);
+  uint64_t s = seed;
+  for (int b = 0; b < nb; b++) {
+    int64_t n = rows / nb + (b < rows % nb ? 1 : 0);
+    int64_t *k = calloc((size_t)n + 1, sizeof *k), *w = calloc((size_t)n + 1, sizeof *w);
+    double *v = calloc((size_t)n + 1, sizeof *v);
+    bool *kv = calloc((size_t)n + 1, 1), *vv = calloc((size_t)n + 1, 1), *wv = calloc((size_t)n + 1, 1);
+    const char **g = calloc((size_t)n + 1, sizeof *g);
+    for (int64_t i = 0; i < n; i++) {
+      uint64_t r = gft_rand_next(&s);
+      k[i] = (int64_t)(r % 10);
+      kv[i] = (r >> 8) % 10 != 0;
+      w[i] = (int64_t)((r >> 16) % 2001) - 1000;
+      wv[i] = (r >> 28) % 11 != 0;
+      uint64_t r2 = gft_rand_next(&s);
+      v[i] = (double)(int64_t)(r2 % 20001 - 10000) / 8.0;
+      if (r2 % 97 == 0) v[i] = -0.0;
+      if (r2 % 89 == 0) v[i] = 0.0 / 0.0;
+      vv[i] = (r2 >> 20) % 9 != 0;
+      g[i] = (r2 >> 30) % 12 == 0 ? NULL : gs[(r2 >> 34) % 5];
+    }
+    cols[b * 4 + 0] = gft_int64_array(gf_type(GF_TYPE_INT64), k, kv, n);
+    cols[b * 4 + 1] = gft_string_array(gf_type(GF_TYPE_UTF8), g, n);
+    cols[b * 4 + 2] = gft_double_array(gf_type(GF_TYPE_FLOAT64), v, vv, n);
+    cols[b * 4 + 3] = gft_int64_array(gf_type(GF_TYPE_INT32), w, wv, n);
+    free(k);
+    free(w);
+    free(v);
+    free(kv);
+    free(vv);
+    free(wv);
+    free(g);
+  }
+  gf_field fields[4] = {{"k", gf_type(GF_TYPE_INT64), true},
+                        {"g", gf_type(GF_TYPE_UTF8), true},
+                        {"v", gf_type(GF_TYPE_FLOAT64), true},
+                        {"w", gf_type(GF_TYPE_INT32), true}};
+  gf_schema *sc = NULL;
+  assert_int_equal(gf_schema_new(fields, 4, &sc, NULL), GF_OK);
+  gf_frame *clean = NULL;
+  gf_error err;
+  if (gf_frame_new(sc, cols, nb, NULL, &clean, &err) != GF_OK) fail_msg("%s", err.message);
+  gf_schema_release(sc);
+  for (int i = 0; i < nb * 4; i++) gf_array_release(cols[i]);
+  free(cols);
+  gf_frame *g = gft_garbage_frame(clean, seed ^ 0x5eed);
+  gf_frame_release(clean);
+  return g;
+}
+
+static void par(gf_parallel_options *o, int workers, int64_t chunk) {
+  gf_parallel_options_init(o);
+  o->num_workers = workers;
+  o->chunk_rows = chunk;
+  o->min_parallel_rows = 0;
+}
+
+/* Collects p at several worker counts and chunk sizes, with and without
+ * the optimizer, and checks every result equals `want`. */
+static void expect_plan(const gf_plan *p, const gf_frame *want) {
+  static const int workers[] = {1, 2, 3, 8};
+  static const int64_t chunks[] = {0, 7, 1000};
+  for (int w = 0; w < 4; w++)
+    for (int c = 0; c < 3; c++)
+      for (int opt = 0; opt < 2; opt++) {
+        gf_parallel_options po;
+        par(&po, workers[w], chunks[c]);
+        gf_plan_options o;
+        gf_plan_options_init(&o);
+        o.parallel = &po;
+        o.disabled_rules = opt ? 0 : GF_PLAN_RULES_ALL;
+        gf_frame *got = NULL;
+        gf_error err;
+        if (gf_plan_collect(p, &o, &got, &err) != GF_OK) fail_msg("collect: %s", err.message);
+        if (!gf_frame_equals(got, want)) {
+          gf_frame_print(got, NULL, stderr, NULL);
+          gf_frame_print(want, NULL, stderr, NULL);
+          fail_msg("plan result differs (workers %d, chunk %lld, optimizer %d)", workers[w],
+                   (long long)chunks[c], opt);
+        }
+        gf_frame_release(got);
+      }
+}
+
+#define OK(call)                                                   \
+  do {                                                             \
+    gf_error e_;                                                   \
+    gf_status s_ = (call);                                         \
+    if (s_ != GF_OK) fail_msg("%s: %s", #call, e_.message);        \
+  } while (0)
+#define OKE(call)                                                  \
+  do {                                                             \
+    gf_status s_ = (call);                                         \
+    if (s_ != GF_OK) fail_msg("%s: %s", #call, err.message);       \
+  } while (0)
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* filter -> with -> group_by -> having -> sort -> limit over a frame. */
+static void test_chain(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(5000, 3, 1);
+  gf_error err;
+  gf_expr *pred = parse("v > -500 and g != 'c'");
+  gf_expr *wx[2] = {parse("w * 2 + k"), parse("upper(g)")};
+  const char *wn[2] = {"x", "G"};
+  gf_expr *hv = parse("n > 10");
+  const char *keys[2] = {"G", "k"};
+  gf_sort_key sk[2] = {{"s", true, false}, {"k", false, true}};
+  gf_plan *p0, *p1, *p2, *p3, *p4, *p5, *p6;
+  OKE(gf_plan_from_frame(f, &p0, &err));
+  OKE(gf_plan_filter(p0, pred, &p1, &err));
+  OKE(gf_plan_with_columns(p1, wn, wx, 2, &p2, &err));
+  OKE(gf_plan_group_by(p2, keys, 2, "sum(x) as s, count() as n, mean(v)", false, &p3, &err));
+  OKE(gf_plan_having(p3, hv, &p4, &err));
+  OKE(gf_plan_sort(p4, sk, 2, &p5, &err));
+  OKE(gf_plan_limit(p5, 2, 7, &p6, &err));
+  assert_int_equal(gf_plan_get_kind(p6), GF_PLAN_LIMIT);
+  assert_int_equal(gf_schema_num_fields(gf_plan_schema(p3)), 5);
+
+  /* The eager chain. */
+  gf_frame *a, *b, *c, *d, *e, *g;
+  OKE(gf_filter(f, pred, NULL, &a, &err));
+  OKE(gf_with_columns(a, wn, wx, 2, NULL, &b, &err));
+  OKE(gf_group_by_text(b, keys, 2, "sum(x) as s, count() as n, mean(v)", NULL, &c, &err));
+  OKE(gf_filter(c, hv, NULL, &d, &err));
+  OKE(gf_sort(d, sk, 2, 0, NULL, &e, &err));
+  int64_t rows = gf_frame_num_rows(e);
+  int64_t off = rows < 2 ? rows : 2, len = rows - off < 7 ? rows - off : 7;
+  OKE(gf_frame_slice(e, off, len, &g, &err));
+  assert_true(gf_frame_num_rows(g) > 0);
+  expect_plan(p6, g);
+  expect_plan(p2, b);
+  expect_plan(p4, d);
+
+  gf_plan *ps[] = {p0, p1, p2, p3, p4, p5, p6};
+  for (int i = 0; i < 7; i++) gf_plan_release(ps[i]);
+  gf_frame *fs[] = {a, b, c, d, e, g, f};
+  for (int i = 0; i < 7; i++) gf_frame_release(fs[i]);
+  gf_expr_release(pred);
+  gf_expr_release(wx[0]);
+  gf_expr_release(wx[1]);
+  gf_expr_release(hv);
+}
+
+/* Every join kind, filters on both sides, distinct, union, select. */
+static void test_join_union_distinct(void **state) {
+  (void)state;
+  gf_frame *l = make_frame(3000, 2, 2), *r = make_frame(400, 3, 3);
+  gf_error err;
+  gf_expr *pl = parse("w > 0"), *pr = parse("v < 100");
+  const char *on[2] = {"k", "g"};
+  for (int how = GF_JOIN_INNER; how <= GF_JOIN_ANTI; how++) {
+    gf_plan *sl, *sr, *fl, *fr, *j, *dn;
+    OKE(gf_plan_from_frame(l, &sl, &err));
+    OKE(gf_plan_from_frame(r, &sr, &err));
+    OKE(gf_plan_filter(sl, pl, &fl, &err));
+    OKE(gf_plan_filter(sr, pr, &fr, &err));
+    OKE(gf_plan_join(fl, fr, on, on, 2, (gf_join_kind)how, "_r", &j, &err));
+    OKE(gf_plan_distinct(j, on, 1, &dn, &err));
+    gf_frame *a, *b, *c, *d;
+    OKE(gf_filter(l, pl, NULL, &a, &err));
+    OKE(gf_filter(r, pr, NULL, &b, &err));
+    gf_join_options jo;
+    gf_join_options_init(&jo);
+    jo.suffix = "_r";
+    OKE(gf_join(a, b, on, on, 2, (gf_join_kind)how, &jo, &c, &err));
+    OKE(gf_distinct(c, on, 1, NULL, &d, &err));
+    expect_plan(j, c);
+    expect_plan(dn, d);
+    gf_plan *ps[] = {sl, sr, fl, fr, j, dn};
+    for (int i = 0; i < 6; i++) gf_plan_release(ps[i]);
+    gf_frame *fs[] = {a, b, c, d};
+    for (int i = 0; i < 4; i++) gf_frame_release(fs[i]);
+  }
+  /* Union by name: the second input's columns in another order. */
+  gf_plan *ua, *ub, *sb, *u;
+  const char *perm[4] = {"w", "v", "g", "k"};
+  OKE(gf_plan_from_frame(l, &ua, &err));
+  OKE(gf_plan_from_frame(r, &ub, &err));
+  OKE(gf_plan_select(ub, perm, 4, &sb, &err));
+  OKE(gf_plan_union(ua, sb, &u, &err));
+  gf_frame *parts[2] = {l, r}, *cat;
+  OKE(gf_frame_concat(parts, 2, NULL, &cat, &err));
+  expect_plan(u, cat);
+  /* Union of mismatched columns fails naming the step. */
+  gf_plan *bad = NULL;
+  const char *two[2] = {"k", "g"};
+  gf_plan *s2;
+  OKE(gf_plan_select(ub, two, 2, &s2, &err));
+  assert_int_equal(gf_plan_union(ua, s2, &bad, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (union)"));
+  gf_plan *ps[] = {ua, ub, sb, u, s2};
+  for (int i = 0; i < 5; i++) gf_plan_release(ps[i]);
+  gf_frame_release(cat);
+  gf_frame_release(l);
+  gf_frame_release(r);
+  gf_expr_release(pl);
+  gf_expr_release(pr);
+}
+
+/* CSV (one and two files), IPC file and stream, ArrowArrayStream sources
+ * against the eager readers, and every sink. */
+static void test_sources_and_sinks(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(2500, 2, 4);
+  gf_error err;
+  char csv[256], ipc[256], ipcs[256], out_csv[256], out_ipc[256];
+  tmp_path(csv, sizeof csv, "a.csv");
+  tmp_path(ipc, sizeof ipc, "a.arrow");
+  tmp_path(ipcs, sizeof ipcs, "a.arrows");
+  tmp_path(out_csv, sizeof out_csv, "out.csv");
+  tmp_path(out_ipc, sizeof out_ipc, "out.arrow");
+  OKE(gf_write_csv(f, csv, NULL, &err));
+  OKE(gf_write_ipc_file(f, ipc, NULL, &err));
+  OKE(gf_write_ipc_stream(f, ipcs, NULL, &err));
+  gf_expr *pred = parse("k >= 3 and v is not null");
+  const char *sel[2] = {"v", "g"};
+
+  for (int src = 0; src < 5; src++) {
+    gf_plan *s = NULL, *p1, *p2;
+    gf_frame *in = NULL;
+    gf_csv_read_options co;
+    gf_csv_read_options_init(&co);
+    gf_csv_column_type ct = {"w", gf_type(GF_TYPE_INT64)};
+    co.column_types = &ct;
+    co.num_column_types = 1;
+    if (src == 0) {
+      OKE(gf_plan_scan_csv(csv, &co, &s, &err));
+      OKE(gf_read_csv(csv, &co, &in, &err));
+    } else if (src == 1) {
+      const char *two[2] = {csv, csv};
+      OKE(gf_plan_scan_csv_files(two, 2, &co, &s, &err));
+      gf_frame *one;
+      OKE(gf_read_csv(csv, &co, &one, &err));
+      gf_frame *pp[2] = {one, one};
+      OKE(gf_frame_concat(pp, 2, NULL, &in, &err));
+      gf_frame_release(one);
+    } else if (src == 2) {
+      OKE(gf_plan_scan_ipc(ipc, NULL, &s, &err));
+      OKE(gf_read_ipc(ipc, NULL, &in, &err));
+    } else if (src == 3) {
+      OKE(gf_plan_scan_ipc(ipcs, NULL, &s, &err));
+      OKE(gf_read_ipc(ipcs, NULL, &in, &err));
+    } else {
+      struct ArrowArrayStream st;
+      OKE(gf_frame_export_stream(f, &st, &err));
+      OKE(gf_plan_from_stream(&st, &s, &err));
+      assert_null(st.release);
+      in = gf_frame_retain(f);
+    }
+    OKE(gf_plan_filter(s, pred, &p1, &err));
+    OKE(gf_plan_select(p1, sel, 2, &p2, &err));
+    gf_frame *a, *b;
+    OKE(gf_filter(in, pred, NULL, &a, &err));
+    OKE(gf_select(a, sel, 2, &b, &err));
+    if (src == 4) {
+      /* A stream is consumed by the first run. */
+      gf_frame *got = NULL;
+      OKE(gf_plan_collect(p2, NULL, &got, &err));
+      assert_true(gf_frame_equals(got, b));
+      gf_frame_release(got);
+      assert_int_equal(gf_plan_collect(p2, NULL, &got, &err), GF_EINVAL);
+      assert_non_null(strstr(err.message, "already consumed"));
+    } else {
+      expect_plan(p2, b);
+      /* Sinks: CSV and IPC files and a stream hold the collected frame. */
+      OKE(gf_plan_sink_csv(p2, out_csv, NULL, NULL, &err));
+      gf_frame *back = NULL, *ref = NULL;
+      char ref_csv[256];
+      tmp_path(ref_csv, sizeof ref_csv, "ref.csv");
+      OKE(gf_write_csv(b, ref_csv, NULL, &err));
+      OKE(gf_read_csv(out_csv, NULL, &back, &err));
+      OKE(gf_read_csv(ref_csv, NULL, &ref, &err));
+      assert_true(gf_frame_equals(back, ref));
+      gf_frame_release(back);
+      gf_frame_release(ref);
+      unlink(ref_csv);
+      OKE(gf_plan_sink_ipc(p2, out_ipc, NULL, NULL, &err));
+      OKE(gf_read_ipc(out_ipc, NULL, &back, &err));
+      assert_true(gf_frame_equals(back, b));
+      gf_frame_release(back);
+      struct ArrowArrayStream st;
+      OKE(gf_plan_to_stream(p2, NULL, &st, &err));
+      OKE(gf_frame_import_stream(&st, GF_IMPORT_CHECK_FULL, &back, &err));
+      assert_true(gf_frame_equals(back, b));
+      gf_frame_release(back);
+    }
+    gf_frame_release(a);
+    gf_frame_release(b);
+    gf_frame_release(in);
+    gf_plan_release(s);
+    gf_plan_release(p1);
+    gf_plan_release(p2);
+  }
+  /* A failed sink leaves no file. */
+  gf_plan *s, *bad;
+  OKE(gf_plan_from_frame(f, &s, &err));
+  gf_expr *div = parse("k / 0 = 1");
+  OKE(gf_plan_filter(s, div, &bad, &err));
+  char none[256];
+  tmp_path(none, sizeof none, "none.csv");
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  gf_cancel *cancel;
+  OKE(gf_cancel_new(&cancel, &err));
+  gf_cancel_request(cancel);
+  po.cancel = cancel;
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  o.parallel = &po;
+  assert_int_equal(gf_plan_sink_csv(bad, none, NULL, &o, &err), GF_ECANCELED);
+  assert_int_not_equal(access(none, F_OK), 0);
+  gf_cancel_free(cancel);
+  gf_expr_release(div);
+  gf_plan_release(s);
+  gf_plan_release(bad);
+  unlink(csv);
+  unlink(ipc);
+  unlink(ipcs);
+  unlink(out_csv);
+  unlink(out_ipc);
+  gf_expr_release(pred);
+  gf_frame_release(f);
+}
+
+/* Plans are checked when built: the message names the step. */
+static void test_check_errors(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(10, 1, 5);
+  gf_error err;
+  gf_plan *s, *p1, *p2 = NULL, *g;
+  OKE(gf_plan_from_frame(f, &s, &err));
+  gf_expr *ok = parse("k > 1"), *unknown = parse("k > 1 and nope = 2"), *type = parse("g + 1 > 2");
+  gf_expr *agg = parse("sum(v) > 3"), *notbool = parse("k + 1");
+  OKE(gf_plan_filter(s, ok, &p1, &err));
+  assert_int_equal(gf_plan_filter(p1, unknown, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (filter)"));
+  assert_non_null(strstr(err.message, "nope"));
+  assert_null(p2);
+  assert_int_equal(gf_plan_filter(p1, type, &p2, &err), GF_ETYPE);
+  assert_non_null(strstr(err.message, "step 3 (filter)"));
+  assert_non_null(strstr(err.message, "g + 1"));
+  assert_int_equal(gf_plan_filter(p1, agg, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (filter)"));
+  assert_non_null(strstr(err.message, "sum(v)"));
+  assert_int_equal(gf_plan_filter(p1, notbool, &p2, &err), GF_ETYPE);
+  assert_int_equal(gf_plan_having(p1, ok, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (having)"));
+  const char *keys[1] = {"k"}, *bad[1] = {"zz"};
+  assert_int_equal(gf_plan_group_by(p1, bad, 1, "sum(v)", false, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (group_by)"));
+  assert_int_equal(gf_plan_group_by(p1, keys, 1, "sum(g)", false, &p2, &err), GF_ETYPE);
+  assert_int_equal(gf_plan_group_by(p1, keys, 1, "sum(v", false, &p2, &err), GF_EPARSE);
+  assert_non_null(strstr(err.message, "step 3 (group_by)"));
+  OKE(gf_plan_group_by(p1, keys, 1, "sum(v) as sv", false, &g, &err));
+  gf_expr *hv = parse("sv > 0 and k < 5");
+  OKE(gf_plan_having(g, hv, &p2, &err));
+  gf_plan_release(p2);
+  assert_int_equal(gf_plan_filter(g, unknown, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 4 (filter)"));
+  gf_sort_key sk = {"nope", false, false};
+  assert_int_equal(gf_plan_sort(p1, &sk, 1, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (sort)"));
+  assert_int_equal(gf_plan_select(p1, bad, 1, &p2, &err), GF_EINVAL);
+  assert_int_equal(gf_plan_limit(p1, -1, 3, &p2, &err), GF_EINVAL);
+  assert_int_equal(gf_plan_join(p1, s, bad, keys, 1, GF_JOIN_INNER, NULL, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (join)"));
+  const char *gk[1] = {"g"};
+  assert_int_equal(gf_plan_join(p1, s, keys, gk, 1, GF_JOIN_INNER, NULL, &p2, &err), GF_ETYPE);
+  gf_expr *wagg[1] = {parse("max(v) + 1")};
+  const char *wn[1] = {"m"};
+  assert_int_equal(gf_plan_with_columns(p1, wn, wagg, 1, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 3 (with_columns)"));
+  /* A missing file fails when the source is built, not when run. */
+  assert_int_not_equal(gf_plan_scan_csv("/nonexistent/x.csv", NULL, &p2, &err), GF_OK);
+  assert_int_not_equal(gf_plan_scan_ipc("/nonexistent/x.arrow", NULL, &p2, &err), GF_OK);
+  gf_expr *es[] = {ok, unknown, type, agg, notbool, hv, wagg[0]};
+  for (int i = 0; i < 7; i++) gf_expr_release(es[i]);
+  gf_plan_release(s);
+  gf_plan_release(p1);
+  gf_plan_release(g);
+  gf_frame_release(f);
+}
+
+/* EXPLAIN: one line per node, inputs indented; both sections; profile. */
+static void test_explain_and_profile(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(3000, 2, 6);
+  gf_error err;
+  gf_plan *s, *r, *j, *fl, *g;
+  OKE(gf_plan_from_frame(f, &s, &err));
+  OKE(gf_plan_from_frame(f, &r, &err));
+  const char *on[1] = {"k"};
+  OKE(gf_plan_join(s, r, on, on, 1, GF_JOIN_LEFT, NULL, &j, &err));
+  gf_expr *pred = parse("v > 0");
+  OKE(gf_plan_filter(j, pred, &fl, &err));
+  OKE(gf_plan_group_by(fl, on, 1, "count() as n", true, &g, &err));
+  char *text = NULL;
+  OKE(gf_plan_explain(g, 0, 0, &text, &err));
+  /* Steps: sources 1, join 2, filter 3, group_by 4. */
+  assert_non_null(strstr(text, "4. group_by keys=[k] aggs=[count() as n] sorted\n"));
+  assert_non_null(strstr(text, "\n  3. filter v > 0\n"));
+  assert_non_null(strstr(text, "\n    2. join left on k = k\n"));
+  assert_non_null(strstr(text, "\n      1. frame rows=3000\n      1. frame rows=3000\n"));
+  gf_mem_free(text);
+  OKE(gf_plan_explain(g, GF_PLAN_EXPLAIN_OPTIMIZED | GF_PLAN_EXPLAIN_SCHEMA, 0, &text, &err));
+  assert_non_null(strstr(text, "== logical plan ==\n4. group_by"));
+  assert_non_null(strstr(text, "== optimized plan ==\n"));
+  assert_non_null(strstr(text, "schema: k: int64, n: int64"));
+  gf_mem_free(text);
+
+  gf_plan_profile *prof = NULL;
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  o.profile = &prof;
+  gf_frame *got;
+  OKE(gf_plan_collect(g, &o, &got, &err));
+  assert_non_null(prof);
+  assert_true(prof->nops >= 3);
+  int64_t last_out = -1;
+  for (int i = 0; i < prof->nops; i++) {
+    assert_non_null(prof->ops[i].name);
+    assert_true(prof->ops[i].rows_in >= 0 && prof->ops[i].rows_out >= 0);
+    assert_true(prof->ops[i].workers >= 1);
+    last_out = prof->ops[i].rows_out;
+  }
+  assert_int_equal(last_out, gf_frame_num_rows(got));
+  OKE(gf_plan_profile_format(prof, &text, &err));
+  assert_non_null(strstr(text, "rows in"));
+  assert_non_null(strstr(text, "group-by"));
+  gf_mem_free(text);
+  gf_plan_profile_free(prof);
+  gf_frame_release(got);
+  gf_plan *ps[] = {s, r, j, fl, g};
+  for (int i = 0; i < 5; i++) gf_plan_release(ps[i]);
+  gf_expr_release(pred);
+  gf_frame_release(f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_chain),
+      cmocka_unit_test(test_join_union_distinct),
+      cmocka_unit_test(test_sources_and_sinks),
+      cmocka_unit_test(test_check_errors),
+      cmocka_unit_test(test_explain_and_profile),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
