@@ -4,6 +4,8 @@ A thin layer over the C library (the extension ``gopherframe._gopherframe``
 is written on its public API). Frames are immutable; every method returns a
 new frame. Expressions are strings in the engine's expression language
 (``"v1 > 3 and id1 = 'id016'"``) or built with :func:`col` / :func:`lit`.
+:func:`scan_csv`, :func:`scan_ipc` and :meth:`DataFrame.lazy` start lazy
+plans (:class:`LazyFrame`: ``explain``, ``collect``).
 
 Every method that runs the engine takes the keyword arguments
 
@@ -37,7 +39,8 @@ from ._gopherframe import (  # noqa: F401  (re-exported)
 )
 
 __all__ = [
-    "DataFrame", "GroupBy", "Expr", "col", "lit", "read_csv", "read_ipc", "from_arrow",
+    "DataFrame", "GroupBy", "LazyFrame", "LazyGroupBy", "Expr", "col", "lit", "read_csv", "read_ipc",
+    "scan_csv", "scan_ipc", "from_arrow",
     "concat", "build_info", "Error", "InvalidArgumentError", "OutOfMemoryError", "IoError",
     "CanceledError", "TimedOutError", "NotSupportedError", "TypeMismatchError", "ParseError",
     "OutOfRangeError", "InternalError",
@@ -428,6 +431,10 @@ class DataFrame:
     def __reduce__(self) -> Any:
         return (_from_ipc_bytes, (self.to_ipc_bytes(),))
 
+    def lazy(self) -> "LazyFrame":
+        """A lazy plan over this frame (see :class:`LazyFrame`)."""
+        return LazyFrame._wrap(_gf.plan_from_frame(self._f))
+
     def _buffer_address(self, batch: int, column: int, index: int) -> Tuple[int, int]:
         """(address of Arrow buffer `index` of a column chunk, its offset); for tests."""
         return _gf.buffer_address(self._f, batch, column, index)
@@ -450,6 +457,175 @@ class GroupBy:
         items += [f"{text} as {_quote(name)}" for name, text in named.items()]
         return DataFrame._wrap(_gf.group_by(self._df._f, self._keys, ",".join(items), self._sort,
                                             _opts(threads, timeout, memory_limit)))
+
+
+_ALL_RULES = 0x1F
+_MAX_ROWS = 1 << 40
+
+
+class LazyFrame:
+    """A lazy query plan (the C library's gf_plan): operations only build
+    and check the plan (unknown columns and type errors are raised at once,
+    naming the step); :meth:`collect` optimizes and runs it, fusing
+    filter/with_columns/select/limit per morsel. :meth:`explain` shows it.
+    Results equal the eager methods applied in the same order."""
+
+    __slots__ = ("_p",)
+
+    def __init__(self, *_: Any) -> None:
+        raise TypeError("LazyFrame: use scan_csv, scan_ipc or DataFrame.lazy()")
+
+    @classmethod
+    def _wrap(cls, handle: Any) -> "LazyFrame":
+        lf = cls.__new__(cls)
+        lf._p = handle
+        return lf
+
+    @property
+    def schema(self) -> Dict[str, str]:
+        """The checked output schema (column name -> type name)."""
+        return {name: t for name, t, _ in _gf.plan_schema(self._p)}
+
+    @property
+    def columns(self) -> List[str]:
+        return [name for name, _, _ in _gf.plan_schema(self._p)]
+
+    @property
+    def width(self) -> int:
+        return len(_gf.plan_schema(self._p))
+
+    def __repr__(self) -> str:
+        return "LazyFrame:\n" + self.explain(optimized=False)
+
+    def filter(self, predicate: ExprLike) -> "LazyFrame":
+        return LazyFrame._wrap(_gf.plan_filter(self._p, _text(predicate)))
+
+    def with_columns(self, exprs: Optional[Mapping[str, ExprLike]] = None, **named: ExprLike) -> "LazyFrame":
+        items: Dict[str, ExprLike] = dict(exprs or {})
+        for k, v in named.items():
+            if k in items:
+                raise ValueError(f"with_columns: column '{k}' given twice")
+            items[k] = v
+        if not items:
+            return self
+        names = list(items.keys())
+        return LazyFrame._wrap(_gf.plan_with_columns(self._p, names, [_text(items[n]) for n in names]))
+
+    def select(self, *columns: Union[str, Sequence[str]]) -> "LazyFrame":
+        return LazyFrame._wrap(_gf.plan_select(self._p, _names(columns, "select")))
+
+    def group_by(self, *keys: Union[str, Sequence[str]], sort: bool = False) -> "LazyGroupBy":
+        return LazyGroupBy(self, _names(keys, "group_by"), sort)
+
+    def sort(self, by: Union[str, Sequence[str]], *more_by: str, descending: Union[bool, Sequence[bool]] = False,
+             nulls_first: Union[bool, Sequence[bool]] = False, limit: Optional[int] = None) -> "LazyFrame":
+        keys = _names([by, *more_by], "sort")
+        if not keys:
+            raise ValueError("sort: at least one column")
+        desc = [descending] * len(keys) if isinstance(descending, bool) else list(descending)
+        nf = [nulls_first] * len(keys) if isinstance(nulls_first, bool) else list(nulls_first)
+        if len(desc) != len(keys) or len(nf) != len(keys):
+            raise ValueError("sort: descending and nulls_first need one value per column")
+        spec = ", ".join(
+            f"{_quote(k)} {'desc' if d else 'asc'} nulls {'first' if n else 'last'}" for k, d, n in zip(keys, desc, nf))
+        out = LazyFrame._wrap(_gf.plan_sort(self._p, spec))
+        return out if limit is None else out.head(limit)
+
+    def join(self, other: Union["LazyFrame", DataFrame], on: Union[str, Sequence[str], None] = None, *,
+             left_on: Union[str, Sequence[str], None] = None, right_on: Union[str, Sequence[str], None] = None,
+             how: str = "inner", suffix: str = "_right") -> "LazyFrame":
+        if isinstance(other, DataFrame):
+            other = other.lazy()
+        if not isinstance(other, LazyFrame):
+            raise TypeError("join: the other side must be a LazyFrame or a DataFrame")
+        if on is not None:
+            if left_on is not None or right_on is not None:
+                raise ValueError("join: give either on= or left_on=/right_on=")
+            left_on = right_on = on
+        if left_on is None or right_on is None:
+            raise ValueError("join: give on= or both left_on= and right_on=")
+        return LazyFrame._wrap(_gf.plan_join(self._p, other._p, _names([left_on], "join"),
+                                             _names([right_on], "join"), how, suffix))
+
+    def slice(self, offset: int, length: Optional[int] = None) -> "LazyFrame":
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError("slice: offset and length must be >= 0 in a lazy plan")
+        return LazyFrame._wrap(_gf.plan_limit(self._p, int(offset), _MAX_ROWS if length is None else int(length)))
+
+    def head(self, n: int = 5) -> "LazyFrame":
+        return self.slice(0, n)
+
+    def limit(self, n: int = 5) -> "LazyFrame":
+        return self.slice(0, n)
+
+    def distinct(self, subset: Union[str, Sequence[str], None] = None) -> "LazyFrame":
+        keys = [] if subset is None else _names([subset], "distinct")
+        return LazyFrame._wrap(_gf.plan_distinct(self._p, keys))
+
+    unique = distinct
+
+    def union(self, other: Union["LazyFrame", DataFrame]) -> "LazyFrame":
+        """Rows of self then of other (columns matched by name)."""
+        if isinstance(other, DataFrame):
+            other = other.lazy()
+        return LazyFrame._wrap(_gf.plan_union(self._p, other._p))
+
+    def explain(self, optimized: bool = True, *, schema: bool = False) -> str:
+        """The plan as an indented tree (docs/PLANS.md); with optimized=True
+        the plan before and after the optimizer."""
+        return _gf.plan_explain(self._p, bool(optimized), bool(schema), 0)
+
+    def collect(self, *, optimize: bool = True, threads: Optional[int] = None, timeout: Optional[float] = None,
+                memory_limit: Optional[int] = None) -> DataFrame:
+        """Optimizes (unless optimize=False) and runs the plan."""
+        return DataFrame._wrap(_gf.plan_collect(self._p, 0 if optimize else _ALL_RULES, False,
+                                                _opts(threads, timeout, memory_limit)))
+
+    def profile(self, *, optimize: bool = True, threads: Optional[int] = None, timeout: Optional[float] = None,
+                memory_limit: Optional[int] = None) -> Tuple[DataFrame, str]:
+        """collect() and the run's per-operator profile as a text table."""
+        f, text = _gf.plan_collect(self._p, 0 if optimize else _ALL_RULES, True,
+                                   _opts(threads, timeout, memory_limit))
+        return DataFrame._wrap(f), text
+
+    def sink_csv(self, path: PathLike, *, delimiter: str = ",", threads: Optional[int] = None,
+                 timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> None:
+        """Runs the plan and writes CSV (atomically)."""
+        _gf.plan_sink(self._p, 1, _path(path), delimiter, 0, 0, _opts(threads, timeout, memory_limit))
+
+    def sink_ipc(self, path: PathLike, *, compression: Optional[str] = None, threads: Optional[int] = None,
+                 timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> None:
+        """Runs the plan and writes an Arrow IPC file (atomically)."""
+        if compression not in _COMPRESSION:
+            raise ValueError(f"compression must be None, 'lz4' or 'zstd', got {compression!r}")
+        _gf.plan_sink(self._p, 2, _path(path), ",", _COMPRESSION[compression], 0,
+                      _opts(threads, timeout, memory_limit))
+
+
+class LazyGroupBy:
+    """``lazy.group_by(keys)``; finish with :meth:`agg`."""
+
+    __slots__ = ("_lf", "_keys", "_sort")
+
+    def __init__(self, lf: LazyFrame, keys: List[str], sort: bool) -> None:
+        self._lf, self._keys, self._sort = lf, keys, sort
+
+    def agg(self, *aggs: Union[str, Sequence[str]], **named: str) -> LazyFrame:
+        items = _names(aggs, "agg")
+        items += [f"{text} as {_quote(name)}" for name, text in named.items()]
+        return LazyFrame._wrap(_gf.plan_group_by(self._lf._p, self._keys, ",".join(items), self._sort))
+
+
+def scan_csv(path: PathLike, *, delimiter: Optional[str] = None, header: Optional[bool] = None) -> LazyFrame:
+    """A lazy CSV source: its schema is inferred now from the first rows;
+    the file is read when the plan runs (only the columns the plan uses)."""
+    h = -1 if header is None else (1 if header else 0)
+    return LazyFrame._wrap(_gf.plan_scan_csv(_path(path), delimiter or "", h))
+
+
+def scan_ipc(path: PathLike) -> LazyFrame:
+    """A lazy Arrow IPC file or stream source (schema read now)."""
+    return LazyFrame._wrap(_gf.plan_scan_ipc(_path(path)))
 
 
 def _from_ipc_bytes(data: bytes) -> DataFrame:

@@ -5,7 +5,8 @@
  * the stable ABI of CPython (Py_LIMITED_API 3.9), so one abi3 wheel serves
  * every CPython from 3.9 on. The Pythonic layer (gopherframe/__init__.py)
  * calls the flat functions here; this file owns three things:
- *  - the Frame handle (a gf_frame reference) and its Arrow PyCapsules;
+ *  - the Frame handle (a gf_frame reference) and its Arrow PyCapsules, and
+ *    the Plan handle (a gf_plan reference: the lazy API);
  *  - running engine calls without the GIL on a helper thread while the
  *    calling thread polls for signals, so Ctrl-C cancels the call through
  *    its gf_cancel token (the engine stops between morsels);
@@ -963,6 +964,387 @@ static PyObject *py_import_stream(PyObject *self, PyObject *args) {
   return frame_wrap(c.out);
 }
 
+/* ------------------------------------------------------------------ */
+/* Lazy plans (plan.h)                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  PyObject_HEAD gf_plan *p;
+} PlanObject;
+
+static PyTypeObject *PlanType;
+
+static void plan_dealloc(PyObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  gf_plan_release(((PlanObject *)self)->p);
+  freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+  tp_free(self);
+  Py_DECREF(tp);
+}
+
+/* Wraps `p`, taking over the caller's reference (released on failure). */
+static PyObject *plan_wrap(gf_plan *p) {
+  allocfunc alloc = (allocfunc)PyType_GetSlot(PlanType, Py_tp_alloc);
+  PlanObject *o = (PlanObject *)alloc(PlanType, 0);
+  if (!o) {
+    gf_plan_release(p);
+    return NULL;
+  }
+  o->p = p;
+  return (PyObject *)o;
+}
+
+static PyType_Slot plan_slots[] = {
+    {Py_tp_dealloc, (void *)plan_dealloc},
+    {Py_tp_doc, (void *)"Handle of an immutable gf_plan (use gopherframe.LazyFrame)."},
+    {0, NULL},
+};
+
+static PyType_Spec plan_spec = {
+    "gopherframe._gopherframe.Plan", sizeof(PlanObject), 0, Py_TPFLAGS_DEFAULT, plan_slots,
+};
+
+/* PyArg "O&" converter: a Plan argument to its gf_plan (borrowed). */
+static int plan_arg(PyObject *o, void *out) {
+  if (!PyObject_TypeCheck(o, PlanType) || !((PlanObject *)o)->p) {
+    PyErr_SetString(PyExc_TypeError, "expected a gopherframe Plan handle");
+    return 0;
+  }
+  *(gf_plan **)out = ((PlanObject *)o)->p;
+  return 1;
+}
+
+/* Returns the wrapped plan, or raises err's class when st failed. */
+static PyObject *plan_result(gf_status st, gf_plan *out, const gf_error *err) {
+  if (st != GF_OK) {
+    gf_plan_release(out);
+    return raise_gf(err);
+  }
+  return plan_wrap(out);
+}
+
+static PyObject *py_plan_from_frame(PyObject *self, PyObject *args) {
+  gf_frame *f;
+  if (!PyArg_ParseTuple(args, "O&", frame_arg, &f)) return NULL;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_plan_from_frame(f, &out, &err);
+  return plan_result(st, out, &err);
+}
+
+/* CSV source; reads a sample now (the planned schema), without the GIL. */
+static PyObject *py_plan_scan_csv(PyObject *self, PyObject *args) {
+  const char *path, *delim;
+  int header;
+  if (!PyArg_ParseTuple(args, "ssi", &path, &delim, &header)) return NULL;
+  if (strlen(delim) > 1) return PyErr_Format(PyExc_ValueError, "delimiter must be one character, got '%s'", delim);
+  gf_csv_read_options o;
+  gf_csv_read_options_init(&o);
+  o.delimiter = delim[0];
+  o.header = header;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = gf_plan_scan_csv(path, &o, &out, &err);
+  Py_END_ALLOW_THREADS
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_scan_ipc(PyObject *self, PyObject *args) {
+  const char *path;
+  if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = gf_plan_scan_ipc(path, NULL, &out, &err);
+  Py_END_ALLOW_THREADS
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_filter(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  const char *text;
+  if (!PyArg_ParseTuple(args, "O&s", plan_arg, &in, &text)) return NULL;
+  gf_plan *out = NULL;
+  gf_expr *e = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_expr_parse(text, &e, &err);
+  if (st == GF_OK) st = gf_plan_filter(in, e, &out, &err);
+  gf_expr_release(e);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_with_columns(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  strlist names = {0}, texts = {0};
+  if (!PyArg_ParseTuple(args, "O&O&O&", plan_arg, &in, strlist_arg, &names, strlist_arg, &texts)) {
+    strlist_free(&names);
+    strlist_free(&texts);
+    return NULL;
+  }
+  PyObject *r = NULL;
+  if (names.n != texts.n) {
+    PyErr_SetString(PyExc_ValueError, "with_columns: as many names as expressions");
+  } else {
+    gf_expr **exprs = calloc((size_t)names.n + 1, sizeof *exprs);
+    if (!exprs) {
+      PyErr_NoMemory();
+    } else {
+      gf_error err;
+      gf_error_clear(&err);
+      gf_status st = GF_OK;
+      for (int i = 0; i < names.n && st == GF_OK; i++) st = gf_expr_parse(texts.v[i], &exprs[i], &err);
+      gf_plan *out = NULL;
+      if (st == GF_OK) st = gf_plan_with_columns(in, (const char *const *)names.v, exprs, names.n, &out, &err);
+      for (int i = 0; i < names.n; i++) gf_expr_release(exprs[i]);
+      free(exprs);
+      r = plan_result(st, out, &err);
+    }
+  }
+  strlist_free(&names);
+  strlist_free(&texts);
+  return r;
+}
+
+static PyObject *py_plan_select(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  strlist names = {0};
+  if (!PyArg_ParseTuple(args, "O&O&", plan_arg, &in, strlist_arg, &names)) {
+    strlist_free(&names);
+    return NULL;
+  }
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_plan_select(in, (const char *const *)names.v, names.n, &out, &err);
+  strlist_free(&names);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_group_by(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  strlist keys = {0};
+  const char *aggs;
+  int sort_keys;
+  if (!PyArg_ParseTuple(args, "O&O&sp", plan_arg, &in, strlist_arg, &keys, &aggs, &sort_keys)) {
+    strlist_free(&keys);
+    return NULL;
+  }
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_plan_group_by(in, (const char *const *)keys.v, keys.n, aggs, sort_keys != 0, &out, &err);
+  strlist_free(&keys);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_sort(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  const char *spec;
+  if (!PyArg_ParseTuple(args, "O&s", plan_arg, &in, &spec)) return NULL;
+  gf_sort_key *keys = NULL;
+  int nkeys = 0;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_sort_keys_parse(spec, &keys, &nkeys, &err);
+  if (st == GF_OK) st = gf_plan_sort(in, keys, nkeys, &out, &err);
+  gf_sort_keys_free(keys);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_join(PyObject *self, PyObject *args) {
+  gf_plan *l, *r;
+  strlist lon = {0}, ron = {0};
+  const char *how, *suffix;
+  if (!PyArg_ParseTuple(args, "O&O&O&O&ss", plan_arg, &l, plan_arg, &r, strlist_arg, &lon, strlist_arg, &ron,
+                        &how, &suffix)) {
+    strlist_free(&lon);
+    strlist_free(&ron);
+    return NULL;
+  }
+  PyObject *res = NULL;
+  if (lon.n != ron.n || lon.n == 0) {
+    PyErr_SetString(PyExc_ValueError, "join: left_on and right_on need the same number (>= 1) of columns");
+  } else {
+    gf_plan *out = NULL;
+    gf_error err;
+    gf_error_clear(&err);
+    gf_join_kind kind;
+    gf_status st = gf_join_kind_parse(how, &kind, &err);
+    if (st == GF_OK)
+      st = gf_plan_join(l, r, (const char *const *)lon.v, (const char *const *)ron.v, lon.n, kind, suffix, &out,
+                        &err);
+    res = plan_result(st, out, &err);
+  }
+  strlist_free(&lon);
+  strlist_free(&ron);
+  return res;
+}
+
+static PyObject *py_plan_limit(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  long long off, n;
+  if (!PyArg_ParseTuple(args, "O&LL", plan_arg, &in, &off, &n)) return NULL;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_plan_limit(in, off, n, &out, &err);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_distinct(PyObject *self, PyObject *args) {
+  gf_plan *in;
+  strlist keys = {0};
+  if (!PyArg_ParseTuple(args, "O&O&", plan_arg, &in, strlist_arg, &keys)) {
+    strlist_free(&keys);
+    return NULL;
+  }
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_plan_distinct(in, (const char *const *)keys.v, keys.n, &out, &err);
+  strlist_free(&keys);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_union(PyObject *self, PyObject *args) {
+  gf_plan *a, *b;
+  if (!PyArg_ParseTuple(args, "O&O&", plan_arg, &a, plan_arg, &b)) return NULL;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_plan_union(a, b, &out, &err);
+  return plan_result(st, out, &err);
+}
+
+static PyObject *py_plan_schema(PyObject *self, PyObject *args) {
+  gf_plan *p;
+  if (!PyArg_ParseTuple(args, "O&", plan_arg, &p)) return NULL;
+  const gf_schema *s = gf_plan_schema(p);
+  int n = gf_schema_num_fields(s);
+  PyObject *list = PyList_New(n);
+  if (!list) return NULL;
+  for (int i = 0; i < n; i++) {
+    const gf_field *fl = gf_schema_field(s, i);
+    char buf[256];
+    gf_type_format(fl->type, buf, sizeof buf);
+    PyObject *t = Py_BuildValue("(ssO)", fl->name, buf, fl->nullable ? Py_True : Py_False);
+    if (!t) {
+      Py_DECREF(list);
+      return NULL;
+    }
+    PyList_SetItem(list, i, t);
+  }
+  return list;
+}
+
+static PyObject *py_plan_explain(PyObject *self, PyObject *args) {
+  gf_plan *p;
+  int optimized, schema;
+  unsigned int disabled;
+  if (!PyArg_ParseTuple(args, "O&ppI", plan_arg, &p, &optimized, &schema, &disabled)) return NULL;
+  unsigned flags = (optimized ? GF_PLAN_EXPLAIN_OPTIMIZED : 0u) | (schema ? GF_PLAN_EXPLAIN_SCHEMA : 0u);
+  char *text = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  if (gf_plan_explain(p, flags, disabled, &text, &err) != GF_OK) return raise_gf(&err);
+  PyObject *r = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+  gf_mem_free(text);
+  return r;
+}
+
+/* Inputs and outputs of the plan-running jobs. */
+typedef struct {
+  const gf_plan *p;
+  unsigned disabled;
+  int want_profile;
+  int sink; /* 0 collect, 1 csv, 2 ipc */
+  const char *path;
+  char delimiter;
+  int compression;
+  gf_frame *out;
+  gf_plan_profile *profile;
+} plan_call;
+
+static gf_status job_plan_run(void *ctx, const gf_parallel_options *po, gf_error *err) {
+  plan_call *c = ctx;
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  o.parallel = po;
+  o.disabled_rules = c->disabled;
+  if (c->want_profile) o.profile = &c->profile;
+  if (c->sink == 1) {
+    gf_csv_write_options w;
+    gf_csv_write_options_init(&w);
+    w.delimiter = c->delimiter;
+    return gf_plan_sink_csv(c->p, c->path, &w, &o, err);
+  }
+  if (c->sink == 2) {
+    gf_ipc_write_options w;
+    gf_ipc_write_options_init(&w);
+    w.compression = (gf_ipc_compression)c->compression;
+    return gf_plan_sink_ipc(c->p, c->path, &w, &o, err);
+  }
+  return gf_plan_collect(c->p, &o, &c->out, err);
+}
+
+/* collect(plan, disabled_rules, profile, opts) -> Frame or (Frame, text). */
+static PyObject *py_plan_collect(PyObject *self, PyObject *args) {
+  plan_call c;
+  memset(&c, 0, sizeof c);
+  call_opts o;
+  gf_plan *p;
+  if (!PyArg_ParseTuple(args, "O&IpO&", plan_arg, &p, &c.disabled, &c.want_profile, opts_arg, &o)) return NULL;
+  c.p = p;
+  if (run_job(job_plan_run, &c, &o) < 0) {
+    gf_frame_release(c.out);
+    gf_plan_profile_free(c.profile);
+    return NULL;
+  }
+  PyObject *frame = frame_wrap(c.out);
+  if (!c.want_profile || !frame) {
+    gf_plan_profile_free(c.profile);
+    return frame;
+  }
+  char *text = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = c.profile ? gf_plan_profile_format(c.profile, &text, &err) : GF_OK;
+  gf_plan_profile_free(c.profile);
+  if (st != GF_OK) {
+    Py_DECREF(frame);
+    return raise_gf(&err);
+  }
+  PyObject *r = Py_BuildValue("(Ns)", frame, text ? text : "");
+  gf_mem_free(text);
+  return r;
+}
+
+/* sink(plan, kind 1 csv / 2 ipc, path, delimiter, compression, disabled, opts) */
+static PyObject *py_plan_sink(PyObject *self, PyObject *args) {
+  plan_call c;
+  memset(&c, 0, sizeof c);
+  call_opts o;
+  gf_plan *p;
+  const char *delim;
+  if (!PyArg_ParseTuple(args, "O&issiIO&", plan_arg, &p, &c.sink, &c.path, &delim, &c.compression, &c.disabled,
+                        opts_arg, &o))
+    return NULL;
+  if (strlen(delim) > 1) return PyErr_Format(PyExc_ValueError, "delimiter must be one character, got '%s'", delim);
+  if (c.sink != 1 && c.sink != 2) return PyErr_Format(PyExc_ValueError, "sink kind must be 1 (csv) or 2 (ipc)");
+  c.p = p;
+  c.delimiter = delim[0];
+  if (run_job(job_plan_run, &c, &o) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
 static PyObject *py_build_info(PyObject *self, PyObject *noargs) {
   return Py_BuildValue("{s:s,s:O,s:O,s:s}", "version", gf_version(), "lz4",
                        gf_ipc_compression_available(GF_IPC_COMPRESSION_LZ4_FRAME) ? Py_True : Py_False, "zstd",
@@ -1003,6 +1385,22 @@ static PyMethodDef methods[] = {
     {"export_stream", py_export_stream, METH_VARARGS, "export_stream(frame) -> arrow_array_stream capsule"},
     {"export_schema", py_export_schema, METH_VARARGS, "export_schema(frame) -> arrow_schema capsule"},
     {"import_stream", py_import_stream, METH_VARARGS, "import_stream(capsule, full_check) -> Frame"},
+    {"plan_from_frame", py_plan_from_frame, METH_VARARGS, "plan_from_frame(frame) -> Plan"},
+    {"plan_scan_csv", py_plan_scan_csv, METH_VARARGS, "plan_scan_csv(path, delimiter, header) -> Plan"},
+    {"plan_scan_ipc", py_plan_scan_ipc, METH_VARARGS, "plan_scan_ipc(path) -> Plan"},
+    {"plan_filter", py_plan_filter, METH_VARARGS, "plan_filter(plan, predicate) -> Plan"},
+    {"plan_with_columns", py_plan_with_columns, METH_VARARGS, "plan_with_columns(plan, names, exprs) -> Plan"},
+    {"plan_select", py_plan_select, METH_VARARGS, "plan_select(plan, names) -> Plan"},
+    {"plan_group_by", py_plan_group_by, METH_VARARGS, "plan_group_by(plan, keys, aggs, sort_keys) -> Plan"},
+    {"plan_sort", py_plan_sort, METH_VARARGS, "plan_sort(plan, spec) -> Plan"},
+    {"plan_join", py_plan_join, METH_VARARGS, "plan_join(left, right, left_on, right_on, how, suffix) -> Plan"},
+    {"plan_limit", py_plan_limit, METH_VARARGS, "plan_limit(plan, offset, n) -> Plan"},
+    {"plan_distinct", py_plan_distinct, METH_VARARGS, "plan_distinct(plan, keys) -> Plan"},
+    {"plan_union", py_plan_union, METH_VARARGS, "plan_union(a, b) -> Plan"},
+    {"plan_schema", py_plan_schema, METH_VARARGS, "plan_schema(plan) -> [(name, type, nullable)]"},
+    {"plan_explain", py_plan_explain, METH_VARARGS, "plan_explain(plan, optimized, schema, disabled) -> str"},
+    {"plan_collect", py_plan_collect, METH_VARARGS, "plan_collect(plan, disabled, profile, opts) -> Frame"},
+    {"plan_sink", py_plan_sink, METH_VARARGS, "plan_sink(plan, kind, path, delimiter, compression, disabled, opts)"},
     {"build_info", py_build_info, METH_NOARGS, "build_info() -> dict"},
     {"default_threads", py_default_threads, METH_NOARGS, "default_threads() -> int"},
     {NULL, NULL, 0, NULL},
@@ -1020,6 +1418,10 @@ PyMODINIT_FUNC PyInit__gopherframe(void) {
   if (!FrameType) goto fail;
   Py_INCREF(FrameType);
   if (PyModule_AddObject(m, "Frame", (PyObject *)FrameType) < 0) goto fail;
+  PlanType = (PyTypeObject *)PyType_FromSpec(&plan_spec);
+  if (!PlanType) goto fail;
+  Py_INCREF(PlanType);
+  if (PyModule_AddObject(m, "Plan", (PyObject *)PlanType) < 0) goto fail;
   if (add_exceptions(m) < 0) goto fail;
   return m;
 fail:

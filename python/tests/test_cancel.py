@@ -31,12 +31,13 @@ def _interrupt_after(seconds, sent):
     return t
 
 
-@pytest.mark.parametrize("op", ["sort", "group_by", "filter"])
+@pytest.mark.parametrize("op", ["sort", "group_by", "filter", "lazy"])
 def test_ctrl_c_cancels_a_running_call(big, op):
     calls = {
         "sort": lambda: big.sort("k", "v", threads=1),
         "group_by": lambda: big.group_by("k").agg("median(v)", "n_unique(v)", threads=1),
         "filter": lambda: big.filter("k * 3 % 7 = 1 or v * 5 % 11 = 2 or k + v > 2000000", threads=1),
+        "lazy": lambda: big.lazy().filter("v > 3").sort("k", "v").collect(threads=1),
     }
     sent = []
     timer = _interrupt_after(0.2, sent)
