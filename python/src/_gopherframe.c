@@ -956,9 +956,11 @@ static PyObject *py_import_stream(PyObject *self, PyObject *args) {
   call c = {0};
   c.stream = &moved;
   c.flag = full;
-  /* gf_frame_import_stream releases the stream on success and failure. */
+  /* gf_frame_import_stream releases the stream on success and failure;
+   * if the job never ran (no memory for its token), release it here. */
   if (run_job(job_import_stream, &c, NULL) < 0) {
     gf_frame_release(c.out);
+    if (moved.release) moved.release(&moved);
     return NULL;
   }
   return frame_wrap(c.out);
