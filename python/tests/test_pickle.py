@@ -38,3 +38,20 @@ def test_ipc_bytes_read_by_pyarrow():
     df = _frame()
     data = df.to_ipc_bytes(compression="lz4")
     assert pa.ipc.open_file(pa.py_buffer(data)).read_all().equals(pa.table(df))
+
+
+def _double_ints(df):
+    """Runs in a worker process: receives a pickled frame, returns a new one."""
+    return df.with_columns(i="i * 2").filter("i is not null")
+
+
+def test_frames_cross_a_process_pool():
+    import concurrent.futures
+    import multiprocessing
+
+    df = _frame()
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        out = pool.submit(_double_ints, df).result(timeout=120)
+    assert pa.table(out).column("i").to_pylist() == [2, 6, 8, 10, 12]
+    assert out.equals(_double_ints(df))
