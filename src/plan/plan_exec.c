@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "data/array_internal.h"
 #include "plan/plan_internal.h"
 
 /* The state of one run. */
@@ -160,6 +161,44 @@ static gf_status read_csv(xrun *x, const gf_plan *p, const gf_parallel_options *
   return st;
 }
 
+/* Reads an IPC source. With a projection, the file is opened trusting its
+ * layout (only the metadata is read, the body stays untouched) and only
+ * the projected columns are then validated as the caller's validation
+ * level asks and given statistics: the other columns' pages are never
+ * read. */
+static gf_status read_ipc(xrun *x, const gf_plan *p, const gf_parallel_options *o, gf_frame **out) {
+  gf_ipc_read_options ro = p->ipc->o;
+  ro.parallel = o;
+  gf_ipc_validation v = ro.validation;
+  if (p->nproj < 0 || v == GF_IPC_VALIDATE_METADATA_ONLY) {
+    gf_frame *f = NULL;
+    GF_RETURN_NOT_OK(gf_read_ipc(p->ipc->path, &ro, &f, x->err));
+    return apply_proj(p, f, out, x->err);
+  }
+  ro.validation = GF_IPC_VALIDATE_METADATA_ONLY;
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_read_ipc(p->ipc->path, &ro, &f, x->err));
+  GF_RETURN_NOT_OK(apply_proj(p, f, &f, x->err));
+  gf_status st = GF_OK;
+  for (int b = 0; b < gf_frame_num_batches(f) && st == GF_OK; b++)
+    for (int c = 0; c < gf_frame_num_columns(f) && st == GF_OK; c++) {
+      gf_array *a = gf_frame_column(f, b, c);
+      gf_error sub;
+      st = gf_array_validate(a, v == GF_IPC_VALIDATE_FULL, &sub);
+      if (st != GF_OK)
+        st = gf_error_set(x->err, st, "%s: column '%.200s', batch %d: %s", p->ipc->path,
+                          gf_schema_field(gf_frame_schema(f), c)->name, b, sub.message);
+      else
+        gfi_array_compute_stats(a); /* this run's own fresh array */
+    }
+  if (st != GF_OK) {
+    gf_frame_release(f);
+    return st;
+  }
+  *out = f;
+  return GF_OK;
+}
+
 /* Reads one source into a frame (projection applied). */
 static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
   gf_parallel_options o;
@@ -175,13 +214,9 @@ static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **ou
   case GF_PLAN_CSV:
     st = read_csv(x, p, &o, &f);
     break;
-  case GF_PLAN_IPC: {
-    gf_ipc_read_options ro = p->ipc->o;
-    ro.parallel = &o;
-    st = gf_read_ipc(p->ipc->path, &ro, &f, x->err);
-    if (st == GF_OK) st = apply_proj(p, f, &f, x->err);
+  case GF_PLAN_IPC:
+    st = read_ipc(x, p, &o, &f);
     break;
-  }
   case GF_PLAN_STREAM: {
     bool was = atomic_exchange(&p->stream->consumed, true);
     if (was) {
@@ -261,23 +296,43 @@ static bool chainable(const gf_plan *p, bool top) {
   }
 }
 
-/* Observer of a pipeline run: one profile entry per executed step. */
+/* Observer of a pipeline run: one profile entry per executed step,
+ * attributed to the chain node it ran (a fused pass to its last node). */
 typedef struct pobs {
   xrun *x;
-  const gf_plan *top;
+  const gf_plan **chain; /* bottom to top */
+  int n, at;             /* nodes, next unattributed node */
   int depth;
 } pobs;
+
+static bool is_streaming(gf_plan_kind k) {
+  return k == GF_PLAN_FILTER || k == GF_PLAN_HAVING || k == GF_PLAN_WITH || k == GF_PLAN_SELECT ||
+         k == GF_PLAN_LIMIT || k == GF_PLAN_FRAME;
+}
 
 static void observe(void *user, const gf_pipeline_step_info *info) {
   pobs *po = user;
   xrun *x = po->x;
-  if (!x->prof) return;
-  prof_add(x, po->top, po->depth, info->name, info->rows_in, info->rows_out,
+  if (!x->prof || po->n == 0) return;
+  int i = po->at < po->n ? po->at : po->n - 1;
+  gf_plan_kind want = strcmp(info->name, "group-by") == 0 ? GF_PLAN_GROUP_BY
+                      : strcmp(info->name, "sort") == 0   ? GF_PLAN_SORT
+                      : strcmp(info->name, "join") == 0   ? GF_PLAN_JOIN
+                                                          : GF_PLAN_FILTER;
+  if (want == GF_PLAN_FILTER) {
+    while (i + 1 < po->n && is_streaming(po->chain[i + 1]->kind)) i++;
+  } else {
+    while (i + 1 < po->n && po->chain[i]->kind != want) i++;
+  }
+  po->at = i + 1;
+  prof_add(x, po->chain[i], po->depth + po->n - 1 - i, info->name, info->rows_in, info->rows_out,
            gfi_now_ns() - info->wall_ns, info->stats);
 }
 
-/* Adds node p as pipeline steps; `rights` holds the join inputs' frames. */
-static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *right, bool top) {
+/* Adds node p as pipeline steps; `right`: a join's right input frame;
+ * `next`: the node above p in the chain (NULL at the top). */
+static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *right,
+                          const gf_plan *next) {
   gf_error *err = x->err;
   switch (p->kind) {
   case GF_PLAN_FILTER:
@@ -292,13 +347,17 @@ static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *
                                     p->sort_keys, err);
   case GF_PLAN_SORT:
     GF_RETURN_NOT_OK(gf_pipeline_add_sort(pl, p->keys, p->nkeys, err));
-    /* A pushed limit: the pipeline makes sort + limit a top-k. */
-    return p->topk > 0 ? gf_pipeline_add_limit(pl, p->topk, err) : GF_OK;
+    /* A pushed limit: the pipeline makes sort + limit a top-k (the limit
+     * above, if any, is that limit already). */
+    if (p->topk > 0 && !(next && next->kind == GF_PLAN_LIMIT))
+      return gf_pipeline_add_limit(pl, p->topk, err);
+    return GF_OK;
   case GF_PLAN_JOIN:
     return gf_pipeline_add_join(pl, right, (const char *const *)p->names,
                                 (const char *const *)p->names2, p->nnames, p->how, p->suffix, err);
+  case GF_PLAN_FRAME: /* a source's pushed predicate */
+    return gf_pipeline_add_filter(pl, p->pred, err);
   case GF_PLAN_LIMIT: {
-    (void)top;
     int64_t n = p->count > INT64_MAX - p->offset ? INT64_MAX : p->offset + p->count;
     return gf_pipeline_add_limit(pl, n, err);
   }
@@ -310,21 +369,31 @@ static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *
 /* Runs the chain of pipeline-able nodes topped by p over its base. */
 static gf_status run_chain(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
   int n = 0;
-  for (const gf_plan *q = p; chainable(q, q == p); q = q->in[0]) n++;
+  const gf_plan *q = p;
+  for (; chainable(q, q == p); q = q->in[0]) n++;
+  /* A frame source's pushed predicate runs as the chain's first step, so
+   * it fuses with what follows (a group-by reads its morsel outputs). */
+  bool src_pred = q->kind == GF_PLAN_FRAME && q->pred;
+  if (src_pred) n++;
   const gf_plan **chain = gfi_calloc(NULL, sizeof *chain * (size_t)n);
   gf_frame **rights = gfi_calloc(NULL, sizeof *rights * (size_t)n);
   gf_status st = GF_OK;
   if (!chain || !rights) st = GF_OOM(x->err, "plan chain");
-  const gf_plan *q = p;
-  for (int i = 0; i < n && st == GF_OK; i++, q = q->in[0]) chain[n - 1 - i] = q;
+  q = p;
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    chain[n - 1 - i] = q;
+    if (q->nin > 0) q = q->in[0];
+  }
   gf_frame *base = NULL, *res = NULL;
-  if (st == GF_OK) st = run_node(x, q, depth + n, &base);
+  if (st == GF_OK && src_pred) base = gf_frame_retain(q->frame);
+  else if (st == GF_OK) st = run_node(x, q, depth + n, &base);
   for (int i = 0; i < n && st == GF_OK; i++)
     if (chain[i]->kind == GF_PLAN_JOIN) st = run_node(x, chain[i]->in[1], depth + n - i, &rights[i]);
   gf_pipeline *pl = NULL;
   if (st == GF_OK) st = gf_pipeline_new(&pl, x->err);
-  for (int i = 0; i < n && st == GF_OK; i++) st = add_step(x, pl, chain[i], rights[i], i == n - 1);
-  pobs po = {x, p, depth};
+  for (int i = 0; i < n && st == GF_OK; i++)
+    st = add_step(x, pl, chain[i], rights[i], i + 1 < n ? chain[i + 1] : NULL);
+  pobs po = {x, chain, n, 0, depth};
   gf_parallel_options o;
   if (st == GF_OK) {
     gf_pipeline_set_observer(pl, observe, &po);
