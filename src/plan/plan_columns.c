@@ -91,6 +91,10 @@ static bool is_aggregate_name(const char *fn) {
   return false;
 }
 
+bool gfi_is_aggregate_call(const gf_expr *x) {
+  return x->kind == GF_EXPR_CALL && x->name && is_aggregate_name(x->name);
+}
+
 const gf_expr *gfi_expr_find_aggregate(const gf_expr *e) {
   nstack st = {0};
   const gf_expr *found = NULL;

@@ -124,6 +124,8 @@ gf_status gfi_nameset_add(gfi_nameset *s, const char *name, gf_error *err);
 /* Adds every column `e` reads (walked with an explicit stack, so a flat
  * chain of any length costs no recursion). */
 gf_status gfi_expr_columns(const gf_expr *e, gfi_nameset *s, gf_error *err);
+/* True when x is a call of an aggregate function (sum, count...). */
+bool gfi_is_aggregate_call(const gf_expr *x);
 /* The first aggregate call (sum(...), count(...)...) in `e`, or NULL. */
 const gf_expr *gfi_expr_find_aggregate(const gf_expr *e);
 
@@ -147,6 +149,15 @@ gf_expr *gfi_and_all(gf_expr *const *v, int n);
 /* p with its inputs replaced by in[0..p->nin) (p retained when they are
  * the same), finished. */
 gf_status gfi_plan_with_inputs(const gf_plan *p, gf_plan *const *in, gf_plan **out, gf_error *err);
+/* A node like `e` over new children kids[0..e->nargs) (references
+ * consumed); NULL when out of memory. */
+gf_expr *gfi_expr_rebuild(const gf_expr *e, gf_expr **kids);
+/* e with every node x for which pre(user, x) returns a new reference
+ * replaced by it (its subtree is then not visited), rebuilt bottom-up
+ * with an explicit stack. *out is a new reference (e itself, retained,
+ * when nothing was replaced). */
+gf_status gfi_expr_replace(const gf_expr *e, gf_expr *(*pre)(void *user, const gf_expr *x),
+                           void *user, gf_expr **out, gf_error *err);
 /* A FILTER (or HAVING) node over `in` with the conjunction of preds. */
 gf_status gfi_plan_wrap_filter(const gf_plan *in, gf_expr *const *preds, int n, gf_plan_kind kind,
                                gf_plan **out, gf_error *err);

@@ -123,3 +123,112 @@ void gfi_join_origin(const gf_plan *j, int i, int *side, int *col) {
   }
   *col = -1;
 }
+
+gf_expr *gfi_expr_rebuild(const gf_expr *e, gf_expr **kids) {
+  switch (e->kind) {
+  case GF_EXPR_UNARY: return gf_unary(e->op, kids[0]);
+  case GF_EXPR_BINARY: return gf_binary(e->op, kids[0], kids[1]);
+  case GF_EXPR_CALL: return gf_call(e->name, kids, e->nargs);
+  case GF_EXPR_CAST: return gf_cast(kids[0], e->cast_to);
+  case GF_EXPR_BETWEEN: return gf_between(kids[0], kids[1], kids[2]);
+  case GF_EXPR_IN: return gf_in(kids[0], kids + 1, e->nargs - 1);
+  default:
+    for (int i = 0; i < e->nargs; i++) gf_expr_release(kids[i]);
+    return gf_expr_retain((gf_expr *)e);
+  }
+}
+
+/* One node of gfi_expr_replace's walk. */
+typedef struct rframe {
+  const gf_expr *e;
+  int next;
+  gf_expr **kids;
+} rframe;
+
+static size_t nkids(const gf_expr *e) { return (size_t)(e->nargs > 0 ? e->nargs : 1); }
+
+gf_status gfi_expr_replace(const gf_expr *e, gf_expr *(*pre)(void *user, const gf_expr *x),
+                           void *user, gf_expr **out, gf_error *err) {
+  rframe *st = NULL;
+  size_t n = 0, cap = 0;
+  gf_expr *result = NULL, *pending = NULL;
+  gf_status rc = GF_OK;
+  const gf_expr *visit = e;
+  for (;;) {
+    if (visit) {
+      /* Enter a node: replaced outright, or pushed to rebuild later. */
+      pending = pre(user, visit);
+      if (!pending) {
+        if (n == cap) {
+          size_t nc = cap ? cap * 2 : 32;
+          rframe *ns = gfi_malloc(NULL, sizeof *ns * nc);
+          if (!ns) {
+            rc = GF_OOM(err, "expression rewrite");
+            break;
+          }
+          if (st) {
+            memcpy(ns, st, sizeof *ns * n);
+            gfi_mfree(NULL, st, sizeof *st * cap);
+          }
+          st = ns;
+          cap = nc;
+        }
+        st[n].e = visit;
+        st[n].next = 0;
+        st[n].kids = gfi_calloc(NULL, sizeof *st[n].kids * nkids(visit));
+        if (!st[n].kids) {
+          rc = GF_OOM(err, "expression rewrite");
+          break;
+        }
+        n++;
+      }
+      visit = NULL;
+    }
+    if (pending) {
+      /* A finished subtree: hand it to its parent (or it is the result). */
+      if (n == 0) {
+        result = pending;
+        pending = NULL;
+        break;
+      }
+      rframe *par = &st[n - 1];
+      par->kids[par->next++] = pending;
+      pending = NULL;
+    }
+    rframe *top = &st[n - 1];
+    if (top->next < top->e->nargs) {
+      visit = top->e->args[top->next];
+      continue;
+    }
+    bool changed = false;
+    for (int i = 0; i < top->e->nargs; i++)
+      if (top->kids[i] != top->e->args[i]) changed = true;
+    gf_expr *r;
+    if (changed) {
+      r = gfi_expr_rebuild(top->e, top->kids);
+    } else {
+      for (int i = 0; i < top->e->nargs; i++) gf_expr_release(top->kids[i]);
+      r = gf_expr_retain((gf_expr *)top->e);
+    }
+    gfi_mfree(NULL, top->kids, sizeof *top->kids * nkids(top->e));
+    n--;
+    if (!r) {
+      rc = GF_OOM(err, "expression rewrite");
+      break;
+    }
+    pending = r;
+  }
+  gf_expr_release(pending);
+  while (n > 0) {
+    rframe *f = &st[--n];
+    for (int i = 0; i < f->next; i++) gf_expr_release(f->kids[i]);
+    gfi_mfree(NULL, f->kids, sizeof *f->kids * nkids(f->e));
+  }
+  if (st) gfi_mfree(NULL, st, sizeof *st * cap);
+  if (rc != GF_OK) {
+    gf_expr_release(result);
+    return rc;
+  }
+  *out = result;
+  return GF_OK;
+}

@@ -60,21 +60,6 @@ static bool is_bool_lit(const gf_expr *e, bool v) {
          (e->lit.i != 0) == v;
 }
 
-/* A node like `e` over new children kids[] (references consumed). */
-static gf_expr *rebuild(const gf_expr *e, gf_expr **kids) {
-  switch (e->kind) {
-  case GF_EXPR_UNARY: return gf_unary(e->op, kids[0]);
-  case GF_EXPR_BINARY: return gf_binary(e->op, kids[0], kids[1]);
-  case GF_EXPR_CALL: return gf_call(e->name, kids, e->nargs);
-  case GF_EXPR_CAST: return gf_cast(kids[0], e->cast_to);
-  case GF_EXPR_BETWEEN: return gf_between(kids[0], kids[1], kids[2]);
-  case GF_EXPR_IN: return gf_in(kids[0], kids + 1, e->nargs - 1);
-  default:
-    for (int i = 0; i < e->nargs; i++) gf_expr_release(kids[i]);
-    return gf_expr_retain((gf_expr *)e);
-  }
-}
-
 /* The folded node of e, given its folded children (consumed). */
 static gf_expr *fold_node(const gf_expr *e, gf_expr **kids, const bool *kconst, bool *is_const) {
   bool all = e->kind != GF_EXPR_COLUMN, changed = false;
@@ -83,7 +68,7 @@ static gf_expr *fold_node(const gf_expr *e, gf_expr **kids, const bool *kconst, 
     if (kids[i] != e->args[i]) changed = true;
   }
   *is_const = all;
-  gf_expr *n = changed ? rebuild(e, kids) : gf_expr_retain((gf_expr *)e);
+  gf_expr *n = changed ? gfi_expr_rebuild(e, kids) : gf_expr_retain((gf_expr *)e);
   if (!changed)
     for (int i = 0; i < e->nargs; i++) gf_expr_release(kids[i]);
   if (n && all && e->kind != GF_EXPR_LITERAL) {

@@ -15,6 +15,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
+#include "gf_test_sweep.h"
 #include "gopherframe.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -395,6 +396,21 @@ static void test_check_errors(void **state) {
   gf_expr *hv = parse("sv > 0 and k < 5");
   OKE(gf_plan_having(g, hv, &p2, &err));
   gf_plan_release(p2);
+  /* Aggregate calls in having name the aggregate output columns. */
+  gf_plan *g2 = NULL;
+  OKE(gf_plan_group_by(p1, keys, 1, "sum( v ), count()", false, &g2, &err));
+  gf_expr *hagg = parse("sum(v) > 0 and count() > 1"), *hmiss = parse("max(v) > 0");
+  OKE(gf_plan_having(g2, hagg, &p2, &err));
+  char *text = NULL;
+  OKE(gf_plan_explain(p2, 0, 0, &text, &err));
+  assert_non_null(strstr(text, "having \"sum( v )\" > 0 and \"count()\" > 1"));
+  gf_mem_free(text);
+  gf_plan_release(p2);
+  assert_int_equal(gf_plan_having(g2, hmiss, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 4 (having): aggregate 'max(v)' is not computed"));
+  gf_expr_release(hagg);
+  gf_expr_release(hmiss);
+  gf_plan_release(g2);
   assert_int_equal(gf_plan_filter(g, unknown, &p2, &err), GF_EINVAL);
   assert_non_null(strstr(err.message, "step 4 (filter)"));
   gf_sort_key sk = {"nope", false, false};
@@ -476,6 +492,84 @@ static void test_explain_and_profile(void **state) {
   gf_frame_release(f);
 }
 
+/* One collect under a failing allocator (gft_alloc_sweep callback). */
+typedef struct plan_sweep {
+  const gf_plan *p;
+  const gf_frame *want;
+  int workers;
+  unsigned disabled;
+} plan_sweep;
+
+static gf_status plan_once(void *user, const gf_allocator *a) {
+  plan_sweep *s = user;
+  gf_parallel_options po;
+  par(&po, s->workers, 300);
+  po.allocator = a;
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  o.parallel = &po;
+  o.disabled_rules = s->disabled;
+  gf_frame *r = (gf_frame *)(uintptr_t)1;
+  gf_error err;
+  gf_status st = gf_plan_collect(s->p, &o, &r, &err);
+  if (st != GF_OK) {
+    if (r != (gf_frame *)(uintptr_t)1) fail_msg("%s: output written on failure", gft_sweep_at());
+    return st;
+  }
+  if (!gf_frame_equals(r, s->want)) fail_msg("%s: wrong result", gft_sweep_at());
+  gf_frame_release(r);
+  return GF_OK;
+}
+
+/* Every allocation of a run through the options' allocator may fail: the
+ * run fails with GF_ENOMEM, leaks nothing and writes no output. */
+static void test_allocation_failures(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(600, 2, 8), *r = make_frame(100, 1, 9);
+  gf_error err;
+  char ipc[256];
+  tmp_path(ipc, sizeof ipc, "sweep.arrow");
+  OKE(gf_write_ipc_file(r, ipc, NULL, &err));
+  gf_plan *s, *ri, *fl, *w, *j, *g, *so, *l, *u, *d;
+  OKE(gf_plan_from_frame(f, &s, &err));
+  OKE(gf_plan_scan_ipc(ipc, NULL, &ri, &err));
+  gf_expr *pred = parse("w > -200"), *wx = parse("k * 2");
+  const char *wn = "x";
+  OKE(gf_plan_filter(s, pred, &fl, &err));
+  OKE(gf_plan_with_columns(fl, &wn, &wx, 1, &w, &err));
+  const char *on[1] = {"k"};
+  OKE(gf_plan_join(w, ri, on, on, 1, GF_JOIN_LEFT, NULL, &j, &err));
+  const char *keys[1] = {"g"};
+  OKE(gf_plan_group_by(j, keys, 1, "sum(x) as sx, count() as n", false, &g, &err));
+  gf_sort_key sk = {"sx", true, false};
+  OKE(gf_plan_sort(g, &sk, 1, &so, &err));
+  OKE(gf_plan_limit(so, 1, 3, &l, &err));
+  OKE(gf_plan_union(l, l, &u, &err));
+  OKE(gf_plan_distinct(u, NULL, 0, &d, &err));
+  gf_frame *want = NULL;
+  OKE(gf_plan_collect(d, NULL, &want, &err));
+  assert_true(gf_frame_num_rows(want) > 0);
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts c = {0};
+  for (int wk = 1; wk <= 3; wk += 2)
+    for (int opt = 0; opt < 2; opt++) {
+      plan_sweep ps = {d, want, wk, opt ? 0u : (unsigned)GF_PLAN_RULES_ALL};
+      gft_alloc_sweep("plan", fa, plan_once, &ps, &c);
+    }
+  gft_sweep_print("plan (ipc, filter, with, join, group-by, sort, limit, union, distinct)", &c);
+  assert_true(c.failing[0] > 10);
+  gf_failing_allocator_free(fa);
+  gf_plan *ps[] = {s, ri, fl, w, j, g, so, l, u, d};
+  for (int i = 0; i < 10; i++) gf_plan_release(ps[i]);
+  gf_expr_release(pred);
+  gf_expr_release(wx);
+  gf_frame_release(want);
+  gf_frame_release(f);
+  gf_frame_release(r);
+  unlink(ipc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain),
@@ -483,6 +577,7 @@ int main(void) {
       cmocka_unit_test(test_sources_and_sinks),
       cmocka_unit_test(test_check_errors),
       cmocka_unit_test(test_explain_and_profile),
+      cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
