@@ -97,6 +97,14 @@ GF_API int gf_plan_num_inputs(const gf_plan *p);
 /** Input i (borrowed). */
 GF_API const gf_plan *gf_plan_input(const gf_plan *p, int i);
 
+/**
+ * The distinct column names expression `e` reads, in order of first
+ * appearance (left to right). The walk keeps its stack on the heap, so a
+ * flat chain of any length is fine. `*names` (n entries) is one block,
+ * strings included, freed with gf_mem_free; *n may be 0.
+ */
+GF_API gf_status gf_expr_columns(const gf_expr *e, char ***names, int *n, gf_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Sources                                                             */
 /* ------------------------------------------------------------------ */

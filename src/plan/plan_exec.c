@@ -29,6 +29,10 @@ typedef struct xrun {
   gf_plan_profile *prof;  /* being filled, or NULL */
   int prof_cap;
   gf_error *err;
+  bool recheck_failed;    /* phase 1 failed checking, not reading */
+  int nread, read_cap;    /* what phase 1 read, per user source: */
+  const gf_plan **read_src;
+  gf_schema **read_schema;
 } xrun;
 
 /* ---- options, deadline, profile ----------------------------------------- */
@@ -239,6 +243,32 @@ static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **ou
   return GF_OK;
 }
 
+/* Remembers the schema read for user source `src`. */
+static gf_status note_read(xrun *x, const gf_plan *src, gf_schema *schema) {
+  if (x->nread == x->read_cap) {
+    int cap = x->read_cap ? x->read_cap * 2 : 4;
+    const gf_plan **s = gfi_malloc(NULL, sizeof *s * (size_t)cap);
+    gf_schema **sc = gfi_malloc(NULL, sizeof *sc * (size_t)cap);
+    if (!s || !sc) {
+      if (s) gfi_mfree(NULL, (void *)s, sizeof *s * (size_t)cap);
+      if (sc) gfi_mfree(NULL, sc, sizeof *sc * (size_t)cap);
+      return GF_ENOMEM;
+    }
+    if (x->read_src) {
+      memcpy(s, x->read_src, sizeof *s * (size_t)x->nread);
+      memcpy(sc, x->read_schema, sizeof *sc * (size_t)x->nread);
+      gfi_mfree(NULL, (void *)x->read_src, sizeof *s * (size_t)x->read_cap);
+      gfi_mfree(NULL, x->read_schema, sizeof *sc * (size_t)x->read_cap);
+    }
+    x->read_src = s;
+    x->read_schema = sc;
+    x->read_cap = cap;
+  }
+  x->read_src[x->nread] = src;
+  x->read_schema[x->nread++] = gf_schema_retain(schema);
+  return GF_OK;
+}
+
 /* The plan with every source replaced by a frame source over what was
  * read (its pushed predicate kept), every node checked again. */
 static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **out) {
@@ -253,8 +283,13 @@ static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **ou
     n->frame = f;
     n->src_schema = gf_schema_retain(gf_frame_schema(f));
     n->pred = p->pred ? gf_expr_retain(p->pred) : NULL;
+    if (note_read(x, p->origin ? p->origin : p, n->src_schema) != GF_OK) {
+      gf_plan_release(n);
+      return GF_OOM(x->err, "plan run");
+    }
     gf_status st = gfi_plan_finish(n, out, x->err);
     if (st == GF_OK) (*out)->step = p->step;
+    else if (st != GF_ENOMEM) x->recheck_failed = true;
     return st;
   }
   gf_plan *c = gfi_plan_clone(p);
@@ -271,6 +306,57 @@ static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **ou
   }
   gf_status st = gfi_plan_finish(c, out, x->err);
   if (st == GF_OK) (*out)->step = p->step;
+  else if (st != GF_ENOMEM) x->recheck_failed = true;
+  return st;
+}
+
+/* The user's plan over sources of the schemas read (columns not read keep
+ * their planned type), checked again: its message names the user's own
+ * step when the optimized plan failed its check after the read. */
+static gf_status recheck_user_plan(xrun *x, const gf_plan *p, gf_plan **out, gf_error *err) {
+  if (p->nin == 0) {
+    const gf_schema *read = NULL;
+    for (int i = 0; i < x->nread; i++)
+      if (x->read_src[i] == p) read = x->read_schema[i];
+    int n = gf_schema_num_fields(p->src_schema);
+    gf_field *fields = gfi_calloc(NULL, sizeof *fields * (size_t)(n > 0 ? n : 1));
+    if (!fields) return GF_OOM(err, "plan check");
+    for (int i = 0; i < n; i++) {
+      fields[i] = *gf_schema_field(p->src_schema, i);
+      int j = read ? gf_schema_find(read, fields[i].name) : -1;
+      if (j >= 0) fields[i] = *gf_schema_field(read, j);
+    }
+    gf_schema *sc = NULL;
+    gf_frame *e0 = NULL;
+    gf_status st = gf_schema_new(fields, n, &sc, err);
+    gfi_mfree(NULL, fields, sizeof *fields * (size_t)(n > 0 ? n : 1));
+    if (st == GF_OK) st = gfi_plan_empty_frame(sc, &e0, err);
+    gf_schema_release(sc);
+    gf_plan *c = st == GF_OK ? gfi_plan_clone(p) : NULL;
+    if (st == GF_OK && !c) st = GF_OOM(err, "plan check");
+    if (st == GF_OK) {
+      gf_schema_release(c->src_schema);
+      c->src_schema = gf_schema_retain(gf_frame_schema(e0));
+      c->kind = GF_PLAN_FRAME;
+      c->frame = gf_frame_retain(e0);
+      st = gfi_plan_finish(c, out, err);
+    }
+    gf_frame_release(e0);
+    return st;
+  }
+  gf_plan *in[2] = {NULL, NULL};
+  gf_status st = GF_OK;
+  for (int i = 0; i < p->nin && st == GF_OK; i++) st = recheck_user_plan(x, p->in[i], &in[i], err);
+  gf_plan *c = NULL;
+  if (st == GF_OK) {
+    c = gfi_plan_clone(p);
+    if (!c) st = GF_OOM(err, "plan check");
+  }
+  if (st == GF_OK) {
+    for (int i = 0; i < p->nin; i++) gfi_plan_set_input(c, i, in[i]);
+    st = gfi_plan_finish(c, out, err);
+  }
+  for (int i = 0; i < 2; i++) gf_plan_release(in[i]);
   return st;
 }
 
@@ -564,6 +650,22 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   gf_frame *res = NULL;
   gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~po.disabled_rules, &opt, err);
   if (st == GF_OK) st = bind_sources(&x, opt, 0, &bound);
+  if (st != GF_OK && x.recheck_failed) {
+    /* Report the failed check in the user's own steps. */
+    gf_plan *chk = NULL;
+    gf_error e2;
+    gf_status st2 = recheck_user_plan(&x, p, &chk, &e2);
+    if (st2 != GF_OK && st2 != GF_ENOMEM) {
+      st = st2;
+      if (err) *err = e2;
+    }
+    gf_plan_release(chk);
+  }
+  for (int i = 0; i < x.nread; i++) gf_schema_release(x.read_schema[i]);
+  if (x.read_src) {
+    gfi_mfree(NULL, (void *)x.read_src, sizeof *x.read_src * (size_t)x.read_cap);
+    gfi_mfree(NULL, x.read_schema, sizeof *x.read_schema * (size_t)x.read_cap);
+  }
   if (st == GF_OK) st = run_node(&x, bound, 0, &res);
   gf_plan_release(opt);
   gf_plan_release(bound);

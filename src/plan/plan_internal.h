@@ -59,6 +59,8 @@ struct gf_plan {
   int nproj;           /* pushed projection: -1 = every column */
   char **proj;         /* in source order */
   gf_expr *pred;       /* pushed predicate, or NULL */
+  gf_plan *origin;     /* sources made by the optimizer: the user's source
+                          they come from (retained), for messages */
 
   /* Operators. */
   int nnames;

@@ -570,6 +570,81 @@ static void test_allocation_failures(void **state) {
   unlink(ipc);
 }
 
+/* gf_expr_columns: distinct names in order; a flat chain of 5,000 terms
+ * (built without the parser) costs no recursion in the walk. */
+static void test_expr_columns(void **state) {
+  (void)state;
+  gf_expr *e = parse("b + a * 2 > \"odd name\" and a is null or c in (b, 1)");
+  char **names = NULL;
+  int n = -1;
+  gf_error err;
+  OKE(gf_expr_columns(e, &names, &n, &err));
+  assert_int_equal(n, 4);
+  assert_string_equal(names[0], "b");
+  assert_string_equal(names[1], "a");
+  assert_string_equal(names[2], "odd name");
+  assert_string_equal(names[3], "c");
+  gf_mem_free(names);
+  gf_expr_release(e);
+  e = gf_lit_int64(1);
+  OKE(gf_expr_columns(e, &names, &n, &err));
+  assert_int_equal(n, 0);
+  gf_mem_free(names);
+  gf_expr_release(e);
+  /* As deep as the constructors allow. */
+  gf_expr *chain = gf_col("x0");
+  for (int i = 1; i < 900 && chain; i++) {
+    char nm[16];
+    snprintf(nm, sizeof nm, "x%d", i % 7);
+    chain = gf_add(chain, gf_col(nm));
+  }
+  assert_non_null(chain);
+  OKE(gf_expr_columns(chain, &names, &n, &err));
+  assert_int_equal(n, 7);
+  gf_mem_free(names);
+  gf_expr_release(chain);
+}
+
+/* A CSV column the sample reads as integers but the whole file as text:
+ * the run re-checks the plan on the schema read and fails naming the
+ * step before any operator runs; a column that only widens (int32 to
+ * float64) gives the eager answer on the frame read. */
+static void test_csv_schema_change(void **state) {
+  (void)state;
+  char path[256];
+  tmp_path(path, sizeof path, "widen.csv");
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fprintf(fp, "a,b\n");
+  for (int i = 0; i < GF_PLAN_CSV_SAMPLE_ROWS + 5; i++) fprintf(fp, "%d,%d\n", i % 100, i);
+  fprintf(fp, "x7,2.5\n");
+  fclose(fp);
+  gf_error err;
+  gf_plan *s, *f1, *f2;
+  OKE(gf_plan_scan_csv(path, NULL, &s, &err));
+  assert_int_equal(gf_schema_field(gf_plan_schema(s), 0)->type.id, GF_TYPE_INT32);
+  gf_expr *pa = parse("a > 5"), *pb = parse("b > 5000");
+  OKE(gf_plan_filter(s, pa, &f1, &err));
+  gf_frame *out = NULL;
+  assert_int_equal(gf_plan_collect(f1, NULL, &out, &err), GF_ETYPE);
+  assert_non_null(strstr(err.message, "step 2 (filter)"));
+  assert_null(out);
+  OKE(gf_plan_filter(s, pb, &f2, &err));
+  gf_frame *in = NULL, *want = NULL;
+  OKE(gf_read_csv(path, NULL, &in, &err));
+  assert_int_equal(gf_schema_field(gf_frame_schema(in), 1)->type.id, GF_TYPE_FLOAT64);
+  OKE(gf_filter(in, pb, NULL, &want, &err));
+  expect_plan(f2, want);
+  gf_frame_release(in);
+  gf_frame_release(want);
+  gf_expr_release(pa);
+  gf_expr_release(pb);
+  gf_plan_release(s);
+  gf_plan_release(f1);
+  gf_plan_release(f2);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain),
@@ -578,6 +653,8 @@ int main(void) {
       cmocka_unit_test(test_check_errors),
       cmocka_unit_test(test_explain_and_profile),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_expr_columns),
+      cmocka_unit_test(test_csv_schema_change),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
