@@ -256,10 +256,11 @@ GF_API gf_status gf_plan_profile_format(const gf_plan_profile *p, char **out,
 /** Options of a run. Zeroed (or NULL) = defaults. */
 typedef struct gf_plan_options {
   size_t size;                         /**< sizeof(gf_plan_options) */
-  const gf_parallel_options *parallel; /**< NULL = defaults; the allocator,
-                                            cancel token, timeout (one deadline
-                                            for the whole run) and memory
-                                            limit cover every step */
+  const gf_parallel_options *parallel; /**< NULL = defaults; the allocator
+                                            and cancel token cover every step,
+                                            the timeout is one deadline for the
+                                            whole run, the memory limit applies
+                                            to each operator call */
   unsigned disabled_rules;             /**< GF_PLAN_RULE_* bits NOT run
                                             (GF_PLAN_RULES_ALL = no optimizer) */
   gf_plan_profile **profile;           /**< when set, receives the run's profile

@@ -27,7 +27,6 @@ typedef struct xrun {
   int64_t t0;
   gf_exec_stats *stats;   /* scratch for one operator (profiling), or NULL */
   gf_plan_profile *prof;  /* being filled, or NULL */
-  int prof_cap;
   gf_error *err;
   bool recheck_failed;    /* phase 1 failed checking, not reading */
   int nread, read_cap;    /* what phase 1 read, per user source: */
@@ -58,25 +57,25 @@ static gf_status op_options(const xrun *x, gf_parallel_options *o) {
   return GF_OK;
 }
 
-/* Appends one operator to the profile (no-op when not profiling; a
- * failed growth only drops the entry). */
+/* Appends one operator to the profile (no-op when not profiling). The
+ * array is kept at its exact length, so gf_plan_profile_free knows its
+ * size; a failed growth only drops the entry. */
 static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int64_t in,
                      int64_t out, int64_t t0, const gf_exec_stats *s) {
   if (!x->prof) return;
   gf_plan_profile *pr = x->prof;
-  if (pr->nops == x->prof_cap) {
-    int cap = x->prof_cap ? x->prof_cap * 2 : 16;
-    gf_plan_profile_op *v = gfi_calloc(NULL, sizeof *v * (size_t)cap);
-    if (!v) return;
-    if (pr->ops) {
-      memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
-      gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)x->prof_cap);
-    }
-    pr->ops = v;
-    x->prof_cap = cap;
-  }
   char *nm = gfi_plan_strdup(name);
-  if (!nm) return;
+  gf_plan_profile_op *v = gfi_calloc(NULL, sizeof *v * (size_t)(pr->nops + 1));
+  if (!nm || !v) {
+    gfi_plan_strfree(nm);
+    if (v) gfi_mfree(NULL, v, sizeof *v * (size_t)(pr->nops + 1));
+    return;
+  }
+  if (pr->ops) {
+    memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
+    gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)pr->nops);
+  }
+  pr->ops = v;
   gf_plan_profile_op *op = &pr->ops[pr->nops++];
   op->step = p ? p->step : 0;
   op->depth = depth;
@@ -92,27 +91,8 @@ static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int
 void gf_plan_profile_free(gf_plan_profile *p) {
   if (!p) return;
   for (int i = 0; i < p->nops; i++) gfi_plan_strfree((char *)p->ops[i].name);
-  if (p->ops) gfi_mfree(NULL, p->ops, sizeof *p->ops * (size_t)(p->nops > 0 ? p->nops : 1));
+  if (p->ops) gfi_mfree(NULL, p->ops, sizeof *p->ops * (size_t)p->nops);
   gfi_mfree(NULL, p, sizeof *p);
-}
-
-/* Shrinks the profile's array to its length (so free knows its size). */
-static void prof_trim(xrun *x) {
-  gf_plan_profile *pr = x->prof;
-  if (!pr || !pr->ops || x->prof_cap == (pr->nops > 0 ? pr->nops : 1)) return;
-  size_t n = (size_t)(pr->nops > 0 ? pr->nops : 1);
-  gf_plan_profile_op *v = gfi_malloc(NULL, sizeof *v * n);
-  if (!v) {
-    /* Keep the larger block: record its size as the op count bound by
-     * dropping nothing; free then uses the capacity. */
-    for (int i = pr->nops; i < x->prof_cap; i++) memset(&pr->ops[i], 0, sizeof pr->ops[i]);
-    pr->nops = x->prof_cap;
-    return;
-  }
-  memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
-  gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)x->prof_cap);
-  pr->ops = v;
-  x->prof_cap = (int)n;
 }
 
 /* ---- phase 1: reading the sources --------------------------------------- */
@@ -672,7 +652,6 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   if (x.stats) gfi_mfree(NULL, x.stats, sizeof *x.stats);
   if (x.prof) {
     x.prof->wall_ns = gfi_now_ns() - x.t0;
-    prof_trim(&x);
     if (st == GF_OK) *po.profile = x.prof;
     else gf_plan_profile_free(x.prof);
   }
