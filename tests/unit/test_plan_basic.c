@@ -559,6 +559,30 @@ static void test_allocation_failures(void **state) {
     }
   gft_sweep_print("plan (ipc, filter, with, join, group-by, sort, limit, union, distinct)", &c);
   assert_true(c.failing[0] > 10);
+  /* A CSV source (parsing only the projected columns) into a top-k. */
+  char csv[256];
+  tmp_path(csv, sizeof csv, "sweep.csv");
+  OKE(gf_write_csv(f, csv, NULL, &err));
+  gf_plan *cs, *cf, *ct;
+  OKE(gf_plan_scan_csv(csv, NULL, &cs, &err));
+  OKE(gf_plan_filter(cs, pred, &cf, &err));
+  gf_sort_key vk = {"v", false, true};
+  OKE(gf_plan_sort(cf, &vk, 1, &ct, &err));
+  gf_plan *cl;
+  OKE(gf_plan_limit(ct, 0, 20, &cl, &err));
+  gf_frame *cwant = NULL;
+  OKE(gf_plan_collect(cl, NULL, &cwant, &err));
+  gft_sweep_counts cc = {0};
+  for (int opt = 0; opt < 2; opt++) {
+    plan_sweep ps2 = {cl, cwant, 2, opt ? 0u : (unsigned)GF_PLAN_RULES_ALL};
+    gft_alloc_sweep("plan csv", fa, plan_once, &ps2, &cc);
+  }
+  gft_sweep_print("plan (csv, filter, sort + limit)", &cc);
+  assert_true(cc.failing[0] > 10);
+  gf_frame_release(cwant);
+  gf_plan *cps[] = {cs, cf, ct, cl};
+  for (int i = 0; i < 4; i++) gf_plan_release(cps[i]);
+  unlink(csv);
   gf_failing_allocator_free(fa);
   gf_plan *ps[] = {s, ri, fl, w, j, g, so, l, u, d};
   for (int i = 0; i < 10; i++) gf_plan_release(ps[i]);
