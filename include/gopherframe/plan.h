@@ -97,6 +97,14 @@ GF_API int gf_plan_num_inputs(const gf_plan *p);
 /** Input i (borrowed). */
 GF_API const gf_plan *gf_plan_input(const gf_plan *p, int i);
 
+/**
+ * The distinct column names expression `e` reads, in order of first
+ * appearance (left to right). The walk keeps its stack on the heap, so a
+ * flat chain of any length is fine. `*names` (n entries) is one block,
+ * strings included, freed with gf_mem_free; *n may be 0.
+ */
+GF_API gf_status gf_expr_columns(const gf_expr *e, char ***names, int *n, gf_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Sources                                                             */
 /* ------------------------------------------------------------------ */
@@ -248,10 +256,11 @@ GF_API gf_status gf_plan_profile_format(const gf_plan_profile *p, char **out,
 /** Options of a run. Zeroed (or NULL) = defaults. */
 typedef struct gf_plan_options {
   size_t size;                         /**< sizeof(gf_plan_options) */
-  const gf_parallel_options *parallel; /**< NULL = defaults; the allocator,
-                                            cancel token, timeout (one deadline
-                                            for the whole run) and memory
-                                            limit cover every step */
+  const gf_parallel_options *parallel; /**< NULL = defaults; the allocator
+                                            and cancel token cover every step,
+                                            the timeout is one deadline for the
+                                            whole run, the memory limit applies
+                                            to each operator call */
   unsigned disabled_rules;             /**< GF_PLAN_RULE_* bits NOT run
                                             (GF_PLAN_RULES_ALL = no optimizer) */
   gf_plan_profile **profile;           /**< when set, receives the run's profile

@@ -232,13 +232,44 @@ gf_status gf_plan_filter(const gf_plan *in, const gf_expr *predicate, gf_plan **
   return gfi_plan_finish(p, out, err);
 }
 
+/* The output columns of a group-by parsed as expressions, to recognise
+ * aggregate calls in a having predicate. */
+typedef struct agg_names {
+  const gf_schema *s;
+  gf_expr **parsed; /* per column: the name parsed, or NULL */
+} agg_names;
+
+/* An aggregate call equal to an output column's name becomes that column. */
+static gf_expr *agg_to_column(void *user, const gf_expr *x) {
+  agg_names *an = user;
+  if (!gfi_is_aggregate_call(x)) return NULL;
+  for (int i = 0; i < gf_schema_num_fields(an->s); i++)
+    if (an->parsed[i] && gf_expr_equals(an->parsed[i], x))
+      return gf_col(gf_schema_field(an->s, i)->name);
+  return NULL;
+}
+
 gf_status gf_plan_having(const gf_plan *in, const gf_expr *predicate, gf_plan **out, gf_error *err) {
   if (!in || !predicate || !out) return gf_error_set(err, GF_EINVAL, "gf_plan_having: NULL argument");
+  /* `sum(v1) > 10` reads the output column named "sum(v1)" (or any name
+   * that parses to the same call, e.g. "sum( v1 )"). */
+  int nf = gf_schema_num_fields(in->schema);
+  agg_names an = {in->schema, gfi_calloc(NULL, sizeof(gf_expr *) * (size_t)(nf > 0 ? nf : 1))};
+  if (!an.parsed) return GF_OOM(err, "having");
+  for (int i = 0; i < nf; i++)
+    if (gf_expr_parse(gf_schema_field(in->schema, i)->name, &an.parsed[i], NULL) != GF_OK) an.parsed[i] = NULL;
+  gf_expr *pred = NULL;
+  gf_status st = gfi_expr_replace(predicate, agg_to_column, &an, &pred, err);
+  for (int i = 0; i < nf; i++) gf_expr_release(an.parsed[i]);
+  gfi_mfree(NULL, an.parsed, sizeof(gf_expr *) * (size_t)(nf > 0 ? nf : 1));
+  if (st != GF_OK) return st;
   gf_plan *p = unary(GF_PLAN_HAVING, in);
-  if (!p || !set_expr(p, predicate)) {
+  if (!p || !set_expr(p, pred)) {
+    gf_expr_release(pred);
     gf_plan_release(p);
     return GF_OOM(err, "plan node");
   }
+  gf_expr_release(pred);
   return gfi_plan_finish(p, out, err);
 }
 

@@ -27,7 +27,18 @@ static gf_status take_schema(gf_status st, gf_frame *f, gf_schema **out) {
 /* A predicate: no aggregate call (unless `having`), bool type. */
 static gf_status check_predicate(const gf_expr *e, const gf_schema *in, bool having,
                                  gf_error *err) {
-  if (!having) {
+  if (having) {
+    const gf_expr *agg = gfi_expr_find_aggregate(e);
+    if (agg) {
+      char *text = gfi_expr_text(agg);
+      gf_status st = gf_error_set(err, GF_EINVAL,
+                                  "aggregate '%s' is not computed by the group-by: add it to "
+                                  "its aggregates (having reads their output columns)",
+                                  text ? text : agg->name);
+      gf_mem_free(text);
+      return st;
+    }
+  } else {
     const gf_expr *agg = gfi_expr_find_aggregate(e);
     if (agg) {
       char *text = gfi_expr_text(agg);

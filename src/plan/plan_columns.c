@@ -91,6 +91,10 @@ static bool is_aggregate_name(const char *fn) {
   return false;
 }
 
+bool gfi_is_aggregate_call(const gf_expr *x) {
+  return x->kind == GF_EXPR_CALL && x->name && is_aggregate_name(x->name);
+}
+
 const gf_expr *gfi_expr_find_aggregate(const gf_expr *e) {
   nstack st = {0};
   const gf_expr *found = NULL;
@@ -109,4 +113,28 @@ const gf_expr *gfi_expr_find_aggregate(const gf_expr *e) {
   }
   stack_free(&st);
   return found;
+}
+
+gf_status gf_expr_columns(const gf_expr *e, char ***names, int *n, gf_error *err) {
+  if (!e || !names || !n) return gf_error_set(err, GF_EINVAL, "gf_expr_columns: NULL argument");
+  gfi_nameset s = {0};
+  GF_RETURN_NOT_OK(gfi_expr_columns(e, &s, err));
+  size_t bytes = sizeof(char *) * (size_t)(s.n > 0 ? s.n : 1);
+  for (int i = 0; i < s.n; i++) bytes += strlen(s.v[i]) + 1;
+  char **block = gfi_owned_alloc(NULL, bytes);
+  if (!block) {
+    gfi_nameset_free(&s);
+    return GF_OOM(err, "column names");
+  }
+  char *text = (char *)(block + (s.n > 0 ? s.n : 1));
+  for (int i = 0; i < s.n; i++) {
+    size_t len = strlen(s.v[i]) + 1;
+    memcpy(text, s.v[i], len);
+    block[i] = text;
+    text += len;
+  }
+  *names = block;
+  *n = s.n;
+  gfi_nameset_free(&s);
+  return GF_OK;
 }

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "data/array_internal.h"
 #include "plan/plan_internal.h"
 
 /* The state of one run. */
@@ -26,8 +27,11 @@ typedef struct xrun {
   int64_t t0;
   gf_exec_stats *stats;   /* scratch for one operator (profiling), or NULL */
   gf_plan_profile *prof;  /* being filled, or NULL */
-  int prof_cap;
   gf_error *err;
+  bool recheck_failed;    /* phase 1 failed checking, not reading */
+  int nread, read_cap;    /* what phase 1 read, per user source: */
+  const gf_plan **read_src;
+  gf_schema **read_schema;
 } xrun;
 
 /* ---- options, deadline, profile ----------------------------------------- */
@@ -53,25 +57,25 @@ static gf_status op_options(const xrun *x, gf_parallel_options *o) {
   return GF_OK;
 }
 
-/* Appends one operator to the profile (no-op when not profiling; a
- * failed growth only drops the entry). */
+/* Appends one operator to the profile (no-op when not profiling). The
+ * array is kept at its exact length, so gf_plan_profile_free knows its
+ * size; a failed growth only drops the entry. */
 static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int64_t in,
                      int64_t out, int64_t t0, const gf_exec_stats *s) {
   if (!x->prof) return;
   gf_plan_profile *pr = x->prof;
-  if (pr->nops == x->prof_cap) {
-    int cap = x->prof_cap ? x->prof_cap * 2 : 16;
-    gf_plan_profile_op *v = gfi_calloc(NULL, sizeof *v * (size_t)cap);
-    if (!v) return;
-    if (pr->ops) {
-      memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
-      gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)x->prof_cap);
-    }
-    pr->ops = v;
-    x->prof_cap = cap;
-  }
   char *nm = gfi_plan_strdup(name);
-  if (!nm) return;
+  gf_plan_profile_op *v = gfi_calloc(NULL, sizeof *v * (size_t)(pr->nops + 1));
+  if (!nm || !v) {
+    gfi_plan_strfree(nm);
+    if (v) gfi_mfree(NULL, v, sizeof *v * (size_t)(pr->nops + 1));
+    return;
+  }
+  if (pr->ops) {
+    memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
+    gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)pr->nops);
+  }
+  pr->ops = v;
   gf_plan_profile_op *op = &pr->ops[pr->nops++];
   op->step = p ? p->step : 0;
   op->depth = depth;
@@ -87,27 +91,8 @@ static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int
 void gf_plan_profile_free(gf_plan_profile *p) {
   if (!p) return;
   for (int i = 0; i < p->nops; i++) gfi_plan_strfree((char *)p->ops[i].name);
-  if (p->ops) gfi_mfree(NULL, p->ops, sizeof *p->ops * (size_t)(p->nops > 0 ? p->nops : 1));
+  if (p->ops) gfi_mfree(NULL, p->ops, sizeof *p->ops * (size_t)p->nops);
   gfi_mfree(NULL, p, sizeof *p);
-}
-
-/* Shrinks the profile's array to its length (so free knows its size). */
-static void prof_trim(xrun *x) {
-  gf_plan_profile *pr = x->prof;
-  if (!pr || !pr->ops || x->prof_cap == (pr->nops > 0 ? pr->nops : 1)) return;
-  size_t n = (size_t)(pr->nops > 0 ? pr->nops : 1);
-  gf_plan_profile_op *v = gfi_malloc(NULL, sizeof *v * n);
-  if (!v) {
-    /* Keep the larger block: record its size as the op count bound by
-     * dropping nothing; free then uses the capacity. */
-    for (int i = pr->nops; i < x->prof_cap; i++) memset(&pr->ops[i], 0, sizeof pr->ops[i]);
-    pr->nops = x->prof_cap;
-    return;
-  }
-  memcpy(v, pr->ops, sizeof *v * (size_t)pr->nops);
-  gfi_mfree(NULL, pr->ops, sizeof *v * (size_t)x->prof_cap);
-  pr->ops = v;
-  x->prof_cap = (int)n;
 }
 
 /* ---- phase 1: reading the sources --------------------------------------- */
@@ -160,6 +145,44 @@ static gf_status read_csv(xrun *x, const gf_plan *p, const gf_parallel_options *
   return st;
 }
 
+/* Reads an IPC source. With a projection, the file is opened trusting its
+ * layout (only the metadata is read, the body stays untouched) and only
+ * the projected columns are then validated as the caller's validation
+ * level asks and given statistics: the other columns' pages are never
+ * read. */
+static gf_status read_ipc(xrun *x, const gf_plan *p, const gf_parallel_options *o, gf_frame **out) {
+  gf_ipc_read_options ro = p->ipc->o;
+  ro.parallel = o;
+  gf_ipc_validation v = ro.validation;
+  if (p->nproj < 0 || v == GF_IPC_VALIDATE_METADATA_ONLY) {
+    gf_frame *f = NULL;
+    GF_RETURN_NOT_OK(gf_read_ipc(p->ipc->path, &ro, &f, x->err));
+    return apply_proj(p, f, out, x->err);
+  }
+  ro.validation = GF_IPC_VALIDATE_METADATA_ONLY;
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_read_ipc(p->ipc->path, &ro, &f, x->err));
+  GF_RETURN_NOT_OK(apply_proj(p, f, &f, x->err));
+  gf_status st = GF_OK;
+  for (int b = 0; b < gf_frame_num_batches(f) && st == GF_OK; b++)
+    for (int c = 0; c < gf_frame_num_columns(f) && st == GF_OK; c++) {
+      gf_array *a = gf_frame_column(f, b, c);
+      gf_error sub;
+      st = gf_array_validate(a, v == GF_IPC_VALIDATE_FULL, &sub);
+      if (st != GF_OK)
+        st = gf_error_set(x->err, st, "%s: column '%.200s', batch %d: %s", p->ipc->path,
+                          gf_schema_field(gf_frame_schema(f), c)->name, b, sub.message);
+      else
+        gfi_array_compute_stats(a); /* this run's own fresh array */
+    }
+  if (st != GF_OK) {
+    gf_frame_release(f);
+    return st;
+  }
+  *out = f;
+  return GF_OK;
+}
+
 /* Reads one source into a frame (projection applied). */
 static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
   gf_parallel_options o;
@@ -175,13 +198,9 @@ static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **ou
   case GF_PLAN_CSV:
     st = read_csv(x, p, &o, &f);
     break;
-  case GF_PLAN_IPC: {
-    gf_ipc_read_options ro = p->ipc->o;
-    ro.parallel = &o;
-    st = gf_read_ipc(p->ipc->path, &ro, &f, x->err);
-    if (st == GF_OK) st = apply_proj(p, f, &f, x->err);
+  case GF_PLAN_IPC:
+    st = read_ipc(x, p, &o, &f);
     break;
-  }
   case GF_PLAN_STREAM: {
     bool was = atomic_exchange(&p->stream->consumed, true);
     if (was) {
@@ -204,6 +223,32 @@ static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **ou
   return GF_OK;
 }
 
+/* Remembers the schema read for user source `src`. */
+static gf_status note_read(xrun *x, const gf_plan *src, gf_schema *schema) {
+  if (x->nread == x->read_cap) {
+    int cap = x->read_cap ? x->read_cap * 2 : 4;
+    const gf_plan **s = gfi_malloc(NULL, sizeof *s * (size_t)cap);
+    gf_schema **sc = gfi_malloc(NULL, sizeof *sc * (size_t)cap);
+    if (!s || !sc) {
+      if (s) gfi_mfree(NULL, (void *)s, sizeof *s * (size_t)cap);
+      if (sc) gfi_mfree(NULL, sc, sizeof *sc * (size_t)cap);
+      return GF_ENOMEM;
+    }
+    if (x->read_src) {
+      memcpy(s, x->read_src, sizeof *s * (size_t)x->nread);
+      memcpy(sc, x->read_schema, sizeof *sc * (size_t)x->nread);
+      gfi_mfree(NULL, (void *)x->read_src, sizeof *s * (size_t)x->read_cap);
+      gfi_mfree(NULL, x->read_schema, sizeof *sc * (size_t)x->read_cap);
+    }
+    x->read_src = s;
+    x->read_schema = sc;
+    x->read_cap = cap;
+  }
+  x->read_src[x->nread] = src;
+  x->read_schema[x->nread++] = gf_schema_retain(schema);
+  return GF_OK;
+}
+
 /* The plan with every source replaced by a frame source over what was
  * read (its pushed predicate kept), every node checked again. */
 static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **out) {
@@ -218,8 +263,13 @@ static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **ou
     n->frame = f;
     n->src_schema = gf_schema_retain(gf_frame_schema(f));
     n->pred = p->pred ? gf_expr_retain(p->pred) : NULL;
+    if (note_read(x, p->origin ? p->origin : p, n->src_schema) != GF_OK) {
+      gf_plan_release(n);
+      return GF_OOM(x->err, "plan run");
+    }
     gf_status st = gfi_plan_finish(n, out, x->err);
     if (st == GF_OK) (*out)->step = p->step;
+    else if (st != GF_ENOMEM) x->recheck_failed = true;
     return st;
   }
   gf_plan *c = gfi_plan_clone(p);
@@ -236,6 +286,57 @@ static gf_status bind_sources(xrun *x, const gf_plan *p, int depth, gf_plan **ou
   }
   gf_status st = gfi_plan_finish(c, out, x->err);
   if (st == GF_OK) (*out)->step = p->step;
+  else if (st != GF_ENOMEM) x->recheck_failed = true;
+  return st;
+}
+
+/* The user's plan over sources of the schemas read (columns not read keep
+ * their planned type), checked again: its message names the user's own
+ * step when the optimized plan failed its check after the read. */
+static gf_status recheck_user_plan(xrun *x, const gf_plan *p, gf_plan **out, gf_error *err) {
+  if (p->nin == 0) {
+    const gf_schema *read = NULL;
+    for (int i = 0; i < x->nread; i++)
+      if (x->read_src[i] == p) read = x->read_schema[i];
+    int n = gf_schema_num_fields(p->src_schema);
+    gf_field *fields = gfi_calloc(NULL, sizeof *fields * (size_t)(n > 0 ? n : 1));
+    if (!fields) return GF_OOM(err, "plan check");
+    for (int i = 0; i < n; i++) {
+      fields[i] = *gf_schema_field(p->src_schema, i);
+      int j = read ? gf_schema_find(read, fields[i].name) : -1;
+      if (j >= 0) fields[i] = *gf_schema_field(read, j);
+    }
+    gf_schema *sc = NULL;
+    gf_frame *e0 = NULL;
+    gf_status st = gf_schema_new(fields, n, &sc, err);
+    gfi_mfree(NULL, fields, sizeof *fields * (size_t)(n > 0 ? n : 1));
+    if (st == GF_OK) st = gfi_plan_empty_frame(sc, &e0, err);
+    gf_schema_release(sc);
+    gf_plan *c = st == GF_OK ? gfi_plan_clone(p) : NULL;
+    if (st == GF_OK && !c) st = GF_OOM(err, "plan check");
+    if (st == GF_OK) {
+      gf_schema_release(c->src_schema);
+      c->src_schema = gf_schema_retain(gf_frame_schema(e0));
+      c->kind = GF_PLAN_FRAME;
+      c->frame = gf_frame_retain(e0);
+      st = gfi_plan_finish(c, out, err);
+    }
+    gf_frame_release(e0);
+    return st;
+  }
+  gf_plan *in[2] = {NULL, NULL};
+  gf_status st = GF_OK;
+  for (int i = 0; i < p->nin && st == GF_OK; i++) st = recheck_user_plan(x, p->in[i], &in[i], err);
+  gf_plan *c = NULL;
+  if (st == GF_OK) {
+    c = gfi_plan_clone(p);
+    if (!c) st = GF_OOM(err, "plan check");
+  }
+  if (st == GF_OK) {
+    for (int i = 0; i < p->nin; i++) gfi_plan_set_input(c, i, in[i]);
+    st = gfi_plan_finish(c, out, err);
+  }
+  for (int i = 0; i < 2; i++) gf_plan_release(in[i]);
   return st;
 }
 
@@ -261,23 +362,43 @@ static bool chainable(const gf_plan *p, bool top) {
   }
 }
 
-/* Observer of a pipeline run: one profile entry per executed step. */
+/* Observer of a pipeline run: one profile entry per executed step,
+ * attributed to the chain node it ran (a fused pass to its last node). */
 typedef struct pobs {
   xrun *x;
-  const gf_plan *top;
+  const gf_plan **chain; /* bottom to top */
+  int n, at;             /* nodes, next unattributed node */
   int depth;
 } pobs;
+
+static bool is_streaming(gf_plan_kind k) {
+  return k == GF_PLAN_FILTER || k == GF_PLAN_HAVING || k == GF_PLAN_WITH || k == GF_PLAN_SELECT ||
+         k == GF_PLAN_LIMIT || k == GF_PLAN_FRAME;
+}
 
 static void observe(void *user, const gf_pipeline_step_info *info) {
   pobs *po = user;
   xrun *x = po->x;
-  if (!x->prof) return;
-  prof_add(x, po->top, po->depth, info->name, info->rows_in, info->rows_out,
+  if (!x->prof || po->n == 0) return;
+  int i = po->at < po->n ? po->at : po->n - 1;
+  gf_plan_kind want = strcmp(info->name, "group-by") == 0 ? GF_PLAN_GROUP_BY
+                      : strcmp(info->name, "sort") == 0   ? GF_PLAN_SORT
+                      : strcmp(info->name, "join") == 0   ? GF_PLAN_JOIN
+                                                          : GF_PLAN_FILTER;
+  if (want == GF_PLAN_FILTER) {
+    while (i + 1 < po->n && is_streaming(po->chain[i + 1]->kind)) i++;
+  } else {
+    while (i + 1 < po->n && po->chain[i]->kind != want) i++;
+  }
+  po->at = i + 1;
+  prof_add(x, po->chain[i], po->depth + po->n - 1 - i, info->name, info->rows_in, info->rows_out,
            gfi_now_ns() - info->wall_ns, info->stats);
 }
 
-/* Adds node p as pipeline steps; `rights` holds the join inputs' frames. */
-static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *right, bool top) {
+/* Adds node p as pipeline steps; `right`: a join's right input frame;
+ * `next`: the node above p in the chain (NULL at the top). */
+static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *right,
+                          const gf_plan *next) {
   gf_error *err = x->err;
   switch (p->kind) {
   case GF_PLAN_FILTER:
@@ -292,13 +413,17 @@ static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *
                                     p->sort_keys, err);
   case GF_PLAN_SORT:
     GF_RETURN_NOT_OK(gf_pipeline_add_sort(pl, p->keys, p->nkeys, err));
-    /* A pushed limit: the pipeline makes sort + limit a top-k. */
-    return p->topk > 0 ? gf_pipeline_add_limit(pl, p->topk, err) : GF_OK;
+    /* A pushed limit: the pipeline makes sort + limit a top-k (the limit
+     * above, if any, is that limit already). */
+    if (p->topk > 0 && !(next && next->kind == GF_PLAN_LIMIT))
+      return gf_pipeline_add_limit(pl, p->topk, err);
+    return GF_OK;
   case GF_PLAN_JOIN:
     return gf_pipeline_add_join(pl, right, (const char *const *)p->names,
                                 (const char *const *)p->names2, p->nnames, p->how, p->suffix, err);
+  case GF_PLAN_FRAME: /* a source's pushed predicate */
+    return gf_pipeline_add_filter(pl, p->pred, err);
   case GF_PLAN_LIMIT: {
-    (void)top;
     int64_t n = p->count > INT64_MAX - p->offset ? INT64_MAX : p->offset + p->count;
     return gf_pipeline_add_limit(pl, n, err);
   }
@@ -310,21 +435,31 @@ static gf_status add_step(xrun *x, gf_pipeline *pl, const gf_plan *p, gf_frame *
 /* Runs the chain of pipeline-able nodes topped by p over its base. */
 static gf_status run_chain(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
   int n = 0;
-  for (const gf_plan *q = p; chainable(q, q == p); q = q->in[0]) n++;
+  const gf_plan *q = p;
+  for (; chainable(q, q == p); q = q->in[0]) n++;
+  /* A frame source's pushed predicate runs as the chain's first step, so
+   * it fuses with what follows (a group-by reads its morsel outputs). */
+  bool src_pred = q->kind == GF_PLAN_FRAME && q->pred;
+  if (src_pred) n++;
   const gf_plan **chain = gfi_calloc(NULL, sizeof *chain * (size_t)n);
   gf_frame **rights = gfi_calloc(NULL, sizeof *rights * (size_t)n);
   gf_status st = GF_OK;
   if (!chain || !rights) st = GF_OOM(x->err, "plan chain");
-  const gf_plan *q = p;
-  for (int i = 0; i < n && st == GF_OK; i++, q = q->in[0]) chain[n - 1 - i] = q;
+  q = p;
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    chain[n - 1 - i] = q;
+    if (q->nin > 0) q = q->in[0];
+  }
   gf_frame *base = NULL, *res = NULL;
-  if (st == GF_OK) st = run_node(x, q, depth + n, &base);
+  if (st == GF_OK && src_pred) base = gf_frame_retain(q->frame);
+  else if (st == GF_OK) st = run_node(x, q, depth + n, &base);
   for (int i = 0; i < n && st == GF_OK; i++)
     if (chain[i]->kind == GF_PLAN_JOIN) st = run_node(x, chain[i]->in[1], depth + n - i, &rights[i]);
   gf_pipeline *pl = NULL;
   if (st == GF_OK) st = gf_pipeline_new(&pl, x->err);
-  for (int i = 0; i < n && st == GF_OK; i++) st = add_step(x, pl, chain[i], rights[i], i == n - 1);
-  pobs po = {x, p, depth};
+  for (int i = 0; i < n && st == GF_OK; i++)
+    st = add_step(x, pl, chain[i], rights[i], i + 1 < n ? chain[i + 1] : NULL);
+  pobs po = {x, chain, n, 0, depth};
   gf_parallel_options o;
   if (st == GF_OK) {
     gf_pipeline_set_observer(pl, observe, &po);
@@ -495,13 +630,28 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   gf_frame *res = NULL;
   gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~po.disabled_rules, &opt, err);
   if (st == GF_OK) st = bind_sources(&x, opt, 0, &bound);
+  if (st != GF_OK && x.recheck_failed) {
+    /* Report the failed check in the user's own steps. */
+    gf_plan *chk = NULL;
+    gf_error e2;
+    gf_status st2 = recheck_user_plan(&x, p, &chk, &e2);
+    if (st2 != GF_OK && st2 != GF_ENOMEM) {
+      st = st2;
+      if (err) *err = e2;
+    }
+    gf_plan_release(chk);
+  }
+  for (int i = 0; i < x.nread; i++) gf_schema_release(x.read_schema[i]);
+  if (x.read_src) {
+    gfi_mfree(NULL, (void *)x.read_src, sizeof *x.read_src * (size_t)x.read_cap);
+    gfi_mfree(NULL, x.read_schema, sizeof *x.read_schema * (size_t)x.read_cap);
+  }
   if (st == GF_OK) st = run_node(&x, bound, 0, &res);
   gf_plan_release(opt);
   gf_plan_release(bound);
   if (x.stats) gfi_mfree(NULL, x.stats, sizeof *x.stats);
   if (x.prof) {
     x.prof->wall_ns = gfi_now_ns() - x.t0;
-    prof_trim(&x);
     if (st == GF_OK) *po.profile = x.prof;
     else gf_plan_profile_free(x.prof);
   }

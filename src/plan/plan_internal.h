@@ -59,6 +59,8 @@ struct gf_plan {
   int nproj;           /* pushed projection: -1 = every column */
   char **proj;         /* in source order */
   gf_expr *pred;       /* pushed predicate, or NULL */
+  gf_plan *origin;     /* sources made by the optimizer: the user's source
+                          they come from (retained), for messages */
 
   /* Operators. */
   int nnames;
@@ -124,8 +126,48 @@ gf_status gfi_nameset_add(gfi_nameset *s, const char *name, gf_error *err);
 /* Adds every column `e` reads (walked with an explicit stack, so a flat
  * chain of any length costs no recursion). */
 gf_status gfi_expr_columns(const gf_expr *e, gfi_nameset *s, gf_error *err);
+/* True when x is a call of an aggregate function (sum, count...). */
+bool gfi_is_aggregate_call(const gf_expr *x);
 /* The first aggregate call (sum(...), count(...)...) in `e`, or NULL. */
 const gf_expr *gfi_expr_find_aggregate(const gf_expr *e);
+
+/* ---- rewriting helpers (plan_rewrite.c) --------------------------------- */
+
+/* A list of expression references (each retained). */
+typedef struct gfi_exprvec {
+  int n, cap;
+  gf_expr **v;
+} gfi_exprvec;
+
+void gfi_exprvec_free(gfi_exprvec *v);
+/* Appends a new reference to e. */
+gf_status gfi_exprvec_push(gfi_exprvec *v, const gf_expr *e, gf_error *err);
+/* Appends the conjuncts of e (the operands of its top-level `and` chain,
+ * left to right; e itself when it is not an `and`). Iterative. */
+gf_status gfi_conjuncts(const gf_expr *e, gfi_exprvec *out, gf_error *err);
+/* v[0] and v[1] and ... (left-deep), a new reference; NULL when out of
+ * memory or n == 0. */
+gf_expr *gfi_and_all(gf_expr *const *v, int n);
+/* p with its inputs replaced by in[0..p->nin) (p retained when they are
+ * the same), finished. */
+gf_status gfi_plan_with_inputs(const gf_plan *p, gf_plan *const *in, gf_plan **out, gf_error *err);
+/* A node like `e` over new children kids[0..e->nargs) (references
+ * consumed); NULL when out of memory. */
+gf_expr *gfi_expr_rebuild(const gf_expr *e, gf_expr **kids);
+/* e with every node x for which pre(user, x) returns a new reference
+ * replaced by it (its subtree is then not visited), rebuilt bottom-up
+ * with an explicit stack. *out is a new reference (e itself, retained,
+ * when nothing was replaced). */
+gf_status gfi_expr_replace(const gf_expr *e, gf_expr *(*pre)(void *user, const gf_expr *x),
+                           void *user, gf_expr **out, gf_error *err);
+/* A FILTER (or HAVING) node over `in` with the conjunction of preds. */
+gf_status gfi_plan_wrap_filter(const gf_plan *in, gf_expr *const *preds, int n, gf_plan_kind kind,
+                               gf_plan **out, gf_error *err);
+/* True when every column e reads is in `allowed` (NULL = any). */
+gf_status gfi_expr_reads_only(const gf_expr *e, const gfi_nameset *allowed, bool *yes, gf_error *err);
+/* Where output column i of a join comes from: side 0 (left) or 1 (right)
+ * and the input column index. */
+void gfi_join_origin(const gf_plan *j, int i, int *side, int *col);
 
 /* ---- optimizer rules (plan_rule_*.c) ------------------------------------ */
 

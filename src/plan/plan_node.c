@@ -87,6 +87,7 @@ static void plan_free(gf_plan *p) {
   ipc_src_release(p->ipc);
   stream_src_release(p->stream);
   gf_schema_release(p->src_schema);
+  gf_plan_release(p->origin);
   if (p->nproj >= 0) gfi_plan_names_free(p->proj, p->nproj);
   gf_expr_release(p->pred);
   gfi_plan_names_free(p->names, p->nnames);
@@ -152,6 +153,7 @@ gf_plan *gfi_plan_clone(const gf_plan *p) {
   if (p->stream) gfi_ref_inc(&p->stream->ref);
   c->stream = p->stream;
   c->src_schema = p->src_schema ? gf_schema_retain(p->src_schema) : NULL;
+  if (p->nin == 0) c->origin = gf_plan_retain(p->origin ? p->origin : (gf_plan *)p);
   if (p->nproj >= 0) {
     c->proj = gfi_plan_names_copy((const char *const *)p->proj, p->nproj);
     if (c->proj) c->nproj = p->nproj;

@@ -15,6 +15,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
+#include "gf_test_sweep.h"
 #include "gopherframe.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -395,6 +396,21 @@ static void test_check_errors(void **state) {
   gf_expr *hv = parse("sv > 0 and k < 5");
   OKE(gf_plan_having(g, hv, &p2, &err));
   gf_plan_release(p2);
+  /* Aggregate calls in having name the aggregate output columns. */
+  gf_plan *g2 = NULL;
+  OKE(gf_plan_group_by(p1, keys, 1, "sum( v ), count()", false, &g2, &err));
+  gf_expr *hagg = parse("sum(v) > 0 and count() > 1"), *hmiss = parse("max(v) > 0");
+  OKE(gf_plan_having(g2, hagg, &p2, &err));
+  char *text = NULL;
+  OKE(gf_plan_explain(p2, 0, 0, &text, &err));
+  assert_non_null(strstr(text, "having \"sum( v )\" > 0 and \"count()\" > 1"));
+  gf_mem_free(text);
+  gf_plan_release(p2);
+  assert_int_equal(gf_plan_having(g2, hmiss, &p2, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "step 4 (having): aggregate 'max(v)' is not computed"));
+  gf_expr_release(hagg);
+  gf_expr_release(hmiss);
+  gf_plan_release(g2);
   assert_int_equal(gf_plan_filter(g, unknown, &p2, &err), GF_EINVAL);
   assert_non_null(strstr(err.message, "step 4 (filter)"));
   gf_sort_key sk = {"nope", false, false};
@@ -476,6 +492,226 @@ static void test_explain_and_profile(void **state) {
   gf_frame_release(f);
 }
 
+/* One collect under a failing allocator (gft_alloc_sweep callback). */
+typedef struct plan_sweep {
+  const gf_plan *p;
+  const gf_frame *want;
+  int workers;
+  unsigned disabled;
+} plan_sweep;
+
+static gf_status plan_once(void *user, const gf_allocator *a) {
+  plan_sweep *s = user;
+  gf_parallel_options po;
+  par(&po, s->workers, 300);
+  po.allocator = a;
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  o.parallel = &po;
+  o.disabled_rules = s->disabled;
+  gf_frame *r = (gf_frame *)(uintptr_t)1;
+  gf_error err;
+  gf_status st = gf_plan_collect(s->p, &o, &r, &err);
+  if (st != GF_OK) {
+    if (r != (gf_frame *)(uintptr_t)1) fail_msg("%s: output written on failure", gft_sweep_at());
+    return st;
+  }
+  if (!gf_frame_equals(r, s->want)) fail_msg("%s: wrong result", gft_sweep_at());
+  gf_frame_release(r);
+  return GF_OK;
+}
+
+/* Every allocation of a run through the options' allocator may fail: the
+ * run fails with GF_ENOMEM, leaks nothing and writes no output. */
+static void test_allocation_failures(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(600, 2, 8), *r = make_frame(100, 1, 9);
+  gf_error err;
+  char ipc[256];
+  tmp_path(ipc, sizeof ipc, "sweep.arrow");
+  OKE(gf_write_ipc_file(r, ipc, NULL, &err));
+  gf_plan *s, *ri, *fl, *w, *j, *g, *so, *l, *u, *d;
+  OKE(gf_plan_from_frame(f, &s, &err));
+  OKE(gf_plan_scan_ipc(ipc, NULL, &ri, &err));
+  gf_expr *pred = parse("w > -200"), *wx = parse("k * 2");
+  const char *wn = "x";
+  OKE(gf_plan_filter(s, pred, &fl, &err));
+  OKE(gf_plan_with_columns(fl, &wn, &wx, 1, &w, &err));
+  const char *on[1] = {"k"};
+  OKE(gf_plan_join(w, ri, on, on, 1, GF_JOIN_LEFT, NULL, &j, &err));
+  const char *keys[1] = {"g"};
+  OKE(gf_plan_group_by(j, keys, 1, "sum(x) as sx, count() as n", false, &g, &err));
+  gf_sort_key sk = {"sx", true, false};
+  OKE(gf_plan_sort(g, &sk, 1, &so, &err));
+  OKE(gf_plan_limit(so, 1, 3, &l, &err));
+  OKE(gf_plan_union(l, l, &u, &err));
+  OKE(gf_plan_distinct(u, NULL, 0, &d, &err));
+  gf_frame *want = NULL;
+  OKE(gf_plan_collect(d, NULL, &want, &err));
+  assert_true(gf_frame_num_rows(want) > 0);
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts c = {0};
+  for (int wk = 1; wk <= 3; wk += 2)
+    for (int opt = 0; opt < 2; opt++) {
+      plan_sweep ps = {d, want, wk, opt ? 0u : (unsigned)GF_PLAN_RULES_ALL};
+      gft_alloc_sweep("plan", fa, plan_once, &ps, &c);
+    }
+  gft_sweep_print("plan (ipc, filter, with, join, group-by, sort, limit, union, distinct)", &c);
+  assert_true(c.failing[0] > 10);
+  /* A CSV source (parsing only the projected columns) into a top-k. */
+  char csv[256];
+  tmp_path(csv, sizeof csv, "sweep.csv");
+  OKE(gf_write_csv(f, csv, NULL, &err));
+  gf_plan *cs, *cf, *ct;
+  OKE(gf_plan_scan_csv(csv, NULL, &cs, &err));
+  OKE(gf_plan_filter(cs, pred, &cf, &err));
+  gf_sort_key vk = {"v", false, true};
+  OKE(gf_plan_sort(cf, &vk, 1, &ct, &err));
+  gf_plan *cl;
+  OKE(gf_plan_limit(ct, 0, 20, &cl, &err));
+  gf_frame *cwant = NULL;
+  OKE(gf_plan_collect(cl, NULL, &cwant, &err));
+  gft_sweep_counts cc = {0};
+  for (int opt = 0; opt < 2; opt++) {
+    plan_sweep ps2 = {cl, cwant, 2, opt ? 0u : (unsigned)GF_PLAN_RULES_ALL};
+    gft_alloc_sweep("plan csv", fa, plan_once, &ps2, &cc);
+  }
+  gft_sweep_print("plan (csv, filter, sort + limit)", &cc);
+  assert_true(cc.failing[0] > 10);
+  gf_frame_release(cwant);
+  gf_plan *cps[] = {cs, cf, ct, cl};
+  for (int i = 0; i < 4; i++) gf_plan_release(cps[i]);
+  unlink(csv);
+  gf_failing_allocator_free(fa);
+  gf_plan *ps[] = {s, ri, fl, w, j, g, so, l, u, d};
+  for (int i = 0; i < 10; i++) gf_plan_release(ps[i]);
+  gf_expr_release(pred);
+  gf_expr_release(wx);
+  gf_frame_release(want);
+  gf_frame_release(f);
+  gf_frame_release(r);
+  unlink(ipc);
+}
+
+/* gf_expr_columns: distinct names in order; a flat chain of 5,000 terms
+ * (built without the parser) costs no recursion in the walk. */
+static void test_expr_columns(void **state) {
+  (void)state;
+  gf_expr *e = parse("b + a * 2 > \"odd name\" and a is null or c in (b, 1)");
+  char **names = NULL;
+  int n = -1;
+  gf_error err;
+  OKE(gf_expr_columns(e, &names, &n, &err));
+  assert_int_equal(n, 4);
+  assert_string_equal(names[0], "b");
+  assert_string_equal(names[1], "a");
+  assert_string_equal(names[2], "odd name");
+  assert_string_equal(names[3], "c");
+  gf_mem_free(names);
+  gf_expr_release(e);
+  e = gf_lit_int64(1);
+  OKE(gf_expr_columns(e, &names, &n, &err));
+  assert_int_equal(n, 0);
+  gf_mem_free(names);
+  gf_expr_release(e);
+  /* As deep as the constructors allow. */
+  gf_expr *chain = gf_col("x0");
+  for (int i = 1; i < 900 && chain; i++) {
+    char nm[16];
+    snprintf(nm, sizeof nm, "x%d", i % 7);
+    chain = gf_add(chain, gf_col(nm));
+  }
+  assert_non_null(chain);
+  OKE(gf_expr_columns(chain, &names, &n, &err));
+  assert_int_equal(n, 7);
+  gf_mem_free(names);
+  gf_expr_release(chain);
+}
+
+/* A CSV column the sample reads as integers but the whole file as text:
+ * the run re-checks the plan on the schema read and fails naming the
+ * step before any operator runs; a column that only widens (int32 to
+ * float64) gives the eager answer on the frame read. */
+static void test_csv_schema_change(void **state) {
+  (void)state;
+  char path[256];
+  tmp_path(path, sizeof path, "widen.csv");
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fprintf(fp, "a,b\n");
+  for (int i = 0; i < GF_PLAN_CSV_SAMPLE_ROWS + 5; i++) fprintf(fp, "%d,%d\n", i % 100, i);
+  fprintf(fp, "x7,2.5\n");
+  fclose(fp);
+  gf_error err;
+  gf_plan *s, *f1, *f2;
+  OKE(gf_plan_scan_csv(path, NULL, &s, &err));
+  assert_int_equal(gf_schema_field(gf_plan_schema(s), 0)->type.id, GF_TYPE_INT32);
+  gf_expr *pa = parse("a > 5"), *pb = parse("b > 5000");
+  OKE(gf_plan_filter(s, pa, &f1, &err));
+  gf_frame *out = NULL;
+  assert_int_equal(gf_plan_collect(f1, NULL, &out, &err), GF_ETYPE);
+  assert_non_null(strstr(err.message, "step 2 (filter)"));
+  assert_null(out);
+  OKE(gf_plan_filter(s, pb, &f2, &err));
+  gf_frame *in = NULL, *want = NULL;
+  OKE(gf_read_csv(path, NULL, &in, &err));
+  assert_int_equal(gf_schema_field(gf_frame_schema(in), 1)->type.id, GF_TYPE_FLOAT64);
+  OKE(gf_filter(in, pb, NULL, &want, &err));
+  expect_plan(f2, want);
+  gf_frame_release(in);
+  gf_frame_release(want);
+  gf_expr_release(pa);
+  gf_expr_release(pb);
+  gf_plan_release(s);
+  gf_plan_release(f1);
+  gf_plan_release(f2);
+  unlink(path);
+}
+
+/* A plan of 3,000 chained filters and computed columns: building,
+ * optimizing (the filters merge into one balanced conjunction pushed into
+ * the source), explaining and running it need no deep recursion and give
+ * the eager answer. */
+static void test_long_plan(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(2000, 2, 10);
+  gf_error err;
+  gf_plan *p = NULL;
+  OKE(gf_plan_from_frame(f, &p, &err));
+  gf_expr *e = parse("k != -1 and w > -1000"), *wx = parse("w + 1");
+  const char *wn = "x";
+  for (int i = 0; i < 3000; i++) {
+    gf_plan *n = NULL;
+    if (i % 2) OKE(gf_plan_filter(p, e, &n, &err));
+    else OKE(gf_plan_with_columns(p, &wn, &wx, 1, &n, &err));
+    gf_plan_release(p);
+    p = n;
+  }
+  gf_frame *a = NULL, *b = NULL;
+  OKE(gf_filter(f, e, NULL, &a, &err));
+  OKE(gf_with_columns(a, &wn, &wx, 1, NULL, &b, &err));
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  for (int opt = 0; opt < 2; opt++) {
+    o.disabled_rules = opt ? 0 : GF_PLAN_RULES_ALL;
+    gf_frame *got = NULL;
+    OKE(gf_plan_collect(p, &o, &got, &err));
+    assert_true(gf_frame_equals(got, b));
+    gf_frame_release(got);
+  }
+  char *text = NULL;
+  OKE(gf_plan_explain(p, GF_PLAN_EXPLAIN_OPTIMIZED, 0, &text, &err));
+  assert_non_null(strstr(text, "== optimized plan ==\n2. with_columns x = w + 1\n  1. frame rows=2000 predicate="));
+  gf_mem_free(text);
+  gf_plan_release(p);
+  gf_expr_release(e);
+  gf_expr_release(wx);
+  gf_frame_release(a);
+  gf_frame_release(b);
+  gf_frame_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain),
@@ -483,6 +719,10 @@ int main(void) {
       cmocka_unit_test(test_sources_and_sinks),
       cmocka_unit_test(test_check_errors),
       cmocka_unit_test(test_explain_and_profile),
+      cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_expr_columns),
+      cmocka_unit_test(test_csv_schema_change),
+      cmocka_unit_test(test_long_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
