@@ -214,6 +214,16 @@ int gfi_tz_format(gf_datatype t, char *buf, size_t n) {
   return snprintf(buf, n, "%c%02d:%02d", m < 0 ? '-' : '+', am / 60 % 100, am % 60);
 }
 
+int64_t gfi_type_local_to_utc(gf_datatype t, int64_t local) {
+  if (!t.has_timezone) return local;
+  const gfi_tz *z = t.tz_id > 0 ? gfi_tz_get(t.tz_id) : NULL;
+  if (z) return gfi_tz_local_to_utc(z, local);
+  int64_t r;
+  if (__builtin_sub_overflow(local, (int64_t)t.tz_offset_minutes * 60, &r))
+    return local < 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
 /* ---- public API --------------------------------------------------- */
 
 /* Timestamp type in `unit` with zone `zone`: "UTC" and fixed offsets

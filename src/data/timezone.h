@@ -98,4 +98,9 @@ int gfi_tz_format(gf_datatype t, char *buf, size_t n);
  * 0 without a zone, the fixed offset, or the named zone's offset then. */
 int32_t gfi_type_utc_offset(gf_datatype t, int64_t s);
 
+/* The UTC second of local wall time `local` (seconds as if the wall clock
+ * were UTC) in the zone of timestamp type `t` (gfi_tz_local_to_utc's rule
+ * for named zones; saturating for fixed offsets; `local` without a zone). */
+int64_t gfi_type_local_to_utc(gf_datatype t, int64_t local);
+
 #endif /* GF_DATA_TIMEZONE_H */
