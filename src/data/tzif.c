@@ -314,7 +314,7 @@ static int64_t sat_sub(int64_t a, int64_t b) {
 
 int64_t gfi_tz_local_to_utc(const gfi_tz *z, int64_t local) {
   /* Offsets a day either side bracket any single transition near `local`. */
-  int32_t before = gfi_tz_offset(z, sat_sub(sat_sub(local, 86400), 0));
+  int32_t before = gfi_tz_offset(z, sat_sub(local, 86400));
   int32_t after = gfi_tz_offset(z, sat_sub(local, -86400));
   int64_t u1 = sat_sub(local, before), u2 = sat_sub(local, after);
   bool ok1 = gfi_tz_offset(z, u1) == before, ok2 = gfi_tz_offset(z, u2) == after;
