@@ -42,6 +42,14 @@ typedef struct gfi_tz {
   int32_t n_trans, n_types;
   bool has_rule;        /* footer rule for times after the last transition */
   gfi_tz_rule rule;
+  /* The footer rule unrolled into transitions from the last one up to
+   * about 2200, so common instants need a binary search, not calendar
+   * arithmetic: offset ext_off[k] from ext_t[k] (ext_t[0] is the last
+   * transition), valid for t < ext_end; the rule itself beyond. */
+  int64_t *ext_t;
+  int32_t *ext_off;
+  int32_t n_ext, ext_alloc;
+  int64_t ext_end;
 } gfi_tz;
 
 /* Parses a POSIX TZ string (the whole string). False when malformed. */

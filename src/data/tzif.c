@@ -3,6 +3,7 @@
  * functions over bytes, no file access (src/data/timezone.c loads files).
  * Offsets are seconds east of UTC throughout.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/calendar.h"
@@ -149,19 +150,73 @@ static int64_t rule_day(const gfi_tz_date *d, int64_t y) {
   }
 }
 
+/* UTC instants at which DST starts and ends in year y (|y| < 2^40). */
+static void rule_bounds(const gfi_tz_rule *r, int64_t y, int64_t *start, int64_t *end) {
+  *start = rule_day(&r->start, y) * 86400 + r->start.time - r->std_off;
+  *end = rule_day(&r->end, y) * 86400 + r->end.time - r->dst_off;
+}
+
 /* Offset under a rule at UTC second t. */
 static int32_t rule_offset(const gfi_tz_rule *r, int64_t t) {
   if (!r->has_dst) return r->std_off;
   int64_t q, tt;
   gfi_floor_divmod(t, GFI_TZ_CYCLE, &q, &tt); /* same answer, no overflow */
-  int64_t days, sod, y;
+  int64_t days, sod, y, start, end;
   unsigned m, d;
   gfi_floor_divmod(tt + r->std_off, 86400, &days, &sod);
   gfi_civil_from_days(days, &y, &m, &d);
-  int64_t start = rule_day(&r->start, y) * 86400 + r->start.time - r->std_off;
-  int64_t end = rule_day(&r->end, y) * 86400 + r->end.time - r->dst_off;
+  rule_bounds(r, y, &start, &end);
   bool dst = start < end ? (tt >= start && tt < end) : !(tt >= end && tt < start);
   return dst ? r->dst_off : r->std_off;
+}
+
+/* Last year the footer rule is unrolled to (gfi_tz.ext_t). */
+#define GFI_TZ_EXT_LAST_YEAR 2200
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Unrolls the footer rule after the last transition (see gfi_tz.ext_t).
+ * The rule's offset can only change at the start/end instants of a year,
+ * so evaluating it at every such candidate, in order, gives the exact
+ * table; candidates of the year after the last one (which may reach about
+ * a week back, v3 times go to 167 h) bound where the table is complete. */
+static gf_status unroll_rule(const gf_allocator *a, gfi_tz *z) {
+  if (!z->has_rule || !z->rule.has_dst || z->n_trans == 0) return GF_OK;
+  int64_t first = z->trans[z->n_trans - 1], days, sod, y0;
+  unsigned m, d;
+  gfi_floor_divmod(first, 86400, &days, &sod);
+  gfi_civil_from_days(days, &y0, &m, &d);
+  if (y0 >= GFI_TZ_EXT_LAST_YEAR) return GF_OK;
+  if (y0 < 1800) y0 = 1800; /* a first transition before 1800 with a rule: rare, keep small */
+  size_t nc = (size_t)(GFI_TZ_EXT_LAST_YEAR - y0 + 2) * 2;
+  int64_t *cand = gfi_malloc(a, nc * sizeof *cand);
+  z->ext_alloc = (int32_t)nc + 1; /* before allocating: release frees by it */
+  z->ext_t = gfi_malloc(a, (nc + 1) * sizeof *z->ext_t);
+  z->ext_off = gfi_malloc(a, (nc + 1) * sizeof *z->ext_off);
+  if (!cand || !z->ext_t || !z->ext_off) {
+    gfi_mfree(a, cand, nc * sizeof *cand);
+    return GF_ENOMEM;
+  }
+  for (int64_t y = y0 - 1; y <= GFI_TZ_EXT_LAST_YEAR; y++)
+    rule_bounds(&z->rule, y, &cand[2 * (y - y0 + 1)], &cand[2 * (y - y0 + 1) + 1]);
+  qsort(cand, nc, sizeof *cand, cmp_i64);
+  int32_t n = 0;
+  z->ext_t[n] = first;
+  z->ext_off[n++] = rule_offset(&z->rule, first);
+  for (size_t k = 0; k < nc; k++) {
+    if (cand[k] <= z->ext_t[n - 1]) continue;
+    int32_t off = rule_offset(&z->rule, cand[k]);
+    if (off == z->ext_off[n - 1]) continue;
+    z->ext_t[n] = cand[k];
+    z->ext_off[n++] = off;
+  }
+  gfi_mfree(a, cand, nc * sizeof *cand);
+  z->n_ext = n;
+  z->ext_end = gfi_days_from_civil(GFI_TZ_EXT_LAST_YEAR + 1, 1, 1) * 86400 - 10 * 86400;
+  return GF_OK;
 }
 
 /* ---- TZif ------------------------------------------------------------ */
@@ -199,6 +254,8 @@ static uint64_t block_size(const tzif_header *h, int tsize) {
 
 void gfi_tz_release(const gf_allocator *a, gfi_tz *z) {
   if (!z) return;
+  gfi_mfree(a, z->ext_t, (size_t)z->ext_alloc * sizeof *z->ext_t);
+  gfi_mfree(a, z->ext_off, (size_t)z->ext_alloc * sizeof *z->ext_off);
   gfi_mfree(a, z->trans, (size_t)z->n_trans * sizeof *z->trans);
   gfi_mfree(a, z->trans_type, (size_t)z->n_trans);
   gfi_mfree(a, z->type_off, (size_t)z->n_types * sizeof *z->type_off);
@@ -284,12 +341,27 @@ gf_status gfi_tz_parse(const gf_allocator *a, const uint8_t *p, size_t n,
       out->has_rule = true;
     }
   }
+  if (unroll_rule(a, out) != GF_OK) {
+    gfi_tz_release(a, out);
+    return gf_error_set(err, GF_ENOMEM, "time zone '%s': out of memory", what);
+  }
   return GF_OK;
 }
 
 int32_t gfi_tz_offset(const gfi_tz *z, int64_t t) {
   int32_t n = z->n_trans;
   if (n == 0 || t >= z->trans[n - 1]) {
+    if (z->n_ext > 0 && t < z->ext_end) { /* last k with ext_t[k] <= t */
+      int32_t lo = 0, hi = z->n_ext - 1;
+      while (lo < hi) {
+        int32_t mid = lo + (hi - lo + 1) / 2;
+        if (z->ext_t[mid] <= t)
+          lo = mid;
+        else
+          hi = mid - 1;
+      }
+      return z->ext_off[lo];
+    }
     if (z->has_rule) return rule_offset(&z->rule, t);
     return z->type_off[n == 0 ? 0 : z->trans_type[n - 1]];
   }
