@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,55 @@ static void tzdir_points_at_another_database(void **state) {
   unlink(path);
   rmdir(sub);
   rmdir(dir);
+}
+
+/* Threads racing to intern the same new zones agree on every id. */
+static const char *const RACE_ZONES[] = {
+    "Asia/Singapore", "Africa/Nairobi", "America/Denver", "Europe/Berlin", "Asia/Dubai",
+    "America/Chicago", "Europe/Madrid", "Asia/Shanghai", "America/Phoenix", "Pacific/Auckland",
+    "Atlantic/Azores", "Asia/Kabul", "America/Caracas", "Europe/Helsinki", "Indian/Maldives"};
+#define NRACE ((int)(sizeof RACE_ZONES / sizeof RACE_ZONES[0]))
+
+typedef struct race_arg {
+  int start;
+  int32_t ids[NRACE];
+  const char *names[NRACE];
+  gf_status st;
+} race_arg;
+
+static void *race(void *p) {
+  race_arg *r = p;
+  for (int k = 0; k < NRACE; k++) {
+    int z = (r->start + k * 7) % NRACE;
+    gf_datatype t;
+    gf_status st = gf_type_timestamp_zone(GF_UNIT_NANO, RACE_ZONES[z], &t, NULL);
+    if (st != GF_OK) r->st = st;
+    r->ids[z] = t.tz_id;
+    r->names[z] = gf_type_timezone_name(t);
+    (void)gfi_type_utc_offset(t, 1700000000);
+  }
+  return NULL;
+}
+
+static void concurrent_interning_agrees(void **state) {
+  (void)state;
+  pthread_t th[8];
+  race_arg args[8];
+  memset(args, 0, sizeof args);
+  for (int i = 0; i < 8; i++) {
+    args[i].start = i * 3;
+    assert_int_equal(pthread_create(&th[i], NULL, race, &args[i]), 0);
+  }
+  for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
+  for (int z = 0; z < NRACE; z++) {
+    for (int i = 0; i < 8; i++) {
+      assert_int_equal(args[i].st, GF_OK);
+      assert_int_equal(args[i].ids[z], args[0].ids[z]);
+      assert_ptr_equal(args[i].names[z], args[0].names[z]);
+    }
+    assert_string_equal(args[0].names[z], RACE_ZONES[z]);
+    for (int y = 0; y < z; y++) assert_int_not_equal(args[0].ids[y], args[0].ids[z]);
+  }
 }
 
 /* ---- the readers ---------------------------------------------------- */
@@ -633,6 +683,7 @@ int main(void) {
       cmocka_unit_test(named_zone_types_intern_compare_and_print),
       cmocka_unit_test(missing_and_hostile_zone_names_are_refused),
       cmocka_unit_test(tzdir_points_at_another_database),
+      cmocka_unit_test(concurrent_interning_agrees),
       cmocka_unit_test(posix_tz_rules_parse_and_apply),
       cmocka_unit_test(corrupt_tzif_files_fail_cleanly),
       cmocka_unit_test(tzif_parse_survives_allocation_failures),
