@@ -189,8 +189,7 @@ static gf_status unroll_rule(const gf_allocator *a, gfi_tz *z) {
   unsigned m, d;
   gfi_floor_divmod(first, 86400, &days, &sod);
   gfi_civil_from_days(days, &y0, &m, &d);
-  if (y0 >= GFI_TZ_EXT_LAST_YEAR) return GF_OK;
-  if (y0 < 1800) y0 = 1800; /* a first transition before 1800 with a rule: rare, keep small */
+  if (y0 >= GFI_TZ_EXT_LAST_YEAR || y0 < 1800) return GF_OK; /* odd zones: the rule itself */
   size_t nc = (size_t)(GFI_TZ_EXT_LAST_YEAR - y0 + 2) * 2;
   int64_t *cand = gfi_malloc(a, nc * sizeof *cand);
   z->ext_alloc = (int32_t)nc + 1; /* before allocating: release frees by it */
