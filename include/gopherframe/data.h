@@ -63,14 +63,36 @@ typedef struct gf_datatype {
   gf_type_id value_id;     /**< dictionary value type; GF_TYPE_NULL otherwise */
   gf_time_unit unit;       /**< time32/time64/timestamp/duration */
   int32_t byte_width;      /**< fixed_size_binary */
-  bool has_timezone;       /**< timestamp: tz given (UTC or fixed offset) */
-  int32_t tz_offset_minutes; /**< timestamp: offset east of UTC when has_timezone */
+  bool has_timezone;       /**< timestamp: a zone is given (UTC, fixed offset or named) */
+  int32_t tz_offset_minutes; /**< timestamp: fixed offset east of UTC (0 for a named zone) */
+  /**
+   * timestamp: 0 = no named zone (UTC or the fixed offset above apply);
+   * otherwise has_timezone is true and this is the id of a named zone
+   * ("US/Eastern") in the process-wide, append-only zone table. Ids are
+   * valid only inside the process that made them: get one from
+   * gf_type_timestamp_zone, never invent one.
+   */
+  int32_t tz_id;
 } gf_datatype;
 
 /** A type with no parameters (int32, utf8, date32, ...). */
 GF_API gf_datatype gf_type(gf_type_id id);
 GF_API gf_datatype gf_type_timestamp(gf_time_unit unit, bool has_tz,
                                      int32_t tz_offset_minutes);
+/**
+ * Timestamp in `unit` with time zone `zone`: "UTC" or a fixed offset
+ * ("+05:30", "-0800") gives the fixed-offset type (tz_id 0); any other text
+ * is an IANA zone name ("America/New_York", "US/Eastern") loaded from the
+ * system tz database ($TZDIR, default /usr/share/zoneinfo; Debian package
+ * tzdata). A name that is malformed or not in the database is GF_EINVAL
+ * with a message naming it. Thread-safe. docs/TIMEZONES.md has the rules.
+ */
+GF_API gf_status gf_type_timestamp_zone(gf_time_unit unit, const char *zone,
+                                        gf_datatype *out, gf_error *err);
+/** Name of a timestamp type's named zone ("US/Eastern"); NULL when the type
+ * has none (no zone, UTC, fixed offset, not a timestamp). Lives as long as
+ * the process. For a dictionary, that of its value type. */
+GF_API const char *gf_type_timezone_name(gf_datatype t);
 GF_API gf_datatype gf_type_time(gf_type_id id, gf_time_unit unit);
 GF_API gf_datatype gf_type_duration(gf_time_unit unit);
 GF_API gf_datatype gf_type_fixed_size_binary(int32_t byte_width);
@@ -81,7 +103,7 @@ GF_API gf_datatype gf_type_value(gf_datatype t);
 GF_API bool gf_type_equals(gf_datatype a, gf_datatype b);
 /** Checks a type's parameters (units allowed for the id, width > 0, ...). */
 GF_API gf_status gf_type_validate(gf_datatype t, gf_error *err);
-/** Short name: "int64", "timestamp[ms, UTC]", "dictionary<utf8>". */
+/** Short name of an id: "int64", "timestamp", "dictionary". */
 GF_API const char *gf_type_id_name(gf_type_id id);
 /** Writes the full type name into buf (always NUL-terminated); returns buf. */
 GF_API char *gf_type_format(gf_datatype t, char *buf, size_t buf_size);

@@ -102,7 +102,8 @@ GF_API gf_expr *gf_unary(gf_op op, gf_expr *a);
  * round (1 or 2 args: digits), floor, ceil, sqrt, log (natural), exp, pow,
  * length (UTF-8 characters), lower, upper (ASCII letters), contains,
  * starts_with, ends_with, substr(s, start[, len]) (1-based, in characters),
- * year, month, day, hour. Consumes the `n` argument references (the array
+ * year, month, day, hour, minute, second, weekday, date_trunc(unit, ts).
+ * Consumes the `n` argument references (the array
  * itself is not kept). NULL on failure or a NULL argument.
  */
 GF_API gf_expr *gf_call(const char *fn, gf_expr *const *args, int n);
@@ -193,8 +194,15 @@ GF_API bool gf_expr_equals(const gf_expr *a, const gf_expr *b);
  *   sqrt, log, exp, pow give float64 (IEEE: sqrt(-1) is NaN).
  * - Strings: length -> int64; lower, upper, substr -> utf8; contains,
  *   starts_with, ends_with -> bool. large_utf8 is accepted everywhere utf8 is.
- * - Dates: year, month, day, hour of date32, date64 or timestamp -> int64
- *   (timestamps with a fixed offset use local time).
+ * - Dates: year, month, day, hour, minute, second, weekday (ISO: Monday 1
+ *   .. Sunday 7) of date32, date64 or timestamp -> int64; timestamps with a
+ *   zone (fixed offset or named, docs/TIMEZONES.md) use local time there.
+ *   date_trunc('year'|'month'|'day'|'hour'|'minute', ts) -> the timestamp's
+ *   type: the start of the local period, as an instant (a local start that
+ *   is ambiguous takes the earlier instant, one in a DST gap the offset
+ *   before the gap). Casting a zoned timestamp to date32/date64 gives the
+ *   local date, to utf8 local ISO text with the offset; casting between
+ *   zones changes only the type (the instants stay).
  * - cast: numbers <-> numbers (float -> int truncates; out of range or NaN
  *   gives null), numbers/bool/dates -> utf8, utf8 -> numbers/bool/dates
  *   (unparsable gives null), bool <-> numbers, date32 <-> date64/timestamp,

@@ -70,7 +70,8 @@ static const char usage[] =
     "\nExpressions: + - * / %, = != < <= > >=, and or not, between, in (...),\n"
     "is null, if(c, a, b), cast(x as type), abs round floor ceil sqrt log exp\n"
     "pow, length lower upper contains starts_with ends_with substr, year month\n"
-    "day hour; strings in 'single quotes', column names bare or \"quoted\".\n\n"
+    "day hour minute second weekday, date_trunc('day', ts); strings in\n"
+    "'single quotes', column names bare or \"quoted\".\n\n"
     "Exit status: 0 success, 1 the query failed (bad file, timeout, memory\n"
     "limit, Ctrl-C), 2 bad command line (options, expressions, unknown\n"
     "columns, types).\n";

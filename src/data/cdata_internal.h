@@ -6,9 +6,10 @@
 #define GF_DATA_CDATA_INTERNAL_H
 
 #include "data/array_internal.h"
+#include "data/timezone.h"
 
 /* Longest format string we produce ("tsu:+05:30", "w:2147483647"). */
-#define GFI_CDATA_FORMAT_MAX 32
+#define GFI_CDATA_FORMAT_MAX 160 /* "tsu:" + a zone name of up to GFI_TZ_NAME_MAX */
 
 /* Writes the Arrow format string of a non-dictionary type into buf.
  * Fails with GF_EINVAL for a type whose parameters are invalid. */

@@ -158,19 +158,15 @@ gf_status gfi_cdata_value_format(gf_datatype t, char *buf, size_t size,
         return GF_OK;
       }
       char u = cdata_unit_char(t.unit);
-      if (!t.has_timezone) {
-        snprintf(buf, size, "ts%c:", u);
-      } else if (t.tz_offset_minutes == 0) {
-        snprintf(buf, size, "ts%c:UTC", u);
-      } else {
-        int m = t.tz_offset_minutes;
-        if (m <= -24 * 60 || m >= 24 * 60)
-          return gf_error_set(err, GF_EINVAL,
-                              "time zone offset %d minutes out of range", m);
-        char sign = m < 0 ? '-' : '+';
-        if (m < 0) m = -m;
-        snprintf(buf, size, "ts%c:%c%02d:%02d", u, sign, m / 60, m % 60);
-      }
+      int m = t.tz_offset_minutes;
+      if (t.has_timezone && t.tz_id == 0 && (m <= -24 * 60 || m >= 24 * 60))
+        return gf_error_set(err, GF_EINVAL,
+                            "time zone offset %d minutes out of range", m);
+      if (t.tz_id != 0 && gf_type_timezone_name(t) == NULL)
+        return gf_error_set(err, GF_EINVAL, "unknown time zone id %d", (int)t.tz_id);
+      char zone[GFI_TZ_NAME_MAX + 1];
+      gfi_tz_format(t, zone, sizeof zone);
+      snprintf(buf, size, "ts%c:%s", u, zone);
       return GF_OK;
     }
     case GF_TYPE_DICTIONARY:
@@ -182,42 +178,6 @@ gf_status gfi_cdata_value_format(gf_datatype t, char *buf, size_t size,
                         (int)t.id);
   snprintf(buf, size, "%s", simple);
   return GF_OK;
-}
-
-/* Parses "+HH:MM", "-HHMM", "+HH", "UTC", "Z", "Etc/UTC" into minutes east
- * of UTC. Returns false for anything else (named zones). */
-static bool cdata_parse_tz(const char *tz, int32_t *minutes) {
-  if (strcmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0 ||
-      strcmp(tz, "Etc/UTC") == 0 || strcmp(tz, "utc") == 0) {
-    *minutes = 0;
-    return true;
-  }
-  if (tz[0] != '+' && tz[0] != '-') return false;
-  const char *p = tz + 1;
-  int digits[4];
-  int nd = 0;
-  size_t len = strlen(p);
-  /* HH, HHMM or HH:MM */
-  if (len == 2 || len == 4) {
-    for (size_t i = 0; i < len; i++) {
-      if (p[i] < '0' || p[i] > '9') return false;
-      digits[nd++] = p[i] - '0';
-    }
-  } else if (len == 5 && p[2] == ':') {
-    for (size_t i = 0; i < len; i++) {
-      if (i == 2) continue;
-      if (p[i] < '0' || p[i] > '9') return false;
-      digits[nd++] = p[i] - '0';
-    }
-  } else {
-    return false;
-  }
-  int hh = digits[0] * 10 + digits[1];
-  int mm = nd == 4 ? digits[2] * 10 + digits[3] : 0;
-  if (hh > 23 || mm > 59) return false;
-  int v = hh * 60 + mm;
-  *minutes = tz[0] == '-' ? -v : v;
-  return true;
 }
 
 /* Maps a unit letter; false when it is not one of s, m, u, n. */
@@ -297,14 +257,7 @@ gf_status gfi_cdata_parse_format(const char *f, gf_datatype *out,
           *out = gf_type_timestamp(u, false, 0);
           return GF_OK;
         }
-        int32_t minutes;
-        if (!cdata_parse_tz(tz, &minutes))
-          return gf_error_set(err, GF_ENOTSUP,
-                              "Arrow format '%s': time zone '%s' is not "
-                              "supported (only UTC or a fixed offset +HH:MM)",
-                              f, tz);
-        *out = gf_type_timestamp(u, true, minutes);
-        return GF_OK;
+        return gfi_timestamp_with_zone(u, tz, strlen(tz), out, err);
       }
       default:
         goto unsupported; /* intervals ("ti..") and future temporal types */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/array_internal.h"
+#include "data/timezone.h"
 #include "data/value_format.h"
 
 /* Defaults for every option; the caller's struct may be older (smaller). */
@@ -289,13 +290,10 @@ static void dtype_name(gf_datatype t, bool ascii, char *buf, size_t n) {
     case GF_TYPE_TIMESTAMP:
       if (!t.has_timezone) {
         snprintf(buf, n, "datetime[%s]", unit);
-      } else if (t.tz_offset_minutes == 0) {
-        snprintf(buf, n, "datetime[%s, UTC]", unit);
       } else {
-        int m = t.tz_offset_minutes;
-        int am = m < 0 ? -m : m;
-        snprintf(buf, n, "datetime[%s, %c%02d:%02d]", unit, m < 0 ? '-' : '+', am / 60,
-                 am % 60);
+        char zone[GFI_TZ_NAME_MAX + 1];
+        gfi_tz_format(t, zone, sizeof zone);
+        snprintf(buf, n, "datetime[%s, %s]", unit, zone);
       }
       return;
     default: name = "?"; break;
@@ -428,7 +426,7 @@ static gf_status render(printer *pr, strbuf *out, gf_error *err) {
       continue;
     }
     const gf_field *fld = &f->schema->fields[cols[j]];
-    char dt[64];
+    char dt[GFI_TZ_NAME_MAX + 32];
     dtype_name(fld->type, pr->o.ascii, dt, sizeof dt);
     st = label_cell(pr, fld->name, &hc[0]);
     if (st == GF_OK) st = label_cell(pr, "---", &hc[nshow_c]);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "data/array_internal.h"
+#include "data/timezone.h"
 
 /* A type with every parameter zeroed except the id. */
 gf_datatype gf_type(gf_type_id id) {
@@ -75,7 +76,8 @@ static bool value_type_equals(gf_datatype a, gf_datatype b) {
       return a.unit == b.unit;
     case GF_TYPE_TIMESTAMP:
       if (a.unit != b.unit || a.has_timezone != b.has_timezone) return false;
-      return !a.has_timezone || a.tz_offset_minutes == b.tz_offset_minutes;
+      return !a.has_timezone ||
+             (a.tz_id == b.tz_id && (a.tz_id != 0 || a.tz_offset_minutes == b.tz_offset_minutes));
     case GF_TYPE_FIXED_SIZE_BINARY:
       return a.byte_width == b.byte_width;
     default:
@@ -145,6 +147,11 @@ static gf_status validate_value_type(gf_datatype t, gf_error *err) {
                             "timestamp time zone offset %d minutes is not "
                             "within +/-23:59",
                             (int)t.tz_offset_minutes);
+      if (t.id == GF_TYPE_TIMESTAMP && t.tz_id != 0 &&
+          (!t.has_timezone || gfi_tz_get(t.tz_id) == NULL))
+        return gf_error_set(err, GF_EINVAL,
+                            "timestamp time zone id %d is not a zone of this "
+                            "process (use gf_type_timestamp_zone)", (int)t.tz_id);
       break;
     case GF_TYPE_FIXED_SIZE_BINARY:
       if (t.byte_width <= 0)
@@ -182,13 +189,9 @@ static int format_value_type(gf_datatype t, char *buf, size_t n) {
     case GF_TYPE_TIMESTAMP: {
       if (!t.has_timezone)
         return snprintf(buf, n, "%s[%s]", name, unit_name(t.unit));
-      if (t.tz_offset_minutes == 0)
-        return snprintf(buf, n, "%s[%s, UTC]", name, unit_name(t.unit));
-      int32_t m = t.tz_offset_minutes;
-      char sign = m < 0 ? '-' : '+';
-      if (m < 0) m = -m;
-      return snprintf(buf, n, "%s[%s, %c%02d:%02d]", name, unit_name(t.unit),
-                      sign, (int)(m / 60), (int)(m % 60));
+      char zone[GFI_TZ_NAME_MAX + 1];
+      gfi_tz_format(t, zone, sizeof zone);
+      return snprintf(buf, n, "%s[%s, %s]", name, unit_name(t.unit), zone);
     }
     case GF_TYPE_FIXED_SIZE_BINARY:
       return snprintf(buf, n, "%s[%d]", name, (int)t.byte_width);
@@ -197,13 +200,13 @@ static int format_value_type(gf_datatype t, char *buf, size_t n) {
   }
 }
 
-/* Full name, e.g. "timestamp[us, +05:30]" or "dictionary<utf8>"; truncated
+/* Full name, e.g. "timestamp[us, +05:30]", "timestamp[us, US/Eastern]" or "dictionary<utf8>"; truncated
  * to buf_size - 1 characters. */
 char *gf_type_format(gf_datatype t, char *buf, size_t buf_size) {
   if (!buf || buf_size == 0) return buf;
   buf[0] = '\0';
   if (t.id == GF_TYPE_DICTIONARY) {
-    char inner[96];
+    char inner[GFI_TZ_NAME_MAX + 64];
     format_value_type(gf_type_value(t), inner, sizeof inner);
     snprintf(buf, buf_size, "dictionary<%s>", inner);
   } else {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/calendar.h"
+#include "data/timezone.h"
 #include "data/value_format.h"
 
 /* snprintf-like sink: counts every byte, stores what fits. */
@@ -92,39 +93,49 @@ static void put_time_of_day(sink *s, int64_t v, gf_time_unit unit) {
   put_clock(s, secs, frac, unit);
 }
 
-static void put_offset(sink *s, int32_t minutes) {
-  put(s, minutes < 0 ? "-" : "+", 1);
-  uint64_t m = mag(minutes);
-  put_u64(s, m / 60, 2);
+/* +HH:MM, or +HH:MM:SS when the offset has seconds (local mean time). */
+static void put_offset(sink *s, int32_t seconds) {
+  put(s, seconds < 0 ? "-" : "+", 1);
+  uint64_t m = mag(seconds);
+  put_u64(s, m / 3600, 2);
   put(s, ":", 1);
-  put_u64(s, m % 60, 2);
+  put_u64(s, m / 60 % 60, 2);
+  if (m % 60) {
+    put(s, ":", 1);
+    put_u64(s, m % 60, 2);
+  }
 }
 
-/* The instant is stored in UTC; with a zone it is shown as local time plus
- * the offset, as ISO 8601 reads it. */
+/* The instant is stored in UTC; with a zone it is shown as the local time
+ * there plus the offset in force, as ISO 8601 reads it. UTC itself is "Z"
+ * (ISO) or " UTC" (display); a named zone always shows its offset, even
+ * +00:00, since its offset changes. */
 static void put_timestamp(sink *s, int64_t v, gf_datatype t, gfi_value_style style) {
   int64_t frac, days, sod;
   gfi_time_split(v, t.unit, &days, &sod, &frac);
+  int32_t off = 0;
   if (t.has_timezone) {
-    int64_t shift; /* the offset may move the local time to a neighbouring day */
-    gfi_floor_divmod(sod + (int64_t)t.tz_offset_minutes * 60,
-                     GFI_SECONDS_PER_DAY, &shift, &sod);
+    int64_t secs, rem, shift; /* the offset may move the local time to a neighbouring day */
+    gfi_floor_divmod(v, gfi_unit_per_second(t.unit), &secs, &rem);
+    off = gfi_type_utc_offset(t, secs);
+    gfi_floor_divmod(sod + off, GFI_SECONDS_PER_DAY, &shift, &sod);
     days += shift;
   }
   put_date(s, days);
   put(s, style == GFI_STYLE_DISPLAY ? " " : "T", 1);
   put_clock(s, sod, frac, t.unit);
   if (!t.has_timezone) return;
+  bool utc = t.tz_id == 0 && off == 0;
   if (style == GFI_STYLE_DISPLAY) {
     put(s, " ", 1);
-    if (t.tz_offset_minutes == 0)
+    if (utc)
       puts_(s, "UTC");
     else
-      put_offset(s, t.tz_offset_minutes);
-  } else if (t.tz_offset_minutes == 0) {
+      put_offset(s, off);
+  } else if (utc) {
     put(s, "Z", 1);
   } else {
-    put_offset(s, t.tz_offset_minutes);
+    put_offset(s, off);
   }
 }
 

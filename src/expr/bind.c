@@ -426,7 +426,8 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **out) {
       {"log", 1, 1}, {"exp", 1, 1}, {"pow", 2, 2}, {"length", 1, 1},
       {"lower", 1, 1}, {"upper", 1, 1}, {"contains", 2, 2},
       {"starts_with", 2, 2}, {"ends_with", 2, 2}, {"substr", 2, 3},
-      {"year", 1, 1}, {"month", 1, 1}, {"day", 1, 1}, {"hour", 1, 1}};
+      {"year", 1, 1}, {"month", 1, 1}, {"day", 1, 1}, {"hour", 1, 1},
+      {"minute", 1, 1}, {"second", 1, 1}, {"weekday", 1, 1}, {"date_trunc", 2, 2}};
   const fn_info *fi = NULL;
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
     if (strcmp(fns[i].name, e->name) == 0) fi = &fns[i];
@@ -537,12 +538,22 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **out) {
     (*out)->fn = nm[0] == 'c' ? GFI_FN_CONTAINS : nm[0] == 's' ? GFI_FN_STARTS : GFI_FN_ENDS;
     return GF_OK;
   }
-  /* year / month / day / hour */
+  if (strcmp(nm, "date_trunc") == 0) { /* date_trunc('unit', timestamp) */
+    int fn = k[0]->kind == GFI_B_SCALAR && !k[0]->lit.null && is_str(k[0]->lit.type.id)
+                 ? gfi_trunc_unit(k[0]->lit.s, k[0]->lit.len) : -1;
+    if (fn < 0) return arg_error(c, e, k, n, 0, "'year', 'month', 'day', 'hour' or 'minute'");
+    if (is_null_scalar(k[1])) retype_null(k[1], gf_type_timestamp(GF_UNIT_MICRO, false, 0));
+    if (k[1]->type.id != GF_TYPE_TIMESTAMP) return arg_error(c, e, k, n, 1, "a timestamp");
+    node_free(c->a, k[0]);
+    GF_RETURN_NOT_OK(make(c, GFI_B_DATEPART, k[1]->type, &k[1], 1, out));
+    (*out)->fn = fn;
+    return GF_OK;
+  }
+  /* year / month / day / hour / minute / second / weekday */
   if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_DATE32));
   if (!is_time(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a date or timestamp");
   GF_RETURN_NOT_OK(make(c, GFI_B_DATEPART, gf_type(GF_TYPE_INT64), k, 1, out));
-  (*out)->fn = nm[0] == 'y' ? GFI_FN_YEAR : nm[0] == 'm' ? GFI_FN_MONTH
-             : nm[0] == 'd' ? GFI_FN_DAY : GFI_FN_HOUR;
+  (*out)->fn = gfi_datepart_fn(nm);
   return GF_OK;
 }
 

@@ -75,12 +75,19 @@ typedef enum gfi_bkind {
   GFI_B_UPPER,
   GFI_B_STRPRED,    /* fn: contains / starts_with / ends_with */
   GFI_B_SUBSTR,     /* kid[1] start, kid[2] length (optional) */
-  GFI_B_DATEPART    /* fn: year month day hour */
+  GFI_B_DATEPART    /* fn: year .. weekday (int64), or trunc_* (the timestamp type) */
 } gfi_bkind;
 
 enum { GFI_FN_ABS, GFI_FN_FLOOR, GFI_FN_CEIL, GFI_FN_ROUND, GFI_FN_SQRT,
        GFI_FN_LOG, GFI_FN_EXP, GFI_FN_CONTAINS, GFI_FN_STARTS, GFI_FN_ENDS,
-       GFI_FN_YEAR, GFI_FN_MONTH, GFI_FN_DAY, GFI_FN_HOUR };
+       GFI_FN_YEAR, GFI_FN_MONTH, GFI_FN_DAY, GFI_FN_HOUR, GFI_FN_MINUTE,
+       GFI_FN_SECOND, GFI_FN_WEEKDAY, GFI_FN_TRUNC_YEAR, GFI_FN_TRUNC_MONTH,
+       GFI_FN_TRUNC_DAY, GFI_FN_TRUNC_HOUR, GFI_FN_TRUNC_MINUTE };
+
+/* The GFI_FN_* of a date-part function name (year .. weekday). */
+int gfi_datepart_fn(const char *name);
+/* The GFI_FN_TRUNC_* of a date_trunc unit ("day", case-insensitive), -1 if none. */
+int gfi_trunc_unit(const char *s, int64_t len);
 
 /* Comparison domains: how both sides of a CMP are read. */
 enum { GFI_DOM_I64, GFI_DOM_F64, GFI_DOM_STR, GFI_DOM_U64 };

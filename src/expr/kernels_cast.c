@@ -1,11 +1,12 @@
 /*
  * Casts between types (rules in expr.h: out-of-range and unparsable values
- * become null), broadcasting scalars, and the date-part functions.
+ * become null) and broadcasting scalars. Date parts: kernels_date.c.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "data/timezone.h"
 #include "expr/kernels.h"
 
 static bool is_signed_src(gf_type_id id) {
@@ -173,6 +174,16 @@ static gf_status cast_one(gf_builder *bl, gf_datatype to, const gfi_val *x,
   bool dst_time = t == GF_TYPE_DATE32 || t == GF_TYPE_DATE64 || t == GF_TYPE_TIMESTAMP;
   if (src_time && dst_time) {
     int64_t r;
+    if (f == GF_TYPE_TIMESTAMP && from.has_timezone &&
+        (t == GF_TYPE_DATE32 || t == GF_TYPE_DATE64)) {
+      /* The date on the wall clock of the zone, not the UTC date. */
+      int64_t secs, frac, days, sod, shift;
+      gfi_floor_divmod(iv, gfi_unit_per_second(from.unit), &secs, &frac);
+      gfi_floor_divmod(secs, 86400, &days, &sod);
+      gfi_floor_divmod(sod + gfi_type_utc_offset(from, secs), 86400, &shift, &sod);
+      iv = days + shift;
+      from = gf_type(GF_TYPE_DATE32);
+    }
     if (!time_convert(from, to, iv, &r)) return gf_builder_append_null(bl, err);
     return gf_builder_append_int64(bl, r, err);
   }
@@ -323,42 +334,4 @@ gf_status gfi_k_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out) {
   }
   gf_array_release(tmp);
   return st;
-}
-
-gf_status gfi_k_datepart(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out) {
-  if (gfi_val_is_null_scalar(x)) return gfi_all_null(k, b->type, out);
-  const gfi_val *ins[1] = {x};
-  gf_buffer *valid = NULL, *data = NULL;
-  GF_RETURN_NOT_OK(gfi_and_validity(k, ins, 1, &valid));
-  gf_status st = gfi_kbuf(k, (size_t)k->n * 8, &data);
-  if (st != GF_OK) {
-    gf_buffer_release(valid);
-    return st;
-  }
-  gf_datatype t = x->scalar ? x->lit->type : x->arr->type;
-  int64_t *o = gf_buffer_mutable_data(data);
-  const uint8_t *vb = valid ? gf_buffer_data(valid) : NULL;
-  int64_t ps = t.id == GF_TYPE_DATE32 ? 0 : per_second(t);
-  int64_t tz = (t.id == GF_TYPE_TIMESTAMP && t.has_timezone) ? t.tz_offset_minutes : 0;
-  for (int64_t i = 0; i < k->n; i++) {
-    if (vb && !gfi_bit_get(vb, i)) continue;
-    int64_t v = gfi_val_i64(x, i), days, secs = 0;
-    if (t.id == GF_TYPE_DATE32) {
-      days = v;
-    } else {
-      int64_t s = floor_div(v, ps) + tz * 60;
-      days = floor_div(s, 86400);
-      secs = s - days * 86400;
-    }
-    int64_t y;
-    unsigned m, d;
-    gfi_civil_from_days(days, &y, &m, &d);
-    switch (b->fn) {
-      case GFI_FN_YEAR: o[i] = y; break;
-      case GFI_FN_MONTH: o[i] = m; break;
-      case GFI_FN_DAY: o[i] = d; break;
-      default: o[i] = secs / 3600; break;
-    }
-  }
-  return gfi_kfinish(k, b->type, valid, data, NULL, NULL, -1, out);
 }

@@ -9,6 +9,7 @@
 
 #include "core/hash.h"
 #include "data/array_internal.h"
+#include "data/timezone.h"
 #include "io/csv_internal.h"
 
 /* ------------------------------------------------------------------ */
@@ -531,6 +532,9 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
     }
     if ((cb->kind == GFI_CSV_TS && tz) || (cb->kind == GFI_CSV_TSTZ && !tz))
       return PUT_MISFIT;
+    /* Text without an offset in a column forced to a zone is wall time there. */
+    if (cb->kind == GFI_CSV_TSUNIT && !tz && cs->type.has_timezone)
+      secs = gfi_type_local_to_utc(cs->type, secs);
     gf_time_unit u = cb->kind == GFI_CSV_TSUNIT ? cs->type.unit : GF_UNIT_MICRO;
     if (!gfi_csv_ts_to_unit(secs, ns, u, &iv)) return PUT_MISFIT;
     *st = put_fixed(r, cb, row, &iv, 8);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "data/timezone.h"
 #include "io/ipc_internal.h"
 
 #define NF(arr) ((int)(sizeof(arr) / sizeof((arr)[0])))
@@ -153,27 +154,6 @@ const char *gfi_ipc_type_name(int tag) {
 /* Maps Arrow TimeUnit (SECOND=0 .. NANOSECOND=3) to gf_time_unit. */
 static bool unit_ok(int64_t u) { return u >= 0 && u <= 3; }
 
-/* Parses "UTC", "Z", "+HH:MM", "-HHMM", "+HH" into an offset in minutes. */
-static bool parse_tz(const char *s, size_t n, int32_t *minutes) {
-  if ((n == 3 && !memcmp(s, "UTC", 3)) || (n == 1 && s[0] == 'Z') ||
-      (n == 7 && !memcmp(s, "Etc/UTC", 7))) {
-    *minutes = 0;
-    return true;
-  }
-  if (n < 3 || (s[0] != '+' && s[0] != '-')) return false;
-  int d[4], nd = 0;
-  for (size_t i = 1; i < n; i++) {
-    if (s[i] == ':' && i == 3) continue;
-    if (s[i] < '0' || s[i] > '9' || nd == 4) return false;
-    d[nd++] = s[i] - '0';
-  }
-  if (nd != 2 && nd != 4) return false;
-  int h = d[0] * 10 + d[1], m = nd == 4 ? d[2] * 10 + d[3] : 0;
-  if (h > 23 || m > 59) return false;
-  *minutes = (s[0] == '-' ? -1 : 1) * (h * 60 + m);
-  return true;
-}
-
 /* See ipc_internal.h. */
 gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
                               gf_datatype *out, gf_error *err) {
@@ -243,14 +223,15 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
                             (long long)u);
       const char *tz;
       size_t tzn;
-      int32_t minutes = 0;
-      bool has_tz = gfi_fb_get_string(&t, TS_TIMEZONE, &tz, &tzn);
-      if (has_tz && !parse_tz(tz, tzn, &minutes))
-        return gf_error_set(err, GF_ENOTSUP,
-                            "IPC field '%s': timestamp time zone '%.*s' is not "
-                            "supported (only UTC or a fixed offset)",
-                            fname, (int)(tzn > 64 ? 64 : tzn), tz);
-      r = gf_type_timestamp((gf_time_unit)u, has_tz, minutes);
+      bool has_tz = gfi_fb_get_string(&t, TS_TIMEZONE, &tz, &tzn) && tzn > 0;
+      r = gf_type_timestamp((gf_time_unit)u, false, 0);
+      if (has_tz) {
+        gf_error e2;
+        gf_error_clear(&e2);
+        gf_status st = gfi_timestamp_with_zone((gf_time_unit)u, tz, tzn, &r, &e2);
+        if (st != GF_OK)
+          return gf_error_set(err, st, "IPC field '%s': %s", fname, e2.message);
+      }
       break;
     }
     case ATYPE_DURATION: {
@@ -334,13 +315,8 @@ void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t) {
       n = gfi_fbb_table(b, &def_timestamp);
       gfi_fbb_set_int(n, TS_UNIT, t.unit);
       if (t.has_timezone) {
-        char tz[16];
-        int m = t.tz_offset_minutes;
-        if (m == 0)
-          snprintf(tz, sizeof tz, "UTC");
-        else
-          snprintf(tz, sizeof tz, "%c%02d:%02d", m < 0 ? '-' : '+',
-                   (m < 0 ? -m : m) / 60 % 100, (m < 0 ? -m : m) % 60);
+        char tz[GFI_TZ_NAME_MAX + 1];
+        gfi_tz_format(t, tz, sizeof tz);
         gfi_fbb_set_child(n, TS_TIMEZONE, gfi_fbb_string(b, tz, strlen(tz)));
       }
       break;

@@ -51,6 +51,9 @@ static const kind KINDS[] = {
     {"tsm:-08:00", 64, 0, 2}, {"tDs", 64, 0, 2}, {"tDn", 64, 0, 2},
     {"e", 16, 0, 2},    {"d:10,2", 128, 0, 2}, {"+s", 0, 0, 1},
     {"vu", 128, 0, 3},  {"tsu:Mars/Base", 64, 0, 2}, {"w:", 8, 0, 2},
+    /* Named zones (tz database) and hostile zone names. */
+    {"tsu:US/Eastern", 64, 0, 2}, {"tsn:Europe/Paris", 64, 0, 2},
+    {"tss:../../etc/passwd", 64, 0, 2}, {"tsm:/etc/localtime", 64, 0, 2},
 };
 #define NKINDS ((int)(sizeof KINDS / sizeof KINDS[0]))
 

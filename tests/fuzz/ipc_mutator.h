@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Largest value taken for a length: the golden files hold small batches. */
 #define IPC_MUT_PLAUSIBLE ((int64_t)1 << 20)
@@ -71,6 +72,36 @@ static size_t ipc_length_mutate(uint8_t *data, size_t size, unsigned seed) {
   return size;
 }
 
+/* Contract: one call in six, replaces one time zone name of the golden
+ * datetime seeds (US/Eastern, US/Pacific, Europe/Paris) in data[0..size)
+ * with another name of the same length, hostile ones included (paths out
+ * of the tz directory, names that are not zones), so the flatbuffer stays
+ * well formed and the zone loader sees the name. Returns size, or 0 when
+ * it did not mutate. */
+static size_t ipc_zone_mutate(uint8_t *data, size_t size, unsigned seed) {
+  static const char *const by10[] = {"US/Eastern", "US/Pacific", "Asia/Tokyo", "../../etc/",
+                                     "Etc/GMT+10", "Mars/Olymp", "US//Easter", "/etc/zone/"};
+  static const char *const by12[] = {"Europe/Paris", "Asia/Kolkata", "America/Lima",
+                                     "../../passwd", "Europe/Paris", "Europe/Par.s",
+                                     "right/Europe", "posix/Europe"};
+  uint64_t rng = seed ^ 0x5a5a5a5au;
+  if (ipc_mut_rand(&rng) % 6 != 0) return 0;
+  size_t chosen = SIZE_MAX, seen = 0, len = 0;
+  for (size_t at = 0; at + 10 <= size; at++) {
+    size_t n = 0;
+    if (!memcmp(data + at, "US/Eastern", 10) || !memcmp(data + at, "US/Pacific", 10)) n = 10;
+    else if (at + 12 <= size && !memcmp(data + at, "Europe/Paris", 12)) n = 12;
+    if (n && ipc_mut_rand(&rng) % ++seen == 0) {
+      chosen = at;
+      len = n;
+    }
+  }
+  if (chosen == SIZE_MAX) return 0;
+  const char *with = len == 10 ? by10[ipc_mut_rand(&rng) % 8] : by12[ipc_mut_rand(&rng) % 8];
+  memcpy(data + chosen, with, len);
+  return size;
+}
+
 /* Only in the libFuzzer build (test_fuzz_regressions.c compiles the targets
  * with LLVMFuzzerTestOneInput defined as a macro and has no libFuzzer). */
 #ifndef LLVMFuzzerTestOneInput
@@ -79,6 +110,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) {
   size_t n = ipc_length_mutate(data, size, seed);
+  if (!n) n = ipc_zone_mutate(data, size, seed);
   return n ? n : LLVMFuzzerMutate(data, size, max_size);
 }
 #endif

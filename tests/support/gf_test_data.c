@@ -47,6 +47,11 @@ int gft_all_types(gf_datatype *out, int max) {
   all[n++] = gf_type_timestamp(GF_UNIT_MILLI, true, 0);
   all[n++] = gf_type_timestamp(GF_UNIT_MICRO, true, 330);
   all[n++] = gf_type_timestamp(GF_UNIT_NANO, true, -480);
+  {
+    gf_datatype named; /* a zone from the tz database (tzdata is a test dependency) */
+    if (gf_type_timestamp_zone(GF_UNIT_MICRO, "US/Eastern", &named, NULL) == GF_OK)
+      all[n++] = named;
+  }
   all[n++] = gf_type_duration(GF_UNIT_SECOND);
   all[n++] = gf_type_duration(GF_UNIT_NANO);
   all[n++] = gf_type_dictionary(gf_type(GF_TYPE_UTF8));

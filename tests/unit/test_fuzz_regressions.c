@@ -276,6 +276,44 @@ static void test_ipc_length_mutator_overwrites_one_length(void **state) {
   assert_true(mutated >= 10);
 }
 
+/* The IPC zone mutator on the golden datetime seeds: when it mutates, the
+ * bytes that changed lie inside one zone name and keep its length; both
+ * targets survive the result (hostile names are refused, not opened). */
+static void test_ipc_zone_mutator_swaps_zone_names(void **state) {
+  (void)state;
+  const char *seeds[] = {"corpus/ipc/golden_generated_datetime.stream",
+                         "corpus/ipc/golden_generated_datetime.arrow_file"};
+  int mutated = 0;
+  for (int f = 0; f < 2; f++) {
+    char path[512];
+    fuzz_path(seeds[f], path, sizeof path);
+    size_t len;
+    uint8_t *orig = read_all(path, &len);
+    uint8_t *buf = malloc(len + 1);
+    assert_non_null(buf);
+    for (unsigned seed = 1; seed <= 300; seed++) {
+      memcpy(buf, orig, len);
+      if (ipc_zone_mutate(buf, len, seed) == 0) {
+        assert_memory_equal(buf, orig, len);
+        continue;
+      }
+      size_t first = SIZE_MAX, last = 0;
+      for (size_t i = 0; i < len; i++)
+        if (buf[i] != orig[i]) {
+          if (first == SIZE_MAX) first = i;
+          last = i;
+        }
+      if (first != SIZE_MAX) assert_true(last - first < 12);
+      mutated++;
+      fuzz_ipc_file_one(buf, len);
+      fuzz_ipc_stream_one(buf, len);
+    }
+    free(buf);
+    free(orig);
+  }
+  assert_true(mutated >= 40);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_regression_inputs_replay_cleanly),
@@ -285,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_dictionary_of_null_values_is_refused),
       cmocka_unit_test(test_expr_shape_mutator_makes_stress_shapes),
       cmocka_unit_test(test_ipc_length_mutator_overwrites_one_length),
+      cmocka_unit_test(test_ipc_zone_mutator_swaps_zone_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
