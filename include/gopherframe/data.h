@@ -43,6 +43,8 @@ typedef enum gf_type_id {
   GF_TYPE_TIMESTAMP,  /**< int64 in `unit` since epoch, optional tz */
   GF_TYPE_DURATION,   /**< int64 in `unit` */
   GF_TYPE_DICTIONARY, /**< int32 codes over a dictionary of `value_id` */
+  GF_TYPE_DECIMAL128, /**< 16-byte two's complement unscaled value, little-endian */
+  GF_TYPE_DECIMAL256, /**< 32-byte two's complement unscaled value (storage only) */
   GF_TYPE_COUNT_
 } gf_type_id;
 
@@ -65,7 +67,18 @@ typedef struct gf_datatype {
   int32_t byte_width;      /**< fixed_size_binary */
   bool has_timezone;       /**< timestamp: tz given (UTC or fixed offset) */
   int32_t tz_offset_minutes; /**< timestamp: offset east of UTC when has_timezone */
+  int32_t precision;       /**< decimal: significant digits (1..38 / 1..76) */
+  int32_t scale;           /**< decimal: digits after the point (0..precision) */
 } gf_datatype;
+
+/**
+ * A decimal128 unscaled value: the 128-bit two's complement integer
+ * hi * 2^64 + lo. The number it stands for is value / 10^scale.
+ */
+typedef struct gf_decimal128 {
+  uint64_t lo;
+  int64_t hi;
+} gf_decimal128;
 
 /** A type with no parameters (int32, utf8, date32, ...). */
 GF_API gf_datatype gf_type(gf_type_id id);
@@ -74,6 +87,18 @@ GF_API gf_datatype gf_type_timestamp(gf_time_unit unit, bool has_tz,
 GF_API gf_datatype gf_type_time(gf_type_id id, gf_time_unit unit);
 GF_API gf_datatype gf_type_duration(gf_time_unit unit);
 GF_API gf_datatype gf_type_fixed_size_binary(int32_t byte_width);
+/**
+ * decimal128(precision, scale): precision 1..38, scale 0..precision.
+ * Negative scales (allowed by Arrow) are refused by gf_type_validate with
+ * GF_ENOTSUP. Values outside the parameters are kept and refused later.
+ */
+GF_API gf_datatype gf_type_decimal128(int32_t precision, int32_t scale);
+/**
+ * decimal256(precision, scale): precision 1..76, scale 0..precision.
+ * Held, printed, written to CSV and exchanged through C Data and IPC;
+ * compute kernels refuse it with GF_ENOTSUP (cast to decimal128 first).
+ */
+GF_API gf_datatype gf_type_decimal256(int32_t precision, int32_t scale);
 /** Dictionary (int32 codes) over values of type `value`. */
 GF_API gf_datatype gf_type_dictionary(gf_datatype value);
 /** The value type of a dictionary type; `t` itself otherwise. */
@@ -134,6 +159,11 @@ GF_API int64_t gf_array_get_int64(const gf_array *a, int64_t i);
 GF_API uint64_t gf_array_get_uint64(const gf_array *a, int64_t i);
 /** Any numeric value converted to double. */
 GF_API double gf_array_get_double(const gf_array *a, int64_t i);
+/**
+ * decimal128 unscaled value at i ({0, 0} for other types); divide by
+ * 10^scale for the number.
+ */
+GF_API gf_decimal128 gf_array_get_decimal128(const gf_array *a, int64_t i);
 GF_API bool gf_array_get_bool(const gf_array *a, int64_t i);
 /**
  * utf8/binary/fixed-size (or the dictionary value for a dictionary array):
@@ -193,6 +223,14 @@ GF_API gf_status gf_builder_append_uint64(gf_builder *b, uint64_t v, gf_error *e
 /** float32/float64 (float32 rounds). */
 GF_API gf_status gf_builder_append_double(gf_builder *b, double v, gf_error *err);
 GF_API gf_status gf_builder_append_bool(gf_builder *b, bool v, gf_error *err);
+/**
+ * decimal128 builders: appends the unscaled value `v` (already at the
+ * type's scale); GF_ERANGE when it has more digits than the precision.
+ * decimal128/decimal256 builders also take gf_builder_append_bytes with the
+ * 16/32 raw little-endian bytes.
+ */
+GF_API gf_status gf_builder_append_decimal128(gf_builder *b, gf_decimal128 v,
+                                              gf_error *err);
 /**
  * utf8/binary/fixed-size (len must equal byte_width), or a dictionary value
  * (looked up / added to the builder's dictionary).
