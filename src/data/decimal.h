@@ -82,6 +82,29 @@ bool gfi_dec_from_double(double x, int precision, int scale, gfi_i128 *out);
 const char *gfi_dec_parse(const char *s, int64_t len, int precision, int scale,
                           gfi_i128 *out);
 
+/* Numeric order of two raw little-endian two's complement decimals of
+ * `width` bytes (16 or 32): <0, 0, >0. */
+static inline int gfi_dec_cmp_raw(const uint8_t *a, const uint8_t *b, int width) {
+  int64_t ha, hb;
+  memcpy(&ha, a + width - 8, 8);
+  memcpy(&hb, b + width - 8, 8);
+  if (ha != hb) return ha < hb ? -1 : 1;
+  for (int k = width - 16; k >= 0; k -= 8) {
+    uint64_t la, lb;
+    memcpy(&la, a + k, 8);
+    memcpy(&lb, b + k, 8);
+    if (la != lb) return la < lb ? -1 : 1;
+  }
+  return 0;
+}
+
+/* Writes the order encoding of a raw decimal of `width` bytes: big-endian
+ * with the sign bit flipped, so memcmp order is numeric order. */
+static inline void gfi_dec_order_bytes(const uint8_t *src, int width, uint8_t *dst) {
+  for (int k = 0; k < width; k++) dst[k] = src[width - 1 - k];
+  dst[0] ^= 0x80;
+}
+
 /* Truncating division toward zero by 10^n (n in [0, 38]). */
 static inline gfi_i128 gfi_dec_div_pow10(gfi_i128 v, int n) {
   return n == 0 ? v : v / gfi_pow10_i128(n);
