@@ -83,7 +83,7 @@ enum { GFI_FN_ABS, GFI_FN_FLOOR, GFI_FN_CEIL, GFI_FN_ROUND, GFI_FN_SQRT,
        GFI_FN_YEAR, GFI_FN_MONTH, GFI_FN_DAY, GFI_FN_HOUR };
 
 /* Comparison domains: how both sides of a CMP are read. */
-enum { GFI_DOM_I64, GFI_DOM_F64, GFI_DOM_STR, GFI_DOM_U64 };
+enum { GFI_DOM_I64, GFI_DOM_F64, GFI_DOM_STR, GFI_DOM_U64, GFI_DOM_DEC };
 
 typedef struct gfi_bnode gfi_bnode;
 struct gfi_bnode {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "data/decimal.h"
 #include "expr/kernels.h"
 
 static bool is_signed_src(gf_type_id id) {
@@ -283,9 +284,22 @@ gf_status gfi_k_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out) {
     x = &bx;
   }
   gf_status st = GF_OK;
+  if (x->arr->type.id != GF_TYPE_DICTIONARY &&
+      (gfi_is_decimal(to.id) || gfi_is_decimal(x->arr->type.id))) {
+    st = gfi_k_dec_cast(k, to, x, out);
+    gf_array_release(tmp);
+    return st;
+  }
   if (x->arr->type.id == GF_TYPE_DICTIONARY) {
     /* Decode: gather the dictionary values by code. */
     const gf_array *d = x->arr->dictionary;
+    if (d && !gf_type_equals(d->type, to) &&
+        (gfi_is_decimal(d->type.id) || gfi_is_decimal(to.id))) {
+      gf_array_release(tmp);
+      return gf_error_set(k->err, GF_ENOTSUP,
+                          "casting a dictionary column to or from a decimal: decode it "
+                          "to its value type first");
+    }
     gf_builder *bl;
     st = gf_builder_new(to, k->a, &bl, k->err);
     if (st == GF_OK) {
