@@ -131,7 +131,7 @@ bool gfi_dec_rescale(gfi_i128 v, int from, int to, gfi_i128 *out) {
   gfi_i128 q = v / p, r = v % p;
   /* Half away from zero: |r| >= p/2 rounds the magnitude up. */
   gfi_i128 ar = r < 0 ? -r : r;
-  if (ar * 2 >= p) q += v < 0 ? -1 : 1;
+  if (ar >= p - ar) q += v < 0 ? -1 : 1; /* 2|r| >= p without overflow */
   *out = q;
   return true;
 }

@@ -4,7 +4,7 @@
  * has already chosen result types; here values are 128-bit unscaled
  * integers. Overflow is an error naming the row (rows count from the
  * start of the evaluated batch); a zero divisor gives null, as for
- * integers.
+ * integers; quotients are truncated toward zero (Arrow's divide).
  */
 #include <math.h>
 #include <stdio.h>
@@ -64,15 +64,6 @@ static const char *op_word(gf_op op) {
   }
 }
 
-/* a / b with the quotient rounded half away from zero (b != 0). */
-static inline gfi_i128 div_round(gfi_i128 a, gfi_i128 b) {
-  gfi_i128 q = a / b, r = a % b;
-  gfi_u128 ar = r < 0 ? (gfi_u128)0 - (gfi_u128)r : (gfi_u128)r;
-  gfi_u128 ab = b < 0 ? (gfi_u128)0 - (gfi_u128)b : (gfi_u128)b;
-  if (ar >= ab - ar) q += ((a < 0) != (b < 0)) ? -1 : 1;
-  return q;
-}
-
 gf_status gfi_k_dec_arith(gfi_kctx *k, const gfi_bnode *node, gfi_val *x, gfi_val *y,
                           gf_array **out) {
   if (gfi_val_is_null_scalar(x) || gfi_val_is_null_scalar(y))
@@ -100,7 +91,7 @@ gf_status gfi_k_dec_arith(gfi_kctx *k, const gfi_bnode *node, gfi_val *x, gfi_va
         if (node->op == GF_OP_ADD) ok = !__builtin_add_overflow(a, b, &r);
         else if (node->op == GF_OP_SUB) ok = !__builtin_sub_overflow(a, b, &r);
         else if (b == 0) goto null_row;
-        else r = a % b;
+        else r = b == -1 ? 0 : a % b; /* INT128_MIN % -1 traps */
         break;
       case GF_OP_MUL:
         ok = !__builtin_mul_overflow(a, b, &r);
@@ -112,7 +103,8 @@ gf_status gfi_k_dec_arith(gfi_kctx *k, const gfi_bnode *node, gfi_val *x, gfi_va
         } else {
           ok = -ex <= 38 && !__builtin_mul_overflow(b, gfi_pow10_i128(-ex), &b);
         }
-        if (ok) r = div_round(a, b);
+        if (ok && b == -1) ok = !__builtin_sub_overflow((gfi_i128)0, a, &r);
+        else if (ok) r = a / b; /* truncated toward zero, as Arrow does */
         break;
     }
     if (!ok || !gfi_dec_fits(r, t.precision)) {
@@ -141,7 +133,8 @@ gf_status gfi_k_dec_neg(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **
   uint8_t *o = gf_buffer_mutable_data(data);
   const uint8_t *vb = valid ? gf_buffer_data(valid) : NULL;
   for (int64_t i = 0; i < k->n; i++)
-    if (!vb || gfi_bit_get(vb, i)) gfi_dec_store(o + 16 * i, -dec_at(x, i));
+    if (!vb || gfi_bit_get(vb, i)) /* unsigned negation: no trap on INT128_MIN */
+      gfi_dec_store(o + 16 * i, (gfi_i128)((gfi_u128)0 - (gfi_u128)dec_at(x, i)));
   return gfi_kfinish(k, b->type, valid, data, NULL, NULL, -1, out);
 }
 

@@ -61,9 +61,11 @@ static gf_status dec_overflow(const gb_agg *ag, gf_error *err) {
 
 /* Adds x to a decimal sum state; false when the sum leaves 38 digits. */
 static inline bool sumd_add(st_sumd *t, gfi_i128 x) {
-  gfi_i128 r = sumd_get(t) + x; /* both below 10^38 in magnitude: no wrap */
+  gfi_i128 r;
+  /* Imported values may exceed their precision: check the add itself too. */
+  bool ovf = __builtin_add_overflow(sumd_get(t), x, &r);
   sumd_set(t, r);
-  return gfi_dec_fits(r, GFI_DEC128_MAX_PRECISION);
+  return !ovf && gfi_dec_fits(r, GFI_DEC128_MAX_PRECISION);
 }
 
 /* Bytes of one group's state (0: none, the row count serves). */
