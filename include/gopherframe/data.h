@@ -95,8 +95,9 @@ GF_API gf_datatype gf_type_fixed_size_binary(int32_t byte_width);
 GF_API gf_datatype gf_type_decimal128(int32_t precision, int32_t scale);
 /**
  * decimal256(precision, scale): precision 1..76, scale 0..precision.
- * Held, printed, written to CSV and exchanged through C Data and IPC;
- * compute kernels refuse it with GF_ENOTSUP (cast to decimal128 first).
+ * Held, printed, written to CSV, exchanged through C Data and IPC, used
+ * as a sort/group-by/join key and by min/max; arithmetic and sum/mean
+ * refuse it with GF_ENOTSUP (cast to decimal128 first).
  */
 GF_API gf_datatype gf_type_decimal256(int32_t precision, int32_t scale);
 /** Dictionary (int32 codes) over values of type `value`. */

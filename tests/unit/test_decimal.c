@@ -685,6 +685,72 @@ static void sort_by_decimal_key_matches_naive(void **state) {
   gf_frame_release(f);
 }
 
+/* decimal256 keys: the same order and groups as the decimal128 ones. */
+static void decimal256_sorts_and_groups_by_value(void **state) {
+  (void)state;
+  gf_frame *f = key_frame();
+  gf_builder *b;
+  assert_int_equal(gf_builder_new(gf_type_decimal256(40, 2), NULL, &b, NULL), GF_OK);
+  for (int i = 0; i < KN; i++) {
+    uint8_t raw[32];
+    memcpy(raw, &kv[i], 16);
+    memset(raw + 16, kv[i] < 0 ? 0xff : 0, 16);
+    if (kvalid[i]) assert_int_equal(gf_builder_append_bytes(b, raw, 32, NULL), GF_OK);
+    else assert_int_equal(gf_builder_append_null(b, NULL), GF_OK);
+  }
+  gf_array *cols[1];
+  assert_int_equal(gf_builder_finish(b, &cols[0], NULL), GF_OK);
+  gf_builder_free(b);
+  const char *names[1] = {"w"};
+  gf_frame *g = frame_of(names, cols, 1);
+  ref_desc = false;
+  for (int i = 0; i < KN; i++) ref_perm[i] = i;
+  qsort(ref_perm, KN, sizeof ref_perm[0], ref_cmp);
+  for (int w = 0; w < 4; w++) {
+    gf_parallel_options o;
+    popts(&o, k_workers[w]);
+    gf_sort_key key = {"w", false, false};
+    int64_t *perm;
+    assert_int_equal(gf_sort_indices(g, &key, 1, &o, &perm, NULL), GF_OK);
+    for (int i = 0; i < KN; i++) assert_int_equal(perm[i], ref_perm[i]);
+    gf_sort_indices_free(perm, KN, &o);
+    /* Groups and min/max: as many groups as distinct decimal128 keys. */
+    gf_groupby_options go;
+    gf_groupby_options_init(&go);
+    go.parallel = &o;
+    go.sort_keys = true;
+    const char *k1[1] = {"w"}, *k2[1] = {"k"};
+    gf_frame *r1, *r2;
+    assert_int_equal(gf_group_by_text(g, k1, 1, "min(w) as lo, max(w) as hi, count(w) as n", &go, &r1, NULL), GF_OK);
+    assert_int_equal(gf_group_by_text(f, k2, 1, "count(k) as n", &go, &r2, NULL), GF_OK);
+    assert_int_equal(gf_frame_num_rows(r1), gf_frame_num_rows(r2));
+    for (int64_t row = 0; row < gf_frame_num_rows(r1); row++) {
+      int64_t i, j;
+      const gf_array *x = cell(r1, 0, row, &i), *y = cell(r2, 0, row, &j);
+      char tx[100], ty[100], tlo[100], thi[100];
+      gf_array_format_value(x, i, tx, sizeof tx);
+      gf_array_format_value(y, j, ty, sizeof ty);
+      assert_string_equal(tx, ty);
+      gf_array_format_value(cell(r1, 1, row, &i), i, tlo, sizeof tlo);
+      gf_array_format_value(cell(r1, 2, row, &i), i, thi, sizeof thi);
+      assert_string_equal(tlo, tx);
+      assert_string_equal(thi, tx);
+    }
+    gf_frame_release(r1);
+    gf_frame_release(r2);
+  }
+  gf_error err;
+  gf_frame *r = NULL;
+  const char *k1[1] = {"w"};
+  assert_int_equal(gf_group_by_text(g, k1, 1, "sum(w)", NULL, &r, &err), GF_ENOTSUP);
+  assert_non_null(strstr(err.message, "decimal256"));
+  assert_int_equal(eval_text(g, "w + 1", 1, &r, &err), GF_ENOTSUP);
+  assert_int_equal(eval_text(g, "cast(w as decimal(20, 2)) + 1", 2, &r, &err), GF_OK);
+  gf_frame_release(r);
+  gf_frame_release(g);
+  gf_frame_release(f);
+}
+
 static void group_by_sum_min_max_mean_match_naive(void **state) {
   (void)state;
   gf_frame *f = key_frame();
@@ -953,6 +1019,7 @@ int main(void) {
       cmocka_unit_test(parser_syntax_and_literals),
       cmocka_unit_test(sort_by_decimal_key_matches_naive),
       cmocka_unit_test(group_by_sum_min_max_mean_match_naive),
+      cmocka_unit_test(decimal256_sorts_and_groups_by_value),
       cmocka_unit_test(join_on_decimal_keys_matches_naive),
       cmocka_unit_test(csv_type_override_reads_exact_decimals),
       cmocka_unit_test(pyarrow_compute_results_match),
