@@ -17,6 +17,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
+#include "gf_test_sweep.h"
 #include "gopherframe.h"
 
 typedef __int128 i128;
@@ -1007,6 +1008,93 @@ static void duckdb_group_by_results_match(void **state) {
   gf_frame_release(want);
 }
 
+/* ---- allocation failures ------------------------------------------------------ */
+
+typedef struct dec_sweep {
+  const gf_frame *f, *want;
+  const char *what; /* expression, or "group" / "sort" */
+  int workers;
+} dec_sweep;
+
+static gf_status dec_once(void *user, const gf_allocator *a) {
+  dec_sweep *s = user;
+  gf_parallel_options o;
+  popts(&o, s->workers);
+  o.allocator = a;
+  gf_frame *r = NULL;
+  gf_status st;
+  if (!strcmp(s->what, "group")) {
+    gf_groupby_options go;
+    gf_groupby_options_init(&go);
+    go.parallel = &o;
+    const char *keys[1] = {"k"};
+    st = gf_group_by_text(s->f, keys, 1, "sum(v), min(v), mean(v)", &go, &r, NULL);
+  } else if (!strcmp(s->what, "sort")) {
+    gf_sort_key key = {"k", true, false};
+    st = gf_sort(s->f, &key, 1, 0, &o, &r, NULL);
+  } else {
+    gf_expr *e;
+    assert_int_equal(gf_expr_parse(s->what, &e, NULL), GF_OK);
+    st = gf_evaluate(s->f, e, "r", &o, &r, NULL);
+    gf_expr_release(e);
+  }
+  if (st == GF_OK) {
+    if (!gf_frame_equals(r, s->want)) fail_msg("%s: %s: wrong result", s->what, gft_sweep_at());
+    gf_frame_release(r);
+  } else {
+    assert_null(r);
+  }
+  return st;
+}
+
+/* The reference result of one sweep case (default allocator). */
+static gf_status dec_once_clean(dec_sweep *s, gf_frame **out) {
+  gf_parallel_options o;
+  popts(&o, s->workers);
+  gf_status st;
+  if (!strcmp(s->what, "group")) {
+    gf_groupby_options go;
+    gf_groupby_options_init(&go);
+    go.parallel = &o;
+    const char *keys[1] = {"k"};
+    st = gf_group_by_text(s->f, keys, 1, "sum(v), min(v), mean(v)", &go, out, NULL);
+  } else if (!strcmp(s->what, "sort")) {
+    gf_sort_key key = {"k", true, false};
+    st = gf_sort(s->f, &key, 1, 0, &o, out, NULL);
+  } else {
+    gf_expr *e;
+    assert_int_equal(gf_expr_parse(s->what, &e, NULL), GF_OK);
+    st = gf_evaluate(s->f, e, "r", &o, out, NULL);
+    gf_expr_release(e);
+  }
+  return st;
+}
+
+/* Every allocation of the decimal paths failed, one-off and persistent:
+ * GF_ENOMEM, nothing leaked, the clean result once it runs clean. */
+static void survives_allocation_failures(void **state) {
+  (void)state;
+  gf_frame *ef = expr_frame(), *kf = key_frame();
+  gf_failing_allocator *fa;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  const char *what[] = {"a / b + cast(b as decimal(12, 1))", "a < b", "group", "sort"};
+  gft_sweep_counts counts = {0};
+  for (int k = 0; k < 4; k++) {
+    for (int w = 1; w <= 2; w++) {
+      dec_sweep s = {k < 2 ? ef : kf, NULL, what[k], w};
+      gf_frame *want = NULL;
+      assert_int_equal(dec_once_clean(&s, &want), GF_OK);
+      s.want = want;
+      gft_alloc_sweep(what[k], fa, dec_once, &s, &counts);
+      gf_frame_release(want);
+    }
+  }
+  gft_sweep_print("decimal", &counts);
+  gf_failing_allocator_free(fa);
+  gf_frame_release(ef);
+  gf_frame_release(kf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(types_validate_name_and_compare),
@@ -1024,6 +1112,7 @@ int main(void) {
       cmocka_unit_test(csv_type_override_reads_exact_decimals),
       cmocka_unit_test(pyarrow_compute_results_match),
       cmocka_unit_test(duckdb_group_by_results_match),
+      cmocka_unit_test(survives_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
