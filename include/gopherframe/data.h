@@ -155,10 +155,11 @@ GF_API const gf_stats *gf_array_stats(const gf_array *a);
 GF_API const gf_array *gf_array_dictionary(const gf_array *a);
 
 GF_API bool gf_array_is_null(const gf_array *a, int64_t i);
-/** Signed integer, temporal, bool (0/1) or dictionary code at i. */
+/** Signed integer, temporal, bool (0/1) or dictionary code at i (floats
+ * and decimal128 truncated toward zero; 0 when out of range). */
 GF_API int64_t gf_array_get_int64(const gf_array *a, int64_t i);
 GF_API uint64_t gf_array_get_uint64(const gf_array *a, int64_t i);
-/** Any numeric value converted to double. */
+/** Any numeric value converted to double (decimal128 correctly rounded). */
 GF_API double gf_array_get_double(const gf_array *a, int64_t i);
 /**
  * decimal128 unscaled value at i ({0, 0} for other types); divide by

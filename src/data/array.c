@@ -250,7 +250,7 @@ bool gf_array_is_null(const gf_array *a, int64_t i) {
 }
 
 /* Value as int64: integers (uint64 wraps), temporal, bool, dictionary code,
- * floats truncated toward zero (0 when NaN or out of range). A null slot
+ * floats and decimal128 truncated toward zero (0 when NaN or out of range). A null slot
  * reads as whatever its storage holds (0 for arrays built here). */
 int64_t gf_array_get_int64(const gf_array *a, int64_t i) {
   const uint8_t *d = gfi_buf(a, 1);
@@ -330,6 +330,10 @@ bool gf_array_get_bool(const gf_array *a, int64_t i) {
   }
   if (a->type.id == GF_TYPE_FLOAT32 || a->type.id == GF_TYPE_FLOAT64)
     return gf_array_get_double(a, i) != 0.0;
+  if (a->type.id == GF_TYPE_DECIMAL128) {
+    gf_decimal128 d = gf_array_get_decimal128(a, i);
+    return d.lo != 0 || d.hi != 0;
+  }
   return gf_array_get_uint64(a, i) != 0;
 }
 

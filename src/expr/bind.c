@@ -206,6 +206,10 @@ static gf_status dec_sides(bctx *c, const gf_expr *e, gfi_bnode **k, bool *as_fl
     gf_datatype t = n->type.id == GF_TYPE_NULL ? other[i] : n->type;
     bool lit = n->kind == GFI_B_SCALAR && !n->lit.null && t.id == GF_TYPE_INT64;
     t = *as_float ? gf_type(GF_TYPE_FLOAT64) : gfi_dec_operand_type(t, lit, n->lit.i);
+    if (lit && !*as_float) { /* scale 0: the int64 is the unscaled value */
+      n->lit.type = n->type = t;
+      continue;
+    }
     GF_RETURN_NOT_OK(coerce(c, &k[i], t));
   }
   return GF_OK;

@@ -220,6 +220,8 @@ gf_status gfi_broadcast(gfi_kctx *k, const gfi_lit *l, gf_array **out) {
     else if (id == GF_TYPE_BOOL) st = gf_builder_append_bool(bl, l->i != 0, k->err);
     else if (gfi_type_is_var_width(id)) st = gf_builder_append_bytes(bl, l->s ? l->s : "", l->len, k->err);
     else if (id == GF_TYPE_UINT64) st = gf_builder_append_uint64(bl, (uint64_t)l->i, k->err);
+    else if (id == GF_TYPE_DECIMAL128) /* integer literals only: see kernels_dec.c */
+      st = gf_builder_append_decimal128(bl, gfi_dec_to_pub((gfi_i128)l->i), k->err);
     else st = gf_builder_append_int64(bl, l->i, k->err);
   }
   if (st == GF_OK) st = gf_builder_finish(bl, out, k->err);

@@ -14,8 +14,11 @@
 #include "data/value_format.h"
 #include "expr/kernels.h"
 
-/* Unscaled value of row i of a decimal128 array view. */
+/* Unscaled value of row i of a decimal128 array view, or of a decimal
+ * scalar (the binder makes those only from integer literals: scale 0, the
+ * value in lit.i). */
 static inline gfi_i128 dec_at(const gfi_val *v, int64_t i) {
+  if (v->scalar) return (gfi_i128)v->lit->i;
   return gfi_dec_load(gfi_buf(v->arr, 1) + 16 * gfi_val_abs(v, i));
 }
 
