@@ -172,9 +172,26 @@ gf_status gfi_k_dec_cmp(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y,
   int sx = val_type(x).scale, sy = val_type(y).scale;
   uint8_t *o = gf_buffer_mutable_data(data);
   const uint8_t *vb = valid ? gf_buffer_data(valid) : NULL;
+  /* column <op> constant (the binder keeps constants on the right): the
+   * constant is brought to the column's scale once. When that overflows,
+   * every row is on the same side of it. */
+  bool fixed = false, beyond = false;
+  gfi_i128 cst = 0;
+  if (!x->scalar && y->scalar && sy <= sx) {
+    fixed = true;
+    beyond = !gfi_dec_rescale(dec_at(y, 0), sy, sx, &cst);
+  }
   for (int64_t i = 0; i < k->n; i++) {
     if (vb && !gfi_bit_get(vb, i)) continue;
-    int c = dec_cmp_scaled(dec_at(x, i), sx, dec_at(y, i), sy);
+    int c;
+    if (!fixed) {
+      c = dec_cmp_scaled(dec_at(x, i), sx, dec_at(y, i), sy);
+    } else if (beyond) {
+      c = dec_at(y, 0) < 0 ? 1 : -1;
+    } else {
+      gfi_i128 v = dec_at(x, i);
+      c = (v > cst) - (v < cst);
+    }
     bool r;
     switch (b->op) {
       case GF_OP_EQ: r = c == 0; break;

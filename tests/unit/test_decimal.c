@@ -442,6 +442,16 @@ static void overflow_is_an_error_naming_the_row(void **state) {
   gf_frame *g = frame_of(names, c2, 1);
   assert_int_equal(eval_text(g, "x * x", 1, &r, &err), GF_ETYPE);
   assert_non_null(strstr(err.message, "scale 60"));
+  /* A constant beyond the column's range at its scale: every row is on one
+   * side of it (no overflow, no wrap). */
+  const char *sides[] = {"x < 1000000000000000000", "x > -1000000000000000000",
+                         "x > 1000000000000000000", "x = 1000000000000000000"};
+  bool expect[] = {true, true, false, false};
+  for (int k = 0; k < 4; k++) {
+    assert_int_equal(eval_text(g, sides[k], 1, &r, &err), GF_OK);
+    assert_int_equal(gf_array_get_bool(gf_frame_column(r, 0, 0), 0), expect[k]);
+    gf_frame_release(r);
+  }
   gf_frame_release(g);
   gf_frame_release(f);
 }
