@@ -208,6 +208,13 @@ static void text_is_exact_in_values_printing_and_csv(void **state) {
                       "0.005,-160693804425899027554196209234116260252220299378279.2835301376\n"
                       ",\n");
   free(csv);
+  /* describe reads decimal128 as doubles: mean of -12.340 and 0.005. */
+  gf_frame *d;
+  assert_int_equal(gf_describe(f, NULL, &d, NULL), GF_OK);
+  const gf_array *mean = gf_frame_column(d, 0, 1);
+  assert_int_equal(gf_array_type(mean).id, GF_TYPE_FLOAT64);
+  assert_true(fabs(gf_array_get_double(mean, 3) - (-12.34 + 0.005) / 2) < 1e-12);
+  gf_frame_release(d);
   gf_frame_release(f);
 }
 
