@@ -180,14 +180,21 @@ const char *gfi_dec_parse(const char *s, int64_t len, int precision, int scale,
   char digs[96];
   int nd = 0, frac = 0;
   bool any = false, point = false;
-  int64_t expo = 0;
+  int64_t expo = 0, extra = 0; /* extra: integral digits past the buffer */
   for (; p < end; p++) {
     char c = *p;
     if (c >= '0' && c <= '9') {
       any = true;
       if (point) frac++;
       if (nd == 0 && c == '0') continue; /* leading zeros carry no digits */
-      if (nd >= (int)sizeof digs) return "too many digits";
+      if (nd >= (int)sizeof digs) {
+        /* Past 96 significant digits: an integral digit still scales the
+         * value (it only can be out of range); a fraction digit is below
+         * any digit kept. */
+        if (point) frac--;
+        else extra++;
+        continue;
+      }
       digs[nd++] = c;
     } else if (c == '.' && !point) {
       point = true;
@@ -207,6 +214,7 @@ const char *gfi_dec_parse(const char *s, int64_t len, int precision, int scale,
     }
   }
   if (!any) return "not a number";
+  expo += extra;
   int64_t shift = expo - frac + scale; /* unscaled = digits * 10^shift */
   gfi_i128 v = 0;
   if (nd > 0) {

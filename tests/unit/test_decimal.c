@@ -918,6 +918,19 @@ static void csv_type_override_reads_exact_decimals(void **state) {
     if (i != 2) assert_true(dec_at(a, i) == want[i]);
   }
   gf_frame_release(f);
+  /* Long texts: 100 fraction digits round; 100 integral digits with an
+   * exponent bringing them back into range still read. */
+  char longtxt[400];
+  int L = snprintf(longtxt, sizeof longtxt, "p\n1.");
+  for (int i = 0; i < 99; i++) longtxt[L++] = '0';
+  L += snprintf(longtxt + L, sizeof longtxt - (size_t)L, "6\n1");
+  for (int i = 0; i < 99; i++) longtxt[L++] = '0';
+  L += snprintf(longtxt + L, sizeof longtxt - (size_t)L, "e-97\n");
+  if (gf_read_csv_buffer(longtxt, (size_t)L, "t.csv", &o, &f, &err) != GF_OK) fail_msg("%s", err.message);
+  a = gf_frame_column(f, 0, 0);
+  assert_true(dec_at(a, 0) == 100);
+  assert_true(dec_at(a, 1) == 10000);
+  gf_frame_release(f);
   const char *bad = "p\n1.5\n123456789.5\n";
   assert_int_equal(gf_read_csv_buffer(bad, strlen(bad), "t.csv", &o, &f, &err), GF_EPARSE);
   assert_non_null(strstr(err.message, "t.csv:3"));
