@@ -43,6 +43,8 @@ typedef enum gf_type_id {
   GF_TYPE_TIMESTAMP,  /**< int64 in `unit` since epoch, optional tz */
   GF_TYPE_DURATION,   /**< int64 in `unit` */
   GF_TYPE_DICTIONARY, /**< int32 codes over a dictionary of `value_id` */
+  GF_TYPE_DECIMAL128, /**< 16-byte two's complement unscaled value, little-endian */
+  GF_TYPE_DECIMAL256, /**< 32-byte two's complement unscaled value (storage only) */
   GF_TYPE_COUNT_
 } gf_type_id;
 
@@ -65,6 +67,8 @@ typedef struct gf_datatype {
   int32_t byte_width;      /**< fixed_size_binary */
   bool has_timezone;       /**< timestamp: a zone is given (UTC, fixed offset or named) */
   int32_t tz_offset_minutes; /**< timestamp: fixed offset east of UTC (0 for a named zone) */
+  int32_t precision;       /**< decimal: significant digits (1..38 / 1..76) */
+  int32_t scale;           /**< decimal: digits after the point (0..precision) */
   /**
    * timestamp: 0 = no named zone (UTC or the fixed offset above apply);
    * otherwise has_timezone is true and this is the id of a named zone
@@ -74,6 +78,15 @@ typedef struct gf_datatype {
    */
   int32_t tz_id;
 } gf_datatype;
+
+/**
+ * A decimal128 unscaled value: the 128-bit two's complement integer
+ * hi * 2^64 + lo. The number it stands for is value / 10^scale.
+ */
+typedef struct gf_decimal128 {
+  uint64_t lo;
+  int64_t hi;
+} gf_decimal128;
 
 /** A type with no parameters (int32, utf8, date32, ...). */
 GF_API gf_datatype gf_type(gf_type_id id);
@@ -96,6 +109,19 @@ GF_API const char *gf_type_timezone_name(gf_datatype t);
 GF_API gf_datatype gf_type_time(gf_type_id id, gf_time_unit unit);
 GF_API gf_datatype gf_type_duration(gf_time_unit unit);
 GF_API gf_datatype gf_type_fixed_size_binary(int32_t byte_width);
+/**
+ * decimal128(precision, scale): precision 1..38, scale 0..precision.
+ * Negative scales (allowed by Arrow) are refused by gf_type_validate with
+ * GF_ENOTSUP. Values outside the parameters are kept and refused later.
+ */
+GF_API gf_datatype gf_type_decimal128(int32_t precision, int32_t scale);
+/**
+ * decimal256(precision, scale): precision 1..76, scale 0..precision.
+ * Held, printed, written to CSV, exchanged through C Data and IPC, used
+ * as a sort/group-by/join key and by min/max; arithmetic and sum/mean
+ * refuse it with GF_ENOTSUP (cast to decimal128 first).
+ */
+GF_API gf_datatype gf_type_decimal256(int32_t precision, int32_t scale);
 /** Dictionary (int32 codes) over values of type `value`. */
 GF_API gf_datatype gf_type_dictionary(gf_datatype value);
 /** The value type of a dictionary type; `t` itself otherwise. */
@@ -151,11 +177,17 @@ GF_API const gf_stats *gf_array_stats(const gf_array *a);
 GF_API const gf_array *gf_array_dictionary(const gf_array *a);
 
 GF_API bool gf_array_is_null(const gf_array *a, int64_t i);
-/** Signed integer, temporal, bool (0/1) or dictionary code at i. */
+/** Signed integer, temporal, bool (0/1) or dictionary code at i (floats
+ * and decimal128 truncated toward zero; 0 when out of range). */
 GF_API int64_t gf_array_get_int64(const gf_array *a, int64_t i);
 GF_API uint64_t gf_array_get_uint64(const gf_array *a, int64_t i);
-/** Any numeric value converted to double. */
+/** Any numeric value converted to double (decimal128 correctly rounded). */
 GF_API double gf_array_get_double(const gf_array *a, int64_t i);
+/**
+ * decimal128 unscaled value at i ({0, 0} for other types); divide by
+ * 10^scale for the number.
+ */
+GF_API gf_decimal128 gf_array_get_decimal128(const gf_array *a, int64_t i);
 GF_API bool gf_array_get_bool(const gf_array *a, int64_t i);
 /**
  * utf8/binary/fixed-size (or the dictionary value for a dictionary array):
@@ -215,6 +247,14 @@ GF_API gf_status gf_builder_append_uint64(gf_builder *b, uint64_t v, gf_error *e
 /** float32/float64 (float32 rounds). */
 GF_API gf_status gf_builder_append_double(gf_builder *b, double v, gf_error *err);
 GF_API gf_status gf_builder_append_bool(gf_builder *b, bool v, gf_error *err);
+/**
+ * decimal128 builders: appends the unscaled value `v` (already at the
+ * type's scale); GF_ERANGE when it has more digits than the precision.
+ * decimal128/decimal256 builders also take gf_builder_append_bytes with the
+ * 16/32 raw little-endian bytes.
+ */
+GF_API gf_status gf_builder_append_decimal128(gf_builder *b, gf_decimal128 v,
+                                              gf_error *err);
 /**
  * utf8/binary/fixed-size (len must equal byte_width), or a dictionary value
  * (looked up / added to the builder's dictionary).

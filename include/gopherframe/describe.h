@@ -18,7 +18,8 @@ extern "C" {
  * "statistic" (utf8), names the ten rows: count, null_count, n_unique, mean,
  * std, min, 25%, 50%, 75%, max. Then one column per column of `f`, with the
  * same name:
- *  - integer and float columns: float64. count and null_count; mean (of a
+ *  - integer, float and decimal128 columns (decimals read as their nearest
+ *    doubles): float64. count and null_count; mean (of a
  *    compensated sum); std (sample, n-1); min and max (floats in IEEE total
  *    order: NaN above +inf, -0.0 below +0.0); quartiles by linear
  *    interpolation between the order statistics at q*(count-1);

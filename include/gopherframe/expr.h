@@ -108,7 +108,7 @@ GF_API gf_expr *gf_unary(gf_op op, gf_expr *a);
  */
 GF_API gf_expr *gf_call(const char *fn, gf_expr *const *args, int n);
 /** cast(x as type). Dictionary and parameterised types other than
- * timestamp are refused at bind time. */
+ * timestamp and decimal128/decimal256 are refused at bind time. */
 GF_API gf_expr *gf_cast(gf_expr *x, gf_datatype type);
 /** x between lo and hi, i.e. lo <= x and x <= hi. */
 GF_API gf_expr *gf_between(gf_expr *x, gf_expr *lo, gf_expr *hi);
@@ -145,7 +145,10 @@ GF_API gf_expr *gf_if(gf_expr *cond, gf_expr *then_, gf_expr *else_);
  * quote doubled inside). Calls: name(args); cast(x as type) with type one of
  * int8..int64, uint8..uint64, float32, float64 (float, double), utf8
  * (string, text), large_utf8, bool (boolean), date (date32), date64,
- * timestamp (microseconds), int (int64). Keywords are case-insensitive.
+ * timestamp (microseconds), int (int64), decimal(p[, s]) (numeric,
+ * decimal128; default scale 0, no list = decimal(38, 0)), decimal256(p[, s]).
+ * A literal with a fraction (1.50) is float64; cast it for a decimal.
+ * Keywords are case-insensitive.
  * On a syntax error returns GF_EPARSE with a message like
  * "at column 12: expected ')'" (1-based byte column into `text`).
  */
@@ -207,6 +210,16 @@ GF_API bool gf_expr_equals(const gf_expr *a, const gf_expr *b);
  *   gives null), numbers/bool/dates -> utf8, utf8 -> numbers/bool/dates
  *   (unparsable gives null), bool <-> numbers, date32 <-> date64/timestamp,
  *   dictionary -> its value type or anything that type casts to.
+ * - Decimals (docs/DESIGN.md, "Decimals"): + - * / % and comparisons with
+ *   decimals and integers are exact (Arrow's precision/scale rules, capped
+ *   at 38; a result beyond its precision fails with GF_ERANGE naming the
+ *   row; x / 0 and x % 0 give null; quotients truncate); with a float side
+ *   both sides become float64. Casts between decimals, numbers and strings
+ *   round half away from zero when dropping digits; a value that does not
+ *   fit the target fails with GF_ERANGE naming value and row (unlike the
+ *   other casts), an unparsable string or NaN gives null. decimal256 is
+ *   only cast (to decimal128, float64, utf8; from decimal128, numbers,
+ *   strings); other operations on it fail with GF_ENOTSUP.
  * - The null literal takes the type its context asks for; alone it is null.
  */
 typedef struct gf_bound_expr gf_bound_expr;

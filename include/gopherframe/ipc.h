@@ -120,7 +120,7 @@ GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
  * owned buffer instead (the same views, of memory that cannot vanish; a
  * file that shrinks while being read is GF_EIO). Malformed
  * input fails with GF_EINVAL and the byte offset of the problem; types the
- * library does not support (decimal, list, struct, union, map, interval...)
+ * library does not support (list, struct, union, map, interval...)
  * with GF_ENOTSUP naming the type; compressed files in a build without the
  * codec with GF_ENOTSUP.
  */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "data/builder_internal.h"
+#include "data/decimal.h"
 
 /* Releases every buffer still set in `buffers` (3 entries). */
 static void release_buffers(gf_buffer *buffers[3]) {
@@ -249,7 +250,7 @@ bool gf_array_is_null(const gf_array *a, int64_t i) {
 }
 
 /* Value as int64: integers (uint64 wraps), temporal, bool, dictionary code,
- * floats truncated toward zero (0 when NaN or out of range). A null slot
+ * floats and decimal128 truncated toward zero (0 when NaN or out of range). A null slot
  * reads as whatever its storage holds (0 for arrays built here). */
 int64_t gf_array_get_int64(const gf_array *a, int64_t i) {
   const uint8_t *d = gfi_buf(a, 1);
@@ -266,9 +267,15 @@ int64_t gf_array_get_int64(const gf_array *a, int64_t i) {
       if (!(x > -9223372036854775808.0 && x < 9223372036854775808.0)) return 0;
       return (int64_t)x;
     }
+    case GF_TYPE_DECIMAL128: {
+      /* The integral part, truncated toward zero; 0 when out of range. */
+      gfi_i128 v = gfi_dec_div_pow10(gfi_dec_load(d + 16 * k), a->type.scale);
+      if (v > INT64_MAX || v < INT64_MIN) return 0;
+      return (int64_t)v;
+    }
     default: {
       int w = gfi_type_byte_width(a->type);
-      if (w == 0 || gfi_type_is_var_width(id) ||
+      if (w == 0 || gfi_type_is_var_width(id) || id == GF_TYPE_DECIMAL256 ||
           id == GF_TYPE_FIXED_SIZE_BINARY)
         return 0;
       if (is_unsigned_id(id)) return (int64_t)read_unsigned(d, w, k);
@@ -302,8 +309,17 @@ double gf_array_get_double(const gf_array *a, int64_t i) {
     case GF_TYPE_FLOAT32: return ((const float *)d)[k];
     case GF_TYPE_FLOAT64: return ((const double *)d)[k];
     case GF_TYPE_UINT64: return (double)((const uint64_t *)d)[k];
+    case GF_TYPE_DECIMAL128:
+      return gfi_dec_to_double(gfi_dec_load(d + 16 * k), a->type.scale);
     default: return (double)gf_array_get_int64(a, i);
   }
+}
+
+/* Unscaled decimal128 value at i; zero for other types. */
+gf_decimal128 gf_array_get_decimal128(const gf_array *a, int64_t i) {
+  const uint8_t *d = a ? gfi_buf(a, 1) : NULL;
+  if (!d || a->type.id != GF_TYPE_DECIMAL128) return gfi_dec_to_pub(0);
+  return gfi_dec_to_pub(gfi_dec_load(d + 16 * (a->offset + i)));
 }
 
 /* Bool value; for other types, whether the value is non-zero. */
@@ -314,6 +330,10 @@ bool gf_array_get_bool(const gf_array *a, int64_t i) {
   }
   if (a->type.id == GF_TYPE_FLOAT32 || a->type.id == GF_TYPE_FLOAT64)
     return gf_array_get_double(a, i) != 0.0;
+  if (a->type.id == GF_TYPE_DECIMAL128) {
+    gf_decimal128 d = gf_array_get_decimal128(a, i);
+    return d.lo != 0 || d.hi != 0;
+  }
   return gf_array_get_uint64(a, i) != 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/hash.h"
 #include "data/builder_internal.h"
+#include "data/decimal.h"
 
 /* One slot of the dictionary hash map; code -1 marks an empty slot. */
 typedef struct dict_slot {
@@ -303,6 +304,25 @@ static gf_status append_bytes_value(gf_builder *b, const val *v,
   if (v->len < 0 || (v->len > 0 && !v->p))
     return gf_error_set(err, GF_EINVAL, "invalid byte string (len %lld)",
                         (long long)v->len);
+  if (gfi_is_decimal(id)) {
+    int w = gfi_type_byte_width(b->type);
+    if (v->len != w)
+      return gf_error_set(err, GF_EINVAL,
+                          "%s value must have %d bytes, got %lld",
+                          gf_type_id_name(id), w, (long long)v->len);
+    if (id == GF_TYPE_DECIMAL128 &&
+        !gfi_dec_fits(gfi_dec_load(v->p), b->type.precision)) {
+      char tn[64], txt[GFI_DEC128_TEXT_MAX];
+      gf_type_format(b->type, tn, sizeof tn);
+      gfi_dec128_format(gfi_dec_load(v->p), b->type.scale, txt);
+      return gf_error_set(err, GF_ERANGE,
+                          "value %s has more digits than %s allows", txt, tn);
+    }
+    GF_RETURN_NOT_OK(ensure_capacity(b, b->length + 1, err));
+    memcpy(mdata(b->data) + b->length * v->len, v->p, (size_t)v->len);
+    commit_valid(b);
+    return GF_OK;
+  }
   if (id == GF_TYPE_FIXED_SIZE_BINARY) {
     if (v->len != b->type.byte_width)
       return gf_error_set(err, GF_EINVAL,
@@ -347,7 +367,7 @@ static gf_status append_value(gf_builder *b, const val *v, gf_error *err) {
     case VK_UINT:
       if (id == GF_TYPE_NULL || id == GF_TYPE_FLOAT32 ||
           id == GF_TYPE_FLOAT64 || gfi_type_is_var_width(id) ||
-          id == GF_TYPE_FIXED_SIZE_BINARY)
+          id == GF_TYPE_FIXED_SIZE_BINARY || gfi_is_decimal(id))
         return wrong_kind(b, v->kind, err);
       return append_integer(b, v, err);
     case VK_BOOL:
@@ -363,7 +383,8 @@ static gf_status append_value(gf_builder *b, const val *v, gf_error *err) {
         return wrong_kind(b, v->kind, err);
       return append_float(b, v, err);
     case VK_BYTES:
-      if (!gfi_type_is_var_width(id) && id != GF_TYPE_FIXED_SIZE_BINARY)
+      if (!gfi_type_is_var_width(id) && id != GF_TYPE_FIXED_SIZE_BINARY &&
+          !gfi_is_decimal(id))
         return wrong_kind(b, v->kind, err);
       return append_bytes_value(b, v, err);
   }
@@ -555,6 +576,22 @@ gf_status gf_builder_append_bool(gf_builder *b, bool v, gf_error *err) {
   return append_value(b, &x, err);
 }
 
+/* decimal128 (or a dictionary over decimal128): the 16 raw bytes. */
+gf_status gf_builder_append_decimal128(gf_builder *b, gf_decimal128 v,
+                                       gf_error *err) {
+  if (!b) return gf_error_set(err, GF_EINVAL, "NULL builder");
+  if (gf_type_value(b->type).id != GF_TYPE_DECIMAL128) {
+    char tn[64];
+    gf_type_format(b->type, tn, sizeof tn);
+    return gf_error_set(err, GF_ETYPE,
+                        "cannot append a decimal128 to a %s builder", tn);
+  }
+  uint8_t raw[16];
+  gfi_dec_store(raw, gfi_dec_from_pub(v));
+  val x = {.kind = VK_BYTES, .p = raw, .len = 16};
+  return append_value(b, &x, err);
+}
+
 gf_status gf_builder_append_bytes(gf_builder *b, const void *data, int64_t len,
                                   gf_error *err) {
   val x = {.kind = VK_BYTES, .p = data, .len = len};
@@ -583,7 +620,8 @@ gf_status gfi_builder_append_from(gf_builder *b, const gf_array *src,
   } else if (id >= GF_TYPE_UINT8 && id <= GF_TYPE_UINT64) {
     x.kind = VK_UINT;
     x.u = gf_array_get_uint64(src, i);
-  } else if (gfi_type_is_var_width(id) || id == GF_TYPE_FIXED_SIZE_BINARY) {
+  } else if (gfi_type_is_var_width(id) || id == GF_TYPE_FIXED_SIZE_BINARY ||
+             gfi_is_decimal(id)) {
     x.kind = VK_BYTES;
     x.p = gfi_value_bytes(src, i, &x.len);
   } else if (id == GF_TYPE_NULL || id == GF_TYPE_DICTIONARY) {

@@ -67,7 +67,8 @@ static inline void gfi_stats_add_f(gf_stats *s, double v) {
 /* True for types whose statistics carry min/max. */
 static inline bool gfi_type_has_min_max(gf_type_id id) {
   return id != GF_TYPE_NULL && !gfi_type_is_var_width(id) &&
-         id != GF_TYPE_FIXED_SIZE_BINARY;
+         id != GF_TYPE_FIXED_SIZE_BINARY && id != GF_TYPE_DECIMAL128 &&
+         id != GF_TYPE_DECIMAL256;
 }
 
 /* Start of buffer i's data, or NULL when absent. */

@@ -229,7 +229,12 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
         if (width <= 0 || end > INT64_MAX / width)
           return cdata_reject(c, where, "values buffer size overflows (%lld x %lld)",
                               (long long)end, (long long)width);
-        int64_t align = t.id == GF_TYPE_FIXED_SIZE_BINARY ? 1 : width;
+        /* Decimals are read with memcpy, so any alignment is accepted. */
+        int64_t align = t.id == GF_TYPE_FIXED_SIZE_BINARY ||
+                                t.id == GF_TYPE_DECIMAL128 ||
+                                t.id == GF_TYPE_DECIMAL256
+                            ? 1
+                            : width;
         if (!cdata_aligned(b1, align))
           return cdata_reject(c, where,
                               "buffer 1 (values) is not aligned to %lld bytes",

@@ -169,6 +169,15 @@ gf_status gfi_cdata_value_format(gf_datatype t, char *buf, size_t size,
       snprintf(buf, size, "ts%c:%s", u, zone);
       return GF_OK;
     }
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: {
+      GF_RETURN_NOT_OK(gf_type_validate(t, err));
+      if (t.id == GF_TYPE_DECIMAL128)
+        snprintf(buf, size, "d:%d,%d", (int)t.precision, (int)t.scale);
+      else
+        snprintf(buf, size, "d:%d,%d,256", (int)t.precision, (int)t.scale);
+      return GF_OK;
+    }
     case GF_TYPE_DICTIONARY:
     case GF_TYPE_COUNT_:
       break;
@@ -189,6 +198,59 @@ static bool cdata_unit_from_char(char c, gf_time_unit *u) {
     case 'n': *u = GF_UNIT_NANO; return true;
     default: return false;
   }
+}
+
+/* Reads a decimal number of at most 6 digits at *p, advancing it; -1 when
+ * there is none. */
+static int32_t cdata_small_int(const char **p) {
+  const char *q = *p;
+  int32_t v = 0;
+  int n = 0;
+  if (*q == '-') return -2; /* negative scales are refused by the caller */
+  while (*q >= '0' && *q <= '9' && n < 7) v = v * 10 + (*q++ - '0'), n++;
+  if (n == 0 || n == 7) return -1;
+  *p = q;
+  return v;
+}
+
+/* "d:precision,scale[,bitwidth]" (bit width 128 or 256; 32 and 64 are
+ * refused as unsupported). */
+static gf_status cdata_parse_decimal(const char *f, gf_datatype *out,
+                                     gf_error *err) {
+  const char *p = f + 2;
+  int32_t prec = cdata_small_int(&p);
+  if (prec < 0 || *p != ',') goto malformed;
+  p++;
+  if (*p == '-')
+    return gf_error_set(err, GF_ENOTSUP,
+                        "Arrow format '%s': decimals with a negative scale "
+                        "are not supported",
+                        f);
+  int32_t scale = cdata_small_int(&p);
+  if (scale < 0) goto malformed;
+  int32_t bits = 128;
+  if (*p == ',') {
+    p++;
+    bits = cdata_small_int(&p);
+    if (bits < 0) goto malformed;
+  }
+  if (*p != '\0') goto malformed;
+  if (bits != 128 && bits != 256)
+    return gf_error_set(err, GF_ENOTSUP,
+                        "Arrow format '%s': decimal bit width %d is not "
+                        "supported (128 or 256)",
+                        f, (int)bits);
+  gf_datatype t = bits == 128 ? gf_type_decimal128(prec, scale)
+                              : gf_type_decimal256(prec, scale);
+  gf_error sub;
+  gf_error_clear(&sub);
+  gf_status st = gf_type_validate(t, &sub);
+  if (st != GF_OK)
+    return gf_error_set(err, st, "Arrow format '%s': %s", f, sub.message);
+  *out = t;
+  return GF_OK;
+malformed:
+  return gf_error_set(err, GF_EINVAL, "malformed Arrow format string '%s'", f);
 }
 
 gf_status gfi_cdata_parse_format(const char *f, gf_datatype *out,
@@ -232,6 +294,7 @@ gf_status gfi_cdata_parse_format(const char *f, gf_datatype *out,
     *out = gf_type_fixed_size_binary((int32_t)w);
     return GF_OK;
   }
+  if (f[0] == 'd' && f[1] == ':') return cdata_parse_decimal(f, out, err);
   if (f[0] == 't' && f[1] != '\0') {
     gf_time_unit u;
     switch (f[1]) {

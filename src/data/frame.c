@@ -389,7 +389,9 @@ static bool values_equal(const gf_array *x, int64_t i, const gf_array *y, int64_
     case GF_TYPE_LARGE_UTF8:
     case GF_TYPE_BINARY:
     case GF_TYPE_LARGE_BINARY:
-    case GF_TYPE_FIXED_SIZE_BINARY: {
+    case GF_TYPE_FIXED_SIZE_BINARY:
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: {
       int64_t lx = 0, ly = 0;
       const char *px = gf_array_get_bytes(x, i, &lx);
       const char *py = gf_array_get_bytes(y, j, &ly);

@@ -284,6 +284,12 @@ static void dtype_name(gf_datatype t, bool ascii, char *buf, size_t n) {
     case GF_TYPE_FIXED_SIZE_BINARY:
       snprintf(buf, n, "binary[%d]", (int)t.byte_width);
       return;
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: /* Polars' dtype name; 256 marked */
+      snprintf(buf, n, "decimal%s[%d,%d]",
+               t.id == GF_TYPE_DECIMAL256 ? "256" : "", (int)t.precision,
+               (int)t.scale);
+      return;
     case GF_TYPE_DURATION:
       snprintf(buf, n, "duration[%s]", unit);
       return;

@@ -48,6 +48,22 @@ gf_datatype gf_type_fixed_size_binary(int32_t byte_width) {
   return t;
 }
 
+/* decimal128(p, s): parameters checked by gf_type_validate. */
+gf_datatype gf_type_decimal128(int32_t precision, int32_t scale) {
+  gf_datatype t = gf_type(GF_TYPE_DECIMAL128);
+  t.precision = precision;
+  t.scale = scale;
+  return t;
+}
+
+/* decimal256(p, s): parameters checked by gf_type_validate. */
+gf_datatype gf_type_decimal256(int32_t precision, int32_t scale) {
+  gf_datatype t = gf_type(GF_TYPE_DECIMAL256);
+  t.precision = precision;
+  t.scale = scale;
+  return t;
+}
+
 /* Dictionary over `value`: the value's parameters are kept in the same
  * struct, the id becomes GF_TYPE_DICTIONARY and value_id the value's id. */
 gf_datatype gf_type_dictionary(gf_datatype value) {
@@ -80,6 +96,9 @@ static bool value_type_equals(gf_datatype a, gf_datatype b) {
              (a.tz_id == b.tz_id && (a.tz_id != 0 || a.tz_offset_minutes == b.tz_offset_minutes));
     case GF_TYPE_FIXED_SIZE_BINARY:
       return a.byte_width == b.byte_width;
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256:
+      return a.precision == b.precision && a.scale == b.scale;
     default:
       return true;
   }
@@ -101,7 +120,7 @@ static const char *const k_type_names[GF_TYPE_COUNT_] = {
     "utf8",   "large_utf8",   "binary",        "large_binary",
     "fixed_size_binary",      "date32",        "date64",
     "time32", "time64",       "timestamp",     "duration",
-    "dictionary"};
+    "dictionary", "decimal128", "decimal256"};
 
 /* Short name of an id; "invalid" for values outside the enum. */
 const char *gf_type_id_name(gf_type_id id) {
@@ -159,6 +178,25 @@ static gf_status validate_value_type(gf_datatype t, gf_error *err) {
                             "fixed_size_binary byte width must be > 0, got %d",
                             (int)t.byte_width);
       break;
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: {
+      int maxp = t.id == GF_TYPE_DECIMAL128 ? 38 : 76;
+      if (t.precision < 1 || t.precision > maxp)
+        return gf_error_set(err, GF_EINVAL,
+                            "%s precision must be 1..%d, got %d",
+                            gf_type_id_name(t.id), maxp, (int)t.precision);
+      if (t.scale < 0)
+        return gf_error_set(err, GF_ENOTSUP,
+                            "%s(%d, %d): negative scales are not supported",
+                            gf_type_id_name(t.id), (int)t.precision,
+                            (int)t.scale);
+      if (t.scale > t.precision)
+        return gf_error_set(err, GF_EINVAL,
+                            "%s scale %d exceeds its precision %d",
+                            gf_type_id_name(t.id), (int)t.scale,
+                            (int)t.precision);
+      break;
+    }
     default:
       break;
   }
@@ -195,6 +233,10 @@ static int format_value_type(gf_datatype t, char *buf, size_t n) {
     }
     case GF_TYPE_FIXED_SIZE_BINARY:
       return snprintf(buf, n, "%s[%d]", name, (int)t.byte_width);
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256:
+      return snprintf(buf, n, "%s(%d, %d)", name, (int)t.precision,
+                      (int)t.scale);
     default:
       return snprintf(buf, n, "%s", name);
   }
@@ -263,6 +305,10 @@ int gfi_type_byte_width(gf_datatype t) {
       return 8;
     case GF_TYPE_FIXED_SIZE_BINARY:
       return t.byte_width > 0 ? t.byte_width : 0;
+    case GF_TYPE_DECIMAL128:
+      return 16;
+    case GF_TYPE_DECIMAL256:
+      return 32;
     default:
       return 0;
   }

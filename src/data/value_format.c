@@ -8,6 +8,8 @@
 
 #include "core/calendar.h"
 #include "data/timezone.h"
+#include "data/builder_internal.h"
+#include "data/decimal.h"
 #include "data/value_format.h"
 
 /* snprintf-like sink: counts every byte, stores what fits. */
@@ -236,6 +238,18 @@ static void put_value(sink *s, const gf_array *a, int64_t i, gfi_value_style sty
       bytes = gf_array_get_bytes(a, i, &len);
       if (bytes) put_hex(s, bytes, len);
       break;
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: {
+      char dec[GFI_DEC256_TEXT_MAX];
+      bytes = (const char *)gfi_value_bytes(a, i, &len);
+      if (!bytes) break;
+      if (t.id == GF_TYPE_DECIMAL128)
+        gfi_dec128_format(gfi_dec_load(bytes), t.scale, dec);
+      else
+        gfi_dec256_format((const uint8_t *)bytes, t.scale, dec);
+      puts_(s, dec);
+      break;
+    }
     case GF_TYPE_DATE32: put_date(s, gf_array_get_int64(a, i)); break;
     case GF_TYPE_DATE64: {
       int64_t days, sod, ms;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/decimal.h"
+#include "expr/decimal_rules.h"
 #include "expr/expr_internal.h"
 
 typedef struct bctx {
@@ -186,8 +188,57 @@ static bool promote(gf_datatype l, gf_datatype r, gf_datatype *out) {
 static const char *const op_names[] = {"+", "-", "*", "/", "%", "=", "!=", "<",
                                        "<=", ">", ">=", "and", "or", "not", "-"};
 
+/* Decimal operands (decimal_rules.h): converts both kids to what the rule
+ * says (float64, or a decimal type each) and reports the domain. */
+static gf_status dec_sides(bctx *c, const gf_expr *e, gfi_bnode **k, bool *as_float) {
+  char why[160], msg[300], a[64], b[64];
+  int how = gfi_dec_operands(k[0]->type, k[1]->type, why, sizeof why);
+  if (how == GFI_DECOP_NONE) {
+    snprintf(msg, sizeof msg, "cannot apply '%s' to %s and %s: %s", op_names[e->op],
+             tname(k[0]->type, a, sizeof a), tname(k[1]->type, b, sizeof b), why);
+    return type_error(c, how == GFI_DECOP_NONE && strstr(why, "decimal256") ? GF_ENOTSUP : GF_ETYPE,
+                      e, msg);
+  }
+  *as_float = how == GFI_DECOP_FLOAT;
+  gf_datatype other[2] = {k[1]->type, k[0]->type};
+  for (int i = 0; i < 2; i++) {
+    gfi_bnode *n = k[i];
+    gf_datatype t = n->type.id == GF_TYPE_NULL ? other[i] : n->type;
+    bool lit = n->kind == GFI_B_SCALAR && !n->lit.null && t.id == GF_TYPE_INT64;
+    t = *as_float ? gf_type(GF_TYPE_FLOAT64) : gfi_dec_operand_type(t, lit, n->lit.i);
+    if (lit && !*as_float) { /* scale 0: the int64 is the unscaled value */
+      n->lit.type = n->type = t;
+      continue;
+    }
+    GF_RETURN_NOT_OK(coerce(c, &k[i], t));
+  }
+  return GF_OK;
+}
+
+/* Arithmetic with a decimal side: decimal_rules.h gives the result type. */
+static gf_status bind_dec_arith(bctx *c, const gf_expr *e, gfi_bnode **k, gfi_bnode **out) {
+  bool as_float = false;
+  gf_datatype t = gf_type(GF_TYPE_FLOAT64);
+  char why[160], msg[300];
+  gf_status st = dec_sides(c, e, k, &as_float);
+  if (st == GF_OK && !as_float &&
+      !gfi_dec_arith_type(e->op, k[0]->type, k[1]->type, &t, why, sizeof why)) {
+    snprintf(msg, sizeof msg, "cannot apply '%s': %s", op_names[e->op], why);
+    st = type_error(c, GF_ETYPE, e, msg);
+  }
+  if (st != GF_OK) {
+    free_kids(c, k, 2);
+    return st;
+  }
+  GF_RETURN_NOT_OK(make(c, GFI_B_ARITH, t, k, 2, out));
+  (*out)->op = e->op;
+  return GF_OK;
+}
+
 static gf_status bind_arith(bctx *c, const gf_expr *e, gfi_bnode **k,
                             gfi_bnode **out) {
+  if (gfi_is_decimal(k[0]->type.id) || gfi_is_decimal(k[1]->type.id))
+    return bind_dec_arith(c, e, k, out);
   gf_datatype t;
   if (!promote(k[0]->type, k[1]->type, &t)) {
     gf_status st = op_error(c, e, op_names[e->op], k[0]->type, k[1]->type, false);
@@ -296,6 +347,12 @@ static gf_status bind_cmp(bctx *c, const gf_expr *e, gfi_bnode **k,
     gf_datatype t = lnull ? r : l;
     retype_null(nn, t);
     dom = is_float(t.id) ? GFI_DOM_F64 : is_str(t.id) ? GFI_DOM_STR : GFI_DOM_I64;
+  } else if (gfi_is_decimal(l.id) || gfi_is_decimal(r.id)) {
+    bool as_float = false;
+    gf_expr fake = *e;
+    fake.op = op;
+    st = dec_sides(c, &fake, k, &as_float);
+    dom = as_float ? GFI_DOM_F64 : GFI_DOM_DEC;
   } else if (is_num(l.id) && is_num(r.id)) {
     if (exact_int_float(k, &op) || (is_int(l.id) && is_int(r.id) &&
                                     l.id != GF_TYPE_UINT64 && r.id != GF_TYPE_UINT64)) {
@@ -383,6 +440,9 @@ static bool cast_allowed(gf_datatype from, gf_datatype to) {
   if (t == GF_TYPE_DICTIONARY || t == GF_TYPE_NULL) return false;
   if (f == GF_TYPE_NULL) return true;
   if (gf_type_equals(from, to)) return true;
+  if (gfi_is_decimal(f) || gfi_is_decimal(t)) /* numbers, strings, decimals */
+    return (gfi_is_decimal(f) || is_num(f) || is_str(f)) &&
+           (gfi_is_decimal(t) || is_num(t) || is_str(t));
   bool fnum = is_num(f) || f == GF_TYPE_BOOL, tnum = is_num(t) || t == GF_TYPE_BOOL;
   if (fnum && tnum) return true;
   if (is_str(t)) return fnum || is_time(f) || is_str(f);
@@ -636,6 +696,8 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
         return make(c, GFI_B_NOT, gf_type(GF_TYPE_BOOL), k, 1, out);
       }
       gf_datatype t;
+      if (k[0]->type.id == GF_TYPE_DECIMAL128) /* same type: |min| == max */
+        return make(c, GFI_B_NEG, k[0]->type, k, 1, out);
       if (!promote(k[0]->type, k[0]->type, &t)) {
         st = op_error(c, e, "-", k[0]->type, k[0]->type, true);
         free_kids(c, k, 1);

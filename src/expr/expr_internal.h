@@ -90,7 +90,7 @@ int gfi_datepart_fn(const char *name);
 int gfi_trunc_unit(const char *s, int64_t len);
 
 /* Comparison domains: how both sides of a CMP are read. */
-enum { GFI_DOM_I64, GFI_DOM_F64, GFI_DOM_STR, GFI_DOM_U64 };
+enum { GFI_DOM_I64, GFI_DOM_F64, GFI_DOM_STR, GFI_DOM_U64, GFI_DOM_DEC };
 
 typedef struct gfi_bnode gfi_bnode;
 struct gfi_bnode {

@@ -99,6 +99,12 @@ gf_status gfi_k_pow(gfi_kctx *k, gfi_val *x, gfi_val *y, gf_array **out);
 gf_status gfi_k_string(gfi_kctx *k, const gfi_bnode *b, gfi_val **args, int n, gf_array **out);
 gf_status gfi_k_datepart(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out);
 gf_status gfi_k_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out);
+/* Decimal kernels (kernels_dec.c), reached from the ones above. Operands
+ * are decimal arrays (or typed null scalars); casts take arrays. */
+gf_status gfi_k_dec_arith(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y, gf_array **out);
+gf_status gfi_k_dec_neg(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out);
+gf_status gfi_k_dec_cmp(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y, gf_array **out);
+gf_status gfi_k_dec_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out);
 
 /* Writes the row indices [0, n) where the comparison `x op scalar` holds
  * (x a fixed-width numeric/temporal/bool array view without regard to

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/timezone.h"
+#include "data/decimal.h"
 #include "expr/kernels.h"
 
 static bool is_signed_src(gf_type_id id) {
@@ -230,6 +231,8 @@ gf_status gfi_broadcast(gfi_kctx *k, const gfi_lit *l, gf_array **out) {
     else if (id == GF_TYPE_BOOL) st = gf_builder_append_bool(bl, l->i != 0, k->err);
     else if (gfi_type_is_var_width(id)) st = gf_builder_append_bytes(bl, l->s ? l->s : "", l->len, k->err);
     else if (id == GF_TYPE_UINT64) st = gf_builder_append_uint64(bl, (uint64_t)l->i, k->err);
+    else if (id == GF_TYPE_DECIMAL128) /* integer literals only: see kernels_dec.c */
+      st = gf_builder_append_decimal128(bl, gfi_dec_to_pub((gfi_i128)l->i), k->err);
     else st = gf_builder_append_int64(bl, l->i, k->err);
   }
   if (st == GF_OK) st = gf_builder_finish(bl, out, k->err);
@@ -294,9 +297,22 @@ gf_status gfi_k_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out) {
     x = &bx;
   }
   gf_status st = GF_OK;
+  if (x->arr->type.id != GF_TYPE_DICTIONARY &&
+      (gfi_is_decimal(to.id) || gfi_is_decimal(x->arr->type.id))) {
+    st = gfi_k_dec_cast(k, to, x, out);
+    gf_array_release(tmp);
+    return st;
+  }
   if (x->arr->type.id == GF_TYPE_DICTIONARY) {
     /* Decode: gather the dictionary values by code. */
     const gf_array *d = x->arr->dictionary;
+    if (d && !gf_type_equals(d->type, to) &&
+        (gfi_is_decimal(d->type.id) || gfi_is_decimal(to.id))) {
+      gf_array_release(tmp);
+      return gf_error_set(k->err, GF_ENOTSUP,
+                          "casting a dictionary column to or from a decimal: decode it "
+                          "to its value type first");
+    }
     gf_builder *bl;
     st = gf_builder_new(to, k->a, &bl, k->err);
     if (st == GF_OK) {

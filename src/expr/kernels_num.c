@@ -52,6 +52,7 @@ static gf_status ensure_validity(gfi_kctx *k, gf_buffer **v) {
 
 gf_status gfi_k_arith(gfi_kctx *k, const gfi_bnode *node, gfi_val *x, gfi_val *y,
                       gf_array **out) {
+  if (node->type.id == GF_TYPE_DECIMAL128) return gfi_k_dec_arith(k, node, x, y, out);
   if (gfi_val_is_null_scalar(x) || gfi_val_is_null_scalar(y))
     return gfi_all_null(k, node->type, out);
   const gfi_val *ins[2] = {x, y};
@@ -126,6 +127,7 @@ gf_status gfi_k_arith(gfi_kctx *k, const gfi_bnode *node, gfi_val *x, gfi_val *y
 }
 
 gf_status gfi_k_neg(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out) {
+  if (b->type.id == GF_TYPE_DECIMAL128) return gfi_k_dec_neg(k, b, x, out);
   if (gfi_val_is_null_scalar(x)) return gfi_all_null(k, b->type, out);
   const gfi_val *ins[1] = {x};
   gf_buffer *valid = NULL, *data = NULL;
@@ -234,6 +236,7 @@ static bool cmp_array_scalar(gf_op op, int dom, const gfi_val *x,
 
 gf_status gfi_k_cmp(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y,
                     gf_array **out) {
+  if (b->domain == GFI_DOM_DEC) return gfi_k_dec_cmp(k, b, x, y, out);
   if (gfi_val_is_null_scalar(x) || gfi_val_is_null_scalar(y))
     return gfi_all_null(k, b->type, out);
   const gfi_val *ins[2] = {x, y};

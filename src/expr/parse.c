@@ -280,7 +280,9 @@ static bool type_from_name(const char *s, size_t n, gf_datatype *t) {
       {"large_utf8", GF_TYPE_LARGE_UTF8}, {"bool", GF_TYPE_BOOL},
       {"boolean", GF_TYPE_BOOL}, {"date", GF_TYPE_DATE32},
       {"date32", GF_TYPE_DATE32}, {"date64", GF_TYPE_DATE64},
-      {"timestamp", GF_TYPE_TIMESTAMP}};
+      {"timestamp", GF_TYPE_TIMESTAMP}, {"decimal", GF_TYPE_DECIMAL128},
+      {"numeric", GF_TYPE_DECIMAL128}, {"decimal128", GF_TYPE_DECIMAL128},
+      {"decimal256", GF_TYPE_DECIMAL256}};
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
     if (strlen(names[k].name) != n) continue;
     bool same = true;
@@ -293,6 +295,35 @@ static bool type_from_name(const char *s, size_t n, gf_datatype *t) {
     return true;
   }
   return false;
+}
+
+static bool gfi_is_decimal_id(gf_type_id id) {
+  return id == GF_TYPE_DECIMAL128 || id == GF_TYPE_DECIMAL256;
+}
+
+/* The "(precision[, scale])" after decimal in a cast (the current token
+ * is the one after the type name): a missing scale is 0, a missing list
+ * is decimal(38, 0) (decimal256: 76). Ranges are checked by the binder. */
+static gf_status decimal_params(parser *p, gf_datatype *t) {
+  int32_t prec = t->id == GF_TYPE_DECIMAL128 ? 38 : 76, scale = 0;
+  if (p->tok.kind == T_LPAREN) {
+    GF_RETURN_NOT_OK(next(p));
+    if (p->tok.kind != T_INT || p->tok.u > 1000)
+      return fail_at(p, p->tok.pos, "expected %s", "a decimal precision (1 to 76)");
+    prec = (int32_t)p->tok.u;
+    GF_RETURN_NOT_OK(next(p));
+    if (p->tok.kind == T_COMMA) {
+      GF_RETURN_NOT_OK(next(p));
+      if (p->tok.kind != T_INT || p->tok.u > 1000)
+        return fail_at(p, p->tok.pos, "expected %s", "a decimal scale (0 to the precision)");
+      scale = (int32_t)p->tok.u;
+      GF_RETURN_NOT_OK(next(p));
+    }
+    GF_RETURN_NOT_OK(expect(p, T_RPAREN, "')'"));
+  }
+  *t = t->id == GF_TYPE_DECIMAL128 ? gf_type_decimal128(prec, scale)
+                                   : gf_type_decimal256(prec, scale);
+  return GF_OK;
 }
 
 /* Makes `e` a new node or reports out of memory. */
@@ -403,7 +434,8 @@ static gf_status parse_primary_node(parser *p, gf_expr **out) {
       gf_expr_release(x);
       return fail_at(p, t->pos, "unknown type '%s'", tn);
     }
-    if (next(p) != GF_OK || expect(p, T_RPAREN, "')'") != GF_OK || too_deep(p, pos, h_of(x))) {
+    if (next(p) != GF_OK || (gfi_is_decimal_id(ty.id) && decimal_params(p, &ty) != GF_OK) ||
+        expect(p, T_RPAREN, "')'") != GF_OK || too_deep(p, pos, h_of(x))) {
       gf_expr_release(x);
       return p->st;
     }

@@ -467,6 +467,11 @@ static void print_expr(sbuf *b, const gf_expr *e, int need) {
       print_expr(b, e->args[0], 0);
       sb_str(b, " as ");
       sb_str(b, cast_type_name(e->cast_to));
+      if (e->cast_to.id == GF_TYPE_DECIMAL128 || e->cast_to.id == GF_TYPE_DECIMAL256) {
+        char ps[48];
+        snprintf(ps, sizeof ps, "(%d, %d)", (int)e->cast_to.precision, (int)e->cast_to.scale);
+        sb_str(b, ps);
+      }
       sb_str(b, ")");
       break;
     case GF_EXPR_CALL:

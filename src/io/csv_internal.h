@@ -46,7 +46,8 @@ enum {
   GFI_CSV_STR,      /* utf8 */
   GFI_CSV_INT,      /* forced integer of any width/signedness */
   GFI_CSV_F32,      /* forced float32 */
-  GFI_CSV_TSUNIT    /* forced timestamp of any unit/zone */
+  GFI_CSV_TSUNIT,   /* forced timestamp of any unit/zone */
+  GFI_CSV_DEC       /* forced decimal128(p, s): exact text, rounded to s */
 };
 
 /* Largest integer magnitude exactly representable in a float64. */

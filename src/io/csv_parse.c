@@ -10,6 +10,7 @@
 #include "core/hash.h"
 #include "data/array_internal.h"
 #include "data/timezone.h"
+#include "data/decimal.h"
 #include "io/csv_internal.h"
 
 /* ------------------------------------------------------------------ */
@@ -294,6 +295,8 @@ static int kind_width(const gfi_csv_colspec *cs, uint8_t kind) {
   case GFI_CSV_I64: case GFI_CSV_F64: case GFI_CSV_TS: case GFI_CSV_TSTZ:
   case GFI_CSV_TSUNIT:
     return 8;
+  case GFI_CSV_DEC:
+    return 16;
   case GFI_CSV_INT: {
     gf_type_id id = cs->type.id;
     if (id == GF_TYPE_INT8 || id == GF_TYPE_UINT8) return 1;
@@ -538,6 +541,14 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
     gf_time_unit u = cb->kind == GFI_CSV_TSUNIT ? cs->type.unit : GF_UNIT_MICRO;
     if (!gfi_csv_ts_to_unit(secs, ns, u, &iv)) return PUT_MISFIT;
     *st = put_fixed(r, cb, row, &iv, 8);
+    break;
+  }
+  case GFI_CSV_DEC: {
+    /* Plain decimal text ("-12.5", "3e2"); more fraction digits than the
+     * scale round half away from zero, too many digits misfit. */
+    gfi_i128 dv128;
+    if (gfi_dec_parse(p, n, cs->type.precision, cs->type.scale, &dv128)) return PUT_MISFIT;
+    *st = put_fixed(r, cb, row, &dv128, 16);
     break;
   }
   case GFI_CSV_INT: {

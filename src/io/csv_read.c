@@ -131,6 +131,7 @@ static gf_status forced_kind(gf_datatype t, uint8_t *kind, bool *dict) {
   case GF_TYPE_UTF8: *kind = GFI_CSV_STR; return GF_OK;
   case GF_TYPE_DATE32: *kind = GFI_CSV_DATE; return GF_OK;
   case GF_TYPE_TIMESTAMP: *kind = GFI_CSV_TSUNIT; return GF_OK;
+  case GF_TYPE_DECIMAL128: *kind = GFI_CSV_DEC; return GF_OK;
   case GF_TYPE_DICTIONARY:
     if (t.value_id == GF_TYPE_UTF8) {
       *kind = GFI_CSV_STR;

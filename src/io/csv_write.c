@@ -260,6 +260,11 @@ static gf_status put_value(const csv_writer *w, gfi_textbuf *b, const gf_array *
     case GF_TYPE_FIXED_SIZE_BINARY:
       bytes = gf_array_get_bytes(a, i, &len);
       return put_hex(w, b, bytes ? bytes : "", len, err);
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256:
+      /* Exact text: digits, '-' and '.', never quoted. */
+      n = gfi_format_value(a, i, GFI_STYLE_ISO, num, sizeof num);
+      return put_short(w, b, num, (size_t)n, err);
     case GF_TYPE_DICTIONARY: {
       int64_t code = ((const int32_t *)gf_buffer_data(a->buffers[1]))[a->offset + i];
       if (!a->dictionary || code < 0 || code >= a->dictionary->length)

@@ -55,12 +55,18 @@ static const fb_field_def fsb_fields[] = {
     SCALAR(FSB_BYTE_WIDTH, FB_I32, "byteWidth")};
 static const fb_table_def def_fsb = {"FixedSizeBinary", NF(fsb_fields), fsb_fields};
 
+static const fb_field_def dec_fields[] = {
+    SCALAR(DEC_PRECISION, FB_I32, "precision"),
+    SCALAR(DEC_SCALE, FB_I32, "scale"),
+    SCALAR(DEC_BIT_WIDTH, FB_I32, "bitWidth")};
+static const fb_table_def def_decimal = {"Decimal", NF(dec_fields), dec_fields};
+
 /* Indexed by Arrow Type tag. */
 static const fb_table_def *const type_tables[ATYPE_COUNT_] = {
     [ATYPE_NULL] = &def_null,          [ATYPE_INT] = &gfi_fb_int,
     [ATYPE_FLOAT] = &def_float,        [ATYPE_BINARY] = &def_binary,
     [ATYPE_UTF8] = &def_utf8,          [ATYPE_BOOL] = &def_bool,
-    [ATYPE_DECIMAL] = &def_other,      [ATYPE_DATE] = &def_date,
+    [ATYPE_DECIMAL] = &def_decimal,     [ATYPE_DATE] = &def_date,
     [ATYPE_TIME] = &def_time,          [ATYPE_TIMESTAMP] = &def_timestamp,
     [ATYPE_INTERVAL] = &def_other,     [ATYPE_LIST] = &def_other,
     [ATYPE_STRUCT] = &def_other,       [ATYPE_UNION] = &def_other,
@@ -252,6 +258,29 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
       r = gf_type_fixed_size_binary((int32_t)w);
       break;
     }
+    case ATYPE_DECIMAL: {
+      int64_t p = gfi_fb_get_int(&t, DEC_PRECISION, 0);
+      int64_t s = gfi_fb_get_int(&t, DEC_SCALE, 0);
+      int64_t w = gfi_fb_get_int(&t, DEC_BIT_WIDTH, 128);
+      if (w != 128 && w != 256)
+        return gf_error_set(err, GF_ENOTSUP,
+                            "IPC field '%s': decimal of %lld bits is not "
+                            "supported (128 or 256)",
+                            fname, (long long)w);
+      if (p < INT32_MIN || p > INT32_MAX || s < INT32_MIN || s > INT32_MAX)
+        return gf_error_set(err, GF_EINVAL,
+                            "IPC field '%s': decimal precision %lld / scale "
+                            "%lld out of range",
+                            fname, (long long)p, (long long)s);
+      r = w == 128 ? gf_type_decimal128((int32_t)p, (int32_t)s)
+                   : gf_type_decimal256((int32_t)p, (int32_t)s);
+      gf_error sub;
+      gf_error_clear(&sub);
+      gf_status st = gf_type_validate(r, &sub);
+      if (st != GF_OK)
+        return gf_error_set(err, st, "IPC field '%s': %s", fname, sub.message);
+      break;
+    }
     default:
       return gf_error_set(err, GF_ENOTSUP,
                           "IPC field '%s': type %s is not supported", fname,
@@ -298,6 +327,13 @@ void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t) {
       tag = ATYPE_FSB;
       n = gfi_fbb_table(b, &def_fsb);
       gfi_fbb_set_int(n, FSB_BYTE_WIDTH, t.byte_width);
+      break;
+    case GF_TYPE_DECIMAL128: case GF_TYPE_DECIMAL256:
+      tag = ATYPE_DECIMAL;
+      n = gfi_fbb_table(b, &def_decimal);
+      gfi_fbb_set_int(n, DEC_PRECISION, t.precision);
+      gfi_fbb_set_int(n, DEC_SCALE, t.scale);
+      gfi_fbb_set_int(n, DEC_BIT_WIDTH, t.id == GF_TYPE_DECIMAL128 ? 128 : 256);
       break;
     case GF_TYPE_DATE32: case GF_TYPE_DATE64:
       tag = ATYPE_DATE;

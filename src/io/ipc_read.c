@@ -524,6 +524,7 @@ static gf_status read_array(reader *r, body_ctx *c, gf_datatype t,
   uint64_t ulen = (uint64_t)len;
   uint64_t max_fixed = ulen * 16 + 64;
   if (t.id == GF_TYPE_FIXED_SIZE_BINARY) max_fixed = ulen * (uint64_t)t.byte_width + 64;
+  if (t.id == GF_TYPE_DECIMAL256) max_fixed = ulen * 32 + 64;
   gf_status st = next_buffer(r, c, ulen / 8 + 64, &b[0]);
   if (st == GF_OK && nulls == 0 && b[0]) {
     gf_buffer_release(b[0]);

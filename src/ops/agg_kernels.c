@@ -15,12 +15,26 @@
 
 #include "core/hash.h"
 #include "data/builder_internal.h"
+#include "data/decimal.h"
 #include "ops/groupby_internal.h"
 
 #define SUB GB_SUB
 
 typedef struct st_sumi { int64_t n, s; } st_sumi;
 typedef struct st_sumf { int64_t n; double s; } st_sumf;
+/* Decimal sum: the 128-bit unscaled sum split in halves (no alignment
+ * demands on the state arrays). */
+typedef struct st_sumd { int64_t n; uint64_t lo; int64_t hi; } st_sumd;
+
+static inline gfi_i128 sumd_get(const st_sumd *t) {
+  gf_decimal128 d = {t->lo, t->hi};
+  return gfi_dec_from_pub(d);
+}
+static inline void sumd_set(st_sumd *t, gfi_i128 v) {
+  gf_decimal128 d = gfi_dec_to_pub(v);
+  t->lo = d.lo;
+  t->hi = d.hi;
+}
 typedef struct st_mm { int64_t row, key; } st_mm;
 typedef struct st_var { int64_t n; double mean, m2; } st_var;
 typedef struct st_corr { int64_t n; double mx, my, m2x, m2y, cxy; } st_corr;
@@ -37,13 +51,30 @@ bool gfi_gb_agg_decomposable(gf_agg_kind kind, int vc) {
 }
 
 static bool sum_is_int(const gb_agg *ag) { return ag->vc == GB_VC_INT || ag->vc == GB_VC_U64; }
+static bool sum_is_dec(const gb_agg *ag) { return ag->vc == GB_VC_DEC; }
+
+static gf_status dec_overflow(const gb_agg *ag, gf_error *err) {
+  return gf_error_set(err, GF_ERANGE,
+                      "decimal overflow in %s: the sum does not fit in decimal128(38, %d)",
+                      ag->name, (int)ag->type.scale);
+}
+
+/* Adds x to a decimal sum state; false when the sum leaves 38 digits. */
+static inline bool sumd_add(st_sumd *t, gfi_i128 x) {
+  gfi_i128 r;
+  /* Imported values may exceed their precision: check the add itself too. */
+  bool ovf = __builtin_add_overflow(sumd_get(t), x, &r);
+  sumd_set(t, r);
+  return !ovf && gfi_dec_fits(r, GFI_DEC128_MAX_PRECISION);
+}
 
 /* Bytes of one group's state (0: none, the row count serves). */
 static size_t state_size(const gb_agg *ag) {
   switch (ag->kind) {
     case GF_AGG_COUNT: return sizeof(int64_t);
-    case GF_AGG_SUM: return sum_is_int(ag) ? sizeof(st_sumi) : sizeof(st_sumf);
-    case GF_AGG_MEAN: return sizeof(st_sumf);
+    case GF_AGG_SUM:
+      return sum_is_dec(ag) ? sizeof(st_sumd) : sum_is_int(ag) ? sizeof(st_sumi) : sizeof(st_sumf);
+    case GF_AGG_MEAN: return sum_is_dec(ag) ? sizeof(st_sumd) : sizeof(st_sumf);
     case GF_AGG_MIN:
     case GF_AGG_MAX: return sizeof(st_mm);
     case GF_AGG_FIRST:
@@ -129,6 +160,18 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
     }
     case GF_AGG_SUM:
     case GF_AGG_MEAN:
+      if (sum_is_dec(ag)) {
+        st_sumd *s = states;
+        bool ok = true;
+        for (int64_t j = 0; j < len; j++) {
+          if (nulls && !valid[j]) continue;
+          int64_t l;
+          st_sumd *t = &s[idx[j]];
+          t->n++;
+          ok &= sumd_add(t, gfi_dec_load(gfi_value_bytes(u->arr, ELEM(u, j), &l)));
+        }
+        return ok ? GF_OK : dec_overflow(ag, err);
+      }
       if (ag->kind == GF_AGG_SUM && sum_is_int(ag)) {
         int64_t x[SUB];
         gfi_gb_load_i64(u->arr, u->start, len, u->rows, u->row_base, x);
@@ -175,7 +218,7 @@ static gf_status update(const gb_agg *ag, void *states, const gb_run *u, gf_erro
     case GF_AGG_MAX: {
       st_mm *s = states;
       bool mx = ag->kind == GF_AGG_MAX;
-      if (ag->vc == GB_VC_STR) {
+      if (ag->vc == GB_VC_STR || ag->vc == GB_VC_DEC) {
         for (int64_t j = 0; j < len; j++) {
           if (nulls && !valid[j]) continue;
           st_mm *t = &s[idx[j]];
@@ -243,6 +286,12 @@ static gf_status combine(const gb_agg *ag, const gb_view *v, void *dst, const vo
     case GF_AGG_COUNT: *(int64_t *)dst += *(const int64_t *)src; return GF_OK;
     case GF_AGG_SUM:
     case GF_AGG_MEAN:
+      if (sum_is_dec(ag)) {
+        st_sumd *d = dst;
+        const st_sumd *s = src;
+        d->n += s->n;
+        return sumd_add(d, sumd_get(s)) ? GF_OK : dec_overflow(ag, err);
+      }
       if (ag->kind == GF_AGG_SUM && sum_is_int(ag)) {
         st_sumi *d = dst;
         const st_sumi *s = src;
@@ -268,7 +317,7 @@ static gf_status combine(const gb_agg *ag, const gb_view *v, void *dst, const vo
       }
       bool mx = ag->kind == GF_AGG_MAX;
       int c;
-      if (ag->vc == GB_VC_STR) {
+      if (ag->vc == GB_VC_STR || ag->vc == GB_VC_DEC) {
         int b = gb_batch_of(v, s->row);
         c = cmp_elem_row(v, ag->col, gb_col(v, b, ag->col), s->row - v->boff[b], d->row);
       } else {
@@ -327,7 +376,11 @@ static void finalize(gb_agg *ag, int64_t h, const void *state, int64_t rows) {
     case GF_AGG_COUNT_ALL: ag->ri[h] = rows; ag->valid[h] = 1; break;
     case GF_AGG_COUNT: ag->ri[h] = *(const int64_t *)state; ag->valid[h] = 1; break;
     case GF_AGG_SUM:
-      if (sum_is_int(ag)) {
+      if (sum_is_dec(ag)) {
+        const st_sumd *s = state;
+        ag->rd[h] = (gf_decimal128){s->lo, s->hi};
+        ag->valid[h] = s->n > 0;
+      } else if (sum_is_int(ag)) {
         const st_sumi *s = state;
         ag->ri[h] = s->s;
         ag->valid[h] = s->n > 0;
@@ -338,6 +391,14 @@ static void finalize(gb_agg *ag, int64_t h, const void *state, int64_t rows) {
       }
       break;
     case GF_AGG_MEAN: {
+      if (sum_is_dec(ag)) {
+        /* The exact sum, rounded once to double, then divided (DuckDB's
+         * avg(decimal) -> DOUBLE). */
+        const st_sumd *d = state;
+        ag->rf[h] = d->n ? gfi_dec_to_double(sumd_get(d), ag->type.scale) / (double)d->n : 0.0;
+        ag->valid[h] = d->n > 0;
+        break;
+      }
       const st_sumf *s = state;
       ag->rf[h] = s->n ? s->s / (double)s->n : 0.0;
       ag->valid[h] = s->n > 0;
@@ -388,14 +449,17 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
     case GF_AGG_COUNT_ALL:
     case GF_AGG_COUNT:
     case GF_AGG_N_UNIQUE: ag->res = GB_RES_I64; break;
-    case GF_AGG_SUM: ag->res = sum_is_int(ag) ? GB_RES_I64 : GB_RES_F64; break;
+    case GF_AGG_SUM:
+      ag->res = sum_is_dec(ag) ? GB_RES_DEC : sum_is_int(ag) ? GB_RES_I64 : GB_RES_F64;
+      break;
     default: ag->res = GB_RES_F64; break;
   }
   if (ag->res == GB_RES_I64) ag->ri = gfi_malloc(a, sizeof *ag->ri * n);
+  else if (ag->res == GB_RES_DEC) ag->rd = gfi_malloc(a, sizeof *ag->rd * n);
   else ag->rf = gfi_malloc(a, sizeof *ag->rf * n);
   ag->valid = gfi_calloc(a, n);
-  if ((ag->res == GB_RES_I64 ? !ag->ri : !ag->rf) || !ag->valid)
-    return GF_OOM(err, "aggregate results");
+  bool have = ag->res == GB_RES_I64 ? ag->ri != NULL : ag->res == GB_RES_DEC ? ag->rd != NULL : ag->rf != NULL;
+  if (!have || !ag->valid) return GF_OOM(err, "aggregate results");
   return GF_OK;
 }
 
@@ -403,6 +467,8 @@ void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a) {
   size_t n = (size_t)(ag->nres ? ag->nres : 1);
   if (ag->ri) gfi_mfree(a, ag->ri, sizeof *ag->ri * n);
   if (ag->rf) gfi_mfree(a, ag->rf, sizeof *ag->rf * n);
+  if (ag->rd) gfi_mfree(a, ag->rd, sizeof *ag->rd * n);
+  ag->rd = NULL;
   if (ag->valid) gfi_mfree(a, ag->valid, n);
   if (ag->rrow)
     gfi_mfree(a, ag->rrow, sizeof *ag->rrow * n * (size_t)(ag->kind == GF_AGG_TOP_K ? ag->k : 1));
@@ -668,7 +734,7 @@ static int cmp_i64(const void *x, const void *y) {
 static void load_keys(const gb_agg *ag, const gf_array *arr, const int32_t *rows, int64_t m,
                       int64_t base, int64_t *key, uint8_t *valid) {
   if (!gfi_gb_load_valid(arr, 0, m, rows, base, valid)) memset(valid, 1, (size_t)m);
-  if (ag->vc == GB_VC_STR) {
+  if (ag->vc == GB_VC_STR || ag->vc == GB_VC_DEC) {
     for (int64_t q = 0; q < m; q++) {
       int64_t l = 0;
       const uint8_t *p = valid[q] ? gfi_value_bytes(arr, rows[q] - base, &l) : NULL;

@@ -56,6 +56,7 @@ static kind kind_of(gf_datatype t) {
     case GF_TYPE_UINT8: case GF_TYPE_UINT16: case GF_TYPE_UINT32: case GF_TYPE_UINT64:
       return dict ? K_OTHER : K_UNSIGNED;
     case GF_TYPE_FLOAT32: case GF_TYPE_FLOAT64:
+    case GF_TYPE_DECIMAL128: /* as its correctly rounded doubles, like Polars */
       return dict ? K_OTHER : K_FLOAT;
     case GF_TYPE_BOOL: return K_BOOL;
     case GF_TYPE_DATE32: case GF_TYPE_DATE64: case GF_TYPE_TIME32: case GF_TYPE_TIME64:

@@ -99,6 +99,23 @@ static gf_status resolve(const gf_frame *f, const gf_agg_spec *sp, const char *n
   bool numeric = ag->vc == GB_VC_INT || ag->vc == GB_VC_U64 || ag->vc == GB_VC_FLOAT || ag->vc == GB_VC_NULL;
   bool temporal = is_temporal(ag->type.id);
   char tn[64];
+  /* Decimals: sum (decimal128(38, s)) and mean (float64) exactly; the
+   * statistical aggregates want a cast to float64 first. */
+  if (ag->vc == GB_VC_DEC) {
+    gf_type_format(ag->type, tn, sizeof tn);
+    bool sum_mean = sp->kind == GF_AGG_SUM || sp->kind == GF_AGG_MEAN;
+    if (sum_mean && ag->type.id == GF_TYPE_DECIMAL256)
+      return gf_error_set(err, GF_ENOTSUP, "%s: %s is not supported on column '%.300s' of type %s (cast to decimal128)",
+                          who, kn, sp->column, tn);
+    if (!sum_mean && sp->kind != GF_AGG_MIN && sp->kind != GF_AGG_MAX && sp->kind != GF_AGG_COUNT &&
+        sp->kind != GF_AGG_FIRST && sp->kind != GF_AGG_LAST && sp->kind != GF_AGG_N_UNIQUE)
+      return gf_error_set(err, GF_ETYPE, "%s: cannot aggregate column '%.300s' of type %s (cast it to float64)",
+                          who, sp->column, tn);
+    if (sp->kind == GF_AGG_CORR && ag->vc2 == GB_VC_DEC)
+      return gf_error_set(err, GF_ETYPE, "%s: cannot aggregate column '%.300s' of type %s (cast it to float64)",
+                          who, sp->column2, tn);
+    return GF_OK;
+  }
   switch (sp->kind) {
     case GF_AGG_SUM:
     case GF_AGG_MEAN:
@@ -170,6 +187,30 @@ static gf_status make_numeric(gf_datatype t, const int64_t *vi, const double *vf
     }
   }
   return gfi_array_make(a, t, G, 0, nulls, bufs, NULL, out, err);
+}
+
+/* decimal128(38, scale) array of the sums vd[order[i]] with validity. */
+static gf_status make_decimal(int32_t scale, const gf_decimal128 *vd, const uint8_t *valid,
+                              const int64_t *order, int64_t G, const gf_allocator *a,
+                              gf_array **out, gf_error *err) {
+  gf_buffer *bufs[3] = {NULL, NULL, NULL};
+  if (gfi_buffer_alloc(a, (size_t)G * 16, &bufs[1]) != GF_OK) return GF_OOM(err, "an aggregate column");
+  int64_t nulls = 0;
+  for (int64_t i = 0; i < G; i++) nulls += !valid[order[i]];
+  if (nulls && gfi_buffer_alloc(a, (size_t)gfi_bitmap_bytes(G), &bufs[0]) != GF_OK) {
+    gf_buffer_release(bufs[1]);
+    return GF_OOM(err, "an aggregate column");
+  }
+  uint8_t *vb = bufs[0] ? gf_buffer_mutable_data(bufs[0]) : NULL;
+  uint8_t *d = gf_buffer_mutable_data(bufs[1]);
+  for (int64_t i = 0; i < G; i++) {
+    int64_t h = order[i];
+    gf_decimal128 z = {0, 0}, v = valid[h] ? vd[h] : z;
+    memcpy(d + 16 * i, &v.lo, 8); /* little-endian: low half first */
+    memcpy(d + 16 * i + 8, &v.hi, 8);
+    if (vb && valid[h]) gfi_bit_set(vb, i);
+  }
+  return gfi_array_make(a, gf_type_decimal128(38, scale), G, 0, nulls, bufs, NULL, out, err);
 }
 
 /* An all-null array of `t` with `n` elements. */
@@ -274,6 +315,10 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
       case GB_RES_F64:
         fl.type = gf_type(GF_TYPE_FLOAT64);
         st = make_numeric(fl.type, NULL, ag->rf, ag->valid, order, G, a, &arr, err);
+        break;
+      case GB_RES_DEC:
+        fl.type = gf_type_decimal128(38, ag->type.scale);
+        st = make_decimal(ag->type.scale, ag->rd, ag->valid, order, G, a, &arr, err);
         break;
       case GB_RES_ROW: {
         bool any_row = true;

@@ -73,7 +73,8 @@ enum {
   GB_VC_FLOAT,   /* float32/float64 */
   GB_VC_DICT,    /* dictionary codes */
   GB_VC_STR,     /* utf8/binary (incl. large) and fixed_size_binary */
-  GB_VC_NULL     /* the null type */
+  GB_VC_NULL,    /* the null type */
+  GB_VC_DEC      /* decimal128/decimal256: keys as bytes, min/max by value */
 };
 int gfi_gb_value_class(gf_datatype t);
 
@@ -219,7 +220,7 @@ void gfi_gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n);
 /* ---- phase 2: aggregation --------------------------------------------- */
 
 /* Result storage of one aggregate, indexed by handle (group id or slot). */
-enum { GB_RES_I64, GB_RES_F64, GB_RES_ROW, GB_RES_TOPK };
+enum { GB_RES_I64, GB_RES_F64, GB_RES_ROW, GB_RES_TOPK, GB_RES_DEC };
 
 typedef struct gb_agg {
   gf_agg_kind kind;
@@ -235,6 +236,7 @@ typedef struct gb_agg {
   int res;
   int64_t *ri;    /* GB_RES_I64 */
   double *rf;     /* GB_RES_F64 */
+  gf_decimal128 *rd; /* GB_RES_DEC: decimal sums, decimal128(38, type.scale) */
   uint8_t *valid; /* for I64/F64: 1 valid */
   int64_t *rrow;  /* GB_RES_ROW: row per handle (-1 none); TOPK: k per handle */
   int32_t *rcnt;  /* GB_RES_TOPK: values per handle */

@@ -74,6 +74,7 @@ void gfi_gb_keys_analyse(gb_ctx *c, bool *direct, int64_t *nslots) {
     gb_key *K = &c->keys[k];
     gf_datatype t = v->f->schema->fields[K->col].type;
     K->vclass = gfi_gb_value_class(t);
+    if (K->vclass == GB_VC_DEC) K->vclass = GB_VC_STR; /* keys by their bytes */
     K->nulls = false;
     K->ranged = false;
     bool any = false, ok = true;

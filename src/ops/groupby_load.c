@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/builder_internal.h"
+#include "data/decimal.h"
 #include "ops/groupby_internal.h"
 #include "ops/sort_join_internal.h"
 
@@ -37,6 +38,8 @@ int gfi_gb_value_class(gf_datatype t) {
     case GF_TYPE_BINARY:
     case GF_TYPE_LARGE_BINARY:
     case GF_TYPE_FIXED_SIZE_BINARY: return GB_VC_STR;
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: return GB_VC_DEC;
     default: return GB_VC_INT;
   }
 }
@@ -182,6 +185,11 @@ int gfi_gb_cmp_elems(const gf_array *a, int64_t i, const gf_array *b, int64_t j)
       return gfi_bytes_cmp(x, lx, y, ly);
     }
     case GB_VC_NULL: return 0;
+    case GB_VC_DEC: {
+      int64_t lx, ly;
+      const uint8_t *x = gfi_value_bytes(a, i, &lx), *y = gfi_value_bytes(b, j, &ly);
+      return gfi_dec_cmp_raw(x, y, (int)lx);
+    }
     default: {
       int64_t x, y;
       gfi_gb_load_key(a, i, 1, NULL, 0, NULL, &x);

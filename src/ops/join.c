@@ -79,6 +79,11 @@ static int key_class(gf_datatype lt, gf_datatype rt, bool *big_l, bool *big_r) {
   if (l.id == GF_TYPE_FIXED_SIZE_BINARY && r.id == GF_TYPE_FIXED_SIZE_BINARY &&
       l.byte_width == r.byte_width)
     return GFI_JC_BYTES;
+  /* Decimals match by their raw bytes: same width and scale (precision may
+   * differ, the values are sign-extended alike). */
+  if ((l.id == GF_TYPE_DECIMAL128 || l.id == GF_TYPE_DECIMAL256) && l.id == r.id &&
+      l.scale == r.scale)
+    return GFI_JC_BYTES;
   if (l.id == GF_TYPE_BOOL && r.id == GF_TYPE_BOOL) return GFI_JC_INT;
   if (is_temporal(l.id) && gf_type_equals(l, r)) return GFI_JC_INT;
   return -1;

@@ -6,11 +6,13 @@
  * together.
  */
 #include "data/builder_internal.h"
+#include "data/decimal.h"
 #include "ops/key_policy.h"
 
 bool gfi_key_is_bytes(gf_datatype t) {
   gf_type_id id = t.id == GF_TYPE_DICTIONARY ? t.value_id : t.id;
-  return gfi_type_is_var_width(id) || id == GF_TYPE_FIXED_SIZE_BINARY;
+  return gfi_type_is_var_width(id) || id == GF_TYPE_FIXED_SIZE_BINARY ||
+         gfi_is_decimal(id);
 }
 
 /* Runs `dst[j] = EXPR(p[i])` over elements [start, start+len) of typed
@@ -102,6 +104,11 @@ uint64_t gfi_key_hash(const gf_array *a, int64_t i) {
 int gfi_key_cmp(const gf_array *a, int64_t i, const gf_array *b, int64_t j) {
   a = resolve(a, &i);
   b = resolve(b, &j);
+  if (gfi_is_decimal(a->type.id) && a->type.id == b->type.id) {
+    int64_t la, lb;
+    const uint8_t *pa = bytes_of(a, i, &la), *pb = bytes_of(b, j, &lb);
+    return gfi_dec_cmp_raw(pa, pb, (int)la);
+  }
   if (gfi_key_is_bytes(a->type)) {
     int64_t la, lb;
     const uint8_t *pa = bytes_of(a, i, &la), *pb = bytes_of(b, j, &lb);

@@ -12,6 +12,8 @@
  *    their raw integer (their types must match).
  *  - utf8/binary (plain, large, fixed-size): bytes, ordered by memcmp then
  *    length.
+ *  - decimal128/decimal256: hashed and matched by their raw bytes (so keys
+ *    of one scale; a join needs equal scales), ordered by value.
  *  - a dictionary column is its values: a code stands for its dictionary
  *    value, so two codes of equal values are one key, a code of a null
  *    value is a null, and a dictionary column equals a plain column with

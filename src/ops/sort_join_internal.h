@@ -75,6 +75,8 @@ typedef struct gfi_sprep {
   uint8_t *nul;         /* 1 = null; NULL when no row is null */
   const uint8_t **ptr;  /* BYTES: value bytes */
   int64_t *len;         /* BYTES: value lengths */
+  uint8_t *own;         /* decimals: order-encoded copies ptr points into */
+  size_t own_bytes;
   const gf_allocator *a;
 } gfi_sprep;
 

@@ -54,6 +54,8 @@ static const kind KINDS[] = {
     /* Named zones (tz database) and hostile zone names. */
     {"tsu:US/Eastern", 64, 0, 2}, {"tsn:Europe/Paris", 64, 0, 2},
     {"tss:../../etc/passwd", 64, 0, 2}, {"tsm:/etc/localtime", 64, 0, 2},
+    {"d:38,10", 128, 0, 2}, {"d:76,5,256", 256, 0, 2}, {"d:5,0,128", 128, 0, 2},
+    {"d:3,-1", 128, 0, 2}, {"d:40,2", 128, 0, 2},
 };
 #define NKINDS ((int)(sizeof KINDS / sizeof KINDS[0]))
 
@@ -223,6 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * variable-size letters (also enough for 32-bit ones). */
     rawk.bits = 128;
     rawk.var = strchr("uzUZ", raw[0]) && raw[0] ? 64 : 0;
+    if (raw[0] == 'd' && raw[1] == ':' && strstr(raw, ",256")) rawk.bits = 256;
     if (raw[0] == 'w' && raw[1] == ':') {
       long w = strtol(raw + 2, NULL, 10);
       if (w > 16 && w <= 65536) rawk.bits = (int)(w * 8);

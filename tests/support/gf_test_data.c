@@ -57,6 +57,8 @@ int gft_all_types(gf_datatype *out, int max) {
   all[n++] = gf_type_dictionary(gf_type(GF_TYPE_UTF8));
   all[n++] = gf_type_dictionary(gf_type(GF_TYPE_INT32));
   all[n++] = gf_type_dictionary(gf_type(GF_TYPE_LARGE_BINARY));
+  all[n++] = gf_type_decimal128(20, 3);
+  all[n++] = gf_type_decimal256(40, 5);
   if (n > max) n = max;
   if (n > 0) memcpy(out, all, sizeof(gf_datatype) * (size_t)n);
   return n;
@@ -134,6 +136,17 @@ static gf_status append_random(gf_builder *b, gf_datatype t, uint64_t *s) {
     }
     case GF_TYPE_DURATION:
       return gf_builder_append_int64(b, rand_range(s, -1000000000, 1000000000), NULL);
+    case GF_TYPE_DECIMAL128:
+    case GF_TYPE_DECIMAL256: {
+      /* Up to 18 random digits (within any precision >= 18 used here),
+       * sign-extended to the width. */
+      int64_t v = rand_range(s, -999999999999999999, 999999999999999999);
+      if (gft_rand_next(s) % 8 == 0) v %= 1000;
+      uint8_t raw[32];
+      memcpy(raw, &v, 8);
+      memset(raw + 8, v < 0 ? 0xff : 0, 24);
+      return gf_builder_append_bytes(b, raw, t.id == GF_TYPE_DECIMAL128 ? 16 : 32, NULL);
+    }
     default:
       return GF_ENOTSUP;
   }

@@ -42,7 +42,8 @@ extern "C" {
  * large_binary, fixed_size_binary[5], date32/64, time32[s|ms],
  * time64[us|ns], timestamp without tz, with UTC, with +05:30 / -08:00 and
  * with the named zone US/Eastern,
- * duration, dictionary<utf8>, dictionary<int32>, dictionary<large_binary>.
+ * duration, dictionary<utf8>, dictionary<int32>, dictionary<large_binary>,
+ * decimal128(20, 3), decimal256(40, 5).
  * Returns how many were written (all of them when max >= GFT_MAX_TYPES). */
 int gft_all_types(gf_datatype *out, int max);
 

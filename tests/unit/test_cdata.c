@@ -45,6 +45,9 @@ static void every_type_exports_its_arrow_format_and_imports_back(void **state) {
       {gf_type(GF_TYPE_BINARY), "z"},
       {gf_type(GF_TYPE_LARGE_BINARY), "Z"},
       {gf_type_fixed_size_binary(16), "w:16"},
+      {gf_type_decimal128(10, 2), "d:10,2"},
+      {gf_type_decimal128(38, 0), "d:38,0"},
+      {gf_type_decimal256(76, 76), "d:76,76,256"},
       {gf_type(GF_TYPE_DATE32), "tdD"},
       {gf_type(GF_TYPE_DATE64), "tdm"},
       {gf_type_time(GF_TYPE_TIME32, GF_UNIT_SECOND), "tts"},
@@ -138,7 +141,7 @@ static struct ArrowSchema fake_schema(const char *format, const char *name) {
 
 static void unsupported_formats_fail_with_enotsup_naming_the_format(void **state) {
   (void)state;
-  const char *formats[] = {"d:10,2",   "d:38,10,256", "+l",  "+L",  "+s",
+  const char *formats[] = {"d:10,-2",  "d:38,10,64",  "+l",  "+L",  "+s",
                            "+m",       "+ud:0,1",     "+w:3", "tiM", "tiD",
                            "tin",      "vu",          "vz",  "e",   "q"};
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
@@ -161,10 +164,10 @@ static void unsupported_formats_fail_with_enotsup_naming_the_format(void **state
   gf_array *a = gft_int64_array(gf_type(GF_TYPE_INT64), (int64_t[]){1, 2}, NULL, 2);
   struct ArrowArray arr;
   assert_int_equal(gf_array_export(a, &arr, NULL, NULL), GF_OK);
-  struct ArrowSchema dec = fake_schema("d:10,2", "price");
+  struct ArrowSchema dec = fake_schema("+l", "price");
   gf_array *out = NULL;
   assert_int_equal(gf_array_import(&arr, &dec, GF_IMPORT_CHECK_FULL, &out, &err), GF_ENOTSUP);
-  assert_non_null(strstr(err.message, "d:10,2"));
+  assert_non_null(strstr(err.message, "+l"));
   assert_null(out);
   assert_non_null(arr.release);
   arr.release(&arr);
@@ -173,7 +176,9 @@ static void unsupported_formats_fail_with_enotsup_naming_the_format(void **state
 
 static void malformed_format_parameters_fail_with_einval(void **state) {
   (void)state;
-  const char *formats[] = {"w:", "w:0", "w:-3", "w:12x", "tdx", "ttx", "tsx:", "tDq", "ts"};
+  const char *formats[] = {"w:", "w:0", "w:-3", "w:12x", "tdx", "ttx", "tsx:", "tDq", "ts",
+                           "d:", "d:10", "d:x,2", "d:10,2,", "d:0,0", "d:39,2",
+                           "d:77,2,256", "d:10,11", "d:10,2x", "d:1234567,1"};
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
     struct ArrowSchema s = fake_schema(formats[i], "f");
     gf_datatype t;

@@ -484,12 +484,12 @@ static void options_null_tokens_and_type_overrides(void **state) {
   const char *nulls[] = {"-", "n/a"};
   o.null_values = nulls;
   o.num_null_values = 2;
-  gf_csv_column_type ct[] = {{"a", {.id = GF_TYPE_INT16}},
-                             {"b", {.id = GF_TYPE_UTF8}},
-                             {"c", {.id = GF_TYPE_FLOAT32}},
-                             {"d", {.id = GF_TYPE_TIMESTAMP, .unit = GF_UNIT_MILLI}},
-                             {"e", {.id = GF_TYPE_DICTIONARY, .value_id = GF_TYPE_UTF8}},
-                             {"f", {.id = GF_TYPE_UINT8}}};
+  gf_csv_column_type ct[] = {{"a", gf_type(GF_TYPE_INT16)},
+                             {"b", gf_type(GF_TYPE_UTF8)},
+                             {"c", gf_type(GF_TYPE_FLOAT32)},
+                             {"d", gf_type_timestamp(GF_UNIT_MILLI, false, 0)},
+                             {"e", gf_type_dictionary(gf_type(GF_TYPE_UTF8))},
+                             {"f", gf_type(GF_TYPE_UINT8)}};
   o.column_types = ct;
   o.num_column_types = 6;
   gf_frame *f = read_with("a,b,c,d,e,f\n1,007,1.5,2024-01-01T00:00:00.123,u,255\n-,,n/a,2024-01-01,v,-\n", &o);
@@ -519,7 +519,7 @@ static void unsupported_override_and_unknown_columns_fail(void **state) {
   gf_csv_read_options_init(&o);
   gf_frame *f = NULL;
   gf_error err;
-  gf_csv_column_type ct[] = {{"a", {.id = GF_TYPE_BINARY}}};
+  gf_csv_column_type ct[] = {{"a", gf_type(GF_TYPE_BINARY)}};
   o.column_types = ct;
   o.num_column_types = 1;
   assert_int_equal(gf_read_csv_buffer("a\n1\n", 4, "t.csv", &o, &f, &err), GF_ENOTSUP);

@@ -85,7 +85,7 @@ static void bad_value_in_forced_numeric_column(void **state) {
   (void)state;
   gf_csv_read_options o;
   gf_csv_read_options_init(&o);
-  gf_csv_column_type ct[] = {{"n", {.id = GF_TYPE_INT32}}};
+  gf_csv_column_type ct[] = {{"n", gf_type(GF_TYPE_INT32)}};
   o.column_types = ct;
   o.num_column_types = 1;
   const char *text = "s,n\nx,1\ny,abc\nz,3000000000\n";

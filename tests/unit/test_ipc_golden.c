@@ -224,6 +224,31 @@ static bool jvalid(const jval *col, size_t i) {
 
 static int64_t values_checked;
 
+/* The JSON text of an unscaled decimal ("-12345") as `width` bytes of
+ * little-endian two's complement, by schoolbook multiply-by-ten on bytes
+ * (independent of the library's 128/256-bit code). */
+static void decimal_bytes(const char *txt, int width, uint8_t *out) {
+  memset(out, 0, (size_t)width);
+  bool neg = *txt == '-';
+  if (neg || *txt == '+') txt++;
+  for (; *txt; txt++) {
+    unsigned carry = (unsigned)(*txt - '0');
+    for (int k = 0; k < width; k++) {
+      unsigned v = out[k] * 10u + carry;
+      out[k] = (uint8_t)(v & 0xFF);
+      carry = v >> 8;
+    }
+  }
+  if (neg) { /* two's complement: invert and add one */
+    unsigned carry = 1;
+    for (int k = 0; k < width; k++) {
+      unsigned v = (uint8_t)~out[k] + carry;
+      out[k] = (uint8_t)(v & 0xFF);
+      carry = v >> 8;
+    }
+  }
+}
+
 /* Compares value i of `a` (not a dictionary) with JSON value `e`. */
 static void check_value(const char *ds, const char *col, const gf_array *a,
                         int64_t i, const jval *e) {
@@ -267,6 +292,16 @@ static void check_value(const char *ds, const char *col, const gf_array *a,
       for (int64_t k = 0; k < n; k++)
         if (p[k] != (uint8_t)(hexval(e->s[2 * k]) * 16 + hexval(e->s[2 * k + 1])))
           fail_msg("%s: binary byte %lld differs", where, (long long)k);
+      break;
+    }
+    case GF_TYPE_DECIMAL128: case GF_TYPE_DECIMAL256: {
+      int64_t n;
+      const uint8_t *p = (const uint8_t *)gf_array_get_bytes(a, i, &n);
+      uint8_t want[32];
+      int w = t.id == GF_TYPE_DECIMAL128 ? 16 : 32;
+      assert_int_equal(n, w);
+      decimal_bytes(e->s, w, want);
+      if (memcmp(p, want, (size_t)w) != 0) fail_msg("%s: decimal differs from %s", where, e->s);
       break;
     }
     default:
@@ -328,6 +363,14 @@ static void compare(const char *ds, const gf_frame *f, const jval *root) {
     const jval *nullable = jget(&fields->items[c], "nullable");
     assert_int_equal(gf_schema_field(s, (int)c)->nullable, nullable->b);
     check_timestamp_type(ds, gf_schema_field(s, (int)c), jget(&fields->items[c], "type"));
+    const jval *jt = jget(&fields->items[c], "type");
+    if (!strcmp(jget(jt, "name")->s, "decimal")) {
+      gf_datatype t = gf_schema_field(s, (int)c)->type;
+      const jval *bw = jget(jt, "bitWidth");
+      assert_int_equal(t.id, bw && jint(bw) == 256 ? GF_TYPE_DECIMAL256 : GF_TYPE_DECIMAL128);
+      assert_int_equal(t.precision, jint(jget(jt, "precision")));
+      assert_int_equal(t.scale, jint(jget(jt, "scale")));
+    }
   }
   if ((size_t)gf_frame_num_batches(f) != batches->n)
     fail_msg("%s: %d batches, expected %zu", ds, gf_frame_num_batches(f), batches->n);
@@ -390,10 +433,9 @@ static expectation expected[] = {
     {"generated_zstd", NULL, false},
     {"generated_uncompressible_zstd", NULL, false},
     {"generated_custom_metadata", "list", false},
-    /* Named zones (US/Eastern, ...) need the tz database (tzdata). */
     {"generated_datetime", NULL, false},
-    {"generated_decimal", "decimal", false},
-    {"generated_decimal256", "decimal", false},
+    {"generated_decimal", NULL, false},
+    {"generated_decimal256", NULL, false},
     {"generated_duplicate_fieldnames", "duplicate", false},
     {"generated_interval", "interval", false},
     {"generated_map", "map", false},

@@ -68,6 +68,18 @@ static int value_cmp(const gf_array *a, int64_t i, const gf_array *b, int64_t j)
       if (c) return c < 0 ? -1 : 1;
       return (la > lb) - (la < lb);
     }
+    case GF_TYPE_DECIMAL128: case GF_TYPE_DECIMAL256: {
+      /* Two's complement little-endian: the top byte signed, then the
+       * others unsigned from the most significant down. */
+      int64_t la, lb;
+      const unsigned char *pa = (const unsigned char *)gf_array_get_bytes(a, i, &la);
+      const unsigned char *pb = (const unsigned char *)gf_array_get_bytes(b, j, &lb);
+      int sa = (signed char)pa[la - 1], sb = (signed char)pb[lb - 1];
+      if (sa != sb) return sa < sb ? -1 : 1;
+      for (int64_t k = la - 2; k >= 0; k--)
+        if (pa[k] != pb[k]) return pa[k] < pb[k] ? -1 : 1;
+      return 0;
+    }
     default: {
       int64_t x = gf_array_get_int64(a, i), y = gf_array_get_int64(b, j);
       return (x > y) - (x < y);
