@@ -43,8 +43,8 @@ def test_engine_errors_map_with_their_messages(tmp_path):
         gf.read_csv(tmp_path / "no_such_file.csv")
     with pytest.raises(gf.OutOfRangeError):
         gf.concat([df] * 4).group_by().agg("sum(a)")
-    with pytest.raises(gf.NotSupportedError, match="d:10,2"):
-        gf.from_arrow(pa.table({"d": pa.array([None], pa.decimal128(10, 2))}))
+    with pytest.raises(gf.NotSupportedError, match=r"\+l"):
+        gf.from_arrow(pa.table({"l": pa.array([None], pa.list_(pa.int64()))}))
     with pytest.raises(gf.InvalidArgumentError, match="'zz'"):
         df.select("a", "zz")
     with pytest.raises(gf.ParseError):

@@ -5,6 +5,7 @@ with NotSupportedError naming the Arrow format (when support arrives, that
 test fails and the line moves to TYPES). Every case runs with nulls, on a
 sliced input (non-zero offset), an empty input and a chunked one."""
 import datetime as dt
+from decimal import Decimal as Dec
 
 import duckdb
 import polars as pl
@@ -54,13 +55,14 @@ TYPES = [
     ("duration[us]", pa.duration("us"), [dt.timedelta(microseconds=5), None, dt.timedelta(0), dt.timedelta(days=-3), dt.timedelta(1)], True, "tin"),
     ("duration[ns]", pa.duration("ns"), [dt.timedelta(microseconds=5), None, dt.timedelta(0), dt.timedelta(days=-3), dt.timedelta(1)], True, "tin"),
     ("dictionary<utf8>", pa.dictionary(pa.int32(), pa.string()), ["x", None, "y", "x", "zz"], True, True),
+    ("decimal128(10, 2)", pa.decimal128(10, 2), [Dec("1.50"), None, Dec("-99999999.99"), Dec("0.01"), Dec("0")], True, True),
+    ("decimal256(40, 5)", pa.decimal256(40, 5), [Dec("1.5"), None, Dec("-" + "9" * 35 + ".99999"), Dec("0.00001"), Dec("0")], False, False),
+    ("timestamp[us, Europe/Paris]", pa.timestamp("us", "Europe/Paris"), [T(2024, 3, 31, 1, 30, tzinfo=dt.timezone.utc), None, T(1970, 1, 1, tzinfo=dt.timezone.utc), T(2021, 10, 31, 0, 59, tzinfo=dt.timezone.utc), T(1900, 1, 1, tzinfo=dt.timezone.utc)], True, False),
 ]
 
 # (id, pyarrow type, values, Arrow format the error must name): types of the
-# types issue still in progress (decimal128, named time zones, Utf8View).
+# types issue still in progress (Utf8View, BinaryView) or refused (nested).
 UNSUPPORTED = [
-    ("decimal128", pa.decimal128(10, 2), [None, 1], "d:10,2"),
-    ("timestamp[us, Europe/Paris]", pa.timestamp("us", "Europe/Paris"), [None, 1], "Europe/Paris"),
     ("string_view", pa.string_view(), ["a", None], "vu"),
     ("binary_view", pa.binary_view(), [b"a", None], "vz"),
     ("list<int64>", pa.list_(pa.int64()), [[1], None], "+l"),
