@@ -96,6 +96,7 @@ struct gfi_bnode {
   gfi_lit lit;      /* SCALAR, CMP_DICT (owned string) */
   int nkids;
   gfi_bnode *kids[3];
+  gfi_bnode *link;  /* bind.c's node_free threads its work list here */
 };
 
 struct gf_bound_expr {
