@@ -32,11 +32,15 @@ extern "C" {
  *     gf_expr_release(e);
  *
  * Constructors return NULL when memory runs out, an argument is NULL, or
- * the tree would be more than 1,000 levels high (a flat chain a + b + ...
- * is one level per operator; every pass over a tree recurses once per
- * level, so the height bounds their stack use). A failure anywhere inside a
- * nested construction yields NULL at the top. gf_expr_parse refuses such
- * text with GF_EPARSE ("expression too deep") at the offending operator.
+ * the tree would be more than 10,000,000 levels high (a flat chain
+ * a + b + ... is one level per operator). No pass over a tree (binding,
+ * evaluation, printing, equality, release) recurses once per level, so a
+ * chain of 100,000 terms, left- or right-deep, works on a 256 KiB thread
+ * stack. A failure anywhere inside a nested construction yields NULL at
+ * the top. gf_expr_parse refuses taller text with GF_EPARSE ("expression
+ * too deep") at the offending operator, and parentheses nested more than
+ * 512 deep with GF_EPARSE ("expression nested too deeply"; the parser
+ * recurses per parenthesis, ~1 KiB of stack each).
  * They check only the shape; names, types and arities are checked when the
  * expression is bound (gf_expr_bind), with a message naming the expression.
  * Trees are allocated with the default allocator.

@@ -31,14 +31,17 @@ struct gf_expr {
   int nargs;
   gf_expr **args;     /* UNARY 1, BINARY 2, CALL n, CAST 1, BETWEEN 3, IN 1+n */
   int height;         /* 1 for a leaf, else 1 + the highest child */
+  gf_expr *dead;      /* gf_expr_release's work list (count reached 0) */
 };
 
 /* The tallest tree the constructors build (they return NULL above it) and
- * the parser accepts (with a message). Every pass over a tree (binding,
- * aggregate rewriting, evaluation, release) recurses once per level, so
- * this bounds their stack use: well under 1 MiB at this height, on any
- * thread. A flat chain a + b + c ... is one level per operator. */
-#define GFI_EXPR_MAX_HEIGHT 1000
+ * the parser accepts (with a message). No pass over a tree recurses once
+ * per level any more (binding, aggregate rewriting, evaluation, reference
+ * marking, printing and release walk explicit heap stacks; equality
+ * descends the tallest argument in a loop), so this is only a sanity bound
+ * that keeps heights far from int overflow: a chain this tall is ~1 GB of
+ * nodes. A flat chain a + b + c ... is one level per operator. */
+#define GFI_EXPR_MAX_HEIGHT 10000000
 
 /* Height of `e` (see struct gf_expr). */
 static inline int gfi_expr_height(const gf_expr *e) { return e->height; }
