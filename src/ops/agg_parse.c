@@ -480,15 +480,29 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
       if (keys[k] && strcmp(keys[k], l->names[i]) == 0)
         return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is also a group key",
                             l->names[i]);
+  /* One call context for the group-by and the expressions over its
+   * result: one deadline and one memory limit (the group-by's output is
+   * still held while they run). */
+  gf_groupby_options go;
+  gf_groupby_options_init(&go);
+  if (opts) {
+    size_t sz = opts->size && opts->size < sizeof go ? opts->size : sizeof go;
+    memcpy(&go, opts, sz);
+  }
+  gfi_ctx call;
+  gf_parallel_options lo;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, go.parallel, &lo, err));
+  go.parallel = &lo;
   gf_frame *agg = NULL, *with = NULL;
-  GF_RETURN_NOT_OK(gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
-                                      (const char *const *)l->inames, opts, &agg, err));
+  gf_status gst = gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
+                                     (const char *const *)l->inames, &go, &agg, err);
+  if (gst != GF_OK) return gfi_ctx_end(&call, gst, err);
   /* Only items that compute something over the aggregates are evaluated;
    * a bare aggregate is its internal column under the item's name (no
    * copy of what may be millions of rows). */
-  const gf_parallel_options *po = opts && opts->size >= sizeof *opts ? opts->parallel : NULL;
+  const gf_parallel_options *po = &lo;
   int n = nkeys + l->nitems, nexpr = 0;
-  const gf_allocator *ta = po ? po->allocator : NULL;
+  const gf_allocator *ta = po->allocator;
   size_t names_bytes = sizeof(char *) * gfi_at_least_1((size_t)l->nitems);
   size_t exprs_bytes = sizeof(gf_expr *) * gfi_at_least_1((size_t)l->nitems);
   size_t fields_bytes = sizeof(gf_field) * gfi_at_least_1((size_t)n);
@@ -548,7 +562,7 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
   gfi_mfree(ta, enames, names_bytes);
   gf_frame_release(with);
   gf_frame_release(agg);
-  return st;
+  return gfi_ctx_end(&call, st, err);
 }
 
 gf_status gf_group_by_text(const gf_frame *f, const char *const *keys, int nkeys,

@@ -1253,7 +1253,7 @@ gf_status gf_pipeline_run(const gf_pipeline *p, const gf_frame *f, const gf_para
   if (stats) gfi_mfree(r.a, stats, sizeof *stats);
   if (st != GF_OK) {
     gf_frame_release(cur);
-    return st;
+    return gfi_ctx_end(&call, st, err);
   }
   if (user_stats && !have_total) {
     memset(user_stats, 0, sizeof *user_stats);
@@ -1261,5 +1261,5 @@ gf_status gf_pipeline_run(const gf_pipeline *p, const gf_frame *f, const gf_para
     user_stats->workers_used = 1;
   }
   *out = cur;
-  return GF_OK;
+  return gfi_ctx_end(&call, GF_OK, err);
 }
