@@ -115,7 +115,11 @@ GF_API gf_expr *gf_call(const char *fn, gf_expr *const *args, int n);
 GF_API gf_expr *gf_cast(gf_expr *x, gf_datatype type);
 /** x between lo and hi, i.e. lo <= x and x <= hi. */
 GF_API gf_expr *gf_between(gf_expr *x, gf_expr *lo, gf_expr *hi);
-/** x in (list[0], ..., list[n-1]), n >= 1; SQL null semantics. */
+/** x in (list[0], ..., list[n-1]), n >= 1; SQL null semantics: the OR of
+ * x = item, so null when x is null, true when x equals an item by the
+ * rules of `=` (-0.0 equals 0.0; NaN equals nothing), else null when an
+ * item is null, else false. A list of more than 8 literals of one type
+ * is evaluated as one hash-set probe per row. */
 GF_API gf_expr *gf_in(gf_expr *x, gf_expr *const *list, int n);
 
 /* Shorthands for gf_binary / gf_unary / gf_call. */

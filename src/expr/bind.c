@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "expr/expr_internal.h"
+#include "expr/kernels.h"
 
 typedef struct bctx {
   const gf_schema *schema;
@@ -38,6 +39,7 @@ static void node_free(const gf_allocator *a, gfi_bnode *n) {
         next = n->kids[i];
       }
     if (n->lit.s) gfi_mfree(a, n->lit.s, (size_t)n->lit.len + 1);
+    gfi_inset_release(n->set);
     gfi_mfree(a, n, sizeof *n);
     n = next;
   }
@@ -580,6 +582,7 @@ static gf_status clone(bctx *c, const gfi_bnode *n, gfi_bnode **out) {
     *d = *p.src;
     d->lit.s = NULL;
     for (int i = 0; i < 3; i++) d->kids[i] = NULL;
+    gfi_inset_retain(d->set);
     *p.slot = d;
     st = lit_copy(c, &p.src->lit, &d->lit);
     for (int i = 0; i < p.src->nkids && st == GF_OK; i++) {
@@ -608,9 +611,116 @@ static gf_status cmp_of(bctx *c, const gf_expr *e, gf_op op, gfi_bnode *a,
   return st;
 }
 
+/* True when a and b read the same operand: one column, or one cast of
+ * one column (what bind_cmp makes of the operand for each item). */
+static bool same_operand(const gfi_bnode *a, const gfi_bnode *b) {
+  if (a->kind != b->kind || !gf_type_equals(a->type, b->type)) return false;
+  if (a->kind == GFI_B_COLUMN) return a->col == b->col;
+  if (a->kind == GFI_B_CAST) return same_operand(a->kids[0], b->kids[0]); /* casts of columns only */
+  return false;
+}
+
+/* The literal item of equality q (kids[1]): a scalar, or a cast of a
+ * scalar (cast('nan' as float64)) evaluated here with the cast kernel over
+ * one row, so the item means what the equality would compare with.
+ * False when it is neither (or the cast fails: the OR tree then reports
+ * it at evaluation). */
+static bool item_lit(bctx *c, const gfi_bnode *q, gfi_lit *out) {
+  const gfi_bnode *v = q->kids[1];
+  if (v->kind == GFI_B_SCALAR) {
+    *out = v->lit;
+    return true;
+  }
+  if (v->kind != GFI_B_CAST || v->kids[0]->kind != GFI_B_SCALAR ||
+      (v->type.id != GF_TYPE_FLOAT64 && v->type.id != GF_TYPE_INT64))
+    return false;
+  gf_error scratch;
+  gfi_kctx k = {c->a, &scratch, 1};
+  gfi_val in = {true, &v->kids[0]->lit, NULL, 0, 1};
+  gf_array *r = NULL;
+  if (gfi_k_cast(&k, v->type, &in, &r) != GF_OK) return false;
+  memset(out, 0, sizeof *out);
+  out->type = v->type;
+  out->null = gf_array_is_null(r, 0);
+  if (!out->null) {
+    if (v->type.id == GF_TYPE_FLOAT64) out->f = gf_array_get_double(r, 0);
+    else out->i = gf_array_get_int64(r, 0);
+  }
+  gf_array_release(r);
+  return true;
+}
+
+/* Turns the equalities eqs[0..n) of an in-list into one GFI_B_IN_SET node
+ * when they all compare one operand with a literal in one domain (or all
+ * compare a string dictionary column, CMP_DICT); *out NULL (GF_OK) when
+ * they do not, and the caller keeps the OR tree. The operand is detached
+ * from the equality that had it. */
+static gf_status in_set_of(bctx *c, gfi_bnode **eqs, int n, gfi_bnode **out) {
+  *out = NULL;
+  int first = -1;
+  bool dict = false;
+  int dom = -1;
+  for (int i = 0; i < n; i++) {
+    const gfi_bnode *q = eqs[i];
+    if (q->op != GF_OP_EQ || (q->kind != GFI_B_CMP && q->kind != GFI_B_CMP_DICT)) return GF_OK;
+    gfi_lit lit;
+    if (!item_lit(c, q, &lit)) return GF_OK;
+    const gfi_bnode *opnd = q->kids[0];
+    if (opnd->kind == GFI_B_CAST && opnd->kids[0]->kind != GFI_B_COLUMN) return GF_OK;
+    if (opnd->kind != GFI_B_COLUMN && opnd->kind != GFI_B_CAST) return GF_OK;
+    if (q->kind == GFI_B_CMP && (lit.null || lit.type.id == GF_TYPE_NULL)) continue; /* a null item */
+    bool qd = q->kind == GFI_B_CMP_DICT;
+    if (first < 0) {
+      first = i;
+      dict = qd;
+      dom = qd ? GFI_DOM_STR : q->domain;
+    } else if (qd != dict || (!qd && q->domain != dom) ||
+               !same_operand(opnd, eqs[first]->kids[0])) {
+      return GF_OK;
+    }
+  }
+  if (first < 0) return GF_OK; /* only null items: the OR tree is as good */
+  /* Null items must read the same operand too (through undict for a
+   * dictionary: a cast of the column). */
+  for (int i = 0; i < n; i++) {
+    const gfi_bnode *q = eqs[i];
+    gfi_lit lit;
+    if (!item_lit(c, q, &lit)) return GF_OK;
+    if (q->kind != GFI_B_CMP || !(lit.null || lit.type.id == GF_TYPE_NULL)) continue;
+    const gfi_bnode *o0 = q->kids[0], *f0 = eqs[first]->kids[0];
+    bool ok = dict ? o0->kind == GFI_B_CAST && o0->kids[0]->kind == GFI_B_COLUMN &&
+                         o0->kids[0]->col == f0->col
+                   : same_operand(o0, f0);
+    if (!ok) return GF_OK;
+  }
+  gfi_inset *set = NULL;
+  GF_RETURN_NOT_OK(gfi_inset_new(c->a, dom, dict, &set, c->err));
+  gf_status st = GF_OK;
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    gfi_lit lit;
+    if (!item_lit(c, eqs[i], &lit)) st = gf_error_set(c->err, GF_EINTERNAL, "in-list item changed");
+    else st = gfi_inset_add(set, &lit, c->err);
+  }
+  gfi_bnode *node = NULL;
+  if (st == GF_OK) st = node_new(c, GFI_B_IN_SET, gf_type(GF_TYPE_BOOL), &node);
+  if (st != GF_OK) {
+    gfi_inset_release(set);
+    return st;
+  }
+  node->set = set;
+  node->domain = dom;
+  node->nkids = 1;
+  node->kids[0] = eqs[first]->kids[0];
+  eqs[first]->kids[0] = NULL; /* detached: node_free skips NULL kids */
+  *out = node;
+  return GF_OK;
+}
+
 /* Binds the IN node e over its bound operand kk[0] and items kk[1..n]
  * (taken). x = v1 or x = v2 or ...: Kleene OR gives SQL's null semantics.
- * The ORs form a balanced tree, log2(n) levels deep. */
+ * The ORs form a balanced tree, log2(n) levels deep; a list of more than
+ * GFI_IN_SET_MIN_ITEMS literals of one domain becomes one hash-set probe
+ * (GFI_B_IN_SET) with the same semantics. */
 static gf_status bind_in(bctx *c, const gf_expr *e, gfi_bnode **kk,
                          gfi_bnode **out) {
   int n = e->nargs - 1;
@@ -630,6 +740,17 @@ static gf_status bind_in(bctx *c, const gf_expr *e, gfi_bnode **kk,
     else st = cmp_of(c, e, GF_OP_EQ, xi, v, &eqs[i]);
   }
   for (; i < n; i++) node_free(c->a, kk[i + 1]);
+  if (st == GF_OK && n > GFI_IN_SET_MIN_ITEMS) {
+    gfi_bnode *set = NULL;
+    st = in_set_of(c, eqs, n, &set);
+    if (st == GF_OK && set) {
+      for (int j = 0; j < n; j++) node_free(c->a, eqs[j]);
+      gfi_mfree(c->a, eqs, sizeof *eqs * (size_t)n);
+      node_free(c->a, x);
+      *out = set;
+      return GF_OK;
+    }
+  }
   /* Pairwise rounds: [a b c d e] -> [a|b c|d e] -> [(a|b)|(c|d) e] ... */
   for (int m = n; st == GF_OK && m > 1; m = (m + 1) / 2) {
     for (int j = 0; j < m / 2 && st == GF_OK; j++) {

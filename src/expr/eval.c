@@ -76,6 +76,7 @@ static gf_status eval_node(ectx *c, const gfi_bnode *b, gfi_val *v, gfi_val *out
       break;
     }
     case GFI_B_DATEPART: st = gfi_k_datepart(k, b, &v[0], &r); break;
+    case GFI_B_IN_SET: st = gfi_k_in_set(k, b, &v[0], &r); break;
     default: st = gf_error_set(k->err, GF_EINTERNAL, "unknown bound node kind %d", (int)b->kind);
   }
   for (int i = 0; i < b->nkids; i++) val_release(&v[i]);
