@@ -290,7 +290,7 @@ static void empty_stats(const gfi_ctx *cx) {
 /* gf_run_chunks once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gf_run_chunks. */
 static gf_status gf_run_chunks_loaded(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn fn, void *user,
-                        const gf_parallel_options *opts, gf_error *err, gf_parallel_options o, const gfi_ctx *cxp) {
+                                      const gf_parallel_options *opts, gf_error *err, gf_parallel_options o, const gfi_ctx *cxp) {
   if (count == 0) {
     empty_stats(cxp);
     return GF_OK;
@@ -343,8 +343,8 @@ gf_status gf_run_chunks(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn 
 /* gf_parallel_for once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gf_parallel_for. */
 static gf_status gf_parallel_for_loaded(int64_t total_rows, int64_t bytes_per_row, bool reduction,
-                          gf_chunk_fn fn, void *user, const gf_parallel_options *opts,
-                          gf_error *err, gf_parallel_options o, const gfi_ctx *cxp) {
+                                        gf_chunk_fn fn, void *user, const gf_parallel_options *opts,
+                                        gf_error *err, gf_parallel_options o, const gfi_ctx *cxp) {
   if (total_rows == 0) {
     empty_stats(cxp);
     return GF_OK;

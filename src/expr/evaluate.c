@@ -116,8 +116,8 @@ gf_status gfi_evaluate_bound(const gf_frame *f, const gf_bound_expr *b,
 /* gf_evaluate once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gf_evaluate. */
 static gf_status gf_evaluate_loaded(const gf_frame *f, const gf_expr *e, const char *name,
-                      const gf_parallel_options *opts, gf_frame **out,
-                      gf_error *err, gf_parallel_options o) {
+                                    const gf_parallel_options *opts, gf_frame **out,
+                                    gf_error *err, gf_parallel_options o) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   gf_bound_expr *b;
   GF_RETURN_NOT_OK(gfi_expr_bind(e, f->schema, a, &b, err));

@@ -163,9 +163,9 @@ static gf_status wave_emit(void *user, int64_t first, int64_t n, bool *stop, gf_
 /* gfi_format_rows_ordered once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gfi_format_rows_ordered. */
 static gf_status gfi_format_rows_ordered_loaded(int64_t total_rows, int64_t bytes_per_row,
-                                  gfi_text_chunk_fn fn, void *user,
-                                  gfi_text_sink_fn sink, void *sink_user,
-                                  const gf_parallel_options *opts, gf_error *err, gf_parallel_options o) {
+                                                gfi_text_chunk_fn fn, void *user,
+                                                gfi_text_sink_fn sink, void *sink_user,
+                                                const gf_parallel_options *opts, gf_error *err, gf_parallel_options o) {
   if (total_rows <= 0) return GF_OK;
   gf_chunk_spec *chunks = NULL;
   int64_t count = 0;

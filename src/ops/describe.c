@@ -428,11 +428,10 @@ static gf_status build_frame(const gf_frame *f, const column_summary *sum,
   return st;
 }
 
-/* See describe.h. */
 /* gf_describe once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gf_describe. */
 static gf_status gf_describe_loaded(const gf_frame *f, const gf_parallel_options *opts, gf_frame **out,
-                      gf_error *err, gf_parallel_options o) {
+                                    gf_error *err, gf_parallel_options o) {
   /* Tasks are whole columns: even a few are worth spreading. */
   o.min_parallel_rows = 0;
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
@@ -457,6 +456,7 @@ static gf_status gf_describe_loaded(const gf_frame *f, const gf_parallel_options
   return st;
 }
 
+/* See describe.h. */
 gf_status gf_describe(const gf_frame *f, const gf_parallel_options *opts, gf_frame **out,
                       gf_error *err) {
   if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_describe: invalid argument");

@@ -115,8 +115,8 @@ static gf_status gather_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ct
 /* gf_filter once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gf_filter. */
 static gf_status gf_filter_loaded(const gf_frame *f, const gf_expr *predicate,
-                    const gf_parallel_options *opts, gf_frame **out,
-                    gf_error *err, gf_parallel_options o) {
+                                  const gf_parallel_options *opts, gf_frame **out,
+                                  gf_error *err, gf_parallel_options o) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   gf_bound_expr *b;
   GF_RETURN_NOT_OK(gfi_expr_bind(predicate, f->schema, a, &b, err));

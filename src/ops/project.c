@@ -73,9 +73,9 @@ gf_status gf_select(const gf_frame *f, const char *const *names, int n,
 /* gf_with_columns once its call context is loaded: every return of it goes
  * through gfi_ctx_end in gf_with_columns. */
 static gf_status gf_with_columns_loaded(const gf_frame *f, const char *const *names,
-                          gf_expr *const *exprs, int n,
-                          const gf_parallel_options *opts, gf_frame **out,
-                          gf_error *err, gf_parallel_options o) {
+                                        gf_expr *const *exprs, int n,
+                                        const gf_parallel_options *opts, gf_frame **out,
+                                        gf_error *err, gf_parallel_options o) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   int nin = f->schema->n, nb = f->num_batches;
   for (int i = 0; i < n; i++) {
