@@ -119,7 +119,7 @@ GF_API gf_expr *gf_between(gf_expr *x, gf_expr *lo, gf_expr *hi);
  * x = item, so null when x is null, true when x equals an item by the
  * rules of `=` (-0.0 equals 0.0; NaN equals nothing), else null when an
  * item is null, else false. A list of more than 8 literals of one type
- * is evaluated as one hash-set probe per row. */
+ * is evaluated as one hash-set probe per row (x, any expression, once). */
 GF_API gf_expr *gf_in(gf_expr *x, gf_expr *const *list, int n);
 
 /* Shorthands for gf_binary / gf_unary / gf_call. */

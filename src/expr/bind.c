@@ -611,13 +611,35 @@ static gf_status cmp_of(bctx *c, const gf_expr *e, gf_op op, gfi_bnode *a,
   return st;
 }
 
-/* True when a and b read the same operand: one column, or one cast of
- * one column (what bind_cmp makes of the operand for each item). */
-static bool same_operand(const gfi_bnode *a, const gfi_bnode *b) {
-  if (a->kind != b->kind || !gf_type_equals(a->type, b->type)) return false;
-  if (a->kind == GFI_B_COLUMN) return a->col == b->col;
-  if (a->kind == GFI_B_CAST) return same_operand(a->kids[0], b->kids[0]); /* casts of columns only */
-  return false;
+/* True when the bound subtrees a and b are the same computation (each
+ * item's equality got its own clone of the operand, maybe coerced). An
+ * iterative walk over pairs; no memory for it means "not known equal"
+ * (the caller then keeps the OR tree). */
+static bool same_operand(bctx *c, const gfi_bnode *a, const gfi_bnode *b) {
+  typedef struct pair { const gfi_bnode *a, *b; } pair;
+  gfi_vec stk;
+  gfi_vec_init(&stk, c->a);
+  pair first = {a, b};
+  bool same = gfi_vec_append(&stk, &first, sizeof first, NULL) == GF_OK;
+  while (same && stk.len > 0) {
+    pair p;
+    stk.len -= sizeof p;
+    memcpy(&p, stk.data + stk.len, sizeof p);
+    const gfi_bnode *x = p.a, *y = p.b;
+    same = x->kind == y->kind && gf_type_equals(x->type, y->type) && x->op == y->op &&
+           x->fn == y->fn && x->col == y->col && x->domain == y->domain &&
+           x->nkids == y->nkids && x->set == y->set && x->lit.null == y->lit.null &&
+           gf_type_equals(x->lit.type, y->lit.type) && x->lit.i == y->lit.i &&
+           memcmp(&x->lit.f, &y->lit.f, sizeof x->lit.f) == 0 && x->lit.len == y->lit.len &&
+           (!x->lit.s) == (!y->lit.s) &&
+           (!x->lit.s || memcmp(x->lit.s, y->lit.s, (size_t)x->lit.len) == 0);
+    for (int i = 0; same && i < x->nkids; i++) {
+      pair k = {x->kids[i], y->kids[i]};
+      same = gfi_vec_append(&stk, &k, sizeof k, NULL) == GF_OK;
+    }
+  }
+  gfi_vec_reset(&stk);
+  return same;
 }
 
 /* The literal item of equality q (kids[1]): a scalar, or a cast of a
@@ -651,10 +673,11 @@ static bool item_lit(bctx *c, const gfi_bnode *q, gfi_lit *out) {
 }
 
 /* Turns the equalities eqs[0..n) of an in-list into one GFI_B_IN_SET node
- * when they all compare one operand with a literal in one domain (or all
- * compare a string dictionary column, CMP_DICT); *out NULL (GF_OK) when
- * they do not, and the caller keeps the OR tree. The operand is detached
- * from the equality that had it. */
+ * when they all compare one operand (any expression, the same in each)
+ * with a literal in one domain (or all compare a string dictionary column,
+ * CMP_DICT); *out NULL (GF_OK) when they do not, and the caller keeps the
+ * OR tree. The operand is detached from the equality that had it, so it is
+ * evaluated once per row instead of once per item. */
 static gf_status in_set_of(bctx *c, gfi_bnode **eqs, int n, gfi_bnode **out) {
   *out = NULL;
   int first = -1;
@@ -666,8 +689,7 @@ static gf_status in_set_of(bctx *c, gfi_bnode **eqs, int n, gfi_bnode **out) {
     gfi_lit lit;
     if (!item_lit(c, q, &lit)) return GF_OK;
     const gfi_bnode *opnd = q->kids[0];
-    if (opnd->kind == GFI_B_CAST && opnd->kids[0]->kind != GFI_B_COLUMN) return GF_OK;
-    if (opnd->kind != GFI_B_COLUMN && opnd->kind != GFI_B_CAST) return GF_OK;
+    if (opnd->kind == GFI_B_SCALAR) return GF_OK; /* a literal operand: nothing to gain */
     if (q->kind == GFI_B_CMP && (lit.null || lit.type.id == GF_TYPE_NULL)) continue; /* a null item */
     bool qd = q->kind == GFI_B_CMP_DICT;
     if (first < 0) {
@@ -675,7 +697,7 @@ static gf_status in_set_of(bctx *c, gfi_bnode **eqs, int n, gfi_bnode **out) {
       dict = qd;
       dom = qd ? GFI_DOM_STR : q->domain;
     } else if (qd != dict || (!qd && q->domain != dom) ||
-               !same_operand(opnd, eqs[first]->kids[0])) {
+               !same_operand(c, opnd, eqs[first]->kids[0])) {
       return GF_OK;
     }
   }
@@ -688,9 +710,8 @@ static gf_status in_set_of(bctx *c, gfi_bnode **eqs, int n, gfi_bnode **out) {
     if (!item_lit(c, q, &lit)) return GF_OK;
     if (q->kind != GFI_B_CMP || !(lit.null || lit.type.id == GF_TYPE_NULL)) continue;
     const gfi_bnode *o0 = q->kids[0], *f0 = eqs[first]->kids[0];
-    bool ok = dict ? o0->kind == GFI_B_CAST && o0->kids[0]->kind == GFI_B_COLUMN &&
-                         o0->kids[0]->col == f0->col
-                   : same_operand(o0, f0);
+    bool ok = dict ? o0->kind == GFI_B_CAST && same_operand(c, o0->kids[0], f0)
+                   : same_operand(c, o0, f0);
     if (!ok) return GF_OK;
   }
   gfi_inset *set = NULL;

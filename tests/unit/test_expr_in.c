@@ -275,6 +275,53 @@ static void zero_and_nan_follow_equality(void **state) {
   gf_frame_release(f);
 }
 
+/* An operand that is an expression (x + 1, upper(x)) is the same in every
+ * item's equality: the set path takes it, evaluated once per row. */
+static void expression_operands(void **state) {
+  (void)state;
+  for (int q = 0; q < 2; q++) {
+    kind k = q ? K_STR : K_INT;
+    gf_frame *f = make_frame(k);
+    list l = make_list(k, 50, q == 1);
+    for (int i = 0; i < l.n; i++) /* items in the operand's form */
+      if (k == K_STR) l.items[i].s[0] = 'S';
+    char *inner = list_text(k, &l); /* "x in (...)" */
+    size_t len = strlen(inner) + 32;
+    char *text = malloc(len);
+    snprintf(text, len, "%s%s", k == K_STR ? "upper(x)" : "x + 1", inner + 1);
+    gf_expr *e = NULL;
+    gf_error err;
+    if (gf_expr_parse(text, &e, &err) != GF_OK) fail_msg("parse '%.80s': %s", text, err.message);
+    gf_bound_expr *b = NULL;
+    assert_int_equal(gf_expr_bind(e, gf_frame_schema(f), &b, NULL), GF_OK);
+    assert_int_equal(b->root->kind, GFI_B_IN_SET);
+    gf_bound_expr_free(b);
+    gf_parallel_options po;
+    gf_parallel_options_init(&po);
+    po.num_workers = 3;
+    po.chunk_rows = 100;
+    gf_frame *out = NULL, *one = NULL;
+    assert_int_equal(gf_evaluate(f, e, "r", &po, &out, NULL), GF_OK);
+    assert_int_equal(gf_frame_combine_batches(out, NULL, &one, NULL), GF_OK);
+    const gf_array *a = gf_frame_column(one, 0, 0);
+    for (int r = 0; r < ROWS; r++) {
+      cell x = rows_[r];
+      if (k == K_INT) x.i += 1;
+      else for (char *c = x.s; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+      int want = expect(k, &x, &l);
+      int got = gf_array_is_null(a, r) ? 2 : gf_array_get_bool(a, r) ? 1 : 0;
+      if (got != want) fail_msg("%s: row %d got %d want %d", k == K_STR ? "upper" : "x + 1", r, got, want);
+    }
+    gf_frame_release(one);
+    gf_frame_release(out);
+    gf_expr_release(e);
+    free(text);
+    free(inner);
+    free(l.items);
+    gf_frame_release(f);
+  }
+}
+
 /* Every allocation of binding (the set) and of evaluating (the kernel, a
  * dictionary's membership table) fails in turn: GF_ENOMEM, nothing leaks,
  * and the run that succeeds gives the naive answer. */
@@ -329,6 +376,7 @@ int main(void) {
       cmocka_unit_test(every_kind_against_a_naive_loop),
       cmocka_unit_test(list_of_40000_items),
       cmocka_unit_test(zero_and_nan_follow_equality),
+      cmocka_unit_test(expression_operands),
       cmocka_unit_test(each_allocation_failure_is_clean),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
