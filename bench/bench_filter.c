@@ -123,20 +123,34 @@ static double frame_bytes(const gf_frame *f) {
 typedef struct bcase {
   const char *name;
   const char *cols;      /* comma-separated input columns */
-  const char *expr;      /* gf_expr_parse text */
+  const char *expr;      /* gf_expr_parse text; NULL: "a in (...)" of in_items */
   bool evaluate;         /* gf_evaluate instead of gf_filter */
+  int in_items;          /* in-list cases: items 0, s, 2s, ... (s = 1e6 / n) */
 } bcase;
 
 static const bcase CASES[] = {
-    {"filter_i64_1pct", "a", "a < 10000", false},
-    {"filter_i64_30pct", "a", "a < 300000", false},
-    {"filter_i64_80pct", "a", "a < 800000", false},
-    {"filter_f64_30pct", "x", "x < 0.3", false},
-    {"filter_str_eq", "s", "s = 's042'", false},
-    {"filter_mixed_30pct", "a,b,c,x,s", "a < 300000", false},
-    {"filter_expr", "a,b,c", "a * 2 + b > c", false},
-    {"eval_expr", "a,b,c", "a * 2 + b > c", true},
+    {"filter_i64_1pct", "a", "a < 10000", false, 0},
+    {"filter_i64_30pct", "a", "a < 300000", false, 0},
+    {"filter_i64_80pct", "a", "a < 800000", false, 0},
+    {"filter_f64_30pct", "x", "x < 0.3", false, 0},
+    {"filter_str_eq", "s", "s = 's042'", false, 0},
+    {"filter_mixed_30pct", "a,b,c,x,s", "a < 300000", false, 0},
+    {"filter_expr", "a,b,c", "a * 2 + b > c", false, 0},
+    {"eval_expr", "a,b,c", "a * 2 + b > c", true, 0},
+    /* a is uniform in [0, 1e6): n items keep ~n / 1e6 of the rows. */
+    {"filter_in_list_100", "a", NULL, false, 100},
+    {"filter_in_list_10k", "a", NULL, false, 10000},
 };
+
+/* The text "a in (0, s, 2s, ...)" of an in-list case (malloc'd). */
+static char *in_list_text(int n) {
+  char *t = malloc((size_t)n * 12 + 16), *p = t;
+  int64_t step = 1000000 / n;
+  p += sprintf(p, "a in (");
+  for (int i = 0; i < n; i++) p += sprintf(p, "%s%" PRId64, i ? ", " : "", (int64_t)i * step);
+  sprintf(p, ")");
+  return t;
+}
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 
 /* Splits a comma-separated list into at most MAX_LIST pieces (modifies s). */
@@ -194,7 +208,9 @@ static void run_case(const gf_frame *all, const bcase *bc, int threads, int runs
   gf_frame *in = NULL;
   bench_check(gf_select(all, (const char *const *)names, ncols, &in, &err), &err, "gf_select");
   gf_expr *e = NULL;
-  bench_check(gf_expr_parse(bc->expr, &e, &err), &err, "gf_expr_parse");
+  char *text = bc->expr ? NULL : in_list_text(bc->in_items);
+  bench_check(gf_expr_parse(bc->expr ? bc->expr : text, &e, &err), &err, "gf_expr_parse");
+  free(text);
   gf_parallel_options o;
   gf_parallel_options_init(&o);
   o.num_workers = threads;

@@ -61,7 +61,7 @@ typedef struct gf_exec_stats {
   int64_t morsels;
   int64_t rows;
   int64_t wall_ns;
-  int64_t peak_memory;     /**< peak bytes through the call's allocator (when tracked) */
+  int64_t peak_memory;     /**< peak bytes through the call's allocator (when tracked); with a memory_limit, the whole call's peak, bookkeeping included (what the limit is held to) */
   int64_t chunk_rows_min, chunk_rows_max;
   gf_worker_stats worker[GF_MAX_STATS_WORKERS];
 } gf_exec_stats;
@@ -77,7 +77,7 @@ typedef struct gf_parallel_options {
   int64_t min_parallel_rows;    /**< below this, run on the calling thread */
   gf_strategy strategy;
   const gf_allocator *allocator;/**< NULL = default; all memory of the call goes through it */
-  int64_t memory_limit;         /**< bytes, 0 = none: over it the call fails with GF_ENOMEM */
+  int64_t memory_limit;         /**< bytes, 0 = none: everything the call allocates (output and bookkeeping included, nested calls too) counts; over it the call fails with GF_ENOMEM, message naming the limit */
   gf_cancel *cancel;            /**< NULL = not cancellable from outside */
   int64_t timeout_ms;           /**< 0 = none: ms from the start of the call (one deadline for all its phases); past it the call fails with GF_ETIMEDOUT */
   unsigned flags;               /**< GF_PIN_THREADS; other bits (outside GF_PARALLEL_FLAGS_KNOWN) fail with GF_EINVAL */

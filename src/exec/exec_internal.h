@@ -52,13 +52,25 @@ struct gf_cancel {
  *   would let a call made of several phases return long after it);
  * - stats_accumulate: each runtime call adds its statistics to o.stats
  *   instead of replacing them, so an operator made of several runtime calls
- *   (a group-by) reports all of them; the operator zeroes *o.stats first. */
+ *   (a group-by) reports all of them; the operator zeroes *o.stats first;
+ * - memory: with memory_limit > 0 the outermost load installs one tracked
+ *   allocator (gfi_call_alloc) with that limit over the caller's allocator
+ *   and puts it in o.allocator (o.memory_limit becomes 0, so runtime calls
+ *   and nested loads do not stack limits of their own): everything the
+ *   call allocates, output included, counts against one limit. `limiter`
+ *   is that allocator (owned when `owns_limiter`, else an outer call's),
+ *   `limit` its limit; gfi_ctx_end releases it. */
+typedef struct gfi_call_alloc gfi_call_alloc;
 typedef struct gfi_ctx {
   gf_parallel_options o;
   gf_cancel token;
   gf_cancel *user_cancel;
   int64_t deadline_ns;
   bool stats_accumulate;
+  gfi_call_alloc *limiter;
+  bool owns_limiter;
+  int64_t limit;
+  const gf_allocator *caller_alloc; /* the caller's allocator (NULL = default) */
 } gfi_ctx;
 
 /* Loads `opts` into `ctx` (see gfi_options_load) and copies the loaded
@@ -69,10 +81,28 @@ typedef struct gfi_ctx {
 gf_status gfi_ctx_load(gfi_ctx *ctx, const gf_parallel_options *opts,
                        gf_parallel_options *out, gf_error *err);
 
+/* Ends the call loaded into `ctx` with result `st` and returns it: a
+ * GF_ENOMEM caused by the call's memory limit gets a message naming the
+ * limit (unless it names it already); the tracked allocator is released
+ * (blocks still allocated through it, the output, keep it alive) and its
+ * peak is added to o.stats->peak_memory (the maximum). Every public entry
+ * point that calls gfi_ctx_load calls this on each return after it; safe
+ * on a context whose load failed, and on nested contexts (no-op). */
+gf_status gfi_ctx_end(gfi_ctx *ctx, gf_status st, gf_error *err);
+
 /* The context loaded options belong to, or NULL for options that were not
  * loaded by gfi_ctx_load. */
 static inline const gfi_ctx *gfi_ctx_of(const gf_parallel_options *o) {
   return o && o->cancel ? o->cancel->call : NULL;
+}
+
+/* The memory limit options `o` run under, 0 = none: the call context's
+ * for loaded options (whose memory_limit is 0, see gfi_ctx), else
+ * o->memory_limit. */
+static inline int64_t gfi_memory_limit(const gf_parallel_options *o) {
+  const gfi_ctx *c = gfi_ctx_of(o);
+  if (c && c->limiter) return c->limit;
+  return o->memory_limit;
 }
 
 /* For operations that do sequential work between (or instead of) runtime
@@ -215,7 +245,6 @@ int gfi_pool_threads(void);
  * shell so that memory a kernel hands out past the end of the call (outputs)
  * can still be freed through it; the shell and tracker go away with the last
  * block. */
-typedef struct gfi_call_alloc gfi_call_alloc;
 gf_status gfi_call_alloc_new(const gf_allocator *parent, int64_t limit,
                              gfi_call_alloc **out, gf_error *err);
 const gf_allocator *gfi_call_alloc_get(gfi_call_alloc *c);

@@ -140,9 +140,43 @@ gf_status gfi_ctx_load(gfi_ctx *ctx, const gf_parallel_options *opts,
       ctx->deadline_ns = now + ctx->o.timeout_ms * 1000000;
     }
   }
+  ctx->caller_alloc = outer ? outer->caller_alloc : ctx->o.allocator;
+  if (outer) {
+    ctx->limiter = outer->limiter;
+    ctx->limit = outer->limit;
+  } else if (ctx->o.memory_limit > 0) {
+    /* One limit for the whole call (see gfi_ctx): the runtime's own
+     * per-runtime-call tracker would see one phase at a time. */
+    GF_RETURN_NOT_OK(gfi_call_alloc_new(ctx->o.allocator, ctx->o.memory_limit, &ctx->limiter, err));
+    ctx->owns_limiter = true;
+    ctx->limit = ctx->o.memory_limit;
+    ctx->o.allocator = gfi_call_alloc_get(ctx->limiter);
+    ctx->o.memory_limit = 0;
+  }
   atomic_init(&ctx->token.requested, 0);
   ctx->token.call = ctx;
   ctx->o.cancel = &ctx->token;
   if (out) *out = ctx->o;
   return GF_OK;
+}
+
+gf_status gfi_ctx_end(gfi_ctx *ctx, gf_status st, gf_error *err) {
+  if (!ctx->owns_limiter) return st;
+  if (st == GF_ENOMEM && gfi_call_alloc_refusals(ctx->limiter) > 0 && err &&
+      !strstr(err->message, "memory limit")) {
+    char was[GF_ERROR_MESSAGE_SIZE];
+    snprintf(was, sizeof was, "%s", err->message);
+    gf_error_set(err, GF_ENOMEM,
+                 "memory limit of %lld bytes (memory_limit) exceeded: %.900s; raise the "
+                 "limit or process the input in smaller parts",
+                 (long long)ctx->limit, was);
+  }
+  if (ctx->o.stats) {
+    int64_t peak = gfi_call_alloc_peak(ctx->limiter);
+    if (peak > ctx->o.stats->peak_memory) ctx->o.stats->peak_memory = peak;
+  }
+  gfi_call_alloc_release(ctx->limiter);
+  ctx->limiter = NULL;
+  ctx->owns_limiter = false;
+  return st;
 }

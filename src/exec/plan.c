@@ -37,8 +37,8 @@ int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
       case GF_STRATEGY_MEMORY_BOUND: {
         /* Each worker holds at most a bounded working set at once: a
          * quarter of its share of the memory limit, or 16 MiB. */
-        int64_t bound = o->memory_limit > 0 ? o->memory_limit / (4 * (int64_t)workers)
-                                            : MEMORY_BOUND_DEFAULT_BYTES;
+        int64_t lim = gfi_memory_limit(o);
+        int64_t bound = lim > 0 ? lim / (4 * (int64_t)workers) : MEMORY_BOUND_DEFAULT_BYTES;
         rows = bound / bpr;
         if (rows < MEMORY_BOUND_MIN_ROWS) rows = MEMORY_BOUND_MIN_ROWS;
         int64_t share = ceil_div(total_rows, workers);

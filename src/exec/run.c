@@ -45,7 +45,8 @@ typedef struct call {
   gf_chunk_fn fn;
   void *user;
   const gf_allocator *alloc;
-  gfi_call_alloc *tracked;
+  gfi_call_alloc *tracked;  /* this runtime call's (stats), or NULL */
+  gfi_call_alloc *limiter;  /* what holds the memory limit, or NULL */
   int64_t limit;
   gf_cancel *cancel;
   int64_t start_ns, deadline_ns;
@@ -92,7 +93,7 @@ static bool must_stop(call *c, int slot) {
   /* Memory pressure: extra workers step back so only the caller keeps
    * allocating; if even that does not fit, its kernel fails with ENOMEM. */
   if (slot != 0 && c->limit > 0 &&
-      gfi_call_alloc_current(c->tracked) * 1000 > c->limit * PRESSURE_PERMILLE)
+      gfi_call_alloc_current(c->limiter) * 1000 > c->limit * PRESSURE_PERMILLE)
     return true;
   return false;
 }
@@ -103,8 +104,8 @@ static void chunk_failed(call *c, gf_status st, gf_error *local, const gf_chunk_
   char msg[GF_ERROR_MESSAGE_SIZE];
   if (local->message[0]) {
     snprintf(msg, sizeof msg, "%s", local->message);
-  } else if (st == GF_ENOMEM && c->tracked && c->limit > 0 &&
-             gfi_call_alloc_refusals(c->tracked) > 0) {
+  } else if (st == GF_ENOMEM && c->limiter && c->limit > 0 &&
+             gfi_call_alloc_refusals(c->limiter) > 0) {
     snprintf(msg, sizeof msg, "memory limit of %lld bytes exceeded (chunk %lld, rows %lld..%lld)",
              (long long)c->limit, (long long)ch->chunk_id, (long long)ch->start_row,
              (long long)ch->end_row);
@@ -242,8 +243,16 @@ static gf_status run_call(const gf_chunk_spec *chunks, const order_entry *order,
       return st;
     }
     c->alloc = gfi_call_alloc_get(c->tracked);
+    c->limiter = c->tracked;
   } else {
     c->alloc = gfi_alloc_or_default(o->allocator);
+  }
+  /* Loaded options carry the call's limit in its context (gfi_ctx_load),
+   * with o->memory_limit 0: memory pressure is the whole call's. */
+  const gfi_ctx *lcx = gfi_ctx_of(o);
+  if (lcx && lcx->limiter) {
+    c->limiter = lcx->limiter;
+    c->limit = lcx->limit;
   }
 
   c->job.run = run_slot;
@@ -278,17 +287,12 @@ static void empty_stats(const gfi_ctx *cx) {
 
 /* Runs fn over an explicit chunk list: largest first where sizes differ,
  * on the calling thread when the rows are fewer than min_parallel_rows. */
-gf_status gf_run_chunks(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn fn, void *user,
-                        const gf_parallel_options *opts, gf_error *err) {
-  if (!fn) return gf_error_set(err, GF_EINVAL, "gf_run_chunks: fn is NULL");
-  if (count < 0 || (count > 0 && !chunks))
-    return gf_error_set(err, GF_EINVAL, "gf_run_chunks: %s",
-                        count < 0 ? "negative chunk count" : "chunks is NULL");
-  gfi_ctx cx;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&cx, opts, &o, err));
+/* gf_run_chunks once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gf_run_chunks. */
+static gf_status gf_run_chunks_loaded(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn fn, void *user,
+                                      const gf_parallel_options *opts, gf_error *err, gf_parallel_options o, const gfi_ctx *cxp) {
   if (count == 0) {
-    empty_stats(&cx);
+    empty_stats(cxp);
     return GF_OK;
   }
   int64_t rows = 0;
@@ -320,22 +324,29 @@ gf_status gf_run_chunks(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn 
   return st;
 }
 
+gf_status gf_run_chunks(const gf_chunk_spec *chunks, int64_t count, gf_chunk_fn fn, void *user,
+                        const gf_parallel_options *opts, gf_error *err) {
+  if (!fn) return gf_error_set(err, GF_EINVAL, "gf_run_chunks: fn is NULL");
+  if (count < 0 || (count > 0 && !chunks))
+    return gf_error_set(err, GF_EINVAL, "gf_run_chunks: %s",
+                        count < 0 ? "negative chunk count" : "chunks is NULL");
+  gfi_ctx cx;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&cx, opts, &o, err));
+  return gfi_ctx_end(&cx, gf_run_chunks_loaded(chunks, count, fn, user, opts, err, o, &cx), err);
+}
+
 /* Plans and runs. With `reduction`, every chunk is exactly one reduction
  * block (chunk_id = block index) and the strategy only decides how many
  * consecutive blocks one morsel claims; without it, chunks are the plan of
  * gf_plan_chunks. */
-gf_status gf_parallel_for(int64_t total_rows, int64_t bytes_per_row, bool reduction,
-                          gf_chunk_fn fn, void *user, const gf_parallel_options *opts,
-                          gf_error *err) {
-  if (!fn) return gf_error_set(err, GF_EINVAL, "gf_parallel_for: fn is NULL");
-  if (total_rows < 0)
-    return gf_error_set(err, GF_EINVAL, "gf_parallel_for: total_rows %lld is negative",
-                        (long long)total_rows);
-  gfi_ctx cx;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&cx, opts, &o, err));
+/* gf_parallel_for once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gf_parallel_for. */
+static gf_status gf_parallel_for_loaded(int64_t total_rows, int64_t bytes_per_row, bool reduction,
+                                        gf_chunk_fn fn, void *user, const gf_parallel_options *opts,
+                                        gf_error *err, gf_parallel_options o, const gfi_ctx *cxp) {
   if (total_rows == 0) {
-    empty_stats(&cx);
+    empty_stats(cxp);
     return GF_OK;
   }
   int workers = gf_effective_workers(&o);
@@ -353,4 +364,17 @@ gf_status gf_parallel_for(int64_t total_rows, int64_t bytes_per_row, bool reduct
   }
   int64_t count = (total_rows + rows - 1) / rows;
   return run_call(NULL, NULL, count, rows, total_rows, 0, parallel_ok, fn, user, &o, err);
+}
+
+gf_status gf_parallel_for(int64_t total_rows, int64_t bytes_per_row, bool reduction,
+                          gf_chunk_fn fn, void *user, const gf_parallel_options *opts,
+                          gf_error *err) {
+  if (!fn) return gf_error_set(err, GF_EINVAL, "gf_parallel_for: fn is NULL");
+  if (total_rows < 0)
+    return gf_error_set(err, GF_EINVAL, "gf_parallel_for: total_rows %lld is negative",
+                        (long long)total_rows);
+  gfi_ctx cx;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&cx, opts, &o, err));
+  return gfi_ctx_end(&cx, gf_parallel_for_loaded(total_rows, bytes_per_row, reduction, fn, user, opts, err, o, &cx), err);
 }

@@ -10,6 +10,7 @@
 #include "data/decimal.h"
 #include "expr/decimal_rules.h"
 #include "expr/expr_internal.h"
+#include "expr/kernels.h"
 
 typedef struct bctx {
   const gf_schema *schema;
@@ -25,11 +26,25 @@ static bool is_time(gf_type_id id) {
   return id == GF_TYPE_DATE32 || id == GF_TYPE_DATE64 || id == GF_TYPE_TIMESTAMP;
 }
 
+/* Frees a bound subtree without recursion (a chain of 100,000 terms is as
+ * deep as it is long): nodes still to free form a list threaded through
+ * their `link` field, so freeing never allocates and never fails. NULL kids
+ * (a partly built clone) are skipped. */
 static void node_free(const gf_allocator *a, gfi_bnode *n) {
   if (!n) return;
-  for (int i = 0; i < n->nkids; i++) node_free(a, n->kids[i]);
-  if (n->lit.s) gfi_mfree(a, n->lit.s, (size_t)n->lit.len + 1);
-  gfi_mfree(a, n, sizeof *n);
+  n->link = NULL;
+  while (n) {
+    gfi_bnode *next = n->link;
+    for (int i = 0; i < n->nkids; i++)
+      if (n->kids[i]) {
+        n->kids[i]->link = next;
+        next = n->kids[i];
+      }
+    if (n->lit.s) gfi_mfree(a, n->lit.s, (size_t)n->lit.len + 1);
+    gfi_inset_release(n->set);
+    gfi_mfree(a, n, sizeof *n);
+    n = next;
+  }
 }
 
 static gf_status node_new(bctx *c, gfi_bkind kind, gf_datatype type,
@@ -138,20 +153,6 @@ static gf_status coerce(bctx *c, gfi_bnode **n, gf_datatype t) {
 static gf_status undict(bctx *c, gfi_bnode **n) {
   if ((*n)->type.id != GF_TYPE_DICTIONARY) return GF_OK;
   return coerce(c, n, gf_type_value((*n)->type));
-}
-
-static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out);
-
-/* Binds all arguments of e into kids[0..n). On failure frees what was bound. */
-static gf_status bind_args(bctx *c, const gf_expr *e, gfi_bnode **kids, int n) {
-  for (int i = 0; i < n; i++) {
-    gf_status st = bind_node(c, e->args[i], &kids[i]);
-    if (st != GF_OK) {
-      for (int j = 0; j < i; j++) node_free(c->a, kids[j]);
-      return st;
-    }
-  }
-  return GF_OK;
 }
 
 /* Creates node `kind` of `type` over n kids (taking them; freed on failure). */
@@ -479,7 +480,10 @@ static gf_status arg_error(bctx *c, const gf_expr *e, gfi_bnode **k, int n,
   return type_error(c, GF_ETYPE, e, msg);
 }
 
-static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **out) {
+/* The function e (a CALL) names, checked before its arguments are bound
+ * (so an unknown function or a wrong argument count is the error reported,
+ * whatever the arguments hold). */
+static gf_status call_info(bctx *c, const gf_expr *e, const fn_info **out) {
   static const fn_info fns[] = {
       {"if", 3, 3}, {"is_null", 1, 1}, {"is_not_null", 1, 1}, {"abs", 1, 1},
       {"round", 1, 2}, {"floor", 1, 1}, {"ceil", 1, 1}, {"sqrt", 1, 1},
@@ -498,9 +502,21 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **out) {
   }
   if (e->nargs < fi->min_args || e->nargs > fi->max_args)
     return arity_error(c, e, fi->min_args, fi->max_args);
+  *out = fi;
+  return GF_OK;
+}
+
+/* Binds call e over its bound arguments k[0..e->nargs) (taken: freed on
+ * failure). */
+static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
+                           gfi_bnode **out) {
+  const fn_info *fi = NULL;
   int n = e->nargs;
-  gfi_bnode *k[3] = {NULL, NULL, NULL};
-  GF_RETURN_NOT_OK(bind_args(c, e, k, n));
+  gf_status cst = call_info(c, e, &fi);
+  if (cst != GF_OK) {
+    free_kids(c, k, n);
+    return cst;
+  }
   const char *nm = fi->name;
   gf_status st = GF_OK;
   gf_datatype t0 = k[0]->type;
@@ -617,30 +633,40 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **out) {
   return GF_OK;
 }
 
-/* Duplicates a bound subtree (IN / BETWEEN reuse their operand). */
+/* Duplicates a bound subtree (IN / BETWEEN reuse their operand), without
+ * recursion: pending (source, destination slot) pairs sit on a gfi_vec
+ * stack. A failure frees the partial copy (its unfilled kids are NULL). */
 static gf_status clone(bctx *c, const gfi_bnode *n, gfi_bnode **out) {
-  gfi_bnode *d = NULL;
-  GF_RETURN_NOT_OK(node_new(c, n->kind, n->type, &d));
-  *d = *n;
-  d->lit.s = NULL;
-  d->nkids = 0;
-  gf_status st = lit_copy(c, &n->lit, &d->lit);
-  if (st != GF_OK || !n->lit.s) {
-    if (!n->lit.s) d->lit.s = NULL;
+  typedef struct pend { const gfi_bnode *src; gfi_bnode **slot; } pend;
+  gfi_bnode *root = NULL;
+  gfi_vec stk;
+  gfi_vec_init(&stk, c->a);
+  pend first = {n, &root};
+  gf_status st = gfi_vec_append(&stk, &first, sizeof first, c->err);
+  while (st == GF_OK && stk.len > 0) {
+    stk.len -= sizeof(pend);
+    pend p;
+    memcpy(&p, stk.data + stk.len, sizeof p);
+    gfi_bnode *d = NULL;
+    st = node_new(c, p.src->kind, p.src->type, &d);
+    if (st != GF_OK) break;
+    *d = *p.src;
+    d->lit.s = NULL;
+    for (int i = 0; i < 3; i++) d->kids[i] = NULL;
+    gfi_inset_retain(d->set);
+    *p.slot = d;
+    st = lit_copy(c, &p.src->lit, &d->lit);
+    for (int i = 0; i < p.src->nkids && st == GF_OK; i++) {
+      pend k = {p.src->kids[i], &d->kids[i]};
+      st = gfi_vec_append(&stk, &k, sizeof k, c->err);
+    }
   }
+  gfi_vec_reset(&stk);
   if (st != GF_OK) {
-    gfi_mfree(c->a, d, sizeof *d);
+    node_free(c->a, root);
     return st;
   }
-  for (int i = 0; i < n->nkids; i++) {
-    st = clone(c, n->kids[i], &d->kids[i]);
-    if (st != GF_OK) {
-      node_free(c->a, d);
-      return st;
-    }
-    d->nkids = i + 1;
-  }
-  *out = d;
+  *out = root;
   return GF_OK;
 }
 
@@ -656,8 +682,193 @@ static gf_status cmp_of(bctx *c, const gf_expr *e, gf_op op, gfi_bnode *a,
   return st;
 }
 
-static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
-  gfi_bnode *k[3] = {NULL, NULL, NULL};
+/* True when the bound subtrees a and b are the same computation (each
+ * item's equality got its own clone of the operand, maybe coerced). An
+ * iterative walk over pairs; no memory for it means "not known equal"
+ * (the caller then keeps the OR tree). */
+static bool same_operand(bctx *c, const gfi_bnode *a, const gfi_bnode *b) {
+  typedef struct pair { const gfi_bnode *a, *b; } pair;
+  gfi_vec stk;
+  gfi_vec_init(&stk, c->a);
+  pair first = {a, b};
+  bool same = gfi_vec_append(&stk, &first, sizeof first, NULL) == GF_OK;
+  while (same && stk.len > 0) {
+    pair p;
+    stk.len -= sizeof p;
+    memcpy(&p, stk.data + stk.len, sizeof p);
+    const gfi_bnode *x = p.a, *y = p.b;
+    same = x->kind == y->kind && gf_type_equals(x->type, y->type) && x->op == y->op &&
+           x->fn == y->fn && x->col == y->col && x->domain == y->domain &&
+           x->nkids == y->nkids && x->set == y->set && x->lit.null == y->lit.null &&
+           gf_type_equals(x->lit.type, y->lit.type) && x->lit.i == y->lit.i &&
+           memcmp(&x->lit.f, &y->lit.f, sizeof x->lit.f) == 0 && x->lit.len == y->lit.len &&
+           (!x->lit.s) == (!y->lit.s) &&
+           (!x->lit.s || memcmp(x->lit.s, y->lit.s, (size_t)x->lit.len) == 0);
+    for (int i = 0; same && i < x->nkids; i++) {
+      pair k = {x->kids[i], y->kids[i]};
+      same = gfi_vec_append(&stk, &k, sizeof k, NULL) == GF_OK;
+    }
+  }
+  gfi_vec_reset(&stk);
+  return same;
+}
+
+/* The literal item of equality q (kids[1]): a scalar, or a cast of a
+ * scalar (cast('nan' as float64)) evaluated here with the cast kernel over
+ * one row, so the item means what the equality would compare with.
+ * False when it is neither (or the cast fails: the OR tree then reports
+ * it at evaluation). */
+static bool item_lit(bctx *c, const gfi_bnode *q, gfi_lit *out) {
+  const gfi_bnode *v = q->kids[1];
+  if (v->kind == GFI_B_SCALAR) {
+    *out = v->lit;
+    return true;
+  }
+  if (v->kind != GFI_B_CAST || v->kids[0]->kind != GFI_B_SCALAR ||
+      (v->type.id != GF_TYPE_FLOAT64 && v->type.id != GF_TYPE_INT64))
+    return false;
+  gf_error scratch;
+  gfi_kctx k = {c->a, &scratch, 1};
+  gfi_val in = {true, &v->kids[0]->lit, NULL, 0, 1};
+  gf_array *r = NULL;
+  if (gfi_k_cast(&k, v->type, &in, &r) != GF_OK) return false;
+  memset(out, 0, sizeof *out);
+  out->type = v->type;
+  out->null = gf_array_is_null(r, 0);
+  if (!out->null) {
+    if (v->type.id == GF_TYPE_FLOAT64) out->f = gf_array_get_double(r, 0);
+    else out->i = gf_array_get_int64(r, 0);
+  }
+  gf_array_release(r);
+  return true;
+}
+
+/* Turns the equalities eqs[0..n) of an in-list into one GFI_B_IN_SET node
+ * when they all compare one operand (any expression, the same in each)
+ * with a literal in one domain (or all compare a string dictionary column,
+ * CMP_DICT); *out NULL (GF_OK) when they do not, and the caller keeps the
+ * OR tree. The operand is detached from the equality that had it, so it is
+ * evaluated once per row instead of once per item. */
+static gf_status in_set_of(bctx *c, gfi_bnode **eqs, int n, gfi_bnode **out) {
+  *out = NULL;
+  int first = -1;
+  bool dict = false;
+  int dom = -1;
+  for (int i = 0; i < n; i++) {
+    const gfi_bnode *q = eqs[i];
+    if (q->op != GF_OP_EQ || (q->kind != GFI_B_CMP && q->kind != GFI_B_CMP_DICT)) return GF_OK;
+    gfi_lit lit;
+    if (!item_lit(c, q, &lit)) return GF_OK;
+    const gfi_bnode *opnd = q->kids[0];
+    if (opnd->kind == GFI_B_SCALAR) return GF_OK; /* a literal operand: nothing to gain */
+    if (q->kind == GFI_B_CMP && (lit.null || lit.type.id == GF_TYPE_NULL)) continue; /* a null item */
+    bool qd = q->kind == GFI_B_CMP_DICT;
+    if (first < 0) {
+      first = i;
+      dict = qd;
+      dom = qd ? GFI_DOM_STR : q->domain;
+    } else if (qd != dict || (!qd && q->domain != dom) ||
+               !same_operand(c, opnd, eqs[first]->kids[0])) {
+      return GF_OK;
+    }
+  }
+  if (first < 0) return GF_OK; /* only null items: the OR tree is as good */
+  /* Null items must read the same operand too (through undict for a
+   * dictionary: a cast of the column). */
+  for (int i = 0; i < n; i++) {
+    const gfi_bnode *q = eqs[i];
+    gfi_lit lit;
+    if (!item_lit(c, q, &lit)) return GF_OK;
+    if (q->kind != GFI_B_CMP || !(lit.null || lit.type.id == GF_TYPE_NULL)) continue;
+    const gfi_bnode *o0 = q->kids[0], *f0 = eqs[first]->kids[0];
+    bool ok = dict ? o0->kind == GFI_B_CAST && same_operand(c, o0->kids[0], f0)
+                   : same_operand(c, o0, f0);
+    if (!ok) return GF_OK;
+  }
+  gfi_inset *set = NULL;
+  GF_RETURN_NOT_OK(gfi_inset_new(c->a, dom, dict, &set, c->err));
+  gf_status st = GF_OK;
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    gfi_lit lit;
+    if (!item_lit(c, eqs[i], &lit)) st = gf_error_set(c->err, GF_EINTERNAL, "in-list item changed");
+    else st = gfi_inset_add(set, &lit, c->err);
+  }
+  gfi_bnode *node = NULL;
+  if (st == GF_OK) st = node_new(c, GFI_B_IN_SET, gf_type(GF_TYPE_BOOL), &node);
+  if (st != GF_OK) {
+    gfi_inset_release(set);
+    return st;
+  }
+  node->set = set;
+  node->domain = dom;
+  node->nkids = 1;
+  node->kids[0] = eqs[first]->kids[0];
+  eqs[first]->kids[0] = NULL; /* detached: node_free skips NULL kids */
+  *out = node;
+  return GF_OK;
+}
+
+/* Binds the IN node e over its bound operand kk[0] and items kk[1..n]
+ * (taken). x = v1 or x = v2 or ...: Kleene OR gives SQL's null semantics.
+ * The ORs form a balanced tree, log2(n) levels deep; a list of more than
+ * GFI_IN_SET_MIN_ITEMS literals of one domain becomes one hash-set probe
+ * (GFI_B_IN_SET) with the same semantics. */
+static gf_status bind_in(bctx *c, const gf_expr *e, gfi_bnode **kk,
+                         gfi_bnode **out) {
+  int n = e->nargs - 1;
+  gfi_bnode *x = kk[0];
+  gfi_bnode **eqs = gfi_calloc(c->a, sizeof *eqs * (size_t)n);
+  if (!eqs) {
+    free_kids(c, kk, n + 1);
+    return GF_OOM(c->err, "an in-list");
+  }
+  gf_status st = GF_OK;
+  int i = 0;
+  for (; i < n && st == GF_OK; i++) {
+    gfi_bnode *xi = NULL, *v = kk[i + 1];
+    kk[i + 1] = NULL;
+    st = clone(c, x, &xi);
+    if (st != GF_OK) node_free(c->a, v);
+    else st = cmp_of(c, e, GF_OP_EQ, xi, v, &eqs[i]);
+  }
+  for (; i < n; i++) node_free(c->a, kk[i + 1]);
+  if (st == GF_OK && n > GFI_IN_SET_MIN_ITEMS) {
+    gfi_bnode *set = NULL;
+    st = in_set_of(c, eqs, n, &set);
+    if (st == GF_OK && set) {
+      for (int j = 0; j < n; j++) node_free(c->a, eqs[j]);
+      gfi_mfree(c->a, eqs, sizeof *eqs * (size_t)n);
+      node_free(c->a, x);
+      *out = set;
+      return GF_OK;
+    }
+  }
+  /* Pairwise rounds: [a b c d e] -> [a|b c|d e] -> [(a|b)|(c|d) e] ... */
+  for (int m = n; st == GF_OK && m > 1; m = (m + 1) / 2) {
+    for (int j = 0; j < m / 2 && st == GF_OK; j++) {
+      gfi_bnode *two[2] = {eqs[2 * j], eqs[2 * j + 1]};
+      eqs[2 * j] = eqs[2 * j + 1] = NULL;
+      st = make(c, GFI_B_OR, gf_type(GF_TYPE_BOOL), two, 2, &eqs[j]);
+    }
+    if (st == GF_OK && m % 2) {
+      eqs[m / 2] = eqs[m - 1];
+      if (m / 2 != m - 1) eqs[m - 1] = NULL;
+    }
+  }
+  if (st == GF_OK) *out = eqs[0];
+  else
+    for (int j = 0; j < n; j++) node_free(c->a, eqs[j]);
+  gfi_mfree(c->a, eqs, sizeof *eqs * (size_t)n);
+  node_free(c->a, x);
+  return st;
+}
+
+/* Binds the single node e over its already bound arguments k[0..nargs)
+ * (taken: on failure they are freed). The per-kind type rules live here
+ * and in the bind_* helpers it calls; none of them recurses, the walk is
+ * bind_tree's. */
+static gf_status bind_one(bctx *c, const gf_expr *e, gfi_bnode **k,
+                          gfi_bnode **out) {
   switch (e->kind) {
     case GF_EXPR_COLUMN: {
       int col = gf_schema_find(c->schema, e->name);
@@ -685,7 +896,6 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
       return GF_OK;
     }
     case GF_EXPR_UNARY: {
-      GF_RETURN_NOT_OK(bind_args(c, e, k, 1));
       gf_status st = undict(c, &k[0]);
       if (st != GF_OK) {
         free_kids(c, k, 1);
@@ -711,7 +921,6 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
       return make(c, GFI_B_NEG, t, k, 1, out);
     }
     case GF_EXPR_BINARY: {
-      GF_RETURN_NOT_OK(bind_args(c, e, k, 2));
       if (e->op == GF_OP_AND || e->op == GF_OP_OR) {
         for (int i = 0; i < 2; i++) {
           gf_status st = undict(c, &k[i]);
@@ -736,9 +945,8 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
       }
       return bind_cmp(c, e, k, out);
     }
-    case GF_EXPR_CALL: return bind_call(c, e, out);
+    case GF_EXPR_CALL: return bind_call(c, e, k, out);
     case GF_EXPR_CAST: {
-      GF_RETURN_NOT_OK(bind_args(c, e, k, 1));
       gf_status st = undict(c, &k[0]);
       if (st == GF_OK && !cast_allowed(k[0]->type, e->cast_to)) {
         char a[64], b[64], msg[300];
@@ -764,7 +972,6 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
     }
     case GF_EXPR_BETWEEN: {
       /* lo <= x and x <= hi */
-      GF_RETURN_NOT_OK(bind_args(c, e, k, 3));
       gfi_bnode *x2 = NULL, *ge = NULL, *le = NULL;
       gf_status st = clone(c, k[0], &x2);
       if (st != GF_OK) {
@@ -785,50 +992,80 @@ static gf_status bind_node(bctx *c, const gf_expr *e, gfi_bnode **out) {
       gfi_bnode *kk[2] = {ge, le};
       return make(c, GFI_B_AND, gf_type(GF_TYPE_BOOL), kk, 2, out);
     }
-    case GF_EXPR_IN: {
-      /* x = v1 or x = v2 or ...: Kleene OR gives SQL's null semantics. The
-       * ORs form a balanced tree, so a list of n items is log2(n) levels
-       * deep, not n (a 40,000-item list would overflow the evaluator's
-       * stack as a chain). */
-      int n = e->nargs - 1;
-      gfi_bnode *x = NULL;
-      GF_RETURN_NOT_OK(bind_node(c, e->args[0], &x));
-      gfi_bnode **eqs = gfi_calloc(c->a, sizeof *eqs * (size_t)n);
-      if (!eqs) {
-        node_free(c->a, x);
-        return GF_OOM(c->err, "an in-list");
-      }
-      gf_status st = GF_OK;
-      for (int i = 0; i < n && st == GF_OK; i++) {
-        gfi_bnode *xi = NULL, *v = NULL;
-        st = clone(c, x, &xi);
-        if (st == GF_OK) {
-          st = bind_node(c, e->args[i + 1], &v);
-          if (st != GF_OK) node_free(c->a, xi);
-        }
-        if (st == GF_OK) st = cmp_of(c, e, GF_OP_EQ, xi, v, &eqs[i]);
-      }
-      /* Pairwise rounds: [a b c d e] -> [a|b c|d e] -> [(a|b)|(c|d) e] ... */
-      for (int m = n; st == GF_OK && m > 1; m = (m + 1) / 2) {
-        for (int i = 0; i < m / 2 && st == GF_OK; i++) {
-          gfi_bnode *kk[2] = {eqs[2 * i], eqs[2 * i + 1]};
-          eqs[2 * i] = eqs[2 * i + 1] = NULL;
-          st = make(c, GFI_B_OR, gf_type(GF_TYPE_BOOL), kk, 2, &eqs[i]);
-        }
-        if (st == GF_OK && m % 2) {
-          eqs[m / 2] = eqs[m - 1];
-          if (m / 2 != m - 1) eqs[m - 1] = NULL;
-        }
-      }
-      if (st == GF_OK) *out = eqs[0];
-      else
-        for (int i = 0; i < n; i++) node_free(c->a, eqs[i]);
-      gfi_mfree(c->a, eqs, sizeof *eqs * (size_t)n);
-      node_free(c->a, x);
-      return st;
-    }
+    case GF_EXPR_IN: return bind_in(c, e, k, out);
   }
+  free_kids(c, k, e->nargs);
   return gf_error_set(c->err, GF_EINTERNAL, "unknown expression kind");
+}
+
+/* One expression node waiting for its arguments on bind_tree's stack. */
+typedef struct bframe {
+  const gf_expr *e;
+  int next;          /* arguments bound so far */
+  gfi_bnode **heap;  /* argument slots when more than 3 (IN), else NULL */
+  gfi_bnode *small[3];
+} bframe;
+
+static gfi_bnode **frame_kids(bframe *f) { return f->heap ? f->heap : f->small; }
+
+/* Pushes a frame for e (checking a call's name and arity first). */
+static gf_status push_frame(bctx *c, gfi_vec *stk, const gf_expr *e) {
+  bframe f;
+  memset(&f, 0, sizeof f);
+  f.e = e;
+  if (e->kind == GF_EXPR_CALL) {
+    const fn_info *fi;
+    GF_RETURN_NOT_OK(call_info(c, e, &fi));
+  }
+  if (e->nargs > 3) {
+    f.heap = gfi_calloc(c->a, sizeof *f.heap * (size_t)e->nargs);
+    if (!f.heap) return GF_OOM(c->err, "an in-list");
+  }
+  gf_status st = gfi_vec_append(stk, &f, sizeof f, c->err);
+  if (st != GF_OK && f.heap) gfi_mfree(c->a, f.heap, sizeof *f.heap * (size_t)e->nargs);
+  return st;
+}
+
+/* Binds the tree under e without recursion: a post-order walk over an
+ * explicit stack of bframes (one per level of the current path, on the
+ * heap), so a flat chain of any length binds on a small thread stack.
+ * Arguments bind left to right, so the first error in text order wins. */
+static gf_status bind_tree(bctx *c, const gf_expr *e, gfi_bnode **out) {
+  gfi_vec stk;
+  gfi_vec_init(&stk, c->a);
+  gfi_bnode *result = NULL;
+  gf_status st = push_frame(c, &stk, e);
+  while (st == GF_OK && stk.len > 0) {
+    bframe *f = (bframe *)(void *)(stk.data + stk.len - sizeof(bframe));
+    if (f->next < f->e->nargs) {
+      st = push_frame(c, &stk, f->e->args[f->next]);
+      continue;
+    }
+    gfi_bnode *r = NULL;
+    const gf_expr *fe = f->e;
+    gfi_bnode **kids = frame_kids(f);
+    st = bind_one(c, fe, kids, &r);
+    if (f->heap) gfi_mfree(c->a, f->heap, sizeof *f->heap * (size_t)fe->nargs);
+    stk.len -= sizeof(bframe);
+    if (st != GF_OK) break;
+    if (stk.len == 0) {
+      result = r;
+      break;
+    }
+    bframe *parent = (bframe *)(void *)(stk.data + stk.len - sizeof(bframe));
+    frame_kids(parent)[parent->next++] = r;
+  }
+  /* On failure: free what the pending frames hold. */
+  while (stk.len > 0) {
+    bframe *f = (bframe *)(void *)(stk.data + stk.len - sizeof(bframe));
+    free_kids(c, frame_kids(f), f->next);
+    if (f->heap) gfi_mfree(c->a, f->heap, sizeof *f->heap * (size_t)f->e->nargs);
+    stk.len -= sizeof(bframe);
+  }
+  gfi_vec_reset(&stk);
+  if (st != GF_OK) return st;
+  *out = result;
+  return GF_OK;
 }
 
 gf_status gfi_expr_bind(const gf_expr *e, const gf_schema *schema,
@@ -839,7 +1076,7 @@ gf_status gfi_expr_bind(const gf_expr *e, const gf_schema *schema,
   bctx c = {schema, gfi_alloc_or_default(a), err};
   gf_bound_expr *b = gfi_calloc(c.a, sizeof *b);
   if (!b) return GF_OOM(err, "bound expression");
-  gf_status st = bind_node(&c, e, &b->root);
+  gf_status st = bind_tree(&c, e, &b->root);
   if (st != GF_OK) {
     gfi_mfree(c.a, b, sizeof *b);
     return st;

@@ -20,21 +20,12 @@ static void val_release(gfi_val *v) {
   v->arr = NULL;
 }
 
-static gf_status eval(ectx *c, const gfi_bnode *b, gfi_val *out);
-
-/* Evaluates the kids of b into v[0..nkids). */
-static gf_status eval_kids(ectx *c, const gfi_bnode *b, gfi_val *v) {
-  for (int i = 0; i < b->nkids; i++) {
-    gf_status st = eval(c, b->kids[i], &v[i]);
-    if (st != GF_OK) {
-      for (int j = 0; j < i; j++) val_release(&v[j]);
-      return st;
-    }
-  }
-  return GF_OK;
+static bool is_leaf(const gfi_bnode *b) {
+  return b->kind == GFI_B_SCALAR || b->kind == GFI_B_COLUMN;
 }
 
-static gf_status eval(ectx *c, const gfi_bnode *b, gfi_val *out) {
+/* Value of a leaf (scalar or column) over the rows of c. */
+static gf_status eval_leaf(ectx *c, const gfi_bnode *b, gfi_val *out) {
   gfi_kctx *k = &c->k;
   memset(out, 0, sizeof *out);
   out->len = k->n;
@@ -43,19 +34,22 @@ static gf_status eval(ectx *c, const gfi_bnode *b, gfi_val *out) {
     out->lit = &b->lit;
     return GF_OK;
   }
-  if (b->kind == GFI_B_COLUMN) {
-    gf_array *col = c->columns[b->col];
-    if (!c->sel) {
-      out->arr = gf_array_retain(col);
-      out->off = c->start;
-      return GF_OK;
-    }
-    gfi_piece p = {col, c->sel, 0, k->n};
-    return gfi_gather(&p, 1, k->a, false, &out->arr, k->err);
+  gf_array *col = c->columns[b->col];
+  if (!c->sel) {
+    out->arr = gf_array_retain(col);
+    out->off = c->start;
+    return GF_OK;
   }
-  gfi_val v[3];
-  memset(v, 0, sizeof v);
-  GF_RETURN_NOT_OK(eval_kids(c, b, v));
+  gfi_piece p = {col, c->sel, 0, k->n};
+  return gfi_gather(&p, 1, k->a, false, &out->arr, k->err);
+}
+
+/* Runs the kernel of inner node b over its kids' values v[0..nkids)
+ * (released here, whatever happens). */
+static gf_status eval_node(ectx *c, const gfi_bnode *b, gfi_val *v, gfi_val *out) {
+  gfi_kctx *k = &c->k;
+  memset(out, 0, sizeof *out);
+  out->len = k->n;
   gf_array *r = NULL;
   gf_status st;
   switch (b->kind) {
@@ -82,12 +76,69 @@ static gf_status eval(ectx *c, const gfi_bnode *b, gfi_val *out) {
       break;
     }
     case GFI_B_DATEPART: st = gfi_k_datepart(k, b, &v[0], &r); break;
+    case GFI_B_IN_SET: st = gfi_k_in_set(k, b, &v[0], &r); break;
     default: st = gf_error_set(k->err, GF_EINTERNAL, "unknown bound node kind %d", (int)b->kind);
   }
   for (int i = 0; i < b->nkids; i++) val_release(&v[i]);
   if (st != GF_OK) return st;
   out->arr = r;
   return GF_OK;
+}
+
+/* One inner node waiting for its kids' values on eval's stack. */
+typedef struct eframe {
+  const gfi_bnode *b;
+  int next;     /* kids evaluated so far */
+  gfi_val v[3];
+} eframe;
+
+static gf_status push_eframe(ectx *c, gfi_vec *stk, const gfi_bnode *b) {
+  eframe f;
+  memset(&f, 0, sizeof f);
+  f.b = b;
+  return gfi_vec_append(stk, &f, sizeof f, c->k.err);
+}
+
+/* Evaluates the bound tree under b without recursion: a post-order walk
+ * over a heap stack of frames (one per level of the current path), so a
+ * flat chain of any length evaluates on a worker's small stack. Leaves are
+ * read in place, without a frame. */
+static gf_status eval(ectx *c, const gfi_bnode *root, gfi_val *out) {
+  if (is_leaf(root)) return eval_leaf(c, root, out);
+  gfi_vec stk;
+  gfi_vec_init(&stk, c->k.a);
+  gf_status st = push_eframe(c, &stk, root);
+  while (st == GF_OK && stk.len > 0) {
+    eframe *f = (eframe *)(void *)(stk.data + stk.len - sizeof(eframe));
+    if (f->next < f->b->nkids) {
+      const gfi_bnode *kid = f->b->kids[f->next];
+      if (is_leaf(kid)) {
+        st = eval_leaf(c, kid, &f->v[f->next]);
+        if (st == GF_OK) f->next++;
+      } else {
+        st = push_eframe(c, &stk, kid);
+      }
+      continue;
+    }
+    gfi_val r;
+    f->next = 0; /* eval_node releases the values, whatever happens */
+    st = eval_node(c, f->b, f->v, &r);
+    stk.len -= sizeof(eframe);
+    if (st != GF_OK) break;
+    if (stk.len == 0) {
+      *out = r;
+      break;
+    }
+    eframe *parent = (eframe *)(void *)(stk.data + stk.len - sizeof(eframe));
+    parent->v[parent->next++] = r;
+  }
+  while (stk.len > 0) { /* failure: drop the values still held */
+    eframe *f = (eframe *)(void *)(stk.data + stk.len - sizeof(eframe));
+    for (int i = 0; i < f->next; i++) val_release(&f->v[i]);
+    stk.len -= sizeof(eframe);
+  }
+  gfi_vec_reset(&stk);
+  return st;
 }
 
 gf_status gfi_eval_batch(const gf_bound_expr *b, gf_array *const *columns,
@@ -210,16 +261,56 @@ static bool cmp_skips(const gfi_bnode *r, gf_array *const *columns) {
   }
 }
 
-static bool node_skips(const gfi_bnode *r, gf_array *const *columns) {
-  if (r->kind == GFI_B_AND)
-    return node_skips(r->kids[0], columns) || node_skips(r->kids[1], columns);
-  if (r->kind == GFI_B_OR)
-    return node_skips(r->kids[0], columns) && node_skips(r->kids[1], columns);
-  if (r->kind == GFI_B_IS_NULL && r->kids[0]->kind == GFI_B_COLUMN)
-    return columns[r->kids[0]->col]->null_count == 0;
-  if (r->kind == GFI_B_SCALAR)
-    return r->lit.null || r->lit.type.id == GF_TYPE_NULL || r->lit.i == 0;
-  return cmp_skips(r, columns);
+/* True when statistics prove predicate r not true on any row: AND skips
+ * when either side does, OR when both do. Walks AND/OR chains over a heap
+ * stack (no recursion); with no memory for it, it proves nothing (false),
+ * which only costs the skip. Each stack entry is a node and whether its
+ * value must be proved (want skip) under an AND (any) or OR (all). */
+static bool node_skips(const gfi_bnode *root, gf_array *const *columns) {
+  if (root->kind != GFI_B_AND && root->kind != GFI_B_OR)
+    return root->kind == GFI_B_IS_NULL && root->kids[0]->kind == GFI_B_COLUMN
+               ? columns[root->kids[0]->col]->null_count == 0
+           : root->kind == GFI_B_SCALAR
+               ? root->lit.null || root->lit.type.id == GF_TYPE_NULL || root->lit.i == 0
+               : cmp_skips(root, columns);
+  /* skips(n) = AND: any kid skips; OR: all kids skip. Evaluated as a
+   * post-order walk computing one bool per node. */
+  typedef struct sframe { const gfi_bnode *n; int next; bool acc; } sframe;
+  gfi_vec stk;
+  gfi_vec_init(&stk, NULL);
+  sframe first = {root, 0, root->kind == GFI_B_OR};
+  bool result = false;
+  if (gfi_vec_append(&stk, &first, sizeof first, NULL) != GF_OK) return false;
+  while (stk.len > 0) {
+    sframe *f = (sframe *)(void *)(stk.data + stk.len - sizeof(sframe));
+    bool is_or = f->n->kind == GFI_B_OR;
+    /* Short cut: AND already proved, OR already disproved. */
+    bool settled = is_or ? !f->acc : f->acc;
+    if (!settled && f->next < 2) {
+      const gfi_bnode *kid = f->n->kids[f->next++];
+      if (kid->kind == GFI_B_AND || kid->kind == GFI_B_OR) {
+        sframe k = {kid, 0, kid->kind == GFI_B_OR};
+        if (gfi_vec_append(&stk, &k, sizeof k, NULL) != GF_OK) {
+          gfi_vec_reset(&stk);
+          return false;
+        }
+        continue;
+      }
+      bool v = node_skips(kid, columns); /* a leaf: no further nesting */
+      f->acc = is_or ? f->acc && v : f->acc || v;
+      continue;
+    }
+    bool v = f->acc;
+    stk.len -= sizeof(sframe);
+    if (stk.len == 0) {
+      result = v;
+      break;
+    }
+    sframe *p = (sframe *)(void *)(stk.data + stk.len - sizeof(sframe));
+    p->acc = p->n->kind == GFI_B_OR ? p->acc && v : p->acc || v;
+  }
+  gfi_vec_reset(&stk);
+  return result;
 }
 
 bool gfi_predicate_skips(const gf_bound_expr *b, gf_array *const *columns) {

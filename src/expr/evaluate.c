@@ -113,14 +113,11 @@ gf_status gfi_evaluate_bound(const gf_frame *f, const gf_bound_expr *b,
   return GF_OK;
 }
 
-gf_status gf_evaluate(const gf_frame *f, const gf_expr *e, const char *name,
-                      const gf_parallel_options *opts, gf_frame **out,
-                      gf_error *err) {
-  if (!f || !e || !out)
-    return gf_error_set(err, GF_EINVAL, "gf_evaluate: NULL argument");
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+/* gf_evaluate once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gf_evaluate. */
+static gf_status gf_evaluate_loaded(const gf_frame *f, const gf_expr *e, const char *name,
+                                    const gf_parallel_options *opts, gf_frame **out,
+                                    gf_error *err, gf_parallel_options o) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   gf_bound_expr *b;
   GF_RETURN_NOT_OK(gfi_expr_bind(e, f->schema, a, &b, err));
@@ -153,4 +150,15 @@ gf_status gf_evaluate(const gf_frame *f, const gf_expr *e, const char *name,
   gf_mem_free(text);
   gf_bound_expr_free(b);
   return st;
+}
+
+gf_status gf_evaluate(const gf_frame *f, const gf_expr *e, const char *name,
+                      const gf_parallel_options *opts, gf_frame **out,
+                      gf_error *err) {
+  if (!f || !e || !out)
+    return gf_error_set(err, GF_EINVAL, "gf_evaluate: NULL argument");
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, gf_evaluate_loaded(f, e, name, opts, out, err, o), err);
 }

@@ -31,14 +31,17 @@ struct gf_expr {
   int nargs;
   gf_expr **args;     /* UNARY 1, BINARY 2, CALL n, CAST 1, BETWEEN 3, IN 1+n */
   int height;         /* 1 for a leaf, else 1 + the highest child */
+  gf_expr *dead;      /* gf_expr_release's work list (count reached 0) */
 };
 
 /* The tallest tree the constructors build (they return NULL above it) and
- * the parser accepts (with a message). Every pass over a tree (binding,
- * aggregate rewriting, evaluation, release) recurses once per level, so
- * this bounds their stack use: well under 1 MiB at this height, on any
- * thread. A flat chain a + b + c ... is one level per operator. */
-#define GFI_EXPR_MAX_HEIGHT 1000
+ * the parser accepts (with a message). No pass over a tree recurses once
+ * per level any more (binding, aggregate rewriting, evaluation, reference
+ * marking, printing and release walk explicit heap stacks; equality
+ * descends the tallest argument in a loop), so this is only a sanity bound
+ * that keeps heights far from int overflow: a chain this tall is ~1 GB of
+ * nodes. A flat chain a + b + c ... is one level per operator. */
+#define GFI_EXPR_MAX_HEIGHT 10000000
 
 /* Height of `e` (see struct gf_expr). */
 static inline int gfi_expr_height(const gf_expr *e) { return e->height; }
@@ -75,7 +78,8 @@ typedef enum gfi_bkind {
   GFI_B_UPPER,
   GFI_B_STRPRED,    /* fn: contains / starts_with / ends_with */
   GFI_B_SUBSTR,     /* kid[1] start, kid[2] length (optional) */
-  GFI_B_DATEPART    /* fn: year .. weekday (int64), or trunc_* (the timestamp type) */
+  GFI_B_DATEPART,   /* fn: year .. weekday (int64), or trunc_* (the timestamp type) */
+  GFI_B_IN_SET      /* kid[0] in set (a literal in-list, see gfi_inset) */
 } gfi_bkind;
 
 enum { GFI_FN_ABS, GFI_FN_FLOOR, GFI_FN_CEIL, GFI_FN_ROUND, GFI_FN_SQRT,
@@ -92,6 +96,17 @@ int gfi_trunc_unit(const char *s, int64_t len);
 /* Comparison domains: how both sides of a CMP are read. */
 enum { GFI_DOM_I64, GFI_DOM_F64, GFI_DOM_STR, GFI_DOM_U64, GFI_DOM_DEC };
 
+/* The items of a literal in-list as a hash set (kernels_in.c), for
+ * GFI_B_IN_SET: `x in (v1, ..., vn)` is true when x equals an item by the
+ * rules of `=` (so -0.0 equals 0.0 and NaN equals nothing, as x = NaN is
+ * false), null when x is null or when no item matches and an item is null
+ * (SQL's three-valued logic: what the OR of the equalities gives), else
+ * false. Keys are read in one comparison domain (GFI_DOM_*), or, with
+ * `dict`, as the strings of a dictionary column's values. Shared by the
+ * clones of a node (refs; bound trees are built and freed on one
+ * thread). */
+typedef struct gfi_inset gfi_inset;
+
 typedef struct gfi_bnode gfi_bnode;
 struct gfi_bnode {
   gfi_bkind kind;
@@ -103,7 +118,24 @@ struct gfi_bnode {
   gfi_lit lit;      /* SCALAR, CMP_DICT (owned string) */
   int nkids;
   gfi_bnode *kids[3];
+  gfi_bnode *link;  /* bind.c's node_free threads its work list here */
+  gfi_inset *set;   /* IN_SET: the items (owned, refcounted) */
 };
+
+/* In-lists of more than this many items bind to GFI_B_IN_SET when every
+ * item is a literal of one comparison domain; shorter ones stay a balanced
+ * OR of equality kernels (as fast, no table to build). */
+#define GFI_IN_SET_MIN_ITEMS 8
+
+/* An empty set for `domain` (or `dict`), allocated through a. */
+gf_status gfi_inset_new(const gf_allocator *a, int domain, bool dict, gfi_inset **out,
+                        gf_error *err);
+/* Adds literal `l` (of the domain's type: int64/uint64 in i, float64 in
+ * f, bytes in s/len) or, when l is null, records a null item. */
+gf_status gfi_inset_add(gfi_inset *s, const gfi_lit *l, gf_error *err);
+/* Another reference / drops one (frees at zero). */
+gfi_inset *gfi_inset_retain(gfi_inset *s);
+void gfi_inset_release(gfi_inset *s);
 
 struct gf_bound_expr {
   gfi_bnode *root;

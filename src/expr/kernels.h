@@ -105,6 +105,8 @@ gf_status gfi_k_dec_arith(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *
 gf_status gfi_k_dec_neg(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out);
 gf_status gfi_k_dec_cmp(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y, gf_array **out);
 gf_status gfi_k_dec_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out);
+/* x in b->set (kernels_in.c). */
+gf_status gfi_k_in_set(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out);
 
 /* Writes the row indices [0, n) where the comparison `x op scalar` holds
  * (x a fixed-width numeric/temporal/bool array view without regard to

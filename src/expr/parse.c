@@ -29,6 +29,13 @@ typedef struct token {
 
 #define MAX_DEPTH 512
 
+/* The message helpers and the identifier path keep their buffers out of
+ * the frames of the recursive descent: inlined, they made each level of
+ * parentheses cost ~5 KiB of stack, so 512 levels did not fit a 256 KiB
+ * thread stack. */
+#define GFI_COLD __attribute__((noinline, cold))
+#define GFI_NOINLINE __attribute__((noinline))
+
 typedef struct parser {
   const char *src;
   size_t n;
@@ -39,7 +46,7 @@ typedef struct parser {
   size_t cur;   /* scan position */
 } parser;
 
-static gf_status fail_at(parser *p, size_t pos, const char *fmt, const char *what) {
+GFI_COLD static gf_status fail_at(parser *p, size_t pos, const char *fmt, const char *what) {
   if (p->st == GF_OK) {
     char msg[600];
     snprintf(msg, sizeof msg, fmt, what);
@@ -60,8 +67,14 @@ static int h_of(const gf_expr *e) { return e ? gfi_expr_height(e) : 0; }
  * heights up to `h` would be deeper than the tree constructors allow: a
  * flat chain of thousands of terms is refused here with a message instead
  * of overflowing the stack in every pass that walks the tree. */
+static bool too_deep_fail(parser *p, size_t pos);
+
 static bool too_deep(parser *p, size_t pos, int h) {
   if (h + 1 <= GFI_EXPR_MAX_HEIGHT) return false;
+  return too_deep_fail(p, pos);
+}
+
+GFI_COLD static bool too_deep_fail(parser *p, size_t pos) {
   char what[200];
   snprintf(what, sizeof what,
            "expression too deep (more than %d levels of operators or calls; "
@@ -105,7 +118,7 @@ static gf_status lex_quoted(parser *p, size_t pos, char q, token *t) {
 }
 
 /* Scans the next token into p->tok (freeing the previous one's text). */
-static gf_status next(parser *p) {
+GFI_NOINLINE static gf_status next(parser *p) {
   gfi_mfree(NULL, p->tok.text, p->tok.text_cap);
   memset(&p->tok, 0, sizeof p->tok);
   const char *s = p->src;
@@ -348,6 +361,8 @@ static gf_status got_then_next(parser *p, gf_expr *e, gf_expr **out) {
 
 /* parse_primary without cleanup: it may store a new node in *out and then
  * fail while reading the following token; parse_primary drops that node. */
+static gf_status parse_ident(parser *p, gf_expr **out);
+
 static gf_status parse_primary_node(parser *p, gf_expr **out) {
   token *t = &p->tok;
   size_t pos = t->pos;
@@ -380,9 +395,17 @@ static gf_status parse_primary_node(parser *p, gf_expr **out) {
       *out = e;
       return GF_OK;
     }
-    case T_IDENT: break;
+    case T_IDENT: return parse_ident(p, out);
     default: return fail_at(p, pos, "expected %s", "an expression");
   }
+}
+
+/* A keyword literal, column name, call or cast starting at identifier
+ * p->tok (out of parse_primary_node so that its name buffer is not in the
+ * frame of every level of parentheses). */
+GFI_NOINLINE static gf_status parse_ident(parser *p, gf_expr **out) {
+  token *t = &p->tok;
+  size_t pos = t->pos;
   if (is_kw(p, "true") || is_kw(p, "false")) {
     GF_RETURN_NOT_OK(got(p, gf_lit_bool(is_kw(p, "true")), out));
     return next(p);
@@ -476,37 +499,64 @@ static gf_status parse_primary(parser *p, gf_expr **out) {
   return GF_OK;
 }
 
+/* A run of signs, then a primary. Iterative (a run of 100,000 '-' reads on
+ * a small stack): the signs are counted, the primary parsed, then the
+ * negations applied innermost first. A '-' right before a number makes a
+ * negative literal, so INT64_MIN is writable. */
 static gf_status parse_unary(parser *p, gf_expr **out) {
   if (p->tok.kind != T_MINUS && p->tok.kind != T_PLUS) return parse_primary(p, out);
-  bool neg = p->tok.kind == T_MINUS;
-  if (++p->depth > MAX_DEPTH)
-    return fail_at(p, p->tok.pos, "%s", "expression nested too deeply");
-  GF_RETURN_NOT_OK(next(p));
-  /* -<number> is a literal, so INT64_MIN is writable. */
-  if (neg && p->tok.kind == T_INT) {
-    if (p->tok.int_overflow || p->tok.u > (uint64_t)INT64_MAX + 1)
-      return fail_at(p, p->tok.pos, "%s", "integer literal out of range");
-    int64_t v = p->tok.u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)p->tok.u;
-    p->depth--;
-    return got_then_next(p, gf_lit_int64(v), out);
-  }
-  if (neg && p->tok.kind == T_FLOAT) {
-    p->depth--;
-    return got_then_next(p, gf_lit_double(-p->tok.f), out);
-  }
+  gfi_vec signs; /* one byte per sign: 1 for '-', 0 for '+'; positions too */
+  gfi_vec_init(&signs, NULL);
+  gfi_vec at;
+  gfi_vec_init(&at, NULL);
   gf_expr *x = NULL;
-  size_t at = p->tok.pos;
-  GF_RETURN_NOT_OK(parse_unary(p, &x));
-  p->depth--;
-  if (!neg) {
-    *out = x;
-    return GF_OK;
+  while (p->tok.kind == T_MINUS || p->tok.kind == T_PLUS) {
+    uint8_t neg = p->tok.kind == T_MINUS;
+    size_t pos = p->tok.pos;
+    if (gfi_vec_append(&signs, &neg, 1, NULL) != GF_OK ||
+        gfi_vec_append(&at, &pos, sizeof pos, NULL) != GF_OK) {
+      oom(p);
+      goto done;
+    }
+    if (next(p) != GF_OK) goto done;
   }
-  if (too_deep(p, at, h_of(x))) {
+  size_t n = signs.len;
+  if (signs.data[n - 1] && p->tok.kind == T_INT) {
+    if (p->tok.int_overflow || p->tok.u > (uint64_t)INT64_MAX + 1) {
+      fail_at(p, p->tok.pos, "%s", "integer literal out of range");
+      goto done;
+    }
+    int64_t v = p->tok.u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)p->tok.u;
+    if (got_then_next(p, gf_lit_int64(v), &x) != GF_OK) goto done;
+    n--;
+  } else if (signs.data[n - 1] && p->tok.kind == T_FLOAT) {
+    if (got_then_next(p, gf_lit_double(-p->tok.f), &x) != GF_OK) goto done;
+    n--;
+  } else if (parse_primary(p, &x) != GF_OK) {
+    goto done;
+  }
+  while (n > 0) {
+    n--;
+    if (!signs.data[n]) continue;
+    size_t pos;
+    memcpy(&pos, at.data + n * sizeof pos, sizeof pos);
+    if (too_deep(p, pos, h_of(x))) break;
+    gf_expr *y = NULL;
+    if (got(p, gf_neg(x), &y) != GF_OK) {
+      x = NULL; /* gf_neg released it */
+      break;
+    }
+    x = y;
+  }
+done:
+  gfi_vec_reset(&signs);
+  gfi_vec_reset(&at);
+  if (p->st != GF_OK) {
     gf_expr_release(x);
     return p->st;
   }
-  return got(p, gf_neg(x), out);
+  *out = x;
+  return GF_OK;
 }
 
 /* Left-associative binary level: operand parser `sub`, operators from
@@ -641,20 +691,40 @@ fail:
   return p->st;
 }
 
+/* A run of 'not', then a comparison; iterative like parse_unary. */
 static gf_status parse_not(parser *p, gf_expr **out) {
   if (!is_kw(p, "not")) return parse_cmp(p, out);
-  if (++p->depth > MAX_DEPTH)
-    return fail_at(p, p->tok.pos, "%s", "expression nested too deeply");
-  GF_RETURN_NOT_OK(next(p));
+  gfi_vec at;
+  gfi_vec_init(&at, NULL);
   gf_expr *x = NULL;
-  size_t at = p->tok.pos;
-  GF_RETURN_NOT_OK(parse_not(p, &x));
-  p->depth--;
-  if (too_deep(p, at, h_of(x))) {
+  while (is_kw(p, "not")) {
+    if (next(p) != GF_OK) goto done; /* the position: of the operand */
+    size_t pos = p->tok.pos;
+    if (gfi_vec_append(&at, &pos, sizeof pos, NULL) != GF_OK) {
+      oom(p);
+      goto done;
+    }
+  }
+  if (parse_cmp(p, &x) != GF_OK) goto done;
+  for (size_t n = at.len / sizeof(size_t); n > 0; n--) {
+    size_t pos;
+    memcpy(&pos, at.data + (n - 1) * sizeof pos, sizeof pos);
+    if (too_deep(p, pos, h_of(x))) break;
+    gf_expr *y = NULL;
+    if (got(p, gf_not(x), &y) != GF_OK) {
+      x = NULL;
+      break;
+    }
+    x = y;
+  }
+done:
+  gfi_vec_reset(&at);
+  if (p->st != GF_OK) {
     gf_expr_release(x);
     return p->st;
   }
-  return got(p, gf_not(x), out);
+  *out = x;
+  return GF_OK;
 }
 
 /* AND / OR levels: keyword operators. */

@@ -35,15 +35,28 @@ gf_expr *gf_expr_retain(gf_expr *e) {
 }
 
 /* Frees the node's own storage once the last reference goes, children
- * released first. */
+ * released too. No recursion (a chain of 100,000 terms is that deep): the
+ * nodes whose count reached zero form a list threaded through their `dead`
+ * field (nobody else can see them any more), so release never allocates. */
 void gf_expr_release(gf_expr *e) {
   if (!e || !gfi_ref_dec(&e->ref)) return;
   const gf_allocator *a = gf_default_allocator();
-  for (int i = 0; i < e->nargs; i++) gf_expr_release(e->args[i]);
-  if (e->args) gfi_mfree(a, e->args, sizeof(gf_expr *) * (size_t)e->nargs);
-  if (e->name) gfi_mfree(a, e->name, strlen(e->name) + 1);
-  if (e->lit.s) gfi_mfree(a, e->lit.s, (size_t)e->lit.len + 1);
-  gfi_mfree(a, e, sizeof *e);
+  e->dead = NULL;
+  while (e) {
+    gf_expr *next = e->dead;
+    for (int i = 0; i < e->nargs; i++) {
+      gf_expr *k = e->args[i];
+      if (k && gfi_ref_dec(&k->ref)) {
+        k->dead = next;
+        next = k;
+      }
+    }
+    if (e->args) gfi_mfree(a, e->args, sizeof(gf_expr *) * (size_t)e->nargs);
+    if (e->name) gfi_mfree(a, e->name, strlen(e->name) + 1);
+    if (e->lit.s) gfi_mfree(a, e->lit.s, (size_t)e->lit.len + 1);
+    gfi_mfree(a, e, sizeof *e);
+    e = next;
+  }
 }
 
 gf_expr_kind gf_expr_get_kind(const gf_expr *e) { return e->kind; }
@@ -252,29 +265,39 @@ static bool lit_equals(const gfi_lit *a, const gfi_lit *b) {
   }
 }
 
-bool gf_expr_equals(const gf_expr *a, const gf_expr *b) {
-  if (a == b) return true;
+/* True when the nodes a and b themselves match (not their arguments). */
+static bool node_equals(const gf_expr *a, const gf_expr *b) {
   if (!a || !b || a->kind != b->kind || a->nargs != b->nargs) return false;
   switch (a->kind) {
     case GF_EXPR_COLUMN:
-    case GF_EXPR_CALL:
-      if (strcmp(a->name, b->name) != 0) return false;
-      break;
-    case GF_EXPR_LITERAL:
-      if (!lit_equals(&a->lit, &b->lit)) return false;
-      break;
+    case GF_EXPR_CALL: return strcmp(a->name, b->name) == 0;
+    case GF_EXPR_LITERAL: return lit_equals(&a->lit, &b->lit);
     case GF_EXPR_UNARY:
-    case GF_EXPR_BINARY:
-      if (a->op != b->op) return false;
-      break;
-    case GF_EXPR_CAST:
-      if (!gf_type_equals(a->cast_to, b->cast_to)) return false;
-      break;
-    default: break;
+    case GF_EXPR_BINARY: return a->op == b->op;
+    case GF_EXPR_CAST: return gf_type_equals(a->cast_to, b->cast_to);
+    default: return true;
   }
-  for (int i = 0; i < a->nargs; i++)
-    if (!gf_expr_equals(a->args[i], b->args[i])) return false;
-  return true;
+}
+
+/* Structural equality without allocation (it cannot fail) and without
+ * recursion along the tallest argument: the loop descends into the tallest
+ * child of `a` and recurses only into the others. Every chain shape (left-
+ * or right-deep, unary runs, long in-lists) then recurses at most one
+ * level per step; forcing recursion depth d takes ~d*d/2 nodes, so a
+ * million-node tree recurses at most ~1,400 levels. */
+bool gf_expr_equals(const gf_expr *a, const gf_expr *b) {
+  for (;;) {
+    if (a == b) return true;
+    if (!node_equals(a, b)) return false;
+    if (a->nargs == 0) return true;
+    int tall = 0;
+    for (int i = 1; i < a->nargs; i++)
+      if (a->args[i]->height > a->args[tall]->height) tall = i;
+    for (int i = 0; i < a->nargs; i++)
+      if (i != tall && !gf_expr_equals(a->args[i], b->args[i])) return false;
+    a = a->args[tall];
+    b = b->args[tall];
+  }
 }
 
 /* ---- printing ----------------------------------------------------------- */
@@ -294,6 +317,8 @@ static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 /* Precedence levels, lowest first (what a node needs around it). */
 enum { P_OR = 1, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_NEG, P_ATOM };
+/* A printer step that is not a precedence: print a cast's target type. */
+enum { P_CAST_TYPE = -1 };
 
 static int binary_prec(gf_op op) {
   switch (op) {
@@ -401,13 +426,44 @@ static void print_lit(sbuf *b, const gfi_lit *l) {
   }
 }
 
-static void print_expr(sbuf *b, const gf_expr *e, int need);
+/* One pending step of the printer: print node `e` needing precedence
+ * `need`, or (e NULL) append the static text `text`, or (need
+ * P_CAST_TYPE) print the target type of the cast node `e`. */
+typedef struct pstep {
+  const gf_expr *e;
+  int need;
+  const char *text;
+} pstep;
 
-/* Prints `e`, in parentheses when its precedence is below `need`. */
-static void print_expr(sbuf *b, const gf_expr *e, int need) {
+/* The target type of a cast as the parser reads it: "int64",
+ * "decimal128(10, 2)". */
+static void print_cast_type(sbuf *b, gf_datatype t) {
+  sb_str(b, cast_type_name(t));
+  if (t.id == GF_TYPE_DECIMAL128 || t.id == GF_TYPE_DECIMAL256) {
+    char ps[48];
+    snprintf(ps, sizeof ps, "(%d, %d)", (int)t.precision, (int)t.scale);
+    sb_str(b, ps);
+  }
+}
+
+/* Pushes a step on the printer's stack (an allocation failure sticks in
+ * b->oom like a failed append). */
+static void push_step(sbuf *b, gfi_vec *stk, const gf_expr *e, int need,
+                      const char *text) {
+  pstep s = {e, need, text};
+  if (!b->oom && gfi_vec_append(stk, &s, sizeof s, NULL) != GF_OK) b->oom = true;
+}
+
+/* Prints node `e` (in parentheses when its precedence is below `need`):
+ * its own text now, its arguments and the text between them as steps on
+ * `stk`, pushed in reverse so they pop in reading order. */
+static void print_node(sbuf *b, gfi_vec *stk, const gf_expr *e, int need) {
   int p = expr_prec(e);
   bool paren = p < need;
-  if (paren) sb_str(b, "(");
+  if (paren) {
+    sb_str(b, "(");
+    push_step(b, stk, NULL, 0, ")");
+  }
   switch (e->kind) {
     case GF_EXPR_COLUMN:
       if (is_bare_name(e->name)) sb_str(b, e->name);
@@ -417,80 +473,91 @@ static void print_expr(sbuf *b, const gf_expr *e, int need) {
     case GF_EXPR_UNARY:
       if (e->op == GF_OP_NOT) {
         sb_str(b, "not ");
-        print_expr(b, e->args[0], P_NOT);
+        push_step(b, stk, e->args[0], P_NOT, NULL);
       } else {
         /* "-(3)" keeps the tree ("-3" would parse as a literal); a negated
          * negation prints as "- -x" without parentheses, so a chain of n
-         * negations reads back at nesting depth n, not 2n (the parser caps
-         * nesting; "-(-(...))" of 300+ levels did not parse back). */
+         * negations reads back as a run of signs, not n nested parentheses
+         * (the parser caps nesting). */
         const gf_expr *k = e->args[0];
         int kp = expr_prec(k);
         bool lit_nonneg = k->kind == GF_EXPR_LITERAL && kp != P_NEG;
         if (kp == P_NEG) {
           sb_str(b, "- ");
-          print_expr(b, k, P_NEG);
+          push_step(b, stk, k, P_NEG, NULL);
         } else {
           sb_str(b, "-");
-          print_expr(b, k, lit_nonneg ? P_ATOM + 1 : P_NEG);
+          push_step(b, stk, k, lit_nonneg ? P_ATOM + 1 : P_NEG, NULL);
         }
       }
       break;
     case GF_EXPR_BINARY: {
-      static const char *const names[] = {"+", "-", "*", "/", "%", "=", "!=",
-                                          "<", "<=", ">", ">=", "and", "or"};
+      static const char *const names[] = {" + ", " - ", " * ", " / ", " % ",
+                                          " = ", " != ", " < ", " <= ", " > ",
+                                          " >= ", " and ", " or "};
       int bp = binary_prec(e->op);
-      print_expr(b, e->args[0], bp == P_CMP ? P_CMP + 1 : bp);
-      sb_str(b, " ");
-      sb_str(b, names[e->op]);
-      sb_str(b, " ");
-      print_expr(b, e->args[1], bp + 1);
+      push_step(b, stk, e->args[1], bp + 1, NULL);
+      push_step(b, stk, NULL, 0, names[e->op]);
+      push_step(b, stk, e->args[0], bp == P_CMP ? P_CMP + 1 : bp, NULL);
       break;
     }
     case GF_EXPR_BETWEEN:
-      print_expr(b, e->args[0], P_ADD);
-      sb_str(b, " between ");
-      print_expr(b, e->args[1], P_ADD);
-      sb_str(b, " and ");
-      print_expr(b, e->args[2], P_ADD);
+      push_step(b, stk, e->args[2], P_ADD, NULL);
+      push_step(b, stk, NULL, 0, " and ");
+      push_step(b, stk, e->args[1], P_ADD, NULL);
+      push_step(b, stk, NULL, 0, " between ");
+      push_step(b, stk, e->args[0], P_ADD, NULL);
       break;
     case GF_EXPR_IN:
-      print_expr(b, e->args[0], P_ADD);
-      sb_str(b, " in (");
-      for (int i = 1; i < e->nargs; i++) {
-        if (i > 1) sb_str(b, ", ");
-        print_expr(b, e->args[i], 0);
+      push_step(b, stk, NULL, 0, ")");
+      for (int i = e->nargs - 1; i >= 1; i--) {
+        push_step(b, stk, e->args[i], 0, NULL);
+        if (i > 1) push_step(b, stk, NULL, 0, ", ");
       }
-      sb_str(b, ")");
+      push_step(b, stk, NULL, 0, " in (");
+      push_step(b, stk, e->args[0], P_ADD, NULL);
       break;
     case GF_EXPR_CAST:
       sb_str(b, "cast(");
-      print_expr(b, e->args[0], 0);
-      sb_str(b, " as ");
-      sb_str(b, cast_type_name(e->cast_to));
-      if (e->cast_to.id == GF_TYPE_DECIMAL128 || e->cast_to.id == GF_TYPE_DECIMAL256) {
-        char ps[48];
-        snprintf(ps, sizeof ps, "(%d, %d)", (int)e->cast_to.precision, (int)e->cast_to.scale);
-        sb_str(b, ps);
-      }
-      sb_str(b, ")");
+      push_step(b, stk, NULL, 0, ")");
+      push_step(b, stk, e, P_CAST_TYPE, NULL); /* the type, decimal (p, s) included */
+      push_step(b, stk, NULL, 0, " as ");
+      push_step(b, stk, e->args[0], 0, NULL);
       break;
     case GF_EXPR_CALL:
       if (p == P_CMP) {
-        print_expr(b, e->args[0], P_ADD);
-        sb_str(b, strcmp(e->name, "is_null") == 0 ? " is null" : " is not null");
+        push_step(b, stk, NULL, 0,
+                  strcmp(e->name, "is_null") == 0 ? " is null" : " is not null");
+        push_step(b, stk, e->args[0], P_ADD, NULL);
         break;
       }
       if (is_bare_name(e->name)) sb_str(b, e->name);
       else print_quoted(b, e->name, strlen(e->name), '"');
       sb_str(b, "(");
-      for (int i = 0; i < e->nargs; i++) {
-        if (i) sb_str(b, ", ");
-        print_expr(b, e->args[i], 0);
+      push_step(b, stk, NULL, 0, ")");
+      for (int i = e->nargs - 1; i >= 0; i--) {
+        push_step(b, stk, e->args[i], 0, NULL);
+        if (i) push_step(b, stk, NULL, 0, ", ");
       }
-      sb_str(b, ")");
       break;
   }
-  if (paren) sb_str(b, ")");
+}
+
+/* Prints e into b without recursion (a chain of 100,000 terms prints on a
+ * small thread stack): the steps still to print sit on a heap stack. */
+static void print_expr(sbuf *b, const gf_expr *e, int need) {
+  gfi_vec stk;
+  gfi_vec_init(&stk, gf_default_allocator());
+  push_step(b, &stk, e, need, NULL);
+  while (!b->oom && stk.len > 0) {
+    stk.len -= sizeof(pstep);
+    pstep s;
+    memcpy(&s, stk.data + stk.len, sizeof s);
+    if (s.e && s.need == P_CAST_TYPE) print_cast_type(b, s.e->cast_to);
+    else if (s.e) print_node(b, &stk, s.e, s.need);
+    else sb_str(b, s.text);
+  }
+  gfi_vec_reset(&stk);
 }
 
 /* The text of e as a block freed with gf_mem_free (default allocator);

@@ -1068,6 +1068,7 @@ static gf_status read_common(const char *data, size_t len, const char *name,
   gf_frame *f = NULL;
   st = read_impl(r, data, len, &f, err);
   reader_free(r);
+  st = gfi_ctx_end(&r->call, st, err);
   gfi_mfree(a, r, sizeof *r);
   if (st == GF_OK) *out = f;
   return st;
@@ -1087,11 +1088,13 @@ gf_status gf_read_csv(const char *path, const gf_csv_read_options *o, gf_frame *
   gf_parallel_options par;
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, lo.parallel, &par, err));
   gfi_mapped_file *m = NULL;
-  GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, &par, lo.input_mode, &m, err));
-  lo.parallel = &par;
-  gf_status st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, &lo, out, err);
-  gfi_mapped_file_release(m);
-  return st;
+  gf_status st = gfi_mapped_file_open_with(path, &par, lo.input_mode, &m, err);
+  if (st == GF_OK) {
+    lo.parallel = &par;
+    st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, &lo, out, err);
+    gfi_mapped_file_release(m);
+  }
+  return gfi_ctx_end(&call, st, err);
 }
 
 /* Reads CSV text from memory (see io.h). */

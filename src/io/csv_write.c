@@ -408,18 +408,14 @@ static int64_t row_width_guess(const csv_writer *w) {
   return bytes > 0 ? bytes : 1;
 }
 
-/* Header and rows through `sink`: the common body of both entry points. */
-static gf_status write_all(const gf_frame *f, const gf_csv_write_options *opts,
-                           gfi_text_sink_fn sink, void *sink_user, gf_error *err) {
-  gf_csv_write_options o;
+/* Header and rows through `sink` with loaded options `po`: the common body
+ * of both entry points. */
+static gf_status write_loaded(const gf_frame *f, const gf_csv_write_options *opts,
+                              gf_parallel_options po, gfi_text_sink_fn sink, void *sink_user,
+                              gf_error *err) {
+  gf_csv_write_options o = *opts;
   csv_writer w;
-  GF_RETURN_NOT_OK(load_options(opts, &o, err));
-  /* The parallel options are checked (and the call's deadline fixed)
-   * before anything reaches the sink: a bad flag must not leave a header
-   * on a stream. */
-  gfi_ctx call;
-  gf_parallel_options po;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, o.parallel, &po, err));
+  o.parallel = &po;
   GF_RETURN_NOT_OK(writer_init(&w, f, &o, err));
   if (w.ncols == 0) return GF_OK;
   const gf_allocator *a = gfi_alloc_or_default(po.allocator);
@@ -437,6 +433,22 @@ static gf_status write_all(const gf_frame *f, const gf_csv_write_options *opts,
                                  sink_user, &po, err);
   free_dictionaries(&w);
   return st;
+}
+
+/* Loads the options and the call context (deadline, token, memory limit),
+ * then writes (write_loaded); every return after the load goes through
+ * gfi_ctx_end. */
+static gf_status write_all(const gf_frame *f, const gf_csv_write_options *opts,
+                           gfi_text_sink_fn sink, void *sink_user, gf_error *err) {
+  gf_csv_write_options o;
+  GF_RETURN_NOT_OK(load_options(opts, &o, err));
+  /* The parallel options are checked (and the call's deadline fixed)
+   * before anything reaches the sink: a bad flag must not leave a header
+   * on a stream. */
+  gfi_ctx call;
+  gf_parallel_options po;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, o.parallel, &po, err));
+  return gfi_ctx_end(&call, write_loaded(f, &o, po, sink, sink_user, err), err);
 }
 
 /* Writes to a temporary file beside `path` and renames it over `path`. */

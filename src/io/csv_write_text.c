@@ -160,14 +160,12 @@ static gf_status wave_emit(void *user, int64_t first, int64_t n, bool *stop, gf_
 }
 
 /* Plans, then formats and emits wave after wave (see the header). */
-gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
-                                  gfi_text_chunk_fn fn, void *user,
-                                  gfi_text_sink_fn sink, void *sink_user,
-                                  const gf_parallel_options *opts, gf_error *err) {
-  /* Loaded once: every wave shares the write's one deadline. */
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+/* gfi_format_rows_ordered once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gfi_format_rows_ordered. */
+static gf_status gfi_format_rows_ordered_loaded(int64_t total_rows, int64_t bytes_per_row,
+                                                gfi_text_chunk_fn fn, void *user,
+                                                gfi_text_sink_fn sink, void *sink_user,
+                                                const gf_parallel_options *opts, gf_error *err, gf_parallel_options o) {
   if (total_rows <= 0) return GF_OK;
   gf_chunk_spec *chunks = NULL;
   int64_t count = 0;
@@ -192,4 +190,15 @@ gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
   gfi_mfree(base, bufs, (size_t)per_wave * sizeof *bufs);
   gf_mem_free(chunks);
   return st;
+}
+
+gf_status gfi_format_rows_ordered(int64_t total_rows, int64_t bytes_per_row,
+                                  gfi_text_chunk_fn fn, void *user,
+                                  gfi_text_sink_fn sink, void *sink_user,
+                                  const gf_parallel_options *opts, gf_error *err) {
+  /* Loaded once: every wave shares the write's one deadline. */
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, gfi_format_rows_ordered_loaded(total_rows, bytes_per_row, fn, user, sink, sink_user, opts, err, o), err);
 }

@@ -876,7 +876,7 @@ static gf_status check_out(gf_frame **out, gf_error *err) {
   return GF_OK;
 }
 
-gf_status gf_read_ipc_file(const char *path, const gf_ipc_read_options *o,
+static gf_status read_ipc_file_in(const char *path, const gf_ipc_read_options *o,
                            gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
@@ -884,7 +884,7 @@ gf_status gf_read_ipc_file(const char *path, const gf_ipc_read_options *o,
   return read_ipc(b, true, o, out, err);
 }
 
-gf_status gf_read_ipc_stream(const char *path, const gf_ipc_read_options *o,
+static gf_status read_ipc_stream_in(const char *path, const gf_ipc_read_options *o,
                              gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
@@ -892,7 +892,7 @@ gf_status gf_read_ipc_stream(const char *path, const gf_ipc_read_options *o,
   return read_ipc(b, false, o, out, err);
 }
 
-gf_status gf_read_ipc(const char *path, const gf_ipc_read_options *o,
+static gf_status read_ipc_in(const char *path, const gf_ipc_read_options *o,
                       gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
@@ -913,7 +913,7 @@ static gf_status copy_in(const void *data, size_t len,
   return GF_OK;
 }
 
-gf_status gf_read_ipc_stream_buffer(const void *data, size_t len,
+static gf_status read_ipc_stream_buffer_in(const void *data, size_t len,
                                     const gf_ipc_read_options *o,
                                     gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
@@ -922,7 +922,7 @@ gf_status gf_read_ipc_stream_buffer(const void *data, size_t len,
   return read_ipc(b, false, o, out, err);
 }
 
-gf_status gf_read_ipc_file_buffer(const void *data, size_t len,
+static gf_status read_ipc_file_buffer_in(const void *data, size_t len,
                                   const gf_ipc_read_options *o,
                                   gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
@@ -931,7 +931,7 @@ gf_status gf_read_ipc_file_buffer(const void *data, size_t len,
   return read_ipc(b, true, o, out, err);
 }
 
-gf_status gf_read_ipc_stream_fd(int fd, const gf_ipc_read_options *o,
+static gf_status read_ipc_stream_fd_in(int fd, const gf_ipc_read_options *o,
                                 gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
@@ -959,4 +959,70 @@ gf_status gf_read_ipc_stream_fd(int fd, const gf_ipc_read_options *o,
   }
   gfi_buffer_set_size(b, len);
   return read_ipc(b, false, o, out, err);
+}
+
+/* The public readers: one call context (deadline, token, memory limit) for
+ * the whole read, input buffer included; the helpers below load the
+ * options again as nested calls of it. */
+static gf_status ipc_call_begin(const gf_ipc_read_options *o, gf_ipc_read_options *lo,
+                                gf_parallel_options *par, gfi_ctx *call, gf_error *err) {
+  gf_ipc_read_options_init(lo);
+  if (o) memcpy(lo, o, o->size < sizeof *lo ? o->size : sizeof *lo);
+  GF_RETURN_NOT_OK(gfi_ctx_load(call, lo->parallel, par, err));
+  lo->parallel = par;
+  return GF_OK;
+}
+
+gf_status gf_read_ipc_file(const char *path, const gf_ipc_read_options *o,
+                           gf_frame **out, gf_error *err) {
+  gf_ipc_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_call_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, read_ipc_file_in(path, &lo, out, err), err);
+}
+
+gf_status gf_read_ipc_stream(const char *path, const gf_ipc_read_options *o,
+                           gf_frame **out, gf_error *err) {
+  gf_ipc_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_call_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, read_ipc_stream_in(path, &lo, out, err), err);
+}
+
+gf_status gf_read_ipc(const char *path, const gf_ipc_read_options *o,
+                           gf_frame **out, gf_error *err) {
+  gf_ipc_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_call_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, read_ipc_in(path, &lo, out, err), err);
+}
+
+gf_status gf_read_ipc_stream_buffer(const void *data, size_t len, const gf_ipc_read_options *o,
+                           gf_frame **out, gf_error *err) {
+  gf_ipc_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_call_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, read_ipc_stream_buffer_in(data, len, &lo, out, err), err);
+}
+
+gf_status gf_read_ipc_file_buffer(const void *data, size_t len, const gf_ipc_read_options *o,
+                           gf_frame **out, gf_error *err) {
+  gf_ipc_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_call_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, read_ipc_file_buffer_in(data, len, &lo, out, err), err);
+}
+
+gf_status gf_read_ipc_stream_fd(int fd, const gf_ipc_read_options *o,
+                           gf_frame **out, gf_error *err) {
+  gf_ipc_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_call_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, read_ipc_stream_fd_in(fd, &lo, out, err), err);
 }

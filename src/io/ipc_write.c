@@ -644,17 +644,17 @@ static gf_status write_path(const gf_frame *f, const char *path, bool file,
   return st;
 }
 
-gf_status gf_write_ipc_file(const gf_frame *f, const char *path,
+static gf_status write_ipc_file_in(const gf_frame *f, const char *path,
                             const gf_ipc_write_options *o, gf_error *err) {
   return write_path(f, path, true, o, err);
 }
 
-gf_status gf_write_ipc_stream(const gf_frame *f, const char *path,
+static gf_status write_ipc_stream_in(const gf_frame *f, const char *path,
                               const gf_ipc_write_options *o, gf_error *err) {
   return write_path(f, path, false, o, err);
 }
 
-gf_status gf_write_ipc_stream_fd(const gf_frame *f, int fd,
+static gf_status write_ipc_stream_fd_in(const gf_frame *f, int fd,
                                  const gf_ipc_write_options *o, gf_error *err) {
   if (!f || fd < 0)
     return gf_error_set(err, GF_EINVAL, "IPC writer: %s",
@@ -670,7 +670,7 @@ gf_status gf_write_ipc_stream_fd(const gf_frame *f, int fd,
   return st;
 }
 
-gf_status gf_write_ipc_memory(const gf_frame *f, bool as_file,
+static gf_status write_ipc_memory_in(const gf_frame *f, bool as_file,
                               const gf_ipc_write_options *o, void **out,
                               size_t *out_len, gf_error *err) {
   if (!f || !out || !out_len)
@@ -689,4 +689,54 @@ gf_status gf_write_ipc_memory(const gf_frame *f, bool as_file,
   *out_len = s.mem.len;
   *out = gfi_vec_take(&s.mem);
   return GF_OK;
+}
+
+/* The public writers: one call context (deadline, token, memory limit) for
+ * the whole write, staging buffers included; write_all loads the options
+ * again as a nested call of it. */
+static gf_status ipc_write_begin(const gf_ipc_write_options *o, gf_ipc_write_options *lo, gf_parallel_options *par,
+                    gfi_ctx *call, gf_error *err) {
+  gf_ipc_write_options_init(lo);
+  if (o) memcpy(lo, o, o->size && o->size < sizeof *lo ? o->size : sizeof *lo);
+  lo->size = sizeof *lo;
+  GF_RETURN_NOT_OK(gfi_ctx_load(call, lo->parallel, par, err));
+  lo->parallel = par;
+  return GF_OK;
+}
+
+gf_status gf_write_ipc_file(const gf_frame *f, const char *path,
+                            const gf_ipc_write_options *o, gf_error *err) {
+  gf_ipc_write_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_write_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, write_ipc_file_in(f, path, &lo, err), err);
+}
+
+gf_status gf_write_ipc_stream(const gf_frame *f, const char *path,
+                              const gf_ipc_write_options *o, gf_error *err) {
+  gf_ipc_write_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_write_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, write_ipc_stream_in(f, path, &lo, err), err);
+}
+
+gf_status gf_write_ipc_stream_fd(const gf_frame *f, int fd,
+                                 const gf_ipc_write_options *o, gf_error *err) {
+  gf_ipc_write_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_write_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, write_ipc_stream_fd_in(f, fd, &lo, err), err);
+}
+
+gf_status gf_write_ipc_memory(const gf_frame *f, bool as_file,
+                              const gf_ipc_write_options *o, void **out,
+                              size_t *out_len, gf_error *err) {
+  gf_ipc_write_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(ipc_write_begin(o, &lo, &par, &call, err));
+  return gfi_ctx_end(&call, write_ipc_memory_in(f, as_file, &lo, out, out_len, err), err);
 }

@@ -162,79 +162,70 @@ static gf_status add_spec(gf_agg_list *l, gf_agg_spec sp, int *idx, gf_error *er
   return GF_OK;
 }
 
+/* A number literal under any run of negations (iterative: a run of
+ * 100,000 '-' is that deep). */
 static bool lit_number(const gf_expr *e, double *v) {
-  if (e->kind == GF_EXPR_UNARY && e->op == GF_OP_NEG && lit_number(e->args[0], v)) {
-    *v = -*v;
-    return true;
+  bool neg = false;
+  while (e->kind == GF_EXPR_UNARY && e->op == GF_OP_NEG) {
+    neg = !neg;
+    e = e->args[0];
   }
   if (e->kind != GF_EXPR_LITERAL) return false;
   if (e->lit.type.id == GF_TYPE_INT64) *v = (double)e->lit.i;
   else if (e->lit.type.id == GF_TYPE_FLOAT64) *v = e->lit.f;
   else return false;
+  if (neg) *v = -*v;
   return true;
 }
 
-/* Rewrites `e`: aggregate calls become internal column references.
- * *out NULL on failure (err set). */
-static gf_status rewrite(gf_agg_list *l, const gf_expr *e, const char *item, gf_expr **out,
-                         gf_error *err) {
+/* Rewrites the aggregate call e (kind) into a reference to its internal
+ * column. *out NULL on failure (err set). */
+static gf_status rewrite_agg(gf_agg_list *l, const gf_expr *e, int kind, const char *item,
+                             gf_expr **out, gf_error *err) {
   *out = NULL;
-  int kind = e->kind == GF_EXPR_CALL ? agg_kind_of(e->name) : -1;
-  if (kind >= 0) {
-    gf_agg_spec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.kind = (gf_agg_kind)kind;
-    int want = kind == GF_AGG_QUANTILE || kind == GF_AGG_CORR || kind == GF_AGG_TOP_K ? 2 : 1;
-    if (kind == GF_AGG_COUNT && e->nargs == 0) {
-      sp.kind = GF_AGG_COUNT_ALL;
-      want = 0;
-    }
-    if (e->nargs != want)
-      return gf_error_set(err, GF_EINVAL, "in '%.300s': %s takes %d argument%s", item, e->name, want,
-                          want == 1 ? "" : "s");
-    for (int i = 0; i < want; i++) {
-      bool col_arg = i == 0 || kind == GF_AGG_CORR;
-      if (col_arg && e->args[i]->kind != GF_EXPR_COLUMN)
-        return gf_error_set(err, GF_EINVAL, "in '%.300s': the argument of %s must be a column name", item,
-                            e->name);
-    }
-    if (want >= 1) sp.column = dupn(e->args[0]->name, strlen(e->args[0]->name));
-    if (kind == GF_AGG_CORR) sp.column2 = dupn(e->args[1]->name, strlen(e->args[1]->name));
-    if ((want >= 1 && !sp.column) || (kind == GF_AGG_CORR && !sp.column2)) {
+  gf_agg_spec sp;
+  memset(&sp, 0, sizeof sp);
+  sp.kind = (gf_agg_kind)kind;
+  int want = kind == GF_AGG_QUANTILE || kind == GF_AGG_CORR || kind == GF_AGG_TOP_K ? 2 : 1;
+  if (kind == GF_AGG_COUNT && e->nargs == 0) {
+    sp.kind = GF_AGG_COUNT_ALL;
+    want = 0;
+  }
+  if (e->nargs != want)
+    return gf_error_set(err, GF_EINVAL, "in '%.300s': %s takes %d argument%s", item, e->name, want,
+                        want == 1 ? "" : "s");
+  for (int i = 0; i < want; i++) {
+    bool col_arg = i == 0 || kind == GF_AGG_CORR;
+    if (col_arg && e->args[i]->kind != GF_EXPR_COLUMN)
+      return gf_error_set(err, GF_EINVAL, "in '%.300s': the argument of %s must be a column name", item,
+                          e->name);
+  }
+  if (want >= 1) sp.column = dupn(e->args[0]->name, strlen(e->args[0]->name));
+  if (kind == GF_AGG_CORR) sp.column2 = dupn(e->args[1]->name, strlen(e->args[1]->name));
+  if ((want >= 1 && !sp.column) || (kind == GF_AGG_CORR && !sp.column2)) {
+    free_str(sp.column);
+    free_str(sp.column2);
+    return GF_OOM(err, "aggregate list");
+  }
+  double num = 0;
+  if (kind == GF_AGG_QUANTILE || kind == GF_AGG_TOP_K) {
+    if (!lit_number(e->args[1], &num) ||
+        (kind == GF_AGG_TOP_K && (num != (double)(int)num || num < 1))) {
       free_str(sp.column);
-      free_str(sp.column2);
-      return GF_OOM(err, "aggregate list");
+      return gf_error_set(err, GF_EINVAL, "in '%.300s': the second argument of %s must be %s", item,
+                          e->name, kind == GF_AGG_TOP_K ? "a positive integer" : "a number in [0, 1]");
     }
-    double num = 0;
-    if (kind == GF_AGG_QUANTILE || kind == GF_AGG_TOP_K) {
-      if (!lit_number(e->args[1], &num) ||
-          (kind == GF_AGG_TOP_K && (num != (double)(int)num || num < 1))) {
-        free_str(sp.column);
-        return gf_error_set(err, GF_EINVAL, "in '%.300s': the second argument of %s must be %s", item,
-                            e->name, kind == GF_AGG_TOP_K ? "a positive integer" : "a number in [0, 1]");
-      }
-      if (kind == GF_AGG_QUANTILE) sp.q = num;
-      else sp.k = (int)num;
-    }
-    int idx = 0;
-    GF_RETURN_NOT_OK(add_spec(l, sp, &idx, err));
-    *out = gf_col(l->inames[idx]);
-    return *out ? GF_OK : GF_OOM(err, "aggregate expression");
+    if (kind == GF_AGG_QUANTILE) sp.q = num;
+    else sp.k = (int)num;
   }
-  switch (e->kind) {
-    case GF_EXPR_COLUMN:
-    case GF_EXPR_LITERAL: *out = gf_expr_retain((gf_expr *)e); return GF_OK;
-    default: break;
-  }
-  gf_expr *kids[64];
-  if (e->nargs > 64) return gf_error_set(err, GF_EINVAL, "in '%.300s': too many arguments", item);
-  for (int i = 0; i < e->nargs; i++) {
-    gf_status st = rewrite(l, e->args[i], item, &kids[i], err);
-    if (st != GF_OK) {
-      for (int k = 0; k < i; k++) gf_expr_release(kids[k]);
-      return st;
-    }
-  }
+  int idx = 0;
+  GF_RETURN_NOT_OK(add_spec(l, sp, &idx, err));
+  *out = gf_col(l->inames[idx]);
+  return *out ? GF_OK : GF_OOM(err, "aggregate expression");
+}
+
+/* Rebuilds node e over its rewritten arguments kids[0..nargs) (taken). */
+static gf_status rewrite_node(const gf_expr *e, gf_expr **kids, gf_expr **out, gf_error *err) {
   gf_expr *r = NULL;
   switch (e->kind) {
     case GF_EXPR_UNARY: r = gf_unary(e->op, kids[0]); break;
@@ -244,11 +235,82 @@ static gf_status rewrite(gf_agg_list *l, const gf_expr *e, const char *item, gf_
     case GF_EXPR_BETWEEN: r = gf_between(kids[0], kids[1], kids[2]); break;
     case GF_EXPR_IN: r = gf_in(kids[0], kids + 1, e->nargs - 1); break;
     default:
-      for (int k = 0; k < e->nargs; k++) gf_expr_release(kids[k]);
+      for (int i = 0; i < e->nargs; i++) gf_expr_release(kids[i]);
       return gf_error_set(err, GF_EINTERNAL, "aggregate expression: unknown node");
   }
   *out = r;
   return r ? GF_OK : GF_OOM(err, "aggregate expression");
+}
+
+/* One node waiting for its rewritten arguments on rewrite's stack. */
+typedef struct rframe {
+  const gf_expr *e;
+  int next;
+  gf_expr **kids; /* e->nargs slots (heap) */
+} rframe;
+
+static void rframe_drop(rframe *f) {
+  for (int i = 0; i < f->next; i++) gf_expr_release(f->kids[i]);
+  if (f->kids) gfi_mfree(NULL, f->kids, sizeof *f->kids * (size_t)f->e->nargs);
+}
+
+/* Rewrites `e`: aggregate calls become internal column references; the
+ * rest is rebuilt around them. A post-order walk over a heap stack (no
+ * recursion: a sum of 8,000 aggregates is 8,000 levels deep). *out NULL on
+ * failure (err set). */
+static gf_status rewrite(gf_agg_list *l, const gf_expr *root, const char *item, gf_expr **out,
+                         gf_error *err) {
+  *out = NULL;
+  gfi_vec stk;
+  gfi_vec_init(&stk, NULL);
+  const gf_expr *e = root; /* the node to enter next, or NULL */
+  gf_status st = GF_OK;
+  gf_expr *done = NULL;    /* the result of the node just finished */
+  for (;;) {
+    if (e) {
+      int kind = e->kind == GF_EXPR_CALL ? agg_kind_of(e->name) : -1;
+      if (kind >= 0) st = rewrite_agg(l, e, kind, item, &done, err);
+      else if (e->nargs == 0) done = gf_expr_retain((gf_expr *)e);
+      else {
+        rframe f = {e, 0, gfi_calloc(NULL, sizeof(gf_expr *) * (size_t)e->nargs)};
+        if (!f.kids) st = GF_OOM(err, "aggregate expression");
+        else if ((st = gfi_vec_append(&stk, &f, sizeof f, err)) != GF_OK)
+          gfi_mfree(NULL, f.kids, sizeof(gf_expr *) * (size_t)e->nargs);
+      }
+      e = NULL;
+      if (st != GF_OK) break;
+    } else {
+      if (stk.len == 0) break;
+      rframe *f = (rframe *)(void *)(stk.data + stk.len - sizeof(rframe));
+      if (done) {
+        f->kids[f->next++] = done;
+        done = NULL;
+      }
+      if (f->next < f->e->nargs) {
+        e = f->e->args[f->next];
+        continue;
+      }
+      rframe fin = *f;
+      stk.len -= sizeof(rframe);
+      st = rewrite_node(fin.e, fin.kids, &done, err);
+      gfi_mfree(NULL, fin.kids, sizeof(gf_expr *) * (size_t)fin.e->nargs);
+      if (st != GF_OK) break;
+      continue;
+    }
+    if (stk.len == 0) break; /* a leaf at the root */
+  }
+  while (stk.len > 0) {
+    rframe *f = (rframe *)(void *)(stk.data + stk.len - sizeof(rframe));
+    rframe_drop(f);
+    stk.len -= sizeof(rframe);
+  }
+  gfi_vec_reset(&stk);
+  if (st != GF_OK) {
+    gf_expr_release(done);
+    return st;
+  }
+  *out = done;
+  return GF_OK;
 }
 
 /* Index just past the closing quote starting at s[i]. */
@@ -418,15 +480,29 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
       if (keys[k] && strcmp(keys[k], l->names[i]) == 0)
         return gf_error_set(err, GF_EINVAL, "aggregate output name '%.300s' is also a group key",
                             l->names[i]);
+  /* One call context for the group-by and the expressions over its
+   * result: one deadline and one memory limit (the group-by's output is
+   * still held while they run). */
+  gf_groupby_options go;
+  gf_groupby_options_init(&go);
+  if (opts) {
+    size_t sz = opts->size && opts->size < sizeof go ? opts->size : sizeof go;
+    memcpy(&go, opts, sz);
+  }
+  gfi_ctx call;
+  gf_parallel_options lo;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, go.parallel, &lo, err));
+  go.parallel = &lo;
   gf_frame *agg = NULL, *with = NULL;
-  GF_RETURN_NOT_OK(gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
-                                      (const char *const *)l->inames, opts, &agg, err));
+  gf_status gst = gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
+                                     (const char *const *)l->inames, &go, &agg, err);
+  if (gst != GF_OK) return gfi_ctx_end(&call, gst, err);
   /* Only items that compute something over the aggregates are evaluated;
    * a bare aggregate is its internal column under the item's name (no
    * copy of what may be millions of rows). */
-  const gf_parallel_options *po = opts && opts->size >= sizeof *opts ? opts->parallel : NULL;
+  const gf_parallel_options *po = &lo;
   int n = nkeys + l->nitems, nexpr = 0;
-  const gf_allocator *ta = po ? po->allocator : NULL;
+  const gf_allocator *ta = po->allocator;
   size_t names_bytes = sizeof(char *) * gfi_at_least_1((size_t)l->nitems);
   size_t exprs_bytes = sizeof(gf_expr *) * gfi_at_least_1((size_t)l->nitems);
   size_t fields_bytes = sizeof(gf_field) * gfi_at_least_1((size_t)n);
@@ -486,7 +562,7 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
   gfi_mfree(ta, enames, names_bytes);
   gf_frame_release(with);
   gf_frame_release(agg);
-  return st;
+  return gfi_ctx_end(&call, st, err);
 }
 
 gf_status gf_group_by_text(const gf_frame *f, const char *const *keys, int nkeys,

@@ -429,13 +429,10 @@ static gf_status build_frame(const gf_frame *f, const column_summary *sum,
   return st;
 }
 
-/* See describe.h. */
-gf_status gf_describe(const gf_frame *f, const gf_parallel_options *opts, gf_frame **out,
-                      gf_error *err) {
-  if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_describe: invalid argument");
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+/* gf_describe once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gf_describe. */
+static gf_status gf_describe_loaded(const gf_frame *f, const gf_parallel_options *opts, gf_frame **out,
+                                    gf_error *err, gf_parallel_options o) {
   /* Tasks are whole columns: even a few are worth spreading. */
   o.min_parallel_rows = 0;
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
@@ -458,4 +455,14 @@ gf_status gf_describe(const gf_frame *f, const gf_parallel_options *opts, gf_fra
   if (chunks) gfi_mfree(a, chunks, nsum * sizeof *chunks);
   if (st == GF_OK) *out = table;
   return st;
+}
+
+/* See describe.h. */
+gf_status gf_describe(const gf_frame *f, const gf_parallel_options *opts, gf_frame **out,
+                      gf_error *err) {
+  if (!f || !out) return gf_error_set(err, GF_EINVAL, "gf_describe: invalid argument");
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, gf_describe_loaded(f, opts, out, err, o), err);
 }

@@ -70,6 +70,5 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
   if (tc) gfi_mfree(a, tc, sizeof *tc * (size_t)(ncols ? ncols : 1));
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nk ? nk : 1));
-  gfi_gb_call_end(&call, f->num_rows, st);
-  return st;
+  return gfi_gb_call_end(&call, f->num_rows, st, err);
 }

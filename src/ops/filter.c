@@ -112,14 +112,11 @@ static gf_status gather_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ct
   return st;
 }
 
-gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
-                    const gf_parallel_options *opts, gf_frame **out,
-                    gf_error *err) {
-  if (!f || !predicate || !out)
-    return gf_error_set(err, GF_EINVAL, "gf_filter: NULL argument");
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+/* gf_filter once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gf_filter. */
+static gf_status gf_filter_loaded(const gf_frame *f, const gf_expr *predicate,
+                                  const gf_parallel_options *opts, gf_frame **out,
+                                  gf_error *err, gf_parallel_options o) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   gf_bound_expr *b;
   GF_RETURN_NOT_OK(gfi_expr_bind(predicate, f->schema, a, &b, err));
@@ -194,4 +191,15 @@ gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
   gfi_morsels_free(a, m, specs, nm);
   gf_bound_expr_free(b);
   return st;
+}
+
+gf_status gf_filter(const gf_frame *f, const gf_expr *predicate,
+                    const gf_parallel_options *opts, gf_frame **out,
+                    gf_error *err) {
+  if (!f || !predicate || !out)
+    return gf_error_set(err, GF_EINVAL, "gf_filter: NULL argument");
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, gf_filter_loaded(f, predicate, opts, out, err, o), err);
 }

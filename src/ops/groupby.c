@@ -377,24 +377,18 @@ gf_status gfi_gb_call_begin(const gf_parallel_options *opts, gf_parallel_options
                             gb_call *call, gf_error *err) {
   GF_RETURN_NOT_OK(gfi_ctx_load(&call->ctx, opts, po, err));
   call->start_ns = gfi_now_ns();
-  call->tracked = NULL;
   /* One group-by is several runtime calls: the statistics add up. */
   call->user_stats = po->stats;
   if (call->user_stats) {
     memset(call->user_stats, 0, sizeof *call->user_stats);
     call->ctx.stats_accumulate = true;
   }
-  /* A memory limit covers everything through one tracked allocator. */
-  if (po->memory_limit > 0) {
-    GF_RETURN_NOT_OK(gfi_call_alloc_new(po->allocator, po->memory_limit, &call->tracked, err));
-    po->allocator = gfi_call_alloc_get(call->tracked);
-    po->memory_limit = 0;
-  }
+  /* A memory limit covers everything: the call context's tracked
+   * allocator (gfi_ctx_load). */
   return GF_OK;
 }
 
-void gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st) {
-  gfi_call_alloc_release(call->tracked);
+gf_status gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st, gf_error *err) {
   gf_exec_stats *s = call->user_stats;
   if (st == GF_OK && s) {
     if (s->size == 0) { /* no runtime call was needed */
@@ -404,6 +398,7 @@ void gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st) {
     s->rows = rows;
     s->wall_ns = gfi_now_ns() - call->start_ns;
   }
+  return gfi_ctx_end(&call->ctx, st, err);
 }
 
 /* The whole group-by with output names `names` (NULL = the specs' names). */
@@ -524,8 +519,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   free_aggs(aggs, nspecs, a);
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nkeys ? nkeys : 1));
-  gfi_gb_call_end(&call, f->num_rows, st);
-  return st;
+  return gfi_gb_call_end(&call, f->num_rows, st, err);
 }
 
 gf_status gf_group_by(const gf_frame *f, const char *const *keys, int nkeys,

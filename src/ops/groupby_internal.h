@@ -144,19 +144,19 @@ gf_status gfi_gb_check_keys(const gf_frame *f, const char *const *keys, int nkey
 
 /* What one group-by or distinct call sets up around its runtime calls: the
  * call context (one deadline, the token; exec_internal.h) loaded from the
- * caller's `opts` into *po, statistics that add up over the runtime calls
- * and, with a memory limit, one tracked allocator (installed in *po) for
- * everything. `call` must outlive every use of *po. */
+ * caller's `opts` into *po (with a memory limit, the context's tracked
+ * allocator for everything) and statistics that add up over the runtime
+ * calls. `call` must outlive every use of *po. */
 typedef struct gb_call {
   gfi_ctx ctx;
   int64_t start_ns;
   gf_exec_stats *user_stats;
-  gfi_call_alloc *tracked;
 } gb_call;
 gf_status gfi_gb_call_begin(const gf_parallel_options *opts, gf_parallel_options *po,
                             gb_call *call, gf_error *err);
-/* Releases the tracked allocator; on success completes the statistics. */
-void gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st);
+/* On success completes the statistics; ends the call context
+ * (gfi_ctx_end) and returns st. */
+gf_status gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st, gf_error *err);
 
 /* ---- phase 1: group ids ------------------------------------------------ */
 

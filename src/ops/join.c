@@ -181,10 +181,6 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
     memcpy(&jo, opts, n);
     if (!jo.suffix) jo.suffix = "_right";
   }
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, jo.parallel, &o, err));
-
   /* Keys. */
   int lcols[64], rcols[64], cls[64];
   bool bigl[64], bigr[64];
@@ -207,15 +203,14 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
     }
   }
 
-  /* A memory limit covers the whole join, output included, through one
-   * tracked allocator (the runtime's own tracker would see one phase). */
-  int64_t limit = o.memory_limit;
-  gfi_call_alloc *tracked = NULL;
-  if (limit > 0) {
-    GF_RETURN_NOT_OK(gfi_call_alloc_new(o.allocator, limit, &tracked, err));
-    o.allocator = gfi_call_alloc_get(tracked);
-    o.memory_limit = 0;
-  }
+  /* A memory limit covers the whole join, output included: the context's
+   * tracked allocator (gfi_ctx_load; the runtime's own tracker would see
+   * one phase). Every return from here on goes through gfi_ctx_end. */
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, jo.parallel, &o, err));
+  int64_t limit = call.limit;
+  const gfi_call_alloc *tracked = call.limiter;
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
 
   /* Output columns. */
@@ -325,6 +320,5 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
     gf_error_set(err, GF_ENOMEM, "join: memory limit of %lld bytes exceeded (%s)",
                  (long long)limit, was);
   }
-  gfi_call_alloc_release(tracked);
-  return st;
+  return gfi_ctx_end(&call, st, err);
 }

@@ -361,11 +361,23 @@ static gf_status ents_schema(const ent *e, int n, const gf_allocator *a, gf_sche
   return st;
 }
 
-/* Marks the schema positions the bound tree reads. */
-static void mark_refs(const gfi_bnode *b, bool *used) {
-  if (!b) return;
-  if (b->kind == GFI_B_COLUMN || b->kind == GFI_B_CMP_DICT) used[b->col] = true;
-  for (int k = 0; k < b->nkids; k++) mark_refs(b->kids[k], used);
+/* Marks the schema positions the bound tree reads. Iterative (a chain of
+ * 100,000 terms is that deep): pending nodes sit on a heap stack. */
+static gf_status mark_refs(const gfi_bnode *root, bool *used, const gf_allocator *a,
+                           gf_error *err) {
+  gfi_vec stk;
+  gfi_vec_init(&stk, a);
+  gf_status st = gfi_vec_append(&stk, &root, sizeof root, err);
+  while (st == GF_OK && stk.len > 0) {
+    const gfi_bnode *b;
+    stk.len -= sizeof b;
+    memcpy(&b, stk.data + stk.len, sizeof b);
+    if (b->kind == GFI_B_COLUMN || b->kind == GFI_B_CMP_DICT) used[b->col] = true;
+    for (int k = 0; k < b->nkids && st == GF_OK; k++)
+      st = gfi_vec_append(&stk, &b->kids[k], sizeof b->kids[k], err);
+  }
+  gfi_vec_reset(&stk);
+  return st;
 }
 
 /* Binds e against the step's entries and fills x (refs, dense). */
@@ -379,7 +391,11 @@ static gf_status compile_expr(const gf_expr *e, cstep *st, const gf_allocator *a
   size_t ub = sizeof(bool) * (size_t)(st->nent > 0 ? st->nent : 1);
   bool *used = gfi_calloc(a, ub);
   if (!used) return GF_OOM(err, "pipeline references");
-  mark_refs(x->b->root, used);
+  gf_status ms = mark_refs(x->b->root, used, a, err);
+  if (ms != GF_OK) {
+    gfi_mfree(a, used, ub);
+    return ms;
+  }
   int n = 0;
   for (int i = 0; i < st->nent; i++) n += used[i];
   x->refs = gfi_malloc(a, sizeof(int) * (size_t)(n > 0 ? n : 1));
@@ -1237,7 +1253,7 @@ gf_status gf_pipeline_run(const gf_pipeline *p, const gf_frame *f, const gf_para
   if (stats) gfi_mfree(r.a, stats, sizeof *stats);
   if (st != GF_OK) {
     gf_frame_release(cur);
-    return st;
+    return gfi_ctx_end(&call, st, err);
   }
   if (user_stats && !have_total) {
     memset(user_stats, 0, sizeof *user_stats);
@@ -1245,5 +1261,5 @@ gf_status gf_pipeline_run(const gf_pipeline *p, const gf_frame *f, const gf_para
     user_stats->workers_used = 1;
   }
   *out = cur;
-  return GF_OK;
+  return gfi_ctx_end(&call, GF_OK, err);
 }

@@ -70,15 +70,12 @@ gf_status gf_select(const gf_frame *f, const char *const *names, int n,
   return st;
 }
 
-gf_status gf_with_columns(const gf_frame *f, const char *const *names,
-                          gf_expr *const *exprs, int n,
-                          const gf_parallel_options *opts, gf_frame **out,
-                          gf_error *err) {
-  if (!f || !out || n < 0 || (n > 0 && (!names || !exprs)))
-    return gf_error_set(err, GF_EINVAL, "gf_with_columns: invalid argument");
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+/* gf_with_columns once its call context is loaded: every return of it goes
+ * through gfi_ctx_end in gf_with_columns. */
+static gf_status gf_with_columns_loaded(const gf_frame *f, const char *const *names,
+                                        gf_expr *const *exprs, int n,
+                                        const gf_parallel_options *opts, gf_frame **out,
+                                        gf_error *err, gf_parallel_options o) {
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   int nin = f->schema->n, nb = f->num_batches;
   for (int i = 0; i < n; i++) {
@@ -138,4 +135,16 @@ gf_status gf_with_columns(const gf_frame *f, const char *const *names,
   if (fields) gfi_mfree(a, fields, sizeof *fields * (size_t)(nin + n + 1));
   if (src) gfi_mfree(a, src, sizeof *src * (size_t)(nin + n + 1));
   return st;
+}
+
+gf_status gf_with_columns(const gf_frame *f, const char *const *names,
+                          gf_expr *const *exprs, int n,
+                          const gf_parallel_options *opts, gf_frame **out,
+                          gf_error *err) {
+  if (!f || !out || n < 0 || (n > 0 && (!names || !exprs)))
+    return gf_error_set(err, GF_EINVAL, "gf_with_columns: invalid argument");
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, gf_with_columns_loaded(f, names, exprs, n, opts, out, err, o), err);
 }

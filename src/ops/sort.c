@@ -73,28 +73,51 @@ static gf_status full_sort(const keycols *kc, const gf_sort_key *keys, int64_t n
   return GF_OK;
 }
 
-gf_status gf_sort_indices(const gf_frame *f, const gf_sort_key *keys, int nkeys,
-                          const gf_parallel_options *opts, int64_t **perm,
-                          gf_error *err) {
-  if (!f || !perm) return gf_error_set(err, GF_EINVAL, "gf_sort_indices: NULL argument");
-  gfi_ctx call;
-  gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
-  const gf_allocator *a = gfi_alloc_or_default(o.allocator);
+/* The permutation is what the caller frees with gf_sort_indices_free and
+ * its own allocator, so it is allocated there, not through the call's
+ * tracked allocator; under a memory limit it still counts: the call runs
+ * under the limit less the permutation's size (gf_sort_indices). */
+static gf_status sort_indices_call(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                                   const gfi_ctx *call, int64_t **perm, gf_error *err) {
+  const gf_parallel_options *o = &call->o;
+  const gf_allocator *a = gfi_alloc_or_default(o->allocator);
+  const gf_allocator *ua = gfi_alloc_or_default(call->caller_alloc);
   keycols kc;
   GF_RETURN_NOT_OK(keycols_make(f, keys, nkeys, a, &kc, err));
   int64_t n = f->num_rows;
   size_t pb = sizeof(int64_t) * (size_t)(n ? n : 1);
-  int64_t *p = gfi_malloc(a, pb);
+  int64_t *p = gfi_malloc(ua, pb);
   gf_status st = p ? GF_OK : GF_OOM(err, "sort permutation");
-  if (st == GF_OK) st = full_sort(&kc, keys, n, &o, p, err);
+  if (st == GF_OK) st = full_sort(&kc, keys, n, o, p, err);
   keycols_free(a, &kc);
   if (st != GF_OK) {
-    if (p) gfi_mfree(a, p, pb);
+    if (p) gfi_mfree(ua, p, pb);
     return st;
   }
   *perm = p;
   return GF_OK;
+}
+
+gf_status gf_sort_indices(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                          const gf_parallel_options *opts, int64_t **perm,
+                          gf_error *err) {
+  if (!f || !perm) return gf_error_set(err, GF_EINVAL, "gf_sort_indices: NULL argument");
+  gf_parallel_options uo;
+  GF_RETURN_NOT_OK(gfi_options_load(opts, &uo, err));
+  int64_t limit = uo.memory_limit; /* > 0 only for a call of its own */
+  int64_t pb = (int64_t)sizeof(int64_t) * (f->num_rows ? f->num_rows : 1);
+  if (limit > 0) {
+    if (pb >= limit)
+      return gf_error_set(err, GF_ENOMEM,
+                          "gf_sort_indices: memory limit of %lld bytes (memory_limit) exceeded: "
+                          "the permutation of %lld rows alone takes %lld bytes",
+                          (long long)limit, (long long)f->num_rows, (long long)pb);
+    uo.memory_limit = limit - pb;
+  }
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, &uo, NULL, err));
+  if (call.owns_limiter) call.limit = limit; /* messages name the caller's limit */
+  return gfi_ctx_end(&call, sort_indices_call(f, keys, nkeys, &call, perm, err), err);
 }
 
 void gf_sort_indices_free(int64_t *perm, int64_t n, const gf_parallel_options *opts) {
@@ -254,17 +277,8 @@ gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t
   if (limit < 0) return gf_error_set(err, GF_EINVAL, "gf_sort: negative limit %lld", (long long)limit);
   gfi_ctx call;
   gf_parallel_options o;
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   /* A memory limit bounds the whole call, the permutation and the output
-   * included, through one tracked allocator (as the group-by does); blocks
-   * that outlive the call (the output) keep it alive. */
-  gfi_call_alloc *tracked = NULL;
-  if (o.memory_limit > 0) {
-    GF_RETURN_NOT_OK(gfi_call_alloc_new(o.allocator, o.memory_limit, &tracked, err));
-    o.allocator = gfi_call_alloc_get(tracked);
-    o.memory_limit = 0;
-  }
-  gf_status st = sort_call(f, keys, nkeys, limit, o, out, err);
-  gfi_call_alloc_release(tracked);
-  return st;
+   * included: the context's tracked allocator (gfi_ctx_load). */
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, sort_call(f, keys, nkeys, limit, o, out, err), err);
 }

@@ -339,6 +339,34 @@ expect_rc "skewed join --memory-limit 256M" 1
 expect_one_error_line "skewed join --memory-limit 256M" "memory limit"
 [ "$ms" -lt 2000 ] || bad "skewed join --memory-limit 256M took $ms ms"
 
+# Issue 14 item 1: long flat expressions work (they crashed, then were
+# refused above 1,000 levels): 10,000-term sum, 10,000-term or chain,
+# 8,000 count() terms, a 15,000-item in list (an argument must stay under
+# the kernel's 128 KiB per-argument limit).
+printf 'a\n1\n2\n-3\n' >"$tmp/chain.csv"
+sum="$(printf 'a+%.0s' $(seq 1 9999))a"
+gfrun query "$tmp/chain.csv" --with "x=$sum" --select x
+expect_rc "10,000-term sum" 0
+expect_out "10,000-term sum" "x
+10000
+20000
+-30000"
+ors="$(for i in $(seq 1 9999); do printf 'a = %d or ' $((i % 50 + 5)); done)a = 2"
+gfrun query "$tmp/chain.csv" --filter "$ors"
+expect_rc "10,000-term or" 0
+expect_out "10,000-term or" "a
+2"
+cnt="$(printf 'count()+%.0s' $(seq 1 7999))count() as n"
+gfrun query "$tmp/chain.csv" --agg "$cnt"
+expect_rc "8,000 count() terms" 0
+expect_out "8,000 count() terms" "n
+24000"
+items="$(seq -s, 100 15099),-3"
+gfrun query "$tmp/chain.csv" --filter "a in ($items)"
+expect_rc "15,001-item in list" 0
+expect_out "15,001-item in list" "a
+-3"
+
 if [ $failures -gt 0 ]; then
   echo "cli_query: $failures failure(s)" >&2
   exit 1

@@ -271,7 +271,10 @@ static void test_memory_limit_not_reached_succeeds_and_reports_peak(void **state
   o.memory_limit = 64 << 20;
   o.stats = &st;
   assert_int_equal(gf_parallel_for(8, 8, false, hoard_kernel, &h, &o, NULL), GF_OK);
-  assert_int_equal(st.peak_memory, 8 << 20);
+  /* The whole call's peak: the kernels' 8 MiB and the runtime's own
+   * bookkeeping (a few KiB), since the limit holds for both. */
+  assert_true(st.peak_memory >= 8 << 20);
+  assert_true(st.peak_memory <= (8 << 20) + (256 << 10));
   for (int i = 0; i < 8; i++) assert_non_null(h.blocks[i]);
   release_hoard(&h, 8);
   assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
