@@ -176,7 +176,9 @@ static bool parse_tz(const char *s, size_t n, int32_t *minutes) {
 
 /* See ipc_internal.h. */
 gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
-                              gf_datatype *out, gf_error *err) {
+                              gf_datatype *out, bool *is_view,
+                              gf_error *err) {
+  *is_view = false;
   int tag = (int)gfi_fb_get_int(field, FIELD_TYPE_TYPE, 0);
   fb_table t;
   bool have = gfi_fb_get_table(field, FIELD_TYPE, &t);
@@ -192,6 +194,12 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
     case ATYPE_UTF8: r = gf_type(GF_TYPE_UTF8); break;
     case ATYPE_LARGE_BINARY: r = gf_type(GF_TYPE_LARGE_BINARY); break;
     case ATYPE_LARGE_UTF8: r = gf_type(GF_TYPE_LARGE_UTF8); break;
+    case ATYPE_BINARY_VIEW:
+    case ATYPE_UTF8_VIEW:
+      /* Read as views, held as binary/utf8 (view_internal.h). */
+      *is_view = true;
+      r = gf_type(tag == ATYPE_UTF8_VIEW ? GF_TYPE_UTF8 : GF_TYPE_BINARY);
+      break;
     case ATYPE_INT: {
       int64_t w = gfi_fb_get_int(&t, INT_BIT_WIDTH, 0);
       bool s = gfi_fb_get_int(&t, INT_SIGNED, 0) != 0;

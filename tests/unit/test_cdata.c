@@ -140,7 +140,7 @@ static void unsupported_formats_fail_with_enotsup_naming_the_format(void **state
   (void)state;
   const char *formats[] = {"d:10,2",   "d:38,10,256", "+l",  "+L",  "+s",
                            "+m",       "+ud:0,1",     "+w:3", "tiM", "tiD",
-                           "tin",      "vu",          "vz",  "e",   "tsu:America/New_York",
+                           "tin",      "+r",          "+vl", "e",   "tsu:America/New_York",
                            "tss:+25:00", "q"};
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
     struct ArrowSchema s = fake_schema(formats[i], "f");
