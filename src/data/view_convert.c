@@ -155,32 +155,6 @@ gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
   return gfi_array_make(a, t, n, 0, nulls, b, NULL, out, err);
 }
 
-gf_status gfi_view_widen(const gf_allocator *a, const gf_array *in,
-                         gf_array **out, gf_error *err) {
-  a = gfi_alloc_or_default(a);
-  gf_datatype t = gf_type(in->type.id == GF_TYPE_UTF8 ? GF_TYPE_LARGE_UTF8
-                                                      : GF_TYPE_LARGE_BINARY);
-  const int64_t n = in->length;
-  gf_buffer *b[3] = {NULL, NULL, NULL};
-  if (gfi_buffer_alloc(a, (size_t)(n + 1) * 8, &b[1]) != GF_OK)
-    return GF_OOM(err, "widened offsets");
-  const int32_t *src = (const int32_t *)gf_buffer_data(in->buffers[1]) + in->offset;
-  int64_t *dst = gf_buffer_mutable_data(b[1]);
-  for (int64_t i = 0; i <= n; i++) dst[i] = src[i];
-  /* The widened offsets start at row 0, so the validity is re-based too
-   * when the input is a slice; the data buffer is shared as is. */
-  if (in->null_count > 0 && in->buffers[0] != NULL) {
-    if (gfi_buffer_alloc(a, (size_t)gfi_bitmap_bytes(n), &b[0]) != GF_OK) {
-      gf_buffer_release(b[1]);
-      return GF_OOM(err, "a widened validity bitmap");
-    }
-    gfi_bitmap_copy(gf_buffer_mutable_data(b[0]), 0,
-                    gf_buffer_data(in->buffers[0]), in->offset, n);
-  }
-  b[2] = gf_buffer_retain(in->buffers[2]);
-  return gfi_array_make(a, t, n, 0, in->null_count, b, NULL, out, err);
-}
-
 gf_status gfi_view_unify_columns(const gf_allocator *a, gf_schema **schema,
                                  gf_array **cols, int nbatches, int ncols,
                                  gf_error *err) {
@@ -198,7 +172,7 @@ gf_status gfi_view_unify_columns(const gf_allocator *a, gf_schema **schema,
       gf_array **slot = &cols[(size_t)b * (size_t)ncols + (size_t)c];
       if ((*slot)->type.id != want) continue;
       gf_array *w;
-      gf_status st = gfi_view_widen(a, *slot, &w, err);
+      gf_status st = gfi_array_widen(a, *slot, NULL, &w, err);
       if (st != GF_OK) {
         if (fields) gfi_mfree(gf_default_allocator(), fields, sizeof *fields * (size_t)ncols);
         return st;

@@ -42,16 +42,11 @@ typedef struct gfi_view_input {
 gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
                            const char *where, gf_array **out, gf_error *err);
 
-/* A utf8/binary array with int64 offsets (large_utf8/large_binary) holding
- * the same values as `in` (utf8/binary); validity and data buffers are
- * shared, the offsets are widened into a new buffer. */
-gf_status gfi_view_widen(const gf_allocator *a, const gf_array *in,
-                         gf_array **out, gf_error *err);
-
 /* Columns of `nbatches` batches (batch-major, `ncols` per batch) of which
  * some view-converted ones may have come out large while the schema says
  * utf8/binary: for each such column, widens its other batches and sets the
- * schema's type to the large one (a new schema replaces *schema). Columns
+ * schema's type to the large one (a new schema replaces *schema; widening
+ * is gfi_array_widen). Columns
  * whose batches all have the schema's type are left alone. */
 gf_status gfi_view_unify_columns(const gf_allocator *a, gf_schema **schema,
                                  gf_array **cols, int nbatches, int ncols,

@@ -151,7 +151,8 @@ static gf_frame *op_filter(const gf_frame *f, const gf_parallel_options *par, in
 static const char *const withs[] = {
     "length(s)", "lower(s)", "upper(d)", "substr(s, 2, 3)", "if(s is null, 'none', s)",
     "cast(s as int64)", "cast(v as utf8)", "s == 'apple'", "cast(s as utf8)",
-    "cast(d as utf8)", "if(v > 0, s, d)"};
+    "cast(d as utf8)", "if(v > 0, s, d)", "cast(s as large_utf8)", "cast(v as large_utf8)",
+    "cast(d as large_utf8)", "lower(cast(s as large_utf8)) == lower(s)"};
 #define NWITHS ((int)(sizeof withs / sizeof withs[0]))
 
 static gf_frame *op_with(const gf_frame *f, const gf_parallel_options *par, int which) {
@@ -384,9 +385,79 @@ static void every_operation_gives_equal_results_on_large_strings(void **state) {
   gf_frame_release(large);
 }
 
+/* The CSV reader reads a column as large_utf8 or dictionary<large_utf8>
+ * when told to: the same values as utf8 / dictionary<utf8>, the large
+ * types in the schema and in every batch, at several worker counts and
+ * chunk sizes, and an empty file gives the large types too. */
+static void csv_reads_large_utf8_columns(void **state) {
+  (void)state;
+  gf_frame *src = make_frame(false, 3);
+  gf_frame *only_strings = NULL;
+  const char *keep[2] = {"s", "d"};
+  assert_int_equal(gf_select(src, keep, 2, &only_strings, NULL), GF_OK);
+  char *text = csv_text(only_strings);
+  const gf_datatype smalls[2] = {gf_type(GF_TYPE_UTF8), gf_type_dictionary(gf_type(GF_TYPE_UTF8))};
+  const gf_datatype larges[2] = {gf_type(GF_TYPE_LARGE_UTF8),
+                                 gf_type_dictionary(gf_type(GF_TYPE_LARGE_UTF8))};
+  gf_frame *ref = NULL;
+  for (int pass = 0; pass < 9; pass++) {
+    bool large = pass > 0;
+    gf_csv_column_type types[2] = {{"s", large ? larges[0] : smalls[0]},
+                                   {"d", large ? larges[1] : smalls[1]}};
+    gf_parallel_options par;
+    gf_parallel_options_init(&par);
+    par.num_workers = pass == 0 ? 1 : (int[]){1, 2, 3, 8}[(pass - 1) % 4];
+    par.chunk_rows = pass > 4 ? 100 : 0;
+    gf_csv_read_options o;
+    gf_csv_read_options_init(&o);
+    o.column_types = types;
+    o.num_column_types = 2;
+    o.header = 1;
+    o.parallel = &par;
+    static const char *const nulls[] = {""};
+    o.null_values = nulls;
+    o.num_null_values = 1;
+    gf_frame *f = NULL;
+    gf_error err;
+    if (gf_read_csv_buffer(text, strlen(text), "t.csv", &o, &f, &err) != GF_OK)
+      fail_msg("%s", err.message);
+    for (int c = 0; c < 2; c++) {
+      gf_datatype want = large ? larges[c] : smalls[c];
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(f), c)->type, want));
+      for (int b = 0; b < gf_frame_num_batches(f); b++) {
+        assert_true(gf_type_equals(gf_array_type(gf_frame_column(f, b, c)), want));
+        assert_int_equal(gf_array_validate(gf_frame_column(f, b, c), true, NULL), GF_OK);
+      }
+    }
+    if (pass == 0) {
+      ref = f;
+      continue;
+    }
+    same_result("CSV read as large_utf8", ref, f);
+    gf_frame_release(f);
+  }
+  /* Header only: 0 rows, the large types all the same. */
+  gf_csv_column_type types[2] = {{"s", larges[0]}, {"d", larges[1]}};
+  gf_csv_read_options o;
+  gf_csv_read_options_init(&o);
+  o.column_types = types;
+  o.num_column_types = 2;
+  o.header = 1;
+  gf_frame *f = NULL;
+  assert_int_equal(gf_read_csv_buffer("s,d\n", 4, "e.csv", &o, &f, NULL), GF_OK);
+  assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(f), 0)->type, larges[0]));
+  assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(f), 1)->type, larges[1]));
+  gf_frame_release(f);
+  gf_frame_release(ref);
+  free(text);
+  gf_frame_release(only_strings);
+  gf_frame_release(src);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_operation_gives_equal_results_on_large_strings),
+      cmocka_unit_test(csv_reads_large_utf8_columns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -535,11 +535,11 @@ static void cdata_views_past_int32_become_large(void **state) {
     assert_int_equal(gf_array_import(&h2.arr, &h2.sch, GF_IMPORT_CHECK_FULL, &small, NULL),
                      GF_OK);
     assert_int_equal(gf_array_slice(small, 0, NHAND, &sl, NULL), GF_OK);
-    assert_int_equal(gfi_view_widen(NULL, sl, &wide, NULL), GF_OK);
+    assert_int_equal(gfi_array_widen(NULL, sl, NULL, &wide, NULL), GF_OK);
     assert_true(gf_array_equals(wide, a));
     gf_array *sl2 = NULL, *wide2 = NULL;
     assert_int_equal(gf_array_slice(small, 3, 6, &sl2, NULL), GF_OK);
-    assert_int_equal(gfi_view_widen(NULL, sl2, &wide2, NULL), GF_OK);
+    assert_int_equal(gfi_array_widen(NULL, sl2, NULL, &wide2, NULL), GF_OK);
     expect_hand(wide2, 3, 6);
     gf_array_release(wide2);
     gf_array_release(sl2);
