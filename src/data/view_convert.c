@@ -43,8 +43,8 @@ static void hex4(const uint8_t *p, int n, char buf[12]) {
   buf[k] = '\0';
 }
 
-/* Checks view `row` (valid, not null) and points bytes and len at its
- * string. */
+/* Checks the layout of view `row` (valid, not null) and points bytes and
+ * len at its string (UTF-8 is checked after the copy). */
 static gf_status view_resolve(const gfi_view_input *in, int64_t row,
                               const char *where, const uint8_t **bytes,
                               int64_t *len, gf_error *err) {
@@ -81,14 +81,26 @@ static gf_status view_resolve(const gfi_view_input *in, int64_t row,
     *bytes = s;
     *len = n;
   }
-  if (in->utf8) {
-    int64_t bad = gfi_utf8_error_at(*bytes, *len);
+  return GF_OK;
+}
+
+/* The first row of `in` (valid, not null) whose string is not UTF-8, as an
+ * error; called only once the converted bytes were found invalid, so the
+ * views are known to be in bounds. */
+static gf_status view_find_bad_utf8(const gfi_view_input *in, const char *where,
+                                    gf_error *err) {
+  for (int64_t i = 0; i < in->length; i++) {
+    if (in->validity && !gfi_bit_get(in->validity, in->offset + i)) continue;
+    const uint8_t *s = NULL;
+    int64_t len = 0;
+    (void)view_resolve(in, i, where, &s, &len, err);
+    int64_t bad = gfi_utf8_error_at(s, len);
     if (bad >= 0)
-      return view_reject(err, where, row,
+      return view_reject(err, where, i,
                          "invalid UTF-8 in Utf8View string at byte %lld",
                          (long long)bad);
   }
-  return GF_OK;
+  return gf_error_set(err, GF_EINTERNAL, "%s: UTF-8 error not found", where);
 }
 
 gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
@@ -135,6 +147,7 @@ gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
   uint8_t *dst = gf_buffer_mutable_data(b[2]);
   /* Pass 2: copy (already validated, so no check fails here). */
   int64_t pos = 0;
+  bool cont_first = false; /* a string starting with a continuation byte */
   for (int64_t i = 0; i < n; i++) {
     if (!(in->validity && !gfi_bit_get(in->validity, in->offset + i))) {
       const uint8_t *v = in->views + (in->offset + i) * GFI_VIEW_SIZE;
@@ -143,6 +156,7 @@ gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
                              ? v + 4
                              : in->data[load_i32(v + 8)] + load_i32(v + 12);
       memcpy(dst + pos, s, (size_t)len);
+      if (len > 0 && (s[0] & 0xC0) == 0x80) cont_first = true;
       pos += len;
     }
     if (large) {
@@ -150,6 +164,18 @@ gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
     } else {
       int32_t p32 = (int32_t)pos;
       memcpy(offs + (i + 1) * 4, &p32, 4);
+    }
+  }
+  /* UTF-8 once over the copied bytes rather than string by string: the
+   * concatenation is valid and no string starts with a continuation byte
+   * exactly when every string is valid (a string boundary inside a
+   * multi-byte sequence would put a continuation byte first in the next
+   * non-empty string). */
+  if (in->utf8) {
+    bool ok = !cont_first && gfi_utf8_error_at(dst, total) < 0;
+    if (!ok) {
+      for (int k = 0; k < 3; k++) gf_buffer_release(b[k]);
+      return view_find_bad_utf8(in, where, err);
     }
   }
   return gfi_array_make(a, t, n, 0, nulls, b, NULL, out, err);

@@ -23,6 +23,8 @@ EMPTY_DEF(def_utf8, "Utf8");
 EMPTY_DEF(def_bool, "Bool");
 EMPTY_DEF(def_large_binary, "LargeBinary");
 EMPTY_DEF(def_large_utf8, "LargeUtf8");
+EMPTY_DEF(def_binary_view, "BinaryView");
+EMPTY_DEF(def_utf8_view, "Utf8View");
 EMPTY_DEF(def_other, "(unsupported type)");
 EMPTY_DEF(def_tensor, "Tensor");
 
@@ -68,7 +70,7 @@ static const fb_table_def *const type_tables[ATYPE_COUNT_] = {
     [ATYPE_LARGE_BINARY] = &def_large_binary,
     [ATYPE_LARGE_UTF8] = &def_large_utf8,
     [ATYPE_LARGE_LIST] = &def_other,   [ATYPE_RUN_END_ENCODED] = &def_other,
-    [ATYPE_BINARY_VIEW] = &def_other,  [ATYPE_UTF8_VIEW] = &def_other,
+    [ATYPE_BINARY_VIEW] = &def_binary_view, [ATYPE_UTF8_VIEW] = &def_utf8_view,
     [ATYPE_LIST_VIEW] = &def_other,    [ATYPE_LARGE_LIST_VIEW] = &def_other};
 
 static const fb_field_def kv_fields[] = {STRING(KV_KEY, "key"),
@@ -361,4 +363,11 @@ void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t) {
   }
   gfi_fbb_set_int(field, FIELD_TYPE_TYPE, tag);
   gfi_fbb_set_child(field, FIELD_TYPE, n);
+}
+
+/* See ipc_internal.h. */
+void gfi_ipc_encode_view_type(fbb *b, fbb_node *field, bool utf8) {
+  gfi_fbb_set_int(field, FIELD_TYPE_TYPE, utf8 ? ATYPE_UTF8_VIEW : ATYPE_BINARY_VIEW);
+  gfi_fbb_set_child(field, FIELD_TYPE,
+                    gfi_fbb_table(b, utf8 ? &def_utf8_view : &def_binary_view));
 }

@@ -75,6 +75,8 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
 /* Builds the Type union of `t` (a non-dictionary type): sets the type tag
  * and type table of Field node `field`. */
 void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t);
+/* Sets the type of Field node `field` to Utf8View (`utf8`) or BinaryView. */
+void gfi_ipc_encode_view_type(fbb *b, fbb_node *field, bool utf8);
 
 /* Body compression. `codec` is CODEC_LZ4_FRAME or CODEC_ZSTD. */
 bool gfi_ipc_codec_available(int codec);
