@@ -588,6 +588,46 @@ static void unify_widens_the_other_batches(void **state) {
   for (int i = 0; i < 4; i++) gf_array_release(cols[i]);
 }
 
+static gf_status unify_once(void *user, const gf_allocator *a) {
+  (void)user;
+  gf_array *cols[2];
+  for (int b = 0; b < 2; b++) {
+    hand h;
+    hand_build(&h, "vu", hand_vals, NHAND, 1, 2);
+    assert_int_equal(gfi_cdata_import_array(&h.arr, &h.sch, GF_IMPORT_CHECK_FULL, NULL,
+                                            b == 0 ? 10 : 0, &cols[b], NULL),
+                     GF_OK);
+    hand_free(&h);
+  }
+  gf_field fields[1] = {{"s", gf_type(GF_TYPE_UTF8), true}};
+  gf_schema *s = NULL;
+  assert_int_equal(gf_schema_new(fields, 1, &s, NULL), GF_OK);
+  gf_status st = gfi_view_unify_columns(a, &s, cols, 2, 1, NULL);
+  if (st == GF_OK) {
+    assert_int_equal(gf_schema_field(s, 0)->type.id, GF_TYPE_LARGE_UTF8);
+    for (int b = 0; b < 2; b++) {
+      assert_int_equal(gf_array_type(cols[b]).id, GF_TYPE_LARGE_UTF8);
+      expect_hand(cols[b], 0, NHAND);
+    }
+  }
+  gf_schema_release(s);
+  for (int b = 0; b < 2; b++) gf_array_release(cols[b]);
+  return st;
+}
+
+/* Every allocation of widening a column failed in turn: GF_ENOMEM, nothing
+ * leaked. */
+static void unify_survives_allocation_failures(void **state) {
+  (void)state;
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts cnt = {0};
+  gft_alloc_sweep("view column widening", fa, unify_once, NULL, &cnt);
+  gft_sweep_print("view column widening", &cnt);
+  assert_true(cnt.failing[0] > 0);
+  gf_failing_allocator_free(fa);
+}
+
 /* One malformation of a hand-built array and the words its error must
  * hold. */
 typedef struct bad_case {
@@ -728,30 +768,33 @@ static const char *vs_last_error(struct ArrowArrayStream *s) {
 }
 static void vs_release(struct ArrowArrayStream *s) { s->release = NULL; }
 
-/* A C stream of two record batches with a Utf8View and a BinaryView column
- * imports into a frame of utf8 and binary columns with the values. */
-static void cdata_stream_with_view_columns(void **state) {
-  (void)state;
-  view_stream v;
-  memset(&v, 0, sizeof v);
-  const char *fmts[2] = {"vu", "vz"};
-  const char *names[2] = {"text", "blob"};
+/* Builds the producer side of a view stream: two batches of a Utf8View
+ * and a BinaryView column (1 and 2 data buffers). */
+static void view_stream_init(view_stream *v, struct ArrowArrayStream *s) {
+  memset(v, 0, sizeof *v);
+  static const char *const fmts[2] = {"vu", "vz"};
+  static const char *const names[2] = {"text", "blob"};
   for (int c = 0; c < 2; c++) {
-    v.child_sch[c].format = fmts[c];
-    v.child_sch[c].name = names[c];
-    v.child_sch[c].flags = ARROW_FLAG_NULLABLE;
-    v.child_sch[c].release = schema_noop_release;
-    v.child_ptrs[c] = &v.child_sch[c];
+    v->child_sch[c].format = fmts[c];
+    v->child_sch[c].name = names[c];
+    v->child_sch[c].flags = ARROW_FLAG_NULLABLE;
+    v->child_sch[c].release = schema_noop_release;
+    v->child_ptrs[c] = &v->child_sch[c];
     for (int b = 0; b < 2; b++) {
-      hand_build(&v.cols[b][c], fmts[c], hand_vals, NHAND, 0, b + 1);
-      v.children[b][c] = &v.cols[b][c].arr;
+      hand_build(&v->cols[b][c], fmts[c], hand_vals, NHAND, 0, b + 1);
+      v->children[b][c] = &v->cols[b][c].arr;
     }
   }
-  struct ArrowArrayStream s = {vs_get_schema, vs_get_next, vs_last_error, vs_release, &v};
-  gf_frame *f = NULL;
-  gf_error err;
-  gf_status st = gf_frame_import_stream(&s, GF_IMPORT_CHECK_FULL, &f, &err);
-  if (st != GF_OK) fail_msg("%s", err.message);
+  *s = (struct ArrowArrayStream){vs_get_schema, vs_get_next, vs_last_error, vs_release, v};
+}
+
+static void view_stream_free(view_stream *v) {
+  for (int b = 0; b < 2; b++)
+    for (int c = 0; c < 2; c++) hand_free(&v->cols[b][c]);
+}
+
+/* Checks a frame imported from view_stream_init's stream. */
+static void check_view_stream_frame(const gf_frame *f) {
   assert_int_equal(gf_schema_field(gf_frame_schema(f), 0)->type.id, GF_TYPE_UTF8);
   assert_int_equal(gf_schema_field(gf_frame_schema(f), 1)->type.id, GF_TYPE_BINARY);
   assert_int_equal(gf_frame_num_rows(f), 2 * (NHAND - 2));
@@ -765,9 +808,53 @@ static void cdata_stream_with_view_columns(void **state) {
       check_value(gf_frame_column(f, b, 1), i, &r, "stream blob");
     }
   }
+}
+
+/* A C stream of two record batches with a Utf8View and a BinaryView column
+ * (the struct sliced by one row) imports into a frame of utf8 and binary
+ * columns with the values. */
+static void cdata_stream_with_view_columns(void **state) {
+  (void)state;
+  view_stream v;
+  struct ArrowArrayStream s;
+  view_stream_init(&v, &s);
+  gf_frame *f = NULL;
+  gf_error err;
+  gf_status st = gf_frame_import_stream(&s, GF_IMPORT_CHECK_FULL, &f, &err);
+  if (st != GF_OK) fail_msg("%s", err.message);
+  check_view_stream_frame(f);
   gf_frame_release(f);
-  for (int b = 0; b < 2; b++)
-    for (int c = 0; c < 2; c++) hand_free(&v.cols[b][c]);
+  view_stream_free(&v);
+}
+
+static gf_status stream_import_once(void *user, const gf_allocator *a) {
+  (void)user;
+  view_stream v;
+  struct ArrowArrayStream s;
+  view_stream_init(&v, &s);
+  gf_frame *f = NULL;
+  gf_status st = gf_frame_import_stream_with(&s, GF_IMPORT_CHECK_FULL, a, &f, NULL);
+  if (st == GF_OK) {
+    check_view_stream_frame(f);
+    gf_frame_release(f);
+  } else {
+    assert_null(f);
+  }
+  view_stream_free(&v);
+  return st;
+}
+
+/* Every allocation of importing the view stream failed in turn: GF_ENOMEM,
+ * nothing leaked. */
+static void cdata_view_stream_survives_allocation_failures(void **state) {
+  (void)state;
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts cnt = {0};
+  gft_alloc_sweep("C Data view stream import", fa, stream_import_once, NULL, &cnt);
+  gft_sweep_print("C Data view stream import", &cnt);
+  assert_true(cnt.failing[0] > 0);
+  gf_failing_allocator_free(fa);
 }
 
 /* ---- export as views --------------------------------------------------------- */
@@ -872,6 +959,56 @@ static void export_as_views_round_trips(void **state) {
       gf_array_release(a);
       gf_array_release(full);
     }
+}
+
+static gf_status export_views_once(void *user, const gf_allocator *a) {
+  (void)a; /* the export allocates through the array's own allocator */
+  const gf_array *arr = user;
+  gf_cdata_export_options o;
+  gf_cdata_export_options_init(&o);
+  o.flags = GF_EXPORT_STRING_VIEWS;
+  struct ArrowArray ea;
+  struct ArrowSchema es;
+  memset(&ea, 0, sizeof ea);
+  gf_status st = gf_array_export_with(arr, &o, &ea, &es, NULL);
+  if (st == GF_OK) {
+    check_exported_views(&ea, arr);
+    ea.release(&ea);
+    es.release(&es);
+  } else {
+    assert_null(ea.release);
+  }
+  return st;
+}
+
+/* Every allocation of exporting as views (a sliced array with nulls, so
+ * the validity is re-based too) failed in turn: GF_ENOMEM, nothing leaked. */
+static void export_as_views_survives_allocation_failures(void **state) {
+  (void)state;
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gf_failing_allocator_arm(fa, 0, false);
+  const gf_allocator *a = gf_failing_allocator_get(fa);
+  gf_builder *b = NULL;
+  assert_int_equal(gf_builder_new(gf_type(GF_TYPE_LARGE_UTF8), a, &b, NULL), GF_OK);
+  for (int i = 0; i < NHAND; i++) {
+    if (hand_vals[i] == NULL) assert_int_equal(gf_builder_append_null(b, NULL), GF_OK);
+    else assert_int_equal(gf_builder_append_bytes(b, hand_vals[i], (int64_t)strlen(hand_vals[i]), NULL), GF_OK);
+  }
+  gf_array *full = NULL, *sl = NULL;
+  assert_int_equal(gf_builder_finish(b, &full, NULL), GF_OK);
+  gf_builder_free(b);
+  assert_int_equal(gf_array_slice(full, 3, NHAND - 4, &sl, NULL), GF_OK);
+  gft_sweep_counts cnt = {0};
+  gfi_cdata_view_window_max = 30; /* several windows */
+  gft_alloc_sweep("C Data view export", fa, export_views_once, sl, &cnt);
+  gfi_cdata_view_window_max = 0;
+  gft_sweep_print("C Data view export", &cnt);
+  assert_true(cnt.failing[0] > 0);
+  gf_array_release(sl);
+  gf_array_release(full);
+  assert_int_equal(gf_failing_allocator_live_blocks(fa), 0);
+  gf_failing_allocator_free(fa);
 }
 
 /* A whole frame (utf8, binary, int, dictionary<utf8>) exported as a view
@@ -1016,6 +1153,64 @@ static void ipc_write_views_round_trips(void **state) {
   for (int i = 0; i < 15; i++) gf_array_release(cols[i]);
 }
 
+static gf_status ipc_write_views_once(void *user, const gf_allocator *a) {
+  const gf_frame *f = user;
+  gf_parallel_options par;
+  gf_parallel_options_init(&par);
+  par.allocator = a;
+  gf_ipc_write_options o;
+  gf_ipc_write_options_init(&o);
+  o.flags = GF_IPC_WRITE_STRING_VIEWS;
+  o.parallel = &par;
+  void *mem = NULL;
+  size_t len = 0;
+  gf_status st = gf_write_ipc_memory(f, true, &o, &mem, &len, NULL);
+  if (st == GF_OK) {
+    gf_frame *back = NULL;
+    assert_int_equal(gf_read_ipc_file_buffer(mem, len, NULL, &back, NULL), GF_OK);
+    same_values(f, back);
+    gf_frame_release(back);
+    gf_mem_free(mem);
+  } else {
+    assert_null(mem);
+  }
+  return st;
+}
+
+/* Every allocation of writing a frame as views failed in turn: GF_ENOMEM,
+ * nothing leaked. */
+static void ipc_write_views_survives_allocation_failures(void **state) {
+  (void)state;
+  gf_array *cols[2];
+  gf_datatype types[2] = {gf_type(GF_TYPE_UTF8), gf_type_dictionary(gf_type(GF_TYPE_BINARY))};
+  for (int c = 0; c < 2; c++) {
+    gf_builder *bl = NULL;
+    assert_int_equal(gf_builder_new(types[c], NULL, &bl, NULL), GF_OK);
+    for (int i = 0; i < NHAND; i++) {
+      const char *v = hand_vals[i];
+      if (v == NULL) assert_int_equal(gf_builder_append_null(bl, NULL), GF_OK);
+      else assert_int_equal(gf_builder_append_bytes(bl, v, (int64_t)strlen(v), NULL), GF_OK);
+    }
+    assert_int_equal(gf_builder_finish(bl, &cols[c], NULL), GF_OK);
+    gf_builder_free(bl);
+  }
+  gf_field fields[2] = {{"u", types[0], true}, {"d", types[1], true}};
+  gf_schema *s = NULL;
+  assert_int_equal(gf_schema_new(fields, 2, &s, NULL), GF_OK);
+  gf_frame *f = NULL;
+  assert_int_equal(gf_frame_new(s, cols, 1, NULL, &f, NULL), GF_OK);
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts cnt = {0};
+  gft_alloc_sweep("IPC view write", fa, ipc_write_views_once, f, &cnt);
+  gft_sweep_print("IPC view write", &cnt);
+  assert_true(cnt.failing[0] > 0);
+  gf_failing_allocator_free(fa);
+  gf_frame_release(f);
+  gf_schema_release(s);
+  for (int c = 0; c < 2; c++) gf_array_release(cols[c]);
+}
+
 /* ---- nested types are refused naming the type and the field ----------------- */
 
 /* pyarrow's IPC files with a nested column 'n' (after an int column):
@@ -1116,12 +1311,16 @@ int main(void) {
       cmocka_unit_test(cdata_hand_built_views_import),
       cmocka_unit_test(cdata_views_past_int32_become_large),
       cmocka_unit_test(unify_widens_the_other_batches),
+      cmocka_unit_test(unify_survives_allocation_failures),
       cmocka_unit_test(cdata_malformed_views_fail_cleanly),
       cmocka_unit_test(cdata_views_survive_allocation_failures),
       cmocka_unit_test(cdata_stream_with_view_columns),
+      cmocka_unit_test(cdata_view_stream_survives_allocation_failures),
       cmocka_unit_test(export_as_views_round_trips),
       cmocka_unit_test(export_stream_as_views_round_trips),
+      cmocka_unit_test(export_as_views_survives_allocation_failures),
       cmocka_unit_test(ipc_write_views_round_trips),
+      cmocka_unit_test(ipc_write_views_survives_allocation_failures),
       cmocka_unit_test(ipc_nested_types_refused_naming_type_and_field),
       cmocka_unit_test(cdata_nested_types_refused_naming_type_and_field),
   };
