@@ -128,7 +128,14 @@ gf_status gfi_view_convert(const gf_allocator *a, const gfi_view_input *in,
     const uint8_t *s = NULL;
     int64_t len = 0;
     GF_RETURN_NOT_OK(view_resolve(in, i, where, &s, &len, err));
-    total += len; /* each len < 2^31 and n <= GF_MAX_ROWS: cannot overflow */
+    /* Views may share bytes, so the total is not bounded by the input's
+     * size (only the caller's memory limit bounds the copy); stop before it
+     * could overflow. */
+    if (len > INT64_MAX / 4 - total)
+      return gf_error_set(err, GF_ENOTSUP,
+                          "%s: the strings total more than 2^61 bytes by row %lld",
+                          where, (long long)i);
+    total += len;
   }
   bool large = total > limit;
   gf_datatype t = gf_type(in->utf8 ? (large ? GF_TYPE_LARGE_UTF8 : GF_TYPE_UTF8)

@@ -20,6 +20,10 @@
 #include "gopherframe.h"
 #include "gopherframe/testing.h"
 
+/* Release callbacks of producer structs this file owns (defined below). */
+static void batch_release(struct ArrowArray *a);
+static void schema_noop_release(struct ArrowSchema *s);
+
 /* ---- reference values ----------------------------------------------------- */
 
 /* One expected value: NULL or bytes. */
@@ -209,6 +213,59 @@ static void ipc_views_survive_allocation_failures(void **state) {
   assert_true(cnt.failing[0] > 0);
   gf_failing_allocator_free(fa);
   free((void *)s.data);
+}
+
+/* Views that all point at one long string (4,000 rows x 1,000 bytes over
+ * a 1,000-byte data buffer) convert to far more bytes than the producer
+ * holds: a tracking allocator's limit bounds that copy (GF_ENOMEM, the
+ * producer untouched); without one every row gets the string. */
+static void cdata_view_amplification_is_bounded_by_the_memory_limit(void **state) {
+  (void)state;
+  enum { ROWS = 4000, LEN = 1000 };
+  uint8_t *data = malloc(LEN);
+  for (int i = 0; i < LEN; i++) data[i] = (uint8_t)('a' + i % 26);
+  uint8_t *views = calloc(ROWS, 16);
+  for (int i = 0; i < ROWS; i++) {
+    int32_t len = LEN, idx = 0, off = 0;
+    memcpy(views + i * 16, &len, 4);
+    memcpy(views + i * 16 + 4, data, 4);
+    memcpy(views + i * 16 + 8, &idx, 4);
+    memcpy(views + i * 16 + 12, &off, 4);
+  }
+  int64_t sizes[1] = {LEN};
+  for (int limited = 0; limited < 2; limited++) {
+    const void *ptrs[4] = {NULL, views, data, sizes};
+    struct ArrowArray arr = {0};
+    arr.length = ROWS;
+    arr.n_buffers = 4;
+    arr.buffers = ptrs;
+    arr.release = batch_release;
+    struct ArrowSchema sch = {0};
+    sch.format = "vu";
+    sch.name = "s";
+    sch.release = schema_noop_release;
+    gf_tracking_allocator *ta = NULL;
+    assert_int_equal(gf_tracking_allocator_new(NULL, limited ? 1 << 20 : 0, &ta, NULL), GF_OK);
+    gf_array *a = NULL;
+    gf_error err;
+    gf_status st = gf_array_import_with(&arr, &sch, GF_IMPORT_CHECK_FULL,
+                                        gf_tracking_allocator_get(ta), &a, &err);
+    if (limited) {
+      assert_int_equal(st, GF_ENOMEM);
+      assert_null(a);
+      assert_non_null(arr.release);
+    } else {
+      if (st != GF_OK) fail_msg("%s", err.message);
+      assert_int_equal(gf_array_length(a), ROWS);
+      int64_t l;
+      gf_array_get_bytes(a, ROWS - 1, &l);
+      assert_int_equal(l, LEN);
+      gf_array_release(a);
+    }
+    gf_tracking_allocator_free(ta);
+  }
+  free(views);
+  free(data);
 }
 
 /* Patches the first occurrence of `find` (n bytes) in buf with `repl`. */
@@ -1307,6 +1364,7 @@ int main(void) {
       cmocka_unit_test(ipc_views_read_as_utf8_and_binary),
       cmocka_unit_test(ipc_views_survive_allocation_failures),
       cmocka_unit_test(ipc_corrupt_views_fail_cleanly),
+      cmocka_unit_test(cdata_view_amplification_is_bounded_by_the_memory_limit),
       cmocka_unit_test(cdata_pyarrow_views_import),
       cmocka_unit_test(cdata_hand_built_views_import),
       cmocka_unit_test(cdata_views_past_int32_become_large),
