@@ -102,7 +102,11 @@ GF_API gf_status gf_array_export_with(const gf_array *a,
 /** Exports a data type as an ArrowSchema (`name` may be NULL). */
 GF_API gf_status gf_type_export(gf_datatype t, const char *name, bool nullable,
                                 struct ArrowSchema *out, gf_error *err);
-/** Imports a data type from an ArrowSchema (not released). */
+/**
+ * Imports a data type from an ArrowSchema (not released). The view formats
+ * "vu" and "vz" give utf8 and binary (what their arrays import as); nested
+ * formats fail with GF_ENOTSUP naming the format and the type.
+ */
 GF_API gf_status gf_type_import(const struct ArrowSchema *schema,
                                 gf_datatype *out, gf_error *err);
 
