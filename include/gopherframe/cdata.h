@@ -68,10 +68,45 @@ struct ArrowArrayStream {
  */
 GF_API gf_status gf_array_export(const gf_array *a, struct ArrowArray *out_array,
                                  struct ArrowSchema *out_schema, gf_error *err);
+/**
+ * Options of the C Data exports (the *_with functions); NULL means the
+ * defaults. Initialise with gf_cdata_export_options_init, then set fields:
+ * `size` lets the struct grow without breaking older callers.
+ */
+typedef struct gf_cdata_export_options {
+  size_t size;    /**< sizeof(gf_cdata_export_options) */
+  unsigned flags; /**< GF_EXPORT_* bits; 0 by default */
+} gf_cdata_export_options;
+
+/**
+ * Export utf8 and large_utf8 columns as Utf8View (format "vu") and binary
+ * and large_binary as BinaryView ("vz"), dictionary values included, for
+ * consumers that prefer views (Polars, DuckDB). A 16-byte view per row is
+ * built (one pass, 16 bytes a row); the string bytes are shared zero-copy
+ * as the view data buffers (several when a large column holds more than
+ * 2^31-1 bytes; a single value longer than that is GF_ENOTSUP). The default
+ * exports utf8/binary as they are held.
+ */
+#define GF_EXPORT_STRING_VIEWS 1u
+
+/** Sets `o` to the defaults. */
+GF_API void gf_cdata_export_options_init(gf_cdata_export_options *o);
+
+/** gf_array_export with options (`o` NULL = defaults). */
+GF_API gf_status gf_array_export_with(const gf_array *a,
+                                      const gf_cdata_export_options *o,
+                                      struct ArrowArray *out_array,
+                                      struct ArrowSchema *out_schema,
+                                      gf_error *err);
+
 /** Exports a data type as an ArrowSchema (`name` may be NULL). */
 GF_API gf_status gf_type_export(gf_datatype t, const char *name, bool nullable,
                                 struct ArrowSchema *out, gf_error *err);
-/** Imports a data type from an ArrowSchema (not released). */
+/**
+ * Imports a data type from an ArrowSchema (not released). The view formats
+ * "vu" and "vz" give utf8 and binary (what their arrays import as); nested
+ * formats fail with GF_ENOTSUP naming the format and the type.
+ */
 GF_API gf_status gf_type_import(const struct ArrowSchema *schema,
                                 gf_datatype *out, gf_error *err);
 
@@ -87,7 +122,16 @@ typedef enum gf_import_check {
  * last buffer referring to it is released. `schema` is read, not released.
  * The array is validated first; invalid input fails with GF_EINVAL (message
  * says which check and where) and, on failure, `array` is left untouched.
- * Unsupported types fail with GF_ENOTSUP naming the format string.
+ * Unsupported types fail with GF_ENOTSUP naming the format string, the type
+ * (list, struct, map, union, run_end_encoded, ...) and the field.
+ *
+ * Utf8View ("vu") and BinaryView ("vz") arrays are not zero-copy: they are
+ * validated (view lengths, the prefix against the data's first 4 bytes,
+ * buffer index/offset/length inside the variadic data buffers, UTF-8 for
+ * Utf8View at every check level) and their bytes copied once into a utf8
+ * or binary array (large_utf8/large_binary when they exceed 2^31-1 bytes).
+ * In a stream, a view column of which some batch needs large offsets is
+ * large in every batch.
  */
 GF_API gf_status gf_array_import(struct ArrowArray *array,
                                  const struct ArrowSchema *schema,
@@ -119,6 +163,11 @@ GF_API gf_status gf_schema_import(const struct ArrowSchema *schema,
 GF_API gf_status gf_frame_export_stream(gf_frame *f,
                                         struct ArrowArrayStream *out,
                                         gf_error *err);
+/** gf_frame_export_stream with options (`o` NULL = defaults). */
+GF_API gf_status gf_frame_export_stream_with(gf_frame *f,
+                                             const gf_cdata_export_options *o,
+                                             struct ArrowArrayStream *out,
+                                             gf_error *err);
 /**
  * Imports every batch of a stream into a frame and releases the stream
  * (on success and on failure).
@@ -142,6 +191,13 @@ GF_API gf_status gf_frame_export_batch(const gf_frame *f, int batch,
                                        struct ArrowArray *out_array,
                                        struct ArrowSchema *out_schema,
                                        gf_error *err);
+
+/** gf_frame_export_batch with options (`o` NULL = defaults). */
+GF_API gf_status gf_frame_export_batch_with(const gf_frame *f, int batch,
+                                            const gf_cdata_export_options *o,
+                                            struct ArrowArray *out_array,
+                                            struct ArrowSchema *out_schema,
+                                            gf_error *err);
 
 #ifdef __cplusplus
 }

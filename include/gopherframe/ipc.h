@@ -38,7 +38,16 @@ typedef struct gf_ipc_write_options {
   const gf_ipc_key_value *metadata; /**< schema custom metadata, may be NULL */
   int num_metadata;
   const gf_parallel_options *parallel; /**< NULL = defaults (allocator too) */
+  unsigned flags;                   /**< GF_IPC_WRITE_* bits; 0 by default */
 } gf_ipc_write_options;
+
+/**
+ * Write utf8/large_utf8 columns (dictionary values included) as Utf8View
+ * and binary/large_binary as BinaryView, for readers that prefer views: a
+ * 16-byte view per row is built; the string bytes are written from the
+ * column's own buffer (in windows of at most 2^31-1 bytes). Off by default.
+ */
+#define GF_IPC_WRITE_STRING_VIEWS 1u
 
 GF_API void gf_ipc_write_options_init(gf_ipc_write_options *o);
 

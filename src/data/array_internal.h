@@ -56,6 +56,14 @@ gf_status gfi_dictionary_unify(gf_array *const *in, int n,
                                const gf_allocator *a, gf_array **out,
                                gf_error *err);
 
+/* The large_utf8/large_binary twin of a utf8/binary array `in`: the string
+ * bytes are shared, the offsets widened into a new int64 buffer (and the
+ * validity re-based when `in` is a slice). For a dictionary array over utf8 or
+ * binary, `dict` is the already widened dictionary to rebuild it over (codes
+ * and validity shared); ignored otherwise. src/data/widen.c. */
+gf_status gfi_array_widen(const gf_allocator *a, const gf_array *in,
+                          gf_array *dict, gf_array **out, gf_error *err);
+
 /* Schemas with more fields than this get a hashed name index. */
 #define GFI_SCHEMA_INDEX_MIN 16
 

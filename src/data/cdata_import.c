@@ -10,6 +10,7 @@
 
 #include "core/utf8.h"
 #include "data/cdata_internal.h"
+#include "data/view_internal.h"
 
 /* The moved producer array and the references our buffers hold to it. */
 typedef struct cdata_holder {
@@ -33,6 +34,7 @@ typedef struct cdata_ctx {
   const gf_allocator *alloc;
   gf_import_check check;
   gf_error *err;
+  int64_t view_small_limit; /* see gfi_view_input.small_limit; 0 = default */
 } cdata_ctx;
 
 /* Fails with GF_EINVAL: "Arrow import of <where>: <message>". */
@@ -94,9 +96,62 @@ static bool cdata_aligned(const void *p, int64_t width) {
 }
 
 static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
-                                   gf_datatype t, int64_t eff_offset,
-                                   int64_t eff_length, const char *where,
-                                   gf_array **out);
+                                   gf_datatype t, unsigned views,
+                                   int64_t eff_offset, int64_t eff_length,
+                                   const char *where, gf_array **out);
+
+/* Bits of the `views` argument of cdata_import_node: the array itself, or
+ * its dictionary, is a Utf8View/BinaryView to be converted. */
+#define CDATA_VIEW 1u
+#define CDATA_VIEW_DICT 2u
+
+/* The view bits of a producer schema (NULL: none). */
+static unsigned cdata_view_bits(const struct ArrowSchema *s) {
+  if (s == NULL) return 0;
+  unsigned v = gfi_cdata_format_is_view(s->format) ? CDATA_VIEW : 0;
+  if (s->dictionary != NULL && gfi_cdata_format_is_view(s->dictionary->format))
+    v |= CDATA_VIEW_DICT;
+  return v;
+}
+
+/* Converts the rows [eff_offset, eff_offset + eff_length) of a producer
+ * Utf8View/BinaryView array (buffers: validity, views, the variadic data
+ * buffers, then their int64 sizes) into a new utf8/binary array, or
+ * large_* when the bytes exceed int32 offsets; `validity` is NULL when the
+ * range has no nulls. The producer's memory is not referenced afterwards. */
+static gf_status cdata_import_view(cdata_ctx *c, const struct ArrowArray *arr,
+                                   gf_datatype t, const uint8_t *validity,
+                                   int64_t eff_offset, int64_t eff_length,
+                                   const char *where, gf_array **out) {
+  int64_t nvar = arr->n_buffers - 3;
+  const int64_t *sizes_src = arr->buffers[arr->n_buffers - 1];
+  if (eff_length > 0 && arr->buffers[1] == NULL)
+    return cdata_reject(c, where, "buffer 1 (views) is NULL");
+  if (nvar > 0 && sizes_src == NULL)
+    return cdata_reject(c, where,
+                        "buffer %lld (variadic buffer sizes) is NULL",
+                        (long long)(arr->n_buffers - 1));
+  int64_t *sizes = NULL;
+  if (nvar > 0) {
+    sizes = gfi_malloc(c->alloc, (size_t)nvar * sizeof *sizes);
+    if (sizes == NULL) return GF_OOM(c->err, "view buffer sizes");
+    memcpy(sizes, sizes_src, (size_t)nvar * sizeof *sizes);
+  }
+  char msg[GF_ERROR_MESSAGE_SIZE / 2];
+  snprintf(msg, sizeof msg, "Arrow import of %s", where);
+  gfi_view_input in = {validity,
+                       arr->buffers[1],
+                       eff_offset,
+                       eff_length,
+                       (const uint8_t *const *)(arr->buffers + 2),
+                       sizes,
+                       nvar,
+                       t.id == GF_TYPE_UTF8 || t.id == GF_TYPE_LARGE_UTF8,
+                       c->view_small_limit};
+  gf_status st = gfi_view_convert(c->alloc, &in, msg, out, c->err);
+  if (sizes) gfi_mfree(c->alloc, sizes, (size_t)nvar * sizeof *sizes);
+  return st;
+}
 
 /* Builds an empty array of type t (fresh zeroed buffers) for a producer
  * array of length 0, whose buffers may legitimately be NULL. */
@@ -119,9 +174,9 @@ static gf_status cdata_make_empty(cdata_ctx *c, gf_datatype t, gf_array *dict,
  * checked that range lies inside the array's own range). On failure nothing
  * built survives. */
 static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
-                                   gf_datatype t, int64_t eff_offset,
-                                   int64_t eff_length, const char *where,
-                                   gf_array **out) {
+                                   gf_datatype t, unsigned views,
+                                   int64_t eff_offset, int64_t eff_length,
+                                   const char *where, gf_array **out) {
   if (arr == NULL) return cdata_reject(c, where, "the ArrowArray is NULL");
   if (arr->release == NULL)
     return cdata_reject(c, where, "the ArrowArray is released");
@@ -135,7 +190,13 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
   int nb = cdata_arrow_n_buffers(t);
   char tname[96];
   gf_type_format(t, tname, sizeof tname);
-  if (arr->n_buffers != nb)
+  const bool view = (views & CDATA_VIEW) != 0;
+  if (view && (arr->n_buffers < 3 || arr->n_buffers > INT32_MAX))
+    return cdata_reject(c, where,
+                        "n_buffers is %lld, but a view type needs 3 or more "
+                        "(validity, views, data buffers, their sizes)",
+                        (long long)arr->n_buffers);
+  if (!view && arr->n_buffers != nb)
     return cdata_reject(c, where, "n_buffers is %lld, but type %s needs %d",
                         (long long)arr->n_buffers, tname, nb);
   if (nb > 0 && arr->buffers == NULL)
@@ -185,6 +246,12 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
   if (nc > 0 && (eff_offset != off || eff_length != len))
     eff_nc = eff_length - gfi_bitmap_count(validity, eff_offset, eff_length);
   if (eff_nc == 0) validity = NULL;
+
+  if (view) {
+    if (len > GF_MAX_ROWS) return too_long(c, where, len);
+    return cdata_import_view(c, arr, t, validity, eff_offset, eff_length, where,
+                             out);
+  }
 
   /* Buffer 1 and, for variable width, buffer 2: presence, alignment, size. */
   const void *b1 = arr->buffers[1];
@@ -253,8 +320,17 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
     snprintf(dwhere, sizeof dwhere, "%s (dictionary)", where);
     const struct ArrowArray *d = arr->dictionary;
     int64_t doff = d->offset, dlen = d->length;
-    GF_RETURN_NOT_OK(cdata_import_node(c, d, gf_type_value(t), doff, dlen,
-                                       dwhere, &dict));
+    GF_RETURN_NOT_OK(cdata_import_node(c, d, gf_type_value(t),
+                                       (views & CDATA_VIEW_DICT) ? CDATA_VIEW : 0,
+                                       doff, dlen, dwhere, &dict));
+    if (dict->type.id != gf_type_value(t).id) {
+      gf_array_release(dict);
+      return gf_error_set(c->err, GF_ENOTSUP,
+                          "Arrow import of %s: the dictionary's view values "
+                          "hold more than 2^31-1 bytes (a dictionary of "
+                          "large strings is not supported)",
+                          where);
+    }
     if (len > 0) {
       int64_t dn = dict->length;
       for (int64_t i = eff_offset; i < eff_offset + eff_length; i++) {
@@ -342,35 +418,48 @@ static void cdata_holder_finish(cdata_holder *h, struct ArrowArray *producer,
   cdata_holder_unref(h);
 }
 
-/* Imports an array through allocator `alloc`; see cdata.h. */
-GF_API gf_status gf_array_import_with(struct ArrowArray *array,
-                                      const struct ArrowSchema *schema,
-                                      gf_import_check check,
-                                      const gf_allocator *alloc, gf_array **out,
-                                      gf_error *err) {
+gf_status gfi_cdata_import_array(struct ArrowArray *array,
+                                 const struct ArrowSchema *schema,
+                                 gf_import_check check,
+                                 const gf_allocator *alloc,
+                                 int64_t view_small_limit, gf_array **out,
+                                 gf_error *err) {
   if (array == NULL || schema == NULL || out == NULL)
     return gf_error_set(err, GF_EINVAL,
                         "array, schema and out must not be NULL");
   if (array->release == NULL)
     return gf_error_set(err, GF_EINVAL,
                         "Arrow import of array: the ArrowArray is released");
-  gf_datatype t;
-  GF_RETURN_NOT_OK(gf_type_import(schema, &t, err));
-  alloc = gfi_alloc_or_default(alloc);
-  cdata_holder *h = NULL;
-  GF_RETURN_NOT_OK(cdata_holder_new(alloc, array, &h, err));
   char where[GF_ERROR_MESSAGE_SIZE / 2];
   if (schema->name != NULL && schema->name[0] != '\0')
     snprintf(where, sizeof where, "field '%s'", schema->name);
   else
     snprintf(where, sizeof where, "array");
-  cdata_ctx c = {h, alloc, check, err};
+  gf_datatype t;
+  gf_error sub;
+  gf_error_clear(&sub);
+  gf_status st = gf_type_import(schema, &t, &sub);
+  if (st != GF_OK)
+    return gf_error_set(err, st, "Arrow import of %s: %s", where, sub.message);
+  alloc = gfi_alloc_or_default(alloc);
+  cdata_holder *h = NULL;
+  GF_RETURN_NOT_OK(cdata_holder_new(alloc, array, &h, err));
+  cdata_ctx c = {h, alloc, check, err, view_small_limit};
   gf_array *res = NULL;
-  gf_status st = cdata_import_node(&c, &h->arr, t, array->offset, array->length,
-                                   where, &res);
+  st = cdata_import_node(&c, &h->arr, t, cdata_view_bits(schema), array->offset,
+                         array->length, where, &res);
   cdata_holder_finish(h, array, st == GF_OK);
   if (st == GF_OK) *out = res;
   return st;
+}
+
+/* Imports an array through allocator `alloc`; see cdata.h. */
+GF_API gf_status gf_array_import_with(struct ArrowArray *array,
+                                      const struct ArrowSchema *schema,
+                                      gf_import_check check,
+                                      const gf_allocator *alloc, gf_array **out,
+                                      gf_error *err) {
+  return gfi_cdata_import_array(array, schema, check, alloc, 0, out, err);
 }
 
 /* Imports an array with the default allocator; see cdata.h. */
@@ -382,10 +471,11 @@ GF_API gf_status gf_array_import(struct ArrowArray *array,
 }
 
 gf_status gfi_cdata_import_batch(struct ArrowArray *batch, const gf_schema *s,
+                                 const struct ArrowSchema *arrow_schema,
                                  gf_import_check check, const gf_allocator *a,
                                  gf_array **columns, gf_error *err) {
   a = gfi_alloc_or_default(a);
-  cdata_ctx c0 = {NULL, a, check, err};
+  cdata_ctx c0 = {NULL, a, check, err, 0};
   const char *bw = "record batch";
   if (batch->release == NULL) return cdata_reject(&c0, bw, "the ArrowArray is released");
   int n = s->n;
@@ -438,15 +528,18 @@ gf_status gfi_cdata_import_batch(struct ArrowArray *batch, const gf_schema *s,
 
   cdata_holder *h = NULL;
   GF_RETURN_NOT_OK(cdata_holder_new(a, batch, &h, err));
-  cdata_ctx c = {h, a, check, err};
+  cdata_ctx c = {h, a, check, err, 0};
   gf_status st = GF_OK;
   int built = 0;
   for (int i = 0; i < n && st == GF_OK; i++) {
     const struct ArrowArray *ch = batch->children[i];
     char where[GF_ERROR_MESSAGE_SIZE / 2];
     snprintf(where, sizeof where, "column %d '%s'", i, s->fields[i].name);
-    st = cdata_import_node(&c, ch, s->fields[i].type, ch->offset + off, len,
-                           where, &columns[i]);
+    unsigned views = 0;
+    if (arrow_schema != NULL && i < arrow_schema->n_children)
+      views = cdata_view_bits(arrow_schema->children[i]);
+    st = cdata_import_node(&c, ch, s->fields[i].type, views, ch->offset + off,
+                           len, where, &columns[i]);
     if (st == GF_OK) built++;
   }
   if (st != GF_OK) {

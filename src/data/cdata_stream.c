@@ -2,14 +2,17 @@
  * Arrow C Stream Interface: a frame exported as an ArrowArrayStream (one
  * struct array per batch) and a stream imported into a frame.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "data/cdata_internal.h"
+#include "data/view_internal.h"
 
 /* Private data of an exported stream: the frame it reads (retained). */
 typedef struct cdata_stream_priv {
   gf_frame *frame;
   const gf_allocator *alloc;
+  unsigned flags; /* gf_cdata_export_options flags */
   int next;
   char last_error[GF_ERROR_MESSAGE_SIZE];
 } cdata_stream_priv;
@@ -28,7 +31,8 @@ static int cdata_stream_get_schema(struct ArrowArrayStream *s,
   cdata_stream_priv *p = s->private_data;
   gf_error e;
   gf_error_clear(&e);
-  gf_status st = gfi_cdata_schema_export(p->alloc, p->frame->schema, out, &e);
+  gf_status st = gfi_cdata_schema_export(p->alloc, p->frame->schema, p->flags, out,
+                                         &e);
   return st == GF_OK ? 0 : cdata_stream_fail(p, st, &e);
 }
 
@@ -43,7 +47,8 @@ static int cdata_stream_get_next(struct ArrowArrayStream *s,
   }
   gf_error e;
   gf_error_clear(&e);
-  gf_status st = gfi_cdata_export_batch(p->alloc, p->frame, p->next, out, &e);
+  gf_status st = gfi_cdata_export_batch(p->alloc, p->frame, p->next, p->flags, out,
+                                        &e);
   if (st != GF_OK) return cdata_stream_fail(p, st, &e);
   p->next++;
   return 0;
@@ -66,9 +71,11 @@ static void cdata_stream_release(struct ArrowArrayStream *s) {
   s->private_data = NULL;
 }
 
-/* Exports a frame as an ArrowArrayStream; see cdata.h. */
-GF_API gf_status gf_frame_export_stream(gf_frame *f, struct ArrowArrayStream *out,
-                                        gf_error *err) {
+/* Exports a frame as an ArrowArrayStream with options; see cdata.h. */
+GF_API gf_status gf_frame_export_stream_with(gf_frame *f,
+                                             const gf_cdata_export_options *o,
+                                             struct ArrowArrayStream *out,
+                                             gf_error *err) {
   if (f == NULL || out == NULL)
     return gf_error_set(err, GF_EINVAL, "frame and out must not be NULL");
   const gf_allocator *a = gfi_alloc_or_default(f->allocator);
@@ -76,12 +83,21 @@ GF_API gf_status gf_frame_export_stream(gf_frame *f, struct ArrowArrayStream *ou
   if (p == NULL) return GF_OOM(err, "an exported ArrowArrayStream");
   p->frame = gf_frame_retain(f);
   p->alloc = a;
+  if (o != NULL &&
+      o->size >= offsetof(gf_cdata_export_options, flags) + sizeof o->flags)
+    p->flags = o->flags;
   out->get_schema = cdata_stream_get_schema;
   out->get_next = cdata_stream_get_next;
   out->get_last_error = cdata_stream_get_last_error;
   out->release = cdata_stream_release;
   out->private_data = p;
   return GF_OK;
+}
+
+/* Exports a frame as an ArrowArrayStream; see cdata.h. */
+GF_API gf_status gf_frame_export_stream(gf_frame *f, struct ArrowArrayStream *out,
+                                        gf_error *err) {
+  return gf_frame_export_stream_with(f, NULL, out, err);
 }
 
 /* Error of a failed stream callback: its errno as a status, and the
@@ -108,6 +124,10 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
   const gf_allocator *a = gfi_alloc_or_default(alloc);
   gf_status st = GF_OK;
   gf_schema *schema = NULL;
+  /* The producer's schema is kept until the end: its formats tell which
+   * columns are views to convert. */
+  struct ArrowSchema sch;
+  memset(&sch, 0, sizeof sch);
   gfi_vec colvec; /* the batches' columns, batch-major */
   gfi_vec_init(&colvec, a);
   gf_array **cols = NULL;
@@ -118,15 +138,12 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
     goto done;
   }
 
-  struct ArrowSchema sch;
-  memset(&sch, 0, sizeof sch);
   int rc = stream->get_schema(stream, &sch);
   if (rc != 0) {
     st = cdata_stream_callback_error(stream, "get_schema", rc, err);
     goto done;
   }
   st = gf_schema_import(&sch, &schema, err);
-  if (sch.release != NULL) sch.release(&sch);
   if (st != GF_OK) goto done;
   n = schema->n;
 
@@ -155,7 +172,7 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
     gf_error sub;
     gf_error_clear(&sub);
     gf_array *none[1];
-    st = gfi_cdata_import_batch(&arr, schema, check, a,
+    st = gfi_cdata_import_batch(&arr, schema, &sch, check, a,
                                 n > 0 ? cols + (size_t)nbatches * (size_t)n : none,
                                 &sub);
     if (st != GF_OK) {
@@ -166,9 +183,13 @@ GF_API gf_status gf_frame_import_stream_with(struct ArrowArrayStream *stream,
     nbatches++;
     colvec.len += (size_t)n * sizeof *cols;
   }
-  st = gf_frame_new(schema, cols, nbatches, a, out, err);
+  /* View columns of which a batch came out large_*: all batches large. */
+  if (n > 0 && nbatches > 0)
+    st = gfi_view_unify_columns(a, &schema, cols, nbatches, n, err);
+  if (st == GF_OK) st = gf_frame_new(schema, cols, nbatches, a, out, err);
 
 done:
+  if (sch.release != NULL) sch.release(&sch);
   for (size_t i = 0; i < (size_t)nbatches * (size_t)n; i++)
     gf_array_release(cols[i]);
   gfi_vec_reset(&colvec);

@@ -281,6 +281,12 @@ gf_status gfi_cdata_parse_format(const char *f, gf_datatype *out,
     *out = gf_type(id);
     return GF_OK;
   }
+  if (gfi_cdata_format_is_view(f)) {
+    /* Utf8View/BinaryView hold no type of their own: their values are
+     * converted on import (view_internal.h). */
+    *out = gf_type(f[1] == 'u' ? GF_TYPE_UTF8 : GF_TYPE_BINARY);
+    return GF_OK;
+  }
   if (f[0] == 'w' && f[1] == ':') {
     const char *p = f + 2;
     int64_t w = 0;
@@ -332,19 +338,63 @@ malformed:
   return gf_error_set(err, GF_EINVAL, "malformed Arrow format string '%s'", f);
 }
 
+bool gfi_cdata_format_is_view(const char *f) {
+  return f != NULL && f[0] == 'v' && (f[1] == 'u' || f[1] == 'z') && f[2] == '\0';
+}
+
+/* The Arrow name of a nested format ("+l" list, "+s" struct, ...). */
+static const char *cdata_nested_name(const char *f) {
+  static const struct { const char *prefix; const char *name; } names[] = {
+      {"+l", "list"},          {"+L", "large_list"},
+      {"+vl", "list_view"},    {"+vL", "large_list_view"},
+      {"+w:", "fixed_size_list"}, {"+s", "struct"},
+      {"+m", "map"},           {"+ud:", "dense union"},
+      {"+us:", "sparse union"}, {"+r", "run_end_encoded"}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    size_t n = strlen(names[i].prefix);
+    if (strncmp(f, names[i].prefix, n) == 0 &&
+        (names[i].prefix[n - 1] == ':' || f[n] == '\0'))
+      return names[i].name;
+  }
+  return "unknown nested type";
+}
+
+/* GF_ENOTSUP for a nested format, naming the type (the caller names the
+ * field). */
+static gf_status cdata_refuse_nested(const char *f, const char *extra,
+                                     gf_error *err) {
+  return gf_error_set(err, GF_ENOTSUP,
+                      "Arrow format '%s' (%s, a nested type) is not "
+                      "supported%s",
+                      f, cdata_nested_name(f), extra);
+}
+
+/* The export format of a non-dictionary type: the view formats for
+ * strings and binaries when GF_EXPORT_STRING_VIEWS is set. */
+static gf_status cdata_export_format(gf_datatype t, unsigned xflags, char *fmt,
+                                     size_t size, gf_error *err) {
+  if ((xflags & GF_EXPORT_STRING_VIEWS) && gfi_type_is_var_width(t.id)) {
+    bool str = t.id == GF_TYPE_UTF8 || t.id == GF_TYPE_LARGE_UTF8;
+    snprintf(fmt, size, "%s", str ? "vu" : "vz");
+    return GF_OK;
+  }
+  return gfi_cdata_value_format(t, fmt, size, err);
+}
+
 gf_status gfi_cdata_type_export(const gf_allocator *a, gf_datatype t,
                                 const char *name, bool nullable,
-                                struct ArrowSchema *out, gf_error *err) {
+                                unsigned xflags, struct ArrowSchema *out,
+                                gf_error *err) {
   char fmt[GFI_CDATA_FORMAT_MAX];
   int64_t flags = nullable ? ARROW_FLAG_NULLABLE : 0;
   if (t.id != GF_TYPE_DICTIONARY) {
-    GF_RETURN_NOT_OK(gfi_cdata_value_format(t, fmt, sizeof fmt, err));
+    GF_RETURN_NOT_OK(cdata_export_format(t, xflags, fmt, sizeof fmt, err));
     return gfi_cdata_schema_init(a, fmt, name, flags, 0, false, out, err);
   }
   gf_datatype v = gf_type_value(t);
   if (v.id == GF_TYPE_DICTIONARY)
     return gf_error_set(err, GF_EINVAL, "dictionary of dictionary");
-  GF_RETURN_NOT_OK(gfi_cdata_value_format(v, fmt, sizeof fmt, err));
+  GF_RETURN_NOT_OK(cdata_export_format(v, xflags, fmt, sizeof fmt, err));
   struct ArrowSchema tmp;
   GF_RETURN_NOT_OK(gfi_cdata_schema_init(a, "i", name, flags, 0, true, &tmp, err));
   gf_status st = gfi_cdata_schema_init(a, fmt, NULL, ARROW_FLAG_NULLABLE, 0,
@@ -361,7 +411,7 @@ gf_status gfi_cdata_type_export(const gf_allocator *a, gf_datatype t,
 GF_API gf_status gf_type_export(gf_datatype t, const char *name, bool nullable,
                                 struct ArrowSchema *out, gf_error *err) {
   if (out == NULL) return gf_error_set(err, GF_EINVAL, "out is NULL");
-  return gfi_cdata_type_export(NULL, t, name, nullable, out, err);
+  return gfi_cdata_type_export(NULL, t, name, nullable, 0, out, err);
 }
 
 /* Imports a data type from an ArrowSchema (not released); see cdata.h. */
@@ -375,12 +425,11 @@ GF_API gf_status gf_type_import(const struct ArrowSchema *schema,
     return gf_error_set(err, GF_EINVAL, "ArrowSchema has a NULL format string");
   if (schema->dictionary == NULL) {
     if (schema->format[0] == '+')
-      return gf_error_set(err, GF_ENOTSUP,
-                          "Arrow format '%s' (nested type) is not supported%s",
-                          schema->format,
-                          strcmp(schema->format, "+s") == 0
-                              ? " as a column (structs only as a schema)"
-                              : "");
+      return cdata_refuse_nested(schema->format,
+                                 strcmp(schema->format, "+s") == 0
+                                     ? " as a column (structs only as a schema)"
+                                     : "",
+                                 err);
     return gfi_cdata_parse_format(schema->format, out, err);
   }
   if (strcmp(schema->format, "i") != 0)
@@ -395,9 +444,7 @@ GF_API gf_status gf_type_import(const struct ArrowSchema *schema,
     return gf_error_set(err, GF_ENOTSUP,
                         "Arrow dictionary of dictionary is not supported");
   if (d->format != NULL && d->format[0] == '+')
-    return gf_error_set(err, GF_ENOTSUP,
-                        "Arrow format '%s' (nested type) is not supported",
-                        d->format);
+    return cdata_refuse_nested(d->format, " as dictionary values", err);
   gf_datatype v;
   GF_RETURN_NOT_OK(gfi_cdata_parse_format(d->format, &v, err));
   /* gf_type_validate refuses dictionary<null>, so importing one would give
@@ -410,14 +457,15 @@ GF_API gf_status gf_type_import(const struct ArrowSchema *schema,
 }
 
 gf_status gfi_cdata_schema_export(const gf_allocator *a, const gf_schema *s,
-                                  struct ArrowSchema *out, gf_error *err) {
+                                  unsigned xflags, struct ArrowSchema *out,
+                                  gf_error *err) {
   int n = gf_schema_num_fields(s);
   struct ArrowSchema tmp;
   GF_RETURN_NOT_OK(gfi_cdata_schema_init(a, "+s", "", 0, n, false, &tmp, err));
   for (int i = 0; i < n; i++) {
     const gf_field *fl = gf_schema_field(s, i);
     gf_status st = gfi_cdata_type_export(a, fl->type, fl->name, fl->nullable,
-                                         tmp.children[i], err);
+                                         xflags, tmp.children[i], err);
     if (st != GF_OK) {
       tmp.release(&tmp);
       return st;
@@ -432,7 +480,7 @@ GF_API gf_status gf_schema_export(const gf_schema *s, struct ArrowSchema *out,
                                   gf_error *err) {
   if (s == NULL || out == NULL)
     return gf_error_set(err, GF_EINVAL, "schema and out must not be NULL");
-  return gfi_cdata_schema_export(NULL, s, out, err);
+  return gfi_cdata_schema_export(NULL, s, 0, out, err);
 }
 
 /* Imports a "+s" ArrowSchema as a schema (not released); see cdata.h. */

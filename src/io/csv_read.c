@@ -128,12 +128,13 @@ static gf_status forced_kind(gf_datatype t, uint8_t *kind, bool *dict) {
     return GF_OK;
   case GF_TYPE_FLOAT32: *kind = GFI_CSV_F32; return GF_OK;
   case GF_TYPE_FLOAT64: *kind = GFI_CSV_F64; return GF_OK;
-  case GF_TYPE_UTF8: *kind = GFI_CSV_STR; return GF_OK;
+  case GF_TYPE_UTF8:
+  case GF_TYPE_LARGE_UTF8: *kind = GFI_CSV_STR; return GF_OK;
   case GF_TYPE_DATE32: *kind = GFI_CSV_DATE; return GF_OK;
   case GF_TYPE_TIMESTAMP: *kind = GFI_CSV_TSUNIT; return GF_OK;
   case GF_TYPE_DECIMAL128: *kind = GFI_CSV_DEC; return GF_OK;
   case GF_TYPE_DICTIONARY:
-    if (t.value_id == GF_TYPE_UTF8) {
+    if (t.value_id == GF_TYPE_UTF8 || t.value_id == GF_TYPE_LARGE_UTF8) {
       *kind = GFI_CSV_STR;
       *dict = true;
       return GF_OK;
@@ -144,11 +145,48 @@ static gf_status forced_kind(gf_datatype t, uint8_t *kind, bool *dict) {
   }
 }
 
-/* Type of the output column c. */
+/* True when column c was forced to large_utf8 or dictionary<large_utf8>:
+ * it is read as utf8 and widened at the end (widen_large). */
+static bool column_large(const reader *r, int c) {
+  const gfi_csv_colspec *cs = &r->ctx.cols[c];
+  return cs->forced && (cs->type.id == GF_TYPE_LARGE_UTF8 ||
+                        (cs->type.id == GF_TYPE_DICTIONARY &&
+                         cs->type.value_id == GF_TYPE_LARGE_UTF8));
+}
+
+/* Type of the arrays built for column c (large_utf8 columns are built as
+ * utf8, dictionaries as utf8 then encoded). */
 static gf_datatype column_type(const reader *r, int c) {
   const gfi_csv_colspec *cs = &r->ctx.cols[c];
-  if (cs->forced) return cs->force_dict ? gf_type(GF_TYPE_UTF8) : cs->type;
+  if (cs->forced)
+    return cs->force_dict || column_large(r, c) ? gf_type(GF_TYPE_UTF8) : cs->type;
   return gfi_csv_kind_type(r->final[c]);
+}
+
+/* Widens the arrays of large_utf8 / dictionary<large_utf8> columns (read as
+ * utf8): offsets to int64, string bytes shared; a dictionary is widened
+ * once and every batch rebuilt over it. */
+static gf_status widen_large(reader *r, gf_error *err) {
+  int ncols = r->ctx.ncols;
+  for (int c = 0; c < ncols; c++) {
+    if (!column_large(r, c)) continue;
+    gf_array *dict = NULL;
+    gf_status st = GF_OK;
+    for (int b = 0; b < r->nbatches && st == GF_OK; b++) {
+      gf_array **slot = &r->arrays[(size_t)b * (size_t)ncols + (size_t)c];
+      if (r->dict_want[c] && dict == NULL)
+        st = gfi_array_widen(r->a, gf_array_dictionary(*slot), NULL, &dict, err);
+      gf_array *w = NULL;
+      if (st == GF_OK) st = gfi_array_widen(r->a, *slot, dict, &w, err);
+      if (st == GF_OK) {
+        gf_array_release(*slot);
+        *slot = w;
+      }
+    }
+    gf_array_release(dict);
+    if (st != GF_OK) return st;
+  }
+  return GF_OK;
 }
 
 /* Frees everything the reader owns (the frame's arrays are retained by
@@ -1018,6 +1056,9 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
     for (int c = 0; c < ncols; c++) r->dict_want[c] = r->ctx.cols[c].force_dict;
   }
 
+  st = widen_large(r, err);
+  if (st != GF_OK) goto out;
+
   /* Schema and frame. */
   {
     gf_field *fl = gfi_calloc(a, sizeof(gf_field) * (size_t)(ncols ? ncols : 1));
@@ -1029,6 +1070,9 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
       fl[c].name = ctx->cols[c].name;
       fl[c].type = column_type(r, c);
       if (r->dict_want[c]) fl[c].type = gf_type_dictionary(gf_type(GF_TYPE_UTF8));
+      if (column_large(r, c))
+        fl[c].type = r->dict_want[c] ? gf_type_dictionary(gf_type(GF_TYPE_LARGE_UTF8))
+                                     : gf_type(GF_TYPE_LARGE_UTF8);
       fl[c].nullable = true;
     }
     gf_schema *schema = NULL;

@@ -24,6 +24,8 @@ EMPTY_DEF(def_utf8, "Utf8");
 EMPTY_DEF(def_bool, "Bool");
 EMPTY_DEF(def_large_binary, "LargeBinary");
 EMPTY_DEF(def_large_utf8, "LargeUtf8");
+EMPTY_DEF(def_binary_view, "BinaryView");
+EMPTY_DEF(def_utf8_view, "Utf8View");
 EMPTY_DEF(def_other, "(unsupported type)");
 EMPTY_DEF(def_tensor, "Tensor");
 
@@ -75,7 +77,7 @@ static const fb_table_def *const type_tables[ATYPE_COUNT_] = {
     [ATYPE_LARGE_BINARY] = &def_large_binary,
     [ATYPE_LARGE_UTF8] = &def_large_utf8,
     [ATYPE_LARGE_LIST] = &def_other,   [ATYPE_RUN_END_ENCODED] = &def_other,
-    [ATYPE_BINARY_VIEW] = &def_other,  [ATYPE_UTF8_VIEW] = &def_other,
+    [ATYPE_BINARY_VIEW] = &def_binary_view, [ATYPE_UTF8_VIEW] = &def_utf8_view,
     [ATYPE_LIST_VIEW] = &def_other,    [ATYPE_LARGE_LIST_VIEW] = &def_other};
 
 static const fb_field_def kv_fields[] = {STRING(KV_KEY, "key"),
@@ -162,7 +164,9 @@ static bool unit_ok(int64_t u) { return u >= 0 && u <= 3; }
 
 /* See ipc_internal.h. */
 gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
-                              gf_datatype *out, gf_error *err) {
+                              gf_datatype *out, bool *is_view,
+                              gf_error *err) {
+  *is_view = false;
   int tag = (int)gfi_fb_get_int(field, FIELD_TYPE_TYPE, 0);
   fb_table t;
   bool have = gfi_fb_get_table(field, FIELD_TYPE, &t);
@@ -178,6 +182,12 @@ gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
     case ATYPE_UTF8: r = gf_type(GF_TYPE_UTF8); break;
     case ATYPE_LARGE_BINARY: r = gf_type(GF_TYPE_LARGE_BINARY); break;
     case ATYPE_LARGE_UTF8: r = gf_type(GF_TYPE_LARGE_UTF8); break;
+    case ATYPE_BINARY_VIEW:
+    case ATYPE_UTF8_VIEW:
+      /* Read as views, held as binary/utf8 (view_internal.h). */
+      *is_view = true;
+      r = gf_type(tag == ATYPE_UTF8_VIEW ? GF_TYPE_UTF8 : GF_TYPE_BINARY);
+      break;
     case ATYPE_INT: {
       int64_t w = gfi_fb_get_int(&t, INT_BIT_WIDTH, 0);
       bool s = gfi_fb_get_int(&t, INT_SIGNED, 0) != 0;
@@ -365,4 +375,11 @@ void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t) {
   }
   gfi_fbb_set_int(field, FIELD_TYPE_TYPE, tag);
   gfi_fbb_set_child(field, FIELD_TYPE, n);
+}
+
+/* See ipc_internal.h. */
+void gfi_ipc_encode_view_type(fbb *b, fbb_node *field, bool utf8) {
+  gfi_fbb_set_int(field, FIELD_TYPE_TYPE, utf8 ? ATYPE_UTF8_VIEW : ATYPE_BINARY_VIEW);
+  gfi_fbb_set_child(field, FIELD_TYPE,
+                    gfi_fbb_table(b, utf8 ? &def_utf8_view : &def_binary_view));
 }

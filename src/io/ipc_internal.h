@@ -68,12 +68,16 @@ const char *gfi_ipc_type_name(int tag);
 
 /* Converts a verified Field's type to a gf_datatype (the value type of a
  * dictionary-encoded field; the caller handles the encoding). Unsupported
- * types fail with GF_ENOTSUP naming the type and the field. */
+ * types fail with GF_ENOTSUP naming the type and the field. Utf8View and
+ * BinaryView give utf8/binary with *is_view set: their body buffers are
+ * views, converted as they are read. */
 gf_status gfi_ipc_decode_type(const fb_table *field, const char *fname,
-                              gf_datatype *out, gf_error *err);
+                              gf_datatype *out, bool *is_view, gf_error *err);
 /* Builds the Type union of `t` (a non-dictionary type): sets the type tag
  * and type table of Field node `field`. */
 void gfi_ipc_encode_type(fbb *b, fbb_node *field, gf_datatype t);
+/* Sets the type of Field node `field` to Utf8View (`utf8`) or BinaryView. */
+void gfi_ipc_encode_view_type(fbb *b, fbb_node *field, bool utf8);
 
 /* Body compression. `codec` is CODEC_LZ4_FRAME or CODEC_ZSTD. */
 bool gfi_ipc_codec_available(int codec);

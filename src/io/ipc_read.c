@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "data/builder_internal.h"
+#include "data/view_internal.h"
 #include "exec/exec_internal.h"
 #include "io/io_internal.h"
 #include "io/ipc_internal.h"
@@ -16,6 +17,7 @@
 typedef struct dict_entry {
   int64_t id;
   gf_datatype value_type;
+  bool view;      /* values are Utf8View/BinaryView in the body */
   gf_array *dict; /* current dictionary, NULL until its batch is read */
 } dict_entry;
 
@@ -24,6 +26,7 @@ typedef struct col_info {
   int dict;         /* index into dicts, or -1 */
   int index_width;  /* bytes of the IPC index type */
   bool index_signed;
+  bool view;        /* Utf8View/BinaryView in the body (not dictionary) */
 } col_info;
 
 typedef struct reader {
@@ -59,6 +62,8 @@ typedef struct body_ctx {
   const msg *m;
   const uint8_t *nodes, *bufs;
   size_t nnodes, inode, nbufs, ibuf;
+  const uint8_t *variadic; /* variadicBufferCounts: one per view array */
+  size_t nvariadic, ivariadic;
   int codec; /* -1 = uncompressed */
 } body_ctx;
 
@@ -134,10 +139,12 @@ static gf_status decode_field(reader *r, const fb_table *f, int i,
   char msgname[80];
   snprintf(msgname, sizeof msgname, "%s", name);
   gf_datatype vt;
-  GF_RETURN_NOT_OK(gfi_ipc_decode_type(f, msgname, &vt, err));
+  bool view = false;
+  GF_RETURN_NOT_OK(gfi_ipc_decode_type(f, msgname, &vt, &view, err));
   col_info *c = &r->cols[i];
   c->dict = -1;
   c->type = vt;
+  c->view = view;
   fb_table de;
   if (gfi_fb_get_table(f, FIELD_DICTIONARY, &de)) {
     if (gfi_fb_get_int(&de, DICTENC_KIND, 0) != 0)
@@ -168,12 +175,15 @@ static gf_status decode_field(reader *r, const fb_table *f, int i,
       d = r->ndicts++;
       r->dicts[d].id = id;
       r->dicts[d].value_type = vt;
-    } else if (!gf_type_equals(r->dicts[d].value_type, vt)) {
+      r->dicts[d].view = view;
+    } else if (!gf_type_equals(r->dicts[d].value_type, vt) ||
+               r->dicts[d].view != view) {
       return gf_error_set(err, GF_EINVAL,
                           "IPC field '%s': dictionary %lld used with two types",
                           msgname, (long long)id);
     }
     c->dict = d;
+    c->view = false;
     c->type = gf_type_dictionary(vt);
   }
   gf_status st = gf_type_validate(c->type, err);
@@ -511,6 +521,87 @@ static gf_status check_sizes(gf_error *err, gf_datatype t, int64_t len,
   return GF_OK;
 }
 
+/* Reads the next Utf8View/BinaryView array (node, validity, views, then
+ * as many data buffers as the batch's next variadic count says) and
+ * converts it to utf8/binary, or large_* past int32 offsets. */
+static gf_status read_view_array(reader *r, body_ctx *c, gf_datatype t,
+                                 const char *what, gf_array **out) {
+  int64_t len = 0, nulls = 0;
+  GF_RETURN_NOT_OK(next_node(r, c, &len, &nulls));
+  if (c->ivariadic >= c->nvariadic)
+    return gf_error_set(r->err, GF_EINVAL,
+                        "IPC message at byte %zu: %s: variadicBufferCounts "
+                        "has %zu entries, fewer than the view columns",
+                        c->m->pos, what, c->nvariadic);
+  int64_t nvar = gfi_fb_load_i64(c->variadic + 8 * c->ivariadic++);
+  if (nvar < 0 || (uint64_t)nvar > c->nbufs - c->ibuf)
+    return gf_error_set(r->err, GF_EINVAL,
+                        "IPC message at byte %zu: %s: variadic buffer count "
+                        "%lld exceeds the %zu buffers left",
+                        c->m->pos, what, (long long)nvar, c->nbufs - c->ibuf);
+  if (len > GF_MAX_ROWS)
+    return gf_error_set(r->err, GF_ENOTSUP,
+                        "IPC message at byte %zu: %s: %lld rows is more than "
+                        "GF_MAX_ROWS",
+                        c->m->pos, what, (long long)len);
+  uint64_t ulen = (uint64_t)len;
+  gf_buffer *vb[2] = {NULL, NULL};
+  gf_buffer **data = NULL;
+  const uint8_t **dp = NULL;
+  int64_t *ds = NULL;
+  size_t nalloc = (size_t)(nvar > 0 ? nvar : 1);
+  gf_status st = next_buffer(r, c, ulen / 8 + 64, &vb[0]);
+  if (st == GF_OK) st = next_buffer(r, c, ulen * GFI_VIEW_SIZE + 64, &vb[1]);
+  if (st == GF_OK) {
+    data = gfi_calloc(r->a, nalloc * sizeof *data);
+    dp = gfi_calloc(r->a, nalloc * sizeof *dp);
+    ds = gfi_calloc(r->a, nalloc * sizeof *ds);
+    if (!data || !dp || !ds) st = GF_OOM(r->err, "IPC view data buffers");
+  }
+  for (int64_t k = 0; st == GF_OK && k < nvar; k++) {
+    st = next_buffer(r, c, UINT64_MAX, &data[k]);
+    if (st == GF_OK && data[k]) {
+      dp[k] = gf_buffer_data(data[k]);
+      ds[k] = (int64_t)gf_buffer_size(data[k]);
+    }
+  }
+  if (st == GF_OK && nulls > 0 &&
+      (!vb[0] || gf_buffer_size(vb[0]) < (ulen + 7) / 8))
+    st = gf_error_set(r->err, GF_EINVAL,
+                      "IPC message at byte %zu: %s has %lld nulls but a "
+                      "validity buffer of %zu bytes",
+                      c->m->pos, what, (long long)nulls,
+                      vb[0] ? gf_buffer_size(vb[0]) : (size_t)0);
+  if (st == GF_OK && len > 0 &&
+      (!vb[1] || gf_buffer_size(vb[1]) / GFI_VIEW_SIZE < ulen))
+    st = gf_error_set(r->err, GF_EINVAL,
+                      "IPC message at byte %zu: %s: views buffer has %zu "
+                      "bytes, needs %lld",
+                      c->m->pos, what, vb[1] ? gf_buffer_size(vb[1]) : (size_t)0,
+                      (long long)(len * GFI_VIEW_SIZE));
+  const uint8_t *valid = nulls > 0 ? gf_buffer_data(vb[0]) : NULL;
+  if (st == GF_OK && valid && gfi_bitmap_count(valid, 0, len) != len - nulls)
+    st = gf_error_set(r->err, GF_EINVAL,
+                      "IPC message at byte %zu: %s: null count %lld does not "
+                      "match the validity bitmap",
+                      c->m->pos, what, (long long)nulls);
+  if (st == GF_OK) {
+    char where[160];
+    snprintf(where, sizeof where, "IPC message at byte %zu: %s", c->m->pos,
+             what);
+    gfi_view_input in = {valid, vb[1] ? gf_buffer_data(vb[1]) : NULL, 0, len,
+                         dp, ds, nvar, t.id == GF_TYPE_UTF8, 0};
+    st = gfi_view_convert(r->a, &in, where, out, r->err);
+  }
+  for (int64_t k = 0; data && k < nvar; k++) gf_buffer_release(data[k]);
+  if (data) gfi_mfree(r->a, data, nalloc * sizeof *data);
+  if (dp) gfi_mfree(r->a, dp, nalloc * sizeof *dp);
+  if (ds) gfi_mfree(r->a, ds, nalloc * sizeof *ds);
+  gf_buffer_release(vb[0]);
+  gf_buffer_release(vb[1]);
+  return st;
+}
+
 /* Reads the next array of type t (dictionary arrays use `dict`). */
 static gf_status read_array(reader *r, body_ctx *c, gf_datatype t,
                             const col_info *ci, gf_array *dict,
@@ -602,6 +693,8 @@ static gf_status open_body(reader *r, const msg *m, const fb_table *rb,
   c->nnodes = gfi_fb_vec_len(rb, RB_NODES);
   c->bufs = gfi_fb_vec_data(rb, RB_BUFFERS);
   c->nbufs = gfi_fb_vec_len(rb, RB_BUFFERS);
+  c->variadic = gfi_fb_vec_data(rb, RB_VARIADIC);
+  c->nvariadic = gfi_fb_vec_len(rb, RB_VARIADIC);
   c->codec = -1;
   fb_table comp;
   if (gfi_fb_get_table(rb, RB_COMPRESSION, &comp)) {
@@ -640,8 +733,20 @@ static gf_status read_dictionary(reader *r, const msg *m) {
   char what[64];
   snprintf(what, sizeof what, "dictionary %lld", (long long)id);
   gf_array *vals;
-  GF_RETURN_NOT_OK(read_array(r, &c, r->dicts[d].value_type, NULL, NULL, what,
-                              &vals));
+  if (r->dicts[d].view) {
+    GF_RETURN_NOT_OK(read_view_array(r, &c, r->dicts[d].value_type, what, &vals));
+    if (vals->type.id != r->dicts[d].value_type.id) {
+      gf_array_release(vals);
+      return gf_error_set(r->err, GF_ENOTSUP,
+                          "IPC message at byte %zu: %s: view values of more "
+                          "than 2^31-1 bytes (a dictionary of large strings "
+                          "is not supported)",
+                          m->pos, what);
+    }
+  } else {
+    GF_RETURN_NOT_OK(read_array(r, &c, r->dicts[d].value_type, NULL, NULL,
+                                what, &vals));
+  }
   dict_entry *e = &r->dicts[d];
   if (gfi_fb_get_int(&m->header, DB_IS_DELTA, 0) && e->dict) {
     gf_array *both[2] = {e->dict, vals}, *merged;
@@ -675,7 +780,9 @@ static gf_status read_batch(reader *r, const msg *m) {
      * (decoding and validating one is its unit of work); before this fix a
      * read ignored both, even with an already cancelled token. */
     gf_status st = gfi_check_stop(&r->par, r->start_ns, NULL, r->err);
-    if (st == GF_OK) st = read_array(r, &c, ci->type, ci, dict, what, &row[i]);
+    if (st == GF_OK)
+      st = ci->view ? read_view_array(r, &c, ci->type, what, &row[i])
+                    : read_array(r, &c, ci->type, ci, dict, what, &row[i]);
     if (st == GF_OK && row[i]->null_count > 0 &&
         !gf_schema_field(r->schema, i)->nullable) {
       gf_array_release(row[i]);
@@ -830,6 +937,10 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   r.meta_out = opts.metadata;
   if (r.meta_out) *r.meta_out = NULL;
   gf_status st = as_file ? read_file_layout(&r) : read_stream_messages(&r, 0, r.len);
+  /* View columns of which a batch came out large_*: all batches large. */
+  if (st == GF_OK && r.nbatches > 0 && r.ncols > 0)
+    st = gfi_view_unify_columns(r.a, &r.schema, (gf_array **)r.columns.data,
+                                r.nbatches, r.ncols, err);
   if (st == GF_OK)
     st = gf_frame_new(r.schema, (gf_array **)r.columns.data, r.nbatches, r.a, out, err);
   if (st != GF_OK && r.meta_out && *r.meta_out) {

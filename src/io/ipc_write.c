@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "data/builder_internal.h"
+#include "data/view_internal.h"
 #include "exec/exec_internal.h"
 #include "io/csv_write_internal.h"
 #include "io/ipc_internal.h"
@@ -101,6 +102,9 @@ typedef struct body {
   size_t nbufs, cap_bufs;
   int64_t *nodes; /* (length, null_count) pairs */
   size_t nnodes, cap_nodes;
+  int64_t *variadic; /* data buffer count of each view array, in order */
+  size_t nvariadic, cap_variadic;
+  bool views;        /* GF_IPC_WRITE_STRING_VIEWS */
   int codec, level;
 } body;
 
@@ -111,12 +115,29 @@ static void body_reset(body *b) {
   }
   b->nbufs = 0;
   b->nnodes = 0;
+  b->nvariadic = 0;
 }
 
 static void body_free(body *b) {
   body_reset(b);
   gfi_mfree(b->a, b->bufs, b->cap_bufs * sizeof *b->bufs);
   gfi_mfree(b->a, b->nodes, b->cap_nodes * 2 * sizeof *b->nodes);
+  gfi_mfree(b->a, b->variadic, b->cap_variadic * sizeof *b->variadic);
+}
+
+/* Records the data buffer count of one view array (variadicBufferCounts). */
+static gf_status add_variadic(body *b, int64_t count, gf_error *err) {
+  if (b->nvariadic == b->cap_variadic) {
+    size_t nc = b->cap_variadic ? b->cap_variadic * 2 : 8;
+    int64_t *v = gfi_malloc(b->a, nc * sizeof *v);
+    if (!v) return GF_OOM(err, "IPC variadic buffer counts");
+    if (b->nvariadic) memcpy(v, b->variadic, b->nvariadic * sizeof *v);
+    gfi_mfree(b->a, b->variadic, b->cap_variadic * sizeof *v);
+    b->variadic = v;
+    b->cap_variadic = nc;
+  }
+  b->variadic[b->nvariadic++] = count;
+  return GF_OK;
 }
 
 static gf_status add_node(body *b, int64_t len, int64_t nulls, gf_error *err) {
@@ -174,6 +195,27 @@ static gf_status add_bits(body *b, const uint8_t *bits, int64_t off,
 
 static const uint8_t zero_offsets[8];
 
+static gf_status add_bits(body *b, const uint8_t *bits, int64_t off,
+                          int64_t len, gf_error *err);
+
+/* Adds the views of a utf8/binary (or large) array, then its data windows
+ * (zero-copy ranges of its data buffer), as a Utf8View/BinaryView. */
+static gf_status add_views(body *b, const gf_array *a, gf_error *err) {
+  gf_buffer *views = NULL;
+  const uint8_t **starts = NULL;
+  int64_t *sizes = NULL, nw = 0;
+  GF_RETURN_NOT_OK(gfi_view_build(b->a, a, 0, &views, &starts, &sizes, &nw, err));
+  gf_status st = add_buf(b, gf_buffer_data(views), (size_t)a->length * GFI_VIEW_SIZE, views, err);
+  for (int64_t k = 0; k < nw && st == GF_OK; k++)
+    st = add_buf(b, starts[k], (size_t)sizes[k], NULL, err);
+  if (st == GF_OK) st = add_variadic(b, nw, err);
+  if (nw > 0) {
+    gfi_mfree(b->a, starts, (size_t)nw * sizeof *starts);
+    gfi_mfree(b->a, sizes, (size_t)nw * sizeof *sizes);
+  }
+  return st;
+}
+
 /* Adds the node and buffers of one array (any offset) in IPC order. */
 static gf_status add_array(body *b, const gf_array *a, gf_error *err) {
   int64_t len = a->length, off = a->offset;
@@ -182,6 +224,7 @@ static gf_status add_array(body *b, const gf_array *a, gf_error *err) {
   if (id == GF_TYPE_NULL) return GF_OK;
   const uint8_t *v = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
   GF_RETURN_NOT_OK(add_bits(b, v, off, len, err));
+  if (b->views && gfi_type_is_var_width(id)) return add_views(b, a, err);
   const uint8_t *d = gfi_buf(a, 1);
   if (id == GF_TYPE_BOOL) return add_bits(b, d, off, len, err);
   if (!gfi_type_is_var_width(id)) {
@@ -359,6 +402,14 @@ static gf_status build_record_batch(writer *w, fbb *b, int64_t rows,
   }
   gfi_fbb_set_child(rb, RB_BUFFERS, gfi_fbb_vec_raw(b, descr, bd->nbufs, 16, 8));
   gfi_mfree(w->a, descr, (bd->nbufs ? bd->nbufs : 1) * 16);
+  if (bd->nvariadic > 0) {
+    uint8_t le[8 * 64];
+    uint8_t *vb = bd->nvariadic <= 64 ? le : gfi_malloc(w->a, bd->nvariadic * 8);
+    if (!vb) return GF_OOM(w->err, "IPC variadic buffer counts");
+    for (size_t i = 0; i < bd->nvariadic; i++) put_le(vb + 8 * i, (uint64_t)bd->variadic[i], 8);
+    gfi_fbb_set_child(rb, RB_VARIADIC, gfi_fbb_vec_raw(b, vb, bd->nvariadic, 8, 8));
+    if (vb != le) gfi_mfree(w->a, vb, bd->nvariadic * 8);
+  }
   if (!nodes) return GF_OOM(w->err, "IPC field nodes");
   if (w->codec >= 0) {
     fbb_node *c = gfi_fbb_table(b, &gfi_fb_body_compression);
@@ -391,7 +442,11 @@ static fbb_node *build_schema(writer *w, fbb *b) {
     fbb_node *fn = gfi_fbb_table(b, &gfi_fb_field);
     gfi_fbb_set_child(fn, FIELD_NAME, gfi_fbb_string(b, f->name, strlen(f->name)));
     gfi_fbb_set_int(fn, FIELD_NULLABLE, f->nullable);
-    gfi_ipc_encode_type(b, fn, gf_type_value(f->type));
+    gf_datatype vt = gf_type_value(f->type);
+    if (w->body.views && gfi_type_is_var_width(vt.id))
+      gfi_ipc_encode_view_type(b, fn, vt.id == GF_TYPE_UTF8 || vt.id == GF_TYPE_LARGE_UTF8);
+    else
+      gfi_ipc_encode_type(b, fn, vt);
     if (f->type.id == GF_TYPE_DICTIONARY) {
       fbb_node *de = gfi_fbb_table(b, &gfi_fb_dictionary_encoding);
       gfi_fbb_set_int(de, DICTENC_ID, i);
@@ -570,6 +625,7 @@ static gf_status write_all(const gf_frame *f, sink *s, bool file,
                         gfi_ipc_codec_name(w.codec));
   w.body.codec = w.codec;
   w.body.level = w.o.compression_level;
+  w.body.views = (w.o.flags & GF_IPC_WRITE_STRING_VIEWS) != 0;
   GF_RETURN_NOT_OK(check_frame(f, err));
   int nc = gf_frame_num_columns(f), nb = gf_frame_num_batches(f);
   w.dict_blocks = gfi_calloc(w.a, (size_t)(nc + 1) * 3 * sizeof(int64_t));

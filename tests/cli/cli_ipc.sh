@@ -278,6 +278,22 @@ gfrun schema "$tmp/absurd.arrow"
 expect_error "absurd length" 1 "byte"
 [ -z "$(find "$tmp" -name '*.gf-tmp-*')" ] || bad "temporary files left behind: $(ls -a "$tmp")"
 
+# pyarrow's Utf8View/BinaryView files (tests/data/views/make_views.py) read
+# as utf8/binary; a nested column is refused naming its type and field.
+views=${GF_TEST_DATA:-$(cd "$(dirname "$0")/../data" && pwd)}/views
+gfrun schema "$views/views.arrow"
+expect_ok "view schema"
+expect_out "view schema" "^sv +utf8 "
+expect_out "view schema" "^bv +binary "
+gfrun convert "$views/views.arrows" "$tmp/views.csv"
+expect_ok "view stream to CSV"
+gfrun convert "$views/views.arrow" "$tmp/views2.csv"
+same_file "view file and stream" "$tmp/views.csv" "$tmp/views2.csv"
+gfrun head "$views/nested_struct.arrow"
+expect_error "nested struct" 1 "type struct is not supported.*|'n'.*struct"
+gfrun head "$views/nested_list.arrow"
+expect_error "nested list" 1 "'n': type list is not supported"
+
 if [ $failures -ne 0 ]; then
   echo "cli_ipc: $failures failure(s)" >&2
   exit 1

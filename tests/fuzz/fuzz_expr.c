@@ -161,34 +161,37 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 /* The frame expressions are evaluated over: columns i int64, u uint64,
  * f float64, s utf8, b bool, d date32, ts timestamp[us], ds dictionary<utf8>,
  * g int8, tz timestamp[us, US/Eastern] (needs the tz database),
- * m decimal128(10, 2). Built once through the CSV reader with forced types. */
+ * m decimal128(10, 2), ls large_utf8 (the values of s), dls
+ * dictionary<large_utf8>. Built once through the CSV reader with forced types. */
 static gf_frame *fixture(void) {
   static gf_frame *frame;
   if (frame) return frame;
   static const char csv[] =
-      "i,u,f,s,b,d,ts,ds,g,tz,m\n"
-      "1,0,1.5,abc,true,2024-01-31,2024-01-31 12:00:00,x,-128,2021-03-14 02:30:00,1.50\n"
-      ",18446744073709551615,,,,,,,127,,\n"
-      "-9223372036854775808,7,nan,\xc3\xa9t\xc3\xa9,false,1970-01-01,1999-12-31 23:59:59,y,0,2021-11-07T01:30:00-05:00,-99999999.99\n"
-      "9223372036854775807,3,-0.0,'q',true,2000-02-29,1970-01-01 00:00:00,x,5,1883-11-18 12:00:00,0.01\n"
-      "0,1,inf,,false,1969-12-31,2038-01-19 03:14:08,,,2400-07-01 00:00:00,0\n";
+      "i,u,f,s,b,d,ts,ds,g,tz,m,ls,dls\n"
+      "1,0,1.5,abc,true,2024-01-31,2024-01-31 12:00:00,x,-128,2021-03-14 02:30:00,1.50,abc,x\n"
+      ",18446744073709551615,,,,,,,127,,,,\n"
+      "-9223372036854775808,7,nan,\xc3\xa9t\xc3\xa9,false,1970-01-01,1999-12-31 23:59:59,y,0,2021-11-07T01:30:00-05:00,-99999999.99,"
+      "\xc3\xa9t\xc3\xa9,y\n"
+      "9223372036854775807,3,-0.0,'q',true,2000-02-29,1970-01-01 00:00:00,x,5,1883-11-18 12:00:00,0.01,'q',x\n"
+      "0,1,inf,,false,1969-12-31,2038-01-19 03:14:08,,,2400-07-01 00:00:00,0,,\n";
   gf_datatype eastern;
   if (gf_type_timestamp_zone(GF_UNIT_MICRO, "US/Eastern", &eastern, NULL) != GF_OK) {
     fprintf(stderr, "fixture: no US/Eastern: install tzdata\n");
     abort();
   }
-  gf_csv_column_type types[11] = {
+  gf_csv_column_type types[13] = {
       {"i", gf_type(GF_TYPE_INT64)},   {"u", gf_type(GF_TYPE_UINT64)},
       {"f", gf_type(GF_TYPE_FLOAT64)}, {"s", gf_type(GF_TYPE_UTF8)},
       {"b", gf_type(GF_TYPE_BOOL)},    {"d", gf_type(GF_TYPE_DATE32)},
       {"ts", gf_type_timestamp(GF_UNIT_MICRO, false, 0)},
       {"ds", gf_type_dictionary(gf_type(GF_TYPE_UTF8))},
       {"g", gf_type(GF_TYPE_INT8)},    {"tz", eastern},
-      {"m", gf_type_decimal128(10, 2)}};
+      {"m", gf_type_decimal128(10, 2)}, {"ls", gf_type(GF_TYPE_LARGE_UTF8)},
+      {"dls", gf_type_dictionary(gf_type(GF_TYPE_LARGE_UTF8))}};
   gf_csv_read_options o;
   gf_csv_read_options_init(&o);
   o.column_types = types;
-  o.num_column_types = 11;
+  o.num_column_types = 13;
   o.header = 1;
   static const char *const nulls[] = {""};
   o.null_values = nulls;

@@ -143,7 +143,7 @@ static void unsupported_formats_fail_with_enotsup_naming_the_format(void **state
   (void)state;
   const char *formats[] = {"d:10,-2",  "d:38,10,64",  "+l",  "+L",  "+s",
                            "+m",       "+ud:0,1",     "+w:3", "tiM", "tiD",
-                           "tin",      "vu",          "vz",  "e",   "q"};
+                           "tin",      "+r",          "+vl", "e",   "q"};
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
     struct ArrowSchema s = fake_schema(formats[i], "f");
     gf_datatype t;

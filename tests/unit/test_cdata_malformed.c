@@ -497,7 +497,7 @@ static void expect_batch_rejected(batch_fixture *b, const char *needle1, const c
   gf_array *cols[1] = {NULL};
   gf_error err;
   gf_error_clear(&err);
-  gf_status st = gfi_cdata_import_batch(&b->batch, b->schema, GF_IMPORT_CHECK_FULL, NULL,
+  gf_status st = gfi_cdata_import_batch(&b->batch, b->schema, NULL, GF_IMPORT_CHECK_FULL, NULL,
                                         cols, &err);
   if (st != GF_EINVAL) fail_msg("expected GF_EINVAL, got %d: %s", (int)st, err.message);
   if (!strstr(err.message, needle1)) fail_msg("'%s' lacks '%s'", err.message, needle1);
@@ -553,7 +553,7 @@ static void batch_offset_applies_to_its_columns(void **state) {
   b.batch.offset = 1;
   b.batch.length = 2;
   gf_array *cols[1] = {NULL};
-  assert_int_equal(gfi_cdata_import_batch(&b.batch, b.schema, GF_IMPORT_CHECK_FULL, NULL,
+  assert_int_equal(gfi_cdata_import_batch(&b.batch, b.schema, NULL, GF_IMPORT_CHECK_FULL, NULL,
                                           cols, NULL),
                    GF_OK);
   assert_null(b.batch.release);
