@@ -60,19 +60,17 @@ TYPES = [
     ("timestamp[us, Europe/Paris]", pa.timestamp("us", "Europe/Paris"), [T(2024, 3, 31, 1, 30, tzinfo=dt.timezone.utc), None, T(1970, 1, 1, tzinfo=dt.timezone.utc), T(2021, 10, 31, 0, 59, tzinfo=dt.timezone.utc), T(1900, 1, 1, tzinfo=dt.timezone.utc)], True, False),
 ]
 
-# (id, pyarrow type, values, Arrow format the error must name): types of the
-# types issue still in progress (Utf8View, BinaryView) or refused (nested).
+# (id, pyarrow type, values, Arrow format the error must name): types we
+# refuse (nested; dictionaries with other than int32 indices).
 UNSUPPORTED = [
-    ("string_view", pa.string_view(), ["a", None], "vu"),
-    ("binary_view", pa.binary_view(), [b"a", None], "vz"),
     ("list<int64>", pa.list_(pa.int64()), [[1], None], "+l"),
     ("dictionary<utf8, uint32 indices>", pa.dictionary(pa.uint32(), pa.string()), ["x", None], "I"),
 ]
 
 
-# Types that Polars reads but exports as something in UNSUPPORTED.
-POLARS_EXPORTS_UNSUPPORTED = {"utf8", "large_utf8", "binary", "large_binary", "fixed_size_binary[3]",
-                              "dictionary<utf8>", "null"}
+# Types that Polars reads but exports as something in UNSUPPORTED
+# (Categorical: a dictionary with uint32 indices).
+POLARS_EXPORTS_UNSUPPORTED = {"dictionary<utf8>"}
 
 
 def _array(ptype, values):
@@ -160,22 +158,31 @@ def test_unsupported_types_fail_cleanly(name, ptype, values, fmt):
     assert fmt in str(info.value)
 
 
-def test_polars_strings_are_views_today():
-    """Polars exports strings as Utf8View ('vu'), which the import does not
-    read yet (the types issue): refused cleanly, while the same data through
-    pyarrow's compatibility export works."""
-    p = pl.DataFrame({"s": ["a", None, "b"], "i": [1, 2, None]})
-    with pytest.raises(gf.NotSupportedError, match="'vu'"):
-        gf.from_arrow(p)
-    df = gf.from_arrow(p.to_arrow(compat_level=pl.CompatLevel.oldest()))
+def test_polars_strings_arrive_as_views():
+    """Polars exports strings as Utf8View ('vu'): imported (validated, the
+    bytes copied once into utf8), equal to Polars' own frame."""
+    p = pl.DataFrame({"s": ["a", None, "b" * 40], "i": [1, 2, None]})
+    df = gf.from_arrow(p)
+    assert df.schema["s"] == "utf8"
     assert pl.DataFrame(df).equals(p, null_equal=True)
 
 
-def test_polars_null_column_export_is_refused_today():
+@pytest.mark.parametrize("ptype,ours,values", [
+    (pa.string_view(), "utf8", ["a", None, "", "long enough to be out of line", "é"]),
+    (pa.binary_view(), "binary", [b"a", None, b"", b"\x00" * 20, b"\xff"]),
+])
+def test_view_types_import_as_plain(ptype, ours, values):
+    for variant, table in _variants(ptype, values):
+        df = gf.from_arrow(table)
+        assert df.schema["c"] == ours, variant
+        assert pa.table(df).column("c").to_pylist() == table.column("c").to_pylist(), variant
+
+
+def test_polars_null_column_export_is_accepted():
     """Polars exports a null-typed column with n_buffers = 1 where the C Data
-    spec's null layout has none; our import is strict and refuses it (pyarrow
-    accepts it). Being lenient here is a fix for the C Data import; when it
-    lands this test fails and "null" leaves POLARS_EXPORTS_UNSUPPORTED."""
+    spec's null layout has none; like pyarrow, we accept it."""
     p = pl.DataFrame({"c": pl.Series([None, None], dtype=pl.Null)})
-    with pytest.raises(gf.InvalidArgumentError, match="n_buffers is 1"):
-        gf.from_arrow(p)
+    df = gf.from_arrow(p)
+    assert df.shape == (2, 1)
+    assert df.schema["c"] == "null"
+    assert pl.DataFrame(df).equals(p, null_equal=True)

@@ -196,7 +196,11 @@ static gf_status cdata_import_node(cdata_ctx *c, const struct ArrowArray *arr,
                         "n_buffers is %lld, but a view type needs 3 or more "
                         "(validity, views, data buffers, their sizes)",
                         (long long)arr->n_buffers);
-  if (!view && arr->n_buffers != nb)
+  /* Polars exports a null column with one (validity) buffer where the
+   * spec's null layout has none; Arrow C++ accepts it, and so do we (a null
+   * column has nothing to read from it). */
+  const bool lenient_null = t.id == GF_TYPE_NULL && arr->n_buffers == 1;
+  if (!view && arr->n_buffers != nb && !lenient_null)
     return cdata_reject(c, where, "n_buffers is %lld, but type %s needs %d",
                         (long long)arr->n_buffers, tname, nb);
   if (nb > 0 && arr->buffers == NULL)
