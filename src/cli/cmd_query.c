@@ -738,7 +738,7 @@ static bool is_source_name(const char *name) {
          strcmp(name, "frame") == 0 || strcmp(name, "stream") == 0;
 }
 
-/* --stats from the run's profile: a line per operator, then the totals. */
+/* --stats from the run's profile: a line per operator, then the run's totals. */
 static void print_stats(const gf_plan_profile *prof, const gf_exec_stats *run) {
   for (int i = 0; prof && i < prof->nops; i++) {
     const gf_plan_profile_op *op = &prof->ops[i];
@@ -750,7 +750,16 @@ static void print_stats(const gf_plan_profile *prof, const gf_exec_stats *run) {
       print_step(op->name, op->rows_in, op->rows_out, op->wall_ns);
     }
   }
-  if (run && run->size) gf_exec_stats_print(run, stderr);
+  /* The run as a whole (the per-worker table of a single call does not
+   * apply: a plan is many calls). */
+  if (run && run->size) {
+    char ms[32];
+    fmt_ms(ms, sizeof ms, run->wall_ns);
+    fprintf(stderr, "workers used: %d  rows: %lld  wall: %s ms", run->workers_used,
+            (long long)run->rows, ms);
+    if (prof) fprintf(stderr, "  peak memory: %lld bytes", (long long)prof->peak_memory);
+    fputc('\n', stderr);
+  }
 }
 
 static int run(int argc, char **argv) {
