@@ -52,8 +52,24 @@ gf_status gfi_conjuncts(const gf_expr *e, gfi_exprvec *out, gf_error *err) {
   return st;
 }
 
+/* Conjunctions up to this many operands are one left-deep chain (the
+ * text reads `a and b and c`); longer ones are balanced, so thousands of
+ * merged filters stay far below the expression height limit. */
+#define GFI_AND_CHAIN_MAX 64
+
 gf_expr *gfi_and_all(gf_expr *const *v, int n) {
   if (n <= 0) return NULL;
+  if (n > GFI_AND_CHAIN_MAX) {
+    /* Depth log2(n): recursion is bounded by ~31 levels. */
+    int h = n / 2;
+    gf_expr *l = gfi_and_all(v, h), *r = gfi_and_all(v + h, n - h);
+    if (!l || !r) {
+      gf_expr_release(l);
+      gf_expr_release(r);
+      return NULL;
+    }
+    return gf_and(l, r);
+  }
   gf_expr *acc = gf_expr_retain(v[0]);
   for (int i = 1; i < n && acc; i++) acc = gf_and(acc, gf_expr_retain(v[i]));
   return acc;

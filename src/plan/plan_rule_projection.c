@@ -303,6 +303,16 @@ static gf_status prune(const gf_plan *p, const gfi_nameset *req, unsigned flags,
   gfi_nameset need = {0};
   gf_status st = GF_OK;
   const gfi_nameset *pass = NULL; /* what the (single) input must give */
+  if (!req && p->kind != GF_PLAN_UNION && p->kind != GF_PLAN_JOIN) {
+    /* Every output column is needed: as an explicit set, so that a
+     * with_columns under it still drops what a later step replaces. */
+    gfi_nameset all = {0};
+    for (int i = 0; i < gf_schema_num_fields(p->schema) && st == GF_OK; i++)
+      st = gfi_nameset_add(&all, gf_schema_field(p->schema, i)->name, err);
+    if (st == GF_OK) st = prune(p, &all, flags, out, err);
+    gfi_nameset_free(&all);
+    return st;
+  }
   switch (p->kind) {
   case GF_PLAN_FRAME:
   case GF_PLAN_CSV:

@@ -559,6 +559,30 @@ static void test_allocation_failures(void **state) {
     }
   gft_sweep_print("plan (ipc, filter, with, join, group-by, sort, limit, union, distinct)", &c);
   assert_true(c.failing[0] > 10);
+  /* A CSV source (parsing only the projected columns) into a top-k. */
+  char csv[256];
+  tmp_path(csv, sizeof csv, "sweep.csv");
+  OKE(gf_write_csv(f, csv, NULL, &err));
+  gf_plan *cs, *cf, *ct;
+  OKE(gf_plan_scan_csv(csv, NULL, &cs, &err));
+  OKE(gf_plan_filter(cs, pred, &cf, &err));
+  gf_sort_key vk = {"v", false, true};
+  OKE(gf_plan_sort(cf, &vk, 1, &ct, &err));
+  gf_plan *cl;
+  OKE(gf_plan_limit(ct, 0, 20, &cl, &err));
+  gf_frame *cwant = NULL;
+  OKE(gf_plan_collect(cl, NULL, &cwant, &err));
+  gft_sweep_counts cc = {0};
+  for (int opt = 0; opt < 2; opt++) {
+    plan_sweep ps2 = {cl, cwant, 2, opt ? 0u : (unsigned)GF_PLAN_RULES_ALL};
+    gft_alloc_sweep("plan csv", fa, plan_once, &ps2, &cc);
+  }
+  gft_sweep_print("plan (csv, filter, sort + limit)", &cc);
+  assert_true(cc.failing[0] > 10);
+  gf_frame_release(cwant);
+  gf_plan *cps[] = {cs, cf, ct, cl};
+  for (int i = 0; i < 4; i++) gf_plan_release(cps[i]);
+  unlink(csv);
   gf_failing_allocator_free(fa);
   gf_plan *ps[] = {s, ri, fl, w, j, g, so, l, u, d};
   for (int i = 0; i < 10; i++) gf_plan_release(ps[i]);
@@ -645,6 +669,49 @@ static void test_csv_schema_change(void **state) {
   unlink(path);
 }
 
+/* A plan of 3,000 chained filters and computed columns: building,
+ * optimizing (the filters merge into one balanced conjunction pushed into
+ * the source), explaining and running it need no deep recursion and give
+ * the eager answer. */
+static void test_long_plan(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(2000, 2, 10);
+  gf_error err;
+  gf_plan *p = NULL;
+  OKE(gf_plan_from_frame(f, &p, &err));
+  gf_expr *e = parse("k != -1 and w > -1000"), *wx = parse("w + 1");
+  const char *wn = "x";
+  for (int i = 0; i < 3000; i++) {
+    gf_plan *n = NULL;
+    if (i % 2) OKE(gf_plan_filter(p, e, &n, &err));
+    else OKE(gf_plan_with_columns(p, &wn, &wx, 1, &n, &err));
+    gf_plan_release(p);
+    p = n;
+  }
+  gf_frame *a = NULL, *b = NULL;
+  OKE(gf_filter(f, e, NULL, &a, &err));
+  OKE(gf_with_columns(a, &wn, &wx, 1, NULL, &b, &err));
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  for (int opt = 0; opt < 2; opt++) {
+    o.disabled_rules = opt ? 0 : GF_PLAN_RULES_ALL;
+    gf_frame *got = NULL;
+    OKE(gf_plan_collect(p, &o, &got, &err));
+    assert_true(gf_frame_equals(got, b));
+    gf_frame_release(got);
+  }
+  char *text = NULL;
+  OKE(gf_plan_explain(p, GF_PLAN_EXPLAIN_OPTIMIZED, 0, &text, &err));
+  assert_non_null(strstr(text, "== optimized plan ==\n2. with_columns x = w + 1\n  1. frame rows=2000 predicate="));
+  gf_mem_free(text);
+  gf_plan_release(p);
+  gf_expr_release(e);
+  gf_expr_release(wx);
+  gf_frame_release(a);
+  gf_frame_release(b);
+  gf_frame_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain),
@@ -655,6 +722,7 @@ int main(void) {
       cmocka_unit_test(test_allocation_failures),
       cmocka_unit_test(test_expr_columns),
       cmocka_unit_test(test_csv_schema_change),
+      cmocka_unit_test(test_long_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

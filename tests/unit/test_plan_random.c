@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
@@ -151,12 +152,15 @@ static const char *pick_col(const gf_plan *p, uint64_t *s) {
 static int accepted[10];
 static int nonempty;
 
-/* One random plan of up to `nsteps` steps; the eager chain alongside. */
-static void random_plan(uint64_t seed, gf_frame *f, gf_frame *right, int nsteps) {
+/* One random plan of up to `nsteps` steps over source `src` (NULL = the
+ * frame f itself), f being what that source reads; the eager chain
+ * alongside. */
+static void random_plan(uint64_t seed, gf_frame *f, gf_frame *right, int nsteps, const gf_plan *src) {
   uint64_t s = seed;
   gf_error err;
   gf_plan *p = NULL;
-  assert_int_equal(gf_plan_from_frame(f, &p, &err), GF_OK);
+  if (src) p = gf_plan_retain((gf_plan *)src);
+  else assert_int_equal(gf_plan_from_frame(f, &p, &err), GF_OK);
   gf_frame *cur = gf_frame_retain(f);
   for (int i = 0; i < nsteps; i++) {
     int kind = (int)(gft_rand_next(&s) % 10);
@@ -328,7 +332,7 @@ static void test_random_plans(void **state) {
   gf_frame *f = make_frame(3000, 3, 11, true), *r = make_frame(300, 2, 12, true);
   int64_t made = gft_garbage_arrays_made();
   assert_true(made > 0);
-  for (uint64_t seed = 1; seed <= 120; seed++) random_plan(seed * 7919, f, r, 2 + (int)(seed % 6));
+  for (uint64_t seed = 1; seed <= 120; seed++) random_plan(seed * 7919, f, r, 2 + (int)(seed % 6), NULL);
   for (int k = 0; k < 10; k++) {
     printf("step kind %d: %d accepted\n", k, accepted[k]);
     assert_true(accepted[k] >= 3);
@@ -405,9 +409,43 @@ static void test_against_loops(void **state) {
   gf_frame_release(gf_);
 }
 
+/* Random plans over file sources: an IPC file (projection: only the
+ * columns used are validated) and a CSV file (the reader parses only the
+ * columns used), against the eager chain over the frame the reader gives. */
+static void test_random_plans_files(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(2500, 3, 31, true), *r = make_frame(250, 2, 32, true);
+  gf_error err;
+  char ipc[256], csv[256];
+  const char *dir = getenv("TMPDIR");
+  snprintf(ipc, sizeof ipc, "%s/gf_plan_random_%d.arrow", dir ? dir : "/tmp", (int)getpid());
+  snprintf(csv, sizeof csv, "%s/gf_plan_random_%d.csv", dir ? dir : "/tmp", (int)getpid());
+  assert_int_equal(gf_write_ipc_file(f, ipc, NULL, &err), GF_OK);
+  assert_int_equal(gf_write_csv(f, csv, NULL, &err), GF_OK);
+  gf_plan *pi = NULL, *pc = NULL;
+  gf_frame *fi = NULL, *fc = NULL;
+  assert_int_equal(gf_plan_scan_ipc(ipc, NULL, &pi, &err), GF_OK);
+  assert_int_equal(gf_read_ipc(ipc, NULL, &fi, &err), GF_OK);
+  assert_int_equal(gf_plan_scan_csv(csv, NULL, &pc, &err), GF_OK);
+  assert_int_equal(gf_read_csv(csv, NULL, &fc, &err), GF_OK);
+  for (uint64_t seed = 1; seed <= 30; seed++) {
+    random_plan(seed * 104729, fi, r, 2 + (int)(seed % 5), pi);
+    random_plan(seed * 15485863, fc, r, 2 + (int)(seed % 5), pc);
+  }
+  gf_plan_release(pi);
+  gf_plan_release(pc);
+  gf_frame_release(fi);
+  gf_frame_release(fc);
+  gf_frame_release(f);
+  gf_frame_release(r);
+  unlink(ipc);
+  unlink(csv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_plans),
+      cmocka_unit_test(test_random_plans_files),
       cmocka_unit_test(test_against_loops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,13 @@ static void check_rule(const gf_plan *p, unsigned rule, const char *want) {
   assert_int_equal(gf_plan_explain(o, 0, 0, &text, &err), GF_OK);
   if (strcmp(text, want) != 0) fail_msg("after rule %u:\n%s\nwanted:\n%s", rule, text, want);
   gf_mem_free(text);
+  /* A second pass of the rule changes nothing. */
+  gf_plan *o2 = NULL;
+  assert_int_equal(gf_plan_optimize(o, rule, &o2, &err), GF_OK);
+  assert_int_equal(gf_plan_explain(o2, 0, 0, &text, &err), GF_OK);
+  if (strcmp(text, want) != 0) fail_msg("second pass of rule %u:\n%s", rule, text);
+  gf_mem_free(text);
+  gf_plan_release(o2);
   static const int workers[] = {1, 2, 3, 8};
   for (int w = 0; w < 4; w++) {
     gf_frame *a = collect(p, workers[w], GF_PLAN_RULES_ALL);
