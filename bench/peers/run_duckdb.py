@@ -1,7 +1,9 @@
 """DuckDB peer runner (Python package):
     python run_duckdb.py CASE[,CASE...] FILE THREADS [RUNS]
 Loads FILE once (not timed; csv_load and the *_file cases time the read
-themselves), runs each case RUNS times with its result kept inside DuckDB
+themselves; a *_file case on an Arrow IPC file, FILE ending .arrow, reads it
+with pyarrow, memory-mapped, inside the timing and queries the Arrow table:
+this DuckDB reads IPC files only through an extension it would download), runs each case RUNS times with its result kept inside DuckDB
 (CREATE TABLE ans AS ...), and prints one JSON line per case
 (peer_common.py). The group-by setup follows db-benchmark's DuckDB script:
 id1, id2, id3 as ENUM, the integer columns INTEGER, v3 DOUBLE."""
@@ -53,6 +55,8 @@ def main():
         kind = pcm.kind_of(case)
         if kind == "csv":
             sql = f"CREATE TABLE ans AS SELECT * FROM read_csv('{f}')"
+        elif kind == "g1file" and args.file.endswith(".arrow"):
+            sql = "CREATE TABLE ans AS " + pcm.sql_of(case, "quantile_cont(v3, 0.5)", "xa")
         elif kind == "g1file":
             sql = "CREATE TABLE ans AS " + pcm.sql_of(case, "quantile_cont(v3, 0.5)",
                                                       f"read_csv('{f}')")
@@ -61,7 +65,14 @@ def main():
 
         def run():
             con.execute("DROP TABLE IF EXISTS ans")
-            con.execute(sql)
+            if kind == "g1file" and args.file.endswith(".arrow"):
+                import pyarrow as pa
+                import pyarrow.ipc as ipc
+                con.register("xa", ipc.open_file(pa.memory_map(args.file)).read_all())
+                con.execute(sql)
+                con.unregister("xa")
+            else:
+                con.execute(sql)
             return True
 
         _, secs, cpu, first = pcm.timed(run, args.runs)
@@ -74,7 +85,11 @@ def main():
             chk = pcm.sql_chk(pcm.chk_of(case))
         row = con.execute("SELECT count(*)" + "".join(", " + c for c in chk) + " FROM ans").fetchone()
         rows, checksum = row[0], list(row[1:])
-        if kind in ("csv", "g1file"):
+        if kind == "g1file" and args.file.endswith(".arrow"):
+            import pyarrow as pa
+            import pyarrow.ipc as ipc
+            n_in = ipc.open_file(pa.memory_map(args.file)).read_all().num_rows
+        elif kind in ("csv", "g1file"):
             n_in = con.execute(f"SELECT count(*) FROM read_csv('{f}')").fetchone()[0]
         else:
             n_in = rows_in

@@ -6,7 +6,7 @@ times as a lazy query ending in collect (the result stays a Polars frame),
 and one JSON line per case is printed (peer_common.py). The group-by setup
 follows db-benchmark's Polars script: id1, id2, id3 Categorical, the
 integer columns Int32, v3 Float64; *_file cases scan the CSV lazily with the
-types Polars infers."""
+types Polars infers (an Arrow IPC file, FILE ending .arrow, with scan_ipc)."""
 import os
 import sys
 
@@ -105,8 +105,10 @@ def main():
         elif kind == "g1file":
             q = QUERIES[case[:-5]]
 
+            scan = pl.scan_ipc if args.file.endswith(".arrow") else pl.scan_csv
+
             def run():
-                return q(pl.scan_csv(args.file)).collect()
+                return q(scan(args.file)).collect()
         elif kind == "join":
             tab, key, how = JOINS[case]
 
@@ -126,7 +128,8 @@ def main():
             specs = pcm.chk_of(case)
         chk = checksum(ans, specs, pcm.FIRST.get(case))
         if kind in ("csv", "g1file"):
-            n_in = ans.height if kind == "csv" else pl.scan_csv(args.file).select(pl.len()).collect().item()
+            scan = pl.scan_ipc if args.file.endswith(".arrow") else pl.scan_csv
+            n_in = ans.height if kind == "csv" else scan(args.file).select(pl.len()).collect().item()
         else:
             n_in = df.height
         pcm.print_result("polars", pl.__version__, case, args, n_in, secs, cpu, first,

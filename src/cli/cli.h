@@ -127,6 +127,12 @@ int cli_read_frame_opts(const char *command, const char *path,
 int cli_read_frame_meta(const char *command, const char *path, const cli_read_args *a,
                         gf_frame **out, gf_ipc_metadata **metadata);
 
+/* Sets o's progress callback to gf's bar for reading `path` when stderr is
+ * a terminal (for CSV reads a plan runs later); cli_progress_clear removes
+ * the bar once the run is over. One bar per process at a time. */
+void cli_csv_progress(const char *path, gf_csv_read_options *o);
+void cli_progress_clear(void);
+
 /* True when `path` names an Arrow IPC stream (.arrows) rather than a file. */
 bool cli_is_ipc_stream_path(const char *path);
 

@@ -294,6 +294,23 @@ static void clear_progress(progress *p) {
   fflush(stderr);
 }
 
+/* The bar of the CSV reads a plan runs (one command = one plan). */
+static progress plan_progress;
+
+void cli_csv_progress(const char *path, gf_csv_read_options *o) {
+  if (!isatty(STDERR_FILENO)) return;
+  memset(&plan_progress, 0, sizeof plan_progress);
+  plan_progress.path = path;
+  clock_gettime(CLOCK_MONOTONIC, &plan_progress.start);
+  o->progress = draw_progress;
+  o->progress_user = &plan_progress;
+}
+
+void cli_progress_clear(void) {
+  clear_progress(&plan_progress);
+  plan_progress.drawn = false;
+}
+
 /* ---- reading ---------------------------------------------------------- */
 
 int cli_read_frame(const char *command, const char *path, const cli_read_args *a,

@@ -1,16 +1,22 @@
 /*
- * cmd_query.c - `gf query FILE ...`: reads a file and runs a query pipeline
- * (include/gopherframe/query.h) over it: join, then the --filter/--with
- * steps in the order given (fused with --select when nothing blocks in
- * between), group-by/aggregates, sort, select, limit. Prints a table on a
- * terminal and CSV otherwise, or writes -o FILE.
+ * cmd_query.c - `gf query FILE ...`: builds a lazy plan
+ * (include/gopherframe/plan.h) from the command line - FILE (and --join's
+ * FILE2) as CSV / Arrow IPC scans, then join, the --filter/--with steps in
+ * the order given, group-by/aggregates, --having, sort, select, distinct,
+ * offset/limit - and runs it: the plan's optimizer decides the order of
+ * work (filters pushed into the scans and below joins, only the columns
+ * the query reads parsed, sort + limit as a top-k). Prints a table on a
+ * terminal and CSV otherwise, or writes -o FILE; --explain prints the plan
+ * instead of running it, --profile what each operator did.
  *
- * The command line is checked completely (expressions parsed, aggregate
- * and sort specs parsed) before the file is read, so a typo costs nothing.
+ * The command line is checked completely (expressions parsed, every step
+ * checked against the sources' schemas) before any data is read beyond the
+ * schema, so a typo costs nothing. A FILE that is not a regular file (a
+ * pipe, /dev/stdin, a FIFO) is read once, whole, into a frame the plan
+ * starts from: a scan would open it twice (schema, then data).
  * --timeout-ms is one deadline for the whole command, reading and writing
- * included: every library call gets the time left. --memory-limit puts one
- * tracking allocator under every call, so the limit covers the command's
- * total, not each call's.
+ * included. --memory-limit puts one tracking allocator under every call,
+ * so the limit covers the command's total, not each call's.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,17 +28,20 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "gopherframe/query.h"
+#include "gopherframe/plan.h"
 
 static const char usage[] =
     "Usage: gf query FILE [OPTIONS]\n\n"
     "Runs a query over FILE (CSV, or Arrow IPC for .arrow .feather .ipc\n"
     ".arrows) in parallel and prints the result.\n"
-    "Steps run in this order: --join, then every --filter and --with in the\n"
-    "order given (a --with may use the columns of earlier --with options,\n"
-    "and a later --filter may test them), --group-by/--agg, --sort,\n"
-    "--select, --distinct, --limit. Filters, computed columns and the selection run\n"
-    "fused in one parallel pass over the rows.\n\n"
+    "The steps form a plan in this order: --join, then every --filter and\n"
+    "--with in the order given (a --with may use the columns of earlier --with\n"
+    "options, and a later --filter may test them), --group-by/--agg, --having,\n"
+    "--sort, --select, --distinct, --offset/--limit. The plan's optimizer then\n"
+    "decides the order of work: only the columns the query uses are parsed,\n"
+    "filters move into the scan and below joins where the answer stays the\n"
+    "same, filters, computed columns and the selection run fused in one\n"
+    "parallel pass, and a sort followed by --limit keeps only the top rows.\n\n"
     "Query:\n"
     "      --filter EXPR     keep rows where EXPR is true, e.g.\n"
     "                        \"v1 > 3 and id1 = 'id016'\" (repeatable)\n"
@@ -46,10 +55,14 @@ static const char usage[] =
     "      --group-by COLS   group by these columns ...\n"
     "      --agg SPECS       ... computing e.g. 'sum(v1),mean(v3) as m,count()';\n"
     "                        --agg alone aggregates the whole file\n"
+    "      --having EXPR     keep the groups where EXPR is true; it names keys,\n"
+    "                        aggregate names or the aggregates themselves,\n"
+    "                        e.g. 'sum(v1) > 100' or 'n >= 2' (repeatable)\n"
     "      --sort KEYS       e.g. 'v3 desc, id1' ('nulls first|last' may follow)\n"
     "      --distinct[=COLS] keep the first row of every distinct COLS (default:\n"
     "                        all output columns), whole rows, in order\n"
     "                        (-0.0 = 0.0, NaN = NaN, nulls equal)\n"
+    "      --offset N        skip the first N rows of the result\n"
     "      --limit N         keep the first N rows (after --sort: the top N)\n\n"
     "Output:\n"
     "  -o, --output FILE     write FILE: Arrow IPC for .arrow .feather .ipc\n"
@@ -58,7 +71,13 @@ static const char usage[] =
     "      --format F        table or csv for standard output (default: table\n"
     "                        when standard output is a terminal, else csv)\n"
     "      --rows N          rows a table shows (default 10)\n"
-    "      --ascii           ASCII table borders\n\n"
+    "      --ascii           ASCII table borders\n"
+    "      --explain         print the plan as given and as optimized (sources\n"
+    "                        with the columns and filters pushed into them) to\n"
+    "                        standard output, and stop without running it\n"
+    "      --profile         after running, print each operator's rows in/out,\n"
+    "                        time, peak memory and workers to standard error\n"
+    "                        (the data on standard output stays clean)\n\n"
     "Execution:\n"
     "      --chunk-rows N    rows per morsel (default: chosen by --strategy)\n"
     "      --strategy S      auto (default), fixed, cache or memory\n"
@@ -85,7 +104,9 @@ enum {
   OPT_HOW,
   OPT_GROUP_BY,
   OPT_AGG,
+  OPT_HAVING,
   OPT_SORT,
+  OPT_OFFSET,
   OPT_LIMIT,
   OPT_FORMAT,
   OPT_ROWS,
@@ -95,7 +116,9 @@ enum {
   OPT_TIMEOUT,
   OPT_MEMORY,
   OPT_STATS,
-  OPT_DISTINCT
+  OPT_DISTINCT,
+  OPT_EXPLAIN,
+  OPT_PROFILE
 };
 
 #define MAX_STEPS 256
@@ -110,11 +133,14 @@ typedef struct qargs {
   cli_read_args ra;
   qstep steps[MAX_STEPS];
   int nsteps;
+  const char *having[MAX_STEPS];
+  int nhaving;
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
   const char *distinct; /* "" = every output column, NULL = no --distinct */
-  int64_t limit; /* -1 = none */
+  int64_t limit;  /* -1 = none */
+  int64_t offset; /* 0 = none */
   int64_t rows;
-  bool ascii, stats;
+  bool ascii, stats, explain, profile;
   int64_t chunk_rows, timeout_ms, memory_limit;
   gf_strategy strategy;
 } qargs;
@@ -240,7 +266,9 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"how", required_argument, NULL, OPT_HOW},
       {"group-by", required_argument, NULL, OPT_GROUP_BY},
       {"agg", required_argument, NULL, OPT_AGG},
+      {"having", required_argument, NULL, OPT_HAVING},
       {"sort", required_argument, NULL, OPT_SORT},
+      {"offset", required_argument, NULL, OPT_OFFSET},
       {"limit", required_argument, NULL, OPT_LIMIT},
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
@@ -252,6 +280,8 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
       {"stats", no_argument, NULL, OPT_STATS},
       {"distinct", optional_argument, NULL, OPT_DISTINCT},
+      {"explain", no_argument, NULL, OPT_EXPLAIN},
+      {"profile", no_argument, NULL, OPT_PROFILE},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, ":d:o:", longopts, NULL)) != -1) {
@@ -265,6 +295,11 @@ static int parse_args(int argc, char **argv, qargs *q) {
         if (q->nsteps == MAX_STEPS)
           return cli_usage_error("query", "at most %d --filter/--with options", MAX_STEPS);
         q->steps[q->nsteps++] = (qstep){opt == OPT_WITH, optarg};
+        break;
+      case OPT_HAVING:
+        if (q->nhaving == MAX_STEPS)
+          return cli_usage_error("query", "at most %d --having options", MAX_STEPS);
+        q->having[q->nhaving++] = optarg;
         break;
       case OPT_SELECT: q->select = optarg; break;
       case OPT_JOIN: q->join = optarg; break;
@@ -283,12 +318,18 @@ static int parse_args(int argc, char **argv, qargs *q) {
         if (!cli_parse_int64("query", "--limit", optarg, 0, INT64_MAX, &q->limit))
           return CLI_EXIT_USAGE;
         break;
+      case OPT_OFFSET:
+        if (!cli_parse_int64("query", "--offset", optarg, 0, INT64_MAX, &q->offset))
+          return CLI_EXIT_USAGE;
+        break;
       case OPT_ROWS:
         if (!cli_parse_int64("query", "--rows", optarg, 0, INT64_MAX / 2, &q->rows))
           return CLI_EXIT_USAGE;
         break;
       case OPT_ASCII: q->ascii = true; break;
       case OPT_STATS: q->stats = true; break;
+      case OPT_EXPLAIN: q->explain = true; break;
+      case OPT_PROFILE: q->profile = true; break;
       case OPT_DISTINCT: q->distinct = optarg ? optarg : ""; break;
       case OPT_CHUNK_ROWS:
         if (!cli_parse_int64("query", "--chunk-rows", optarg, 1, INT32_MAX, &q->chunk_rows))
@@ -323,8 +364,12 @@ static int parse_args(int argc, char **argv, qargs *q) {
   if (optind + 1 != argc) return cli_usage_error("query", "expects one FILE, got also '%s'", argv[optind + 1]);
   if (q->join && !q->on) return cli_usage_error("query", "--join needs --on KEYS");
   if (!q->join && (q->on || q->how)) return cli_usage_error("query", "--on and --how need --join FILE2");
+  if (q->nhaving > 0 && !q->group_by && !q->agg)
+    return cli_usage_error("query", "--having needs --group-by or --agg (use --filter for rows)");
   if (q->output && q->format && strcmp(q->format, "table") == 0)
     return cli_usage_error("query", "--format table is for standard output; -o writes CSV or Arrow IPC");
+  if (q->explain && (q->output || q->profile || q->stats))
+    return cli_usage_error("query", "--explain prints the plan without running it: drop -o, --profile and --stats");
   return CLI_EXIT_OK;
 }
 
@@ -367,12 +412,13 @@ static bool call_options(const qrun *r, gf_exec_stats *stats, gf_parallel_option
   return true;
 }
 
-/* The one error line for a failed library call; returns the exit code:
- * 2 for errors in the query itself (types, unknown names), 1 otherwise. */
-static int report_failure(const qrun *r, const char *what, gf_status st, const gf_error *err) {
+/* The one error line for a failed library call; returns the exit code.
+ * `in_query` says whether GF_EINVAL/GF_ETYPE/GF_EPARSE are errors in the
+ * query itself (exit 2) rather than in the data read (exit 1). */
+static int report_failure(const qrun *r, const char *what, gf_status st, const gf_error *err,
+                          bool in_query) {
   if (st == GF_ETIMEDOUT) {
-    cli_error("query: %stimed out after %lld ms (--timeout-ms)", what ? what : "",
-              (long long)r->q->timeout_ms);
+    cli_error("query: timed out after %lld ms (--timeout-ms)", (long long)r->q->timeout_ms);
     return CLI_EXIT_FAILURE;
   }
   if (st == GF_ECANCELED && r->par.cancel && gf_cancel_requested(r->par.cancel)) {
@@ -384,14 +430,17 @@ static int report_failure(const qrun *r, const char *what, gf_status st, const g
               (long long)r->q->memory_limit);
     return CLI_EXIT_FAILURE;
   }
-  cli_fail("query", st, err);
-  return (st == GF_EINVAL || st == GF_ETYPE || st == GF_EPARSE) ? CLI_EXIT_USAGE
-                                                                 : CLI_EXIT_FAILURE;
+  const char *msg = err && err->message[0] ? err->message : gf_status_string(st);
+  if (what)
+    cli_error("query: %s: %s", what, msg);
+  else
+    cli_error("query: %s", msg);
+  return in_query && (st == GF_EINVAL || st == GF_ETYPE || st == GF_EPARSE) ? CLI_EXIT_USAGE
+                                                                          : CLI_EXIT_FAILURE;
 }
 
-/* --stats: one header line per step, then the runtime table. */
-static void print_step(const char *name, int64_t rows_in, int64_t rows_out, int64_t wall_ns,
-                       const gf_exec_stats *s) {
+/* --stats: one line per step. */
+static void print_step(const char *name, int64_t rows_in, int64_t rows_out, int64_t wall_ns) {
   char ms[32];
   fmt_ms(ms, sizeof ms, wall_ns);
   if (rows_in >= 0)
@@ -399,17 +448,11 @@ static void print_step(const char *name, int64_t rows_in, int64_t rows_out, int6
             (long long)rows_out, ms);
   else
     fprintf(stderr, "stats: %s: %lld rows in %s ms\n", name, (long long)rows_out, ms);
-  if (s) gf_exec_stats_print(s, stderr);
 }
 
-static void on_step(void *user, const gf_pipeline_step_info *info) {
-  (void)user;
-  print_step(info->name, info->rows_in, info->rows_out, info->wall_ns, info->stats);
-}
-
-/* Reads `path` (only `columns` when not NULL) within the deadline. */
-static int read_input(const qrun *r, const char *path, int64_t max_rows,
-                      const name_list *columns, bool quiet, gf_frame **out) {
+/* Reads a file that is not a regular file whole (a pipe can be read only
+ * once), within the deadline; `max_rows` 0 = all. */
+static int read_whole(const qrun *r, const char *path, int64_t max_rows, gf_frame **out) {
   gf_exec_stats stats;
   memset(&stats, 0, sizeof stats);
   gf_parallel_options o;
@@ -418,18 +461,55 @@ static int read_input(const qrun *r, const char *path, int64_t max_rows,
   o.chunk_rows = 0;
   o.strategy = GF_STRATEGY_AUTO;
   int64_t t0 = now_ns();
-  int rc = cli_read_frame_opts("query", path, &r->q->ra, max_rows,
-                               columns ? (const char *const *)columns->names : NULL,
-                               columns ? columns->n : 0, &o, out);
-  if (rc == CLI_EXIT_OK && r->q->stats && !quiet) {
+  int rc = cli_read_frame_opts("query", path, &r->q->ra, max_rows, NULL, 0, &o, out);
+  if (rc == CLI_EXIT_OK && r->q->stats) {
     char name[300];
-    if (columns)
-      snprintf(name, sizeof name, "read %.250s (%d columns)", path, columns->n);
-    else
-      snprintf(name, sizeof name, "read %.280s", path);
-    print_step(name, -1, gf_frame_num_rows(*out), now_ns() - t0, stats.size ? &stats : NULL);
+    snprintf(name, sizeof name, "read %.280s", path);
+    print_step(name, -1, gf_frame_num_rows(*out), now_ns() - t0);
   }
   return rc;
+}
+
+/* The plan's source for `path`: a CSV or IPC scan for a regular file (the
+ * optimizer narrows what it reads), else the file read once into a frame.
+ * `max_rows` (CSV, 0 = all) cuts the read when the rows after it cannot
+ * matter. Returns 0 or the exit code. */
+static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_plan **out) {
+  struct stat sb;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st;
+  if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    gf_frame *f = NULL;
+    int rc = read_whole(r, path, max_rows, &f);
+    if (rc) return rc;
+    st = gf_plan_from_frame(f, out, &err);
+    gf_frame_release(f);
+    return st == GF_OK ? CLI_EXIT_OK : cli_fail("query", st, &err);
+  }
+  gf_input_mode mode = r->q->ra.read ? GF_INPUT_READ : GF_INPUT_MMAP;
+  if (cli_is_ipc_path(path)) {
+    gf_ipc_read_options io;
+    gf_ipc_read_options_init(&io);
+    io.input_mode = mode;
+    st = gf_plan_scan_ipc(path, &io, out, &err);
+  } else {
+    gf_csv_read_options co;
+    gf_csv_read_options_init(&co);
+    co.delimiter = r->q->ra.delimiter;
+    if (r->q->ra.no_header) co.header = 0;
+    co.input_mode = mode;
+    co.max_rows = max_rows;
+    cli_csv_progress(path, &co);
+    st = gf_plan_scan_csv(path, &co, out, &err);
+  }
+  if (st == GF_OK) return CLI_EXIT_OK;
+  /* A file that cannot be read: exit 1, with its name. */
+  if (err.message[0] && !strstr(err.message, path) && st != GF_ENOMEM) {
+    cli_error("query: %s: %s", path, err.message);
+    return CLI_EXIT_FAILURE;
+  }
+  return report_failure(r, NULL, st, &err, false);
 }
 
 /* Parses one expression option; on error prints the position. */
@@ -443,73 +523,19 @@ static int parse_expr(const char *option, const char *text, gf_expr **out) {
   return CLI_EXIT_USAGE;
 }
 
-/* Builds the pipeline from the command line (everything but the join,
- * which needs the second file). Returns 0 or the exit code. */
-static int build_pipeline(const qargs *q, gf_pipeline *p, name_list *select) {
-  gf_error err;
-  gf_error_clear(&err);
-  gf_status st = GF_OK;
-  int rc = CLI_EXIT_OK;
-  for (int i = 0; i < q->nsteps && rc == CLI_EXIT_OK; i++) {
-    const qstep *s = &q->steps[i];
-    gf_expr *e = NULL;
-    if (!s->is_with) {
-      rc = parse_expr("--filter", s->text, &e);
-      if (rc == CLI_EXIT_OK) st = gf_pipeline_add_filter(p, e, &err);
-    } else {
-      const char *eq = strchr(s->text, '=');
-      if (!eq || eq == s->text)
-        return cli_usage_error("query", "--with expects NAME=EXPR, got '%s'", s->text);
-      char *name = strndup(s->text, (size_t)(eq - s->text));
-      if (!name) return cli_fail("query", GF_ENOMEM, NULL);
-      /* Trim spaces around the name: 'x = a + 1' reads naturally. */
-      size_t n = strlen(name);
-      while (n > 0 && name[n - 1] == ' ') name[--n] = '\0';
-      const char *nm = name;
-      while (*nm == ' ') nm++;
-      if (!*nm) {
-        free(name);
-        return cli_usage_error("query", "--with expects NAME=EXPR, got '%s'", s->text);
-      }
-      rc = parse_expr("--with", eq + 1, &e);
-      if (rc == CLI_EXIT_OK) st = gf_pipeline_add_with(p, &nm, &e, 1, &err);
-      free(name);
-    }
-    gf_expr_release(e);
-    if (rc == CLI_EXIT_OK && st != GF_OK) return cli_fail("query", st, &err);
+/* Replaces *p with the node a builder made from it (consumes *p). A failed
+ * builder is reported against the option that asked for the step (exit 2
+ * for an error in the query, 1 for running out of memory). */
+static int step_done(gf_plan **p, gf_plan *next, gf_status st, const gf_error *err,
+                     const char *option, const char *text) {
+  if (st != GF_OK) {
+    if (st == GF_ENOMEM) return cli_fail("query", st, err);
+    cli_error("query: %s%s%s%s: %s", option, text ? " '" : "", text ? text : "", text ? "'" : "",
+              err->message[0] ? err->message : gf_status_string(st));
+    return CLI_EXIT_USAGE;
   }
-  if (rc) return rc;
-  if (q->group_by || q->agg) {
-    name_list keys = {0, NULL};
-    if (q->group_by && !parse_names("--group-by", q->group_by, &keys)) return CLI_EXIT_USAGE;
-    st = gf_pipeline_add_group_by(p, (const char *const *)keys.names, keys.n, q->agg, false, &err);
-    names_free(&keys);
-    if (st != GF_OK) {
-      if (st == GF_ENOMEM) return cli_fail("query", st, &err);
-      cli_error("query: --agg '%s': %s", q->agg ? q->agg : "", err.message);
-      return CLI_EXIT_USAGE;
-    }
-  }
-  if (q->sort) {
-    gf_sort_key *keys = NULL;
-    int nkeys = 0;
-    st = gf_sort_keys_parse(q->sort, &keys, &nkeys, &err);
-    if (st == GF_OK) st = gf_pipeline_add_sort(p, keys, nkeys, &err);
-    gf_sort_keys_free(keys);
-    if (st != GF_OK) {
-      if (st == GF_ENOMEM) return cli_fail("query", st, &err);
-      cli_error("query: --sort '%s': %s", q->sort, err.message);
-      return CLI_EXIT_USAGE;
-    }
-  }
-  if (select->n > 0) {
-    st = gf_pipeline_add_select(p, (const char *const *)select->names, select->n, &err);
-    if (st != GF_OK) return cli_fail("query", st, &err);
-  }
-  if (q->limit >= 0 && !q->distinct) { /* with --distinct: after it (run) */
-    st = gf_pipeline_add_limit(p, q->limit, &err);
-    if (st != GF_OK) return cli_fail("query", st, &err);
-  }
+  gf_plan_release(*p);
+  *p = next;
   return CLI_EXIT_OK;
 }
 
@@ -537,13 +563,121 @@ static bool parse_on(const char *text, name_list *left, name_list *right) {
   return true;
 }
 
+/* One --with NAME=EXPR as a with_columns node over *p. */
+static int add_with(gf_plan **p, const char *text) {
+  const char *eq = strchr(text, '=');
+  if (!eq || eq == text) return cli_usage_error("query", "--with expects NAME=EXPR, got '%s'", text);
+  char *name = strndup(text, (size_t)(eq - text));
+  if (!name) return cli_fail("query", GF_ENOMEM, NULL);
+  /* Trim spaces around the name: 'x = a + 1' reads naturally. */
+  size_t n = strlen(name);
+  while (n > 0 && name[n - 1] == ' ') name[--n] = '\0';
+  const char *nm = name;
+  while (*nm == ' ') nm++;
+  if (!*nm) {
+    free(name);
+    return cli_usage_error("query", "--with expects NAME=EXPR, got '%s'", text);
+  }
+  gf_expr *e = NULL;
+  int rc = parse_expr("--with", eq + 1, &e);
+  if (rc == CLI_EXIT_OK) {
+    gf_error err;
+    gf_error_clear(&err);
+    gf_plan *next = NULL;
+    gf_status st = gf_plan_with_columns(*p, &nm, &e, 1, &next, &err);
+    rc = step_done(p, next, st, &err, "--with", text);
+  }
+  gf_expr_release(e);
+  free(name);
+  return rc;
+}
+
+/* A --filter (or --having) EXPR node over *p. */
+static int add_predicate(gf_plan **p, const char *option, const char *text, bool having) {
+  gf_expr *e = NULL;
+  int rc = parse_expr(option, text, &e);
+  if (rc) return rc;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_plan *next = NULL;
+  gf_status st = having ? gf_plan_having(*p, e, &next, &err) : gf_plan_filter(*p, e, &next, &err);
+  gf_expr_release(e);
+  return step_done(p, next, st, &err, option, text);
+}
+
+/* The steps after the sources: join, filters and computed columns in the
+ * order given, group-by, having, sort, select, distinct, offset/limit. */
+static int build_steps(const qargs *q, gf_plan **p, const gf_plan *right) {
+  gf_error err;
+  gf_error_clear(&err);
+  gf_plan *next = NULL;
+  gf_status st;
+  int rc = CLI_EXIT_OK;
+  if (right) {
+    name_list l = {0, NULL}, r = {0, NULL};
+    gf_join_kind how = GF_JOIN_INNER;
+    if (!parse_on(q->on, &l, &r)) return CLI_EXIT_USAGE;
+    if (q->how && gf_join_kind_parse(q->how, &how, &err) != GF_OK) {
+      names_free(&l);
+      names_free(&r);
+      return cli_usage_error("query", "--how expects inner, left, right, full, semi or anti, got '%s'",
+                             q->how);
+    }
+    st = gf_plan_join(*p, right, (const char *const *)l.names, (const char *const *)r.names, l.n,
+                      how, NULL, &next, &err);
+    names_free(&l);
+    names_free(&r);
+    rc = step_done(p, next, st, &err, "--join", q->join);
+  }
+  for (int i = 0; i < q->nsteps && rc == CLI_EXIT_OK; i++)
+    rc = q->steps[i].is_with ? add_with(p, q->steps[i].text)
+                             : add_predicate(p, "--filter", q->steps[i].text, false);
+  if (rc) return rc;
+  if (q->group_by || q->agg) {
+    name_list keys = {0, NULL};
+    if (q->group_by && !parse_names("--group-by", q->group_by, &keys)) return CLI_EXIT_USAGE;
+    st = gf_plan_group_by(*p, (const char *const *)keys.names, keys.n, q->agg, false, &next, &err);
+    names_free(&keys);
+    rc = q->agg ? step_done(p, next, st, &err, "--agg", q->agg)
+                : step_done(p, next, st, &err, "--group-by", q->group_by);
+  }
+  for (int i = 0; i < q->nhaving && rc == CLI_EXIT_OK; i++)
+    rc = add_predicate(p, "--having", q->having[i], true);
+  if (rc) return rc;
+  if (q->sort) {
+    gf_sort_key *keys = NULL;
+    int nkeys = 0;
+    st = gf_sort_keys_parse(q->sort, &keys, &nkeys, &err);
+    if (st == GF_OK) st = gf_plan_sort(*p, keys, nkeys, &next, &err);
+    gf_sort_keys_free(keys);
+    if ((rc = step_done(p, next, st, &err, "--sort", q->sort))) return rc;
+  }
+  if (q->select) {
+    name_list cols = {0, NULL};
+    if (!parse_names("--select", q->select, &cols)) return CLI_EXIT_USAGE;
+    st = gf_plan_select(*p, (const char *const *)cols.names, cols.n, &next, &err);
+    names_free(&cols);
+    if ((rc = step_done(p, next, st, &err, "--select", q->select))) return rc;
+  }
+  if (q->distinct) {
+    name_list keys = {0, NULL};
+    if (*q->distinct && !parse_names("--distinct", q->distinct, &keys)) return CLI_EXIT_USAGE;
+    st = gf_plan_distinct(*p, (const char *const *)keys.names, keys.n, &next, &err);
+    names_free(&keys);
+    if ((rc = step_done(p, next, st, &err, "--distinct", q->distinct))) return rc;
+  }
+  if (q->limit >= 0 || q->offset > 0) {
+    st = gf_plan_limit(*p, q->offset, q->limit >= 0 ? q->limit : INT64_MAX, &next, &err);
+    rc = step_done(p, next, st, &err, q->limit >= 0 ? "--limit" : "--offset", NULL);
+  }
+  return rc;
+}
+
 /* Writes the result: -o FILE by extension, else a table or CSV on stdout. */
 static int write_output(const qrun *r, const gf_frame *f) {
   const qargs *q = r->q;
-  gf_exec_stats stats;
-  memset(&stats, 0, sizeof stats);
   gf_parallel_options o;
-  if (!call_options(r, q->stats ? &stats : NULL, &o)) return CLI_EXIT_FAILURE;
+  if (!call_options(r, NULL, &o)) return CLI_EXIT_FAILURE;
   gf_error err;
   gf_error_clear(&err);
   gf_status st;
@@ -580,207 +714,53 @@ static int write_output(const qrun *r, const gf_frame *f) {
     }
   }
   if (st != GF_OK) {
-    if (st == GF_ETIMEDOUT || st == GF_ECANCELED ||
-        (st == GF_ENOMEM && r->tracker))
-      return report_failure(r, NULL, st, &err);
+    if (st == GF_ETIMEDOUT || st == GF_ECANCELED || (st == GF_ENOMEM && r->tracker))
+      return report_failure(r, NULL, st, &err, false);
     return cli_fail(q->output ? q->output : "query", st, &err);
   }
-  if (q->stats) print_step(what, -1, gf_frame_num_rows(f), now_ns() - t0, stats.size ? &stats : NULL);
+  if (q->stats) print_step(what, -1, gf_frame_num_rows(f), now_ns() - t0);
   return CLI_EXIT_OK;
 }
 
 /* True when the steps before the limit never drop or reorder rows, so
- * reading only the first rows gives the same answer. */
+ * reading only the first offset + limit rows gives the same answer (the
+ * plan's limit pushdown stops at its sources; the CLI cuts the read). */
 static bool limit_can_cut_read(const qargs *q) {
   if (q->limit < 0 || q->join || q->group_by || q->agg || q->sort || q->distinct) return false;
+  if (q->offset > INT64_MAX - q->limit - 1) return false;
   for (int i = 0; i < q->nsteps; i++)
     if (!q->steps[i].is_with) return false;
   return true;
 }
 
-/* Adds `name` to the list unless present. False when out of memory. */
-static bool add_unique(name_list *l, const char *name, size_t len, size_t *cap) {
-  for (int i = 0; i < l->n; i++)
-    if (strlen(l->names[i]) == len && memcmp(l->names[i], name, len) == 0) return true;
-  if ((size_t)l->n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 16;
-    char **nn = realloc(l->names, nc * sizeof *nn);
-    if (!nn) return false;
-    l->names = nn;
-    *cap = nc;
-  }
-  l->names[l->n] = strndup(name, len);
-  if (!l->names[l->n]) return false;
-  l->n++;
-  return true;
+/* True for the kinds EXPLAIN and profiles name sources by. */
+static bool is_source_name(const char *name) {
+  return strcmp(name, "scan_csv") == 0 || strcmp(name, "scan_ipc") == 0 ||
+         strcmp(name, "frame") == 0 || strcmp(name, "stream") == 0;
 }
 
-/* Every identifier of `text` (bare, "quoted" or `quoted`; string literals
- * skipped) into `l`: a superset of the column names the text can refer
- * to (function names and keywords come along, and are harmless). */
-static bool collect_idents(const char *text, name_list *l, size_t *cap) {
-  const char *p = text;
-  while (p && *p) {
-    char c = *p;
-    if (c == '\'') {
-      for (p++; *p; p++)
-        if (*p == '\'' && *++p != '\'') break;
-    } else if (c == '"' || c == '`') {
-      /* Unescaped into a buffer as long as the text (names of any length). */
-      size_t cap0 = strlen(p) + 1, n = 0;
-      char *buf = malloc(cap0);
-      if (!buf) return false;
-      for (p++; *p; p++) {
-        if (*p == c && p[1] != c) {
-          p++;
-          break;
-        }
-        if (*p == c) p++;
-        buf[n++] = *p;
-      }
-      buf[n] = '\0'; /* n < cap0: a C string for strndup's checks */
-      bool ok = add_unique(l, buf, n, cap);
-      free(buf);
-      if (!ok) return false;
-    } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') {
-      const char *b = p;
-      while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-             *p == '_')
-        p++;
-      if (!add_unique(l, b, (size_t)(p - b), cap)) return false;
-    } else if (c >= '0' && c <= '9') {
-      /* 1e5, 0x1f: digits glue to the letters that follow. */
-      while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-             *p == '.' || *p == '_')
-        p++;
+/* --stats from the run's profile: a line per operator, then the run's totals. */
+static void print_stats(const gf_plan_profile *prof, const gf_exec_stats *run) {
+  for (int i = 0; prof && i < prof->nops; i++) {
+    const gf_plan_profile_op *op = &prof->ops[i];
+    char name[160];
+    if (is_source_name(op->name)) {
+      snprintf(name, sizeof name, "read (step %d, %s)", op->step, op->name);
+      print_step(name, -1, op->rows_out, op->wall_ns);
     } else {
-      p++;
+      print_step(op->name, op->rows_in, op->rows_out, op->wall_ns);
     }
   }
-  return true;
-}
-
-/* Columns of FILE the query can read: the identifiers of every option
- * that names columns, kept in file order when the file has them. Sets
- * *all when everything must be read (no --select and no aggregation: the
- * output is every column). Returns 0 or the exit code. */
-static int needed_columns(const qrun *r, const char *path, const name_list *on_left,
-                          name_list *out, bool *all) {
-  const qargs *q = r->q;
-  memset(out, 0, sizeof *out);
-  /* A join names its clashing right columns after the left ones, so the
-   * left side is read whole to keep those names what the user sees. */
-  *all = (!q->select && !q->group_by && !q->agg) || q->join;
-  /* Reading the header first would consume a pipe or a terminal: only a
-   * regular file (or stdin redirected from one) is opened twice. */
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) *all = true;
-  if (*all) return CLI_EXIT_OK;
-  name_list ids = {0, NULL};
-  size_t cap = 0;
-  bool ok = true;
-  for (int i = 0; i < q->nsteps && ok; i++) {
-    const char *t = q->steps[i].text;
-    if (q->steps[i].is_with) t = strchr(t, '=') ? strchr(t, '=') + 1 : t;
-    ok = collect_idents(t, &ids, &cap);
+  /* The run as a whole (the per-worker table of a single call does not
+   * apply: a plan is many calls). */
+  if (run && run->size) {
+    char ms[32];
+    fmt_ms(ms, sizeof ms, run->wall_ns);
+    fprintf(stderr, "workers used: %d  rows: %lld  wall: %s ms", run->workers_used,
+            (long long)run->rows, ms);
+    if (prof) fprintf(stderr, "  peak memory: %lld bytes", (long long)prof->peak_memory);
+    fputc('\n', stderr);
   }
-  /* Expressions (agg) by their identifiers; name lists (select, group-by)
-   * and sort specs by the names they list, exactly: "my col", x.y, é. */
-  if (q->agg && ok) ok = collect_idents(q->agg, &ids, &cap);
-  const char *lists[] = {q->select, q->group_by};
-  const char *opt[] = {"--select", "--group-by"};
-  for (size_t i = 0; i < 2 && ok; i++) {
-    name_list nl = {0, NULL};
-    if (!lists[i]) continue;
-    if (!parse_names(opt[i], lists[i], &nl)) {
-      names_free(&ids);
-      return CLI_EXIT_USAGE;
-    }
-    for (int k = 0; k < nl.n && ok; k++) ok = add_unique(&ids, nl.names[k], strlen(nl.names[k]), &cap);
-    names_free(&nl);
-  }
-  if (q->sort && ok) {
-    gf_sort_key *keys = NULL;
-    int nkeys = 0;
-    gf_error err;
-    if (gf_sort_keys_parse(q->sort, &keys, &nkeys, &err) == GF_OK) {
-      for (int k = 0; k < nkeys && ok; k++)
-        ok = add_unique(&ids, keys[k].column, strlen(keys[k].column), &cap);
-      gf_sort_keys_free(keys);
-    }
-  }
-  for (int i = 0; on_left && i < on_left->n && ok; i++)
-    ok = add_unique(&ids, on_left->names[i], strlen(on_left->names[i]), &cap);
-  if (!ok) {
-    names_free(&ids);
-    cli_error("query: out of memory");
-    return CLI_EXIT_FAILURE;
-  }
-  /* The header: one row read with the same options. */
-  gf_frame *head = NULL;
-  int rc = read_input(r, path, 1, NULL, true, &head);
-  if (rc) {
-    names_free(&ids);
-    return rc;
-  }
-  const gf_schema *sc = gf_frame_schema(head);
-  int nf = gf_schema_num_fields(sc);
-  out->names = calloc((size_t)nf + 1, sizeof *out->names);
-  for (int c = 0; out->names && c < nf && ok; c++) {
-    const char *name = gf_schema_field(sc, c)->name;
-    for (int i = 0; i < ids.n; i++)
-      if (strcmp(ids.names[i], name) == 0) {
-        out->names[out->n] = strdup(name);
-        ok = out->names[out->n++] != NULL;
-        break;
-      }
-  }
-  /* At least one column, so the row count survives (e.g. --agg 'count()'). */
-  if (out->names && ok && out->n == 0 && nf > 0) {
-    out->names[0] = strdup(gf_schema_field(sc, 0)->name);
-    ok = out->names[out->n++] != NULL;
-  }
-  if (out->n == nf) *all = true;
-  gf_frame_release(head);
-  names_free(&ids);
-  if (!out->names || !ok) {
-    names_free(out);
-    cli_error("query: out of memory");
-    return CLI_EXIT_FAILURE;
-  }
-  return CLI_EXIT_OK;
-}
-
-/* --distinct (then --limit) on the pipeline's result, replacing *result. */
-static int apply_distinct(const qrun *r, gf_frame **result) {
-  name_list keys = {0, NULL};
-  if (*r->q->distinct && !parse_names("--distinct", r->q->distinct, &keys)) return CLI_EXIT_USAGE;
-  gf_error err;
-  gf_error_clear(&err);
-  gf_parallel_options o;
-  if (!call_options(r, NULL, &o)) {
-    names_free(&keys);
-    return CLI_EXIT_FAILURE;
-  }
-  gf_frame *d = NULL;
-  gf_status st = gf_distinct(*result, (const char *const *)keys.names, keys.n, &o, &d, &err);
-  names_free(&keys);
-  if (st == GF_EINVAL) {
-    cli_error("query: --distinct '%s': %s", r->q->distinct, err.message);
-    return CLI_EXIT_USAGE;
-  }
-  if (st != GF_OK) return report_failure(r, NULL, st, &err);
-  gf_frame_release(*result);
-  *result = d;
-  if (r->q->limit >= 0 && r->q->limit < gf_frame_num_rows(d)) {
-    st = gf_frame_slice(d, 0, r->q->limit, result, &err);
-    gf_frame_release(d);
-    if (st != GF_OK) {
-      *result = NULL;
-      return cli_fail("query", st, &err);
-    }
-  }
-  return CLI_EXIT_OK;
 }
 
 static int run(int argc, char **argv) {
@@ -796,97 +776,151 @@ static int run(int argc, char **argv) {
   r.q = &q;
   const char *path = argv[argc - 1];
 
-  name_list select = {0, NULL}, on_left = {0, NULL}, on_right = {0, NULL};
-  gf_join_kind how = GF_JOIN_INNER;
-  gf_pipeline *p = NULL;
-  gf_frame *f = NULL, *right = NULL, *result = NULL;
+  gf_plan *plan = NULL, *right = NULL;
+  gf_frame *result = NULL;
+  gf_plan_profile *prof = NULL;
   gf_error err;
   gf_error_clear(&err);
   gf_status st;
-
-  /* Everything the command line says is checked before reading. */
-  if (q.select && !parse_names("--select", q.select, &select)) return CLI_EXIT_USAGE;
-  if (q.join && !parse_on(q.on, &on_left, &on_right)) {
-    rc = CLI_EXIT_USAGE;
-    goto done;
-  }
-  if (q.how && gf_join_kind_parse(q.how, &how, &err) != GF_OK) {
-    rc = cli_usage_error("query", "--how expects inner, left, right, full, semi or anti, got '%s'",
-                         q.how);
-    goto done;
-  }
-  st = gf_pipeline_new(&p, &err);
-  if (st != GF_OK) {
-    rc = cli_fail("query", st, &err);
-    goto done;
-  }
-  rc = build_pipeline(&q, p, &select);
-  if (rc) goto done;
 
   cli_parallel_options(q.ra.threads, &r.par);
   r.par.chunk_rows = q.chunk_rows;
   r.par.strategy = q.strategy;
   if (q.memory_limit > 0) {
     st = gf_tracking_allocator_new(NULL, q.memory_limit, &r.tracker, &err);
-    if (st != GF_OK) {
-      rc = cli_fail("query", st, &err);
-      goto done;
-    }
+    if (st != GF_OK) return cli_fail("query", st, &err);
     r.par.allocator = gf_tracking_allocator_get(r.tracker);
     /* Also per call, so the runtime eases off before the limit. */
     r.par.memory_limit = q.memory_limit;
   }
 
-  int64_t max_rows = 0;
-  if (limit_can_cut_read(&q)) max_rows = q.limit > 0 ? q.limit : 1;
-  {
-    /* Parse only the columns the query can touch. */
-    name_list cols = {0, NULL};
-    bool all = true;
-    rc = needed_columns(&r, path, q.join ? &on_left : NULL, &cols, &all);
-    if (rc == CLI_EXIT_OK) rc = read_input(&r, path, max_rows, all ? NULL : &cols, false, &f);
-    names_free(&cols);
-  }
-  if (rc) goto done;
-  if (q.join) {
-    rc = read_input(&r, q.join, 0, NULL, false, &right);
+  /* Expressions are parsed before any file is opened, so a typo costs
+   * nothing; the steps are then checked against the sources' schemas. */
+  for (int i = 0; i < q.nsteps; i++) {
+    const char *t = q.steps[i].text;
+    const char *eq = q.steps[i].is_with ? strchr(t, '=') : NULL;
+    if (q.steps[i].is_with && (!eq || eq == t)) {
+      rc = cli_usage_error("query", "--with expects NAME=EXPR, got '%s'", t);
+      goto done;
+    }
+    gf_expr *e = NULL;
+    rc = parse_expr(q.steps[i].is_with ? "--with" : "--filter", eq ? eq + 1 : t, &e);
+    gf_expr_release(e);
     if (rc) goto done;
-    /* The join goes first: rebuild the pipeline with it in front. */
-    gf_pipeline *pj = NULL;
-    st = gf_pipeline_new(&pj, &err);
-    if (st == GF_OK)
-      st = gf_pipeline_add_join(pj, right, (const char *const *)on_left.names,
-                                (const char *const *)on_right.names, on_left.n, how, NULL, &err);
+  }
+  if (q.join) {
+    name_list l = {0, NULL}, rr = {0, NULL};
+    if (!parse_on(q.on, &l, &rr)) {
+      rc = CLI_EXIT_USAGE;
+      goto done;
+    }
+    names_free(&l);
+    names_free(&rr);
+    gf_join_kind how;
+    if (q.how && gf_join_kind_parse(q.how, &how, &err) != GF_OK) {
+      rc = cli_usage_error("query", "--how expects inner, left, right, full, semi or anti, got '%s'",
+                           q.how);
+      goto done;
+    }
+  }
+  if (q.sort) {
+    gf_sort_key *keys = NULL;
+    int nkeys = 0;
+    st = gf_sort_keys_parse(q.sort, &keys, &nkeys, &err);
+    gf_sort_keys_free(keys);
     if (st != GF_OK) {
-      gf_pipeline_free(pj);
+      rc = st == GF_ENOMEM ? cli_fail("query", st, &err)
+                           : (cli_error("query: --sort '%s': %s", q.sort, err.message), CLI_EXIT_USAGE);
+      goto done;
+    }
+  }
+  if (q.agg) {
+    gf_agg_list *aggs = NULL;
+    st = gf_agg_parse(q.agg, &aggs, &err);
+    gf_agg_list_free(aggs);
+    if (st != GF_OK) {
+      rc = st == GF_ENOMEM ? cli_fail("query", st, &err)
+                           : (cli_error("query: --agg '%s': %s", q.agg, err.message), CLI_EXIT_USAGE);
+      goto done;
+    }
+  }
+  for (int i = 0; i < q.nhaving; i++) {
+    gf_expr *e = NULL;
+    rc = parse_expr("--having", q.having[i], &e);
+    gf_expr_release(e);
+    if (rc) goto done;
+  }
+  {
+    name_list nl = {0, NULL};
+    const char *lists[] = {q.select, q.group_by, q.distinct && *q.distinct ? q.distinct : NULL};
+    const char *opts[] = {"--select", "--group-by", "--distinct"};
+    for (int i = 0; i < 3; i++) {
+      if (!lists[i]) continue;
+      if (!parse_names(opts[i], lists[i], &nl)) {
+        rc = CLI_EXIT_USAGE;
+        goto done;
+      }
+      names_free(&nl);
+    }
+  }
+
+  rc = make_source(&r, path, limit_can_cut_read(&q) ? (q.limit > 0 ? q.offset + q.limit : 1) : 0,
+                   &plan);
+  if (rc == CLI_EXIT_OK && q.join) rc = make_source(&r, q.join, 0, &right);
+  if (rc == CLI_EXIT_OK) rc = build_steps(&q, &plan, right);
+  if (rc) goto done;
+
+  if (q.explain) {
+    char *text = NULL;
+    st = gf_plan_explain(plan, GF_PLAN_EXPLAIN_OPTIMIZED, 0, &text, &err);
+    if (st != GF_OK) {
       rc = cli_fail("query", st, &err);
       goto done;
     }
-    rc = build_pipeline(&q, pj, &select);
-    gf_pipeline_free(p);
-    p = pj;
-    if (rc) goto done;
+    fputs(text, stdout);
+    gf_mem_free(text);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      cli_error("query: cannot write standard output");
+      rc = CLI_EXIT_FAILURE;
+    }
+    goto done;
   }
-  if (q.stats) gf_pipeline_set_observer(p, on_step, NULL);
+
   {
+    gf_exec_stats run_stats;
+    memset(&run_stats, 0, sizeof run_stats);
     gf_parallel_options o;
-    if (!call_options(&r, NULL, &o)) {
+    if (!call_options(&r, q.stats ? &run_stats : NULL, &o)) {
       rc = CLI_EXIT_FAILURE;
       goto done;
     }
-    st = gf_pipeline_run(p, f, &o, &result, &err);
+    gf_plan_options po;
+    gf_plan_options_init(&po);
+    po.parallel = &o;
+    if (q.profile || q.stats) po.profile = &prof;
+    st = gf_plan_collect(plan, &po, &result, &err);
+    cli_progress_clear();
     if (st != GF_OK) {
-      rc = report_failure(&r, NULL, st, &err);
+      /* A check failing on the schema actually read names the user's step
+       * ("step N (kind): ..."): an error in the query; anything else comes
+       * from the data. */
+      bool in_query = strncmp(err.message, "step ", 5) == 0;
+      rc = report_failure(&r, NULL, st, &err, in_query);
       goto done;
     }
-  }
-  gf_frame_release(f);
-  f = NULL;
-  if (q.distinct) {
-    rc = apply_distinct(&r, &result);
-    if (rc) goto done;
+    if (q.stats) print_stats(prof, &run_stats);
   }
   rc = write_output(&r, result);
+  if (rc == CLI_EXIT_OK && q.profile) {
+    char *text = NULL;
+    st = gf_plan_profile_format(prof, &text, &err);
+    if (st == GF_OK) {
+      fputs(text, stderr);
+      gf_mem_free(text);
+    } else {
+      rc = cli_fail("query", st, &err);
+    }
+  }
   if (rc == CLI_EXIT_OK && q.stats) {
     char ms[32];
     fmt_ms(ms, sizeof ms, now_ns() - r.t0);
@@ -898,14 +932,11 @@ static int run(int argc, char **argv) {
   }
 
 done:
+  gf_plan_profile_free(prof);
   gf_frame_release(result);
-  gf_frame_release(f);
-  gf_frame_release(right);
-  gf_pipeline_free(p);
-  names_free(&select);
-  names_free(&on_left);
-  names_free(&on_right);
-  /* Every frame is gone: the tracker may go too. */
+  gf_plan_release(plan);
+  gf_plan_release(right);
+  /* Every frame and plan is gone: the tracker may go too. */
   gf_tracking_allocator_free(r.tracker);
   return rc;
 }

@@ -140,6 +140,24 @@ expect_ok "select a 1,500-byte quoted name"
 out=$(cat "$tmp/odd.csv" | "$gf" query /dev/stdin --select s --format csv 2>"$tmp/err")
 rc=$?
 [ "$rc" -eq 0 ] && [ "$out" = $'s\na\nb' ] || bad "--select from a pipe: rc $rc, out $out, err $(cat "$tmp/err")"
+# --agg and --group-by read the header once too (issue 14 item 12): a pipe, a FIFO, and a
+# --join FILE2 that is a pipe (process substitution).
+out=$(cat "$tmp/odd.csv" | "$gf" query /dev/stdin --group-by s --agg 'sum("my col") as t' --sort s \
+  --format csv 2>"$tmp/err")
+rc=$?
+[ "$rc" -eq 0 ] && [ "$out" = $'s,t\na,1\nb,5' ] || bad "--group-by/--agg from a pipe: rc $rc, out $out, err $(cat "$tmp/err")"
+rm -f "$tmp/fifo2"
+mkfifo "$tmp/fifo2"
+cat "$tmp/odd.csv" >"$tmp/fifo2" &
+out=$("$gf" query "$tmp/fifo2" --filter 's is not null' --agg 'count() as n,max("x.y") as m' --select m,n \
+  --format csv 2>"$tmp/err")
+rc=$?
+wait
+[ "$rc" -eq 0 ] && [ "$out" = $'m,n\n6,2' ] || bad "--agg/--select from a FIFO: rc $rc, out $out, err $(cat "$tmp/err")"
+out=$("$gf" query "$tmp/odd.csv" --join <(printf 's,w\na,10\nb,20\n') --on s --select s,w --sort s \
+  --format csv 2>"$tmp/err")
+rc=$?
+[ "$rc" -eq 0 ] && [ "$out" = $'s,w\na,10\nb,20' ] || bad "--join FILE2 from a pipe: rc $rc, out $out, err $(cat "$tmp/err")"
 
 # --- endless and silent inputs honour --timeout-ms and Ctrl-C ----------------------------------
 # elapsed_ms CMD...: runs CMD (stdout/stderr to $tmp/out, $tmp/err), sets $rc and $ms.

@@ -161,6 +161,77 @@ NaN
 gfrun query "$people" --distinct=nope
 expect_rc "distinct unknown column" 2
 
+# --- plans (issue 17): --having, --offset, filters before/after a join, group-by after a
+# join, sort then limit, --explain, --profile. Expected rows worked out by hand from
+# people.csv (alice 31 true, bob - false, say 45 true, carol 27 -).
+gfrun query "$people" --group-by active --agg 'count() as n,sum(age)' --having 'sum(age) > 50' --sort active
+expect_rc "having on an aggregate call" 0
+expect_out "having on an aggregate call" 'active,n,sum(age)
+true,2,76'
+gfrun query "$people" --group-by active --agg 'count() as n' --having 'n = 1' --having 'active is not null'
+expect_rc "having on an output name, twice" 0
+expect_out "having on an output name, twice" 'active,n
+false,1'
+gfrun query "$people" --having 'n > 1'
+expect_rc "having without a group-by" 2
+expect_one_error_line "having without a group-by" "--having needs --group-by"
+gfrun query "$people" --group-by active --agg 'count() as n' --having 'nope > 1'
+expect_rc "having on an unknown name" 2
+expect_one_error_line "having on an unknown name" "--having 'nope > 1'.*unknown column 'nope'"
+gfrun query "$people" --offset 1 --limit 2 --select name
+expect_rc "offset+limit" 0
+expect_out "offset+limit" 'name
+"bob, jr"
+"say ""hi"""'
+gfrun query "$people" --sort 'age desc nulls last' --offset 3 --select name
+expect_rc "sort+offset" 0
+expect_out "sort+offset" 'name
+"bob, jr"'
+gfrun query "$people" --offset 9
+expect_rc "offset past the end" 0
+expect_out "offset past the end" 'name,age,score,joined,active'
+printf 'who,team,age\nalice,red,1\ncarol,blue,2\nzoe,green,3\n"say ""hi""",red,4\n' >"$tmp/teams2.csv"
+# A filter on left columns (pushed below the join) and one on the right side's renamed
+# column (after it), a computed column over both, then group-by after the join.
+gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --filter 'age > 28' \
+  --filter 'age_right < 4' --with 't=age + age_right' --select name,team,t
+expect_rc "filters before and after a join" 0
+expect_out "filters before and after a join" 'name,team,t
+alice,red,32'
+gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --how left \
+  --group-by team --agg 'count() as n,sum(age) as s' --sort 'team nulls first'
+expect_rc "group-by after a left join" 0
+expect_out "group-by after a left join" 'team,n,s
+,1,
+blue,1,27
+red,2,76'
+gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --how right --filter 'age is null' --select who,team
+expect_rc "filter after a right join (not pushed into the null side)" 0
+expect_out "filter after a right join (not pushed into the null side)" 'who,team
+zoe,green'
+gfrun query "$people" --sort 'score desc nulls last' --limit 2 --select name
+expect_rc "sort then limit" 0
+expect_out "sort then limit" 'name
+"bob, jr"
+alice'
+gfrun query "$people" --filter 'age > 30' --select name --explain
+expect_rc "--explain" 0
+grep -q '^== logical plan ==$' <<<"$out" || bad "--explain: no logical plan: $out"
+grep -q '^== optimized plan ==$' <<<"$out" || bad "--explain: no optimized plan: $out"
+grep -Eq 'scan_csv .*columns=\[name, age\].*predicate=\(age > 30\)' <<<"$out" ||
+  bad "--explain: the scan does not show the pushed columns and predicate: $out"
+[ -z "$err" ] || bad "--explain: stderr: $err"
+grep -q '^alice$' <<<"$out" && bad "--explain ran the query: $out"
+gfrun query "$people" --explain -o "$tmp/x.csv"
+expect_rc "--explain with -o" 2
+gfrun query "$people" --filter 'age > 30' --select name --profile
+expect_rc "--profile" 0
+[ "$out" == $'name\nalice\n"say ""hi"""' ] || bad "--profile: stdout is not the data alone: $out"
+grep -Eq 'scan_csv +4 +4 ' <<<"$err" || bad "--profile: no scan row with rows in/out: $err"
+grep -Eq 'filter\+select \(fused\) +4 +2 ' <<<"$err" || bad "--profile: no fused row: $err"
+grep -q 'peak' <<<"$err" || bad "--profile: no peak memory: $err"
+grep -q 'workers' <<<"$err" || bad "--profile: no workers column: $err"
+
 # --- output formats and -o ----------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name,age --format table
 expect_rc "table" 0
