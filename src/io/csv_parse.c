@@ -10,6 +10,7 @@
 #include "core/hash.h"
 #include "data/array_internal.h"
 #include "io/csv_internal.h"
+#include "io/csv_scan.h"
 
 /* ------------------------------------------------------------------ */
 /* Tokenizer                                                           */
@@ -637,6 +638,16 @@ static gf_status run_rows(parse_run *r, int64_t idx, const uint8_t *mask,
   int64_t row = 0, line = ch->first_line;
   const char *pos = ch->start;
   gf_status st = GF_OK;
+  /* Without escapes or comments rows are split from structural bitmasks
+   * (csv_scan.h); the scalar tokenizer reads the rows that hold quotes. */
+  gfi_csv_splitter sp;
+  const bool fast = gfi_csv_splitter_usable(&ctx->d);
+  if (fast && gfi_csv_splitter_init(&sp, &ctx->d, ch->start, ch->end, &tok, -1, false, r->a) !=
+                  GF_OK) {
+    gfi_csv_tokenizer_reset(&tok);
+    GF_OOM(&ch->err, "CSV structural index");
+    return GF_ENOMEM;
+  }
   while (pos < ch->end) {
     if ((row & 8191) == 8191) {
       if (atomic_load_explicit(&ctx->err_chunk, memory_order_relaxed) < idx)
@@ -648,7 +659,8 @@ static gf_status run_rows(parse_run *r, int64_t idx, const uint8_t *mask,
       }
     }
     gfi_csv_row rw;
-    st = gfi_csv_next_row(&tok, pos, ch->end, fields, nfields + 1, &rw);
+    st = fast ? gfi_csv_splitter_next(&sp, fields, nfields + 1, &rw)
+              : gfi_csv_next_row(&tok, pos, ch->end, fields, nfields + 1, &rw);
     r->row_start = pos;
     r->row_line = line;
     if (st == GF_EPARSE) {
@@ -689,7 +701,11 @@ static gf_status run_rows(parse_run *r, int64_t idx, const uint8_t *mask,
     line += rw.newlines;
     pos = rw.next;
   }
+  if (fast) gfi_csv_splitter_free(&sp);
   gfi_csv_tokenizer_reset(&tok);
+  if (st == GF_EINTERNAL)
+    gfi_csv_error_at(ctx, pos, line, pos, &ch->err, GF_EINTERNAL,
+                     "the structural index and the tokenizer disagree on where this row ends");
   if (st == GF_OK && !mask) ch->rows = row;
   if (st == GF_OK && mask && row != ch->rows && pos >= ch->end) {
     gf_error_set(&ch->err, GF_EINTERNAL, "CSV chunk re-parse saw %lld rows, "

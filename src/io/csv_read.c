@@ -25,6 +25,7 @@
 #include "data/array_internal.h"
 #include "exec/exec_internal.h"
 #include "io/csv_internal.h"
+#include "io/csv_scan.h"
 #include "io/io_internal.h"
 
 #define GFI_CSV_MAX_CHUNKS 4096
@@ -364,8 +365,9 @@ static gf_status run_chunks(reader *r, const gf_chunk_spec *specs, int64_t n, gf
 static gf_status count_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *tc) {
   reader *r = user;
   const char *p = r->dstart + ch->start_row;
-  gfi_csv_count_bytes(p, (size_t)(ch->end_row - ch->start_row), r->ctx.d.quote,
-                      r->ctx.d.quoting, &r->qcount[ch->chunk_id], &r->ncount[ch->chunk_id]);
+  gfi_csv_count_masks(gfi_csv_simd_level(), p, (size_t)(ch->end_row - ch->start_row),
+                      r->ctx.d.quote, r->ctx.d.quoting, &r->qcount[ch->chunk_id],
+                      &r->ncount[ch->chunk_id]);
   (void)tc;
   return GF_OK;
 }
