@@ -107,8 +107,12 @@ typedef struct gfi_csv_nulls {
 static inline bool gfi_csv_is_null(const gfi_csv_nulls *nl, const char *p,
                                    int64_t n) {
   if (n == 0) return nl->empty;
+  /* First byte before memcmp: most values of a token's length (2-digit
+   * numbers against "NA") differ there, and the libc call costs more. */
   for (int i = 0; i < nl->n; i++)
-    if (nl->len[i] == n && memcmp(nl->tok[i], p, (size_t)n) == 0) return true;
+    if (nl->len[i] == n && nl->tok[i][0] == p[0] &&
+        memcmp(nl->tok[i], p, (size_t)n) == 0)
+      return true;
   return false;
 }
 
@@ -224,6 +228,12 @@ typedef struct gfi_csv_colbuf {
   uint8_t *np;        /* cached data of `valid` */
   size_t ncap;
   int64_t nulls;
+  /* Statistics gathered while storing (kinds I32, I64, DATE, TS, TSTZ:
+   * min/max value; F64: min/max order key and the first value with it), so
+   * the chunk's array needs no second pass over its values. */
+  bool sany;
+  int64_t smin, smax;
+  double fmin, fmax;
 } gfi_csv_colbuf;
 
 /* One chunk: whole rows [start, end). */

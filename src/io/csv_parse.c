@@ -9,6 +9,7 @@
 
 #include "core/hash.h"
 #include "data/array_internal.h"
+#include "data/builder_internal.h"
 #include "io/csv_internal.h"
 #include "io/csv_scan.h"
 
@@ -398,6 +399,38 @@ static gf_status put_fixed(parse_run *r, gfi_csv_colbuf *cb, int64_t row,
   return GF_OK;
 }
 
+/* Statistics while parsing: integer-like kinds by value. */
+static inline void stat_int(gfi_csv_colbuf *cb, int64_t v) {
+  if (!cb->sany) {
+    cb->sany = true;
+    cb->smin = cb->smax = v;
+    return;
+  }
+  if (v < cb->smin) cb->smin = v;
+  if (v > cb->smax) cb->smax = v;
+}
+
+/* Order key of a double as gfi_array_compute_stats uses it (totalOrder,
+ * every NaN last): the first value with the least and greatest key win. */
+static inline int64_t float_key(double x) {
+  if (isnan(x)) return INT64_MAX;
+  int64_t b;
+  memcpy(&b, &x, sizeof b);
+  return b ^ (int64_t)((uint64_t)(b >> 63) >> 1);
+}
+
+static inline void stat_float(gfi_csv_colbuf *cb, double v) {
+  int64_t k = float_key(v);
+  if (!cb->sany) {
+    cb->sany = true;
+    cb->smin = cb->smax = k;
+    cb->fmin = cb->fmax = v;
+    return;
+  }
+  if (k < cb->smin) cb->smin = k, cb->fmin = v;
+  if (k > cb->smax) cb->smax = k, cb->fmax = v;
+}
+
 enum { PUT_OK = 0, PUT_MISFIT = 1, PUT_FAIL = 2 };
 
 /* Stores a valid value of kind STR. */
@@ -465,12 +498,14 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
         iv > INT32_MAX)
       return PUT_MISFIT;
     int32_t v = (int32_t)iv;
+    stat_int(cb, iv);
     *st = put_fixed(r, cb, row, &v, 4);
     break;
   }
   case GFI_CSV_I64:
     if (gfi_csv_parse_int64(p, n, &iv) != GFI_INT_OK) return PUT_MISFIT;
     if (iv > GFI_CSV_EXACT_INT || iv < -GFI_CSV_EXACT_INT) cb->bigint = true;
+    stat_int(cb, iv);
     *st = put_fixed(r, cb, row, &iv, 8);
     break;
   case GFI_CSV_F64: {
@@ -485,6 +520,7 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
     } else if (!gfi_csv_parse_double(p, n, &dv)) {
       return PUT_MISFIT;
     }
+    stat_float(cb, dv);
     *st = put_fixed(r, cb, row, &dv, 8);
     break;
   }
@@ -513,6 +549,7 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
   case GFI_CSV_DATE: {
     int32_t d;
     if (!gfi_csv_parse_date(p, n, &d)) return PUT_MISFIT;
+    stat_int(cb, d);
     *st = put_fixed(r, cb, row, &d, 4);
     break;
   }
@@ -534,6 +571,7 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
       return PUT_MISFIT;
     gf_time_unit u = cb->kind == GFI_CSV_TSUNIT ? cs->type.unit : GF_UNIT_MICRO;
     if (!gfi_csv_ts_to_unit(secs, ns, u, &iv)) return PUT_MISFIT;
+    stat_int(cb, iv);
     *st = put_fixed(r, cb, row, &iv, 8);
     break;
   }
@@ -812,8 +850,26 @@ gf_status gfi_csv_chunk_array(gfi_csv_chunk *ch, int c, uint8_t kind,
   if (kind == GFI_CSV_STR) bufs[2] = cb->bytes;
   else gf_buffer_release(cb->bytes);
   int64_t nulls = cb->nulls;
+  /* Kinds whose statistics were gathered while parsing (colbuf_clear
+   * resets them with the values, so they cover exactly these rows). */
+  bool tracked = cb->kind == kind &&
+                 (kind == GFI_CSV_I32 || kind == GFI_CSV_I64 || kind == GFI_CSV_F64 ||
+                  kind == GFI_CSV_DATE || kind == GFI_CSV_TS || kind == GFI_CSV_TSTZ);
+  gf_stats stats;
+  gfi_stats_reset(&stats, type);
+  if (tracked && cb->sany && rows > 0) {
+    if (kind == GFI_CSV_F64) {
+      gfi_stats_add_f(&stats, cb->fmin);
+      gfi_stats_add_f(&stats, cb->fmax);
+    } else {
+      gfi_stats_add_i(&stats, cb->smin);
+      gfi_stats_add_i(&stats, cb->smax);
+    }
+  }
   cb->values = cb->bytes = cb->valid = NULL;
   colbuf_clear(cb);
+  if (tracked)
+    return gfi_array_make_with_stats(a, type, rows, nulls, bufs, NULL, &stats, out, err);
   return gfi_array_make(a, type, rows, 0, nulls, bufs, NULL, out, err);
 }
 

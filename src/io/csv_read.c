@@ -659,6 +659,38 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
   return GF_OK;
 }
 
+/* Gives column spec->chunk_id one dictionary over all batches (merged in
+ * batch order) and keeps it when it is small enough; the kernel only
+ * touches that column's slots. */
+static gf_status unify_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+  reader *r = user;
+  const int c = (int)spec->chunk_id, ncols = r->ctx.ncols, nb = r->nbatches;
+  if (!atomic_load(&r->dict_want[c])) return GF_OK;
+  gf_array **in = gfi_malloc(tc->allocator, sizeof(gf_array *) * (size_t)nb * 2);
+  if (!in) return GF_OOM(tc->err, "CSV dictionaries");
+  gf_array **outs = in + nb;
+  for (int b = 0; b < nb; b++) in[b] = r->dicts[(size_t)b * ncols + c];
+  gf_status st = gfi_dictionary_unify(in, nb, tc->allocator, outs, tc->err);
+  if (st == GF_OK) {
+    const gf_array *dict = gf_array_dictionary(outs[0]);
+    bool keep = r->ctx.cols[c].force_dict || gf_array_length(dict) <= r->dict_max[c];
+    for (int b = 0; b < nb; b++) {
+      size_t k = (size_t)b * ncols + c;
+      if (keep) {
+        gf_array_release(r->arrays[k]);
+        r->arrays[k] = outs[b];
+      } else {
+        gf_array_release(outs[b]);
+      }
+      gf_array_release(r->dicts[k]);
+      r->dicts[k] = NULL;
+    }
+    if (!keep) atomic_store(&r->dict_want[c], 0);
+  }
+  gfi_mfree(tc->allocator, in, sizeof(gf_array *) * (size_t)nb * 2);
+  return st;
+}
+
 /* Turns low-cardinality string columns into dictionary columns sharing
  * one dictionary (merged in batch order). */
 static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int64_t rows,
@@ -682,31 +714,20 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
   r->dicts = gfi_calloc(r->a, nb * sizeof *r->dicts);
   if (!r->dicts) return GF_OOM(err, "CSV dictionaries");
   GF_RETURN_NOT_OK(run_over(r, ids, r->nbatches, dict_kernel, err));
-  gf_array **in = gfi_malloc(r->a, sizeof(gf_array *) * (size_t)r->nbatches * 2);
-  if (!in) return GF_OOM(err, "CSV dictionaries");
-  gf_array **outs = in + r->nbatches;
-  gf_status st = GF_OK;
-  for (int c = 0; c < ncols && st == GF_OK; c++) {
+  /* One dictionary per column: the columns are merged in parallel (each
+   * merge keeps batch order, so the result does not depend on workers). */
+  gf_chunk_spec *specs = gfi_malloc(r->a, sizeof *specs * (size_t)ncols);
+  if (!specs) return GF_OOM(err, "CSV dictionaries");
+  int64_t ns = 0;
+  for (int c = 0; c < ncols; c++) {
     if (!r->dict_want[c]) continue;
-    for (int b = 0; b < r->nbatches; b++) in[b] = r->dicts[(size_t)b * ncols + c];
-    st = gfi_dictionary_unify(in, r->nbatches, r->a, outs, err);
-    if (st != GF_OK) break;
-    const gf_array *dict = gf_array_dictionary(outs[0]);
-    bool keep = r->ctx.cols[c].force_dict || gf_array_length(dict) <= r->dict_max[c];
-    for (int b = 0; b < r->nbatches; b++) {
-      size_t k = (size_t)b * ncols + c;
-      if (keep) {
-        gf_array_release(r->arrays[k]);
-        r->arrays[k] = outs[b];
-      } else {
-        gf_array_release(outs[b]);
-      }
-      gf_array_release(r->dicts[k]);
-      r->dicts[k] = NULL;
-    }
-    if (!keep) r->dict_want[c] = 0;
+    specs[ns].start_row = ns * rows; /* weight: every column has `rows` codes */
+    specs[ns].end_row = (ns + 1) * rows;
+    specs[ns].chunk_id = c;
+    ns++;
   }
-  gfi_mfree(r->a, in, sizeof(gf_array *) * (size_t)r->nbatches * 2);
+  gf_status st = ns ? run_chunks(r, specs, ns, unify_kernel, err) : GF_OK;
+  gfi_mfree(r->a, specs, sizeof *specs * (size_t)ncols);
   return st;
 }
 

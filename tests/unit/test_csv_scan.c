@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +457,89 @@ static void unterminated_quote_same_message_everywhere(void **state) {
   assert_non_null(strstr(first, "u.csv:3:3"));
 }
 
+/* Statistics gathered during the parse equal a naive pass over each
+ * batch's values (totalOrder for floats: -0 < +0, NaN after +inf, the first
+ * NaN kept), at every worker count and chunk size, for int32, int64 (also a
+ * column widened mid-file), float64, date32 and timestamps. */
+static int64_t fkey(double x) {
+  if (isnan(x)) return INT64_MAX;
+  int64_t b;
+  memcpy(&b, &x, 8);
+  return b < 0 ? (int64_t)((uint64_t)b ^ 0x7FFFFFFFFFFFFFFFull) : b;
+}
+
+static void stats_come_from_the_parse(void **state) {
+  (void)state;
+  const int64_t rows = 3000;
+  char *t2 = malloc((size_t)rows * 140 + 64);
+  assert_non_null(t2);
+  size_t m = (size_t)sprintf(t2, "i,l,f,d,t\n");
+  const char *fl[] = {"-0", "0", "1.5", "-2.25e3", "nan", "inf", "-inf", "7", "", "NA"};
+  for (int64_t r = 0; r < rows; r++) {
+    char iv[24] = "";
+    if (rndn(10)) snprintf(iv, sizeof iv, "%lld", (long long)(rnd() % 2000001) - 1000000);
+    long long l = r == rows / 2 ? 5000000000LL : (long long)(rnd() % 1000);
+    m += (size_t)sprintf(t2 + m, "%s,%lld,%s,2024-%02d-%02d,2024-01-01T00:00:%02d\n", iv, l,
+                         fl[rndn(10)], 1 + rndn(12), 1 + rndn(28), rndn(60));
+  }
+  const int workers[] = {1, 2, 3, 8};
+  const int64_t chunks[] = {0, 1, 50, 700};
+  for (int w = 0; w < 4; w++) {
+    for (int k = 0; k < 4; k++) {
+      gf_parallel_options po;
+      gf_parallel_options_init(&po);
+      po.num_workers = workers[w];
+      po.chunk_rows = chunks[k];
+      po.min_parallel_rows = 1;
+      gf_csv_read_options o;
+      gf_csv_read_options_init(&o);
+      o.parallel = &po;
+      gf_frame *f = NULL;
+      gf_error err;
+      if (gf_read_csv_buffer(t2, m, "s.csv", &o, &f, &err) != GF_OK) fail_msg("%s", err.message);
+      const gf_type_id want[] = {GF_TYPE_INT32, GF_TYPE_INT64, GF_TYPE_FLOAT64, GF_TYPE_DATE32,
+                                 GF_TYPE_TIMESTAMP};
+      for (int c = 0; c < 5; c++)
+        assert_int_equal(gf_schema_field(gf_frame_schema(f), c)->type.id, want[c]);
+      for (int b = 0; b < gf_frame_num_batches(f); b++) {
+        for (int c = 0; c < 5; c++) {
+          const gf_array *a = gf_frame_column(f, b, c);
+          const gf_stats *s = gf_array_stats(a);
+          bool any = false;
+          int64_t mn = 0, mx = 0;
+          double fmn = 0, fmx = 0;
+          for (int64_t i = 0; i < gf_array_length(a); i++) {
+            if (gf_array_is_null(a, i)) continue;
+            if (c == 2) {
+              double v = gf_array_get_double(a, i);
+              if (!any || fkey(v) < fkey(fmn)) fmn = v;
+              if (!any || fkey(v) > fkey(fmx)) fmx = v;
+            } else {
+              int64_t v = gf_array_get_int64(a, i);
+              if (!any || v < mn) mn = v;
+              if (!any || v > mx) mx = v;
+            }
+            any = true;
+          }
+          assert_int_equal(s->null_count, gf_array_null_count(a));
+          assert_int_equal(s->has_min_max, any);
+          if (!any) continue;
+          if (c == 2) {
+            assert_true(s->is_float);
+            assert_memory_equal(&s->min.f, &fmn, 8);
+            assert_memory_equal(&s->max.f, &fmx, 8);
+          } else {
+            assert_int_equal(s->min.i, mn);
+            assert_int_equal(s->max.i, mx);
+          }
+        }
+      }
+      gf_frame_release(f);
+    }
+  }
+  free(t2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(env_caps_the_level),
@@ -466,6 +550,7 @@ int main(void) {
       cmocka_unit_test(tail_is_never_overread),
       cmocka_unit_test(reads_agree_at_every_level_worker_and_chunk),
       cmocka_unit_test(unterminated_quote_same_message_everywhere),
+      cmocka_unit_test(stats_come_from_the_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
