@@ -628,6 +628,9 @@ static gf_status reparse_kernel(void *user, const gf_chunk_spec *spec, gf_task_c
 
 /* ---- arrays and dictionaries ----------------------------------------- */
 
+/* Builds a batch's arrays; a string column parsed as codes (dictionary
+ * mode) goes to r->dicts, its utf8 slot staying NULL until the column's
+ * dictionary is decided. */
 static gf_status finish_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
   reader *r = user;
   int64_t idx = spec->chunk_id;
@@ -635,8 +638,29 @@ static gf_status finish_kernel(void *user, const gf_chunk_spec *spec, gf_task_ct
   int64_t b = r->batch_of[idx];
   int ncols = r->ctx.ncols;
   for (int c = 0; c < ncols; c++) {
+    gf_array *arr = NULL;
     GF_RETURN_NOT_OK(gfi_csv_chunk_array(ch, c, r->final[c], column_type(r, c), tc->allocator,
-                                         &r->arrays[b * ncols + c], tc->err));
+                                         &arr, tc->err));
+    if (gf_array_type(arr).id == GF_TYPE_DICTIONARY && column_type(r, c).id == GF_TYPE_UTF8)
+      r->dicts[b * ncols + c] = arr;
+    else
+      r->arrays[b * ncols + c] = arr;
+  }
+  return GF_OK;
+}
+
+/* Decodes the batch's columns still held as codes whose column did not
+ * become a dictionary. */
+static gf_status decode_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+  reader *r = user;
+  int64_t b = r->batch_of[spec->chunk_id];
+  int ncols = r->ctx.ncols;
+  for (int c = 0; c < ncols; c++) {
+    size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+    if (r->arrays[k] || !r->dicts[k]) continue;
+    GF_RETURN_NOT_OK(gfi_csv_dict_decode(r->dicts[k], tc->allocator, &r->arrays[k], tc->err));
+    gf_array_release(r->dicts[k]);
+    r->dicts[k] = NULL;
   }
   return GF_OK;
 }
@@ -647,6 +671,11 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
   int ncols = r->ctx.ncols;
   for (int c = 0; c < ncols; c++) {
     if (!atomic_load_explicit(&r->dict_want[c], memory_order_relaxed)) continue;
+    if (r->dicts[b * ncols + c]) { /* parsed as codes: too many distinct values? */
+      if (gf_array_length(gf_array_dictionary(r->dicts[b * ncols + c])) > r->dict_max[c])
+        atomic_store(&r->dict_want[c], 0);
+      continue;
+    }
     gf_array *d = NULL;
     GF_RETURN_NOT_OK(gfi_csv_dict_encode(r->arrays[b * ncols + c], r->dict_max[c],
                                          tc->allocator, &d, tc->err));
@@ -681,6 +710,7 @@ static gf_status unify_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
         r->arrays[k] = outs[b];
       } else {
         gf_array_release(outs[b]);
+        if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
       }
       gf_array_release(r->dicts[k]);
       r->dicts[k] = NULL;
@@ -710,9 +740,6 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
     any |= want;
   }
   if (!any) return GF_OK;
-  size_t nb = (size_t)r->nbatches * (size_t)ncols;
-  r->dicts = gfi_calloc(r->a, nb * sizeof *r->dicts);
-  if (!r->dicts) return GF_OOM(err, "CSV dictionaries");
   GF_RETURN_NOT_OK(run_over(r, ids, r->nbatches, dict_kernel, err));
   /* One dictionary per column: the columns are merged in parallel (each
    * merge keeps batch order, so the result does not depend on workers). */
@@ -900,6 +927,10 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
     gfi_csv_tokenizer_reset(&t);
     return st;
   }
+  /* Columns that may become dictionaries keep their strings as codes while
+   * parsing (decoded afterwards if the column stays utf8). */
+  for (int c = 0; c < ctx->ncols; c++)
+    ctx->cols[c].dict = ctx->cols[c].forced ? ctx->cols[c].force_dict : !o->no_dictionary;
   if (o->max_rows > 0) r->dend = limit_rows(r, &t, o->max_rows);
   ctx->est_row_bytes = estimate_row_bytes(r, &t);
   gfi_csv_tokenizer_reset(&t);
@@ -1018,7 +1049,8 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   {
     size_t nb = (size_t)r->nbatches * (size_t)ncols;
     r->arrays = gfi_calloc(a, (nb ? nb : 1) * sizeof *r->arrays);
-    if (!r->arrays) {
+    r->dicts = gfi_calloc(a, (nb ? nb : 1) * sizeof *r->dicts);
+    if (!r->arrays || !r->dicts) {
       st = GF_OOM(err, "CSV batches");
       goto out;
     }
@@ -1035,6 +1067,7 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   if (st != GF_OK) goto out;
   if (rows > 0) {
     st = dictionaries(r, ids, nulls, rows, err);
+    if (st == GF_OK) st = run_over(r, ids, r->nbatches, decode_kernel, err);
     if (st != GF_OK) goto out;
   } else {
     for (int c = 0; c < ncols; c++) r->dict_want[c] = r->ctx.cols[c].force_dict;

@@ -540,6 +540,112 @@ static void stats_come_from_the_parse(void **state) {
   free(t2);
 }
 
+/* Dictionary codes made while parsing: a low-cardinality column with
+ * nulls, a column whose first 6000 rows are all distinct (a chunk leaves
+ * code mode there) but which repeats later (a dictionary for the frame), an
+ * all-distinct column (stays utf8: codes decoded), quoted values; the
+ * dictionary is in order of first appearance in the file, shared by every
+ * batch, at every worker count and chunk size, and equal cells with
+ * no_dictionary. Expected values are the generator's. */
+#define DROWS 20000
+static char dval[4][DROWS][24];
+static bool dnull[4][DROWS];
+
+static const char *cell_str(const gf_array *a, int64_t i, int64_t *len) {
+  if (gf_array_type(a).id == GF_TYPE_DICTIONARY)
+    return gf_array_get_bytes(gf_array_dictionary(a), gf_array_get_int64(a, i), len);
+  return gf_array_get_bytes(a, i, len);
+}
+
+static void dictionaries_come_from_the_parse(void **state) {
+  (void)state;
+  char *text = malloc((size_t)DROWS * 100 + 64);
+  assert_non_null(text);
+  size_t n = (size_t)sprintf(text, "a,b,c,d\n");
+  for (int r = 0; r < DROWS; r++) {
+    dnull[0][r] = rndn(20) == 0;
+    snprintf(dval[0][r], 24, "k%d", rndn(50));
+    snprintf(dval[1][r], 24, "u%d", r < 6000 ? r : rndn(6000));
+    snprintf(dval[2][r], 24, "v%d", r);
+    int q = rndn(8);
+    snprintf(dval[3][r], 24, q == 0 ? "" : "x,%d", q); /* "" quoted: a value */
+    n += (size_t)sprintf(text + n, "%s,%s,%s,\"%s\"\n", dnull[0][r] ? "" : dval[0][r], dval[1][r],
+                         dval[2][r], dval[3][r]);
+  }
+  /* Expected codes: order of first appearance, by a linear search over the
+   * distinct values seen so far. */
+  static int dcode[4][DROWS];
+  int ndist[4] = {0, 0, 0, 0};
+  static int firstrow[DROWS];
+  for (int c = 0; c < 4; c++) {
+    if (c == 2) continue;
+    for (int r = 0; r < DROWS; r++) {
+      if (c == 0 && dnull[0][r]) continue;
+      int code = -1;
+      for (int d = 0; d < ndist[c] && code < 0; d++)
+        if (!strcmp(dval[c][firstrow[d]], dval[c][r])) code = d;
+      if (code < 0) {
+        code = ndist[c]++;
+        firstrow[code] = r;
+      }
+      dcode[c][r] = code;
+    }
+  }
+  const int workers[] = {1, 2, 3, 8};
+  const int64_t chunks[] = {0, 50, 3000, 10000};
+  for (int nd = 0; nd < 2; nd++) {
+    for (int w = 0; w < 4; w++) {
+      for (int k = 0; k < 4; k++) {
+        gf_parallel_options po;
+        gf_parallel_options_init(&po);
+        po.num_workers = workers[w];
+        po.chunk_rows = chunks[k];
+        po.min_parallel_rows = 1;
+        gf_csv_read_options o;
+        gf_csv_read_options_init(&o);
+        o.parallel = &po;
+        o.no_dictionary = nd != 0;
+        gf_frame *f = NULL;
+        gf_error err;
+        if (gf_read_csv_buffer(text, n, "d.csv", &o, &f, &err) != GF_OK) fail_msg("%s", err.message);
+        assert_int_equal(gf_frame_num_rows(f), DROWS);
+        for (int c = 0; c < 4; c++) {
+          bool want_dict = !nd && c != 2;
+          gf_type_id id = gf_schema_field(gf_frame_schema(f), c)->type.id;
+          if (id != (want_dict ? GF_TYPE_DICTIONARY : GF_TYPE_UTF8))
+            fail_msg("nd %d workers %d chunk %lld: column %d has type %d", nd, workers[w],
+                     (long long)chunks[k], c, id);
+          const gf_array *dict0 = NULL;
+          int64_t r0 = 0;
+          for (int b = 0; b < gf_frame_num_batches(f); b++) {
+            const gf_array *a = gf_frame_column(f, b, c);
+            if (want_dict) {
+              if (!dict0) dict0 = gf_array_dictionary(a);
+              assert_true(gf_array_equals(gf_array_dictionary(a), dict0));
+            }
+            for (int64_t i = 0; i < gf_array_length(a); i++) {
+              int64_t r = r0 + i;
+              bool isnull = gf_array_is_null(a, i);
+              assert_int_equal(isnull, c == 0 && dnull[0][r]);
+              if (isnull) continue;
+              int64_t len = 0;
+              const char *p = cell_str(a, i, &len);
+              if ((size_t)len != strlen(dval[c][r]) || memcmp(p, dval[c][r], (size_t)len) != 0)
+                fail_msg("nd %d workers %d chunk %lld: row %lld col %d differs", nd, workers[w],
+                         (long long)chunks[k], (long long)r, c);
+              if (want_dict) assert_int_equal(gf_array_get_int64(a, i), dcode[c][r]);
+            }
+            r0 += gf_array_length(a);
+          }
+          if (want_dict) assert_int_equal(gf_array_length(dict0), ndist[c]);
+        }
+        gf_frame_release(f);
+      }
+    }
+  }
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(env_caps_the_level),
@@ -551,6 +657,7 @@ int main(void) {
       cmocka_unit_test(reads_agree_at_every_level_worker_and_chunk),
       cmocka_unit_test(unterminated_quote_same_message_everywhere),
       cmocka_unit_test(stats_come_from_the_parse),
+      cmocka_unit_test(dictionaries_come_from_the_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
