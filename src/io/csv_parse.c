@@ -600,7 +600,10 @@ static int put_code(parse_run *r, gfi_csv_colbuf *cb, int64_t row, const gfi_csv
     j = (j + 1) & mask;
   }
   if (code < 0) {
-    if (cb->ndistinct >= 4096 && cb->ndistinct * 2 > row) return to_plain(r, cb, row, f, st);
+    /* A value equal to one in the dictionary was valid UTF-8 already. */
+    if (!gfi_utf8_valid(f->p, f->len)) return PUT_MISFIT;
+    /* Mostly distinct after a good sample: codes only cost here. */
+    if (row >= 65536 && cb->ndistinct * 2 > row) return to_plain(r, cb, row, f, st);
     if (f->len > (int64_t)INT32_MAX - (int64_t)cb->blen) {
       gfi_csv_error_at(r->ctx, r->row_start, r->row_line, f->raw, &r->ch->err, GF_ENOTSUP,
                        "string data of one chunk exceeds 2 GiB (utf8 offsets)");
@@ -666,9 +669,10 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
   double dv;
   switch (cb->kind) {
   case GFI_CSV_STR:
-    if (!gfi_utf8_valid(p, n)) return PUT_MISFIT;
     if (!cb->smode) cb->smode = cs->dict ? 1 : 2;
-    return cb->smode == 1 ? put_code(r, cb, row, f, st) : put_string(r, cb, row, f, st);
+    if (cb->smode == 1) return put_code(r, cb, row, f, st); /* validates new values only */
+    if (!gfi_utf8_valid(p, n)) return PUT_MISFIT;
+    return put_string(r, cb, row, f, st);
   case GFI_CSV_I32: {
     if (gfi_csv_parse_int64(p, n, &iv) != GFI_INT_OK || iv < INT32_MIN ||
         iv > INT32_MAX)

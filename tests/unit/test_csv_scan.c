@@ -541,13 +541,13 @@ static void stats_come_from_the_parse(void **state) {
 }
 
 /* Dictionary codes made while parsing: a low-cardinality column with
- * nulls, a column whose first 6000 rows are all distinct (a chunk leaves
+ * nulls, a column whose first 60000 rows are all distinct (a chunk leaves
  * code mode there) but which repeats later (a dictionary for the frame), an
  * all-distinct column (stays utf8: codes decoded), quoted values; the
  * dictionary is in order of first appearance in the file, shared by every
  * batch, at every worker count and chunk size, and equal cells with
  * no_dictionary. Expected values are the generator's. */
-#define DROWS 20000
+#define DROWS 140000
 static char dval[4][DROWS][24];
 static bool dnull[4][DROWS];
 
@@ -565,7 +565,7 @@ static void dictionaries_come_from_the_parse(void **state) {
   for (int r = 0; r < DROWS; r++) {
     dnull[0][r] = rndn(20) == 0;
     snprintf(dval[0][r], 24, "k%d", rndn(50));
-    snprintf(dval[1][r], 24, "u%d", r < 6000 ? r : rndn(6000));
+    snprintf(dval[1][r], 24, "u%d", r < 60000 ? r : rndn(60000));
     snprintf(dval[2][r], 24, "v%d", r);
     int q = rndn(8);
     snprintf(dval[3][r], 24, q == 0 ? "" : "x,%d", q); /* "" quoted: a value */
@@ -577,10 +577,18 @@ static void dictionaries_come_from_the_parse(void **state) {
   static int dcode[4][DROWS];
   int ndist[4] = {0, 0, 0, 0};
   static int firstrow[DROWS];
+  static int ucode[DROWS]; /* column b: "u<k>" -> code, by k */
+  for (int k = 0; k < DROWS; k++) ucode[k] = -1;
   for (int c = 0; c < 4; c++) {
     if (c == 2) continue;
     for (int r = 0; r < DROWS; r++) {
       if (c == 0 && dnull[0][r]) continue;
+      if (c == 1) {
+        int k = atoi(dval[1][r] + 1);
+        if (ucode[k] < 0) ucode[k] = ndist[1]++;
+        dcode[1][r] = ucode[k];
+        continue;
+      }
       int code = -1;
       for (int d = 0; d < ndist[c] && code < 0; d++)
         if (!strcmp(dval[c][firstrow[d]], dval[c][r])) code = d;
@@ -592,7 +600,7 @@ static void dictionaries_come_from_the_parse(void **state) {
     }
   }
   const int workers[] = {1, 2, 3, 8};
-  const int64_t chunks[] = {0, 50, 3000, 10000};
+  const int64_t chunks[] = {0, 50, 3000, 100000};
   for (int nd = 0; nd < 2; nd++) {
     for (int w = 0; w < 4; w++) {
       for (int k = 0; k < 4; k++) {
