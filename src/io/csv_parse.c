@@ -602,8 +602,9 @@ static int put_code(parse_run *r, gfi_csv_colbuf *cb, int64_t row, const gfi_csv
   if (code < 0) {
     /* A value equal to one in the dictionary was valid UTF-8 already. */
     if (!gfi_utf8_valid(f->p, f->len)) return PUT_MISFIT;
-    /* Mostly distinct after a good sample: codes only cost here. */
-    if (row >= 65536 && cb->ndistinct * 2 > row) return to_plain(r, cb, row, f, st);
+    /* More distinct values than half the chunk's expected rows (after a
+     * good sample): codes only cost here. */
+    if (row >= 65536 && cb->ndistinct * 2 > r->est_rows) return to_plain(r, cb, row, f, st);
     if (f->len > (int64_t)INT32_MAX - (int64_t)cb->blen) {
       gfi_csv_error_at(r->ctx, r->row_start, r->row_line, f->raw, &r->ch->err, GF_ENOTSUP,
                        "string data of one chunk exceeds 2 GiB (utf8 offsets)");
