@@ -568,7 +568,8 @@ static void dictionaries_come_from_the_parse(void **state) {
     snprintf(dval[1][r], 24, "u%d", r < 60000 ? r : rndn(60000));
     snprintf(dval[2][r], 24, "v%d", r);
     int q = rndn(8);
-    snprintf(dval[3][r], 24, q == 0 ? "" : "x,%d", q); /* "" quoted: a value */
+    if (q == 0) dval[3][r][0] = 0; /* "" quoted: a value */
+    else snprintf(dval[3][r], 24, "x,%d", q);
     n += (size_t)sprintf(text + n, "%s,%s,%s,\"%s\"\n", dnull[0][r] ? "" : dval[0][r], dval[1][r],
                          dval[2][r], dval[3][r]);
   }
