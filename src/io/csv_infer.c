@@ -2,12 +2,15 @@
  * for integers, floats, bools, dates and timestamps, the classification of
  * a field into the narrowest kind that holds it, and the widening lattice.
  * Nothing here depends on setlocale; floats are correctly rounded (Clinger's
- * exact fast path, then the C library in the C locale for the rest). */
+ * exact fast path, then the C library in the C locale for the rest). The
+ * reader parses numbers with the faster csv_number.c; the scalar integer and
+ * float parsers here are its reference and its slow path. */
 #include <math.h>
 #include <string.h>
 
 #include "core/calendar.h"
 #include "io/csv_internal.h"
+#include "io/csv_number.h"
 
 /* Least upper bound in the lattice of csv_internal.h. */
 uint8_t gfi_csv_kind_join(uint8_t a, uint8_t b) {
@@ -63,7 +66,7 @@ static int parse_mag(const char *p, int64_t n, bool allow_minus, bool *neg,
 }
 
 /* [+-]?digits into int64. */
-int gfi_csv_parse_int64(const char *p, int64_t n, int64_t *out) {
+int gfi_csv_scalar_parse_int64(const char *p, int64_t n, int64_t *out) {
   /* Fast path: short unsigned digit strings (most ids and counts). */
   if (n > 0 && n <= 18) {
     uint64_t v = 0;
@@ -93,7 +96,7 @@ int gfi_csv_parse_int64(const char *p, int64_t n, int64_t *out) {
 }
 
 /* [+]?digits into uint64. */
-int gfi_csv_parse_uint64(const char *p, int64_t n, uint64_t *out) {
+int gfi_csv_scalar_parse_uint64(const char *p, int64_t n, uint64_t *out) {
   bool neg;
   uint64_t mag;
   int r = parse_mag(p, n, false, &neg, &mag);
@@ -192,7 +195,7 @@ static bool slow_double(const char *p, int64_t n, bool neg, double *out) {
 }
 
 /* Decimal float, correctly rounded (see csv_internal.h). */
-bool gfi_csv_parse_double(const char *p, int64_t n, double *out) {
+bool gfi_csv_scalar_parse_double(const char *p, int64_t n, double *out) {
   if (n <= 0) return false;
   int64_t i = 0;
   bool neg = false;

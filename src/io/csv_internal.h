@@ -108,8 +108,12 @@ typedef struct gfi_csv_nulls {
 static inline bool gfi_csv_is_null(const gfi_csv_nulls *nl, const char *p,
                                    int64_t n) {
   if (n == 0) return nl->empty;
+  /* First byte before memcmp: most values of a token's length (2-digit
+   * numbers against "NA") differ there, and the libc call costs more. */
   for (int i = 0; i < nl->n; i++)
-    if (nl->len[i] == n && memcmp(nl->tok[i], p, (size_t)n) == 0) return true;
+    if (nl->len[i] == n && nl->tok[i][0] == p[0] &&
+        memcmp(nl->tok[i], p, (size_t)n) == 0)
+      return true;
   return false;
 }
 
@@ -203,6 +207,8 @@ typedef struct gfi_csv_colspec {
   gf_datatype type;   /* forced type */
   uint8_t kind;       /* kind to start every chunk with */
   int64_t avg_len;    /* mean bytes of the sampled values (sizing hint) */
+  bool dict;          /* may become dictionary<utf8>: strings are stored as
+                         codes into a chunk dictionary while parsing */
 } gfi_csv_colspec;
 
 /* Column data of one chunk, filled while parsing. */
@@ -225,6 +231,25 @@ typedef struct gfi_csv_colbuf {
   uint8_t *np;        /* cached data of `valid` */
   size_t ncap;
   int64_t nulls;
+  /* Statistics gathered while storing (kinds I32, I64, DATE, TS, TSTZ:
+   * min/max value; F64: min/max order key and the first value with it), so
+   * the chunk's array needs no second pass over its values. */
+  bool sany;
+  int64_t smin, smax;
+  double fmin, fmax;
+  /* String storage mode once the kind is STR: 0 undecided, 1 codes into a
+   * chunk dictionary (values = int32 codes, bytes = the distinct values,
+   * doffs their offsets, slots a hash table), 2 plain utf8 (values = int32
+   * offsets). A chunk leaves mode 1 for 2 when most of its values are
+   * distinct. */
+  uint8_t smode;
+  gf_buffer *doffs;
+  uint8_t *dop;
+  size_t docap;
+  struct gfi_csv_dslot *slots;
+  size_t scap;
+  int64_t ndistinct;
+  const gf_allocator *salloc; /* of `slots` */
 } gfi_csv_colbuf;
 
 /* One chunk: whole rows [start, end). */
@@ -265,7 +290,8 @@ gf_status gfi_csv_parse_chunk(gfi_csv_ctx *ctx, gfi_csv_chunk *ch,
 void gfi_csv_chunk_clear(gfi_csv_chunk *ch, int ncols);
 /* Builds the array of column c of a parsed chunk with type `type` (the
  * chunk's buffers move into it). A chunk column of kind NULL becomes an
- * all-null array of that type. */
+ * all-null array of that type. A STR column stored as codes (smode 1)
+ * becomes a dictionary<utf8> array over the chunk's dictionary instead. */
 gf_status gfi_csv_chunk_array(gfi_csv_chunk *ch, int c, uint8_t kind,
                               gf_datatype type, const gf_allocator *a,
                               gf_array **out, gf_error *err);
@@ -274,6 +300,10 @@ gf_status gfi_csv_chunk_array(gfi_csv_chunk *ch, int c, uint8_t kind,
  * distinct values are found. */
 gf_status gfi_csv_dict_encode(const gf_array *s, int64_t max_distinct,
                               const gf_allocator *a, gf_array **out,
+                              gf_error *err);
+/* Turns a dictionary<utf8> array back into utf8 (a column that did not
+ * stay a dictionary). */
+gf_status gfi_csv_dict_decode(const gf_array *d, const gf_allocator *a, gf_array **out,
                               gf_error *err);
 /* Formats "NAME:LINE:COL: " for a position inside a chunk: line counted
  * from (row_start, row_line), column in characters from the line start. */

@@ -25,6 +25,7 @@
 #include "data/array_internal.h"
 #include "exec/exec_internal.h"
 #include "io/csv_internal.h"
+#include "io/csv_scan.h"
 #include "io/io_internal.h"
 
 #define GFI_CSV_MAX_CHUNKS 4096
@@ -403,8 +404,9 @@ static gf_status run_chunks(reader *r, const gf_chunk_spec *specs, int64_t n, gf
 static gf_status count_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *tc) {
   reader *r = user;
   const char *p = r->dstart + ch->start_row;
-  gfi_csv_count_bytes(p, (size_t)(ch->end_row - ch->start_row), r->ctx.d.quote,
-                      r->ctx.d.quoting, &r->qcount[ch->chunk_id], &r->ncount[ch->chunk_id]);
+  gfi_csv_count_masks(gfi_csv_simd_level(), p, (size_t)(ch->end_row - ch->start_row),
+                      r->ctx.d.quote, r->ctx.d.quoting, &r->qcount[ch->chunk_id],
+                      &r->ncount[ch->chunk_id]);
   (void)tc;
   return GF_OK;
 }
@@ -665,6 +667,9 @@ static gf_status reparse_kernel(void *user, const gf_chunk_spec *spec, gf_task_c
 
 /* ---- arrays and dictionaries ----------------------------------------- */
 
+/* Builds a batch's arrays; a string column parsed as codes (dictionary
+ * mode) goes to r->dicts, its utf8 slot staying NULL until the column's
+ * dictionary is decided. */
 static gf_status finish_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
   reader *r = user;
   int64_t idx = spec->chunk_id;
@@ -672,8 +677,29 @@ static gf_status finish_kernel(void *user, const gf_chunk_spec *spec, gf_task_ct
   int64_t b = r->batch_of[idx];
   int ncols = r->ctx.ncols;
   for (int c = 0; c < ncols; c++) {
+    gf_array *arr = NULL;
     GF_RETURN_NOT_OK(gfi_csv_chunk_array(ch, c, r->final[c], column_type(r, c), tc->allocator,
-                                         &r->arrays[b * ncols + c], tc->err));
+                                         &arr, tc->err));
+    if (gf_array_type(arr).id == GF_TYPE_DICTIONARY && column_type(r, c).id == GF_TYPE_UTF8)
+      r->dicts[b * ncols + c] = arr;
+    else
+      r->arrays[b * ncols + c] = arr;
+  }
+  return GF_OK;
+}
+
+/* Decodes the batch's columns still held as codes whose column did not
+ * become a dictionary. */
+static gf_status decode_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+  reader *r = user;
+  int64_t b = r->batch_of[spec->chunk_id];
+  int ncols = r->ctx.ncols;
+  for (int c = 0; c < ncols; c++) {
+    size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+    if (r->arrays[k] || !r->dicts[k]) continue;
+    GF_RETURN_NOT_OK(gfi_csv_dict_decode(r->dicts[k], tc->allocator, &r->arrays[k], tc->err));
+    gf_array_release(r->dicts[k]);
+    r->dicts[k] = NULL;
   }
   return GF_OK;
 }
@@ -684,6 +710,11 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
   int ncols = r->ctx.ncols;
   for (int c = 0; c < ncols; c++) {
     if (!atomic_load_explicit(&r->dict_want[c], memory_order_relaxed)) continue;
+    if (r->dicts[b * ncols + c]) { /* parsed as codes: too many distinct values? */
+      if (gf_array_length(gf_array_dictionary(r->dicts[b * ncols + c])) > r->dict_max[c])
+        atomic_store(&r->dict_want[c], 0);
+      continue;
+    }
     gf_array *d = NULL;
     GF_RETURN_NOT_OK(gfi_csv_dict_encode(r->arrays[b * ncols + c], r->dict_max[c],
                                          tc->allocator, &d, tc->err));
@@ -694,6 +725,39 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
     r->dicts[b * ncols + c] = d;
   }
   return GF_OK;
+}
+
+/* Gives column spec->chunk_id one dictionary over all batches (merged in
+ * batch order) and keeps it when it is small enough; the kernel only
+ * touches that column's slots. */
+static gf_status unify_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+  reader *r = user;
+  const int c = (int)spec->chunk_id, ncols = r->ctx.ncols, nb = r->nbatches;
+  if (!atomic_load(&r->dict_want[c])) return GF_OK;
+  gf_array **in = gfi_malloc(tc->allocator, sizeof(gf_array *) * (size_t)nb * 2);
+  if (!in) return GF_OOM(tc->err, "CSV dictionaries");
+  gf_array **outs = in + nb;
+  for (int b = 0; b < nb; b++) in[b] = r->dicts[(size_t)b * ncols + c];
+  gf_status st = gfi_dictionary_unify(in, nb, tc->allocator, outs, tc->err);
+  if (st == GF_OK) {
+    const gf_array *dict = gf_array_dictionary(outs[0]);
+    bool keep = r->ctx.cols[c].force_dict || gf_array_length(dict) <= r->dict_max[c];
+    for (int b = 0; b < nb; b++) {
+      size_t k = (size_t)b * ncols + c;
+      if (keep) {
+        gf_array_release(r->arrays[k]);
+        r->arrays[k] = outs[b];
+      } else {
+        gf_array_release(outs[b]);
+        if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
+      }
+      gf_array_release(r->dicts[k]);
+      r->dicts[k] = NULL;
+    }
+    if (!keep) atomic_store(&r->dict_want[c], 0);
+  }
+  gfi_mfree(tc->allocator, in, sizeof(gf_array *) * (size_t)nb * 2);
+  return st;
 }
 
 /* Turns low-cardinality string columns into dictionary columns sharing
@@ -715,35 +779,21 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
     any |= want;
   }
   if (!any) return GF_OK;
-  size_t nb = (size_t)r->nbatches * (size_t)ncols;
-  r->dicts = gfi_calloc(r->a, nb * sizeof *r->dicts);
-  if (!r->dicts) return GF_OOM(err, "CSV dictionaries");
   GF_RETURN_NOT_OK(run_over(r, ids, r->nbatches, dict_kernel, err));
-  gf_array **in = gfi_malloc(r->a, sizeof(gf_array *) * (size_t)r->nbatches * 2);
-  if (!in) return GF_OOM(err, "CSV dictionaries");
-  gf_array **outs = in + r->nbatches;
-  gf_status st = GF_OK;
-  for (int c = 0; c < ncols && st == GF_OK; c++) {
+  /* One dictionary per column: the columns are merged in parallel (each
+   * merge keeps batch order, so the result does not depend on workers). */
+  gf_chunk_spec *specs = gfi_malloc(r->a, sizeof *specs * (size_t)ncols);
+  if (!specs) return GF_OOM(err, "CSV dictionaries");
+  int64_t ns = 0;
+  for (int c = 0; c < ncols; c++) {
     if (!r->dict_want[c]) continue;
-    for (int b = 0; b < r->nbatches; b++) in[b] = r->dicts[(size_t)b * ncols + c];
-    st = gfi_dictionary_unify(in, r->nbatches, r->a, outs, err);
-    if (st != GF_OK) break;
-    const gf_array *dict = gf_array_dictionary(outs[0]);
-    bool keep = r->ctx.cols[c].force_dict || gf_array_length(dict) <= r->dict_max[c];
-    for (int b = 0; b < r->nbatches; b++) {
-      size_t k = (size_t)b * ncols + c;
-      if (keep) {
-        gf_array_release(r->arrays[k]);
-        r->arrays[k] = outs[b];
-      } else {
-        gf_array_release(outs[b]);
-      }
-      gf_array_release(r->dicts[k]);
-      r->dicts[k] = NULL;
-    }
-    if (!keep) r->dict_want[c] = 0;
+    specs[ns].start_row = ns * rows; /* weight: every column has `rows` codes */
+    specs[ns].end_row = (ns + 1) * rows;
+    specs[ns].chunk_id = c;
+    ns++;
   }
-  gfi_mfree(r->a, in, sizeof(gf_array *) * (size_t)r->nbatches * 2);
+  gf_status st = ns ? run_chunks(r, specs, ns, unify_kernel, err) : GF_OK;
+  gfi_mfree(r->a, specs, sizeof *specs * (size_t)ncols);
   return st;
 }
 
@@ -916,6 +966,10 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
     gfi_csv_tokenizer_reset(&t);
     return st;
   }
+  /* Columns that may become dictionaries keep their strings as codes while
+   * parsing (decoded afterwards if the column stays utf8). */
+  for (int c = 0; c < ctx->ncols; c++)
+    ctx->cols[c].dict = ctx->cols[c].forced ? ctx->cols[c].force_dict : !o->no_dictionary;
   if (o->max_rows > 0) r->dend = limit_rows(r, &t, o->max_rows);
   ctx->est_row_bytes = estimate_row_bytes(r, &t);
   gfi_csv_tokenizer_reset(&t);
@@ -1034,7 +1088,8 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   {
     size_t nb = (size_t)r->nbatches * (size_t)ncols;
     r->arrays = gfi_calloc(a, (nb ? nb : 1) * sizeof *r->arrays);
-    if (!r->arrays) {
+    r->dicts = gfi_calloc(a, (nb ? nb : 1) * sizeof *r->dicts);
+    if (!r->arrays || !r->dicts) {
       st = GF_OOM(err, "CSV batches");
       goto out;
     }
@@ -1051,6 +1106,7 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   if (st != GF_OK) goto out;
   if (rows > 0) {
     st = dictionaries(r, ids, nulls, rows, err);
+    if (st == GF_OK) st = run_over(r, ids, r->nbatches, decode_kernel, err);
     if (st != GF_OK) goto out;
   } else {
     for (int c = 0; c < ncols; c++) r->dict_want[c] = r->ctx.cols[c].force_dict;
