@@ -40,13 +40,15 @@ def test_ctrl_c_cancels_a_running_call(big, op):
     calls = {
         "sort": lambda: big.sort("k", "v", threads=1),
         "group_by": lambda: big.group_by("k").agg("median(v)", "n_unique(v)", threads=1),
-        "filter": lambda: big.filter("k * 3 % 7 = 1 or v * 5 % 11 = 2 or k + v > 2000000", threads=1),
+        "filter": lambda: big.filter("k * 3 % 7 = 1 or v * 5 % 11 = 2 or (k * 7 + v * 3) % 13 = 5"
+                                     " or (k + 11) * (v + 13) % 17 = 3 or (k - v) % 19 = 4"
+                                     " or k * v % 23 = 6 or k + v > 2000000", threads=1),
         "lazy": lambda: big.lazy().filter("v > 3").sort("k", "v").collect(threads=1),
     }
     sent = []
     running = threading.Event()
     running.set()
-    timer = _interrupt_after(0.2, sent, running)
+    timer = _interrupt_after(0.1, sent, running)
     interrupted = False
     t0 = time.monotonic()
     try:
@@ -67,7 +69,7 @@ def test_ctrl_c_cancels_a_running_call(big, op):
         # The call finished before the signal: too fast a machine for this
         # input, which would make the test meaningless.
         time.sleep(0.5)
-        pytest.fail(f"{op} finished in {t1 - t0:.2f}s, before the signal at 0.2s")
+        pytest.fail(f"{op} finished in {t1 - t0:.2f}s, before the signal at 0.1s")
     latency = t1 - sent[0]
     print(f"{op}: KeyboardInterrupt {latency * 1000:.1f} ms after SIGINT")
     assert latency < 2.0
