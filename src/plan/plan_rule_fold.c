@@ -124,7 +124,10 @@ static gf_expr *fold_expr(const gf_expr *e) {
   while (ok && n > 0) {
     fframe *top = &st[n - 1];
     if (top->next < top->e->nargs) {
-      PUSH(top->e->args[top->next]);
+      /* Read the child before PUSH: growing the stack frees what `top`
+       * points into. */
+      const gf_expr *child = top->e->args[top->next];
+      PUSH(child);
       continue;
     }
     bool c = false;

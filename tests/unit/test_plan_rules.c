@@ -174,6 +174,35 @@ static void test_constant_folding(void **state) {
   gf_frame_release(f);
 }
 
+/* Folding a flat chain deeper than the walk's first stack block (32
+ * frames: the stack grows while a frame points into it) gives the same
+ * rows as a naive loop: k = 0 or k = 1 or ... (one term per value, 3,000
+ * terms, most of them repeats). */
+static void test_constant_folding_long_chain(void **state) {
+  (void)state;
+  gf_frame *f = make_frame(2000, 3);
+  size_t cap = 3000 * 24 + 16, len = 0;
+  char *text = malloc(cap);
+  for (int i = 0; i < 3000; i++)
+    len += (size_t)snprintf(text + len, cap - len, "%sk = %d + 0", i ? " or " : "", (i % 4) * 2);
+  gf_plan *p = filter(source(f), text);
+  free(text);
+  gf_frame *got = collect(p, 2, 0);
+  int64_t want = 0;
+  for (int b = 0; b < gf_frame_num_batches(f); b++) {
+    const gf_array *k = gf_frame_column(f, b, 0);
+    for (int64_t i = 0; i < gf_array_length(k); i++) {
+      if (gf_array_is_null(k, i)) continue;
+      int64_t x = gf_array_get_int64(k, i);
+      if (x % 2 == 0 && x <= 6) want++;
+    }
+  }
+  assert_int_equal(gf_frame_num_rows(got), want);
+  gf_frame_release(got);
+  gf_plan_release(p);
+  gf_frame_release(f);
+}
+
 /* ---- predicate pushdown ------------------------------------------------- */
 
 static void test_predicate_pushdown(void **state) {
@@ -439,6 +468,7 @@ static void test_dead_columns(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_folding),
+      cmocka_unit_test(test_constant_folding_long_chain),
       cmocka_unit_test(test_predicate_pushdown),
       cmocka_unit_test(test_limit_pushdown),
       cmocka_unit_test(test_projection_pushdown),
