@@ -533,7 +533,31 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
     if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_BOOL));
     if (k[0]->type.id != GF_TYPE_BOOL) return arg_error(c, e, k, n, 0, "bool");
     gf_datatype t;
-    if (!common_type(k[1]->type, k[2]->type, &t)) {
+    gf_type_id i1 = k[1]->type.id, i2 = k[2]->type.id;
+    if ((i1 == GF_TYPE_DECIMAL128 || i2 == GF_TYPE_DECIMAL128) && i1 != GF_TYPE_NULL &&
+        i2 != GF_TYPE_NULL && !gf_type_equals(k[1]->type, k[2]->type)) {
+      /* Decimal branches of different (p, s), or a decimal and an integer,
+       * unify (decimal_rules.h); a float branch makes both float64. */
+      char why[160];
+      int how = gfi_dec_operands(k[1]->type, k[2]->type, why, sizeof why);
+      if (how == GFI_DECOP_FLOAT) {
+        t = gf_type(GF_TYPE_FLOAT64);
+      } else if (how == GFI_DECOP_DECIMAL) {
+        gf_datatype d[2];
+        for (int i = 0; i < 2; i++) {
+          const gfi_bnode *b = k[1 + i];
+          bool lit = b->kind == GFI_B_SCALAR && !b->lit.null && b->type.id == GF_TYPE_INT64;
+          d[i] = gfi_dec_operand_type(b->type, lit, b->lit.i);
+        }
+        t = gfi_dec_common_type(d[0], d[1]);
+      } else {
+        char a[64], b[64], msg[400];
+        snprintf(msg, sizeof msg, "if() branches have incompatible types %s and %s: %s",
+                 tname(k[1]->type, a, sizeof a), tname(k[2]->type, b, sizeof b), why);
+        free_kids(c, k, n);
+        return type_error(c, GF_ETYPE, e, msg);
+      }
+    } else if (!common_type(k[1]->type, k[2]->type, &t)) {
       char a[64], b[64], msg[300];
       snprintf(msg, sizeof msg, "if() branches have incompatible types %s and %s",
                tname(k[1]->type, a, sizeof a), tname(k[2]->type, b, sizeof b));
@@ -555,15 +579,26 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
   for (size_t m = 0; m < sizeof math / sizeof math[0]; m++) {
     if (strcmp(nm, math[m].name) != 0) continue;
     if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_FLOAT64));
-    if (!is_num(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a number");
     int fn = math[m].fn;
-    bool to_float = fn == GFI_FN_SQRT || fn == GFI_FN_LOG || fn == GFI_FN_EXP ||
-                    is_float(t0.id) || t0.id == GF_TYPE_UINT64;
-    gf_datatype t = gf_type(to_float ? GF_TYPE_FLOAT64 : GF_TYPE_INT64);
     if (n == 2) {
       if (k[1]->kind != GFI_B_SCALAR || k[1]->lit.null || !is_int(k[1]->type.id))
         return arg_error(c, e, k, n, 1, "an integer literal");
     }
+    if (t0.id == GF_TYPE_DECIMAL128 &&
+        (fn == GFI_FN_ABS || fn == GFI_FN_FLOOR || fn == GFI_FN_CEIL || fn == GFI_FN_ROUND)) {
+      /* Exact on the unscaled values; types in decimal_rules.h. */
+      gf_datatype t = fn == GFI_FN_ABS ? t0 : gfi_dec_round_type(t0, n == 2 ? k[1]->lit.i : 0);
+      GF_RETURN_NOT_OK(make(c, GFI_B_MATH, t, k, n, out));
+      (*out)->fn = fn;
+      return GF_OK;
+    }
+    if (t0.id == GF_TYPE_DECIMAL256)
+      return arg_error(c, e, k, n, 0, "a number (decimal256 has no compute kernels: cast it)");
+    if (t0.id == GF_TYPE_DECIMAL128) t0 = gf_type(GF_TYPE_FLOAT64); /* sqrt, log, exp */
+    else if (!is_num(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a number");
+    bool to_float = fn == GFI_FN_SQRT || fn == GFI_FN_LOG || fn == GFI_FN_EXP ||
+                    is_float(t0.id) || t0.id == GF_TYPE_UINT64;
+    gf_datatype t = gf_type(to_float ? GF_TYPE_FLOAT64 : GF_TYPE_INT64);
     st = coerce(c, &k[0], t);
     if (st != GF_OK) {
       free_kids(c, k, n);
