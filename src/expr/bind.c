@@ -22,6 +22,7 @@ static bool is_int(gf_type_id id) { return id >= GF_TYPE_INT8 && id <= GF_TYPE_U
 static bool is_float(gf_type_id id) { return id == GF_TYPE_FLOAT32 || id == GF_TYPE_FLOAT64; }
 static bool is_num(gf_type_id id) { return is_int(id) || is_float(id); }
 static bool is_str(gf_type_id id) { return id == GF_TYPE_UTF8 || id == GF_TYPE_LARGE_UTF8; }
+static bool is_bin(gf_type_id id) { return id == GF_TYPE_BINARY || id == GF_TYPE_LARGE_BINARY; }
 static bool is_time(gf_type_id id) {
   return id == GF_TYPE_DATE32 || id == GF_TYPE_DATE64 || id == GF_TYPE_TIMESTAMP;
 }
@@ -347,7 +348,7 @@ static gf_status bind_cmp(bctx *c, const gf_expr *e, gfi_bnode **k,
     gfi_bnode *nn = lnull ? k[0] : k[1];
     gf_datatype t = lnull ? r : l;
     retype_null(nn, t);
-    dom = is_float(t.id) ? GFI_DOM_F64 : is_str(t.id) ? GFI_DOM_STR : GFI_DOM_I64;
+    dom = is_float(t.id) ? GFI_DOM_F64 : is_str(t.id) || is_bin(t.id) ? GFI_DOM_STR : GFI_DOM_I64;
   } else if (gfi_is_decimal(l.id) || gfi_is_decimal(r.id)) {
     bool as_float = false;
     gf_expr fake = *e;
@@ -368,6 +369,11 @@ static gf_status bind_cmp(bctx *c, const gf_expr *e, gfi_bnode **k,
     if (dom == GFI_DOM_F64 && k[1]->kind == GFI_B_SCALAR)
       st = coerce(c, &k[1], gf_type(GF_TYPE_FLOAT64));
   } else if (is_str(l.id) && is_str(r.id)) {
+    dom = GFI_DOM_STR;
+  } else if (is_bin(l.id) && (is_bin(r.id) || (is_str(r.id) && k[1]->kind == GFI_B_SCALAR))) {
+    /* Binary: byte-wise (memcmp, then length), as strings; a string
+     * literal stands for its bytes. A utf8 column against a binary one
+     * wants a cast. */
     dom = GFI_DOM_STR;
   } else if (l.id == GF_TYPE_BOOL && r.id == GF_TYPE_BOOL) {
     dom = GFI_DOM_I64;
@@ -628,10 +634,12 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
     bool sub = strcmp(nm, "substr") == 0;
     for (int i = 0; i < n; i++) {
       bool want_int = sub && i > 0;
+      /* length() counts the bytes of a binary value (characters of text). */
+      bool bin_ok = nm[0] == 'l' && nm[1] == 'e' && is_bin(k[i]->type.id);
       if (is_null_scalar(k[i]))
         retype_null(k[i], gf_type(want_int ? GF_TYPE_INT64 : GF_TYPE_UTF8));
       if (want_int ? !is_int(k[i]->type.id) || k[i]->type.id == GF_TYPE_UINT64
-                   : !is_str(k[i]->type.id))
+                   : !is_str(k[i]->type.id) && !bin_ok)
         return arg_error(c, e, k, n, i, want_int ? "an integer" : "a string");
       if (want_int) st = coerce(c, &k[i], gf_type(GF_TYPE_INT64));
       if (st != GF_OK) {
