@@ -102,7 +102,8 @@ GF_API gf_expr *gf_binary(gf_op op, gf_expr *a, gf_expr *b);
 /** `op` must be GF_OP_NOT or GF_OP_NEG; else NULL. */
 GF_API gf_expr *gf_unary(gf_op op, gf_expr *a);
 /**
- * Function call by (case-insensitive) name: if, is_null, is_not_null, abs,
+ * Function call by (case-insensitive) name: if, coalesce (1+ args: the first
+ * non-null), is_null, is_not_null, abs,
  * round (1 or 2 args: digits), floor, ceil, sqrt, log (natural), exp, pow,
  * length (UTF-8 characters; bytes of binary), lower, upper (ASCII letters), contains,
  * starts_with, ends_with, substr(s, start[, len]) (1-based, in characters),
@@ -200,7 +201,8 @@ GF_API bool gf_expr_equals(const gf_expr *a, const gf_expr *b);
  *   compare the int32 codes.
  * - and/or/not take bool (or null) and follow Kleene logic.
  * - if(c, a, b): c bool; a and b of one type after the promotion above
- *   (null adopts the other's type); a null c selects b.
+ *   (null adopts the other's type); a null c selects b. coalesce(x1, ..)
+ *   is if(is_not_null(x1), x1, coalesce(x2, ..)) over one type for all.
  * - is_null / is_not_null take anything and never return null.
  * - Math: abs keeps int64/float64; floor, ceil, round keep integers and give
  *   float64 for floats (round(x, d) rounds half away from zero to d digits);

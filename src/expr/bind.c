@@ -497,7 +497,8 @@ static gf_status call_info(bctx *c, const gf_expr *e, const fn_info **out) {
       {"lower", 1, 1}, {"upper", 1, 1}, {"contains", 2, 2},
       {"starts_with", 2, 2}, {"ends_with", 2, 2}, {"substr", 2, 3},
       {"year", 1, 1}, {"month", 1, 1}, {"day", 1, 1}, {"hour", 1, 1},
-      {"minute", 1, 1}, {"second", 1, 1}, {"weekday", 1, 1}, {"date_trunc", 2, 2}};
+      {"minute", 1, 1}, {"second", 1, 1}, {"weekday", 1, 1}, {"date_trunc", 2, 2},
+      {"coalesce", 1, 1000}};
   const fn_info *fi = NULL;
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
     if (strcmp(fns[i].name, e->name) == 0) fi = &fns[i];
@@ -509,6 +510,71 @@ static gf_status call_info(bctx *c, const gf_expr *e, const fn_info **out) {
   if (e->nargs < fi->min_args || e->nargs > fi->max_args)
     return arity_error(c, e, fi->min_args, fi->max_args);
   *out = fi;
+  return GF_OK;
+}
+
+static gf_status clone(bctx *c, const gfi_bnode *n, gfi_bnode **out);
+
+/* coalesce(x1, .., xn): the first non-null argument, as nested
+ * if(is_not_null(xi), xi, rest) over one type: decimals (with integers)
+ * unify as if() does, a float beside a decimal gives float64, the rest
+ * promote as if() branches do. Takes k[0..n) (freed on failure). */
+static gf_status bind_coalesce(bctx *c, const gf_expr *e, gfi_bnode **k, int n,
+                               gfi_bnode **out) {
+  bool any_dec = false, any_float = false, only_num = true;
+  gf_datatype t = gf_type(GF_TYPE_NULL), d = gf_type(GF_TYPE_NULL);
+  gf_status st = GF_OK;
+  for (int i = 0; i < n; i++) {
+    gf_type_id id = k[i]->type.id;
+    any_dec = any_dec || id == GF_TYPE_DECIMAL128;
+    any_float = any_float || is_float(id);
+    only_num = only_num && (id == GF_TYPE_NULL || id == GF_TYPE_DECIMAL128 || is_num(id));
+  }
+  for (int i = 0; i < n; i++) {
+    gfi_bnode *b = k[i];
+    if (b->type.id == GF_TYPE_NULL) continue;
+    if (any_dec && only_num && !any_float) {
+      bool lit = b->kind == GFI_B_SCALAR && !b->lit.null && b->type.id == GF_TYPE_INT64;
+      gf_datatype bi = gfi_dec_operand_type(b->type, lit, b->lit.i);
+      d = d.id == GF_TYPE_NULL ? bi : gfi_dec_common_type(d, bi);
+      t = d;
+    } else if (any_dec && only_num) {
+      t = gf_type(GF_TYPE_FLOAT64);
+    } else if (!common_type(t, b->type, &t)) {
+      char a[64], bt[64], msg[300];
+      snprintf(msg, sizeof msg, "coalesce() arguments have incompatible types %s and %s",
+               tname(t, a, sizeof a), tname(b->type, bt, sizeof bt));
+      free_kids(c, k, n);
+      return type_error(c, GF_ETYPE, e, msg);
+    }
+  }
+  if (t.id == GF_TYPE_NULL) t = gf_type(GF_TYPE_INT64);
+  for (int i = 0; i < n && st == GF_OK; i++) st = coerce(c, &k[i], t);
+  if (st != GF_OK) {
+    free_kids(c, k, n);
+    return st;
+  }
+  /* Right to left: the last argument is the innermost else. */
+  gfi_bnode *acc = k[n - 1];
+  k[n - 1] = NULL;
+  for (int i = n - 2; i >= 0 && st == GF_OK; i--) {
+    gfi_bnode *copy = NULL, *cond = NULL, *node = NULL;
+    st = clone(c, k[i], &copy);
+    if (st == GF_OK) st = make(c, GFI_B_IS_NOT_NULL, gf_type(GF_TYPE_BOOL), &copy, 1, &cond);
+    if (st == GF_OK) {
+      gfi_bnode *three[3] = {cond, k[i], acc};
+      k[i] = NULL;
+      acc = NULL;
+      st = make(c, GFI_B_IF, t, three, 3, &node);
+      acc = node;
+    }
+  }
+  if (st != GF_OK) {
+    node_free(c->a, acc);
+    free_kids(c, k, n);
+    return st;
+  }
+  *out = acc;
   return GF_OK;
 }
 
@@ -578,6 +644,7 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
     }
     return make(c, GFI_B_IF, t, k, 3, out);
   }
+  if (strcmp(nm, "coalesce") == 0) return bind_coalesce(c, e, k, n, out);
   static const struct { const char *name; int fn; } math[] = {
       {"abs", GFI_FN_ABS}, {"floor", GFI_FN_FLOOR}, {"ceil", GFI_FN_CEIL},
       {"round", GFI_FN_ROUND}, {"sqrt", GFI_FN_SQRT}, {"log", GFI_FN_LOG},

@@ -1254,8 +1254,9 @@ static void rounding_matches_naive_int128(void **state) {
   gf_frame_release(clean);
 }
 
-/* if() with decimal branches of different (p, s), or a decimal and an
- * integer: both become the unified type (DuckDB's), values exact. */
+/* if() and coalesce() with decimal branches of different (p, s), or a
+ * decimal and an integer: all become the unified type (DuckDB's), values
+ * exact. */
 static void if_unifies_decimal_branches(void **state) {
   (void)state;
   gf_frame *clean = expr_frame();
@@ -1279,6 +1280,32 @@ static void if_unifies_decimal_branches(void **state) {
         if (gf_array_is_null(col, i) != !valid) fail_msg("if row %lld: null", (long long)row);
         if (valid && dec_at(col, i) != (cond ? ea[row] * 100 : eb[row]))
           fail_msg("if row %lld: value", (long long)row);
+      }
+      gf_frame_release(r);
+      /* coalesce: the first non-null, over the same unified type. */
+      if (eval_text(f, "coalesce(a, b)", k_workers[w], &r, &err) != GF_OK)
+        fail_msg("coalesce: %s", err.message);
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                                 gf_type_decimal128(14, 4)));
+      for (int64_t row = 0; row < EN; row++) {
+        int64_t i;
+        const gf_array *col = cell(r, 0, row, &i);
+        bool valid = eva[row] || evb[row];
+        if (gf_array_is_null(col, i) != !valid) fail_msg("coalesce row %lld: null", (long long)row);
+        if (valid && dec_at(col, i) != (eva[row] ? ea[row] * 100 : eb[row]))
+          fail_msg("coalesce row %lld: value", (long long)row);
+      }
+      gf_frame_release(r);
+      if (eval_text(f, "coalesce(null, b, a, 7)", k_workers[w], &r, &err) != GF_OK)
+        fail_msg("coalesce 4: %s", err.message);
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                                 gf_type_decimal128(14, 4)));
+      for (int64_t row = 0; row < EN; row++) {
+        int64_t i;
+        const gf_array *col = cell(r, 0, row, &i);
+        i128 want = evb[row] ? eb[row] : eva[row] ? ea[row] * 100 : 70000;
+        assert_false(gf_array_is_null(col, i));
+        if (dec_at(col, i) != want) fail_msg("coalesce 4 row %lld: value", (long long)row);
       }
       gf_frame_release(r);
       /* A decimal and an integer literal: 7 is decimal(1, 0) -> (12, 2). */
