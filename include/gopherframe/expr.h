@@ -102,9 +102,10 @@ GF_API gf_expr *gf_binary(gf_op op, gf_expr *a, gf_expr *b);
 /** `op` must be GF_OP_NOT or GF_OP_NEG; else NULL. */
 GF_API gf_expr *gf_unary(gf_op op, gf_expr *a);
 /**
- * Function call by (case-insensitive) name: if, is_null, is_not_null, abs,
+ * Function call by (case-insensitive) name: if, coalesce (1+ args: the first
+ * non-null), is_null, is_not_null, abs,
  * round (1 or 2 args: digits), floor, ceil, sqrt, log (natural), exp, pow,
- * length (UTF-8 characters), lower, upper (ASCII letters), contains,
+ * length (UTF-8 characters; bytes of binary), lower, upper (ASCII letters), contains,
  * starts_with, ends_with, substr(s, start[, len]) (1-based, in characters),
  * year, month, day, hour, minute, second, weekday, date_trunc(unit, ts).
  * Consumes the `n` argument references (the array
@@ -190,6 +191,8 @@ GF_API bool gf_expr_equals(const gf_expr *a, const gf_expr *b);
  * - Comparisons: numbers compare with numbers (integers exactly as int64;
  *   int vs float as float64, except that an integer column against a float
  *   literal is compared exactly); strings with strings (bytewise);
+ *   binary/large_binary with either binary width or a string literal (its
+ *   bytes; byte-wise, a prefix first; a utf8 column wants a cast);
  *   bool with bool; dates/timestamps with the same kind of temporal value,
  *   with date literals, or with string literals parsed at bind time
  *   ('2024-01-31', '2024-01-31 12:00:00'). date32 vs date64/timestamp
@@ -198,13 +201,17 @@ GF_API bool gf_expr_equals(const gf_expr *a, const gf_expr *b);
  *   compare the int32 codes.
  * - and/or/not take bool (or null) and follow Kleene logic.
  * - if(c, a, b): c bool; a and b of one type after the promotion above
- *   (null adopts the other's type); a null c selects b.
+ *   (null adopts the other's type); a null c selects b. coalesce(x1, ..)
+ *   is if(is_not_null(x1), x1, coalesce(x2, ..)) over one type for all.
  * - is_null / is_not_null take anything and never return null.
  * - Math: abs keeps int64/float64; floor, ceil, round keep integers and give
  *   float64 for floats (round(x, d) rounds half away from zero to d digits);
+ *   on decimal128 abs, floor, ceil, round are exact (types in docs/DESIGN.md,
+ *   "Decimals"), and if() unifies decimal branches of different (p, s);
  *   sqrt, log, exp, pow give float64 (IEEE: sqrt(-1) is NaN).
  * - Strings: length -> int64; lower, upper, substr -> utf8; contains,
  *   starts_with, ends_with -> bool. large_utf8 is accepted everywhere utf8 is.
+ *   length of binary/large_binary counts bytes.
  * - Dates: year, month, day, hour, minute, second, weekday (ISO: Monday 1
  *   .. Sunday 7) of date32, date64 or timestamp -> int64; timestamps with a
  *   zone (fixed offset or named, docs/TIMEZONES.md) use local time there.

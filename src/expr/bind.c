@@ -22,6 +22,7 @@ static bool is_int(gf_type_id id) { return id >= GF_TYPE_INT8 && id <= GF_TYPE_U
 static bool is_float(gf_type_id id) { return id == GF_TYPE_FLOAT32 || id == GF_TYPE_FLOAT64; }
 static bool is_num(gf_type_id id) { return is_int(id) || is_float(id); }
 static bool is_str(gf_type_id id) { return id == GF_TYPE_UTF8 || id == GF_TYPE_LARGE_UTF8; }
+static bool is_bin(gf_type_id id) { return id == GF_TYPE_BINARY || id == GF_TYPE_LARGE_BINARY; }
 static bool is_time(gf_type_id id) {
   return id == GF_TYPE_DATE32 || id == GF_TYPE_DATE64 || id == GF_TYPE_TIMESTAMP;
 }
@@ -347,7 +348,7 @@ static gf_status bind_cmp(bctx *c, const gf_expr *e, gfi_bnode **k,
     gfi_bnode *nn = lnull ? k[0] : k[1];
     gf_datatype t = lnull ? r : l;
     retype_null(nn, t);
-    dom = is_float(t.id) ? GFI_DOM_F64 : is_str(t.id) ? GFI_DOM_STR : GFI_DOM_I64;
+    dom = is_float(t.id) ? GFI_DOM_F64 : is_str(t.id) || is_bin(t.id) ? GFI_DOM_STR : GFI_DOM_I64;
   } else if (gfi_is_decimal(l.id) || gfi_is_decimal(r.id)) {
     bool as_float = false;
     gf_expr fake = *e;
@@ -368,6 +369,11 @@ static gf_status bind_cmp(bctx *c, const gf_expr *e, gfi_bnode **k,
     if (dom == GFI_DOM_F64 && k[1]->kind == GFI_B_SCALAR)
       st = coerce(c, &k[1], gf_type(GF_TYPE_FLOAT64));
   } else if (is_str(l.id) && is_str(r.id)) {
+    dom = GFI_DOM_STR;
+  } else if (is_bin(l.id) && (is_bin(r.id) || (is_str(r.id) && k[1]->kind == GFI_B_SCALAR))) {
+    /* Binary: byte-wise (memcmp, then length), as strings; a string
+     * literal stands for its bytes. A utf8 column against a binary one
+     * wants a cast. */
     dom = GFI_DOM_STR;
   } else if (l.id == GF_TYPE_BOOL && r.id == GF_TYPE_BOOL) {
     dom = GFI_DOM_I64;
@@ -491,7 +497,8 @@ static gf_status call_info(bctx *c, const gf_expr *e, const fn_info **out) {
       {"lower", 1, 1}, {"upper", 1, 1}, {"contains", 2, 2},
       {"starts_with", 2, 2}, {"ends_with", 2, 2}, {"substr", 2, 3},
       {"year", 1, 1}, {"month", 1, 1}, {"day", 1, 1}, {"hour", 1, 1},
-      {"minute", 1, 1}, {"second", 1, 1}, {"weekday", 1, 1}, {"date_trunc", 2, 2}};
+      {"minute", 1, 1}, {"second", 1, 1}, {"weekday", 1, 1}, {"date_trunc", 2, 2},
+      {"coalesce", 1, 1000}};
   const fn_info *fi = NULL;
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
     if (strcmp(fns[i].name, e->name) == 0) fi = &fns[i];
@@ -503,6 +510,71 @@ static gf_status call_info(bctx *c, const gf_expr *e, const fn_info **out) {
   if (e->nargs < fi->min_args || e->nargs > fi->max_args)
     return arity_error(c, e, fi->min_args, fi->max_args);
   *out = fi;
+  return GF_OK;
+}
+
+static gf_status clone(bctx *c, const gfi_bnode *n, gfi_bnode **out);
+
+/* coalesce(x1, .., xn): the first non-null argument, as nested
+ * if(is_not_null(xi), xi, rest) over one type: decimals (with integers)
+ * unify as if() does, a float beside a decimal gives float64, the rest
+ * promote as if() branches do. Takes k[0..n) (freed on failure). */
+static gf_status bind_coalesce(bctx *c, const gf_expr *e, gfi_bnode **k, int n,
+                               gfi_bnode **out) {
+  bool any_dec = false, any_float = false, only_num = true;
+  gf_datatype t = gf_type(GF_TYPE_NULL), d = gf_type(GF_TYPE_NULL);
+  gf_status st = GF_OK;
+  for (int i = 0; i < n; i++) {
+    gf_type_id id = k[i]->type.id;
+    any_dec = any_dec || id == GF_TYPE_DECIMAL128;
+    any_float = any_float || is_float(id);
+    only_num = only_num && (id == GF_TYPE_NULL || id == GF_TYPE_DECIMAL128 || is_num(id));
+  }
+  for (int i = 0; i < n; i++) {
+    gfi_bnode *b = k[i];
+    if (b->type.id == GF_TYPE_NULL) continue;
+    if (any_dec && only_num && !any_float) {
+      bool lit = b->kind == GFI_B_SCALAR && !b->lit.null && b->type.id == GF_TYPE_INT64;
+      gf_datatype bi = gfi_dec_operand_type(b->type, lit, b->lit.i);
+      d = d.id == GF_TYPE_NULL ? bi : gfi_dec_common_type(d, bi);
+      t = d;
+    } else if (any_dec && only_num) {
+      t = gf_type(GF_TYPE_FLOAT64);
+    } else if (!common_type(t, b->type, &t)) {
+      char a[64], bt[64], msg[300];
+      snprintf(msg, sizeof msg, "coalesce() arguments have incompatible types %s and %s",
+               tname(t, a, sizeof a), tname(b->type, bt, sizeof bt));
+      free_kids(c, k, n);
+      return type_error(c, GF_ETYPE, e, msg);
+    }
+  }
+  if (t.id == GF_TYPE_NULL) t = gf_type(GF_TYPE_INT64);
+  for (int i = 0; i < n && st == GF_OK; i++) st = coerce(c, &k[i], t);
+  if (st != GF_OK) {
+    free_kids(c, k, n);
+    return st;
+  }
+  /* Right to left: the last argument is the innermost else. */
+  gfi_bnode *acc = k[n - 1];
+  k[n - 1] = NULL;
+  for (int i = n - 2; i >= 0 && st == GF_OK; i--) {
+    gfi_bnode *copy = NULL, *cond = NULL, *node = NULL;
+    st = clone(c, k[i], &copy);
+    if (st == GF_OK) st = make(c, GFI_B_IS_NOT_NULL, gf_type(GF_TYPE_BOOL), &copy, 1, &cond);
+    if (st == GF_OK) {
+      gfi_bnode *three[3] = {cond, k[i], acc};
+      k[i] = NULL;
+      acc = NULL;
+      st = make(c, GFI_B_IF, t, three, 3, &node);
+      acc = node;
+    }
+  }
+  if (st != GF_OK) {
+    node_free(c->a, acc);
+    free_kids(c, k, n);
+    return st;
+  }
+  *out = acc;
   return GF_OK;
 }
 
@@ -533,7 +605,31 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
     if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_BOOL));
     if (k[0]->type.id != GF_TYPE_BOOL) return arg_error(c, e, k, n, 0, "bool");
     gf_datatype t;
-    if (!common_type(k[1]->type, k[2]->type, &t)) {
+    gf_type_id i1 = k[1]->type.id, i2 = k[2]->type.id;
+    if ((i1 == GF_TYPE_DECIMAL128 || i2 == GF_TYPE_DECIMAL128) && i1 != GF_TYPE_NULL &&
+        i2 != GF_TYPE_NULL && !gf_type_equals(k[1]->type, k[2]->type)) {
+      /* Decimal branches of different (p, s), or a decimal and an integer,
+       * unify (decimal_rules.h); a float branch makes both float64. */
+      char why[160];
+      int how = gfi_dec_operands(k[1]->type, k[2]->type, why, sizeof why);
+      if (how == GFI_DECOP_FLOAT) {
+        t = gf_type(GF_TYPE_FLOAT64);
+      } else if (how == GFI_DECOP_DECIMAL) {
+        gf_datatype d[2];
+        for (int i = 0; i < 2; i++) {
+          const gfi_bnode *b = k[1 + i];
+          bool lit = b->kind == GFI_B_SCALAR && !b->lit.null && b->type.id == GF_TYPE_INT64;
+          d[i] = gfi_dec_operand_type(b->type, lit, b->lit.i);
+        }
+        t = gfi_dec_common_type(d[0], d[1]);
+      } else {
+        char a[64], b[64], msg[400];
+        snprintf(msg, sizeof msg, "if() branches have incompatible types %s and %s: %s",
+                 tname(k[1]->type, a, sizeof a), tname(k[2]->type, b, sizeof b), why);
+        free_kids(c, k, n);
+        return type_error(c, GF_ETYPE, e, msg);
+      }
+    } else if (!common_type(k[1]->type, k[2]->type, &t)) {
       char a[64], b[64], msg[300];
       snprintf(msg, sizeof msg, "if() branches have incompatible types %s and %s",
                tname(k[1]->type, a, sizeof a), tname(k[2]->type, b, sizeof b));
@@ -548,6 +644,7 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
     }
     return make(c, GFI_B_IF, t, k, 3, out);
   }
+  if (strcmp(nm, "coalesce") == 0) return bind_coalesce(c, e, k, n, out);
   static const struct { const char *name; int fn; } math[] = {
       {"abs", GFI_FN_ABS}, {"floor", GFI_FN_FLOOR}, {"ceil", GFI_FN_CEIL},
       {"round", GFI_FN_ROUND}, {"sqrt", GFI_FN_SQRT}, {"log", GFI_FN_LOG},
@@ -555,15 +652,26 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
   for (size_t m = 0; m < sizeof math / sizeof math[0]; m++) {
     if (strcmp(nm, math[m].name) != 0) continue;
     if (is_null_scalar(k[0])) retype_null(k[0], gf_type(GF_TYPE_FLOAT64));
-    if (!is_num(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a number");
     int fn = math[m].fn;
-    bool to_float = fn == GFI_FN_SQRT || fn == GFI_FN_LOG || fn == GFI_FN_EXP ||
-                    is_float(t0.id) || t0.id == GF_TYPE_UINT64;
-    gf_datatype t = gf_type(to_float ? GF_TYPE_FLOAT64 : GF_TYPE_INT64);
     if (n == 2) {
       if (k[1]->kind != GFI_B_SCALAR || k[1]->lit.null || !is_int(k[1]->type.id))
         return arg_error(c, e, k, n, 1, "an integer literal");
     }
+    if (t0.id == GF_TYPE_DECIMAL128 &&
+        (fn == GFI_FN_ABS || fn == GFI_FN_FLOOR || fn == GFI_FN_CEIL || fn == GFI_FN_ROUND)) {
+      /* Exact on the unscaled values; types in decimal_rules.h. */
+      gf_datatype t = fn == GFI_FN_ABS ? t0 : gfi_dec_round_type(t0, n == 2 ? k[1]->lit.i : 0);
+      GF_RETURN_NOT_OK(make(c, GFI_B_MATH, t, k, n, out));
+      (*out)->fn = fn;
+      return GF_OK;
+    }
+    if (t0.id == GF_TYPE_DECIMAL256)
+      return arg_error(c, e, k, n, 0, "a number (decimal256 has no compute kernels: cast it)");
+    if (t0.id == GF_TYPE_DECIMAL128) t0 = gf_type(GF_TYPE_FLOAT64); /* sqrt, log, exp */
+    else if (!is_num(k[0]->type.id)) return arg_error(c, e, k, n, 0, "a number");
+    bool to_float = fn == GFI_FN_SQRT || fn == GFI_FN_LOG || fn == GFI_FN_EXP ||
+                    is_float(t0.id) || t0.id == GF_TYPE_UINT64;
+    gf_datatype t = gf_type(to_float ? GF_TYPE_FLOAT64 : GF_TYPE_INT64);
     st = coerce(c, &k[0], t);
     if (st != GF_OK) {
       free_kids(c, k, n);
@@ -593,10 +701,12 @@ static gf_status bind_call(bctx *c, const gf_expr *e, gfi_bnode **k,
     bool sub = strcmp(nm, "substr") == 0;
     for (int i = 0; i < n; i++) {
       bool want_int = sub && i > 0;
+      /* length() counts the bytes of a binary value (characters of text). */
+      bool bin_ok = nm[0] == 'l' && nm[1] == 'e' && is_bin(k[i]->type.id);
       if (is_null_scalar(k[i]))
         retype_null(k[i], gf_type(want_int ? GF_TYPE_INT64 : GF_TYPE_UTF8));
       if (want_int ? !is_int(k[i]->type.id) || k[i]->type.id == GF_TYPE_UINT64
-                   : !is_str(k[i]->type.id))
+                   : !is_str(k[i]->type.id) && !bin_ok)
         return arg_error(c, e, k, n, i, want_int ? "an integer" : "a string");
       if (want_int) st = coerce(c, &k[i], gf_type(GF_TYPE_INT64));
       if (st != GF_OK) {

@@ -97,3 +97,20 @@ bool gfi_dec_arith_type(gf_op op, gf_datatype l, gf_datatype r,
   *out = gf_type_decimal128(p, s);
   return true;
 }
+
+gf_datatype gfi_dec_round_type(gf_datatype t, int64_t digits) {
+  int s = t.scale;
+  if (digits < s) s = digits < 0 ? 0 : (int)digits;
+  return gf_type_decimal128(t.precision, s);
+}
+
+gf_datatype gfi_dec_common_type(gf_datatype a, gf_datatype b) {
+  int s = a.scale > b.scale ? a.scale : b.scale;
+  int ia = a.precision - a.scale, ib = b.precision - b.scale;
+  int ip = ia > ib ? ia : ib;
+  if (ip + s > 38) s = 38 - ip > 0 ? 38 - ip : 0;
+  int p = ip + s;
+  if (p > 38) p = 38;
+  if (p < 1) p = 1;
+  return gf_type_decimal128(p, s);
+}

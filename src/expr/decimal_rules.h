@@ -32,4 +32,16 @@ gf_datatype gfi_dec_operand_type(gf_datatype t, bool is_int_literal,
 bool gfi_dec_arith_type(gf_op op, gf_datatype l, gf_datatype r,
                         gf_datatype *out, char *why, size_t n);
 
+/* Result type of round(x, digits) on decimal128 `t` (DuckDB's rule):
+ * digits >= scale keeps (p, s); 0 <= digits < scale gives (p, digits);
+ * digits < 0 gives (p, 0). floor, ceil and round(x) are digits 0; abs
+ * keeps (p, s). */
+gf_datatype gfi_dec_round_type(gf_datatype t, int64_t digits);
+
+/* The type both branches of if() (decimal128 a and b; integers given as
+ * gfi_dec_operand_type makes them) are converted to, as DuckDB unifies:
+ * the larger scale and the larger integer part; over 38 digits the
+ * precision is 38 and the scale gives way (the integer part is kept). */
+gf_datatype gfi_dec_common_type(gf_datatype a, gf_datatype b);
+
 #endif /* GF_EXPR_DECIMAL_RULES_H */

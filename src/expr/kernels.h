@@ -101,6 +101,12 @@ gf_status gfi_k_datepart(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array *
 gf_status gfi_k_cast(gfi_kctx *k, gf_datatype to, gfi_val *x, gf_array **out);
 /* Decimal kernels (kernels_dec.c), reached from the ones above. Operands
  * are decimal arrays (or typed null scalars); casts take arrays. */
+/* abs / floor / ceil / round(x, digits) of decimal128 x into b->type (the
+ * binder's decimal_rules.h type); rounding is half away from zero; a
+ * result beyond the precision (round(999, -1) in decimal(3, 0)) is
+ * GF_ERANGE naming the row. */
+gf_status gfi_k_dec_math(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *digits,
+                         gf_array **out);
 gf_status gfi_k_dec_arith(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y, gf_array **out);
 gf_status gfi_k_dec_neg(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **out);
 gf_status gfi_k_dec_cmp(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *y, gf_array **out);

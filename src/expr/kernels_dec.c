@@ -141,6 +141,61 @@ gf_status gfi_k_dec_neg(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gf_array **
   return gfi_kfinish(k, b->type, valid, data, NULL, NULL, -1, out);
 }
 
+/* v (scale s) rounded half away from zero to a multiple of 10^d (d >= 1)
+ * and divided by it: round(v / 10^d). 10^d beyond 128 bits gives 0. */
+static gfi_i128 dec_round_div(gfi_i128 v, int s, int d) {
+  (void)s;
+  if (d > 38) return 0;
+  gfi_i128 p = gfi_pow10_i128(d), q = v / p, r = v % p;
+  gfi_i128 ar = r < 0 ? -r : r;
+  if (ar >= p - ar) q += v < 0 ? -1 : 1; /* 2|r| >= p without overflow */
+  return q;
+}
+
+gf_status gfi_k_dec_math(gfi_kctx *k, const gfi_bnode *b, gfi_val *x, gfi_val *digits,
+                         gf_array **out) {
+  if (gfi_val_is_null_scalar(x)) return gfi_all_null(k, b->type, out);
+  const gfi_val *ins[1] = {x};
+  gf_buffer *valid = NULL, *data = NULL;
+  GF_RETURN_NOT_OK(dec_buffers(k, ins, 1, 16, &valid, &data));
+  uint8_t *o = gf_buffer_mutable_data(data);
+  const uint8_t *vb = valid ? gf_buffer_data(valid) : NULL;
+  gf_datatype t = b->type;
+  int s = val_type(x).scale, ts = t.scale;
+  int64_t nd = digits ? digits->lit->i : 0;
+  /* round(x, nd < 0): to a multiple of 10^-nd at scale 0. */
+  int up = b->fn == GFI_FN_ROUND && nd < 0 ? (nd < -38 ? 39 : (int)-nd) : 0;
+  gf_status st = GF_OK;
+  for (int64_t i = 0; i < k->n; i++) {
+    if (vb && !gfi_bit_get(vb, i)) continue;
+    gfi_i128 v = dec_at(x, i), r;
+    bool ok = true;
+    if (b->fn == GFI_FN_ABS) {
+      r = v < 0 ? -v : v; /* |v| < 10^38: no overflow */
+    } else if (b->fn == GFI_FN_ROUND) {
+      if (ts == s && up == 0) r = v;
+      else r = dec_round_div(v, s, s - ts + up);
+      if (up > 0 && r != 0) ok = up <= 38 && !__builtin_mul_overflow(r, gfi_pow10_i128(up), &r);
+    } else { /* floor / ceil to scale 0 */
+      gfi_i128 p = s > 0 ? gfi_pow10_i128(s) : 1, q = v / p, rem = v % p;
+      if (b->fn == GFI_FN_FLOOR && rem < 0) q -= 1;
+      if (b->fn == GFI_FN_CEIL && rem > 0) q += 1;
+      r = q;
+    }
+    if (!ok || !gfi_dec_fits(r, t.precision)) {
+      st = overflow_at(k, "the rounded value", t, i);
+      break;
+    }
+    gfi_dec_store(o + 16 * i, r);
+  }
+  if (st != GF_OK) {
+    gf_buffer_release(valid);
+    gf_buffer_release(data);
+    return st;
+  }
+  return gfi_kfinish(k, t, valid, data, NULL, NULL, -1, out);
+}
+
 /* Order of a (scale sa) and b (scale sb) by value: the side with fewer
  * fraction digits is scaled up; when that overflows, its magnitude is
  * beyond anything the other side can hold, so its sign decides. */

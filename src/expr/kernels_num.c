@@ -373,6 +373,8 @@ static double round_double(double v, int64_t digits) {
 gf_status gfi_k_math(gfi_kctx *k, const gfi_bnode *b, gfi_val *x,
                      gfi_val *digits, gf_array **out) {
   if (gfi_val_is_null_scalar(x)) return gfi_all_null(k, b->type, out);
+  if (b->type.id == GF_TYPE_DECIMAL128) return gfi_k_dec_math(k, b, x, digits, out);
+  if (b->type.id == GF_TYPE_DECIMAL128) return gfi_k_dec_math(k, b, x, digits, out);
   const gfi_val *ins[1] = {x};
   gf_buffer *valid = NULL, *data = NULL;
   GF_RETURN_NOT_OK(gfi_and_validity(k, ins, 1, &valid));

@@ -123,12 +123,14 @@ gf_status gfi_k_string(gfi_kctx *k, const gfi_bnode *b, gfi_val **args, int n,
       return st;
     }
     uint8_t *o = gf_buffer_mutable_data(data);
+    gf_type_id t0 = args[0]->scalar ? args[0]->lit->type.id : args[0]->arr->type.id;
+    bool bytes = t0 == GF_TYPE_BINARY || t0 == GF_TYPE_LARGE_BINARY; /* length in bytes */
     for (int64_t i = 0; i < rows; i++) {
       if (vb && !gfi_bit_get(vb, i)) continue;
       int64_t l;
       const char *s = gfi_val_str(args[0], i, &l);
       if (is_len) {
-        ((int64_t *)o)[i] = utf8_chars(s, l);
+        ((int64_t *)o)[i] = bytes ? l : utf8_chars(s, l);
         continue;
       }
       int64_t pl;

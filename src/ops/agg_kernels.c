@@ -824,6 +824,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   /* Scan 1: row counts and decomposable aggregates. */
   if (s == GF_OK) {
     GB_FOR_PIECES(v, 0, v->n, {
+      if (s == GF_OK) s = gfi_gb_poll(c->po, r0, len, ctx->err);
       if (s != GF_OK) break;
       int32_t rows[SUB];
       uint32_t lidx[SUB];
@@ -889,6 +890,8 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
    * here, so every list is used in place (no copy, no validity array). */
   if (s == GF_OK && holistic) {
     GB_FOR_PIECES(v, 0, v->n, {
+      if (s == GF_OK) s = gfi_gb_poll(c->po, r0, len, ctx->err);
+      if (s != GF_OK) break;
       int32_t rows[SUB];
       uint32_t lidx[SUB];
       int64_t key[SUB];
@@ -908,8 +911,14 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   for (int i = 0; i < na && s == GF_OK && holistic; i++) {
     gb_agg *ag = &J->aggs[i];
     if (!hkey[i]) continue;
-    for (int64_t k = 0; k < ng; k++) {
+    int64_t done = 0; /* values sorted or selected since the last poll */
+    for (int64_t k = 0; k < ng && s == GF_OK; k++) {
       int64_t h = g0 + k, n_ = hcur[i][k] - off[k];
+      if ((done += n_ + 1) >= 65536) {
+        done = 0;
+        s = gfi_gb_poll(c->po, 0, 65536, ctx->err);
+        if (s != GF_OK) break;
+      }
       int64_t *scratch = hkey[i] + off[k];
       switch (ag->kind) {
         case GF_AGG_MEDIAN:

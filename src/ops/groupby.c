@@ -304,6 +304,9 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
     if (kcols && kcols != kc) gfi_mfree(a, kcols, sizeof(int) * (size_t)c->nkeys);
   }
   for (int j = 0; j < naggs && st == GF_OK; j++) {
+    /* One column of G rows per step: a single worker stops in between. */
+    st = gfi_check_stop(c->po, 0, NULL, err);
+    if (st != GF_OK) break;
     gb_agg *ag = &aggs[j];
     gf_field fl = {ag->name, ag->type, true};
     gf_array *arr = NULL;
@@ -491,7 +494,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     } else {
       for (int64_t i = 0; i < G; i++) perm[i] = i;
       sort_ctx sc = {&c.v, &c, g.first_row};
-      st = gfi_gb_sort_i64(perm, G, cmp_groups, &sc, a, err);
+      st = gfi_gb_sort_i64(perm, G, cmp_groups, &sc, &po, a, err);
       if (st == GF_OK) {
         for (int64_t i = 0; i < G; i++) tmp[i] = order[perm[i]];
         memcpy(order, tmp, sizeof *tmp * (size_t)G);

@@ -66,6 +66,16 @@ static inline const gf_array *gb_col(const gb_view *v, int b, int c) {
     }                                                                          \
   } while (0)
 
+/* Cancellation points of long sequential loops inside one task (a single
+ * worker runs a whole phase as one task): the token and deadline of the
+ * loaded options `po` when the items [i, i + n) reach a multiple of 64K,
+ * else GF_OK. Cheap enough for every 1K-row piece. */
+static inline gf_status gfi_gb_poll(const gf_parallel_options *po, int64_t i, int64_t n,
+                                    gf_error *err) {
+  if (((i + n) >> 16) == (i >> 16)) return GF_OK;
+  return gfi_check_stop(po, 0, NULL, err);
+}
+
 /* Value classes of aggregate inputs and keys. */
 enum {
   GB_VC_INT = 0, /* signed/unsigned <= 32 bit ints, int64, temporal, bool */
@@ -127,10 +137,12 @@ gf_status gfi_gb_take_columns(const gb_view *v, const int *cols, int ncols, cons
 gf_status gfi_gb_take(const gb_view *v, int c, const int64_t *rows, int64_t m,
                   const gf_allocator *a, gf_array **out, gf_error *err);
 
-/* Stable merge sort of `n` int64 items with a context comparator. */
+/* Stable merge sort of `n` int64 items with a context comparator. With
+ * loaded options `po` (NULL = none) it stops with their token or deadline
+ * (gfi_gb_poll; items then in an unspecified order). */
 typedef int (*gb_cmp_fn)(void *ctx, int64_t x, int64_t y);
 gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx,
-                      const gf_allocator *a, gf_error *err);
+                          const gf_parallel_options *po, const gf_allocator *a, gf_error *err);
 /* Sorts uint64 values by their high 32 bits (LSD radix, stable). */
 gf_status gfi_gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a,
                              gf_error *err);

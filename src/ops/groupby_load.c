@@ -210,13 +210,15 @@ int gfi_gb_cmp_rows(const gb_view *v, int c, int64_t r, int64_t s) {
 
 /* ---- sorting ------------------------------------------------------------ */
 
-gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, const gf_allocator *a,
-                      gf_error *err) {
+gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx,
+                          const gf_parallel_options *po, const gf_allocator *a, gf_error *err) {
   if (n < 2) return GF_OK;
   int64_t *tmp = gfi_malloc(a, sizeof *tmp * (size_t)n);
   if (!tmp) return GF_OOM(err, "a sort buffer");
+  gf_status st = GF_OK;
   /* Bottom-up merge sort: insertion-sorted runs of 16, then merges. */
-  for (int64_t s = 0; s < n; s += 16) {
+  for (int64_t s = 0; s < n && st == GF_OK; s += 16) {
+    if (po) st = gfi_gb_poll(po, s, 16, err);
     int64_t e = s + 16 < n ? s + 16 : n;
     for (int64_t i = s + 1; i < e; i++) {
       int64_t x = items[i], j = i;
@@ -228,11 +230,15 @@ gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, c
     }
   }
   int64_t *src = items, *dst = tmp;
-  for (int64_t w = 16; w < n; w *= 2) {
-    for (int64_t lo = 0; lo < n; lo += 2 * w) {
+  for (int64_t w = 16; w < n && st == GF_OK; w *= 2) {
+    for (int64_t lo = 0; lo < n && st == GF_OK; lo += 2 * w) {
       int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       int64_t i = lo, j = mid, k = lo;
-      while (i < mid && j < hi) dst[k++] = cmp(ctx, src[j], src[i]) < 0 ? src[j++] : src[i++];
+      while (i < mid && j < hi) {
+        if (po && (k & 0xFFFF) == 0 && (st = gfi_check_stop(po, 0, NULL, err)) != GF_OK) break;
+        dst[k++] = cmp(ctx, src[j], src[i]) < 0 ? src[j++] : src[i++];
+      }
+      if (st != GF_OK) break;
       while (i < mid) dst[k++] = src[i++];
       while (j < hi) dst[k++] = src[j++];
     }
@@ -240,9 +246,9 @@ gf_status gfi_gb_sort_i64(int64_t *items, int64_t n, gb_cmp_fn cmp, void *ctx, c
     src = dst;
     dst = t;
   }
-  if (src != items) memcpy(items, src, sizeof *items * (size_t)n);
+  if (st == GF_OK && src != items) memcpy(items, src, sizeof *items * (size_t)n);
   gfi_mfree(a, tmp, sizeof *tmp * (size_t)n);
-  return GF_OK;
+  return st;
 }
 
 gf_status gfi_gb_radix_sort_hi32(uint64_t *v, int64_t n, const gf_allocator *a, gf_error *err) {
@@ -289,7 +295,7 @@ gf_status gfi_gb_dict_rank(const gf_array *dict, const gf_allocator *a, int32_t 
     return GF_OOM(err, "dictionary ranks");
   }
   for (int64_t i = 0; i < d; i++) idx[i] = i;
-  gf_status st = gfi_gb_sort_i64(idx, d, cmp_dict, (void *)dict, a, err);
+  gf_status st = gfi_gb_sort_i64(idx, d, cmp_dict, (void *)dict, NULL, a, err);
   if (st == GF_OK) {
     int32_t r = 0;
     for (int64_t i = 0; i < d; i++) {

@@ -333,6 +333,7 @@ typedef struct take_job {
   int ncols;
   int64_t n;
   gf_array **out; /* nbatches * ncols */
+  const gf_parallel_options *o; /* token and deadline between columns */
 } take_job;
 
 static gf_status take_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ctx *ctx) {
@@ -340,6 +341,9 @@ static gf_status take_chunk(void *user, const gf_chunk_spec *chunk, gf_task_ctx 
   int64_t len = chunk->end_row - chunk->start_row;
   gf_array **out = j->out + (size_t)chunk->chunk_id * (size_t)j->ncols;
   for (int c = 0; c < j->ncols; c++) {
+    /* A batch is 1M rows: gathering one column of it at random can take
+     * tens of ms, so a single worker stops between columns too. */
+    if (c > 0) GF_RETURN_NOT_OK(gfi_check_stop(j->o, 0, NULL, ctx->err));
     const gfi_take_col *tc = &j->cols[c];
     GF_RETURN_NOT_OK(take(tc->f, tc->col, tc->idx + chunk->start_row, len, tc->ascending,
                           ctx->allocator, &out[c], ctx->err));
@@ -375,7 +379,7 @@ gf_status gfi_take_frame(const gfi_take_col *cols, int ncols, int64_t n,
       int64_t s = b * GFI_TAKE_BATCH_ROWS;
       specs[b] = (gf_chunk_spec){s, s + GFI_TAKE_BATCH_ROWS < n ? s + GFI_TAKE_BATCH_ROWS : n, b};
     }
-    take_job j = {cols, ncols, n, arrs};
+    take_job j = {cols, ncols, n, arrs, o};
     gf_parallel_options po = *o;
     po.min_parallel_rows = 0; /* every batch is worth a worker */
     st = gf_run_chunks(specs, nb, take_chunk, &j, &po, err);

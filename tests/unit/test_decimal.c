@@ -1125,6 +1125,208 @@ static void survives_allocation_failures(void **state) {
   gf_frame_release(kf);
 }
 
+/* ---- abs / floor / ceil / round and if() ------------------------------------ */
+
+/* Naive rounding of v (scale s) to scale `to` (< s), half away from zero,
+ * then times 10^up: the schoolbook way on the magnitude. */
+static i128 naive_round(i128 v, int s, int to, int up) {
+  int d = s - to + up;
+  if (d > 38) return 0;
+  i128 m = v < 0 ? -v : v, p = p10(d);
+  i128 q = (m + p / 2) / p;
+  return (v < 0 ? -q : q) * p10(up);
+}
+
+static i128 naive_floor(i128 v, int s) {
+  i128 p = p10(s), q = v / p;
+  if (q * p > v) q -= 1; /* C division truncates toward zero */
+  return q;
+}
+
+static i128 naive_ceil(i128 v, int s) {
+  i128 p = p10(s), q = v / p;
+  if (q * p < v) q += 1;
+  return q;
+}
+
+static i128 naive_abs(i128 v) { return v < 0 ? -v : v; }
+
+/* Checks one rounding case over the a/b frame (a (12,2), b (10,4)). */
+static void check_rounding(const gf_frame *f, const char *text, bool on_b, int p, int s,
+                           i128 (*want_of)(i128 v, int s_in), int w) {
+  gf_frame *r;
+  gf_error err;
+  if (eval_text(f, text, w, &r, &err) != GF_OK) fail_msg("%s: %s", text, err.message);
+  gf_datatype t = gf_schema_field(gf_frame_schema(r), 0)->type;
+  if (!gf_type_equals(t, gf_type_decimal128(p, s))) {
+    char tn[64];
+    fail_msg("%s: type %s, want decimal(%d, %d)", text, gf_type_format(t, tn, sizeof tn), p, s);
+  }
+  for (int64_t row = 0; row < EN; row++) {
+    int64_t i;
+    const gf_array *col = cell(r, 0, row, &i);
+    bool valid = on_b ? evb[row] : eva[row];
+    if (gf_array_is_null(col, i) != !valid) fail_msg("%s row %lld: null", text, (long long)row);
+    if (!valid) continue;
+    i128 want = want_of(on_b ? eb[row] : ea[row], on_b ? 4 : 2);
+    if (dec_at(col, i) != want) {
+      char x[64], y[64];
+      text_of(dec_at(col, i), s, x);
+      text_of(want, s, y);
+      fail_msg("%s row %lld: %s != %s", text, (long long)row, x, y);
+    }
+  }
+  gf_frame_release(r);
+}
+
+static i128 w_abs(i128 v, int s) { (void)s; return naive_abs(v); }
+static i128 w_floor(i128 v, int s) { return naive_floor(v, s); }
+static i128 w_ceil(i128 v, int s) { return naive_ceil(v, s); }
+static i128 w_round0(i128 v, int s) { return naive_round(v, s, 0, 0); }
+static i128 w_round2(i128 v, int s) { return naive_round(v, s, 2, 0); }
+static i128 w_same(i128 v, int s) { (void)s; return v; }
+static i128 w_round_m1(i128 v, int s) { return naive_round(v, s, 0, 1); }
+static i128 w_round_m3(i128 v, int s) { return naive_round(v, s, 0, 3); }
+static i128 w_round_m40(i128 v, int s) { (void)v; (void)s; return 0; }
+
+static void rounding_matches_naive_int128(void **state) {
+  (void)state;
+  gf_frame *clean = expr_frame();
+  gf_frame *garbage = gft_garbage_frame(clean, 19);
+  for (int src = 0; src < 2; src++) {
+    const gf_frame *f = src ? garbage : clean;
+    for (int w = 0; w < 4; w++) {
+      int k = k_workers[w];
+      check_rounding(f, "abs(a)", false, 12, 2, w_abs, k);
+      check_rounding(f, "abs(b)", true, 10, 4, w_abs, k);
+      check_rounding(f, "floor(a)", false, 12, 0, w_floor, k);
+      check_rounding(f, "ceil(a)", false, 12, 0, w_ceil, k);
+      check_rounding(f, "floor(b)", true, 10, 0, w_floor, k);
+      check_rounding(f, "ceil(b)", true, 10, 0, w_ceil, k);
+      check_rounding(f, "round(a)", false, 12, 0, w_round0, k);
+      check_rounding(f, "round(b, 2)", true, 10, 2, w_round2, k);
+      check_rounding(f, "round(b, 4)", true, 10, 4, w_same, k);
+      check_rounding(f, "round(b, 9)", true, 10, 4, w_same, k);
+      check_rounding(f, "round(a, -1)", false, 12, 0, w_round_m1, k);
+      check_rounding(f, "round(b, -3)", true, 10, 0, w_round_m3, k);
+      check_rounding(f, "round(b, -40)", true, 10, 0, w_round_m40, k);
+    }
+  }
+  /* Hand-checked values (DuckDB gives the same): halves away from zero. */
+  i128 v[6] = {-125, 125, -150, 9995, 99999, -1};
+  gf_array *col = dec_array(gf_type_decimal128(5, 2), v, NULL, 6);
+  const char *nm[1] = {"x"};
+  gf_frame *f = frame_of(nm, &col, 1);
+  struct { const char *text; int p, s; i128 want[6]; } hc[] = {
+      {"round(x)", 5, 0, {-1, 1, -2, 100, 1000, 0}},
+      {"round(x, 1)", 5, 1, {-13, 13, -15, 1000, 10000, 0}},
+      {"floor(x)", 5, 0, {-2, 1, -2, 99, 999, -1}},
+      {"ceil(x)", 5, 0, {-1, 2, -1, 100, 1000, 0}},
+      {"round(x, -3)", 5, 0, {0, 0, 0, 0, 1000, 0}},
+      {"abs(x)", 5, 2, {125, 125, 150, 9995, 99999, 1}}};
+  for (size_t c = 0; c < sizeof hc / sizeof hc[0]; c++) {
+    gf_frame *r;
+    gf_error err;
+    if (eval_text(f, hc[c].text, 1, &r, &err) != GF_OK) fail_msg("%s: %s", hc[c].text, err.message);
+    assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                               gf_type_decimal128(hc[c].p, hc[c].s)));
+    for (int i = 0; i < 6; i++)
+      if (dec_at(gf_frame_column(r, 0, 0), i) != hc[c].want[i])
+        fail_msg("%s row %d: %lld", hc[c].text, i, (long long)dec_at(gf_frame_column(r, 0, 0), i));
+    gf_frame_release(r);
+  }
+  /* A result beyond the precision is an error naming the row. */
+  i128 big[2] = {1, 999};
+  gf_array *bc = dec_array(gf_type_decimal128(3, 0), big, NULL, 2);
+  gf_frame *bf = frame_of(nm, &bc, 1);
+  gf_frame *r = NULL;
+  gf_error err;
+  assert_int_equal(eval_text(bf, "round(x, -1)", 1, &r, &err), GF_ERANGE);
+  assert_non_null(strstr(err.message, "row 1"));
+  assert_null(r);
+  /* sqrt / log / exp of a decimal compute in float64. */
+  assert_int_equal(eval_text(f, "sqrt(abs(x))", 1, &r, &err), GF_OK);
+  assert_int_equal(gf_schema_field(gf_frame_schema(r), 0)->type.id, GF_TYPE_FLOAT64);
+  gf_frame_release(r);
+  gf_frame_release(bf);
+  gf_frame_release(f);
+  gf_frame_release(garbage);
+  gf_frame_release(clean);
+}
+
+/* if() and coalesce() with decimal branches of different (p, s), or a
+ * decimal and an integer: all become the unified type (DuckDB's), values
+ * exact. */
+static void if_unifies_decimal_branches(void **state) {
+  (void)state;
+  gf_frame *clean = expr_frame();
+  gf_frame *garbage = gft_garbage_frame(clean, 23);
+  for (int src = 0; src < 2; src++) {
+    const gf_frame *f = src ? garbage : clean;
+    for (int w = 0; w < 4; w++) {
+      gf_frame *r;
+      gf_error err;
+      /* (12,2) and (10,4): integer digits max(10, 6), scale 4 -> (14,4). */
+      if (eval_text(f, "if(a > b, a, b)", k_workers[w], &r, &err) != GF_OK)
+        fail_msg("if: %s", err.message);
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                                 gf_type_decimal128(14, 4)));
+      for (int64_t row = 0; row < EN; row++) {
+        int64_t i;
+        const gf_array *col = cell(r, 0, row, &i);
+        /* a null condition takes the else branch (b) */
+        bool cond = eva[row] && evb[row] && ea[row] * 100 > eb[row];
+        bool valid = cond ? eva[row] : evb[row];
+        if (gf_array_is_null(col, i) != !valid) fail_msg("if row %lld: null", (long long)row);
+        if (valid && dec_at(col, i) != (cond ? ea[row] * 100 : eb[row]))
+          fail_msg("if row %lld: value", (long long)row);
+      }
+      gf_frame_release(r);
+      /* coalesce: the first non-null, over the same unified type. */
+      if (eval_text(f, "coalesce(a, b)", k_workers[w], &r, &err) != GF_OK)
+        fail_msg("coalesce: %s", err.message);
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                                 gf_type_decimal128(14, 4)));
+      for (int64_t row = 0; row < EN; row++) {
+        int64_t i;
+        const gf_array *col = cell(r, 0, row, &i);
+        bool valid = eva[row] || evb[row];
+        if (gf_array_is_null(col, i) != !valid) fail_msg("coalesce row %lld: null", (long long)row);
+        if (valid && dec_at(col, i) != (eva[row] ? ea[row] * 100 : eb[row]))
+          fail_msg("coalesce row %lld: value", (long long)row);
+      }
+      gf_frame_release(r);
+      if (eval_text(f, "coalesce(null, b, a, 7)", k_workers[w], &r, &err) != GF_OK)
+        fail_msg("coalesce 4: %s", err.message);
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                                 gf_type_decimal128(14, 4)));
+      for (int64_t row = 0; row < EN; row++) {
+        int64_t i;
+        const gf_array *col = cell(r, 0, row, &i);
+        i128 want = evb[row] ? eb[row] : eva[row] ? ea[row] * 100 : 70000;
+        assert_false(gf_array_is_null(col, i));
+        if (dec_at(col, i) != want) fail_msg("coalesce 4 row %lld: value", (long long)row);
+      }
+      gf_frame_release(r);
+      /* A decimal and an integer literal: 7 is decimal(1, 0) -> (12, 2). */
+      if (eval_text(f, "if(a > 0, a, 7)", k_workers[w], &r, &err) != GF_OK)
+        fail_msg("if literal: %s", err.message);
+      assert_true(gf_type_equals(gf_schema_field(gf_frame_schema(r), 0)->type,
+                                 gf_type_decimal128(12, 2)));
+      for (int64_t row = 0; row < EN; row++) {
+        int64_t i;
+        const gf_array *col = cell(r, 0, row, &i);
+        bool cond = eva[row] && ea[row] > 0;
+        assert_false(gf_array_is_null(col, i));
+        if (dec_at(col, i) != (cond ? ea[row] : 700)) fail_msg("if literal row %lld", (long long)row);
+      }
+      gf_frame_release(r);
+    }
+  }
+  gf_frame_release(garbage);
+  gf_frame_release(clean);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(types_validate_name_and_compare),
@@ -1143,6 +1345,8 @@ int main(void) {
       cmocka_unit_test(pyarrow_compute_results_match),
       cmocka_unit_test(duckdb_group_by_results_match),
       cmocka_unit_test(survives_allocation_failures),
+      cmocka_unit_test(rounding_matches_naive_int128),
+      cmocka_unit_test(if_unifies_decimal_branches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,6 +320,15 @@ static void between_in_and_if_follow_sql_nulls(void **state) {
             gft_double_array(gf_type(GF_TYPE_FLOAT64), F64(2.5, 5, 10, 2.5, 3), NULL, 5));
   expect_eq(f, "if(x > 2, x * 10, null)",
             ints(GF_TYPE_INT64, I64(0, 50, 100, 0, 30), VALID(0, 1, 1, 0, 1), 5));
+  /* coalesce: the first non-null argument, over the promoted type. */
+  expect_eq(f, "coalesce(x, 7)", ints(GF_TYPE_INT64, I64(1, 5, 10, 7, 3), NULL, 5));
+  expect_eq(f, "coalesce(null, x)", ints(GF_TYPE_INT32, I64(1, 5, 10, 0, 3), VALID(1, 1, 1, 0, 1), 5));
+  expect_eq(f, "coalesce(x, 2.5)",
+            gft_double_array(gf_type(GF_TYPE_FLOAT64), F64(1, 5, 10, 2.5, 3), NULL, 5));
+  expect_eq(f, "coalesce(s, null, 'z')",
+            gft_string_array(gf_type(GF_TYPE_UTF8), STRS("a", "b", "z", "c", "a"), 5));
+  expect_eq(f, "coalesce(if(x > 4, null, x), x * 100, 0)",
+            ints(GF_TYPE_INT64, I64(1, 500, 1000, 0, 3), NULL, 5));
   gf_frame_release(f);
 }
 
