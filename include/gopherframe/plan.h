@@ -128,12 +128,40 @@ GF_API gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths,
                                         gf_plan **out, gf_error *err);
 
 /**
+ * As gf_plan_scan_csv_files, with `build` (NULL = defaults) governing the
+ * reads made now, while the plan is built: its cancel token, timeout,
+ * allocator and memory limit apply to them (workers too, for a whole
+ * read; its stats are not filled).
+ *
+ * A path that is not a regular file (a pipe, a FIFO, /dev/stdin) can be
+ * read only once: it is read now, whole, with `o`, and every run of the
+ * plan starts from that frame (its planned schema is then the schema of
+ * the whole input; the optimizer's projection selects from it). The plan
+ * holds that frame's memory until it is released. Regular files are
+ * sampled now and read at each run.
+ */
+GF_API gf_status gf_plan_scan_csv_files_with(const char *const *paths, int npaths,
+                                             const gf_csv_read_options *o,
+                                             const gf_parallel_options *build,
+                                             gf_plan **out, gf_error *err);
+GF_API gf_status gf_plan_scan_csv_with(const char *path, const gf_csv_read_options *o,
+                                       const gf_parallel_options *build, gf_plan **out,
+                                       gf_error *err);
+
+/**
  * An Arrow IPC file or stream (gf_read_ipc: the "ARROW1" magic decides),
  * read with options `o` (copied; o->metadata and o->parallel are ignored).
  * The schema is read now from the file's metadata only.
  */
 GF_API gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o,
                                   gf_plan **out, gf_error *err);
+/** As gf_plan_scan_ipc with `build` governing the read made now (as
+ * gf_plan_scan_csv_files_with): a path that is not a regular file (a
+ * pipe) is read now, whole, validated as `o` asks, and runs start from
+ * that frame. */
+GF_API gf_status gf_plan_scan_ipc_with(const char *path, const gf_ipc_read_options *o,
+                                       const gf_parallel_options *build, gf_plan **out,
+                                       gf_error *err);
 
 /**
  * An ArrowArrayStream: the plan takes it over (`stream` is moved: its

@@ -4,6 +4,7 @@
  * it against its inputs' schemas).
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plan/plan_internal.h"
 
@@ -97,8 +98,28 @@ static gfi_csv_src *csv_src_new(const char *const *paths, int npaths, const gf_c
   return c;
 }
 
-gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_csv_read_options *o,
-                                 gf_plan **out, gf_error *err) {
+/* The options of a build-time read: the caller's `b` (NULL = defaults;
+ * a shorter struct is accepted) without its statistics. */
+static void build_options(const gf_parallel_options *b, gf_parallel_options *po) {
+  gf_parallel_options_init(po);
+  if (b) memcpy(po, b, b->size && b->size < sizeof *po ? b->size : sizeof *po);
+  po->size = sizeof *po;
+  po->stats = NULL;
+}
+
+/* True when `path` names something other than a regular file (a pipe, a
+ * FIFO, /dev/stdin, a character device): such an input can be read only
+ * once, so the source reads it whole when it is built. A path that cannot
+ * be stat'ed counts as regular: the read reports the error. */
+static bool read_once(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
+}
+
+gf_status gf_plan_scan_csv_files_with(const char *const *paths, int npaths,
+                                      const gf_csv_read_options *o,
+                                      const gf_parallel_options *build, gf_plan **out,
+                                      gf_error *err) {
   if (!out || npaths < 1) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_csv_files: no path");
   GF_RETURN_NOT_OK(names_ok("gf_plan_scan_csv_files", paths, npaths, err));
   gf_plan *p = gfi_plan_alloc(GF_PLAN_CSV);
@@ -108,16 +129,37 @@ gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_
     gf_plan_release(p);
     return GF_OOM(err, "CSV source");
   }
+  gf_parallel_options po;
+  build_options(build, &po);
+  gf_status st = GF_OK;
+  /* Inputs that can be read only once are read now, whole, with the
+   * caller's read options; the runs start from these frames. */
+  for (int i = 0; i < npaths && st == GF_OK; i++) {
+    if (!read_once(paths[i])) continue;
+    if (!p->csv->mem) {
+      p->csv->mem = gfi_calloc(NULL, sizeof *p->csv->mem * (size_t)npaths);
+      if (!p->csv->mem) st = GF_OOM(err, "CSV source");
+    }
+    gf_csv_read_options ro = p->csv->o;
+    ro.parallel = &po;
+    if (st == GF_OK) st = gf_read_csv(paths[i], &ro, &p->csv->mem[i], err);
+  }
+  if (st != GF_OK) {
+    gf_plan_release(p);
+    return st;
+  }
+  if (p->csv->mem && p->csv->mem[0]) {
+    p->src_schema = gf_schema_retain(gf_frame_schema(p->csv->mem[0]));
+    return gfi_plan_finish(p, out, err);
+  }
   /* The planned schema: the reader's own inference over the first rows. */
   gf_csv_read_options so = p->csv->o;
   if (so.max_rows <= 0 || so.max_rows > GF_PLAN_CSV_SAMPLE_ROWS) so.max_rows = GF_PLAN_CSV_SAMPLE_ROWS;
   so.progress = NULL;
-  gf_parallel_options po;
-  gf_parallel_options_init(&po);
   po.num_workers = 1;
   so.parallel = &po;
   gf_frame *sample = NULL;
-  gf_status st = gf_read_csv(paths[0], &so, &sample, err);
+  st = gf_read_csv(paths[0], &so, &sample, err);
   if (st != GF_OK) {
     gf_plan_release(p);
     return st;
@@ -127,14 +169,24 @@ gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_
   return gfi_plan_finish(p, out, err);
 }
 
-gf_status gf_plan_scan_csv(const char *path, const gf_csv_read_options *o, gf_plan **out,
-                           gf_error *err) {
-  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_csv: path is NULL");
-  return gf_plan_scan_csv_files(&path, 1, o, out, err);
+gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_csv_read_options *o,
+                                 gf_plan **out, gf_error *err) {
+  return gf_plan_scan_csv_files_with(paths, npaths, o, NULL, out, err);
 }
 
-gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_plan **out,
+gf_status gf_plan_scan_csv_with(const char *path, const gf_csv_read_options *o,
+                                const gf_parallel_options *build, gf_plan **out, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_csv: path is NULL");
+  return gf_plan_scan_csv_files_with(&path, 1, o, build, out, err);
+}
+
+gf_status gf_plan_scan_csv(const char *path, const gf_csv_read_options *o, gf_plan **out,
                            gf_error *err) {
+  return gf_plan_scan_csv_with(path, o, NULL, out, err);
+}
+
+gf_status gf_plan_scan_ipc_with(const char *path, const gf_ipc_read_options *o,
+                                const gf_parallel_options *build, gf_plan **out, gf_error *err) {
   if (!path || !out) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_ipc: NULL argument");
   gf_plan *p = gfi_plan_alloc(GF_PLAN_IPC);
   gfi_ipc_src *s = gfi_calloc(NULL, sizeof *s);
@@ -157,10 +209,16 @@ gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_pl
     gf_plan_release(p);
     return GF_OOM(err, "IPC source");
   }
-  /* Only the metadata is read: a trusted mapping costs no body reads. */
+  gf_parallel_options po;
+  build_options(build, &po);
   gf_ipc_read_options so = s->o;
-  so.validation = GF_IPC_VALIDATE_METADATA_ONLY;
-  so.input_mode = GF_INPUT_MMAP;
+  so.parallel = &po;
+  bool once = read_once(path);
+  if (!once) {
+    /* Only the metadata is read: a trusted mapping costs no body reads. */
+    so.validation = GF_IPC_VALIDATE_METADATA_ONLY;
+    so.input_mode = GF_INPUT_MMAP;
+  }
   gf_frame *f = NULL;
   gf_status st = gf_read_ipc(path, &so, &f, err);
   if (st != GF_OK) {
@@ -168,8 +226,16 @@ gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_pl
     return st;
   }
   p->src_schema = gf_schema_retain(gf_frame_schema(f));
-  gf_frame_release(f);
+  /* A pipe is read once, whole, with the caller's validation: runs start
+   * from this frame. */
+  if (once) s->mem = f;
+  else gf_frame_release(f);
   return gfi_plan_finish(p, out, err);
+}
+
+gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_plan **out,
+                           gf_error *err) {
+  return gf_plan_scan_ipc_with(path, o, NULL, out, err);
 }
 
 gf_status gf_plan_from_stream(struct ArrowArrayStream *stream, gf_plan **out, gf_error *err) {

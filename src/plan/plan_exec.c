@@ -125,7 +125,15 @@ static gf_status read_csv(xrun *x, const gf_plan *p, const gf_parallel_options *
   if (!parts) return GF_OOM(x->err, "CSV source");
   gf_status st = GF_OK;
   for (int i = 0; i < n && st == GF_OK; i++) {
-    st = gf_read_csv(p->csv->paths[i], &ro, &parts[i], x->err);
+    if (p->csv->mem && p->csv->mem[i]) {
+      /* Read whole when the source was built (a pipe): the run's
+       * projection is a select of it, in source order as the reader's. */
+      gf_frame *m = gf_frame_retain(p->csv->mem[i]);
+      if (p->nproj >= 0) st = apply_proj(p, m, &parts[i], x->err);
+      else parts[i] = m;
+    } else {
+      st = gf_read_csv(p->csv->paths[i], &ro, &parts[i], x->err);
+    }
     if (st == GF_OK && i > 0 && !gf_schema_equals(gf_frame_schema(parts[i]), gf_frame_schema(parts[0])))
       st = gf_error_set(x->err, GF_ETYPE,
                         "scan_csv: '%.300s' was read with a schema other than '%.300s' (set "
@@ -154,6 +162,8 @@ static gf_status read_ipc(xrun *x, const gf_plan *p, const gf_parallel_options *
   gf_ipc_read_options ro = p->ipc->o;
   ro.parallel = o;
   gf_ipc_validation v = ro.validation;
+  if (p->ipc->mem) /* read (and validated) whole when built: a pipe */
+    return apply_proj(p, gf_frame_retain(p->ipc->mem), out, x->err);
   if (p->nproj < 0 || v == GF_IPC_VALIDATE_METADATA_ONLY) {
     gf_frame *f = NULL;
     GF_RETURN_NOT_OK(gf_read_ipc(p->ipc->path, &ro, &f, x->err));

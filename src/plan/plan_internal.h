@@ -26,6 +26,10 @@ typedef struct gfi_csv_src {
   char **null_values;
   gf_csv_column_type *column_types;
   char **columns;        /* the user's own projection, or NULL */
+  gf_frame **mem;        /* per path: a non-regular file (pipe, FIFO,
+                            /dev/stdin) read whole when the source was
+                            built, or NULL (read at run time); NULL array =
+                            every path is a regular file */
 } gfi_csv_src;
 
 /* What an IPC source shares between clones. */
@@ -33,6 +37,7 @@ typedef struct gfi_ipc_src {
   gfi_refcount ref;
   char *path;
   gf_ipc_read_options o; /* metadata and parallel NULL */
+  gf_frame *mem;         /* a non-regular file read whole at build, or NULL */
 } gfi_ipc_src;
 
 /* What a stream source shares between clones: the stream, consumed once. */

@@ -58,12 +58,17 @@ static void csv_src_release(gfi_csv_src *c) {
     gfi_mfree(NULL, c->column_types, sizeof *c->column_types * (size_t)c->o.num_column_types);
   }
   gfi_plan_names_free(c->columns, c->o.num_columns);
+  if (c->mem) {
+    for (int i = 0; i < c->npaths; i++) gf_frame_release(c->mem[i]);
+    gfi_mfree(NULL, c->mem, sizeof *c->mem * (size_t)c->npaths);
+  }
   gfi_mfree(NULL, c, sizeof *c);
 }
 
 static void ipc_src_release(gfi_ipc_src *s) {
   if (!s || !gfi_ref_dec(&s->ref)) return;
   gfi_plan_strfree(s->path);
+  gf_frame_release(s->mem);
   gfi_mfree(NULL, s, sizeof *s);
 }
 
