@@ -237,7 +237,10 @@ enum {
                                                 on `true` dropped */
   GF_PLAN_RULE_PREDICATE_PUSHDOWN = 1u << 1, /**< filters moved towards sources */
   GF_PLAN_RULE_LIMIT_PUSHDOWN = 1u << 2,   /**< limits moved below select/with,
-                                                sort + limit made a top-k */
+                                                sort + limit made a top-k, CSV
+                                                scans whose read columns all
+                                                have pinned column_types read
+                                                only the rows needed */
   GF_PLAN_RULE_PROJECTION_PUSHDOWN = 1u << 3, /**< sources read only the columns used */
   GF_PLAN_RULE_DEAD_COLUMNS = 1u << 4,     /**< computed columns nothing reads dropped */
   GF_PLAN_RULES_ALL = 0x1fu

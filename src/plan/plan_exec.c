@@ -120,6 +120,9 @@ static gf_status read_csv(xrun *x, const gf_plan *p, const gf_parallel_options *
     ro.columns = (const char *const *)p->proj;
     ro.num_columns = p->nproj;
   }
+  /* A pushed limit, when the types read cannot depend on the rows read. */
+  int64_t cap = gfi_csv_scan_cap(p);
+  if (cap > 0 && (ro.max_rows <= 0 || ro.max_rows > cap)) ro.max_rows = cap;
   int n = p->csv->npaths;
   gf_frame **parts = gfi_calloc(NULL, sizeof *parts * (size_t)n);
   if (!parts) return GF_OOM(x->err, "CSV source");

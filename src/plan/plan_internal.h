@@ -64,6 +64,8 @@ struct gf_plan {
   int nproj;           /* pushed projection: -1 = every column */
   char **proj;         /* in source order */
   gf_expr *pred;       /* pushed predicate, or NULL */
+  int64_t scan_rows;   /* CSV: a pushed limit (rows needed, 0 = all); the
+                          read is cut only when gfi_csv_scan_cap allows */
   gf_plan *origin;     /* sources made by the optimizer: the user's source
                           they come from (retained), for messages */
 
@@ -107,6 +109,12 @@ void gfi_plan_set_input(gf_plan *p, int i, const gf_plan *in);
  * schema and step. On failure releases the node and returns the error
  * ("step N (kind): ..."); on success *out = p. */
 gf_status gfi_plan_finish(gf_plan *p, gf_plan **out, gf_error *err);
+
+/* The max_rows a CSV source node may read: its pushed limit when every
+ * column it reads has a type pinned by column_types (not a dictionary), so
+ * the reader infers nothing and the first rows read are the same values
+ * as in a whole read; else 0 (read all). */
+int64_t gfi_csv_scan_cap(const gf_plan *p);
 
 /* ---- checking (plan_check.c) ------------------------------------------- */
 
