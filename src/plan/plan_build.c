@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ops/ops_internal.h"
 #include "plan/plan_internal.h"
 
 /* Checks a name list argument (n >= 0, no NULL name). */
@@ -299,19 +300,30 @@ gf_status gf_plan_filter(const gf_plan *in, const gf_expr *predicate, gf_plan **
 }
 
 /* The output columns of a group-by parsed as expressions, to recognise
- * aggregate calls in a having predicate. */
+ * aggregate calls in a having predicate, and the group-by's items. */
 typedef struct agg_names {
   const gf_schema *s;
-  gf_expr **parsed; /* per column: the name parsed, or NULL */
+  gf_expr **parsed;       /* per column: the name parsed, or NULL */
+  const gf_agg_list *aggs; /* the group-by's aggregate list, or NULL */
 } agg_names;
 
-/* An aggregate call equal to an output column's name becomes that column. */
+/* An aggregate call equal to an output column's name becomes that column;
+ * else a sub-expression holding an aggregate that equals an item of the
+ * group-by as written (`sum(age)` for `sum(age) as s`) becomes that
+ * item's output column. */
 static gf_expr *agg_to_column(void *user, const gf_expr *x) {
   agg_names *an = user;
-  if (!gfi_is_aggregate_call(x)) return NULL;
-  for (int i = 0; i < gf_schema_num_fields(an->s); i++)
-    if (an->parsed[i] && gf_expr_equals(an->parsed[i], x))
-      return gf_col(gf_schema_field(an->s, i)->name);
+  if (gfi_is_aggregate_call(x)) {
+    for (int i = 0; i < gf_schema_num_fields(an->s); i++)
+      if (an->parsed[i] && gf_expr_equals(an->parsed[i], x))
+        return gf_col(gf_schema_field(an->s, i)->name);
+  }
+  if (!an->aggs) return NULL;
+  for (int i = 0; i < gf_agg_list_count(an->aggs); i++) {
+    const gf_expr *item = gfi_agg_list_item(an->aggs, i);
+    if (item && gf_expr_equals(item, x) && gfi_expr_find_aggregate(item))
+      return gf_col(gf_agg_list_name(an->aggs, i));
+  }
   return NULL;
 }
 
@@ -320,7 +332,10 @@ gf_status gf_plan_having(const gf_plan *in, const gf_expr *predicate, gf_plan **
   /* `sum(v1) > 10` reads the output column named "sum(v1)" (or any name
    * that parses to the same call, e.g. "sum( v1 )"). */
   int nf = gf_schema_num_fields(in->schema);
-  agg_names an = {in->schema, gfi_calloc(NULL, sizeof(gf_expr *) * (size_t)(nf > 0 ? nf : 1))};
+  const gf_plan *g = in;
+  while (g->kind == GF_PLAN_HAVING) g = g->in[0];
+  agg_names an = {in->schema, gfi_calloc(NULL, sizeof(gf_expr *) * (size_t)(nf > 0 ? nf : 1)),
+                  g->kind == GF_PLAN_GROUP_BY ? g->aggs : NULL};
   if (!an.parsed) return GF_OOM(err, "having");
   for (int i = 0; i < nf; i++)
     if (gf_expr_parse(gf_schema_field(in->schema, i)->name, &an.parsed[i], NULL) != GF_OK) an.parsed[i] = NULL;

@@ -168,6 +168,10 @@ gfrun query "$people" --group-by active --agg 'count() as n,sum(age)' --having '
 expect_rc "having on an aggregate call" 0
 expect_out "having on an aggregate call" 'active,n,sum(age)
 true,2,76'
+gfrun query "$people" --group-by active --agg 'count() as n,sum(age) as s' --having 'sum(age) > 50' --sort active
+expect_rc "having on a renamed aggregate" 0
+expect_out "having on a renamed aggregate" 'active,n,s
+true,2,76'
 gfrun query "$people" --group-by active --agg 'count() as n' --having 'n = 1' --having 'active is not null'
 expect_rc "having on an output name, twice" 0
 expect_out "having on an output name, twice" 'active,n
