@@ -202,6 +202,10 @@ gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --filter 'age > 2
 expect_rc "filters before and after a join" 0
 expect_out "filters before and after a join" 'name,team,t
 alice,red,32'
+# The filter on the right side's renamed column goes into the right scan under its own name.
+gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --filter 'age_right < 4' --explain
+expect_rc "renamed right column pushed" 0
+grep -q 'teams2.csv" predicate=(age < 4)' <<<"$out" || bad "renamed right column pushed: $out"
 gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --how left \
   --group-by team --agg 'count() as n,sum(age) as s' --sort 'team nulls first'
 expect_rc "group-by after a left join" 0

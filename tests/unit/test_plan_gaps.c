@@ -407,12 +407,77 @@ static void test_having_renamed(void **state) {
   gf_frame_release(f);
 }
 
+/* ---- 4. filters on suffixed join columns ----------------------------------- */
+
+/* Renames the columns of f (k, v) to (k, <v_name>). */
+static gf_frame *renamed(const gf_frame *f, const char *v_name) {
+  gf_error err;
+  gf_expr *v = gf_col("v");
+  gf_frame *w = NULL, *s = NULL;
+  OKE(gf_with_columns(f, &v_name, &v, 1, NULL, &w, &err));
+  const char *sel[2] = {"k", v_name};
+  OKE(gf_select(w, sel, 2, &s, &err));
+  gf_expr_release(v);
+  gf_frame_release(w);
+  return s;
+}
+
+/* Inner and right joins of two (k, age) frames: `age_right > 30` (and a
+ * custom suffix) goes into the right input as `age > 30` (EXPLAIN shows it
+ * in the right source), and the answer equals the eager join filtered. A
+ * left join keeps the filter above (null-supplying side). */
+static void test_join_suffix_pushdown(void **state) {
+  (void)state;
+  gf_error err;
+  gf_frame *l0 = kv_frame(800, 2, 31), *r0 = kv_frame(500, 3, 32);
+  gf_frame *l = renamed(l0, "age"), *r = renamed(r0, "age");
+  const char *on[1] = {"k"};
+  static const gf_join_kind kinds[3] = {GF_JOIN_INNER, GF_JOIN_RIGHT, GF_JOIN_LEFT};
+  for (int kk = 0; kk < 3; kk++)
+    for (int sfx = 0; sfx < 2; sfx++) {
+      const char *suffix = sfx ? "_r2" : NULL;
+      gf_expr *pred = parse(sfx ? "age_r2 > 30 and age < 100" : "age_right > 30 and age < 100");
+      gf_frame *j = NULL, *want = NULL;
+      gf_join_options jo;
+      gf_join_options_init(&jo);
+      jo.suffix = suffix;
+      OKE(gf_join(l, r, on, on, 1, kinds[kk], &jo, &j, &err));
+      OKE(gf_filter(j, pred, NULL, &want, &err));
+      gf_plan *pl = NULL, *pr = NULL, *pj = NULL, *pf = NULL;
+      OKE(gf_plan_from_frame(l, &pl, &err));
+      OKE(gf_plan_from_frame(r, &pr, &err));
+      OKE(gf_plan_join(pl, pr, on, on, 1, kinds[kk], suffix, &pj, &err));
+      OKE(gf_plan_filter(pj, pred, &pf, &err));
+      expect_plan(pf, want);
+      char *text = NULL;
+      OKE(gf_plan_explain(pf, GF_PLAN_EXPLAIN_OPTIMIZED, 0, &text, &err));
+      const char *opt = strstr(text, "== optimized plan ==");
+      assert_non_null(opt);
+      bool pushed = strstr(opt, "predicate=(age > 30)") != NULL ||
+                    strstr(opt, "predicate=age > 30") != NULL;
+      if (pushed != (kinds[kk] != GF_JOIN_LEFT)) fail_msg("join %d suffix %d:\n%s", kk, sfx, text);
+      gf_mem_free(text);
+      gf_expr_release(pred);
+      gf_frame_release(j);
+      gf_frame_release(want);
+      gf_plan_release(pl);
+      gf_plan_release(pr);
+      gf_plan_release(pj);
+      gf_plan_release(pf);
+    }
+  gf_frame_release(l0);
+  gf_frame_release(r0);
+  gf_frame_release(l);
+  gf_frame_release(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipe_sources),
       cmocka_unit_test(test_build_options),
       cmocka_unit_test(test_limit_into_csv),
       cmocka_unit_test(test_having_renamed),
+      cmocka_unit_test(test_join_suffix_pushdown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
