@@ -304,15 +304,35 @@ GF_API void gf_plan_options_init(gf_plan_options *o);
  * failure `*out` is untouched and nothing leaks. */
 GF_API gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *o,
                                  gf_frame **out, gf_error *err);
-/** Runs the plan and writes the result with gf_write_csv (atomic: a failed
- * run leaves no file). `w` NULL = defaults. */
+/*
+ * Sinks: run the plan, then write its result. The write takes the run's
+ * parallel options (workers, allocator, memory limit for the write call,
+ * cancel token, and what is left of the run's one timeout; the writer
+ * options' own `parallel` is ignored): a run cancelled or past its
+ * deadline before writing fails without writing. The path sinks write
+ * through the atomic writers: a failed run or write leaves no file.
+ */
+
+/** Writes the result with gf_write_csv. `w` NULL = defaults. */
 GF_API gf_status gf_plan_sink_csv(const gf_plan *p, const char *path,
                                   const gf_csv_write_options *w,
                                   const gf_plan_options *o, gf_error *err);
-/** Runs the plan and writes the result with gf_write_ipc_file (atomic). */
+/** Writes the result with gf_write_ipc_file. */
 GF_API gf_status gf_plan_sink_ipc(const gf_plan *p, const char *path,
                                   const gf_ipc_write_options *w,
                                   const gf_plan_options *o, gf_error *err);
+/** Writes the result as an Arrow IPC stream (.arrows) with
+ * gf_write_ipc_stream (atomic). */
+GF_API gf_status gf_plan_sink_ipc_stream(const gf_plan *p, const char *path,
+                                         const gf_ipc_write_options *w,
+                                         const gf_plan_options *o, gf_error *err);
+/** Writes the result as an Arrow IPC stream to an open descriptor (a
+ * pipe, stdout, a socket) with gf_write_ipc_stream_fd; `fd` is not
+ * closed. A write that fails part way may leave a partial stream there
+ * (nothing is written when the run itself fails). */
+GF_API gf_status gf_plan_sink_ipc_stream_fd(const gf_plan *p, int fd,
+                                            const gf_ipc_write_options *w,
+                                            const gf_plan_options *o, gf_error *err);
 /** Runs the plan and exports the result as an ArrowArrayStream (one array
  * per batch), as gf_frame_export_stream. */
 GF_API gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o,

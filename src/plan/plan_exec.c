@@ -680,24 +680,89 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   return GF_OK;
 }
 
+/* The parallel options of a sink's write: the run's (allocator, memory
+ * limit, cancel token, workers) with what is left of its timeout, counted
+ * from `t0`, the start of the sink; GF_ECANCELED / GF_ETIMEDOUT when the
+ * run must stop before writing. */
+static gf_status sink_options(const gf_plan_options *opts, int64_t t0, gf_parallel_options *po,
+                              gf_error *err) {
+  gf_plan_options o;
+  load_options(opts, &o);
+  gf_parallel_options_init(po);
+  if (o.parallel)
+    memcpy(po, o.parallel,
+           o.parallel->size && o.parallel->size < sizeof *po ? o.parallel->size : sizeof *po);
+  po->size = sizeof *po;
+  po->stats = NULL;
+  if (po->cancel && gf_cancel_requested(po->cancel))
+    return gf_error_set(err, GF_ECANCELED, "plan run cancelled before writing its output");
+  if (po->timeout_ms > 0) {
+    int64_t used = (gfi_now_ns() - t0) / 1000000;
+    if (used >= po->timeout_ms)
+      return gf_error_set(err, GF_ETIMEDOUT, "plan run timed out after %lld ms, before writing its output",
+                          (long long)po->timeout_ms);
+    po->timeout_ms -= used;
+  }
+  return GF_OK;
+}
+
+/* The kinds of output a sink writes. */
+typedef enum sink_kind { SINK_CSV, SINK_IPC_FILE, SINK_IPC_STREAM, SINK_IPC_FD } sink_kind;
+
+/* Runs the plan and writes its result; the write takes the run's options
+ * (see sink_options) in place of the writer options' own `parallel`. */
+static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd, const void *w,
+                      const gf_plan_options *o, gf_error *err) {
+  int64_t t0 = gfi_now_ns();
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_parallel_options po;
+  gf_status st = sink_options(o, t0, &po, err);
+  if (st == GF_OK && kind == SINK_CSV) {
+    gf_csv_write_options cw;
+    gf_csv_write_options_init(&cw);
+    const gf_csv_write_options *u = w;
+    if (u) memcpy(&cw, u, u->size && u->size < sizeof cw ? u->size : sizeof cw);
+    cw.size = sizeof cw;
+    cw.parallel = &po;
+    st = gf_write_csv(f, path, &cw, err);
+  } else if (st == GF_OK) {
+    gf_ipc_write_options iw;
+    gf_ipc_write_options_init(&iw);
+    const gf_ipc_write_options *u = w;
+    if (u) memcpy(&iw, u, u->size && u->size < sizeof iw ? u->size : sizeof iw);
+    iw.size = sizeof iw;
+    iw.parallel = &po;
+    if (kind == SINK_IPC_FILE) st = gf_write_ipc_file(f, path, &iw, err);
+    else if (kind == SINK_IPC_STREAM) st = gf_write_ipc_stream(f, path, &iw, err);
+    else st = gf_write_ipc_stream_fd(f, fd, &iw, err);
+  }
+  gf_frame_release(f);
+  return st;
+}
+
 gf_status gf_plan_sink_csv(const gf_plan *p, const char *path, const gf_csv_write_options *w,
                            const gf_plan_options *o, gf_error *err) {
   if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_csv: path is NULL");
-  gf_frame *f = NULL;
-  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
-  gf_status st = gf_write_csv(f, path, w, err);
-  gf_frame_release(f);
-  return st;
+  return sink(p, SINK_CSV, path, -1, w, o, err);
 }
 
 gf_status gf_plan_sink_ipc(const gf_plan *p, const char *path, const gf_ipc_write_options *w,
                            const gf_plan_options *o, gf_error *err) {
   if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc: path is NULL");
-  gf_frame *f = NULL;
-  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
-  gf_status st = gf_write_ipc_file(f, path, w, err);
-  gf_frame_release(f);
-  return st;
+  return sink(p, SINK_IPC_FILE, path, -1, w, o, err);
+}
+
+gf_status gf_plan_sink_ipc_stream(const gf_plan *p, const char *path, const gf_ipc_write_options *w,
+                                  const gf_plan_options *o, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc_stream: path is NULL");
+  return sink(p, SINK_IPC_STREAM, path, -1, w, o, err);
+}
+
+gf_status gf_plan_sink_ipc_stream_fd(const gf_plan *p, int fd, const gf_ipc_write_options *w,
+                                     const gf_plan_options *o, gf_error *err) {
+  if (fd < 0) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc_stream_fd: invalid descriptor %d", fd);
+  return sink(p, SINK_IPC_FD, NULL, fd, w, o, err);
 }
 
 gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o, struct ArrowArrayStream *out,

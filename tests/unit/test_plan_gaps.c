@@ -471,6 +471,144 @@ static void test_join_suffix_pushdown(void **state) {
   gf_frame_release(r);
 }
 
+/* ---- 5. the IPC stream sink; sinks under the run's options --------------- */
+
+/* An allocator that counts allocations and fails every one after `fail_at`
+ * (0 = never), to see whether a step allocates through the run's
+ * allocator. */
+typedef struct count_alloc {
+  int64_t n, fail_at;
+} count_alloc;
+
+static void *ca_alloc(void *ctx, size_t size, size_t align) {
+  count_alloc *c = ctx;
+  if (c->fail_at > 0 && c->n >= c->fail_at) return NULL;
+  c->n++;
+  return gf_default_allocator()->allocate(gf_default_allocator()->ctx, size, align);
+}
+static void *ca_realloc(void *ctx, void *p, size_t old, size_t size, size_t align) {
+  count_alloc *c = ctx;
+  if (c->fail_at > 0 && c->n >= c->fail_at) return NULL;
+  c->n++;
+  return gf_default_allocator()->reallocate(gf_default_allocator()->ctx, p, old, size, align);
+}
+static void ca_free(void *ctx, void *p, size_t size, size_t align) {
+  (void)ctx;
+  gf_default_allocator()->deallocate(gf_default_allocator()->ctx, p, size, align);
+}
+
+/* Runs sink `kind` (0 csv, 1 ipc file, 2 ipc stream path, 3 ipc stream fd)
+ * of p to `path` with options o. */
+static gf_status run_sink(int kind, const gf_plan *p, const char *path, const gf_plan_options *o,
+                          gf_error *err) {
+  if (kind == 0) return gf_plan_sink_csv(p, path, NULL, o, err);
+  if (kind == 1) return gf_plan_sink_ipc(p, path, NULL, o, err);
+  if (kind == 2) return gf_plan_sink_ipc_stream(p, path, NULL, o, err);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  gf_status st = gf_plan_sink_ipc_stream_fd(p, fd, NULL, o, err);
+  close(fd);
+  return st;
+}
+
+/* Every sink writes the plan's answer (read back equal to collect); the
+ * stream sinks write IPC streams. A cancelled run writes nothing. The write
+ * allocates through the run's allocator: failing each allocation past the
+ * collect's own count fails the sink with GF_ENOMEM and leaves no file
+ * (path sinks), nothing leaking. */
+static void test_sinks(void **state) {
+  (void)state;
+  gf_error err;
+  gf_frame *f = kv_frame(2000, 2, 41);
+  gf_plan *src = NULL, *p = NULL;
+  OKE(gf_plan_from_frame(f, &src, &err));
+  gf_expr *pred = parse("v > 0");
+  OKE(gf_plan_filter(src, pred, &p, &err));
+  gf_frame *want = NULL;
+  OKE(gf_filter(f, pred, NULL, &want, &err));
+  char path[256];
+  for (int kind = 0; kind < 4; kind++) {
+    tmp_path(path, sizeof path, kind == 0 ? "s.csv" : kind == 1 ? "s.arrow" : "s.arrows");
+    unlink(path);
+    OKE(run_sink(kind, p, path, NULL, &err));
+    gf_frame *back = NULL;
+    if (kind == 0) {
+      gf_csv_read_options co;
+      gf_csv_read_options_init(&co);
+      gf_csv_column_type ct[2] = {{"k", gf_type(GF_TYPE_INT64)}, {"v", gf_type(GF_TYPE_FLOAT64)}};
+      co.column_types = ct;
+      co.num_column_types = 2;
+      OKE(gf_read_csv(path, &co, &back, &err));
+      assert_int_equal(gf_frame_num_rows(back), gf_frame_num_rows(want));
+    } else {
+      OKE(kind == 1 ? gf_read_ipc_file(path, NULL, &back, &err) : gf_read_ipc_stream(path, NULL, &back, &err));
+      gf_frame *one = NULL, *w1 = NULL;
+      gf_frame *bb[1] = {back}, *ww[1] = {want};
+      OKE(gf_frame_concat(bb, 1, NULL, &one, &err));
+      OKE(gf_frame_concat(ww, 1, NULL, &w1, &err));
+      assert_int_equal(gf_frame_num_rows(one), gf_frame_num_rows(w1));
+      gf_frame_release(one);
+      gf_frame_release(w1);
+      gf_frame *got = NULL;
+      OKE(gf_plan_collect(p, NULL, &got, &err));
+      gf_frame *g1 = NULL, *b1 = NULL;
+      gf_frame *gg[1] = {got};
+      OKE(gf_frame_concat(gg, 1, NULL, &g1, &err));
+      OKE(gf_frame_concat(bb, 1, NULL, &b1, &err));
+      assert_true(gf_frame_equals(b1, g1));
+      gf_frame_release(g1);
+      gf_frame_release(b1);
+      gf_frame_release(got);
+    }
+    gf_frame_release(back);
+    unlink(path);
+    /* Cancelled: nothing written. */
+    gf_cancel *c = NULL;
+    OKE(gf_cancel_new(&c, &err));
+    gf_cancel_request(c);
+    gf_parallel_options po;
+    par(&po, 1, 0);
+    po.cancel = c;
+    gf_plan_options o;
+    gf_plan_options_init(&o);
+    o.parallel = &po;
+    assert_int_equal(run_sink(kind, p, path, &o, &err), GF_ECANCELED);
+    struct stat sb;
+    if (kind < 3) assert_int_not_equal(stat(path, &sb), 0);
+    else assert_int_equal(stat(path, &sb) == 0 ? sb.st_size : 0, 0);
+    gf_cancel_free(c);
+    unlink(path);
+    /* Allocations: collect alone, then the sink (collect + write). */
+    count_alloc ca = {0, 0};
+    gf_allocator al = {ca_alloc, ca_realloc, ca_free, &ca};
+    par(&po, 1, 0);
+    po.allocator = &al;
+    gf_frame *got = NULL;
+    OKE(gf_plan_collect(p, &o, &got, &err));
+    gf_frame_release(got);
+    int64_t collect_n = ca.n;
+    ca.n = 0;
+    OKE(run_sink(kind, p, path, &o, &err));
+    int64_t sink_n = ca.n;
+    unlink(path);
+    if (sink_n <= collect_n) fail_msg("sink %d: the write allocated nothing through the run's allocator", kind);
+    for (int64_t at = collect_n; at < sink_n; at += (sink_n - collect_n + 3) / 4) {
+      ca.n = 0;
+      ca.fail_at = at;
+      gf_status st = run_sink(kind, p, path, &o, &err);
+      ca.fail_at = 0;
+      assert_int_equal(st, GF_ENOMEM);
+      if (kind < 3) assert_int_not_equal(stat(path, &sb), 0);
+      unlink(path);
+    }
+  }
+  gf_expr_release(pred);
+  gf_frame_release(want);
+  gf_plan_release(src);
+  gf_plan_release(p);
+  gf_frame_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipe_sources),
@@ -478,6 +616,7 @@ int main(void) {
       cmocka_unit_test(test_limit_into_csv),
       cmocka_unit_test(test_having_renamed),
       cmocka_unit_test(test_join_suffix_pushdown),
+      cmocka_unit_test(test_sinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
