@@ -219,9 +219,12 @@ GF_API gf_status gf_plan_limit(const gf_plan *in, int64_t offset, int64_t n,
 GF_API gf_status gf_plan_distinct(const gf_plan *in, const char *const *keys,
                                   int nkeys, gf_plan **out, gf_error *err);
 /**
- * Rows of `a` then rows of `b`, columns matched by name: `b` must have the
- * same column names (in any order) with the same types; the output has
- * a's column order (gf_select of b in a's order, then gf_frame_concat).
+ * Rows of `a` then rows of `b`, columns matched by name. The output has
+ * a's columns in a's order, then b's columns that a lacks in b's order; a
+ * column one input lacks is null in that input's rows. A column's types
+ * unify: equal, or integers of different widths -> int64, integer and
+ * float (or two floats) -> float64 (the CSV reader's numeric widening);
+ * anything else fails with GF_ETYPE naming the column and both types.
  */
 GF_API gf_status gf_plan_union(const gf_plan *a, const gf_plan *b,
                                gf_plan **out, gf_error *err);

@@ -520,7 +520,50 @@ static gf_status reschema(const gf_frame *f, const gf_schema *schema, const gf_a
   return st;
 }
 
-/* Union by name: b's columns in a's order, then the concatenation. */
+/* One input of a union brought to the union's schema: its columns cast to
+ * the union's types where they differ, the columns it lacks added as
+ * typed nulls, all in the union's order (f is borrowed). */
+static gf_status union_side(const gf_frame *f, const gf_schema *u, const gf_parallel_options *o,
+                            gf_frame **out, gf_error *err) {
+  int n = gf_schema_num_fields(u), k = 0;
+  const gf_schema *fs = gf_frame_schema(f);
+  size_t cap = (size_t)(n > 0 ? n : 1);
+  const char **names = gfi_calloc(NULL, sizeof *names * cap);
+  const char **wn = gfi_calloc(NULL, sizeof *wn * cap);
+  gf_expr **we = gfi_calloc(NULL, sizeof *we * cap);
+  gf_status st = names && wn && we ? GF_OK : GF_OOM(err, "union");
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    const gf_field *fu = gf_schema_field(u, i);
+    names[i] = fu->name;
+    int c = gf_schema_find(fs, fu->name);
+    if (c >= 0 && gf_type_equals(gf_schema_field(fs, c)->type, fu->type)) continue;
+    gf_expr *base = c >= 0 ? gf_col(fu->name) : gf_lit_null();
+    we[k] = base ? gf_cast(base, fu->type) : NULL; /* consumes base */
+    wn[k] = fu->name;
+    if (!we[k++]) st = GF_OOM(err, "union");
+  }
+  gf_frame *w = NULL;
+  if (st == GF_OK && k > 0) st = gf_with_columns(f, wn, we, k, o, &w, err);
+  else if (st == GF_OK) w = gf_frame_retain((gf_frame *)f);
+  gf_frame *sel = NULL;
+  if (st == GF_OK) st = gf_select(w, names, n, &sel, err);
+  gf_frame_release(w);
+  if (st == GF_OK && !gf_schema_equals(gf_frame_schema(sel), u)) {
+    gf_frame *r = NULL;
+    st = reschema(sel, u, o->allocator, &r, err);
+    gf_frame_release(sel);
+    sel = st == GF_OK ? r : NULL;
+  }
+  for (int i = 0; i < k; i++) gf_expr_release(we[i]);
+  if (names) gfi_mfree(NULL, (void *)names, sizeof *names * cap);
+  if (wn) gfi_mfree(NULL, (void *)wn, sizeof *wn * cap);
+  if (we) gfi_mfree(NULL, we, sizeof *we * cap);
+  if (st == GF_OK) *out = sel;
+  return st;
+}
+
+/* Union by name: each input brought to the union's schema, then the
+ * concatenation. */
 static gf_status run_union(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
   gf_frame *fr[2] = {NULL, NULL}, *fx[2] = {NULL, NULL};
   gf_status st = run_node(x, p->in[0], depth + 1, &fr[0]);
@@ -528,31 +571,12 @@ static gf_status run_union(xrun *x, const gf_plan *p, int depth, gf_frame **out)
   int64_t t0 = gfi_now_ns();
   gf_parallel_options o;
   if (st == GF_OK) st = op_options(x, &o);
-  int n = gf_schema_num_fields(p->schema);
-  const char **names = NULL;
-  if (st == GF_OK) {
-    names = gfi_calloc(NULL, sizeof *names * (size_t)(n > 0 ? n : 1));
-    if (!names) st = GF_OOM(x->err, "union");
-  }
-  for (int i = 0; i < n && st == GF_OK; i++) names[i] = gf_schema_field(p->schema, i)->name;
-  gf_frame *b = NULL;
-  if (st == GF_OK) st = gf_select(fr[1], names, n, &b, x->err);
-  if (st == GF_OK) {
-    fx[0] = gf_frame_retain(fr[0]);
-    fx[1] = b;
-    for (int i = 0; i < 2 && st == GF_OK; i++) {
-      if (gf_schema_equals(gf_frame_schema(fx[i]), p->schema)) continue;
-      gf_frame *r = NULL;
-      st = reschema(fx[i], p->schema, o.allocator, &r, x->err);
-      gf_frame_release(fx[i]);
-      fx[i] = r;
-    }
-  }
+  o.stats = NULL;
+  for (int i = 0; i < 2 && st == GF_OK; i++) st = union_side(fr[i], p->schema, &o, &fx[i], x->err);
   if (st == GF_OK) st = gf_frame_concat(fx, 2, o.allocator, out, x->err);
   if (st == GF_OK)
     prof_add(x, p, depth, "union", gf_frame_num_rows(fr[0]) + gf_frame_num_rows(fr[1]),
              gf_frame_num_rows(*out), t0, NULL);
-  if (names) gfi_mfree(NULL, (void *)names, sizeof *names * (size_t)(n > 0 ? n : 1));
   for (int i = 0; i < 2; i++) {
     gf_frame_release(fr[i]);
     gf_frame_release(fx[i]);

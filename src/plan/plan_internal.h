@@ -121,6 +121,9 @@ int64_t gfi_csv_scan_cap(const gf_plan *p);
 /* The output schema of an unfinished node whose inputs are finished
  * (errors without the step prefix). */
 gf_status gfi_plan_derive_schema(const gf_plan *p, gf_schema **out, gf_error *err);
+/* The type a union gives a column of type a on one side and b on the
+ * other; false when they have none. */
+bool gfi_union_type(gf_datatype a, gf_datatype b, gf_datatype *out);
 /* A frame of `schema` with no batches, for running operators as checks. */
 gf_status gfi_plan_empty_frame(const gf_schema *schema, gf_frame **out, gf_error *err);
 

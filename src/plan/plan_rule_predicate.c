@@ -5,7 +5,8 @@
  *  - through select; through with_columns when it reads no column that
  *    step computes; through a sort without a pushed top-k (a stable sort
  *    of fewer rows keeps their order); through another filter (merged);
- *  - into both inputs of a union (the column names are the same);
+ *  - into both inputs of a union when it reads only columns both have
+ *    with the union's own type (not a null-filled or widened column);
  *  - through a group-by (and a having) when it reads only key columns of
  *    non-float types: every row of a group then has the same values in
  *    them, so whole groups go and the others keep their rows, first row
@@ -230,9 +231,23 @@ static gf_status push(const gf_plan *p, const gfi_exprvec *preds, gf_plan **out,
     if (st == GF_OK) st = split(preds, &allowed, &down, &stay, err);
     if (st == GF_OK) st = through(p, &down, NULL, &stay, GF_PLAN_FILTER, out, err);
     break;
-  case GF_PLAN_UNION:
-    st = through(p, preds, preds, &stay, GF_PLAN_FILTER, out, err);
+  case GF_PLAN_UNION: {
+    /* Only conjuncts reading columns both inputs have, with the union's
+     * type: a column one side lacks is null there, and one that is
+     * widened (int to float64) could compare otherwise. */
+    for (int i = 0; i < gf_schema_num_fields(p->schema) && st == GF_OK; i++) {
+      const gf_field *fu = gf_schema_field(p->schema, i);
+      bool same = true;
+      for (int k = 0; k < 2; k++) {
+        int c = gf_schema_find(p->in[k]->schema, fu->name);
+        if (c < 0 || !gf_type_equals(gf_schema_field(p->in[k]->schema, c)->type, fu->type)) same = false;
+      }
+      if (same) st = gfi_nameset_add(&allowed, fu->name, err);
+    }
+    if (st == GF_OK) st = split(preds, &allowed, &down, &stay, err);
+    if (st == GF_OK) st = through(p, &down, &down, &stay, GF_PLAN_FILTER, out, err);
     break;
+  }
   case GF_PLAN_JOIN:
     st = push_join(p, preds, out, err);
     break;
