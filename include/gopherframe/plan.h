@@ -269,7 +269,8 @@ typedef struct gf_plan_profile_op {
   int64_t rows_in;     /**< rows the operator read (sources: rows read) */
   int64_t rows_out;
   int64_t wall_ns;     /**< time inside the operator (not its inputs) */
-  int64_t peak_memory; /**< peak bytes allocated during it (tracked) */
+  int64_t peak_memory; /**< peak bytes live through the run's tracked
+                            allocator while it ran (its input included) */
   int workers;         /**< workers it used */
 } gf_plan_profile_op;
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "data/array_internal.h"
+#include "exec/exec_internal.h"
 #include "plan/plan_internal.h"
 
 /* The state of one run. */
@@ -27,6 +28,9 @@ typedef struct xrun {
   int64_t t0;
   gf_exec_stats *stats;   /* scratch for one operator (profiling), or NULL */
   gf_plan_profile *prof;  /* being filled, or NULL */
+  gfi_call_alloc *tracker; /* profiling: tracks every allocation of the
+                              run (x->o.allocator is it), its peak restarted
+                              at each operator, or NULL */
   gf_error *err;
   bool recheck_failed;    /* phase 1 failed checking, not reading */
   int nread, read_cap;    /* what phase 1 read, per user source: */
@@ -54,6 +58,7 @@ static gf_status op_options(const xrun *x, gf_parallel_options *o) {
     x->stats->size = sizeof *x->stats;
     o->stats = x->stats;
   }
+  if (x->tracker) gfi_call_alloc_reset_peak(x->tracker);
   return GF_OK;
 }
 
@@ -83,7 +88,16 @@ static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int
   op->rows_in = in;
   op->rows_out = out;
   op->wall_ns = gfi_now_ns() - t0;
+  /* The peak of the bytes live through the run's tracked allocator while
+   * the operator ran (its input included), restarted for the next one; a
+   * call's own statistics see only part of that (an operator nested in a
+   * pipeline has no tracked call of its own). */
   op->peak_memory = s && s->size ? s->peak_memory : 0;
+  if (x->tracker) {
+    int64_t pk = gfi_call_alloc_peak(x->tracker);
+    if (pk > op->peak_memory) op->peak_memory = pk;
+    gfi_call_alloc_reset_peak(x->tracker);
+  }
   op->workers = s && s->size && s->workers_used > 0 ? s->workers_used : 1;
   if (op->peak_memory > pr->peak_memory) pr->peak_memory = op->peak_memory;
 }
@@ -658,10 +672,13 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   }
   if (po.profile) {
     x.prof = gfi_calloc(NULL, sizeof *x.prof);
-    if (!x.prof) {
+    gf_status ts = x.prof ? gfi_call_alloc_new(x.o.allocator, 0, &x.tracker, err) : GF_ENOMEM;
+    if (ts != GF_OK) {
+      if (x.prof) gfi_mfree(NULL, x.prof, sizeof *x.prof);
       gfi_mfree(NULL, x.stats, sizeof *x.stats);
-      return GF_OOM(err, "plan profile");
+      return ts == GF_ENOMEM ? GF_OOM(err, "plan profile") : ts;
     }
+    x.o.allocator = gfi_call_alloc_get(x.tracker);
   }
   gf_plan *opt = NULL, *bound = NULL;
   gf_frame *res = NULL;
@@ -686,6 +703,8 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   if (st == GF_OK) st = run_node(&x, bound, 0, &res);
   gf_plan_release(opt);
   gf_plan_release(bound);
+  /* The result's blocks keep the tracker alive until they are freed. */
+  gfi_call_alloc_release(x.tracker);
   if (x.stats) gfi_mfree(NULL, x.stats, sizeof *x.stats);
   if (x.prof) {
     x.prof->wall_ns = gfi_now_ns() - x.t0;

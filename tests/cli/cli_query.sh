@@ -239,6 +239,10 @@ grep -Eq 'scan_csv +4 +4 ' <<<"$err" || bad "--profile: no scan row with rows in
 grep -Eq 'filter\+select \(fused\) +4 +2 ' <<<"$err" || bad "--profile: no fused row: $err"
 grep -q 'peak' <<<"$err" || bad "--profile: no peak memory: $err"
 grep -q 'workers' <<<"$err" || bad "--profile: no workers column: $err"
+# Every operator's peak comes from the run's tracked allocator: a group-by's is not 0.
+gfrun query "$people" --group-by active --agg 'count() as n' --sort active --profile
+expect_rc "--profile group-by" 0
+grep -Eq 'group-by +4 +3 +[0-9.]+ +[1-9][0-9]* ' <<<"$err" || bad "--profile: group-by peak is 0: $err"
 
 # --- output formats and -o ----------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name,age --format table

@@ -719,6 +719,63 @@ static void test_union_by_name(void **state) {
   gf_schema_release(sw);
 }
 
+/* ---- 7. per-operator peaks in profiles ------------------------------------ */
+
+/* filter -> group_by -> sort over a CSV scan, profiled at 1/2/3/8 workers:
+ * every operator reports a peak of at least the bytes of its own output
+ * (the group-by's key and aggregate columns: 8 bytes a row each, counted
+ * here), and the run's peak is the largest. */
+static void test_profile_peaks(void **state) {
+  (void)state;
+  gf_error err;
+  char csv[256];
+  tmp_path(csv, sizeof csv, "pk.csv");
+  write_people(csv, 20000, 71);
+  gf_plan *src = NULL, *pf = NULL, *pg = NULL, *ps = NULL;
+  OKE(gf_plan_scan_csv(csv, NULL, &src, &err));
+  gf_expr *pred = parse("age is not null");
+  OKE(gf_plan_filter(src, pred, &pf, &err));
+  const char *keys[1] = {"id"};
+  OKE(gf_plan_group_by(pf, keys, 1, "sum(score) as s, count() as n", false, &pg, &err));
+  gf_sort_key sk = {"s", true, false};
+  OKE(gf_plan_sort(pg, &sk, 1, &ps, &err));
+  static const int workers[] = {1, 2, 3, 8};
+  for (int w = 0; w < 4; w++) {
+    gf_parallel_options po;
+    par(&po, workers[w], 0);
+    gf_plan_profile *pr = NULL;
+    gf_plan_options o;
+    gf_plan_options_init(&o);
+    o.parallel = &po;
+    o.profile = &pr;
+    gf_frame *got = NULL;
+    OKE(gf_plan_collect(ps, &o, &got, &err));
+    int seen_group = 0;
+    for (int i = 0; i < pr->nops; i++) {
+      const gf_plan_profile_op *op = &pr->ops[i];
+      /* Output bytes of the operator, at least 8 a row for one column. */
+      if (op->peak_memory < op->rows_out * 8)
+        fail_msg("workers %d: %s peak %lld < %lld output bytes", workers[w], op->name,
+                 (long long)op->peak_memory, (long long)(op->rows_out * 8));
+      if (strstr(op->name, "group")) {
+        seen_group = 1;
+        /* id, s and n: 24 bytes a group at least. */
+        assert_true(op->peak_memory >= op->rows_out * 24);
+      }
+      assert_true(op->peak_memory <= pr->peak_memory);
+    }
+    assert_true(seen_group);
+    gf_plan_profile_free(pr);
+    gf_frame_release(got);
+  }
+  gf_expr_release(pred);
+  gf_plan_release(src);
+  gf_plan_release(pf);
+  gf_plan_release(pg);
+  gf_plan_release(ps);
+  unlink(csv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipe_sources),
@@ -728,6 +785,7 @@ int main(void) {
       cmocka_unit_test(test_join_suffix_pushdown),
       cmocka_unit_test(test_sinks),
       cmocka_unit_test(test_union_by_name),
+      cmocka_unit_test(test_profile_peaks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
