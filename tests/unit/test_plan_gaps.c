@@ -21,6 +21,7 @@
 
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
+#include "gf_test_sweep.h"
 #include "gopherframe.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -776,6 +777,88 @@ static void test_profile_peaks(void **state) {
   unlink(csv);
 }
 
+/* ---- allocation failures in the new paths ----------------------------------- */
+
+typedef struct gap_sweep {
+  const gf_plan *p;
+  const gf_frame *want;
+  int workers;
+  bool profile;
+} gap_sweep;
+
+/* One profiled (or not) collect under a failing allocator. */
+static gf_status gap_once(void *user, const gf_allocator *a) {
+  gap_sweep *s = user;
+  gf_parallel_options po;
+  par(&po, s->workers, 5);
+  po.allocator = a;
+  gf_plan_options o;
+  gf_plan_options_init(&o);
+  o.parallel = &po;
+  gf_plan_profile *pr = NULL;
+  if (s->profile) o.profile = &pr;
+  gf_frame *r = (gf_frame *)(uintptr_t)1;
+  gf_error err;
+  gf_status st = gf_plan_collect(s->p, &o, &r, &err);
+  if (st != GF_OK) {
+    if (r != (gf_frame *)(uintptr_t)1) fail_msg("%s: output written on failure", gft_sweep_at());
+    if (pr) fail_msg("%s: profile returned on failure", gft_sweep_at());
+    return st;
+  }
+  if (!gf_frame_equals(r, s->want)) fail_msg("%s: wrong result", gft_sweep_at());
+  gf_plan_profile_free(pr);
+  gf_frame_release(r);
+  return GF_OK;
+}
+
+/* Union with a null-filled and a widened column, a filter pushed into the
+ * union's inputs, a group-by with a having on a renamed aggregate, all
+ * profiled: every allocation may fail, nothing leaks, no output. */
+static void test_gap_allocation_failures(void **state) {
+  (void)state;
+  gf_error err;
+  gf_frame *a = kv_frame(200, 2, 81), *b0 = kv_frame(150, 1, 82);
+  /* b: v as int32 (widened by the union) plus a column a lacks. */
+  const char *names[2] = {"v", "extra"};
+  gf_expr *ex[2] = {parse("cast(k as int32)"), parse("k * 10")};
+  gf_frame *b = NULL;
+  OKE(gf_with_columns(b0, names, ex, 2, NULL, &b, &err));
+  gf_plan *pa = NULL, *pb = NULL, *pu = NULL, *pf = NULL, *pg = NULL, *ph = NULL;
+  OKE(gf_plan_from_frame(a, &pa, &err));
+  OKE(gf_plan_from_frame(b, &pb, &err));
+  OKE(gf_plan_union(pa, pb, &pu, &err));
+  gf_expr *pred = parse("k < 4");
+  OKE(gf_plan_filter(pu, pred, &pf, &err));
+  const char *keys[1] = {"k"};
+  OKE(gf_plan_group_by(pf, keys, 1, "sum(v) as s, max(extra) as m", true, &pg, &err));
+  gf_expr *hv = parse("sum(v) > -1000");
+  OKE(gf_plan_having(pg, hv, &ph, &err));
+  gf_frame *want = NULL;
+  OKE(gf_plan_collect(ph, NULL, &want, &err));
+  assert_true(gf_frame_num_rows(want) > 0);
+  gf_failing_allocator *fa = NULL;
+  assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+  gft_sweep_counts c = {0};
+  for (int wk = 1; wk <= 3; wk += 2)
+    for (int prof = 0; prof < 2; prof++) {
+      gap_sweep gs = {ph, want, wk, prof != 0};
+      gft_alloc_sweep("plan gaps", fa, gap_once, &gs, &c);
+    }
+  gft_sweep_print("plan (union fill/widen, pushed filter, group-by, having, profile)", &c);
+  assert_true(c.failing[0] > 10);
+  gf_failing_allocator_free(fa);
+  gf_plan *ps[] = {pa, pb, pu, pf, pg, ph};
+  for (int i = 0; i < 6; i++) gf_plan_release(ps[i]);
+  gf_expr_release(ex[0]);
+  gf_expr_release(ex[1]);
+  gf_expr_release(pred);
+  gf_expr_release(hv);
+  gf_frame_release(want);
+  gf_frame_release(a);
+  gf_frame_release(b0);
+  gf_frame_release(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipe_sources),
@@ -786,6 +869,7 @@ int main(void) {
       cmocka_unit_test(test_sinks),
       cmocka_unit_test(test_union_by_name),
       cmocka_unit_test(test_profile_peaks),
+      cmocka_unit_test(test_gap_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
