@@ -260,6 +260,13 @@ gfrun query "$people" --select name,age -o "$tmp/res.arrow"
 expect_rc "-o arrow" 0
 [ "$(head -c 6 "$tmp/res.arrow" 2>/dev/null)" == "ARROW1" ] || bad "-o .arrow did not write an Arrow IPC file"
 
+# A pipe is read once, whole, by the plan's scan when it is built (the run starts from it).
+out=$(cat "$people" | "$gf" query /dev/stdin --filter 'age > 30' --select name --format csv 2>"$tmp/err")
+rc=$?
+err=$(cat "$tmp/err")
+expect_rc "query of a pipe" 0
+expect_out "query of a pipe" $'name\nalice\n"say ""hi"""'
+
 # --- --stats ------------------------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name --stats
 expect_rc "--stats" 0
