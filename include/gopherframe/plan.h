@@ -128,12 +128,40 @@ GF_API gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths,
                                         gf_plan **out, gf_error *err);
 
 /**
+ * As gf_plan_scan_csv_files, with `build` (NULL = defaults) governing the
+ * reads made now, while the plan is built: its cancel token, timeout,
+ * allocator and memory limit apply to them (workers too, for a whole
+ * read; its stats are not filled).
+ *
+ * A path that is not a regular file (a pipe, a FIFO, /dev/stdin) can be
+ * read only once: it is read now, whole, with `o`, and every run of the
+ * plan starts from that frame (its planned schema is then the schema of
+ * the whole input; the optimizer's projection selects from it). The plan
+ * holds that frame's memory until it is released. Regular files are
+ * sampled now and read at each run.
+ */
+GF_API gf_status gf_plan_scan_csv_files_with(const char *const *paths, int npaths,
+                                             const gf_csv_read_options *o,
+                                             const gf_parallel_options *build,
+                                             gf_plan **out, gf_error *err);
+GF_API gf_status gf_plan_scan_csv_with(const char *path, const gf_csv_read_options *o,
+                                       const gf_parallel_options *build, gf_plan **out,
+                                       gf_error *err);
+
+/**
  * An Arrow IPC file or stream (gf_read_ipc: the "ARROW1" magic decides),
  * read with options `o` (copied; o->metadata and o->parallel are ignored).
  * The schema is read now from the file's metadata only.
  */
 GF_API gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o,
                                   gf_plan **out, gf_error *err);
+/** As gf_plan_scan_ipc with `build` governing the read made now (as
+ * gf_plan_scan_csv_files_with): a path that is not a regular file (a
+ * pipe) is read now, whole, validated as `o` asks, and runs start from
+ * that frame. */
+GF_API gf_status gf_plan_scan_ipc_with(const char *path, const gf_ipc_read_options *o,
+                                       const gf_parallel_options *build, gf_plan **out,
+                                       gf_error *err);
 
 /**
  * An ArrowArrayStream: the plan takes it over (`stream` is moved: its
@@ -191,9 +219,12 @@ GF_API gf_status gf_plan_limit(const gf_plan *in, int64_t offset, int64_t n,
 GF_API gf_status gf_plan_distinct(const gf_plan *in, const char *const *keys,
                                   int nkeys, gf_plan **out, gf_error *err);
 /**
- * Rows of `a` then rows of `b`, columns matched by name: `b` must have the
- * same column names (in any order) with the same types; the output has
- * a's column order (gf_select of b in a's order, then gf_frame_concat).
+ * Rows of `a` then rows of `b`, columns matched by name. The output has
+ * a's columns in a's order, then b's columns that a lacks in b's order; a
+ * column one input lacks is null in that input's rows. A column's types
+ * unify: equal, or integers of different widths -> int64, integer and
+ * float (or two floats) -> float64 (the CSV reader's numeric widening);
+ * anything else fails with GF_ETYPE naming the column and both types.
  */
 GF_API gf_status gf_plan_union(const gf_plan *a, const gf_plan *b,
                                gf_plan **out, gf_error *err);
@@ -209,7 +240,10 @@ enum {
                                                 on `true` dropped */
   GF_PLAN_RULE_PREDICATE_PUSHDOWN = 1u << 1, /**< filters moved towards sources */
   GF_PLAN_RULE_LIMIT_PUSHDOWN = 1u << 2,   /**< limits moved below select/with,
-                                                sort + limit made a top-k */
+                                                sort + limit made a top-k, CSV
+                                                scans whose read columns all
+                                                have pinned column_types read
+                                                only the rows needed */
   GF_PLAN_RULE_PROJECTION_PUSHDOWN = 1u << 3, /**< sources read only the columns used */
   GF_PLAN_RULE_DEAD_COLUMNS = 1u << 4,     /**< computed columns nothing reads dropped */
   GF_PLAN_RULES_ALL = 0x1fu
@@ -235,7 +269,8 @@ typedef struct gf_plan_profile_op {
   int64_t rows_in;     /**< rows the operator read (sources: rows read) */
   int64_t rows_out;
   int64_t wall_ns;     /**< time inside the operator (not its inputs) */
-  int64_t peak_memory; /**< peak bytes allocated during it (tracked) */
+  int64_t peak_memory; /**< peak bytes live through the run's tracked
+                            allocator while it ran (its input included) */
   int workers;         /**< workers it used */
 } gf_plan_profile_op;
 
@@ -273,15 +308,35 @@ GF_API void gf_plan_options_init(gf_plan_options *o);
  * failure `*out` is untouched and nothing leaks. */
 GF_API gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *o,
                                  gf_frame **out, gf_error *err);
-/** Runs the plan and writes the result with gf_write_csv (atomic: a failed
- * run leaves no file). `w` NULL = defaults. */
+/*
+ * Sinks: run the plan, then write its result. The write takes the run's
+ * parallel options (workers, allocator, memory limit for the write call,
+ * cancel token, and what is left of the run's one timeout; the writer
+ * options' own `parallel` is ignored): a run cancelled or past its
+ * deadline before writing fails without writing. The path sinks write
+ * through the atomic writers: a failed run or write leaves no file.
+ */
+
+/** Writes the result with gf_write_csv. `w` NULL = defaults. */
 GF_API gf_status gf_plan_sink_csv(const gf_plan *p, const char *path,
                                   const gf_csv_write_options *w,
                                   const gf_plan_options *o, gf_error *err);
-/** Runs the plan and writes the result with gf_write_ipc_file (atomic). */
+/** Writes the result with gf_write_ipc_file. */
 GF_API gf_status gf_plan_sink_ipc(const gf_plan *p, const char *path,
                                   const gf_ipc_write_options *w,
                                   const gf_plan_options *o, gf_error *err);
+/** Writes the result as an Arrow IPC stream (.arrows) with
+ * gf_write_ipc_stream (atomic). */
+GF_API gf_status gf_plan_sink_ipc_stream(const gf_plan *p, const char *path,
+                                         const gf_ipc_write_options *w,
+                                         const gf_plan_options *o, gf_error *err);
+/** Writes the result as an Arrow IPC stream to an open descriptor (a
+ * pipe, stdout, a socket) with gf_write_ipc_stream_fd; `fd` is not
+ * closed. A write that fails part way may leave a partial stream there
+ * (nothing is written when the run itself fails). */
+GF_API gf_status gf_plan_sink_ipc_stream_fd(const gf_plan *p, int fd,
+                                            const gf_ipc_write_options *w,
+                                            const gf_plan_options *o, gf_error *err);
 /** Runs the plan and exports the result as an ArrowArrayStream (one array
  * per batch), as gf_frame_export_stream. */
 GF_API gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o,

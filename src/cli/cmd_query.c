@@ -12,8 +12,8 @@
  * The command line is checked completely (expressions parsed, every step
  * checked against the sources' schemas) before any data is read beyond the
  * schema, so a typo costs nothing. A FILE that is not a regular file (a
- * pipe, /dev/stdin, a FIFO) is read once, whole, into a frame the plan
- * starts from: a scan would open it twice (schema, then data).
+ * pipe, /dev/stdin, a FIFO) is read once, whole, by its scan when the plan
+ * is built (gf_plan_scan_csv_with), and the run starts from that frame.
  * --timeout-ms is one deadline for the whole command, reading and writing
  * included. --memory-limit puts one tracking allocator under every call,
  * so the limit covers the command's total, not each call's.
@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -450,49 +449,27 @@ static void print_step(const char *name, int64_t rows_in, int64_t rows_out, int6
     fprintf(stderr, "stats: %s: %lld rows in %s ms\n", name, (long long)rows_out, ms);
 }
 
-/* Reads a file that is not a regular file whole (a pipe can be read only
- * once), within the deadline; `max_rows` 0 = all. */
-static int read_whole(const qrun *r, const char *path, int64_t max_rows, gf_frame **out) {
-  gf_exec_stats stats;
-  memset(&stats, 0, sizeof stats);
-  gf_parallel_options o;
-  if (!call_options(r, r->q->stats ? &stats : NULL, &o)) return CLI_EXIT_FAILURE;
-  /* Reading has its own chunking. */
-  o.chunk_rows = 0;
-  o.strategy = GF_STRATEGY_AUTO;
-  int64_t t0 = now_ns();
-  int rc = cli_read_frame_opts("query", path, &r->q->ra, max_rows, NULL, 0, &o, out);
-  if (rc == CLI_EXIT_OK && r->q->stats) {
-    char name[300];
-    snprintf(name, sizeof name, "read %.280s", path);
-    print_step(name, -1, gf_frame_num_rows(*out), now_ns() - t0);
-  }
-  return rc;
-}
-
-/* The plan's source for `path`: a CSV or IPC scan for a regular file (the
- * optimizer narrows what it reads), else the file read once into a frame.
- * `max_rows` (CSV, 0 = all) cuts the read when the rows after it cannot
- * matter. Returns 0 or the exit code. */
+/* The plan's source for `path`: a CSV or IPC scan (the optimizer narrows
+ * what it reads). The scan reads its schema now, under the command's
+ * deadline and memory limit; a path that is not a regular file (a pipe,
+ * /dev/stdin, a FIFO) is read whole by the scan now, once, and the run
+ * starts from that frame. `max_rows` (CSV, 0 = all) cuts the read when
+ * the rows after it cannot matter. Returns 0 or the exit code. */
 static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_plan **out) {
-  struct stat sb;
   gf_error err;
   gf_error_clear(&err);
   gf_status st;
-  if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    gf_frame *f = NULL;
-    int rc = read_whole(r, path, max_rows, &f);
-    if (rc) return rc;
-    st = gf_plan_from_frame(f, out, &err);
-    gf_frame_release(f);
-    return st == GF_OK ? CLI_EXIT_OK : cli_fail("query", st, &err);
-  }
+  gf_parallel_options bo;
+  if (!call_options(r, NULL, &bo)) return CLI_EXIT_FAILURE;
+  /* Reading has its own chunking. */
+  bo.chunk_rows = 0;
+  bo.strategy = GF_STRATEGY_AUTO;
   gf_input_mode mode = r->q->ra.read ? GF_INPUT_READ : GF_INPUT_MMAP;
   if (cli_is_ipc_path(path)) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);
     io.input_mode = mode;
-    st = gf_plan_scan_ipc(path, &io, out, &err);
+    st = gf_plan_scan_ipc_with(path, &io, &bo, out, &err);
   } else {
     gf_csv_read_options co;
     gf_csv_read_options_init(&co);
@@ -501,11 +478,12 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
     co.input_mode = mode;
     co.max_rows = max_rows;
     cli_csv_progress(path, &co);
-    st = gf_plan_scan_csv(path, &co, out, &err);
+    st = gf_plan_scan_csv_with(path, &co, &bo, out, &err);
   }
   if (st == GF_OK) return CLI_EXIT_OK;
   /* A file that cannot be read: exit 1, with its name. */
-  if (err.message[0] && !strstr(err.message, path) && st != GF_ENOMEM) {
+  if (err.message[0] && !strstr(err.message, path) && st != GF_ENOMEM && st != GF_ETIMEDOUT &&
+      st != GF_ECANCELED) {
     cli_error("query: %s: %s", path, err.message);
     return CLI_EXIT_FAILURE;
   }

@@ -65,6 +65,7 @@ int64_t gfi_call_alloc_current(const gfi_call_alloc *c) {
   return gf_tracking_allocator_current(c->tracker);
 }
 int64_t gfi_call_alloc_peak(const gfi_call_alloc *c) { return gf_tracking_allocator_peak(c->tracker); }
+void gfi_call_alloc_reset_peak(gfi_call_alloc *c) { gf_tracking_allocator_reset_peak(c->tracker); }
 int64_t gfi_call_alloc_refusals(const gfi_call_alloc *c) {
   return gf_tracking_allocator_refusals(c->tracker);
 }

@@ -250,6 +250,8 @@ gf_status gfi_call_alloc_new(const gf_allocator *parent, int64_t limit,
 const gf_allocator *gfi_call_alloc_get(gfi_call_alloc *c);
 int64_t gfi_call_alloc_current(const gfi_call_alloc *c);
 int64_t gfi_call_alloc_peak(const gfi_call_alloc *c);
+/* Restarts the peak at the bytes live now (to measure one step of many). */
+void gfi_call_alloc_reset_peak(gfi_call_alloc *c);
 int64_t gfi_call_alloc_refusals(const gfi_call_alloc *c);
 /* Drops the call's reference. */
 void gfi_call_alloc_release(gfi_call_alloc *c);

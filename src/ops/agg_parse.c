@@ -15,9 +15,10 @@
 #include "ops/groupby_internal.h"
 
 struct gf_agg_list {
-  int nitems, icap;  /* items, and entries allocated in names and exprs */
+  int nitems, icap;  /* items, and entries allocated in names, exprs, items */
   char **names;     /* output names */
   gf_expr **exprs;  /* rewritten items over keys + internal columns */
+  gf_expr **items;  /* the items as written (icap entries), for matching */
   int nspecs, cap;
   gf_agg_spec *specs; /* column/column2 owned (default allocator, as all of the list) */
   char **inames;    /* internal column names */
@@ -61,6 +62,7 @@ void gf_agg_list_free(gf_agg_list *l) {
   for (int i = 0; i < l->nitems; i++) {
     free_str(l->names[i]);
     gf_expr_release(l->exprs[i]);
+    gf_expr_release(l->items[i]);
   }
   for (int i = 0; i < l->nspecs; i++) {
     free_str(l->specs[i].column);
@@ -69,6 +71,7 @@ void gf_agg_list_free(gf_agg_list *l) {
   }
   gfi_mfree(NULL, l->names, sizeof *l->names * (size_t)l->icap);
   gfi_mfree(NULL, l->exprs, sizeof *l->exprs * (size_t)l->icap);
+  gfi_mfree(NULL, l->items, sizeof *l->items * (size_t)l->icap);
   gfi_mfree(NULL, l->specs, sizeof *l->specs * (size_t)l->cap);
   gfi_mfree(NULL, l->inames, sizeof *l->inames * (size_t)l->cap);
   gfi_mfree(NULL, l, sizeof *l);
@@ -85,6 +88,10 @@ bool gfi_agg_list_reads(const gf_agg_list *l, const char *name) {
   }
   return false;
 }
+const gf_expr *gfi_agg_list_item(const gf_agg_list *l, int i) {
+  return l && i >= 0 && i < l->nitems ? l->items[i] : NULL;
+}
+
 const char *gf_agg_list_name(const gf_agg_list *l, int i) {
   return l && i >= 0 && i < l->nitems ? l->names[i] : NULL;
 }
@@ -398,16 +405,20 @@ static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *e
   gf_status st = gf_expr_parse(text, &parsed, &perr);
   if (st != GF_OK) gf_error_set(err, st, "in aggregate '%.300s': %s", name, perr.message);
   if (st == GF_OK) st = rewrite(l, parsed, name, &rw, err);
-  gf_expr_release(parsed);
   gfi_mfree(NULL, text, n + 1);
   if (st == GF_OK) {
     if (l->nitems == l->icap) {
       int nc = l->icap ? l->icap * 2 : 8;
       void *ne, *nn;
-      if (!grow_pair(l->exprs, sizeof *l->exprs, l->names, sizeof *l->names, l->nitems, l->icap,
-                     nc, &ne, &nn)) {
+      gf_expr **ni = gfi_malloc(NULL, sizeof *ni * (size_t)nc);
+      if (!ni || !grow_pair(l->exprs, sizeof *l->exprs, l->names, sizeof *l->names, l->nitems,
+                            l->icap, nc, &ne, &nn)) {
+        gfi_mfree(NULL, ni, sizeof *ni * (size_t)nc);
         st = GF_OOM(err, "aggregate list");
       } else {
+        if (l->nitems) memcpy(ni, l->items, sizeof *ni * (size_t)l->nitems);
+        gfi_mfree(NULL, l->items, sizeof *l->items * (size_t)l->icap);
+        l->items = ni;
         l->exprs = ne;
         l->names = nn;
         l->icap = nc;
@@ -417,10 +428,12 @@ static gf_status parse_item(gf_agg_list *l, const char *s, size_t n, gf_error *e
   if (st != GF_OK) {
     free_str(name);
     gf_expr_release(rw);
+    gf_expr_release(parsed);
     return st;
   }
   l->names[l->nitems] = name;
   l->exprs[l->nitems] = rw;
+  l->items[l->nitems] = parsed;
   l->nitems++;
   return GF_OK;
 }

@@ -19,4 +19,9 @@ gf_status gfi_check_predicate(const gf_bound_expr *b, gf_error *err);
  * reads before they are gathered. */
 bool gfi_agg_list_reads(const gf_agg_list *l, const char *name);
 
+/* Item i of `l` as written (before its aggregates became internal
+ * columns; borrowed), or NULL. Lets a HAVING match `sum(x)` to the item
+ * `sum(x) as s`. */
+const gf_expr *gfi_agg_list_item(const gf_agg_list *l, int i);
+
 #endif /* GF_OPS_INTERNAL_H */

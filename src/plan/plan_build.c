@@ -4,7 +4,9 @@
  * it against its inputs' schemas).
  */
 #include <string.h>
+#include <sys/stat.h>
 
+#include "ops/ops_internal.h"
 #include "plan/plan_internal.h"
 
 /* Checks a name list argument (n >= 0, no NULL name). */
@@ -97,8 +99,28 @@ static gfi_csv_src *csv_src_new(const char *const *paths, int npaths, const gf_c
   return c;
 }
 
-gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_csv_read_options *o,
-                                 gf_plan **out, gf_error *err) {
+/* The options of a build-time read: the caller's `b` (NULL = defaults;
+ * a shorter struct is accepted) without its statistics. */
+static void build_options(const gf_parallel_options *b, gf_parallel_options *po) {
+  gf_parallel_options_init(po);
+  if (b) memcpy(po, b, b->size && b->size < sizeof *po ? b->size : sizeof *po);
+  po->size = sizeof *po;
+  po->stats = NULL;
+}
+
+/* True when `path` names something other than a regular file (a pipe, a
+ * FIFO, /dev/stdin, a character device): such an input can be read only
+ * once, so the source reads it whole when it is built. A path that cannot
+ * be stat'ed counts as regular: the read reports the error. */
+static bool read_once(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
+}
+
+gf_status gf_plan_scan_csv_files_with(const char *const *paths, int npaths,
+                                      const gf_csv_read_options *o,
+                                      const gf_parallel_options *build, gf_plan **out,
+                                      gf_error *err) {
   if (!out || npaths < 1) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_csv_files: no path");
   GF_RETURN_NOT_OK(names_ok("gf_plan_scan_csv_files", paths, npaths, err));
   gf_plan *p = gfi_plan_alloc(GF_PLAN_CSV);
@@ -108,16 +130,37 @@ gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_
     gf_plan_release(p);
     return GF_OOM(err, "CSV source");
   }
+  gf_parallel_options po;
+  build_options(build, &po);
+  gf_status st = GF_OK;
+  /* Inputs that can be read only once are read now, whole, with the
+   * caller's read options; the runs start from these frames. */
+  for (int i = 0; i < npaths && st == GF_OK; i++) {
+    if (!read_once(paths[i])) continue;
+    if (!p->csv->mem) {
+      p->csv->mem = gfi_calloc(NULL, sizeof *p->csv->mem * (size_t)npaths);
+      if (!p->csv->mem) st = GF_OOM(err, "CSV source");
+    }
+    gf_csv_read_options ro = p->csv->o;
+    ro.parallel = &po;
+    if (st == GF_OK) st = gf_read_csv(paths[i], &ro, &p->csv->mem[i], err);
+  }
+  if (st != GF_OK) {
+    gf_plan_release(p);
+    return st;
+  }
+  if (p->csv->mem && p->csv->mem[0]) {
+    p->src_schema = gf_schema_retain(gf_frame_schema(p->csv->mem[0]));
+    return gfi_plan_finish(p, out, err);
+  }
   /* The planned schema: the reader's own inference over the first rows. */
   gf_csv_read_options so = p->csv->o;
   if (so.max_rows <= 0 || so.max_rows > GF_PLAN_CSV_SAMPLE_ROWS) so.max_rows = GF_PLAN_CSV_SAMPLE_ROWS;
   so.progress = NULL;
-  gf_parallel_options po;
-  gf_parallel_options_init(&po);
   po.num_workers = 1;
   so.parallel = &po;
   gf_frame *sample = NULL;
-  gf_status st = gf_read_csv(paths[0], &so, &sample, err);
+  st = gf_read_csv(paths[0], &so, &sample, err);
   if (st != GF_OK) {
     gf_plan_release(p);
     return st;
@@ -127,14 +170,24 @@ gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_
   return gfi_plan_finish(p, out, err);
 }
 
-gf_status gf_plan_scan_csv(const char *path, const gf_csv_read_options *o, gf_plan **out,
-                           gf_error *err) {
-  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_csv: path is NULL");
-  return gf_plan_scan_csv_files(&path, 1, o, out, err);
+gf_status gf_plan_scan_csv_files(const char *const *paths, int npaths, const gf_csv_read_options *o,
+                                 gf_plan **out, gf_error *err) {
+  return gf_plan_scan_csv_files_with(paths, npaths, o, NULL, out, err);
 }
 
-gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_plan **out,
+gf_status gf_plan_scan_csv_with(const char *path, const gf_csv_read_options *o,
+                                const gf_parallel_options *build, gf_plan **out, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_csv: path is NULL");
+  return gf_plan_scan_csv_files_with(&path, 1, o, build, out, err);
+}
+
+gf_status gf_plan_scan_csv(const char *path, const gf_csv_read_options *o, gf_plan **out,
                            gf_error *err) {
+  return gf_plan_scan_csv_with(path, o, NULL, out, err);
+}
+
+gf_status gf_plan_scan_ipc_with(const char *path, const gf_ipc_read_options *o,
+                                const gf_parallel_options *build, gf_plan **out, gf_error *err) {
   if (!path || !out) return gf_error_set(err, GF_EINVAL, "gf_plan_scan_ipc: NULL argument");
   gf_plan *p = gfi_plan_alloc(GF_PLAN_IPC);
   gfi_ipc_src *s = gfi_calloc(NULL, sizeof *s);
@@ -157,10 +210,16 @@ gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_pl
     gf_plan_release(p);
     return GF_OOM(err, "IPC source");
   }
-  /* Only the metadata is read: a trusted mapping costs no body reads. */
+  gf_parallel_options po;
+  build_options(build, &po);
   gf_ipc_read_options so = s->o;
-  so.validation = GF_IPC_VALIDATE_METADATA_ONLY;
-  so.input_mode = GF_INPUT_MMAP;
+  so.parallel = &po;
+  bool once = read_once(path);
+  if (!once) {
+    /* Only the metadata is read: a trusted mapping costs no body reads. */
+    so.validation = GF_IPC_VALIDATE_METADATA_ONLY;
+    so.input_mode = GF_INPUT_MMAP;
+  }
   gf_frame *f = NULL;
   gf_status st = gf_read_ipc(path, &so, &f, err);
   if (st != GF_OK) {
@@ -168,8 +227,16 @@ gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_pl
     return st;
   }
   p->src_schema = gf_schema_retain(gf_frame_schema(f));
-  gf_frame_release(f);
+  /* A pipe is read once, whole, with the caller's validation: runs start
+   * from this frame. */
+  if (once) s->mem = f;
+  else gf_frame_release(f);
   return gfi_plan_finish(p, out, err);
+}
+
+gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o, gf_plan **out,
+                           gf_error *err) {
+  return gf_plan_scan_ipc_with(path, o, NULL, out, err);
 }
 
 gf_status gf_plan_from_stream(struct ArrowArrayStream *stream, gf_plan **out, gf_error *err) {
@@ -233,19 +300,30 @@ gf_status gf_plan_filter(const gf_plan *in, const gf_expr *predicate, gf_plan **
 }
 
 /* The output columns of a group-by parsed as expressions, to recognise
- * aggregate calls in a having predicate. */
+ * aggregate calls in a having predicate, and the group-by's items. */
 typedef struct agg_names {
   const gf_schema *s;
-  gf_expr **parsed; /* per column: the name parsed, or NULL */
+  gf_expr **parsed;       /* per column: the name parsed, or NULL */
+  const gf_agg_list *aggs; /* the group-by's aggregate list, or NULL */
 } agg_names;
 
-/* An aggregate call equal to an output column's name becomes that column. */
+/* An aggregate call equal to an output column's name becomes that column;
+ * else a sub-expression holding an aggregate that equals an item of the
+ * group-by as written (`sum(age)` for `sum(age) as s`) becomes that
+ * item's output column. */
 static gf_expr *agg_to_column(void *user, const gf_expr *x) {
   agg_names *an = user;
-  if (!gfi_is_aggregate_call(x)) return NULL;
-  for (int i = 0; i < gf_schema_num_fields(an->s); i++)
-    if (an->parsed[i] && gf_expr_equals(an->parsed[i], x))
-      return gf_col(gf_schema_field(an->s, i)->name);
+  if (gfi_is_aggregate_call(x)) {
+    for (int i = 0; i < gf_schema_num_fields(an->s); i++)
+      if (an->parsed[i] && gf_expr_equals(an->parsed[i], x))
+        return gf_col(gf_schema_field(an->s, i)->name);
+  }
+  if (!an->aggs) return NULL;
+  for (int i = 0; i < gf_agg_list_count(an->aggs); i++) {
+    const gf_expr *item = gfi_agg_list_item(an->aggs, i);
+    if (item && gf_expr_equals(item, x) && gfi_expr_find_aggregate(item))
+      return gf_col(gf_agg_list_name(an->aggs, i));
+  }
   return NULL;
 }
 
@@ -254,7 +332,10 @@ gf_status gf_plan_having(const gf_plan *in, const gf_expr *predicate, gf_plan **
   /* `sum(v1) > 10` reads the output column named "sum(v1)" (or any name
    * that parses to the same call, e.g. "sum( v1 )"). */
   int nf = gf_schema_num_fields(in->schema);
-  agg_names an = {in->schema, gfi_calloc(NULL, sizeof(gf_expr *) * (size_t)(nf > 0 ? nf : 1))};
+  const gf_plan *g = in;
+  while (g->kind == GF_PLAN_HAVING) g = g->in[0];
+  agg_names an = {in->schema, gfi_calloc(NULL, sizeof(gf_expr *) * (size_t)(nf > 0 ? nf : 1)),
+                  g->kind == GF_PLAN_GROUP_BY ? g->aggs : NULL};
   if (!an.parsed) return GF_OOM(err, "having");
   for (int i = 0; i < nf; i++)
     if (gf_expr_parse(gf_schema_field(in->schema, i)->name, &an.parsed[i], NULL) != GF_OK) an.parsed[i] = NULL;

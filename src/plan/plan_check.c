@@ -76,34 +76,69 @@ static gf_status source_schema(const gf_plan *p, gf_schema **out, gf_error *err)
   return take_schema(st, f, out);
 }
 
-/* Union: same names (any order) and types; nullable when either is. */
+static bool is_sint(gf_type_id t) {
+  return t == GF_TYPE_INT8 || t == GF_TYPE_INT16 || t == GF_TYPE_INT32 || t == GF_TYPE_INT64;
+}
+static bool is_float(gf_type_id t) { return t == GF_TYPE_FLOAT32 || t == GF_TYPE_FLOAT64; }
+
+bool gfi_union_type(gf_datatype a, gf_datatype b, gf_datatype *out) {
+  if (gf_type_equals(a, b)) {
+    *out = a;
+    return true;
+  }
+  /* Widening as the CSV reader's inference does for numbers: integers of
+   * different widths to int64, an integer and a float (or two floats) to
+   * float64. Nothing widens to text: a number's text is not unique. */
+  if (is_sint(a.id) && is_sint(b.id)) {
+    *out = gf_type(GF_TYPE_INT64);
+    return true;
+  }
+  if ((is_sint(a.id) || is_float(a.id)) && (is_sint(b.id) || is_float(b.id))) {
+    *out = gf_type(GF_TYPE_FLOAT64);
+    return true;
+  }
+  return false;
+}
+
+/* Union by name: a's columns in a's order, then b's columns a lacks in
+ * b's order; a column one side lacks is null there (nullable); types
+ * unify by gfi_union_type, else GF_ETYPE naming the column and both
+ * types. */
 static gf_status union_schema(const gf_schema *a, const gf_schema *b, gf_schema **out,
                               gf_error *err) {
-  int n = gf_schema_num_fields(a);
-  if (gf_schema_num_fields(b) != n)
-    return gf_error_set(err, GF_EINVAL, "union of %d columns with %d columns", n,
-                        gf_schema_num_fields(b));
+  int na = gf_schema_num_fields(a), nb = gf_schema_num_fields(b), n = na;
+  for (int j = 0; j < nb; j++)
+    if (gf_schema_find(a, gf_schema_field(b, j)->name) < 0) n++;
   gf_field *fields = gfi_calloc(NULL, sizeof *fields * (size_t)(n > 0 ? n : 1));
   if (!fields) return GF_OOM(err, "union schema");
   gf_status st = GF_OK;
-  for (int i = 0; i < n && st == GF_OK; i++) {
+  int k = 0;
+  for (int i = 0; i < na && st == GF_OK; i++) {
     const gf_field *fa = gf_schema_field(a, i);
     int j = gf_schema_find(b, fa->name);
+    fields[k] = *fa;
     if (j < 0) {
-      st = gf_error_set(err, GF_EINVAL, "union: column '%.300s' of the first input is not in the second",
-                        fa->name);
-      break;
+      fields[k++].nullable = true;
+      continue;
     }
     const gf_field *fb = gf_schema_field(b, j);
-    if (!gf_type_equals(fa->type, fb->type)) {
+    if (!gfi_union_type(fa->type, fb->type, &fields[k].type)) {
       char ta[64], tb[64];
-      st = gf_error_set(err, GF_ETYPE, "union: column '%.300s' is %s in the first input and %s in the second",
+      st = gf_error_set(err, GF_ETYPE,
+                        "union: column '%.300s' is %s in the first input and %s in the second, "
+                        "with no common type (integers and floats widen to int64 / float64; "
+                        "cast one side with with_columns)",
                         fa->name, gf_type_format(fa->type, ta, sizeof ta),
                         gf_type_format(fb->type, tb, sizeof tb));
       break;
     }
-    fields[i] = *fa;
-    fields[i].nullable = fa->nullable || fb->nullable;
+    fields[k++].nullable = fa->nullable || fb->nullable;
+  }
+  for (int j = 0; j < nb && st == GF_OK; j++) {
+    const gf_field *fb = gf_schema_field(b, j);
+    if (gf_schema_find(a, fb->name) >= 0) continue;
+    fields[k] = *fb;
+    fields[k++].nullable = true;
   }
   if (st == GF_OK) st = gf_schema_new(fields, n, out, err);
   gfi_mfree(NULL, fields, sizeof *fields * (size_t)(n > 0 ? n : 1));

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "data/array_internal.h"
+#include "exec/exec_internal.h"
 #include "plan/plan_internal.h"
 
 /* The state of one run. */
@@ -27,6 +28,9 @@ typedef struct xrun {
   int64_t t0;
   gf_exec_stats *stats;   /* scratch for one operator (profiling), or NULL */
   gf_plan_profile *prof;  /* being filled, or NULL */
+  gfi_call_alloc *tracker; /* profiling: tracks every allocation of the
+                              run (x->o.allocator is it), its peak restarted
+                              at each operator, or NULL */
   gf_error *err;
   bool recheck_failed;    /* phase 1 failed checking, not reading */
   int nread, read_cap;    /* what phase 1 read, per user source: */
@@ -54,6 +58,7 @@ static gf_status op_options(const xrun *x, gf_parallel_options *o) {
     x->stats->size = sizeof *x->stats;
     o->stats = x->stats;
   }
+  if (x->tracker) gfi_call_alloc_reset_peak(x->tracker);
   return GF_OK;
 }
 
@@ -83,7 +88,16 @@ static void prof_add(xrun *x, const gf_plan *p, int depth, const char *name, int
   op->rows_in = in;
   op->rows_out = out;
   op->wall_ns = gfi_now_ns() - t0;
+  /* The peak of the bytes live through the run's tracked allocator while
+   * the operator ran (its input included), restarted for the next one; a
+   * call's own statistics see only part of that (an operator nested in a
+   * pipeline has no tracked call of its own). */
   op->peak_memory = s && s->size ? s->peak_memory : 0;
+  if (x->tracker) {
+    int64_t pk = gfi_call_alloc_peak(x->tracker);
+    if (pk > op->peak_memory) op->peak_memory = pk;
+    gfi_call_alloc_reset_peak(x->tracker);
+  }
   op->workers = s && s->size && s->workers_used > 0 ? s->workers_used : 1;
   if (op->peak_memory > pr->peak_memory) pr->peak_memory = op->peak_memory;
 }
@@ -120,12 +134,23 @@ static gf_status read_csv(xrun *x, const gf_plan *p, const gf_parallel_options *
     ro.columns = (const char *const *)p->proj;
     ro.num_columns = p->nproj;
   }
+  /* A pushed limit, when the types read cannot depend on the rows read. */
+  int64_t cap = gfi_csv_scan_cap(p);
+  if (cap > 0 && (ro.max_rows <= 0 || ro.max_rows > cap)) ro.max_rows = cap;
   int n = p->csv->npaths;
   gf_frame **parts = gfi_calloc(NULL, sizeof *parts * (size_t)n);
   if (!parts) return GF_OOM(x->err, "CSV source");
   gf_status st = GF_OK;
   for (int i = 0; i < n && st == GF_OK; i++) {
-    st = gf_read_csv(p->csv->paths[i], &ro, &parts[i], x->err);
+    if (p->csv->mem && p->csv->mem[i]) {
+      /* Read whole when the source was built (a pipe): the run's
+       * projection is a select of it, in source order as the reader's. */
+      gf_frame *m = gf_frame_retain(p->csv->mem[i]);
+      if (p->nproj >= 0) st = apply_proj(p, m, &parts[i], x->err);
+      else parts[i] = m;
+    } else {
+      st = gf_read_csv(p->csv->paths[i], &ro, &parts[i], x->err);
+    }
     if (st == GF_OK && i > 0 && !gf_schema_equals(gf_frame_schema(parts[i]), gf_frame_schema(parts[0])))
       st = gf_error_set(x->err, GF_ETYPE,
                         "scan_csv: '%.300s' was read with a schema other than '%.300s' (set "
@@ -154,6 +179,8 @@ static gf_status read_ipc(xrun *x, const gf_plan *p, const gf_parallel_options *
   gf_ipc_read_options ro = p->ipc->o;
   ro.parallel = o;
   gf_ipc_validation v = ro.validation;
+  if (p->ipc->mem) /* read (and validated) whole when built: a pipe */
+    return apply_proj(p, gf_frame_retain(p->ipc->mem), out, x->err);
   if (p->nproj < 0 || v == GF_IPC_VALIDATE_METADATA_ONLY) {
     gf_frame *f = NULL;
     GF_RETURN_NOT_OK(gf_read_ipc(p->ipc->path, &ro, &f, x->err));
@@ -507,7 +534,50 @@ static gf_status reschema(const gf_frame *f, const gf_schema *schema, const gf_a
   return st;
 }
 
-/* Union by name: b's columns in a's order, then the concatenation. */
+/* One input of a union brought to the union's schema: its columns cast to
+ * the union's types where they differ, the columns it lacks added as
+ * typed nulls, all in the union's order (f is borrowed). */
+static gf_status union_side(const gf_frame *f, const gf_schema *u, const gf_parallel_options *o,
+                            gf_frame **out, gf_error *err) {
+  int n = gf_schema_num_fields(u), k = 0;
+  const gf_schema *fs = gf_frame_schema(f);
+  size_t cap = (size_t)(n > 0 ? n : 1);
+  const char **names = gfi_calloc(NULL, sizeof *names * cap);
+  const char **wn = gfi_calloc(NULL, sizeof *wn * cap);
+  gf_expr **we = gfi_calloc(NULL, sizeof *we * cap);
+  gf_status st = names && wn && we ? GF_OK : GF_OOM(err, "union");
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    const gf_field *fu = gf_schema_field(u, i);
+    names[i] = fu->name;
+    int c = gf_schema_find(fs, fu->name);
+    if (c >= 0 && gf_type_equals(gf_schema_field(fs, c)->type, fu->type)) continue;
+    gf_expr *base = c >= 0 ? gf_col(fu->name) : gf_lit_null();
+    we[k] = base ? gf_cast(base, fu->type) : NULL; /* consumes base */
+    wn[k] = fu->name;
+    if (!we[k++]) st = GF_OOM(err, "union");
+  }
+  gf_frame *w = NULL;
+  if (st == GF_OK && k > 0) st = gf_with_columns(f, wn, we, k, o, &w, err);
+  else if (st == GF_OK) w = gf_frame_retain((gf_frame *)f);
+  gf_frame *sel = NULL;
+  if (st == GF_OK) st = gf_select(w, names, n, &sel, err);
+  gf_frame_release(w);
+  if (st == GF_OK && !gf_schema_equals(gf_frame_schema(sel), u)) {
+    gf_frame *r = NULL;
+    st = reschema(sel, u, o->allocator, &r, err);
+    gf_frame_release(sel);
+    sel = st == GF_OK ? r : NULL;
+  }
+  for (int i = 0; i < k; i++) gf_expr_release(we[i]);
+  if (names) gfi_mfree(NULL, (void *)names, sizeof *names * cap);
+  if (wn) gfi_mfree(NULL, (void *)wn, sizeof *wn * cap);
+  if (we) gfi_mfree(NULL, we, sizeof *we * cap);
+  if (st == GF_OK) *out = sel;
+  return st;
+}
+
+/* Union by name: each input brought to the union's schema, then the
+ * concatenation. */
 static gf_status run_union(xrun *x, const gf_plan *p, int depth, gf_frame **out) {
   gf_frame *fr[2] = {NULL, NULL}, *fx[2] = {NULL, NULL};
   gf_status st = run_node(x, p->in[0], depth + 1, &fr[0]);
@@ -515,31 +585,12 @@ static gf_status run_union(xrun *x, const gf_plan *p, int depth, gf_frame **out)
   int64_t t0 = gfi_now_ns();
   gf_parallel_options o;
   if (st == GF_OK) st = op_options(x, &o);
-  int n = gf_schema_num_fields(p->schema);
-  const char **names = NULL;
-  if (st == GF_OK) {
-    names = gfi_calloc(NULL, sizeof *names * (size_t)(n > 0 ? n : 1));
-    if (!names) st = GF_OOM(x->err, "union");
-  }
-  for (int i = 0; i < n && st == GF_OK; i++) names[i] = gf_schema_field(p->schema, i)->name;
-  gf_frame *b = NULL;
-  if (st == GF_OK) st = gf_select(fr[1], names, n, &b, x->err);
-  if (st == GF_OK) {
-    fx[0] = gf_frame_retain(fr[0]);
-    fx[1] = b;
-    for (int i = 0; i < 2 && st == GF_OK; i++) {
-      if (gf_schema_equals(gf_frame_schema(fx[i]), p->schema)) continue;
-      gf_frame *r = NULL;
-      st = reschema(fx[i], p->schema, o.allocator, &r, x->err);
-      gf_frame_release(fx[i]);
-      fx[i] = r;
-    }
-  }
+  o.stats = NULL;
+  for (int i = 0; i < 2 && st == GF_OK; i++) st = union_side(fr[i], p->schema, &o, &fx[i], x->err);
   if (st == GF_OK) st = gf_frame_concat(fx, 2, o.allocator, out, x->err);
   if (st == GF_OK)
     prof_add(x, p, depth, "union", gf_frame_num_rows(fr[0]) + gf_frame_num_rows(fr[1]),
              gf_frame_num_rows(*out), t0, NULL);
-  if (names) gfi_mfree(NULL, (void *)names, sizeof *names * (size_t)(n > 0 ? n : 1));
   for (int i = 0; i < 2; i++) {
     gf_frame_release(fr[i]);
     gf_frame_release(fx[i]);
@@ -621,10 +672,13 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   }
   if (po.profile) {
     x.prof = gfi_calloc(NULL, sizeof *x.prof);
-    if (!x.prof) {
+    gf_status ts = x.prof ? gfi_call_alloc_new(x.o.allocator, 0, &x.tracker, err) : GF_ENOMEM;
+    if (ts != GF_OK) {
+      if (x.prof) gfi_mfree(NULL, x.prof, sizeof *x.prof);
       gfi_mfree(NULL, x.stats, sizeof *x.stats);
-      return GF_OOM(err, "plan profile");
+      return ts == GF_ENOMEM ? GF_OOM(err, "plan profile") : ts;
     }
+    x.o.allocator = gfi_call_alloc_get(x.tracker);
   }
   gf_plan *opt = NULL, *bound = NULL;
   gf_frame *res = NULL;
@@ -649,6 +703,8 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   if (st == GF_OK) st = run_node(&x, bound, 0, &res);
   gf_plan_release(opt);
   gf_plan_release(bound);
+  /* The result's blocks keep the tracker alive until they are freed. */
+  gfi_call_alloc_release(x.tracker);
   if (x.stats) gfi_mfree(NULL, x.stats, sizeof *x.stats);
   if (x.prof) {
     x.prof->wall_ns = gfi_now_ns() - x.t0;
@@ -667,24 +723,89 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   return GF_OK;
 }
 
+/* The parallel options of a sink's write: the run's (allocator, memory
+ * limit, cancel token, workers) with what is left of its timeout, counted
+ * from `t0`, the start of the sink; GF_ECANCELED / GF_ETIMEDOUT when the
+ * run must stop before writing. */
+static gf_status sink_options(const gf_plan_options *opts, int64_t t0, gf_parallel_options *po,
+                              gf_error *err) {
+  gf_plan_options o;
+  load_options(opts, &o);
+  gf_parallel_options_init(po);
+  if (o.parallel)
+    memcpy(po, o.parallel,
+           o.parallel->size && o.parallel->size < sizeof *po ? o.parallel->size : sizeof *po);
+  po->size = sizeof *po;
+  po->stats = NULL;
+  if (po->cancel && gf_cancel_requested(po->cancel))
+    return gf_error_set(err, GF_ECANCELED, "plan run cancelled before writing its output");
+  if (po->timeout_ms > 0) {
+    int64_t used = (gfi_now_ns() - t0) / 1000000;
+    if (used >= po->timeout_ms)
+      return gf_error_set(err, GF_ETIMEDOUT, "plan run timed out after %lld ms, before writing its output",
+                          (long long)po->timeout_ms);
+    po->timeout_ms -= used;
+  }
+  return GF_OK;
+}
+
+/* The kinds of output a sink writes. */
+typedef enum sink_kind { SINK_CSV, SINK_IPC_FILE, SINK_IPC_STREAM, SINK_IPC_FD } sink_kind;
+
+/* Runs the plan and writes its result; the write takes the run's options
+ * (see sink_options) in place of the writer options' own `parallel`. */
+static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd, const void *w,
+                      const gf_plan_options *o, gf_error *err) {
+  int64_t t0 = gfi_now_ns();
+  gf_frame *f = NULL;
+  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_parallel_options po;
+  gf_status st = sink_options(o, t0, &po, err);
+  if (st == GF_OK && kind == SINK_CSV) {
+    gf_csv_write_options cw;
+    gf_csv_write_options_init(&cw);
+    const gf_csv_write_options *u = w;
+    if (u) memcpy(&cw, u, u->size && u->size < sizeof cw ? u->size : sizeof cw);
+    cw.size = sizeof cw;
+    cw.parallel = &po;
+    st = gf_write_csv(f, path, &cw, err);
+  } else if (st == GF_OK) {
+    gf_ipc_write_options iw;
+    gf_ipc_write_options_init(&iw);
+    const gf_ipc_write_options *u = w;
+    if (u) memcpy(&iw, u, u->size && u->size < sizeof iw ? u->size : sizeof iw);
+    iw.size = sizeof iw;
+    iw.parallel = &po;
+    if (kind == SINK_IPC_FILE) st = gf_write_ipc_file(f, path, &iw, err);
+    else if (kind == SINK_IPC_STREAM) st = gf_write_ipc_stream(f, path, &iw, err);
+    else st = gf_write_ipc_stream_fd(f, fd, &iw, err);
+  }
+  gf_frame_release(f);
+  return st;
+}
+
 gf_status gf_plan_sink_csv(const gf_plan *p, const char *path, const gf_csv_write_options *w,
                            const gf_plan_options *o, gf_error *err) {
   if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_csv: path is NULL");
-  gf_frame *f = NULL;
-  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
-  gf_status st = gf_write_csv(f, path, w, err);
-  gf_frame_release(f);
-  return st;
+  return sink(p, SINK_CSV, path, -1, w, o, err);
 }
 
 gf_status gf_plan_sink_ipc(const gf_plan *p, const char *path, const gf_ipc_write_options *w,
                            const gf_plan_options *o, gf_error *err) {
   if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc: path is NULL");
-  gf_frame *f = NULL;
-  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
-  gf_status st = gf_write_ipc_file(f, path, w, err);
-  gf_frame_release(f);
-  return st;
+  return sink(p, SINK_IPC_FILE, path, -1, w, o, err);
+}
+
+gf_status gf_plan_sink_ipc_stream(const gf_plan *p, const char *path, const gf_ipc_write_options *w,
+                                  const gf_plan_options *o, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc_stream: path is NULL");
+  return sink(p, SINK_IPC_STREAM, path, -1, w, o, err);
+}
+
+gf_status gf_plan_sink_ipc_stream_fd(const gf_plan *p, int fd, const gf_ipc_write_options *w,
+                                     const gf_plan_options *o, gf_error *err) {
+  if (fd < 0) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc_stream_fd: invalid descriptor %d", fd);
+  return sink(p, SINK_IPC_FD, NULL, fd, w, o, err);
 }
 
 gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o, struct ArrowArrayStream *out,

@@ -64,6 +64,7 @@ static void node_line(tbuf *b, const gf_plan *p) {
       puts_(b, p->csv->paths[i]);
       puts_(b, "\"");
     }
+    if (gfi_csv_scan_cap(p) > 0) putf(b, " max_rows=%" PRId64, gfi_csv_scan_cap(p));
     break;
   case GF_PLAN_IPC:
     puts_(b, " \"");

@@ -26,6 +26,10 @@ typedef struct gfi_csv_src {
   char **null_values;
   gf_csv_column_type *column_types;
   char **columns;        /* the user's own projection, or NULL */
+  gf_frame **mem;        /* per path: a non-regular file (pipe, FIFO,
+                            /dev/stdin) read whole when the source was
+                            built, or NULL (read at run time); NULL array =
+                            every path is a regular file */
 } gfi_csv_src;
 
 /* What an IPC source shares between clones. */
@@ -33,6 +37,7 @@ typedef struct gfi_ipc_src {
   gfi_refcount ref;
   char *path;
   gf_ipc_read_options o; /* metadata and parallel NULL */
+  gf_frame *mem;         /* a non-regular file read whole at build, or NULL */
 } gfi_ipc_src;
 
 /* What a stream source shares between clones: the stream, consumed once. */
@@ -59,6 +64,8 @@ struct gf_plan {
   int nproj;           /* pushed projection: -1 = every column */
   char **proj;         /* in source order */
   gf_expr *pred;       /* pushed predicate, or NULL */
+  int64_t scan_rows;   /* CSV: a pushed limit (rows needed, 0 = all); the
+                          read is cut only when gfi_csv_scan_cap allows */
   gf_plan *origin;     /* sources made by the optimizer: the user's source
                           they come from (retained), for messages */
 
@@ -103,11 +110,20 @@ void gfi_plan_set_input(gf_plan *p, int i, const gf_plan *in);
  * ("step N (kind): ..."); on success *out = p. */
 gf_status gfi_plan_finish(gf_plan *p, gf_plan **out, gf_error *err);
 
+/* The max_rows a CSV source node may read: its pushed limit when every
+ * column it reads has a type pinned by column_types (not a dictionary), so
+ * the reader infers nothing and the first rows read are the same values
+ * as in a whole read; else 0 (read all). */
+int64_t gfi_csv_scan_cap(const gf_plan *p);
+
 /* ---- checking (plan_check.c) ------------------------------------------- */
 
 /* The output schema of an unfinished node whose inputs are finished
  * (errors without the step prefix). */
 gf_status gfi_plan_derive_schema(const gf_plan *p, gf_schema **out, gf_error *err);
+/* The type a union gives a column of type a on one side and b on the
+ * other; false when they have none. */
+bool gfi_union_type(gf_datatype a, gf_datatype b, gf_datatype *out);
 /* A frame of `schema` with no batches, for running operators as checks. */
 gf_status gfi_plan_empty_frame(const gf_schema *schema, gf_frame **out, gf_error *err);
 

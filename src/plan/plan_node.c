@@ -58,12 +58,17 @@ static void csv_src_release(gfi_csv_src *c) {
     gfi_mfree(NULL, c->column_types, sizeof *c->column_types * (size_t)c->o.num_column_types);
   }
   gfi_plan_names_free(c->columns, c->o.num_columns);
+  if (c->mem) {
+    for (int i = 0; i < c->npaths; i++) gf_frame_release(c->mem[i]);
+    gfi_mfree(NULL, c->mem, sizeof *c->mem * (size_t)c->npaths);
+  }
   gfi_mfree(NULL, c, sizeof *c);
 }
 
 static void ipc_src_release(gfi_ipc_src *s) {
   if (!s || !gfi_ref_dec(&s->ref)) return;
   gfi_plan_strfree(s->path);
+  gf_frame_release(s->mem);
   gfi_mfree(NULL, s, sizeof *s);
 }
 
@@ -160,6 +165,7 @@ gf_plan *gfi_plan_clone(const gf_plan *p) {
     else ok = false;
   }
   c->pred = p->pred ? gf_expr_retain(p->pred) : NULL;
+  c->scan_rows = p->scan_rows;
   if (p->names) {
     c->names = gfi_plan_names_copy((const char *const *)p->names, p->nnames);
     c->nnames = p->nnames;
@@ -232,4 +238,27 @@ gf_status gfi_plan_finish(gf_plan *p, gf_plan **out, gf_error *err) {
   }
   *out = p;
   return GF_OK;
+}
+
+/* Whether column `name` has a non-dictionary type in the source's
+ * column_types. */
+static bool csv_pinned(const gfi_csv_src *c, const char *name) {
+  for (int i = 0; i < c->o.num_column_types; i++)
+    if (c->column_types[i].name && strcmp(c->column_types[i].name, name) == 0)
+      return c->column_types[i].type.id != GF_TYPE_DICTIONARY;
+  return false;
+}
+
+int64_t gfi_csv_scan_cap(const gf_plan *p) {
+  if (p->kind != GF_PLAN_CSV || p->scan_rows <= 0 || p->pred) return 0;
+  /* A whole read made at build (a pipe) is sliced, not capped. */
+  if (p->csv->mem) return 0;
+  if (p->nproj >= 0) {
+    for (int i = 0; i < p->nproj; i++)
+      if (!csv_pinned(p->csv, p->proj[i])) return 0;
+  } else {
+    for (int i = 0; i < gf_schema_num_fields(p->src_schema); i++)
+      if (!csv_pinned(p->csv, gf_schema_field(p->src_schema, i)->name)) return 0;
+  }
+  return p->scan_rows;
 }

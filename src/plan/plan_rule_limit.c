@@ -6,7 +6,13 @@
  *    the offset; the executor runs sort + limit as gf_sort with a limit);
  *  - into both inputs of a union as a limit of o + n rows (the limit stays
  *    on top);
- *  - into a limit below it (the two merge into one).
+ *  - into a limit below it (the two merge into one);
+ *  - into a CSV scan without a pushed predicate as the rows it needs
+ *    (scan_rows; the limit stays on top). The read is cut only when every
+ *    column it reads has a pinned type (gfi_csv_scan_cap): the reader's
+ *    inference over fewer rows could choose other types (an int column
+ *    whose first float is past the cut, a dictionary over fewer values),
+ *    and a plan's answer must not depend on the optimizer.
  * Never through filters, group-bys, joins or distinct, which change which
  * rows come first.
  */
@@ -44,6 +50,17 @@ static gf_status place(gf_plan *in, int64_t o, int64_t n, gf_plan **out, gf_erro
       return GF_OOM(err, "plan node");
     }
     c->topk = end_of(o, n);
+    gf_plan_release(in);
+    mid = NULL;
+    GF_RETURN_NOT_OK(gfi_plan_finish(c, &mid, err));
+  } else if (in->kind == GF_PLAN_CSV && !in->pred && end_of(o, n) > 0 &&
+             (in->scan_rows == 0 || in->scan_rows > end_of(o, n))) {
+    gf_plan *c = gfi_plan_clone(in);
+    if (!c) {
+      gf_plan_release(in);
+      return GF_OOM(err, "plan node");
+    }
+    c->scan_rows = end_of(o, n);
     gf_plan_release(in);
     mid = NULL;
     GF_RETURN_NOT_OK(gfi_plan_finish(c, &mid, err));

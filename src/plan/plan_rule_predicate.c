@@ -5,7 +5,8 @@
  *  - through select; through with_columns when it reads no column that
  *    step computes; through a sort without a pushed top-k (a stable sort
  *    of fewer rows keeps their order); through another filter (merged);
- *  - into both inputs of a union (the column names are the same);
+ *  - into both inputs of a union when it reads only columns both have
+ *    with the union's own type (not a null-filled or widened column);
  *  - through a group-by (and a having) when it reads only key columns of
  *    non-float types: every row of a group then has the same values in
  *    them, so whole groups go and the others keep their rows, first row
@@ -16,8 +17,8 @@
  *    non-float types;
  *  - joins: into the left input for inner, left, semi and anti joins
  *    when it reads only left columns; into the right input for inner and
- *    right joins when it reads only right columns whose names the join
- *    kept. Never into the null-supplying side (the right of a left join,
+ *    right joins when it reads only right columns (a column the join
+ *    renamed, "age_right", is read there by its own name, "age"). Never into the null-supplying side (the right of a left join,
  *    the left of a right join) and never through a full join;
  *  - into sources, where the reader applies it after the read (gf_filter
  *    skips batches whose statistics rule it out).
@@ -91,30 +92,65 @@ static gf_status split(const gfi_exprvec *preds, const gfi_nameset *allowed, gfi
   return GF_OK;
 }
 
-/* Join: conjuncts to the left, to the right, and staying above. */
+/* Output -> input names of a join's right columns (borrowed). */
+typedef struct rename_map {
+  int n;
+  const char **out, **in;
+} rename_map;
+
+/* A column renamed by the join (e.g. "age_right") becomes the right
+ * input's own column ("age"). */
+static gf_expr *to_input_name(void *user, const gf_expr *x) {
+  const rename_map *m = user;
+  if (x->kind != GF_EXPR_COLUMN) return NULL;
+  for (int i = 0; i < m->n; i++)
+    if (strcmp(m->out[i], x->name) == 0)
+      return strcmp(m->in[i], x->name) == 0 ? NULL : gf_col(m->in[i]);
+  return NULL;
+}
+
+/* Join: conjuncts to the left, to the right (their columns renamed back
+ * to the right input's names: a clashing right column is read as
+ * "<name><suffix>" above the join), and staying above. */
 static gf_status push_join(const gf_plan *p, const gfi_exprvec *preds, gf_plan **out, gf_error *err) {
   gfi_nameset lset = {0}, rset = {0};
-  gfi_exprvec l = {0}, r = {0}, stay = {0}, rest = {0};
+  gfi_exprvec l = {0}, r = {0}, rin = {0}, stay = {0}, rest = {0};
   bool to_left = p->how == GF_JOIN_INNER || p->how == GF_JOIN_LEFT || p->how == GF_JOIN_SEMI ||
                  p->how == GF_JOIN_ANTI;
   bool to_right = p->how == GF_JOIN_INNER || p->how == GF_JOIN_RIGHT;
   gf_status st = GF_OK;
   const gf_schema *rs = p->in[1]->schema;
-  for (int i = 0; i < gf_schema_num_fields(p->schema) && st == GF_OK; i++) {
+  int nf = gf_schema_num_fields(p->schema);
+  rename_map m = {0, gfi_calloc(NULL, sizeof(char *) * (size_t)(nf > 0 ? nf : 1)),
+                  gfi_calloc(NULL, sizeof(char *) * (size_t)(nf > 0 ? nf : 1))};
+  if (!m.out || !m.in) st = GF_OOM(err, "predicate pushdown");
+  for (int i = 0; i < nf && st == GF_OK; i++) {
     int side, col;
     gfi_join_origin(p, i, &side, &col);
     const char *name = gf_schema_field(p->schema, i)->name;
     if (side == 0 && to_left) st = gfi_nameset_add(&lset, name, err);
-    if (side == 1 && to_right && col >= 0 && strcmp(gf_schema_field(rs, col)->name, name) == 0)
+    if (side == 1 && to_right && col >= 0) {
       st = gfi_nameset_add(&rset, name, err);
+      m.out[m.n] = name;
+      m.in[m.n++] = gf_schema_field(rs, col)->name;
+    }
   }
   if (st == GF_OK) st = split(preds, &lset, &l, &rest, err);
   if (st == GF_OK) st = split(&rest, &rset, &r, &stay, err);
-  if (st == GF_OK) st = through(p, &l, &r, &stay, GF_PLAN_FILTER, out, err);
+  for (int i = 0; i < r.n && st == GF_OK; i++) {
+    gf_expr *e = NULL;
+    st = gfi_expr_replace(r.v[i], to_input_name, &m, &e, err);
+    if (st == GF_OK) st = gfi_exprvec_push(&rin, e, err);
+    gf_expr_release(e);
+  }
+  if (st == GF_OK) st = through(p, &l, &rin, &stay, GF_PLAN_FILTER, out, err);
+  gfi_mfree(NULL, (void *)m.out, sizeof(char *) * (size_t)(nf > 0 ? nf : 1));
+  gfi_mfree(NULL, (void *)m.in, sizeof(char *) * (size_t)(nf > 0 ? nf : 1));
   gfi_nameset_free(&lset);
   gfi_nameset_free(&rset);
   gfi_exprvec_free(&l);
   gfi_exprvec_free(&r);
+  gfi_exprvec_free(&rin);
   gfi_exprvec_free(&stay);
   gfi_exprvec_free(&rest);
   return st;
@@ -195,9 +231,23 @@ static gf_status push(const gf_plan *p, const gfi_exprvec *preds, gf_plan **out,
     if (st == GF_OK) st = split(preds, &allowed, &down, &stay, err);
     if (st == GF_OK) st = through(p, &down, NULL, &stay, GF_PLAN_FILTER, out, err);
     break;
-  case GF_PLAN_UNION:
-    st = through(p, preds, preds, &stay, GF_PLAN_FILTER, out, err);
+  case GF_PLAN_UNION: {
+    /* Only conjuncts reading columns both inputs have, with the union's
+     * type: a column one side lacks is null there, and one that is
+     * widened (int to float64) could compare otherwise. */
+    for (int i = 0; i < gf_schema_num_fields(p->schema) && st == GF_OK; i++) {
+      const gf_field *fu = gf_schema_field(p->schema, i);
+      bool same = true;
+      for (int k = 0; k < 2; k++) {
+        int c = gf_schema_find(p->in[k]->schema, fu->name);
+        if (c < 0 || !gf_type_equals(gf_schema_field(p->in[k]->schema, c)->type, fu->type)) same = false;
+      }
+      if (same) st = gfi_nameset_add(&allowed, fu->name, err);
+    }
+    if (st == GF_OK) st = split(preds, &allowed, &down, &stay, err);
+    if (st == GF_OK) st = through(p, &down, &down, &stay, GF_PLAN_FILTER, out, err);
     break;
+  }
   case GF_PLAN_JOIN:
     st = push_join(p, preds, out, err);
     break;

@@ -284,13 +284,33 @@ static gf_status prune_union(const gf_plan *p, const gfi_nameset *req, unsigned 
   if (k == 0 && n > 0) names[k++] = gf_schema_field(p->schema, 0)->name;
   gfi_nameset need = {0};
   for (int i = 0; i < k && st == GF_OK; i++) st = gfi_nameset_add(&need, names[i], err);
+  /* Each input keeps the needed columns it has (a column it lacks is
+   * null-filled by the union), at least one so its rows stay. */
+  const char **mine = gfi_calloc(NULL, sizeof *mine * (size_t)(k > 0 ? k : 1));
+  if (!mine) st = GF_OOM(err, "projection");
   for (int i = 0; i < 2 && st == GF_OK; i++) {
+    int m = 0;
+    for (int c = 0; c < k; c++)
+      if (gf_schema_find(p->in[i]->schema, names[c]) >= 0) mine[m++] = names[c];
     gf_plan *pr = NULL;
-    st = prune(p->in[i], &need, flags, &pr, err);
-    if (st == GF_OK) st = gf_plan_select(pr, names, k, &in[i], err);
+    gfi_nameset side = {0};
+    for (int c = 0; c < m && st == GF_OK; c++) st = gfi_nameset_add(&side, mine[c], err);
+    if (st == GF_OK && m == 0 && gf_schema_num_fields(p->in[i]->schema) > 0) {
+      mine[m++] = gf_schema_field(p->in[i]->schema, 0)->name;
+      st = gfi_nameset_add(&side, mine[0], err);
+    }
+    if (st == GF_OK) st = prune(p->in[i], &side, flags, &pr, err);
+    if (st == GF_OK) st = gf_plan_select(pr, mine, m, &in[i], err);
     gf_plan_release(pr);
+    gfi_nameset_free(&side);
   }
-  if (st == GF_OK) st = gf_plan_union(in[0], in[1], out, err);
+  if (mine) gfi_mfree(NULL, (void *)mine, sizeof *mine * (size_t)(k > 0 ? k : 1));
+  gf_plan *u = NULL;
+  if (st == GF_OK) st = gf_plan_union(in[0], in[1], &u, err);
+  /* The needed columns in the union's order (an input may have brought
+   * one the other lacks first, or a stand-in column). */
+  if (st == GF_OK) st = gf_plan_select(u, names, k, out, err);
+  gf_plan_release(u);
   gf_plan_release(in[0]);
   gf_plan_release(in[1]);
   gfi_nameset_free(&need);

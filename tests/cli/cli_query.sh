@@ -168,6 +168,10 @@ gfrun query "$people" --group-by active --agg 'count() as n,sum(age)' --having '
 expect_rc "having on an aggregate call" 0
 expect_out "having on an aggregate call" 'active,n,sum(age)
 true,2,76'
+gfrun query "$people" --group-by active --agg 'count() as n,sum(age) as s' --having 'sum(age) > 50' --sort active
+expect_rc "having on a renamed aggregate" 0
+expect_out "having on a renamed aggregate" 'active,n,s
+true,2,76'
 gfrun query "$people" --group-by active --agg 'count() as n' --having 'n = 1' --having 'active is not null'
 expect_rc "having on an output name, twice" 0
 expect_out "having on an output name, twice" 'active,n
@@ -198,6 +202,10 @@ gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --filter 'age > 2
 expect_rc "filters before and after a join" 0
 expect_out "filters before and after a join" 'name,team,t
 alice,red,32'
+# The filter on the right side's renamed column goes into the right scan under its own name.
+gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --filter 'age_right < 4' --explain
+expect_rc "renamed right column pushed" 0
+grep -q 'teams2.csv" predicate=(age < 4)' <<<"$out" || bad "renamed right column pushed: $out"
 gfrun query "$people" --join "$tmp/teams2.csv" --on 'name=who' --how left \
   --group-by team --agg 'count() as n,sum(age) as s' --sort 'team nulls first'
 expect_rc "group-by after a left join" 0
@@ -231,6 +239,10 @@ grep -Eq 'scan_csv +4 +4 ' <<<"$err" || bad "--profile: no scan row with rows in
 grep -Eq 'filter\+select \(fused\) +4 +2 ' <<<"$err" || bad "--profile: no fused row: $err"
 grep -q 'peak' <<<"$err" || bad "--profile: no peak memory: $err"
 grep -q 'workers' <<<"$err" || bad "--profile: no workers column: $err"
+# Every operator's peak comes from the run's tracked allocator: a group-by's is not 0.
+gfrun query "$people" --group-by active --agg 'count() as n' --sort active --profile
+expect_rc "--profile group-by" 0
+grep -Eq 'group-by +4 +3 +[0-9.]+ +[1-9][0-9]* ' <<<"$err" || bad "--profile: group-by peak is 0: $err"
 
 # --- output formats and -o ----------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name,age --format table
@@ -247,6 +259,13 @@ cmp -s "$tmp/res.csv" "$tmp/res_stdout.csv" || bad "-o FILE differs from the CSV
 gfrun query "$people" --select name,age -o "$tmp/res.arrow"
 expect_rc "-o arrow" 0
 [ "$(head -c 6 "$tmp/res.arrow" 2>/dev/null)" == "ARROW1" ] || bad "-o .arrow did not write an Arrow IPC file"
+
+# A pipe is read once, whole, by the plan's scan when it is built (the run starts from it).
+out=$(cat "$people" | "$gf" query /dev/stdin --filter 'age > 30' --select name --format csv 2>"$tmp/err")
+rc=$?
+err=$(cat "$tmp/err")
+expect_rc "query of a pipe" 0
+expect_out "query of a pipe" $'name\nalice\n"say ""hi"""'
 
 # --- --stats ------------------------------------------------------------------------
 gfrun query "$people" --filter 'age > 30' --select name --stats
