@@ -565,7 +565,10 @@ class LazyFrame:
     unique = distinct
 
     def union(self, other: Union["LazyFrame", DataFrame]) -> "LazyFrame":
-        """Rows of self then of other (columns matched by name)."""
+        """Rows of self then of other, columns matched by name: a column one
+        side lacks is null there; integers of different widths widen to
+        int64, an integer with a float to float64; any other type clash
+        raises TypeMismatchError naming the column."""
         if isinstance(other, DataFrame):
             other = other.lazy()
         return LazyFrame._wrap(_gf.plan_union(self._p, other._p))

@@ -78,3 +78,16 @@ def test_errors_at_build_time():
         gf.scan_ipc("/nonexistent/x.arrow")
     with pytest.raises(TypeError):
         gf.LazyFrame()
+
+
+def test_union_fills_missing_columns_and_widens():
+    a = gf.from_arrow(pa.table({"x": pa.array([1, 2], pa.int32()), "s": ["a", "b"]}))
+    b = gf.from_arrow(pa.table({"x": pa.array([3.5], pa.float64()), "y": pa.array([7], pa.int64())}))
+    got = pa.table(a.lazy().union(b).collect())
+    assert got.column_names == ["x", "s", "y"]
+    assert got.column("x").type == pa.float64()
+    assert got.to_pylist() == [{"x": 1.0, "s": "a", "y": None}, {"x": 2.0, "s": "b", "y": None},
+                               {"x": 3.5, "s": None, "y": 7}]
+    c = gf.from_arrow(pa.table({"x": ["text"]}))
+    with pytest.raises(gf.TypeMismatchError, match="x"):
+        a.lazy().union(c).collect()
