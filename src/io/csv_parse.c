@@ -608,8 +608,13 @@ static int put_code(parse_run *r, gfi_csv_colbuf *cb, int64_t row, const gfi_csv
     j = (j + 1) & mask;
   }
   if (code < 0) {
-    /* A value equal to one in the dictionary was valid UTF-8 already. */
-    if (!gfi_utf8_valid(f->p, f->len)) return PUT_MISFIT;
+    /* A value equal to one in the dictionary was valid UTF-8 already. A
+     * misfit leaves the row's validity bit clear (it was set above), so
+     * a bad value read as null is null. */
+    if (!gfi_utf8_valid(f->p, f->len)) {
+      if (cb->valid) gfi_bit_clear(cb->np, row);
+      return PUT_MISFIT;
+    }
     /* Codes pay while the table stays in cache; a larger dictionary is
      * left to gfi_csv_dict_encode after the parse, which hashes ahead and
      * prefetches (a probe per row into a table beyond L2 waits on memory;
