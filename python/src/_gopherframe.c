@@ -115,51 +115,66 @@ static int add_exceptions(PyObject *m) {
 /* The Frame handle                                                    */
 /* ------------------------------------------------------------------ */
 
+/* A handle: a Python object owning one reference to an engine object (a
+ * frame or a plan), given back with `release` when it is collected. */
 typedef struct {
-  PyObject_HEAD gf_frame *f;
-} FrameObject;
+  PyObject_HEAD void *ptr;
+  void (*release)(void *);
+} HandleObject;
 
-static PyTypeObject *FrameType;
-
-static void frame_dealloc(PyObject *self) {
+static void handle_dealloc(PyObject *self) {
   PyTypeObject *tp = Py_TYPE(self);
-  gf_frame_release(((FrameObject *)self)->f);
+  HandleObject *h = (HandleObject *)self;
+  if (h->ptr) h->release(h->ptr);
   freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
   tp_free(self);
   Py_DECREF(tp);
 }
 
-/* Wraps `f`, taking over the caller's reference (released on failure). */
-static PyObject *frame_wrap(gf_frame *f) {
-  allocfunc alloc = (allocfunc)PyType_GetSlot(FrameType, Py_tp_alloc);
-  FrameObject *o = (FrameObject *)alloc(FrameType, 0);
+/* Wraps `ptr` in a handle of `type`, taking over the caller's reference
+ * (released on failure). */
+static PyObject *handle_wrap(PyTypeObject *type, void *ptr, void (*release)(void *)) {
+  allocfunc alloc = (allocfunc)PyType_GetSlot(type, Py_tp_alloc);
+  HandleObject *o = (HandleObject *)alloc(type, 0);
   if (!o) {
-    gf_frame_release(f);
+    release(ptr);
     return NULL;
   }
-  o->f = f;
+  o->ptr = ptr;
+  o->release = release;
   return (PyObject *)o;
 }
 
+/* The engine object of handle `o` of `type` (borrowed) into *out, or a
+ * TypeError naming `what`. Returns 1/0 as a PyArg "O&" converter does. */
+static int handle_arg(PyObject *o, PyTypeObject *type, const char *what, void **out) {
+  if (!PyObject_TypeCheck(o, type) || !((HandleObject *)o)->ptr) {
+    PyErr_Format(PyExc_TypeError, "expected a gopherframe %s handle", what);
+    return 0;
+  }
+  *out = ((HandleObject *)o)->ptr;
+  return 1;
+}
+
+static PyTypeObject *FrameType;
+
+static void release_frame(void *p) { gf_frame_release(p); }
+
+/* Wraps `f`, taking over the caller's reference (released on failure). */
+static PyObject *frame_wrap(gf_frame *f) { return handle_wrap(FrameType, f, release_frame); }
+
 static PyType_Slot frame_slots[] = {
-    {Py_tp_dealloc, (void *)frame_dealloc},
+    {Py_tp_dealloc, (void *)handle_dealloc},
     {Py_tp_doc, (void *)"Handle of an immutable gf_frame (use gopherframe.DataFrame)."},
     {0, NULL},
 };
 
 static PyType_Spec frame_spec = {
-    "gopherframe._gopherframe.Frame", sizeof(FrameObject), 0, Py_TPFLAGS_DEFAULT, frame_slots,
+    "gopherframe._gopherframe.Frame", sizeof(HandleObject), 0, Py_TPFLAGS_DEFAULT, frame_slots,
 };
 
 /* PyArg "O&" converter: a Frame argument to its gf_frame (borrowed). */
-static int frame_arg(PyObject *o, void *out) {
-  if (!PyObject_TypeCheck(o, FrameType) || !((FrameObject *)o)->f) {
-    PyErr_SetString(PyExc_TypeError, "expected a gopherframe Frame handle");
-    return 0;
-  }
-  *(gf_frame **)out = ((FrameObject *)o)->f;
-  return 1;
-}
+static int frame_arg(PyObject *o, void *out) { return handle_arg(o, FrameType, "Frame", out); }
 
 /* ------------------------------------------------------------------ */
 /* String lists                                                        */
@@ -970,51 +985,25 @@ static PyObject *py_import_stream(PyObject *self, PyObject *args) {
 /* Lazy plans (plan.h)                                                 */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-  PyObject_HEAD gf_plan *p;
-} PlanObject;
-
 static PyTypeObject *PlanType;
 
-static void plan_dealloc(PyObject *self) {
-  PyTypeObject *tp = Py_TYPE(self);
-  gf_plan_release(((PlanObject *)self)->p);
-  freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
-  tp_free(self);
-  Py_DECREF(tp);
-}
+static void release_plan(void *p) { gf_plan_release(p); }
 
 /* Wraps `p`, taking over the caller's reference (released on failure). */
-static PyObject *plan_wrap(gf_plan *p) {
-  allocfunc alloc = (allocfunc)PyType_GetSlot(PlanType, Py_tp_alloc);
-  PlanObject *o = (PlanObject *)alloc(PlanType, 0);
-  if (!o) {
-    gf_plan_release(p);
-    return NULL;
-  }
-  o->p = p;
-  return (PyObject *)o;
-}
+static PyObject *plan_wrap(gf_plan *p) { return handle_wrap(PlanType, p, release_plan); }
 
 static PyType_Slot plan_slots[] = {
-    {Py_tp_dealloc, (void *)plan_dealloc},
+    {Py_tp_dealloc, (void *)handle_dealloc},
     {Py_tp_doc, (void *)"Handle of an immutable gf_plan (use gopherframe.LazyFrame)."},
     {0, NULL},
 };
 
 static PyType_Spec plan_spec = {
-    "gopherframe._gopherframe.Plan", sizeof(PlanObject), 0, Py_TPFLAGS_DEFAULT, plan_slots,
+    "gopherframe._gopherframe.Plan", sizeof(HandleObject), 0, Py_TPFLAGS_DEFAULT, plan_slots,
 };
 
 /* PyArg "O&" converter: a Plan argument to its gf_plan (borrowed). */
-static int plan_arg(PyObject *o, void *out) {
-  if (!PyObject_TypeCheck(o, PlanType) || !((PlanObject *)o)->p) {
-    PyErr_SetString(PyExc_TypeError, "expected a gopherframe Plan handle");
-    return 0;
-  }
-  *(gf_plan **)out = ((PlanObject *)o)->p;
-  return 1;
-}
+static int plan_arg(PyObject *o, void *out) { return handle_arg(o, PlanType, "Plan", out); }
 
 /* Returns the wrapped plan, or raises err's class when st failed. */
 static PyObject *plan_result(gf_status st, gf_plan *out, const gf_error *err) {
