@@ -24,6 +24,7 @@
 #include "gopherframe/ipc.h"
 #include "gopherframe/query.h"
 #include "gopherframe/plan.h"
+#include "gopherframe/files.h"
 #include "gopherframe/describe.h"
 #include "gopherframe/output.h"
 

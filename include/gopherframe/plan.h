@@ -81,7 +81,8 @@ typedef enum gf_plan_kind {
   GF_PLAN_SORT,      /**< "sort" */
   GF_PLAN_LIMIT,     /**< "limit" (offset + count) */
   GF_PLAN_DISTINCT,  /**< "distinct" */
-  GF_PLAN_UNION      /**< "union": concatenation by column name */
+  GF_PLAN_UNION,     /**< "union": concatenation by column name */
+  GF_PLAN_FILES      /**< "scan_files": many files as one (files.h) */
 } gf_plan_kind;
 
 GF_API gf_plan *gf_plan_retain(gf_plan *p);

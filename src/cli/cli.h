@@ -63,6 +63,8 @@ typedef struct cli_read_args {
   char delimiter; /* --delimiter C; 0 = detect */
   bool no_header; /* --no-header */
   bool read;      /* --input-mode read: copy regular files instead of mapping them */
+  const char *filename_column; /* --filename-column NAME (many files) */
+  int hive;       /* --hive 1 / --no-hive 2 / 0 auto (gf_hive_mode) */
 } cli_read_args;
 
 /* getopt_long entries of the common options, to splice into a command's
@@ -71,7 +73,10 @@ typedef struct cli_read_args {
   {"threads", required_argument, NULL, CLI_OPT_THREADS}, \
   {"delimiter", required_argument, NULL, 'd'},         \
   {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},  \
-  {"input-mode", required_argument, NULL, CLI_OPT_INPUT_MODE}
+  {"input-mode", required_argument, NULL, CLI_OPT_INPUT_MODE}, \
+  {"filename-column", required_argument, NULL, CLI_OPT_FILENAME_COLUMN}, \
+  {"hive", no_argument, NULL, CLI_OPT_HIVE}, \
+  {"no-hive", no_argument, NULL, CLI_OPT_NO_HIVE}
 #define CLI_READ_USAGE                                                        \
   "  -d, --delimiter C   field delimiter (default: detected; 'tab' or '\\t'\n" \
   "                      for tab)\n"                                           \
@@ -80,9 +85,22 @@ typedef struct cli_read_args {
   "                      truncated during the run stops gf with an error) or\n"  \
   "                      read (copied first; a truncation after the copy is\n"  \
   "                      harmless)\n"                                            \
-  "      --threads N     worker threads (default: all usable CPUs)\n"
+  "      --threads N     worker threads (default: all usable CPUs)\n"         \
+  "  Several FILEs, a quoted glob ('data/*.csv', 'data/**/*.csv') or a\n"  \
+  "  directory are read as one table (docs/FILES.md):\n"                      \
+  "      --filename-column NAME  add each row's file path as column NAME\n"   \
+  "      --hive / --no-hive      key=value directories as columns (default:\n" \
+  "                      when every file has the same keys)\n"
 
-enum { CLI_OPT_THREADS = 1000, CLI_OPT_NO_HEADER, CLI_OPT_INPUT_MODE, CLI_OPT_FIRST_FREE };
+enum {
+  CLI_OPT_THREADS = 1000,
+  CLI_OPT_NO_HEADER,
+  CLI_OPT_INPUT_MODE,
+  CLI_OPT_FILENAME_COLUMN,
+  CLI_OPT_HIVE,
+  CLI_OPT_NO_HIVE,
+  CLI_OPT_FIRST_FREE
+};
 
 /* Handles one common option returned by getopt_long. Returns true when
  * `opt` was one of them; then *rc is 0, or CLI_EXIT_USAGE after reporting
@@ -135,6 +153,25 @@ void cli_progress_clear(void);
 
 /* True when `path` names an Arrow IPC stream (.arrows) rather than a file. */
 bool cli_is_ipc_stream_path(const char *path);
+
+/* ---- many files (cli_multi.c) ------------------------------------------ */
+
+/* Handles --filename-column, --hive, --no-hive (called by cli_read_option). */
+bool cli_multi_option(const char *command, int opt, const char *arg, cli_read_args *a, int *rc);
+
+/* True when the inputs are read as many files: several paths, a
+ * directory, or a glob (a path with * ? [ that does not exist as is). */
+bool cli_is_multi_input(const char *const *paths, int n);
+
+/* A scan_files plan source over `paths` with the common options, its
+ * schemas read under `build`. Returns 0 or the exit code after printing
+ * the one error line. */
+int cli_multi_plan(const char *command, const char *const *paths, int n, const cli_read_args *a,
+                   const gf_parallel_options *build, gf_plan **out);
+
+/* The files as one frame (at most max_rows rows, 0 = all). */
+int cli_read_multi(const char *command, const char *const *paths, int n, const cli_read_args *a,
+                   int64_t max_rows, gf_frame **out);
 
 /* Prints "gf: <message>\n" to stderr (printf-style). */
 void cli_error(const char *fmt, ...)

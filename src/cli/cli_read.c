@@ -42,7 +42,7 @@ bool cli_read_option(const char *command, int opt, const char *arg, cli_read_arg
       }
       return true;
     default:
-      return false;
+      return cli_multi_option(command, opt, arg, a, rc);
   }
 }
 

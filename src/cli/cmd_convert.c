@@ -165,9 +165,9 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       return cli_usage_error("convert", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (argc - optind != 2)
-    return cli_usage_error("convert", argc - optind < 2 ? "expects IN and OUT" : "expects only IN and OUT");
-  const char *out = argv[optind + 1];
+  if (argc - optind < 2) return cli_usage_error("convert", "expects IN and OUT");
+  /* Several INs (or a glob / directory IN) are read as one table. */
+  const char *out = argv[argc - 1];
   bool ipc_out = cli_is_ipc_path(out);
   if (c->ipc_option && !ipc_out)
     return cli_usage_error("convert",
@@ -180,7 +180,8 @@ static int parse_args(int argc, char **argv, convert_args *c) {
 }
 
 /* Reads IN and writes OUT with the parsed options; returns the exit code. */
-static int convert(const convert_args *c, const char *in, const char *out) {
+static int convert(const convert_args *c, const char *const *ins, int nin, const char *out) {
+  const char *in = ins[0];
   bool ipc_out = cli_is_ipc_path(out);
   /* Refused before reading: a long read would otherwise end in this. */
   if (c->codec != GF_IPC_COMPRESSION_NONE && !gf_ipc_compression_available(c->codec)) {
@@ -190,7 +191,9 @@ static int convert(const convert_args *c, const char *in, const char *out) {
   }
   gf_frame *f = NULL;
   gf_ipc_metadata *meta = NULL;
-  int rc = cli_read_frame_meta("convert", in, &c->ra, &f, ipc_out ? &meta : NULL);
+  int rc = cli_is_multi_input(ins, nin)
+               ? cli_read_multi("convert", ins, nin, &c->ra, 0, &f)
+               : cli_read_frame_meta("convert", in, &c->ra, &f, ipc_out ? &meta : NULL);
   if (rc) return rc;
   gf_ipc_key_value *kv = NULL;
   int nkv = 0;
@@ -235,7 +238,8 @@ static int run(int argc, char **argv) {
     return CLI_EXIT_FAILURE;
   }
   int rc = parse_args(argc, argv, &c);
-  if (rc == CLI_EXIT_OK) rc = convert(&c, argv[optind], argv[optind + 1]);
+  if (rc == CLI_EXIT_OK)
+    rc = convert(&c, (const char *const *)argv + optind, argc - optind - 1, argv[argc - 1]);
   free(c.extra);
   return rc;
 }

@@ -22,7 +22,7 @@ static int run(int argc, char **argv) {
   enum { OPT_ASCII = CLI_OPT_FIRST_FREE };
   static const struct option longopts[] = {
       CLI_READ_LONG_OPTIONS, {"ascii", no_argument, NULL, OPT_ASCII}, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false};
+  cli_read_args ra = {0, 0, false, false, NULL, 0};
   bool ascii = false;
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
@@ -36,10 +36,14 @@ static int run(int argc, char **argv) {
     }
     return cli_usage_error("describe", "unknown option '%s'", argv[optind - 1]);
   }
-  if (optind + 1 != argc)
-    return cli_usage_error("describe", optind == argc ? "missing FILE" : "expects one FILE");
+  if (optind == argc) return cli_usage_error("describe", "missing FILE");
+  const char *const *inputs = (const char *const *)argv + optind;
+  int ninputs = argc - optind;
   gf_frame *f = NULL;
-  rc = cli_read_frame("describe", argv[optind], &ra, 0, &f);
+  if (cli_is_multi_input(inputs, ninputs))
+    rc = cli_read_multi("describe", inputs, ninputs, &ra, 0, &f);
+  else
+    rc = cli_read_frame("describe", argv[optind], &ra, 0, &f);
   if (rc) return rc;
 
   gf_error err;

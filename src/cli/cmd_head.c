@@ -22,7 +22,7 @@ static int run(int argc, char **argv) {
   static const struct option longopts[] = {
       CLI_READ_LONG_OPTIONS, {"rows", required_argument, NULL, 'n'},
       {"ascii", no_argument, NULL, OPT_ASCII}, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false};
+  cli_read_args ra = {0, 0, false, false, NULL, 0};
   int64_t rows = 10;
   bool ascii = false;
   int opt, rc;
@@ -39,12 +39,16 @@ static int run(int argc, char **argv) {
       return cli_usage_error("head", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind + 1 != argc)
-    return cli_usage_error("head", optind == argc ? "missing FILE" : "expects one FILE");
+  if (optind == argc) return cli_usage_error("head", "missing FILE");
+  const char *const *inputs = (const char *const *)argv + optind;
+  int ninputs = argc - optind;
   gf_frame *f = NULL;
   /* max_rows 0 means "all" to the reader; asking for none still reads one
    * row so the types are those of the file, then shows none. */
-  rc = cli_read_frame("head", argv[optind], &ra, rows > 0 ? rows : 1, &f);
+  if (cli_is_multi_input(inputs, ninputs))
+    rc = cli_read_multi("head", inputs, ninputs, &ra, rows > 0 ? rows : 1, &f);
+  else
+    rc = cli_read_frame("head", argv[optind], &ra, rows > 0 ? rows : 1, &f);
   if (rc) return rc;
   gf_frame *shown = f;
   gf_error err;

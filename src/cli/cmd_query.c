@@ -130,6 +130,8 @@ typedef struct qstep {
 
 typedef struct qargs {
   cli_read_args ra;
+  const char *const *inputs; /* FILE... (several, a glob or a directory: one table) */
+  int ninputs;
   qstep steps[MAX_STEPS];
   int nsteps;
   const char *having[MAX_STEPS];
@@ -360,7 +362,8 @@ static int parse_args(int argc, char **argv, qargs *q) {
     }
   }
   if (optind == argc) return cli_usage_error("query", "missing FILE");
-  if (optind + 1 != argc) return cli_usage_error("query", "expects one FILE, got also '%s'", argv[optind + 1]);
+  q->inputs = (const char *const *)argv + optind;
+  q->ninputs = argc - optind;
   if (q->join && !q->on) return cli_usage_error("query", "--join needs --on KEYS");
   if (!q->join && (q->on || q->how)) return cli_usage_error("query", "--on and --how need --join FILE2");
   if (q->nhaving > 0 && !q->group_by && !q->agg)
@@ -465,6 +468,11 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   bo.chunk_rows = 0;
   bo.strategy = GF_STRATEGY_AUTO;
   gf_input_mode mode = r->q->ra.read ? GF_INPUT_READ : GF_INPUT_MMAP;
+  if (path == r->q->inputs[0] && cli_is_multi_input(r->q->inputs, r->q->ninputs)) {
+    /* Many files: a scan_files source (a --filter on a partition column
+     * prunes files; --explain shows how many). */
+    return cli_multi_plan("query", r->q->inputs, r->q->ninputs, &r->q->ra, &bo, out);
+  }
   if (cli_is_ipc_path(path)) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);
@@ -714,6 +722,7 @@ static bool limit_can_cut_read(const qargs *q) {
 /* True for the kinds EXPLAIN and profiles name sources by. */
 static bool is_source_name(const char *name) {
   return strcmp(name, "scan_csv") == 0 || strcmp(name, "scan_ipc") == 0 ||
+         strcmp(name, "scan_files") == 0 ||
          strcmp(name, "frame") == 0 || strcmp(name, "stream") == 0;
 }
 
@@ -752,7 +761,7 @@ static int run(int argc, char **argv) {
   int rc = parse_args(argc, argv, &q);
   if (rc) return rc;
   r.q = &q;
-  const char *path = argv[argc - 1];
+  const char *path = q.inputs[0];
 
   gf_plan *plan = NULL, *right = NULL;
   gf_frame *result = NULL;

@@ -72,7 +72,7 @@ static void print_metadata(const gf_ipc_metadata *m) {
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
   static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false};
+  cli_read_args ra = {0, 0, false, false, NULL, 0};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
     if (cli_read_option("schema", opt, optarg, &ra, &rc)) {
@@ -81,11 +81,15 @@ static int run(int argc, char **argv) {
     }
     return cli_usage_error("schema", "unknown option '%s'", argv[optind - 1]);
   }
-  if (optind + 1 != argc)
-    return cli_usage_error("schema", optind == argc ? "missing FILE" : "expects one FILE");
+  if (optind == argc) return cli_usage_error("schema", "missing FILE");
+  const char *const *inputs = (const char *const *)argv + optind;
+  int ninputs = argc - optind;
   gf_frame *f = NULL;
   gf_ipc_metadata *meta = NULL;
-  rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, &meta);
+  if (cli_is_multi_input(inputs, ninputs))
+    rc = cli_read_multi("schema", inputs, ninputs, &ra, 0, &f);
+  else
+    rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, &meta);
   if (rc) return rc;
   print_schema(argv[optind], f);
   print_metadata(meta);

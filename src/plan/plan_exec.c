@@ -228,6 +228,9 @@ static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **ou
   case GF_PLAN_IPC:
     st = read_ipc(x, p, &o, &f);
     break;
+  case GF_PLAN_FILES:
+    st = gfi_files_read(p, &o, &f, x->err);
+    break;
   case GF_PLAN_STREAM: {
     bool was = atomic_exchange(&p->stream->consumed, true);
     if (was) {

@@ -71,6 +71,12 @@ static void node_line(tbuf *b, const gf_plan *p) {
     puts_(b, p->ipc->path);
     puts_(b, "\"");
     break;
+  case GF_PLAN_FILES: {
+    char *t = gfi_files_explain(p);
+    puts_(b, t ? t : " ?");
+    gf_mem_free(t);
+    break;
+  }
   case GF_PLAN_FILTER:
   case GF_PLAN_HAVING:
     puts_(b, " ");

@@ -47,6 +47,18 @@ typedef struct gfi_stream_src {
   atomic_bool consumed;
 } gfi_stream_src;
 
+/* A multi-file source (plan_scan_multi.c): opaque to the other modules. */
+typedef struct gfi_files_src gfi_files_src;
+void gfi_files_src_retain(gfi_files_src *s);
+void gfi_files_src_release(gfi_files_src *s);
+/* Reads a scan_files node's files (pruned by its predicate, narrowed to
+ * its projection) as one frame under the run's options `o`. */
+gf_status gfi_files_read(const gf_plan *p, const gf_parallel_options *o, gf_frame **out,
+                         gf_error *err);
+/* The EXPLAIN arguments of a scan_files node (appended to a string the
+ * caller frees with gf_mem_free), or NULL when out of memory. */
+char *gfi_files_explain(const gf_plan *p);
+
 struct gf_plan {
   gfi_refcount ref;
   gf_plan_kind kind;
@@ -60,6 +72,7 @@ struct gf_plan {
   gfi_csv_src *csv;
   gfi_ipc_src *ipc;
   gfi_stream_src *stream;
+  gfi_files_src *files;
   gf_schema *src_schema; /* the source's full schema (before projection) */
   int nproj;           /* pushed projection: -1 = every column */
   char **proj;         /* in source order */

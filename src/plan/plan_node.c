@@ -91,6 +91,7 @@ static void plan_free(gf_plan *p) {
   csv_src_release(p->csv);
   ipc_src_release(p->ipc);
   stream_src_release(p->stream);
+  gfi_files_src_release(p->files);
   gf_schema_release(p->src_schema);
   gf_plan_release(p->origin);
   if (p->nproj >= 0) gfi_plan_names_free(p->proj, p->nproj);
@@ -127,7 +128,8 @@ gf_plan_kind gf_plan_get_kind(const gf_plan *p) { return p->kind; }
 const char *gf_plan_kind_name(gf_plan_kind k) {
   static const char *const names[] = {"frame", "scan_csv", "scan_ipc", "stream", "filter",
                                       "with_columns", "select", "group_by", "having", "join",
-                                      "sort", "limit", "distinct", "union"};
+                                      "sort", "limit", "distinct", "union",
+                                      "scan_files"};
   return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -157,6 +159,8 @@ gf_plan *gfi_plan_clone(const gf_plan *p) {
   c->ipc = p->ipc;
   if (p->stream) gfi_ref_inc(&p->stream->ref);
   c->stream = p->stream;
+  if (p->files) gfi_files_src_retain(p->files);
+  c->files = p->files;
   c->src_schema = p->src_schema ? gf_schema_retain(p->src_schema) : NULL;
   if (p->nin == 0) c->origin = gf_plan_retain(p->origin ? p->origin : (gf_plan *)p);
   if (p->nproj >= 0) {
