@@ -149,11 +149,6 @@ static bool is_globstar(const char *s, size_t n) { return n == 2 && s[0] == '*' 
 /* Whole-path match: pattern segments against path segments, `**` taking
  * zero or more non-hidden segments. Empty segments (a//b) are skipped. */
 static bool match_path(const char *pat, const char *path) {
-  while (*pat == '/' && *path == '/') {
-    while (*pat == '/') pat++;
-    while (*path == '/') path++;
-  }
-  if (*pat == '/' || *path == '/') return false; /* absolute vs relative */
   for (;;) {
     while (*pat == '/') pat++;
     while (*path == '/') path++;
@@ -179,6 +174,7 @@ static bool match_path(const char *pat, const char *path) {
 
 bool gf_glob_match(const char *pattern, const char *path) {
   if (!pattern || !path) return false;
+  if ((pattern[0] == '/') != (path[0] == '/')) return false; /* absolute vs relative */
   return match_path(pattern, path);
 }
 

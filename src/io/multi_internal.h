@@ -47,6 +47,10 @@ gf_status gfi_read_one_file(const char *path, gf_scan_format format,
                             const char *const *columns, int ncolumns,
                             const gf_parallel_options *par, gf_frame **out, gf_error *err);
 
+/* GF_ENOTSUP naming the file for an extension gfi_read_one_file cannot
+ * read yet (Parquet, JSON, compressed) when `format` is AUTO. */
+gf_status gfi_file_format_check(const char *path, gf_scan_format format, gf_error *err);
+
 /* True when `format` AUTO or IPC reads `path` as Arrow IPC. */
 bool gfi_file_is_ipc(const char *path, gf_scan_format format);
 

@@ -31,10 +31,24 @@ bool gfi_file_is_ipc(const char *path, gf_scan_format format) {
          ends_with(path, ".arrows");
 }
 
+gf_status gfi_file_format_check(const char *path, gf_scan_format format, gf_error *err) {
+  if (format != GF_SCAN_FORMAT_AUTO) return GF_OK;
+  static const char *const later[] = {".parquet", ".ndjson", ".jsonl", ".json",
+                                      ".gz",      ".zst",    ".lz4",   ".bz2"};
+  for (size_t i = 0; i < sizeof later / sizeof *later; i++)
+    if (ends_with(path, later[i]))
+      return gf_error_set(err, GF_ENOTSUP,
+                          "%s: %s files cannot be read in a multi-file scan yet (CSV, TSV and "
+                          "Arrow IPC can); convert it or leave it out of the pattern",
+                          path, later[i] + 1);
+  return GF_OK;
+}
+
 gf_status gfi_read_one_file(const char *path, gf_scan_format format,
                             const gf_csv_read_options *csv, const gf_ipc_read_options *ipc,
                             const char *const *columns, int ncolumns,
                             const gf_parallel_options *par, gf_frame **out, gf_error *err) {
+  GF_RETURN_NOT_OK(gfi_file_format_check(path, format, err));
   atomic_fetch_add(&files_opened, 1);
   if (gfi_file_is_ipc(path, format)) {
     gf_ipc_read_options o;

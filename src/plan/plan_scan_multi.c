@@ -122,6 +122,10 @@ static gf_status no_common_type(const char *col, gf_datatype ta, const char *fa,
 /* The per-file scan of `path` (its schema read now under `build`). */
 static gf_status file_scan(const char *path, const gf_scan_files_options *o,
                            const gf_parallel_options *build, gf_plan **out, gf_error *err) {
+  /* The schema is read by the same readers gfi_read_one_file uses (the
+   * sample of the CSV scan, the IPC metadata): a dispatch that learns a
+   * format must learn it here too. */
+  GF_RETURN_NOT_OK(gfi_file_format_check(path, o->format, err));
   if (gfi_file_is_ipc(path, o->format)) return gf_plan_scan_ipc_with(path, o->ipc, build, out, err);
   gf_csv_read_options co;
   if (o->csv) {
