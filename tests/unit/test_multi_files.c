@@ -560,6 +560,140 @@ static void test_pruning(void **state) {
   rm_tree(kp);
 }
 
+/* ---- many files, any worker count ----------------------------------------------- */
+
+/* 13 files of 0..~900 rows under part=K directories (one file empty but
+ * for its header, one with a column more): the result, built here from
+ * the generator's own values, is the same at 1/2/3/8 workers, read
+ * concurrently or one by one, at several chunk sizes. */
+static void test_many_files(void **state) {
+  (void)state;
+  enum { NF = 13 };
+  uint64_t seed = 42;
+  int64_t total = 0;
+  static int64_t idv[20000];
+  static double xv[20000];
+  static bool xok[20000];
+  static int64_t part[20000];
+  static const char *sv[20000];
+  static const char *const words[] = {"alpha", "beta", "", "delta, quoted", "é"};
+  static char name[64];
+  for (int f = 0; f < NF; f++) {
+    int rows = f == 4 ? 0 : (int)((seed = seed * 6364136223846793005ULL + 1442695040888963407ULL) >> 33) % 900;
+    size_t cap = 64 + (size_t)rows * 64;
+    char *text = malloc(cap), *o = text;
+    o += sprintf(o, f == 7 ? "id,x,s,more\n" : "id,x,s\n");
+    for (int r = 0; r < rows; r++) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      uint64_t z = seed >> 20;
+      idv[total] = total * 3 - 1000;
+      xok[total] = z % 7 != 0;
+      xv[total] = (double)(int64_t)(z % 100000) / 16.0;
+      const char *w = words[(z >> 20) % 5];
+      sv[total] = w[0] ? w : NULL; /* an empty field reads as null */
+      part[total] = f % 5;
+      o += sprintf(o, "%lld,", (long long)idv[total]);
+      if (xok[total]) o += sprintf(o, "%.4f", xv[total]);
+      o += sprintf(o, strchr(w, ',') ? ",\"%s\"" : ",%s", w);
+      if (f == 7) o += sprintf(o, ",m");
+      o += sprintf(o, "\n");
+      total++;
+    }
+    snprintf(name, sizeof name, "many/part=%d/f%02d.csv", f % 5, f);
+    put(name, text);
+    free(text);
+  }
+  const char *more[20000];
+  int64_t k = 0;
+  /* Row order: paths sorted: part=0/f00 f05 f10, part=1/f01 f06 f11, ... */
+  int order[NF], no = 0;
+  for (int pp = 0; pp < 5; pp++)
+    for (int f = 0; f < NF; f++)
+      if (f % 5 == pp) order[no++] = f;
+  /* Rows of file f start at the sum of the rows of files before it. */
+  int64_t start[NF + 1];
+  start[0] = 0;
+  {
+    uint64_t s2 = 42;
+    for (int f = 0; f < NF; f++) {
+      int rows = f == 4 ? 0 : (int)((s2 = s2 * 6364136223846793005ULL + 1442695040888963407ULL) >> 33) % 900;
+      for (int r = 0; r < rows; r++) s2 = s2 * 6364136223846793005ULL + 1442695040888963407ULL;
+      start[f + 1] = start[f] + rows;
+    }
+  }
+  int64_t *id2 = malloc(sizeof *id2 * (size_t)(total + 1)), *p2 = malloc(sizeof *p2 * (size_t)(total + 1));
+  double *x2 = malloc(sizeof *x2 * (size_t)(total + 1));
+  bool *xo2 = malloc((size_t)total + 1), *ok = malloc((size_t)total + 1);
+  const char **s2v = malloc(sizeof *s2v * (size_t)(total + 1));
+  for (int q = 0; q < NF; q++) {
+    int f = order[q];
+    for (int64_t r = start[f]; r < start[f + 1]; r++) {
+      id2[k] = idv[r];
+      x2[k] = xv[r];
+      xo2[k] = xok[r];
+      s2v[k] = sv[r];
+      p2[k] = part[r];
+      more[k] = f == 7 ? "m" : NULL;
+      ok[k] = true;
+      k++;
+    }
+  }
+  gf_error err;
+  gf_array *cols[5] = {ints(id2, ok, (int)total), dbls(x2, xo2, (int)total), strs(s2v, (int)total),
+                       strs(more, (int)total), ints(p2, ok, (int)total)};
+  gf_field fields[5] = {{"id", gf_type(GF_TYPE_INT64), true},
+                        {"x", gf_type(GF_TYPE_FLOAT64), true},
+                        {"s", gf_type(GF_TYPE_UTF8), true},
+                        {"more", gf_type(GF_TYPE_UTF8), true},
+                        {"part", gf_type(GF_TYPE_INT64), true}};
+  gf_schema *sc = NULL;
+  OKE(gf_schema_new(fields, 5, &sc, &err));
+  gf_frame *want = NULL;
+  OKE(gf_frame_new(sc, cols, 1, NULL, &want, &err));
+  gf_schema_release(sc);
+  for (int i = 0; i < 5; i++) gf_array_release(cols[i]);
+  char pat[1024];
+  path_of(pat, sizeof pat, "many/part=*/*.csv");
+  const char *p = pat;
+  gf_csv_read_options co;
+  gf_csv_read_options_init(&co);
+  co.no_dictionary = true; /* s compared as plain utf8 */
+  gf_csv_column_type ct[2] = {{"id", gf_type(GF_TYPE_INT64)}, {"x", gf_type(GF_TYPE_FLOAT64)}};
+  co.column_types = ct;
+  co.num_column_types = 2;
+  static const int workers[] = {1, 2, 3, 8};
+  static const int64_t chunks[] = {0, 64, 1000};
+  for (int w = 0; w < 4; w++)
+    for (int mode = 0; mode < 2; mode++)
+      for (int c = 0; c < 3; c++) {
+        gf_scan_files_options fo;
+        gf_scan_files_options_init(&fo);
+        fo.csv = &co;
+        fo.small_file_bytes = mode ? -1 : 0;
+        gf_parallel_options po;
+        gf_parallel_options_init(&po);
+        po.num_workers = workers[w];
+        po.chunk_rows = chunks[c];
+        gf_frame *got = NULL;
+        OKE(gf_read_files(&p, 1, &fo, &po, &got, &err));
+        char what[96];
+        snprintf(what, sizeof what, "%d workers, mode %d, chunk_rows %lld", workers[w], mode,
+                 (long long)chunks[c]);
+        expect_equal(got, want, what);
+        gf_frame_release(got);
+      }
+  gf_frame_release(want);
+  free(id2);
+  free(p2);
+  free(x2);
+  free(xo2);
+  free(ok);
+  free(s2v);
+  char dir[1024];
+  path_of(dir, sizeof dir, "many");
+  rm_tree(dir);
+}
+
 /* ---- allocation failures ------------------------------------------------------- */
 
 typedef struct sweep {
@@ -623,6 +757,7 @@ int main(void) {
       cmocka_unit_test(test_hive_parse),
       cmocka_unit_test(test_union_widening),
       cmocka_unit_test(test_pruning),
+      cmocka_unit_test(test_many_files),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
