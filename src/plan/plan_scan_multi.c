@@ -312,12 +312,13 @@ gf_status gf_plan_scan_files(const char *const *patterns, int n, const gf_scan_f
   }
   for (int i = 0; i < np && st == GF_OK; i++) {
     struct stat sb;
-    if (stat(s->paths[i], &sb) == 0 && !S_ISREG(sb.st_mode))
+    bool found = stat(s->paths[i], &sb) == 0; /* when not, the reader reports it */
+    if (found && !S_ISREG(sb.st_mode))
       st = gf_error_set(err, GF_EINVAL,
                         "%s: not a regular file (a multi-file scan reads files; read a pipe or "
                         "device on its own)",
                         s->paths[i]);
-    else
+    else if (found)
       s->sizes[i] = (int64_t)sb.st_size;
     if (st == GF_OK) st = file_scan(s->paths[i], &fo, build, &s->scans[i], err);
   }

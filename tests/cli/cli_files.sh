@@ -46,7 +46,7 @@ expect_out "schema tab: one column" '^columns: 1$'
 gfrun schema
 expect_error "schema without FILE" 2 "^gf: schema: missing FILE"
 gfrun schema a.csv b.csv
-expect_error "schema two files" 2 "^gf: schema: "
+expect_error "schema two missing files (read as one table)" 1 "^gf: schema: a.csv: No such file"
 gfrun schema --threads 0 "$people"
 expect_error "schema --threads 0" 2 "--threads must be between 1 and"
 gfrun schema --delimiter ab "$people"

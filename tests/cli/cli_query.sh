@@ -306,7 +306,7 @@ gfrun query
 expect_rc "missing FILE" 2
 expect_one_error_line "missing FILE" "missing FILE"
 gfrun query "$people" "$people"
-expect_rc "two files" 2
+expect_rc "the same file twice (read once: cli_multi.sh)" 0
 gfrun query "$tmp/does-not-exist.csv"
 expect_rc "missing file" 1
 expect_one_error_line "missing file" "does-not-exist.csv"
