@@ -3,6 +3,7 @@
  * describe, schema, convert): several paths, quoted globs and directories
  * become one scan_files plan source (include/gopherframe/files.h).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -54,6 +55,10 @@ int cli_multi_plan(const char *command, const char *const *paths, int n, const c
   fo.ipc = &io;
   fo.filename_column = a->filename_column;
   fo.hive = (gf_hive_mode)a->hive;
+  /* Tuning knob for measurements (bench/multi_files.sh): the mean file
+   * size up to which files are read concurrently, -1 = never. */
+  const char *sfb = getenv("GF_SMALL_FILE_BYTES");
+  if (sfb && *sfb) fo.small_file_bytes = strtoll(sfb, NULL, 10);
   gf_error err;
   gf_error_clear(&err);
   gf_status st = gf_plan_scan_files(paths, n, &fo, build, out, &err);

@@ -15,7 +15,7 @@
 #include "cli.h"
 
 static const char usage[] =
-    "Usage: gf convert [OPTIONS] IN OUT\n\n"
+    "Usage: gf convert [OPTIONS] IN... OUT\n\n"
     "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
     "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
     "CSV. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"

@@ -9,7 +9,7 @@
 #include "cli.h"
 
 static const char usage[] =
-    "Usage: gf describe [OPTIONS] FILE\n\n"
+    "Usage: gf describe [OPTIONS] FILE...\n\n"
     "Prints count, null_count, n_unique (strings), mean, std, min, quartiles\n"
     "and max of every column of FILE (CSV, or Arrow IPC for .arrow .feather\n"
     ".ipc .arrows) as a table.\n\n"

@@ -8,7 +8,7 @@
 #include "cli.h"
 
 static const char usage[] =
-    "Usage: gf head [OPTIONS] FILE\n\n"
+    "Usage: gf head [OPTIONS] FILE...\n\n"
     "Prints the first rows of FILE (CSV, or Arrow IPC for .arrow .feather\n"
     ".ipc .arrows) as a table.\n\n"
     "Options:\n"

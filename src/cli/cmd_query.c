@@ -30,7 +30,7 @@
 #include "gopherframe/plan.h"
 
 static const char usage[] =
-    "Usage: gf query FILE [OPTIONS]\n\n"
+    "Usage: gf query FILE... [OPTIONS]\n\n"
     "Runs a query over FILE (CSV, or Arrow IPC for .arrow .feather .ipc\n"
     ".arrows) in parallel and prints the result.\n"
     "The steps form a plan in this order: --join, then every --filter and\n"

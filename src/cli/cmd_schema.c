@@ -10,7 +10,7 @@
 #include "cli.h"
 
 static const char usage[] =
-    "Usage: gf schema [OPTIONS] FILE\n\n"
+    "Usage: gf schema [OPTIONS] FILE...\n\n"
     "Reads FILE (CSV, or Arrow IPC for .arrow .feather .ipc .arrows) and\n"
     "prints its row count and, for each column, the name, the type (inferred\n"
     "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
