@@ -120,7 +120,7 @@ static gf_status no_common_type(const char *col, gf_datatype ta, const char *fa,
 /* ---- building --------------------------------------------------------------- */
 
 /* The per-file scan of `path` (its schema read now under `build`). */
-static gf_status file_scan(const char *path, const gf_scan_files_options *o,
+static gf_status file_scan(const char *path, const gf_scan_files_options *o, int64_t sample_rows,
                            const gf_parallel_options *build, gf_plan **out, gf_error *err) {
   /* The schema is read by the same readers gfi_read_one_file uses (the
    * sample of the CSV scan, the IPC metadata): a dispatch that learns a
@@ -137,9 +137,88 @@ static gf_status file_scan(const char *path, const gf_scan_files_options *o,
   co.size = sizeof co;
   co.columns = NULL;
   co.num_columns = 0;
-  co.max_rows = 0;
+  /* The scan samples at most max_rows rows; reads reset it to 0. */
+  co.max_rows = sample_rows;
   co.parallel = NULL;
   return gf_plan_scan_csv_with(path, &co, build, out, err);
+}
+
+/* Rows sampled per CSV file for the planned schema: the single-file
+ * sample split over the files (at least 256 each). The planned types
+ * only check the plan: the run unites the types actually read and the
+ * executor checks the plan again against them. */
+static int64_t sample_rows(int nfiles) {
+  int64_t r = (int64_t)GF_PLAN_CSV_SAMPLE_ROWS * 4 / (nfiles > 0 ? nfiles : 1);
+  if (r < 256) r = 256;
+  if (r > GF_PLAN_CSV_SAMPLE_ROWS) r = GF_PLAN_CSV_SAMPLE_ROWS;
+  return r;
+}
+
+/* Building the per-file scans, concurrently (one worker per file). */
+typedef struct scanjob {
+  gfi_files_src *s;
+  const gf_scan_files_options *o;
+  gf_parallel_options one;
+  int64_t sample;
+  gf_status *st;
+  gf_error *errs;
+  atomic_int first_bad;
+} scanjob;
+
+static gf_status scan_kernel(void *user, const gf_chunk_spec *chunk, gf_task_ctx *ctx) {
+  scanjob *j = user;
+  int i = (int)chunk->chunk_id;
+  if (i > atomic_load(&j->first_bad)) return GF_OK;
+  gf_parallel_options b = j->one;
+  b.allocator = ctx->allocator;
+  gf_error_clear(&j->errs[i]);
+  j->st[i] = file_scan(j->s->paths[i], j->o, j->sample, &b, &j->s->scans[i], &j->errs[i]);
+  if (j->st[i] != GF_OK) {
+    int cur = atomic_load(&j->first_bad);
+    while (i < cur && !atomic_compare_exchange_weak(&j->first_bad, &cur, i)) {
+    }
+  }
+  return GF_OK;
+}
+
+/* Every file's scan (schema read now); the first failure in path order
+ * is reported whatever the worker count. */
+static gf_status build_scans(gfi_files_src *s, const gf_scan_files_options *o,
+                             const gf_parallel_options *build, gf_error *err) {
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  if (build) memcpy(&po, build, build->size && build->size < sizeof po ? build->size : sizeof po);
+  po.size = sizeof po;
+  po.stats = NULL;
+  int64_t sample = sample_rows(s->n);
+  if (s->n == 1 || gf_effective_workers(&po) == 1) {
+    for (int i = 0; i < s->n; i++)
+      GF_RETURN_NOT_OK(file_scan(s->paths[i], o, sample, &po, &s->scans[i], err));
+    return GF_OK;
+  }
+  scanjob j;
+  memset(&j, 0, sizeof j);
+  j.s = s;
+  j.o = o;
+  j.one = po;
+  j.one.num_workers = 1;
+  j.sample = sample;
+  j.st = gfi_calloc(NULL, sizeof *j.st * (size_t)s->n);
+  j.errs = gfi_calloc(NULL, sizeof *j.errs * (size_t)s->n);
+  gf_chunk_spec *ch = gfi_calloc(NULL, sizeof *ch * (size_t)s->n);
+  atomic_init(&j.first_bad, s->n);
+  gf_status st = j.st && j.errs && ch ? GF_OK : GF_OOM(err, "files source");
+  for (int i = 0; i < s->n && st == GF_OK; i++) ch[i] = (gf_chunk_spec){i, i + 1, i};
+  if (st == GF_OK) st = gf_run_chunks(ch, s->n, scan_kernel, &j, &po, err);
+  int bad = atomic_load(&j.first_bad);
+  if (st == GF_OK && bad < s->n) {
+    st = j.st[bad];
+    gf_error_set(err, st, "%s", j.errs[bad].message);
+  }
+  if (j.st) gfi_mfree(NULL, j.st, sizeof *j.st * (size_t)s->n);
+  if (j.errs) gfi_mfree(NULL, j.errs, sizeof *j.errs * (size_t)s->n);
+  if (ch) gfi_mfree(NULL, ch, sizeof *ch * (size_t)s->n);
+  return st;
 }
 
 /* Hive keys of every file: `nk` and the keys/values when every file has
@@ -320,8 +399,8 @@ gf_status gf_plan_scan_files(const char *const *patterns, int n, const gf_scan_f
                         s->paths[i]);
     else if (found)
       s->sizes[i] = (int64_t)sb.st_size;
-    if (st == GF_OK) st = file_scan(s->paths[i], &fo, build, &s->scans[i], err);
   }
+  if (st == GF_OK) st = build_scans(s, &fo, build, err);
   if (st == GF_OK) st = hive_columns(s, fo.hive, err);
   if (st == GF_OK) st = united_schema(s, &p->src_schema, err);
   if (st != GF_OK) {
@@ -500,9 +579,13 @@ typedef struct fileread {
 static gf_status read_at(const gfi_files_src *s, int f, const char *const *cols, int ncols,
                          const gf_parallel_options *o, gf_frame **out, gf_error *err) {
   const gf_plan *sc = s->scans[f];
-  const gf_csv_read_options *co = sc->csv ? &sc->csv->o : NULL;
+  gf_csv_read_options co;
+  if (sc->csv) {
+    co = sc->csv->o;
+    co.max_rows = 0; /* the scan's was the sample's */
+  }
   const gf_ipc_read_options *io = sc->ipc ? &sc->ipc->o : NULL;
-  return gfi_read_one_file(s->paths[f], s->format, co, io, cols, ncols, o, out, err);
+  return gfi_read_one_file(s->paths[f], s->format, sc->csv ? &co : NULL, io, cols, ncols, o, out, err);
 }
 
 /* Chunk kernel: reads file idx[chunk->chunk_id] on one worker. */
@@ -616,6 +699,7 @@ static gf_status reread_as_text(const gfi_files_src *s, int f, const char *const
                                 const char *const *utf8, int n, const gf_parallel_options *o,
                                 gf_frame **out, gf_error *err) {
   gf_csv_read_options co = s->scans[f]->csv->o;
+  co.max_rows = 0;
   int nt = co.column_types ? co.num_column_types : 0;
   gf_csv_column_type *t = gfi_calloc(NULL, sizeof *t * (size_t)(nt + n));
   if (!t) return GF_OOM(err, "files source");
