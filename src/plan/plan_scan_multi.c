@@ -251,12 +251,22 @@ static gf_status hive_columns(gfi_files_src *s, gf_hive_mode mode, gf_error *err
   }
   if (st == GF_OK && same) {
     int nk = nkv[0];
-    s->hive_keys = gfi_calloc(NULL, sizeof *s->hive_keys * (size_t)nk);
-    s->hive_types = gfi_calloc(NULL, sizeof *s->hive_types * (size_t)nk);
-    s->hive_vals = gfi_calloc(NULL, sizeof *s->hive_vals * (size_t)nk * (size_t)s->n);
+    char **keys = gfi_calloc(NULL, sizeof *keys * (size_t)nk);
+    gf_datatype *types = gfi_calloc(NULL, sizeof *types * (size_t)nk);
+    char **vals = gfi_calloc(NULL, sizeof *vals * (size_t)nk * (size_t)s->n);
     const char **col = gfi_calloc(NULL, sizeof *col * (size_t)s->n);
-    if (!s->hive_keys || !s->hive_types || !s->hive_vals || !col) st = GF_OOM(err, "partition values");
-    if (st == GF_OK) s->nhive = nk;
+    if (!keys || !types || !vals || !col) {
+      st = GF_OOM(err, "partition values");
+      if (keys) gfi_mfree(NULL, keys, sizeof *keys * (size_t)nk);
+      if (types) gfi_mfree(NULL, types, sizeof *types * (size_t)nk);
+      if (vals) gfi_mfree(NULL, vals, sizeof *vals * (size_t)nk * (size_t)s->n);
+    } else {
+      /* Owned by the source from here (freed with it, nhive entries). */
+      s->hive_keys = keys;
+      s->hive_types = types;
+      s->hive_vals = vals;
+      s->nhive = nk;
+    }
     for (int k = 0; k < nk && st == GF_OK; k++) {
       s->hive_keys[k] = gfi_plan_strdup(kv[0][k].key);
       if (!s->hive_keys[k]) st = GF_OOM(err, "partition values");
@@ -324,6 +334,16 @@ static gf_status united_schema(gfi_files_src *s, gf_schema **out, gf_error *err)
       from[n++] = i;
     }
   }
+  /* A dictionary column some file lacks is utf8: its rows from that file
+   * are nulls, which a dictionary column cannot be cast from. */
+  for (int j = 0; j < n && st == GF_OK; j++) {
+    if (f[j].type.id != GF_TYPE_DICTIONARY) continue;
+    for (int i = 0; i < s->n; i++)
+      if (gf_schema_find(gf_plan_schema(s->scans[i]), f[j].name) < 0) {
+        f[j].type = gf_type(GF_TYPE_UTF8);
+        break;
+      }
+  }
   int extra = (s->filename_column ? 1 : 0) + s->nhive;
   gf_field *all = NULL;
   if (st == GF_OK) {
@@ -376,15 +396,25 @@ gf_status gf_plan_scan_files(const char *const *patterns, int n, const gf_scan_f
   }
   gfi_ref_init(&s->ref);
   p->files = s;
-  s->n = np;
+  s->n = np; /* set with the arrays below */
   s->format = fo.format;
   s->small_file_bytes = fo.small_file_bytes ? fo.small_file_bytes : DEFAULT_SMALL_FILE_BYTES;
-  s->paths = gfi_plan_names_copy((const char *const *)paths, np);
+  char **names = gfi_plan_names_copy((const char *const *)paths, np);
   gf_mem_free(paths);
-  s->scans = gfi_calloc(NULL, sizeof *s->scans * (size_t)np);
-  s->sizes = gfi_calloc(NULL, sizeof *s->sizes * (size_t)np);
-  gf_status st = s->paths && s->scans && s->sizes ? GF_OK : GF_OOM(err, "files source");
-  if (st != GF_OK) s->paths = NULL, s->n = 0; /* names_copy failed or partial */
+  gf_plan **scans = gfi_calloc(NULL, sizeof *scans * (size_t)np);
+  int64_t *sizes = gfi_calloc(NULL, sizeof *sizes * (size_t)np);
+  if (!names || !scans || !sizes) {
+    if (names) gfi_plan_names_free(names, np);
+    if (scans) gfi_mfree(NULL, scans, sizeof *scans * (size_t)np);
+    if (sizes) gfi_mfree(NULL, sizes, sizeof *sizes * (size_t)np);
+    s->n = 0;
+    gf_plan_release(p);
+    return GF_OOM(err, "files source");
+  }
+  s->paths = names;
+  s->scans = scans;
+  s->sizes = sizes;
+  gf_status st = GF_OK;
   if (st == GF_OK && fo.filename_column) {
     s->filename_column = gfi_plan_strdup(fo.filename_column);
     if (!s->filename_column) st = GF_OOM(err, "files source");
@@ -807,6 +837,15 @@ gf_status gfi_files_read(const gf_plan *p, const gf_parallel_options *o, gf_fram
         from[c] = idx[k];
       }
     }
+  }
+  /* As at build: a dictionary column a file lacks is utf8. */
+  for (int c = 0; c < nt && st == GF_OK; c++) {
+    if (tf[c].type.id != GF_TYPE_DICTIONARY) continue;
+    for (int k = 0; k < nk; k++)
+      if (gf_schema_find(gf_frame_schema(parts[k]), tf[c].name) < 0) {
+        tf[c].type = gf_type(GF_TYPE_UTF8);
+        break;
+      }
   }
   gf_schema *united = NULL;
   if (st == GF_OK) st = gf_schema_new(tf, nt, &united, err);

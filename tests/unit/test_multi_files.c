@@ -514,6 +514,28 @@ static void test_pruning(void **state) {
   assert_int_equal(rows, 3);
   assert_non_null(strstr(ex, "files=4 pruned=2"));
   gf_mem_free(ex);
+  {
+    /* gf_plan_files_pruned on the optimized source. */
+    gf_error err;
+    gf_plan *src = NULL, *f = NULL, *opt = NULL;
+    const char *p = pat;
+    OKE(gf_plan_scan_files(&p, 1, NULL, NULL, &src, &err));
+    gf_expr *e = NULL;
+    OKE(gf_expr_parse("year >= 2024 and a > 0", &e, &err));
+    OKE(gf_plan_filter(src, e, &f, &err));
+    OKE(gf_plan_optimize(f, GF_PLAN_RULES_ALL, &opt, &err));
+    const gf_plan *leaf = opt;
+    while (gf_plan_num_inputs(leaf) > 0) leaf = gf_plan_input(leaf, 0);
+    int nfiles = 0, npruned = 0;
+    OKE(gf_plan_files_pruned(leaf, &nfiles, &npruned, &err));
+    assert_int_equal(nfiles, 4);
+    assert_int_equal(npruned, 2); /* 2023 and the null partition */
+    assert_int_equal(gf_plan_files_pruned(f, &nfiles, &npruned, &err), GF_EINVAL);
+    gf_plan_release(opt);
+    gf_plan_release(f);
+    gf_plan_release(src);
+    gf_expr_release(e);
+  }
   assert_int_equal(run_count(pat, "year is null", GF_HIVE_AUTO, &rows, NULL), 1);
   assert_int_equal(rows, 1);
   assert_int_equal(run_count(pat, "year > 2023 and m = 2 and a > 4", GF_HIVE_AUTO, &rows, NULL), 1);
