@@ -7,7 +7,7 @@
 # line per run to stdout; the median of --runs runs is what RESULTS.md
 # quotes. The machine is shared: run with nice, read the load average.
 set -euo pipefail
-gf=${1:-build-bench/gf}
+gf=$(cd "$(dirname "${1:-build-bench/gf}")" && pwd)/$(basename "${1:-build-bench/gf}")
 runs=${RUNS:-5}
 threads=${THREADS:-2}
 data=${GF_BENCH_DATA:-$HOME/.cache/gopherframe-bench/data}
@@ -27,33 +27,38 @@ split_csv() {
   done
 }
 
-now() { date +%s.%N; }
-run() { # case mode path...
-  local c=$1 mode=$2
-  shift 2
-  for r in $(seq "$runs"); do
-    local t0 t1
-    t0=$(now)
-    case $mode in
-      concurrent) GF_SMALL_FILE_BYTES=1000000000000 "$gf" query "$@" --threads "$threads" --agg 'sum(v1) as s, count() as n' >/dev/null ;;
-      sequential) GF_SMALL_FILE_BYTES=-1 "$gf" query "$@" --threads "$threads" --agg 'sum(v1) as s, count() as n' >/dev/null ;;
-      *) "$gf" query "$@" --threads "$threads" --agg 'sum(v1) as s, count() as n' >/dev/null ;;
-    esac
-    t1=$(now)
-    printf '{"case":"%s","mode":"%s","run":%d,"threads":%d,"secs":%s,"load":"%s"}\n' "$c" "$mode" "$r" \
-      "$threads" "$(echo "$t1 - $t0" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  done
+# one CASE MODE RUN PATH...: one timed run, one JSON line (wall and CPU
+# seconds from /usr/bin/time, the load average after it).
+one() {
+  local c=$1 mode=$2 r=$3
+  shift 3
+  local env=()
+  case $mode in
+    concurrent) env=(GF_SMALL_FILE_BYTES=1000000000000) ;;
+    sequential) env=(GF_SMALL_FILE_BYTES=-1) ;;
+  esac
+  env "${env[@]}" /usr/bin/time -f '%e %U %S' -o "$work/time" \
+    "$gf" query "$@" --threads "$threads" --agg 'sum(v1) as s, count() as n' >/dev/null
+  read -r wall user sys <"$work/time"
+  printf '{"case":"%s","mode":"%s","run":%d,"threads":%d,"secs":%s,"cpu":%s,"load":"%s"}\n' \
+    "$c" "$mode" "$r" "$threads" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 small=$data/G1_1e6_1e2_0_0.csv
 split_csv "$small" 200 "$work/s200"
-run "1e6 in 1 file" default "$small"
-run "1e6 in 200 files" concurrent "$work/s200"
-run "1e6 in 200 files" sequential "$work/s200"
-run "1e6 in 200 files" default "$work/s200"
+# Modes interleaved run by run, so that load drifting on the shared
+# machine hits them alike.
+for r in $(seq "$runs"); do
+  one "1e6 in 1 file" default "$r" "$small"
+  one "1e6 in 200 files" concurrent "$r" "$work/s200"
+  one "1e6 in 200 files" sequential "$r" "$work/s200"
+done
 if [ "${BIG:-1}" = 1 ] && [ -f "$data/G1_1e7_1e2_0_0.csv" ]; then
   split_csv "$data/G1_1e7_1e2_0_0.csv" 4 "$work/b4"
-  run "1e7 in 1 file" default "$data/G1_1e7_1e2_0_0.csv"
-  run "1e7 in 4 files" concurrent "$work/b4"
-  run "1e7 in 4 files" sequential "$work/b4"
+  for r in $(seq "$runs"); do
+    one "1e7 in 1 file" default "$r" "$data/G1_1e7_1e2_0_0.csv"
+    one "1e7 in 4 files" concurrent "$r" "$work/b4"
+    one "1e7 in 4 files" sequential "$r" "$work/b4"
+  done
 fi
