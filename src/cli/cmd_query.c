@@ -473,6 +473,8 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
      * prunes files; --explain shows how many). */
     return cli_multi_plan("query", r->q->inputs, r->q->ninputs, &r->q->ra, &bo, out);
   }
+  if (cli_is_multi_input(&path, 1)) /* --join over a glob or a directory */
+    return cli_multi_plan("query", &path, 1, &r->q->ra, &bo, out);
   if (cli_is_ipc_path(path)) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);

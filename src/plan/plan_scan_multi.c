@@ -420,6 +420,11 @@ gf_status gf_plan_scan_files(const char *const *patterns, int n, const gf_scan_f
     if (!s->filename_column) st = GF_OOM(err, "files source");
   }
   for (int i = 0; i < np && st == GF_OK; i++) {
+    if (strcmp(s->paths[i], "-") == 0) {
+      st = gf_error_set(err, GF_EINVAL,
+                        "'-' (standard input) cannot be one of several inputs: read it on its own");
+      break;
+    }
     struct stat sb;
     bool found = stat(s->paths[i], &sb) == 0; /* when not, the reader reports it */
     if (found && !S_ISREG(sb.st_mode))

@@ -95,6 +95,14 @@ expect_out "--filename-column value" '^1,ds/year=2023/m=1/a.csv$'
 gfrun query ds --format csv --filename-column id
 expect_error "--filename-column clash" 1 "column 'id' is both"
 
+# --join over a directory.
+printf 'id,city\n1,x\n4,y\n' >cities.csv
+gfrun query cities.csv --join ds --on id --format csv --select id,city,name --sort id
+expect_ok "--join DIR"
+[ "$out" = $'id,city,name\n1,x,ann\n4,y,"d, e"' ] || bad "--join DIR: $out"
+gfrun query one.csv -
+expect_error "standard input among several inputs" 1 "standard input\) cannot be one of several inputs"
+
 # The other commands.
 gfrun head -n 2 ds
 expect_ok "head directory"
