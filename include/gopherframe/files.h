@@ -82,6 +82,11 @@ typedef struct gf_scan_files_options {
                                        this, else one after another with every
                                        worker inside each; 0 = 8 MiB,
                                        -1 = never concurrently */
+  int64_t max_rows;               /**< 0 = all; else the files are read in
+                                       order, one after another, until this
+                                       many rows, and the rest are not opened
+                                       (as gf_csv_read_options.max_rows, the
+                                       types are then those of the rows read) */
 } gf_scan_files_options;
 
 GF_API void gf_scan_files_options_init(gf_scan_files_options *o);

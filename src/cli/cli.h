@@ -164,10 +164,11 @@ bool cli_multi_option(const char *command, int opt, const char *arg, cli_read_ar
 bool cli_is_multi_input(const char *const *paths, int n);
 
 /* A scan_files plan source over `paths` with the common options, its
- * schemas read under `build`. Returns 0 or the exit code after printing
+ * schemas read under `build`, reading files in order only until
+ * `max_rows` rows (0 = all). Returns 0 or the exit code after printing
  * the one error line. */
 int cli_multi_plan(const char *command, const char *const *paths, int n, const cli_read_args *a,
-                   const gf_parallel_options *build, gf_plan **out);
+                   int64_t max_rows, const gf_parallel_options *build, gf_plan **out);
 
 /* The files as one frame (at most max_rows rows, 0 = all). */
 int cli_read_multi(const char *command, const char *const *paths, int n, const cli_read_args *a,

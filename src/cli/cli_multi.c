@@ -40,7 +40,7 @@ bool cli_is_multi_input(const char *const *paths, int n) {
 }
 
 int cli_multi_plan(const char *command, const char *const *paths, int n, const cli_read_args *a,
-                   const gf_parallel_options *build, gf_plan **out) {
+                   int64_t max_rows, const gf_parallel_options *build, gf_plan **out) {
   gf_csv_read_options co;
   gf_csv_read_options_init(&co);
   co.delimiter = a->delimiter;
@@ -55,6 +55,7 @@ int cli_multi_plan(const char *command, const char *const *paths, int n, const c
   fo.ipc = &io;
   fo.filename_column = a->filename_column;
   fo.hive = (gf_hive_mode)a->hive;
+  fo.max_rows = max_rows;
   /* Tuning knob for measurements (bench/multi_files.sh): the mean file
    * size up to which files are read concurrently, -1 = never. */
   const char *sfb = getenv("GF_SMALL_FILE_BYTES");
@@ -72,7 +73,7 @@ int cli_read_multi(const char *command, const char *const *paths, int n, const c
   gf_parallel_options par;
   cli_parallel_options(a->threads, &par);
   gf_plan *src = NULL, *lim = NULL;
-  int rc = cli_multi_plan(command, paths, n, a, &par, &src);
+  int rc = cli_multi_plan(command, paths, n, a, max_rows, &par, &src);
   if (rc) return rc;
   gf_error err;
   gf_error_clear(&err);

@@ -471,10 +471,10 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   if (path == r->q->inputs[0] && cli_is_multi_input(r->q->inputs, r->q->ninputs)) {
     /* Many files: a scan_files source (a --filter on a partition column
      * prunes files; --explain shows how many). */
-    return cli_multi_plan("query", r->q->inputs, r->q->ninputs, &r->q->ra, &bo, out);
+    return cli_multi_plan("query", r->q->inputs, r->q->ninputs, &r->q->ra, max_rows, &bo, out);
   }
   if (cli_is_multi_input(&path, 1)) /* --join over a glob or a directory */
-    return cli_multi_plan("query", &path, 1, &r->q->ra, &bo, out);
+    return cli_multi_plan("query", &path, 1, &r->q->ra, max_rows, &bo, out);
   if (cli_is_ipc_path(path)) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);

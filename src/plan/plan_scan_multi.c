@@ -37,6 +37,7 @@ struct gfi_files_src {
   char **hive_vals;        /* n * nhive values; NULL = null */
   int nfilecols;           /* the source schema's first nfilecols columns come from files */
   int64_t small_file_bytes;
+  int64_t max_rows;        /* 0 = all */
 };
 
 void gfi_files_src_retain(gfi_files_src *s) {
@@ -399,6 +400,7 @@ gf_status gf_plan_scan_files(const char *const *patterns, int n, const gf_scan_f
   s->n = np; /* set with the arrays below */
   s->format = fo.format;
   s->small_file_bytes = fo.small_file_bytes ? fo.small_file_bytes : DEFAULT_SMALL_FILE_BYTES;
+  s->max_rows = fo.max_rows > 0 ? fo.max_rows : 0;
   char **names = gfi_plan_names_copy((const char *const *)paths, np);
   gf_mem_free(paths);
   gf_plan **scans = gfi_calloc(NULL, sizeof *scans * (size_t)np);
@@ -612,12 +614,13 @@ typedef struct fileread {
 } fileread;
 
 static gf_status read_at(const gfi_files_src *s, int f, const char *const *cols, int ncols,
-                         const gf_parallel_options *o, gf_frame **out, gf_error *err) {
+                         int64_t max_rows, const gf_parallel_options *o, gf_frame **out,
+                         gf_error *err) {
   const gf_plan *sc = s->scans[f];
   gf_csv_read_options co;
   if (sc->csv) {
     co = sc->csv->o;
-    co.max_rows = 0; /* the scan's was the sample's */
+    co.max_rows = max_rows; /* the scan's was the sample's */
   }
   const gf_ipc_read_options *io = sc->ipc ? &sc->ipc->o : NULL;
   return gfi_read_one_file(s->paths[f], s->format, sc->csv ? &co : NULL, io, cols, ncols, o, out, err);
@@ -631,7 +634,7 @@ static gf_status read_kernel(void *user, const gf_chunk_spec *chunk, gf_task_ctx
   gf_parallel_options o = r->one;
   o.allocator = ctx->allocator;
   gf_error_clear(&r->errs[k]);
-  r->st[k] = read_at(r->s, r->idx[k], r->cols[k], r->ncols[k], &o, &r->parts[k], &r->errs[k]);
+  r->st[k] = read_at(r->s, r->idx[k], r->cols[k], r->ncols[k], 0, &o, &r->parts[k], &r->errs[k]);
   if (r->st[k] != GF_OK) {
     int cur = atomic_load(&r->first_bad);
     while (k < cur && !atomic_compare_exchange_weak(&r->first_bad, &cur, k)) {
@@ -731,10 +734,10 @@ static gf_status conform(const gfi_files_src *s, int f, gf_frame *part, const gf
  * top of the caller's own column_types), so their text stays as written
  * when another file makes the column text. */
 static gf_status reread_as_text(const gfi_files_src *s, int f, const char *const *cols, int ncols,
-                                const char *const *utf8, int n, const gf_parallel_options *o,
-                                gf_frame **out, gf_error *err) {
+                                const char *const *utf8, int n, int64_t max_rows,
+                                const gf_parallel_options *o, gf_frame **out, gf_error *err) {
   gf_csv_read_options co = s->scans[f]->csv->o;
-  co.max_rows = 0;
+  co.max_rows = max_rows;
   int nt = co.column_types ? co.num_column_types : 0;
   gf_csv_column_type *t = gfi_calloc(NULL, sizeof *t * (size_t)(nt + n));
   if (!t) return GF_OOM(err, "files source");
@@ -784,7 +787,7 @@ gf_status gfi_files_read(const gf_plan *p, const gf_parallel_options *o, gf_fram
   int64_t bytes = 0;
   for (int k = 0; k < nk; k++) bytes += s->sizes[idx[k]];
   bool concurrent = nk > 1 && s->small_file_bytes > 0 && bytes / nk <= s->small_file_bytes &&
-                    gf_effective_workers(o) > 1;
+                    gf_effective_workers(o) > 1 && s->max_rows == 0;
   if (st == GF_OK && concurrent) {
     fileread r;
     memset(&r, 0, sizeof r);
@@ -812,8 +815,15 @@ gf_status gfi_files_read(const gf_plan *p, const gf_parallel_options *o, gf_fram
       gf_error_set(err, st, "%s", errs[bad].message);
     }
   } else {
-    for (int k = 0; k < nk && st == GF_OK; k++)
-      st = read_at(s, idx[k], cols[k], ncols[k], o, &parts[k], err);
+    int64_t got = 0;
+    for (int k = 0; k < nk && st == GF_OK; k++) {
+      if (s->max_rows > 0 && got >= s->max_rows) {
+        nk = k; /* enough rows: the later files are not opened */
+        break;
+      }
+      st = read_at(s, idx[k], cols[k], ncols[k], s->max_rows > 0 ? s->max_rows - got : 0, o, &parts[k], err);
+      if (st == GF_OK) got += gf_frame_num_rows(parts[k]);
+    }
   }
   /* The types read may be wider than the samples said: unite again. */
   int nt = target ? gf_schema_num_fields(target) : 0;
@@ -871,7 +881,8 @@ gf_status gfi_files_read(const gf_plan *p, const gf_parallel_options *o, gf_fram
     }
     if (n == 0) continue;
     gf_frame *again = NULL;
-    st = reread_as_text(s, idx[k], cols[k], ncols[k], txt, n, o, &again, err);
+    st = reread_as_text(s, idx[k], cols[k], ncols[k], txt, n, gf_frame_num_rows(parts[k]), o, &again,
+                        err);
     if (st == GF_OK) {
       gf_frame_release(parts[k]);
       parts[k] = again;
@@ -886,6 +897,12 @@ gf_status gfi_files_read(const gf_plan *p, const gf_parallel_options *o, gf_fram
     if (nk == 0) st = gfi_plan_empty_frame(united, out, err);
     else if (nk == 1) *out = gf_frame_retain(parts[0]);
     else st = gf_frame_concat(parts, nk, o->allocator, out, err);
+  }
+  if (st == GF_OK && s->max_rows > 0 && gf_frame_num_rows(*out) > s->max_rows) {
+    gf_frame *cut = NULL; /* an IPC file is read whole */
+    st = gf_frame_slice(*out, 0, s->max_rows, &cut, err);
+    gf_frame_release(*out);
+    *out = st == GF_OK ? cut : NULL;
   }
   if (txt) gfi_mfree(NULL, (void *)txt, sizeof *txt * (size_t)(nt > 0 ? nt : 1));
   if (tf) gfi_mfree(NULL, tf, sizeof *tf * (size_t)(nt > 0 ? nt : 1));

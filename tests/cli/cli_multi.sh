@@ -107,6 +107,15 @@ expect_error "standard input among several inputs" 1 "standard input\) cannot be
 gfrun head -n 2 ds
 expect_ok "head directory"
 expect_out "head rows" 'ann'
+# 2.csv is ragged past the rows sampled for the plan (at most 10000).
+mkdir -p cut && printf 'a\n1\n2\n3\n' >cut/1.csv && { echo a; seq 4 10010; echo 5,6; } >cut/2.csv
+gfrun head -n 2 cut
+expect_ok "head reads only the files it needs (2.csv is ragged past its sample)"
+gfrun query cut --limit 3 --format csv
+expect_ok "query --limit reads only the files it needs"
+[ "$out" = $'a\n1\n2\n3' ] || bad "query --limit over files: $out"
+gfrun query cut --format csv
+expect_error "the ragged file, read whole" 1 "cut/2.csv:10009:"
 gfrun schema 'ds/*/*/*.csv'
 expect_ok "schema glob"
 expect_out "schema rows" '^rows: 5$'

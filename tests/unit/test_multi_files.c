@@ -549,6 +549,20 @@ static void test_pruning(void **state) {
   /* The filename column prunes too. */
   assert_int_equal(run_count(pat, "contains(fname, 'm=2')", GF_HIVE_AUTO, &rows, NULL), 1);
   assert_int_equal(rows, 2);
+  {
+    /* max_rows: files are opened in order only until enough rows. */
+    gf_error err;
+    gf_scan_files_options fo;
+    gf_scan_files_options_init(&fo);
+    fo.max_rows = 3; /* 2 rows in the first file (2023), 1 in the second */
+    const char *p = pat;
+    int64_t before = gfi_files_opened();
+    gf_frame *r = NULL;
+    OKE(gf_read_files(&p, 1, &fo, NULL, &r, &err));
+    assert_int_equal(gfi_files_opened() - before, 2);
+    assert_int_equal(gf_frame_num_rows(r), 3);
+    gf_frame_release(r);
+  }
   /* All pruned: an empty frame of the planned schema. */
   assert_int_equal(run_count(pat, "year = 1999", GF_HIVE_AUTO, &rows, NULL), 0);
   assert_int_equal(rows, 0);
