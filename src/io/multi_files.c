@@ -156,6 +156,11 @@ static bool match_path(const char *pat, const char *path) {
     size_t pl = seg_len(pat);
     if (is_globstar(pat, pl)) {
       const char *rest = pat + pl;
+      while (*rest == '/') rest++;
+      if (is_globstar(rest, seg_len(rest))) { /* consecutive ** are one */
+        pat = rest;
+        continue;
+      }
       /* Zero segments, then one more at a time (none hidden). */
       for (const char *q = path;;) {
         if (match_path(rest, q)) return true;
@@ -279,6 +284,8 @@ static gf_status walk_glob(walker *w, const char *dir, const char *pat, int dept
   const char *rest = pat + pl;
   while (*rest == '/') rest++;
   bool last = !*rest;
+  if (is_globstar(pat, pl) && !last && is_globstar(rest, seg_len(rest)))
+    return walk_glob(w, dir, rest, depth + 1); /* a/ ** / ** /b is a/ ** /b: not exponential */
   if (is_globstar(pat, pl)) {
     if (last) return gf_error_set(w->err, GF_EINVAL,
                                   "%s: '**' must be followed by a file pattern (as in dir/**/*.csv)",

@@ -180,7 +180,7 @@ static void test_glob_vs_reference(void **state) {
       "*.csv", "*", "*/*.csv", "**/*.csv", "a/**/*.csv", "a/b/?.csv", "[a-c]/**/*", "**/[!p]*",
       "**/.*", ".*", "a/.*/*", "**/*[0-9]*", "?/*", "**/c/*.csv", "**/*.[ct]sv", "a/**/c/**/*",
       "[]a]*", "**/k=*/*.csv", "q[1].csv", "c/[[]x].csv", "*/[^a-b]*", "**/ü.csv", "[B]/*",
-      "a/*/c/y.csv", "**/d/**/*.csv", "**/dir.csv/*"};
+      "a/*/c/y.csv", "**/d/**/*.csv", "**/dir.csv/*", "**/**/*.csv", "a/**/**/c/**/**/*.csv"};
   gf_error err;
   for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
     list want = {0};
