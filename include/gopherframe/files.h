@@ -116,8 +116,9 @@ GF_API gf_status gf_expand_paths(const char *const *patterns, int n, char ***pat
 
 /**
  * A plan source over the files `patterns` expand to, read as one frame
- * (rules at the top of this header). Every file's schema is read now
- * (the CSV sample of gf_plan_scan_csv, the IPC metadata) under `build`
+ * (rules at the top of this header). Every file's schema is read now,
+ * files concurrently (CSV: a sample of 40000 / files rows, at least 256
+ * and at most GF_PLAN_CSV_SAMPLE_ROWS; IPC: the metadata) under `build`
  * (NULL = defaults), and Hive values are parsed and typed now (int64,
  * float64, date32 when every value is one, else utf8; the value
  * __HIVE_DEFAULT_PARTITION__ and an empty value are null; %XX escapes
