@@ -1,7 +1,7 @@
 /*
  * cmd_convert.c - `gf convert IN OUT`: reads IN and writes OUT, the formats
  * chosen by extension: Arrow IPC files (.arrow .feather .ipc) and streams
- * (.arrows), CSV for anything else. Types read from IPC are kept exactly
+ * (.arrows), Parquet (.parquet, written only), CSV for anything else. Types read from IPC are kept exactly
  * when writing IPC (and the schema's custom metadata is carried over);
  * CSV-to-CSV re-delimits and normalises quoting and number text. OUT is
  * written to a temporary file and renamed by the writers, so a failed
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -18,13 +19,15 @@ static const char usage[] =
     "Usage: gf convert [OPTIONS] IN OUT\n\n"
     "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
     "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
-    "CSV. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
+    "CSV; a .parquet OUT is written as Parquet. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
     "recognised by its content, so a stream named .arrow reads too. Types\n"
     "are kept exactly from IPC to IPC, with the schema's custom metadata.\n"
     "OUT is replaced only when the whole conversion succeeded.\n\n"
     "Options:\n"
     "      --compression C     body compression of an IPC OUT: none (default),\n"
-    "                          lz4 (LZ4_FRAME) or zstd\n"
+    "                          lz4 (LZ4_FRAME) or zstd; page compression of a\n"
+    "                          Parquet OUT: snappy (default), zstd, gzip,\n"
+    "                          lz4 (LZ4_RAW) or none\n"
     "      --compression-level N  codec level (default: the codec's default)\n"
     "      --metadata KEY=VALUE   add (or replace) a custom metadata entry of an\n"
     "                          IPC OUT's schema (repeatable)\n"
@@ -85,6 +88,29 @@ static bool merge_metadata(const gf_ipc_metadata *in, char **extra, int n, gf_ip
   return true;
 }
 
+/* True for a path ending in .parquet (any case). */
+static bool is_parquet_path(const char *path) {
+  size_t n = strlen(path);
+  return n > 8 && strcasecmp(path + n - 8, ".parquet") == 0;
+}
+
+/* Maps a --compression value for a Parquet OUT; false when unknown. */
+static bool parse_parquet_compression(const char *text, gf_parquet_compression *out) {
+  static const struct {
+    const char *name;
+    gf_parquet_compression c;
+  } codecs[] = {{"none", GF_PARQUET_NONE},       {"snappy", GF_PARQUET_SNAPPY},
+                {"gzip", GF_PARQUET_GZIP},       {"zstd", GF_PARQUET_ZSTD},
+                {"lz4", GF_PARQUET_LZ4_RAW},     {"lz4_raw", GF_PARQUET_LZ4_RAW}};
+  for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+    if (strcmp(text, codecs[i].name) == 0) {
+      *out = codecs[i].c;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Writes `f` to `out` as IPC (file or stream by extension) or CSV. */
 static gf_status write_frame(const gf_frame *f, const char *out, gf_ipc_compression codec,
                              int level, const gf_ipc_key_value *meta, int nmeta, char out_delim,
@@ -118,6 +144,8 @@ typedef struct convert_args {
   gf_ipc_compression codec;
   const char *codec_name;
   int64_t level;
+  const char *codec_text; /* --compression as given */
+  gf_parquet_compression parquet_codec;
   char **extra; /* --metadata texts, split into KEY NUL VALUE */
   int nextra;
 } convert_args;
@@ -146,9 +174,7 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       c->null_text = optarg;
       c->csv_option = true;
     } else if (opt == OPT_COMPRESSION) {
-      if (!parse_compression(optarg, &c->codec, &c->codec_name))
-        return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
-                               optarg);
+      c->codec_text = optarg; /* parsed once OUT's format is known */
       c->ipc_option = true;
     } else if (opt == OPT_LEVEL) {
       if (!cli_parse_int64("convert", "--compression-level", optarg, -131072, 22, &c->level))
@@ -168,6 +194,20 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   if (argc - optind != 2)
     return cli_usage_error("convert", argc - optind < 2 ? "expects IN and OUT" : "expects only IN and OUT");
   const char *out = argv[optind + 1];
+  if (is_parquet_path(out)) {
+    c->parquet_codec = GF_PARQUET_SNAPPY;
+    if (c->codec_text && !parse_parquet_compression(c->codec_text, &c->parquet_codec))
+      return cli_usage_error("convert",
+                             "--compression of a Parquet OUT expects snappy, zstd, gzip, lz4 or "
+                             "none, got '%s'", c->codec_text);
+    if (c->nextra > 0 || c->csv_option)
+      return cli_usage_error("convert", "--metadata, --out-delimiter and --null do not apply to "
+                             "a Parquet OUT ('%s')", out);
+    return CLI_EXIT_OK;
+  }
+  if (c->codec_text && !parse_compression(c->codec_text, &c->codec, &c->codec_name))
+    return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
+                           c->codec_text);
   bool ipc_out = cli_is_ipc_path(out);
   if (c->ipc_option && !ipc_out)
     return cli_usage_error("convert",
@@ -179,8 +219,40 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   return CLI_EXIT_OK;
 }
 
+/* Reads IN and writes the Parquet file OUT; returns the exit code. */
+static int convert_parquet(const convert_args *c, const char *in, const char *out) {
+  if (!gf_parquet_compression_available(c->parquet_codec)) {
+    cli_error("convert: %s compression is not available in this build", c->codec_text);
+    return CLI_EXIT_FAILURE;
+  }
+  gf_frame *f = NULL;
+  int rc = cli_read_frame_meta("convert", in, &c->ra, &f, NULL);
+  if (rc) return rc;
+  gf_parallel_options p;
+  cli_parallel_options(c->ra.threads, &p);
+  gf_parquet_write_options o;
+  gf_parquet_write_options_init(&o);
+  o.compression = c->parquet_codec;
+  o.compression_level = (int)c->level;
+  o.parallel = &p;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_write_parquet(f, out, &o, &err);
+  gf_frame_release(f);
+  if (st == GF_ECANCELED && gf_cancel_requested(p.cancel)) {
+    cli_error("convert: interrupted; %s was not written", out);
+    return CLI_EXIT_FAILURE;
+  }
+  if (st != GF_OK && err.code != GF_OK && err.message[0] && !strstr(err.message, out)) {
+    cli_error("convert: %s: %s", out, err.message);
+    return CLI_EXIT_FAILURE;
+  }
+  return st == GF_OK ? CLI_EXIT_OK : cli_fail("convert", st, &err);
+}
+
 /* Reads IN and writes OUT with the parsed options; returns the exit code. */
 static int convert(const convert_args *c, const char *in, const char *out) {
+  if (is_parquet_path(out)) return convert_parquet(c, in, out);
   bool ipc_out = cli_is_ipc_path(out);
   /* Refused before reading: a long read would otherwise end in this. */
   if (c->codec != GF_IPC_COMPRESSION_NONE && !gf_ipc_compression_available(c->codec)) {
