@@ -19,7 +19,8 @@ static const char usage[] =
     "Usage: gf convert [OPTIONS] IN OUT\n\n"
     "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
     "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
-    "CSV; a .parquet OUT is written as Parquet. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
+    "CSV; an OUT named .parquet is written as Parquet. Any direction works\n"
+    "(CSV<->IPC, IPC<->IPC, CSV<->CSV, either -> Parquet); IPC input is\n"
     "recognised by its content, so a stream named .arrow reads too. Types\n"
     "are kept exactly from IPC to IPC, with the schema's custom metadata.\n"
     "OUT is replaced only when the whole conversion succeeded.\n\n"
@@ -29,12 +30,18 @@ static const char usage[] =
     "                          Parquet OUT: snappy (default), zstd, gzip,\n"
     "                          lz4 (LZ4_RAW) or none\n"
     "      --compression-level N  codec level (default: the codec's default)\n"
+    "      --row-group-size N  rows per row group of a Parquet OUT (default 1048576)\n"
+    "      --page-rows N       most rows per data page of a Parquet OUT (default 20000)\n"
+    "      --dictionary-limit BYTES  a Parquet column chunk whose dictionary would\n"
+    "                          exceed this is written PLAIN (default 1048576)\n"
+    "      --no-dictionary     no dictionary encoding in a Parquet OUT\n"
     "      --metadata KEY=VALUE   add (or replace) a custom metadata entry of an\n"
     "                          IPC OUT's schema (repeatable)\n"
     "      --out-delimiter C   delimiter of a CSV OUT (default ',')\n"
     "      --null TEXT         how nulls are written in a CSV OUT (default empty)\n" CLI_READ_USAGE;
 
-enum { OPT_OUT_DELIM = CLI_OPT_FIRST_FREE, OPT_NULL, OPT_COMPRESSION, OPT_LEVEL, OPT_METADATA };
+enum { OPT_OUT_DELIM = CLI_OPT_FIRST_FREE, OPT_NULL, OPT_COMPRESSION, OPT_LEVEL, OPT_METADATA,
+       OPT_RG_ROWS, OPT_PAGE_ROWS, OPT_DICT_LIMIT, OPT_NO_DICT };
 
 /* Maps a --compression value; false when it is none of the names. */
 static bool parse_compression(const char *text, gf_ipc_compression *out, const char **name) {
@@ -146,6 +153,8 @@ typedef struct convert_args {
   int64_t level;
   const char *codec_text; /* --compression as given */
   gf_parquet_compression parquet_codec;
+  bool parquet_option, no_dictionary;
+  int64_t rg_rows, page_rows, dict_limit; /* 0 = the writer's default */
   char **extra; /* --metadata texts, split into KEY NUL VALUE */
   int nextra;
 } convert_args;
@@ -159,6 +168,10 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       {"compression", required_argument, NULL, OPT_COMPRESSION},
       {"compression-level", required_argument, NULL, OPT_LEVEL},
       {"metadata", required_argument, NULL, OPT_METADATA},
+      {"row-group-size", required_argument, NULL, OPT_RG_ROWS},
+      {"page-rows", required_argument, NULL, OPT_PAGE_ROWS},
+      {"dictionary-limit", required_argument, NULL, OPT_DICT_LIMIT},
+      {"no-dictionary", no_argument, NULL, OPT_NO_DICT},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
@@ -180,6 +193,15 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       if (!cli_parse_int64("convert", "--compression-level", optarg, -131072, 22, &c->level))
         return CLI_EXIT_USAGE;
       c->ipc_option = true;
+    } else if (opt == OPT_RG_ROWS || opt == OPT_PAGE_ROWS || opt == OPT_DICT_LIMIT) {
+      int64_t *dst = opt == OPT_RG_ROWS ? &c->rg_rows : opt == OPT_PAGE_ROWS ? &c->page_rows
+                                                                          : &c->dict_limit;
+      if (!cli_parse_int64("convert", argv[optind - 1], optarg, 1, INT32_MAX, dst))
+        return CLI_EXIT_USAGE;
+      c->parquet_option = true;
+    } else if (opt == OPT_NO_DICT) {
+      c->no_dictionary = true;
+      c->parquet_option = true;
     } else if (opt == OPT_METADATA) {
       char *eq = strchr(optarg, '=');
       if (!eq || eq == optarg)
@@ -205,6 +227,9 @@ static int parse_args(int argc, char **argv, convert_args *c) {
                              "a Parquet OUT ('%s')", out);
     return CLI_EXIT_OK;
   }
+  if (c->parquet_option)
+    return cli_usage_error("convert", "--row-group-size, --page-rows, --dictionary-limit and "
+                           "--no-dictionary apply to a Parquet OUT, not '%s'", out);
   if (c->codec_text && !parse_compression(c->codec_text, &c->codec, &c->codec_name))
     return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
                            c->codec_text);
@@ -234,6 +259,10 @@ static int convert_parquet(const convert_args *c, const char *in, const char *ou
   gf_parquet_write_options_init(&o);
   o.compression = c->parquet_codec;
   o.compression_level = (int)c->level;
+  o.row_group_rows = c->rg_rows;
+  o.data_page_rows = c->page_rows;
+  o.dictionary_page_bytes = c->dict_limit;
+  o.no_dictionary = c->no_dictionary;
   o.parallel = &p;
   gf_error err;
   gf_error_clear(&err);

@@ -130,20 +130,18 @@ static gf_status make_colspec(const gf_frame *f, int col, pqw_colspec *cs, gf_er
       cs->converted = PQW_CT_DATE;
       break;
     case GF_TYPE_TIME32:
-      /* Parquet has no seconds: time32[s] is written as milliseconds */
+      /* Parquet has no seconds: time32[s] is written as milliseconds.
+       * Times of day are local (isAdjustedToUTC false, as Arrow's writers
+       * say), so without the legacy TIME_* annotations, which mean UTC. */
       cs->logical = PQW_LT_TIME;
       cs->unit = PQW_UNIT_MILLIS;
-      cs->adjusted = true;
-      cs->converted = PQW_CT_TIME_MILLIS;
       cs->mult = t.unit == GF_UNIT_SECOND ? 1000 : 1;
       break;
     case GF_TYPE_TIME64:
       cs->phys = PQW_INT64;
       cs->order = ORD_SIGNED64;
       cs->logical = PQW_LT_TIME;
-      cs->adjusted = true;
       cs->unit = t.unit == GF_UNIT_MICRO ? PQW_UNIT_MICROS : PQW_UNIT_NANOS;
-      cs->converted = t.unit == GF_UNIT_MICRO ? PQW_CT_TIME_MICROS : PQW_CT_NONE;
       break;
     case GF_TYPE_TIMESTAMP:
       cs->phys = PQW_INT64;
