@@ -114,6 +114,7 @@ def source_table(n=N, seed=7):
         "dec15": pa.array(m([decimal.Decimal(rnd.randint(-10**15 + 1, 10**15 - 1)).scaleb(-4) for _ in range(n)]), pa.decimal128(15, 4)),
         "dec30": pa.array(m([decimal.Decimal(rnd.randint(-10**30 + 1, 10**30 - 1)).scaleb(-6) for _ in range(n)]), pa.decimal128(30, 6)),
         "dec38": pa.array(m([decimal.Decimal(rnd.randint(-10**38 + 1, 10**38 - 1)) for _ in range(n)]), pa.decimal128(38, 0)),
+        "estr": pa.array(m(["" for _ in range(n)]), pa.string()),  # empty bounds
         "dict": pa.array(m(words), pa.string()).dictionary_encode(),
         "dict_i": pa.array(m([i % 17 for i in ints]), pa.int32()).dictionary_encode(),
         "null": pa.nulls(n),
@@ -241,7 +242,7 @@ def test_statistics_match_the_values(tmp_path, table, ipc_file):
     md = pq.ParquetFile(out).metadata
     for rg in range(md.num_row_groups):
         part = table.slice(rg * 1000, 1000)
-        for name in ["i8", "i32", "i64", "u32", "u64", "f32", "f64", "str", "bin", "dec5", "dec15", "dec30", "date32", "ts_ns"]:
+        for name in ["i8", "i32", "i64", "u32", "u64", "f32", "f64", "str", "estr", "bin", "dec5", "dec15", "dec30", "date32", "ts_ns"]:
             st = md.row_group(rg).column(table.column_names.index(name)).statistics
             col = part.column(name)
             if name == "ts_ns":  # compared as the stored int64 (min_raw)

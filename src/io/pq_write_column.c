@@ -690,10 +690,13 @@ static gf_status ci_finish(enc *e, ci_acc *ci) {
   int32_t pmn = 0, pxn = 0;
   size_t mo = 0, xo = 0;
   for (size_t k = 0; k < np; k++) {
-    const uint8_t *m = ci->mins.data + mo, *x = ci->maxs.data + xo;
+    size_t m0 = mo, x0 = xo;
     mo += (size_t)ln[k];
     xo += (size_t)lx[k];
     if (ci->null_pages.data[k]) continue;
+    /* (no data at all when every bound is an empty string) */
+    const uint8_t *m = ci->mins.data ? ci->mins.data + m0 : (const uint8_t *)"";
+    const uint8_t *x = ci->maxs.data ? ci->maxs.data + x0 : (const uint8_t *)"";
     if (pm) {
       int cm = cmp_values(e->cs->order, pm, pmn, m, ln[k]);
       int cx = cmp_values(e->cs->order, px, pxn, x, lx[k]);
