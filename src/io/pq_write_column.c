@@ -387,6 +387,9 @@ typedef struct enc {
   uint32_t *slot_hash;
   size_t nslots;
   int32_t *idx;        /* per row: entry index, -1 null (dictionary path) */
+  int32_t *rank;       /* per entry: its place in the sort order, -1 for NaN */
+  int32_t *order;      /* entries by rank */
+  size_t nranked;
   /* the page being built */
   gfi_vec levels, values, body, comp, hdr;
   uint32_t *tmp32;
@@ -553,6 +556,51 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   if (remap) gfi_mfree(e->p->a, remap, gfi_at_least_1(dict_len) * sizeof *remap);
   GF_RETURN_NOT_OK(st);
   *ok = (int64_t)e->dict.len <= e->p->dict_bytes;
+  return GF_OK;
+}
+
+/* Ranks the dictionary entries in the column's sort order (a stable merge
+ * sort), so page statistics are integer comparisons of ranks instead of
+ * value comparisons per row. NaN entries get no rank: never a bound. */
+static gf_status rank_entries(enc *e) {
+  size_t n = e->nentries;
+  const gf_allocator *a = e->p->a;
+  e->rank = gfi_malloc(a, gfi_at_least_1(n) * sizeof *e->rank);
+  e->order = gfi_malloc(a, gfi_at_least_1(n) * sizeof *e->order);
+  int32_t *tmp = gfi_malloc(a, gfi_at_least_1(n) * sizeof *tmp);
+  if (!e->rank || !e->order || !tmp) {
+    gfi_mfree(a, tmp, gfi_at_least_1(n) * sizeof *tmp);
+    return GF_OOM(e->err, "Parquet dictionary ranks");
+  }
+  size_t m = 0;
+  for (size_t k = 0; k < n; k++) {
+    e->rank[k] = -1;
+    if (!is_nan(e->cs->order, entry_ptr(e, k))) e->order[m++] = (int32_t)k;
+  }
+  int32_t *src = e->order, *dst = tmp;
+  for (size_t width = 1; width < m; width *= 2) {
+    for (size_t lo = 0; lo < m; lo += 2 * width) {
+      size_t mid = lo + width < m ? lo + width : m, hi = lo + 2 * width < m ? lo + 2 * width : m;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        int32_t x = src[i], y = src[j];
+        if (cmp_values(e->cs->order, entry_ptr(e, (size_t)y), e->entry_len[y],
+                       entry_ptr(e, (size_t)x), e->entry_len[x]) < 0)
+          dst[k++] = src[j++];
+        else
+          dst[k++] = src[i++];
+      }
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    int32_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != e->order) memcpy(e->order, src, m * sizeof *src);
+  for (size_t k = 0; k < m; k++) e->rank[e->order[k]] = (int32_t)k;
+  e->nranked = m;
+  gfi_mfree(a, tmp, gfi_at_least_1(n) * sizeof *tmp);
   return GF_OK;
 }
 
@@ -761,6 +809,7 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
   const pqw_params *p = e->p;
   int bw = 1;
   while (use_dict && ((uint64_t)1 << bw) < e->nentries) bw++;
+  if (use_dict && p->statistics) GF_RETURN_NOT_OK(rank_entries(e));
   pqw_stats chunk_st;
   memset(&chunk_st, 0, sizeof chunk_st);
   seg_iter it;
@@ -772,6 +821,7 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
   GF_RETURN_NOT_OK(need_tmp32(e, (size_t)(p->page_rows < rows ? p->page_rows : rows) + 1));
   while (r < rows) {
     int64_t first = r;
+    int32_t rmin = INT32_MAX, rmax = -1; /* ranks of the page's bounds */
     pqw_stats s;
     memset(&s, 0, sizeof s);
     e->values.len = 0;
@@ -796,9 +846,11 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
           int32_t x = e->idx[r];
           g = x < 0 ? V_NULL : V_OK;
           if (g == V_OK) {
-            vp = entry_ptr(e, (size_t)x);
-            vn = e->entry_len[x];
-            stats_add(&s, cs->order, vp, vn);
+            if (e->rank) {
+              int32_t rk = e->rank[x];
+              if (rk >= 0 && rk < rmin) rmin = rk;
+              if (rk > rmax) rmax = rk;
+            }
             GF_RETURN_NOT_OK(gfi_vec_append(&e->values, &x, 4, e->err));
             nidx++;
           }
@@ -832,6 +884,12 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
       }
     }
     if (boolbits) GF_RETURN_NOT_OK(gfi_vec_append(&e->values, &boolacc, 1, e->err));
+    if (rmax >= 0) {
+      int32_t lo = e->order[rmin], hi = e->order[rmax];
+      s.has = true;
+      set_bound(&s, false, entry_ptr(e, (size_t)lo), e->entry_len[lo]);
+      set_bound(&s, true, entry_ptr(e, (size_t)hi), e->entry_len[hi]);
+    }
     int64_t prow = r - first;
     if (prow == 0)
       return gf_error_set(e->err, GF_EINTERNAL, "Parquet writer: column '%s': rows ran out at %lld",
@@ -952,5 +1010,7 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
   gfi_mfree(a, e.slot_hash, e.nslots * sizeof *e.slot_hash);
   if (e.idx) gfi_mfree(a, e.idx, (size_t)gfi_at_least_1((size_t)rows) * sizeof *e.idx);
   gfi_mfree(a, e.tmp32, e.cap_tmp32 * sizeof *e.tmp32);
+  if (e.rank) gfi_mfree(a, e.rank, gfi_at_least_1(e.nentries) * sizeof *e.rank);
+  if (e.order) gfi_mfree(a, e.order, gfi_at_least_1(e.nentries) * sizeof *e.order);
   return st;
 }
