@@ -27,8 +27,8 @@ static const char usage[] =
     "Options:\n"
     "      --compression C     body compression of an IPC OUT: none (default),\n"
     "                          lz4 (LZ4_FRAME) or zstd; page compression of a\n"
-    "                          Parquet OUT: snappy (default), zstd, gzip,\n"
-    "                          lz4 (LZ4_RAW) or none\n"
+    "                          Parquet OUT: snappy (default when built in),\n"
+    "                          zstd, gzip, lz4 (LZ4_RAW) or none\n"
     "      --compression-level N  codec level (default: the codec's default)\n"
     "      --row-group-size N  rows per row group of a Parquet OUT (default 1048576)\n"
     "      --page-rows N       most rows per data page of a Parquet OUT (default 20000)\n"
@@ -217,7 +217,9 @@ static int parse_args(int argc, char **argv, convert_args *c) {
     return cli_usage_error("convert", argc - optind < 2 ? "expects IN and OUT" : "expects only IN and OUT");
   const char *out = argv[optind + 1];
   if (is_parquet_path(out)) {
-    c->parquet_codec = GF_PARQUET_SNAPPY;
+    /* snappy by default, as pyarrow; none in a build without libsnappy */
+    c->parquet_codec = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
+                                                                          : GF_PARQUET_NONE;
     if (c->codec_text && !parse_parquet_compression(c->codec_text, &c->parquet_codec))
       return cli_usage_error("convert",
                              "--compression of a Parquet OUT expects snappy, zstd, gzip, lz4 or "
@@ -247,7 +249,8 @@ static int parse_args(int argc, char **argv, convert_args *c) {
 /* Reads IN and writes the Parquet file OUT; returns the exit code. */
 static int convert_parquet(const convert_args *c, const char *in, const char *out) {
   if (!gf_parquet_compression_available(c->parquet_codec)) {
-    cli_error("convert: %s compression is not available in this build", c->codec_text);
+    cli_error("convert: %s compression is not available in this build",
+              c->codec_text ? c->codec_text : "snappy");
     return CLI_EXIT_FAILURE;
   }
   gf_frame *f = NULL;

@@ -385,6 +385,7 @@ typedef struct enc {
   size_t nentries, cap_entries;
   int32_t *slots;      /* hash table of entry indexes, -1 empty */
   uint32_t *slot_hash;
+  uint64_t *slot_key;  /* fixed-width values: the value itself, compared whole */
   size_t nslots;
   int32_t *idx;        /* per row: entry index, -1 null (dictionary path) */
   int32_t *rank;       /* per entry: its place in the sort order, -1 for NaN */
@@ -419,9 +420,11 @@ static gf_status grow_table(enc *e) {
   size_t ns = e->nslots ? e->nslots * 2 : 1024;
   int32_t *slots = gfi_malloc(e->p->a, ns * sizeof *slots);
   uint32_t *hs = gfi_malloc(e->p->a, ns * sizeof *hs);
-  if (!slots || !hs) {
+  uint64_t *keys = gfi_malloc(e->p->a, ns * sizeof *keys);
+  if (!slots || !hs || !keys) {
     gfi_mfree(e->p->a, slots, ns * sizeof *slots);
     gfi_mfree(e->p->a, hs, ns * sizeof *hs);
+    gfi_mfree(e->p->a, keys, ns * sizeof *keys);
     return GF_OOM(e->err, "a Parquet dictionary hash table");
   }
   memset(slots, 0xff, ns * sizeof *slots);
@@ -431,9 +434,12 @@ static gf_status grow_table(enc *e) {
     while (slots[t] >= 0) t = (t + 1) & (ns - 1);
     slots[t] = e->slots[s];
     hs[t] = e->slot_hash[s];
+    keys[t] = e->slot_key[s];
   }
   gfi_mfree(e->p->a, e->slots, e->nslots * sizeof *e->slots);
   gfi_mfree(e->p->a, e->slot_hash, e->nslots * sizeof *e->slot_hash);
+  gfi_mfree(e->p->a, e->slot_key, e->nslots * sizeof *e->slot_key);
+  e->slot_key = keys;
   e->slots = slots;
   e->slot_hash = hs;
   e->nslots = ns;
@@ -476,6 +482,25 @@ static gf_status add_entry(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
 /* Looks p/n up in the dictionary, adding it when new. */
 static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
   if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
+  int phys = e->cs->phys;
+  if (phys == PQW_INT32 || phys == PQW_INT64 || phys == PQW_FLOAT || phys == PQW_DOUBLE) {
+    /* Numbers: the bits are the key (one compare per probe, no memcmp). */
+    uint64_t key = get_le(p, n);
+    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
+    size_t s = h & (e->nslots - 1);
+    while (e->slots[s] >= 0) {
+      if (e->slot_key[s] == key) {
+        *k = e->slots[s];
+        return GF_OK;
+      }
+      s = (s + 1) & (e->nslots - 1);
+    }
+    GF_RETURN_NOT_OK(add_entry(e, p, n, k));
+    e->slots[s] = *k;
+    e->slot_hash[s] = h;
+    e->slot_key[s] = key;
+    return GF_OK;
+  }
   uint32_t h = hash_bytes(p, n);
   size_t s = h & (e->nslots - 1);
   while (e->slots[s] >= 0) {
@@ -490,6 +515,7 @@ static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
   GF_RETURN_NOT_OK(add_entry(e, p, n, k));
   e->slots[s] = *k;
   e->slot_hash[s] = h;
+  e->slot_key[s] = 0;
   return GF_OK;
 }
 
@@ -831,7 +857,15 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
     /* Bit-packed bool values of the page. */
     uint8_t boolacc = 0;
     int boolbits = 0;
-    /* Indices are collected separately: count them first. */
+    /* Room for a page of indices or fixed-width values, written without
+     * a capacity check per value. */
+    size_t page_max = (size_t)(limit < rows - r ? limit : rows - r);
+    if (cs->phys != PQW_BYTE_ARRAY && cs->phys != PQW_BOOLEAN) {
+      size_t w = use_dict ? 4 : cs->phys == PQW_FLBA ? (size_t)cs->type_length : 8;
+      GF_RETURN_NOT_OK(gfi_vec_reserve(&e->values, page_max * w + 1, e->err));
+    } else if (use_dict) {
+      GF_RETURN_NOT_OK(gfi_vec_reserve(&e->values, page_max * 4 + 1, e->err));
+    }
     while (r < rows && r - first < limit) {
       if (pos == cnt) {
         if (!seg_next(&it, &a, &i0, &cnt)) break;
@@ -851,7 +885,8 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
               if (rk >= 0 && rk < rmin) rmin = rk;
               if (rk > rmax) rmax = rk;
             }
-            GF_RETURN_NOT_OK(gfi_vec_append(&e->values, &x, 4, e->err));
+            memcpy(e->values.data + e->values.len, &x, 4); /* reserved below */
+            e->values.len += 4;
             nidx++;
           }
         } else {
@@ -872,7 +907,12 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
                 put_le(pre, (uint32_t)vn, 4);
                 GF_RETURN_NOT_OK(gfi_vec_append(&e->values, pre, 4, e->err));
               }
-              if (vn) GF_RETURN_NOT_OK(gfi_vec_append(&e->values, vp, (size_t)vn, e->err));
+              if (cs->phys == PQW_BYTE_ARRAY) {
+                if (vn) GF_RETURN_NOT_OK(gfi_vec_append(&e->values, vp, (size_t)vn, e->err));
+              } else { /* fixed width: room reserved below */
+                memcpy(e->values.data + e->values.len, vp, (size_t)vn);
+                e->values.len += (size_t)vn;
+              }
             }
           }
         }
@@ -1008,6 +1048,7 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
   gfi_mfree(a, e.entry_len, e.cap_entries * sizeof *e.entry_len);
   gfi_mfree(a, e.slots, e.nslots * sizeof *e.slots);
   gfi_mfree(a, e.slot_hash, e.nslots * sizeof *e.slot_hash);
+  gfi_mfree(a, e.slot_key, e.nslots * sizeof *e.slot_key);
   if (e.idx) gfi_mfree(a, e.idx, (size_t)gfi_at_least_1((size_t)rows) * sizeof *e.idx);
   gfi_mfree(a, e.tmp32, e.cap_tmp32 * sizeof *e.tmp32);
   if (e.rank) gfi_mfree(a, e.rank, gfi_at_least_1(e.nentries) * sizeof *e.rank);
