@@ -234,15 +234,19 @@ def test_empty_table(tmp_path, table):
     assert got.schema.remove_metadata() == pyarrow_read_schema(table.schema)
 
 
-def test_statistics_match_the_values(tmp_path, table, ipc_file):
+@pytest.mark.parametrize("dictionary", ["default", "fallback", "none"])
+def test_statistics_match_the_values(tmp_path, table, ipc_file, dictionary):
     """Row-group min/max/null_count against values computed here: signed and
     unsigned integers, floats without NaN and with -0.0/+0.0, strings as
-    unsigned bytes, decimals."""
-    out = gf_convert(ipc_file, tmp_path / "s.parquet", "--row-group-size", "1000")
+    unsigned bytes, decimals, dictionary columns; with dictionary pages, with
+    chunks that fell back to PLAIN and without dictionaries."""
+    args = {"default": [], "fallback": ["--dictionary-limit", "64"], "none": ["--no-dictionary"]}[dictionary]
+    out = gf_convert(ipc_file, tmp_path / "s.parquet", "--row-group-size", "1000", *args)
     md = pq.ParquetFile(out).metadata
     for rg in range(md.num_row_groups):
         part = table.slice(rg * 1000, 1000)
-        for name in ["i8", "i32", "i64", "u32", "u64", "f32", "f64", "str", "estr", "bin", "dec5", "dec15", "dec30", "date32", "ts_ns"]:
+        for name in ["i8", "i32", "i64", "u32", "u64", "f32", "f64", "str", "estr", "bin", "dec5", "dec15", "dec30", "date32", "ts_ns",
+                     "dict", "dict_i", "u8"]:
             st = md.row_group(rg).column(table.column_names.index(name)).statistics
             col = part.column(name)
             if name == "ts_ns":  # compared as the stored int64 (min_raw)
@@ -256,7 +260,7 @@ def test_statistics_match_the_values(tmp_path, table, ipc_file):
                 continue
             assert st.has_min_max, name
             lo, hi = min(vals), max(vals)
-            if name in ("str",):
+            if name in ("str", "dict"):
                 lo = min(vals, key=lambda s: s.encode())
                 hi = max(vals, key=lambda s: s.encode())
             if name in ("f32", "f64"):

@@ -549,6 +549,16 @@ static gf_status write_parquet_in(const gf_frame *f, const char *path,
   if (!w.cols) return GF_OOM(err, "Parquet column descriptions");
   gf_status st = GF_OK;
   for (int c = 0; c < w.nc && st == GF_OK; c++) st = make_colspec(f, c, &w.cols[c], err);
+  /* Dictionary columns: their values ranked once, so chunks compare ranks. */
+  for (int c = 0; c < w.nc && st == GF_OK; c++) {
+    pqw_colspec *cs = &w.cols[c];
+    if (cs->type.id != GF_TYPE_DICTIONARY || !w.p.statistics || !w.p.dictionary ||
+        cs->phys == PQW_BOOLEAN || gf_frame_num_batches(f) == 0 || rows == 0)
+      continue;
+    const gf_array *dict = gf_frame_column(f, 0, c)->dictionary;
+    st = gfi_pqw_rank_dictionary(&w.p, cs, dict, &cs->dict_rank, err);
+    if (st == GF_OK) cs->dict_len = (size_t)dict->length;
+  }
   size_t nchunks = (size_t)gfi_at_least_1((size_t)(w.nrg * w.nc));
   if (st == GF_OK) {
     w.chunks = gfi_calloc(w.p.a, nchunks * sizeof *w.chunks);
@@ -572,6 +582,9 @@ static gf_status write_parquet_in(const gf_frame *f, const char *path,
     for (size_t k = 0; k < (size_t)(w.nrg * w.nc); k++) gfi_pqw_chunk_free(w.p.a, &w.chunks[k]);
     gfi_mfree(w.p.a, w.chunks, nchunks * sizeof *w.chunks);
   }
+  for (int c = 0; c < w.nc; c++)
+    if (w.cols[c].dict_rank)
+      gfi_mfree(w.p.a, w.cols[c].dict_rank, gfi_at_least_1(w.cols[c].dict_len) * sizeof(int32_t));
   gfi_mfree(w.p.a, w.cols, (size_t)gfi_at_least_1((size_t)w.nc) * sizeof *w.cols);
   return st;
 }

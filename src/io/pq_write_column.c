@@ -388,8 +388,9 @@ typedef struct enc {
   uint64_t *slot_key;  /* fixed-width values: the value itself, compared whole */
   size_t nslots;
   int32_t *idx;        /* per row: entry index, -1 null (dictionary path) */
-  int32_t *rank;       /* per entry: its place in the sort order, -1 for NaN */
-  int32_t *order;      /* entries by rank */
+  int32_t *rank;       /* per entry: a key in the sort order, -1 for NaN/null */
+  size_t rank_cap;     /* entries rank has room for */
+  int32_t *order;      /* entries by rank (rank_entries) */
   size_t nranked;
   /* the page being built */
   gfi_vec levels, values, body, comp, hdr;
@@ -538,6 +539,14 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
     dict_len = (size_t)dict->length;
     remap = gfi_malloc(e->p->a, gfi_at_least_1(dict_len) * sizeof *remap);
     if (!remap) return GF_OOM(e->err, "a Parquet dictionary remap");
+    if (cs->dict_rank) { /* entry ranks from the column's ranked dictionary */
+      e->rank = gfi_malloc(e->p->a, gfi_at_least_1(dict_len) * sizeof *e->rank);
+      if (!e->rank) {
+        gfi_mfree(e->p->a, remap, gfi_at_least_1(dict_len) * sizeof *remap);
+        return GF_OOM(e->err, "Parquet dictionary ranks");
+      }
+      e->rank_cap = dict_len;
+    }
     memset(remap, 0xff, gfi_at_least_1(dict_len) * sizeof *remap); /* -1 = not seen */
   }
   seg_iter it;
@@ -564,6 +573,7 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
           if (g == V_NULL) remap[c] = -2;
           else if (g == V_OK) st = add_entry(e, p, n, &remap[c]);
           else st = range_error(e, g, row0 + r);
+          if (st == GF_OK && remap[c] >= 0 && e->rank) e->rank[remap[c]] = cs->dict_rank[c];
         }
         e->idx[r] = remap[c] >= 0 ? remap[c] : -1;
       } else {
@@ -592,6 +602,7 @@ static gf_status rank_entries(enc *e) {
   size_t n = e->nentries;
   const gf_allocator *a = e->p->a;
   e->rank = gfi_malloc(a, gfi_at_least_1(n) * sizeof *e->rank);
+  e->rank_cap = n;
   e->order = gfi_malloc(a, gfi_at_least_1(n) * sizeof *e->order);
   int32_t *tmp = gfi_malloc(a, gfi_at_least_1(n) * sizeof *tmp);
   if (!e->rank || !e->order || !tmp) {
@@ -835,7 +846,7 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
   const pqw_params *p = e->p;
   int bw = 1;
   while (use_dict && ((uint64_t)1 << bw) < e->nentries) bw++;
-  if (use_dict && p->statistics) GF_RETURN_NOT_OK(rank_entries(e));
+  if (use_dict && p->statistics && !e->rank) GF_RETURN_NOT_OK(rank_entries(e));
   pqw_stats chunk_st;
   memset(&chunk_st, 0, sizeof chunk_st);
   seg_iter it;
@@ -847,7 +858,9 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
   GF_RETURN_NOT_OK(need_tmp32(e, (size_t)(p->page_rows < rows ? p->page_rows : rows) + 1));
   while (r < rows) {
     int64_t first = r;
-    int32_t rmin = INT32_MAX, rmax = -1; /* ranks of the page's bounds */
+    int32_t kmin = INT32_MAX, kmax = -1, xmin = -1, xmax = -1; /* the page's bounds */
+    int32_t cmin = -1, cmax = -1; /* the same by dictionary code (PLAIN) */
+    const gf_array *dict = NULL;
     pqw_stats s;
     memset(&s, 0, sizeof s);
     e->values.len = 0;
@@ -882,8 +895,14 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
           if (g == V_OK) {
             if (e->rank) {
               int32_t rk = e->rank[x];
-              if (rk >= 0 && rk < rmin) rmin = rk;
-              if (rk > rmax) rmax = rk;
+              if (rk >= 0 && rk < kmin) {
+                kmin = rk;
+                xmin = x;
+              }
+              if (rk > kmax) {
+                kmax = rk;
+                xmax = x;
+              }
             }
             memcpy(e->values.data + e->values.len, &x, 4); /* reserved below */
             e->values.len += 4;
@@ -893,7 +912,23 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
           g = get_row(cs, a, i0 + pos, tmp, &vp, &vn);
           if (g < 0) return range_error(e, g, row0 + r);
           if (g == V_OK) {
-            if (p->statistics) stats_add(&s, cs->order, vp, vn);
+            if (p->statistics && cs->dict_rank) {
+              /* A dictionary column written PLAIN: compare the ranks of
+               * its codes, fetch the two bounds at the end of the page. */
+              int32_t code = ((const int32_t *)gfi_buf(a, 1))[a->offset + i0 + pos];
+              int32_t rk = cs->dict_rank[code];
+              if (rk >= 0 && rk < kmin) {
+                kmin = rk;
+                cmin = code;
+              }
+              if (rk > kmax) {
+                kmax = rk;
+                cmax = code;
+              }
+              dict = a->dictionary;
+            } else if (p->statistics) {
+              stats_add(&s, cs->order, vp, vn);
+            }
             if (cs->phys == PQW_BOOLEAN) {
               boolacc |= (uint8_t)(vp[0] << boolbits);
               if (++boolbits == 8) {
@@ -924,11 +959,17 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
       }
     }
     if (boolbits) GF_RETURN_NOT_OK(gfi_vec_append(&e->values, &boolacc, 1, e->err));
-    if (rmax >= 0) {
-      int32_t lo = e->order[rmin], hi = e->order[rmax];
+    if (cmax >= 0) {
+      const uint8_t *bp;
+      int32_t bn;
       s.has = true;
-      set_bound(&s, false, entry_ptr(e, (size_t)lo), e->entry_len[lo]);
-      set_bound(&s, true, entry_ptr(e, (size_t)hi), e->entry_len[hi]);
+      if (get_value(cs, dict, cmin, tmp, &bp, &bn) == V_OK) set_bound(&s, false, bp, bn);
+      if (get_value(cs, dict, cmax, tmp, &bp, &bn) == V_OK) set_bound(&s, true, bp, bn);
+    }
+    if (xmax >= 0) {
+      s.has = true;
+      set_bound(&s, false, entry_ptr(e, (size_t)xmin), e->entry_len[xmin]);
+      set_bound(&s, true, entry_ptr(e, (size_t)xmax), e->entry_len[xmax]);
     }
     int64_t prow = r - first;
     if (prow == 0)
@@ -1051,7 +1092,51 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
   gfi_mfree(a, e.slot_key, e.nslots * sizeof *e.slot_key);
   if (e.idx) gfi_mfree(a, e.idx, (size_t)gfi_at_least_1((size_t)rows) * sizeof *e.idx);
   gfi_mfree(a, e.tmp32, e.cap_tmp32 * sizeof *e.tmp32);
-  if (e.rank) gfi_mfree(a, e.rank, gfi_at_least_1(e.nentries) * sizeof *e.rank);
+  if (e.rank) gfi_mfree(a, e.rank, gfi_at_least_1(e.rank_cap) * sizeof *e.rank);
   if (e.order) gfi_mfree(a, e.order, gfi_at_least_1(e.nentries) * sizeof *e.order);
+  return st;
+}
+
+/* See pq_write_column.h. */
+gf_status gfi_pqw_rank_dictionary(const pqw_params *p, const pqw_colspec *cs,
+                                  const gf_array *dict, int32_t **out, gf_error *err) {
+  enc e;
+  memset(&e, 0, sizeof e);
+  e.p = p;
+  e.cs = cs;
+  e.err = err;
+  gfi_vec_init(&e.dict, p->a);
+  size_t n = (size_t)dict->length;
+  uint8_t *isnull = gfi_calloc(p->a, gfi_at_least_1(n));
+  gf_status st = isnull ? GF_OK : GF_OOM(err, "Parquet dictionary ranks");
+  static const uint8_t zeros[16];
+  /* Null (or unwritable) values hold a place of the value's width, so
+   * the float NaN check reads real bytes; their rank is -1. */
+  int32_t width = cs->phys == PQW_FLOAT ? 4 : cs->phys == PQW_DOUBLE ? 8 : 0;
+  uint8_t tmp[16];
+  for (size_t k = 0; k < n && st == GF_OK; k++) {
+    const uint8_t *v;
+    int32_t vn, got;
+    int g = get_value(cs, dict, (int64_t)k, tmp, &v, &vn);
+    if (g != V_OK) {
+      isnull[k] = 1;
+      v = zeros;
+      vn = width;
+    }
+    st = add_entry(&e, v, vn, &got);
+  }
+  if (st == GF_OK) st = rank_entries(&e);
+  if (st == GF_OK) {
+    for (size_t k = 0; k < n; k++)
+      if (isnull[k]) e.rank[k] = -1;
+    *out = e.rank; /* gfi_at_least_1(n) entries */
+    e.rank = NULL;
+  }
+  if (isnull) gfi_mfree(p->a, isnull, gfi_at_least_1(n));
+  gfi_vec_reset(&e.dict);
+  gfi_mfree(p->a, e.entry_off, e.cap_entries * sizeof *e.entry_off);
+  gfi_mfree(p->a, e.entry_len, e.cap_entries * sizeof *e.entry_len);
+  if (e.rank) gfi_mfree(p->a, e.rank, gfi_at_least_1(e.rank_cap) * sizeof *e.rank);
+  if (e.order) gfi_mfree(p->a, e.order, gfi_at_least_1(e.nentries) * sizeof *e.order);
   return st;
 }

@@ -32,6 +32,11 @@ typedef struct pqw_colspec {
   int order;          /* ORD_* */
   int64_t mult;       /* seconds written as milliseconds: 1000, else 1 */
   bool optional;      /* OPTIONAL (definition levels) or REQUIRED */
+  /* Dictionary columns with statistics: the sort rank of each value of the
+   * frame's dictionary (-1 for null or NaN), computed once for all chunks;
+   * gfi_at_least_1(dict_len) entries. NULL otherwise. */
+  int32_t *dict_rank;
+  size_t dict_len;
 } pqw_colspec;
 
 /* Statistics of a page or a chunk: min/max in the physical (PLAIN, without
@@ -84,6 +89,11 @@ typedef struct pqw_params {
 gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f,
                                const pqw_colspec *cs, int64_t row0,
                                int64_t rows, pqw_chunk *out, gf_error *err);
+/* Ranks the values of `dict` (the dictionary of column `cs`) in the
+ * column's sort order: *out (allocated from p->a, gfi_at_least_1(length)
+ * int32) holds each value's rank, -1 for nulls and NaN. */
+gf_status gfi_pqw_rank_dictionary(const pqw_params *p, const pqw_colspec *cs,
+                                  const gf_array *dict, int32_t **out, gf_error *err);
 void gfi_pqw_chunk_free(const gf_allocator *a, pqw_chunk *c);
 /* Appends statistics bytes in the Statistics/ColumnIndex form: floats get
  * -0.0 as a zero minimum and +0.0 as a zero maximum (PARQUET-1222). */
