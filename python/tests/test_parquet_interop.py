@@ -119,7 +119,10 @@ def source_table(n=N, seed=7):
         "dict_i": pa.array(m([i % 17 for i in ints]), pa.int32()).dictionary_encode(),
         "null": pa.nulls(n),
     }
-    return pa.table(cols)
+    t = pa.table(cols)
+    # Non-nullable fields: REQUIRED columns, no definition levels.
+    t = t.append_column(pa.field("req_i64", pa.int64(), nullable=False), pa.array(ints, pa.int64()))
+    return t.append_column(pa.field("req_str", pa.string(), nullable=False), pa.array(words, pa.string()))
 
 
 def pyarrow_read_schema(schema):
@@ -197,6 +200,9 @@ def test_pyarrow_reads_every_type_and_codec(tmp_path, table, ipc_file, codec):
                      "--row-group-size", "1000", "--page-rows", "300")
     meta = pq.ParquetFile(out).metadata
     assert meta.num_row_groups == 3
+    pschema = pq.ParquetFile(out).schema
+    for i, name in enumerate(table.column_names):  # REQUIRED exactly for non-nullable fields
+        assert pschema.column(i).max_definition_level == (1 if table.schema.field(name).nullable else 0), name
     # pyarrow names LZ4_RAW "LZ4"; the footer's codec number says which.
     want_codec = {"none": "UNCOMPRESSED", "lz4": "LZ4"}.get(codec, codec.upper())
     assert meta.row_group(0).column(0).compression == want_codec

@@ -404,8 +404,10 @@ static gf_status range_error(enc *e, int r, int64_t row) {
                         "Parquet writer: column '%s', row %lld: a value over 2147483647 bytes "
                         "does not fit a Parquet BYTE_ARRAY", e->cs->name, (long long)row);
   return gf_error_set(e->err, GF_ERANGE,
-                      "Parquet writer: column '%s', row %lld: the value times 1000 (seconds "
-                      "are written as milliseconds) overflows", e->cs->name, (long long)row);
+                      "Parquet writer: column '%s', row %lld: the value does not fit the "
+                      "column's Parquet type (seconds are written as milliseconds, times "
+                      "1000; a decimal must have at most its precision's digits)",
+                      e->cs->name, (long long)row);
 }
 
 static uint32_t hash_bytes(const uint8_t *p, int32_t n) {
