@@ -219,16 +219,48 @@ def test_pyarrow_reads_every_type_and_codec(tmp_path, table, ipc_file, codec):
     assert_same_values(got, table, codec)
 
 
+def _page_encodings(path, column):
+    """Kinds of the pages of `column` in each row group, from the footer,
+    the OffsetIndex and the page headers: "dict", "RLE_DICTIONARY" or
+    "PLAIN" per page (decoded in this file)."""
+    data = pathlib.Path(path).read_bytes()
+    fmd, _ = _thrift_struct(data, len(data) - 8 - struct.unpack_from("<I", data, len(data) - 8)[0])
+    kinds = []
+    for rg in fmd[4]:
+        cc = rg[1][column]
+        meta = cc[3]
+        pages = []
+        if 11 in meta:  # dictionary_page_offset
+            ph, _ = _thrift_struct(data, meta[11])
+            assert ph[1] == 2
+            pages.append("dict")
+        oi, _ = _thrift_struct(data, cc[4])
+        for loc in oi[1]:
+            ph, _ = _thrift_struct(data, loc[1])
+            assert ph[1] == 0  # DATA_PAGE
+            pages.append({0: "PLAIN", 8: "RLE_DICTIONARY"}[ph[5][2]])
+        kinds.append(pages)
+    return kinds
+
+
 def test_dictionary_fallback_and_plain(tmp_path, table, ipc_file):
-    for args in (["--dictionary-limit", "64"], ["--no-dictionary"]):
-        out = gf_convert(ipc_file, tmp_path / "f.parquet", *args, "--row-group-size", "1000")
-        md = pq.ParquetFile(out).metadata
-        enc = md.row_group(0).column(table.column_names.index("str")).encodings
-        assert "RLE_DICTIONARY" not in enc, enc
-        assert_same_values(pq.read_table(out), table, " ".join(args))
+    col = table.column_names.index("str")
+    # A dictionary page too small for the chunk: dictionary pages for the
+    # rows up to the overflow, PLAIN after it.
+    out = gf_convert(ipc_file, tmp_path / "f.parquet", "--dictionary-limit", "64", "--row-group-size", "1000",
+                     "--page-rows", "10")
+    for pages in _page_encodings(out, col):
+        assert pages[0] == "dict" and pages[1] == "RLE_DICTIONARY" and pages[-1] == "PLAIN", pages
+        k = pages.index("PLAIN")
+        assert set(pages[1:k]) == {"RLE_DICTIONARY"} and set(pages[k:]) == {"PLAIN"}, pages
+    assert_same_values(pq.read_table(out), table, "fallback")
+    out = gf_convert(ipc_file, tmp_path / "n.parquet", "--no-dictionary", "--row-group-size", "1000")
+    assert all(set(p) == {"PLAIN"} for p in _page_encodings(out, col))
+    assert_same_values(pq.read_table(out), table, "no dictionary")
     out = gf_convert(ipc_file, tmp_path / "d.parquet")
-    enc = pq.ParquetFile(out).metadata.row_group(0).column(table.column_names.index("u8")).encodings
-    assert "RLE_DICTIONARY" in enc
+    pages = _page_encodings(out, table.column_names.index("u8"))[0]
+    assert pages[0] == "dict" and set(pages[1:]) == {"RLE_DICTIONARY"}
+    assert_same_values(pq.read_table(out), table, "dictionary")
 
 
 def test_empty_table(tmp_path, table):

@@ -296,17 +296,17 @@ static gf_status write_page_index(pqw *w, index_pos *ix) {
     pqw_chunk *c = &w->chunks[k];
     v.len = 0;
     tw t;
-    tw_init(&t, &v, w->err);
-    tw_list(&t, OI_PAGE_LOCATIONS, TW_STRUCT, c->npages);
+    gfi_tw_init(&t, &v, w->err);
+    gfi_tw_list(&t, OI_PAGE_LOCATIONS, TW_STRUCT, c->npages);
     for (size_t i = 0; i < c->npages; i++) {
-      tw_elem_struct_begin(&t);
-      tw_i64(&t, PL_OFFSET, c->file_offset + c->pages[i].offset);
-      tw_i32(&t, PL_COMPRESSED, c->pages[i].size);
-      tw_i64(&t, PL_FIRST_ROW, c->pages[i].first_row);
-      tw_struct_end(&t);
+      gfi_tw_elem_struct_begin(&t);
+      gfi_tw_i64(&t, PL_OFFSET, c->file_offset + c->pages[i].offset);
+      gfi_tw_i32(&t, PL_COMPRESSED, c->pages[i].size);
+      gfi_tw_i64(&t, PL_FIRST_ROW, c->pages[i].first_row);
+      gfi_tw_struct_end(&t);
     }
-    tw_struct_end(&t);
-    st = tw_status(&t);
+    gfi_tw_struct_end(&t);
+    st = gfi_tw_status(&t);
     ix[k].oi_off = (int64_t)w->pos;
     ix[k].oi_len = (int32_t)v.len;
     if (st == GF_OK) st = out(w, v.data, v.len);
@@ -317,53 +317,53 @@ static gf_status write_page_index(pqw *w, index_pos *ix) {
 
 /* One SchemaElement of a leaf column. */
 static void put_schema_element(tw *t, const pqw_colspec *cs) {
-  tw_elem_struct_begin(t);
-  tw_i32(t, SE_TYPE, cs->phys);
-  if (cs->phys == PQW_FLBA) tw_i32(t, SE_TYPE_LENGTH, cs->type_length);
-  tw_i32(t, SE_REPETITION, cs->optional ? PQW_OPTIONAL : PQW_REQUIRED);
-  tw_string(t, SE_NAME, cs->name);
-  if (cs->converted != PQW_CT_NONE) tw_i32(t, SE_CONVERTED, cs->converted);
+  gfi_tw_elem_struct_begin(t);
+  gfi_tw_i32(t, SE_TYPE, cs->phys);
+  if (cs->phys == PQW_FLBA) gfi_tw_i32(t, SE_TYPE_LENGTH, cs->type_length);
+  gfi_tw_i32(t, SE_REPETITION, cs->optional ? PQW_OPTIONAL : PQW_REQUIRED);
+  gfi_tw_string(t, SE_NAME, cs->name);
+  if (cs->converted != PQW_CT_NONE) gfi_tw_i32(t, SE_CONVERTED, cs->converted);
   if (cs->logical == PQW_LT_DECIMAL) {
-    tw_i32(t, SE_SCALE, cs->scale);
-    tw_i32(t, SE_PRECISION, cs->precision);
+    gfi_tw_i32(t, SE_SCALE, cs->scale);
+    gfi_tw_i32(t, SE_PRECISION, cs->precision);
   }
   if (cs->logical != PQW_LT_NONE) {
-    tw_struct_begin(t, SE_LOGICAL);
+    gfi_tw_struct_begin(t, SE_LOGICAL);
     switch (cs->logical) {
       case PQW_LT_DECIMAL:
-        tw_struct_begin(t, PQW_LT_DECIMAL);
-        tw_i32(t, DEC_SCALE_, cs->scale);
-        tw_i32(t, DEC_PRECISION_, cs->precision);
-        tw_struct_end(t);
+        gfi_tw_struct_begin(t, PQW_LT_DECIMAL);
+        gfi_tw_i32(t, DEC_SCALE_, cs->scale);
+        gfi_tw_i32(t, DEC_PRECISION_, cs->precision);
+        gfi_tw_struct_end(t);
         break;
       case PQW_LT_TIME:
       case PQW_LT_TIMESTAMP:
-        tw_struct_begin(t, (int16_t)cs->logical);
-        tw_bool(t, TS_ADJUSTED, cs->adjusted);
-        tw_struct_begin(t, TS_UNIT_);
-        tw_empty_struct(t, (int16_t)cs->unit);
-        tw_struct_end(t);
-        tw_struct_end(t);
+        gfi_tw_struct_begin(t, (int16_t)cs->logical);
+        gfi_tw_bool(t, TS_ADJUSTED, cs->adjusted);
+        gfi_tw_struct_begin(t, TS_UNIT_);
+        gfi_tw_empty_struct(t, (int16_t)cs->unit);
+        gfi_tw_struct_end(t);
+        gfi_tw_struct_end(t);
         break;
       case PQW_LT_INTEGER: {
-        tw_struct_begin(t, PQW_LT_INTEGER);
+        gfi_tw_struct_begin(t, PQW_LT_INTEGER);
         /* bitWidth is an i8: the compact protocol's byte type. */
         uint8_t hdr = (uint8_t)(INT_BITWIDTH << 4 | TW_BYTE);
         if (t->st == GF_OK) t->st = gfi_vec_append(t->out, &hdr, 1, t->err);
         uint8_t bits = (uint8_t)cs->int_bits;
         if (t->st == GF_OK) t->st = gfi_vec_append(t->out, &bits, 1, t->err);
         t->last[t->depth] = INT_BITWIDTH;
-        tw_bool(t, INT_ISSIGNED, cs->int_signed);
-        tw_struct_end(t);
+        gfi_tw_bool(t, INT_ISSIGNED, cs->int_signed);
+        gfi_tw_struct_end(t);
         break;
       }
       default: /* STRING, DATE, UNKNOWN: empty structs */
-        tw_empty_struct(t, (int16_t)cs->logical);
+        gfi_tw_empty_struct(t, (int16_t)cs->logical);
         break;
     }
-    tw_struct_end(t);
+    gfi_tw_struct_end(t);
   }
-  tw_struct_end(t);
+  gfi_tw_struct_end(t);
 }
 
 /* Writes the FileMetaData, its length and the closing magic. */
@@ -372,16 +372,16 @@ static gf_status write_footer(pqw *w, const index_pos *ix, const char *arrow_sch
   gfi_vec_init(&v, w->p.a);
   gfi_vec_init(&scratch, w->p.a);
   tw t;
-  tw_init(&t, &v, w->err);
-  tw_i32(&t, FMD_VERSION, 2);
-  tw_list(&t, FMD_SCHEMA, TW_STRUCT, (size_t)w->nc + 1);
-  tw_elem_struct_begin(&t);
-  tw_string(&t, SE_NAME, "schema");
-  tw_i32(&t, SE_NUM_CHILDREN, w->nc);
-  tw_struct_end(&t);
+  gfi_tw_init(&t, &v, w->err);
+  gfi_tw_i32(&t, FMD_VERSION, 2);
+  gfi_tw_list(&t, FMD_SCHEMA, TW_STRUCT, (size_t)w->nc + 1);
+  gfi_tw_elem_struct_begin(&t);
+  gfi_tw_string(&t, SE_NAME, "schema");
+  gfi_tw_i32(&t, SE_NUM_CHILDREN, w->nc);
+  gfi_tw_struct_end(&t);
   for (int c = 0; c < w->nc; c++) put_schema_element(&t, &w->cols[c]);
-  tw_i64(&t, FMD_NUM_ROWS, gf_frame_num_rows(w->f));
-  tw_list(&t, FMD_ROW_GROUPS, TW_STRUCT, (size_t)w->nrg);
+  gfi_tw_i64(&t, FMD_NUM_ROWS, gf_frame_num_rows(w->f));
+  gfi_tw_list(&t, FMD_ROW_GROUPS, TW_STRUCT, (size_t)w->nrg);
   for (int64_t rg = 0; rg < w->nrg; rg++) {
     pqw_chunk *row = &w->chunks[rg * w->nc];
     int64_t unc = 0, comp = 0;
@@ -389,38 +389,38 @@ static gf_status write_footer(pqw *w, const index_pos *ix, const char *arrow_sch
       unc += row[c].uncompressed;
       comp += row[c].compressed;
     }
-    tw_elem_struct_begin(&t);
-    tw_list(&t, RG_COLUMNS, TW_STRUCT, (size_t)w->nc);
+    gfi_tw_elem_struct_begin(&t);
+    gfi_tw_list(&t, RG_COLUMNS, TW_STRUCT, (size_t)w->nc);
     for (int c = 0; c < w->nc; c++) {
       const pqw_chunk *ch = &row[c];
       const pqw_colspec *cs = &w->cols[c];
       const index_pos *x = &ix[rg * w->nc + c];
       int64_t first_page = ch->file_offset + (ch->dict_offset >= 0 ? ch->dict_offset : ch->data_offset);
-      tw_elem_struct_begin(&t);
-      tw_i64(&t, CC_FILE_OFFSET, first_page);
-      tw_struct_begin(&t, CC_META);
-      tw_i32(&t, CM_TYPE, cs->phys);
+      gfi_tw_elem_struct_begin(&t);
+      gfi_tw_i64(&t, CC_FILE_OFFSET, first_page);
+      gfi_tw_struct_begin(&t, CC_META);
+      gfi_tw_i32(&t, CM_TYPE, cs->phys);
       if (ch->dictionary) {
-        tw_list(&t, CM_ENCODINGS, TW_I32, 3);
-        tw_elem_i32(&t, PQW_ENC_PLAIN);
-        tw_elem_i32(&t, PQW_ENC_RLE);
-        tw_elem_i32(&t, PQW_ENC_RLE_DICTIONARY);
+        gfi_tw_list(&t, CM_ENCODINGS, TW_I32, 3);
+        gfi_tw_elem_i32(&t, PQW_ENC_PLAIN);
+        gfi_tw_elem_i32(&t, PQW_ENC_RLE);
+        gfi_tw_elem_i32(&t, PQW_ENC_RLE_DICTIONARY);
       } else {
-        tw_list(&t, CM_ENCODINGS, TW_I32, 2);
-        tw_elem_i32(&t, PQW_ENC_PLAIN);
-        tw_elem_i32(&t, PQW_ENC_RLE);
+        gfi_tw_list(&t, CM_ENCODINGS, TW_I32, 2);
+        gfi_tw_elem_i32(&t, PQW_ENC_PLAIN);
+        gfi_tw_elem_i32(&t, PQW_ENC_RLE);
       }
-      tw_list(&t, CM_PATH, TW_BINARY, 1);
-      tw_elem_binary(&t, cs->name, strlen(cs->name));
-      tw_i32(&t, CM_CODEC, w->p.codec);
-      tw_i64(&t, CM_NUM_VALUES, ch->rows);
-      tw_i64(&t, CM_UNCOMPRESSED, ch->uncompressed);
-      tw_i64(&t, CM_COMPRESSED, ch->compressed);
-      tw_i64(&t, CM_DATA_PAGE_OFFSET, ch->file_offset + ch->data_offset);
-      if (ch->dict_offset >= 0) tw_i64(&t, CM_DICT_PAGE_OFFSET, ch->file_offset + ch->dict_offset);
+      gfi_tw_list(&t, CM_PATH, TW_BINARY, 1);
+      gfi_tw_elem_binary(&t, cs->name, strlen(cs->name));
+      gfi_tw_i32(&t, CM_CODEC, w->p.codec);
+      gfi_tw_i64(&t, CM_NUM_VALUES, ch->rows);
+      gfi_tw_i64(&t, CM_UNCOMPRESSED, ch->uncompressed);
+      gfi_tw_i64(&t, CM_COMPRESSED, ch->compressed);
+      gfi_tw_i64(&t, CM_DATA_PAGE_OFFSET, ch->file_offset + ch->data_offset);
+      if (ch->dict_offset >= 0) gfi_tw_i64(&t, CM_DICT_PAGE_OFFSET, ch->file_offset + ch->dict_offset);
       if (w->p.statistics) {
-        tw_struct_begin(&t, CM_STATISTICS);
-        tw_i64(&t, ST_NULL_COUNT, ch->nulls);
+        gfi_tw_struct_begin(&t, CM_STATISTICS);
+        gfi_tw_i64(&t, ST_NULL_COUNT, ch->nulls);
         if (ch->has_minmax) {
           scratch.len = 0;
           if (t.st == GF_OK)
@@ -431,43 +431,43 @@ static gf_status write_footer(pqw *w, const index_pos *ix, const char *arrow_sch
             t.st = gfi_pqw_stat_bytes(&scratch, cs->order, ch->min.data, (int32_t)ch->min.len,
                                       false, w->err);
           if (t.st == GF_OK) {
-            tw_binary(&t, ST_MAX_VALUE, scratch.data, maxn);
-            tw_binary(&t, ST_MIN_VALUE, scratch.data + maxn, scratch.len - maxn);
+            gfi_tw_binary(&t, ST_MAX_VALUE, scratch.data, maxn);
+            gfi_tw_binary(&t, ST_MIN_VALUE, scratch.data + maxn, scratch.len - maxn);
           }
         }
-        tw_struct_end(&t);
+        gfi_tw_struct_end(&t);
       }
-      tw_struct_end(&t); /* meta_data */
-      tw_i64(&t, CC_OI_OFFSET, x->oi_off);
-      tw_i32(&t, CC_OI_LENGTH, x->oi_len);
+      gfi_tw_struct_end(&t); /* meta_data */
+      gfi_tw_i64(&t, CC_OI_OFFSET, x->oi_off);
+      gfi_tw_i32(&t, CC_OI_LENGTH, x->oi_len);
       if (x->ci_off >= 0) {
-        tw_i64(&t, CC_CI_OFFSET, x->ci_off);
-        tw_i32(&t, CC_CI_LENGTH, x->ci_len);
+        gfi_tw_i64(&t, CC_CI_OFFSET, x->ci_off);
+        gfi_tw_i32(&t, CC_CI_LENGTH, x->ci_len);
       }
-      tw_struct_end(&t); /* ColumnChunk */
+      gfi_tw_struct_end(&t); /* ColumnChunk */
     }
-    tw_i64(&t, RG_TOTAL_BYTE_SIZE, unc);
+    gfi_tw_i64(&t, RG_TOTAL_BYTE_SIZE, unc);
     int64_t rows = gf_frame_num_rows(w->f) - rg * w->rg_rows;
-    tw_i64(&t, RG_NUM_ROWS, rows < w->rg_rows ? rows : w->rg_rows);
-    tw_i64(&t, RG_FILE_OFFSET, row[0].file_offset);
-    tw_i64(&t, RG_TOTAL_COMPRESSED, comp);
-    if (rg <= INT16_MAX) tw_i16(&t, RG_ORDINAL, (int16_t)rg);
-    tw_struct_end(&t);
+    gfi_tw_i64(&t, RG_NUM_ROWS, rows < w->rg_rows ? rows : w->rg_rows);
+    gfi_tw_i64(&t, RG_FILE_OFFSET, row[0].file_offset);
+    gfi_tw_i64(&t, RG_TOTAL_COMPRESSED, comp);
+    if (rg <= INT16_MAX) gfi_tw_i16(&t, RG_ORDINAL, (int16_t)rg);
+    gfi_tw_struct_end(&t);
   }
-  tw_list(&t, FMD_KV, TW_STRUCT, 1);
-  tw_elem_struct_begin(&t);
-  tw_string(&t, KV_KEY_, "ARROW:schema");
-  tw_string(&t, KV_VALUE_, arrow_schema);
-  tw_struct_end(&t);
-  tw_string(&t, FMD_CREATED_BY, "gopherframe version " GF_VERSION_STRING);
-  tw_list(&t, FMD_COLUMN_ORDERS, TW_STRUCT, (size_t)w->nc);
+  gfi_tw_list(&t, FMD_KV, TW_STRUCT, 1);
+  gfi_tw_elem_struct_begin(&t);
+  gfi_tw_string(&t, KV_KEY_, "ARROW:schema");
+  gfi_tw_string(&t, KV_VALUE_, arrow_schema);
+  gfi_tw_struct_end(&t);
+  gfi_tw_string(&t, FMD_CREATED_BY, "gopherframe version " GF_VERSION_STRING);
+  gfi_tw_list(&t, FMD_COLUMN_ORDERS, TW_STRUCT, (size_t)w->nc);
   for (int c = 0; c < w->nc; c++) {
-    tw_elem_struct_begin(&t);
-    tw_empty_struct(&t, CO_TYPE_ORDER);
-    tw_struct_end(&t);
+    gfi_tw_elem_struct_begin(&t);
+    gfi_tw_empty_struct(&t, CO_TYPE_ORDER);
+    gfi_tw_struct_end(&t);
   }
-  tw_struct_end(&t);
-  gf_status st = tw_status(&t);
+  gfi_tw_struct_end(&t);
+  gf_status st = gfi_tw_status(&t);
   if (st == GF_OK && v.len > UINT32_MAX)
     st = gf_error_set(w->err, GF_ENOTSUP, "Parquet writer: the footer exceeds 4 GiB");
   if (st == GF_OK) st = out(w, v.data, v.len);

@@ -522,15 +522,17 @@ static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
   return GF_OK;
 }
 
-/* Tries to dictionary-encode the chunk: fills e->idx and the dictionary.
- * *ok is false (and nothing kept) when the dictionary page would exceed
- * the limit: the chunk is then written PLAIN. Dictionary-typed columns are
- * remapped from their codes (the used entries, in order of first use)
- * without hashing. */
+/* Dictionary-encodes the chunk's rows as far as the dictionary page stays
+ * within the limit: fills e->idx and the dictionary for rows [0,
+ * *dict_rows); the rows from the one whose new value would overflow the
+ * page on are written PLAIN (the fallback of Parquet writers: the dictionary
+ * pages first, then PLAIN pages). Dictionary-typed columns are remapped
+ * from their codes (the used entries, in order of first use) without
+ * hashing. */
 static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64_t rows,
-                                  bool *ok) {
+                                  int64_t *dict_rows) {
   const pqw_colspec *cs = e->cs;
-  *ok = false;
+  *dict_rows = 0;
   e->idx = gfi_malloc(e->p->a, (size_t)gfi_at_least_1((size_t)rows) * sizeof *e->idx);
   if (!e->idx) return GF_OOM(e->err, "Parquet dictionary indices");
   int32_t *remap = NULL;
@@ -593,7 +595,13 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   }
   if (remap) gfi_mfree(e->p->a, remap, gfi_at_least_1(dict_len) * sizeof *remap);
   GF_RETURN_NOT_OK(st);
-  *ok = (int64_t)e->dict.len <= e->p->dict_bytes;
+  if ((int64_t)e->dict.len > e->p->dict_bytes) {
+    /* Row r brought the entry that overflowed: drop it, stop before r. */
+    size_t k = e->nentries - 1;
+    e->dict.len = (size_t)e->entry_off[k] - (cs->phys == PQW_BYTE_ARRAY ? 4 : 0);
+    e->nentries = k;
+  }
+  *dict_rows = r;
   return GF_OK;
 }
 
@@ -664,19 +672,19 @@ static gf_status add_page_loc(enc *e, int64_t offset, int64_t size, int64_t firs
 /* Writes a Statistics struct as field `fid` of the open struct. */
 static void put_statistics(tw *w, int16_t fid, const pqw_colspec *cs, const pqw_stats *s,
                            gfi_vec *scratch) {
-  tw_struct_begin(w, fid);
-  tw_i64(w, ST_NULL_COUNT, s->nulls);
+  gfi_tw_struct_begin(w, fid);
+  gfi_tw_i64(w, ST_NULL_COUNT, s->nulls);
   if (s->has) {
     scratch->len = 0;
     if (w->st == GF_OK) w->st = gfi_pqw_stat_bytes(scratch, cs->order, s->max, s->max_n, true, w->err);
     size_t maxn = scratch->len;
     if (w->st == GF_OK) w->st = gfi_pqw_stat_bytes(scratch, cs->order, s->min, s->min_n, false, w->err);
     if (w->st == GF_OK) {
-      tw_binary(w, ST_MAX_VALUE, scratch->data, maxn);
-      tw_binary(w, ST_MIN_VALUE, scratch->data + maxn, scratch->len - maxn);
+      gfi_tw_binary(w, ST_MAX_VALUE, scratch->data, maxn);
+      gfi_tw_binary(w, ST_MIN_VALUE, scratch->data + maxn, scratch->len - maxn);
     }
   }
-  tw_struct_end(w);
+  gfi_tw_struct_end(w);
 }
 
 /* Compresses e->body and appends header + data to the chunk. `kind` is
@@ -699,29 +707,29 @@ static gf_status emit_page(enc *e, int kind, int64_t count, int encoding, const 
                         "exceeds 2 GiB", e->cs->name);
   e->hdr.len = 0;
   tw w;
-  tw_init(&w, &e->hdr, e->err);
-  tw_i32(&w, PH_TYPE, kind);
-  tw_i32(&w, PH_UNCOMPRESSED, (int32_t)raw);
-  tw_i32(&w, PH_COMPRESSED, (int32_t)clen);
+  gfi_tw_init(&w, &e->hdr, e->err);
+  gfi_tw_i32(&w, PH_TYPE, kind);
+  gfi_tw_i32(&w, PH_UNCOMPRESSED, (int32_t)raw);
+  gfi_tw_i32(&w, PH_COMPRESSED, (int32_t)clen);
   gfi_vec scratch;
   gfi_vec_init(&scratch, e->p->a);
   if (kind == PQW_PAGE_DATA) {
-    tw_struct_begin(&w, PH_DATA);
-    tw_i32(&w, DPH_NUM_VALUES, (int32_t)count);
-    tw_i32(&w, DPH_ENCODING, encoding);
-    tw_i32(&w, DPH_DEF_ENCODING, PQW_ENC_RLE);
-    tw_i32(&w, DPH_REP_ENCODING, PQW_ENC_RLE);
+    gfi_tw_struct_begin(&w, PH_DATA);
+    gfi_tw_i32(&w, DPH_NUM_VALUES, (int32_t)count);
+    gfi_tw_i32(&w, DPH_ENCODING, encoding);
+    gfi_tw_i32(&w, DPH_DEF_ENCODING, PQW_ENC_RLE);
+    gfi_tw_i32(&w, DPH_REP_ENCODING, PQW_ENC_RLE);
     if (s) put_statistics(&w, DPH_STATISTICS, e->cs, s, &scratch);
-    tw_struct_end(&w);
+    gfi_tw_struct_end(&w);
   } else {
-    tw_struct_begin(&w, PH_DICT);
-    tw_i32(&w, DICT_NUM_VALUES, (int32_t)count);
-    tw_i32(&w, DICT_ENCODING, PQW_ENC_PLAIN);
-    tw_struct_end(&w);
+    gfi_tw_struct_begin(&w, PH_DICT);
+    gfi_tw_i32(&w, DICT_NUM_VALUES, (int32_t)count);
+    gfi_tw_i32(&w, DICT_ENCODING, PQW_ENC_PLAIN);
+    gfi_tw_struct_end(&w);
   }
-  tw_struct_end(&w);
+  gfi_tw_struct_end(&w);
   gfi_vec_reset(&scratch);
-  GF_RETURN_NOT_OK(tw_status(&w));
+  GF_RETURN_NOT_OK(gfi_tw_status(&w));
   pqw_chunk *c = e->out;
   GF_RETURN_NOT_OK(gfi_vec_append(&c->bytes, e->hdr.data, e->hdr.len, e->err));
   GF_RETURN_NOT_OK(gfi_vec_append(&c->bytes, e->comp.data, clen, e->err));
@@ -796,28 +804,28 @@ static gf_status ci_finish(enc *e, ci_acc *ci) {
     pxn = lx[k];
   }
   tw w;
-  tw_init(&w, &e->out->column_index, e->err);
-  tw_list(&w, CI_NULL_PAGES, TW_BOOL_TRUE, np);
-  for (size_t k = 0; k < np; k++) tw_elem_bool(&w, ci->null_pages.data[k] != 0);
+  gfi_tw_init(&w, &e->out->column_index, e->err);
+  gfi_tw_list(&w, CI_NULL_PAGES, TW_BOOL_TRUE, np);
+  for (size_t k = 0; k < np; k++) gfi_tw_elem_bool(&w, ci->null_pages.data[k] != 0);
   for (int pass = 0; pass < 2; pass++) {
-    tw_list(&w, pass ? CI_MAX_VALUES : CI_MIN_VALUES, TW_BINARY, np);
+    gfi_tw_list(&w, pass ? CI_MAX_VALUES : CI_MIN_VALUES, TW_BINARY, np);
     const uint8_t *base = pass ? ci->maxs.data : ci->mins.data;
     const int32_t *lens = pass ? lx : ln;
     size_t o = 0;
     for (size_t k = 0; k < np; k++) {
-      tw_elem_binary(&w, base ? base + o : (const uint8_t *)"", (size_t)lens[k]);
+      gfi_tw_elem_binary(&w, base ? base + o : (const uint8_t *)"", (size_t)lens[k]);
       o += (size_t)lens[k];
     }
   }
-  tw_i32(&w, CI_BOUNDARY_ORDER, asc ? PQW_ASCENDING : desc ? PQW_DESCENDING : PQW_UNORDERED);
-  tw_list(&w, CI_NULL_COUNTS, TW_I64, np);
+  gfi_tw_i32(&w, CI_BOUNDARY_ORDER, asc ? PQW_ASCENDING : desc ? PQW_DESCENDING : PQW_UNORDERED);
+  gfi_tw_list(&w, CI_NULL_COUNTS, TW_I64, np);
   for (size_t k = 0; k < np; k++) {
     int64_t v;
     memcpy(&v, ci->null_counts.data + 8 * k, 8);
-    tw_elem_i64(&w, v);
+    gfi_tw_elem_i64(&w, v);
   }
-  tw_struct_end(&w);
-  return tw_status(&w);
+  gfi_tw_struct_end(&w);
+  return gfi_tw_status(&w);
 }
 
 /* Merges page statistics into the chunk's. */
@@ -843,12 +851,12 @@ static gf_status chunk_stats_add(enc *e, pqw_stats *cs_, const pqw_stats *s) {
 /* Writes the data pages. With the dictionary (e->idx set), values are
  * entry indexes; otherwise PLAIN values read again from the frame. */
 static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t rows,
-                              bool use_dict, ci_acc *ci) {
+                              int64_t dict_rows, ci_acc *ci) {
   const pqw_colspec *cs = e->cs;
   const pqw_params *p = e->p;
   int bw = 1;
-  while (use_dict && ((uint64_t)1 << bw) < e->nentries) bw++;
-  if (use_dict && p->statistics && !e->rank) GF_RETURN_NOT_OK(rank_entries(e));
+  while (dict_rows > 0 && ((uint64_t)1 << bw) < e->nentries) bw++;
+  if (dict_rows > 0 && p->statistics && !e->rank) GF_RETURN_NOT_OK(rank_entries(e));
   pqw_stats chunk_st;
   memset(&chunk_st, 0, sizeof chunk_st);
   seg_iter it;
@@ -869,6 +877,9 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
     size_t nlev = 0, nidx = 0;
     uint32_t *lev = e->tmp32; /* levels; indices go after the levels */
     int64_t limit = p->page_rows;
+    /* Pages before dict_rows hold indices, the others PLAIN values. */
+    bool use_dict = r < dict_rows;
+    if (use_dict && first + limit > dict_rows) limit = dict_rows - first;
     /* Bit-packed bool values of the page. */
     uint8_t boolacc = 0;
     int boolbits = 0;
@@ -1054,10 +1065,10 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
   gfi_vec_init(&ci.max_len, a);
   gfi_vec_init(&ci.null_counts, a);
   gf_status st = GF_OK;
-  bool use_dict = false;
+  int64_t dict_rows = 0;
   if (p->dictionary && cs->phys != PQW_BOOLEAN && cs->vt.id != GF_TYPE_NULL && rows > 0) {
-    st = build_dictionary(&e, f, row0, rows, &use_dict);
-    if (st == GF_OK && use_dict && e.nentries > 0) {
+    st = build_dictionary(&e, f, row0, rows, &dict_rows);
+    if (st == GF_OK && dict_rows > 0 && e.nentries > 0) {
       /* The dictionary page comes first. */
       gfi_vec tmpv = e.body;
       e.body = e.dict;
@@ -1065,13 +1076,13 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
       st = emit_page(&e, PQW_PAGE_DICTIONARY, (int64_t)e.nentries, PQW_ENC_PLAIN, NULL);
       e.dict = e.body;
       e.body = tmpv;
-    } else if (st == GF_OK && use_dict) {
-      use_dict = false; /* only nulls: PLAIN pages hold no values at all */
+    } else {
+      dict_rows = 0; /* only nulls, or the first value overflows: PLAIN */
     }
   }
-  out->dictionary = use_dict;
+  out->dictionary = dict_rows > 0;
   out->data_offset = (int64_t)out->bytes.len;
-  if (st == GF_OK) st = encode_pages(&e, f, row0, rows, use_dict, &ci);
+  if (st == GF_OK) st = encode_pages(&e, f, row0, rows, dict_rows, &ci);
   if (st == GF_OK && p->statistics) st = ci_finish(&e, &ci);
   /* Chunk min/max pointed into the dictionary: they were copied into
    * out->min/max by chunk_stats_add, so the dictionary may go now. */

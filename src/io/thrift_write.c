@@ -3,13 +3,13 @@
 
 #include "io/thrift_write.h"
 
-void tw_init(tw *w, gfi_vec *out, gf_error *err) {
+void gfi_tw_init(tw *w, gfi_vec *out, gf_error *err) {
   memset(w, 0, sizeof *w);
   w->out = out;
   w->err = err;
 }
 
-gf_status tw_status(const tw *w) { return w->st; }
+gf_status gfi_tw_status(const tw *w) { return w->st; }
 
 static void put(tw *w, const void *p, size_t n) {
   if (w->st == GF_OK) w->st = gfi_vec_append(w->out, p, n, w->err);
@@ -44,32 +44,32 @@ static void field(tw *w, int16_t fid, int type) {
   w->last[w->depth] = fid;
 }
 
-void tw_i16(tw *w, int16_t fid, int16_t v) {
+void gfi_tw_i16(tw *w, int16_t fid, int16_t v) {
   field(w, fid, TW_I16);
   varint(w, zigzag(v));
 }
 
-void tw_i32(tw *w, int16_t fid, int32_t v) {
+void gfi_tw_i32(tw *w, int16_t fid, int32_t v) {
   field(w, fid, TW_I32);
   varint(w, zigzag(v));
 }
 
-void tw_i64(tw *w, int16_t fid, int64_t v) {
+void gfi_tw_i64(tw *w, int16_t fid, int64_t v) {
   field(w, fid, TW_I64);
   varint(w, zigzag(v));
 }
 
-void tw_bool(tw *w, int16_t fid, bool v) {
+void gfi_tw_bool(tw *w, int16_t fid, bool v) {
   field(w, fid, v ? TW_BOOL_TRUE : TW_BOOL_FALSE);
 }
 
-void tw_binary(tw *w, int16_t fid, const void *p, size_t n) {
+void gfi_tw_binary(tw *w, int16_t fid, const void *p, size_t n) {
   field(w, fid, TW_BINARY);
-  tw_elem_binary(w, p, n);
+  gfi_tw_elem_binary(w, p, n);
 }
 
-void tw_string(tw *w, int16_t fid, const char *s) {
-  tw_binary(w, fid, s, strlen(s));
+void gfi_tw_string(tw *w, int16_t fid, const char *s) {
+  gfi_tw_binary(w, fid, s, strlen(s));
 }
 
 /* Opens a nested struct scope (its field ids restart from 0). */
@@ -82,25 +82,25 @@ static void push(tw *w) {
   w->last[++w->depth] = 0;
 }
 
-void tw_struct_begin(tw *w, int16_t fid) {
+void gfi_tw_struct_begin(tw *w, int16_t fid) {
   field(w, fid, TW_STRUCT);
   push(w);
 }
 
-void tw_elem_struct_begin(tw *w) { push(w); }
+void gfi_tw_elem_struct_begin(tw *w) { push(w); }
 
-void tw_struct_end(tw *w) {
+void gfi_tw_struct_end(tw *w) {
   uint8_t stop = 0;
   put(w, &stop, 1);
   if (w->depth > 0) w->depth--;
 }
 
-void tw_empty_struct(tw *w, int16_t fid) {
-  tw_struct_begin(w, fid);
-  tw_struct_end(w);
+void gfi_tw_empty_struct(tw *w, int16_t fid) {
+  gfi_tw_struct_begin(w, fid);
+  gfi_tw_struct_end(w);
 }
 
-void tw_list(tw *w, int16_t fid, int elem, size_t n) {
+void gfi_tw_list(tw *w, int16_t fid, int elem, size_t n) {
   field(w, fid, TW_LIST);
   if (n < 15) {
     uint8_t b = (uint8_t)(n << 4 | (size_t)elem);
@@ -112,17 +112,17 @@ void tw_list(tw *w, int16_t fid, int elem, size_t n) {
   }
 }
 
-void tw_elem_i32(tw *w, int32_t v) { varint(w, zigzag(v)); }
-void tw_elem_i64(tw *w, int64_t v) { varint(w, zigzag(v)); }
+void gfi_tw_elem_i32(tw *w, int32_t v) { varint(w, zigzag(v)); }
+void gfi_tw_elem_i64(tw *w, int64_t v) { varint(w, zigzag(v)); }
 
 /* Bools inside lists are one byte each, 1 true and 2 false, as Thrift's own
  * compact implementations write them (readers accept 0 as false too). */
-void tw_elem_bool(tw *w, bool v) {
+void gfi_tw_elem_bool(tw *w, bool v) {
   uint8_t b = v ? 1 : 2;
   put(w, &b, 1);
 }
 
-void tw_elem_binary(tw *w, const void *p, size_t n) {
+void gfi_tw_elem_binary(tw *w, const void *p, size_t n) {
   varint(w, n);
   if (n) put(w, p, n);
 }

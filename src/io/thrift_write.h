@@ -34,31 +34,31 @@ typedef struct tw {
 } tw;
 
 /* Starts encoding at the end of `out` (the outermost struct is open). */
-void tw_init(tw *w, gfi_vec *out, gf_error *err);
+void gfi_tw_init(tw *w, gfi_vec *out, gf_error *err);
 /* GF_OK, or the first error (GF_ENOMEM; GF_EINTERNAL for a nesting error). */
-gf_status tw_status(const tw *w);
+gf_status gfi_tw_status(const tw *w);
 
 /* Fields of the open struct, in increasing id order. */
-void tw_i16(tw *w, int16_t fid, int16_t v);
-void tw_i32(tw *w, int16_t fid, int32_t v);
-void tw_i64(tw *w, int16_t fid, int64_t v);
-void tw_bool(tw *w, int16_t fid, bool v);
-void tw_binary(tw *w, int16_t fid, const void *p, size_t n);
-void tw_string(tw *w, int16_t fid, const char *s);
+void gfi_tw_i16(tw *w, int16_t fid, int16_t v);
+void gfi_tw_i32(tw *w, int16_t fid, int32_t v);
+void gfi_tw_i64(tw *w, int16_t fid, int64_t v);
+void gfi_tw_bool(tw *w, int16_t fid, bool v);
+void gfi_tw_binary(tw *w, int16_t fid, const void *p, size_t n);
+void gfi_tw_string(tw *w, int16_t fid, const char *s);
 /* A struct field: its fields follow, then tw_struct_end. */
-void tw_struct_begin(tw *w, int16_t fid);
+void gfi_tw_struct_begin(tw *w, int16_t fid);
 /* Ends the innermost open struct (also the outermost: writes its stop). */
-void tw_struct_end(tw *w);
+void gfi_tw_struct_end(tw *w);
 /* A list field of n elements of compact type `elem`; the elements follow
  * (tw_elem_*; for structs tw_elem_struct_begin ... tw_struct_end). */
-void tw_list(tw *w, int16_t fid, int elem, size_t n);
-void tw_elem_i32(tw *w, int32_t v);
-void tw_elem_i64(tw *w, int64_t v);
-void tw_elem_bool(tw *w, bool v);
-void tw_elem_binary(tw *w, const void *p, size_t n);
-void tw_elem_struct_begin(tw *w);
+void gfi_tw_list(tw *w, int16_t fid, int elem, size_t n);
+void gfi_tw_elem_i32(tw *w, int32_t v);
+void gfi_tw_elem_i64(tw *w, int64_t v);
+void gfi_tw_elem_bool(tw *w, bool v);
+void gfi_tw_elem_binary(tw *w, const void *p, size_t n);
+void gfi_tw_elem_struct_begin(tw *w);
 /* An empty struct field (a union member without fields: TypeDefinedOrder,
  * StringType, MILLIS...). */
-void tw_empty_struct(tw *w, int16_t fid);
+void gfi_tw_empty_struct(tw *w, int16_t fid);
 
 #endif /* GF_IO_THRIFT_WRITE_H */
