@@ -313,13 +313,14 @@ def test_statistics_match_the_values(tmp_path, table, ipc_file, dictionary):
             assert st.max == hi, (name, rg, st.max, hi)
 
 
-def test_polars_reads_it(tmp_path, table, ipc_file):
+@pytest.mark.parametrize("codec", CODECS)
+def test_polars_reads_it(tmp_path, table, ipc_file, codec):
     pl = pytest.importorskip("polars")
     # Polars refuses fixed-offset zones ("+05:30") in any file: leave that
     # column out.
     src = tmp_path / "p.arrow"
     write_ipc(table.drop_columns(["ts_ns"]), src)
-    out = gf_convert(src, tmp_path / "p.parquet", "--compression", "zstd", "--row-group-size", "1000")
+    out = gf_convert(src, tmp_path / "p.parquet", "--compression", codec, "--row-group-size", "1000")
     got = pl.read_parquet(out)
     want = pl.from_arrow(pq.read_table(out))
     # The reference: what pyarrow (checked against the source above) reads,
