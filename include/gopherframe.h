@@ -27,5 +27,6 @@
 #include "gopherframe/files.h"
 #include "gopherframe/describe.h"
 #include "gopherframe/output.h"
+#include "gopherframe/parquet_write.h"
 
 #endif /* GOPHERFRAME_H */

@@ -1,7 +1,7 @@
 /*
  * cmd_convert.c - `gf convert IN OUT`: reads IN and writes OUT, the formats
  * chosen by extension: Arrow IPC files (.arrow .feather .ipc) and streams
- * (.arrows), CSV for anything else. Types read from IPC are kept exactly
+ * (.arrows), Parquet (.parquet, written only), CSV for anything else. Types read from IPC are kept exactly
  * when writing IPC (and the schema's custom metadata is carried over);
  * CSV-to-CSV re-delimits and normalises quoting and number text. OUT is
  * written to a temporary file and renamed by the writers, so a failed
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -18,20 +19,29 @@ static const char usage[] =
     "Usage: gf convert [OPTIONS] IN... OUT\n\n"
     "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
     "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
-    "CSV. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
+    "CSV; an OUT named .parquet is written as Parquet. Any direction works\n"
+    "(CSV<->IPC, IPC<->IPC, CSV<->CSV, either -> Parquet); IPC input is\n"
     "recognised by its content, so a stream named .arrow reads too. Types\n"
     "are kept exactly from IPC to IPC, with the schema's custom metadata.\n"
     "OUT is replaced only when the whole conversion succeeded.\n\n"
     "Options:\n"
     "      --compression C     body compression of an IPC OUT: none (default),\n"
-    "                          lz4 (LZ4_FRAME) or zstd\n"
+    "                          lz4 (LZ4_FRAME) or zstd; page compression of a\n"
+    "                          Parquet OUT: snappy (default when built in),\n"
+    "                          zstd, gzip, lz4 (LZ4_RAW) or none\n"
     "      --compression-level N  codec level (default: the codec's default)\n"
+    "      --row-group-size N  rows per row group of a Parquet OUT (default 1048576)\n"
+    "      --page-rows N       most rows per data page of a Parquet OUT (default 20000)\n"
+    "      --dictionary-limit BYTES  a Parquet column chunk whose dictionary would\n"
+    "                          exceed this is written PLAIN (default 1048576)\n"
+    "      --no-dictionary     no dictionary encoding in a Parquet OUT\n"
     "      --metadata KEY=VALUE   add (or replace) a custom metadata entry of an\n"
     "                          IPC OUT's schema (repeatable)\n"
     "      --out-delimiter C   delimiter of a CSV OUT (default ',')\n"
     "      --null TEXT         how nulls are written in a CSV OUT (default empty)\n" CLI_READ_USAGE;
 
-enum { OPT_OUT_DELIM = CLI_OPT_FIRST_FREE, OPT_NULL, OPT_COMPRESSION, OPT_LEVEL, OPT_METADATA };
+enum { OPT_OUT_DELIM = CLI_OPT_FIRST_FREE, OPT_NULL, OPT_COMPRESSION, OPT_LEVEL, OPT_METADATA,
+       OPT_RG_ROWS, OPT_PAGE_ROWS, OPT_DICT_LIMIT, OPT_NO_DICT };
 
 /* Maps a --compression value; false when it is none of the names. */
 static bool parse_compression(const char *text, gf_ipc_compression *out, const char **name) {
@@ -85,6 +95,29 @@ static bool merge_metadata(const gf_ipc_metadata *in, char **extra, int n, gf_ip
   return true;
 }
 
+/* True for a path ending in .parquet (any case). */
+static bool is_parquet_path(const char *path) {
+  size_t n = strlen(path);
+  return n > 8 && strcasecmp(path + n - 8, ".parquet") == 0;
+}
+
+/* Maps a --compression value for a Parquet OUT; false when unknown. */
+static bool parse_parquet_compression(const char *text, gf_parquet_compression *out) {
+  static const struct {
+    const char *name;
+    gf_parquet_compression c;
+  } codecs[] = {{"none", GF_PARQUET_NONE},       {"snappy", GF_PARQUET_SNAPPY},
+                {"gzip", GF_PARQUET_GZIP},       {"zstd", GF_PARQUET_ZSTD},
+                {"lz4", GF_PARQUET_LZ4_RAW},     {"lz4_raw", GF_PARQUET_LZ4_RAW}};
+  for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+    if (strcmp(text, codecs[i].name) == 0) {
+      *out = codecs[i].c;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Writes `f` to `out` as IPC (file or stream by extension) or CSV. */
 static gf_status write_frame(const gf_frame *f, const char *out, gf_ipc_compression codec,
                              int level, const gf_ipc_key_value *meta, int nmeta, char out_delim,
@@ -118,6 +151,10 @@ typedef struct convert_args {
   gf_ipc_compression codec;
   const char *codec_name;
   int64_t level;
+  const char *codec_text; /* --compression as given */
+  gf_parquet_compression parquet_codec;
+  bool parquet_option, no_dictionary;
+  int64_t rg_rows, page_rows, dict_limit; /* 0 = the writer's default */
   char **extra; /* --metadata texts, split into KEY NUL VALUE */
   int nextra;
 } convert_args;
@@ -131,6 +168,10 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       {"compression", required_argument, NULL, OPT_COMPRESSION},
       {"compression-level", required_argument, NULL, OPT_LEVEL},
       {"metadata", required_argument, NULL, OPT_METADATA},
+      {"row-group-size", required_argument, NULL, OPT_RG_ROWS},
+      {"page-rows", required_argument, NULL, OPT_PAGE_ROWS},
+      {"dictionary-limit", required_argument, NULL, OPT_DICT_LIMIT},
+      {"no-dictionary", no_argument, NULL, OPT_NO_DICT},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
@@ -146,14 +187,21 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       c->null_text = optarg;
       c->csv_option = true;
     } else if (opt == OPT_COMPRESSION) {
-      if (!parse_compression(optarg, &c->codec, &c->codec_name))
-        return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
-                               optarg);
+      c->codec_text = optarg; /* parsed once OUT's format is known */
       c->ipc_option = true;
     } else if (opt == OPT_LEVEL) {
       if (!cli_parse_int64("convert", "--compression-level", optarg, -131072, 22, &c->level))
         return CLI_EXIT_USAGE;
       c->ipc_option = true;
+    } else if (opt == OPT_RG_ROWS || opt == OPT_PAGE_ROWS || opt == OPT_DICT_LIMIT) {
+      int64_t *dst = opt == OPT_RG_ROWS ? &c->rg_rows : opt == OPT_PAGE_ROWS ? &c->page_rows
+                                                                          : &c->dict_limit;
+      if (!cli_parse_int64("convert", argv[optind - 1], optarg, 1, INT32_MAX, dst))
+        return CLI_EXIT_USAGE;
+      c->parquet_option = true;
+    } else if (opt == OPT_NO_DICT) {
+      c->no_dictionary = true;
+      c->parquet_option = true;
     } else if (opt == OPT_METADATA) {
       char *eq = strchr(optarg, '=');
       if (!eq || eq == optarg)
@@ -168,6 +216,25 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   if (argc - optind < 2) return cli_usage_error("convert", "expects IN and OUT");
   /* Several INs (or a glob / directory IN) are read as one table. */
   const char *out = argv[argc - 1];
+  if (is_parquet_path(out)) {
+    /* snappy by default, as pyarrow; none in a build without libsnappy */
+    c->parquet_codec = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
+                                                                          : GF_PARQUET_NONE;
+    if (c->codec_text && !parse_parquet_compression(c->codec_text, &c->parquet_codec))
+      return cli_usage_error("convert",
+                             "--compression of a Parquet OUT expects snappy, zstd, gzip, lz4 or "
+                             "none, got '%s'", c->codec_text);
+    if (c->nextra > 0 || c->csv_option)
+      return cli_usage_error("convert", "--metadata, --out-delimiter and --null do not apply to "
+                             "a Parquet OUT ('%s')", out);
+    return CLI_EXIT_OK;
+  }
+  if (c->parquet_option)
+    return cli_usage_error("convert", "--row-group-size, --page-rows, --dictionary-limit and "
+                           "--no-dictionary apply to a Parquet OUT, not '%s'", out);
+  if (c->codec_text && !parse_compression(c->codec_text, &c->codec, &c->codec_name))
+    return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
+                           c->codec_text);
   bool ipc_out = cli_is_ipc_path(out);
   if (c->ipc_option && !ipc_out)
     return cli_usage_error("convert",
@@ -179,9 +246,48 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   return CLI_EXIT_OK;
 }
 
+/* Reads IN and writes the Parquet file OUT; returns the exit code. */
+static int convert_parquet(const convert_args *c, const char *const *ins, int nin,
+                           const char *out) {
+  if (!gf_parquet_compression_available(c->parquet_codec)) {
+    cli_error("convert: %s compression is not available in this build",
+              c->codec_text ? c->codec_text : "snappy");
+    return CLI_EXIT_FAILURE;
+  }
+  gf_frame *f = NULL;
+  int rc = cli_is_multi_input(ins, nin) ? cli_read_multi("convert", ins, nin, &c->ra, 0, &f)
+                                         : cli_read_frame_meta("convert", ins[0], &c->ra, &f, NULL);
+  if (rc) return rc;
+  gf_parallel_options p;
+  cli_parallel_options(c->ra.threads, &p);
+  gf_parquet_write_options o;
+  gf_parquet_write_options_init(&o);
+  o.compression = c->parquet_codec;
+  o.compression_level = (int)c->level;
+  o.row_group_rows = c->rg_rows;
+  o.data_page_rows = c->page_rows;
+  o.dictionary_page_bytes = c->dict_limit;
+  o.no_dictionary = c->no_dictionary;
+  o.parallel = &p;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_write_parquet(f, out, &o, &err);
+  gf_frame_release(f);
+  if (st == GF_ECANCELED && gf_cancel_requested(p.cancel)) {
+    cli_error("convert: interrupted; %s was not written", out);
+    return CLI_EXIT_FAILURE;
+  }
+  if (st != GF_OK && err.code != GF_OK && err.message[0] && !strstr(err.message, out)) {
+    cli_error("convert: %s: %s", out, err.message);
+    return CLI_EXIT_FAILURE;
+  }
+  return st == GF_OK ? CLI_EXIT_OK : cli_fail("convert", st, &err);
+}
+
 /* Reads IN and writes OUT with the parsed options; returns the exit code. */
 static int convert(const convert_args *c, const char *const *ins, int nin, const char *out) {
   const char *in = ins[0];
+  if (is_parquet_path(out)) return convert_parquet(c, ins, nin, out);
   bool ipc_out = cli_is_ipc_path(out);
   /* Refused before reading: a long read would otherwise end in this. */
   if (c->codec != GF_IPC_COMPRESSION_NONE && !gf_ipc_compression_available(c->codec)) {

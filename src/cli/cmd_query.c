@@ -65,7 +65,8 @@ static const char usage[] =
     "      --limit N         keep the first N rows (after --sort: the top N)\n\n"
     "Output:\n"
     "  -o, --output FILE     write FILE: Arrow IPC for .arrow .feather .ipc\n"
-    "                        (.arrows: stream), CSV otherwise; nothing is\n"
+    "                        (.arrows: stream), Parquet (snappy) for .parquet,\n"
+    "                        CSV otherwise; nothing is\n"
     "                        written when the query fails\n"
     "      --format F        table or csv for standard output (default: table\n"
     "                        when standard output is a terminal, else csv)\n"
@@ -673,7 +674,15 @@ static int write_output(const qrun *r, const gf_frame *f) {
   const char *what = "write";
   if (q->output) {
     bool stream = cli_is_ipc_stream_path(q->output);
-    if (cli_is_ipc_path(q->output)) {
+    size_t olen = strlen(q->output);
+    if (olen > 8 && strcasecmp(q->output + olen - 8, ".parquet") == 0) {
+      gf_parquet_write_options po;
+      gf_parquet_write_options_init(&po);
+      po.compression = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
+                                                                          : GF_PARQUET_NONE;
+      po.parallel = &o;
+      st = gf_write_parquet(f, q->output, &po, &err);
+    } else if (cli_is_ipc_path(q->output)) {
       gf_ipc_write_options io;
       gf_ipc_write_options_init(&io);
       io.parallel = &o;

@@ -93,4 +93,10 @@ gf_status gfi_ipc_compress(int codec, int level, const void *src, size_t n,
 gf_status gfi_ipc_decompress(int codec, const void *src, size_t n, void *dst,
                              size_t dst_len, gf_error *err);
 
+/* The encapsulated IPC Schema message of frame `f` (continuation marker,
+ * length, flatbuffer, padding), as the IPC writers write it; used by the
+ * Parquet writer for its ARROW:schema key. *out is freed with gf_mem_free. */
+gf_status gfi_ipc_schema_message(const gf_frame *f, const gf_allocator *a,
+                                 void **out, size_t *out_len, gf_error *err);
+
 #endif /* GF_IO_IPC_INTERNAL_H */

@@ -796,3 +796,31 @@ gf_status gf_write_ipc_memory(const gf_frame *f, bool as_file,
   GF_RETURN_NOT_OK(ipc_write_begin(o, &lo, &par, &call, err));
   return gfi_ctx_end(&call, write_ipc_memory_in(f, as_file, &lo, out, out_len, err), err);
 }
+
+/* See ipc_internal.h. */
+gf_status gfi_ipc_schema_message(const gf_frame *f, const gf_allocator *a,
+                                 void **out, size_t *out_len, gf_error *err) {
+  sink s;
+  memset(&s, 0, sizeof s);
+  s.fd = -1;
+  gfi_vec_init_owned(&s.mem, a);
+  writer w;
+  memset(&w, 0, sizeof w);
+  gf_ipc_write_options_init(&w.o);
+  w.a = gfi_alloc_or_default(a);
+  w.f = f;
+  w.s = &s;
+  w.err = err;
+  w.body.a = w.a;
+  w.codec = -1;
+  gf_status st = emit(&w, 0, 0, false);
+  if (st == GF_OK) st = gfi_vec_reserve(&s.mem, 1, err);
+  body_free(&w.body);
+  if (st != GF_OK) {
+    gfi_vec_reset(&s.mem);
+    return st;
+  }
+  *out_len = s.mem.len;
+  *out = gfi_vec_take(&s.mem);
+  return GF_OK;
+}
