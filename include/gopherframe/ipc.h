@@ -115,6 +115,10 @@ typedef struct gf_ipc_read_options {
   /** For the readers taking a path: GF_INPUT_MMAP (default) or
    * GF_INPUT_READ; see gf_input_mode. */
   gf_input_mode input_mode;
+  /** When > 0, the result holds at most this many rows (the first ones).
+   * An IPC file then reads, validates and measures only the batches that
+   * hold them (what `gf head` uses); a stream is read whole and cut. */
+  int64_t max_rows;
 } gf_ipc_read_options;
 
 GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);

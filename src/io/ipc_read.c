@@ -861,13 +861,26 @@ void gfi_ipc_reader_free(gfi_ipc_reader *r) {
   gf_buffer_release(r->whole);
 }
 
+/* After a read that returned `st`: cuts *out to its first max_rows rows
+ * (when max_rows > 0 and it has more). */
+static gf_status cut_rows(gf_status st, int64_t max_rows, gf_frame **out, gf_error *err) {
+  if (st != GF_OK || max_rows <= 0 || gf_frame_num_rows(*out) <= max_rows) return st;
+  gf_frame *cut = NULL;
+  st = gf_frame_slice(*out, 0, max_rows, &cut, err);
+  gf_frame_release(*out);
+  *out = cut;
+  return st;
+}
+
 /* Reads `whole` (consumed) as a file: the lazy source read whole, its
  * batches decoded and validated in parallel (ipc_source.c). */
 static gf_status read_ipc_file_whole(gf_buffer *whole, const gf_ipc_read_options *o,
                                      gf_frame **out, gf_error *err) {
   gfi_ipc_source *s;
   GF_RETURN_NOT_OK(gfi_ipc_source_open_buffer(whole, o, &s, err));
-  gf_status st = gfi_ipc_source_read_all(s, o ? o->parallel : NULL, out, err);
+  gf_status st = gfi_ipc_source_read_first(s, o ? o->max_rows : 0, o ? o->parallel : NULL,
+                                           out, err);
+  st = cut_rows(st, o ? o->max_rows : 0, out, err);
   gfi_ipc_source_close(s);
   if (st != GF_OK && o && o->metadata && *o->metadata) {
     gf_ipc_metadata_free(*o->metadata);
@@ -909,6 +922,7 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
                                 r.nbatches, r.ncols, err);
   if (st == GF_OK)
     st = gf_frame_new(r.schema, (gf_array **)r.columns.data, r.nbatches, r.a, out, err);
+  st = cut_rows(st, opts.max_rows, out, err);
   if (st != GF_OK && r.meta_out && *r.meta_out) {
     gf_ipc_metadata_free(*r.meta_out);
     *r.meta_out = NULL;

@@ -429,12 +429,24 @@ static gf_status read_all_kernel(void *user, const gf_chunk_spec *chunk, gf_task
 
 gf_status gfi_ipc_source_read_all(gfi_ipc_source *s, const gf_parallel_options *par,
                                   gf_frame **out, gf_error *err) {
+  return gfi_ipc_source_read_first(s, 0, par, out, err);
+}
+
+gf_status gfi_ipc_source_read_first(gfi_ipc_source *s, int64_t max_rows,
+                                    const gf_parallel_options *par, gf_frame **out,
+                                    gf_error *err) {
   *out = NULL;
   gfi_ctx call;
   gf_parallel_options lp;
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, par, &lp, err));
   const gf_allocator *a = gfi_alloc_or_default(lp.allocator);
   int nb = s->nbatches, nc = s->r.ncols;
+  if (max_rows > 0) /* the batches before the one that reaches max_rows, and it */
+    for (int i = 0; i < s->nbatches; i++)
+      if (s->offsets[i + 1] >= max_rows) {
+        nb = i + 1;
+        break;
+      }
   size_t ncells = (size_t)nb * (size_t)nc;
   gf_status st = load_dicts(s, NULL, &lp, err);
   gf_array **cols = NULL;

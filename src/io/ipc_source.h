@@ -69,6 +69,11 @@ gf_status gfi_ipc_source_read_batch(gfi_ipc_source *s, int i, const int *cols,
  * count. View columns of which a batch came out large are widened. */
 gf_status gfi_ipc_source_read_all(gfi_ipc_source *s, const gf_parallel_options *par,
                                   gf_frame **out, gf_error *err);
+/* The same over the first batches only: those holding the first
+ * `max_rows` rows (all when max_rows <= 0); the frame is not cut. */
+gf_status gfi_ipc_source_read_first(gfi_ipc_source *s, int64_t max_rows,
+                                    const gf_parallel_options *par, gf_frame **out,
+                                    gf_error *err);
 
 /* Releases the source (arrays read from it stay valid). NULL allowed. */
 void gfi_ipc_source_close(gfi_ipc_source *s);

@@ -184,6 +184,18 @@ static void batches_match_the_written_frame_and_the_eager_reader(void **state) {
     gf_frame *eager = NULL;
     assert_int_equal(gf_read_ipc_file(path, &o, &eager, &err), GF_OK);
     assert_true(gf_frame_equals(eager, orig));
+    /* max_rows: the first rows only, for a file (the batches holding
+     * them) and a stream (cut after reading). */
+    for (int64_t m = 1; m < gf_frame_num_rows(orig); m += 997) {
+      gf_ipc_read_options mo = o;
+      mo.max_rows = m;
+      gf_frame *head = NULL, *want = NULL;
+      assert_int_equal(gf_read_ipc_file(path, &mo, &head, &err), GF_OK);
+      assert_int_equal(gf_frame_slice(orig, 0, m, &want, NULL), GF_OK);
+      assert_true(gf_frame_equals(head, want));
+      gf_frame_release(head);
+      gf_frame_release(want);
+    }
     gfi_ipc_source *src = NULL;
     assert_int_equal(gfi_ipc_source_open(path, &o, &src, &err), GF_OK);
     assert_int_equal(gfi_ipc_source_num_batches(src), nb);
