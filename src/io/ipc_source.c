@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "data/cdata_internal.h"
 #include "data/view_internal.h"
 #include "exec/exec_internal.h"
 #include "io/io_internal.h"
@@ -638,4 +639,86 @@ gf_status gf_ipc_read_schema(const char *path, const gf_ipc_read_options *o,
   if (st == GF_OK) st = read_info(b, &lo, info, err);
   if (st != GF_OK) gf_ipc_file_info_release(info);
   return gfi_ctx_end(&call, st, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* The source as an ArrowArrayStream                                     */
+/* ------------------------------------------------------------------ */
+
+/* Private data of an exported source: the source (owned) and the next
+ * batch. */
+typedef struct source_stream {
+  gfi_ipc_source *s;
+  int next;
+  char last_error[GF_ERROR_MESSAGE_SIZE];
+} source_stream;
+
+/* Records a failure for get_last_error and returns its errno. */
+static int source_stream_fail(source_stream *p, gf_status st, const gf_error *e) {
+  snprintf(p->last_error, sizeof p->last_error, "%s",
+           e->message[0] ? e->message : gf_status_string(st));
+  return gfi_cdata_status_to_errno(st);
+}
+
+/* get_schema callback: the source's schema as "+s". */
+static int source_stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
+  source_stream *p = st->private_data;
+  gf_error e;
+  gf_error_clear(&e);
+  gf_status rc = gf_schema_export(p->s->r.schema, out, &e);
+  return rc == GF_OK ? 0 : source_stream_fail(p, rc, &e);
+}
+
+/* get_next callback: reads (decodes, validates) the next batch and exports
+ * it; a released array at the end. A batch that fails stays next: the
+ * consumer sees the same error again if it asks again. */
+static int source_stream_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
+  source_stream *p = st->private_data;
+  memset(out, 0, sizeof *out);
+  if (p->next >= p->s->nbatches) return 0;
+  gf_error e;
+  gf_error_clear(&e);
+  gf_frame *f = NULL;
+  gf_status rc = gfi_ipc_source_read_batch(p->s, p->next, NULL, 0, NULL, &f, &e);
+  if (rc == GF_OK) rc = gf_frame_export_batch(f, 0, out, NULL, &e);
+  gf_frame_release(f);
+  if (rc != GF_OK) return source_stream_fail(p, rc, &e);
+  p->next++;
+  return 0;
+}
+
+static const char *source_stream_get_last_error(struct ArrowArrayStream *st) {
+  source_stream *p = st->private_data;
+  return p->last_error[0] ? p->last_error : NULL;
+}
+
+/* release callback: closes the source. */
+static void source_stream_release(struct ArrowArrayStream *st) {
+  if (!st || !st->release) return;
+  source_stream *p = st->private_data;
+  const gf_allocator *a = p->s->a;
+  gfi_ipc_source_close(p->s);
+  gfi_mfree(a, p, sizeof *p);
+  st->release = NULL;
+  st->private_data = NULL;
+}
+
+gf_status gfi_ipc_source_export_stream(gfi_ipc_source *s, struct ArrowArrayStream *out,
+                                       gf_error *err) {
+  if (!s || !out) {
+    gfi_ipc_source_close(s);
+    return gf_error_set(err, GF_EINVAL, "IPC source stream: NULL argument");
+  }
+  source_stream *p = gfi_calloc(s->a, sizeof *p);
+  if (!p) {
+    gfi_ipc_source_close(s);
+    return GF_OOM(err, "an IPC source stream");
+  }
+  p->s = s;
+  out->get_schema = source_stream_get_schema;
+  out->get_next = source_stream_get_next;
+  out->get_last_error = source_stream_get_last_error;
+  out->release = source_stream_release;
+  out->private_data = p;
+  return GF_OK;
 }

@@ -75,6 +75,15 @@ gf_status gfi_ipc_source_read_first(gfi_ipc_source *s, int64_t max_rows,
                                     const gf_parallel_options *par, gf_frame **out,
                                     gf_error *err);
 
+/* Hands the source (owned from then on, also on failure) to an
+ * ArrowArrayStream: get_next reads batch 0, 1, ... with all columns
+ * (decoded and validated as read_batch does; a failed batch reports
+ * read_batch's error text through get_last_error and stays next); the
+ * stream's release closes the source. Not thread-safe (one consumer). */
+struct ArrowArrayStream;
+gf_status gfi_ipc_source_export_stream(gfi_ipc_source *s, struct ArrowArrayStream *out,
+                                       gf_error *err);
+
 /* Releases the source (arrays read from it stay valid). NULL allowed. */
 void gfi_ipc_source_close(gfi_ipc_source *s);
 

@@ -243,6 +243,14 @@ static void batches_match_the_written_frame_and_the_eager_reader(void **state) {
     assert_int_equal(gf_run_chunks(specs, 64, conc_kernel, &x, &par, &err), GF_OK);
     assert_int_equal(atomic_load(&x.bad), 0);
     gfi_ipc_source_close(src);
+    /* The source as an ArrowArrayStream, imported back. */
+    assert_int_equal(gfi_ipc_source_open(path, &o, &src, &err), GF_OK);
+    struct ArrowArrayStream stream;
+    assert_int_equal(gfi_ipc_source_export_stream(src, &stream, &err), GF_OK);
+    gf_frame *back = NULL;
+    assert_int_equal(gf_frame_import_stream(&stream, GF_IMPORT_CHECK_FULL, &back, &err), GF_OK);
+    assert_true(gf_frame_equals(back, orig));
+    gf_frame_release(back);
     gf_frame_release(eager);
   }
   unlink(path);
@@ -351,6 +359,25 @@ static void corrupt_batch_fails_alone_with_the_eager_text(void **state) {
       }
     }
     gfi_ipc_source_close(src);
+    /* Through the stream: batches before k, then k's error, again. */
+    assert_int_equal(gfi_ipc_source_open(path, NULL, &src, &err), GF_OK);
+    struct ArrowArrayStream stream;
+    assert_int_equal(gfi_ipc_source_export_stream(src, &stream, &err), GF_OK);
+    for (int b = 0; b <= k; b++) {
+      struct ArrowArray arr;
+      int rc = stream.get_next(&stream, &arr);
+      if (b < k) {
+        assert_int_equal(rc, 0);
+        assert_non_null(arr.release);
+        assert_int_equal(arr.length, gf_frame_batch_rows(orig, b));
+        arr.release(&arr);
+      } else {
+        assert_int_not_equal(rc, 0);
+        assert_string_equal(stream.get_last_error(&stream), eager);
+        assert_int_not_equal(stream.get_next(&stream, &arr), 0);
+      }
+    }
+    stream.release(&stream);
     /* A second corrupt batch after k: the eager error stays batch k's. */
     if (k + 2 < nb) {
       batch_buffer(d, len, (size_t)k + 2, 6, &at, &n); /* utf8 bytes */
