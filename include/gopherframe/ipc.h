@@ -132,7 +132,10 @@ GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
  * returned; with o->input_mode GF_INPUT_READ the file is read into one
  * owned buffer instead (the same views, of memory that cannot vanish; a
  * file that shrinks while being read is GF_EIO). Malformed
- * input fails with GF_EINVAL and the byte offset of the problem; types the
+ * input fails with GF_EINVAL and the byte offset of the problem (a problem
+ * inside a record batch also names the batch: "IPC file: record batch K (of
+ * N, counted from 0): ..."; batches are decoded and validated in parallel,
+ * and the lowest failing batch is the one reported); types the
  * library does not support (list, struct, union, map, interval...)
  * with GF_ENOTSUP naming the type; compressed files in a build without the
  * codec with GF_ENOTSUP.
