@@ -68,8 +68,7 @@ def checksum(df, specs, first):
         else:
             e = col(s)
         exprs.append(e.cast(pl.Float64).sum().alias(f"c{i}"))
-    row = df.select(exprs).row(0)
-    out = list(row)
+    out = list(df.select(exprs).row(0)) if exprs else []  # no summed columns: none
     if first:
         out += list(df.head(1).select(first).row(0)) if df.height else [None] * len(first)
     return out

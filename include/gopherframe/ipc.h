@@ -115,6 +115,10 @@ typedef struct gf_ipc_read_options {
   /** For the readers taking a path: GF_INPUT_MMAP (default) or
    * GF_INPUT_READ; see gf_input_mode. */
   gf_input_mode input_mode;
+  /** When > 0, the result holds at most this many rows (the first ones).
+   * An IPC file then reads, validates and measures only the batches that
+   * hold them (what `gf head` uses); a stream is read whole and cut. */
+  int64_t max_rows;
 } gf_ipc_read_options;
 
 GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
@@ -128,7 +132,10 @@ GF_API void gf_ipc_read_options_init(gf_ipc_read_options *o);
  * returned; with o->input_mode GF_INPUT_READ the file is read into one
  * owned buffer instead (the same views, of memory that cannot vanish; a
  * file that shrinks while being read is GF_EIO). Malformed
- * input fails with GF_EINVAL and the byte offset of the problem; types the
+ * input fails with GF_EINVAL and the byte offset of the problem (a problem
+ * inside a record batch also names the batch: "IPC file: record batch K (of
+ * N, counted from 0): ..."; batches are decoded and validated in parallel,
+ * and the lowest failing batch is the one reported); types the
  * library does not support (list, struct, union, map, interval...)
  * with GF_ENOTSUP naming the type; compressed files in a build without the
  * codec with GF_ENOTSUP.
@@ -159,6 +166,39 @@ GF_API gf_status gf_read_ipc_file_buffer(const void *data, size_t len,
  * as a stream otherwise (what `gf` uses for .arrow/.feather/.arrows). */
 GF_API gf_status gf_read_ipc(const char *path, const gf_ipc_read_options *o,
                              gf_frame **out, gf_error *err);
+
+/** What gf_ipc_read_schema reports: the metadata of an IPC file or stream. */
+typedef struct gf_ipc_file_info {
+  size_t size;          /**< sizeof(gf_ipc_file_info); set by gf_ipc_file_info_init */
+  gf_schema *schema;    /**< a reference owned by the info (utf8/binary for view columns) */
+  int num_columns;      /**< fields of the schema */
+  int num_batches;      /**< record batches */
+  int64_t num_rows;     /**< sum of the batches' lengths */
+  /** Per column: the sum of the null counts the writer recorded in the
+   * batches' metadata (not checked against the validity bitmaps: a full
+   * read does that). */
+  int64_t *null_counts;
+  bool is_stream;       /**< an IPC stream rather than a file */
+} gf_ipc_file_info;
+
+/** Zeroes `info` and sets its size. */
+GF_API void gf_ipc_file_info_init(gf_ipc_file_info *info);
+/** Releases what `info` holds and initialises it again. NULL allowed. */
+GF_API void gf_ipc_file_info_release(gf_ipc_file_info *info);
+
+/**
+ * Reads only the metadata of the IPC file or stream `path` (told apart by
+ * the magic, like gf_read_ipc) into `info` (initialised with
+ * gf_ipc_file_info_init; released with gf_ipc_file_info_release): the
+ * schema, the number of batches and rows and the recorded null counts, and
+ * the custom metadata when o->metadata is set. For a file only the footer,
+ * the schema and each batch's message metadata are read (all verified);
+ * no body byte is, so the cost does not grow with the data (a stream's
+ * messages are walked, bodies skipped). Errors as gf_read_ipc's for
+ * malformed metadata; malformed bodies are found only by a full read.
+ */
+GF_API gf_status gf_ipc_read_schema(const char *path, const gf_ipc_read_options *o,
+                                    gf_ipc_file_info *info, gf_error *err);
 
 /** True when this build can read and write the codec. */
 GF_API bool gf_ipc_compression_available(gf_ipc_compression c);

@@ -54,6 +54,8 @@ extern const cli_command cli_cmd_query;
 
 /* `gf gen join` (cmd_gen_join.c); argv[0] is "join". */
 int cli_gen_join(int argc, char **argv);
+/* `gf gen strings` / `gf gen floats` (cmd_gen_heavy.c); argv[0] is the name. */
+int cli_gen_heavy(int argc, char **argv);
 
 /* ---- reading files (cli_read.c) ---------------------------------------- */
 

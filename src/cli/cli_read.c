@@ -358,6 +358,7 @@ static int read_ipc(const char *command, const char *path, const cli_read_args *
   o.parallel = parallel;
   o.input_mode = input_mode(a);
   o.metadata = metadata;
+  o.max_rows = max_rows; /* a file then reads only the batches needed */
   gf_error err;
   gf_error_clear(&err);
   gf_frame *f = NULL;

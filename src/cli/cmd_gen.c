@@ -29,7 +29,9 @@
 
 static const char usage[] =
     "Usage: gf gen groupby --rows N [OPTIONS] [-o FILE]\n"
-    "       gf gen join --rows N [--na-pct P] [--seed S] [-o DIR|PREFIX]\n\n"
+    "       gf gen join --rows N [--na-pct P] [--seed S] [-o DIR|PREFIX]\n"
+    "       gf gen strings|floats --rows N [--seed S] [-o FILE]\n"
+    "         (10 columns of 5-40-byte strings / of float64 text, default S1_N.csv / F1_N.csv)\n\n"
     "Writes the db-benchmark group-by data set G1_N_K_NA_SORT as CSV:\n"
     "id1,id2 (K string levels), id3 (N/K string levels), id4,id5 (ints 1..K),\n"
     "id6 (int 1..N/K), v1 (1..5), v2 (1..15), v3 (uniform [0,100), 6 decimals).\n\n"
@@ -510,6 +512,8 @@ static int run(int argc, char **argv) {
   if (argc < 2) return cli_usage_error("gen", "missing data set name: groupby (or join)");
   if (strcmp(argv[1], "groupby") == 0) return run_groupby(argc - 1, argv + 1);
   if (strcmp(argv[1], "join") == 0) return cli_gen_join(argc - 1, argv + 1);
+  if (strcmp(argv[1], "strings") == 0 || strcmp(argv[1], "floats") == 0)
+    return cli_gen_heavy(argc - 1, argv + 1);
   if (argv[1][0] == '-')
     return cli_usage_error("gen", "expects the data set name (groupby) before options, got '%s'",
                            argv[1]);

@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,9 +19,10 @@ static const char usage[] =
     "each.\n\n"
     "Options:\n" CLI_READ_USAGE;
 
-/* Prints the table of columns with aligned names and types. */
-static void print_schema(const char *path, const gf_frame *f) {
-  const gf_schema *s = gf_frame_schema(f);
+/* Prints the table of columns with aligned names and types; nulls[i] is
+ * column i's null count. */
+static void print_schema(const char *path, const gf_schema *s, int64_t rows,
+                         const int64_t *nulls) {
   int n = gf_schema_num_fields(s);
   int name_w = 4, type_w = 4;
   char type[128];
@@ -32,17 +34,14 @@ static void print_schema(const char *path, const gf_frame *f) {
     w = (int)strlen(type);
     if (w > type_w) type_w = w;
   }
-  printf("file: %s\nrows: %lld\ncolumns: %d\n", path, (long long)gf_frame_num_rows(f), n);
+  printf("file: %s\nrows: %lld\ncolumns: %d\n", path, (long long)rows, n);
   if (n == 0) return;
   printf("\n%-*s  %-*s  %-8s  %s\n", name_w, "name", type_w, "type", "nullable", "nulls");
   for (int i = 0; i < n; i++) {
     const gf_field *fl = gf_schema_field(s, i);
-    int64_t nulls = 0;
-    for (int b = 0; b < gf_frame_num_batches(f); b++)
-      nulls += gf_array_null_count(gf_frame_column(f, b, i));
     gf_type_format(fl->type, type, sizeof type);
     printf("%-*s  %-*s  %-8s  %lld\n", name_w, fl->name, type_w, type,
-           fl->nullable ? "true" : "false", (long long)nulls);
+           fl->nullable ? "true" : "false", (long long)nulls[i]);
   }
 }
 
@@ -69,6 +68,37 @@ static void print_metadata(const gf_ipc_metadata *m) {
   }
 }
 
+/* An Arrow IPC file or stream: only its metadata is read
+ * (gf_ipc_read_schema), so the time and memory do not grow with the data;
+ * the null counts are those the writer recorded. */
+static int run_ipc(const char *path, const cli_read_args *ra) {
+  gf_parallel_options par;
+  cli_parallel_options(ra->threads, &par);
+  gf_ipc_metadata *meta = NULL;
+  gf_ipc_read_options o;
+  gf_ipc_read_options_init(&o);
+  o.parallel = &par;
+  o.input_mode = ra->read ? GF_INPUT_READ : GF_INPUT_MMAP;
+  o.metadata = &meta;
+  gf_ipc_file_info info;
+  gf_ipc_file_info_init(&info);
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_ipc_read_schema(path, &o, &info, &err);
+  if (st != GF_OK) {
+    if (err.message[0] && !strstr(err.message, path) && st != GF_ECANCELED) {
+      cli_error("schema: %s: %s", path, err.message);
+      return CLI_EXIT_FAILURE;
+    }
+    return cli_fail("schema", st, &err);
+  }
+  print_schema(path, info.schema, info.num_rows, info.null_counts);
+  print_metadata(meta);
+  gf_ipc_metadata_free(meta);
+  gf_ipc_file_info_release(&info);
+  return CLI_EXIT_OK;
+}
+
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
   static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
@@ -85,15 +115,26 @@ static int run(int argc, char **argv) {
   const char *const *inputs = (const char *const *)argv + optind;
   int ninputs = argc - optind;
   gf_frame *f = NULL;
-  gf_ipc_metadata *meta = NULL;
-  if (cli_is_multi_input(inputs, ninputs))
+  if (cli_is_multi_input(inputs, ninputs)) {
     rc = cli_read_multi("schema", inputs, ninputs, &ra, 0, &f);
-  else
-    rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, &meta);
+  } else {
+    if (cli_is_ipc_path(argv[optind])) return run_ipc(argv[optind], &ra);
+    rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, NULL);
+  }
   if (rc) return rc;
-  print_schema(argv[optind], f);
-  print_metadata(meta);
-  gf_ipc_metadata_free(meta);
+  const gf_schema *s = gf_frame_schema(f);
+  int n = gf_schema_num_fields(s);
+  int64_t *nulls = calloc((size_t)(n ? n : 1), sizeof *nulls);
+  if (!nulls) {
+    gf_frame_release(f);
+    cli_error("schema: out of memory");
+    return CLI_EXIT_FAILURE;
+  }
+  for (int i = 0; i < n; i++)
+    for (int b = 0; b < gf_frame_num_batches(f); b++)
+      nulls[i] += gf_array_null_count(gf_frame_column(f, b, i));
+  print_schema(ninputs > 1 ? "(several files)" : argv[optind], s, gf_frame_num_rows(f), nulls);
+  free(nulls);
   gf_frame_release(f);
   return CLI_EXIT_OK;
 }

@@ -76,6 +76,12 @@ int gfi_csv_parse_uint64(const char *p, int64_t n, uint64_t *out);
  * nan (any case). Correctly rounded. False on bad syntax or on a finite
  * literal that overflows. */
 bool gfi_csv_parse_double(const char *p, int64_t n, double *out);
+/* A field of a float64 column: plain integer text ([+-]?[0-9]+) follows
+ * the integer rules (beyond +-2^53, or beyond int64, a misfit unless the
+ * column's type was forced; "-0" is +0.0), other text gfi_csv_parse_double.
+ * GFI_F64_OK with *out set, or GFI_F64_MISFIT. */
+enum { GFI_F64_OK = 0, GFI_F64_MISFIT = 1 };
+int gfi_csv_parse_f64(const char *p, int64_t n, bool forced, double *out);
 /* true/false in any case. */
 bool gfi_csv_parse_bool(const char *p, int64_t n, bool *out);
 /* YYYY-MM-DD into days since 1970-01-01. */

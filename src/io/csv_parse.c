@@ -705,17 +705,7 @@ static int put_value(parse_run *r, const gfi_csv_colspec *cs,
     *st = put_fixed(r, cb, row, &iv, 8);
     break;
   case GFI_CSV_F64: {
-    int ir = gfi_csv_parse_int64(p, n, &iv);
-    if (ir == GFI_INT_OK) {
-      if (iv > GFI_CSV_EXACT_INT || iv < -GFI_CSV_EXACT_INT) {
-        if (!cs->forced) return PUT_MISFIT;
-      }
-      dv = (double)iv;
-    } else if (ir == GFI_INT_OVERFLOW && !cs->forced) {
-      return PUT_MISFIT;
-    } else if (!gfi_csv_parse_double(p, n, &dv)) {
-      return PUT_MISFIT;
-    }
+    if (gfi_csv_parse_f64(p, n, cs->forced, &dv) != GFI_F64_OK) return PUT_MISFIT;
     stat_float(cb, dv);
     *st = put_fixed(r, cb, row, &dv, 8);
     break;

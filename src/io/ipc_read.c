@@ -12,54 +12,12 @@
 #include "data/view_internal.h"
 #include "exec/exec_internal.h"
 #include "io/io_internal.h"
-#include "io/ipc_internal.h"
-
-typedef struct dict_entry {
-  int64_t id;
-  gf_datatype value_type;
-  bool view;      /* values are Utf8View/BinaryView in the body */
-  gf_array *dict; /* current dictionary, NULL until its batch is read */
-} dict_entry;
-
-typedef struct col_info {
-  gf_datatype type; /* dictionary type for dictionary-encoded fields */
-  int dict;         /* index into dicts, or -1 */
-  int index_width;  /* bytes of the IPC index type */
-  bool index_signed;
-  bool view;        /* Utf8View/BinaryView in the body (not dictionary) */
-} col_info;
-
-typedef struct reader {
-  const gf_allocator *a;
-  const uint8_t *data;
-  size_t len;
-  gf_buffer *whole; /* owns `data` */
-  gf_ipc_validation validation;
-  gf_error *err;
-  gf_schema *schema;
-  int ncols;
-  col_info *cols;
-  dict_entry *dicts;
-  int ndicts;
-  gfi_vec columns;    /* gf_array *, batch-major, nbatches * ncols */
-  int nbatches;
-  gf_ipc_metadata **meta_out;
-  gf_parallel_options par; /* the caller's: token and deadline */
-  int64_t start_ns;        /* when the read started */
-} reader;
-
-/* A parsed message: its header table and where its body lies. */
-typedef struct msg {
-  int type;
-  fb_table header;
-  size_t pos;       /* byte offset of the message in the input */
-  size_t body;      /* byte offset of the body */
-  size_t body_len;
-} msg;
+#include "io/ipc_reader.h"
+#include "io/ipc_source.h"
 
 /* Cursor over the nodes and buffers of one RecordBatch. */
 typedef struct body_ctx {
-  const msg *m;
+  const gfi_ipc_msg *m;
   const uint8_t *nodes, *bufs;
   size_t nnodes, inode, nbufs, ibuf;
   const uint8_t *variadic; /* variadicBufferCounts: one per view array */
@@ -83,7 +41,7 @@ void gf_ipc_metadata_free(gf_ipc_metadata *m) {
 }
 
 /* Copies the schema's KeyValue list into one block. */
-static gf_status read_metadata(reader *r, const fb_table *schema) {
+static gf_status read_metadata(gfi_ipc_reader *r, const fb_table *schema) {
   size_t n = gfi_fb_vec_len(schema, SCHEMA_METADATA), total = sizeof(meta_block);
   total += n * sizeof(gf_ipc_key_value);
   for (int pass = 0; pass < 2; pass++) {
@@ -127,21 +85,21 @@ static gf_status read_metadata(reader *r, const fb_table *schema) {
 /* Schema                                                                */
 /* ------------------------------------------------------------------ */
 
-static int find_dict(const reader *r, int64_t id) {
+int gfi_ipc_find_dict(const gfi_ipc_reader *r, int64_t id) {
   for (int i = 0; i < r->ndicts; i++)
     if (r->dicts[i].id == id) return i;
   return -1;
 }
 
 /* Decodes one field into fields[i] / r->cols[i]; names[i] gets its name. */
-static gf_status decode_field(reader *r, const fb_table *f, int i,
+static gf_status decode_field(gfi_ipc_reader *r, const fb_table *f, int i,
                               gf_field *out, char *name, gf_error *err) {
   char msgname[80];
   snprintf(msgname, sizeof msgname, "%s", name);
   gf_datatype vt;
   bool view = false;
   GF_RETURN_NOT_OK(gfi_ipc_decode_type(f, msgname, &vt, &view, err));
-  col_info *c = &r->cols[i];
+  gfi_ipc_col *c = &r->cols[i];
   c->dict = -1;
   c->type = vt;
   c->view = view;
@@ -170,7 +128,7 @@ static gf_status decode_field(reader *r, const fb_table *f, int i,
                           "IPC field '%s': dictionary of null values is not "
                           "supported",
                           msgname);
-    int d = find_dict(r, id);
+    int d = gfi_ipc_find_dict(r, id);
     if (d < 0) {
       d = r->ndicts++;
       r->dicts[d].id = id;
@@ -195,7 +153,7 @@ static gf_status decode_field(reader *r, const fb_table *f, int i,
 }
 
 /* Builds r->schema, r->cols and r->dicts from a verified Schema table. */
-static gf_status decode_schema(reader *r, const fb_table *schema) {
+gf_status gfi_ipc_decode_schema(gfi_ipc_reader *r, const fb_table *schema) {
   if (gfi_fb_get_int(schema, SCHEMA_ENDIANNESS, 0) != 0)
     return gf_error_set(r->err, GF_ENOTSUP,
                         "big-endian IPC data is not supported");
@@ -213,6 +171,7 @@ static gf_status decode_schema(reader *r, const fb_table *schema) {
     names_len += (sl ? sl : 24) + 1;
   }
   size_t fsz = (n ? n : 1) * sizeof(gf_field);
+  r->meta_alloc = r->a;
   r->cols = gfi_calloc(r->a, (n ? n : 1) * sizeof *r->cols);
   r->dicts = gfi_calloc(r->a, (n ? n : 1) * sizeof *r->dicts);
   gf_field *fields = gfi_calloc(r->a, fsz);
@@ -276,7 +235,7 @@ done:
 
 /* Parses the message framed at `pos` (within [0, limit)). At end of input
  * or an end-of-stream marker, *eos is set. */
-static gf_status read_message(reader *r, size_t pos, size_t limit, msg *m,
+gf_status gfi_ipc_read_message(gfi_ipc_reader *r, size_t pos, size_t limit, gfi_ipc_msg *m,
                               size_t *next, bool *eos) {
   *eos = false;
   if (pos == limit) {
@@ -349,7 +308,7 @@ static void release_parent(void *owner) { gf_buffer_release(owner); }
 
 /* A buffer viewing [off, off+n) of the input: zero-copy when 8-byte
  * aligned, else copied so typed loads stay aligned. */
-static gf_status view(reader *r, size_t off, size_t n, gf_buffer **out) {
+static gf_status view(gfi_ipc_reader *r, size_t off, size_t n, gf_buffer **out) {
   const uint8_t *p = r->data + off;
   if (((uintptr_t)p & 7) != 0) {
     if (gfi_buffer_alloc(r->a, n, out) != GF_OK)
@@ -365,7 +324,7 @@ static gf_status view(reader *r, size_t off, size_t n, gf_buffer **out) {
   return GF_OK;
 }
 
-static gf_status next_node(reader *r, body_ctx *c, int64_t *len,
+static gf_status next_node(gfi_ipc_reader *r, body_ctx *c, int64_t *len,
                            int64_t *nulls) {
   if (c->inode >= c->nnodes)
     return gf_error_set(r->err, GF_EINVAL,
@@ -386,7 +345,7 @@ static gf_status next_node(reader *r, body_ctx *c, int64_t *len,
 
 /* Next body buffer (decompressed when the batch is compressed); *out NULL
  * for an empty buffer. `max_len` bounds the uncompressed size. */
-static gf_status next_buffer(reader *r, body_ctx *c, uint64_t max_len,
+static gf_status next_buffer(gfi_ipc_reader *r, body_ctx *c, uint64_t max_len,
                              gf_buffer **out) {
   *out = NULL;
   if (c->ibuf >= c->nbufs)
@@ -446,7 +405,7 @@ static gf_status next_buffer(reader *r, body_ctx *c, uint64_t max_len,
 
 /* Converts dictionary indices of another integer width to int32 codes
  * (null slots become 0; values outside int32 fail). */
-static gf_status convert_indices(reader *r, const col_info *ci, int64_t len,
+static gf_status convert_indices(gfi_ipc_reader *r, const gfi_ipc_col *ci, int64_t len,
                                  gf_buffer *validity, gf_buffer **idx) {
   size_t w = (size_t)ci->index_width;
   if (w == 4 && ci->index_signed) return GF_OK;
@@ -524,7 +483,7 @@ static gf_status check_sizes(gf_error *err, gf_datatype t, int64_t len,
 /* Reads the next Utf8View/BinaryView array (node, validity, views, then
  * as many data buffers as the batch's next variadic count says) and
  * converts it to utf8/binary, or large_* past int32 offsets. */
-static gf_status read_view_array(reader *r, body_ctx *c, gf_datatype t,
+static gf_status read_view_array(gfi_ipc_reader *r, body_ctx *c, gf_datatype t,
                                  const char *what, gf_array **out) {
   int64_t len = 0, nulls = 0;
   GF_RETURN_NOT_OK(next_node(r, c, &len, &nulls));
@@ -603,8 +562,8 @@ static gf_status read_view_array(reader *r, body_ctx *c, gf_datatype t,
 }
 
 /* Reads the next array of type t (dictionary arrays use `dict`). */
-static gf_status read_array(reader *r, body_ctx *c, gf_datatype t,
-                            const col_info *ci, gf_array *dict,
+static gf_status read_array(gfi_ipc_reader *r, body_ctx *c, gf_datatype t,
+                            const gfi_ipc_col *ci, gf_array *dict,
                             const char *what, gf_array **out) {
   int64_t len = 0, nulls = 0;
   GF_RETURN_NOT_OK(next_node(r, c, &len, &nulls));
@@ -685,7 +644,7 @@ static gf_status read_array(reader *r, body_ctx *c, gf_datatype t,
 }
 
 /* Sets up the node/buffer cursors of a RecordBatch table. */
-static gf_status open_body(reader *r, const msg *m, const fb_table *rb,
+static gf_status open_body(gfi_ipc_reader *r, const gfi_ipc_msg *m, const fb_table *rb,
                            body_ctx *c) {
   memset(c, 0, sizeof *c);
   c->m = m;
@@ -714,9 +673,9 @@ static gf_status open_body(reader *r, const msg *m, const fb_table *rb,
 }
 
 /* Applies a DictionaryBatch message (new, replacement or delta). */
-static gf_status read_dictionary(reader *r, const msg *m) {
+gf_status gfi_ipc_read_dictionary(gfi_ipc_reader *r, const gfi_ipc_msg *m) {
   int64_t id = gfi_fb_get_int(&m->header, DB_ID, 0);
-  int d = find_dict(r, id);
+  int d = gfi_ipc_find_dict(r, id);
   if (d < 0)
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC message at byte %zu: dictionary id %lld is not in "
@@ -747,7 +706,7 @@ static gf_status read_dictionary(reader *r, const msg *m) {
     GF_RETURN_NOT_OK(read_array(r, &c, r->dicts[d].value_type, NULL, NULL,
                                 what, &vals));
   }
-  dict_entry *e = &r->dicts[d];
+  gfi_ipc_dict *e = &r->dicts[d];
   if (gfi_fb_get_int(&m->header, DB_IS_DELTA, 0) && e->dict) {
     gf_array *both[2] = {e->dict, vals}, *merged;
     gf_status st = gf_array_concat((const gf_array *const *)both, 2, r->a, &merged,
@@ -761,48 +720,95 @@ static gf_status read_dictionary(reader *r, const msg *m) {
   return GF_OK;
 }
 
-/* Decodes a RecordBatch message into one more row of r->columns. */
-static gf_status read_batch(reader *r, const msg *m) {
+/* Moves the cursor past column `ci`'s node and buffers without reading
+ * them (a column not selected): one node; no buffer for null, views and
+ * variadic buffers for view columns, three for variable width, else two.
+ * Counts past the end are left for the next decoded column to report. */
+static void skip_column(body_ctx *c, const gfi_ipc_col *ci) {
+  c->inode++;
+  if (ci->view) {
+    int64_t nvar = 0;
+    if (c->ivariadic < c->nvariadic)
+      nvar = gfi_fb_load_i64(c->variadic + 8 * c->ivariadic++);
+    size_t left = c->ibuf < c->nbufs ? c->nbufs - c->ibuf : 0;
+    size_t n = nvar < 0 || (uint64_t)nvar > left ? left : (size_t)nvar;
+    c->ibuf += 2 + n;
+    return;
+  }
+  if (ci->type.id == GF_TYPE_NULL) return;
+  c->ibuf += gfi_type_is_var_width(ci->type.id) ? 3 : 2;
+}
+
+/* Decodes (and validates) the selected columns of a RecordBatch. */
+gf_status gfi_ipc_decode_batch(gfi_ipc_reader *r, const gfi_ipc_msg *m,
+                               const int *sel, int nsel, gf_array **out) {
   body_ctx c;
   GF_RETURN_NOT_OK(open_body(r, m, &m->header, &c));
   int64_t rows = gfi_fb_get_int(&m->header, RB_LENGTH, 0);
-  if (gfi_vec_reserve(&r->columns, (size_t)r->ncols * sizeof(gf_array *), NULL) != GF_OK)
-    return GF_OOM(r->err, "the IPC batch list");
-  gf_array **row = (gf_array **)r->columns.data + (size_t)r->nbatches * (size_t)r->ncols;
-  for (int i = 0; i < r->ncols; i++) {
-    const col_info *ci = &r->cols[i];
+  /* slot[i]: where column i goes in out, -1 when not selected. */
+  int *slot = gfi_malloc(r->a, sizeof *slot * (size_t)(r->ncols ? r->ncols : 1));
+  if (!slot) return GF_OOM(r->err, "an IPC column selection");
+  for (int i = 0; i < r->ncols; i++) slot[i] = sel ? -1 : i;
+  for (int k = 0; sel && k < nsel; k++) slot[sel[k]] = k;
+  int done = 0; /* out[] entries filled so far, in file column order */
+  gf_status st = GF_OK;
+  for (int i = 0; i < r->ncols && st == GF_OK; i++) {
+    const gfi_ipc_col *ci = &r->cols[i];
+    if (slot[i] < 0) {
+      skip_column(&c, ci);
+      continue;
+    }
     gf_array *dict = ci->dict >= 0 ? r->dicts[ci->dict].dict : NULL;
+    gf_array **dst = &out[slot[i]];
     char what[96];
     snprintf(what, sizeof what, "column '%.60s'",
              gf_schema_field(r->schema, i)->name);
-    /* The whole read runs on this thread and makes no runtime call, so it
+    /* A batch is decoded on one thread making no runtime call, so it
      * checks the token and the deadline itself, before each column
-     * (decoding and validating one is its unit of work); before this fix a
-     * read ignored both, even with an already cancelled token. */
-    gf_status st = gfi_check_stop(&r->par, r->start_ns, NULL, r->err);
+     * (decoding and validating one is its unit of work). */
+    st = gfi_check_stop(&r->par, r->start_ns, NULL, r->err);
     if (st == GF_OK)
-      st = ci->view ? read_view_array(r, &c, ci->type, what, &row[i])
-                    : read_array(r, &c, ci->type, ci, dict, what, &row[i]);
-    if (st == GF_OK && row[i]->null_count > 0 &&
+      st = ci->view ? read_view_array(r, &c, ci->type, what, dst)
+                    : read_array(r, &c, ci->type, ci, dict, what, dst);
+    if (st == GF_OK && (*dst)->null_count > 0 &&
         !gf_schema_field(r->schema, i)->nullable) {
-      gf_array_release(row[i]);
+      gf_array_release(*dst);
+      *dst = NULL;
       st = gf_error_set(r->err, GF_EINVAL,
                         "IPC message at byte %zu: %s is not nullable but has "
                         "nulls",
                         m->pos, what);
-    } else if (st == GF_OK && row[i]->length != rows) {
-      int64_t got = row[i]->length;
-      gf_array_release(row[i]);
+    } else if (st == GF_OK && (*dst)->length != rows) {
+      int64_t got = (*dst)->length;
+      gf_array_release(*dst);
+      *dst = NULL;
       st = gf_error_set(r->err, GF_EINVAL,
                         "IPC message at byte %zu: %s has %lld rows, the batch "
                         "%lld",
                         m->pos, what, (long long)got, (long long)rows);
     }
-    if (st != GF_OK) {
-      for (int k = 0; k < i; k++) gf_array_release(row[k]);
-      return st;
-    }
+    if (st == GF_OK) done++;
   }
+  if (st != GF_OK) {
+    /* Release what was decoded: the selected columns before column i. */
+    for (int i = 0, k = 0; i < r->ncols && k < done; i++)
+      if (slot[i] >= 0) {
+        gf_array_release(out[slot[i]]);
+        out[slot[i]] = NULL;
+        k++;
+      }
+  }
+  gfi_mfree(r->a, slot, sizeof *slot * (size_t)(r->ncols ? r->ncols : 1));
+  return st;
+}
+
+/* Decodes a RecordBatch message into one more row of r->columns (the
+ * eager stream reader). */
+static gf_status read_batch(gfi_ipc_reader *r, const gfi_ipc_msg *m) {
+  if (gfi_vec_reserve(&r->columns, (size_t)r->ncols * sizeof(gf_array *), NULL) != GF_OK)
+    return GF_OOM(r->err, "the IPC batch list");
+  gf_array **row = (gf_array **)r->columns.data + (size_t)r->nbatches * (size_t)r->ncols;
+  GF_RETURN_NOT_OK(gfi_ipc_decode_batch(r, m, NULL, r->ncols, row));
   r->nbatches++;
   r->columns.len += (size_t)r->ncols * sizeof(gf_array *);
   return GF_OK;
@@ -812,13 +818,13 @@ static gf_status read_batch(reader *r, const msg *m) {
 /* Files and streams                                                     */
 /* ------------------------------------------------------------------ */
 
-static const char magic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
+const char gfi_ipc_magic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
 
-static gf_status read_stream_messages(reader *r, size_t pos, size_t limit) {
-  msg m;
+static gf_status read_stream_messages(gfi_ipc_reader *r, size_t pos, size_t limit) {
+  gfi_ipc_msg m;
   size_t next = pos;
   bool eos;
-  GF_RETURN_NOT_OK(read_message(r, pos, limit, &m, &next, &eos));
+  GF_RETURN_NOT_OK(gfi_ipc_read_message(r, pos, limit, &m, &next, &eos));
   if (eos)
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC stream ends at byte %zu before its schema", pos);
@@ -826,13 +832,13 @@ static gf_status read_stream_messages(reader *r, size_t pos, size_t limit) {
     return gf_error_set(r->err, GF_EINVAL,
                         "IPC stream: message at byte %zu is not a schema",
                         pos);
-  GF_RETURN_NOT_OK(decode_schema(r, &m.header));
+  GF_RETURN_NOT_OK(gfi_ipc_decode_schema(r, &m.header));
   for (;;) {
     pos = next;
-    GF_RETURN_NOT_OK(read_message(r, pos, limit, &m, &next, &eos));
+    GF_RETURN_NOT_OK(gfi_ipc_read_message(r, pos, limit, &m, &next, &eos));
     if (eos) return GF_OK;
     if (m.type == MSG_DICTIONARY_BATCH)
-      GF_RETURN_NOT_OK(read_dictionary(r, &m));
+      GF_RETURN_NOT_OK(gfi_ipc_read_dictionary(r, &m));
     else if (m.type == MSG_RECORD_BATCH)
       GF_RETURN_NOT_OK(read_batch(r, &m));
     else
@@ -841,63 +847,7 @@ static gf_status read_stream_messages(reader *r, size_t pos, size_t limit) {
   }
 }
 
-/* Reads the message of footer block i of vector `slot`, expecting `type`. */
-static gf_status read_block(reader *r, const fb_table *footer, int slot,
-                            size_t i, size_t limit, int type) {
-  const uint8_t *p = gfi_fb_vec_data(footer, slot) + GFI_BLOCK_SIZE * i;
-  int64_t off = gfi_fb_load_i64(p);
-  if (off < 8 || (uint64_t)off >= limit)
-    return gf_error_set(r->err, GF_EINVAL,
-                        "IPC footer block %zu points to byte %lld, outside the "
-                        "file's data",
-                        i, (long long)off);
-  msg m;
-  size_t next;
-  bool eos;
-  GF_RETURN_NOT_OK(read_message(r, (size_t)off, limit, &m, &next, &eos));
-  if (eos || m.type != type)
-    return gf_error_set(r->err, GF_EINVAL,
-                        "IPC file: block at byte %lld is not a %s", (long long)off,
-                        type == MSG_RECORD_BATCH ? "record batch"
-                                                 : "dictionary batch");
-  return type == MSG_RECORD_BATCH ? read_batch(r, &m) : read_dictionary(r, &m);
-}
-
-static gf_status read_file_layout(reader *r) {
-  size_t len = r->len;
-  if (len < 18 || memcmp(r->data, magic, 6) != 0 ||
-      memcmp(r->data + len - 6, magic, 6) != 0)
-    return gf_error_set(r->err, GF_EINVAL,
-                        len < 18 ? "not an Arrow IPC file: %zu bytes is too short"
-                                 : "not an Arrow IPC file (no ARROW1 magic at "
-                                   "both ends of its %zu bytes)",
-                        len);
-  int32_t flen = gfi_fb_load_i32(r->data + len - 10);
-  if (flen <= 0 || (size_t)flen > len - 18)
-    return gf_error_set(r->err, GF_EINVAL,
-                        "IPC file: footer length %d at byte %zu is out of range",
-                        (int)flen, len - 10);
-  size_t fpos = len - 10 - (size_t)flen;
-  GF_RETURN_NOT_OK(gfi_fb_verify(r->data + fpos, (size_t)flen, &gfi_fb_footer, fpos,
-                             r->err));
-  fb_table footer = gfi_fb_root(r->data + fpos, (size_t)flen, &gfi_fb_footer);
-  fb_table schema;
-  if (!gfi_fb_get_table(&footer, FOOTER_SCHEMA, &schema))
-    return gf_error_set(r->err, GF_EINVAL,
-                        "IPC file: footer at byte %zu has no schema", fpos);
-  GF_RETURN_NOT_OK(decode_schema(r, &schema));
-  size_t nd = gfi_fb_vec_len(&footer, FOOTER_DICTIONARIES);
-  for (size_t i = 0; i < nd; i++)
-    GF_RETURN_NOT_OK(read_block(r, &footer, FOOTER_DICTIONARIES, i, fpos,
-                                MSG_DICTIONARY_BATCH));
-  size_t nb = gfi_fb_vec_len(&footer, FOOTER_BATCHES);
-  for (size_t i = 0; i < nb; i++)
-    GF_RETURN_NOT_OK(read_block(r, &footer, FOOTER_BATCHES, i, fpos,
-                                MSG_RECORD_BATCH));
-  return GF_OK;
-}
-
-static void reader_free(reader *r) {
+void gfi_ipc_reader_free(gfi_ipc_reader *r) {
   gf_array **columns = (gf_array **)r->columns.data;
   for (size_t i = 0; i < (size_t)r->nbatches * (size_t)r->ncols; i++)
     gf_array_release(columns[i]);
@@ -905,10 +855,38 @@ static void reader_free(reader *r) {
   if (r->dicts)
     for (int i = 0; i < r->ndicts; i++) gf_array_release(r->dicts[i].dict);
   size_t n = (size_t)(r->ncols ? r->ncols : 1);
-  gfi_mfree(r->a, r->dicts, n * sizeof *r->dicts);
-  gfi_mfree(r->a, r->cols, n * sizeof *r->cols);
+  if (r->dicts) gfi_mfree(r->meta_alloc, r->dicts, n * sizeof *r->dicts);
+  if (r->cols) gfi_mfree(r->meta_alloc, r->cols, n * sizeof *r->cols);
   gf_schema_release(r->schema);
   gf_buffer_release(r->whole);
+}
+
+/* After a read that returned `st`: cuts *out to its first max_rows rows
+ * (when max_rows > 0 and it has more). */
+static gf_status cut_rows(gf_status st, int64_t max_rows, gf_frame **out, gf_error *err) {
+  if (st != GF_OK || max_rows <= 0 || gf_frame_num_rows(*out) <= max_rows) return st;
+  gf_frame *cut = NULL;
+  st = gf_frame_slice(*out, 0, max_rows, &cut, err);
+  gf_frame_release(*out);
+  *out = cut;
+  return st;
+}
+
+/* Reads `whole` (consumed) as a file: the lazy source read whole, its
+ * batches decoded and validated in parallel (ipc_source.c). */
+static gf_status read_ipc_file_whole(gf_buffer *whole, const gf_ipc_read_options *o,
+                                     gf_frame **out, gf_error *err) {
+  gfi_ipc_source *s;
+  GF_RETURN_NOT_OK(gfi_ipc_source_open_buffer(whole, o, &s, err));
+  gf_status st = gfi_ipc_source_read_first(s, o ? o->max_rows : 0, o ? o->parallel : NULL,
+                                           out, err);
+  st = cut_rows(st, o ? o->max_rows : 0, out, err);
+  gfi_ipc_source_close(s);
+  if (st != GF_OK && o && o->metadata && *o->metadata) {
+    gf_ipc_metadata_free(*o->metadata);
+    *o->metadata = NULL;
+  }
+  return st;
 }
 
 /* Reads `whole` (consumed) as a file or stream into a frame. */
@@ -918,7 +896,8 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   gf_ipc_read_options opts;
   gf_ipc_read_options_init(&opts);
   if (o) memcpy(&opts, o, o->size < sizeof opts ? o->size : sizeof opts);
-  reader r;
+  if (as_file) return read_ipc_file_whole(whole, &opts, out, err);
+  gfi_ipc_reader r;
   memset(&r, 0, sizeof r);
   gfi_ctx call; /* the read's one deadline and token */
   gf_status lst = gfi_ctx_load(&call, opts.parallel, &r.par, err);
@@ -936,18 +915,19 @@ static gf_status read_ipc(gf_buffer *whole, bool as_file,
   r.err = err;
   r.meta_out = opts.metadata;
   if (r.meta_out) *r.meta_out = NULL;
-  gf_status st = as_file ? read_file_layout(&r) : read_stream_messages(&r, 0, r.len);
+  gf_status st = read_stream_messages(&r, 0, r.len);
   /* View columns of which a batch came out large_*: all batches large. */
   if (st == GF_OK && r.nbatches > 0 && r.ncols > 0)
     st = gfi_view_unify_columns(r.a, &r.schema, (gf_array **)r.columns.data,
                                 r.nbatches, r.ncols, err);
   if (st == GF_OK)
     st = gf_frame_new(r.schema, (gf_array **)r.columns.data, r.nbatches, r.a, out, err);
+  st = cut_rows(st, opts.max_rows, out, err);
   if (st != GF_OK && r.meta_out && *r.meta_out) {
     gf_ipc_metadata_free(*r.meta_out);
     *r.meta_out = NULL;
   }
-  reader_free(&r);
+  gfi_ipc_reader_free(&r);
   return st;
 }
 
@@ -965,7 +945,7 @@ static const gf_allocator *opts_alloc(const gf_ipc_read_options *o) {
 /* Maps `path`, or reads it when o->input_mode is GF_INPUT_READ, into one
  * buffer (consumed by read_ipc). The read has its own context: its token
  * and deadline bound the pread loop as they bound the decoding after it. */
-static gf_status map_path(const char *path, const gf_ipc_read_options *o,
+gf_status gfi_ipc_map_path(const char *path, const gf_ipc_read_options *o,
                           gf_buffer **out, gf_error *err) {
   if (!path) return gf_error_set(err, GF_EINVAL, "IPC reader: path is NULL");
   gf_ipc_read_options lo;
@@ -991,7 +971,7 @@ static gf_status read_ipc_file_in(const char *path, const gf_ipc_read_options *o
                            gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
-  GF_RETURN_NOT_OK(map_path(path, o, &b, err));
+  GF_RETURN_NOT_OK(gfi_ipc_map_path(path, o, &b, err));
   return read_ipc(b, true, o, out, err);
 }
 
@@ -999,7 +979,7 @@ static gf_status read_ipc_stream_in(const char *path, const gf_ipc_read_options 
                              gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
-  GF_RETURN_NOT_OK(map_path(path, o, &b, err));
+  GF_RETURN_NOT_OK(gfi_ipc_map_path(path, o, &b, err));
   return read_ipc(b, false, o, out, err);
 }
 
@@ -1007,8 +987,8 @@ static gf_status read_ipc_in(const char *path, const gf_ipc_read_options *o,
                       gf_frame **out, gf_error *err) {
   GF_RETURN_NOT_OK(check_out(out, err));
   gf_buffer *b;
-  GF_RETURN_NOT_OK(map_path(path, o, &b, err));
-  bool is_file = gf_buffer_size(b) >= 6 && !memcmp(gf_buffer_data(b), magic, 6);
+  GF_RETURN_NOT_OK(gfi_ipc_map_path(path, o, &b, err));
+  bool is_file = gf_buffer_size(b) >= 6 && !memcmp(gf_buffer_data(b), gfi_ipc_magic, 6);
   return read_ipc(b, is_file, o, out, err);
 }
 

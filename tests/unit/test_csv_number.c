@@ -4,7 +4,9 @@
  * (the test never calls setlocale), with syntax checked by a naive matcher.
  * 10^6 random doubles printed with %.17g and in their shortest form, random
  * decimal literals of 1 to 25 digits, and the edge cases (subnormals, 1e308,
- * 1e-324, 2^53 + 1, 19-20 digit mantissas, "1e", ".5", "5.", inf/nan). */
+ * 1e-324, 2^53 + 1, 19-20 digit mantissas, "1e", ".5", "5.", inf/nan).
+ * gfi_csv_parse_f64 (a float64 column's field: integer text by the
+ * integer rules) is checked on every literal against a naive rule. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +135,52 @@ static bool naive_float_syntax(const char *p, size_t n, bool *special) {
 
 static int64_t checked;
 
+/* The float64-column rule, naively: text [+-]?[0-9]+ is an integer (exact
+ * in __int128, saturated far past int64): outside int64 or beyond +-2^53 a
+ * misfit unless the type was forced (then strtod, or the int64 converted),
+ * else the integer converted ("-0" is +0.0); other text the float syntax
+ * and strtod (an overflow to inf refused). */
+static bool naive_f64(const char *s, size_t n, bool forced, double *out) {
+  size_t i = (n > 0 && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+  bool plain = i < n;
+  __int128 v = 0;
+  for (size_t k = i; k < n; k++) {
+    if (s[k] < '0' || s[k] > '9') {
+      plain = false;
+      break;
+    }
+    if (v < ((__int128)1 << 80)) v = v * 10 + (s[k] - '0');
+  }
+  if (plain) {
+    if (s[0] == '-') v = -v;
+    bool in64 = v >= INT64_MIN && v <= INT64_MAX;
+    if (!in64) {
+      if (!forced) return false;
+      *out = strtod(s, NULL);
+      return !isinf(*out);
+    }
+    if ((v > ((__int128)1 << 53) || v < -((__int128)1 << 53)) && !forced) return false;
+    *out = (double)(int64_t)v;
+    return true;
+  }
+  bool special;
+  if (!naive_float_syntax(s, n, &special)) return false;
+  *out = strtod(s, NULL);
+  return special || !isinf(*out);
+}
+
+/* gfi_csv_parse_f64 (forced and not) against naive_f64, bit for bit. */
+static void check_f64(const char *s, size_t n) {
+  for (int forced = 0; forced < 2; forced++) {
+    double a = 0, r = 0;
+    bool fa = gfi_csv_parse_f64(s, (int64_t)n, forced, &a) == GFI_F64_OK;
+    bool fr = naive_f64(s, n, forced, &r);
+    if (fa != fr) fail_msg("f64 \"%s\" forced %d: %d, reference %d", s, forced, fa, fr);
+    if (fa && !(isnan(a) && isnan(r)) && memcmp(&a, &r, 8) != 0)
+      fail_msg("f64 \"%s\" forced %d: %.17g, reference %.17g", s, forced, a, r);
+  }
+}
+
 /* Fast == scalar == strtod (C locale), bit for bit; a finite literal that
  * overflows is refused by both parsers. */
 static void check_double(const char *s) {
@@ -150,6 +198,7 @@ static void check_double(const char *s) {
     if (!special && isinf(r)) ok = false;
   }
   if (fa != ok || fb != ok) fail_msg("\"%s\": fast %d scalar %d reference %d", s, fa, fb, ok);
+  check_f64(s, n);
   checked++;
   if (!ok) return;
   if (isnan(r)) {
@@ -177,7 +226,10 @@ static void edge_cases(void **state) {
       "1.00000000000000011102230246251565405", "0.30000000000000004", "123456.78901234567",
       "00000000000000000000000000001.5", "1.50000000000000000000000000000",
       "1e100000000000", "1e-100000000000", "1 ", " 1", "1,5", "1.5.", "1e5.5", "0x1p3", "--1",
-      "4.286437", "-2174.000001", "1_0", "+", "-"};
+      "4.286437", "-2174.000001", "1_0", "+", "-", "-9007199254740993", "-9007199254740992",
+      "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+      "-9223372036854775809", "+00000000000000000000000009007199254740993", "007", "-0.0",
+      "0e0", "-0e0", "1E5", "99999999999999999999999999999999999999"};
   for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) check_double(edge[i]);
 }
 
