@@ -14,23 +14,19 @@
 #include "exec/exec_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Column sources of the keys; arrays of pointers per key (nb each). */
-typedef struct keycols {
-  gfi_colsrc *src;
-  gf_array **arrs;
-  int nkeys;
-  int nb;
-} keycols;
+typedef gfi_keycols keycols;
+#define keycols_free gfi_keycols_free
+#define keycols_make gfi_keycols_make
 
-static void keycols_free(const gf_allocator *a, keycols *kc) {
+void gfi_keycols_free(const gf_allocator *a, gfi_keycols *kc) {
   if (kc->src) gfi_mfree(a, kc->src, sizeof *kc->src * (size_t)kc->nkeys);
   if (kc->arrs)
     gfi_mfree(a, kc->arrs, sizeof *kc->arrs * (size_t)kc->nkeys * (size_t)(kc->nb ? kc->nb : 1));
 }
 
 /* Resolves the key names against f's schema. */
-static gf_status keycols_make(const gf_frame *f, const gf_sort_key *keys, int nkeys,
-                              const gf_allocator *a, keycols *kc, gf_error *err) {
+gf_status gfi_keycols_make(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_allocator *a, gfi_keycols *kc, gf_error *err) {
   memset(kc, 0, sizeof *kc);
   if (nkeys < 1 || !keys) return gf_error_set(err, GF_EINVAL, "sort: no sort keys");
   int nb = f->num_batches;
@@ -73,6 +69,14 @@ static gf_status full_sort(const keycols *kc, const gf_sort_key *keys, int64_t n
   return GF_OK;
 }
 
+/* The full sort of f: in memory, or spilled when the memory limit asks
+ * for it (gfi_sort_should_spill); the same permutation either way. */
+static gf_status sort_all(const gf_frame *f, const keycols *kc, const gf_sort_key *keys,
+                          const gf_parallel_options *o, int64_t *perm, gf_error *err) {
+  if (gfi_sort_should_spill(f, kc, o)) return gfi_sort_external(f, kc, keys, o, perm, err);
+  return full_sort(kc, keys, f->num_rows, o, perm, err);
+}
+
 /* The permutation is what the caller frees with gf_sort_indices_free and
  * its own allocator, so it is allocated there, not through the call's
  * tracked allocator; under a memory limit it still counts: the call runs
@@ -88,7 +92,7 @@ static gf_status sort_indices_call(const gf_frame *f, const gf_sort_key *keys, i
   size_t pb = sizeof(int64_t) * (size_t)(n ? n : 1);
   int64_t *p = gfi_malloc(ua, pb);
   gf_status st = p ? GF_OK : GF_OOM(err, "sort permutation");
-  if (st == GF_OK) st = full_sort(&kc, keys, n, o, p, err);
+  if (st == GF_OK) st = sort_all(f, &kc, keys, o, p, err);
   keycols_free(a, &kc);
   if (st != GF_OK) {
     if (p) gfi_mfree(ua, p, pb);
@@ -251,7 +255,7 @@ static gf_status sort_call(const gf_frame *f, const gf_sort_key *keys, int nkeys
   /* Heaps pay a log k factor per kept row: worth it only for small k. */
   if (st == GF_OK) {
     if (m < n && m <= 4096 && m * 64 <= n) st = top_k(&kc, keys, n, m, &o, p, err);
-    else st = full_sort(&kc, keys, n, &o, p, err);
+    else st = sort_all(f, &kc, keys, &o, p, err);
   }
   keycols_free(a, &kc);
   int ncols = f->schema->n;

@@ -93,6 +93,40 @@ gf_status gfi_sort_pass(const gfi_sprep *k, int64_t *perm, int64_t n,
 /* Compares rows x and y by keys[0..nk) then by row number (a total order). */
 int gfi_row_cmp(const gfi_sprep *keys, int nk, int64_t x, int64_t y);
 
+/* ---- external sort (sort_spill.c, docs/SPILLING.md) ---------------------- */
+
+/* The key columns of a sort: per key a column source over f's batches. */
+typedef struct gfi_keycols {
+  gfi_colsrc *src;
+  gf_array **arrs;
+  int nkeys;
+  int nb;
+} gfi_keycols;
+
+/* Resolves keys[0..nkeys) against f (GF_EINVAL naming a missing one). */
+gf_status gfi_keycols_make(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_allocator *a, gfi_keycols *kc, gf_error *err);
+void gfi_keycols_free(const gf_allocator *a, gfi_keycols *kc);
+
+/* True when the full sort of `f` under loaded options `o` should spill:
+ * a memory limit is set and the in-memory sort's working set (key
+ * encodings, radix scratch, the permutation) would cross it, or the test
+ * hook forces it. */
+bool gfi_sort_should_spill(const gf_frame *f, const gfi_keycols *kc, const gf_parallel_options *o);
+
+/* External stable sort: fills perm[0..n) (n = rows of f) with exactly the
+ * permutation of the in-memory full sort. Sorted runs of the input rows
+ * (each sorted in parallel) are spilled as Arrow IPC blocks of (row number,
+ * per-key order encoding) to one nameless temporary file and k-way merged;
+ * ties between runs go to the lower run, i.e. the lower row number. */
+gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_sort_key *keys,
+                            const gf_parallel_options *o, int64_t *perm, gf_error *err);
+
+/* Test hook: when run_rows > 0, every full sort spills with runs of that
+ * many rows and blocks of block_rows rows (0 = the default); run_rows 0
+ * turns it off. */
+void gfi_sort_test_spill(int64_t run_rows, int64_t block_rows);
+
 /* ---- join keys and hash tables (join*.c) --------------------------------- */
 
 /* How a key is compared: integers (incl. bool, temporal, as int64 bits),
