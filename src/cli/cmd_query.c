@@ -83,7 +83,10 @@ static const char usage[] =
     "      --timeout-ms N    fail (exit 1) when the whole command, reading\n"
     "                        included, takes longer than N ms\n"
     "      --memory-limit B  fail (exit 1) when the command's memory would\n"
-    "                        exceed B bytes (suffixes K, M, G, T: 512M, 2G)\n"
+    "                        exceed B bytes (suffixes K, M, G, T: 512M, 2G);\n"
+    "                        a sort whose working set would cross it spills\n"
+    "      --temp-dir DIR    where spilling puts its (nameless) temporary\n"
+    "                        files (default: $GF_TMPDIR, else $TMPDIR, else /tmp)\n"
     "      --stats           print what each step did to standard error\n" CLI_READ_USAGE
     "\nExpressions: + - * / %, = != < <= > >=, and or not, between, in (...),\n"
     "is null, if(c, a, b), cast(x as type), abs round floor ceil sqrt log exp\n"
@@ -117,7 +120,8 @@ enum {
   OPT_STATS,
   OPT_DISTINCT,
   OPT_EXPLAIN,
-  OPT_PROFILE
+  OPT_PROFILE,
+  OPT_TEMP_DIR
 };
 
 #define MAX_STEPS 256
@@ -134,6 +138,7 @@ typedef struct qargs {
   int nsteps;
   const char *having[MAX_STEPS];
   int nhaving;
+  const char *temp_dir; /* --temp-dir, NULL = default */
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
   const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit;  /* -1 = none */
@@ -281,6 +286,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"distinct", optional_argument, NULL, OPT_DISTINCT},
       {"explain", no_argument, NULL, OPT_EXPLAIN},
       {"profile", no_argument, NULL, OPT_PROFILE},
+      {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, ":d:o:", longopts, NULL)) != -1) {
@@ -341,6 +347,10 @@ static int parse_args(int argc, char **argv, qargs *q) {
         break;
       case OPT_MEMORY:
         if (!parse_bytes(optarg, &q->memory_limit)) return CLI_EXIT_USAGE;
+        break;
+      case OPT_TEMP_DIR:
+        if (!*optarg) return cli_usage_error("query", "--temp-dir expects a directory");
+        q->temp_dir = optarg;
         break;
       case OPT_STRATEGY: {
         static const char *const names[] = {"auto", "fixed", "cache", "memory"};
@@ -764,6 +774,7 @@ static int run(int argc, char **argv) {
   cli_parallel_options(q.ra.threads, &r.par);
   r.par.chunk_rows = q.chunk_rows;
   r.par.strategy = q.strategy;
+  r.par.temp_directory = q.temp_dir;
   if (q.memory_limit > 0) {
     st = gf_tracking_allocator_new(NULL, q.memory_limit, &r.tracker, &err);
     if (st != GF_OK) return cli_fail("query", st, &err);

@@ -73,8 +73,18 @@ static gf_status full_sort(const keycols *kc, const gf_sort_key *keys, int64_t n
  * for it (gfi_sort_should_spill); the same permutation either way. */
 static gf_status sort_all(const gf_frame *f, const keycols *kc, const gf_sort_key *keys,
                           const gf_parallel_options *o, int64_t *perm, gf_error *err) {
-  if (gfi_sort_should_spill(f, kc, o)) return gfi_sort_external(f, kc, keys, o, perm, err);
-  return full_sort(kc, keys, f->num_rows, o, perm, err);
+  gf_status st = GF_ENOMEM;
+  if (!gfi_sort_should_spill(f, kc, o)) {
+    st = full_sort(kc, keys, f->num_rows, o, perm, err);
+    /* The estimate sees only this call's memory: the limit may have been
+     * crossed because of memory held outside it (the input, an outer
+     * tracker). Everything of the attempt is freed; spill instead. */
+    if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0 || f->num_rows < 2) return st;
+  }
+  /* Each retry gives runs and blocks a quarter of the memory of the last. */
+  for (int shrink = 0; st == GF_ENOMEM && shrink < 4; shrink++)
+    st = gfi_sort_external(f, kc, keys, o, shrink, perm, err);
+  return st;
 }
 
 /* The permutation is what the caller frees with gf_sort_indices_free and

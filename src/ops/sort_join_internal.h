@@ -118,9 +118,12 @@ bool gfi_sort_should_spill(const gf_frame *f, const gfi_keycols *kc, const gf_pa
  * permutation of the in-memory full sort. Sorted runs of the input rows
  * (each sorted in parallel) are spilled as Arrow IPC blocks of (row number,
  * per-key order encoding) to one nameless temporary file and k-way merged;
- * ties between runs go to the lower run, i.e. the lower row number. */
+ * ties between runs go to the lower run, i.e. the lower row number. Runs
+ * and blocks get the memory the limit leaves, divided by 4^shrink (a retry
+ * after GF_ENOMEM: memory held outside the call is not visible). */
 gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_sort_key *keys,
-                            const gf_parallel_options *o, int64_t *perm, gf_error *err);
+                            const gf_parallel_options *o, int shrink, int64_t *perm,
+                            gf_error *err);
 
 /* Test hook: when run_rows > 0, every full sort spills with runs of that
  * many rows and blocks of block_rows rows (0 = the default); run_rows 0

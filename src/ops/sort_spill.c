@@ -412,7 +412,7 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *perm, 
  * limit leaves goes to sorting a run, the other half to the merge's k
  * blocks (each about three times its rows' bytes while read back: the
  * file bytes, the reader's copy, the arrays). */
-static void plan_sizes(ext *x, int64_t n, int64_t *run_rows) {
+static void plan_sizes(ext *x, int64_t n, int shrink, int64_t *run_rows) {
   int64_t tr = atomic_load(&test_run_rows), tb = atomic_load(&test_block_rows);
   if (tr > 0) {
     *run_rows = tr;
@@ -423,6 +423,7 @@ static void plan_sizes(ext *x, int64_t n, int64_t *run_rows) {
   int64_t free_bytes = lim - call_current(x->o);
   free_bytes -= free_bytes / 5;
   if (free_bytes < 0) free_bytes = 0;
+  free_bytes >>= 2 * shrink;
   int64_t r = free_bytes / 2 / work_per_row(x->kc, true);
   if (r < MIN_RUN_ROWS) r = MIN_RUN_ROWS;
   if (r > n) r = n;
@@ -436,7 +437,8 @@ static void plan_sizes(ext *x, int64_t n, int64_t *run_rows) {
 }
 
 gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_sort_key *keys,
-                            const gf_parallel_options *o, int64_t *perm, gf_error *err) {
+                            const gf_parallel_options *o, int shrink, int64_t *perm,
+                            gf_error *err) {
   int nk = kc->nkeys;
   if (nk > 64)
     return gf_error_set(err, GF_ENOTSUP,
@@ -454,7 +456,7 @@ gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_s
   x.decs = decs;
   for (int k = 0; k < nk; k++) x.kinds[k] = key_kind(kc->src[k].type, &decs[k]);
   int64_t n = f->num_rows, rr = 0;
-  plan_sizes(&x, n, &rr);
+  plan_sizes(&x, n, shrink, &rr);
   int64_t nr = (n + rr - 1) / rr;
   size_t rb = sizeof(run) * (size_t)(nr ? nr : 1);
   run *runs = gfi_calloc(x.a, rb);
