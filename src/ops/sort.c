@@ -82,8 +82,10 @@ static gf_status sort_all(const gf_frame *f, const keycols *kc, const gf_sort_ke
     if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0 || f->num_rows < 2) return st;
   }
   /* Each retry gives runs and blocks a quarter of the memory of the last. */
-  for (int shrink = 0; st == GF_ENOMEM && shrink < 4; shrink++)
-    st = gfi_sort_external(f, kc, keys, o, shrink, perm, err);
+  for (int shrink = 0; shrink < 4; shrink++) {
+    st = gfi_sort_external(f, kc, keys, o, shrink, perm, 0, NULL, NULL, err);
+    if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0) break;
+  }
   return st;
 }
 
@@ -295,4 +297,83 @@ gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t
    * included: the context's tracked allocator (gfi_ctx_load). */
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   return gfi_ctx_end(&call, sort_call(f, keys, nkeys, limit, o, out, err), err);
+}
+
+/* ---- the sort as a sequence of output batches ------------------------------ */
+
+typedef struct batches_job {
+  const gf_frame *f;
+  gfi_take_col *tc;
+  int ncols;
+  const gf_parallel_options *o;
+  gfi_sort_batch_fn emit;
+  void *user;
+  bool emitted_any; /* a batch left: a retry would hand it out twice */
+} batches_job;
+
+/* Gathers rows[0..m) of every column into one batch and hands it out. */
+static gf_status emit_rows(void *user, const int64_t *rows, int64_t m, gf_error *err) {
+  batches_job *j = user;
+  for (int c = 0; c < j->ncols; c++) j->tc[c].idx = rows;
+  GF_RETURN_NOT_OK(gfi_check_stop(j->o, 0, NULL, err));
+  gf_frame *b = NULL;
+  GF_RETURN_NOT_OK(gfi_take_frame(j->tc, j->ncols, m, j->o, &b, err));
+  j->emitted_any = true;
+  gf_status st = j->emit(j->user, b, err);
+  gf_frame_release(b);
+  return st;
+}
+
+static gf_status sort_batches_call(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                                   const gf_parallel_options *o, gfi_sort_batch_fn emit,
+                                   void *user, gf_error *err) {
+  const gf_allocator *a = gfi_alloc_or_default(o->allocator);
+  keycols kc;
+  GF_RETURN_NOT_OK(keycols_make(f, keys, nkeys, a, &kc, err));
+  int64_t n = f->num_rows;
+  int ncols = f->schema->n;
+  size_t tb = sizeof(gfi_take_col) * (size_t)(ncols ? ncols : 1);
+  gfi_take_col *tc = gfi_malloc(a, tb);
+  gf_status st = tc ? GF_OK : GF_OOM(err, "sort output");
+  for (int c = 0; st == GF_OK && c < ncols; c++)
+    tc[c] = (gfi_take_col){f, c, NULL, f->schema->fields[c].name, false, false};
+  batches_job j = {f, tc, ncols, o, emit, user, false};
+  bool spill = st == GF_OK && gfi_sort_should_spill(f, &kc, o);
+  if (st == GF_OK && !spill) {
+    size_t pb = sizeof(int64_t) * (size_t)(n ? n : 1);
+    int64_t *p = gfi_malloc(a, pb);
+    bool had_perm = p != NULL;
+    st = p ? full_sort(&kc, keys, n, o, p, err) : GF_OOM(err, "sort permutation");
+    if (st == GF_OK) {
+      for (int64_t s = 0; st == GF_OK && s < n; s += GFI_TAKE_BATCH_ROWS)
+        st = emit_rows(&j, p + s, n - s < GFI_TAKE_BATCH_ROWS ? n - s : GFI_TAKE_BATCH_ROWS, err);
+    }
+    if (p) gfi_mfree(a, p, pb);
+    /* Refused by the limit before any batch left: spill instead. */
+    spill = st == GF_ENOMEM && had_perm && gfi_memory_limit(o) > 0 && n > 1 && !j.emitted_any;
+  }
+  if (spill) {
+    int64_t cap = n < GFI_TAKE_BATCH_ROWS ? n : GFI_TAKE_BATCH_ROWS;
+    size_t bb = sizeof(int64_t) * (size_t)(cap ? cap : 1);
+    int64_t *buf = gfi_malloc(a, bb);
+    st = buf ? GF_OK : GF_OOM(err, "sort output rows");
+    for (int shrink = 0; buf && shrink < 4; shrink++) {
+      st = gfi_sort_external(f, &kc, keys, o, shrink, buf, cap, emit_rows, &j, err);
+      if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0 || j.emitted_any) break;
+    }
+    if (buf) gfi_mfree(a, buf, bb);
+  }
+  if (tc) gfi_mfree(a, tc, tb);
+  keycols_free(a, &kc);
+  return st;
+}
+
+gf_status gfi_sort_batches(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_parallel_options *opts, gfi_sort_batch_fn emit, void *user,
+                           gf_error *err) {
+  if (!f || !emit) return gf_error_set(err, GF_EINVAL, "sort: NULL argument");
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, sort_batches_call(f, keys, nkeys, &o, emit, user, err), err);
 }

@@ -121,9 +121,27 @@ bool gfi_sort_should_spill(const gf_frame *f, const gfi_keycols *kc, const gf_pa
  * ties between runs go to the lower run, i.e. the lower row number. Runs
  * and blocks get the memory the limit leaves, divided by 4^shrink (a retry
  * after GF_ENOMEM: memory held outside the call is not visible). */
+/* Receives the next m row numbers of the sorted order. */
+typedef gf_status (*gfi_perm_sink)(void *user, const int64_t *rows, int64_t m, gf_error *err);
+/* With `sink` NULL, perm has n entries and receives the whole order; else
+ * perm is a buffer of `cap` entries handed to sink whenever it is full and
+ * at the end (so the whole permutation never exists). */
 gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_sort_key *keys,
                             const gf_parallel_options *o, int shrink, int64_t *perm,
-                            gf_error *err);
+                            int64_t cap, gfi_perm_sink sink, void *sink_user, gf_error *err);
+
+/* Receives one output batch of a sort (borrowed: retain it to keep it). */
+typedef gf_status (*gfi_sort_batch_fn)(void *user, gf_frame *batch, gf_error *err);
+
+/* The full stable sort of f, handed out as consecutive one-batch frames
+ * of GFI_TAKE_BATCH_ROWS rows (the last shorter): the batches of gf_sort's
+ * output, in order, without the whole output ever being in memory, for
+ * sinks that write each batch and drop it. Under a memory limit the order
+ * comes from the external sort's merge 1M rows at a time (no full
+ * permutation either). `opts` as for gf_sort (a call of its own). */
+gf_status gfi_sort_batches(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_parallel_options *opts, gfi_sort_batch_fn emit, void *user,
+                           gf_error *err);
 
 /* Test hook: when run_rows > 0, every full sort spills with runs of that
  * many rows and blocks of block_rows rows (0 = the default); run_rows 0

@@ -348,9 +348,11 @@ static void heap_down(const ext *x, cursor *cs, int64_t *h, int64_t m, int64_t i
   }
 }
 
-/* Merges the runs into perm[0..n). */
-static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *perm, int64_t n,
-                            gf_error *err) {
+/* Merges the runs: the sorted row numbers go to buf[0..cap); whenever it
+ * is full, and at the end, `sink` (when not NULL) receives them and buf is
+ * reused. n rows in all. */
+static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *buf, int64_t cap,
+                            gfi_perm_sink sink, void *sink_user, int64_t n, gf_error *err) {
   int nk = x->nk;
   size_t cb = sizeof(cursor) * (size_t)nr;
   size_t pb = sizeof(void *) * (size_t)nr * (size_t)(nk ? nk : 1);
@@ -377,7 +379,7 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *perm, 
   }
   if (st == GF_OK)
     for (int64_t i = m / 2; i-- > 0;) heap_down(x, cs, h, m, i);
-  int64_t out = 0;
+  int64_t out = 0, used = 0;
   while (st == GF_OK && m > 0) {
     cursor *c = &cs[h[0]];
     if (out >= n) {
@@ -385,7 +387,13 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *perm, 
                         (long long)n);
       break;
     }
-    perm[out++] = c->row[c->pos++];
+    buf[used++] = c->row[c->pos++];
+    out++;
+    if (used == cap && sink) {
+      st = sink(sink_user, buf, used, err);
+      used = 0;
+      if (st != GF_OK) break;
+    }
     if (c->pos == c->len) {
       bool ok;
       st = cursor_load(x, c, &ok, err);
@@ -398,6 +406,7 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *perm, 
   if (st == GF_OK && out != n)
     st = gf_error_set(err, GF_EINTERNAL, "external sort: runs hold %lld of %lld rows",
                       (long long)out, (long long)n);
+  if (st == GF_OK && used > 0 && sink) st = sink(sink_user, buf, used, err);
   if (cs)
     for (int64_t r = 0; r < nr; r++) gf_frame_release(cs[r].blk);
   if (cs) gfi_mfree(x->a, cs, cb);
@@ -438,7 +447,7 @@ static void plan_sizes(ext *x, int64_t n, int shrink, int64_t *run_rows) {
 
 gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_sort_key *keys,
                             const gf_parallel_options *o, int shrink, int64_t *perm,
-                            gf_error *err) {
+                            int64_t cap, gfi_perm_sink sink, void *sink_user, gf_error *err) {
   int nk = kc->nkeys;
   if (nk > 64)
     return gf_error_set(err, GF_ENOTSUP,
@@ -468,7 +477,7 @@ gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_s
     st = gfi_check_stop(o, x.start_ns, NULL, err);
     if (st == GF_OK) st = write_run(&x, s, s + rr < n ? rr : n - s, &runs[r], err);
   }
-  if (st == GF_OK) st = merge_runs(&x, runs, nr, perm, n, err);
+  if (st == GF_OK) st = merge_runs(&x, runs, nr, perm, sink ? cap : n, sink, sink_user, n, err);
   gfi_spill_file_close(x.file);
   gfi_spill_space_free(x.space);
   if (x.blocks) gfi_mfree(x.a, x.blocks, sizeof *x.blocks * (size_t)x.cap_blocks);

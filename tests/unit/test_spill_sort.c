@@ -356,6 +356,65 @@ static void memory_limit_makes_the_sort_spill(void **state) {
   gf_frame_release(f);
 }
 
+/* ---- the sort as output batches -------------------------------------------- */
+
+typedef struct batch_check {
+  const gf_frame *want; /* gf_sort's output */
+  int64_t off;
+  int64_t batches;
+} batch_check;
+
+/* Each batch must be the next GFI_TAKE_BATCH_ROWS rows of gf_sort's output. */
+static gf_status check_batch(void *user, gf_frame *b, gf_error *err) {
+  (void)err;
+  batch_check *c = user;
+  int64_t m = gf_frame_num_rows(b);
+  assert_int_equal(gf_frame_num_batches(b), 1);
+  assert_true(m == GFI_TAKE_BATCH_ROWS || c->off + m == gf_frame_num_rows(c->want));
+  gf_frame *s = NULL;
+  assert_int_equal(gf_frame_slice(c->want, c->off, m, &s, NULL), GF_OK);
+  if (!gf_frame_equals(b, s)) fail_msg("batch %lld differs", (long long)c->batches);
+  gf_frame_release(s);
+  c->off += m;
+  c->batches++;
+  return GF_OK;
+}
+
+/* gfi_sort_batches hands out gf_sort's batches, spilled or not, and under
+ * a limit smaller than the output, which gf_sort cannot meet. */
+static void batches_equal_the_sorted_frame_under_a_limit_below_the_output(void **state) {
+  (void)state;
+  gf_datatype t[2] = {gf_type(GF_TYPE_INT64), gf_type(GF_TYPE_FLOAT64)};
+  gf_frame *f;
+  int64_t n = 2500000;
+  assert_int_equal(gft_random_frame(t, 2, n, 3, 0.05, 11, NULL, &f), GF_OK);
+  gf_sort_key k[2] = {{"c1", true, false}, {"c0", false, true}};
+  gf_parallel_options o = opts(2);
+  o.chunk_rows = 0;
+  gf_frame *want = NULL;
+  gf_error err;
+  assert_int_equal(gf_sort(f, k, 2, 0, &o, &want, &err), GF_OK);
+  for (int mode = 0; mode < 3; mode++) {
+    batch_check c = {want, 0, 0};
+    if (mode == 1) gfi_sort_test_spill(700000, 5000);
+    gf_parallel_options lo = o;
+    if (mode == 2) lo.memory_limit = 36 << 20; /* the output alone is 40 MB */
+    int64_t before = gfi_spill_files_opened();
+    gf_status st = gfi_sort_batches(f, k, 2, &lo, check_batch, &c, &err);
+    gfi_sort_test_spill(0, 0);
+    if (st != GF_OK) fail_msg("mode %d: %s", mode, err.message);
+    assert_int_equal(c.off, n);
+    assert_int_equal(c.batches, 3);
+    assert_true(mode == 0 ? gfi_spill_files_opened() == before : gfi_spill_files_opened() > before);
+  }
+  gf_frame *out = NULL;
+  o.memory_limit = 36 << 20;
+  assert_int_equal(gf_sort(f, k, 2, 0, &o, &out, &err), GF_ENOMEM);
+  assert_null(out);
+  gf_frame_release(want);
+  gf_frame_release(f);
+}
+
 /* ---- failure sweeps on the spill path -------------------------------------- */
 
 typedef struct sweep_ctx {
@@ -384,6 +443,30 @@ static gf_status sorted_spilled(void *user, const gf_allocator *a) {
   return st;
 }
 
+static gf_status concat_batch(void *user, gf_frame *b, gf_error *err) {
+  (void)err;
+  gf_frame **acc = user;
+  assert_null(*acc); /* small frames: one batch */
+  *acc = gf_frame_retain(b);
+  return GF_OK;
+}
+
+static gf_status batches_spilled(void *user, const gf_allocator *a) {
+  sweep_ctx *c = user;
+  gf_parallel_options o = opts(c->workers);
+  o.allocator = a;
+  gf_sort_key k[2] = {{"c0", false, true}, {"c1", true, false}};
+  gf_frame *out = NULL;
+  gf_error err;
+  gfi_sort_test_spill(40, 9);
+  gf_status st = gfi_sort_batches(c->f, k, 2, &o, concat_batch, &out, &err);
+  gfi_sort_test_spill(0, 0);
+  if (st == GF_OK && !gf_frame_equals(out, c->want)) fail_msg("%s: wrong batches", gft_sweep_at());
+  gf_frame_release(out);
+  if (count_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
+  return st;
+}
+
 static void allocation_failures_on_the_spill_path(void **state) {
   (void)state;
   gf_datatype t[2] = {gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_INT32)};
@@ -400,9 +483,10 @@ static void allocation_failures_on_the_spill_path(void **state) {
     assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
     sweep_ctx c = {f, want, w};
     gft_alloc_sweep("spilled sort", fa, sorted_spilled, &c, &acc);
+    gft_alloc_sweep("spilled sort batches", fa, batches_spilled, &c, &acc);
     gf_failing_allocator_free(fa);
   }
-  gft_sweep_print("spilled sort", &acc);
+  gft_sweep_print("spilled sort (frame and batches)", &acc);
   gf_frame_release(want);
   gf_frame_release(f);
 }
@@ -484,6 +568,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(spilled_order_matches_a_naive_stable_order, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(memory_limit_makes_the_sort_spill, setup, teardown),
+      cmocka_unit_test_setup_teardown(batches_equal_the_sorted_frame_under_a_limit_below_the_output,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures_on_the_spill_path, setup, teardown),
       cmocka_unit_test_setup_teardown(io_failures_on_the_spill_path, setup, teardown),
       cmocka_unit_test_setup_teardown(cancellation_stops_a_spilled_sort, setup, teardown),
