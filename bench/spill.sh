@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 ops=(
   "sort-v3-arrow|query --sort v3 -o $work/OUT.arrow $data/G1_1e7_1e2_0_0.arrow"
   "sort-v3-csv|query --sort v3 -o $work/OUT.arrow $data/G1_1e7_1e2_0_0.csv"
-  "q10-arrow|query --group-by id1,id2,id3,id4,id5,id6 --agg sum(v3),count -o $work/OUT.arrow $data/G1_1e7_1e2_0_0.arrow"
+  "q10-arrow|query --group-by id1,id2,id3,id4,id5,id6 --agg sum(v3),count() -o $work/OUT.arrow $data/G1_1e7_1e2_0_0.arrow"
 )
 echo "# $(date -u +%FT%TZ) $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# gf: $gf ($(git -C "$here" rev-parse --short HEAD))"

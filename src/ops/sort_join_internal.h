@@ -208,4 +208,34 @@ gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
                            const gf_parallel_options *o, int64_t **prow,
                            int64_t **brow, int64_t *count, gf_error *err);
 
+/* ---- grace join (join_spill.c, docs/SPILLING.md) -------------------------- */
+
+/* Row pairs of a join's output in its documented order: l (left rows, -1
+ * none) and r (right rows, -1 none; NULL for semi/anti), count entries. */
+typedef struct gfi_join_pairs {
+  int64_t *l, *r;
+  int64_t count;
+} gfi_join_pairs;
+
+/* The in-memory gf_join (join.c); with `pre` (taken over) only the output
+ * is built from the given pairs. */
+gf_status gfi_join_mem(const gf_frame *left, const gf_frame *right,
+                       const char *const *left_on, const char *const *right_on, int nkeys,
+                       gf_join_kind how, const gf_join_options *opts, gfi_join_pairs *pre,
+                       gf_frame **out, gf_error *err);
+/* True when the keys can be partitioned by one hash on both sides (each
+ * key of one value type on both sides, dictionaries by their values). */
+bool gfi_join_spill_eligible(const gf_frame *left, const gf_frame *right,
+                             const char *const *left_on, const char *const *right_on, int nkeys);
+/* The join partitioned by key hash (grace join): each partition's key
+ * columns joined in memory, the row pairs merged into the in-memory order;
+ * the output is the in-memory one bit for bit. A call of its own. */
+gf_status gfi_join_spilled(const gf_frame *left, const gf_frame *right,
+                           const char *const *left_on, const char *const *right_on, int nkeys,
+                           gf_join_kind how, const gf_join_options *opts, gf_frame **out,
+                           gf_error *err);
+/* Test hook: with partitions > 0 every eligible join runs partitioned. */
+void gfi_join_test_spill(int partitions);
+int gfi_join_test_spill_parts(void);
+
 #endif /* GF_OPS_SORT_JOIN_INTERNAL_H */
