@@ -408,8 +408,9 @@ gf_status gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st, gf_error *e
  * specs' names); `force_part` keeps it on the partition path. */
 gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nkeys,
                               const gf_agg_spec *specs, int nspecs, const char *const *names,
-                              const gf_groupby_options *opts, bool force_part, gf_frame **out,
-                              gf_error *err) {
+                              const gf_groupby_options *opts, bool force_part, bool *building,
+                              gf_frame **out, gf_error *err) {
+  if (building) *building = false;
   if (!f || !out || nkeys < 0 || nspecs < 0 || (nkeys > 0 && !keys) || (nspecs > 0 && !specs))
     return gf_error_set(err, GF_EINVAL, "gf_group_by: invalid argument");
   gf_groupby_options go;
@@ -511,6 +512,7 @@ gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nk
     oc.cols = gfi_calloc(a, sizeof *oc.cols * (size_t)(ncols ? ncols : 1));
     if (!oc.fields || !oc.cols) st = GF_OOM(err, "group-by output");
   }
+  if (st == GF_OK && building) *building = true;
   if (st == GF_OK) st = build_output(&c, aggs, nspecs, order, first, G, &oc, err);
   if (st == GF_OK) st = build_frame(&oc, a, out, err);
   if (oc.cols) {
@@ -540,8 +542,12 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   bool can = args && gfi_gb_spill_eligible(f, nkeys, specs, nspecs, go.sort_keys);
   if (can && gfi_gb_test_spill_parts() > 0)
     return gfi_gb_spilled(f, keys, nkeys, specs, nspecs, names, opts, out, err);
-  gf_status st = gfi_gb_group_by_mem(f, keys, nkeys, specs, nspecs, names, opts, false, out, err);
-  if (st != GF_ENOMEM || !can) return st;
+  bool building = false;
+  gf_status st =
+      gfi_gb_group_by_mem(f, keys, nkeys, specs, nspecs, names, opts, false, &building, out, err);
+  /* Refused while building the output: partitions would not make it any
+   * smaller. */
+  if (st != GF_ENOMEM || !can || building) return st;
   gf_parallel_options po;
   if (gfi_options_load(go.parallel, &po, NULL) != GF_OK || gfi_memory_limit(&po) <= 0) return st;
   /* Everything of the in-memory attempt is freed: try in pieces. */

@@ -276,11 +276,13 @@ void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a);
 /* ---- spilling (groupby_spill.c, docs/SPILLING.md) ---------------------- */
 
 /* The in-memory group-by (groupby.c); `force_partitions` keeps it off the
- * block path, so every group adds its values up in row order. */
+ * block path, so every group adds its values up in row order. *building
+ * (may be NULL) tells whether the output was being built (a failure there
+ * is the output's size). */
 gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nkeys,
                               const gf_agg_spec *specs, int nspecs, const char *const *names,
                               const gf_groupby_options *opts, bool force_partitions,
-                              gf_frame **out, gf_error *err);
+                              bool *building, gf_frame **out, gf_error *err);
 /* True when a group-by of this shape can run spilled: keys, no top_k, no
  * sort_keys, at least 2 rows. */
 bool gfi_gb_spill_eligible(const gf_frame *f, int nkeys, const gf_agg_spec *specs, int nspecs,

@@ -141,7 +141,7 @@ static gf_status group_part(spill_gb *s, const int *need, int nneed, const int64
   gf_parallel_options po = *s->po;
   po.stats = NULL;
   go.parallel = &po;
-  st = gfi_gb_group_by_mem(sub, keys, nkeys, specs, nspecs, names, &go, true, out, err);
+  st = gfi_gb_group_by_mem(sub, keys, nkeys, specs, nspecs, names, &go, true, NULL, out, err);
   gf_frame_release(sub);
   return st;
 }

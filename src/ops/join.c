@@ -171,7 +171,8 @@ static gf_status to_left_order(int64_t **pl, int64_t **pr, int64_t n,
 gf_status gfi_join_mem(const gf_frame *left, const gf_frame *right,
                        const char *const *left_on, const char *const *right_on, int nkeys,
                        gf_join_kind how, const gf_join_options *opts, gfi_join_pairs *pre,
-                       gf_frame **out, gf_error *err) {
+                       bool *gathering, gf_frame **out, gf_error *err) {
+  if (gathering) *gathering = false;
   if (!left || !right || !out || (nkeys > 0 && (!left_on || !right_on)))
     return gf_error_set(err, GF_EINVAL, "gf_join: NULL argument");
   if (nkeys < 1) return gf_error_set(err, GF_EINVAL, "gf_join: no join keys");
@@ -311,6 +312,7 @@ gf_status gfi_join_mem(const gf_frame *left, const gf_frame *right,
   if (st == GF_OK && build_left) st = to_left_order(&lidx, &ridx, count, &o, err);
 
   /* Gather. */
+  if (st == GF_OK && gathering) *gathering = true;
   if (st == GF_OK) {
     for (int c = 0; c < nout; c++) tc[c].idx = c < first_right ? lidx : ridx;
     st = gfi_take_frame(tc, nout, count, &o, out, err);
@@ -340,8 +342,12 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
                                                                       right_on, nkeys);
   if (can && gfi_join_test_spill_parts() > 0)
     return gfi_join_spilled(left, right, left_on, right_on, nkeys, how, opts, out, err);
-  gf_status st = gfi_join_mem(left, right, left_on, right_on, nkeys, how, opts, NULL, out, err);
-  if (st != GF_ENOMEM || !can) return st;
+  bool gathering = false;
+  gf_status st = gfi_join_mem(left, right, left_on, right_on, nkeys, how, opts, NULL, &gathering,
+                              out, err);
+  /* Refused while gathering the output: partitions would not make the
+   * output any smaller. */
+  if (st != GF_ENOMEM || !can || gathering) return st;
   gf_join_options jo;
   gf_join_options_init(&jo);
   if (opts) memcpy(&jo, opts, opts->size && opts->size < sizeof jo ? opts->size : sizeof jo);

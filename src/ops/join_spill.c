@@ -184,7 +184,7 @@ static gf_status join_part(const gf_frame *left, const gf_frame *right, const ui
     gf_parallel_options po = *o;
     po.stats = NULL;
     jo.parallel = &po;
-    st = gfi_join_mem(ls, rs, left_on, right_on, nkeys, how, &jo, NULL, &jo_out, err);
+    st = gfi_join_mem(ls, rs, left_on, right_on, nkeys, how, &jo, NULL, NULL, &jo_out, err);
   }
   gf_frame_release(ls);
   gf_frame_release(rs);
@@ -333,7 +333,7 @@ gf_status gfi_join_spilled(const gf_frame *left, const gf_frame *right,
   if (st == GF_OK) {
     gf_join_options sub = jo;
     sub.parallel = &o;
-    st = gfi_join_mem(left, right, left_on, right_on, nkeys, how, &sub, &pairs, out, err);
+    st = gfi_join_mem(left, right, left_on, right_on, nkeys, how, &sub, &pairs, NULL, out, err);
   }
   size_t rb = sizeof(int64_t) * (size_t)(pairs.count ? pairs.count : 1);
   if (pairs.l) gfi_mfree(a, pairs.l, rb);

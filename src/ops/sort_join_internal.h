@@ -218,11 +218,12 @@ typedef struct gfi_join_pairs {
 } gfi_join_pairs;
 
 /* The in-memory gf_join (join.c); with `pre` (taken over) only the output
- * is built from the given pairs. */
+ * is built from the given pairs. *gathering (may be NULL) tells whether
+ * the output was being gathered (a failure there is the output's size). */
 gf_status gfi_join_mem(const gf_frame *left, const gf_frame *right,
                        const char *const *left_on, const char *const *right_on, int nkeys,
                        gf_join_kind how, const gf_join_options *opts, gfi_join_pairs *pre,
-                       gf_frame **out, gf_error *err);
+                       bool *gathering, gf_frame **out, gf_error *err);
 /* True when the keys can be partitioned by one hash on both sides (each
  * key of one value type on both sides, dictionaries by their values). */
 bool gfi_join_spill_eligible(const gf_frame *left, const gf_frame *right,
