@@ -84,7 +84,8 @@ static const char usage[] =
     "                        included, takes longer than N ms\n"
     "      --memory-limit B  fail (exit 1) when the command's memory would\n"
     "                        exceed B bytes (suffixes K, M, G, T: 512M, 2G);\n"
-    "                        a sort whose working set would cross it spills\n"
+    "                        a sort, group-by or join whose state would cross\n"
+    "                        it spills (docs/SPILLING.md)\n"
     "      --temp-dir DIR    where spilling puts its (nameless) temporary\n"
     "                        files (default: $GF_TMPDIR, else $TMPDIR, else /tmp)\n"
     "      --stats           print what each step did to standard error\n" CLI_READ_USAGE
