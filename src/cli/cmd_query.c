@@ -88,6 +88,8 @@ static const char usage[] =
     "                        it spills (docs/SPILLING.md)\n"
     "      --temp-dir DIR    where spilling puts its (nameless) temporary\n"
     "                        files (default: $GF_TMPDIR, else $TMPDIR, else /tmp)\n"
+    "      --max-temp B      fail (exit 1) when spilled files would hold more\n"
+    "                        than B bytes at once (suffixes as --memory-limit)\n"
     "      --stats           print what each step did to standard error\n" CLI_READ_USAGE
     "\nExpressions: + - * / %, = != < <= > >=, and or not, between, in (...),\n"
     "is null, if(c, a, b), cast(x as type), abs round floor ceil sqrt log exp\n"
@@ -122,7 +124,8 @@ enum {
   OPT_DISTINCT,
   OPT_EXPLAIN,
   OPT_PROFILE,
-  OPT_TEMP_DIR
+  OPT_TEMP_DIR,
+  OPT_MAX_TEMP
 };
 
 #define MAX_STEPS 256
@@ -140,6 +143,7 @@ typedef struct qargs {
   const char *having[MAX_STEPS];
   int nhaving;
   const char *temp_dir; /* --temp-dir, NULL = default */
+  int64_t max_temp;     /* --max-temp, 0 = none */
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
   const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit;  /* -1 = none */
@@ -229,9 +233,9 @@ fail:
   return false;
 }
 
-/* Parses BYTES with an optional K/M/G/T suffix (powers of 1024, an
- * optional trailing B or iB). */
-static bool parse_bytes(const char *text, int64_t *out) {
+/* Parses BYTES (the argument of option `opt`, named in the error) with an
+ * optional K/M/G/T suffix (powers of 1024, an optional trailing B or iB). */
+static bool parse_bytes(const char *opt, const char *text, int64_t *out) {
   const char *p = text;
   uint64_t v = 0;
   if (*p < '0' || *p > '9') goto bad;
@@ -254,8 +258,7 @@ static bool parse_bytes(const char *text, int64_t *out) {
   *out = (int64_t)(v << shift);
   return true;
 bad:
-  cli_usage_error("query", "--memory-limit expects a positive size like 512M or 2G, got '%s'",
-                  text);
+  cli_usage_error("query", "%s expects a positive size like 512M or 2G, got '%s'", opt, text);
   return false;
 }
 
@@ -288,6 +291,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"explain", no_argument, NULL, OPT_EXPLAIN},
       {"profile", no_argument, NULL, OPT_PROFILE},
       {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+      {"max-temp", required_argument, NULL, OPT_MAX_TEMP},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, ":d:o:", longopts, NULL)) != -1) {
@@ -347,11 +351,14 @@ static int parse_args(int argc, char **argv, qargs *q) {
           return CLI_EXIT_USAGE;
         break;
       case OPT_MEMORY:
-        if (!parse_bytes(optarg, &q->memory_limit)) return CLI_EXIT_USAGE;
+        if (!parse_bytes("--memory-limit", optarg, &q->memory_limit)) return CLI_EXIT_USAGE;
         break;
       case OPT_TEMP_DIR:
         if (!*optarg) return cli_usage_error("query", "--temp-dir expects a directory");
         q->temp_dir = optarg;
+        break;
+      case OPT_MAX_TEMP:
+        if (!parse_bytes("--max-temp", optarg, &q->max_temp)) return CLI_EXIT_USAGE;
         break;
       case OPT_STRATEGY: {
         static const char *const names[] = {"auto", "fixed", "cache", "memory"};
@@ -776,6 +783,7 @@ static int run(int argc, char **argv) {
   r.par.chunk_rows = q.chunk_rows;
   r.par.strategy = q.strategy;
   r.par.temp_directory = q.temp_dir;
+  r.par.max_temp_bytes = q.max_temp;
   if (q.memory_limit > 0) {
     st = gf_tracking_allocator_new(NULL, q.memory_limit, &r.tracker, &err);
     if (st != GF_OK) return cli_fail("query", st, &err);

@@ -178,7 +178,7 @@ gf_status gfi_spill_file_append(gfi_spill_file *f, const void *p, size_t n, int6
     atomic_fetch_sub(&s->used, (long long)n);
     return gf_error_set(err, GF_EIO,
                         "temporary space limit of %lld bytes (max_temp_bytes) reached while "
-                        "spilling to '%s': raise max_temp_bytes or memory_limit",
+                        "spilling to '%s': raise max_temp_bytes (gf --max-temp) or memory_limit",
                         (long long)s->cap, s->dir);
   }
   long long pk = atomic_load(&s->peak);

@@ -51,7 +51,8 @@ static bool order_sensitive(gf_agg_kind kind, int vc) {
 
 bool gfi_gb_spill_eligible(const gf_frame *f, int nkeys, const gf_agg_spec *specs, int nspecs,
                            bool sort_keys) {
-  if (nkeys < 1 || sort_keys || f->num_rows < 2) return false;
+  if (nkeys < 1 || sort_keys || f->num_rows < 2 || nkeys + 2 * nspecs > GF_MAX_GROUP_COLS)
+    return false;
   if (gf_schema_find(f->schema, ROW_COL) >= 0) return false;
   for (int i = 0; i < nspecs; i++)
     if (specs[i].kind == GF_AGG_TOP_K) return false;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cli_spill.sh GF_BINARY - `gf query --memory-limit` with `--temp-dir`: a
-# sort and a join under limits their in-memory runs cannot meet spill (temporary files opened in --temp-dir, none left
-# behind) and write output files byte-identical to the unlimited runs; a
-# missing --temp-dir fails with one line naming it. Registered as the ctest
+# sort and a join under limits their in-memory runs cannot meet spill
+# (temporary files opened in --temp-dir, none left behind) and write output
+# files byte-identical to the unlimited runs; --max-temp and a missing
+# --temp-dir fail with one line naming them. Registered as the ctest
 # `cli_spill`.
 set -uo pipefail
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
@@ -47,6 +48,14 @@ run_case() {
 }
 run_case sort 15M "$tmp/g.arrow" --sort 'v3 desc, id1'
 run_case join 7M "$tmp/a.arrow" --join "$tmp/b.arrow" --on id3 --how semi --select id1
+# --max-temp caps what the files hold: one line naming max_temp_bytes.
+if "$gf" query --threads 2 "$tmp/g.arrow" --sort v3 --memory-limit 15M --temp-dir "$spill" \
+  --max-temp 1K -o "$tmp/x.arrow" 2>"$tmp/err"; then
+  bad "--max-temp 1K: the spilled sort succeeded"
+else
+  grep -q "max_temp_bytes (gf --max-temp)" "$tmp/err" || bad "--max-temp 1K: $(cat "$tmp/err")"
+fi
+[ -z "$(ls -A "$spill")" ] || bad "--max-temp: files left in --temp-dir"
 # A missing directory is named.
 if "$gf" query --threads 2 "$tmp/g.arrow" --sort v3 --memory-limit 15M --temp-dir "$tmp/nope" -o "$tmp/x.arrow" 2>"$tmp/err"; then
   : # fitted without spilling: nothing to check
