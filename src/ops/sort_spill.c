@@ -10,7 +10,8 @@
  * stable passes, in parallel), and its sorted (row number, key encodings)
  * are written as Arrow IPC record batches to one nameless temporary file.
  * A k-way merge (binary heap) then reads the runs back block by block and
- * writes the permutation. The merge compares exactly like gfi_row_cmp
+ * writes the permutation; cut at splitters taken from the blocks' first
+ * rows, several ranges merge in parallel. The merge compares exactly like gfi_row_cmp
  * (encodings, nulls first/last, string or decimal bytes fetched from the
  * input on equal prefixes, then the row number), so the permutation is the
  * in-memory one, stability included, whatever the run size, block size or
@@ -100,6 +101,7 @@ bool gfi_sort_should_spill(const gf_frame *f, const gfi_keycols *kc, const gf_pa
 typedef struct run {
   int64_t first_block;
   int64_t nblocks;
+  int64_t rows;
 } run;
 
 typedef struct ext {
@@ -115,6 +117,11 @@ typedef struct ext {
   gfi_spill_file *file;
   gfi_spill_block *blocks;
   int64_t nblocks, cap_blocks;
+  /* The first row of every block (row number, encodings, 1 = key valid),
+   * kept in memory to cut the merge into independent ranges. */
+  int64_t *hrow;
+  uint64_t *henc; /* nblocks * nk */
+  uint8_t *hval;  /* nblocks * nk */
   int64_t block_rows;
   int64_t start_ns;
 } ext;
@@ -127,20 +134,50 @@ static gf_status u64_array(const gf_allocator *a, gf_datatype t, int64_t n, gf_b
   return gfi_array_make(a, t, n, 0, nulls, bufs, NULL, out, err);
 }
 
-/* Appends a block index entry. */
-static gf_status push_block(ext *x, const gfi_spill_block *b, gf_error *err) {
+static void free_blocks(ext *x) {
+  size_t c = (size_t)x->cap_blocks, nk = (size_t)(x->nk ? x->nk : 1);
+  if (x->blocks) gfi_mfree(x->a, x->blocks, sizeof *x->blocks * c);
+  if (x->hrow) gfi_mfree(x->a, x->hrow, sizeof *x->hrow * c);
+  if (x->henc) gfi_mfree(x->a, x->henc, sizeof *x->henc * c * nk);
+  if (x->hval) gfi_mfree(x->a, x->hval, sizeof *x->hval * c * nk);
+}
+
+/* Appends a block index entry and the block's first row: row number
+ * `row`, key k's encoding of kp[k] at local row `lr`. */
+static gf_status push_block(ext *x, const gfi_spill_block *b, int64_t row, const gfi_sprep *kp,
+                            int64_t lr, gf_error *err) {
+  size_t nk = (size_t)(x->nk ? x->nk : 1);
   if (x->nblocks == x->cap_blocks) {
-    int64_t nc = x->cap_blocks ? x->cap_blocks * 2 : 64;
-    gfi_spill_block *nb = gfi_malloc(x->a, sizeof *nb * (size_t)nc);
-    if (!nb) return GF_OOM(err, "spill block index");
-    if (x->blocks) {
-      memcpy(nb, x->blocks, sizeof *nb * (size_t)x->nblocks);
-      gfi_mfree(x->a, x->blocks, sizeof *nb * (size_t)x->cap_blocks);
+    /* All four arrays grow together or not at all. */
+    ext y = *x;
+    y.cap_blocks = x->cap_blocks ? x->cap_blocks * 2 : 64;
+    size_t c = (size_t)y.cap_blocks, n = (size_t)x->nblocks;
+    y.blocks = gfi_malloc(x->a, sizeof *y.blocks * c);
+    y.hrow = gfi_malloc(x->a, sizeof *y.hrow * c);
+    y.henc = gfi_malloc(x->a, sizeof *y.henc * c * nk);
+    y.hval = gfi_malloc(x->a, sizeof *y.hval * c * nk);
+    if (!y.blocks || !y.hrow || !y.henc || !y.hval) {
+      free_blocks(&y);
+      return GF_OOM(err, "spill block index");
     }
-    x->blocks = nb;
-    x->cap_blocks = nc;
+    if (n) {
+      memcpy(y.blocks, x->blocks, sizeof *y.blocks * n);
+      memcpy(y.hrow, x->hrow, sizeof *y.hrow * n);
+      memcpy(y.henc, x->henc, sizeof *y.henc * n * nk);
+      memcpy(y.hval, x->hval, sizeof *y.hval * n * nk);
+    }
+    free_blocks(x);
+    *x = y;
   }
-  x->blocks[x->nblocks++] = *b;
+  int64_t i = x->nblocks++;
+  x->blocks[i] = *b;
+  x->hrow[i] = row;
+  for (int k = 0; k < x->nk; k++) {
+    const gfi_sprep *p = &kp[k];
+    bool valid = p->kind != GFI_SK_ALLNULL && !(p->nul && p->nul[lr]);
+    x->henc[(size_t)i * nk + (size_t)k] = p->kind == GFI_SK_ALLNULL ? 0 : p->enc[lr];
+    x->hval[(size_t)i * nk + (size_t)k] = valid;
+  }
   return GF_OK;
 }
 
@@ -199,7 +236,7 @@ static gf_status write_block(ext *x, const gfi_sprep *kp, const int64_t *perm, i
   gfi_spill_block b;
   if (st == GF_OK) st = gfi_spill_write_frame(x->file, blk, x->o, &b, err);
   gf_frame_release(blk);
-  if (st == GF_OK) st = push_block(x, &b, err);
+  if (st == GF_OK) st = push_block(x, &b, base + perm[lo], kp, perm[lo], err);
   return st;
 }
 
@@ -229,6 +266,7 @@ static gf_status write_run(ext *x, int64_t s, int64_t len, run *r, gf_error *err
     for (int i = nk - 1; i >= 0 && st == GF_OK; i--) st = gfi_sort_pass(&kp[i], perm, len, x->o, err);
   }
   r->first_block = x->nblocks;
+  r->rows = len;
   for (int64_t lo = 0; st == GF_OK && lo < len; lo += x->block_rows) {
     int64_t hi = lo + x->block_rows < len ? lo + x->block_rows : len;
     st = write_block(x, kp, perm, lo, hi, s, err);
@@ -249,6 +287,7 @@ static gf_status write_run(ext *x, int64_t s, int64_t len, run *r, gf_error *err
 /* A run being merged: its current block and position. */
 typedef struct cursor {
   int64_t next_block, end_block;
+  int64_t remain; /* rows of the run left to merge from here */
   gf_frame *blk;
   int64_t pos, len;
   const int64_t *row;
@@ -348,11 +387,13 @@ static void heap_down(const ext *x, cursor *cs, int64_t *h, int64_t m, int64_t i
   }
 }
 
-/* Merges the runs: the sorted row numbers go to buf[0..cap); whenever it
- * is full, and at the end, `sink` (when not NULL) receives them and buf is
- * reused. n rows in all. */
-static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *buf, int64_t cap,
-                            gfi_perm_sink sink, void *sink_user, int64_t n, gf_error *err) {
+/* Merges rows [from[r], to[r]) of every run r (positions in the run's
+ * sorted order; NULL = all its rows): the sorted row numbers go to
+ * buf[0..cap); whenever it is full, and at the end, `sink` (when not NULL)
+ * receives them and buf is reused. n rows in all. */
+static gf_status merge_runs(ext *x, const run *runs, int64_t nr, const int64_t *from,
+                            const int64_t *to, int64_t *buf, int64_t cap, gfi_perm_sink sink,
+                            void *sink_user, int64_t n, gf_error *err) {
   int nk = x->nk;
   size_t cb = sizeof(cursor) * (size_t)nr;
   size_t pb = sizeof(void *) * (size_t)nr * (size_t)(nk ? nk : 1);
@@ -368,14 +409,21 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *buf, i
   int64_t m = 0;
   for (int64_t r = 0; st == GF_OK && r < nr; r++) {
     cursor *c = &cs[r];
-    c->next_block = runs[r].first_block;
+    int64_t f0 = from ? from[r] : 0, t0 = to ? to[r] : runs[r].rows;
+    /* Every block of a run but its last holds block_rows rows. */
+    c->next_block = runs[r].first_block + f0 / x->block_rows;
     c->end_block = runs[r].first_block + runs[r].nblocks;
+    c->remain = t0 - f0;
     c->enc = encs + (size_t)r * (size_t)nk;
     c->valid = valids + (size_t)r * (size_t)nk;
     c->voff = voffs + (size_t)r * (size_t)nk;
+    if (c->remain <= 0) continue;
     bool ok;
     st = cursor_load(x, c, &ok, err);
-    if (st == GF_OK && ok) h[m++] = r;
+    if (st == GF_OK && ok) {
+      c->pos = f0 % x->block_rows;
+      h[m++] = r;
+    }
   }
   if (st == GF_OK)
     for (int64_t i = m / 2; i-- > 0;) heap_down(x, cs, h, m, i);
@@ -388,13 +436,16 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *buf, i
       break;
     }
     buf[used++] = c->row[c->pos++];
+    c->remain--;
     out++;
     if (used == cap && sink) {
       st = sink(sink_user, buf, used, err);
       used = 0;
       if (st != GF_OK) break;
     }
-    if (c->pos == c->len) {
+    if (c->remain == 0) {
+      h[0] = h[--m];
+    } else if (c->pos == c->len) {
       bool ok;
       st = cursor_load(x, c, &ok, err);
       if (st != GF_OK) break;
@@ -414,6 +465,156 @@ static gf_status merge_runs(ext *x, const run *runs, int64_t nr, int64_t *buf, i
   if (valids) gfi_mfree(x->a, (void *)valids, pb);
   if (voffs) gfi_mfree(x->a, voffs, ob);
   if (h) gfi_mfree(x->a, h, hb);
+  return st;
+}
+
+/* ---- the merge cut into independent ranges -------------------------------- */
+
+/* A cursor over the first row of block i (the kept heads). */
+static void head_view(const ext *x, int64_t i, cursor *c, const uint64_t **enc,
+                      const uint8_t **valid, int64_t *voff) {
+  memset(c, 0, sizeof *c);
+  c->row = &x->hrow[i];
+  c->enc = enc;
+  c->valid = valid;
+  c->voff = voff;
+  for (int k = 0; k < x->nk; k++) {
+    enc[k] = &x->henc[(size_t)i * (size_t)x->nk + (size_t)k];
+    valid[k] = &x->hval[(size_t)i * (size_t)x->nk + (size_t)k]; /* bit 0: valid */
+    voff[k] = 0;
+  }
+}
+
+/* Rows of run r ordered before the head of block s (rows are distinct
+ * under the total order, row number last, so "before" is strict). */
+static gf_status rank_in_run(ext *x, const run *rn, int64_t s, int64_t *out, gf_error *err) {
+  const uint64_t *e1[64], *e2[64];
+  const uint8_t *v1[64], *v2[64];
+  int64_t o1[64], o2[64];
+  cursor sp, hc;
+  head_view(x, s, &sp, e1, v1, o1);
+  /* The last block of the run whose head is before the splitter. */
+  int64_t lo = 0, hi = rn->nblocks; /* blocks [0, lo) are before */
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    head_view(x, rn->first_block + mid, &hc, e2, v2, o2);
+    if (head_cmp(x, &hc, &sp) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) {
+    *out = 0;
+    return GF_OK;
+  }
+  int64_t b = lo - 1;
+  cursor c;
+  memset(&c, 0, sizeof c);
+  c.enc = e2;
+  c.valid = v2;
+  c.voff = o2;
+  c.next_block = rn->first_block + b;
+  c.end_block = c.next_block + 1;
+  bool ok;
+  GF_RETURN_NOT_OK(cursor_load(x, &c, &ok, err));
+  /* First row of the block not before the splitter. */
+  int64_t l = 0, h = ok ? c.len : 0;
+  while (l < h) {
+    c.pos = l + (h - l) / 2;
+    if (head_cmp(x, &c, &sp) < 0) l = c.pos + 1;
+    else h = c.pos;
+  }
+  gf_frame_release(c.blk);
+  *out = b * x->block_rows + l;
+  return GF_OK;
+}
+
+typedef struct pmerge_job {
+  ext *x;
+  const run *runs;
+  int64_t nr;
+  const int64_t *bounds; /* (segments + 1) * nr positions */
+  const int64_t *offs;   /* segments + 1 output offsets */
+  int64_t *perm;
+} pmerge_job;
+
+static gf_status pmerge_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  pmerge_job *j = user;
+  int64_t g = ch->chunk_id;
+  int64_t m = j->offs[g + 1] - j->offs[g];
+  if (m == 0) return GF_OK;
+  return merge_runs(j->x, j->runs, j->nr, j->bounds + g * j->nr, j->bounds + (g + 1) * j->nr,
+                    j->perm + j->offs[g], m, NULL, NULL, m, ctx->err);
+}
+
+/* The merge in parallel: splitters taken from the block heads (in sorted
+ * order, evenly spaced) cut every run at its rank; the ranges between two
+ * splitters merge independently into their place in perm. The result is
+ * the sequential merge's, whatever the number of ranges. */
+static gf_status merge_parallel(ext *x, const run *runs, int64_t nr, int64_t *perm, int64_t n,
+                                gf_error *err) {
+  int64_t nb = x->nblocks;
+  int64_t segs = 2 * (int64_t)gf_effective_workers(x->o);
+  if (segs > nb) segs = nb;
+  size_t ob = sizeof(int64_t) * (size_t)nb;
+  size_t bb = sizeof(int64_t) * (size_t)(segs + 1) * (size_t)nr;
+  size_t fb = sizeof(int64_t) * (size_t)(segs + 1);
+  int64_t *order = gfi_malloc(x->a, ob), *bounds = gfi_malloc(x->a, bb);
+  int64_t *offs = gfi_malloc(x->a, fb);
+  gf_chunk_spec *specs = gfi_malloc(x->a, sizeof *specs * (size_t)segs);
+  gf_status st = order && bounds && offs && specs ? GF_OK : GF_OOM(err, "parallel merge");
+  int64_t *tmp = st == GF_OK ? gfi_malloc(x->a, ob) : NULL;
+  if (st == GF_OK && !tmp) st = GF_OOM(err, "parallel merge");
+  if (st == GF_OK) {
+    /* Block heads in sorted order (bottom-up merge sort). */
+    const uint64_t *e1[64], *e2[64];
+    const uint8_t *v1[64], *v2[64];
+    int64_t o1[64], o2[64];
+    cursor a1, a2;
+    for (int64_t i = 0; i < nb; i++) order[i] = i;
+    for (int64_t w = 1; w < nb; w *= 2) {
+      for (int64_t lo = 0; lo < nb; lo += 2 * w) {
+        int64_t mid = lo + w < nb ? lo + w : nb, hi = lo + 2 * w < nb ? lo + 2 * w : nb;
+        int64_t i = lo, k = mid, t = lo;
+        while (i < mid && k < hi) {
+          head_view(x, order[i], &a1, e1, v1, o1);
+          head_view(x, order[k], &a2, e2, v2, o2);
+          tmp[t++] = head_cmp(x, &a2, &a1) < 0 ? order[k++] : order[i++];
+        }
+        while (i < mid) tmp[t++] = order[i++];
+        while (k < hi) tmp[t++] = order[k++];
+      }
+      memcpy(order, tmp, ob);
+    }
+    for (int64_t r = 0; r < nr; r++) {
+      bounds[r] = 0;
+      bounds[segs * nr + r] = runs[r].rows;
+    }
+  }
+  for (int64_t g = 1; st == GF_OK && g < segs; g++) {
+    int64_t s = order[g * nb / segs];
+    for (int64_t r = 0; st == GF_OK && r < nr; r++)
+      st = rank_in_run(x, &runs[r], s, &bounds[g * nr + r], err);
+  }
+  if (st == GF_OK) {
+    for (int64_t g = 0; g <= segs; g++) {
+      offs[g] = 0;
+      for (int64_t r = 0; r < nr; r++) offs[g] += bounds[g * nr + r];
+    }
+    if (offs[segs] != n)
+      st = gf_error_set(err, GF_EINTERNAL, "external sort: runs hold %lld of %lld rows",
+                        (long long)offs[segs], (long long)n);
+    for (int64_t g = 0; g < segs; g++) specs[g] = (gf_chunk_spec){offs[g], offs[g + 1], g};
+  }
+  if (st == GF_OK) {
+    pmerge_job j = {x, runs, nr, bounds, offs, perm};
+    gf_parallel_options po = *x->o;
+    po.min_parallel_rows = 0;
+    st = gf_run_chunks(specs, segs, pmerge_kernel, &j, &po, err);
+  }
+  if (order) gfi_mfree(x->a, order, ob);
+  if (tmp) gfi_mfree(x->a, tmp, ob);
+  if (bounds) gfi_mfree(x->a, bounds, bb);
+  if (offs) gfi_mfree(x->a, offs, fb);
+  if (specs) gfi_mfree(x->a, specs, sizeof *specs * (size_t)segs);
   return st;
 }
 
@@ -477,10 +678,13 @@ gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_s
     st = gfi_check_stop(o, x.start_ns, NULL, err);
     if (st == GF_OK) st = write_run(&x, s, s + rr < n ? rr : n - s, &runs[r], err);
   }
-  if (st == GF_OK) st = merge_runs(&x, runs, nr, perm, sink ? cap : n, sink, sink_user, n, err);
+  if (st == GF_OK && !sink && gf_effective_workers(o) > 1 && x.nblocks > 1)
+    st = merge_parallel(&x, runs, nr, perm, n, err);
+  else if (st == GF_OK)
+    st = merge_runs(&x, runs, nr, NULL, NULL, perm, sink ? cap : n, sink, sink_user, n, err);
   gfi_spill_file_close(x.file);
   gfi_spill_space_free(x.space);
-  if (x.blocks) gfi_mfree(x.a, x.blocks, sizeof *x.blocks * (size_t)x.cap_blocks);
+  free_blocks(&x);
   if (runs) gfi_mfree(x.a, runs, rb);
   return st;
 }
