@@ -82,6 +82,9 @@ typedef struct gf_parallel_options {
   int64_t timeout_ms;           /**< 0 = none: ms from the start of the call (one deadline for all its phases); past it the call fails with GF_ETIMEDOUT */
   unsigned flags;               /**< GF_PIN_THREADS; other bits (outside GF_PARALLEL_FLAGS_KNOWN) fail with GF_EINVAL */
   gf_exec_stats *stats;         /**< NULL, or filled with what happened */
+  /* Appended fields (size convention: older callers' structs end above). */
+  const char *temp_directory;   /**< where operators spill under memory_limit (docs/SPILLING.md); NULL = $GF_TMPDIR, else $TMPDIR, else /tmp */
+  int64_t max_temp_bytes;       /**< 0 = none: most bytes of temporary files a call may hold at once; over it the call fails with GF_EIO naming the limit */
 } gf_parallel_options;
 
 #define GF_DEFAULT_MIN_PARALLEL_ROWS 65536

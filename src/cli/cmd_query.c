@@ -84,7 +84,13 @@ static const char usage[] =
     "      --timeout-ms N    fail (exit 1) when the whole command, reading\n"
     "                        included, takes longer than N ms\n"
     "      --memory-limit B  fail (exit 1) when the command's memory would\n"
-    "                        exceed B bytes (suffixes K, M, G, T: 512M, 2G)\n"
+    "                        exceed B bytes (suffixes K, M, G, T: 512M, 2G);\n"
+    "                        a sort, group-by or join whose state would cross\n"
+    "                        it spills (docs/SPILLING.md)\n"
+    "      --temp-dir DIR    where spilling puts its (nameless) temporary\n"
+    "                        files (default: $GF_TMPDIR, else $TMPDIR, else /tmp)\n"
+    "      --max-temp B      fail (exit 1) when spilled files would hold more\n"
+    "                        than B bytes at once (suffixes as --memory-limit)\n"
     "      --stats           print what each step did to standard error\n" CLI_READ_USAGE
     "\nExpressions: + - * / %, = != < <= > >=, and or not, between, in (...),\n"
     "is null, if(c, a, b), cast(x as type), abs round floor ceil sqrt log exp\n"
@@ -118,7 +124,9 @@ enum {
   OPT_STATS,
   OPT_DISTINCT,
   OPT_EXPLAIN,
-  OPT_PROFILE
+  OPT_PROFILE,
+  OPT_TEMP_DIR,
+  OPT_MAX_TEMP
 };
 
 #define MAX_STEPS 256
@@ -137,6 +145,8 @@ typedef struct qargs {
   int nsteps;
   const char *having[MAX_STEPS];
   int nhaving;
+  const char *temp_dir; /* --temp-dir, NULL = default */
+  int64_t max_temp;     /* --max-temp, 0 = none */
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
   const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit;  /* -1 = none */
@@ -226,9 +236,9 @@ fail:
   return false;
 }
 
-/* Parses BYTES with an optional K/M/G/T suffix (powers of 1024, an
- * optional trailing B or iB). */
-static bool parse_bytes(const char *text, int64_t *out) {
+/* Parses BYTES (the argument of option `opt`, named in the error) with an
+ * optional K/M/G/T suffix (powers of 1024, an optional trailing B or iB). */
+static bool parse_bytes(const char *opt, const char *text, int64_t *out) {
   const char *p = text;
   uint64_t v = 0;
   if (*p < '0' || *p > '9') goto bad;
@@ -251,8 +261,7 @@ static bool parse_bytes(const char *text, int64_t *out) {
   *out = (int64_t)(v << shift);
   return true;
 bad:
-  cli_usage_error("query", "--memory-limit expects a positive size like 512M or 2G, got '%s'",
-                  text);
+  cli_usage_error("query", "%s expects a positive size like 512M or 2G, got '%s'", opt, text);
   return false;
 }
 
@@ -284,6 +293,8 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"distinct", optional_argument, NULL, OPT_DISTINCT},
       {"explain", no_argument, NULL, OPT_EXPLAIN},
       {"profile", no_argument, NULL, OPT_PROFILE},
+      {"temp-dir", required_argument, NULL, OPT_TEMP_DIR},
+      {"max-temp", required_argument, NULL, OPT_MAX_TEMP},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, ":d:o:", longopts, NULL)) != -1) {
@@ -343,7 +354,14 @@ static int parse_args(int argc, char **argv, qargs *q) {
           return CLI_EXIT_USAGE;
         break;
       case OPT_MEMORY:
-        if (!parse_bytes(optarg, &q->memory_limit)) return CLI_EXIT_USAGE;
+        if (!parse_bytes("--memory-limit", optarg, &q->memory_limit)) return CLI_EXIT_USAGE;
+        break;
+      case OPT_TEMP_DIR:
+        if (!*optarg) return cli_usage_error("query", "--temp-dir expects a directory");
+        q->temp_dir = optarg;
+        break;
+      case OPT_MAX_TEMP:
+        if (!parse_bytes("--max-temp", optarg, &q->max_temp)) return CLI_EXIT_USAGE;
         break;
       case OPT_STRATEGY: {
         static const char *const names[] = {"auto", "fixed", "cache", "memory"};
@@ -784,6 +802,8 @@ static int run(int argc, char **argv) {
   cli_parallel_options(q.ra.threads, &r.par);
   r.par.chunk_rows = q.chunk_rows;
   r.par.strategy = q.strategy;
+  r.par.temp_directory = q.temp_dir;
+  r.par.max_temp_bytes = q.max_temp;
   if (q.memory_limit > 0) {
     st = gf_tracking_allocator_new(NULL, q.memory_limit, &r.tracker, &err);
     if (st != GF_OK) return cli_fail("query", st, &err);

@@ -111,6 +111,9 @@ gf_status gfi_options_load(const gf_parallel_options *opts,
   if (out->timeout_ms < 0)
     return gf_error_set(err, GF_EINVAL, "parallel options: timeout_ms %lld is negative",
                         (long long)out->timeout_ms);
+  if (out->max_temp_bytes < 0)
+    return gf_error_set(err, GF_EINVAL, "parallel options: max_temp_bytes %lld is negative",
+                        (long long)out->max_temp_bytes);
   if ((int)out->strategy < GF_STRATEGY_AUTO || (int)out->strategy > GF_STRATEGY_MEMORY_BOUND)
     return gf_error_set(err, GF_EINVAL, "parallel options: unknown strategy %d",
                         (int)out->strategy);

@@ -404,10 +404,13 @@ gf_status gfi_gb_call_end(gb_call *call, int64_t rows, gf_status st, gf_error *e
   return gfi_ctx_end(&call->ctx, st, err);
 }
 
-/* The whole group-by with output names `names` (NULL = the specs' names). */
-static gf_status group_by_core(const gf_frame *f, const char *const *keys, int nkeys,
-                               const gf_agg_spec *specs, int nspecs, const char *const *names,
-                               const gf_groupby_options *opts, gf_frame **out, gf_error *err) {
+/* The whole group-by in memory with output names `names` (NULL = the
+ * specs' names); `force_part` keeps it on the partition path. */
+gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nkeys,
+                              const gf_agg_spec *specs, int nspecs, const char *const *names,
+                              const gf_groupby_options *opts, bool force_part, bool *building,
+                              gf_frame **out, gf_error *err) {
+  if (building) *building = false;
   if (!f || !out || nkeys < 0 || nspecs < 0 || (nkeys > 0 && !keys) || (nspecs > 0 && !specs))
     return gf_error_set(err, GF_EINVAL, "gf_group_by: invalid argument");
   gf_groupby_options go;
@@ -457,7 +460,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     for (int i = 0; i < nspecs; i++) dec = dec && gfi_gb_agg_decomposable(aggs[i].kind, aggs[i].vc);
     int64_t nblocks = gf_reduction_blocks(f->num_rows);
     if (nblocks < 1) nblocks = 1;
-    if (direct && dec && nslots <= BLOCK_MAX_HANDLES && nslots * nblocks <= BLOCK_MAX_CELLS) {
+    if (!force_part && direct && dec && nslots <= BLOCK_MAX_HANDLES && nslots * nblocks <= BLOCK_MAX_CELLS) {
       g.direct = true;
       g.nslots = nslots;
       st = gfi_gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
@@ -465,7 +468,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
       st = gfi_gb_groups_compute(&c, direct, nslots, &g, err);
       if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
       if (st == GF_OK) {
-        if (dec && g.ngroups <= BLOCK_MAX_HANDLES && g.ngroups * nblocks <= BLOCK_MAX_CELLS) {
+        if (!force_part && dec && g.ngroups <= BLOCK_MAX_HANDLES && g.ngroups * nblocks <= BLOCK_MAX_CELLS) {
           st = gfi_gb_agg_blocks(&c, &g, aggs, nspecs, &order, err);
         } else {
           st = gfi_gb_agg_partitions(&c, &g, aggs, nspecs, err);
@@ -509,6 +512,7 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
     oc.cols = gfi_calloc(a, sizeof *oc.cols * (size_t)(ncols ? ncols : 1));
     if (!oc.fields || !oc.cols) st = GF_OOM(err, "group-by output");
   }
+  if (st == GF_OK && building) *building = true;
   if (st == GF_OK) st = build_output(&c, aggs, nspecs, order, first, G, &oc, err);
   if (st == GF_OK) st = build_frame(&oc, a, out, err);
   if (oc.cols) {
@@ -523,6 +527,31 @@ static gf_status group_by_core(const gf_frame *f, const char *const *keys, int n
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nkeys ? nkeys : 1));
   return gfi_gb_call_end(&call, f->num_rows, st, err);
+}
+
+/* The group-by: in memory, or spilled (groupby_spill.c) when the memory
+ * limit refuses the in-memory run or the test hook asks for it. */
+static gf_status group_by_core(const gf_frame *f, const char *const *keys, int nkeys,
+                               const gf_agg_spec *specs, int nspecs, const char *const *names,
+                               const gf_groupby_options *opts, gf_frame **out, gf_error *err) {
+  bool args = f && out && nkeys >= 0 && nspecs >= 0 && (nkeys == 0 || keys) &&
+              (nspecs == 0 || specs);
+  gf_groupby_options go;
+  gf_groupby_options_init(&go);
+  if (opts) memcpy(&go, opts, opts->size && opts->size < sizeof go ? opts->size : sizeof go);
+  bool can = args && gfi_gb_spill_eligible(f, nkeys, specs, nspecs, go.sort_keys);
+  if (can && gfi_gb_test_spill_parts() > 0)
+    return gfi_gb_spilled(f, keys, nkeys, specs, nspecs, names, opts, out, err);
+  bool building = false;
+  gf_status st =
+      gfi_gb_group_by_mem(f, keys, nkeys, specs, nspecs, names, opts, false, &building, out, err);
+  /* Refused while building the output: partitions would not make it any
+   * smaller. */
+  if (st != GF_ENOMEM || !can || building) return st;
+  gf_parallel_options po;
+  if (gfi_options_load(go.parallel, &po, NULL) != GF_OK || gfi_memory_limit(&po) <= 0) return st;
+  /* Everything of the in-memory attempt is freed: try in pieces. */
+  return gfi_gb_spilled(f, keys, nkeys, specs, nspecs, names, opts, out, err);
 }
 
 gf_status gf_group_by(const gf_frame *f, const char *const *keys, int nkeys,

@@ -273,5 +273,30 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
                                gf_error *err);
 void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a);
 
+/* ---- spilling (groupby_spill.c, docs/SPILLING.md) ---------------------- */
+
+/* The in-memory group-by (groupby.c); `force_partitions` keeps it off the
+ * block path, so every group adds its values up in row order. *building
+ * (may be NULL) tells whether the output was being built (a failure there
+ * is the output's size). */
+gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nkeys,
+                              const gf_agg_spec *specs, int nspecs, const char *const *names,
+                              const gf_groupby_options *opts, bool force_partitions,
+                              bool *building, gf_frame **out, gf_error *err);
+/* True when a group-by of this shape can run spilled: keys, no top_k, no
+ * sort_keys, at least 2 rows. */
+bool gfi_gb_spill_eligible(const gf_frame *f, int nkeys, const gf_agg_spec *specs, int nspecs,
+                           bool sort_keys);
+/* The group-by partitioned by key hash, partition by partition, outputs
+ * spilled and merged in first-appearance order: the in-memory result bit
+ * for bit (GF_ENOMEM instead when float sums would associate differently).
+ * A call of its own (`opts` as for gf_group_by). */
+gf_status gfi_gb_spilled(const gf_frame *f, const char *const *keys, int nkeys,
+                         const gf_agg_spec *specs, int nspecs, const char *const *names,
+                         const gf_groupby_options *opts, gf_frame **out, gf_error *err);
+/* Test hook: with partitions > 0 every eligible group-by spills into that
+ * many partitions; 0 turns it off. */
+void gfi_gb_test_spill(int partitions);
+int gfi_gb_test_spill_parts(void);
 
 #endif /* GF_OPS_GROUPBY_INTERNAL_H */

@@ -165,10 +165,14 @@ static gf_status to_left_order(int64_t **pl, int64_t **pr, int64_t n,
   return st;
 }
 
-gf_status gf_join(const gf_frame *left, const gf_frame *right,
-                  const char *const *left_on, const char *const *right_on, int nkeys,
-                  gf_join_kind how, const gf_join_options *opts, gf_frame **out,
-                  gf_error *err) {
+/* The whole join in memory; with `pre` the row pairs are given (taken
+ * over: allocated through the loaded allocator of `opts`, which must be a
+ * nested call's) and only the output is built. */
+gf_status gfi_join_mem(const gf_frame *left, const gf_frame *right,
+                       const char *const *left_on, const char *const *right_on, int nkeys,
+                       gf_join_kind how, const gf_join_options *opts, gfi_join_pairs *pre,
+                       bool *gathering, gf_frame **out, gf_error *err) {
+  if (gathering) *gathering = false;
   if (!left || !right || !out || (nkeys > 0 && (!left_on || !right_on)))
     return gf_error_set(err, GF_EINVAL, "gf_join: NULL argument");
   if (nkeys < 1) return gf_error_set(err, GF_EINVAL, "gf_join: no join keys");
@@ -259,23 +263,23 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
   }
 
   /* Build and probe. */
-  bool build_left = (how == GF_JOIN_INNER || how == GF_JOIN_RIGHT || how == GF_JOIN_FULL) &&
+  bool build_left = !pre && (how == GF_JOIN_INNER || how == GF_JOIN_RIGHT || how == GF_JOIN_FULL) &&
                     left->num_rows < right->num_rows;
   bool with_hash = nkeys > 1 || cls[0] == GFI_JC_BYTES || cls[0] == GFI_JC_NULL;
   gfi_jside ls, rs;
   memset(&ls, 0, sizeof ls);
   memset(&rs, 0, sizeof rs);
   bool lmade = false, rmade = false;
-  if (st == GF_OK) {
+  if (st == GF_OK && !pre) {
     st = gfi_jside_make(left, lcols, cls, nkeys, bigl, with_hash, &o, &ls, err);
     lmade = st == GF_OK;
   }
-  if (st == GF_OK) {
+  if (st == GF_OK && !pre) {
     st = gfi_jside_make(right, rcols, cls, nkeys, bigr, with_hash, &o, &rs, err);
     rmade = st == GF_OK;
   }
   gfi_jtable *table = NULL;
-  if (st == GF_OK) st = gfi_jtable_build(build_left ? &ls : &rs, &o, &table, err);
+  if (st == GF_OK && !pre) st = gfi_jtable_build(build_left ? &ls : &rs, &o, &table, err);
   gfi_probe_mode mode = GFI_PROBE_INNER;
   bool unmatched = false;
   if (build_left) {
@@ -292,17 +296,23 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
     }
   }
   int64_t *prow = NULL, *brow = NULL, count = 0;
-  if (st == GF_OK)
+  if (pre) {
+    prow = pre->l;
+    brow = pre->r;
+    count = pre->count;
+    pre->l = pre->r = NULL;
+  } else if (st == GF_OK)
     st = gfi_jtable_probe(table, build_left ? &rs : &ls, mode, unmatched,
                           min_row_bytes(tc, nout, with_right), limit, &o, &prow, &brow, &count,
                           err);
-  gfi_jtable_free(table);
+  if (table) gfi_jtable_free(table);
   if (lmade) gfi_jside_free(&ls);
   if (rmade) gfi_jside_free(&rs);
   int64_t *lidx = build_left ? brow : prow, *ridx = build_left ? prow : brow;
   if (st == GF_OK && build_left) st = to_left_order(&lidx, &ridx, count, &o, err);
 
   /* Gather. */
+  if (st == GF_OK && gathering) *gathering = true;
   if (st == GF_OK) {
     for (int c = 0; c < nout; c++) tc[c].idx = c < first_right ? lidx : ridx;
     st = gfi_take_frame(tc, nout, count, &o, out, err);
@@ -321,4 +331,29 @@ gf_status gf_join(const gf_frame *left, const gf_frame *right,
                  (long long)limit, was);
   }
   return gfi_ctx_end(&call, st, err);
+}
+
+gf_status gf_join(const gf_frame *left, const gf_frame *right,
+                  const char *const *left_on, const char *const *right_on, int nkeys,
+                  gf_join_kind how, const gf_join_options *opts, gf_frame **out,
+                  gf_error *err) {
+  bool can = left && right && out && nkeys > 0 && nkeys <= 64 && left_on && right_on &&
+             (unsigned)how <= GF_JOIN_ANTI && gfi_join_spill_eligible(left, right, left_on,
+                                                                      right_on, nkeys);
+  if (can && gfi_join_test_spill_parts() > 0)
+    return gfi_join_spilled(left, right, left_on, right_on, nkeys, how, opts, out, err);
+  bool gathering = false;
+  gf_status st = gfi_join_mem(left, right, left_on, right_on, nkeys, how, opts, NULL, &gathering,
+                              out, err);
+  /* Refused while gathering the output: partitions would not make the
+   * output any smaller. */
+  if (st != GF_ENOMEM || !can || gathering) return st;
+  gf_join_options jo;
+  gf_join_options_init(&jo);
+  if (opts) memcpy(&jo, opts, opts->size && opts->size < sizeof jo ? opts->size : sizeof jo);
+  gf_parallel_options po;
+  if (gfi_options_load(jo.parallel, &po, NULL) != GF_OK || gfi_memory_limit(&po) <= 0) return st;
+  /* Everything of the in-memory attempt is freed: join partition by
+   * partition (join_spill.c). */
+  return gfi_join_spilled(left, right, left_on, right_on, nkeys, how, opts, out, err);
 }

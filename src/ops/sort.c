@@ -14,23 +14,19 @@
 #include "exec/exec_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Column sources of the keys; arrays of pointers per key (nb each). */
-typedef struct keycols {
-  gfi_colsrc *src;
-  gf_array **arrs;
-  int nkeys;
-  int nb;
-} keycols;
+typedef gfi_keycols keycols;
+#define keycols_free gfi_keycols_free
+#define keycols_make gfi_keycols_make
 
-static void keycols_free(const gf_allocator *a, keycols *kc) {
+void gfi_keycols_free(const gf_allocator *a, gfi_keycols *kc) {
   if (kc->src) gfi_mfree(a, kc->src, sizeof *kc->src * (size_t)kc->nkeys);
   if (kc->arrs)
     gfi_mfree(a, kc->arrs, sizeof *kc->arrs * (size_t)kc->nkeys * (size_t)(kc->nb ? kc->nb : 1));
 }
 
 /* Resolves the key names against f's schema. */
-static gf_status keycols_make(const gf_frame *f, const gf_sort_key *keys, int nkeys,
-                              const gf_allocator *a, keycols *kc, gf_error *err) {
+gf_status gfi_keycols_make(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_allocator *a, gfi_keycols *kc, gf_error *err) {
   memset(kc, 0, sizeof *kc);
   if (nkeys < 1 || !keys) return gf_error_set(err, GF_EINVAL, "sort: no sort keys");
   int nb = f->num_batches;
@@ -73,6 +69,26 @@ static gf_status full_sort(const keycols *kc, const gf_sort_key *keys, int64_t n
   return GF_OK;
 }
 
+/* The full sort of f: in memory, or spilled when the memory limit asks
+ * for it (gfi_sort_should_spill); the same permutation either way. */
+static gf_status sort_all(const gf_frame *f, const keycols *kc, const gf_sort_key *keys,
+                          const gf_parallel_options *o, int64_t *perm, gf_error *err) {
+  gf_status st = GF_ENOMEM;
+  if (!gfi_sort_should_spill(f, kc, o)) {
+    st = full_sort(kc, keys, f->num_rows, o, perm, err);
+    /* The estimate sees only this call's memory: the limit may have been
+     * crossed because of memory held outside it (the input, an outer
+     * tracker). Everything of the attempt is freed; spill instead. */
+    if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0 || f->num_rows < 2) return st;
+  }
+  /* Each retry gives runs and blocks a quarter of the memory of the last. */
+  for (int shrink = 0; shrink < 4; shrink++) {
+    st = gfi_sort_external(f, kc, keys, o, shrink, perm, 0, NULL, NULL, err);
+    if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0) break;
+  }
+  return st;
+}
+
 /* The permutation is what the caller frees with gf_sort_indices_free and
  * its own allocator, so it is allocated there, not through the call's
  * tracked allocator; under a memory limit it still counts: the call runs
@@ -88,7 +104,7 @@ static gf_status sort_indices_call(const gf_frame *f, const gf_sort_key *keys, i
   size_t pb = sizeof(int64_t) * (size_t)(n ? n : 1);
   int64_t *p = gfi_malloc(ua, pb);
   gf_status st = p ? GF_OK : GF_OOM(err, "sort permutation");
-  if (st == GF_OK) st = full_sort(&kc, keys, n, o, p, err);
+  if (st == GF_OK) st = sort_all(f, &kc, keys, o, p, err);
   keycols_free(a, &kc);
   if (st != GF_OK) {
     if (p) gfi_mfree(ua, p, pb);
@@ -251,7 +267,7 @@ static gf_status sort_call(const gf_frame *f, const gf_sort_key *keys, int nkeys
   /* Heaps pay a log k factor per kept row: worth it only for small k. */
   if (st == GF_OK) {
     if (m < n && m <= 4096 && m * 64 <= n) st = top_k(&kc, keys, n, m, &o, p, err);
-    else st = full_sort(&kc, keys, n, &o, p, err);
+    else st = sort_all(f, &kc, keys, &o, p, err);
   }
   keycols_free(a, &kc);
   int ncols = f->schema->n;
@@ -281,4 +297,83 @@ gf_status gf_sort(const gf_frame *f, const gf_sort_key *keys, int nkeys, int64_t
    * included: the context's tracked allocator (gfi_ctx_load). */
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
   return gfi_ctx_end(&call, sort_call(f, keys, nkeys, limit, o, out, err), err);
+}
+
+/* ---- the sort as a sequence of output batches ------------------------------ */
+
+typedef struct batches_job {
+  const gf_frame *f;
+  gfi_take_col *tc;
+  int ncols;
+  const gf_parallel_options *o;
+  gfi_sort_batch_fn emit;
+  void *user;
+  bool emitted_any; /* a batch left: a retry would hand it out twice */
+} batches_job;
+
+/* Gathers rows[0..m) of every column into one batch and hands it out. */
+static gf_status emit_rows(void *user, const int64_t *rows, int64_t m, gf_error *err) {
+  batches_job *j = user;
+  for (int c = 0; c < j->ncols; c++) j->tc[c].idx = rows;
+  GF_RETURN_NOT_OK(gfi_check_stop(j->o, 0, NULL, err));
+  gf_frame *b = NULL;
+  GF_RETURN_NOT_OK(gfi_take_frame(j->tc, j->ncols, m, j->o, &b, err));
+  j->emitted_any = true;
+  gf_status st = j->emit(j->user, b, err);
+  gf_frame_release(b);
+  return st;
+}
+
+static gf_status sort_batches_call(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                                   const gf_parallel_options *o, gfi_sort_batch_fn emit,
+                                   void *user, gf_error *err) {
+  const gf_allocator *a = gfi_alloc_or_default(o->allocator);
+  keycols kc;
+  GF_RETURN_NOT_OK(keycols_make(f, keys, nkeys, a, &kc, err));
+  int64_t n = f->num_rows;
+  int ncols = f->schema->n;
+  size_t tb = sizeof(gfi_take_col) * (size_t)(ncols ? ncols : 1);
+  gfi_take_col *tc = gfi_malloc(a, tb);
+  gf_status st = tc ? GF_OK : GF_OOM(err, "sort output");
+  for (int c = 0; st == GF_OK && c < ncols; c++)
+    tc[c] = (gfi_take_col){f, c, NULL, f->schema->fields[c].name, false, false};
+  batches_job j = {f, tc, ncols, o, emit, user, false};
+  bool spill = st == GF_OK && gfi_sort_should_spill(f, &kc, o);
+  if (st == GF_OK && !spill) {
+    size_t pb = sizeof(int64_t) * (size_t)(n ? n : 1);
+    int64_t *p = gfi_malloc(a, pb);
+    bool had_perm = p != NULL;
+    st = p ? full_sort(&kc, keys, n, o, p, err) : GF_OOM(err, "sort permutation");
+    if (st == GF_OK) {
+      for (int64_t s = 0; st == GF_OK && s < n; s += GFI_TAKE_BATCH_ROWS)
+        st = emit_rows(&j, p + s, n - s < GFI_TAKE_BATCH_ROWS ? n - s : GFI_TAKE_BATCH_ROWS, err);
+    }
+    if (p) gfi_mfree(a, p, pb);
+    /* Refused by the limit before any batch left: spill instead. */
+    spill = st == GF_ENOMEM && had_perm && gfi_memory_limit(o) > 0 && n > 1 && !j.emitted_any;
+  }
+  if (spill) {
+    int64_t cap = n < GFI_TAKE_BATCH_ROWS ? n : GFI_TAKE_BATCH_ROWS;
+    size_t bb = sizeof(int64_t) * (size_t)(cap ? cap : 1);
+    int64_t *buf = gfi_malloc(a, bb);
+    st = buf ? GF_OK : GF_OOM(err, "sort output rows");
+    for (int shrink = 0; buf && shrink < 4; shrink++) {
+      st = gfi_sort_external(f, &kc, keys, o, shrink, buf, cap, emit_rows, &j, err);
+      if (st != GF_ENOMEM || gfi_memory_limit(o) <= 0 || j.emitted_any) break;
+    }
+    if (buf) gfi_mfree(a, buf, bb);
+  }
+  if (tc) gfi_mfree(a, tc, tb);
+  keycols_free(a, &kc);
+  return st;
+}
+
+gf_status gfi_sort_batches(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_parallel_options *opts, gfi_sort_batch_fn emit, void *user,
+                           gf_error *err) {
+  if (!f || !emit) return gf_error_set(err, GF_EINVAL, "sort: NULL argument");
+  gfi_ctx call;
+  gf_parallel_options o;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, opts, &o, err));
+  return gfi_ctx_end(&call, sort_batches_call(f, keys, nkeys, &o, emit, user, err), err);
 }

@@ -93,6 +93,61 @@ gf_status gfi_sort_pass(const gfi_sprep *k, int64_t *perm, int64_t n,
 /* Compares rows x and y by keys[0..nk) then by row number (a total order). */
 int gfi_row_cmp(const gfi_sprep *keys, int nk, int64_t x, int64_t y);
 
+/* ---- external sort (sort_spill.c, docs/SPILLING.md) ---------------------- */
+
+/* The key columns of a sort: per key a column source over f's batches. */
+typedef struct gfi_keycols {
+  gfi_colsrc *src;
+  gf_array **arrs;
+  int nkeys;
+  int nb;
+} gfi_keycols;
+
+/* Resolves keys[0..nkeys) against f (GF_EINVAL naming a missing one). */
+gf_status gfi_keycols_make(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_allocator *a, gfi_keycols *kc, gf_error *err);
+void gfi_keycols_free(const gf_allocator *a, gfi_keycols *kc);
+
+/* True when the full sort of `f` under loaded options `o` should spill:
+ * a memory limit is set and the in-memory sort's working set (key
+ * encodings, radix scratch, the permutation) would cross it, or the test
+ * hook forces it. */
+bool gfi_sort_should_spill(const gf_frame *f, const gfi_keycols *kc, const gf_parallel_options *o);
+
+/* External stable sort: fills perm[0..n) (n = rows of f) with exactly the
+ * permutation of the in-memory full sort. Sorted runs of the input rows
+ * (each sorted in parallel) are spilled as Arrow IPC blocks of (row number,
+ * per-key order encoding) to one nameless temporary file and k-way merged;
+ * ties between runs go to the lower run, i.e. the lower row number. Runs
+ * and blocks get the memory the limit leaves, divided by 4^shrink (a retry
+ * after GF_ENOMEM: memory held outside the call is not visible). */
+/* Receives the next m row numbers of the sorted order. */
+typedef gf_status (*gfi_perm_sink)(void *user, const int64_t *rows, int64_t m, gf_error *err);
+/* With `sink` NULL, perm has n entries and receives the whole order; else
+ * perm is a buffer of `cap` entries handed to sink whenever it is full and
+ * at the end (so the whole permutation never exists). */
+gf_status gfi_sort_external(const gf_frame *f, const gfi_keycols *kc, const gf_sort_key *keys,
+                            const gf_parallel_options *o, int shrink, int64_t *perm,
+                            int64_t cap, gfi_perm_sink sink, void *sink_user, gf_error *err);
+
+/* Receives one output batch of a sort (borrowed: retain it to keep it). */
+typedef gf_status (*gfi_sort_batch_fn)(void *user, gf_frame *batch, gf_error *err);
+
+/* The full stable sort of f, handed out as consecutive one-batch frames
+ * of GFI_TAKE_BATCH_ROWS rows (the last shorter): the batches of gf_sort's
+ * output, in order, without the whole output ever being in memory, for
+ * sinks that write each batch and drop it. Under a memory limit the order
+ * comes from the external sort's merge 1M rows at a time (no full
+ * permutation either). `opts` as for gf_sort (a call of its own). */
+gf_status gfi_sort_batches(const gf_frame *f, const gf_sort_key *keys, int nkeys,
+                           const gf_parallel_options *opts, gfi_sort_batch_fn emit, void *user,
+                           gf_error *err);
+
+/* Test hook: when run_rows > 0, every full sort spills with runs of that
+ * many rows and blocks of block_rows rows (0 = the default); run_rows 0
+ * turns it off. */
+void gfi_sort_test_spill(int64_t run_rows, int64_t block_rows);
+
 /* ---- join keys and hash tables (join*.c) --------------------------------- */
 
 /* How a key is compared: integers (incl. bool, temporal, as int64 bits),
@@ -152,5 +207,36 @@ gf_status gfi_jtable_probe(const gfi_jtable *t, const gfi_jside *p,
                            int64_t row_bytes, int64_t limit,
                            const gf_parallel_options *o, int64_t **prow,
                            int64_t **brow, int64_t *count, gf_error *err);
+
+/* ---- grace join (join_spill.c, docs/SPILLING.md) -------------------------- */
+
+/* Row pairs of a join's output in its documented order: l (left rows, -1
+ * none) and r (right rows, -1 none; NULL for semi/anti), count entries. */
+typedef struct gfi_join_pairs {
+  int64_t *l, *r;
+  int64_t count;
+} gfi_join_pairs;
+
+/* The in-memory gf_join (join.c); with `pre` (taken over) only the output
+ * is built from the given pairs. *gathering (may be NULL) tells whether
+ * the output was being gathered (a failure there is the output's size). */
+gf_status gfi_join_mem(const gf_frame *left, const gf_frame *right,
+                       const char *const *left_on, const char *const *right_on, int nkeys,
+                       gf_join_kind how, const gf_join_options *opts, gfi_join_pairs *pre,
+                       bool *gathering, gf_frame **out, gf_error *err);
+/* True when the keys can be partitioned by one hash on both sides (each
+ * key of one value type on both sides, dictionaries by their values). */
+bool gfi_join_spill_eligible(const gf_frame *left, const gf_frame *right,
+                             const char *const *left_on, const char *const *right_on, int nkeys);
+/* The join partitioned by key hash (grace join): each partition's key
+ * columns joined in memory, the row pairs merged into the in-memory order;
+ * the output is the in-memory one bit for bit. A call of its own. */
+gf_status gfi_join_spilled(const gf_frame *left, const gf_frame *right,
+                           const char *const *left_on, const char *const *right_on, int nkeys,
+                           gf_join_kind how, const gf_join_options *opts, gf_frame **out,
+                           gf_error *err);
+/* Test hook: with partitions > 0 every eligible join runs partitioned. */
+void gfi_join_test_spill(int partitions);
+int gfi_join_test_spill_parts(void);
 
 #endif /* GF_OPS_SORT_JOIN_INTERNAL_H */
