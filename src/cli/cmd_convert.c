@@ -16,13 +16,19 @@
 
 static const char usage[] =
     "Usage: gf convert [OPTIONS] IN OUT\n\n"
-    "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
-    "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
-    "CSV. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
-    "recognised by its content, so a stream named .arrow reads too. Types\n"
-    "are kept exactly from IPC to IPC, with the schema's custom metadata.\n"
-    "OUT is replaced only when the whole conversion succeeded.\n\n"
+    "Converts IN to OUT. IN's format is recognised by its content (CSV, TSV,\n"
+    "Arrow IPC file or stream; gzip, zstd, lz4 and bzip2 compression are\n"
+    "undone); '-' is standard input. OUT's format comes from its extension:\n"
+    ".csv (or none) CSV, .tsv TSV, .arrow .feather .ipc Arrow IPC files\n"
+    "(Feather v2), .arrows Arrow IPC streams; .csv.gz .tsv.zst .csv.lz4\n"
+    ".csv.bz2... are written compressed; '-' is standard output (CSV, or\n"
+    "--output-format). Types are kept exactly from IPC to IPC, with the\n"
+    "schema's custom metadata. OUT is replaced only when the whole conversion\n"
+    "succeeded (standard output is written as it goes).\n\n"
     "Options:\n"
+    "      --output-format F   csv, tsv, arrow, arrows, optionally with a\n"
+    "                          compression (csv.gz, tsv.zst...): overrides\n"
+    "                          OUT's extension\n"
     "      --compression C     body compression of an IPC OUT: none (default),\n"
     "                          lz4 (LZ4_FRAME) or zstd\n"
     "      --compression-level N  codec level (default: the codec's default)\n"
@@ -31,7 +37,14 @@ static const char usage[] =
     "      --out-delimiter C   delimiter of a CSV OUT (default ',')\n"
     "      --null TEXT         how nulls are written in a CSV OUT (default empty)\n" CLI_READ_USAGE;
 
-enum { OPT_OUT_DELIM = CLI_OPT_FIRST_FREE, OPT_NULL, OPT_COMPRESSION, OPT_LEVEL, OPT_METADATA };
+enum {
+  OPT_OUT_DELIM = CLI_OPT_FIRST_FREE,
+  OPT_NULL,
+  OPT_COMPRESSION,
+  OPT_LEVEL,
+  OPT_METADATA,
+  OPT_OUTPUT_FORMAT
+};
 
 /* Maps a --compression value; false when it is none of the names. */
 static bool parse_compression(const char *text, gf_ipc_compression *out, const char **name) {
@@ -85,36 +98,14 @@ static bool merge_metadata(const gf_ipc_metadata *in, char **extra, int n, gf_ip
   return true;
 }
 
-/* Writes `f` to `out` as IPC (file or stream by extension) or CSV. */
-static gf_status write_frame(const gf_frame *f, const char *out, gf_ipc_compression codec,
-                             int level, const gf_ipc_key_value *meta, int nmeta, char out_delim,
-                             const char *null_text, const gf_parallel_options *p,
-                             gf_error *err) {
-  if (cli_is_ipc_path(out)) {
-    gf_ipc_write_options io;
-    gf_ipc_write_options_init(&io);
-    io.compression = codec;
-    io.compression_level = level;
-    io.parallel = p;
-    io.metadata = meta;
-    io.num_metadata = nmeta;
-    return cli_is_ipc_stream_path(out) ? gf_write_ipc_stream(f, out, &io, err)
-                                       : gf_write_ipc_file(f, out, &io, err);
-  }
-  gf_csv_write_options o;
-  gf_csv_write_options_init(&o);
-  o.delimiter = out_delim;
-  o.null_value = null_text;
-  o.parallel = p;
-  return gf_write_csv(f, out, &o, err);
-}
-
 /* Options of one conversion. */
 typedef struct convert_args {
   cli_read_args ra;
   char out_delim;
   const char *null_text;
   bool csv_option, ipc_option;
+  const char *output_format; /* --output-format, NULL = by OUT's extension */
+  cli_output out;
   gf_ipc_compression codec;
   const char *codec_name;
   int64_t level;
@@ -131,6 +122,7 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       {"compression", required_argument, NULL, OPT_COMPRESSION},
       {"compression-level", required_argument, NULL, OPT_LEVEL},
       {"metadata", required_argument, NULL, OPT_METADATA},
+      {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
       {NULL, 0, NULL, 0}};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
@@ -154,6 +146,8 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       if (!cli_parse_int64("convert", "--compression-level", optarg, -131072, 22, &c->level))
         return CLI_EXIT_USAGE;
       c->ipc_option = true;
+    } else if (opt == OPT_OUTPUT_FORMAT) {
+      c->output_format = optarg;
     } else if (opt == OPT_METADATA) {
       char *eq = strchr(optarg, '=');
       if (!eq || eq == optarg)
@@ -168,7 +162,9 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   if (argc - optind != 2)
     return cli_usage_error("convert", argc - optind < 2 ? "expects IN and OUT" : "expects only IN and OUT");
   const char *out = argv[optind + 1];
-  bool ipc_out = cli_is_ipc_path(out);
+  int rc2 = cli_resolve_output("convert", out, c->output_format, &c->out);
+  if (rc2) return rc2;
+  bool ipc_out = c->out.format == GF_FORMAT_IPC_FILE || c->out.format == GF_FORMAT_IPC_STREAM;
   if (c->ipc_option && !ipc_out)
     return cli_usage_error("convert",
                            "--compression and --metadata apply to an Arrow IPC OUT "
@@ -181,7 +177,7 @@ static int parse_args(int argc, char **argv, convert_args *c) {
 
 /* Reads IN and writes OUT with the parsed options; returns the exit code. */
 static int convert(const convert_args *c, const char *in, const char *out) {
-  bool ipc_out = cli_is_ipc_path(out);
+  bool ipc_out = c->out.format == GF_FORMAT_IPC_FILE || c->out.format == GF_FORMAT_IPC_STREAM;
   /* Refused before reading: a long read would otherwise end in this. */
   if (c->codec != GF_IPC_COMPRESSION_NONE && !gf_ipc_compression_available(c->codec)) {
     cli_error("convert: %s compression is not available in this build (built without lib%s)",
@@ -205,8 +201,14 @@ static int convert(const convert_args *c, const char *in, const char *out) {
   cli_parallel_options(c->ra.threads, &p);
   gf_error err;
   gf_error_clear(&err);
-  gf_status st = write_frame(f, out, c->codec, (int)c->level, kv, nkv, c->out_delim,
-                             c->null_text, &p, &err);
+  gf_ipc_write_options io;
+  gf_ipc_write_options_init(&io);
+  io.compression = c->codec;
+  io.compression_level = (int)c->level;
+  io.metadata = kv;
+  io.num_metadata = nkv;
+  cli_write_options wo = {c->csv_option ? c->out_delim : 0, c->null_text, &io};
+  gf_status st = cli_write_frame(f, &c->out, &wo, &p, &err);
   free(kv);
   gf_ipc_metadata_free(meta);
   gf_frame_release(f);
@@ -214,6 +216,7 @@ static int convert(const convert_args *c, const char *in, const char *out) {
     cli_error("convert: interrupted; %s was not written", out);
     return CLI_EXIT_FAILURE;
   }
+  if (c->out.to_stdout) out = "standard output";
   if (st != GF_OK && err.code != GF_OK && err.message[0] && !strstr(err.message, out)) {
     cli_error("convert: %s: %s", out, err.message);
     return CLI_EXIT_FAILURE;
@@ -225,7 +228,7 @@ static int convert(const convert_args *c, const char *in, const char *out) {
 static int run(int argc, char **argv) {
   convert_args c;
   memset(&c, 0, sizeof c);
-  c.out_delim = ',';
+  c.out_delim = 0; /* ',' for CSV, tab for TSV */
   c.codec = GF_IPC_COMPRESSION_NONE;
   c.codec_name = "none";
   /* At most one --metadata per argument. */

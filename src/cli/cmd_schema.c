@@ -72,7 +72,7 @@ static void print_metadata(const gf_ipc_metadata *m) {
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
   static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false};
+  cli_read_args ra = {0, 0, false, false, GF_FORMAT_UNKNOWN};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
     if (cli_read_option("schema", opt, optarg, &ra, &rc)) {

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,10 +132,22 @@ bool gf_compression_available(gf_compression c) {
 
 /* ---- raw input ---------------------------------------------------------- */
 
-/* gf_read_fn over a descriptor: read(2), retrying EINTR. */
+static gf_status check_stop(const gf_input *in, gf_error *err);
+
+/* gf_read_fn over a descriptor: read(2), retrying EINTR. A pipe or FIFO
+ * is polled 100 ms at a time so that a cancel request or the deadline
+ * stops a read that no data arrives for (a writer that never writes). */
 static gf_status fd_read(void *user, void *buf, size_t cap, size_t *got, gf_error *err) {
   gf_input *in = user;
   for (;;) {
+    if (!in->regular) {
+      struct pollfd pfd = {.fd = in->fd, .events = POLLIN};
+      int pr = poll(&pfd, 1, 100);
+      if (pr == 0 || (pr < 0 && errno == EINTR)) {
+        GF_RETURN_NOT_OK(check_stop(in, err));
+        continue;
+      }
+    }
     ssize_t r = read(in->fd, buf, cap);
     if (r >= 0) {
       *got = (size_t)r;
