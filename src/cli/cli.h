@@ -161,6 +161,7 @@ typedef struct cli_input {
   void *data;             /* else: the content (gf_mem_free) */
   size_t len;
   char *spool;            /* temporary copy to remove (malloc'ed path) */
+  char memfd_path[32];    /* "/proc/self/fd/N": the content in a memory file */
 } cli_input;
 
 /* Opens `path` ("-" = standard input): reads its first bytes, decides the
@@ -176,8 +177,14 @@ int cli_read_input(const char *command, const cli_input *in, const cli_read_args
                    int64_t max_rows, const char *const *columns, int num_columns,
                    const gf_parallel_options *parallel, gf_frame **out,
                    gf_ipc_metadata **metadata);
-/* Frees the content and removes a temporary copy. */
+/* Frees the content and removes a temporary copy. A memory file stays
+ * until gf exits (a plan reads it after the source was made). */
 void cli_input_free(cli_input *in);
+
+/* Replaces, in the message `msg` (of `cap` bytes), the names of memory
+ * files holding piped or decompressed inputs ("/proc/self/fd/N") with the
+ * names the user gave ("standard input", "x.csv.gz"). */
+void cli_unalias(char *msg, size_t cap);
 
 /* Where and how a command writes its result. */
 typedef struct cli_output {

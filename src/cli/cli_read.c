@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -385,7 +386,10 @@ static gf_status narrow_frame(gf_frame **f, int64_t max_rows, const char *const 
 /* The one error line of a failed read of `name`: the library's message,
  * prefixed with the input's name unless it already says it. */
 static int input_failure(const char *command, const char *name,
-                         const gf_parallel_options *parallel, gf_status st, const gf_error *err) {
+                         const gf_parallel_options *parallel, gf_status st,
+                         const gf_error *given) {
+  gf_error copy = *given, *err = &copy;
+  cli_unalias(copy.message, sizeof copy.message);
   if (err->code != GF_OK && err->message[0] && !strstr(err->message, name) &&
       !(st == GF_ECANCELED || st == GF_ENOMEM)) {
     cli_error("%s: %s: %s", command, name, err->message);
@@ -457,7 +461,7 @@ static int read_csv(const char *command, const cli_input *in, const cli_read_arg
   gf_status st = in->path ? gf_read_csv(in->path, &o, out, &err)
                           : gf_read_csv_buffer(in->data, in->len, in->name, &o, out, &err);
   clear_progress(&p);
-  if (st != GF_OK) return read_failure(command, &par, st, &err);
+  if (st != GF_OK) return input_failure(command, in->name, &par, st, &err);
   return CLI_EXIT_OK;
 }
 
@@ -546,6 +550,84 @@ static int spool(const char *command, cli_input *in) {
   return CLI_EXIT_OK;
 }
 
+/* Memory files standing for inputs, and the names to show for them. */
+enum { MAX_ALIASES = 8 };
+static struct {
+  char path[32];
+  char name[PATH_MAX];
+} aliases[MAX_ALIASES];
+static int num_aliases;
+
+/* See cli.h. */
+void cli_unalias(char *msg, size_t cap) {
+  for (int i = 0; i < num_aliases; i++) {
+    size_t plen = strlen(aliases[i].path), nlen = strlen(aliases[i].name);
+    char *at;
+    while ((at = strstr(msg, aliases[i].path)) != NULL) {
+      /* "/proc/self/fd/1" must not match the start of "/proc/self/fd/12". */
+      if (at[plen] >= '0' && at[plen] <= '9') break;
+      size_t tail = strlen(at + plen);
+      if ((size_t)(at - msg) + nlen + tail + 1 > cap) break;
+      memmove(at + nlen, at + plen, tail + 1);
+      memcpy(at, aliases[i].name, nlen);
+    }
+  }
+}
+
+/* Writes the rest of `gi` (decompressed) into a memory file (memfd) that
+ * the path readers then open as "/proc/self/fd/N": mapped, parsed in
+ * parallel, with the projection pushed into query scans, and seekable for
+ * readers that need it (Parquet, IPC files). Returns CLI_EXIT_OK, or -1
+ * when memory files are unavailable (the caller reads into memory), or the
+ * exit code after printing the error. */
+static int fill_memfd(const char *command, gf_input *gi, const gf_parallel_options *parallel,
+                      cli_input *in) {
+  if (num_aliases == MAX_ALIASES) return -1;
+  int fd = memfd_create("gf-input", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  enum { CHUNK = 1 << 20 };
+  char *buf = malloc(CHUNK);
+  if (!buf) {
+    close(fd);
+    cli_error("%s: out of memory", command);
+    return CLI_EXIT_FAILURE;
+  }
+  gf_error err;
+  gf_error_clear(&err);
+  for (;;) {
+    size_t got;
+    gf_status st = gf_input_read(gi, buf, CHUNK, &got, &err);
+    if (st != GF_OK) {
+      free(buf);
+      close(fd);
+      return input_failure(command, in->name, parallel, st, &err);
+    }
+    if (got == 0) break;
+    for (size_t off = 0; off < got;) {
+      ssize_t w = write(fd, buf + off, got - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        cli_error("%s: %s: cannot hold the %s input in memory: %s", command, in->name,
+                  in->compression != GF_COMPRESSION_NONE ? "decompressed" : "piped",
+                  strerror(errno));
+        free(buf);
+        close(fd);
+        return CLI_EXIT_FAILURE;
+      }
+      off += (size_t)w;
+    }
+  }
+  free(buf);
+  /* Kept open until gf exits: a query's plan reads it after its source
+   * was made. */
+  snprintf(in->memfd_path, sizeof in->memfd_path, "/proc/self/fd/%d", fd);
+  snprintf(aliases[num_aliases].path, sizeof aliases[num_aliases].path, "%s", in->memfd_path);
+  snprintf(aliases[num_aliases].name, sizeof aliases[num_aliases].name, "%s", in->name);
+  num_aliases++;
+  in->path = in->memfd_path;
+  return CLI_EXIT_OK;
+}
+
 /* See cli.h. */
 int cli_open_input(const char *command, const char *path, const cli_read_args *a,
                    const gf_parallel_options *parallel, cli_input *in) {
@@ -584,6 +666,13 @@ int cli_open_input(const char *command, const char *path, const cli_read_args *a
     in->path = path;
     return CLI_EXIT_OK;
   }
+  int rc = fill_memfd(command, gi, parallel, in);
+  if (rc >= 0) {
+    gf_input_close(gi);
+    return rc;
+  }
+  /* No memory files: the content in memory (readers that need a file get
+   * a temporary copy). */
   st = gf_input_read_all(gi, &in->data, &in->len, &err);
   gf_input_close(gi);
   if (st != GF_OK) return input_failure(command, in->name, parallel, st, &err);

@@ -522,6 +522,7 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   }
   path = in.name;
   cli_input_free(&in);
+  cli_unalias(err.message, sizeof err.message);
   if (st == GF_OK) return CLI_EXIT_OK;
   /* A file that cannot be read: exit 1, with its name. */
   if (err.message[0] && !strstr(err.message, path) && st != GF_ENOMEM && st != GF_ETIMEDOUT &&
