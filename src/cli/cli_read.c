@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -634,6 +635,17 @@ int cli_open_input(const char *command, const char *path, const cli_read_args *a
   memset(in, 0, sizeof *in);
   bool is_stdin = strcmp(path, "-") == 0;
   in->name = is_stdin ? "standard input" : path;
+  /* Standard input redirected from a regular file, unread: opened again
+   * by name so that an uncompressed one is mapped, not copied. */
+  struct stat sb;
+  if (is_stdin && fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) &&
+      lseek(STDIN_FILENO, 0, SEEK_CUR) == 0 && num_aliases < MAX_ALIASES &&
+      access("/proc/self/fd/0", R_OK) == 0) {
+    path = "/proc/self/fd/0";
+    snprintf(aliases[num_aliases].path, sizeof aliases[num_aliases].path, "%s", path);
+    snprintf(aliases[num_aliases].name, sizeof aliases[num_aliases].name, "%s", in->name);
+    num_aliases++;
+  }
   gf_input *gi = NULL;
   gf_error err;
   gf_error_clear(&err);

@@ -114,6 +114,15 @@ expect_ok "describe -"
 gfpipe "$d/g.csv" query - --limit 5 --format csv
 expect_ok "query -"
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 6 ] || bad "query - --limit 5: $out"
+# A real pipe (a memory file) and a redirected file (mapped again by name).
+cat "$d/g.csv" | "$gf" convert - "$d/catpipe.csv" 2>"$tmp/err" || bad "cat | convert -: $(cat "$tmp/err")"
+same_file "CSV through a pipe" "$d/canon.csv" "$d/catpipe.csv"
+printf 'a,b\n1,2\n3,x,5\n' >"$d/bad.csv"
+gfpipe "$d/bad.csv" head -
+expect_error "bad CSV on standard input" 1 "^gf: head: standard input:3:5: "
+printf 'a,b\n1,2\n3,x,5\n' | gzip -c >"$d/bad.csv.gz"
+gfrun head "$d/bad.csv.gz"
+expect_error "bad CSV, compressed" 1 "^gf: head: .*bad\.csv\.gz:3:5: "
 # IPC stream to a pipe and back; IPC file from a pipe (read into memory).
 "$gf" convert "$d/g.csv" - --output-format arrows | "$gf" convert - "$d/via-stream.csv" 2>"$tmp/err"
 [ $? -eq 0 ] || bad "IPC stream through a pipe: $(cat "$tmp/err")"
