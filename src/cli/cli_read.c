@@ -595,6 +595,7 @@ static int fill_memfd(const char *command, gf_input *gi, const gf_parallel_optio
   }
   gf_error err;
   gf_error_clear(&err);
+  uint64_t total = 0;
   for (;;) {
     size_t got;
     gf_status st = gf_input_read(gi, buf, CHUNK, &got, &err);
@@ -604,6 +605,18 @@ static int fill_memfd(const char *command, gf_input *gi, const gf_parallel_optio
       return input_failure(command, in->name, parallel, st, &err);
     }
     if (got == 0) break;
+    /* The memory file is outside the allocator's count: --memory-limit
+     * bounds it here (an endless input would otherwise fill memory). */
+    total += got;
+    if (parallel->memory_limit > 0 && total > (uint64_t)parallel->memory_limit) {
+      free(buf);
+      close(fd);
+      cli_error("%s: memory limit of %lld bytes exceeded (--memory-limit) holding the %s "
+                "input %s",
+                command, (long long)parallel->memory_limit,
+                in->compression != GF_COMPRESSION_NONE ? "decompressed" : "piped", in->name);
+      return CLI_EXIT_FAILURE;
+    }
     for (size_t off = 0; off < got;) {
       ssize_t w = write(fd, buf + off, got - off);
       if (w < 0 && errno == EINTR) continue;

@@ -219,6 +219,9 @@ gfrun convert "$d/g.csv" "$d/x.arrow.gz"
 expect_error "compressed IPC output" 1 "applies to csv and tsv"
 gfrun convert "$d/g.csv" "$d/out.csv" --output-format excel
 expect_error "unknown --output-format" 1 "excel.*not a format"
+# An endless input held in a memory file obeys --memory-limit.
+gfrun query /dev/zero --input-format csv --memory-limit 50M
+expect_error "endless input, --memory-limit" 1 "memory limit of 52428800 bytes exceeded .*/dev/zero"
 gfpipe /dev/null schema -
 expect_rc "empty standard input" 1
 no_leftovers "bad input" "$d"
