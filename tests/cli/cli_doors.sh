@@ -39,16 +39,29 @@ no_leftovers() {
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 # The tools and their extensions (zstd, lz4, bzip2 come from scripts/install-deps).
-tools=()
-for t in gzip:gz zstd:zst lz4:lz4 bzip2:bz2; do
-  if have "${t%%:*}"; then tools+=("$t"); else echo "cli_doors: SKIP ${t%%:*} (not installed)"; fi
-done
 compress() { # TOOL < in > out
   case $1 in
     lz4) lz4 -q -c ;;
     *) "$1" -q -c 2>/dev/null || "$1" -c ;;
   esac
 }
+# A codec gf was built without must be refused cleanly, and is then skipped.
+tools=()
+for t in gzip:gz zstd:zst lz4:lz4 bzip2:bz2; do
+  tool=${t%%:*}
+  if ! have "$tool"; then
+    echo "cli_doors: SKIP $tool (not installed)"
+    continue
+  fi
+  printf 'a\n1\n' | compress "$tool" >"$tmp/probe"
+  gfrun schema "$tmp/probe"
+  if [ "$rc" -ne 0 ]; then
+    expect_error "$tool not built" 1 "no $tool support"
+    echo "cli_doors: SKIP $tool (gf built without it)"
+    continue
+  fi
+  tools+=("$t")
+done
 
 d=$tmp/d
 mkdir -p "$d"
@@ -79,11 +92,15 @@ for t in "${tools[@]}"; do
     bad "query over $tool input differs from the plain file"
 done
 # Concatenated gzip members read as one stream (what gzip -d does).
-head -n 7000 "$d/g.csv" | gzip -c >"$d/members.csv.gz"
-tail -n +7001 "$d/g.csv" | gzip -c >>"$d/members.csv.gz"
-gfrun convert "$d/members.csv.gz" "$d/members.csv"
-expect_ok "concatenated gzip members"
-same_file "concatenated gzip members" "$d/canon.csv" "$d/members.csv"
+gz_built=false
+[[ " ${tools[*]} " == *" gzip:gz "* ]] && gz_built=true
+if $gz_built; then
+  head -n 7000 "$d/g.csv" | gzip -c >"$d/members.csv.gz"
+  tail -n +7001 "$d/g.csv" | gzip -c >>"$d/members.csv.gz"
+  gfrun convert "$d/members.csv.gz" "$d/members.csv"
+  expect_ok "concatenated gzip members"
+  same_file "concatenated gzip members" "$d/canon.csv" "$d/members.csv"
+fi
 
 # --- compressed outputs, checked by the system tools -------------------------------------------
 for t in "${tools[@]}"; do
@@ -120,9 +137,11 @@ same_file "CSV through a pipe" "$d/canon.csv" "$d/catpipe.csv"
 printf 'a,b\n1,2\n3,x,5\n' >"$d/bad.csv"
 gfpipe "$d/bad.csv" head -
 expect_error "bad CSV on standard input" 1 "^gf: head: standard input:3:5: "
-printf 'a,b\n1,2\n3,x,5\n' | gzip -c >"$d/bad.csv.gz"
-gfrun head "$d/bad.csv.gz"
-expect_error "bad CSV, compressed" 1 "^gf: head: .*bad\.csv\.gz:3:5: "
+if $gz_built; then
+  printf 'a,b\n1,2\n3,x,5\n' | gzip -c >"$d/bad.csv.gz"
+  gfrun head "$d/bad.csv.gz"
+  expect_error "bad CSV, compressed" 1 "^gf: head: .*bad\.csv\.gz:3:5: "
+fi
 # IPC stream to a pipe and back; IPC file from a pipe (read into memory).
 "$gf" convert "$d/g.csv" - --output-format arrows | "$gf" convert - "$d/via-stream.csv" 2>"$tmp/err"
 [ $? -eq 0 ] || bad "IPC stream through a pipe: $(cat "$tmp/err")"
@@ -182,9 +201,9 @@ expect_error "fake Parquet from a pipe" 1 "standard input"
 
 # --- bad input: one line, exit 1, nothing written ------------------------------------------------
 echo "keep me" >"$d/existing.csv"
-for t in gzip:gz zstd:zst; do
+for t in "${tools[@]}"; do
   tool=${t%%:*} ext=${t##*:}
-  have "$tool" || continue
+  case $tool in gzip|zstd) ;; *) continue ;; esac
   size=$(stat -c %s "$d/g.csv.$ext")
   cut=$((size / 2))
   head -c "$cut" "$d/g.csv.$ext" >"$d/cut.csv.$ext"
@@ -193,9 +212,9 @@ for t in gzip:gz zstd:zst; do
   [ "$(cat "$d/existing.csv")" = "keep me" ] || bad "truncated $tool: existing output changed"
   gfrun convert "$d/cut.csv.$ext" "$d/new.csv"
   [ ! -e "$d/new.csv" ] || bad "truncated $tool: partial output file"
-  gfpipe "$d/cut.csv.$ext" query - -o "$d/new.csv.gz"
+  gfpipe "$d/cut.csv.$ext" query - -o "$d/new2.csv"
   expect_error "truncated $tool from standard input" 1 "standard input: truncated $tool stream .*compressed byte $cut"
-  [ ! -e "$d/new.csv.gz" ] || bad "truncated $tool from a pipe: partial output file"
+  [ ! -e "$d/new2.csv" ] || bad "truncated $tool from a pipe: partial output file"
 done
 printf 'a,b\n1,\0002\n' >"$d/nul.csv"
 gfrun head "$d/nul.csv"
@@ -203,9 +222,11 @@ expect_error "binary data as CSV" 1 "nul\.csv: not CSV .*binary"
 printf 'PK\003\004\024\000\000\000\010\000' >"$d/book.csv"
 gfrun head "$d/book.csv"
 expect_error "zip as CSV" 1 "book\.csv: .*looks like a zip archive"
-head -c 3000 /dev/urandom | gzip -c >"$d/noise.gz"
-gfrun schema "$d/noise.gz"
-expect_error "compressed binary" 1 "noise\.gz: decompressed gzip data"
+if $gz_built; then
+  head -c 3000 /dev/urandom | gzip -c >"$d/noise.gz"
+  gfrun schema "$d/noise.gz"
+  expect_error "compressed binary" 1 "noise\.gz: decompressed gzip data"
+fi
 gfrun convert "$d/g.csv" "$d/out.xlsx"
 expect_error "unknown output extension" 1 "cannot write '\.xlsx'.*csv.*arrow"
 [ ! -e "$d/out.xlsx" ] || bad "unknown output extension: file written"

@@ -115,6 +115,19 @@ static const char *const fixtures[] = {"doors/text.csv.gz", "doors/text.csv.zst"
 static const gf_compression fixture_codec[] = {GF_COMPRESSION_GZIP, GF_COMPRESSION_ZSTD,
                                                GF_COMPRESSION_LZ4_FRAME, GF_COMPRESSION_BZIP2};
 
+/* True when this build has fixture k's codec; otherwise checks that the
+ * input is refused cleanly (GF_ENOTSUP naming the codec) and says so. */
+static bool codec_built(size_t k, const unsigned char *z, size_t len) {
+  if (gf_compression_available(fixture_codec[k])) return true;
+  char *got;
+  size_t got_len;
+  gf_error err;
+  assert_int_equal(decode_mem(z, len, 1 << 20, 1 << 16, NULL, &got, &got_len, &err), GF_ENOTSUP);
+  assert_non_null(strstr(err.message, gf_compression_name(fixture_codec[k])));
+  print_message("%s: codec not built, refusal checked\n", fixtures[k]);
+  return false;
+}
+
 /* ---- detection ---------------------------------------------------------- */
 
 static void detects_signatures(void **state) {
@@ -254,6 +267,10 @@ static void decompresses_fixtures(void **state) {
   for (size_t k = 0; k < sizeof fixtures / sizeof fixtures[0]; k++) {
     size_t len;
     unsigned char *z = slurp(data_path(fixtures[k]), &len);
+    if (!codec_built(k, z, len)) {
+      free(z);
+      continue;
+    }
     for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
       /* One byte at a time through the 85 KB text is slow only for output. */
       if (steps[s][1] == 1 && k > 0) continue;
@@ -296,6 +313,11 @@ static void reads_concatenated_gzip_members(void **state) {
   size_t want_len, len;
   char *want = fixture_text(&want_len);
   unsigned char *z = slurp(data_path("doors/members.csv.gz"), &len);
+  if (!codec_built(0, z, len)) {
+    free(z);
+    free(want);
+    return;
+  }
   for (size_t step = 1; step <= 1 << 20; step *= 1024) {
     char *got;
     size_t got_len;
@@ -316,6 +338,10 @@ static void truncated_streams_fail_with_offset(void **state) {
   for (size_t k = 0; k < sizeof fixtures / sizeof fixtures[0]; k++) {
     size_t len;
     unsigned char *z = slurp(data_path(fixtures[k]), &len);
+    if (!codec_built(k, z, len)) {
+      free(z);
+      continue;
+    }
     const size_t cuts[] = {5, 11, 100, len / 3, len / 2, len - 9, len - 1};
     for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
       for (size_t step = 1; step <= 1 << 20; step <<= 20) {
@@ -342,6 +368,10 @@ static void garbage_is_an_error(void **state) {
   (void)state;
   size_t len;
   unsigned char *z = slurp(data_path("doors/text.csv.gz"), &len);
+  if (!codec_built(0, z, len)) {
+    free(z);
+    return;
+  }
   unsigned char *g = malloc(len + 4);
   memcpy(g, z, len);
   memcpy(g + len, "junk", 4);
@@ -362,6 +392,10 @@ static void garbage_is_an_error(void **state) {
   free(z);
   for (size_t k = 1; k < sizeof fixtures / sizeof fixtures[0]; k++) {
     z = slurp(data_path(fixtures[k]), &len);
+    if (!codec_built(k, z, len)) {
+      free(z);
+      continue;
+    }
     g = malloc(len + 7);
     memcpy(g, z, len);
     memcpy(g + len, "garbage", 7);
@@ -437,6 +471,10 @@ static void survives_allocation_failures(void **state) {
   for (size_t k = 0; k < sizeof fixtures / sizeof fixtures[0]; k++) {
     size_t len;
     unsigned char *z = slurp(data_path(fixtures[k]), &len);
+    if (!gf_compression_available(fixture_codec[k])) {
+      free(z);
+      continue;
+    }
     sweep_case c = {z, len, want, want_len};
     gft_alloc_sweep(fixtures[k], fa, decode_once, &c, &acc);
     free(z);
