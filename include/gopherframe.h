@@ -28,5 +28,6 @@
 #include "gopherframe/describe.h"
 #include "gopherframe/output.h"
 #include "gopherframe/parquet_write.h"
+#include "gopherframe/format.h"
 
 #endif /* GOPHERFRAME_H */

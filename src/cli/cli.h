@@ -67,6 +67,7 @@ typedef struct cli_read_args {
   bool read;      /* --input-mode read: copy regular files instead of mapping them */
   const char *filename_column; /* --filename-column NAME (many files) */
   int hive;       /* --hive 1 / --no-hive 2 / 0 auto (gf_hive_mode) */
+  gf_file_format input_format; /* --input-format; UNKNOWN = detect from the content */
 } cli_read_args;
 
 /* getopt_long entries of the common options, to splice into a command's
@@ -78,7 +79,8 @@ typedef struct cli_read_args {
   {"input-mode", required_argument, NULL, CLI_OPT_INPUT_MODE}, \
   {"filename-column", required_argument, NULL, CLI_OPT_FILENAME_COLUMN}, \
   {"hive", no_argument, NULL, CLI_OPT_HIVE}, \
-  {"no-hive", no_argument, NULL, CLI_OPT_NO_HIVE}
+  {"no-hive", no_argument, NULL, CLI_OPT_NO_HIVE}, \
+  {"input-format", required_argument, NULL, CLI_OPT_INPUT_FORMAT}
 #define CLI_READ_USAGE                                                        \
   "  -d, --delimiter C   field delimiter (default: detected; 'tab' or '\\t'\n" \
   "                      for tab)\n"                                           \
@@ -92,7 +94,10 @@ typedef struct cli_read_args {
   "  directory are read as one table (docs/FILES.md):\n"                      \
   "      --filename-column NAME  add each row's file path as column NAME\n"   \
   "      --hive / --no-hive      key=value directories as columns (default:\n" \
-  "                      when every file has the same keys)\n"
+  "                      when every file has the same keys)\n" \
+  "      --input-format F  csv, tsv, ndjson, json, arrow, arrows or parquet\n"  \
+  "                      (default: detected from the content; FILE '-' is\n"   \
+  "                      standard input; .gz .zst .lz4 .bz2 are undone)\n"
 
 enum {
   CLI_OPT_THREADS = 1000,
@@ -101,6 +106,7 @@ enum {
   CLI_OPT_FILENAME_COLUMN,
   CLI_OPT_HIVE,
   CLI_OPT_NO_HIVE,
+  CLI_OPT_INPUT_FORMAT,
   CLI_OPT_FIRST_FREE
 };
 
@@ -175,6 +181,78 @@ int cli_multi_plan(const char *command, const char *const *paths, int n, const c
 /* The files as one frame (at most max_rows rows, 0 = all). */
 int cli_read_multi(const char *command, const char *const *paths, int n, const cli_read_args *a,
                    int64_t max_rows, gf_frame **out);
+
+/* ---- inputs by content, outputs by name (cli_read.c, cli_output.c) ---- */
+
+/* An input opened by cli_open_input: its format and compression decided
+ * (docs/FORMATS.md), and either a path the path readers may open (a
+ * regular uncompressed file; or a temporary copy of a piped/compressed
+ * input for readers that need a file) or its whole decompressed content. */
+typedef struct cli_input {
+  const char *name;       /* for messages: the path, or "standard input" */
+  const char *path;       /* non-NULL when readers open it by path */
+  gf_file_format format;
+  gf_compression compression;
+  void *data;             /* else: the content (gf_mem_free) */
+  size_t len;
+  char *spool;            /* temporary copy to remove (malloc'ed path) */
+  char memfd_path[32];    /* "/proc/self/fd/N": the content in a memory file */
+} cli_input;
+
+/* Opens `path` ("-" = standard input): reads its first bytes, decides the
+ * format (a->input_format overrides) and undoes its compression. Binary
+ * data that is no format we read is refused with what it looks like.
+ * Returns CLI_EXIT_OK or the exit code after printing the one error line. */
+int cli_open_input(const char *command, const char *path, const cli_read_args *a,
+                   const gf_parallel_options *parallel, cli_input *in);
+/* Reads an opened input into a frame: the ONE dispatch by format (wire new
+ * readers here). `columns`/`max_rows` as for cli_read_frame_opts;
+ * `metadata` (may be NULL) receives an IPC schema's custom metadata. */
+int cli_read_input(const char *command, const cli_input *in, const cli_read_args *a,
+                   int64_t max_rows, const char *const *columns, int num_columns,
+                   const gf_parallel_options *parallel, gf_frame **out,
+                   gf_ipc_metadata **metadata);
+/* Frees the content and removes a temporary copy. A memory file stays
+ * until gf exits (a plan reads it after the source was made). */
+void cli_input_free(cli_input *in);
+
+/* Replaces, in the message `msg` (of `cap` bytes), the names of memory
+ * files holding piped or decompressed inputs ("/proc/self/fd/N") with the
+ * names the user gave ("standard input", "x.csv.gz"). */
+void cli_unalias(char *msg, size_t cap);
+
+/* Where and how a command writes its result. */
+typedef struct cli_output {
+  const char *path;  /* "-" = standard output */
+  bool to_stdout;
+  gf_file_format format;       /* CSV, TSV, IPC_FILE or IPC_STREAM */
+  gf_compression compression;  /* for CSV/TSV */
+} cli_output;
+
+/* Resolves the output of `path` (NULL = standard output) from
+ * `format_option` (--output-format, may be NULL: "csv", "tsv.gz",
+ * "arrows"...) or else the extension (none, .csv, .txt, .dat: CSV). A
+ * format or extension gf cannot write, or the IPC file format to standard
+ * output, prints one error line listing what it can write and returns
+ * CLI_EXIT_FAILURE. */
+int cli_resolve_output(const char *command, const char *path, const char *format_option,
+                       cli_output *out);
+
+/* CSV/TSV writing options of cli_write_frame; IPC options for IPC. */
+typedef struct cli_write_options {
+  char delimiter;          /* 0 = ',' for CSV, '\t' for TSV */
+  const char *null_text;   /* NULL = empty */
+  const gf_ipc_write_options *ipc; /* NULL = defaults */
+  const gf_parquet_write_options *parquet; /* NULL = defaults */
+} cli_write_options;
+
+/* Writes `f` to `o`: files atomically (no partial file on failure),
+ * standard output as it goes. Returns the status with `err` set. */
+gf_status cli_write_frame(const gf_frame *f, const cli_output *o, const cli_write_options *w,
+                          const gf_parallel_options *p, gf_error *err);
+
+/* The text of the formats gf can write, for usage and error messages. */
+extern const char cli_writable_formats[];
 
 /* Prints "gf: <message>\n" to stderr (printf-style). */
 void cli_error(const char *fmt, ...)

@@ -1,7 +1,7 @@
 /*
  * cmd_convert.c - `gf convert IN OUT`: reads IN and writes OUT, the formats
  * chosen by extension: Arrow IPC files (.arrow .feather .ipc) and streams
- * (.arrows), Parquet (.parquet, written only), CSV for anything else. Types read from IPC are kept exactly
+ * (.arrows), CSV for anything else. Types read from IPC are kept exactly
  * when writing IPC (and the schema's custom metadata is carried over);
  * CSV-to-CSV re-delimits and normalises quoting and number text. OUT is
  * written to a temporary file and renamed by the writers, so a failed
@@ -11,20 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 
 static const char usage[] =
     "Usage: gf convert [OPTIONS] IN... OUT\n\n"
-    "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
-    "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
-    "CSV; an OUT named .parquet is written as Parquet. Any direction works\n"
-    "(CSV<->IPC, IPC<->IPC, CSV<->CSV, either -> Parquet); IPC input is\n"
-    "recognised by its content, so a stream named .arrow reads too. Types\n"
-    "are kept exactly from IPC to IPC, with the schema's custom metadata.\n"
-    "OUT is replaced only when the whole conversion succeeded.\n\n"
+    "Converts IN to OUT. IN's format is recognised by its content (CSV, TSV,\n"
+    "NDJSON/JSON, Arrow IPC file or stream, Parquet; gzip, zstd, lz4 and bzip2\n"
+    "compression are undone); '-' is standard input; several INs, a quoted\n"
+    "glob or a directory are read as one table (docs/FILES.md). OUT's format\n"
+    "comes from its extension: .csv (or none) CSV, .tsv TSV, .arrow .feather\n"
+    ".ipc Arrow IPC files (Feather v2), .arrows Arrow IPC streams, .parquet\n"
+    "Parquet, .ndjson .jsonl .json JSON; .csv.gz .tsv.zst .csv.lz4\n"
+    ".csv.bz2... are written compressed; '-' is standard output (CSV, or\n"
+    "--output-format). Types are kept exactly from IPC to IPC, with the\n"
+    "schema's custom metadata. OUT is replaced only when the whole conversion\n"
+    "succeeded (standard output is written as it goes).\n\n"
     "Options:\n"
+    "      --output-format F   csv, tsv, arrow, arrows, optionally with a\n"
+    "                          compression (csv.gz, tsv.zst...): overrides\n"
+    "                          OUT's extension\n"
     "      --compression C     body compression of an IPC OUT: none (default),\n"
     "                          lz4 (LZ4_FRAME) or zstd; page compression of a\n"
     "                          Parquet OUT: snappy (default when built in),\n"
@@ -40,8 +46,35 @@ static const char usage[] =
     "      --out-delimiter C   delimiter of a CSV OUT (default ',')\n"
     "      --null TEXT         how nulls are written in a CSV OUT (default empty)\n" CLI_READ_USAGE;
 
-enum { OPT_OUT_DELIM = CLI_OPT_FIRST_FREE, OPT_NULL, OPT_COMPRESSION, OPT_LEVEL, OPT_METADATA,
-       OPT_RG_ROWS, OPT_PAGE_ROWS, OPT_DICT_LIMIT, OPT_NO_DICT };
+enum {
+  OPT_OUT_DELIM = CLI_OPT_FIRST_FREE,
+  OPT_NULL,
+  OPT_COMPRESSION,
+  OPT_LEVEL,
+  OPT_METADATA,
+  OPT_OUTPUT_FORMAT,
+  OPT_RG_ROWS,
+  OPT_PAGE_ROWS,
+  OPT_DICT_LIMIT,
+  OPT_NO_DICT
+};
+
+/* Maps a --compression value for a Parquet OUT; false when unknown. */
+static bool parse_parquet_compression(const char *text, gf_parquet_compression *out) {
+  static const struct {
+    const char *name;
+    gf_parquet_compression c;
+  } codecs[] = {{"none", GF_PARQUET_NONE},       {"snappy", GF_PARQUET_SNAPPY},
+                {"gzip", GF_PARQUET_GZIP},       {"zstd", GF_PARQUET_ZSTD},
+                {"lz4", GF_PARQUET_LZ4_RAW},     {"lz4_raw", GF_PARQUET_LZ4_RAW}};
+  for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+    if (strcmp(text, codecs[i].name) == 0) {
+      *out = codecs[i].c;
+      return true;
+    }
+  }
+  return false;
+}
 
 /* Maps a --compression value; false when it is none of the names. */
 static bool parse_compression(const char *text, gf_ipc_compression *out, const char **name) {
@@ -95,66 +128,22 @@ static bool merge_metadata(const gf_ipc_metadata *in, char **extra, int n, gf_ip
   return true;
 }
 
-/* True for a path ending in .parquet (any case). */
-static bool is_parquet_path(const char *path) {
-  size_t n = strlen(path);
-  return n > 8 && strcasecmp(path + n - 8, ".parquet") == 0;
-}
-
-/* Maps a --compression value for a Parquet OUT; false when unknown. */
-static bool parse_parquet_compression(const char *text, gf_parquet_compression *out) {
-  static const struct {
-    const char *name;
-    gf_parquet_compression c;
-  } codecs[] = {{"none", GF_PARQUET_NONE},       {"snappy", GF_PARQUET_SNAPPY},
-                {"gzip", GF_PARQUET_GZIP},       {"zstd", GF_PARQUET_ZSTD},
-                {"lz4", GF_PARQUET_LZ4_RAW},     {"lz4_raw", GF_PARQUET_LZ4_RAW}};
-  for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
-    if (strcmp(text, codecs[i].name) == 0) {
-      *out = codecs[i].c;
-      return true;
-    }
-  }
-  return false;
-}
-
-/* Writes `f` to `out` as IPC (file or stream by extension) or CSV. */
-static gf_status write_frame(const gf_frame *f, const char *out, gf_ipc_compression codec,
-                             int level, const gf_ipc_key_value *meta, int nmeta, char out_delim,
-                             const char *null_text, const gf_parallel_options *p,
-                             gf_error *err) {
-  if (cli_is_ipc_path(out)) {
-    gf_ipc_write_options io;
-    gf_ipc_write_options_init(&io);
-    io.compression = codec;
-    io.compression_level = level;
-    io.parallel = p;
-    io.metadata = meta;
-    io.num_metadata = nmeta;
-    return cli_is_ipc_stream_path(out) ? gf_write_ipc_stream(f, out, &io, err)
-                                       : gf_write_ipc_file(f, out, &io, err);
-  }
-  gf_csv_write_options o;
-  gf_csv_write_options_init(&o);
-  o.delimiter = out_delim;
-  o.null_value = null_text;
-  o.parallel = p;
-  return gf_write_csv(f, out, &o, err);
-}
-
 /* Options of one conversion. */
 typedef struct convert_args {
   cli_read_args ra;
   char out_delim;
   const char *null_text;
   bool csv_option, ipc_option;
+  const char *output_format; /* --output-format, NULL = by OUT's extension */
+  cli_output out;
   gf_ipc_compression codec;
   const char *codec_name;
+  const char *codec_text; /* --compression as given (its meaning depends on OUT) */
   int64_t level;
-  const char *codec_text; /* --compression as given */
+  bool parquet_option;    /* a Parquet-only option was given */
   gf_parquet_compression parquet_codec;
-  bool parquet_option, no_dictionary;
-  int64_t rg_rows, page_rows, dict_limit; /* 0 = the writer's default */
+  int64_t rg_rows, page_rows, dict_limit;
+  bool no_dictionary;
   char **extra; /* --metadata texts, split into KEY NUL VALUE */
   int nextra;
 } convert_args;
@@ -168,6 +157,7 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       {"compression", required_argument, NULL, OPT_COMPRESSION},
       {"compression-level", required_argument, NULL, OPT_LEVEL},
       {"metadata", required_argument, NULL, OPT_METADATA},
+      {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
       {"row-group-size", required_argument, NULL, OPT_RG_ROWS},
       {"page-rows", required_argument, NULL, OPT_PAGE_ROWS},
       {"dictionary-limit", required_argument, NULL, OPT_DICT_LIMIT},
@@ -188,7 +178,6 @@ static int parse_args(int argc, char **argv, convert_args *c) {
       c->csv_option = true;
     } else if (opt == OPT_COMPRESSION) {
       c->codec_text = optarg; /* parsed once OUT's format is known */
-      c->ipc_option = true;
     } else if (opt == OPT_LEVEL) {
       if (!cli_parse_int64("convert", "--compression-level", optarg, -131072, 22, &c->level))
         return CLI_EXIT_USAGE;
@@ -202,6 +191,8 @@ static int parse_args(int argc, char **argv, convert_args *c) {
     } else if (opt == OPT_NO_DICT) {
       c->no_dictionary = true;
       c->parquet_option = true;
+    } else if (opt == OPT_OUTPUT_FORMAT) {
+      c->output_format = optarg;
     } else if (opt == OPT_METADATA) {
       char *eq = strchr(optarg, '=');
       if (!eq || eq == optarg)
@@ -216,7 +207,9 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   if (argc - optind < 2) return cli_usage_error("convert", "expects IN and OUT");
   /* Several INs (or a glob / directory IN) are read as one table. */
   const char *out = argv[argc - 1];
-  if (is_parquet_path(out)) {
+  int rc2 = cli_resolve_output("convert", out, c->output_format, &c->out);
+  if (rc2) return rc2;
+  if (c->out.format == GF_FORMAT_PARQUET) {
     /* snappy by default, as pyarrow; none in a build without libsnappy */
     c->parquet_codec = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
                                                                           : GF_PARQUET_NONE;
@@ -232,10 +225,13 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   if (c->parquet_option)
     return cli_usage_error("convert", "--row-group-size, --page-rows, --dictionary-limit and "
                            "--no-dictionary apply to a Parquet OUT, not '%s'", out);
-  if (c->codec_text && !parse_compression(c->codec_text, &c->codec, &c->codec_name))
-    return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
-                           c->codec_text);
-  bool ipc_out = cli_is_ipc_path(out);
+  if (c->codec_text) {
+    if (!parse_compression(c->codec_text, &c->codec, &c->codec_name))
+      return cli_usage_error("convert", "--compression expects none, lz4 or zstd, got '%s'",
+                             c->codec_text);
+    c->ipc_option = true;
+  }
+  bool ipc_out = c->out.format == GF_FORMAT_IPC_FILE || c->out.format == GF_FORMAT_IPC_STREAM;
   if (c->ipc_option && !ipc_out)
     return cli_usage_error("convert",
                            "--compression and --metadata apply to an Arrow IPC OUT "
@@ -246,50 +242,15 @@ static int parse_args(int argc, char **argv, convert_args *c) {
   return CLI_EXIT_OK;
 }
 
-/* Reads IN and writes the Parquet file OUT; returns the exit code. */
-static int convert_parquet(const convert_args *c, const char *const *ins, int nin,
-                           const char *out) {
-  if (!gf_parquet_compression_available(c->parquet_codec)) {
+/* Reads IN and writes OUT with the parsed options; returns the exit code. */
+static int convert(const convert_args *c, const char *const *ins, int nin, const char *out) {
+  bool ipc_out = c->out.format == GF_FORMAT_IPC_FILE || c->out.format == GF_FORMAT_IPC_STREAM;
+  /* Refused before reading: a long read would otherwise end in this. */
+  if (c->out.format == GF_FORMAT_PARQUET && !gf_parquet_compression_available(c->parquet_codec)) {
     cli_error("convert: %s compression is not available in this build",
               c->codec_text ? c->codec_text : "snappy");
     return CLI_EXIT_FAILURE;
   }
-  gf_frame *f = NULL;
-  int rc = cli_is_multi_input(ins, nin) ? cli_read_multi("convert", ins, nin, &c->ra, 0, &f)
-                                         : cli_read_frame_meta("convert", ins[0], &c->ra, &f, NULL);
-  if (rc) return rc;
-  gf_parallel_options p;
-  cli_parallel_options(c->ra.threads, &p);
-  gf_parquet_write_options o;
-  gf_parquet_write_options_init(&o);
-  o.compression = c->parquet_codec;
-  o.compression_level = (int)c->level;
-  o.row_group_rows = c->rg_rows;
-  o.data_page_rows = c->page_rows;
-  o.dictionary_page_bytes = c->dict_limit;
-  o.no_dictionary = c->no_dictionary;
-  o.parallel = &p;
-  gf_error err;
-  gf_error_clear(&err);
-  gf_status st = gf_write_parquet(f, out, &o, &err);
-  gf_frame_release(f);
-  if (st == GF_ECANCELED && gf_cancel_requested(p.cancel)) {
-    cli_error("convert: interrupted; %s was not written", out);
-    return CLI_EXIT_FAILURE;
-  }
-  if (st != GF_OK && err.code != GF_OK && err.message[0] && !strstr(err.message, out)) {
-    cli_error("convert: %s: %s", out, err.message);
-    return CLI_EXIT_FAILURE;
-  }
-  return st == GF_OK ? CLI_EXIT_OK : cli_fail("convert", st, &err);
-}
-
-/* Reads IN and writes OUT with the parsed options; returns the exit code. */
-static int convert(const convert_args *c, const char *const *ins, int nin, const char *out) {
-  const char *in = ins[0];
-  if (is_parquet_path(out)) return convert_parquet(c, ins, nin, out);
-  bool ipc_out = cli_is_ipc_path(out);
-  /* Refused before reading: a long read would otherwise end in this. */
   if (c->codec != GF_IPC_COMPRESSION_NONE && !gf_ipc_compression_available(c->codec)) {
     cli_error("convert: %s compression is not available in this build (built without lib%s)",
               c->codec_name, c->codec == GF_IPC_COMPRESSION_ZSTD ? "zstd" : "lz4");
@@ -299,7 +260,7 @@ static int convert(const convert_args *c, const char *const *ins, int nin, const
   gf_ipc_metadata *meta = NULL;
   int rc = cli_is_multi_input(ins, nin)
                ? cli_read_multi("convert", ins, nin, &c->ra, 0, &f)
-               : cli_read_frame_meta("convert", in, &c->ra, &f, ipc_out ? &meta : NULL);
+               : cli_read_frame_meta("convert", ins[0], &c->ra, &f, ipc_out ? &meta : NULL);
   if (rc) return rc;
   gf_ipc_key_value *kv = NULL;
   int nkv = 0;
@@ -314,8 +275,22 @@ static int convert(const convert_args *c, const char *const *ins, int nin, const
   cli_parallel_options(c->ra.threads, &p);
   gf_error err;
   gf_error_clear(&err);
-  gf_status st = write_frame(f, out, c->codec, (int)c->level, kv, nkv, c->out_delim,
-                             c->null_text, &p, &err);
+  gf_ipc_write_options io;
+  gf_ipc_write_options_init(&io);
+  io.compression = c->codec;
+  io.compression_level = (int)c->level;
+  io.metadata = kv;
+  io.num_metadata = nkv;
+  gf_parquet_write_options po;
+  gf_parquet_write_options_init(&po);
+  po.compression = c->parquet_codec;
+  po.compression_level = (int)c->level;
+  po.row_group_rows = c->rg_rows;
+  po.data_page_rows = c->page_rows;
+  po.dictionary_page_bytes = c->dict_limit;
+  po.no_dictionary = c->no_dictionary;
+  cli_write_options wo = {c->csv_option ? c->out_delim : 0, c->null_text, &io, &po};
+  gf_status st = cli_write_frame(f, &c->out, &wo, &p, &err);
   free(kv);
   gf_ipc_metadata_free(meta);
   gf_frame_release(f);
@@ -323,6 +298,7 @@ static int convert(const convert_args *c, const char *const *ins, int nin, const
     cli_error("convert: interrupted; %s was not written", out);
     return CLI_EXIT_FAILURE;
   }
+  if (c->out.to_stdout) out = "standard output";
   if (st != GF_OK && err.code != GF_OK && err.message[0] && !strstr(err.message, out)) {
     cli_error("convert: %s: %s", out, err.message);
     return CLI_EXIT_FAILURE;
@@ -334,7 +310,7 @@ static int convert(const convert_args *c, const char *const *ins, int nin, const
 static int run(int argc, char **argv) {
   convert_args c;
   memset(&c, 0, sizeof c);
-  c.out_delim = ',';
+  c.out_delim = 0; /* ',' for CSV, tab for TSV */
   c.codec = GF_IPC_COMPRESSION_NONE;
   c.codec_name = "none";
   /* At most one --metadata per argument. */

@@ -22,7 +22,7 @@ static int run(int argc, char **argv) {
   enum { OPT_ASCII = CLI_OPT_FIRST_FREE };
   static const struct option longopts[] = {
       CLI_READ_LONG_OPTIONS, {"ascii", no_argument, NULL, OPT_ASCII}, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false, NULL, 0};
+  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
   bool ascii = false;
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {

@@ -22,7 +22,7 @@ static int run(int argc, char **argv) {
   static const struct option longopts[] = {
       CLI_READ_LONG_OPTIONS, {"rows", required_argument, NULL, 'n'},
       {"ascii", no_argument, NULL, OPT_ASCII}, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false, NULL, 0};
+  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
   int64_t rows = 10;
   bool ascii = false;
   int opt, rc;

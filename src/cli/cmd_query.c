@@ -31,8 +31,10 @@
 
 static const char usage[] =
     "Usage: gf query FILE... [OPTIONS]\n\n"
-    "Runs a query over FILE (CSV, or Arrow IPC for .arrow .feather .ipc\n"
-    ".arrows) in parallel and prints the result.\n"
+    "Runs a query over FILE (CSV, TSV, NDJSON/JSON, Arrow IPC or Parquet,\n"
+    "recognised by content; compressed .gz .zst .lz4 .bz2 too; '-' is standard\n"
+    "input; several FILEs, a quoted glob or a directory are one table) in\n"
+    "parallel and prints the result.\n"
     "The steps form a plan in this order: --join, then every --filter and\n"
     "--with in the order given (a --with may use the columns of earlier --with\n"
     "options, and a later --filter may test them), --group-by/--agg, --having,\n"
@@ -64,10 +66,15 @@ static const char usage[] =
     "      --offset N        skip the first N rows of the result\n"
     "      --limit N         keep the first N rows (after --sort: the top N)\n\n"
     "Output:\n"
-    "  -o, --output FILE     write FILE: Arrow IPC for .arrow .feather .ipc\n"
-    "                        (.arrows: stream), Parquet (snappy) for .parquet,\n"
-    "                        CSV otherwise; nothing is\n"
-    "                        written when the query fails\n"
+    "  -o, --output FILE     write FILE, format by extension: .csv (or none)\n"
+    "                        .tsv, .arrow .feather .ipc (Arrow IPC file),\n"
+    "                        .arrows (IPC stream), .parquet (snappy), .ndjson\n"
+    "                        .json, compressed .csv.gz .csv.zst\n"
+    "                        .csv.lz4 .csv.bz2 (tsv too); nothing is written\n"
+    "                        when the query fails; '-' is standard output\n"
+    "      --output-format F csv, tsv, arrow, arrows (csv.gz...: compressed):\n"
+    "                        overrides the extension; alone, writes standard\n"
+    "                        output in that format (arrows: an IPC stream)\n"
     "      --format F        table or csv for standard output (default: table\n"
     "                        when standard output is a terminal, else csv)\n"
     "      --rows N          rows a table shows (default 10)\n"
@@ -115,6 +122,7 @@ enum {
   OPT_OFFSET,
   OPT_LIMIT,
   OPT_FORMAT,
+  OPT_OUTPUT_FORMAT,
   OPT_ROWS,
   OPT_ASCII,
   OPT_CHUNK_ROWS,
@@ -148,6 +156,9 @@ typedef struct qargs {
   const char *temp_dir; /* --temp-dir, NULL = default */
   int64_t max_temp;     /* --max-temp, 0 = none */
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
+  const char *output_format; /* --output-format */
+  cli_output out;            /* resolved -o / --output-format (use_out) */
+  bool use_out;              /* false: a table or CSV on standard output (--format) */
   const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit;  /* -1 = none */
   int64_t offset; /* 0 = none */
@@ -283,6 +294,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       {"limit", required_argument, NULL, OPT_LIMIT},
       {"output", required_argument, NULL, 'o'},
       {"format", required_argument, NULL, OPT_FORMAT},
+      {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
       {"rows", required_argument, NULL, OPT_ROWS},
       {"ascii", no_argument, NULL, OPT_ASCII},
       {"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
@@ -322,6 +334,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       case OPT_AGG: q->agg = optarg; break;
       case OPT_SORT: q->sort = optarg; break;
       case 'o': q->output = optarg; break;
+      case OPT_OUTPUT_FORMAT: q->output_format = optarg; break;
       case OPT_FORMAT:
         if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0)
           return cli_usage_error("query", "--format expects table or csv, got '%s'", optarg);
@@ -387,10 +400,19 @@ static int parse_args(int argc, char **argv, qargs *q) {
   if (!q->join && (q->on || q->how)) return cli_usage_error("query", "--on and --how need --join FILE2");
   if (q->nhaving > 0 && !q->group_by && !q->agg)
     return cli_usage_error("query", "--having needs --group-by or --agg (use --filter for rows)");
+  /* "-o -" is standard output. */
+  if (q->output && strcmp(q->output, "-") == 0) q->output = NULL;
   if (q->output && q->format && strcmp(q->format, "table") == 0)
     return cli_usage_error("query", "--format table is for standard output; -o writes CSV or Arrow IPC");
   if (q->explain && (q->output || q->profile || q->stats))
     return cli_usage_error("query", "--explain prints the plan without running it: drop -o, --profile and --stats");
+  if (q->output_format && q->format)
+    return cli_usage_error("query", "give --format (table, csv) or --output-format, not both");
+  if (q->output || q->output_format) {
+    /* Refused before running: a long query would otherwise end in this. */
+    q->use_out = true;
+    return cli_resolve_output("query", q->output, q->output_format, &q->out);
+  }
   return CLI_EXIT_OK;
 }
 
@@ -494,21 +516,43 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   }
   if (cli_is_multi_input(&path, 1)) /* --join over a glob or a directory */
     return cli_multi_plan("query", &path, 1, &r->q->ra, max_rows, &bo, out);
-  if (cli_is_ipc_path(path)) {
+  /* The format by content; a regular uncompressed file is scanned by
+   * path (mapped, projection pushed into the scan), anything else (a
+   * pipe, compressed data) is read whole now and the plan starts from
+   * that frame. */
+  cli_input in;
+  int rc = cli_open_input("query", path, &r->q->ra, &bo, &in);
+  if (rc) return rc;
+  bool csv = in.format == GF_FORMAT_CSV || in.format == GF_FORMAT_TSV;
+  bool ipc = in.format == GF_FORMAT_IPC_FILE || in.format == GF_FORMAT_IPC_STREAM;
+  if (in.path && ipc) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);
     io.input_mode = mode;
-    st = gf_plan_scan_ipc_with(path, &io, &bo, out, &err);
-  } else {
+    st = gf_plan_scan_ipc_with(in.path, &io, &bo, out, &err);
+  } else if (in.path && csv) {
     gf_csv_read_options co;
     gf_csv_read_options_init(&co);
-    co.delimiter = r->q->ra.delimiter;
+    co.delimiter = r->q->ra.delimiter ? r->q->ra.delimiter
+                                      : in.format == GF_FORMAT_TSV ? '\t' : 0;
     if (r->q->ra.no_header) co.header = 0;
     co.input_mode = mode;
     co.max_rows = max_rows;
     cli_csv_progress(path, &co);
-    st = gf_plan_scan_csv_with(path, &co, &bo, out, &err);
+    st = gf_plan_scan_csv_with(in.path, &co, &bo, out, &err);
+  } else {
+    gf_frame *f = NULL;
+    rc = cli_read_input("query", &in, &r->q->ra, max_rows, NULL, 0, &bo, &f, NULL);
+    if (rc) {
+      cli_input_free(&in);
+      return rc;
+    }
+    st = gf_plan_from_frame(f, out, &err);
+    gf_frame_release(f);
   }
+  path = in.name;
+  cli_input_free(&in);
+  cli_unalias(err.message, sizeof err.message);
   if (st == GF_OK) return CLI_EXIT_OK;
   /* A file that cannot be read: exit 1, with its name. */
   if (err.message[0] && !strstr(err.message, path) && st != GF_ENOMEM && st != GF_ETIMEDOUT &&
@@ -690,28 +734,8 @@ static int write_output(const qrun *r, const gf_frame *f) {
   gf_status st;
   int64_t t0 = now_ns();
   const char *what = "write";
-  if (q->output) {
-    bool stream = cli_is_ipc_stream_path(q->output);
-    size_t olen = strlen(q->output);
-    if (olen > 8 && strcasecmp(q->output + olen - 8, ".parquet") == 0) {
-      gf_parquet_write_options po;
-      gf_parquet_write_options_init(&po);
-      po.compression = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
-                                                                          : GF_PARQUET_NONE;
-      po.parallel = &o;
-      st = gf_write_parquet(f, q->output, &po, &err);
-    } else if (cli_is_ipc_path(q->output)) {
-      gf_ipc_write_options io;
-      gf_ipc_write_options_init(&io);
-      io.parallel = &o;
-      st = stream ? gf_write_ipc_stream(f, q->output, &io, &err)
-                  : gf_write_ipc_file(f, q->output, &io, &err);
-    } else {
-      gf_csv_write_options wo;
-      gf_csv_write_options_init(&wo);
-      wo.parallel = &o;
-      st = gf_write_csv(f, q->output, &wo, &err);
-    }
+  if (q->use_out) {
+    st = cli_write_frame(f, &q->out, NULL, &o, &err);
   } else {
     bool table = q->format ? strcmp(q->format, "table") == 0 : isatty(STDOUT_FILENO);
     if (table) {

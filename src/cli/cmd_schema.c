@@ -102,7 +102,7 @@ static int run_ipc(const char *path, const cli_read_args *ra) {
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
   static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false, NULL, 0};
+  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
     if (cli_read_option("schema", opt, optarg, &ra, &rc)) {
@@ -118,8 +118,19 @@ static int run(int argc, char **argv) {
   if (cli_is_multi_input(inputs, ninputs)) {
     rc = cli_read_multi("schema", inputs, ninputs, &ra, 0, &f);
   } else {
-    if (cli_is_ipc_path(argv[optind])) return run_ipc(argv[optind], &ra);
-    rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, NULL);
+    /* An IPC file (by content) prints from its metadata alone. */
+    gf_parallel_options par;
+    cli_parallel_options(ra.threads, &par);
+    cli_input in;
+    rc = cli_open_input("schema", argv[optind], &ra, &par, &in);
+    if (rc) return rc;
+    if (in.format == GF_FORMAT_IPC_FILE && in.path && !in.spool && !in.memfd_path[0]) {
+      rc = run_ipc(in.path, &ra);
+      cli_input_free(&in);
+      return rc;
+    }
+    rc = cli_read_input("schema", &in, &ra, 0, NULL, 0, &par, &f, NULL);
+    cli_input_free(&in);
   }
   if (rc) return rc;
   const gf_schema *s = gf_frame_schema(f);

@@ -32,14 +32,16 @@ static const command_slot commands[] = {
 
 #define NUM_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
-/* Prints "gf: <message>\n" to stderr. */
+/* Prints "gf: <message>\n" to stderr (inputs held in memory files named
+ * by the names the user gave, cli_unalias). */
 void cli_error(const char *fmt, ...) {
+  char line[8192];
   va_list ap;
-  fputs("gf: ", stderr);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  cli_unalias(line, sizeof line);
+  fprintf(stderr, "gf: %s\n", line);
 }
 
 /* Prints "gf: [COMMAND: ]<message> (try 'gf help [COMMAND]')" on one line and
@@ -60,9 +62,10 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
  * Library messages may span lines in theory; newlines are flattened so the
  * one-line promise holds. */
 int cli_fail(const char *what, gf_status st, const gf_error *err) {
-  const char *msg = (err && err->code != GF_OK && err->message[0])
-                        ? err->message
-                        : gf_status_string(st);
+  char msg[GF_ERROR_MESSAGE_SIZE + 256];
+  snprintf(msg, sizeof msg, "%s",
+           (err && err->code != GF_OK && err->message[0]) ? err->message : gf_status_string(st));
+  cli_unalias(msg, sizeof msg);
   fputs("gf: ", stderr);
   if (what) fprintf(stderr, "%s: ", what);
   for (const char *p = msg; *p; p++) fputc(*p == '\n' ? ' ' : *p, stderr);

@@ -168,7 +168,10 @@ elapsed_ms() {
   rc=$?
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
-elapsed_ms "$gf" query /dev/zero --timeout-ms 300
+# /dev/zero is NUL bytes: refused as binary at once, unless read as CSV anyway.
+elapsed_ms "$gf" query /dev/zero
+[ "$rc" -eq 1 ] && grep -q "binary" "$tmp/err" || bad "/dev/zero: exit $rc: $(cat "$tmp/err")"
+elapsed_ms "$gf" query /dev/zero --input-format csv --timeout-ms 300
 [ "$rc" -eq 1 ] || bad "/dev/zero --timeout-ms 300: exit $rc, expected 1: $(cat "$tmp/err")"
 grep -q "timed out" "$tmp/err" || bad "/dev/zero --timeout-ms 300: $(cat "$tmp/err")"
 [ "$ms" -lt 2300 ] || bad "/dev/zero --timeout-ms 300 took $ms ms"
