@@ -26,5 +26,6 @@
 #include "gopherframe/plan.h"
 #include "gopherframe/describe.h"
 #include "gopherframe/output.h"
+#include "gopherframe/json.h"
 
 #endif /* GOPHERFRAME_H */
