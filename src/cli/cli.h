@@ -175,4 +175,43 @@ static inline char *cli_put_u64(char *p, uint64_t v) {
   return p;
 }
 
+/* ---- JSON files and output formats (cli_format.c) ----------------------- */
+
+/* True for .json, .ndjson and .jsonl paths (case-insensitive). */
+bool cli_is_json_path(const char *path);
+/* True for .ndjson and .jsonl paths. */
+bool cli_is_ndjson_path(const char *path);
+/* gf_read_json of `path` (NDJSON for .ndjson/.jsonl, else array or NDJSON
+ * by the first byte), keeping only `columns` when num_columns > 0. */
+gf_status cli_read_json_file(const char *path, bool read_mode, const char *const *columns,
+                             int num_columns, const gf_parallel_options *parallel,
+                             gf_frame **out, gf_error *err);
+/* cli_read_frame_opts for JSON inputs: at most max_rows rows (0 = all);
+ * returns the exit code after printing the one error line. */
+int cli_read_json(const char *command, const char *path, const cli_read_args *a,
+                  int64_t max_rows, const char *const *columns, int num_columns,
+                  const gf_parallel_options *parallel, gf_frame **out);
+/* Writes NDJSON for .ndjson/.jsonl paths, a JSON array otherwise (atomic). */
+gf_status cli_write_json_file(const gf_frame *f, const char *path,
+                              const gf_parallel_options *parallel, gf_error *err);
+
+/* What --format prints. */
+typedef enum cli_output_format {
+  CLI_FORMAT_TABLE = 0,
+  CLI_FORMAT_CSV,
+  CLI_FORMAT_TSV,
+  CLI_FORMAT_JSON,
+  CLI_FORMAT_NDJSON,
+  CLI_FORMAT_MARKDOWN
+} cli_output_format;
+#define CLI_FORMAT_USAGE \
+  "      --format F      table, csv, tsv, json (an array of objects), ndjson\n" \
+  "                      (one object per line) or markdown\n"
+/* Parses a --format value; prints the usage error and returns false when
+ * it names no format. */
+bool cli_parse_output_format(const char *command, const char *text, cli_output_format *out);
+/* Prints f in `fmt` (`table` options for CLI_FORMAT_TABLE). */
+gf_status cli_print_frame(const gf_frame *f, cli_output_format fmt, const gf_print_options *table,
+                          const gf_parallel_options *parallel, FILE *out, gf_error *err);
+
 #endif /* GF_CLI_H */

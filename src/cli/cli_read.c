@@ -412,6 +412,7 @@ int cli_read_frame_opts(const char *command, const char *path, const cli_read_ar
                         const gf_parallel_options *parallel, gf_frame **out) {
   if (cli_is_ipc_path(path))
     return read_ipc(command, path, a, max_rows, columns, num_columns, parallel, out, NULL);
+  if (cli_is_json_path(path)) return cli_read_json(command, path, a, max_rows, columns, num_columns, parallel, out);
   gf_parallel_options par = *parallel;
   gf_csv_read_options o;
   gf_csv_read_options_init(&o);

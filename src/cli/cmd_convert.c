@@ -101,6 +101,7 @@ static gf_status write_frame(const gf_frame *f, const char *out, gf_ipc_compress
     return cli_is_ipc_stream_path(out) ? gf_write_ipc_stream(f, out, &io, err)
                                        : gf_write_ipc_file(f, out, &io, err);
   }
+  if (cli_is_json_path(out)) return cli_write_json_file(f, out, p, err);
   gf_csv_write_options o;
   gf_csv_write_options_init(&o);
   o.delimiter = out_delim;

@@ -67,8 +67,9 @@ static const char usage[] =
     "  -o, --output FILE     write FILE: Arrow IPC for .arrow .feather .ipc\n"
     "                        (.arrows: stream), CSV otherwise; nothing is\n"
     "                        written when the query fails\n"
-    "      --format F        table or csv for standard output (default: table\n"
-    "                        when standard output is a terminal, else csv)\n"
+    "      --format F        table, csv, tsv, json, ndjson or markdown for\n"
+    "                        standard output (default: table when standard\n"
+    "                        output is a terminal, else csv)\n"
     "      --rows N          rows a table shows (default 10)\n"
     "      --ascii           ASCII table borders\n"
     "      --explain         print the plan as given and as optimized (sources\n"
@@ -135,6 +136,7 @@ typedef struct qargs {
   const char *having[MAX_STEPS];
   int nhaving;
   const char *select, *join, *on, *how, *group_by, *agg, *sort, *output, *format;
+  cli_output_format out_format; /* parsed --format */
   const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit;  /* -1 = none */
   int64_t offset; /* 0 = none */
@@ -309,8 +311,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       case OPT_SORT: q->sort = optarg; break;
       case 'o': q->output = optarg; break;
       case OPT_FORMAT:
-        if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0)
-          return cli_usage_error("query", "--format expects table or csv, got '%s'", optarg);
+        if (!cli_parse_output_format("query", optarg, &q->out_format)) return CLI_EXIT_USAGE;
         q->format = optarg;
         break;
       case OPT_LIMIT:
@@ -365,8 +366,9 @@ static int parse_args(int argc, char **argv, qargs *q) {
   if (!q->join && (q->on || q->how)) return cli_usage_error("query", "--on and --how need --join FILE2");
   if (q->nhaving > 0 && !q->group_by && !q->agg)
     return cli_usage_error("query", "--having needs --group-by or --agg (use --filter for rows)");
-  if (q->output && q->format && strcmp(q->format, "table") == 0)
-    return cli_usage_error("query", "--format table is for standard output; -o writes CSV or Arrow IPC");
+  if (q->output && q->format && q->out_format != CLI_FORMAT_CSV)
+    return cli_usage_error("query", "--format is for standard output; -o picks the format by "
+                           "the extension (.arrow .arrows .json .ndjson .jsonl, else CSV)");
   if (q->explain && (q->output || q->profile || q->stats))
     return cli_usage_error("query", "--explain prints the plan without running it: drop -o, --profile and --stats");
   return CLI_EXIT_OK;
@@ -470,6 +472,12 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
     gf_ipc_read_options_init(&io);
     io.input_mode = mode;
     st = gf_plan_scan_ipc_with(path, &io, &bo, out, &err);
+  } else if (cli_is_json_path(path)) {
+    /* No JSON scan node yet: the file is read whole, then planned over. */
+    gf_frame *jf = NULL;
+    st = cli_read_json_file(path, r->q->ra.read, NULL, 0, &bo, &jf, &err);
+    if (st == GF_OK) st = gf_plan_from_frame(jf, out, &err);
+    gf_frame_release(jf);
   } else {
     gf_csv_read_options co;
     gf_csv_read_options_init(&co);
@@ -663,7 +671,9 @@ static int write_output(const qrun *r, const gf_frame *f) {
   const char *what = "write";
   if (q->output) {
     bool stream = cli_is_ipc_stream_path(q->output);
-    if (cli_is_ipc_path(q->output)) {
+    if (cli_is_json_path(q->output)) {
+      st = cli_write_json_file(f, q->output, &o, &err);
+    } else if (cli_is_ipc_path(q->output)) {
       gf_ipc_write_options io;
       gf_ipc_write_options_init(&io);
       io.parallel = &o;
@@ -676,8 +686,10 @@ static int write_output(const qrun *r, const gf_frame *f) {
       st = gf_write_csv(f, q->output, &wo, &err);
     }
   } else {
-    bool table = q->format ? strcmp(q->format, "table") == 0 : isatty(STDOUT_FILENO);
-    if (table) {
+    bool table = q->format ? q->out_format == CLI_FORMAT_TABLE : isatty(STDOUT_FILENO);
+    if (q->format && !table) {
+      st = cli_print_frame(f, q->out_format, NULL, &o, stdout, &err);
+    } else if (table) {
       gf_print_options po;
       gf_print_options_init(&po);
       if (q->rows >= 0) po.max_rows = q->rows;
