@@ -16,7 +16,9 @@ static const char usage[] =
     "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
     "holds; for IPC also the schema's custom metadata, one 'key: value' line\n"
     "each.\n\n"
-    "Options:\n" CLI_READ_USAGE;
+    "Options:\n" CLI_FORMAT_USAGE
+    "                      (table: the text above; the others: one row per\n"
+    "                      column with name, type, nullable, nulls)\n" CLI_READ_USAGE;
 
 /* Prints the table of columns with aligned names and types. */
 static void print_schema(const char *path, const gf_frame *f) {
@@ -69,14 +71,62 @@ static void print_metadata(const gf_ipc_metadata *m) {
   }
 }
 
+/* The schema as a frame (name, type, nullable, nulls: one row per
+ * column) printed in `fmt`, for --format other than table. */
+static gf_status print_schema_as(const gf_frame *f, cli_output_format fmt, int threads,
+                                 gf_error *err) {
+  const gf_schema *s = gf_frame_schema(f);
+  int n = gf_schema_num_fields(s);
+  gf_builder *b[4] = {NULL, NULL, NULL, NULL};
+  const gf_datatype types[4] = {gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_UTF8),
+                                gf_type(GF_TYPE_BOOL), gf_type(GF_TYPE_INT64)};
+  gf_array *cols[4] = {NULL, NULL, NULL, NULL};
+  gf_frame *out = NULL;
+  gf_status st = GF_OK;
+  for (int k = 0; k < 4 && st == GF_OK; k++) st = gf_builder_new(types[k], NULL, &b[k], err);
+  char type[128];
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    const gf_field *fl = gf_schema_field(s, i);
+    int64_t nulls = 0;
+    for (int bt = 0; bt < gf_frame_num_batches(f); bt++)
+      nulls += gf_array_null_count(gf_frame_column(f, bt, i));
+    gf_type_format(fl->type, type, sizeof type);
+    st = gf_builder_append_string(b[0], fl->name, err);
+    if (st == GF_OK) st = gf_builder_append_string(b[1], type, err);
+    if (st == GF_OK) st = gf_builder_append_bool(b[2], fl->nullable, err);
+    if (st == GF_OK) st = gf_builder_append_int64(b[3], nulls, err);
+  }
+  for (int k = 0; k < 4 && st == GF_OK; k++) st = gf_builder_finish(b[k], &cols[k], err);
+  const char *names[4] = {"name", "type", "nullable", "nulls"};
+  if (st == GF_OK) st = gf_frame_from_columns(names, cols, 4, &out, err);
+  if (st == GF_OK) {
+    gf_parallel_options par;
+    cli_parallel_options(threads, &par);
+    st = cli_print_frame(out, fmt, NULL, &par, stdout, err);
+  }
+  gf_frame_release(out);
+  for (int k = 0; k < 4; k++) {
+    gf_builder_free(b[k]);
+    gf_array_release(cols[k]);
+  }
+  return st;
+}
+
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
-  static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+  enum { OPT_FORMAT = CLI_OPT_FIRST_FREE };
+  static const struct option longopts[] = {
+      CLI_READ_LONG_OPTIONS, {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
   cli_read_args ra = {0, 0, false, false};
+  cli_output_format fmt = CLI_FORMAT_TABLE;
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
     if (cli_read_option("schema", opt, optarg, &ra, &rc)) {
       if (rc) return rc;
+      continue;
+    }
+    if (opt == OPT_FORMAT) {
+      if (!cli_parse_output_format("schema", optarg, &fmt)) return CLI_EXIT_USAGE;
       continue;
     }
     return cli_usage_error("schema", "unknown option '%s'", argv[optind - 1]);
@@ -87,6 +137,14 @@ static int run(int argc, char **argv) {
   gf_ipc_metadata *meta = NULL;
   rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, &meta);
   if (rc) return rc;
+  if (fmt != CLI_FORMAT_TABLE) {
+    gf_error err;
+    gf_error_clear(&err);
+    gf_status st = print_schema_as(f, fmt, ra.threads, &err);
+    gf_ipc_metadata_free(meta);
+    gf_frame_release(f);
+    return st == GF_OK ? CLI_EXIT_OK : cli_fail("schema", st, &err);
+  }
   print_schema(argv[optind], f);
   print_metadata(meta);
   gf_ipc_metadata_free(meta);
