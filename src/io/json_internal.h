@@ -36,6 +36,7 @@ typedef struct gfi_json_col {
   char *name;       /* the decoded key, NUL-terminated, owned */
   size_t name_len;
   uint32_t hash;
+  bool plain;       /* no '"', '\\' or control bytes: the raw key equals the name */
   int global;       /* column of the frame (set by the merge), -1 = dropped */
   bool active;      /* store values (selected) */
   bool redo;        /* re-parse: store again with `forced` */

@@ -406,6 +406,9 @@ static int find_col(gfi_json_chunk *ch, const gfi_json_ctx *ctx, const char *k, 
   c->name[n] = 0;
   c->name_len = n;
   c->hash = h;
+  c->plain = true;
+  for (size_t i = 0; i < n; i++)
+    if ((uint8_t)k[i] < 0x20 || k[i] == '"' || k[i] == '\\') c->plain = false;
   c->global = -1;
   c->last_row = -1;
   c->active = ctx->select_all;
@@ -429,25 +432,52 @@ static int find_col(gfi_json_chunk *ch, const gfi_json_ctx *ctx, const char *k, 
 
 /* ---- the scanner -------------------------------------------------------- */
 
-/* Byte classes: 1 = ends the fast scan of a string ('"', '\\', controls,
- * non-ASCII). */
-static const uint8_t *string_stop(void) {
-  static uint8_t t[256];
-  static atomic_bool ready;
-  if (!atomic_load_explicit(&ready, memory_order_acquire)) {
-    uint8_t tmp[256] = {0};
-    for (int i = 0; i < 256; i++) tmp[i] = (i < 0x20 || i == '"' || i == '\\' || i >= 0x80);
-    memcpy(t, tmp, sizeof t);
-    atomic_store_explicit(&ready, true, memory_order_release);
+/* 1 for the bytes that end the fast scan of a string: '"', '\\', control
+ * characters (below 0x20) and non-ASCII bytes (>= 0x80). */
+static const uint8_t string_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* True when one of the 8 bytes at p may end a string's fast scan ('"',
+ * '\\', a control byte, non-ASCII). May say true for a harmless byte that
+ * follows a special one (borrows), never false for a special byte. */
+static inline bool swar_special(const char *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+  uint64_t zero_q = (q - ones) & ~q, zero_b = (b - ones) & ~b;
+  uint64_t ctl = x - ones * 0x20; /* high bit set for bytes < 0x20 (or >= 0xa0 wrap) */
+  return ((zero_q | zero_b | ctl | x) & high) != 0;
+}
+
+/* Byte equality of short keys without a libc call. */
+static inline bool key_eq(const char *a, const char *b, size_t n) {
+  while (n >= 8) {
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    if (x != y) return false;
+    a += 8;
+    b += 8;
+    n -= 8;
   }
-  return t;
+  while (n--)
+    if (*a++ != *b++) return false;
+  return true;
 }
 
 typedef struct scan {
   const gfi_json_ctx *ctx;
   gfi_json_chunk *ch;
   const char *end;
-  const uint8_t *stop;
   bool nl_ok;   /* newlines allowed inside a record (JSON array) */
 } scan;
 
@@ -488,7 +518,8 @@ static gf_status scan_string(const scan *s, const char *p, const char **close, b
   const char *q = p + 1;
   *esc = false;
   for (;;) {
-    while (q < s->end && !s->stop[(uint8_t)*q]) q++;
+    while (s->end - q >= 8 && !swar_special(q)) q += 8;
+    while (q < s->end && !string_stop[(uint8_t)*q]) q++;
     if (q >= s->end)
       return fail(s->ch, p, GF_EPARSE, "string not closed before the end of the %s",
                   s->nl_ok ? "input" : "chunk");
@@ -742,18 +773,29 @@ static gf_status parse_object(const scan *s, const char *p, int64_t row, bool re
                     "per line (read a pretty-printed file as a JSON array)");
       return fail(ch, p, GF_EPARSE, "expected a key (a string in double quotes)");
     }
-    const char *close;
-    bool esc;
-    GF_RETURN_NOT_OK(scan_string(s, p, &close, &esc));
-    const char *kp = p + 1;
-    size_t kn = (size_t)(close - kp);
+    const char *close = NULL, *key_at = p;
     GF_RETURN_NOT_OK(pred_room(ch, k));
     int ci = ch->pred[k];
-    if (esc || ci < 0 || ch->cols[ci].name_len != kn || memcmp(ch->cols[ci].name, kp, kn) != 0) {
+    if (ci >= 0) {
+      /* Fast path: the key the previous record had here, compared raw
+       * (its name has nothing an escape or the closing quote could hide). */
+      const gfi_json_col *pc = &ch->cols[ci];
+      size_t n = pc->name_len;
+      if (pc->plain && (size_t)(s->end - p) > n + 1 && p[n + 1] == '"' &&
+          key_eq(p + 1, pc->name, n))
+        close = p + n + 1;
+    }
+    if (!close) {
+      bool esc;
+      GF_RETURN_NOT_OK(scan_string(s, p, &close, &esc));
+      const char *kp = p + 1;
+      size_t kn = (size_t)(close - kp);
       if (esc) GF_RETURN_NOT_OK(decode_string(ch, kp, close, &kp, &kn));
-      ci = find_col(ch, s->ctx, kp, kn, !reparse);
-      if (ci < 0) return ch->status;
-      ch->pred[k] = ci;
+      if (ci < 0 || ch->cols[ci].name_len != kn || !key_eq(ch->cols[ci].name, kp, kn)) {
+        ci = find_col(ch, s->ctx, kp, kn, !reparse);
+        if (ci < 0) return ch->status;
+        ch->pred[k] = ci;
+      }
     }
     gfi_json_col *c = &ch->cols[ci];
     p = skip_ws(s, close + 1);
@@ -764,7 +806,7 @@ static gf_status parse_object(const scan *s, const char *p, int64_t row, bool re
     GF_RETURN_NOT_OK(scan_value(s, p, c->name, &v, &p));
     if (!reparse) {
       if (c->last_row == row)
-        return fail(ch, close - kn - 1, GF_EPARSE, "key \"%s\" appears twice in one object",
+        return fail(ch, key_at, GF_EPARSE, "key \"%s\" appears twice in one object",
                     c->name);
       c->last_row = row;
     }
@@ -873,7 +915,7 @@ static gf_status parse_array(const scan *s, bool reparse) {
 
 /* See json_internal.h. */
 gf_status gfi_json_parse_chunk(const gfi_json_ctx *ctx, gfi_json_chunk *ch, bool reparse) {
-  scan s = {ctx, ch, ch->end, string_stop(), ctx->array};
+  scan s = {ctx, ch, ch->end, ctx->array};
   ch->status = GF_OK;
   if (!reparse)
     for (int i = 0; i < ch->ncols; i++) ch->cols[i].last_row = -1;
