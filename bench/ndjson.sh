@@ -3,8 +3,8 @@
 # same thread count, rounds alternating between engines; one JSON line per
 # timed read in OUT, plus meta lines (load average before/after).
 #   bench/ndjson.sh GF_BINARY G1.csv OUT.jsonl [THREADS] [ROUNDS]
-# G1.csv is converted once to NDJSON by our writer (G1.csv with .ndjson,
-# next to OUT unless it exists). gf is timed as a whole process
+# G1.csv is converted once to NDJSON by our writer (G1.ndjson in
+# GF_BENCH_TMP, default ~/.cache/gopherframe-bench/data, unless it exists). gf is timed as a whole process
 # (`gf schema FILE --threads N`: read + count nulls, start-up included);
 # the peers inside their process, reading only (Polars with
 # POLARS_MAX_THREADS, DuckDB with SET threads). Peers come from the venv
@@ -13,7 +13,7 @@ set -u
 [ $# -ge 3 ] || { sed -n '2,12p' "$0"; exit 2; }
 GF=$1 CSV=$2 OUT=$3 T=${4:-2} ROUNDS=${5:-3}
 PY=${GF_BENCH_PYTHON:-$HOME/.cache/gopherframe-bench/venv/bin/python}
-ND=$(dirname "$OUT")/$(basename "${CSV%.csv}").ndjson
+ND=${GF_BENCH_TMP:-$HOME/.cache/gopherframe-bench/data}/$(basename "${CSV%.csv}").ndjson
 [ -s "$ND" ] || nice "$GF" convert "$CSV" "$ND" || exit 1
 size=$(stat -c %s "$ND")
 echo "{\"meta\":true,\"what\":\"ndjson read\",\"file\":\"$ND\",\"bytes\":$size,\"threads\":$T,\"start\":\"$(date -u +%FT%TZ)\",\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"nproc\":$(nproc),\"command\":\"bench/ndjson.sh $*\"}" > "$OUT"
