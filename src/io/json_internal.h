@@ -58,6 +58,15 @@ typedef struct gfi_json_col {
 /* One byte range of the input and what parsing it produced. */
 typedef struct gfi_json_chunk {
   const char *start, *end;
+  /* JSON array ranges: `first` holds the '[', `last` the ']'. A range
+   * other than the last starts at a '{' that looks like the start of an
+   * object and ends where the next range starts; it stops at the first
+   * object boundary at or past `end` (actual_end), which the driver checks
+   * is exactly the next range's start (else the guess was inside a string
+   * and the array is parsed again as one range). */
+  bool first, last;
+  bool closed;            /* the ']' was met */
+  const char *actual_end;
   int64_t rows;
   gfi_json_col *cols;
   int ncols, capcols;

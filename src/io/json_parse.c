@@ -880,42 +880,57 @@ static gf_status parse_lines(const scan *s, bool reparse) {
   return finish_columns(ch, reparse);
 }
 
-/* JSON array: '[' objects separated by ',' ']'. */
+/* JSON array, or a range of one (see gfi_json_chunk): '[' objects
+ * separated by ',' ']'. */
 static gf_status parse_array(const scan *s, bool reparse) {
   gfi_json_chunk *ch = s->ch;
-  const char *p = skip_ws(s, ch->start);
+  const char *p = ch->start;
   int64_t row = 0;
-  if (p >= s->end || *p != '[') return fail(ch, p, GF_EPARSE, "expected '[' (a JSON array)");
-  p = skip_ws(s, p + 1);
-  if (p < s->end && *p == ']') {
-    p++;
-  } else {
-    for (;;) {
-      if (p >= s->end || *p != '{')
-        return fail(ch, p, GF_EPARSE, "expected '{': the array must hold objects");
-      GF_RETURN_NOT_OK(parse_object(s, p, row, reparse, &p));
-      row++;
-      p = skip_ws(s, p);
-      if (p < s->end && *p == ',') {
-        p = skip_ws(s, p + 1);
-        continue;
-      }
-      if (p < s->end && *p == ']') {
-        p++;
-        break;
-      }
-      return fail(ch, p, GF_EPARSE, "expected ',' or ']' after an object of the array");
+  bool closed = false;
+  ch->actual_end = NULL;
+  if (ch->first) {
+    p = skip_ws(s, p);
+    if (p >= s->end || *p != '[') return fail(ch, p, GF_EPARSE, "expected '[' (a JSON array)");
+    p = skip_ws(s, p + 1);
+    if (p < s->end && *p == ']') {
+      p++;
+      closed = true;
     }
   }
-  p = skip_ws(s, p);
-  if (p < s->end) return fail(ch, p, GF_EPARSE, "unexpected text after the closing ']'");
+  while (!closed) {
+    if (p >= s->end || *p != '{')
+      return fail(ch, p, GF_EPARSE, "expected '{': the array must hold objects");
+    GF_RETURN_NOT_OK(parse_object(s, p, row, reparse, &p));
+    row++;
+    p = skip_ws(s, p);
+    if (p < s->end && *p == ',') {
+      p = skip_ws(s, p + 1);
+      if (!ch->last && p >= ch->end) {
+        ch->actual_end = p;
+        break;
+      }
+      continue;
+    }
+    if (p < s->end && *p == ']') {
+      p++;
+      closed = true;
+      break;
+    }
+    return fail(ch, p, GF_EPARSE, "expected ',' or ']' after an object of the array");
+  }
+  ch->closed = closed;
+  if (closed) {
+    p = skip_ws(s, p);
+    if (p < s->end) return fail(ch, p, GF_EPARSE, "unexpected text after the closing ']'");
+  }
   ch->rows = row;
   return finish_columns(ch, reparse);
 }
 
 /* See json_internal.h. */
 gf_status gfi_json_parse_chunk(const gfi_json_ctx *ctx, gfi_json_chunk *ch, bool reparse) {
-  scan s = {ctx, ch, ch->end, ctx->array};
+  /* An array range may finish its last object past its end. */
+  scan s = {ctx, ch, ctx->array ? ctx->end : ch->end, ctx->array};
   ch->status = GF_OK;
   if (!reparse)
     for (int i = 0; i < ch->ncols; i++) ch->cols[i].last_row = -1;

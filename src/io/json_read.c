@@ -103,6 +103,7 @@ typedef struct jreader {
   int nwant;
   gfi_json_chunk *chunks;
   int64_t nchunks;
+  int64_t nchunks_alloc; /* entries of `chunks` when more than nchunks */
   /* the frame's columns */
   int ncols, capcols;
   gfi_json_col **first;  /* the column's first occurrence (name, hash) */
@@ -125,7 +126,8 @@ static void reader_free(jreader *r) {
   const gf_allocator *a = r->a;
   if (r->chunks) {
     for (int64_t i = 0; i < r->nchunks; i++) gfi_json_chunk_clear(&r->chunks[i]);
-    gfi_mfree(a, r->chunks, sizeof *r->chunks * (size_t)r->nchunks);
+    int64_t n = r->nchunks_alloc > r->nchunks ? r->nchunks_alloc : r->nchunks;
+    gfi_mfree(a, r->chunks, sizeof *r->chunks * (size_t)n);
   }
   if (r->arrays) {
     size_t n = (size_t)r->nbatches * (size_t)r->ncols;
@@ -175,8 +177,29 @@ static gf_status resolve_wants(jreader *r, gf_error *err) {
   return GF_OK;
 }
 
-/* Cuts NDJSON [p, end) into ranges starting at line starts. */
-static gf_status make_chunks(jreader *r, const char *p, const char *end, gf_error *err) {
+static inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* The first '{' at or after g (and after lo) that follows "}" "," with
+ * only whitespace around the comma: a likely object start in a JSON array
+ * (it may be inside a string; the driver checks). NULL when none. */
+static const char *array_boundary(const char *lo, const char *g, const char *end) {
+  for (const char *q = g; q < end; q++) {
+    q = memchr(q, '{', (size_t)(end - q));
+    if (!q) return NULL;
+    const char *b = q;
+    while (b > lo && is_ws(b[-1])) b--;
+    if (b <= lo || b[-1] != ',') continue;
+    b--;
+    while (b > lo && is_ws(b[-1])) b--;
+    if (b > lo && b[-1] == '}') return q;
+  }
+  return NULL;
+}
+
+/* Cuts [p, end) into ranges: NDJSON at line starts, a JSON array at likely
+ * object starts (array_boundary). */
+static gf_status make_chunks(jreader *r, const char *p, const char *end, bool array,
+                             gf_error *err) {
   size_t len = (size_t)(end - p);
   int64_t target;
   if (r->par.chunk_rows > 0) {
@@ -201,20 +224,34 @@ static gf_status make_chunks(jreader *r, const char *p, const char *end, gf_erro
   int64_t cap = (int64_t)(len / (size_t)target) + 2;
   r->chunks = gfi_calloc(r->a, sizeof *r->chunks * (size_t)cap);
   if (!r->chunks) return GF_OOM(err, "JSON chunks");
+  r->nchunks_alloc = cap;
   int64_t n = 0;
   const char *s = p;
   while (s < end && n < cap) {
     const char *e = (size_t)(end - s) > (size_t)target ? s + target : end;
     if (e < end) {
-      const char *nl = memchr(e, '\n', (size_t)(end - e));
-      e = nl ? nl + 1 : end;
+      if (array) {
+        e = array_boundary(s, e, end);
+        if (!e) e = end;
+      } else {
+        const char *nl = memchr(e, '\n', (size_t)(end - e));
+        e = nl ? nl + 1 : end;
+      }
     }
     if (n == cap - 1) e = end;
     r->chunks[n].start = s;
     r->chunks[n].end = e;
     r->chunks[n].alloc = r->a;
+    r->chunks[n].first = n == 0;
+    r->chunks[n].last = e == end;
     n++;
     s = e;
+  }
+  if (n == 0) { /* empty input: one empty range, so an array still needs its '[' */
+    r->chunks[0].start = r->chunks[0].end = end;
+    r->chunks[0].alloc = r->a;
+    r->chunks[0].first = r->chunks[0].last = true;
+    n = 1;
   }
   r->nchunks = n;
   return GF_OK;
@@ -490,6 +527,25 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
   return st;
 }
 
+/* True when the JSON array's ranges started at real object starts: each
+ * range before the first failed one (`bad`) ended exactly where the next
+ * begins, without meeting the ']', and the last one met it. Then every
+ * range parsed what a single pass would have, and a failed range's error
+ * is genuine. */
+static bool array_ranges_hold(const jreader *r, int64_t bad) {
+  for (int64_t i = 0; i < r->nchunks; i++) {
+    const gfi_json_chunk *ch = &r->chunks[i];
+    if (i == bad) return true;
+    if (ch->status != GF_OK) return false;
+    if (i + 1 < r->nchunks) {
+      if (ch->closed || ch->actual_end != r->chunks[i + 1].start) return false;
+    } else if (!ch->closed) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /* Everything between the options and the frame. */
 static gf_status read_impl(jreader *r, const char *data, size_t len, gf_frame **out,
                            gf_error *err) {
@@ -506,28 +562,34 @@ static gf_status read_impl(jreader *r, const char *data, size_t len, gf_frame **
   r->ctx.array = array;
   atomic_init(&r->ctx.err_chunk, INT64_MAX);
   GF_RETURN_NOT_OK(resolve_wants(r, err));
-  if (array) {
-    r->chunks = gfi_calloc(r->a, sizeof *r->chunks);
-    if (!r->chunks) return GF_OOM(err, "JSON chunks");
-    r->chunks[0].start = p;
-    r->chunks[0].end = end;
-    r->chunks[0].alloc = r->a;
-    r->nchunks = 1;
-  } else {
-    GF_RETURN_NOT_OK(make_chunks(r, p, end, err));
-  }
-  int64_t *ids = gfi_malloc(r->a, sizeof *ids * (size_t)(r->nchunks + 1));
+  GF_RETURN_NOT_OK(make_chunks(r, p, end, array, err));
+  size_t nids = (size_t)r->nchunks + 1;
+  int64_t *ids = gfi_malloc(r->a, sizeof *ids * nids);
   if (!ids) return GF_OOM(err, "JSON chunk list");
   for (int64_t i = 0; i < r->nchunks; i++) ids[i] = i;
   gf_status st = run_over(r, ids, r->nchunks, parse_kernel, err);
   int64_t bad = atomic_load(&r->ctx.err_chunk);
+  if (st == GF_OK && array && r->nchunks > 1 && !array_ranges_hold(r, bad)) {
+    /* A range started inside a string: parse the array as one range. */
+    for (int64_t i = 0; i < r->nchunks; i++) gfi_json_chunk_clear(&r->chunks[i]);
+    memset(r->chunks, 0, sizeof *r->chunks);
+    r->chunks[0].start = p;
+    r->chunks[0].end = end;
+    r->chunks[0].alloc = r->a;
+    r->chunks[0].first = r->chunks[0].last = true;
+    for (int64_t i = 1; i < r->nchunks; i++) memset(&r->chunks[i], 0, sizeof r->chunks[i]);
+    r->nchunks = 1;
+    atomic_store(&r->ctx.err_chunk, INT64_MAX);
+    st = run_over(r, ids, 1, parse_kernel, err);
+    bad = atomic_load(&r->ctx.err_chunk);
+  }
   if (st == GF_OK && bad != INT64_MAX) st = report_error(r, bad, err);
   if (st == GF_OK) st = merge(r, err);
   if (st == GF_OK) {
     int64_t n = plan_reparse(r, ids);
     st = run_over(r, ids, n, reparse_kernel, err);
   }
-  gfi_mfree(r->a, ids, sizeof *ids * (size_t)(r->nchunks + 1));
+  gfi_mfree(r->a, ids, sizeof *ids * nids);
   GF_RETURN_NOT_OK(st);
 
   /* One batch per range with rows (none without columns). */

@@ -243,6 +243,23 @@ static char *generate(int rows, size_t *len) {
   return s;
 }
 
+static gf_frame *read_buf_opts(const char *data, size_t len, int workers, int64_t chunk_rows,
+                               const gf_json_read_options *base) {
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = workers;
+  po.chunk_rows = chunk_rows;
+  po.min_parallel_rows = 0;
+  gf_json_read_options o = *base;
+  o.parallel = &po;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_frame *f = NULL;
+  gf_status st = gf_read_json_buffer(data, len, "a.json", &o, &f, &err);
+  if (st != GF_OK) fail_msg("%s: %s", gf_status_name(st), err.message);
+  return f;
+}
+
 static gf_frame *read_buf(const char *data, size_t len, int workers, int64_t chunk_rows,
                           const gf_json_read_options *base) {
   gf_parallel_options po;
@@ -290,6 +307,59 @@ static void same_at_any_workers_and_chunks(void **state) {
     }
   gf_frame_release(ref);
   free(data);
+}
+
+/* A JSON array cut into ranges at guessed object starts: strings that
+ * look like object boundaries ("}, {") must not fool it. */
+static void array_ranges_any_workers_and_chunks(void **state) {
+  (void)state;
+  int rows = gft_sanitized() ? 300 : 1500;
+  size_t cap = (size_t)rows * 200 + 16;
+  char *s = malloc(cap), *o = s;
+  assert_non_null(s);
+  o += sprintf(o, "[\n");
+  for (int r = 0; r < rows; r++) {
+    o += sprintf(o, "%s  {\"id\": %d, ", r ? ",\n" : "", r);
+    if (rnd() % 3 == 0)
+      o += sprintf(o, "\"trap\": \"x\\\"}, {\\\"id\\\": 1}, {\", ");
+    else if (rnd() % 2)
+      o += sprintf(o, "\"trap\": \"}  ,\\n {\", ");
+    o += sprintf(o, "\"v\": %s}", rnd() % 2 ? "1.5" : "null");
+  }
+  o += sprintf(o, "\n]\n");
+  size_t len = (size_t)(o - s);
+  gf_json_read_options jo;
+  gf_json_read_options_init(&jo);
+  jo.format = GF_JSON_ARRAY;
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = 1;
+  jo.parallel = &po;
+  gf_error err;
+  gf_frame *ref = NULL;
+  if (gf_read_json_buffer(s, len, "a.json", &jo, &ref, &err) != GF_OK) fail_msg("%s", err.message);
+  assert_int_equal(gf_frame_num_rows(ref), rows);
+  const int workers[] = {1, 2, 3, 8};
+  const int64_t chunks[] = {1, 2, 7, 64, 0};
+  for (int w = 0; w < 4; w++)
+    for (int c = 0; c < 5; c++) {
+      gf_frame *f = read_buf_opts(s, len, workers[w], chunks[c], &jo);
+      if (!gf_frame_equals(f, ref))
+        fail_msg("array frame differs at %d workers, chunk_rows %lld", workers[w], (long long)chunks[c]);
+      gf_frame_release(f);
+    }
+  /* An error after a trap is still reported at its place. */
+  memcpy(s + len - 4, "x]\n", 3);
+  for (int c = 0; c < 3; c++) {
+    po.num_workers = 3;
+    po.chunk_rows = c * 5;
+    po.min_parallel_rows = 0;
+    gf_frame *f = NULL;
+    assert_int_equal(gf_read_json_buffer(s, len - 1, "a.json", &jo, &f, &err), GF_EPARSE);
+    assert_null(f);
+  }
+  gf_frame_release(ref);
+  free(s);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -470,6 +540,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(inputs_match_python),
       cmocka_unit_test(same_at_any_workers_and_chunks),
+      cmocka_unit_test(array_ranges_any_workers_and_chunks),
       cmocka_unit_test(bad_input_is_located),
       cmocka_unit_test(options_columns_types_format),
       cmocka_unit_test(allocation_failures),
