@@ -42,6 +42,9 @@ typedef struct gf_json_read_options {
   double dictionary_max_ratio; /**< distinct/rows at most this -> dictionary (0 = 0.5) */
   const gf_parallel_options *parallel; /**< NULL = defaults; chunk_rows = records per chunk */
   gf_input_mode input_mode;    /**< default GF_INPUT_MMAP; see gf_input_mode */
+  int64_t max_rows;            /**< 0 = all; NDJSON stops reading after this many
+                                    objects (types come from those only); an
+                                    array is read whole, then cut */
 } gf_json_read_options;
 
 GF_API void gf_json_read_options_init(gf_json_read_options *o);

@@ -182,10 +182,11 @@ bool cli_is_json_path(const char *path);
 /* True for .ndjson and .jsonl paths. */
 bool cli_is_ndjson_path(const char *path);
 /* gf_read_json of `path` (NDJSON for .ndjson/.jsonl, else array or NDJSON
- * by the first byte), keeping only `columns` when num_columns > 0. */
-gf_status cli_read_json_file(const char *path, bool read_mode, const char *const *columns,
-                             int num_columns, const gf_parallel_options *parallel,
-                             gf_frame **out, gf_error *err);
+ * by the first byte), keeping only `columns` when num_columns > 0 and at
+ * most max_rows rows (0 = all). */
+gf_status cli_read_json_file(const char *path, bool read_mode, int64_t max_rows,
+                             const char *const *columns, int num_columns,
+                             const gf_parallel_options *parallel, gf_frame **out, gf_error *err);
 /* cli_read_frame_opts for JSON inputs: at most max_rows rows (0 = all);
  * returns the exit code after printing the one error line. */
 int cli_read_json(const char *command, const char *path, const cli_read_args *a,

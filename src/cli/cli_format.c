@@ -24,11 +24,12 @@ bool cli_is_json_path(const char *path) {
   return path && (cli_is_ndjson_path(path) || has_ext(path, ".json"));
 }
 
-gf_status cli_read_json_file(const char *path, bool read_mode, const char *const *columns,
-                             int num_columns, const gf_parallel_options *parallel,
-                             gf_frame **out, gf_error *err) {
+gf_status cli_read_json_file(const char *path, bool read_mode, int64_t max_rows,
+                             const char *const *columns, int num_columns,
+                             const gf_parallel_options *parallel, gf_frame **out, gf_error *err) {
   gf_json_read_options o;
   gf_json_read_options_init(&o);
+  o.max_rows = max_rows;
   o.format = cli_is_ndjson_path(path) ? GF_JSON_NDJSON : GF_JSON_AUTO;
   o.columns = columns;
   o.num_columns = num_columns;
@@ -43,13 +44,8 @@ int cli_read_json(const char *command, const char *path, const cli_read_args *a,
   gf_error err;
   gf_error_clear(&err);
   gf_frame *f = NULL;
-  gf_status st = cli_read_json_file(path, a->read, columns, num_columns, parallel, &f, &err);
-  if (st == GF_OK && max_rows > 0 && gf_frame_num_rows(f) > max_rows) {
-    gf_frame *cut = NULL;
-    st = gf_frame_slice(f, 0, max_rows, &cut, &err);
-    gf_frame_release(f);
-    f = cut;
-  }
+  gf_status st =
+      cli_read_json_file(path, a->read, max_rows, columns, num_columns, parallel, &f, &err);
   if (st != GF_OK) {
     gf_frame_release(f);
     if (st == GF_ECANCELED && gf_cancel_requested(parallel->cancel)) {

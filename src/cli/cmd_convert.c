@@ -17,8 +17,10 @@
 static const char usage[] =
     "Usage: gf convert [OPTIONS] IN OUT\n\n"
     "Converts IN to OUT, formats chosen by extension: .arrow .feather .ipc are\n"
-    "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, anything else\n"
-    "CSV. Any direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
+    "Arrow IPC files (Feather v2), .arrows Arrow IPC streams, .ndjson .jsonl\n"
+    "JSON objects one per line, .json a JSON array of objects (read: array or\n"
+    "NDJSON by the first byte; docs/JSON.md), anything else CSV. Any\n"
+    "direction works (CSV<->IPC, IPC<->IPC, CSV<->CSV); IPC input is\n"
     "recognised by its content, so a stream named .arrow reads too. Types\n"
     "are kept exactly from IPC to IPC, with the schema's custom metadata.\n"
     "OUT is replaced only when the whole conversion succeeded.\n\n"

@@ -12,7 +12,7 @@ static const char usage[] =
     "Usage: gf describe [OPTIONS] FILE\n\n"
     "Prints count, null_count, n_unique (strings), mean, std, min, quartiles\n"
     "and max of every column of FILE (CSV, or Arrow IPC for .arrow .feather\n"
-    ".ipc .arrows) as a table.\n\n"
+    ".ipc .arrows, JSON for .json .ndjson .jsonl) as a table.\n\n"
     "Options:\n"
     "      --ascii         ASCII borders instead of box drawing\n" CLI_FORMAT_USAGE
     CLI_READ_USAGE;

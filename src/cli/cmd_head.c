@@ -10,7 +10,7 @@
 static const char usage[] =
     "Usage: gf head [OPTIONS] FILE\n\n"
     "Prints the first rows of FILE (CSV, or Arrow IPC for .arrow .feather\n"
-    ".ipc .arrows) as a table.\n\n"
+    ".ipc .arrows, JSON for .json .ndjson .jsonl) as a table.\n\n"
     "Options:\n"
     "  -n, --rows N        rows to show (default 10)\n"
     "      --ascii         ASCII borders instead of box drawing\n" CLI_FORMAT_USAGE

@@ -32,7 +32,7 @@
 static const char usage[] =
     "Usage: gf query FILE [OPTIONS]\n\n"
     "Runs a query over FILE (CSV, or Arrow IPC for .arrow .feather .ipc\n"
-    ".arrows) in parallel and prints the result.\n"
+    ".arrows, JSON for .json .ndjson .jsonl) in parallel and prints the result.\n"
     "The steps form a plan in this order: --join, then every --filter and\n"
     "--with in the order given (a --with may use the columns of earlier --with\n"
     "options, and a later --filter may test them), --group-by/--agg, --having,\n"
@@ -65,7 +65,8 @@ static const char usage[] =
     "      --limit N         keep the first N rows (after --sort: the top N)\n\n"
     "Output:\n"
     "  -o, --output FILE     write FILE: Arrow IPC for .arrow .feather .ipc\n"
-    "                        (.arrows: stream), CSV otherwise; nothing is\n"
+    "                        (.arrows: stream), NDJSON for .ndjson .jsonl, a\n"
+    "                        JSON array for .json, CSV otherwise; nothing is\n"
     "                        written when the query fails\n"
     "      --format F        table, csv, tsv, json, ndjson or markdown for\n"
     "                        standard output (default: table when standard\n"
@@ -475,7 +476,7 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   } else if (cli_is_json_path(path)) {
     /* No JSON scan node yet: the file is read whole, then planned over. */
     gf_frame *jf = NULL;
-    st = cli_read_json_file(path, r->q->ra.read, NULL, 0, &bo, &jf, &err);
+    st = cli_read_json_file(path, r->q->ra.read, max_rows, NULL, 0, &bo, &jf, &err);
     if (st == GF_OK) st = gf_plan_from_frame(jf, out, &err);
     gf_frame_release(jf);
   } else {

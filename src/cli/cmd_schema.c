@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "Usage: gf schema [OPTIONS] FILE\n\n"
-    "Reads FILE (CSV, or Arrow IPC for .arrow .feather .ipc .arrows) and\n"
+    "Reads FILE (CSV, Arrow IPC for .arrow .feather .ipc .arrows, JSON for\n"
+    ".json .ndjson .jsonl) and\n"
     "prints its row count and, for each column, the name, the type (inferred\n"
     "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
     "holds; for IPC also the schema's custom metadata, one 'key: value' line\n"

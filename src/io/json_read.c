@@ -55,6 +55,7 @@ static gf_status load_options(const gf_json_read_options *in, gf_json_read_optio
   if (!(o->dictionary_max_ratio >= 0 && o->dictionary_max_ratio <= 1))
     return gf_error_set(err, GF_EINVAL, "dictionary_max_ratio must be in [0, 1]");
   if (o->dictionary_max_ratio == 0) o->dictionary_max_ratio = 0.5;
+  if (o->max_rows < 0) return gf_error_set(err, GF_EINVAL, "max_rows is negative");
   return GF_OK;
 }
 
@@ -562,6 +563,23 @@ static gf_status read_impl(jreader *r, const char *data, size_t len, gf_frame **
   r->ctx.array = array;
   atomic_init(&r->ctx.err_chunk, INT64_MAX);
   GF_RETURN_NOT_OK(resolve_wants(r, err));
+  if (!array && r->o.max_rows > 0) {
+    /* Only the first max_rows non-blank lines are read. */
+    int64_t n = 0;
+    const char *q2 = p;
+    while (q2 < end && n < r->o.max_rows) {
+      const char *nl = memchr(q2, '\n', (size_t)(end - q2));
+      const char *le = nl ? nl : end;
+      for (const char *c = q2; c < le; c++)
+        if (!is_ws(*c)) {
+          n++;
+          break;
+        }
+      q2 = nl ? nl + 1 : end;
+    }
+    end = q2;
+    r->ctx.end = end;
+  }
   GF_RETURN_NOT_OK(make_chunks(r, p, end, array, err));
   size_t nids = (size_t)r->nchunks + 1;
   int64_t *ids = gfi_malloc(r->a, sizeof *ids * nids);
@@ -651,6 +669,12 @@ static gf_status read_impl(jreader *r, const char *data, size_t len, gf_frame **
   if (st != GF_OK) return st;
   st = gf_frame_new(schema, r->arrays, r->nbatches, r->a, out, err);
   gf_schema_release(schema);
+  if (st == GF_OK && r->o.max_rows > 0 && gf_frame_num_rows(*out) > r->o.max_rows) {
+    gf_frame *cut = NULL;
+    st = gf_frame_slice(*out, 0, r->o.max_rows, &cut, err);
+    gf_frame_release(*out);
+    *out = st == GF_OK ? cut : NULL;
+  }
   return st;
 }
 

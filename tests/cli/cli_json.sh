@@ -90,6 +90,8 @@ expect_rc "--format table" 0
 echo "$out" | grep -q "shape: (3, 1)" || bad "--format table: $out"
 gfrun head -n 1 "$tmp/a.json" --format ndjson
 expect_out "head --format ndjson" '{"id":1,"name":"say \"hi\"","score":1.5,"when":"2024-01-02"}'
+gfrun head -n 2 "$tmp/a.ndjson" --format csv
+expect_out "head -n 2 ndjson" "$(printf '%s\n' 'id,name,score,when' '1,"say ""hi""",1.5,2024-01-02' '2,,-0.25,')"
 gfrun schema "$tmp/a.ndjson" --format csv
 expect_out "schema --format csv" "$(printf '%s\n' 'name,type,nullable,nulls' 'id,int64,true,0' 'name,utf8,true,1' 'score,float64,true,0' 'when,date32,true,1')"
 gfrun describe "$tmp/a.ndjson" --format json

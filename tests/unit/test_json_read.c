@@ -480,6 +480,22 @@ static void options_columns_types_format(void **state) {
   assert_int_equal(gf_read_json_buffer(text, strlen(text), "t", &o, &f, &err), GF_EPARSE);
   o.format = (gf_json_format)7;
   assert_int_equal(gf_read_json_buffer(arr, strlen(arr), "t", &o, &f, &err), GF_EINVAL);
+  /* max_rows: NDJSON stops after that many objects (the bad third line is
+   * never parsed, the types come from the rows read); an array is cut. */
+  gf_json_read_options_init(&o);
+  o.max_rows = 2;
+  const char *three = "{\"a\":1}\n\n{\"a\":2}\n{\"a\":\"x\",\"b\":oops}\n";
+  f = read_buf(three, strlen(three), 2, 1, &o);
+  assert_int_equal(gf_frame_num_rows(f), 2);
+  assert_int_equal(gf_frame_num_columns(f), 1);
+  assert_int_equal(gf_schema_field(gf_frame_schema(f), 0)->type.id, GF_TYPE_INT64);
+  gf_frame_release(f);
+  const char *arr3 = "[{\"a\":1},{\"a\":2},{\"a\":3.5}]";
+  assert_int_equal(gf_read_json_buffer(arr3, strlen(arr3), "t", &o, &f, &err), GF_OK);
+  assert_int_equal(gf_frame_num_rows(f), 2);
+  gf_frame_release(f);
+  o.max_rows = -1;
+  assert_int_equal(gf_read_json_buffer(arr3, strlen(arr3), "t", &o, &f, &err), GF_EINVAL);
   /* Forced dictionary. */
   gf_json_read_options_init(&o);
   gf_json_column_type dt = {"b", gf_type_dictionary(gf_type(GF_TYPE_UTF8))};

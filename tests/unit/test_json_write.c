@@ -109,7 +109,7 @@ static void exact_text(void **state) {
   t = write_text(s, true, 1, 0);
   assert_int_equal(strncmp(t, "[\n{\"i\":null", 11), 0);
   assert_non_null(strstr(t, "\"ts\":\"1970-01-01T00:00:00.000000Z\"},\n{\"i\":-9223372036854775808"));
-  assert_string_equal(t + strlen(t) - 4, "Z\"}\n]\n" + 2);
+  assert_string_equal(t + strlen(t) - 4, "}\n]\n");
   free(t);
   gf_frame_release(s);
   /* No rows. */
