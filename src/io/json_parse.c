@@ -366,10 +366,11 @@ static gf_status slot_insert(gfi_json_chunk *ch, int ci) {
   return GF_OK;
 }
 
-/* The column for key k[0, n): an existing one, or a new one (first pass
- * only); -1 with an error recorded on failure. */
+/* The column for key k[0, n) (decoded; `at` is the key in the input, for
+ * messages): an existing one, or a new one (first pass only); -1 with an
+ * error recorded on failure. */
 static int find_col(gfi_json_chunk *ch, const gfi_json_ctx *ctx, const char *k, size_t n,
-                    bool create) {
+                    bool create, const char *at) {
   uint32_t h = hash_bytes(k, n);
   if (ch->nslots) {
     size_t j = h & (ch->nslots - 1);
@@ -380,7 +381,12 @@ static int find_col(gfi_json_chunk *ch, const gfi_json_ctx *ctx, const char *k, 
     }
   }
   if (!create) {
-    fail(ch, k, GF_EINTERNAL, "JSON re-parse met a new key");
+    fail(ch, at, GF_EINTERNAL, "JSON re-parse met a new key");
+    return -1;
+  }
+  if (n == 0 || memchr(k, 0, n)) {
+    fail(ch, at, GF_EPARSE, n ? "a key holding \\u0000 cannot name a column"
+                              : "an empty key cannot name a column");
     return -1;
   }
   if (ch->ncols == ch->capcols) {
@@ -792,7 +798,7 @@ static gf_status parse_object(const scan *s, const char *p, int64_t row, bool re
       size_t kn = (size_t)(close - kp);
       if (esc) GF_RETURN_NOT_OK(decode_string(ch, kp, close, &kp, &kn));
       if (ci < 0 || ch->cols[ci].name_len != kn || !key_eq(ch->cols[ci].name, kp, kn)) {
-        ci = find_col(ch, s->ctx, kp, kn, !reparse);
+        ci = find_col(ch, s->ctx, kp, kn, !reparse, key_at);
         if (ci < 0) return ch->status;
         ch->pred[k] = ci;
       }

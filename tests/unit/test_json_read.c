@@ -406,6 +406,8 @@ static void bad_input_is_located(void **state) {
   expect_error("{\"a\":1,\n\"b\":2}\n", GF_EPARSE, "NDJSON needs one object per line");
   expect_error("{\"a\":1}\n{\"a\":1,\"a\":2}\n", GF_EPARSE, "key \"a\" appears twice");
   expect_error("{\"a\":01}\n", GF_EPARSE, "leading zero");
+  expect_error("{\"a\":1}\n{\"b\":2,\"\":3}\n", GF_EPARSE, "bad.json:2:8 (byte 15): an empty key");
+  expect_error("{\"a\\u0000\":1}\n", GF_EPARSE, "bad.json:1:2 (byte 1): a key holding \\u0000");
   expect_error("{\"a\":1.}\n", GF_EPARSE, "digit after '.'");
   expect_error("{\"a\":1e}\n", GF_EPARSE, "exponent");
   expect_error("{\"a\":-}\n", GF_EPARSE, "invalid number");
