@@ -60,8 +60,8 @@ GF_API void gf_json_read_options_init(gf_json_read_options *o);
  * integers beyond int64 make it utf8 (exact text) rather than round them.
  * Nested objects and arrays are refused (GF_ENOTSUP naming the key and
  * line). Malformed JSON and invalid UTF-8 fail with GF_EPARSE and
- * "FILE:LINE:COLUMN (byte OFFSET): what". NDJSON is parsed in parallel;
- * the frame does not depend on the worker count or chunk size.
+ * "FILE:LINE:COLUMN (byte OFFSET): what". Both shapes are parsed in
+ * parallel; the frame does not depend on the worker count or chunk size.
  */
 GF_API gf_status gf_read_json(const char *path, const gf_json_read_options *o,
                               gf_frame **out, gf_error *err);

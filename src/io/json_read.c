@@ -634,7 +634,7 @@ static gf_status read_impl(jreader *r, const char *data, size_t len, gf_frame **
     st = gf_run_chunks(specs, r->nbatches, build_kernel, r, &po, err);
     gfi_mfree(r->a, specs, sizeof *specs * (size_t)r->nbatches);
     GF_RETURN_NOT_OK(st);
-    /* The ranges' key tables are no longer needed: free them early. */
+    /* Null counts per column, for the dictionary threshold. */
     for (int g = 0; g < r->ncols; g++)
       for (int b = 0; b < r->nbatches; b++)
         r->col_nulls[g] += gf_array_null_count(r->arrays[(size_t)b * r->ncols + g]);
