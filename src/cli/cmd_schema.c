@@ -12,11 +12,10 @@
 static const char usage[] =
     "Usage: gf schema [OPTIONS] FILE\n\n"
     "Reads FILE (CSV, Arrow IPC for .arrow .feather .ipc .arrows, JSON for\n"
-    ".json .ndjson .jsonl) and\n"
-    "prints its row count and, for each column, the name, the type (inferred\n"
-    "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
-    "holds; for IPC also the schema's custom metadata, one 'key: value' line\n"
-    "each.\n\n"
+    ".json .ndjson .jsonl) and prints its row count and, for each column, the\n"
+    "name, the type (inferred for CSV and JSON, as stored for IPC), whether\n"
+    "it is nullable and how many nulls it holds; for IPC also the schema's\n"
+    "custom metadata, one 'key: value' line each.\n\n"
     "Options:\n" CLI_FORMAT_USAGE
     "                      (table: the text above; the others: one row per\n"
     "                      column with name, type, nullable, nulls)\n" CLI_READ_USAGE;

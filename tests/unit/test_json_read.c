@@ -510,6 +510,38 @@ static void options_columns_types_format(void **state) {
   gf_frame_release(f);
 }
 
+/* A cancelled token, a passed deadline and a memory limit stop a read with
+ * their status and no frame. */
+static void cancel_and_limits(void **state) {
+  (void)state;
+  size_t len;
+  char *data = generate(2000, &len);
+  gf_cancel *c = NULL;
+  gf_error err;
+  assert_int_equal(gf_cancel_new(&c, &err), GF_OK);
+  gf_cancel_request(c);
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.cancel = c;
+  po.chunk_rows = 10;
+  po.min_parallel_rows = 0;
+  gf_json_read_options o;
+  gf_json_read_options_init(&o);
+  o.parallel = &po;
+  gf_frame *f = NULL;
+  assert_int_equal(gf_read_ndjson_buffer(data, len, "g", &o, &f, &err), GF_ECANCELED);
+  assert_null(f);
+  po.cancel = NULL;
+  po.memory_limit = 4096;
+  assert_int_equal(gf_read_ndjson_buffer(data, len, "g", &o, &f, &err), GF_ENOMEM);
+  assert_null(f);
+  po.memory_limit = 0;
+  assert_int_equal(gf_read_ndjson_buffer(data, len, "g", &o, &f, &err), GF_OK);
+  gf_frame_release(f);
+  gf_cancel_free(c);
+  free(data);
+}
+
 /* ---- allocation failures ------------------------------------------------- */
 
 static const char sweep_text[] =
@@ -561,6 +593,7 @@ int main(void) {
       cmocka_unit_test(array_ranges_any_workers_and_chunks),
       cmocka_unit_test(bad_input_is_located),
       cmocka_unit_test(options_columns_types_format),
+      cmocka_unit_test(cancel_and_limits),
       cmocka_unit_test(allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
