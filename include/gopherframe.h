@@ -30,4 +30,6 @@
 #include "gopherframe/parquet_write.h"
 #include "gopherframe/format.h"
 
+#include "gopherframe/json.h"
+
 #endif /* GOPHERFRAME_H */

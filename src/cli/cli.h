@@ -293,4 +293,25 @@ static inline char *cli_put_u64(char *p, uint64_t v) {
   return p;
 }
 
+/* ---- JSON files and output formats (cli_format.c) ----------------------- */
+
+/* What --format prints. */
+typedef enum cli_output_format {
+  CLI_FORMAT_TABLE = 0,
+  CLI_FORMAT_CSV,
+  CLI_FORMAT_TSV,
+  CLI_FORMAT_JSON,
+  CLI_FORMAT_NDJSON,
+  CLI_FORMAT_MARKDOWN
+} cli_output_format;
+#define CLI_FORMAT_USAGE \
+  "      --format F      table, csv, tsv, json (an array of objects), ndjson\n" \
+  "                      (one object per line) or markdown\n"
+/* Parses a --format value; prints the usage error and returns false when
+ * it names no format. */
+bool cli_parse_output_format(const char *command, const char *text, cli_output_format *out);
+/* Prints f in `fmt` (`table` options for CLI_FORMAT_TABLE). */
+gf_status cli_print_frame(const gf_frame *f, cli_output_format fmt, const gf_print_options *table,
+                          const gf_parallel_options *parallel, FILE *out, gf_error *err);
+
 #endif /* GF_CLI_H */

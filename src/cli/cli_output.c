@@ -16,7 +16,7 @@
 
 const char cli_writable_formats[] =
     "csv (.csv, or no extension), tsv (.tsv .tab), arrow (Arrow IPC file: .arrow .feather "
-    ".ipc), arrows (Arrow IPC stream: .arrows), parquet (.parquet); csv and tsv also compressed (.gz .zst .lz4 "
+    ".ipc), arrows (Arrow IPC stream: .arrows), parquet (.parquet), ndjson (.ndjson .jsonl), json (a JSON array: .json); csv, tsv, ndjson and tsv also compressed (.gz .zst .lz4 "
     ".bz2, e.g. out.csv.gz)";
 
 /* The extension of the last path component ("" when none): after its last
@@ -34,7 +34,8 @@ static const char *extension(const char *path) {
 /* True for the formats this build writes. */
 static bool writable(gf_file_format f) {
   return f == GF_FORMAT_CSV || f == GF_FORMAT_TSV || f == GF_FORMAT_IPC_FILE ||
-         f == GF_FORMAT_IPC_STREAM || f == GF_FORMAT_PARQUET;
+         f == GF_FORMAT_IPC_STREAM || f == GF_FORMAT_PARQUET || f == GF_FORMAT_NDJSON ||
+         f == GF_FORMAT_JSON;
 }
 
 /* The format and compression a name ("csv.gz", "out.tsv", "x.arrows")
@@ -90,8 +91,9 @@ int cli_resolve_output(const char *command, const char *path, const char *format
               cli_writable_formats);
     return CLI_EXIT_FAILURE;
   }
-  if (c != GF_COMPRESSION_NONE && f != GF_FORMAT_CSV && f != GF_FORMAT_TSV) {
-    cli_error("%s: %s: %s compression applies to csv and tsv output; Arrow IPC has its own "
+  if (c != GF_COMPRESSION_NONE && f != GF_FORMAT_CSV && f != GF_FORMAT_TSV &&
+      f != GF_FORMAT_NDJSON && f != GF_FORMAT_JSON) {
+    cli_error("%s: %s: %s compression applies to csv, tsv and json output; Arrow IPC has its own "
               "(convert --compression lz4|zstd)",
               command, out->path, gf_compression_name(c));
     return CLI_EXIT_FAILURE;
@@ -120,15 +122,29 @@ int cli_resolve_output(const char *command, const char *path, const char *format
   return CLI_EXIT_OK;
 }
 
-/* CSV or TSV through a compressing (or plain, for standard output) text
- * output. */
+/* Writes `f` as CSV/TSV (with `wo`) or JSON/NDJSON to a stream. */
+static gf_status write_stream(const gf_frame *f, const cli_output *o,
+                              const gf_csv_write_options *wo, const gf_parallel_options *p,
+                              FILE *out, gf_error *err) {
+  if (o->format == GF_FORMAT_NDJSON || o->format == GF_FORMAT_JSON) {
+    gf_json_write_options jo;
+    gf_json_write_options_init(&jo);
+    jo.parallel = p;
+    return o->format == GF_FORMAT_NDJSON ? gf_write_ndjson_stream(f, out, &jo, err)
+                                         : gf_write_json_stream(f, out, &jo, err);
+  }
+  return gf_write_csv_stream(f, out, wo, err);
+}
+
+/* CSV, TSV or JSON through a compressing (or plain, for standard output)
+ * text output. */
 static gf_status write_text(const gf_frame *f, const cli_output *o,
                             const gf_csv_write_options *wo, const gf_parallel_options *p,
                             gf_error *err) {
   gf_text_output *t = NULL;
   gf_status st = gf_text_output_open(o->path, o->compression, 0, p ? p->allocator : NULL, &t, err);
   if (st != GF_OK) return st;
-  st = gf_write_csv_stream(f, gf_text_output_stream(t), wo, err);
+  st = write_stream(f, o, wo, p, gf_text_output_stream(t), err);
   if (st != GF_OK) {
     gf_error own;
     gf_error_clear(&own);
@@ -178,10 +194,17 @@ gf_status cli_write_frame(const gf_frame *f, const cli_output *o, const cli_writ
   wo.parallel = p;
   if (o->compression != GF_COMPRESSION_NONE) return write_text(f, o, &wo, p, err);
   if (o->to_stdout) {
-    gf_status st = gf_write_csv_stream(f, stdout, &wo, err);
+    gf_status st = write_stream(f, o, &wo, p, stdout, err);
     if (st == GF_OK && fflush(stdout) != 0)
       st = gf_error_set(err, GF_EIO, "cannot write standard output");
     return st;
+  }
+  if (o->format == GF_FORMAT_NDJSON || o->format == GF_FORMAT_JSON) {
+    gf_json_write_options jo;
+    gf_json_write_options_init(&jo);
+    jo.parallel = p;
+    return o->format == GF_FORMAT_NDJSON ? gf_write_ndjson(f, o->path, &jo, err)
+                                         : gf_write_json(f, o->path, &jo, err);
   }
   return gf_write_csv(f, o->path, &wo, err);
 }

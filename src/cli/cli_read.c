@@ -467,6 +467,27 @@ static int read_csv(const char *command, const cli_input *in, const cli_read_arg
   return CLI_EXIT_OK;
 }
 
+/* Reads NDJSON or a JSON array (docs/JSON.md): by path, or from the
+ * content in memory. */
+static int read_json(const char *command, const cli_input *in, const cli_read_args *a,
+                     int64_t max_rows, const char *const *columns, int num_columns,
+                     const gf_parallel_options *parallel, gf_frame **out) {
+  gf_json_read_options o;
+  gf_json_read_options_init(&o);
+  o.max_rows = max_rows;
+  o.format = in->format == GF_FORMAT_NDJSON ? GF_JSON_NDJSON : GF_JSON_AUTO;
+  o.columns = columns;
+  o.num_columns = num_columns;
+  o.parallel = parallel;
+  o.input_mode = input_mode(a);
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = in->path ? gf_read_json(in->path, &o, out, &err)
+                          : gf_read_json_buffer(in->data, in->len, in->name, &o, out, &err);
+  if (st != GF_OK) return input_failure(command, in->name, parallel, st, &err);
+  return CLI_EXIT_OK;
+}
+
 /* See cli.h. New readers are wired here, one case per format. */
 int cli_read_input(const char *command, const cli_input *in, const cli_read_args *a,
                    int64_t max_rows, const char *const *columns, int num_columns,
@@ -482,13 +503,7 @@ int cli_read_input(const char *command, const cli_input *in, const cli_read_args
       return read_ipc(command, in, a, max_rows, columns, num_columns, parallel, out, metadata);
     case GF_FORMAT_NDJSON:
     case GF_FORMAT_JSON:
-      /* gf_read_ndjson / gf_read_json (the JSON branch) go here: by
-       * in->path, or from in->data / in->len. */
-      cli_error("%s: %s: looks like %s, but %s reading is not built in this branch "
-                "(--input-format csv reads it as CSV)",
-                command, in->name, in->format == GF_FORMAT_JSON ? "JSON" : "NDJSON",
-                in->format == GF_FORMAT_JSON ? "JSON" : "NDJSON");
-      return CLI_EXIT_FAILURE;
+      return read_json(command, in, a, max_rows, columns, num_columns, parallel, out);
     case GF_FORMAT_PARQUET:
       /* gf_read_parquet (the Parquet branch) goes here, by in->path: a
        * piped or compressed Parquet input has been copied to a temporary

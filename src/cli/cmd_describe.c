@@ -11,17 +11,20 @@
 static const char usage[] =
     "Usage: gf describe [OPTIONS] FILE...\n\n"
     "Prints count, null_count, n_unique (strings), mean, std, min, quartiles\n"
-    "and max of every column of FILE (CSV, or Arrow IPC for .arrow .feather\n"
-    ".ipc .arrows) as a table.\n\n"
+    "and max of every column of FILE (CSV, TSV, JSON, Arrow IPC or Parquet, by\n"
+    "content; several FILEs, a glob or a directory are one table) as a table.\n\n"
     "Options:\n"
-    "      --ascii         ASCII borders instead of box drawing\n" CLI_READ_USAGE;
+    "      --ascii         ASCII borders instead of box drawing\n" CLI_FORMAT_USAGE
+    CLI_READ_USAGE;
 
 /* Parses options, reads FILE, summarises its columns in parallel and
  * prints the table; returns the exit code. */
 static int run(int argc, char **argv) {
-  enum { OPT_ASCII = CLI_OPT_FIRST_FREE };
+  enum { OPT_ASCII = CLI_OPT_FIRST_FREE, OPT_FORMAT };
   static const struct option longopts[] = {
-      CLI_READ_LONG_OPTIONS, {"ascii", no_argument, NULL, OPT_ASCII}, {NULL, 0, NULL, 0}};
+      CLI_READ_LONG_OPTIONS, {"ascii", no_argument, NULL, OPT_ASCII},
+      {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
+  cli_output_format fmt = CLI_FORMAT_TABLE;
   cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
   bool ascii = false;
   int opt, rc;
@@ -32,6 +35,10 @@ static int run(int argc, char **argv) {
     }
     if (opt == OPT_ASCII) {
       ascii = true;
+      continue;
+    }
+    if (opt == OPT_FORMAT) {
+      if (!cli_parse_output_format("describe", optarg, &fmt)) return CLI_EXIT_USAGE;
       continue;
     }
     return cli_usage_error("describe", "unknown option '%s'", argv[optind - 1]);
@@ -58,7 +65,7 @@ static int run(int argc, char **argv) {
     po.max_rows = gf_frame_num_rows(table); /* every statistic */
     po.max_columns = -1;
     po.ascii = ascii;
-    st = gf_frame_print(table, &po, stdout, &err);
+    st = cli_print_frame(table, fmt, &po, &p, stdout, &err);
   }
   gf_frame_release(table);
   gf_frame_release(f);

@@ -9,19 +9,22 @@
 
 static const char usage[] =
     "Usage: gf head [OPTIONS] FILE...\n\n"
-    "Prints the first rows of FILE (CSV, or Arrow IPC for .arrow .feather\n"
-    ".ipc .arrows) as a table.\n\n"
+    "Prints the first rows of FILE (CSV, TSV, JSON, Arrow IPC or Parquet, by\n"
+    "content; several FILEs, a glob or a directory are one table) as a table.\n\n"
     "Options:\n"
     "  -n, --rows N        rows to show (default 10)\n"
-    "      --ascii         ASCII borders instead of box drawing\n" CLI_READ_USAGE;
+    "      --ascii         ASCII borders instead of box drawing\n" CLI_FORMAT_USAGE
+    CLI_READ_USAGE;
 
-enum { OPT_ASCII = CLI_OPT_FIRST_FREE };
+enum { OPT_ASCII = CLI_OPT_FIRST_FREE, OPT_FORMAT };
 
 /* Parses options, reads the first N rows and prints them. */
 static int run(int argc, char **argv) {
   static const struct option longopts[] = {
       CLI_READ_LONG_OPTIONS, {"rows", required_argument, NULL, 'n'},
-      {"ascii", no_argument, NULL, OPT_ASCII}, {NULL, 0, NULL, 0}};
+      {"ascii", no_argument, NULL, OPT_ASCII}, {"format", required_argument, NULL, OPT_FORMAT},
+      {NULL, 0, NULL, 0}};
+  cli_output_format fmt = CLI_FORMAT_TABLE;
   cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
   int64_t rows = 10;
   bool ascii = false;
@@ -35,6 +38,8 @@ static int run(int argc, char **argv) {
       if (!cli_parse_int64("head", "-n", optarg, 0, INT64_MAX / 2, &rows)) return CLI_EXIT_USAGE;
     } else if (opt == OPT_ASCII) {
       ascii = true;
+    } else if (opt == OPT_FORMAT) {
+      if (!cli_parse_output_format("head", optarg, &fmt)) return CLI_EXIT_USAGE;
     } else {
       return cli_usage_error("head", "unknown option '%s'", argv[optind - 1]);
     }
@@ -59,7 +64,9 @@ static int run(int argc, char **argv) {
     gf_print_options_init(&po);
     po.max_rows = rows;
     po.ascii = ascii;
-    st = gf_frame_print(shown, &po, stdout, &err);
+    gf_parallel_options par;
+    cli_parallel_options(ra.threads, &par);
+    st = cli_print_frame(shown, fmt, &po, &par, stdout, &err);
     if (shown != f) gf_frame_release(shown);
   }
   gf_frame_release(f);

@@ -75,8 +75,9 @@ static const char usage[] =
     "      --output-format F csv, tsv, arrow, arrows (csv.gz...: compressed):\n"
     "                        overrides the extension; alone, writes standard\n"
     "                        output in that format (arrows: an IPC stream)\n"
-    "      --format F        table or csv for standard output (default: table\n"
-    "                        when standard output is a terminal, else csv)\n"
+    "      --format F        table, csv, tsv, json, ndjson or markdown for\n"
+    "                        standard output (default: table when standard\n"
+    "                        output is a terminal, else csv)\n"
     "      --rows N          rows a table shows (default 10)\n"
     "      --ascii           ASCII table borders\n"
     "      --explain         print the plan as given and as optimized (sources\n"
@@ -159,6 +160,7 @@ typedef struct qargs {
   const char *output_format; /* --output-format */
   cli_output out;            /* resolved -o / --output-format (use_out) */
   bool use_out;              /* false: a table or CSV on standard output (--format) */
+  cli_output_format out_format; /* parsed --format */
   const char *distinct; /* "" = every output column, NULL = no --distinct */
   int64_t limit;  /* -1 = none */
   int64_t offset; /* 0 = none */
@@ -336,8 +338,7 @@ static int parse_args(int argc, char **argv, qargs *q) {
       case 'o': q->output = optarg; break;
       case OPT_OUTPUT_FORMAT: q->output_format = optarg; break;
       case OPT_FORMAT:
-        if (strcmp(optarg, "table") != 0 && strcmp(optarg, "csv") != 0)
-          return cli_usage_error("query", "--format expects table or csv, got '%s'", optarg);
+        if (!cli_parse_output_format("query", optarg, &q->out_format)) return CLI_EXIT_USAGE;
         q->format = optarg;
         break;
       case OPT_LIMIT:
@@ -402,12 +403,13 @@ static int parse_args(int argc, char **argv, qargs *q) {
     return cli_usage_error("query", "--having needs --group-by or --agg (use --filter for rows)");
   /* "-o -" is standard output. */
   if (q->output && strcmp(q->output, "-") == 0) q->output = NULL;
-  if (q->output && q->format && strcmp(q->format, "table") == 0)
-    return cli_usage_error("query", "--format table is for standard output; -o writes CSV or Arrow IPC");
+  if (q->output && q->format && q->out_format != CLI_FORMAT_CSV)
+    return cli_usage_error("query", "--format is for standard output; -o picks the format by "
+                           "the extension or --output-format");
   if (q->explain && (q->output || q->profile || q->stats))
     return cli_usage_error("query", "--explain prints the plan without running it: drop -o, --profile and --stats");
   if (q->output_format && q->format)
-    return cli_usage_error("query", "give --format (table, csv) or --output-format, not both");
+    return cli_usage_error("query", "give --format (standard output) or --output-format, not both");
   if (q->output || q->output_format) {
     /* Refused before running: a long query would otherwise end in this. */
     q->use_out = true;
@@ -737,8 +739,10 @@ static int write_output(const qrun *r, const gf_frame *f) {
   if (q->use_out) {
     st = cli_write_frame(f, &q->out, NULL, &o, &err);
   } else {
-    bool table = q->format ? strcmp(q->format, "table") == 0 : isatty(STDOUT_FILENO);
-    if (table) {
+    bool table = q->format ? q->out_format == CLI_FORMAT_TABLE : isatty(STDOUT_FILENO);
+    if (q->format && !table) {
+      st = cli_print_frame(f, q->out_format, NULL, &o, stdout, &err);
+    } else if (table) {
       gf_print_options po;
       gf_print_options_init(&po);
       if (q->rows >= 0) po.max_rows = q->rows;

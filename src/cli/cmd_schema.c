@@ -12,12 +12,16 @@
 
 static const char usage[] =
     "Usage: gf schema [OPTIONS] FILE...\n\n"
-    "Reads FILE (CSV, or Arrow IPC for .arrow .feather .ipc .arrows) and\n"
-    "prints its row count and, for each column, the name, the type (inferred\n"
-    "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
-    "holds; for IPC also the schema's custom metadata, one 'key: value' line\n"
-    "each.\n\n"
-    "Options:\n" CLI_READ_USAGE;
+    "Reads FILE (CSV, TSV, JSON, Arrow IPC or Parquet, recognised by content;\n"
+    "several FILEs, a glob or a directory are one table) and prints its row\n"
+    "count and, for each column, the name, the type (inferred for CSV and JSON,\n"
+    "as stored for IPC and Parquet), whether it is nullable and how many nulls\n"
+    "it holds; an Arrow IPC file is described from its metadata alone (null\n"
+    "counts as its writer recorded them), with the schema's custom metadata,\n"
+    "one 'key: value' line each.\n\n"
+    "Options:\n" CLI_FORMAT_USAGE
+    "                      (table: the text above; the others: one row per\n"
+    "                      column with name, type, nullable, nulls)\n" CLI_READ_USAGE;
 
 /* Prints the table of columns with aligned names and types; nulls[i] is
  * column i's null count. */
@@ -99,14 +103,62 @@ static int run_ipc(const char *path, const cli_read_args *ra) {
   return CLI_EXIT_OK;
 }
 
+/* The schema as a frame (name, type, nullable, nulls: one row per
+ * column) printed in `fmt`, for --format other than table. */
+static gf_status print_schema_as(const gf_frame *f, cli_output_format fmt, int threads,
+                                 gf_error *err) {
+  const gf_schema *s = gf_frame_schema(f);
+  int n = gf_schema_num_fields(s);
+  gf_builder *b[4] = {NULL, NULL, NULL, NULL};
+  const gf_datatype types[4] = {gf_type(GF_TYPE_UTF8), gf_type(GF_TYPE_UTF8),
+                                gf_type(GF_TYPE_BOOL), gf_type(GF_TYPE_INT64)};
+  gf_array *cols[4] = {NULL, NULL, NULL, NULL};
+  gf_frame *out = NULL;
+  gf_status st = GF_OK;
+  for (int k = 0; k < 4 && st == GF_OK; k++) st = gf_builder_new(types[k], NULL, &b[k], err);
+  char type[128];
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    const gf_field *fl = gf_schema_field(s, i);
+    int64_t nulls = 0;
+    for (int bt = 0; bt < gf_frame_num_batches(f); bt++)
+      nulls += gf_array_null_count(gf_frame_column(f, bt, i));
+    gf_type_format(fl->type, type, sizeof type);
+    st = gf_builder_append_string(b[0], fl->name, err);
+    if (st == GF_OK) st = gf_builder_append_string(b[1], type, err);
+    if (st == GF_OK) st = gf_builder_append_bool(b[2], fl->nullable, err);
+    if (st == GF_OK) st = gf_builder_append_int64(b[3], nulls, err);
+  }
+  for (int k = 0; k < 4 && st == GF_OK; k++) st = gf_builder_finish(b[k], &cols[k], err);
+  const char *names[4] = {"name", "type", "nullable", "nulls"};
+  if (st == GF_OK) st = gf_frame_from_columns(names, cols, 4, &out, err);
+  if (st == GF_OK) {
+    gf_parallel_options par;
+    cli_parallel_options(threads, &par);
+    st = cli_print_frame(out, fmt, NULL, &par, stdout, err);
+  }
+  gf_frame_release(out);
+  for (int k = 0; k < 4; k++) {
+    gf_builder_free(b[k]);
+    gf_array_release(cols[k]);
+  }
+  return st;
+}
+
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
-  static const struct option longopts[] = {CLI_READ_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+  enum { OPT_FORMAT = CLI_OPT_FIRST_FREE };
+  static const struct option longopts[] = {
+      CLI_READ_LONG_OPTIONS, {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
   cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
+  cli_output_format fmt = CLI_FORMAT_TABLE;
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
     if (cli_read_option("schema", opt, optarg, &ra, &rc)) {
       if (rc) return rc;
+      continue;
+    }
+    if (opt == OPT_FORMAT) {
+      if (!cli_parse_output_format("schema", optarg, &fmt)) return CLI_EXIT_USAGE;
       continue;
     }
     return cli_usage_error("schema", "unknown option '%s'", argv[optind - 1]);
@@ -124,7 +176,8 @@ static int run(int argc, char **argv) {
     cli_input in;
     rc = cli_open_input("schema", argv[optind], &ra, &par, &in);
     if (rc) return rc;
-    if (in.format == GF_FORMAT_IPC_FILE && in.path && !in.spool && !in.memfd_path[0]) {
+    if (fmt == CLI_FORMAT_TABLE && in.format == GF_FORMAT_IPC_FILE && in.path && !in.spool &&
+        !in.memfd_path[0]) {
       rc = run_ipc(in.path, &ra);
       cli_input_free(&in);
       return rc;
@@ -133,6 +186,13 @@ static int run(int argc, char **argv) {
     cli_input_free(&in);
   }
   if (rc) return rc;
+  if (fmt != CLI_FORMAT_TABLE) {
+    gf_error err;
+    gf_error_clear(&err);
+    gf_status st = print_schema_as(f, fmt, ra.threads, &err);
+    gf_frame_release(f);
+    return st == GF_OK ? CLI_EXIT_OK : cli_fail("schema", st, &err);
+  }
   const gf_schema *s = gf_frame_schema(f);
   int n = gf_schema_num_fields(s);
   int64_t *nulls = calloc((size_t)(n ? n : 1), sizeof *nulls);
