@@ -8,6 +8,7 @@
 
 #include "exec/exec_internal.h"
 #include "io/io_internal.h"
+#include "io/ipc_internal.h"
 #include "io/pq_read_internal.h"
 
 /* An open file: mapping, footer, columns. */
@@ -278,8 +279,10 @@ static int b64v(uint8_t ch) {
 }
 
 /* Applies the Arrow types of the ARROW:schema metadata where they refine
- * the Parquet ones; a value that does not decode is ignored, as Arrow's
- * own reader would lose nothing but the refinements. */
+ * the Parquet ones, as Arrow's reader does: time zones, large string
+ * types, durations, dictionary encoding of strings (date64 stays date32,
+ * as in Arrow). A value that does not decode is ignored: only the
+ * refinements are lost. */
 static void apply_arrow_schema(pq_file *f, const tr_bytes *v) {
   size_t cap = (size_t)v->len / 4 * 3 + 16;
   uint8_t *buf = gfi_malloc(f->a, cap);
@@ -297,39 +300,54 @@ static void apply_arrow_schema(pq_file *f, const tr_bytes *v) {
       buf[n++] = (uint8_t)(acc >> bits);
     }
   }
-  static const uint8_t eos[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
-  memcpy(buf + n, eos, 8);
-  n += 8;
-  gf_ipc_read_options io;
-  gf_ipc_read_options_init(&io);
-  gf_frame *fr = NULL;
+  /* An encapsulated IPC message: [0xFFFFFFFF] int32 length, flatbuffer.
+   * Fields are decoded one by one (a type the IPC reader does not hold,
+   * such as float16, only loses that field's refinement). */
+  size_t at = 0;
+  if (n >= 4 && buf[0] == 0xff && buf[1] == 0xff && buf[2] == 0xff && buf[3] == 0xff) at = 4;
+  if (n - at < 4) goto done;
+  uint32_t mlen = (uint32_t)buf[at] | (uint32_t)buf[at + 1] << 8 | (uint32_t)buf[at + 2] << 16 |
+                  (uint32_t)buf[at + 3] << 24;
+  at += 4;
+  if (mlen > n - at) goto done;
   gf_error e;
-  if (gf_read_ipc_stream_buffer(buf, n, &io, &fr, &e) == GF_OK) {
-    const gf_schema *s = gf_frame_schema(fr);
-    for (int k = 0; k < f->ncols; k++) {
-      pq_column *c = &f->cols[k];
-      if (f->nested[k]) continue;
-      int j = gf_schema_find(s, c->name);
-      if (j < 0) continue;
-      gf_datatype at = gf_schema_field(s, j)->type, vt = gf_type_value(at);
-      gf_datatype pt = c->type;
-      if (vt.id == GF_TYPE_TIMESTAMP && pt.id == GF_TYPE_TIMESTAMP && vt.unit == pt.unit) {
-        pt = vt;
-      } else if ((vt.id == GF_TYPE_LARGE_UTF8 && pt.id == GF_TYPE_UTF8) ||
-                 (vt.id == GF_TYPE_LARGE_BINARY && pt.id == GF_TYPE_BINARY)) {
-        pt = vt;
-      } else if (vt.id == GF_TYPE_DATE64 && pt.id == GF_TYPE_DATE32) {
-        pt = vt;
-        c->mul = 86400000;
-      } else if (vt.id == GF_TYPE_DURATION && pt.id == GF_TYPE_INT64) {
-        pt = vt;
-      }
-      if (at.id == GF_TYPE_DICTIONARY && c->conv == PQ_CV_BYTES && !gfi_type_is_large(pt.id))
-        pt = gf_type_dictionary(pt);
-      c->type = pt;
+  if (gfi_fb_verify(buf + at, mlen, &gfi_fb_message, 0, &e) != GF_OK) goto done;
+  fb_table msg = gfi_fb_root(buf + at, mlen, &gfi_fb_message), schema;
+  if (gfi_fb_get_int(&msg, MSG_HEADER_TYPE, 0) != MSG_SCHEMA ||
+      !gfi_fb_get_table(&msg, MSG_HEADER, &schema))
+    goto done;
+  size_t nf = gfi_fb_vec_len(&schema, SCHEMA_FIELDS);
+  for (size_t i = 0; i < nf; i++) {
+    fb_table fld;
+    const char *nm;
+    size_t nl;
+    if (!gfi_fb_vec_table(&schema, SCHEMA_FIELDS, i, &fld) ||
+        !gfi_fb_get_string(&fld, FIELD_NAME, &nm, &nl))
+      continue;
+    pq_column *c = NULL;
+    for (int k = 0; k < f->ncols && !c; k++)
+      if (!f->nested[k] && strlen(f->cols[k].name) == nl && !memcmp(f->cols[k].name, nm, nl))
+        c = &f->cols[k];
+    if (!c) continue;
+    gf_datatype vt;
+    bool view;
+    if (gfi_ipc_decode_type(&fld, c->name, &vt, &view, &e) != GF_OK) continue;
+    fb_table de;
+    bool dict = gfi_fb_get_table(&fld, FIELD_DICTIONARY, &de);
+    gf_datatype pt = c->type;
+    if (vt.id == GF_TYPE_TIMESTAMP && pt.id == GF_TYPE_TIMESTAMP && vt.unit == pt.unit &&
+        c->conv != PQ_CV_INT96) { /* Arrow keeps INT96 zone-less */
+      pt = vt;
+    } else if ((vt.id == GF_TYPE_LARGE_UTF8 && pt.id == GF_TYPE_UTF8) ||
+               (vt.id == GF_TYPE_LARGE_BINARY && pt.id == GF_TYPE_BINARY)) {
+      pt = vt;
+    } else if (vt.id == GF_TYPE_DURATION && pt.id == GF_TYPE_INT64) {
+      pt = vt;
     }
-    gf_frame_release(fr);
+    if (dict && c->conv == PQ_CV_BYTES && !gfi_type_is_large(pt.id)) pt = gf_type_dictionary(pt);
+    c->type = pt;
   }
+done:
   gfi_mfree(f->a, buf, cap);
 }
 
@@ -457,8 +475,8 @@ static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   const pq_column *c = &w->f->cols[w->sel[i % w->nsel]];
   const gfi_pq_row_group *rg = (const gfi_pq_row_group *)w->f->meta.row_groups.items + r;
   const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + c->leaf;
-  char where[200];
-  snprintf(where, sizeof where, "%.80s: column '%.60s', row group %d", w->f->path, c->name, r);
+  char where[700];
+  snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, c->name, r);
   return pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, ctx->allocator, where,
                        &w->out[i], ctx->err);
 }
