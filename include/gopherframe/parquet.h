@@ -58,6 +58,15 @@ GF_API gf_status gf_read_parquet(const char *path,
                                  gf_frame **out, gf_error *err);
 
 /**
+ * Reads a Parquet file held in memory (data[0, len)); as gf_read_parquet.
+ * The frame does not point into `data`: it may be freed after the call.
+ * Messages name the input "Parquet buffer".
+ */
+GF_API gf_status gf_read_parquet_buffer(const void *data, size_t len,
+                                        const gf_parquet_read_options *o,
+                                        gf_frame **out, gf_error *err);
+
+/**
  * Reads only the footer of a Parquet file and returns its schema (as
  * gf_read_parquet would type the columns) and row count (`rows` may be
  * NULL). Nested columns are reported as GF_ENOTSUP as by gf_read_parquet.

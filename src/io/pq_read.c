@@ -283,10 +283,10 @@ static int b64v(uint8_t ch) {
  * types, durations, dictionary encoding of strings (date64 stays date32,
  * as in Arrow). A value that does not decode is ignored: only the
  * refinements are lost. */
-static void apply_arrow_schema(pq_file *f, const tr_bytes *v) {
+static gf_status apply_arrow_schema(pq_file *f, const tr_bytes *v, gf_error *err) {
   size_t cap = (size_t)v->len / 4 * 3 + 16;
   uint8_t *buf = gfi_malloc(f->a, cap);
-  if (!buf) return;
+  if (!buf) return GF_OOM(err, "the decoded ARROW:schema");
   size_t n = 0;
   uint32_t acc = 0;
   int bits = 0;
@@ -349,19 +349,29 @@ static void apply_arrow_schema(pq_file *f, const tr_bytes *v) {
   }
 done:
   gfi_mfree(f->a, buf, cap);
+  return GF_OK;
 }
 
 /* ---- opening ----------------------------------------------------------- */
 
-static gf_status file_open(pq_file *f, const char *path, const gf_parallel_options *par,
-                           gf_input_mode mode, gf_error *err) {
+/* Opens `path` (mapped or read), or, when `mem` is not NULL, the bytes
+ * mem[0, mem_len) (then `path` only names them in messages). Output
+ * arrays never point into the input: every value is decoded into memory
+ * of the call's allocator, so the input may go away after the call. */
+static gf_status file_open(pq_file *f, const char *path, const uint8_t *mem, size_t mem_len,
+                           const gf_parallel_options *par, gf_input_mode mode, gf_error *err) {
   memset(f, 0, sizeof *f);
   f->path = path;
   f->a = gfi_alloc_or_default(par->allocator);
   tr_arena_init(&f->ar, f->a);
-  GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, par, mode, &f->map, err));
-  f->data = (const uint8_t *)gfi_mapped_file_data(f->map);
-  f->len = gfi_mapped_file_size(f->map);
+  if (mem) {
+    f->data = mem;
+    f->len = mem_len;
+  } else {
+    GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, par, mode, &f->map, err));
+    f->data = (const uint8_t *)gfi_mapped_file_data(f->map);
+    f->len = gfi_mapped_file_size(f->map);
+  }
   if (f->len >= 4 && !memcmp(f->data + f->len - 4, "PARE", 4))
     return gf_error_set(err, GF_ENOTSUP,
                         "%s: encrypted Parquet file (encrypted footer, \"PARE\" magic): "
@@ -415,7 +425,7 @@ static gf_status file_open(pq_file *f, const char *path, const gf_parallel_optio
   const gfi_pq_key_value *kv = f->meta.key_value_metadata.items;
   for (int i = 0; i < f->meta.key_value_metadata.n; i++)
     if (kv[i].key.len == 12 && !memcmp(kv[i].key.p, "ARROW:schema", 12) && tr_isset(&kv[i], 2))
-      apply_arrow_schema(f, &kv[i].value);
+      GF_RETURN_NOT_OK(apply_arrow_schema(f, &kv[i].value, err));
   return GF_OK;
 }
 
@@ -527,15 +537,16 @@ static gf_status unify_large(pq_file *f, gf_schema **schema, gf_array **cols, in
 gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
                        const gf_expr *pred, bool *keep, gf_error *err);
 
-static gf_status read_in(const char *path, const gf_parquet_read_options *o,
-                         const gf_parallel_options *par, gf_frame **out, gf_error *err) {
+static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
+                         const gf_parquet_read_options *o, const gf_parallel_options *par,
+                         gf_frame **out, gf_error *err) {
   pq_file f;
   int *sel = NULL, nsel = 0, *rgs = NULL, nrg = 0;
   bool *keep = NULL;
   gf_array **cols = NULL;
   size_t ncells = 0;
   gf_schema *schema = NULL;
-  gf_status st = file_open(&f, path, par, o->input_mode, err);
+  gf_status st = file_open(&f, path, mem, mem_len, par, o->input_mode, err);
   if (st == GF_OK) st = select_columns(&f, o, &sel, &nsel, err);
   int nall = f.meta.row_groups.n;
   if (st == GF_OK) {
@@ -608,7 +619,21 @@ gf_status gf_read_parquet(const char *path, const gf_parquet_read_options *o,
   gf_parallel_options par;
   gfi_ctx call;
   GF_RETURN_NOT_OK(load_opts(o, &lo, &call, &par, err));
-  return gfi_ctx_end(&call, read_in(path, &lo, &par, out, err), err);
+  return gfi_ctx_end(&call, read_in(path, NULL, 0, &lo, &par, out, err), err);
+}
+
+gf_status gf_read_parquet_buffer(const void *data, size_t len, const gf_parquet_read_options *o,
+                                 gf_frame **out, gf_error *err) {
+  if (!out) return gf_error_set(err, GF_EINVAL, "gf_read_parquet_buffer: out is NULL");
+  *out = NULL;
+  if (!data && len) return gf_error_set(err, GF_EINVAL, "gf_read_parquet_buffer: data is NULL");
+  static const uint8_t empty[1];
+  gf_parquet_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(load_opts(o, &lo, &call, &par, err));
+  return gfi_ctx_end(&call, read_in("Parquet buffer", data ? data : empty, len, &lo, &par, out, err),
+                     err);
 }
 
 gf_status gf_parquet_read_schema(const char *path, const gf_parquet_read_options *o,
@@ -622,7 +647,7 @@ gf_status gf_parquet_read_schema(const char *path, const gf_parquet_read_options
   GF_RETURN_NOT_OK(load_opts(o, &lo, &call, &par, err));
   pq_file f;
   int *sel = NULL, nsel = 0;
-  gf_status st = file_open(&f, path, &par, lo.input_mode, err);
+  gf_status st = file_open(&f, path, NULL, 0, &par, lo.input_mode, err);
   if (st == GF_OK) st = select_columns(&f, &lo, &sel, &nsel, err);
   if (st == GF_OK) st = make_schema(&f, sel, nsel, schema, err);
   if (st == GF_OK && rows) *rows = f.meta.num_rows;

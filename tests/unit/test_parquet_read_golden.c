@@ -94,7 +94,8 @@ static void token(const gf_array *a, int64_t i, char *buf) {
   case GF_TYPE_FIXED_SIZE_BINARY: {
     int64_t n;
     const char *p = gf_array_get_bytes(a, i, &n);
-    hex((const uint8_t *)p, n, buf);
+    buf[0] = 'x';
+    hex((const uint8_t *)p, n, buf + 1);
     return;
   }
   default:

@@ -21,7 +21,7 @@ Value tokens (what the C test formats from our frame): N for null; bool
 0/1; integers and temporal values as their integer; float32/float64 as
 the hex of their IEEE bits (float16 widened to float32); decimals as the
 hex of the little-endian two's complement unscaled value (16 or 32
-bytes); strings and binaries as the hex of their bytes. The digest is
+bytes); strings and binaries as x and the hex of their bytes. The digest is
 FNV-1a 64 over the tokens each followed by a newline.
 
 "refused" files are those the reader refuses by design, with the keyword
@@ -138,7 +138,7 @@ def tokens(col):
                 vals.append("N")
             else:
                 b = v.as_py()
-                vals.append((b.encode() if isinstance(b, str) else b).hex())
+                vals.append("x" + (b.encode() if isinstance(b, str) else b).hex())
     else:
         raise TypeError(str(t))
     if valid is not None:
@@ -270,6 +270,15 @@ def gen_files():
     pq.write_table(many, os.path.join(GEN, "many_row_groups.parquet"), row_group_size=500,
                    compression="snappy")
     pq.write_table(many.slice(0, 0), os.path.join(GEN, "empty.parquet"))
+    # Small enough for allocation-failure sweeps: two row groups, a
+    # dictionary string column (ARROW:schema), nulls, one codec.
+    tiny = pa.table({
+        "id": pa.array([1, None, 3, 4, None, 6, 7], pa.int32()),
+        "s": pa.array(["a", "b", None, "a", "c", "b", "a"]).dictionary_encode(),
+        "x": pa.array([0.5, -1.0, None, 2.5, 3.0, None, 1e300], pa.float64()),
+        "t": pa.array(["x", "yy", "", None, "zzz", "x", "w"], pa.string()),
+    })
+    pq.write_table(tiny, os.path.join(GEN, "tiny.parquet"), row_group_size=4, compression="snappy")
 
 
 def main():
