@@ -73,6 +73,12 @@ bool cli_is_ipc_path(const char *path) {
   return false;
 }
 
+/* The Parquet extension, case-insensitive. */
+bool cli_is_parquet_path(const char *path) {
+  size_t n = strlen(path);
+  return n > 8 && strncasecmp(path + n - 8, ".parquet", 8) == 0;
+}
+
 /* The stream extension, case-insensitive. */
 bool cli_is_ipc_stream_path(const char *path) {
   size_t n = strlen(path);
@@ -398,12 +404,41 @@ fail:
   return read_failure(command, parallel, st, &err);
 }
 
+/* Reads a Parquet file, only the `columns` asked for (all when NULL),
+ * then cuts it to `max_rows` (0 = all). */
+static int read_parquet(const char *command, const char *path, const cli_read_args *a,
+                        int64_t max_rows, const char *const *columns, int num_columns,
+                        const gf_parallel_options *parallel, gf_frame **out) {
+  gf_parquet_read_options o;
+  gf_parquet_read_options_init(&o);
+  o.parallel = parallel;
+  o.input_mode = input_mode(a);
+  if (columns && num_columns > 0) {
+    o.columns = columns;
+    o.num_columns = num_columns;
+  }
+  gf_error err;
+  gf_error_clear(&err);
+  gf_frame *f = NULL;
+  gf_status st = gf_read_parquet(path, &o, &f, &err);
+  if (st == GF_OK && max_rows > 0 && gf_frame_num_rows(f) > max_rows) {
+    gf_frame *cut = NULL;
+    st = gf_frame_slice(f, 0, max_rows, &cut, &err);
+    gf_frame_release(f);
+    f = cut;
+  }
+  if (st != GF_OK) return read_failure(command, parallel, st, &err);
+  *out = f;
+  return CLI_EXIT_OK;
+}
+
 int cli_read_frame_meta(const char *command, const char *path, const cli_read_args *a,
                         gf_frame **out, gf_ipc_metadata **metadata) {
   gf_parallel_options par;
   cli_parallel_options(a->threads, &par);
   if (metadata) *metadata = NULL;
   if (cli_is_ipc_path(path)) return read_ipc(command, path, a, 0, NULL, 0, &par, out, metadata);
+  if (cli_is_parquet_path(path)) return read_parquet(command, path, a, 0, NULL, 0, &par, out);
   return cli_read_frame_opts(command, path, a, 0, NULL, 0, &par, out);
 }
 
@@ -412,6 +447,8 @@ int cli_read_frame_opts(const char *command, const char *path, const cli_read_ar
                         const gf_parallel_options *parallel, gf_frame **out) {
   if (cli_is_ipc_path(path))
     return read_ipc(command, path, a, max_rows, columns, num_columns, parallel, out, NULL);
+  if (cli_is_parquet_path(path))
+    return read_parquet(command, path, a, max_rows, columns, num_columns, parallel, out);
   gf_parallel_options par = *parallel;
   gf_csv_read_options o;
   gf_csv_read_options_init(&o);

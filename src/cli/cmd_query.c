@@ -465,7 +465,19 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   bo.chunk_rows = 0;
   bo.strategy = GF_STRATEGY_AUTO;
   gf_input_mode mode = r->q->ra.read ? GF_INPUT_READ : GF_INPUT_MMAP;
-  if (cli_is_ipc_path(path)) {
+  if (cli_is_parquet_path(path)) {
+    /* Read eagerly (all columns, in parallel), then planned over. */
+    gf_parquet_read_options po;
+    gf_parquet_read_options_init(&po);
+    po.input_mode = mode;
+    po.parallel = &bo;
+    gf_frame *f = NULL;
+    st = gf_read_parquet(path, &po, &f, &err);
+    if (st == GF_OK) {
+      st = gf_plan_from_frame(f, out, &err);
+      gf_frame_release(f);
+    }
+  } else if (cli_is_ipc_path(path)) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);
     io.input_mode = mode;

@@ -11,16 +11,17 @@
 
 static const char usage[] =
     "Usage: gf schema [OPTIONS] FILE\n\n"
-    "Reads FILE (CSV, or Arrow IPC for .arrow .feather .ipc .arrows) and\n"
+    "Reads FILE (CSV, Arrow IPC for .arrow .feather .ipc .arrows, Parquet\n"
+    "for .parquet: its footer only, null counts shown as -) and\n"
     "prints its row count and, for each column, the name, the type (inferred\n"
     "for CSV, as stored for IPC), whether it is nullable and how many nulls it\n"
     "holds; for IPC also the schema's custom metadata, one 'key: value' line\n"
     "each.\n\n"
     "Options:\n" CLI_READ_USAGE;
 
-/* Prints the table of columns with aligned names and types. */
-static void print_schema(const char *path, const gf_frame *f) {
-  const gf_schema *s = gf_frame_schema(f);
+/* Prints the table of columns with aligned names and types; null counts
+ * from `f`, or "-" when it is NULL (a Parquet footer-only read). */
+static void print_schema(const char *path, const gf_schema *s, int64_t rows, const gf_frame *f) {
   int n = gf_schema_num_fields(s);
   int name_w = 4, type_w = 4;
   char type[128];
@@ -32,17 +33,20 @@ static void print_schema(const char *path, const gf_frame *f) {
     w = (int)strlen(type);
     if (w > type_w) type_w = w;
   }
-  printf("file: %s\nrows: %lld\ncolumns: %d\n", path, (long long)gf_frame_num_rows(f), n);
+  printf("file: %s\nrows: %lld\ncolumns: %d\n", path, (long long)rows, n);
   if (n == 0) return;
   printf("\n%-*s  %-*s  %-8s  %s\n", name_w, "name", type_w, "type", "nullable", "nulls");
   for (int i = 0; i < n; i++) {
     const gf_field *fl = gf_schema_field(s, i);
     int64_t nulls = 0;
-    for (int b = 0; b < gf_frame_num_batches(f); b++)
+    for (int b = 0; f && b < gf_frame_num_batches(f); b++)
       nulls += gf_array_null_count(gf_frame_column(f, b, i));
     gf_type_format(fl->type, type, sizeof type);
-    printf("%-*s  %-*s  %-8s  %lld\n", name_w, fl->name, type_w, type,
-           fl->nullable ? "true" : "false", (long long)nulls);
+    char nb[32];
+    if (f) snprintf(nb, sizeof nb, "%lld", (long long)nulls);
+    else snprintf(nb, sizeof nb, "-");
+    printf("%-*s  %-*s  %-8s  %s\n", name_w, fl->name, type_w, type,
+           fl->nullable ? "true" : "false", nb);
   }
 }
 
@@ -83,11 +87,25 @@ static int run(int argc, char **argv) {
   }
   if (optind + 1 != argc)
     return cli_usage_error("schema", optind == argc ? "missing FILE" : "expects one FILE");
+  if (cli_is_parquet_path(argv[optind])) {
+    /* Only the footer is read: null counts would need the data. */
+    gf_parquet_read_options po;
+    gf_parquet_read_options_init(&po);
+    gf_schema *s = NULL;
+    int64_t rows = 0;
+    gf_error err;
+    gf_error_clear(&err);
+    gf_status st = gf_parquet_read_schema(argv[optind], &po, &s, &rows, &err);
+    if (st != GF_OK) return cli_fail("schema", st, &err);
+    print_schema(argv[optind], s, rows, NULL);
+    gf_schema_release(s);
+    return CLI_EXIT_OK;
+  }
   gf_frame *f = NULL;
   gf_ipc_metadata *meta = NULL;
   rc = cli_read_frame_meta("schema", argv[optind], &ra, &f, &meta);
   if (rc) return rc;
-  print_schema(argv[optind], f);
+  print_schema(argv[optind], gf_frame_schema(f), gf_frame_num_rows(f), f);
   print_metadata(meta);
   gf_ipc_metadata_free(meta);
   gf_frame_release(f);
