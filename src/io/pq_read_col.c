@@ -169,7 +169,17 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
     if (d->codes) return GF_OK;
     const uint8_t *dv = d->dict.data;
     size_t ps = (size_t)d->psize;
-    for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * ps, dv + (size_t)ix[i] * ps, ps);
+    if (c->phys == GFI_PQ_BYTE_ARRAY) {
+      const pq_bytes *db = (const pq_bytes *)dv;
+      pq_bytes *ob = (pq_bytes *)out;
+      for (int64_t i = 0; i < n; i++) ob[i] = db[ix[i]];
+    } else if (ps == 8) {
+      for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * 8, dv + (size_t)ix[i] * 8, 8);
+    } else if (ps == 4) {
+      for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * 4, dv + (size_t)ix[i] * 4, 4);
+    } else {
+      for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * ps, dv + (size_t)ix[i] * ps, ps);
+    }
     return GF_OK;
   }
   case GFI_PQ_RLE: {
@@ -442,7 +452,7 @@ static gf_status read_dict_page(dec *d, const gfi_pq_dict_page_header *h,
   if (h->encoding != GFI_PQ_PLAIN && h->encoding != GFI_PQ_PLAIN_DICTIONARY)
     return fail(d, GF_ENOTSUP, "dictionary page encoding is not PLAIN");
   /* The page buffer is reused: keep a copy of the bytes the values view. */
-  GF_RETURN_NOT_OK(vec_size(d, &d->dict_bytes, n));
+  GF_RETURN_NOT_OK(vec_size(d, &d->dict_bytes, n + 16)); /* +16: see the copy in read_data_page */
   if (n) memcpy(d->dict_bytes.data, body, n);
   pq_in in = {d->dict_bytes.data, d->dict_bytes.data + n, d->where, d->err};
   if ((uint64_t)h->num_values > n * 8 + 8 && d->col->phys != GFI_PQ_BOOLEAN)
@@ -492,6 +502,57 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
   const uint32_t *ix = (const uint32_t *)d->idx.data;
   int32_t *codes = d->codes ? (int32_t *)gf_buffer_mutable_data(d->data) : NULL;
   int64_t k = 0;
+  /* Fast path: values whose output bytes are their physical bytes
+   * (floats, and integers of the same width unscaled). */
+  if (!codes && (c->conv == PQ_CV_F32 || c->conv == PQ_CV_F64 ||
+                 (c->conv == PQ_CV_INT && c->mul == 1 && d->width == d->psize))) {
+    size_t w = (size_t)d->width;
+    uint8_t *o = gf_buffer_mutable_data(d->data);
+    if (!lv) {
+      if (nvals) memcpy(o + (size_t)d->pos * w, src, (size_t)nvals * w);
+      if (valid) gfi_bitmap_set_range(valid, d->pos, nvals);
+      d->pos += nvals;
+      return GF_OK;
+    }
+    for (int64_t i = 0; i < nvals; i++, d->pos++) {
+      if (lv[i] != (uint32_t)c->max_def) {
+        d->nulls++;
+        continue;
+      }
+      gfi_bit_set(valid, d->pos);
+      if (w == 8) memcpy(o + (size_t)d->pos * 8, src + (size_t)k * 8, 8);
+      else memcpy(o + (size_t)d->pos * 4, src + (size_t)k * 4, 4);
+      k++;
+    }
+    return GF_OK;
+  }
+  /* Byte arrays: room for the page's bytes once, then plain copies. */
+  if (!codes && c->conv == PQ_CV_BYTES) {
+    const pq_bytes *b = (const pq_bytes *)src;
+    size_t total = 0;
+    for (int64_t j = 0; j < nonnull; j++) total += b[j].len;
+    GF_RETURN_NOT_OK(gfi_vec_reserve(&d->bytes, total + 16, d->err));
+    int64_t *offs = (int64_t *)d->offs.data;
+    uint8_t *dst = d->bytes.data;
+    size_t used = d->bytes.len;
+    /* Values of a dictionary page lie in d->dict_bytes, padded by 16
+     * bytes: short ones are copied as one fixed 16-byte move. */
+    bool padded = enc == GFI_PQ_PLAIN_DICTIONARY || enc == GFI_PQ_RLE_DICTIONARY;
+    for (int64_t i = 0; i < nvals; i++, d->pos++) {
+      if (lv && lv[i] != (uint32_t)c->max_def) {
+        d->nulls++;
+      } else {
+        if (valid) gfi_bit_set(valid, d->pos);
+        if (padded && b[k].len <= 16) memcpy(dst + used, b[k].p, 16);
+        else if (b[k].len) memcpy(dst + used, b[k].p, b[k].len);
+        used += b[k].len;
+        k++;
+      }
+      offs[d->pos + 1] = (int64_t)used;
+    }
+    d->bytes.len = used;
+    return GF_OK;
+  }
   for (int64_t i = 0; i < nvals; i++, d->pos++) {
     if (lv && lv[i] != (uint32_t)c->max_def) {
       store_null(d, d->pos);

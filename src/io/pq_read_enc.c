@@ -57,11 +57,23 @@ gf_status pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
       uint64_t run_bytes = groups * (uint64_t)bit_width;
       if (need_bytes > (uint64_t)(in->end - in->p))
         return pq_bad(in, "bit-packed run past the end of the data");
-      for (uint64_t i = 0; i < take; i++) {
-        uint32_t v = (uint32_t)get_bits(in->p, i * (uint64_t)bit_width, bit_width);
-        if (limit && v >= limit) return pq_bad(in, "value out of range (index or level)");
+      /* Whole 8-byte loads while they stay inside the data. */
+      uint64_t avail = (uint64_t)(in->end - in->p), mask = ((uint64_t)1 << bit_width) - 1;
+      uint64_t i = 0, bit = 0;
+      uint32_t bad_v = 0;
+      for (; i < take && (bit >> 3) + 8 <= avail; i++, bit += (uint64_t)bit_width) {
+        uint64_t w;
+        memcpy(&w, in->p + (bit >> 3), 8);
+        uint32_t v = (uint32_t)((w >> (bit & 7)) & mask);
+        bad_v |= limit && v >= limit;
         out[got + (int64_t)i] = v;
       }
+      for (; i < take; i++, bit += (uint64_t)bit_width) {
+        uint32_t v = (uint32_t)get_bits(in->p, bit, bit_width);
+        bad_v |= limit && v >= limit;
+        out[got + (int64_t)i] = v;
+      }
+      if (bad_v) return pq_bad(in, "value out of range (index or level)");
       got += (int64_t)take;
       /* Writers may cut the padding of the last run: clamp. */
       in->p += run_bytes < (uint64_t)(in->end - in->p) ? run_bytes
