@@ -53,14 +53,18 @@ def run_duckdb():
     return arrow_of(con.execute(q)).num_rows
 
 
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 for name, fn in [("pyarrow", run_pyarrow), ("polars", run_polars), ("duckdb", run_duckdb)]:
-    ts = []
+    ts, cs = [], []
     rows = 0
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rows = fn()
         ts.append(time.perf_counter() - t0)
-    ts.sort()
-    med = ts[len(ts) // 2] if len(ts) % 2 else (ts[len(ts) // 2 - 1] + ts[len(ts) // 2]) / 2
-    print("%s parquet_read %s median_s=%.3f min_s=%.3f rows=%d threads=%d" % (name, case, med, ts[0], rows, threads),
-          flush=True)
+        cs.append(time.process_time() - c0)  # all threads of the process
+    print("%s parquet_read %s median_s=%.3f min_s=%.3f cpu_median_s=%.3f rows=%d threads=%d"
+          % (name, case, median(ts), min(ts), median(cs), rows, threads), flush=True)

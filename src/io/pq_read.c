@@ -32,6 +32,7 @@ void gf_parquet_read_options_init(gf_parquet_read_options *o) {
   o->size = sizeof *o;
 }
 
+/* NUL-terminated copy of n bytes through a; NULL when out of memory. */
 static char *dup_bytes(const gf_allocator *a, const uint8_t *p, size_t n) {
   char *s = gfi_malloc(a, n + 1);
   if (!s) return NULL;
@@ -40,6 +41,7 @@ static char *dup_bytes(const gf_allocator *a, const uint8_t *p, size_t n) {
   return s;
 }
 
+/* Frees what file_open made (also after a failed open). */
 static void file_close(pq_file *f) {
   for (int i = 0; i < f->ncols; i++) {
     if (f->cols[i].name) gfi_mfree(f->a, f->cols[i].name, strlen(f->cols[i].name) + 1);
@@ -53,6 +55,8 @@ static void file_close(pq_file *f) {
 
 /* ---- schema mapping ------------------------------------------------ */
 
+/* decimal128 (precision <= 38) or decimal256 (<= 76) for column c;
+ * other parameters are GF_ENOTSUP naming the column. */
 static gf_status decimal_type(const pq_file *f, const pq_column *c, int32_t p,
                               int32_t s, gf_datatype *t, gf_error *err) {
   if (p < 1 || p > 76 || s < 0 || s > p)
@@ -60,14 +64,14 @@ static gf_status decimal_type(const pq_file *f, const pq_column *c, int32_t p,
                         "%s: column '%s': decimal(%d, %d) is not supported "
                         "(precision 1..76, scale 0..precision)",
                         f->path, c->name, (int)p, (int)s);
-  int maxlen = c->phys == GFI_PQ_INT32 ? 4 : c->phys == GFI_PQ_INT64 ? 8 : c->type_length;
-  /* A wide fixed-length decimal of small precision still fits: be_to_le
-   * checks each value's sign extension. */
+  /* A byte array wider than the type (e.g. 16 bytes for precision 10)
+   * still fits: each value's extra bytes must be sign extension
+   * (checked as values are converted). */
   *t = p <= 38 ? gf_type_decimal128(p, s) : gf_type_decimal256(p, s);
-  (void)maxlen;
   return GF_OK;
 }
 
+/* The unit of a TimeUnit union (MILLIS when none is set). */
 static gf_time_unit lt_unit(const gfi_pq_time_unit *u) {
   return tr_isset(u, GFI_PQ_UNIT_NANOS) ? GF_UNIT_NANO
          : tr_isset(u, GFI_PQ_UNIT_MICROS) ? GF_UNIT_MICRO : GF_UNIT_MILLI;
@@ -112,7 +116,7 @@ static gf_status map_leaf(const pq_file *f, pq_column *c, gf_error *err) {
       static const gf_type_id s_ids[] = {GF_TYPE_INT8, GF_TYPE_INT16, GF_TYPE_INT32, GF_TYPE_INT64};
       static const gf_type_id u_ids[] = {GF_TYPE_UINT8, GF_TYPE_UINT16, GF_TYPE_UINT32, GF_TYPE_UINT64};
       int k = bw == 8 ? 0 : bw == 16 ? 1 : bw == 32 ? 2 : bw == 64 ? 3 : -1;
-      if (k < 0 || (i32 && k == 3) || (!i32 && k != 3 && k != 2 && false))
+      if (k < 0 || (i32 && k == 3))
         return gf_error_set(err, GF_EINVAL, "%s: column '%s': integer annotation of %d bits on %s",
                             f->path, c->name, bw, gfi_pq_type_name(c->phys));
       c->type = gf_type(sg ? s_ids[k] : u_ids[k]);
@@ -219,6 +223,9 @@ static gf_status subtree(const pq_file *f, int i, int depth, int *leaves,
   return GF_OK;
 }
 
+/* Maps the top-level schema children to columns: flat leaves typed by
+ * map_leaf, groups and repeated fields noted as nested (refused only
+ * when selected). */
 static gf_status map_schema(pq_file *f, gf_error *err) {
   const gfi_pq_schema_element *el = f->meta.schema.items;
   int n = f->meta.schema.n;
@@ -269,6 +276,7 @@ static gf_status map_schema(pq_file *f, gf_error *err) {
 
 /* ---- ARROW:schema ---------------------------------------------------- */
 
+/* Value of a base64 character (standard or URL alphabet), -1 otherwise. */
 static int b64v(uint8_t ch) {
   if (ch >= 'A' && ch <= 'Z') return ch - 'A';
   if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
@@ -455,6 +463,7 @@ static gf_status select_columns(pq_file *f, const gf_parquet_read_options *o, in
   return GF_OK;
 }
 
+/* The output schema of the selected columns (nullable when optional). */
 static gf_status make_schema(pq_file *f, const int *sel, int nsel, gf_schema **out, gf_error *err) {
   gf_field *fields = gfi_calloc(f->a, gfi_at_least_1((size_t)nsel) * sizeof *fields);
   if (!fields) return GF_OOM(err, "the Parquet schema");
@@ -478,6 +487,8 @@ typedef struct work {
   gf_array **out; /* nrg * nsel, row-group-major */
 } work;
 
+/* Work item i: row group rgs[i / nsel], column sel[i % nsel], decoded
+ * into out[i] (its own slot: the order of work does not matter). */
 static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
   work *w = user;
   int64_t i = ch->chunk_id;
@@ -537,6 +548,7 @@ static gf_status unify_large(pq_file *f, gf_schema **schema, gf_array **cols, in
 gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
                        const gf_expr *pred, bool *keep, gf_error *err);
 
+/* The whole read: open, project, prune, decode in parallel, assemble. */
 static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
                          const gf_parquet_read_options *o, const gf_parallel_options *par,
                          gf_frame **out, gf_error *err) {
@@ -602,6 +614,8 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
   return st;
 }
 
+/* Copies the caller's options (any older, smaller struct) and loads the
+ * call context (deadline, token, memory limit) for the whole read. */
 static gf_status load_opts(const gf_parquet_read_options *o, gf_parquet_read_options *lo,
                            gfi_ctx *call, gf_parallel_options *par, gf_error *err) {
   gf_parquet_read_options_init(lo);

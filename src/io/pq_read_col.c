@@ -33,10 +33,12 @@ typedef struct dec {
   bool codes;           /* writing dictionary codes */
 } dec;
 
+/* Sets "<where>: <what>" with status st. */
 static gf_status fail(dec *d, gf_status st, const char *what) {
   return gf_error_set(d->err, st, "%s: %s", d->where, what);
 }
 
+/* Bytes per decoded physical value (pq_bytes for BYTE_ARRAY). */
 static int phys_size(const pq_column *c) {
   switch (c->phys) {
   case GFI_PQ_BOOLEAN: return 1;
@@ -50,6 +52,7 @@ static int phys_size(const pq_column *c) {
   }
 }
 
+/* Makes v hold exactly n bytes (at least 1), contents undefined. */
 static gf_status vec_size(dec *d, gfi_vec *v, size_t n) {
   v->len = 0;
   return gfi_vec_resize(v, n ? n : 1, d->err);
@@ -57,6 +60,7 @@ static gf_status vec_size(dec *d, gfi_vec *v, size_t n) {
 
 /* ---- physical value decoding ------------------------------------- */
 
+/* PLAIN: n values of the column's physical type into out. */
 static gf_status plain_decode(dec *d, pq_in *in, int64_t n, uint8_t *out) {
   const pq_column *c = d->col;
   if (c->phys == GFI_PQ_BOOLEAN) {
@@ -253,6 +257,7 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
 
 /* ---- conversion to the output type -------------------------------- */
 
+/* IEEE half -> float, exact (subnormals normalised, NaN payload kept). */
 static float half_to_float(uint16_t h) {
   uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
   if (e == 0) {
@@ -568,6 +573,7 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
   return GF_OK;
 }
 
+/* Frees the decoder's scratch and unfinished output. */
 static void dec_free(dec *d) {
   gfi_vec_reset(&d->page);
   gfi_vec_reset(&d->levels);
@@ -698,6 +704,7 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
   return GF_OK;
 }
 
+/* Decodes the chunk into *out (dictionary codes when d->codes). */
 static gf_status decode(dec *d, const uint8_t *data, size_t len,
                         const gfi_pq_column_chunk *cc, int64_t rows,
                         gf_array **out) {
@@ -721,6 +728,7 @@ static gf_status decode(dec *d, const uint8_t *data, size_t len,
   return st;
 }
 
+/* A decoder of column col (scratch from a). */
 static void dec_init(dec *d, const pq_column *col, const gf_allocator *a,
                      const char *where, gf_error *err) {
   memset(d, 0, sizeof *d);

@@ -94,6 +94,7 @@ gf_status pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
   return GF_OK;
 }
 
+/* Zigzag-encoded signed varint. */
 static gf_status zigzag(pq_in *in, int64_t *out) {
   uint64_t u;
   GF_RETURN_NOT_OK(pq_uleb(in, &u));

@@ -55,12 +55,14 @@ static void *arena_alloc(tr_arena *ar, size_t n) {
   return (uint8_t *)b + ((sizeof(struct tr_block) + 15u) & ~(size_t)15u);
 }
 
+/* GF_EINVAL naming the struct being decoded and the byte offset. */
 static gf_status bad(tr_cursor *c, const char *what) {
   return gf_error_set(c->err, GF_EINVAL,
                       "Thrift %s at byte %zu: %s", c->where,
                       c->base + (size_t)(c->p - c->start), what);
 }
 
+/* Unsigned LEB128 varint (at most 10 bytes, no overflow). */
 static gf_status read_varint(tr_cursor *c, uint64_t *out) {
   uint64_t v = 0;
   for (int shift = 0; shift < 70; shift += 7) {
@@ -76,6 +78,7 @@ static gf_status read_varint(tr_cursor *c, uint64_t *out) {
   return bad(c, "integer longer than 10 bytes");
 }
 
+/* Zigzag varint (i16/i32/i64). */
 static gf_status read_zigzag(tr_cursor *c, int64_t *out) {
   uint64_t u;
   GF_RETURN_NOT_OK(read_varint(c, &u));
@@ -83,12 +86,14 @@ static gf_status read_zigzag(tr_cursor *c, int64_t *out) {
   return GF_OK;
 }
 
+/* Zigzag varint that must fit in 32 bits. */
 static gf_status read_i32(tr_cursor *c, int64_t *out) {
   GF_RETURN_NOT_OK(read_zigzag(c, out));
   if (*out < INT32_MIN || *out > INT32_MAX) return bad(c, "i32 out of range");
   return GF_OK;
 }
 
+/* Length-prefixed bytes, viewed in place. */
 static gf_status read_binary(tr_cursor *c, tr_bytes *out) {
   uint64_t n;
   GF_RETURN_NOT_OK(read_varint(c, &n));
@@ -114,6 +119,7 @@ static gf_status read_list_header(tr_cursor *c, int *etype, int64_t *n) {
 
 static gf_status skip(tr_cursor *c, int type, int depth);
 
+/* Skips a struct's fields up to its stop byte. */
 static gf_status skip_struct(tr_cursor *c, int depth) {
   if (depth > TR_MAX_DEPTH) return bad(c, "nesting too deep");
   int16_t last = 0;
@@ -216,10 +222,13 @@ static gf_status read_int_as(tr_cursor *c, int type, int64_t *v) {
   return read_zigzag(c, v);
 }
 
+/* Compact types an integer field accepts. */
 static bool is_int_type(int t) {
   return t == CT_BYTE || t == CT_I16 || t == CT_I32 || t == CT_I64;
 }
 
+/* Decodes a list field into a tr_list (elements from the arena); a list
+ * of unexpected element type is skipped and left empty. */
 static gf_status decode_list(tr_cursor *c, const tr_field_def *f, tr_list *l,
                              int depth) {
   int et;
@@ -320,6 +329,8 @@ static gf_status decode_field(tr_cursor *c, const tr_field_def *f, int type,
   }
 }
 
+/* Decodes one struct of def into out (def->size bytes), setting the
+ * isset bits of the fields found; unknown fields are skipped. */
 static gf_status decode_struct(tr_cursor *c, const tr_struct_def *def,
                                uint8_t *out, int depth) {
   if (depth > TR_MAX_DEPTH) return bad(c, "nesting too deep");
