@@ -279,6 +279,12 @@ def gen_files():
         "t": pa.array(["x", "yy", "", None, "zzz", "x", "w"], pa.string()),
     })
     pq.write_table(tiny, os.path.join(GEN, "tiny.parquet"), row_group_size=4, compression="snappy")
+    # A dictionary column whose dictionary outgrows its page limit: later
+    # pages fall back to PLAIN (read back as one dictionary array).
+    fb = pa.table({"d": pa.array(["w%05d" % (i if i > 1500 else i % 7) for i in range(4000)]).dictionary_encode(),
+                   "n": pa.array(list(range(4000)), pa.int64())})
+    pq.write_table(fb, os.path.join(GEN, "dict_fallback.parquet"), dictionary_pagesize_limit=2048,
+                   data_page_size=1024, row_group_size=2500, compression="none")
 
 
 def main():
