@@ -240,6 +240,9 @@ static gf_status map_schema(pq_file *f, gf_error *err) {
   int i = 1, leaves = 0;
   for (int k = 0; k < top; k++) {
     pq_column *c = &f->cols[k];
+    if (i >= n) /* found by fuzz_parquet */
+      return gf_error_set(err, GF_EINVAL, "%s: schema root has %d children but only %d elements follow",
+                          f->path, top, n - 1);
     c->el = &el[i];
     c->leaf = leaves;
     c->name = dup_bytes(f->a, el[i].name.p, el[i].name.len);
