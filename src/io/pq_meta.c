@@ -166,13 +166,13 @@ static DEF(ph_def, gfi_pq_page_header, ph_f);
 gf_status gfi_pq_decode_file_meta(const uint8_t *buf, size_t len, size_t base,
                                   gfi_pq_file_meta *out, tr_arena *ar,
                                   gf_error *err) {
-  return tr_decode(buf, len, base, &file_def, out, ar, NULL, err);
+  return gfi_tr_decode(buf, len, base, &file_def, out, ar, NULL, err);
 }
 
 gf_status gfi_pq_decode_page_header(const uint8_t *buf, size_t len,
                                     size_t base, gfi_pq_page_header *out,
                                     tr_arena *ar, size_t *used, gf_error *err) {
-  return tr_decode(buf, len, base, &ph_def, out, ar, used, err);
+  return gfi_tr_decode(buf, len, base, &ph_def, out, ar, used, err);
 }
 
 const char *gfi_pq_codec_name(int codec) {

@@ -49,7 +49,7 @@ static void file_close(pq_file *f) {
   }
   if (f->cols) gfi_mfree(f->a, f->cols, gfi_at_least_1((size_t)f->ncols) * sizeof *f->cols);
   if (f->nested) gfi_mfree(f->a, f->nested, gfi_at_least_1((size_t)f->ncols) * sizeof *f->nested);
-  tr_arena_free(&f->ar);
+  gfi_tr_arena_free(&f->ar);
   gfi_mapped_file_release(f->map);
 }
 
@@ -374,7 +374,7 @@ static gf_status file_open(pq_file *f, const char *path, const uint8_t *mem, siz
   memset(f, 0, sizeof *f);
   f->path = path;
   f->a = gfi_alloc_or_default(par->allocator);
-  tr_arena_init(&f->ar, f->a);
+  gfi_tr_arena_init(&f->ar, f->a);
   if (mem) {
     f->data = mem;
     f->len = mem_len;
@@ -501,7 +501,7 @@ static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + c->leaf;
   char where[700];
   snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, c->name, r);
-  return pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, ctx->allocator, where,
+  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, ctx->allocator, where,
                        &w->out[i], ctx->err);
 }
 

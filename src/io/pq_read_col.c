@@ -65,7 +65,7 @@ static gf_status plain_decode(dec *d, pq_in *in, int64_t n, uint8_t *out) {
   const pq_column *c = d->col;
   if (c->phys == GFI_PQ_BOOLEAN) {
     if ((uint64_t)(in->end - in->p) < ((uint64_t)n + 7) / 8)
-      return pq_bad(in, "PLAIN booleans past the end of the page");
+      return gfi_pq_bad(in, "PLAIN booleans past the end of the page");
     for (int64_t i = 0; i < n; i++) out[i] = (in->p[i >> 3] >> (i & 7)) & 1;
     in->p += (n + 7) / 8;
     return GF_OK;
@@ -73,11 +73,11 @@ static gf_status plain_decode(dec *d, pq_in *in, int64_t n, uint8_t *out) {
   if (c->phys == GFI_PQ_BYTE_ARRAY) {
     pq_bytes *o = (pq_bytes *)out;
     for (int64_t i = 0; i < n; i++) {
-      if (in->end - in->p < 4) return pq_bad(in, "PLAIN byte array length past the end of the page");
+      if (in->end - in->p < 4) return gfi_pq_bad(in, "PLAIN byte array length past the end of the page");
       uint32_t len = (uint32_t)in->p[0] | (uint32_t)in->p[1] << 8 |
                      (uint32_t)in->p[2] << 16 | (uint32_t)in->p[3] << 24;
       in->p += 4;
-      if (len > (uint64_t)(in->end - in->p)) return pq_bad(in, "PLAIN byte array past the end of the page");
+      if (len > (uint64_t)(in->end - in->p)) return gfi_pq_bad(in, "PLAIN byte array past the end of the page");
       o[i].p = in->p;
       o[i].len = len;
       in->p += len;
@@ -85,7 +85,7 @@ static gf_status plain_decode(dec *d, pq_in *in, int64_t n, uint8_t *out) {
     return GF_OK;
   }
   uint64_t need = (uint64_t)n * (uint64_t)d->psize;
-  if (need > (uint64_t)(in->end - in->p)) return pq_bad(in, "PLAIN values past the end of the page");
+  if (need > (uint64_t)(in->end - in->p)) return gfi_pq_bad(in, "PLAIN values past the end of the page");
   if (need) memcpy(out, in->p, need);
   in->p += need;
   return GF_OK;
@@ -95,14 +95,14 @@ static gf_status plain_decode(dec *d, pq_in *in, int64_t n, uint8_t *out) {
 static gf_status dlba_decode(dec *d, pq_in *in, int64_t n, pq_bytes *o) {
   pq_in h = *in;
   int64_t total;
-  GF_RETURN_NOT_OK(pq_delta_decode(&h, NULL, 0, &total));
-  if (total < n) return pq_bad(in, "DELTA_LENGTH_BYTE_ARRAY has fewer lengths than values");
+  GF_RETURN_NOT_OK(gfi_pq_delta_decode(&h, NULL, 0, &total));
+  if (total < n) return gfi_pq_bad(in, "DELTA_LENGTH_BYTE_ARRAY has fewer lengths than values");
   GF_RETURN_NOT_OK(vec_size(d, &d->deltas, (size_t)total * 8));
   int64_t *len = (int64_t *)d->deltas.data;
-  GF_RETURN_NOT_OK(pq_delta_decode(in, len, total, NULL));
+  GF_RETURN_NOT_OK(gfi_pq_delta_decode(in, len, total, NULL));
   for (int64_t i = 0; i < n; i++) {
     if (len[i] < 0 || (uint64_t)len[i] > (uint64_t)(in->end - in->p))
-      return pq_bad(in, "DELTA_LENGTH_BYTE_ARRAY value past the end of the page");
+      return gfi_pq_bad(in, "DELTA_LENGTH_BYTE_ARRAY value past the end of the page");
     o[i].p = in->p;
     o[i].len = (uint32_t)len[i];
     in->p += len[i];
@@ -115,24 +115,24 @@ static gf_status dlba_decode(dec *d, pq_in *in, int64_t n, pq_bytes *o) {
 static gf_status dba_decode(dec *d, pq_in *in, int64_t n, pq_bytes *o) {
   pq_in h = *in;
   int64_t total;
-  GF_RETURN_NOT_OK(pq_delta_decode(&h, NULL, 0, &total));
-  if (total < n) return pq_bad(in, "DELTA_BYTE_ARRAY has fewer prefixes than values");
+  GF_RETURN_NOT_OK(gfi_pq_delta_decode(&h, NULL, 0, &total));
+  if (total < n) return gfi_pq_bad(in, "DELTA_BYTE_ARRAY has fewer prefixes than values");
   gfi_vec prefixes;
   gfi_vec_init(&prefixes, d->a);
   gf_status st = gfi_vec_resize(&prefixes, (size_t)(total ? total : 1) * 8, d->err);
   int64_t *pre = (int64_t *)prefixes.data;
-  if (st == GF_OK) st = pq_delta_decode(in, pre, total, NULL);
+  if (st == GF_OK) st = gfi_pq_delta_decode(in, pre, total, NULL);
   if (st == GF_OK) st = dlba_decode(d, in, n, o);
   uint64_t need = 0;
   for (int64_t i = 0; st == GF_OK && i < n; i++) {
     if (pre[i] < 0 || (i == 0 && pre[i] != 0) ||
         (i > 0 && (uint64_t)pre[i] > (uint64_t)pre[i - 1] + o[i - 1].len))
-      st = pq_bad(in, "DELTA_BYTE_ARRAY prefix longer than the previous value");
+      st = gfi_pq_bad(in, "DELTA_BYTE_ARRAY prefix longer than the previous value");
     else
       need += (uint64_t)pre[i] + o[i].len;
   }
   if (st == GF_OK && need > ((uint64_t)1 << 40))
-    st = pq_bad(in, "DELTA_BYTE_ARRAY values too large");
+    st = gfi_pq_bad(in, "DELTA_BYTE_ARRAY values too large");
   if (st == GF_OK) st = vec_size(d, &d->scratch, (size_t)need);
   if (st == GF_OK) {
     uint8_t *w = d->scratch.data;
@@ -162,14 +162,14 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
     return plain_decode(d, in, n, out);
   case GFI_PQ_PLAIN_DICTIONARY:
   case GFI_PQ_RLE_DICTIONARY: {
-    if (!d->have_dict) return pq_bad(in, "dictionary-encoded page without a dictionary page");
+    if (!d->have_dict) return gfi_pq_bad(in, "dictionary-encoded page without a dictionary page");
     if (n == 0) return GF_OK;
-    if (in->p >= in->end) return pq_bad(in, "dictionary indices missing");
+    if (in->p >= in->end) return gfi_pq_bad(in, "dictionary indices missing");
     int bw = *in->p++;
     GF_RETURN_NOT_OK(vec_size(d, &d->idx, (size_t)n * 4));
     uint32_t *ix = (uint32_t *)d->idx.data;
-    if (d->ndict == 0) return pq_bad(in, "dictionary index into an empty dictionary");
-    GF_RETURN_NOT_OK(pq_rle_decode(in, bw, n, (uint32_t)d->ndict, ix));
+    if (d->ndict == 0) return gfi_pq_bad(in, "dictionary index into an empty dictionary");
+    GF_RETURN_NOT_OK(gfi_pq_rle_decode(in, bw, n, (uint32_t)d->ndict, ix));
     if (d->codes) return GF_OK;
     const uint8_t *dv = d->dict.data;
     size_t ps = (size_t)d->psize;
@@ -188,15 +188,15 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
   }
   case GFI_PQ_RLE: {
     if (c->phys != GFI_PQ_BOOLEAN) return fail(d, GF_ENOTSUP, "RLE encoding of a non-boolean column");
-    if (in->end - in->p < 4) return pq_bad(in, "RLE booleans without a length");
+    if (in->end - in->p < 4) return gfi_pq_bad(in, "RLE booleans without a length");
     uint32_t len = (uint32_t)in->p[0] | (uint32_t)in->p[1] << 8 |
                    (uint32_t)in->p[2] << 16 | (uint32_t)in->p[3] << 24;
     in->p += 4;
-    if (len > (uint64_t)(in->end - in->p)) return pq_bad(in, "RLE booleans past the end of the page");
+    if (len > (uint64_t)(in->end - in->p)) return gfi_pq_bad(in, "RLE booleans past the end of the page");
     pq_in sub = {in->p, in->p + len, in->where, in->err};
     GF_RETURN_NOT_OK(vec_size(d, &d->idx, (size_t)n * 4));
     uint32_t *ix = (uint32_t *)d->idx.data;
-    GF_RETURN_NOT_OK(pq_rle_decode(&sub, 1, n, 0, ix));
+    GF_RETURN_NOT_OK(gfi_pq_rle_decode(&sub, 1, n, 0, ix));
     for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)ix[i];
     in->p += len;
     return GF_OK;
@@ -206,7 +206,7 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
       return fail(d, GF_EINVAL, "DELTA_BINARY_PACKED on a column that is not INT32/INT64");
     GF_RETURN_NOT_OK(vec_size(d, &d->deltas, (size_t)n * 8));
     int64_t *v = (int64_t *)d->deltas.data;
-    GF_RETURN_NOT_OK(pq_delta_decode(in, v, n, NULL));
+    GF_RETURN_NOT_OK(gfi_pq_delta_decode(in, v, n, NULL));
     if (c->phys == GFI_PQ_INT32)
       for (int64_t i = 0; i < n; i++) ((int32_t *)out)[i] = (int32_t)(uint32_t)(uint64_t)v[i];
     else
@@ -228,7 +228,7 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
     for (int64_t i = 0; st == GF_OK && i < n; i++) {
       const pq_bytes *b = (const pq_bytes *)tmp.data + i;
       if (b->len != (uint32_t)c->type_length)
-        st = pq_bad(in, "DELTA_BYTE_ARRAY value of the wrong fixed length");
+        st = gfi_pq_bad(in, "DELTA_BYTE_ARRAY value of the wrong fixed length");
       else
         memcpy(out + (size_t)i * (size_t)d->psize, b->p, b->len);
     }
@@ -240,7 +240,7 @@ static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
       return fail(d, GF_EINVAL, "BYTE_STREAM_SPLIT on a column of the wrong type");
     size_t w = (size_t)d->psize;
     if ((uint64_t)n * w > (uint64_t)(in->end - in->p))
-      return pq_bad(in, "BYTE_STREAM_SPLIT values past the end of the page");
+      return gfi_pq_bad(in, "BYTE_STREAM_SPLIT values past the end of the page");
     for (size_t j = 0; j < w; j++)
       for (int64_t i = 0; i < n; i++) out[(size_t)i * w + j] = in->p[j * (size_t)n + (size_t)i];
     in->p += (size_t)n * w;
@@ -484,16 +484,16 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
     lv = (uint32_t *)d->levels.data;
     pq_in in = {levels, levels + nlev, d->where, d->err};
     if (v1) {
-      if (in.end - in.p < 4) return pq_bad(&in, "definition levels without a length");
+      if (in.end - in.p < 4) return gfi_pq_bad(&in, "definition levels without a length");
       uint32_t len = (uint32_t)in.p[0] | (uint32_t)in.p[1] << 8 |
                      (uint32_t)in.p[2] << 16 | (uint32_t)in.p[3] << 24;
       in.p += 4;
-      if (len > (uint64_t)(in.end - in.p)) return pq_bad(&in, "definition levels past the end of the page");
+      if (len > (uint64_t)(in.end - in.p)) return gfi_pq_bad(&in, "definition levels past the end of the page");
       in.end = in.p + len;
       vals = in.end;
       nv = (size_t)(levels + nlev - vals);
     }
-    GF_RETURN_NOT_OK(pq_rle_decode(&in, pq_bit_width((uint32_t)c->max_def), nvals,
+    GF_RETURN_NOT_OK(gfi_pq_rle_decode(&in, pq_bit_width((uint32_t)c->max_def), nvals,
                                    (uint32_t)c->max_def + 1, lv));
     nonnull = 0;
     for (int64_t i = 0; i < nvals; i++) nonnull += lv[i] == (uint32_t)c->max_def;
@@ -635,11 +635,11 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
       return fail(d, GF_EINVAL, msg);
     }
     tr_arena ar;
-    tr_arena_init(&ar, d->a);
+    gfi_tr_arena_init(&ar, d->a);
     gfi_pq_page_header h;
     size_t used;
     gf_status st = gfi_pq_decode_page_header(data + pos, end - pos, pos, &h, &ar, &used, d->err);
-    tr_arena_free(&ar);
+    gfi_tr_arena_free(&ar);
     GF_RETURN_NOT_OK(st);
     size_t at = pos + used;
     if (h.compressed_page_size < 0 || h.uncompressed_page_size < 0 ||
@@ -764,7 +764,7 @@ static gf_status to_dictionary(const gf_array *vals, gf_datatype t,
   return st;
 }
 
-gf_status pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
+gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
                         const gfi_pq_column_chunk *cc, int64_t rows,
                         const gf_allocator *a, const char *where,
                         gf_array **out, gf_error *err) {

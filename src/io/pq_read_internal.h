@@ -23,16 +23,16 @@ typedef struct pq_in {
 } pq_in;
 
 /* Fails with GF_EINVAL "<where>: <what>". */
-gf_status pq_bad(const pq_in *in, const char *what);
+gf_status gfi_pq_bad(const pq_in *in, const char *what);
 
 /* Unsigned LEB128 varint. */
-gf_status pq_uleb(pq_in *in, uint64_t *out);
+gf_status gfi_pq_uleb(pq_in *in, uint64_t *out);
 
 /* RLE / bit-packed hybrid: decodes exactly `count` values of `bit_width`
  * (0..32) bits from in (the run headers and data, no length prefix) into
  * out. Values >= `limit` (when limit > 0) are refused (dictionary indices
  * past the dictionary, levels past the maximum). */
-gf_status pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
+gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
                         uint32_t *out);
 
 /* DELTA_BINARY_PACKED: decodes exactly `count` values into out (int64,
@@ -40,7 +40,7 @@ gf_status pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
  * miniblock holding a value. `count` < 0 = the header's total (then
  * *total receives it and out must hold it: call once with out NULL to
  * learn the total). */
-gf_status pq_delta_decode(pq_in *in, int64_t *out, int64_t count,
+gf_status gfi_pq_delta_decode(pq_in *in, int64_t *out, int64_t count,
                           int64_t *total);
 
 /* Number of bits needed for values 0..max. */
@@ -85,7 +85,7 @@ typedef struct pq_column {
 /* Decodes column chunk `cc` (flat column `col`, `rows` rows) of the file
  * data[0, len) into *out. `where` prefixes messages ("f.parquet: column
  * 'x', row group 3"). */
-gf_status pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
+gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
                         const gfi_pq_column_chunk *cc, int64_t rows,
                         const gf_allocator *a, const char *where,
                         gf_array **out, gf_error *err);

@@ -28,12 +28,12 @@ typedef struct tr_cursor {
   const char *where; /* struct name for messages */
 } tr_cursor;
 
-void tr_arena_init(tr_arena *ar, const gf_allocator *a) {
+void gfi_tr_arena_init(tr_arena *ar, const gf_allocator *a) {
   ar->a = gfi_alloc_or_default(a);
   ar->head = NULL;
 }
 
-void tr_arena_free(tr_arena *ar) {
+void gfi_tr_arena_free(tr_arena *ar) {
   struct tr_block *b = ar->head;
   while (b) {
     struct tr_block *n = b->next;
@@ -370,7 +370,7 @@ static gf_status decode_struct(tr_cursor *c, const tr_struct_def *def,
   return GF_OK;
 }
 
-gf_status tr_decode(const uint8_t *buf, size_t len, size_t base,
+gf_status gfi_tr_decode(const uint8_t *buf, size_t len, size_t base,
                     const tr_struct_def *def, void *out, tr_arena *ar,
                     size_t *used, gf_error *err) {
   tr_cursor c = {buf, buf + len, buf, base, ar, err, def->name};

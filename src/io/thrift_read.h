@@ -74,15 +74,15 @@ typedef struct tr_arena {
   struct tr_block *head;
 } tr_arena;
 
-void tr_arena_init(tr_arena *ar, const gf_allocator *a);
-void tr_arena_free(tr_arena *ar);
+void gfi_tr_arena_init(tr_arena *ar, const gf_allocator *a);
+void gfi_tr_arena_free(tr_arena *ar);
 
 /* Decodes one struct of `def` from buf[0, len) into `out` (def->size bytes,
  * zeroed first). `*used` (may be NULL) receives the bytes consumed.
  * `base` is the file offset of buf[0], for messages. Malformed input
  * (truncated, bad type, oversized list, too deep) is GF_EINVAL naming the
  * struct, the field and the byte offset; GF_ENOMEM from the arena. */
-gf_status tr_decode(const uint8_t *buf, size_t len, size_t base,
+gf_status gfi_tr_decode(const uint8_t *buf, size_t len, size_t base,
                     const tr_struct_def *def, void *out, tr_arena *ar,
                     size_t *used, gf_error *err);
 
