@@ -31,6 +31,7 @@ typedef struct tr_cursor {
 void gfi_tr_arena_init(tr_arena *ar, const gf_allocator *a) {
   ar->a = gfi_alloc_or_default(a);
   ar->head = NULL;
+  ar->used = 0;
 }
 
 void gfi_tr_arena_free(tr_arena *ar) {
@@ -252,8 +253,13 @@ static gf_status decode_list(tr_cursor *c, const tr_field_def *f, tr_list *l,
       GF_RETURN_NOT_OK(skip(c, et == CT_FALSE ? CT_TRUE : et, depth + 1));
     return GF_OK;
   }
-  uint8_t *items = arena_alloc(c->ar, (size_t)(n ? n : 1) * esz);
+  size_t bytes = (size_t)(n ? n : 1) * esz;
+  size_t budget = 64 * (size_t)(c->end - c->start) + ((size_t)16 << 20);
+  if (bytes > budget || c->ar->used > budget - bytes)
+    return bad(c, "list too large for the metadata's size (hostile input?)");
+  uint8_t *items = arena_alloc(c->ar, bytes);
   if (!items) return GF_OOM(c->err, "decoded Thrift list");
+  c->ar->used += bytes;
   for (int64_t i = 0; i < n; i++) {
     uint8_t *dst = items + (size_t)i * esz;
     int64_t v;

@@ -72,6 +72,7 @@ static inline bool tr_isset(const void *s, int id) {
 typedef struct tr_arena {
   const gf_allocator *a;
   struct tr_block *head;
+  size_t used; /* bytes handed out, bounded per decode (see gfi_tr_decode) */
 } tr_arena;
 
 void gfi_tr_arena_init(tr_arena *ar, const gf_allocator *a);
@@ -81,7 +82,10 @@ void gfi_tr_arena_free(tr_arena *ar);
  * zeroed first). `*used` (may be NULL) receives the bytes consumed.
  * `base` is the file offset of buf[0], for messages. Malformed input
  * (truncated, bad type, oversized list, too deep) is GF_EINVAL naming the
- * struct, the field and the byte offset; GF_ENOMEM from the arena. */
+ * struct, the field and the byte offset; GF_ENOMEM from the arena. The
+ * decoded structs may take at most 64 bytes per input byte plus 16 MiB:
+ * empty list elements cost one input byte but a whole struct, so a
+ * hostile list cannot make a small footer allocate gigabytes (GF_EINVAL). */
 gf_status gfi_tr_decode(const uint8_t *buf, size_t len, size_t base,
                     const tr_struct_def *def, void *out, tr_arena *ar,
                     size_t *used, gf_error *err);
