@@ -227,6 +227,12 @@ static void every_file_reads_or_fails_cleanly(void **state) {
       long long rows;
       int ncols;
       sscanf(what, "ok %lld %d", &rows, &ncols);
+      if (st == GF_ENOTSUP && strstr(err.message, "is not available in this build")) {
+        /* A build without one of the optional codecs: refused cleanly. */
+        print_message("%s: skipped: %s\n", path, err.message);
+        while (i + 1 < n && strncmp(lines[i + 1], "end", 3)) i++;
+        continue;
+      }
       if (st != GF_OK) { BAD("%s: %s %s", path, gf_status_name(st), err.message); continue; }
       i++;
       if (!check_ok(path, f, lines, &i, n, rows, ncols))
