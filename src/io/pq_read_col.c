@@ -497,6 +497,8 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
                                    (uint32_t)c->max_def + 1, lv));
     nonnull = 0;
     for (int64_t i = 0; i < nvals; i++) nonnull += lv[i] == (uint32_t)c->max_def;
+    /* No null in the page: the level-free paths below apply. */
+    if (nonnull == nvals) lv = NULL;
   }
   pq_in in = {vals, vals + nv, d->where, d->err};
   if (d->codes && enc != GFI_PQ_PLAIN_DICTIONARY && enc != GFI_PQ_RLE_DICTIONARY)
@@ -543,6 +545,10 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
     /* Values of a dictionary page lie in d->dict_bytes, padded by 16
      * bytes: short ones are copied as one fixed 16-byte move. */
     bool padded = enc == GFI_PQ_PLAIN_DICTIONARY || enc == GFI_PQ_RLE_DICTIONARY;
+    if (valid && !lv) {
+      gfi_bitmap_set_range(valid, d->pos, nvals);
+      valid = NULL;
+    }
     for (int64_t i = 0; i < nvals; i++, d->pos++) {
       if (lv && lv[i] != (uint32_t)c->max_def) {
         d->nulls++;
