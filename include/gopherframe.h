@@ -22,6 +22,7 @@
 #include "gopherframe/groupby.h"
 #include "gopherframe/sort_join.h"
 #include "gopherframe/ipc.h"
+#include "gopherframe/parquet.h"
 #include "gopherframe/query.h"
 #include "gopherframe/plan.h"
 #include "gopherframe/files.h"

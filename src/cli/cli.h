@@ -123,6 +123,8 @@ bool cli_parse_delimiter(const char *command, const char *option,
 /* True when `path` names an Arrow IPC file or stream by its extension
  * (.arrow .feather .ipc .arrows). */
 bool cli_is_ipc_path(const char *path);
+/* True when `path` ends in .parquet (any case): read with gf_read_parquet. */
+bool cli_is_parquet_path(const char *path);
 
 /* Parallel options for `threads` workers, cancelled by Ctrl-C (SIGINT
  * requests cancellation through a process-wide token). The first call also

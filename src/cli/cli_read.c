@@ -88,6 +88,12 @@ bool cli_is_ipc_path(const char *path) {
   return false;
 }
 
+/* The Parquet extension, case-insensitive. */
+bool cli_is_parquet_path(const char *path) {
+  size_t n = strlen(path);
+  return n > 8 && strncasecmp(path + n - 8, ".parquet", 8) == 0;
+}
+
 /* The stream extension, case-insensitive. */
 bool cli_is_ipc_stream_path(const char *path) {
   size_t n = strlen(path);
@@ -467,6 +473,34 @@ static int read_csv(const char *command, const cli_input *in, const cli_read_arg
   return CLI_EXIT_OK;
 }
 
+/* Reads a Parquet file, only the `columns` asked for (all when NULL),
+ * then cuts it to `max_rows` (0 = all). */
+static int read_parquet(const char *command, const cli_input *in, const cli_read_args *a,
+                        int64_t max_rows, const char *const *columns, int num_columns,
+                        const gf_parallel_options *parallel, gf_frame **out) {
+  gf_parquet_read_options o;
+  gf_parquet_read_options_init(&o);
+  o.parallel = parallel;
+  o.input_mode = input_mode(a);
+  if (columns && num_columns > 0) {
+    o.columns = columns;
+    o.num_columns = num_columns;
+  }
+  gf_error err;
+  gf_error_clear(&err);
+  gf_frame *f = NULL;
+  gf_status st = gf_read_parquet(in->path, &o, &f, &err);
+  if (st == GF_OK && max_rows > 0 && gf_frame_num_rows(f) > max_rows) {
+    gf_frame *cut = NULL;
+    st = gf_frame_slice(f, 0, max_rows, &cut, &err);
+    gf_frame_release(f);
+    f = cut;
+  }
+  if (st != GF_OK) return input_failure(command, in->name, parallel, st, &err);
+  *out = f;
+  return CLI_EXIT_OK;
+}
+
 /* Reads NDJSON or a JSON array (docs/JSON.md): by path, or from the
  * content in memory. */
 static int read_json(const char *command, const cli_input *in, const cli_read_args *a,
@@ -505,12 +539,9 @@ int cli_read_input(const char *command, const cli_input *in, const cli_read_args
     case GF_FORMAT_JSON:
       return read_json(command, in, a, max_rows, columns, num_columns, parallel, out);
     case GF_FORMAT_PARQUET:
-      /* gf_read_parquet (the Parquet branch) goes here, by in->path: a
-       * piped or compressed Parquet input has been copied to a temporary
+      /* By path: a piped or compressed Parquet input has been copied to a
        * file (cli_open_input). */
-      cli_error("%s: %s: looks like Parquet, but Parquet reading is not built in this branch",
-                command, in->name);
-      return CLI_EXIT_FAILURE;
+      return read_parquet(command, in, a, max_rows, columns, num_columns, parallel, out);
     default:
       cli_error("%s: %s: unknown format", command, in->name);
       return CLI_EXIT_FAILURE;

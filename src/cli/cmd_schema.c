@@ -18,13 +18,15 @@ static const char usage[] =
     "as stored for IPC and Parquet), whether it is nullable and how many nulls\n"
     "it holds; an Arrow IPC file is described from its metadata alone (null\n"
     "counts as its writer recorded them), with the schema's custom metadata,\n"
-    "one 'key: value' line each.\n\n"
+    "one 'key: value' line each; a Parquet file from its footer alone (null\n"
+    "counts shown as -).\n\n"
     "Options:\n" CLI_FORMAT_USAGE
     "                      (table: the text above; the others: one row per\n"
     "                      column with name, type, nullable, nulls)\n" CLI_READ_USAGE;
 
 /* Prints the table of columns with aligned names and types; nulls[i] is
- * column i's null count. */
+ * column i's null count, "-" for every column when nulls is NULL (a
+ * Parquet footer-only read). */
 static void print_schema(const char *path, const gf_schema *s, int64_t rows,
                          const int64_t *nulls) {
   int n = gf_schema_num_fields(s);
@@ -44,8 +46,11 @@ static void print_schema(const char *path, const gf_schema *s, int64_t rows,
   for (int i = 0; i < n; i++) {
     const gf_field *fl = gf_schema_field(s, i);
     gf_type_format(fl->type, type, sizeof type);
-    printf("%-*s  %-*s  %-8s  %lld\n", name_w, fl->name, type_w, type,
-           fl->nullable ? "true" : "false", (long long)nulls[i]);
+    char nb[32];
+    if (nulls) snprintf(nb, sizeof nb, "%lld", (long long)nulls[i]);
+    else snprintf(nb, sizeof nb, "-");
+    printf("%-*s  %-*s  %-8s  %s\n", name_w, fl->name, type_w, type,
+           fl->nullable ? "true" : "false", nb);
   }
 }
 
@@ -144,6 +149,22 @@ static gf_status print_schema_as(const gf_frame *f, cli_output_format fmt, int t
   return st;
 }
 
+/* A Parquet file: only its footer is read (null counts would need the
+ * data). `name` is what the user gave, `path` what to open. */
+static int run_parquet(const char *name, const char *path) {
+  gf_parquet_read_options po;
+  gf_parquet_read_options_init(&po);
+  gf_schema *s = NULL;
+  int64_t rows = 0;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st = gf_parquet_read_schema(path, &po, &s, &rows, &err);
+  if (st != GF_OK) return cli_fail("schema", st, &err);
+  print_schema(name, s, rows, NULL);
+  gf_schema_release(s);
+  return CLI_EXIT_OK;
+}
+
 /* Parses options, reads FILE and prints its schema. */
 static int run(int argc, char **argv) {
   enum { OPT_FORMAT = CLI_OPT_FIRST_FREE };
@@ -179,6 +200,11 @@ static int run(int argc, char **argv) {
     if (fmt == CLI_FORMAT_TABLE && in.format == GF_FORMAT_IPC_FILE && in.path && !in.spool &&
         !in.memfd_path[0]) {
       rc = run_ipc(in.path, &ra);
+      cli_input_free(&in);
+      return rc;
+    }
+    if (fmt == CLI_FORMAT_TABLE && in.format == GF_FORMAT_PARQUET && in.path) {
+      rc = run_parquet(argv[optind], in.path);
       cli_input_free(&in);
       return rc;
     }

@@ -21,7 +21,7 @@
 #include <lz4.h>
 #endif
 
-bool gfi_pq_codec_available(int codec) {
+bool gfi_pqw_codec_available(int codec) {
   switch (codec) {
     case PQW_CODEC_UNCOMPRESSED: return true;
 #ifdef GF_HAVE_SNAPPY
@@ -40,7 +40,7 @@ bool gfi_pq_codec_available(int codec) {
   }
 }
 
-const char *gfi_pq_codec_name(int codec) {
+const char *gfi_pqw_codec_name(int codec) {
   switch (codec) {
     case PQW_CODEC_UNCOMPRESSED: return "none";
     case PQW_CODEC_SNAPPY: return "snappy";
@@ -136,8 +136,8 @@ gf_status gfi_pq_compress(int codec, int level, const void *src, size_t n,
 #endif
     default:
       return gf_error_set(err, GF_ENOTSUP, "Parquet writer: built without %s compression",
-                          gfi_pq_codec_name(codec));
+                          gfi_pqw_codec_name(codec));
   }
   return gf_error_set(err, GF_EINTERNAL, "Parquet %s compression of %zu bytes failed",
-                      gfi_pq_codec_name(codec), n);
+                      gfi_pqw_codec_name(codec), n);
 }

@@ -38,7 +38,7 @@ static int codec_of(gf_parquet_compression c) {
 
 bool gf_parquet_compression_available(gf_parquet_compression c) {
   int codec = codec_of(c);
-  return codec >= 0 && gfi_pq_codec_available(codec);
+  return codec >= 0 && gfi_pqw_codec_available(codec);
 }
 
 /* Bytes of the smallest two's complement integer holding every unscaled
@@ -533,10 +533,10 @@ static gf_status write_parquet_in(const gf_frame *f, const char *path,
   if (w.p.codec < 0)
     return gf_error_set(err, GF_EINVAL, "Parquet writer: unknown compression %d",
                         (int)o->compression);
-  if (!gfi_pq_codec_available(w.p.codec))
+  if (!gfi_pqw_codec_available(w.p.codec))
     return gf_error_set(err, GF_ENOTSUP, "Parquet writer: %s compression is not available "
                         "(built without it; see GF_WITH_* in CMakeLists.txt)",
-                        gfi_pq_codec_name(w.p.codec));
+                        gfi_pqw_codec_name(w.p.codec));
   if (w.p.dict_bytes > INT32_MAX || w.p.page_bytes > INT32_MAX || w.p.page_rows > INT32_MAX)
     return gf_error_set(err, GF_EINVAL, "Parquet writer: page and dictionary limits must be "
                         "below 2 GiB");

@@ -7,8 +7,8 @@
 #include "core/core_internal.h"
 
 /* `codec` is a Parquet CompressionCodec value (PQW_CODEC_*). */
-bool gfi_pq_codec_available(int codec);
-const char *gfi_pq_codec_name(int codec);
+bool gfi_pqw_codec_available(int codec);
+const char *gfi_pqw_codec_name(int codec);
 /* Upper bound of the compressed size of n bytes. */
 size_t gfi_pq_compress_bound(int codec, size_t n);
 /* Compresses src (n bytes) into dst (capacity dst_cap, at least the bound);

@@ -1,6 +1,6 @@
 /* Fuzz regressions: every input in tests/fuzz/regressions/ (a crash, leak
  * or property violation found by a fuzz target, file name prefixed with the
- * target: csv-, expr-, cdata-, ipc_file-, ipc_stream-) and every seed of
+ * target: csv-, expr-, cdata-, ipc_file-, ipc_stream-, parquet-) and every seed of
  * tests/fuzz/corpus/ is replayed through the same target code the fuzzers
  * run (the fuzz_*.c sources are compiled in here), so a fixed bug that comes
  * back fails the ordinary test suite (leaks show in the sanitizer builds;
@@ -34,6 +34,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_ipc_stream_one
 #include "../fuzz/fuzz_ipc_stream.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_parquet_one
+#include "../fuzz/fuzz_parquet.c"
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
@@ -91,7 +94,8 @@ static void test_regression_inputs_replay_cleanly(void **state) {
   int n = replay_dir(dir, "csv-", fuzz_csv_one) + replay_dir(dir, "expr-", fuzz_expr_one) +
           replay_dir(dir, "cdata-", fuzz_cdata_one) +
           replay_dir(dir, "ipc_file-", fuzz_ipc_file_one) +
-          replay_dir(dir, "ipc_stream-", fuzz_ipc_stream_one);
+          replay_dir(dir, "ipc_stream-", fuzz_ipc_stream_one) +
+          replay_dir(dir, "parquet-", fuzz_parquet_one);
   assert_true(n >= 3);
 }
 
@@ -107,6 +111,8 @@ static void test_seed_corpora_replay_cleanly(void **state) {
   fuzz_path("corpus/ipc", dir, sizeof dir);
   assert_true(replay_dir(dir, "", fuzz_ipc_file_one) > 0);
   assert_true(replay_dir(dir, "", fuzz_ipc_stream_one) > 0);
+  fuzz_path("corpus/parquet", dir, sizeof dir);
+  assert_true(replay_dir(dir, "testing_", fuzz_parquet_one) + replay_dir(dir, "gen_", fuzz_parquet_one) > 0);
 }
 
 /* expr-leak-*: a literal followed by an invalid token leaked the literal;

@@ -1,0 +1,674 @@
+/* The Parquet reader: maps the file, decodes the footer, maps the schema to
+ * flat gf columns (restoring Arrow types from the ARROW:schema metadata),
+ * prunes row groups by statistics (pq_prune.c), then decodes the
+ * (row group x projected column) chunks in parallel, each into its own
+ * slot, and assembles one batch per row group: the output does not depend
+ * on the number of workers. */
+#include <string.h>
+
+#include "exec/exec_internal.h"
+#include "io/io_internal.h"
+#include "io/ipc_internal.h"
+#include "io/pq_read_internal.h"
+
+/* An open file: mapping, footer, columns. */
+typedef struct pq_file {
+  const char *path;
+  const gf_allocator *a;
+  gfi_mapped_file *map;
+  const uint8_t *data;
+  size_t len;
+  tr_arena ar;
+  gfi_pq_file_meta meta;
+  int ncols;            /* top-level columns (flat or nested) */
+  pq_column *cols;
+  char **nested;        /* per column: NULL, or why it is not readable */
+  int nleaves;
+} pq_file;
+
+void gf_parquet_read_options_init(gf_parquet_read_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+}
+
+/* NUL-terminated copy of n bytes through a; NULL when out of memory. */
+static char *dup_bytes(const gf_allocator *a, const uint8_t *p, size_t n) {
+  char *s = gfi_malloc(a, n + 1);
+  if (!s) return NULL;
+  if (n) memcpy(s, p, n);
+  s[n] = 0;
+  return s;
+}
+
+/* Frees what file_open made (also after a failed open). */
+static void file_close(pq_file *f) {
+  for (int i = 0; i < f->ncols; i++) {
+    if (f->cols[i].name) gfi_mfree(f->a, f->cols[i].name, strlen(f->cols[i].name) + 1);
+    if (f->nested[i]) gfi_mfree(f->a, f->nested[i], strlen(f->nested[i]) + 1);
+  }
+  if (f->cols) gfi_mfree(f->a, f->cols, gfi_at_least_1((size_t)f->ncols) * sizeof *f->cols);
+  if (f->nested) gfi_mfree(f->a, f->nested, gfi_at_least_1((size_t)f->ncols) * sizeof *f->nested);
+  gfi_tr_arena_free(&f->ar);
+  gfi_mapped_file_release(f->map);
+}
+
+/* ---- schema mapping ------------------------------------------------ */
+
+/* decimal128 (precision <= 38) or decimal256 (<= 76) for column c;
+ * other parameters are GF_ENOTSUP naming the column. */
+static gf_status decimal_type(const pq_file *f, const pq_column *c, int32_t p,
+                              int32_t s, gf_datatype *t, gf_error *err) {
+  if (p < 1 || p > 76 || s < 0 || s > p)
+    return gf_error_set(err, GF_ENOTSUP,
+                        "%s: column '%s': decimal(%d, %d) is not supported "
+                        "(precision 1..76, scale 0..precision)",
+                        f->path, c->name, (int)p, (int)s);
+  /* A byte array wider than the type (e.g. 16 bytes for precision 10)
+   * still fits: each value's extra bytes must be sign extension
+   * (checked as values are converted). */
+  *t = p <= 38 ? gf_type_decimal128(p, s) : gf_type_decimal256(p, s);
+  return GF_OK;
+}
+
+/* The unit of a TimeUnit union (MILLIS when none is set). */
+static gf_time_unit lt_unit(const gfi_pq_time_unit *u) {
+  return tr_isset(u, GFI_PQ_UNIT_NANOS) ? GF_UNIT_NANO
+         : tr_isset(u, GFI_PQ_UNIT_MICROS) ? GF_UNIT_MICRO : GF_UNIT_MILLI;
+}
+
+/* Maps a leaf schema element to an output type and conversion. */
+static gf_status map_leaf(const pq_file *f, pq_column *c, gf_error *err) {
+  const gfi_pq_schema_element *e = c->el;
+  const gfi_pq_logical_type *lt = &e->logical;
+  bool has_lt = tr_isset(e, 10);
+  int ct = tr_isset(e, 6) ? e->converted_type : -1;
+  c->conv = PQ_CV_INT;
+  c->mul = 1;
+  c->sort_signed = true;
+#define LT(k) (has_lt && tr_isset(lt, k))
+  bool dec = LT(GFI_PQ_LT_DECIMAL) || ct == GFI_PQ_CT_DECIMAL;
+  int32_t prec = LT(GFI_PQ_LT_DECIMAL) ? lt->decimal.precision : e->precision;
+  int32_t scale = LT(GFI_PQ_LT_DECIMAL) ? lt->decimal.scale : e->scale;
+  switch (c->phys) {
+  case GFI_PQ_BOOLEAN:
+    c->conv = PQ_CV_BOOL;
+    c->type = gf_type(GF_TYPE_BOOL);
+    return GF_OK;
+  case GFI_PQ_INT32:
+  case GFI_PQ_INT64: {
+    bool i32 = c->phys == GFI_PQ_INT32;
+    if (dec) {
+      c->conv = PQ_CV_DEC;
+      return decimal_type(f, c, prec, scale, &c->type, err);
+    }
+    if (LT(GFI_PQ_LT_INTEGER) || (ct >= GFI_PQ_CT_UINT_8 && ct <= GFI_PQ_CT_INT_64)) {
+      int bw;
+      bool sg;
+      if (LT(GFI_PQ_LT_INTEGER)) {
+        bw = lt->integer.bit_width;
+        sg = lt->integer.is_signed;
+      } else {
+        static const int w[] = {8, 16, 32, 64, 8, 16, 32, 64};
+        bw = w[ct - GFI_PQ_CT_UINT_8];
+        sg = ct >= GFI_PQ_CT_INT_8;
+      }
+      static const gf_type_id s_ids[] = {GF_TYPE_INT8, GF_TYPE_INT16, GF_TYPE_INT32, GF_TYPE_INT64};
+      static const gf_type_id u_ids[] = {GF_TYPE_UINT8, GF_TYPE_UINT16, GF_TYPE_UINT32, GF_TYPE_UINT64};
+      int k = bw == 8 ? 0 : bw == 16 ? 1 : bw == 32 ? 2 : bw == 64 ? 3 : -1;
+      if (k < 0 || (i32 && k == 3))
+        return gf_error_set(err, GF_EINVAL, "%s: column '%s': integer annotation of %d bits on %s",
+                            f->path, c->name, bw, gfi_pq_type_name(c->phys));
+      c->type = gf_type(sg ? s_ids[k] : u_ids[k]);
+      c->sort_signed = sg;
+      return GF_OK;
+    }
+    if (LT(GFI_PQ_LT_DATE) || ct == GFI_PQ_CT_DATE) {
+      c->type = i32 ? gf_type(GF_TYPE_DATE32) : gf_type(GF_TYPE_INT64);
+      return GF_OK;
+    }
+    if (LT(GFI_PQ_LT_TIME) || ct == GFI_PQ_CT_TIME_MILLIS || ct == GFI_PQ_CT_TIME_MICROS) {
+      gf_time_unit u = LT(GFI_PQ_LT_TIME) ? lt_unit(&lt->time.unit)
+                       : ct == GFI_PQ_CT_TIME_MILLIS ? GF_UNIT_MILLI : GF_UNIT_MICRO;
+      c->type = gf_type_time(u == GF_UNIT_MILLI ? GF_TYPE_TIME32 : GF_TYPE_TIME64, u);
+      return GF_OK;
+    }
+    if (!i32 && (LT(GFI_PQ_LT_TIMESTAMP) || ct == GFI_PQ_CT_TIMESTAMP_MILLIS ||
+                 ct == GFI_PQ_CT_TIMESTAMP_MICROS)) {
+      gf_time_unit u = LT(GFI_PQ_LT_TIMESTAMP) ? lt_unit(&lt->timestamp.unit)
+                       : ct == GFI_PQ_CT_TIMESTAMP_MILLIS ? GF_UNIT_MILLI : GF_UNIT_MICRO;
+      bool utc = LT(GFI_PQ_LT_TIMESTAMP) ? lt->timestamp.adjusted_to_utc : true;
+      c->type = gf_type_timestamp(u, utc, 0);
+      return GF_OK;
+    }
+    if (LT(GFI_PQ_LT_UNKNOWN)) break;
+    c->type = gf_type(i32 ? GF_TYPE_INT32 : GF_TYPE_INT64);
+    return GF_OK;
+  }
+  case GFI_PQ_INT96:
+    c->conv = PQ_CV_INT96;
+    c->type = gf_type_timestamp(GF_UNIT_NANO, false, 0);
+    c->sort_signed = false;
+    return GF_OK;
+  case GFI_PQ_FLOAT:
+    c->conv = PQ_CV_F32;
+    c->type = gf_type(GF_TYPE_FLOAT32);
+    return GF_OK;
+  case GFI_PQ_DOUBLE:
+    c->conv = PQ_CV_F64;
+    c->type = gf_type(GF_TYPE_FLOAT64);
+    return GF_OK;
+  case GFI_PQ_BYTE_ARRAY:
+    c->sort_signed = false;
+    if (dec) {
+      c->conv = PQ_CV_DEC;
+      return decimal_type(f, c, prec, scale, &c->type, err);
+    }
+    if (LT(GFI_PQ_LT_UNKNOWN)) break;
+    c->conv = PQ_CV_BYTES;
+    c->type = gf_type(LT(GFI_PQ_LT_STRING) || LT(GFI_PQ_LT_ENUM) || LT(GFI_PQ_LT_JSON) ||
+                              ct == GFI_PQ_CT_UTF8 || ct == GFI_PQ_CT_ENUM || ct == GFI_PQ_CT_JSON
+                          ? GF_TYPE_UTF8
+                          : GF_TYPE_BINARY);
+    return GF_OK;
+  case GFI_PQ_FIXED_LEN_BYTE_ARRAY:
+    c->sort_signed = false;
+    if (e->type_length <= 0 || !tr_isset(e, 2))
+      return gf_error_set(err, GF_EINVAL, "%s: column '%s': FIXED_LEN_BYTE_ARRAY without a positive type_length",
+                          f->path, c->name);
+    if (dec) {
+      c->conv = PQ_CV_DEC;
+      return decimal_type(f, c, prec, scale, &c->type, err);
+    }
+    if (LT(GFI_PQ_LT_FLOAT16)) {
+      if (e->type_length != 2)
+        return gf_error_set(err, GF_EINVAL, "%s: column '%s': FLOAT16 of %d bytes", f->path,
+                            c->name, (int)e->type_length);
+      c->conv = PQ_CV_F16;
+      c->type = gf_type(GF_TYPE_FLOAT32);
+      return GF_OK;
+    }
+    if (LT(GFI_PQ_LT_UNKNOWN)) break;
+    c->conv = PQ_CV_FLBA;
+    c->type = gf_type_fixed_size_binary(e->type_length);
+    return GF_OK;
+  default:
+    return gf_error_set(err, GF_EINVAL, "%s: column '%s': unknown physical type %d", f->path,
+                        c->name, (int)c->phys);
+  }
+#undef LT
+  return gf_error_set(err, GF_ENOTSUP, "%s: column '%s': the UNKNOWN (always null) logical type is not supported",
+                      f->path, c->name);
+}
+
+/* Counts the leaves under schema element i (itself when a leaf); *next
+ * receives the index after its subtree. */
+static gf_status subtree(const pq_file *f, int i, int depth, int *leaves,
+                         int *next, gf_error *err) {
+  const gfi_pq_schema_element *el = f->meta.schema.items;
+  int n = f->meta.schema.n;
+  if (i >= n || depth > 64)
+    return gf_error_set(err, GF_EINVAL, "%s: schema tree is malformed (children past the end)", f->path);
+  int kids = tr_isset(&el[i], 5) ? el[i].num_children : 0;
+  if (kids <= 0 && tr_isset(&el[i], 1)) {
+    (*leaves)++;
+    *next = i + 1;
+    return GF_OK;
+  }
+  if (kids < 0 || kids > n)
+    return gf_error_set(err, GF_EINVAL, "%s: schema element %d has %d children", f->path, i, kids);
+  int j = i + 1;
+  for (int k = 0; k < kids; k++) GF_RETURN_NOT_OK(subtree(f, j, depth + 1, leaves, &j, err));
+  *next = j;
+  return GF_OK;
+}
+
+/* Maps the top-level schema children to columns: flat leaves typed by
+ * map_leaf, groups and repeated fields noted as nested (refused only
+ * when selected). */
+static gf_status map_schema(pq_file *f, gf_error *err) {
+  const gfi_pq_schema_element *el = f->meta.schema.items;
+  int n = f->meta.schema.n;
+  if (n < 1) return gf_error_set(err, GF_EINVAL, "%s: empty schema in the footer", f->path);
+  int top = tr_isset(&el[0], 5) ? el[0].num_children : 0;
+  if (top < 0 || top > n - 1)
+    return gf_error_set(err, GF_EINVAL, "%s: schema root has %d children", f->path, top);
+  f->cols = gfi_calloc(f->a, gfi_at_least_1((size_t)top) * sizeof *f->cols);
+  f->nested = gfi_calloc(f->a, gfi_at_least_1((size_t)top) * sizeof *f->nested);
+  if (!f->cols || !f->nested) return GF_OOM(err, "the Parquet column list");
+  f->ncols = top;
+  int i = 1, leaves = 0;
+  for (int k = 0; k < top; k++) {
+    pq_column *c = &f->cols[k];
+    if (i >= n) /* found by fuzz_parquet */
+      return gf_error_set(err, GF_EINVAL, "%s: schema root has %d children but only %d elements follow",
+                          f->path, top, n - 1);
+    c->el = &el[i];
+    c->leaf = leaves;
+    c->name = dup_bytes(f->a, el[i].name.p, el[i].name.len);
+    if (!c->name) return GF_OOM(err, "a Parquet column name");
+    int next;
+    GF_RETURN_NOT_OK(subtree(f, i, 0, &leaves, &next, err));
+    bool group = next != i + 1 || !tr_isset(&el[i], 1);
+    const char *why = NULL;
+    if (group) {
+      const gfi_pq_logical_type *lt = &el[i].logical;
+      int ct = tr_isset(&el[i], 6) ? el[i].converted_type : -1;
+      why = (tr_isset(&el[i], 10) && tr_isset(lt, GFI_PQ_LT_LIST)) || ct == GFI_PQ_CT_LIST ? "list (nested data)"
+            : (tr_isset(&el[i], 10) && tr_isset(lt, GFI_PQ_LT_MAP)) || ct == GFI_PQ_CT_MAP ||
+                      ct == GFI_PQ_CT_MAP_KEY_VALUE
+                ? "map (nested data)"
+                : "struct (nested data)";
+    } else if (el[i].repetition_type == GFI_PQ_REPEATED) {
+      why = "repeated field (nested data)";
+    }
+    if (why) {
+      f->nested[k] = dup_bytes(f->a, (const uint8_t *)why, strlen(why));
+      if (!f->nested[k]) return GF_OOM(err, "a Parquet column note");
+    } else {
+      c->phys = el[i].type;
+      c->type_length = el[i].type_length;
+      c->max_def = el[i].repetition_type == GFI_PQ_OPTIONAL ? 1 : 0;
+      GF_RETURN_NOT_OK(map_leaf(f, c, err));
+    }
+    i = next;
+  }
+  f->nleaves = leaves;
+  return GF_OK;
+}
+
+/* ---- ARROW:schema ---------------------------------------------------- */
+
+/* Value of a base64 character (standard or URL alphabet), -1 otherwise. */
+static int b64v(uint8_t ch) {
+  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+  if (ch == '+' || ch == '-') return 62;
+  if (ch == '/' || ch == '_') return 63;
+  return -1;
+}
+
+/* Applies the Arrow types of the ARROW:schema metadata where they refine
+ * the Parquet ones, as Arrow's reader does: time zones, large string
+ * types, durations, dictionary encoding of strings (date64 stays date32,
+ * as in Arrow). A value that does not decode is ignored: only the
+ * refinements are lost. */
+static gf_status apply_arrow_schema(pq_file *f, const tr_bytes *v, gf_error *err) {
+  size_t cap = (size_t)v->len / 4 * 3 + 16;
+  uint8_t *buf = gfi_malloc(f->a, cap);
+  if (!buf) return GF_OOM(err, "the decoded ARROW:schema");
+  size_t n = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint32_t i = 0; i < v->len; i++) {
+    int x = b64v(v->p[i]);
+    if (x < 0) continue; /* padding, line breaks */
+    acc = acc << 6 | (uint32_t)x;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      buf[n++] = (uint8_t)(acc >> bits);
+    }
+  }
+  /* An encapsulated IPC message: [0xFFFFFFFF] int32 length, flatbuffer.
+   * Fields are decoded one by one (a type the IPC reader does not hold,
+   * such as float16, only loses that field's refinement). */
+  size_t at = 0;
+  if (n >= 4 && buf[0] == 0xff && buf[1] == 0xff && buf[2] == 0xff && buf[3] == 0xff) at = 4;
+  if (n - at < 4) goto done;
+  uint32_t mlen = (uint32_t)buf[at] | (uint32_t)buf[at + 1] << 8 | (uint32_t)buf[at + 2] << 16 |
+                  (uint32_t)buf[at + 3] << 24;
+  at += 4;
+  if (mlen > n - at) goto done;
+  gf_error e;
+  if (gfi_fb_verify(buf + at, mlen, &gfi_fb_message, 0, &e) != GF_OK) goto done;
+  fb_table msg = gfi_fb_root(buf + at, mlen, &gfi_fb_message), schema;
+  if (gfi_fb_get_int(&msg, MSG_HEADER_TYPE, 0) != MSG_SCHEMA ||
+      !gfi_fb_get_table(&msg, MSG_HEADER, &schema))
+    goto done;
+  size_t nf = gfi_fb_vec_len(&schema, SCHEMA_FIELDS);
+  for (size_t i = 0; i < nf; i++) {
+    fb_table fld;
+    const char *nm;
+    size_t nl;
+    if (!gfi_fb_vec_table(&schema, SCHEMA_FIELDS, i, &fld) ||
+        !gfi_fb_get_string(&fld, FIELD_NAME, &nm, &nl))
+      continue;
+    pq_column *c = NULL;
+    for (int k = 0; k < f->ncols && !c; k++)
+      if (!f->nested[k] && strlen(f->cols[k].name) == nl && !memcmp(f->cols[k].name, nm, nl))
+        c = &f->cols[k];
+    if (!c) continue;
+    gf_datatype vt;
+    bool view;
+    if (gfi_ipc_decode_type(&fld, c->name, &vt, &view, &e) != GF_OK) continue;
+    fb_table de;
+    bool dict = gfi_fb_get_table(&fld, FIELD_DICTIONARY, &de);
+    gf_datatype pt = c->type;
+    if (vt.id == GF_TYPE_TIMESTAMP && pt.id == GF_TYPE_TIMESTAMP && vt.unit == pt.unit &&
+        c->conv != PQ_CV_INT96) { /* Arrow keeps INT96 zone-less */
+      pt = vt;
+    } else if ((vt.id == GF_TYPE_LARGE_UTF8 && pt.id == GF_TYPE_UTF8) ||
+               (vt.id == GF_TYPE_LARGE_BINARY && pt.id == GF_TYPE_BINARY)) {
+      pt = vt;
+    } else if (vt.id == GF_TYPE_DURATION && pt.id == GF_TYPE_INT64) {
+      pt = vt;
+    }
+    if (dict && c->conv == PQ_CV_BYTES && !gfi_type_is_large(pt.id)) pt = gf_type_dictionary(pt);
+    c->type = pt;
+  }
+done:
+  gfi_mfree(f->a, buf, cap);
+  return GF_OK;
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* Opens `path` (mapped or read), or, when `mem` is not NULL, the bytes
+ * mem[0, mem_len) (then `path` only names them in messages). Output
+ * arrays never point into the input: every value is decoded into memory
+ * of the call's allocator, so the input may go away after the call. */
+static gf_status file_open(pq_file *f, const char *path, const uint8_t *mem, size_t mem_len,
+                           const gf_parallel_options *par, gf_input_mode mode, gf_error *err) {
+  memset(f, 0, sizeof *f);
+  f->path = path;
+  f->a = gfi_alloc_or_default(par->allocator);
+  gfi_tr_arena_init(&f->ar, f->a);
+  if (mem) {
+    f->data = mem;
+    f->len = mem_len;
+  } else {
+    GF_RETURN_NOT_OK(gfi_mapped_file_open_with(path, par, mode, &f->map, err));
+    f->data = (const uint8_t *)gfi_mapped_file_data(f->map);
+    f->len = gfi_mapped_file_size(f->map);
+  }
+  if (f->len >= 4 && !memcmp(f->data + f->len - 4, "PARE", 4))
+    return gf_error_set(err, GF_ENOTSUP,
+                        "%s: encrypted Parquet file (encrypted footer, \"PARE\" magic): "
+                        "encryption is not supported", path);
+  if (f->len < 12 || memcmp(f->data, "PAR1", 4) || memcmp(f->data + f->len - 4, "PAR1", 4))
+    return gf_error_set(err, GF_EINVAL,
+                        "%s: not a Parquet file (no \"PAR1\" magic at both ends of its %zu bytes)",
+                        path, f->len);
+  const uint8_t *t = f->data + f->len - 8;
+  uint32_t flen = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+  if (flen > f->len - 12)
+    return gf_error_set(err, GF_EINVAL, "%s: footer length %u at byte %zu exceeds the file",
+                        path, flen, f->len - 8);
+  size_t fpos = f->len - 8 - flen;
+  gf_error sub;
+  gf_status st = gfi_pq_decode_file_meta(f->data + fpos, flen, fpos, &f->meta, &f->ar, &sub);
+  if (st != GF_OK) return gf_error_set(err, st, "%s: footer: %s", path, sub.message);
+  if (tr_isset(&f->meta, 8))
+    return gf_error_set(err, GF_ENOTSUP,
+                        "%s: encrypted Parquet file (plaintext footer with encrypted columns): "
+                        "encryption is not supported", path);
+  GF_RETURN_NOT_OK(map_schema(f, err));
+  if (f->meta.num_rows < 0 || f->meta.num_rows > GF_MAX_ROWS)
+    return gf_error_set(err, GF_EINVAL, "%s: row count %lld out of range", path,
+                        (long long)f->meta.num_rows);
+  const gfi_pq_row_group *rg = f->meta.row_groups.items;
+  int64_t total = 0;
+  for (int r = 0; r < f->meta.row_groups.n; r++) {
+    if (rg[r].columns.n != f->nleaves)
+      return gf_error_set(err, GF_EINVAL, "%s: row group %d has %d column chunks, the schema %d leaves",
+                          path, r, (int)rg[r].columns.n, f->nleaves);
+    if (rg[r].num_rows < 0 || rg[r].num_rows > GF_MAX_ROWS - total)
+      return gf_error_set(err, GF_EINVAL, "%s: row group %d has %lld rows", path, r,
+                          (long long)rg[r].num_rows);
+    total += rg[r].num_rows;
+    const gfi_pq_column_chunk *cc = rg[r].columns.items;
+    for (int k = 0; k < f->ncols; k++) {
+      if (f->nested[k]) continue;
+      const gfi_pq_column_chunk *c = &cc[f->cols[k].leaf];
+      if (tr_isset(c, 8) || tr_isset(c, 9))
+        return gf_error_set(err, GF_ENOTSUP, "%s: column '%s' is encrypted: encryption is not supported",
+                            path, f->cols[k].name);
+      if (!tr_isset(c, 3))
+        return gf_error_set(err, GF_EINVAL, "%s: column '%s', row group %d: no column metadata",
+                            path, f->cols[k].name, r);
+      if (c->file_path.len)
+        return gf_error_set(err, GF_ENOTSUP, "%s: column '%s': column data in another file is not supported",
+                            path, f->cols[k].name);
+    }
+  }
+  const gfi_pq_key_value *kv = f->meta.key_value_metadata.items;
+  for (int i = 0; i < f->meta.key_value_metadata.n; i++)
+    if (kv[i].key.len == 12 && !memcmp(kv[i].key.p, "ARROW:schema", 12) && tr_isset(&kv[i], 2))
+      GF_RETURN_NOT_OK(apply_arrow_schema(f, &kv[i].value, err));
+  return GF_OK;
+}
+
+/* Resolves the projection into column indexes (*sel, *nsel). */
+static gf_status select_columns(pq_file *f, const gf_parquet_read_options *o, int **sel,
+                                int *nsel, gf_error *err) {
+  int n = o->columns ? o->num_columns : f->ncols;
+  if (n < 0) return gf_error_set(err, GF_EINVAL, "Parquet reader: num_columns %d is negative", n);
+  *sel = gfi_malloc(f->a, gfi_at_least_1((size_t)n) * sizeof **sel);
+  if (!*sel) return GF_OOM(err, "the Parquet projection");
+  *nsel = n;
+  for (int i = 0; i < n; i++) {
+    int k = i;
+    if (o->columns) {
+      k = -1;
+      for (int j = 0; j < f->ncols && o->columns[i]; j++)
+        if (!strcmp(f->cols[j].name, o->columns[i])) k = j;
+      if (k < 0)
+        return gf_error_set(err, GF_EINVAL, "%s: no column named '%s'", f->path,
+                            o->columns[i] ? o->columns[i] : "(null)");
+    }
+    if (f->nested[k])
+      return gf_error_set(err, GF_ENOTSUP, "%s: column '%s' is a %s: nested columns are not supported",
+                          f->path, f->cols[k].name, f->nested[k]);
+    (*sel)[i] = k;
+  }
+  return GF_OK;
+}
+
+/* The output schema of the selected columns (nullable when optional). */
+static gf_status make_schema(pq_file *f, const int *sel, int nsel, gf_schema **out, gf_error *err) {
+  gf_field *fields = gfi_calloc(f->a, gfi_at_least_1((size_t)nsel) * sizeof *fields);
+  if (!fields) return GF_OOM(err, "the Parquet schema");
+  for (int i = 0; i < nsel; i++) {
+    const pq_column *c = &f->cols[sel[i]];
+    fields[i].name = c->name;
+    fields[i].type = c->type;
+    fields[i].nullable = c->max_def > 0;
+  }
+  gf_status st = gf_schema_new(fields, nsel, out, err);
+  gfi_mfree(f->a, fields, gfi_at_least_1((size_t)nsel) * sizeof *fields);
+  return st;
+}
+
+/* ---- parallel decoding -------------------------------------------------- */
+
+typedef struct work {
+  pq_file *f;
+  const int *sel, *rgs;
+  int nsel;
+  gf_array **out; /* nrg * nsel, row-group-major */
+} work;
+
+/* Work item i: row group rgs[i / nsel], column sel[i % nsel], decoded
+ * into out[i] (its own slot: the order of work does not matter). */
+static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  work *w = user;
+  int64_t i = ch->chunk_id;
+  int r = w->rgs[i / w->nsel];
+  const pq_column *c = &w->f->cols[w->sel[i % w->nsel]];
+  const gfi_pq_row_group *rg = (const gfi_pq_row_group *)w->f->meta.row_groups.items + r;
+  const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + c->leaf;
+  char where[700];
+  snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, c->name, r);
+  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, ctx->allocator, where,
+                       &w->out[i], ctx->err);
+}
+
+/* View columns that came out large in some batch: make all batches large. */
+static gf_status unify_large(pq_file *f, gf_schema **schema, gf_array **cols, int nrg,
+                             int nsel, gf_error *err) {
+  for (int k = 0; k < nsel; k++) {
+    bool any = false, all = true;
+    for (int r = 0; r < nrg; r++) {
+      bool l = gfi_type_is_large(cols[(size_t)r * (size_t)nsel + (size_t)k]->type.id);
+      any |= l;
+      all &= l;
+    }
+    if (!any || all) continue;
+    for (int r = 0; r < nrg; r++) {
+      gf_array **p = &cols[(size_t)r * (size_t)nsel + (size_t)k];
+      if (gfi_type_is_large((*p)->type.id)) continue;
+      gf_array *w;
+      GF_RETURN_NOT_OK(gfi_array_widen(f->a, *p, NULL, &w, err));
+      gf_array_release(*p);
+      *p = w;
+    }
+  }
+  /* The schema follows the arrays of the first batch. */
+  if (nrg == 0) return GF_OK;
+  gf_schema *s = *schema;
+  int n = gf_schema_num_fields(s);
+  bool differ = false;
+  for (int k = 0; k < n; k++) differ |= gf_schema_field(s, k)->type.id != cols[k]->type.id;
+  if (!differ) return GF_OK;
+  gf_field *fields = gfi_calloc(f->a, gfi_at_least_1((size_t)n) * sizeof *fields);
+  if (!fields) return GF_OOM(err, "the Parquet schema");
+  for (int k = 0; k < n; k++) {
+    fields[k] = *gf_schema_field(s, k);
+    fields[k].type = cols[k]->type;
+  }
+  gf_schema *ns;
+  gf_status st = gf_schema_new(fields, n, &ns, err);
+  gfi_mfree(f->a, fields, gfi_at_least_1((size_t)n) * sizeof *fields);
+  if (st != GF_OK) return st;
+  gf_schema_release(s);
+  *schema = ns;
+  return GF_OK;
+}
+
+/* Row-group pruning (pq_prune.c). */
+gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
+                       const gf_expr *pred, bool *keep, gf_error *err);
+
+/* The whole read: open, project, prune, decode in parallel, assemble. */
+static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
+                         const gf_parquet_read_options *o, const gf_parallel_options *par,
+                         gf_frame **out, gf_error *err) {
+  pq_file f;
+  int *sel = NULL, nsel = 0, *rgs = NULL, nrg = 0;
+  bool *keep = NULL;
+  gf_array **cols = NULL;
+  size_t ncells = 0;
+  gf_schema *schema = NULL;
+  gf_status st = file_open(&f, path, mem, mem_len, par, o->input_mode, err);
+  if (st == GF_OK) st = select_columns(&f, o, &sel, &nsel, err);
+  int nall = f.meta.row_groups.n;
+  if (st == GF_OK) {
+    keep = gfi_calloc(f.a, gfi_at_least_1((size_t)nall) * sizeof *keep);
+    rgs = gfi_calloc(f.a, gfi_at_least_1((size_t)nall) * sizeof *rgs);
+    if (!keep || !rgs) st = GF_OOM(err, "the Parquet row group list");
+  }
+  if (st == GF_OK) {
+    for (int r = 0; r < nall; r++) keep[r] = true;
+    if (o->predicate) st = gfi_pq_prune(f.cols, f.ncols, &f.meta, o->predicate, keep, err);
+  }
+  if (st == GF_OK) {
+    const gfi_pq_row_group *rg = f.meta.row_groups.items;
+    for (int r = 0; r < nall; r++)
+      if (keep[r] && rg[r].num_rows > 0) rgs[nrg++] = r;
+    if (o->row_groups_skipped) {
+      int64_t skipped = 0;
+      for (int r = 0; r < nall; r++) skipped += !keep[r];
+      *o->row_groups_skipped = skipped;
+    }
+    st = make_schema(&f, sel, nsel, &schema, err);
+  }
+  gf_chunk_spec *chunks = NULL;
+  if (st == GF_OK) {
+    ncells = (size_t)nrg * (size_t)nsel;
+    cols = gfi_calloc(f.a, gfi_at_least_1(ncells) * sizeof *cols);
+    chunks = gfi_calloc(f.a, gfi_at_least_1(ncells) * sizeof *chunks);
+    if (!cols || !chunks) st = GF_OOM(err, "the Parquet chunk list");
+  }
+  if (st == GF_OK && ncells) {
+    const gfi_pq_row_group *rg = f.meta.row_groups.items;
+    for (size_t i = 0; i < ncells; i++) {
+      /* Weighted by rows so that the runtime's parallel threshold and
+       * largest-first order see the real work. */
+      chunks[i].start_row = 0;
+      chunks[i].end_row = rg[rgs[i / (size_t)nsel]].num_rows;
+      chunks[i].chunk_id = (int64_t)i;
+    }
+    work w = {&f, sel, rgs, nsel, cols};
+    st = gf_run_chunks(chunks, (int64_t)ncells, decode_item, &w, par, err);
+  }
+  if (st == GF_OK) st = unify_large(&f, &schema, cols, nrg, nsel, err);
+  if (st == GF_OK) st = gf_frame_new(schema, cols, nrg, f.a, out, err);
+  if (cols)
+    for (size_t i = 0; i < ncells; i++) gf_array_release(cols[i]);
+  if (cols) gfi_mfree(f.a, cols, gfi_at_least_1(ncells) * sizeof *cols);
+  if (chunks) gfi_mfree(f.a, chunks, gfi_at_least_1(ncells) * sizeof *chunks);
+  if (keep) gfi_mfree(f.a, keep, gfi_at_least_1((size_t)nall) * sizeof *keep);
+  if (rgs) gfi_mfree(f.a, rgs, gfi_at_least_1((size_t)nall) * sizeof *rgs);
+  if (sel) gfi_mfree(f.a, sel, gfi_at_least_1((size_t)nsel) * sizeof *sel);
+  gf_schema_release(schema);
+  file_close(&f);
+  return st;
+}
+
+/* Copies the caller's options (any older, smaller struct) and loads the
+ * call context (deadline, token, memory limit) for the whole read. */
+static gf_status load_opts(const gf_parquet_read_options *o, gf_parquet_read_options *lo,
+                           gfi_ctx *call, gf_parallel_options *par, gf_error *err) {
+  gf_parquet_read_options_init(lo);
+  if (o) memcpy(lo, o, o->size && o->size < sizeof *lo ? o->size : sizeof *lo);
+  if (o && o->size == 0) return gf_error_set(err, GF_EINVAL, "Parquet reader: options.size is 0 (call gf_parquet_read_options_init)");
+  return gfi_ctx_load(call, lo->parallel, par, err);
+}
+
+gf_status gf_read_parquet(const char *path, const gf_parquet_read_options *o,
+                          gf_frame **out, gf_error *err) {
+  if (!out) return gf_error_set(err, GF_EINVAL, "gf_read_parquet: out is NULL");
+  *out = NULL;
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_read_parquet: path is NULL");
+  gf_parquet_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(load_opts(o, &lo, &call, &par, err));
+  return gfi_ctx_end(&call, read_in(path, NULL, 0, &lo, &par, out, err), err);
+}
+
+gf_status gf_read_parquet_buffer(const void *data, size_t len, const gf_parquet_read_options *o,
+                                 gf_frame **out, gf_error *err) {
+  if (!out) return gf_error_set(err, GF_EINVAL, "gf_read_parquet_buffer: out is NULL");
+  *out = NULL;
+  if (!data && len) return gf_error_set(err, GF_EINVAL, "gf_read_parquet_buffer: data is NULL");
+  static const uint8_t empty[1];
+  gf_parquet_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(load_opts(o, &lo, &call, &par, err));
+  return gfi_ctx_end(&call, read_in("Parquet buffer", data ? data : empty, len, &lo, &par, out, err),
+                     err);
+}
+
+gf_status gf_parquet_read_schema(const char *path, const gf_parquet_read_options *o,
+                                 gf_schema **schema, int64_t *rows, gf_error *err) {
+  if (!schema) return gf_error_set(err, GF_EINVAL, "gf_parquet_read_schema: schema is NULL");
+  *schema = NULL;
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_parquet_read_schema: path is NULL");
+  gf_parquet_read_options lo;
+  gf_parallel_options par;
+  gfi_ctx call;
+  GF_RETURN_NOT_OK(load_opts(o, &lo, &call, &par, err));
+  pq_file f;
+  int *sel = NULL, nsel = 0;
+  gf_status st = file_open(&f, path, NULL, 0, &par, lo.input_mode, err);
+  if (st == GF_OK) st = select_columns(&f, &lo, &sel, &nsel, err);
+  if (st == GF_OK) st = make_schema(&f, sel, nsel, schema, err);
+  if (st == GF_OK && rows) *rows = f.meta.num_rows;
+  if (sel) gfi_mfree(f.a, sel, gfi_at_least_1((size_t)nsel) * sizeof *sel);
+  file_close(&f);
+  return gfi_ctx_end(&call, st, err);
+}

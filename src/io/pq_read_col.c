@@ -1,0 +1,797 @@
+/* Decoding of one Parquet column chunk into one gf_array: walks its pages
+ * (dictionary, data v1, data v2), decompresses them, decodes definition
+ * levels and values (every encoding of the format for flat columns) and
+ * converts the physical values to the output type. Work item of the
+ * parallel reader: it touches only its own chunk and scratch memory. */
+#include <string.h>
+
+#include "io/pq_read_internal.h"
+
+/* Per-chunk decoder state and scratch (all freed by dec_free). */
+typedef struct dec {
+  const pq_column *col;
+  const gf_allocator *a;
+  gf_error *err;
+  char where[700];
+  int psize;            /* bytes per physical value in `vals` */
+  gfi_vec page;         /* decompressed page */
+  gfi_vec levels;       /* uint32 definition levels */
+  gfi_vec idx;          /* uint32 dictionary indices */
+  gfi_vec vals;         /* decoded physical values of the page */
+  gfi_vec deltas;       /* int64 */
+  gfi_vec scratch;      /* DELTA_BYTE_ARRAY rebuilt values */
+  gfi_vec dict;         /* physical dictionary values */
+  gfi_vec dict_bytes;   /* copy of dictionary bytes (page buffer is reused) */
+  int64_t ndict;
+  bool have_dict;
+  /* output */
+  int64_t rows, pos, nulls;
+  gf_buffer *valid, *data;
+  gfi_vec offs;         /* int64 offsets (var width) */
+  gfi_vec bytes;        /* var-width bytes */
+  int width;            /* output bytes per value (fixed) */
+  bool codes;           /* writing dictionary codes */
+} dec;
+
+/* Sets "<where>: <what>" with status st. */
+static gf_status fail(dec *d, gf_status st, const char *what) {
+  return gf_error_set(d->err, st, "%s: %s", d->where, what);
+}
+
+/* Bytes per decoded physical value (pq_bytes for BYTE_ARRAY). */
+static int phys_size(const pq_column *c) {
+  switch (c->phys) {
+  case GFI_PQ_BOOLEAN: return 1;
+  case GFI_PQ_INT32:
+  case GFI_PQ_FLOAT: return 4;
+  case GFI_PQ_INT64:
+  case GFI_PQ_DOUBLE: return 8;
+  case GFI_PQ_INT96: return 12;
+  case GFI_PQ_FIXED_LEN_BYTE_ARRAY: return c->type_length;
+  default: return (int)sizeof(pq_bytes);
+  }
+}
+
+/* Makes v hold exactly n bytes (at least 1), contents undefined. */
+static gf_status vec_size(dec *d, gfi_vec *v, size_t n) {
+  v->len = 0;
+  return gfi_vec_resize(v, n ? n : 1, d->err);
+}
+
+/* ---- physical value decoding ------------------------------------- */
+
+/* PLAIN: n values of the column's physical type into out. */
+static gf_status plain_decode(dec *d, pq_in *in, int64_t n, uint8_t *out) {
+  const pq_column *c = d->col;
+  if (c->phys == GFI_PQ_BOOLEAN) {
+    if ((uint64_t)(in->end - in->p) < ((uint64_t)n + 7) / 8)
+      return gfi_pq_bad(in, "PLAIN booleans past the end of the page");
+    for (int64_t i = 0; i < n; i++) out[i] = (in->p[i >> 3] >> (i & 7)) & 1;
+    in->p += (n + 7) / 8;
+    return GF_OK;
+  }
+  if (c->phys == GFI_PQ_BYTE_ARRAY) {
+    pq_bytes *o = (pq_bytes *)out;
+    for (int64_t i = 0; i < n; i++) {
+      if (in->end - in->p < 4) return gfi_pq_bad(in, "PLAIN byte array length past the end of the page");
+      uint32_t len = (uint32_t)in->p[0] | (uint32_t)in->p[1] << 8 |
+                     (uint32_t)in->p[2] << 16 | (uint32_t)in->p[3] << 24;
+      in->p += 4;
+      if (len > (uint64_t)(in->end - in->p)) return gfi_pq_bad(in, "PLAIN byte array past the end of the page");
+      o[i].p = in->p;
+      o[i].len = len;
+      in->p += len;
+    }
+    return GF_OK;
+  }
+  uint64_t need = (uint64_t)n * (uint64_t)d->psize;
+  if (need > (uint64_t)(in->end - in->p)) return gfi_pq_bad(in, "PLAIN values past the end of the page");
+  if (need) memcpy(out, in->p, need);
+  in->p += need;
+  return GF_OK;
+}
+
+/* DELTA_LENGTH_BYTE_ARRAY: lengths (delta-packed), then the bytes. */
+static gf_status dlba_decode(dec *d, pq_in *in, int64_t n, pq_bytes *o) {
+  pq_in h = *in;
+  int64_t total;
+  GF_RETURN_NOT_OK(gfi_pq_delta_decode(&h, NULL, 0, &total));
+  if (total < n) return gfi_pq_bad(in, "DELTA_LENGTH_BYTE_ARRAY has fewer lengths than values");
+  GF_RETURN_NOT_OK(vec_size(d, &d->deltas, (size_t)total * 8));
+  int64_t *len = (int64_t *)d->deltas.data;
+  GF_RETURN_NOT_OK(gfi_pq_delta_decode(in, len, total, NULL));
+  for (int64_t i = 0; i < n; i++) {
+    if (len[i] < 0 || (uint64_t)len[i] > (uint64_t)(in->end - in->p))
+      return gfi_pq_bad(in, "DELTA_LENGTH_BYTE_ARRAY value past the end of the page");
+    o[i].p = in->p;
+    o[i].len = (uint32_t)len[i];
+    in->p += len[i];
+  }
+  return GF_OK;
+}
+
+/* DELTA_BYTE_ARRAY: prefix lengths, then suffixes (DELTA_LENGTH_BYTE_ARRAY);
+ * values are rebuilt into d->scratch. */
+static gf_status dba_decode(dec *d, pq_in *in, int64_t n, pq_bytes *o) {
+  pq_in h = *in;
+  int64_t total;
+  GF_RETURN_NOT_OK(gfi_pq_delta_decode(&h, NULL, 0, &total));
+  if (total < n) return gfi_pq_bad(in, "DELTA_BYTE_ARRAY has fewer prefixes than values");
+  gfi_vec prefixes;
+  gfi_vec_init(&prefixes, d->a);
+  gf_status st = gfi_vec_resize(&prefixes, (size_t)(total ? total : 1) * 8, d->err);
+  int64_t *pre = (int64_t *)prefixes.data;
+  if (st == GF_OK) st = gfi_pq_delta_decode(in, pre, total, NULL);
+  if (st == GF_OK) st = dlba_decode(d, in, n, o);
+  uint64_t need = 0;
+  for (int64_t i = 0; st == GF_OK && i < n; i++) {
+    if (pre[i] < 0 || (i == 0 && pre[i] != 0) ||
+        (i > 0 && (uint64_t)pre[i] > (uint64_t)pre[i - 1] + o[i - 1].len))
+      st = gfi_pq_bad(in, "DELTA_BYTE_ARRAY prefix longer than the previous value");
+    else
+      need += (uint64_t)pre[i] + o[i].len;
+  }
+  if (st == GF_OK && need > ((uint64_t)1 << 40))
+    st = gfi_pq_bad(in, "DELTA_BYTE_ARRAY values too large");
+  if (st == GF_OK) st = vec_size(d, &d->scratch, (size_t)need);
+  if (st == GF_OK) {
+    uint8_t *w = d->scratch.data;
+    const uint8_t *prev = NULL;
+    for (int64_t i = 0; i < n; i++) {
+      uint32_t len = (uint32_t)pre[i] + o[i].len;
+      if (pre[i]) memcpy(w, prev, (size_t)pre[i]);
+      if (o[i].len) memcpy(w + pre[i], o[i].p, o[i].len);
+      o[i].p = w;
+      o[i].len = len;
+      prev = w;
+      w += len;
+    }
+  }
+  gfi_vec_reset(&prefixes);
+  return st;
+}
+
+/* Decodes n non-null values of encoding `enc` into d->vals (or, when
+ * writing dictionary codes, n indices into d->idx). */
+static gf_status decode_values(dec *d, pq_in *in, int enc, int64_t n) {
+  const pq_column *c = d->col;
+  GF_RETURN_NOT_OK(vec_size(d, &d->vals, (size_t)n * (size_t)d->psize));
+  uint8_t *out = d->vals.data;
+  switch (enc) {
+  case GFI_PQ_PLAIN:
+    return plain_decode(d, in, n, out);
+  case GFI_PQ_PLAIN_DICTIONARY:
+  case GFI_PQ_RLE_DICTIONARY: {
+    if (!d->have_dict) return gfi_pq_bad(in, "dictionary-encoded page without a dictionary page");
+    if (n == 0) return GF_OK;
+    if (in->p >= in->end) return gfi_pq_bad(in, "dictionary indices missing");
+    int bw = *in->p++;
+    GF_RETURN_NOT_OK(vec_size(d, &d->idx, (size_t)n * 4));
+    uint32_t *ix = (uint32_t *)d->idx.data;
+    if (d->ndict == 0) return gfi_pq_bad(in, "dictionary index into an empty dictionary");
+    GF_RETURN_NOT_OK(gfi_pq_rle_decode(in, bw, n, (uint32_t)d->ndict, ix));
+    if (d->codes) return GF_OK;
+    const uint8_t *dv = d->dict.data;
+    size_t ps = (size_t)d->psize;
+    if (c->phys == GFI_PQ_BYTE_ARRAY) {
+      const pq_bytes *db = (const pq_bytes *)dv;
+      pq_bytes *ob = (pq_bytes *)out;
+      for (int64_t i = 0; i < n; i++) ob[i] = db[ix[i]];
+    } else if (ps == 8) {
+      for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * 8, dv + (size_t)ix[i] * 8, 8);
+    } else if (ps == 4) {
+      for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * 4, dv + (size_t)ix[i] * 4, 4);
+    } else {
+      for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * ps, dv + (size_t)ix[i] * ps, ps);
+    }
+    return GF_OK;
+  }
+  case GFI_PQ_RLE: {
+    if (c->phys != GFI_PQ_BOOLEAN) return fail(d, GF_ENOTSUP, "RLE encoding of a non-boolean column");
+    if (in->end - in->p < 4) return gfi_pq_bad(in, "RLE booleans without a length");
+    uint32_t len = (uint32_t)in->p[0] | (uint32_t)in->p[1] << 8 |
+                   (uint32_t)in->p[2] << 16 | (uint32_t)in->p[3] << 24;
+    in->p += 4;
+    if (len > (uint64_t)(in->end - in->p)) return gfi_pq_bad(in, "RLE booleans past the end of the page");
+    pq_in sub = {in->p, in->p + len, in->where, in->err};
+    GF_RETURN_NOT_OK(vec_size(d, &d->idx, (size_t)n * 4));
+    uint32_t *ix = (uint32_t *)d->idx.data;
+    GF_RETURN_NOT_OK(gfi_pq_rle_decode(&sub, 1, n, 0, ix));
+    for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)ix[i];
+    in->p += len;
+    return GF_OK;
+  }
+  case GFI_PQ_DELTA_BINARY_PACKED: {
+    if (c->phys != GFI_PQ_INT32 && c->phys != GFI_PQ_INT64)
+      return fail(d, GF_EINVAL, "DELTA_BINARY_PACKED on a column that is not INT32/INT64");
+    GF_RETURN_NOT_OK(vec_size(d, &d->deltas, (size_t)n * 8));
+    int64_t *v = (int64_t *)d->deltas.data;
+    GF_RETURN_NOT_OK(gfi_pq_delta_decode(in, v, n, NULL));
+    if (c->phys == GFI_PQ_INT32)
+      for (int64_t i = 0; i < n; i++) ((int32_t *)out)[i] = (int32_t)(uint32_t)(uint64_t)v[i];
+    else
+      memcpy(out, v, (size_t)n * 8);
+    return GF_OK;
+  }
+  case GFI_PQ_DELTA_LENGTH_BYTE_ARRAY:
+    if (c->phys != GFI_PQ_BYTE_ARRAY)
+      return fail(d, GF_EINVAL, "DELTA_LENGTH_BYTE_ARRAY on a column that is not BYTE_ARRAY");
+    return dlba_decode(d, in, n, (pq_bytes *)out);
+  case GFI_PQ_DELTA_BYTE_ARRAY: {
+    if (c->phys != GFI_PQ_BYTE_ARRAY && c->phys != GFI_PQ_FIXED_LEN_BYTE_ARRAY)
+      return fail(d, GF_EINVAL, "DELTA_BYTE_ARRAY on a column that is not a byte array");
+    if (c->phys == GFI_PQ_BYTE_ARRAY) return dba_decode(d, in, n, (pq_bytes *)out);
+    gfi_vec tmp;
+    gfi_vec_init(&tmp, d->a);
+    gf_status st = gfi_vec_resize(&tmp, (size_t)(n ? n : 1) * sizeof(pq_bytes), d->err);
+    if (st == GF_OK) st = dba_decode(d, in, n, (pq_bytes *)tmp.data);
+    for (int64_t i = 0; st == GF_OK && i < n; i++) {
+      const pq_bytes *b = (const pq_bytes *)tmp.data + i;
+      if (b->len != (uint32_t)c->type_length)
+        st = gfi_pq_bad(in, "DELTA_BYTE_ARRAY value of the wrong fixed length");
+      else
+        memcpy(out + (size_t)i * (size_t)d->psize, b->p, b->len);
+    }
+    gfi_vec_reset(&tmp);
+    return st;
+  }
+  case GFI_PQ_BYTE_STREAM_SPLIT: {
+    if (c->phys == GFI_PQ_BOOLEAN || c->phys == GFI_PQ_BYTE_ARRAY || c->phys == GFI_PQ_INT96)
+      return fail(d, GF_EINVAL, "BYTE_STREAM_SPLIT on a column of the wrong type");
+    size_t w = (size_t)d->psize;
+    if ((uint64_t)n * w > (uint64_t)(in->end - in->p))
+      return gfi_pq_bad(in, "BYTE_STREAM_SPLIT values past the end of the page");
+    for (size_t j = 0; j < w; j++)
+      for (int64_t i = 0; i < n; i++) out[(size_t)i * w + j] = in->p[j * (size_t)n + (size_t)i];
+    in->p += (size_t)n * w;
+    return GF_OK;
+  }
+  default: {
+    char msg[128];
+    snprintf(msg, sizeof msg, "encoding %s (%d) is not supported for %s",
+             gfi_pq_encoding_name(enc), enc, gfi_pq_type_name(c->phys));
+    return fail(d, GF_ENOTSUP, msg);
+  }
+  }
+}
+
+/* ---- conversion to the output type -------------------------------- */
+
+/* IEEE half -> float, exact (subnormals normalised, NaN payload kept). */
+static float half_to_float(uint16_t h) {
+  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
+  if (e == 0) {
+    if (m == 0) {
+      bits = s;
+    } else { /* subnormal: normalise */
+      int k = -1;
+      do {
+        k++;
+        m <<= 1;
+      } while (!(m & 0x400));
+      bits = s | (uint32_t)(127 - 15 - k) << 23 | (m & 0x3ff) << 13;
+    }
+  } else if (e == 31) {
+    bits = s | 0x7f800000u | m << 13;
+  } else {
+    bits = s | (e + 127 - 15) << 23 | m << 13;
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+/* Big-endian two's complement bytes -> little-endian `w`-byte integer. */
+static bool be_to_le(const uint8_t *p, uint32_t n, uint8_t *dst, int w) {
+  uint8_t fill = n && (p[0] & 0x80) ? 0xff : 0;
+  /* Leading sign bytes beyond the width must be pure sign extension. */
+  while (n > (uint32_t)w) {
+    if (p[0] != fill) return false;
+    p++;
+    n--;
+  }
+  if (n && ((p[0] & 0x80) ? 0xff : 0) != fill) return false;
+  for (int i = 0; i < w; i++) dst[i] = (uint32_t)i < n ? p[n - 1 - (uint32_t)i] : fill;
+  return true;
+}
+
+/* Stores physical value k of `src` into output slot `pos`. */
+static gf_status store(dec *d, const uint8_t *src, int64_t pos) {
+  const pq_column *c = d->col;
+  uint8_t *o = d->data ? (uint8_t *)gf_buffer_mutable_data(d->data) : NULL;
+  switch (c->conv) {
+  case PQ_CV_BOOL:
+    if (*src) gfi_bit_set(o, pos);
+    return GF_OK;
+  case PQ_CV_INT: {
+    int64_t v;
+    if (c->phys == GFI_PQ_INT32) {
+      int32_t x;
+      memcpy(&x, src, 4);
+      /* unsigned annotations zero-extend */
+      v = (c->type.id == GF_TYPE_UINT32 || c->type.id == GF_TYPE_UINT64) ? (int64_t)(uint32_t)x : x;
+    } else {
+      memcpy(&v, src, 8);
+    }
+    v = (int64_t)((uint64_t)v * (uint64_t)c->mul);
+    memcpy(o + pos * d->width, &v, (size_t)d->width); /* little-endian truncation */
+    return GF_OK;
+  }
+  case PQ_CV_F32:
+  case PQ_CV_F64:
+    memcpy(o + pos * d->width, src, (size_t)d->width);
+    return GF_OK;
+  case PQ_CV_F16: {
+    float f = half_to_float((uint16_t)(src[0] | src[1] << 8));
+    memcpy(o + pos * 4, &f, 4);
+    return GF_OK;
+  }
+  case PQ_CV_INT96: {
+    uint64_t nanos;
+    uint32_t jd;
+    memcpy(&nanos, src, 8);
+    memcpy(&jd, src + 8, 4);
+    int64_t v = (int64_t)(((uint64_t)(int64_t)((int64_t)jd - 2440588) * 86400000000000ull) + nanos);
+    memcpy(o + pos * 8, &v, 8);
+    return GF_OK;
+  }
+  case PQ_CV_DEC: {
+    uint8_t *dst = o + pos * d->width;
+    if (c->phys == GFI_PQ_INT32 || c->phys == GFI_PQ_INT64) {
+      int64_t v;
+      if (c->phys == GFI_PQ_INT32) {
+        int32_t x;
+        memcpy(&x, src, 4);
+        v = x;
+      } else {
+        memcpy(&v, src, 8);
+      }
+      memcpy(dst, &v, 8);
+      memset(dst + 8, v < 0 ? 0xff : 0, (size_t)d->width - 8);
+      return GF_OK;
+    }
+    const uint8_t *p;
+    uint32_t n;
+    if (c->phys == GFI_PQ_BYTE_ARRAY) {
+      const pq_bytes *b = (const pq_bytes *)src;
+      p = b->p;
+      n = b->len;
+    } else {
+      p = src;
+      n = (uint32_t)c->type_length;
+    }
+    if (!be_to_le(p, n, dst, d->width))
+      return fail(d, GF_ERANGE, "decimal value wider than its precision allows");
+    return GF_OK;
+  }
+  case PQ_CV_FLBA:
+    memcpy(o + pos * d->width, src, (size_t)d->width);
+    return GF_OK;
+  case PQ_CV_BYTES: {
+    const pq_bytes *b = (const pq_bytes *)src;
+    GF_RETURN_NOT_OK(gfi_vec_append(&d->bytes, b->p, b->len, d->err));
+    int64_t end = (int64_t)d->bytes.len;
+    memcpy(d->offs.data + (size_t)(pos + 1) * 8, &end, 8);
+    return GF_OK;
+  }
+  }
+  return fail(d, GF_EINTERNAL, "unknown conversion");
+}
+
+/* A null at `pos`: only var-width outputs need their offset carried. */
+static void store_null(dec *d, int64_t pos) {
+  if (d->col->conv == PQ_CV_BYTES && !d->codes) {
+    int64_t end = (int64_t)d->bytes.len;
+    memcpy(d->offs.data + (size_t)(pos + 1) * 8, &end, 8);
+  }
+  d->nulls++;
+}
+
+/* Sets up the output buffers for `rows` values of output width. */
+static gf_status out_init(dec *d, int64_t rows) {
+  d->rows = rows;
+  const pq_column *c = d->col;
+  if (c->max_def > 0) {
+    if (gfi_buffer_alloc(d->a, (size_t)gfi_bitmap_bytes(rows), &d->valid) != GF_OK)
+      return GF_OOM(d->err, "a Parquet validity bitmap");
+  }
+  if (d->codes) {
+    d->width = 4;
+  } else if (c->conv == PQ_CV_BYTES) {
+    GF_RETURN_NOT_OK(gfi_vec_resize(&d->offs, (size_t)(rows + 1) * 8, d->err));
+    memset(d->offs.data, 0, 8);
+    return GF_OK;
+  } else if (c->conv == PQ_CV_BOOL) {
+    if (gfi_buffer_alloc(d->a, (size_t)gfi_bitmap_bytes(rows), &d->data) != GF_OK)
+      return GF_OOM(d->err, "a Parquet column");
+    return GF_OK;
+  } else {
+    d->width = gfi_type_byte_width(gf_type_value(c->type));
+  }
+  if (gfi_buffer_alloc(d->a, (size_t)rows * (size_t)d->width, &d->data) != GF_OK)
+    return GF_OOM(d->err, "a Parquet column");
+  return GF_OK;
+}
+
+/* Builds the output array (values type `t`, dictionary `dict` for codes). */
+static gf_status out_finish(dec *d, gf_datatype t, gf_array *dict, gf_array **out) {
+  gf_buffer *b[3] = {NULL, NULL, NULL};
+  if (d->valid && d->nulls > 0) {
+    b[0] = d->valid;
+    d->valid = NULL;
+  }
+  gf_datatype vt = gf_type_value(t);
+  if (!d->codes && d->col->conv == PQ_CV_BYTES) {
+    bool large = d->bytes.len > (size_t)INT32_MAX || gfi_type_is_large(vt.id);
+    if (large) t.id = vt.id == GF_TYPE_UTF8 || vt.id == GF_TYPE_LARGE_UTF8 ? GF_TYPE_LARGE_UTF8
+                                                                          : GF_TYPE_LARGE_BINARY;
+    size_t osz = large ? 8 : 4;
+    if (gfi_buffer_alloc(d->a, (size_t)(d->rows + 1) * osz, &b[1]) != GF_OK ||
+        gfi_buffer_alloc(d->a, d->bytes.len, &b[2]) != GF_OK) {
+      gf_buffer_release(b[0]);
+      gf_buffer_release(b[1]);
+      return GF_OOM(d->err, "a Parquet string column");
+    }
+    uint8_t *ob = gf_buffer_mutable_data(b[1]);
+    const int64_t *src = (const int64_t *)d->offs.data;
+    if (large) {
+      memcpy(ob, src, (size_t)(d->rows + 1) * 8);
+    } else {
+      for (int64_t i = 0; i <= d->rows; i++) ((int32_t *)ob)[i] = (int32_t)src[i];
+    }
+    if (d->bytes.len) memcpy(gf_buffer_mutable_data(b[2]), d->bytes.data, d->bytes.len);
+  } else {
+    b[1] = d->data;
+    d->data = NULL;
+  }
+  return gfi_array_make(d->a, t, d->rows, 0, d->nulls, b, dict, out, d->err);
+}
+
+/* ---- pages ---------------------------------------------------------- */
+
+/* Decodes the dictionary page body into d->dict (physical values). */
+static gf_status read_dict_page(dec *d, const gfi_pq_dict_page_header *h,
+                                const uint8_t *body, size_t n) {
+  if (d->have_dict) return fail(d, GF_EINVAL, "second dictionary page in a column chunk");
+  if (h->num_values < 0) return fail(d, GF_EINVAL, "negative dictionary size");
+  if (h->encoding != GFI_PQ_PLAIN && h->encoding != GFI_PQ_PLAIN_DICTIONARY)
+    return fail(d, GF_ENOTSUP, "dictionary page encoding is not PLAIN");
+  /* The page buffer is reused: keep a copy of the bytes the values view. */
+  GF_RETURN_NOT_OK(vec_size(d, &d->dict_bytes, n + 16)); /* +16: see the copy in read_data_page */
+  if (n) memcpy(d->dict_bytes.data, body, n);
+  pq_in in = {d->dict_bytes.data, d->dict_bytes.data + n, d->where, d->err};
+  if ((uint64_t)h->num_values > n * 8 + 8 && d->col->phys != GFI_PQ_BOOLEAN)
+    return fail(d, GF_EINVAL, "dictionary page holds more values than bytes");
+  d->vals.len = 0;
+  GF_RETURN_NOT_OK(vec_size(d, &d->dict, (size_t)h->num_values * (size_t)d->psize));
+  GF_RETURN_NOT_OK(plain_decode(d, &in, h->num_values, d->dict.data));
+  d->ndict = h->num_values;
+  d->have_dict = true;
+  return GF_OK;
+}
+
+/* Decodes one data page's levels and values into the output. */
+static gf_status read_data_page(dec *d, int64_t nvals, int enc,
+                                const uint8_t *levels, size_t nlev, bool v1,
+                                const uint8_t *vals, size_t nv) {
+  const pq_column *c = d->col;
+  if (nvals < 0 || nvals > d->rows - d->pos)
+    return fail(d, GF_EINVAL, "data pages hold more values than the row group's rows");
+  int64_t nonnull = nvals;
+  uint32_t *lv = NULL;
+  if (c->max_def > 0) {
+    GF_RETURN_NOT_OK(vec_size(d, &d->levels, (size_t)nvals * 4));
+    lv = (uint32_t *)d->levels.data;
+    pq_in in = {levels, levels + nlev, d->where, d->err};
+    if (v1) {
+      if (in.end - in.p < 4) return gfi_pq_bad(&in, "definition levels without a length");
+      uint32_t len = (uint32_t)in.p[0] | (uint32_t)in.p[1] << 8 |
+                     (uint32_t)in.p[2] << 16 | (uint32_t)in.p[3] << 24;
+      in.p += 4;
+      if (len > (uint64_t)(in.end - in.p)) return gfi_pq_bad(&in, "definition levels past the end of the page");
+      in.end = in.p + len;
+      vals = in.end;
+      nv = (size_t)(levels + nlev - vals);
+    }
+    GF_RETURN_NOT_OK(gfi_pq_rle_decode(&in, pq_bit_width((uint32_t)c->max_def), nvals,
+                                   (uint32_t)c->max_def + 1, lv));
+    nonnull = 0;
+    for (int64_t i = 0; i < nvals; i++) nonnull += lv[i] == (uint32_t)c->max_def;
+    /* No null in the page: the level-free paths below apply. */
+    if (nonnull == nvals) lv = NULL;
+  }
+  pq_in in = {vals, vals + nv, d->where, d->err};
+  if (d->codes && enc != GFI_PQ_PLAIN_DICTIONARY && enc != GFI_PQ_RLE_DICTIONARY)
+    return GF_ENOTSUP; /* the caller falls back to plain output */
+  GF_RETURN_NOT_OK(decode_values(d, &in, enc, nonnull));
+  uint8_t *valid = d->valid ? gf_buffer_mutable_data(d->valid) : NULL;
+  const uint8_t *src = d->vals.data;
+  const uint32_t *ix = (const uint32_t *)d->idx.data;
+  int32_t *codes = d->codes ? (int32_t *)gf_buffer_mutable_data(d->data) : NULL;
+  int64_t k = 0;
+  /* Fast path: values whose output bytes are their physical bytes
+   * (floats, and integers of the same width unscaled). */
+  if (!codes && (c->conv == PQ_CV_F32 || c->conv == PQ_CV_F64 ||
+                 (c->conv == PQ_CV_INT && c->mul == 1 && d->width == d->psize))) {
+    size_t w = (size_t)d->width;
+    uint8_t *o = gf_buffer_mutable_data(d->data);
+    if (!lv) {
+      if (nvals) memcpy(o + (size_t)d->pos * w, src, (size_t)nvals * w);
+      if (valid) gfi_bitmap_set_range(valid, d->pos, nvals);
+      d->pos += nvals;
+      return GF_OK;
+    }
+    for (int64_t i = 0; i < nvals; i++, d->pos++) {
+      if (lv[i] != (uint32_t)c->max_def) {
+        d->nulls++;
+        continue;
+      }
+      gfi_bit_set(valid, d->pos);
+      if (w == 8) memcpy(o + (size_t)d->pos * 8, src + (size_t)k * 8, 8);
+      else memcpy(o + (size_t)d->pos * 4, src + (size_t)k * 4, 4);
+      k++;
+    }
+    return GF_OK;
+  }
+  /* Byte arrays: room for the page's bytes once, then plain copies. */
+  if (!codes && c->conv == PQ_CV_BYTES) {
+    const pq_bytes *b = (const pq_bytes *)src;
+    size_t total = 0;
+    for (int64_t j = 0; j < nonnull; j++) total += b[j].len;
+    GF_RETURN_NOT_OK(gfi_vec_reserve(&d->bytes, total + 16, d->err));
+    int64_t *offs = (int64_t *)d->offs.data;
+    uint8_t *dst = d->bytes.data;
+    size_t used = d->bytes.len;
+    /* Values of a dictionary page lie in d->dict_bytes, padded by 16
+     * bytes: short ones are copied as one fixed 16-byte move. */
+    bool padded = enc == GFI_PQ_PLAIN_DICTIONARY || enc == GFI_PQ_RLE_DICTIONARY;
+    if (valid && !lv) {
+      gfi_bitmap_set_range(valid, d->pos, nvals);
+      valid = NULL;
+    }
+    for (int64_t i = 0; i < nvals; i++, d->pos++) {
+      if (lv && lv[i] != (uint32_t)c->max_def) {
+        d->nulls++;
+      } else {
+        if (valid) gfi_bit_set(valid, d->pos);
+        if (padded && b[k].len <= 16) memcpy(dst + used, b[k].p, 16);
+        else if (b[k].len) memcpy(dst + used, b[k].p, b[k].len);
+        used += b[k].len;
+        k++;
+      }
+      offs[d->pos + 1] = (int64_t)used;
+    }
+    d->bytes.len = used;
+    return GF_OK;
+  }
+  for (int64_t i = 0; i < nvals; i++, d->pos++) {
+    if (lv && lv[i] != (uint32_t)c->max_def) {
+      store_null(d, d->pos);
+      continue;
+    }
+    if (valid) gfi_bit_set(valid, d->pos);
+    if (codes)
+      codes[d->pos] = (int32_t)ix[k];
+    else
+      GF_RETURN_NOT_OK(store(d, src + (size_t)k * (size_t)d->psize, d->pos));
+    k++;
+  }
+  return GF_OK;
+}
+
+/* Frees the decoder's scratch and unfinished output. */
+static void dec_free(dec *d) {
+  gfi_vec_reset(&d->page);
+  gfi_vec_reset(&d->levels);
+  gfi_vec_reset(&d->idx);
+  gfi_vec_reset(&d->vals);
+  gfi_vec_reset(&d->deltas);
+  gfi_vec_reset(&d->scratch);
+  gfi_vec_reset(&d->dict);
+  gfi_vec_reset(&d->dict_bytes);
+  gfi_vec_reset(&d->offs);
+  gfi_vec_reset(&d->bytes);
+  gf_buffer_release(d->valid);
+  gf_buffer_release(d->data);
+  d->valid = d->data = NULL;
+}
+
+/* Builds the dictionary values array from d->dict (values type vt). */
+static gf_status dict_array(dec *d, gf_datatype vt, gf_array **out) {
+  dec v;
+  memset(&v, 0, sizeof v);
+  pq_column vc = *d->col;
+  vc.max_def = 0;
+  vc.type = vt;
+  v.col = &vc;
+  v.a = d->a;
+  v.err = d->err;
+  memcpy(v.where, d->where, sizeof v.where);
+  v.psize = d->psize;
+  gfi_vec_init(&v.offs, d->a);
+  gfi_vec_init(&v.bytes, d->a);
+  gf_status st = out_init(&v, d->ndict);
+  for (int64_t i = 0; st == GF_OK && i < d->ndict; i++)
+    st = store(&v, d->dict.data + (size_t)i * (size_t)d->psize, i);
+  if (st == GF_OK) st = out_finish(&v, vt, NULL, out);
+  dec_free(&v);
+  return st;
+}
+
+/* Walks the chunk's pages into the output (codes or values). */
+static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
+                            const gfi_pq_column_chunk *cc, int codec) {
+  const gfi_pq_column_meta *m = &cc->meta;
+  int64_t start = m->data_page_offset;
+  if (tr_isset(m, 11) && m->dictionary_page_offset > 0 &&
+      m->dictionary_page_offset < start)
+    start = m->dictionary_page_offset;
+  if (start < 4 || (uint64_t)start >= len || m->total_compressed_size < 0 ||
+      (uint64_t)m->total_compressed_size > len - (uint64_t)start)
+    return fail(d, GF_EINVAL, "column chunk byte range lies outside the file");
+  size_t pos = (size_t)start, end = pos + (size_t)m->total_compressed_size;
+  /* Old parquet-mr versions (PARQUET-816) under-report the chunk size by
+   * up to a page header: tolerate 100 bytes past it, inside the file. */
+  end = len - end > 100 ? end + 100 : len;
+  while (d->pos < d->rows) {
+    if (pos >= end) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "column chunk ends after %lld of %lld values",
+               (long long)d->pos, (long long)d->rows);
+      return fail(d, GF_EINVAL, msg);
+    }
+    tr_arena ar;
+    gfi_tr_arena_init(&ar, d->a);
+    gfi_pq_page_header h;
+    size_t used;
+    gf_status st = gfi_pq_decode_page_header(data + pos, end - pos, pos, &h, &ar, &used, d->err);
+    gfi_tr_arena_free(&ar);
+    GF_RETURN_NOT_OK(st);
+    size_t at = pos + used;
+    if (h.compressed_page_size < 0 || h.uncompressed_page_size < 0 ||
+        (size_t)h.compressed_page_size > end - at) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "page at byte %zu: size %d lies outside the column chunk",
+               pos, (int)h.compressed_page_size);
+      return fail(d, GF_EINVAL, msg);
+    }
+    const uint8_t *body = data + at;
+    size_t clen = (size_t)h.compressed_page_size, ulen = (size_t)h.uncompressed_page_size;
+    char where[760];
+    snprintf(where, sizeof where, "%s, page at byte %zu", d->where, pos);
+    pos = at + clen;
+    if (h.type == GFI_PQ_DATA_PAGE_V2) {
+      const gfi_pq_data_page_header_v2 *v = &h.data_page_header_v2;
+      if (!tr_isset(&h, 8)) return fail(d, GF_EINVAL, "DATA_PAGE_V2 without its header");
+      /* A flat column has no repetition levels; some writers still
+       * reserve bytes for them, which are skipped. */
+      size_t rep = (size_t)(unsigned)v->repetition_levels_byte_length;
+      size_t lev = rep + (size_t)(unsigned)v->definition_levels_byte_length;
+      if (v->definition_levels_byte_length < 0 || v->repetition_levels_byte_length < 0 ||
+          lev > clen || lev > ulen)
+        return fail(d, GF_EINVAL, "DATA_PAGE_V2 level lengths exceed the page");
+      bool comp = !tr_isset(v, 7) || v->is_compressed;
+      const uint8_t *vals = body + lev;
+      size_t nv = clen - lev, unv = ulen - lev;
+      if (comp && codec != GFI_PQ_UNCOMPRESSED && unv > 0) {
+        GF_RETURN_NOT_OK(vec_size(d, &d->page, unv));
+        d->page.len = unv;
+        GF_RETURN_NOT_OK(gfi_pq_decompress(codec, vals, nv, d->page.data, unv, where, d->err));
+        vals = d->page.data;
+        nv = unv;
+      } else if (unv == 0) {
+        nv = 0;
+      }
+      st = read_data_page(d, v->num_values, v->encoding, body + rep, lev - rep, false, vals, nv);
+      if (st != GF_OK) return st;
+      continue;
+    }
+    if (h.type != GFI_PQ_DATA_PAGE && h.type != GFI_PQ_DICTIONARY_PAGE) continue;
+    const uint8_t *page = body;
+    if (codec != GFI_PQ_UNCOMPRESSED) {
+      GF_RETURN_NOT_OK(vec_size(d, &d->page, ulen));
+      GF_RETURN_NOT_OK(gfi_pq_decompress(codec, body, clen, d->page.data, ulen, where, d->err));
+      page = d->page.data;
+    } else if (clen != ulen) {
+      return fail(d, GF_EINVAL, "uncompressed page whose two sizes differ");
+    }
+    if (h.type == GFI_PQ_DICTIONARY_PAGE) {
+      if (!tr_isset(&h, 7)) return fail(d, GF_EINVAL, "DICTIONARY_PAGE without its header");
+      GF_RETURN_NOT_OK(read_dict_page(d, &h.dictionary_page_header, page, ulen));
+      continue;
+    }
+    if (!tr_isset(&h, 5)) return fail(d, GF_EINVAL, "DATA_PAGE without its header");
+    const gfi_pq_data_page_header *v = &h.data_page_header;
+    if (d->col->max_def > 0 && v->definition_level_encoding != GFI_PQ_RLE)
+      return fail(d, GF_ENOTSUP, "definition levels not RLE-encoded (BIT_PACKED levels)");
+    GF_RETURN_NOT_OK(read_data_page(d, v->num_values, v->encoding, page, ulen, true,
+                                    page, ulen));
+  }
+  return GF_OK;
+}
+
+/* Decodes the chunk into *out (dictionary codes when d->codes). */
+static gf_status decode(dec *d, const uint8_t *data, size_t len,
+                        const gfi_pq_column_chunk *cc, int64_t rows,
+                        gf_array **out) {
+  const gfi_pq_column_meta *m = &cc->meta;
+  if (m->type != d->col->phys)
+    return fail(d, GF_EINVAL, "column chunk's physical type differs from the schema's");
+  GF_RETURN_NOT_OK(out_init(d, rows));
+  gf_status st = walk_pages(d, data, len, cc, m->codec);
+  if (st != GF_OK) return st;
+  if (!d->codes) return out_finish(d, d->col->type, NULL, out);
+  gf_array *dict;
+  if (!d->have_dict) {
+    dict = NULL;
+    GF_RETURN_NOT_OK(gfi_array_make(d->a, gf_type_value(d->col->type), 0, 0, 0,
+                                    (gf_buffer *[3]){NULL, NULL, NULL}, NULL, &dict, d->err));
+  } else {
+    GF_RETURN_NOT_OK(dict_array(d, gf_type_value(d->col->type), &dict));
+  }
+  st = out_finish(d, d->col->type, dict, out);
+  gf_array_release(dict);
+  return st;
+}
+
+/* A decoder of column col (scratch from a). */
+static void dec_init(dec *d, const pq_column *col, const gf_allocator *a,
+                     const char *where, gf_error *err) {
+  memset(d, 0, sizeof *d);
+  d->col = col;
+  d->a = a;
+  d->err = err;
+  snprintf(d->where, sizeof d->where, "%s", where);
+  d->psize = phys_size(col);
+  gfi_vec *v[] = {&d->page, &d->levels, &d->idx, &d->vals, &d->deltas,
+                  &d->scratch, &d->dict, &d->dict_bytes, &d->offs, &d->bytes};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) gfi_vec_init(v[i], a);
+}
+
+/* Re-encodes a plain values array as a dictionary array (the fallback for
+ * a dictionary column whose chunk has non-dictionary pages). */
+static gf_status to_dictionary(const gf_array *vals, gf_datatype t,
+                               const gf_allocator *a, gf_array **out,
+                               gf_error *err) {
+  gf_builder *b;
+  GF_RETURN_NOT_OK(gf_builder_new(t, a, &b, err));
+  gf_status st = gf_builder_reserve(b, vals->length, 0, err);
+  for (int64_t i = 0; st == GF_OK && i < vals->length; i++) {
+    if (gf_array_is_null(vals, i)) {
+      st = gf_builder_append_null(b, err);
+    } else {
+      int64_t n;
+      const char *p = gf_array_get_bytes(vals, i, &n);
+      st = gf_builder_append_bytes(b, p, n, err);
+    }
+  }
+  if (st == GF_OK) st = gf_builder_finish(b, out, err);
+  gf_builder_free(b);
+  return st;
+}
+
+gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
+                        const gfi_pq_column_chunk *cc, int64_t rows,
+                        const gf_allocator *a, const char *where,
+                        gf_array **out, gf_error *err) {
+  dec d;
+  dec_init(&d, col, a, where, err);
+  d.codes = col->type.id == GF_TYPE_DICTIONARY;
+  gf_status st = decode(&d, data, len, cc, rows, out);
+  dec_free(&d);
+  if (st == GF_ENOTSUP && col->type.id == GF_TYPE_DICTIONARY &&
+      gfi_type_is_var_width(col->type.value_id)) {
+    /* A page fell back to a non-dictionary encoding: decode values, then
+     * encode them into one dictionary. */
+    pq_column vc = *col;
+    vc.type = gf_type_value(col->type);
+    gf_array *vals;
+    dec_init(&d, &vc, a, where, err);
+    st = decode(&d, data, len, cc, rows, &vals);
+    dec_free(&d);
+    if (st != GF_OK) return st;
+    st = to_dictionary(vals, col->type, a, out, err);
+    gf_array_release(vals);
+  }
+  return st;
+}
