@@ -188,6 +188,7 @@ static int run(int argc, char **argv) {
   const char *const *inputs = (const char *const *)argv + optind;
   int ninputs = argc - optind;
   gf_frame *f = NULL;
+  gf_ipc_metadata *meta = NULL; /* an IPC stream's custom metadata */
   if (cli_is_multi_input(inputs, ninputs)) {
     rc = cli_read_multi("schema", inputs, ninputs, &ra, 0, &f);
   } else {
@@ -208,7 +209,7 @@ static int run(int argc, char **argv) {
       cli_input_free(&in);
       return rc;
     }
-    rc = cli_read_input("schema", &in, &ra, 0, NULL, 0, &par, &f, NULL);
+    rc = cli_read_input("schema", &in, &ra, 0, NULL, 0, &par, &f, &meta);
     cli_input_free(&in);
   }
   if (rc) return rc;
@@ -216,6 +217,7 @@ static int run(int argc, char **argv) {
     gf_error err;
     gf_error_clear(&err);
     gf_status st = print_schema_as(f, fmt, ra.threads, &err);
+    gf_ipc_metadata_free(meta);
     gf_frame_release(f);
     return st == GF_OK ? CLI_EXIT_OK : cli_fail("schema", st, &err);
   }
@@ -232,6 +234,8 @@ static int run(int argc, char **argv) {
       nulls[i] += gf_array_null_count(gf_frame_column(f, b, i));
   print_schema(ninputs > 1 ? "(several files)" : argv[optind], s, gf_frame_num_rows(f), nulls);
   free(nulls);
+  print_metadata(meta);
+  gf_ipc_metadata_free(meta);
   gf_frame_release(f);
   return CLI_EXIT_OK;
 }

@@ -213,9 +213,10 @@ static gf_file_format json_kind(const unsigned char *p, size_t len, size_t i) {
   return GF_FORMAT_UNKNOWN;
 }
 
-/* True when the head is not text: a NUL byte, or more than 1 in 16 bytes
- * that are control characters (other than tab, CR, LF, FF) or not part of
- * valid UTF-8. The last 3 bytes may be a cut UTF-8 sequence. */
+/* True when the head is not text: a NUL byte, or more than 2 and more than
+ * 1 in 16 bytes that are control characters (other than tab, CR, LF, FF)
+ * or not part of valid UTF-8. The last 3 bytes may be a cut UTF-8
+ * sequence. */
 static bool looks_binary(const unsigned char *p, size_t len) {
   size_t bad = 0;
   for (size_t i = 0; i < len; i++) {
@@ -238,7 +239,9 @@ static bool looks_binary(const unsigned char *p, size_t len) {
     if (ok) i += (size_t)n;
     else bad++;
   }
-  return bad * 16 > len;
+  /* A stray byte or two (a tiny file with one bad character) is left to the
+   * text reader, whose error names its line, column and byte offset. */
+  return bad > 2 && bad * 16 > len;
 }
 
 /* See format.h. */

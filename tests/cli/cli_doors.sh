@@ -237,7 +237,7 @@ expect_error "-o - as IPC file" 1 "IPC file format cannot be written to standard
 gfrun query "$d/g.csv" --output-format feather
 expect_error "query IPC file to standard output" 1 "standard output"
 gfrun convert "$d/g.csv" "$d/x.arrow.gz"
-expect_error "compressed IPC output" 1 "applies to csv and tsv"
+expect_error "compressed IPC output" 1 "applies to csv, tsv and json"
 gfrun convert "$d/g.csv" "$d/out.csv" --output-format excel
 expect_error "unknown --output-format" 1 "excel.*not a format"
 # An endless input held in a memory file obeys --memory-limit.
