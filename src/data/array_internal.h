@@ -56,6 +56,14 @@ gf_status gfi_dictionary_unify(gf_array *const *in, int n,
                                const gf_allocator *a, gf_array **out,
                                gf_error *err);
 
+/* gfi_dictionary_unify that gives up as soon as the merged dictionary
+ * would hold more than `max_values` values (max_values < 0: no limit):
+ * then it returns GF_OK with every out[i] NULL, having merged no further
+ * than the input that crossed the limit (the CSV reader's dictionary
+ * decision needs only "too many", not the whole merge). */
+gf_status gfi_dictionary_unify_max(gf_array *const *in, int n, int64_t max_values,
+                                   const gf_allocator *a, gf_array **out, gf_error *err);
+
 /* The large_utf8/large_binary twin of a utf8/binary array `in`: the string
  * bytes are shared, the offsets widened into a new int64 buffer (and the
  * validity re-based when `in` is a slice). For a dictionary array over utf8 or

@@ -61,6 +61,12 @@ static gf_status remap_codes(const gf_allocator *a, const gf_array *src,
 gf_status gfi_dictionary_unify(gf_array *const *in, int n,
                                const gf_allocator *a, gf_array **out,
                                gf_error *err) {
+  return gfi_dictionary_unify_max(in, n, -1, a, out, err);
+}
+
+/* See array_internal.h. */
+gf_status gfi_dictionary_unify_max(gf_array *const *in, int n, int64_t max_values,
+                                   const gf_allocator *a, gf_array **out, gf_error *err) {
   if (!in || !out || n < 1)
     return gf_error_set(err, GF_EINVAL, "gfi_dictionary_unify: bad arguments");
   for (int i = 0; i < n; i++) {
@@ -79,7 +85,8 @@ gf_status gfi_dictionary_unify(gf_array *const *in, int n,
   for (int i = 1; i < n; i++)
     if (in[i]->dictionary != in[0]->dictionary) shared = false;
   if (shared) {
-    for (int i = 0; i < n; i++) out[i] = gf_array_retain(in[i]);
+    bool over = max_values >= 0 && in[0]->dictionary->length > max_values;
+    for (int i = 0; i < n; i++) out[i] = over ? NULL : gf_array_retain(in[i]);
     return GF_OK;
   }
 
@@ -99,7 +106,9 @@ gf_status gfi_dictionary_unify(gf_array *const *in, int n,
   if (st != GF_OK) goto done;
 
   /* Merge the dictionaries in input order, recording each remapping. */
-  for (int i = 0; i < n; i++) {
+  int64_t values = 0; /* in the merged dictionary so far */
+  bool over = false;
+  for (int i = 0; i < n && !over; i++) {
     const gf_array *d = in[i]->dictionary;
     int k = 0;
     while (k < i && in[k]->dictionary != d) k++;
@@ -124,7 +133,13 @@ gf_status gfi_dictionary_unify(gf_array *const *in, int n,
       }
       u[i].map[j] = code;
       if (code != j) u[i].identity = false;
+      if (code >= values) values = (int64_t)code + 1;
     }
+    over = max_values >= 0 && values > max_values;
+  }
+  if (over) {
+    for (int i = 0; i < n; i++) out[i] = NULL;
+    goto done;
   }
   st = gf_builder_finish(db, &codes_tmp, err);
   if (st != GF_OK) goto done;

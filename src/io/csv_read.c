@@ -738,10 +738,12 @@ static gf_status unify_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
   if (!in) return GF_OOM(tc->err, "CSV dictionaries");
   gf_array **outs = in + nb;
   for (int b = 0; b < nb; b++) in[b] = r->dicts[(size_t)b * ncols + c];
-  gf_status st = gfi_dictionary_unify(in, nb, tc->allocator, outs, tc->err);
+  /* The merge stops once the column has too many distinct values (a column
+   * of unique strings is then not merged to the end only to be dropped). */
+  int64_t max = r->ctx.cols[c].force_dict ? -1 : r->dict_max[c];
+  gf_status st = gfi_dictionary_unify_max(in, nb, max, tc->allocator, outs, tc->err);
   if (st == GF_OK) {
-    const gf_array *dict = gf_array_dictionary(outs[0]);
-    bool keep = r->ctx.cols[c].force_dict || gf_array_length(dict) <= r->dict_max[c];
+    bool keep = outs[0] != NULL;
     for (int b = 0; b < nb; b++) {
       size_t k = (size_t)b * ncols + c;
       if (keep) {

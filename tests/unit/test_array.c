@@ -417,6 +417,45 @@ static void unify_merges_dictionaries_in_order(void **state) {
   }
 }
 
+/* The limited merge: over the limit every output is NULL (nothing leaks);
+ * at or under it the result is the unlimited merge's. The inputs hold
+ * {a,b}, {c,b,d}, {b,a}: 2, 4, 4 distinct values after each. */
+static void unify_max_stops_over_the_limit(void **state) {
+  (void)state;
+  gf_datatype dt = gf_type_dictionary(gf_type(GF_TYPE_UTF8));
+  const char *s1[] = {"a", "b", "a", NULL}, *s2[] = {"c", "b", "d"},
+             *s3[] = {"b", "a"};
+  gf_array *in[3] = {gft_string_array(dt, s1, 4), gft_string_array(dt, s2, 3),
+                     gft_string_array(dt, s3, 2)};
+  for (int64_t max = 0; max <= 5; max++) {
+    gf_array *out[3] = {NULL, NULL, NULL};
+    assert_int_equal(gfi_dictionary_unify_max(in, 3, max, NULL, out, NULL), GF_OK);
+    if (max < 4) {
+      for (int i = 0; i < 3; i++) assert_null(out[i]);
+      continue;
+    }
+    const gf_array *d = gf_array_dictionary(out[0]);
+    assert_int_equal(gf_array_length(d), 4);
+    for (int i = 0; i < 3; i++) {
+      assert_true(gf_array_equals(out[i], in[i]));
+      assert_ptr_equal(gf_array_dictionary(out[i]), d);
+    }
+    for (int i = 0; i < 3; i++) gf_array_release(out[i]);
+  }
+  /* Inputs already sharing one dictionary of 4 values. */
+  gf_array *u[3], *again[3];
+  assert_int_equal(gfi_dictionary_unify(in, 3, NULL, u, NULL), GF_OK);
+  assert_int_equal(gfi_dictionary_unify_max(u, 3, 3, NULL, again, NULL), GF_OK);
+  for (int i = 0; i < 3; i++) assert_null(again[i]);
+  assert_int_equal(gfi_dictionary_unify_max(u, 3, 4, NULL, again, NULL), GF_OK);
+  for (int i = 0; i < 3; i++) {
+    assert_ptr_equal(again[i], u[i]);
+    gf_array_release(again[i]);
+    gf_array_release(u[i]);
+    gf_array_release(in[i]);
+  }
+}
+
 static void unify_maps_null_dictionary_values_to_null(void **state) {
   (void)state;
   /* A foreign dictionary holding a null value: codes pointing at it become
@@ -512,6 +551,7 @@ int main(void) {
       cmocka_unit_test(array_make_counts_nulls_and_drops_empty_bitmaps),
       cmocka_unit_test(unify_merges_dictionaries_in_order),
       cmocka_unit_test(unify_maps_null_dictionary_values_to_null),
+      cmocka_unit_test(unify_max_stops_over_the_limit),
       cmocka_unit_test(unify_allocation_failures_leak_nothing),
       cmocka_unit_test(accessors_convert_between_kinds),
   };
