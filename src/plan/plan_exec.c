@@ -683,7 +683,18 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   gf_plan *opt = NULL, *bound = NULL;
   gf_frame *res = NULL;
   gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~po.disabled_rules, &opt, err);
-  if (st == GF_OK) st = bind_sources(&x, opt, 0, &bound);
+  /* A plan over a CSV file whose shape streams runs window by window
+   * (plan_stream.c); a profiled run keeps the materialising path, whose
+   * profile has one entry per operator. */
+  bool streamed = false;
+  if (st == GF_OK && !po.profile) {
+    st = gfi_plan_stream(opt, &x.o, 0, false, &res, &streamed, err);
+    if (st == GF_OK && streamed) {
+      gf_plan_release(opt);
+      opt = NULL;
+    }
+  }
+  if (st == GF_OK && !streamed) st = bind_sources(&x, opt, 0, &bound);
   if (st != GF_OK && x.recheck_failed) {
     /* Report the failed check in the user's own steps. */
     gf_plan *chk = NULL;
@@ -700,7 +711,7 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
     gfi_mfree(NULL, (void *)x.read_src, sizeof *x.read_src * (size_t)x.read_cap);
     gfi_mfree(NULL, x.read_schema, sizeof *x.read_schema * (size_t)x.read_cap);
   }
-  if (st == GF_OK) st = run_node(&x, bound, 0, &res);
+  if (st == GF_OK && !streamed) st = run_node(&x, bound, 0, &res);
   gf_plan_release(opt);
   gf_plan_release(bound);
   /* The result's blocks keep the tracker alive until they are freed. */
