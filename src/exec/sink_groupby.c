@@ -698,7 +698,8 @@ static void gb_free(gfi_sink *k) {
       strtab_free(a, &g->kc[i].st);
       gf_array_release(g->kc[i].dict);
     }
-    for (int i = 0; g->keys && i < g->nkeys; i++) gfi_mfree(a, g->keys[i], strlen(g->keys[i]) + 1);
+    for (int i = 0; g->keys && i < g->nkeys; i++)
+      if (g->keys[i]) gfi_mfree(a, g->keys[i], strlen(g->keys[i]) + 1);
     if (g->keys) gfi_mfree(a, g->keys, sizeof *g->keys * nk);
     if (g->kc) gfi_mfree(a, g->kc, sizeof *g->kc * nk);
     for (int i = 0; g->ac && i < g->naggs; i++)

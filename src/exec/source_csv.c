@@ -182,7 +182,8 @@ static void csvsrc_free(gfi_source *s) {
     if (c->is_dict) gfi_mfree(a, c->is_dict, (size_t)(c->nsel ? c->nsel : 1));
     if (c->ctypes) gfi_mfree(a, c->ctypes, sizeof *c->ctypes * (size_t)(c->nsel ? c->nsel : 1));
     if (c->sel) gfi_mfree(a, (void *)c->sel, sizeof *c->sel * (size_t)(c->nsel ? c->nsel : 1));
-    for (int i = 0; c->fnames && i < c->nf; i++) gfi_mfree(a, c->fnames[i], strlen(c->fnames[i]) + 1);
+    for (int i = 0; c->fnames && i < c->nf; i++)
+      if (c->fnames[i]) gfi_mfree(a, c->fnames[i], strlen(c->fnames[i]) + 1);
     if (c->fnames) gfi_mfree(a, c->fnames, sizeof *c->fnames * (size_t)(c->nf ? c->nf : 1));
     if (c->path) gfi_mfree(a, c->path, strlen(c->path) + 1);
     gfi_mapped_file_release(c->m);
