@@ -116,6 +116,11 @@ gf_status gfi_sink_group_by(const gf_schema *schema, const char *const *keys, in
  * (the output's key arrays use it): set before finish (retained). */
 void gfi_sink_group_by_set_dictionary(gfi_sink *k, int c, gf_array *dict);
 
+/* A CSV file written batch by batch to a temporary file renamed over
+ * `path` by finish (*out = NULL); free before finish removes it. */
+gf_status gfi_sink_csv_file(const gf_schema *schema, const char *path, const gf_csv_write_options *w,
+                            const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+
 /* ---- aggregate lists (ops/agg_parse.c) ------------------------------------ */
 
 /* The plain aggregates of a parsed list and their internal output names. */

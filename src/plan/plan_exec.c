@@ -688,7 +688,7 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
    * profile has one entry per operator. */
   bool streamed = false;
   if (st == GF_OK && !po.profile) {
-    st = gfi_plan_stream(opt, &x.o, 0, false, &res, &streamed, err);
+    st = gfi_plan_stream(opt, &x.o, 0, false, NULL, NULL, &res, &streamed, err);
     if (st == GF_OK && streamed) {
       gf_plan_release(opt);
       opt = NULL;
@@ -769,7 +769,27 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
                       const gf_plan_options *o, gf_error *err) {
   int64_t t0 = gfi_now_ns();
   gf_frame *f = NULL;
-  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_plan_options lo;
+  load_options(o, &lo);
+  if (kind == SINK_CSV && !lo.profile) {
+    /* A plan that streams writes its rows as they come (plan_stream.c);
+     * a group-by's result comes back here to be written. */
+    gf_parallel_options po;
+    gf_parallel_options_init(&po);
+    if (lo.parallel)
+      memcpy(&po, lo.parallel,
+             lo.parallel->size && lo.parallel->size < sizeof po ? lo.parallel->size : sizeof po);
+    po.size = sizeof po;
+    po.stats = NULL;
+    gf_plan *opt = NULL;
+    bool streamed = false;
+    gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~lo.disabled_rules, &opt, err);
+    if (st == GF_OK) st = gfi_plan_stream(opt, &po, 0, false, path, w, &f, &streamed, err);
+    gf_plan_release(opt);
+    if (st != GF_OK) return st;
+    if (streamed && !f) return GF_OK;
+  }
+  if (!f) GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
   gf_parallel_options po;
   gf_status st = sink_options(o, t0, &po, err);
   if (st == GF_OK && kind == SINK_CSV) {

@@ -96,7 +96,8 @@ static bool passed_through(const gf_plan *const *chain, int n, const char *name)
  * `force`: stream frame sources too (tests; gf_plan_collect streams only
  * files). *handled = false (GF_OK) when p does not stream. */
 gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
-                          bool force, gf_frame **out, bool *handled, gf_error *err) {
+                          bool force, const char *csv_path, const gf_csv_write_options *csv_w,
+                          gf_frame **out, bool *handled, gf_error *err) {
   *handled = false;
   const gf_plan *top, *src, *chain[64];
   int n;
@@ -151,6 +152,9 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     st = gfi_sink_group_by(ks, (const char *const *)top->names, top->nnames, top->aggs, top->sort_keys,
                            &lo, &k, err);
     if (st == GF_ENOTSUP) goto fallback;
+  } else if (st == GF_OK && csv_path && !top) {
+    /* Every row passed on is output: write them as they come. */
+    st = gfi_sink_csv_file(ks, csv_path, csv_w, &lo, &k, err);
   } else if (st == GF_OK) {
     st = gfi_sink_collect(ks, a, &k, err);
   }
@@ -194,7 +198,7 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
       gf_array *d = gfi_source_csv_dictionary(s, sc);
       if (!d) continue;
       if (top && top->kind == GF_PLAN_GROUP_BY) gfi_sink_group_by_set_dictionary(k, c, d);
-      else gfi_sink_collect_set_dictionary(k, c, d);
+      else if (!(csv_path && !top)) gfi_sink_collect_set_dictionary(k, c, d);
       gf_array_release(d);
     }
   }
@@ -223,6 +227,6 @@ done:
     gf_frame_release(res);
     return st;
   }
-  *out = res;
+  *out = res; /* NULL when a file sink wrote the rows */
   return GF_OK;
 }

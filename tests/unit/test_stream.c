@@ -138,7 +138,7 @@ static gf_status stream(const gf_plan *p, int workers, int64_t window, const gf_
   gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL, &opt, err);
   if (st != GF_OK) return st;
   bool handled = false;
-  st = gfi_plan_stream(opt, &o, window, true, out, &handled, err);
+  st = gfi_plan_stream(opt, &o, window, true, NULL, NULL, out, &handled, err);
   gf_plan_release(opt);
   if (st == GF_OK && !handled) fail_msg("the plan did not stream");
   return st;
@@ -477,8 +477,66 @@ static void test_failed_sink_no_file(void **state) {
   assert_int_equal(access(out, F_OK), -1);
   assert_int_equal(gf_plan_sink_ipc(p, out, NULL, NULL, &err), GF_EPARSE);
   assert_int_equal(access(out, F_OK), -1);
+  /* A filter streams its rows into the file as they come: the failure
+   * after many windows were written removes the temporary file. */
+  gf_plan *q = plan_of(src, "b > 0", NULL, 0, NULL, false);
+  gf_plan_options po;
+  gf_plan_options_init(&po);
+  assert_int_equal(gf_plan_sink_csv(q, out, NULL, &po, &err), GF_EPARSE);
+  assert_int_equal(access(out, F_OK), -1);
+  char dir[256], *slash;
+  snprintf(dir, sizeof dir, "%s", out);
+  slash = strrchr(dir, '/');
+  *slash = '\0';
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "ls %s | grep -c 'gf_stream_%d_out.csv' > /dev/null", dir, (int)getpid());
+  assert_int_not_equal(system(cmd), 0); /* no temporary left either */
+  gf_plan_release(q);
   gf_plan_release(p);
   gf_plan_release(src);
+  unlink(path);
+}
+
+/* The streamed CSV file sink writes the bytes gf_write_csv writes for the
+ * eager result (header once; dictionary values; nulls). */
+static void test_csv_file_sink(void **state) {
+  (void)state;
+  char path[256], out[256], ref[256];
+  tmp_path(path, sizeof path, "w.csv");
+  tmp_path(out, sizeof out, "w_out.csv");
+  tmp_path(ref, sizeof ref, "w_ref.csv");
+  write_csv(path, 30000, 17);
+  gf_error err;
+  gf_frame *whole = NULL;
+  OKE(gf_read_csv(path, NULL, &whole, &err));
+  gf_plan *src = NULL;
+  OKE(gf_plan_scan_csv(path, NULL, &src, &err));
+  const char *preds[] = {"w > 0", "w > 5000"}; /* some rows; none */
+  for (int i = 0; i < 2; i++) {
+    gf_plan *p = plan_of(src, preds[i], NULL, 0, NULL, false);
+    gf_frame *want = eager(whole, preds[i], NULL, 0, NULL, false);
+    OKE(gf_write_csv(want, ref, NULL, &err));
+    OKE(gf_plan_sink_csv(p, out, NULL, NULL, &err));
+    FILE *a = fopen(out, "rb"), *b = fopen(ref, "rb");
+    assert_non_null(a);
+    assert_non_null(b);
+    int ca, cb;
+    int64_t n = 0;
+    do {
+      ca = fgetc(a);
+      cb = fgetc(b);
+      if (ca != cb) fail_msg("pred %d: byte %lld differs", i, (long long)n);
+      n++;
+    } while (ca != EOF);
+    fclose(a);
+    fclose(b);
+    gf_frame_release(want);
+    gf_plan_release(p);
+  }
+  unlink(out);
+  unlink(ref);
+  gf_plan_release(src);
+  gf_frame_release(whole);
   unlink(path);
 }
 
@@ -636,7 +694,7 @@ int main(void) {
       cmocka_unit_test(test_frame_groupby_naive),
       cmocka_unit_test(test_frame_collect),       cmocka_unit_test(test_csv_vs_eager),
       cmocka_unit_test(test_csv_late_value),      cmocka_unit_test(test_failed_sink_no_file),
-      cmocka_unit_test(test_stop_mid_stream),     cmocka_unit_test(test_alloc_sweep),
+      cmocka_unit_test(test_csv_file_sink),       cmocka_unit_test(test_stop_mid_stream),     cmocka_unit_test(test_alloc_sweep),
   };
   if (getenv("GF_STREAM_TEST")) cmocka_set_test_filter(getenv("GF_STREAM_TEST"));
   return cmocka_run_group_tests(tests, NULL, NULL);
