@@ -71,6 +71,7 @@ typedef struct kcol {
   gf_array *dict; /* 2: the frame-wide dictionary for the output: set by
                      the driver (dict_fixed), else the last batch's */
   bool dict_fixed;
+  bool mixed;     /* 2: batches came with different dictionaries */
 } kcol;
 
 typedef struct acol {
@@ -356,6 +357,7 @@ static gf_status push_run(gbsink *g, const gf_frame *f, int b, int64_t lo, int64
        * dictionary; the output keeps the code (stable across batches). */
       const gf_array *d = x->dictionary;
       if (!g->kc[k].dict_fixed && g->kc[k].dict != d) {
+        if (g->kc[k].dict) g->kc[k].mixed = true;
         gf_array_release(g->kc[k].dict);
         g->kc[k].dict = gf_array_retain((gf_array *)d);
       }
@@ -618,7 +620,25 @@ static gf_status gb_finish(gfi_sink *k, gf_frame **out, gf_error *err) {
         }
         if (kc->kind == 0) st = make_fixed(a, t, vals, valid, G, &cols[j], err);
         else if (kc->kind == 1) st = make_utf8(a, &kc->st, vals, valid, G, &cols[j], err);
-        else st = make_dict(a, t, kc->dict, vals, valid, G, &cols[j], err);
+        else if (kc->dict_fixed || !kc->mixed) st = make_dict(a, t, kc->dict, vals, valid, G, &cols[j], err);
+        else {
+          /* Batches with dictionaries of their own (codes not comparable):
+           * a dictionary of the values met, codes = their ids. */
+          gf_array *d = NULL;
+          int64_t *ids = gfi_malloc(a, sizeof *ids * (size_t)(kc->st.n ? kc->st.n : 1));
+          uint8_t *all = gfi_malloc(a, (size_t)(kc->st.n ? kc->st.n : 1));
+          if (!ids || !all) st = GF_OOM(err, "group-by output");
+          for (int64_t i = 0; st == GF_OK && i < kc->st.n; i++) {
+            ids[i] = i;
+            all[i] = 1;
+          }
+          if (st == GF_OK) st = make_utf8(a, &kc->st, ids, all, kc->st.n, &d, err);
+          for (int64_t q = 0; st == GF_OK && q < G; q++) vals[q] = (int64_t)g->gkey[(size_t)q * nk + (size_t)j];
+          if (st == GF_OK) st = make_dict(a, t, d, vals, valid, G, &cols[j], err);
+          gf_array_release(d);
+          if (ids) gfi_mfree(a, ids, sizeof *ids * (size_t)(kc->st.n ? kc->st.n : 1));
+          if (all) gfi_mfree(a, all, (size_t)(kc->st.n ? kc->st.n : 1));
+        }
         continue;
       }
       acol *c = &g->ac[j - g->nkeys];
