@@ -660,6 +660,67 @@ static gf_status sweep_run(void *user, const gf_allocator *a) {
   return GF_OK;
 }
 
+/* The streamed CSV file sink under allocation failures: every failed run
+ * leaves no file, every run that succeeds leaves the right one. */
+typedef struct sink_sweep {
+  const gf_plan *p;
+  const char *out;
+  int64_t want_bytes;
+} sink_sweep;
+
+static gf_status sink_sweep_run(void *user, const gf_allocator *a) {
+  sink_sweep *s = user;
+  gf_parallel_options o;
+  gf_parallel_options_init(&o);
+  o.allocator = a;
+  o.num_workers = 2;
+  gf_plan_options po;
+  gf_plan_options_init(&po);
+  po.parallel = &o;
+  gf_error err;
+  unlink(s->out);
+  gf_status st = gf_plan_sink_csv(s->p, s->out, NULL, &po, &err);
+  FILE *fp = fopen(s->out, "rb");
+  if (st != GF_OK) {
+    if (fp) fail_msg("%s: a failed sink left %s", gft_sweep_at(), s->out);
+    return st;
+  }
+  if (!fp) fail_msg("%s: no output", gft_sweep_at());
+  fseek(fp, 0, SEEK_END);
+  if (ftell(fp) != s->want_bytes) fail_msg("%s: wrong output size", gft_sweep_at());
+  fclose(fp);
+  return GF_OK;
+}
+
+static void test_sink_sweep(void **state) {
+  (void)state;
+  char path[256], out[256];
+  tmp_path(path, sizeof path, "ssweep.csv");
+  tmp_path(out, sizeof out, "ssweep_out.csv");
+  write_csv(path, 300, 19);
+  gf_error err;
+  gf_plan *src = NULL;
+  OKE(gf_plan_scan_csv(path, NULL, &src, &err));
+  gf_plan *p = plan_of(src, "w > 0", NULL, 0, NULL, false);
+  OKE(gf_plan_sink_csv(p, out, NULL, NULL, &err));
+  FILE *fp = fopen(out, "rb");
+  assert_non_null(fp);
+  fseek(fp, 0, SEEK_END);
+  sink_sweep s = {p, out, ftell(fp)};
+  fclose(fp);
+  gf_failing_allocator *fa = NULL;
+  OKE(gf_failing_allocator_new(NULL, &fa, &err));
+  gft_sweep_counts acc;
+  memset(&acc, 0, sizeof acc);
+  gft_alloc_sweep("streamed CSV file sink", fa, sink_sweep_run, &s, &acc);
+  gft_sweep_print("streamed CSV file sink", &acc);
+  gf_failing_allocator_free(fa);
+  gf_plan_release(p);
+  gf_plan_release(src);
+  unlink(out);
+  unlink(path);
+}
+
 static void test_alloc_sweep(void **state) {
   (void)state;
   char path[256];
@@ -691,10 +752,11 @@ static void test_alloc_sweep(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_frame_groupby_paths), cmocka_unit_test(test_frame_tiny_slices),
-      cmocka_unit_test(test_frame_groupby_naive),
-      cmocka_unit_test(test_frame_collect),       cmocka_unit_test(test_csv_vs_eager),
-      cmocka_unit_test(test_csv_late_value),      cmocka_unit_test(test_failed_sink_no_file),
-      cmocka_unit_test(test_csv_file_sink),       cmocka_unit_test(test_stop_mid_stream),     cmocka_unit_test(test_alloc_sweep),
+      cmocka_unit_test(test_frame_groupby_naive), cmocka_unit_test(test_frame_collect),
+      cmocka_unit_test(test_csv_vs_eager),        cmocka_unit_test(test_csv_late_value),
+      cmocka_unit_test(test_failed_sink_no_file), cmocka_unit_test(test_csv_file_sink),
+      cmocka_unit_test(test_stop_mid_stream),     cmocka_unit_test(test_alloc_sweep),
+      cmocka_unit_test(test_sink_sweep),
   };
   if (getenv("GF_STREAM_TEST")) cmocka_set_test_filter(getenv("GF_STREAM_TEST"));
   return cmocka_run_group_tests(tests, NULL, NULL);
