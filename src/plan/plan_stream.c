@@ -30,18 +30,34 @@
 #define WINDOW_MIN ((int64_t)1 << 20)
 
 /* The streaming shape of p: the sink's node (group-by or limit, or NULL),
- * the chain's nodes bottom-up in chain[0..*n), and the source. False when
- * p does not stream. */
+ * the chain's nodes bottom-up in chain[0..*n) (for a limit, the selects and
+ * with_columns above it come last: they run per batch before the limit
+ * counts, which they do not change), and the source. False when p does not
+ * stream. */
 static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, int *n, int cap,
                   const gf_plan **src) {
   *top = NULL;
   *n = 0;
-  if (p->kind == GF_PLAN_GROUP_BY || (p->kind == GF_PLAN_LIMIT && p->nin == 1)) {
-    *top = p;
-    p = p->in[0];
-  }
   const gf_plan *rev[64];
   int k = 0;
+  if (p->kind == GF_PLAN_GROUP_BY) {
+    *top = p;
+    p = p->in[0];
+  } else {
+    /* A limit under selects / with_columns (where the optimizer puts it):
+     * those map rows one to one, so the limit may count at the sink. */
+    const gf_plan *q = p;
+    int u = 0;
+    while ((q->kind == GF_PLAN_SELECT || q->kind == GF_PLAN_WITH) && u < 32) {
+      rev[u++] = q;
+      q = q->in[0];
+    }
+    if (q->kind == GF_PLAN_LIMIT && q->nin == 1) {
+      *top = q;
+      k = u;
+      p = q->in[0];
+    }
+  }
   while (p->kind == GF_PLAN_FILTER || p->kind == GF_PLAN_WITH || p->kind == GF_PLAN_SELECT) {
     if (k == 64 || k == cap) return false;
     rev[k++] = p;

@@ -419,6 +419,51 @@ static void test_csv_vs_eager(void **state) {
   unlink(path);
 }
 
+/* Limits stream and stop reading early: limit at the top, and under a
+ * select (where the optimizer moves it), with an offset; vs the eager
+ * slice, at windows that cut inside the limit. */
+static void test_csv_limit(void **state) {
+  (void)state;
+  char path[256];
+  tmp_path(path, sizeof path, "lim.csv");
+  write_csv(path, 20000, 23);
+  gf_error err;
+  gf_frame *whole = NULL;
+  OKE(gf_read_csv(path, NULL, &whole, &err));
+  gf_plan *src = NULL;
+  OKE(gf_plan_scan_csv(path, NULL, &src, &err));
+  gf_frame *flt = eager(whole, "w > 100", NULL, 0, NULL, false);
+  const char *sel[] = {"g", "v"};
+  int64_t offs[] = {0, 7, 5000}, counts[] = {3, 4000, 100000};
+  for (int i = 0; i < 3; i++) {
+    gf_plan *f = plan_of(src, "w > 100", NULL, 0, NULL, false), *l = NULL, *p = NULL;
+    OKE(gf_plan_limit(f, offs[i], counts[i], &l, &err));
+    OKE(gf_plan_select(l, sel, 2, &p, &err));
+    int64_t rows = gf_frame_num_rows(flt);
+    int64_t off = offs[i] < rows ? offs[i] : rows;
+    int64_t len = rows - off < counts[i] ? rows - off : counts[i];
+    gf_frame *cut = NULL, *want = NULL;
+    OKE(gf_frame_slice(flt, off, len, &cut, &err));
+    OKE(gf_select(cut, sel, 2, &want, &err));
+    int64_t windows[] = {0, 700, 5000};
+    for (int z = 0; z < 3; z++) {
+      gf_frame *got = NULL;
+      OKE(stream(p, z + 1, windows[z], NULL, &got, &err));
+      if (!gf_frame_equals(got, want)) fail_msg("limit %d window %lld: streamed != eager", i, (long long)windows[z]);
+      gf_frame_release(got);
+    }
+    gf_frame_release(cut);
+    gf_frame_release(want);
+    gf_plan_release(f);
+    gf_plan_release(l);
+    gf_plan_release(p);
+  }
+  gf_frame_release(flt);
+  gf_plan_release(src);
+  gf_frame_release(whole);
+  unlink(path);
+}
+
 /* A value past the sampled parts of the file that does not fit the
  * inferred type fails with its own line, column and the hint; the file is
  * never read again. */
@@ -753,7 +798,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_frame_groupby_paths), cmocka_unit_test(test_frame_tiny_slices),
       cmocka_unit_test(test_frame_groupby_naive), cmocka_unit_test(test_frame_collect),
-      cmocka_unit_test(test_csv_vs_eager),        cmocka_unit_test(test_csv_late_value),
+      cmocka_unit_test(test_csv_vs_eager),        cmocka_unit_test(test_csv_limit),
+      cmocka_unit_test(test_csv_late_value),
       cmocka_unit_test(test_failed_sink_no_file), cmocka_unit_test(test_csv_file_sink),
       cmocka_unit_test(test_stop_mid_stream),     cmocka_unit_test(test_alloc_sweep),
       cmocka_unit_test(test_sink_sweep),
