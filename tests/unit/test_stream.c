@@ -470,6 +470,52 @@ static void test_csv_limit(void **state) {
   unlink(path);
 }
 
+/* A sort + limit above a group-by: gf_plan_collect streams the group-by
+ * and sorts its result (the plan as a whole does not stream); vs the
+ * eager chain. */
+static void test_csv_groupby_then_sort(void **state) {
+  (void)state;
+  char path[256];
+  tmp_path(path, sizeof path, "gs.csv");
+  write_csv(path, 20000, 29);
+  gf_error err;
+  gf_frame *whole = NULL;
+  OKE(gf_read_csv(path, NULL, &whole, &err));
+  gf_plan *src = NULL;
+  OKE(gf_plan_scan_csv(path, NULL, &src, &err));
+  const char *keys[] = {"g", "w"};
+  gf_plan *g = plan_of(src, "id > 10", keys, 2, "sum(v) as s, count() as n", false), *so = NULL;
+  gf_sort_key sk[2] = {{"s", true, false}, {"g", false, false}};
+  OKE(gf_plan_sort(g, sk, 2, &so, &err));
+  gf_plan *lim = NULL;
+  OKE(gf_plan_limit(so, 3, 50, &lim, &err));
+  gf_frame *agg = eager(whole, "id > 10", keys, 2, "sum(v) as s, count() as n", false);
+  gf_frame *sorted = NULL, *want = NULL;
+  OKE(gf_sort(agg, sk, 2, 0, NULL, &sorted, &err));
+  OKE(gf_frame_slice(sorted, 3, 50, &want, &err));
+  for (int w = 1; w <= 3; w += 2) {
+    gf_parallel_options o;
+    gf_parallel_options_init(&o);
+    o.num_workers = w;
+    gf_plan_options po;
+    gf_plan_options_init(&po);
+    po.parallel = &o;
+    gf_frame *got = NULL;
+    OKE(gf_plan_collect(lim, &po, &got, &err));
+    assert_true(gf_frame_equals(got, want));
+    gf_frame_release(got);
+  }
+  gf_frame_release(agg);
+  gf_frame_release(sorted);
+  gf_frame_release(want);
+  gf_plan_release(g);
+  gf_plan_release(so);
+  gf_plan_release(lim);
+  gf_plan_release(src);
+  gf_frame_release(whole);
+  unlink(path);
+}
+
 /* A value past the sampled parts of the file that does not fit the
  * inferred type fails with its own line, column and the hint; the file is
  * never read again. */
@@ -805,6 +851,7 @@ int main(void) {
       cmocka_unit_test(test_frame_groupby_paths), cmocka_unit_test(test_frame_tiny_slices),
       cmocka_unit_test(test_frame_groupby_naive), cmocka_unit_test(test_frame_collect),
       cmocka_unit_test(test_csv_vs_eager),        cmocka_unit_test(test_csv_limit),
+      cmocka_unit_test(test_csv_groupby_then_sort),
       cmocka_unit_test(test_csv_late_value),
       cmocka_unit_test(test_failed_sink_no_file), cmocka_unit_test(test_csv_file_sink),
       cmocka_unit_test(test_stop_mid_stream),     cmocka_unit_test(test_alloc_sweep),
