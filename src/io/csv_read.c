@@ -27,6 +27,7 @@
 #include "io/csv_internal.h"
 #include "io/csv_scan.h"
 #include "io/io_internal.h"
+#include "exec/stream_internal.h"
 
 #define GFI_CSV_MAX_CHUNKS 4096
 #define GFI_CSV_SAMPLE_ROWS 1000
@@ -77,6 +78,11 @@ typedef struct reader {
   int64_t reported;
   char *cr_copy;    /* CR-only input translated to LF line ends, or NULL */
   size_t cr_len;
+  int64_t line0;    /* physical line of the input's first byte (a window of
+                       a streamed file), 0 = 1 */
+  gfi_csv_layout *layout; /* filled when not NULL (streaming source) */
+  const char *const *field_names; /* names of a window's fields (no header) */
+  int nfield_names;
 } reader;
 
 /* Copies user options honouring their size and checks them. */
@@ -303,6 +309,9 @@ static gf_status make_names(reader *r, const gfi_csv_field *f, int n,
                          "NUL byte in a column name");
         return GF_EPARSE;
       }
+    } else if (!header && i < r->nfield_names) {
+      p = r->field_names[i];
+      len = strlen(p);
     } else {
       len = (size_t)snprintf(buf, sizeof buf, "column_%d", i + 1);
     }
@@ -917,7 +926,7 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
 
   /* skip_rows physical lines. */
   const char *p = data, *end = data + len;
-  int64_t line = 1;
+  int64_t line = r->line0 > 0 ? r->line0 : 1;
   for (int64_t i = 0; i < o->skip_rows && p < end; i++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     p = nl ? nl + 1 : end;
@@ -963,6 +972,15 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   r->dstart = header ? row.next : p;
   r->data_line = header ? line + row.newlines : line;
   r->dend = end;
+  if (r->layout) {
+    gfi_csv_layout *ly = r->layout;
+    ly->data_offset = (int64_t)(r->dstart - data) + (r->total_bytes - (int64_t)len);
+    ly->data_line = r->data_line;
+    ly->delimiter = ctx->d.delim;
+    ly->header = header;
+    ly->nfields = ctx->nfields;
+    ly->plain = !ctx->d.escape && !ctx->d.comment && r->cr_copy == NULL;
+  }
   st = select_columns(r, err);
   if (st != GF_OK) {
     gfi_csv_tokenizer_reset(&t);
@@ -1146,9 +1164,12 @@ out:
   return st;
 }
 
-/* Shared entry: options, reader setup and teardown. */
+/* Shared entry: options, reader setup and teardown; `line0` and `layout`
+ * as in gfi_read_csv_window. */
 static gf_status read_common(const char *data, size_t len, const char *name,
-                             const gf_csv_read_options *o, gf_frame **out, gf_error *err) {
+                             const gf_csv_read_options *o, int64_t line0, gfi_csv_layout *layout,
+                             const char *const *field_names, int nfield_names, gf_frame **out,
+                             gf_error *err) {
   reader *r;
   gf_csv_read_options lo;
   GF_RETURN_NOT_OK(load_options(o, &lo, err));
@@ -1160,6 +1181,10 @@ static gf_status read_common(const char *data, size_t len, const char *name,
   r->o = lo;
   r->a = a;
   r->ctx.name = name;
+  r->line0 = line0;
+  r->layout = layout;
+  r->field_names = field_names;
+  r->nfield_names = nfield_names;
   /* In place: the context must not move once loaded (its token points at
    * it); the read's deadline starts here. */
   gf_status st = gfi_ctx_load(&r->call, lo.parallel, &r->par, err);
@@ -1193,7 +1218,7 @@ gf_status gf_read_csv(const char *path, const gf_csv_read_options *o, gf_frame *
   gf_status st = gfi_mapped_file_open_with(path, &par, lo.input_mode, &m, err);
   if (st == GF_OK) {
     lo.parallel = &par;
-    st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, &lo, out, err);
+    st = read_common(gfi_mapped_file_data(m), gfi_mapped_file_size(m), path, &lo, 0, NULL, NULL, 0, out, err);
     gfi_mapped_file_release(m);
   }
   return gfi_ctx_end(&call, st, err);
@@ -1204,5 +1229,17 @@ gf_status gf_read_csv_buffer(const char *data, size_t len, const char *name,
                              const gf_csv_read_options *o, gf_frame **out, gf_error *err) {
   if (!out || (!data && len > 0))
     return gf_error_set(err, GF_EINVAL, "gf_read_csv_buffer: %s is NULL", out ? "data" : "out");
-  return read_common(data ? data : "", len, name ? name : "<buffer>", o, out, err);
+  return read_common(data ? data : "", len, name ? name : "<buffer>", o, 0, NULL, NULL, 0, out, err);
+}
+
+/* One window of a streamed CSV file (exec/stream_internal.h). */
+gf_status gfi_read_csv_window(const char *data, size_t len, const char *name,
+                              const gf_csv_read_options *o, int64_t first_line,
+                              gfi_csv_layout *layout, const char *const *field_names,
+                              int nfield_names, gf_frame **out, gf_error *err) {
+  if (!out || (!data && len > 0))
+    return gf_error_set(err, GF_EINVAL, "gfi_read_csv_window: NULL argument");
+  if (layout) memset(layout, 0, sizeof *layout);
+  return read_common(data ? data : "", len, name ? name : "<buffer>", o, first_line, layout,
+                     field_names, nfield_names, out, err);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "exec/exec_internal.h"
+#include "exec/stream_internal.h"
 #include "ops/groupby_internal.h"
 
 struct gf_agg_list {
@@ -506,14 +507,32 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
   gf_parallel_options lo;
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, go.parallel, &lo, err));
   go.parallel = &lo;
-  gf_frame *agg = NULL, *with = NULL;
+  gf_frame *agg = NULL;
   gf_status gst = gfi_group_by_named(f, keys, nkeys, l->specs, l->nspecs,
                                      (const char *const *)l->inames, &go, &agg, err);
   if (gst != GF_OK) return gfi_ctx_end(&call, gst, err);
+  gst = gfi_group_by_list_post(agg, keys, nkeys, l, &lo, out, err);
+  gf_frame_release(agg);
+  return gfi_ctx_end(&call, gst, err);
+}
+
+void gfi_agg_list_specs(const gf_agg_list *l, const gf_agg_spec **specs, int *nspecs,
+                        const char *const **inames) {
+  *specs = l->specs;
+  *nspecs = l->nspecs;
+  *inames = (const char *const *)l->inames;
+}
+
+/* gf_group_by_list's items over the group-by `agg` (exec/stream_internal.h;
+ * also used by the streaming group-by). */
+gf_status gfi_group_by_list_post(const gf_frame *agg, const char *const *keys, int nkeys,
+                                 const gf_agg_list *l, const gf_parallel_options *lo,
+                                 gf_frame **out, gf_error *err) {
+  gf_frame *with = NULL;
   /* Only items that compute something over the aggregates are evaluated;
    * a bare aggregate is its internal column under the item's name (no
    * copy of what may be millions of rows). */
-  const gf_parallel_options *po = &lo;
+  const gf_parallel_options *po = lo;
   int n = nkeys + l->nitems, nexpr = 0;
   const gf_allocator *ta = po->allocator;
   size_t names_bytes = sizeof(char *) * gfi_at_least_1((size_t)l->nitems);
@@ -542,7 +561,7 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
     if (wo.stats) wo.stats->rows = rows;
   }
   else if (st == GF_OK)
-    with = gf_frame_retain(agg);
+    with = gf_frame_retain((gf_frame *)agg);
   gf_schema *ws = st == GF_OK ? gf_frame_schema(with) : NULL;
   for (int j = 0; st == GF_OK && j < n; j++) {
     int i = j - nkeys;
@@ -574,8 +593,7 @@ gf_status gf_group_by_list(const gf_frame *f, const char *const *keys, int nkeys
   gfi_mfree(ta, eexprs, exprs_bytes);
   gfi_mfree(ta, enames, names_bytes);
   gf_frame_release(with);
-  gf_frame_release(agg);
-  return gfi_ctx_end(&call, st, err);
+  return st;
 }
 
 gf_status gf_group_by_text(const gf_frame *f, const char *const *keys, int nkeys,

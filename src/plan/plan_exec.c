@@ -633,6 +633,55 @@ static gf_status run_node(xrun *x, const gf_plan *p, int depth, gf_frame **out) 
   return GF_OK;
 }
 
+/* ---- streamed sub-plans --------------------------------------------------- */
+
+/* p with every group-by whose subtree streams (plan_stream.c) replaced by a
+ * frame source over its streamed result, or p itself (retained) when none
+ * does: a sort, select, limit or having above a group-by then runs on the
+ * small result while the file below streams. */
+static gf_status stream_groupbys(xrun *x, const gf_plan *p, gf_plan **out) {
+  if (p->kind == GF_PLAN_GROUP_BY) {
+    gf_frame *f = NULL;
+    bool handled = false;
+    GF_RETURN_NOT_OK(gfi_plan_stream(p, &x->o, 0, false, NULL, NULL, &f, &handled, x->err));
+    if (handled) {
+      gf_plan *n = gfi_plan_alloc(GF_PLAN_FRAME);
+      if (!n) {
+        gf_frame_release(f);
+        return GF_OOM(x->err, "plan node");
+      }
+      n->frame = f;
+      n->src_schema = gf_schema_retain(gf_frame_schema(f));
+      gf_status st = gfi_plan_finish(n, out, x->err);
+      if (st == GF_OK) (*out)->step = p->step;
+      return st;
+    }
+  }
+  /* A having checks that a group-by is its input: left as it is. */
+  if (p->nin == 0 || p->kind == GF_PLAN_HAVING) {
+    *out = gf_plan_retain((gf_plan *)p);
+    return GF_OK;
+  }
+  gf_plan *in[2] = {NULL, NULL};
+  bool changed = false;
+  gf_status st = GF_OK;
+  for (int i = 0; i < p->nin && st == GF_OK; i++) {
+    st = stream_groupbys(x, p->in[i], &in[i]);
+    if (st == GF_OK && in[i] != p->in[i]) changed = true;
+  }
+  if (st == GF_OK && !changed) {
+    *out = gf_plan_retain((gf_plan *)p);
+  } else if (st == GF_OK) {
+    gf_plan *c = gfi_plan_clone(p);
+    if (!c) st = GF_OOM(x->err, "plan node");
+    for (int i = 0; st == GF_OK && i < p->nin; i++) gfi_plan_set_input(c, i, in[i]);
+    if (st == GF_OK) st = gfi_plan_finish(c, out, x->err);
+    if (st == GF_OK) (*out)->step = p->step;
+  }
+  for (int i = 0; i < 2; i++) gf_plan_release(in[i]);
+  return st;
+}
+
 /* ---- entry points ------------------------------------------------------- */
 
 void gf_plan_options_init(gf_plan_options *o) {
@@ -686,7 +735,26 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   gf_plan *opt = NULL, *bound = NULL;
   gf_frame *res = NULL;
   gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~po.disabled_rules, &opt, err);
-  if (st == GF_OK) st = bind_sources(&x, opt, 0, &bound);
+  /* A plan over a CSV file whose shape streams runs window by window
+   * (plan_stream.c); a profiled run keeps the materialising path, whose
+   * profile has one entry per operator. */
+  bool streamed = false;
+  if (st == GF_OK && !po.profile) {
+    st = gfi_plan_stream(opt, &x.o, 0, false, NULL, NULL, &res, &streamed, err);
+    if (st == GF_OK && streamed) {
+      gf_plan_release(opt);
+      opt = NULL;
+    }
+  }
+  if (st == GF_OK && !streamed && !po.profile) {
+    gf_plan *s2 = NULL;
+    st = stream_groupbys(&x, opt, &s2);
+    if (st == GF_OK) {
+      gf_plan_release(opt);
+      opt = s2;
+    }
+  }
+  if (st == GF_OK && !streamed) st = bind_sources(&x, opt, 0, &bound);
   if (st != GF_OK && x.recheck_failed) {
     /* Report the failed check in the user's own steps. */
     gf_plan *chk = NULL;
@@ -703,7 +771,7 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
     gfi_mfree(NULL, (void *)x.read_src, sizeof *x.read_src * (size_t)x.read_cap);
     gfi_mfree(NULL, x.read_schema, sizeof *x.read_schema * (size_t)x.read_cap);
   }
-  if (st == GF_OK) st = run_node(&x, bound, 0, &res);
+  if (st == GF_OK && !streamed) st = run_node(&x, bound, 0, &res);
   gf_plan_release(opt);
   gf_plan_release(bound);
   /* The result's blocks keep the tracker alive until they are freed. */
@@ -761,7 +829,27 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
                       const gf_plan_options *o, gf_error *err) {
   int64_t t0 = gfi_now_ns();
   gf_frame *f = NULL;
-  GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
+  gf_plan_options lo;
+  load_options(o, &lo);
+  if (kind == SINK_CSV && !lo.profile) {
+    /* A plan that streams writes its rows as they come (plan_stream.c);
+     * a group-by's result comes back here to be written. */
+    gf_parallel_options po;
+    gf_parallel_options_init(&po);
+    if (lo.parallel)
+      memcpy(&po, lo.parallel,
+             lo.parallel->size && lo.parallel->size < sizeof po ? lo.parallel->size : sizeof po);
+    po.size = sizeof po;
+    po.stats = NULL;
+    gf_plan *opt = NULL;
+    bool streamed = false;
+    gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~lo.disabled_rules, &opt, err);
+    if (st == GF_OK) st = gfi_plan_stream(opt, &po, 0, false, path, w, &f, &streamed, err);
+    gf_plan_release(opt);
+    if (st != GF_OK) return st;
+    if (streamed && !f) return GF_OK;
+  }
+  if (!f) GF_RETURN_NOT_OK(gf_plan_collect(p, o, &f, err));
   gf_parallel_options po;
   gf_status st = sink_options(o, t0, &po, err);
   if (st == GF_OK && kind == SINK_CSV) {

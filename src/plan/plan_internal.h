@@ -208,4 +208,19 @@ gf_status gfi_rule_limit_pushdown(const gf_plan *p, gf_plan **out, gf_error *err
 gf_status gfi_rule_projection_pushdown(const gf_plan *p, gf_plan **out, gf_error *err);
 gf_status gfi_rule_dead_columns(const gf_plan *p, gf_plan **out, gf_error *err);
 
+/* ---- streaming (plan_stream.c) ----------------------------------------- */
+
+/* Runs optimized plan p streaming when its shape streams (a chain of
+ * filter / with / select over one CSV file, or with `force` any frame
+ * source, topped by a group-by, a limit or nothing): *out is then the
+ * result, equal to the materialising run's; else *handled = false and
+ * nothing was done. `window`: CSV bytes per window or frame rows per slice
+ * (<= 0: defaults). `opts`: the run's parallel options (not loaded).
+ * With `csv_path`, a plan without group-by or limit writes its rows to that
+ * CSV file (temporary file renamed at the end; none left on failure) and
+ * *out is NULL; other results come back in *out for the caller to write. */
+gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
+                          bool force, const char *csv_path, const gf_csv_write_options *csv_w,
+                          gf_frame **out, bool *handled, gf_error *err);
+
 #endif /* GF_PLAN_INTERNAL_H */

@@ -1,0 +1,136 @@
+/*
+ * Streaming execution (docs/STREAMING.md): sources that hand out batches
+ * with their absolute row offset, sinks that consume them, and the glue the
+ * plan executor (src/plan/plan_stream.c) runs. Not installed.
+ *
+ * Shape of a streaming run: one source -> the fused streaming steps of a
+ * chain (filter / with / select, run by gf_pipeline over each batch, in
+ * parallel over the batch's morsels) -> one sink. Batches are handed to the
+ * sink in source order with the absolute position of their first row in
+ * the sink's input (the rows that survived the steps), so a sink that
+ * reduces follows the project's 65,536-row grid of that input exactly as
+ * the eager operator over the whole input would: results are bit for bit
+ * the eager ones, whatever the worker count, window or morsel size.
+ *
+ * Memory: a run holds one source window, its pipeline output and the
+ * sink's state; nothing grows with the input except what the sink keeps
+ * (groups; the collected result).
+ */
+#ifndef GF_EXEC_STREAM_INTERNAL_H
+#define GF_EXEC_STREAM_INTERNAL_H
+
+#include "core/core_internal.h"
+#include "gopherframe/groupby.h"
+#include "gopherframe/io.h"
+
+/* ---- sources ------------------------------------------------------------ */
+
+typedef struct gfi_source gfi_source;
+struct gfi_source {
+  /* Fixed before the first batch; owned by the source. */
+  gf_schema *schema;
+  /* Next batch (a frame of one or more record batches) and the absolute
+   * row offset of its first row; *out = NULL at the end. */
+  gf_status (*next)(gfi_source *s, gf_frame **out, int64_t *row0, gf_error *err);
+  /* Frees the source (also after an error or before the end). */
+  void (*free)(gfi_source *s);
+  void *state;
+};
+
+/* A source over an in-memory frame: zero-copy slices of `rows` rows
+ * (< 1: the frame's own record batches one at a time). Retains f. */
+gf_status gfi_source_frame(const gf_frame *f, int64_t rows, gfi_source **out, gf_error *err);
+
+/* A streaming CSV source over one regular file (docs/STREAMING.md):
+ * the schema is inferred once from samples at five places of the file
+ * (or taken from column_types); the file is then parsed window by window
+ * (`window_bytes` of input, cut at a row boundary; <= 0 = 16 MiB), each
+ * window in parallel with `po` (loaded options: the run's deadline, token
+ * and memory limit). Dictionary columns share one append-only dictionary
+ * with stable codes; each batch's dictionary is a snapshot of it (a prefix
+ * of the final one). A value that does not fit the inferred type fails
+ * with its line, column and a hint. GF_ENOTSUP (err set) for inputs the
+ * source cannot stream: an escape character, a comment prefix, skip_rows,
+ * CR-only line ends, max_rows; the caller then reads the file whole. */
+gf_status gfi_source_csv(const char *path, const gf_csv_read_options *o,
+                         const gf_parallel_options *po, int64_t window_bytes, gfi_source **out,
+                         gf_error *err);
+/* The final dictionary of column c of a CSV source (NULL: not a
+ * dictionary column), retained. */
+gf_array *gfi_source_csv_dictionary(gfi_source *s, int c);
+
+/* What gfi_read_csv_window reports about the input's layout. */
+typedef struct gfi_csv_layout {
+  int64_t data_offset; /* byte offset of the first data row */
+  int64_t data_line;   /* its physical line */
+  char delimiter;      /* detected or given */
+  bool header;
+  int nfields;
+  bool plain;          /* no escape, comment or CR-only line ends: rows end
+                          at newlines outside quotes (parity) */
+} gfi_csv_layout;
+
+/* gf_read_csv_buffer with the input's first byte on physical line
+ * `first_line` (messages name the file's own lines), the fields of an input
+ * without header named field_names[0..n) (the file's header), and, when
+ * `layout` is not NULL, a report of the layout (csv_read.c). */
+gf_status gfi_read_csv_window(const char *data, size_t len, const char *name,
+                              const gf_csv_read_options *o, int64_t first_line,
+                              gfi_csv_layout *layout, const char *const *field_names,
+                              int nfield_names, gf_frame **out, gf_error *err);
+
+/* ---- sinks -------------------------------------------------------------- */
+
+/* DuckDB's model reduced to what the driver needs: global state made by
+ * the constructor, `push` of each batch in input order with the absolute
+ * position of its first row in the sink's input, `finish` (combine +
+ * finalize) once at the end, `free` always (after a failure it discards
+ * whatever was written: a file sink leaves no file behind). */
+typedef struct gfi_sink gfi_sink;
+struct gfi_sink {
+  gf_status (*push)(gfi_sink *k, const gf_frame *batch, int64_t pos, gf_error *err);
+  gf_status (*finish)(gfi_sink *k, gf_frame **out, gf_error *err);
+  void (*free)(gfi_sink *k);
+  void *state;
+};
+
+/* Collect: the batches as they come (zero-copy), one frame at the end;
+ * dictionary columns are given the final dictionary of `dicts[c]` (one
+ * frame-wide dictionary; NULL entries or NULL = leave as they are). */
+gf_status gfi_sink_collect(const gf_schema *schema, const gf_allocator *a, gfi_sink **out,
+                           gf_error *err);
+/* Sets the frame-wide dictionary of column c for collect's finish
+ * (retained). */
+void gfi_sink_collect_set_dictionary(gfi_sink *k, int c, gf_array *dict);
+
+/* Group-by over batches of `schema`: keys and the aggregate list as
+ * gf_group_by_list takes them; sort_keys as gf_groupby_options. Supported:
+ * keys of integer (<= 64 bit), bool, utf8 and dictionary<utf8> types;
+ * aggregates count, count(*), sum, mean, min, max, first and last of
+ * integer / float / bool (sum, mean: not bool) columns. GF_ENOTSUP (err
+ * set) for anything else: the caller runs the eager operator instead. */
+gf_status gfi_sink_group_by(const gf_schema *schema, const char *const *keys, int nkeys,
+                            const gf_agg_list *aggs, bool sort_keys,
+                            const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+/* The final dictionary of dictionary key column `c` of the sink's input
+ * (the output's key arrays use it): set before finish (retained). */
+void gfi_sink_group_by_set_dictionary(gfi_sink *k, int c, gf_array *dict);
+
+/* A CSV file written batch by batch to a temporary file renamed over
+ * `path` by finish (*out = NULL); free before finish removes it. */
+gf_status gfi_sink_csv_file(const gf_schema *schema, const char *path, const gf_csv_write_options *w,
+                            const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+
+/* ---- aggregate lists (ops/agg_parse.c) ------------------------------------ */
+
+/* The plain aggregates of a parsed list and their internal output names. */
+void gfi_agg_list_specs(const gf_agg_list *l, const gf_agg_spec **specs, int *nspecs,
+                        const char *const **inames);
+/* gf_group_by_list's second half: the items computed over `agg` (the
+ * group-by of the list's specs under their internal names), keys first;
+ * `lo` loaded options. */
+gf_status gfi_group_by_list_post(const gf_frame *agg, const char *const *keys, int nkeys,
+                                 const gf_agg_list *l, const gf_parallel_options *lo,
+                                 gf_frame **out, gf_error *err);
+
+#endif /* GF_EXEC_STREAM_INTERNAL_H */

@@ -1,0 +1,248 @@
+/*
+ * Streaming execution of a plan (docs/STREAMING.md, exec/stream_internal.h).
+ *
+ * The shapes that stream today: a chain of filter / with_columns / select
+ * nodes over one source, topped by a group-by (group-by sink) or by nothing
+ * or a limit (collect sink). The source is a CSV file read window by
+ * window (gfi_source_csv) or, for tests, an in-memory frame cut into
+ * slices. Each batch the source hands out runs through the chain's steps
+ * (one gf_pipeline, parallel over the batch's morsels) and its output goes
+ * to the sink in order, with its absolute position in the sink's input.
+ * Everything runs under one call context: one deadline, one cancellation
+ * token and one memory limit for the whole plan.
+ *
+ * Anything else - joins, sorts, unions, distinct, IPC and stream sources,
+ * several CSV files, aggregates the group-by sink does not support, a
+ * profiled run - returns *handled = false before reading a row, and the
+ * caller runs the plan the materialising way (plan_exec.c).
+ */
+#include <string.h>
+
+#include "data/array_internal.h"
+#include "exec/exec_internal.h"
+#include "exec/stream_internal.h"
+#include "gopherframe/query.h"
+#include "plan/plan_internal.h"
+
+/* Default bytes of CSV per window; with a memory limit at most 1/16 of it
+ * (a window's parsed columns take a few times its bytes). */
+#define WINDOW_BYTES ((int64_t)16 << 20)
+#define WINDOW_MIN ((int64_t)1 << 20)
+
+/* The streaming shape of p: the sink's node (group-by or limit, or NULL),
+ * the chain's nodes bottom-up in chain[0..*n) (for a limit, the selects and
+ * with_columns above it come last: they run per batch before the limit
+ * counts, which they do not change), and the source. False when p does not
+ * stream. */
+static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, int *n, int cap,
+                  const gf_plan **src) {
+  *top = NULL;
+  *n = 0;
+  const gf_plan *rev[64];
+  int k = 0;
+  if (p->kind == GF_PLAN_GROUP_BY) {
+    *top = p;
+    p = p->in[0];
+  } else {
+    /* A limit under selects / with_columns (where the optimizer puts it):
+     * those map rows one to one, so the limit may count at the sink. */
+    const gf_plan *q = p;
+    int u = 0;
+    while ((q->kind == GF_PLAN_SELECT || q->kind == GF_PLAN_WITH) && u < 32) {
+      rev[u++] = q;
+      q = q->in[0];
+    }
+    if (q->kind == GF_PLAN_LIMIT && q->nin == 1) {
+      *top = q;
+      k = u;
+      p = q->in[0];
+    }
+  }
+  while (p->kind == GF_PLAN_FILTER || p->kind == GF_PLAN_WITH || p->kind == GF_PLAN_SELECT) {
+    if (k == 64 || k == cap) return false;
+    rev[k++] = p;
+    p = p->in[0];
+  }
+  if (p->nin != 0) return false;
+  if (p->kind == GF_PLAN_CSV) {
+    if (p->csv->npaths != 1 || (p->csv->mem && p->csv->mem[0])) return false;
+  } else if (p->kind != GF_PLAN_FRAME) {
+    return false;
+  }
+  for (int i = 0; i < k; i++) chain[i] = rev[k - 1 - i];
+  *n = k;
+  *src = p;
+  return true;
+}
+
+/* The pipeline of the chain's steps (the source's pushed predicate first). */
+static gf_status make_pipeline(const gf_plan *src, const gf_plan *const *chain, int n,
+                               gf_pipeline **out, gf_error *err) {
+  gf_pipeline *pl = NULL;
+  GF_RETURN_NOT_OK(gf_pipeline_new(&pl, err));
+  gf_status st = GF_OK;
+  if (src->pred) st = gf_pipeline_add_filter(pl, src->pred, err);
+  for (int i = 0; i < n && st == GF_OK; i++) {
+    const gf_plan *q = chain[i];
+    if (q->kind == GF_PLAN_FILTER) st = gf_pipeline_add_filter(pl, q->exprs[0], err);
+    else if (q->kind == GF_PLAN_WITH)
+      st = gf_pipeline_add_with(pl, (const char *const *)q->names, q->exprs, q->nnames, err);
+    else st = gf_pipeline_add_select(pl, (const char *const *)q->names, q->nnames, err);
+  }
+  if (st != GF_OK) {
+    gf_pipeline_free(pl);
+    return st;
+  }
+  *out = pl;
+  return GF_OK;
+}
+
+/* True when output column `name` of the chain is a source column passed
+ * through (no with_columns step computes it). */
+static bool passed_through(const gf_plan *const *chain, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (chain[i]->kind == GF_PLAN_WITH)
+      for (int k = 0; k < chain[i]->nnames; k++)
+        if (strcmp(chain[i]->names[k], name) == 0) return false;
+  return true;
+}
+
+/* Runs p streaming when it has a streaming shape (see the file comment);
+ * `window`: CSV bytes per window or frame rows per slice (<= 0: default);
+ * `force`: stream frame sources too (tests; gf_plan_collect streams only
+ * files). *handled = false (GF_OK) when p does not stream. */
+gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
+                          bool force, const char *csv_path, const gf_csv_write_options *csv_w,
+                          gf_frame **out, bool *handled, gf_error *err) {
+  *handled = false;
+  const gf_plan *top, *src, *chain[64];
+  int n;
+  if (!shape(p, &top, chain, &n, 64, &src)) return GF_OK;
+  if (src->kind == GF_PLAN_FRAME && !force) return GF_OK;
+  gfi_ctx ctx;
+  gf_parallel_options lo;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&ctx, opts, &lo, err));
+  lo.stats = NULL;
+  const gf_allocator *a = gfi_alloc_or_default(lo.allocator);
+  gfi_source *s = NULL;
+  gfi_sink *k = NULL;
+  gf_pipeline *pl = NULL;
+  gf_frame *empty = NULL, *probe = NULL, *res = NULL;
+  gf_status st = GF_OK;
+  /* The source: its schema is fixed here, before any row is read. */
+  if (src->kind == GF_PLAN_CSV) {
+    gf_csv_read_options ro = src->csv->o;
+    if (src->nproj >= 0) {
+      ro.columns = (const char *const *)src->proj;
+      ro.num_columns = src->nproj;
+    }
+    int64_t w = window > 0 ? window : WINDOW_BYTES;
+    int64_t lim = gfi_memory_limit(&lo);
+    if (window <= 0 && lim > 0 && lim / 16 < w) w = lim / 16 > WINDOW_MIN ? lim / 16 : WINDOW_MIN;
+    st = gfi_source_csv(src->csv->paths[0], &ro, &lo, w, &s, err);
+  } else {
+    gf_frame *f = gf_frame_retain(src->frame);
+    if (src->nproj >= 0) {
+      gf_frame *sel = NULL;
+      st = gf_select(f, (const char *const *)src->proj, src->nproj, &sel, err);
+      gf_frame_release(f);
+      f = sel;
+    }
+    if (st == GF_OK) st = gfi_source_frame(f, window, &s, err);
+    gf_frame_release(f);
+  }
+  if (st == GF_ENOTSUP) goto fallback;
+  /* The chain over an empty frame of the source's schema: types checked,
+   * and the sink's input schema. */
+  if (st == GF_OK) st = make_pipeline(src, chain, n, &pl, err);
+  if (st == GF_OK) st = gf_frame_new(s->schema, NULL, 0, a, &empty, err);
+  if (st == GF_OK) {
+    /* A chain that does not type-check on the streamed schema runs the
+     * materialising way, whose re-check names the user's step. */
+    st = gf_pipeline_run(pl, empty, &lo, &probe, err);
+    if (st != GF_OK && st != GF_ENOMEM && st != GF_ECANCELED && st != GF_ETIMEDOUT) goto fallback;
+  }
+  const gf_schema *ks = st == GF_OK ? gf_frame_schema(probe) : NULL;
+  if (st == GF_OK && top && top->kind == GF_PLAN_GROUP_BY) {
+    if (!top->aggs) goto fallback;
+    st = gfi_sink_group_by(ks, (const char *const *)top->names, top->nnames, top->aggs, top->sort_keys,
+                           &lo, &k, err);
+    if (st == GF_ENOTSUP) goto fallback;
+  } else if (st == GF_OK && csv_path && !top) {
+    /* Every row passed on is output: write them as they come. */
+    st = gfi_sink_csv_file(ks, csv_path, csv_w, &lo, &k, err);
+  } else if (st == GF_OK) {
+    st = gfi_sink_collect(ks, a, &k, err);
+  }
+  if (st != GF_OK) goto done;
+  *handled = true;
+  /* The run: batches in source order, each through the steps, into the
+   * sink at its position in the sink's input. */
+  int64_t want = top && top->kind == GF_PLAN_LIMIT
+                     ? (top->count > INT64_MAX - top->offset ? INT64_MAX : top->offset + top->count)
+                     : -1;
+  int64_t pos = 0;
+  for (;;) {
+    gf_frame *b = NULL, *o = NULL;
+    int64_t row0 = 0;
+    if (want >= 0 && pos >= want) break;
+    st = s->next(s, &b, &row0, err);
+    if (st != GF_OK || !b) break;
+    st = gf_pipeline_run(pl, b, &lo, &o, err);
+    gf_frame_release(b);
+    if (st == GF_OK && gf_frame_num_rows(o) > 0) {
+      if (want >= 0 && pos + gf_frame_num_rows(o) > want) {
+        gf_frame *cut = NULL;
+        st = gf_frame_slice(o, 0, want - pos, &cut, err);
+        gf_frame_release(o);
+        o = cut;
+      }
+      if (st == GF_OK) st = k->push(k, o, pos, err);
+      pos += gf_frame_num_rows(o);
+    }
+    gf_frame_release(o);
+    if (st == GF_OK) st = gfi_check_stop(&lo, 0, NULL, err);
+    if (st != GF_OK) break;
+  }
+  /* One frame-wide dictionary per column: the source's final one. */
+  if (st == GF_OK && src->kind == GF_PLAN_CSV) {
+    int nc = gf_schema_num_fields(ks);
+    for (int c = 0; c < nc; c++) {
+      const gf_field *f = gf_schema_field(ks, c);
+      int sc = gf_schema_find(s->schema, f->name);
+      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 || !passed_through(chain, n, f->name)) continue;
+      gf_array *d = gfi_source_csv_dictionary(s, sc);
+      if (!d) continue;
+      if (top && top->kind == GF_PLAN_GROUP_BY) gfi_sink_group_by_set_dictionary(k, c, d);
+      else if (!(csv_path && !top)) gfi_sink_collect_set_dictionary(k, c, d);
+      gf_array_release(d);
+    }
+  }
+  if (st == GF_OK) st = k->finish(k, &res, err);
+  if (st == GF_OK && top && top->kind == GF_PLAN_LIMIT && top->offset > 0) {
+    int64_t rows = gf_frame_num_rows(res);
+    int64_t off = top->offset < rows ? top->offset : rows;
+    gf_frame *cut = NULL;
+    st = gf_frame_slice(res, off, rows - off, &cut, err);
+    gf_frame_release(res);
+    res = st == GF_OK ? cut : NULL;
+  }
+  goto done;
+fallback:
+  /* Not streamable after all: nothing was read but samples. */
+  st = GF_OK;
+  *handled = false;
+done:
+  if (k) k->free(k);
+  if (s) s->free(s);
+  gf_pipeline_free(pl);
+  gf_frame_release(empty);
+  gf_frame_release(probe);
+  st = gfi_ctx_end(&ctx, st, err);
+  if (st != GF_OK || !*handled) {
+    gf_frame_release(res);
+    return st;
+  }
+  *out = res; /* NULL when a file sink wrote the rows */
+  return GF_OK;
+}
