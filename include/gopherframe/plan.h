@@ -295,8 +295,10 @@ typedef struct gf_plan_options {
   const gf_parallel_options *parallel; /**< NULL = defaults; the allocator
                                             and cancel token cover every step,
                                             the timeout is one deadline for the
-                                            whole run, the memory limit applies
-                                            to each operator call */
+                                            whole run; the memory limit holds
+                                            the whole run of a streamed plan
+                                            (docs/STREAMING.md) and each
+                                            operator call of the others */
   unsigned disabled_rules;             /**< GF_PLAN_RULE_* bits NOT run
                                             (GF_PLAN_RULES_ALL = no optimizer) */
   gf_plan_profile **profile;           /**< when set, receives the run's profile
