@@ -720,13 +720,16 @@ def _columns_arg(columns: Union[str, Sequence[str], None], what: str) -> Optiona
 
 
 def read_parquet(path: PathLike, *, columns: Union[str, Sequence[str], None] = None,
-                 threads: Optional[int] = None, timeout: Optional[float] = None,
-                 memory_limit: Optional[int] = None) -> DataFrame:
+                 filter: Optional[ExprLike] = None, threads: Optional[int] = None,
+                 timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> DataFrame:
     """Reads a Parquet file (one batch per row group), decoded in parallel.
     ``columns``: the columns to read, in that order (only their chunks are
-    read); a name not in the file raises InvalidArgumentError. Nested
+    read); a name not in the file raises InvalidArgumentError. ``filter``:
+    a predicate; row groups whose statistics rule it out are not read, and
+    the rows read are filtered (the columns it uses must be read). Nested
     columns and codecs this build lacks raise NotSupportedError."""
-    return DataFrame._wrap(_gf.read_parquet(_path(path), _columns_arg(columns, "read_parquet"),
+    pred = None if filter is None else _text(filter)
+    return DataFrame._wrap(_gf.read_parquet(_path(path), _columns_arg(columns, "read_parquet"), pred,
                                             _opts(threads, timeout, memory_limit)))
 
 

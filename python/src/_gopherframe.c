@@ -568,15 +568,27 @@ static gf_status job_read_parquet(void *ctx, const gf_parallel_options *po, gf_e
     o.num_columns = c->l1->n;
   }
   o.parallel = po;
-  return gf_read_parquet(c->s1, &o, &c->out, err);
+  if (!c->s2) return gf_read_parquet(c->s1, &o, &c->out, err);
+  /* A filter: row groups its statistics rule out are not read, then the
+   * rows of the others are filtered (pruning alone keeps whole groups). */
+  gf_expr *e = NULL;
+  gf_frame *all = NULL;
+  gf_status st = gf_expr_parse(c->s2, &e, err);
+  o.predicate = e;
+  if (st == GF_OK) st = gf_read_parquet(c->s1, &o, &all, err);
+  if (st == GF_OK) st = gf_filter(all, e, po, &c->out, err);
+  gf_frame_release(all);
+  gf_expr_release(e);
+  return st;
 }
 
-/* read_parquet(path, columns or None, opts): only the columns named are read. */
+/* read_parquet(path, columns or None, filter or None, opts): only the
+ * columns named are read; a filter skips row groups, then filters rows. */
 static PyObject *py_read_parquet(PyObject *self, PyObject *args) {
   call c = {0};
   call_opts o;
   strlist cols = {NULL, -1};
-  if (!PyArg_ParseTuple(args, "sO&O&", &c.s1, optional_strlist_arg, &cols, opts_arg, &o)) {
+  if (!PyArg_ParseTuple(args, "sO&zO&", &c.s1, optional_strlist_arg, &cols, &c.s2, opts_arg, &o)) {
     optional_strlist_free(&cols);
     return NULL;
   }
@@ -1583,7 +1595,7 @@ static PyMethodDef methods[] = {
     {"write_ipc_bytes", py_write_ipc_bytes, METH_VARARGS, "write_ipc_bytes(frame, compression, opts) -> bytes"},
     {"write_csv", py_write_csv, METH_VARARGS, "write_csv(frame, path, delimiter, opts)"},
     {"write_ipc", py_write_ipc, METH_VARARGS, "write_ipc(frame, path, compression, stream, opts)"},
-    {"read_parquet", py_read_parquet, METH_VARARGS, "read_parquet(path, columns, opts) -> Frame"},
+    {"read_parquet", py_read_parquet, METH_VARARGS, "read_parquet(path, columns, filter, opts) -> Frame"},
     {"write_parquet", py_write_parquet, METH_VARARGS,
      "write_parquet(frame, path, compression, level, row_group_rows, opts)"},
     {"read_json", py_read_json, METH_VARARGS, "read_json(path, format, columns, opts) -> Frame"},

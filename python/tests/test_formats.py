@@ -132,6 +132,23 @@ def test_we_read_what_pyarrow_writes(tmp_path, codec):
     assert pa.table(sub).equals(src.select(["t", "i"]))
 
 
+def test_read_parquet_filter_prunes_row_groups(tmp_path):
+    n = 1000
+    t = pa.table({"k": pa.array(range(n), pa.int64()),
+                  "s": pa.array([None if k % 7 == 0 else f"v{k % 13}" for k in range(n)], pa.string())})
+    p = tmp_path / "sorted.parquet"
+    pq.write_table(t, p, row_group_size=100)  # statistics per row group
+    for t_ in THREADS:
+        df = gf.read_parquet(p, filter="k >= 750 and s != 'v3'", threads=t_)
+        assert df.num_batches <= 3  # row groups 0..6 are ruled out by their max
+        want = [(k, s) for k, s in zip(t["k"].to_pylist(), t["s"].to_pylist())
+                if k >= 750 and s is not None and s != "v3"]
+        got = pa.table(df)
+        assert list(zip(got["k"].to_pylist(), got["s"].to_pylist())) == want
+    with pytest.raises(gf.Error):
+        gf.read_parquet(p, columns=["s"], filter="k > 3")  # the filter's column is not read
+
+
 def test_read_parquet_dictionary_and_no_dictionary(tmp_path):
     src = source_table(500, seed=5)
     for use_dict in (True, False):
