@@ -4,7 +4,7 @@ A thin layer over the C library (the extension ``gopherframe._gopherframe``
 is written on its public API). Frames are immutable; every method returns a
 new frame. Expressions are strings in the engine's expression language
 (``"v1 > 3 and id1 = 'id016'"``) or built with :func:`col` / :func:`lit`.
-:func:`scan_csv`, :func:`scan_ipc` and :meth:`DataFrame.lazy` start lazy
+:func:`scan_csv`, :func:`scan_ipc`, :func:`scan_files` and :meth:`DataFrame.lazy` start lazy
 plans (:class:`LazyFrame`: ``explain``, ``collect``).
 
 Every method that runs the engine takes the keyword arguments
@@ -40,7 +40,7 @@ from ._gopherframe import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "DataFrame", "GroupBy", "LazyFrame", "LazyGroupBy", "Expr", "col", "lit", "read_csv", "read_ipc",
-    "scan_csv", "scan_ipc", "from_arrow",
+    "read_parquet", "read_json", "read_ndjson", "read_files", "scan_csv", "scan_ipc", "scan_files", "from_arrow",
     "concat", "build_info", "Error", "InvalidArgumentError", "OutOfMemoryError", "IoError",
     "CanceledError", "TimedOutError", "NotSupportedError", "TypeMismatchError", "ParseError",
     "OutOfRangeError", "InternalError",
@@ -52,12 +52,21 @@ PathLike = Union[str, "os.PathLike[str]"]
 ExprLike = Union[str, "Expr"]
 
 _COMPRESSION = {None: 0, "none": 0, "lz4": 1, "lz4_frame": 1, "zstd": 2}
+# gf_parquet_compression; "lz4" is Parquet's LZ4_RAW (the block format
+# pyarrow writes and reads as "lz4").
+_PARQUET_COMPRESSION = {None: 0, "none": 0, "uncompressed": 0, "snappy": 1, "gzip": 2, "zstd": 3, "lz4": 4,
+                        "lz4_raw": 4}
+_HIVE = {None: 0, "auto": 0, True: 1, False: 2}
+_FILE_FORMAT = {None: 0, "auto": 0, "csv": 1, "ipc": 2, "arrow": 2}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def build_info() -> Dict[str, Any]:
     """Library version, the IPC codecs this build carries (``lz4``,
-    ``zstd``: True/False) and the CPU features the kernels use."""
+    ``zstd``: True/False), the Parquet page codecs it can write
+    (``parquet``: {"snappy": True, ...}), the whole-file compressions it
+    reads and writes (``files``: gzip, zstd, lz4, bzip2) and the CPU
+    features the kernels use."""
     return dict(_gf.build_info())
 
 
@@ -418,6 +427,37 @@ class DataFrame:
             raise ValueError(f"compression must be None, 'lz4' or 'zstd', got {compression!r}")
         return _gf.write_ipc_bytes(self._f, _COMPRESSION[compression], (0, 0, 0))
 
+    def write_parquet(self, path: PathLike, *, compression: Optional[str] = "snappy",
+                      compression_level: Optional[int] = None, row_group_size: Optional[int] = None,
+                      threads: Optional[int] = None, timeout: Optional[float] = None,
+                      memory_limit: Optional[int] = None) -> None:
+        """Writes a Parquet file atomically (a failed write leaves no file).
+        ``compression``: "snappy" (default), "zstd", "gzip", "lz4" (LZ4_RAW)
+        or "none" (see build_info()["parquet"]); ``compression_level`` 0 /
+        None = the codec's default; ``row_group_size`` rows per row group
+        (default 1048576). Statistics, the page index and the Arrow schema
+        are written; the bytes do not depend on ``threads``."""
+        code = _PARQUET_COMPRESSION.get(compression.lower() if isinstance(compression, str) else compression)
+        if code is None:
+            raise InvalidArgumentError(f"write_parquet: unknown compression {compression!r}; use one of "
+                                       "'snappy', 'zstd', 'gzip', 'lz4' or 'none'")
+        rg = 0 if row_group_size is None else int(row_group_size)
+        if row_group_size is not None and rg <= 0:
+            raise InvalidArgumentError(f"write_parquet: row_group_size must be > 0, got {row_group_size}")
+        level = 0 if compression_level is None else int(compression_level)
+        _gf.write_parquet(self._f, _path(path), code, level, rg, _opts(threads, timeout, memory_limit))
+
+    def write_ndjson(self, path: PathLike, *, threads: Optional[int] = None, timeout: Optional[float] = None,
+                     memory_limit: Optional[int] = None) -> None:
+        """Writes newline-delimited JSON, one object per row (atomically).
+        Temporal values as ISO 8601 strings, NaN/inf as null, binary as hex."""
+        _gf.write_json(self._f, _path(path), False, _opts(threads, timeout, memory_limit))
+
+    def write_json(self, path: PathLike, *, threads: Optional[int] = None, timeout: Optional[float] = None,
+                   memory_limit: Optional[int] = None) -> None:
+        """Writes one JSON array of objects (atomically); values as write_ndjson."""
+        _gf.write_json(self._f, _path(path), True, _opts(threads, timeout, memory_limit))
+
     # -- Arrow PyCapsule interface and pickling ----------------------------
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """An "arrow_array_stream" capsule over the frame's batches (zero-copy).
@@ -473,7 +513,7 @@ class LazyFrame:
     __slots__ = ("_p",)
 
     def __init__(self, *_: Any) -> None:
-        raise TypeError("LazyFrame: use scan_csv, scan_ipc or DataFrame.lazy()")
+        raise TypeError("LazyFrame: use scan_csv, scan_ipc, scan_files or DataFrame.lazy()")
 
     @classmethod
     def _wrap(cls, handle: Any) -> "LazyFrame":
@@ -629,6 +669,87 @@ def scan_csv(path: PathLike, *, delimiter: Optional[str] = None, header: Optiona
 def scan_ipc(path: PathLike) -> LazyFrame:
     """A lazy Arrow IPC file or stream source (schema read now)."""
     return LazyFrame._wrap(_gf.plan_scan_ipc(_path(path)))
+
+
+def _patterns(paths: Union[PathLike, Sequence[PathLike]], what: str) -> List[str]:
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        return [_path(paths)]  # type: ignore[arg-type]
+    out = [_path(p) for p in paths]  # type: ignore[union-attr]
+    if not out:
+        raise ValueError(f"{what}: give at least one path or pattern")
+    return out
+
+
+def _files_args(filename_column: Optional[str], hive: Union[bool, str, None], format: Optional[str]) -> Tuple[Any, int, int]:
+    key = hive.lower() if isinstance(hive, str) else hive
+    if key not in _HIVE:
+        raise ValueError(f"hive must be None/'auto', True or False, got {hive!r}")
+    fmt = format.lower() if isinstance(format, str) else format
+    if fmt not in _FILE_FORMAT:
+        raise ValueError(f"format must be None/'auto', 'csv' or 'ipc', got {format!r}")
+    if filename_column is not None and not isinstance(filename_column, str):
+        raise TypeError("filename_column must be a str or None")
+    return filename_column, _HIVE[key], _FILE_FORMAT[fmt]
+
+
+def scan_files(paths: Union[PathLike, Sequence[PathLike]], *, filename_column: Optional[str] = None,
+               hive: Union[bool, str, None] = None, format: Optional[str] = None) -> LazyFrame:
+    """A lazy source over many files read as one frame: paths, globs
+    (``*``, ``?``, ``[...]``, ``**``) and directories, CSV/TSV and Arrow IPC
+    (by extension unless ``format`` is "csv" or "ipc"). Columns are matched
+    by name (missing ones are null, types widened); ``filename_column``
+    adds each row's file path; ``hive`` (None = auto, True, False) adds the
+    ``key=value`` directories as columns, and a filter on them skips whole
+    files (partition pruning). Every file's schema is read now."""
+    fc, h, f = _files_args(filename_column, hive, format)
+    return LazyFrame._wrap(_gf.plan_scan_files(_patterns(paths, "scan_files"), fc, h, f))
+
+
+def read_files(paths: Union[PathLike, Sequence[PathLike]], *, filename_column: Optional[str] = None,
+               hive: Union[bool, str, None] = None, format: Optional[str] = None, threads: Optional[int] = None,
+               timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> DataFrame:
+    """scan_files(...).collect(): many files as one frame, files in path
+    order (each pattern's matches sorted), each file's rows in order."""
+    fc, h, f = _files_args(filename_column, hive, format)
+    return DataFrame._wrap(_gf.read_files(_patterns(paths, "read_files"), fc, h, f,
+                                          _opts(threads, timeout, memory_limit)))
+
+
+def _columns_arg(columns: Union[str, Sequence[str], None], what: str) -> Optional[List[str]]:
+    return None if columns is None else _names([columns], what)
+
+
+def read_parquet(path: PathLike, *, columns: Union[str, Sequence[str], None] = None,
+                 filter: Optional[ExprLike] = None, threads: Optional[int] = None,
+                 timeout: Optional[float] = None, memory_limit: Optional[int] = None) -> DataFrame:
+    """Reads a Parquet file (one batch per row group), decoded in parallel.
+    ``columns``: the columns to read, in that order (only their chunks are
+    read); a name not in the file raises InvalidArgumentError. ``filter``:
+    a predicate; row groups whose statistics rule it out are not read, and
+    the rows read are filtered (the columns it uses must be read). Nested
+    columns and codecs this build lacks raise NotSupportedError."""
+    pred = None if filter is None else _text(filter)
+    return DataFrame._wrap(_gf.read_parquet(_path(path), _columns_arg(columns, "read_parquet"), pred,
+                                            _opts(threads, timeout, memory_limit)))
+
+
+def read_json(path: PathLike, *, columns: Union[str, Sequence[str], None] = None,
+              threads: Optional[int] = None, timeout: Optional[float] = None,
+              memory_limit: Optional[int] = None) -> DataFrame:
+    """Reads a JSON array of objects, or NDJSON (told by the first byte:
+    ``[`` is an array). Columns are the keys in order of first appearance;
+    types are inferred from every value (docs/JSON.md); nested values raise
+    NotSupportedError, malformed JSON ParseError with line and column."""
+    return DataFrame._wrap(_gf.read_json(_path(path), 0, _columns_arg(columns, "read_json"),
+                                         _opts(threads, timeout, memory_limit)))
+
+
+def read_ndjson(path: PathLike, *, columns: Union[str, Sequence[str], None] = None,
+                threads: Optional[int] = None, timeout: Optional[float] = None,
+                memory_limit: Optional[int] = None) -> DataFrame:
+    """Reads newline-delimited JSON (one object per line), as read_json."""
+    return DataFrame._wrap(_gf.read_json(_path(path), 1, _columns_arg(columns, "read_ndjson"),
+                                         _opts(threads, timeout, memory_limit)))
 
 
 def _from_ipc_bytes(data: bytes) -> DataFrame:

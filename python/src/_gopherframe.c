@@ -544,6 +544,201 @@ static PyObject *py_write_ipc(PyObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+/* PyArg "O&" converter: None (-> n = -1: no list) or a sequence of str. */
+static int optional_strlist_arg(PyObject *o, void *out) {
+  strlist *l = out;
+  if (o == Py_None) {
+    l->v = NULL;
+    l->n = -1;
+    return 1;
+  }
+  return strlist_from(o, l) == 0;
+}
+
+static void optional_strlist_free(strlist *l) {
+  if (l->n >= 0) strlist_free(l);
+}
+
+static gf_status job_read_parquet(void *ctx, const gf_parallel_options *po, gf_error *err) {
+  call *c = ctx;
+  gf_parquet_read_options o;
+  gf_parquet_read_options_init(&o);
+  if (c->l1->n >= 0) {
+    o.columns = (const char *const *)c->l1->v;
+    o.num_columns = c->l1->n;
+  }
+  o.parallel = po;
+  if (!c->s2) return gf_read_parquet(c->s1, &o, &c->out, err);
+  /* A filter: row groups its statistics rule out are not read, then the
+   * rows of the others are filtered (pruning alone keeps whole groups). */
+  gf_expr *e = NULL;
+  gf_frame *all = NULL;
+  gf_status st = gf_expr_parse(c->s2, &e, err);
+  o.predicate = e;
+  if (st == GF_OK) st = gf_read_parquet(c->s1, &o, &all, err);
+  if (st == GF_OK) st = gf_filter(all, e, po, &c->out, err);
+  gf_frame_release(all);
+  gf_expr_release(e);
+  return st;
+}
+
+/* read_parquet(path, columns or None, filter or None, opts): only the
+ * columns named are read; a filter skips row groups, then filters rows. */
+static PyObject *py_read_parquet(PyObject *self, PyObject *args) {
+  call c = {0};
+  call_opts o;
+  strlist cols = {NULL, -1};
+  if (!PyArg_ParseTuple(args, "sO&zO&", &c.s1, optional_strlist_arg, &cols, &c.s2, opts_arg, &o)) {
+    optional_strlist_free(&cols);
+    return NULL;
+  }
+  c.l1 = &cols;
+  int rc = run_job(job_read_parquet, &c, &o);
+  optional_strlist_free(&cols);
+  if (rc < 0) {
+    gf_frame_release(c.out);
+    return NULL;
+  }
+  return frame_wrap(c.out);
+}
+
+static gf_status job_write_parquet(void *ctx, const gf_parallel_options *po, gf_error *err) {
+  call *c = ctx;
+  gf_parquet_write_options o;
+  gf_parquet_write_options_init(&o);
+  o.compression = (gf_parquet_compression)c->compression;
+  o.compression_level = c->header;
+  o.row_group_rows = c->n;
+  o.parallel = po;
+  return gf_write_parquet(c->f, c->s1, &o, err);
+}
+
+/* write_parquet(frame, path, compression, level, row_group_rows, opts);
+ * 0 for level and row_group_rows means the library's default. */
+static PyObject *py_write_parquet(PyObject *self, PyObject *args) {
+  call c = {0};
+  call_opts o;
+  gf_frame *f;
+  long long rg;
+  if (!PyArg_ParseTuple(args, "O&siiLO&", frame_arg, &f, &c.s1, &c.compression, &c.header, &rg, opts_arg, &o))
+    return NULL;
+  if (rg < 0) return PyErr_Format(PyExc_ValueError, "row_group_size must be > 0, got %lld", rg);
+  c.f = f;
+  c.n = rg;
+  if (run_job(job_write_parquet, &c, &o) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static gf_status job_read_json(void *ctx, const gf_parallel_options *po, gf_error *err) {
+  call *c = ctx;
+  gf_json_read_options o;
+  gf_json_read_options_init(&o);
+  o.format = (gf_json_format)c->flag;
+  if (c->l1->n >= 0) {
+    o.columns = (const char *const *)c->l1->v;
+    o.num_columns = c->l1->n;
+  }
+  o.parallel = po;
+  return gf_read_json(c->s1, &o, &c->out, err);
+}
+
+/* read_json(path, format 0 auto / 1 ndjson / 2 array, columns or None, opts). */
+static PyObject *py_read_json(PyObject *self, PyObject *args) {
+  call c = {0};
+  call_opts o;
+  strlist cols = {NULL, -1};
+  if (!PyArg_ParseTuple(args, "siO&O&", &c.s1, &c.flag, optional_strlist_arg, &cols, opts_arg, &o)) {
+    optional_strlist_free(&cols);
+    return NULL;
+  }
+  if (c.flag < GF_JSON_AUTO || c.flag > GF_JSON_ARRAY) {
+    optional_strlist_free(&cols);
+    return PyErr_Format(PyExc_ValueError, "JSON format must be 0, 1 or 2, got %d", c.flag);
+  }
+  c.l1 = &cols;
+  int rc = run_job(job_read_json, &c, &o);
+  optional_strlist_free(&cols);
+  if (rc < 0) {
+    gf_frame_release(c.out);
+    return NULL;
+  }
+  return frame_wrap(c.out);
+}
+
+static gf_status job_write_json(void *ctx, const gf_parallel_options *po, gf_error *err) {
+  call *c = ctx;
+  gf_json_write_options o;
+  gf_json_write_options_init(&o);
+  o.parallel = po;
+  return c->flag ? gf_write_json(c->f, c->s1, &o, err) : gf_write_ndjson(c->f, c->s1, &o, err);
+}
+
+/* write_json(frame, path, array, opts): NDJSON, or a JSON array with array=True. */
+static PyObject *py_write_json(PyObject *self, PyObject *args) {
+  call c = {0};
+  call_opts o;
+  gf_frame *f;
+  if (!PyArg_ParseTuple(args, "O&spO&", frame_arg, &f, &c.s1, &c.flag, opts_arg, &o)) return NULL;
+  c.f = f;
+  if (run_job(job_write_json, &c, &o) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* The options of a multi-file read or scan; `filename_column` and the
+ * pattern list stay owned by the caller. */
+static int files_options(const char *filename_column, int hive, int format, gf_scan_files_options *o) {
+  gf_scan_files_options_init(o);
+  if (hive < GF_HIVE_AUTO || hive > GF_HIVE_OFF) {
+    PyErr_Format(PyExc_ValueError, "hive mode must be 0, 1 or 2, got %d", hive);
+    return -1;
+  }
+  if (format < GF_SCAN_FORMAT_AUTO || format > GF_SCAN_FORMAT_IPC) {
+    PyErr_Format(PyExc_ValueError, "file format must be 0, 1 or 2, got %d", format);
+    return -1;
+  }
+  o->filename_column = filename_column;
+  o->hive = (gf_hive_mode)hive;
+  o->format = (gf_scan_format)format;
+  return 0;
+}
+
+static gf_status job_read_files(void *ctx, const gf_parallel_options *po, gf_error *err) {
+  call *c = ctx;
+  const gf_scan_files_options *fo = c->data;
+  return gf_read_files((const char *const *)c->l1->v, c->l1->n, fo, po, &c->out, err);
+}
+
+/* read_files(patterns, filename_column or None, hive, format, opts). */
+static PyObject *py_read_files(PyObject *self, PyObject *args) {
+  call c = {0};
+  call_opts o;
+  strlist pats = {NULL, 0};
+  const char *fname;
+  int hive, format;
+  if (!PyArg_ParseTuple(args, "O&ziiO&", strlist_arg, &pats, &fname, &hive, &format, opts_arg, &o)) {
+    strlist_free(&pats);
+    return NULL;
+  }
+  gf_scan_files_options fo;
+  if (pats.n < 1) {
+    strlist_free(&pats);
+    return PyErr_Format(PyExc_ValueError, "read_files: give at least one path or pattern");
+  }
+  if (files_options(fname, hive, format, &fo) < 0) {
+    strlist_free(&pats);
+    return NULL;
+  }
+  c.l1 = &pats;
+  c.data = &fo;
+  int rc = run_job(job_read_files, &c, &o);
+  strlist_free(&pats);
+  if (rc < 0) {
+    gf_frame_release(c.out);
+    return NULL;
+  }
+  return frame_wrap(c.out);
+}
+
 static gf_status job_filter(void *ctx, const gf_parallel_options *po, gf_error *err) {
   call *c = ctx;
   gf_expr *e = NULL;
@@ -1057,6 +1252,36 @@ static PyObject *py_plan_scan_ipc(PyObject *self, PyObject *args) {
   return plan_result(st, out, &err);
 }
 
+/* A source over many files (globs, directories, Hive partitions): every
+ * file's schema is read now, without the GIL. */
+static PyObject *py_plan_scan_files(PyObject *self, PyObject *args) {
+  strlist pats = {NULL, 0};
+  const char *fname;
+  int hive, format;
+  if (!PyArg_ParseTuple(args, "O&zii", strlist_arg, &pats, &fname, &hive, &format)) {
+    strlist_free(&pats);
+    return NULL;
+  }
+  gf_scan_files_options fo;
+  if (pats.n < 1) {
+    strlist_free(&pats);
+    return PyErr_Format(PyExc_ValueError, "scan_files: give at least one path or pattern");
+  }
+  if (files_options(fname, hive, format, &fo) < 0) {
+    strlist_free(&pats);
+    return NULL;
+  }
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = gf_plan_scan_files((const char *const *)pats.v, pats.n, &fo, NULL, &out, &err);
+  Py_END_ALLOW_THREADS
+  strlist_free(&pats);
+  return plan_result(st, out, &err);
+}
+
 static PyObject *py_plan_filter(PyObject *self, PyObject *args) {
   gf_plan *in;
   const char *text;
@@ -1336,11 +1561,23 @@ static PyObject *py_plan_sink(PyObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+/* Version, codecs (IPC lz4/zstd; Parquet pages snappy/gzip/zstd/lz4;
+ * whole-file gzip/zstd/lz4/bzip2) and CPU features. */
 static PyObject *py_build_info(PyObject *self, PyObject *noargs) {
-  return Py_BuildValue("{s:s,s:O,s:O,s:s}", "version", gf_version(), "lz4",
-                       gf_ipc_compression_available(GF_IPC_COMPRESSION_LZ4_FRAME) ? Py_True : Py_False, "zstd",
-                       gf_ipc_compression_available(GF_IPC_COMPRESSION_ZSTD) ? Py_True : Py_False, "cpu",
-                       gf_cpu_features_string());
+#define GFPY_B(x) ((x) ? Py_True : Py_False)
+  return Py_BuildValue(
+      "{s:s,s:O,s:O,s:{s:O,s:O,s:O,s:O,s:O},s:{s:O,s:O,s:O,s:O},s:s}", "version", gf_version(), "lz4",
+      GFPY_B(gf_ipc_compression_available(GF_IPC_COMPRESSION_LZ4_FRAME)), "zstd",
+      GFPY_B(gf_ipc_compression_available(GF_IPC_COMPRESSION_ZSTD)), "parquet", "none", Py_True, "snappy",
+      GFPY_B(gf_parquet_compression_available(GF_PARQUET_SNAPPY)), "gzip",
+      GFPY_B(gf_parquet_compression_available(GF_PARQUET_GZIP)), "zstd",
+      GFPY_B(gf_parquet_compression_available(GF_PARQUET_ZSTD)), "lz4",
+      GFPY_B(gf_parquet_compression_available(GF_PARQUET_LZ4_RAW)), "files", "gzip",
+      GFPY_B(gf_compression_available(GF_COMPRESSION_GZIP)), "zstd",
+      GFPY_B(gf_compression_available(GF_COMPRESSION_ZSTD)), "lz4",
+      GFPY_B(gf_compression_available(GF_COMPRESSION_LZ4_FRAME)), "bzip2",
+      GFPY_B(gf_compression_available(GF_COMPRESSION_BZIP2)), "cpu", gf_cpu_features_string());
+#undef GFPY_B
 }
 
 static PyObject *py_default_threads(PyObject *self, PyObject *noargs) {
@@ -1358,6 +1595,12 @@ static PyMethodDef methods[] = {
     {"write_ipc_bytes", py_write_ipc_bytes, METH_VARARGS, "write_ipc_bytes(frame, compression, opts) -> bytes"},
     {"write_csv", py_write_csv, METH_VARARGS, "write_csv(frame, path, delimiter, opts)"},
     {"write_ipc", py_write_ipc, METH_VARARGS, "write_ipc(frame, path, compression, stream, opts)"},
+    {"read_parquet", py_read_parquet, METH_VARARGS, "read_parquet(path, columns, filter, opts) -> Frame"},
+    {"write_parquet", py_write_parquet, METH_VARARGS,
+     "write_parquet(frame, path, compression, level, row_group_rows, opts)"},
+    {"read_json", py_read_json, METH_VARARGS, "read_json(path, format, columns, opts) -> Frame"},
+    {"write_json", py_write_json, METH_VARARGS, "write_json(frame, path, array, opts)"},
+    {"read_files", py_read_files, METH_VARARGS, "read_files(patterns, filename_column, hive, format, opts) -> Frame"},
     {"filter", py_filter, METH_VARARGS, "filter(frame, predicate, opts) -> Frame"},
     {"with_columns", py_with_columns, METH_VARARGS, "with_columns(frame, names, exprs, opts) -> Frame"},
     {"select", py_select, METH_VARARGS, "select(frame, names) -> Frame"},
@@ -1379,6 +1622,8 @@ static PyMethodDef methods[] = {
     {"plan_from_frame", py_plan_from_frame, METH_VARARGS, "plan_from_frame(frame) -> Plan"},
     {"plan_scan_csv", py_plan_scan_csv, METH_VARARGS, "plan_scan_csv(path, delimiter, header) -> Plan"},
     {"plan_scan_ipc", py_plan_scan_ipc, METH_VARARGS, "plan_scan_ipc(path) -> Plan"},
+    {"plan_scan_files", py_plan_scan_files, METH_VARARGS,
+     "plan_scan_files(patterns, filename_column, hive, format) -> Plan"},
     {"plan_filter", py_plan_filter, METH_VARARGS, "plan_filter(plan, predicate) -> Plan"},
     {"plan_with_columns", py_plan_with_columns, METH_VARARGS, "plan_with_columns(plan, names, exprs) -> Plan"},
     {"plan_select", py_plan_select, METH_VARARGS, "plan_select(plan, names) -> Plan"},
