@@ -144,7 +144,7 @@ gfrun query 'ds/**'
 expect_error "trailing **" 1 "'\*\*' must be followed by a file pattern"
 mkdir -p pq && printf 'a\n1\n' >pq/a.csv && printf 'PAR1' >pq/b.parquet
 gfrun query pq
-expect_error "a format not readable in a multi-file scan yet" 1 "b.parquet: parquet files cannot be read"
+expect_error "a broken Parquet file in a directory" 1 "b.parquet"
 
 if [ "$failures" -ne 0 ]; then
   echo "$cli_name: $failures failure(s)" >&2
