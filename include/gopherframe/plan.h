@@ -54,6 +54,7 @@
 #include "groupby.h"
 #include "io.h"
 #include "ipc.h"
+#include "parquet.h"
 #include "sort_join.h"
 
 #ifdef __cplusplus
@@ -82,7 +83,8 @@ typedef enum gf_plan_kind {
   GF_PLAN_LIMIT,     /**< "limit" (offset + count) */
   GF_PLAN_DISTINCT,  /**< "distinct" */
   GF_PLAN_UNION,     /**< "union": concatenation by column name */
-  GF_PLAN_FILES      /**< "scan_files": many files as one (files.h) */
+  GF_PLAN_FILES,     /**< "scan_files": many files as one (files.h) */
+  GF_PLAN_PARQUET    /**< "scan_parquet" (parquet.h) */
 } gf_plan_kind;
 
 GF_API gf_plan *gf_plan_retain(gf_plan *p);
@@ -163,6 +165,27 @@ GF_API gf_status gf_plan_scan_ipc(const char *path, const gf_ipc_read_options *o
 GF_API gf_status gf_plan_scan_ipc_with(const char *path, const gf_ipc_read_options *o,
                                        const gf_parallel_options *build, gf_plan **out,
                                        gf_error *err);
+
+/**
+ * A Parquet file read with options `o` (copied; o->predicate, o->parallel
+ * and o->row_groups_skipped are ignored). The schema is read now from the
+ * footer only. The optimizer's pushed projection becomes the reader's
+ * columns (only their column chunks are read) and a pushed predicate the
+ * reader's row-group pruning predicate; the predicate is still applied to
+ * the rows read as a filter, so results equal a whole read then filter.
+ */
+GF_API gf_status gf_plan_scan_parquet(const char *path, const gf_parquet_read_options *o,
+                                      gf_plan **out, gf_error *err);
+/** As gf_plan_scan_parquet with `build` governing the footer read made
+ * now (as gf_plan_scan_ipc_with): a path that is not a regular file (a
+ * pipe) is read now, whole, and runs start from that frame. */
+GF_API gf_status gf_plan_scan_parquet_with(const char *path, const gf_parquet_read_options *o,
+                                           const gf_parallel_options *build, gf_plan **out,
+                                           gf_error *err);
+/** Row groups the last finished run of a plan reading `scan` (a
+ * scan_parquet source, or a plan made from it by the optimizer) skipped
+ * by pruning; -1 before any run. */
+GF_API int64_t gf_plan_parquet_row_groups_skipped(const gf_plan *scan);
 
 /**
  * An ArrowArrayStream: the plan takes it over (`stream` is moved: its

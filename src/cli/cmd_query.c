@@ -527,7 +527,14 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
   if (rc) return rc;
   bool csv = in.format == GF_FORMAT_CSV || in.format == GF_FORMAT_TSV;
   bool ipc = in.format == GF_FORMAT_IPC_FILE || in.format == GF_FORMAT_IPC_STREAM;
-  if (in.path && ipc) {
+  if (in.path && in.format == GF_FORMAT_PARQUET) {
+    /* Projection and the filters pushed into the scan reach the reader
+     * (column chunks not read, row groups pruned by statistics). */
+    gf_parquet_read_options po;
+    gf_parquet_read_options_init(&po);
+    po.input_mode = mode;
+    st = gf_plan_scan_parquet_with(in.path, &po, &bo, out, &err);
+  } else if (in.path && ipc) {
     gf_ipc_read_options io;
     gf_ipc_read_options_init(&io);
     io.input_mode = mode;
@@ -779,7 +786,7 @@ static bool limit_can_cut_read(const qargs *q) {
 /* True for the kinds EXPLAIN and profiles name sources by. */
 static bool is_source_name(const char *name) {
   return strcmp(name, "scan_csv") == 0 || strcmp(name, "scan_ipc") == 0 ||
-         strcmp(name, "scan_files") == 0 ||
+         strcmp(name, "scan_files") == 0 || strcmp(name, "scan_parquet") == 0 ||
          strcmp(name, "frame") == 0 || strcmp(name, "stream") == 0;
 }
 
@@ -963,6 +970,9 @@ static int run(int argc, char **argv) {
     if (st == GF_OK) {
       fputs(text, stderr);
       gf_mem_free(text);
+      int64_t skipped = gf_plan_parquet_row_groups_skipped(plan);
+      if (skipped >= 0)
+        fprintf(stderr, "scan_parquet: %lld row group(s) skipped by statistics\n", (long long)skipped);
     } else {
       rc = cli_fail("query", st, &err);
     }

@@ -35,20 +35,31 @@ gf_datatype gfi_hive_infer(const char *const *values, int n);
  * a typed null); NULL when out of memory. */
 gf_expr *gfi_hive_literal(const char *value, gf_datatype type);
 
-/* Reads one file of a multi-file scan: `format` AUTO picks by extension
- * (.arrow .feather .ipc .arrows: Arrow IPC, else CSV), parsing only
- * `columns` (n >= 0; NULL = all) for CSV, selecting them for IPC; `csv` /
- * `ipc` are the read options (NULL = defaults; their columns and
- * parallel members are replaced), `par` the call's parallel options.
- * The one place that maps a file to a reader: the content-detecting
- * dispatch replaces it. */
+/* The reader a file of a multi-file scan goes to. */
+typedef enum gfi_file_kind { GFI_FILE_CSV, GFI_FILE_IPC, GFI_FILE_PARQUET, GFI_FILE_JSON } gfi_file_kind;
+
+/* The reader of `path`: `format` CSV or IPC forces it; AUTO detects it
+ * from the file's first bytes (gf_detect_format, the extension as a hint
+ * between text formats): CSV/TSV, Arrow IPC file or stream, Parquet,
+ * NDJSON or JSON. Compressed files (by extension or content) and binary
+ * data of no known format are GF_ENOTSUP naming the file. A file that
+ * cannot be opened goes by its extension (the reader reports why). */
+gf_status gfi_file_kind_of(const char *path, gf_scan_format format, gfi_file_kind *kind,
+                           gf_error *err);
+
+/* Reads one file of a multi-file scan with the reader gfi_file_kind_of
+ * picks, reading only `columns` (n >= 0; NULL = all: parsed only for
+ * CSV, column chunks only for Parquet, selected after the read for IPC
+ * and JSON); `csv` / `ipc` are the read options (NULL = defaults; their
+ * columns and parallel members are replaced), `par` the call's parallel
+ * options. The one place that maps a file to a reader. */
 gf_status gfi_read_one_file(const char *path, gf_scan_format format,
                             const gf_csv_read_options *csv, const gf_ipc_read_options *ipc,
                             const char *const *columns, int ncolumns,
                             const gf_parallel_options *par, gf_frame **out, gf_error *err);
 
-/* GF_ENOTSUP naming the file for an extension gfi_read_one_file cannot
- * read yet (Parquet, JSON, compressed) when `format` is AUTO. */
+/* GF_ENOTSUP naming the file for a compressed file's extension (.gz .zst
+ * .lz4 .bz2) when `format` is AUTO: multi-file scans read plain files. */
 gf_status gfi_file_format_check(const char *path, gf_scan_format format, gf_error *err);
 
 /* True when `format` AUTO or IPC reads `path` as Arrow IPC. */

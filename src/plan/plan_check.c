@@ -152,6 +152,7 @@ gf_status gfi_plan_derive_schema(const gf_plan *p, gf_schema **out, gf_error *er
   case GF_PLAN_IPC:
   case GF_PLAN_STREAM:
   case GF_PLAN_FILES:
+  case GF_PLAN_PARQUET:
     return source_schema(p, out, err);
   case GF_PLAN_UNION:
     return union_schema(p->in[0]->schema, p->in[1]->schema, out, err);

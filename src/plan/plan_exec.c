@@ -231,6 +231,9 @@ static gf_status read_source(xrun *x, const gf_plan *p, int depth, gf_frame **ou
   case GF_PLAN_FILES:
     st = gfi_files_read(p, &o, &f, x->err);
     break;
+  case GF_PLAN_PARQUET:
+    st = gfi_parquet_read(p, &o, &f, x->err);
+    break;
   case GF_PLAN_STREAM: {
     bool was = atomic_exchange(&p->stream->consumed, true);
     if (was) {

@@ -71,6 +71,14 @@ static void node_line(tbuf *b, const gf_plan *p) {
     puts_(b, p->ipc->path);
     puts_(b, "\"");
     break;
+  case GF_PLAN_PARQUET: {
+    puts_(b, " \"");
+    puts_(b, p->pq->path);
+    puts_(b, "\"");
+    int64_t sk = atomic_load(&p->pq->skipped);
+    if (sk >= 0) putf(b, " row_groups_skipped=%" PRId64, sk);
+    break;
+  }
   case GF_PLAN_FILES: {
     char *t = gfi_files_explain(p);
     puts_(b, t ? t : " ?");

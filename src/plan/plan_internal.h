@@ -40,6 +40,23 @@ typedef struct gfi_ipc_src {
   gf_frame *mem;         /* a non-regular file read whole at build, or NULL */
 } gfi_ipc_src;
 
+/* What a Parquet source shares between clones. */
+typedef struct gfi_pq_src {
+  gfi_refcount ref;
+  char *path;
+  gf_parquet_read_options o; /* predicate, parallel, counter NULL; arrays below */
+  char **columns;            /* the user's own projection, or NULL */
+  gf_frame *mem;             /* a non-regular file read whole at build, or NULL */
+  _Atomic int64_t skipped;   /* row groups the last run skipped (-1: none ran) */
+} gfi_pq_src;
+
+/* Reads a scan_parquet node: its projection as the reader's columns, its
+ * predicate as the reader's pruning predicate (the rows are not filtered
+ * here: the run applies the predicate after). */
+gf_status gfi_parquet_read(const gf_plan *p, const gf_parallel_options *o, gf_frame **out,
+                           gf_error *err);
+void gfi_pq_src_release(gfi_pq_src *s);
+
 /* What a stream source shares between clones: the stream, consumed once. */
 typedef struct gfi_stream_src {
   gfi_refcount ref;
@@ -73,6 +90,7 @@ struct gf_plan {
   gfi_ipc_src *ipc;
   gfi_stream_src *stream;
   gfi_files_src *files;
+  gfi_pq_src *pq;
   gf_schema *src_schema; /* the source's full schema (before projection) */
   int nproj;           /* pushed projection: -1 = every column */
   char **proj;         /* in source order */

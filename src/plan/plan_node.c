@@ -92,6 +92,7 @@ static void plan_free(gf_plan *p) {
   ipc_src_release(p->ipc);
   stream_src_release(p->stream);
   gfi_files_src_release(p->files);
+  gfi_pq_src_release(p->pq);
   gf_schema_release(p->src_schema);
   gf_plan_release(p->origin);
   if (p->nproj >= 0) gfi_plan_names_free(p->proj, p->nproj);
@@ -129,7 +130,7 @@ const char *gf_plan_kind_name(gf_plan_kind k) {
   static const char *const names[] = {"frame", "scan_csv", "scan_ipc", "stream", "filter",
                                       "with_columns", "select", "group_by", "having", "join",
                                       "sort", "limit", "distinct", "union",
-                                      "scan_files"};
+                                      "scan_files", "scan_parquet"};
   return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -161,6 +162,8 @@ gf_plan *gfi_plan_clone(const gf_plan *p) {
   c->stream = p->stream;
   if (p->files) gfi_files_src_retain(p->files);
   c->files = p->files;
+  if (p->pq) gfi_ref_inc(&p->pq->ref);
+  c->pq = p->pq;
   c->src_schema = p->src_schema ? gf_schema_retain(p->src_schema) : NULL;
   if (p->nin == 0) c->origin = gf_plan_retain(p->origin ? p->origin : (gf_plan *)p);
   if (p->nproj >= 0) {

@@ -339,6 +339,7 @@ static gf_status prune(const gf_plan *p, const gfi_nameset *req, unsigned flags,
   case GF_PLAN_IPC:
   case GF_PLAN_STREAM:
   case GF_PLAN_FILES:
+  case GF_PLAN_PARQUET:
     return prune_source(p, req, flags, out, err);
   case GF_PLAN_WITH:
     return prune_with(p, req, flags, out, err);

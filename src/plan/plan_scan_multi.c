@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gopherframe/json.h"
 #include "io/multi_internal.h"
 #include "plan/plan_internal.h"
 
@@ -126,8 +127,35 @@ static gf_status file_scan(const char *path, const gf_scan_files_options *o, int
   /* The schema is read by the same readers gfi_read_one_file uses (the
    * sample of the CSV scan, the IPC metadata): a dispatch that learns a
    * format must learn it here too. */
-  GF_RETURN_NOT_OK(gfi_file_format_check(path, o->format, err));
-  if (gfi_file_is_ipc(path, o->format)) return gf_plan_scan_ipc_with(path, o->ipc, build, out, err);
+  gfi_file_kind kind;
+  GF_RETURN_NOT_OK(gfi_file_kind_of(path, o->format, &kind, err));
+  if (kind == GFI_FILE_IPC) return gf_plan_scan_ipc_with(path, o->ipc, build, out, err);
+  if (kind == GFI_FILE_PARQUET) return gf_plan_scan_parquet_with(path, NULL, build, out, err);
+  if (kind == GFI_FILE_JSON) {
+    /* JSON types come from every value: the file is read whole for its
+     * schema (and again by the run, through gfi_read_one_file). */
+    gf_json_read_options jo;
+    gf_json_read_options_init(&jo);
+    jo.parallel = build;
+    gf_frame *f = NULL;
+    GF_RETURN_NOT_OK(gf_read_json(path, &jo, &f, err));
+    gf_plan *p = gfi_plan_alloc(GF_PLAN_FRAME);
+    if (!p) {
+      gf_frame_release(f);
+      return GF_OOM(err, "files source");
+    }
+    /* Only the schema is kept: an empty frame of it. */
+    gf_frame *e = NULL;
+    gf_status st = gfi_plan_empty_frame(gf_frame_schema(f), &e, err);
+    gf_frame_release(f);
+    if (st != GF_OK) {
+      gf_plan_release(p);
+      return st;
+    }
+    p->frame = e;
+    p->src_schema = gf_schema_retain(gf_frame_schema(e));
+    return gfi_plan_finish(p, out, err);
+  }
   gf_csv_read_options co;
   if (o->csv) {
     gf_csv_read_options_init(&co);

@@ -142,9 +142,30 @@ expect_error "schema conflict" 1 "column 'd' is date32 in 'bad/a.csv' but bool i
 [ ! -e "$tmp/bad.arrow" ] || bad "schema conflict left an output file"
 gfrun query 'ds/**'
 expect_error "trailing **" 1 "'\*\*' must be followed by a file pattern"
+# The same data set as Parquet files and as NDJSON files (each file
+# converted on its own): the same rows; Hive pruning still shown.
+for kind in parquet ndjson; do
+  for f in year=2023/m=1/a year=2024/m=1/b year=2024/m=2/c; do
+    mkdir -p "ds_$kind/$(dirname "$f")"
+    gfrun convert "ds/$f.csv" "ds_$kind/$f.$kind"
+    expect_ok "convert $f to $kind"
+  done
+  gfrun query "ds_$kind" --format csv
+  expect_ok "directory of $kind files"
+  [ "$out" = "$want" ] || bad "directory of $kind files: $out"
+  gfrun query "ds_$kind" --filter 'year = 2024 and m = 2' --explain
+  expect_out "$kind: files pruned" 'scan_files .*files=3 pruned=2'
+done
+# One Parquet file: the scan takes the columns and the filter.
+gfrun convert one.csv one.parquet
+gfrun query one.parquet --filter 'id > 3' --select id,name --explain
+expect_out "parquet scan pushdown" 'scan_parquet "one.parquet" columns=\[id, name\] predicate=\(id > 3\)'
+gfrun query one.parquet --filter 'id > 3' --select id,name --format csv
+expect_ok "parquet scan"
+[ "$out" = $'id,name\n4,"d, e"\n5,eve' ] || bad "parquet scan: $out"
 mkdir -p pq && printf 'a\n1\n' >pq/a.csv && printf 'PAR1' >pq/b.parquet
 gfrun query pq
-expect_error "a format not readable in a multi-file scan yet" 1 "b.parquet: parquet files cannot be read"
+expect_error "a truncated Parquet file in a directory" 1 "b.parquet"
 
 if [ "$failures" -ne 0 ]; then
   echo "$cli_name: $failures failure(s)" >&2

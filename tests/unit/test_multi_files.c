@@ -463,13 +463,21 @@ static void test_union_widening(void **state) {
   assert_non_null(strstr(err.message, "column 'id'"));
   assert_non_null(strstr(err.message, "u/5.csv"));
   assert_non_null(strstr(err.message, "date32"));
-  /* Formats the dispatch cannot read yet are named, not parsed as CSV. */
+  /* A file found to be Parquet by its content goes to the Parquet
+   * reader (a truncated one fails naming it, not parsed as CSV);
+   * compressed files are refused, named. */
   unlink(pat);
   rm_tree(pat);
   put("u/a.csv", "x\n1\n");
-  put("u/b.parquet", "PAR1");
+  put("u/b.csv", "PAR1");
+  assert_int_not_equal(gf_read_files(&p, 1, NULL, NULL, &f, &err), GF_OK);
+  if (!strstr(err.message, "b.csv")) fail_msg("%s", err.message);
+  rm_tree(pat);
+  put("u/a.csv", "x\n1\n");
+  put("u/b.csv.gz", "\x1f\x8b\x08rest");
   assert_int_equal(gf_read_files(&p, 1, NULL, NULL, &f, &err), GF_ENOTSUP);
-  assert_non_null(strstr(err.message, "b.parquet"));
+  assert_non_null(strstr(err.message, "b.csv.gz"));
+  assert_non_null(strstr(err.message, "gzip"));
   rm_tree(pat);
 }
 
@@ -498,6 +506,108 @@ static int64_t run_count(const char *pat, const char *filter, gf_hive_mode hive,
   gf_plan_release(f);
   gf_plan_release(src);
   return opened;
+}
+
+/* Writes `csv` (text) as the Parquet file `rel`, through a CSV read. */
+static void put_parquet(const char *rel, const char *csv) {
+  gf_error err;
+  put("tmp_pq.csv", csv);
+  char src[2048], dst[2048];
+  snprintf(src, sizeof src, "%s/tmp_pq.csv", root);
+  gf_frame *f = NULL;
+  OKE(gf_read_csv(src, NULL, &f, &err));
+  unlink(src);
+  put(rel, ""); /* makes the directories */
+  snprintf(dst, sizeof dst, "%s/%s", root, rel);
+  unlink(dst);
+  OKE(gf_write_parquet(f, dst, NULL, &err));
+  gf_frame_release(f);
+}
+
+/* Sum of the non-null int64 values of column `name` (a naive loop). */
+static int64_t sum_of(const gf_frame *f, const char *name) {
+  int c = gf_schema_find(gf_frame_schema(f), name);
+  assert_true(c >= 0);
+  int64_t s = 0;
+  for (int b = 0; b < gf_frame_num_batches(f); b++) {
+    const gf_array *a = gf_frame_column(f, b, c);
+    for (int64_t r = 0; r < gf_array_length(a); r++)
+      if (!gf_array_is_null(a, r)) s += gf_array_get_int64(a, r);
+  }
+  return s;
+}
+
+/* Directories of Parquet files (Hive partitioned, one without an
+ * .csv extension: found by content) and of NDJSON/JSON files, and a directory
+ * mixing CSV, Parquet and NDJSON: rows and sums against the values
+ * written; partition pruning still counted by the files opened. */
+static void test_other_formats(void **state) {
+  (void)state;
+  gf_error err;
+  put_parquet("pq/year=2023/p.parquet", "a,b\n1,x\n2,y\n");
+  put_parquet("pq/year=2024/p.parquet", "a,b\n3,z\n");
+  put_parquet("pq/year=2024/q.parquet", "a,b\n4,x\n5,\n");
+  put_parquet("pq/year=2025/d.csv", "a,b\n7,w\n");
+  char pat[1024];
+  path_of(pat, sizeof pat, "pq");
+  int64_t rows = 0;
+  char *ex = NULL;
+  assert_int_equal(run_count(pat, "year = 2024", GF_HIVE_AUTO, &rows, &ex), 2);
+  assert_int_equal(rows, 3);
+  if (!strstr(ex, "files=4 pruned=2")) fail_msg("%s", ex);
+  gf_mem_free(ex);
+  assert_int_equal(run_count(pat, "a > 1", GF_HIVE_AUTO, &rows, NULL), 4);
+  assert_int_equal(rows, 5);
+  for (int w = 1; w <= 8; w *= 2) {
+    gf_parallel_options po;
+    gf_parallel_options_init(&po);
+    po.num_workers = w == 4 ? 3 : w;
+    const char *p = pat;
+    gf_frame *f = NULL;
+    OKE(gf_read_files(&p, 1, NULL, &po, &f, &err));
+    assert_int_equal(gf_frame_num_rows(f), 6);
+    assert_int_equal(sum_of(f, "a"), 1 + 2 + 3 + 4 + 5 + 7);
+    assert_int_equal(sum_of(f, "year"), 2023 * 2 + 2024 * 3 + 2025);
+    gf_frame_release(f);
+  }
+
+  put("nd/k=x/a.ndjson", "{\"a\":1,\"b\":\"u\"}\n{\"a\":2,\"b\":null}\n");
+  put("nd/k=y/b.jsonl", "{\"a\":3,\"b\":\"w\"}\n");
+  put("nd/k=y/c.json", "[{\"a\":4,\"b\":\"z\"}]");
+  path_of(pat, sizeof pat, "nd");
+  assert_int_equal(run_count(pat, "k = 'y'", GF_HIVE_AUTO, &rows, &ex), 2);
+  assert_int_equal(rows, 2);
+  assert_non_null(strstr(ex, "files=3 pruned=1"));
+  gf_mem_free(ex);
+  assert_int_equal(run_count(pat, "a > 1", GF_HIVE_AUTO, &rows, NULL), 3);
+  assert_int_equal(rows, 3);
+  {
+    const char *p = pat;
+    gf_frame *f = NULL;
+    OKE(gf_read_files(&p, 1, NULL, NULL, &f, &err));
+    assert_int_equal(gf_frame_num_rows(f), 4);
+    assert_int_equal(sum_of(f, "a"), 10);
+    gf_frame_release(f);
+  }
+
+  put("mix/a.csv", "a\n1\n");
+  put_parquet("mix/b.parquet", "a\n2\n");
+  put("mix/c.ndjson", "{\"a\":3}\n");
+  path_of(pat, sizeof pat, "mix");
+  {
+    const char *p = pat;
+    gf_frame *f = NULL;
+    OKE(gf_read_files(&p, 1, NULL, NULL, &f, &err));
+    assert_int_equal(gf_frame_num_rows(f), 3);
+    assert_int_equal(sum_of(f, "a"), 6);
+    gf_frame_release(f);
+  }
+  path_of(pat, sizeof pat, "pq");
+  rm_tree(pat);
+  path_of(pat, sizeof pat, "nd");
+  rm_tree(pat);
+  path_of(pat, sizeof pat, "mix");
+  rm_tree(pat);
 }
 
 static void test_pruning(void **state) {
@@ -793,6 +903,7 @@ int main(void) {
       cmocka_unit_test(test_hive_parse),
       cmocka_unit_test(test_union_widening),
       cmocka_unit_test(test_pruning),
+      cmocka_unit_test(test_other_formats),
       cmocka_unit_test(test_many_files),
       cmocka_unit_test(test_allocation_failures),
   };
