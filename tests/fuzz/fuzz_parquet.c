@@ -2,7 +2,11 @@
  * page headers, every encoding and codec the build has). Any result is
  * fine except a crash, a hang, a leak or a sanitizer report; a file that
  * reads must give the same frame at 1 and 2 workers, and its values are
- * all touched. Seed corpus: tests/fuzz/corpus/parquet/ (small files from
+ * all touched. A memory limit of 256 MiB holds every read, as it should for
+ * untrusted input: a few hundred bytes can legitimately declare (and
+ * RLE-encode) hundreds of millions of rows, which must fail with GF_ENOMEM
+ * rather than reach malloc (libFuzzer stops at 2 GiB requests; found by
+ * the CPU-hour run). Seed corpus: tests/fuzz/corpus/parquet/ (small files from
  * parquet-testing and tests/data/parquet/gen). */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +20,7 @@ static gf_status read_at(const uint8_t *data, size_t size, int workers, gf_frame
   gf_parallel_options_init(&po);
   po.num_workers = workers;
   po.min_parallel_rows = 1;
+  po.memory_limit = (int64_t)256 << 20;
   gf_parquet_read_options o;
   gf_parquet_read_options_init(&o);
   o.parallel = &po;
