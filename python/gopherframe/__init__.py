@@ -4,7 +4,7 @@ A thin layer over the C library (the extension ``gopherframe._gopherframe``
 is written on its public API). Frames are immutable; every method returns a
 new frame. Expressions are strings in the engine's expression language
 (``"v1 > 3 and id1 = 'id016'"``) or built with :func:`col` / :func:`lit`.
-:func:`scan_csv`, :func:`scan_ipc`, :func:`scan_files` and :meth:`DataFrame.lazy` start lazy
+:func:`scan_csv`, :func:`scan_ipc`, :func:`scan_parquet`, :func:`scan_files` and :meth:`DataFrame.lazy` start lazy
 plans (:class:`LazyFrame`: ``explain``, ``collect``).
 
 Every method that runs the engine takes the keyword arguments
@@ -40,7 +40,7 @@ from ._gopherframe import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "DataFrame", "GroupBy", "LazyFrame", "LazyGroupBy", "Expr", "col", "lit", "read_csv", "read_ipc",
-    "read_parquet", "read_json", "read_ndjson", "read_files", "scan_csv", "scan_ipc", "scan_files", "from_arrow",
+    "read_parquet", "read_json", "read_ndjson", "read_files", "scan_csv", "scan_ipc", "scan_parquet", "scan_files", "from_arrow",
     "concat", "build_info", "Error", "InvalidArgumentError", "OutOfMemoryError", "IoError",
     "CanceledError", "TimedOutError", "NotSupportedError", "TypeMismatchError", "ParseError",
     "OutOfRangeError", "InternalError",
@@ -513,7 +513,7 @@ class LazyFrame:
     __slots__ = ("_p",)
 
     def __init__(self, *_: Any) -> None:
-        raise TypeError("LazyFrame: use scan_csv, scan_ipc, scan_files or DataFrame.lazy()")
+        raise TypeError("LazyFrame: use scan_csv, scan_ipc, scan_parquet, scan_files or DataFrame.lazy()")
 
     @classmethod
     def _wrap(cls, handle: Any) -> "LazyFrame":
@@ -669,6 +669,13 @@ def scan_csv(path: PathLike, *, delimiter: Optional[str] = None, header: Optiona
 def scan_ipc(path: PathLike) -> LazyFrame:
     """A lazy Arrow IPC file or stream source (schema read now)."""
     return LazyFrame._wrap(_gf.plan_scan_ipc(_path(path)))
+
+
+def scan_parquet(path: PathLike) -> LazyFrame:
+    """A lazy Parquet source (footer read now): when the plan runs only the
+    column chunks it uses are read, and row groups whose statistics rule
+    out a pushed filter are skipped (``explain()`` shows them after a run)."""
+    return LazyFrame._wrap(_gf.plan_scan_parquet(_path(path)))
 
 
 def _patterns(paths: Union[PathLike, Sequence[PathLike]], what: str) -> List[str]:

@@ -1252,6 +1252,22 @@ static PyObject *py_plan_scan_ipc(PyObject *self, PyObject *args) {
   return plan_result(st, out, &err);
 }
 
+/* A lazy Parquet source: the footer is read now (without the GIL); the
+ * plan's projection and pushed filters reach the reader when it runs
+ * (only the column chunks used, row groups pruned by statistics). */
+static PyObject *py_plan_scan_parquet(PyObject *self, PyObject *args) {
+  const char *path;
+  if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
+  gf_plan *out = NULL;
+  gf_error err;
+  gf_error_clear(&err);
+  gf_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = gf_plan_scan_parquet(path, NULL, &out, &err);
+  Py_END_ALLOW_THREADS
+  return plan_result(st, out, &err);
+}
+
 /* A source over many files (globs, directories, Hive partitions): every
  * file's schema is read now, without the GIL. */
 static PyObject *py_plan_scan_files(PyObject *self, PyObject *args) {
@@ -1622,6 +1638,7 @@ static PyMethodDef methods[] = {
     {"plan_from_frame", py_plan_from_frame, METH_VARARGS, "plan_from_frame(frame) -> Plan"},
     {"plan_scan_csv", py_plan_scan_csv, METH_VARARGS, "plan_scan_csv(path, delimiter, header) -> Plan"},
     {"plan_scan_ipc", py_plan_scan_ipc, METH_VARARGS, "plan_scan_ipc(path) -> Plan"},
+    {"plan_scan_parquet", py_plan_scan_parquet, METH_VARARGS, "plan_scan_parquet(path) -> Plan"},
     {"plan_scan_files", py_plan_scan_files, METH_VARARGS,
      "plan_scan_files(patterns, filename_column, hive, format) -> Plan"},
     {"plan_filter", py_plan_filter, METH_VARARGS, "plan_filter(plan, predicate) -> Plan"},

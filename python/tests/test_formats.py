@@ -205,6 +205,29 @@ def test_parquet_errors(tmp_path):
         df.write_parquet(tmp_path / "no" / "such" / "dir.parquet")
 
 
+def test_scan_parquet_pushes_columns_and_prunes(tmp_path):
+    """The lazy source against a plain-Python filter of what pyarrow wrote;
+    explain() names the pushed columns and, after a run, the row groups the
+    statistics skipped (0..6 of 10: k < 700 there)."""
+    n = 1000
+    t = pa.table({"k": pa.array(range(n), pa.int64()),
+                  "s": pa.array([None if k % 7 == 0 else f"v{k % 13}" for k in range(n)], pa.string()),
+                  "x": pa.array([float(k) / 3 for k in range(n)], pa.float64())})
+    p = tmp_path / "sorted.parquet"
+    pq.write_table(t, p, row_group_size=100)
+    want = [(k, s) for k, s in zip(t["k"].to_pylist(), t["s"].to_pylist())
+            if k >= 750 and s is not None and s != "v3"]
+    for t_ in THREADS:
+        lazy = gf.scan_parquet(p).filter("k >= 750 and s != 'v3'").select("k", "s")
+        got = pa.table(lazy.collect(threads=t_))
+        assert list(zip(got["k"].to_pylist(), got["s"].to_pylist())) == want
+        plan = lazy.explain()
+        assert "columns=[k, s]" in plan and "row_groups_skipped=7" in plan
+    assert gf.scan_parquet(p).columns == ["k", "s", "x"]
+    with pytest.raises(gf.Error):
+        gf.scan_parquet(tmp_path / "missing.parquet")
+
+
 def test_parquet_round_trip_through_lazy(tmp_path):
     src = source_table(300)
     p = tmp_path / "r.parquet"
