@@ -86,7 +86,7 @@ int cli_resolve_output(const char *command, const char *path, const char *format
     return CLI_EXIT_FAILURE;
   }
   if (!writable(f)) {
-    cli_error("%s: %s: writing %s is not built in this branch; gf writes %s", command,
+    cli_error("%s: %s: gf cannot write %s; it writes %s", command,
               out->to_stdout ? "standard output" : out->path, gf_file_format_name(f),
               cli_writable_formats);
     return CLI_EXIT_FAILURE;
