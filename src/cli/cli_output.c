@@ -16,8 +16,9 @@
 
 const char cli_writable_formats[] =
     "csv (.csv, or no extension), tsv (.tsv .tab), arrow (Arrow IPC file: .arrow .feather "
-    ".ipc), arrows (Arrow IPC stream: .arrows), parquet (.parquet), ndjson (.ndjson .jsonl), json (a JSON array: .json); csv, tsv, ndjson and tsv also compressed (.gz .zst .lz4 "
-    ".bz2, e.g. out.csv.gz)";
+    ".ipc), arrows (Arrow IPC stream: .arrows), parquet (.parquet), ndjson (.ndjson "
+    ".jsonl), json (a JSON array: .json); csv, tsv, ndjson and json also compressed (.gz "
+    ".zst .lz4 .bz2, e.g. out.csv.gz)";
 
 /* The extension of the last path component ("" when none): after its last
  * dot, when that holds a letter (so "data.2024" has none). */
