@@ -164,6 +164,16 @@ GF_API gf_expr *gf_if(gf_expr *cond, gf_expr *then_, gf_expr *else_);
 GF_API gf_status gf_expr_parse(const char *text, gf_expr **out, gf_error *err);
 
 /**
+ * The type a name gives, as in cast(x AS NAME): "int8".."int64",
+ * "uint8".."uint64", "float32", "float64" ("float", "double"), "utf8"
+ * ("string", "str", "text", "varchar"), "large_utf8", "bool", "date32"
+ * ("date"), "date64", "timestamp" (microseconds, no zone), "decimal"
+ * (decimal128(38, 0)) and "decimal(P, S)"; case-insensitive. False (and
+ * *out untouched) when the name is none of them.
+ */
+GF_API bool gf_type_from_name(const char *name, gf_datatype *out);
+
+/**
  * Text of the expression in the syntax gf_expr_parse reads (parentheses only
  * where precedence needs them; gf_expr_parse of it gives an equal tree).
  * `*out` is a NUL-terminated string the caller frees with gf_mem_free.

@@ -68,6 +68,8 @@ typedef struct cli_read_args {
   const char *filename_column; /* --filename-column NAME (many files) */
   int hive;       /* --hive 1 / --no-hive 2 / 0 auto (gf_hive_mode) */
   gf_file_format input_format; /* --input-format; UNKNOWN = detect from the content */
+  const gf_csv_column_type *types; /* --types NAME:TYPE,... for CSV/TSV (static storage) */
+  int ntypes;
 } cli_read_args;
 
 /* getopt_long entries of the common options, to splice into a command's
@@ -80,7 +82,8 @@ typedef struct cli_read_args {
   {"filename-column", required_argument, NULL, CLI_OPT_FILENAME_COLUMN}, \
   {"hive", no_argument, NULL, CLI_OPT_HIVE}, \
   {"no-hive", no_argument, NULL, CLI_OPT_NO_HIVE}, \
-  {"input-format", required_argument, NULL, CLI_OPT_INPUT_FORMAT}
+  {"input-format", required_argument, NULL, CLI_OPT_INPUT_FORMAT}, \
+  {"types", required_argument, NULL, CLI_OPT_TYPES}
 #define CLI_READ_USAGE                                                        \
   "  -d, --delimiter C   field delimiter (default: detected; 'tab' or '\\t'\n" \
   "                      for tab)\n"                                           \
@@ -95,6 +98,9 @@ typedef struct cli_read_args {
   "      --filename-column NAME  add each row's file path as column NAME\n"   \
   "      --hive / --no-hive      key=value directories as columns (default:\n" \
   "                      when every file has the same keys)\n" \
+  "      --types SPEC    CSV/TSV column types instead of inferred ones, e.g.\n" \
+  "                      'id:int64,price:float64,code:utf8' (type names as\n"  \
+  "                      in cast(x as TYPE); decimal(P,S) too)\n"            \
   "      --input-format F  csv, tsv, ndjson, json, arrow, arrows or parquet\n"  \
   "                      (default: detected from the content; FILE '-' is\n"   \
   "                      standard input; .gz .zst .lz4 .bz2 are undone)\n"
@@ -107,6 +113,7 @@ enum {
   CLI_OPT_HIVE,
   CLI_OPT_NO_HIVE,
   CLI_OPT_INPUT_FORMAT,
+  CLI_OPT_TYPES,
   CLI_OPT_FIRST_FREE
 };
 

@@ -45,6 +45,8 @@ int cli_multi_plan(const char *command, const char *const *paths, int n, const c
   gf_csv_read_options_init(&co);
   co.delimiter = a->delimiter;
   if (a->no_header) co.header = 0;
+  co.column_types = a->types;
+  co.num_column_types = a->ntypes;
   co.input_mode = a->read ? GF_INPUT_READ : GF_INPUT_MMAP;
   gf_ipc_read_options io;
   gf_ipc_read_options_init(&io);

@@ -21,6 +21,60 @@
 
 #include "cli.h"
 
+/* Parses --types "NAME:TYPE,NAME:TYPE..." into static storage (a command
+ * parses its options once); false after printing the usage error. A name
+ * may itself hold ':' (the type is after the last one); decimal(P,S)'s
+ * comma is inside parentheses. */
+static bool parse_types(const char *command, const char *arg, cli_read_args *a) {
+  static char text[4096];
+  static gf_csv_column_type types[256];
+  if (strlen(arg) >= sizeof text) {
+    cli_usage_error(command, "--types is longer than %zu bytes", sizeof text - 1);
+    return false;
+  }
+  memcpy(text, arg, strlen(arg) + 1);
+  int n = 0;
+  char *p = text;
+  while (*p) {
+    /* One item: up to a comma outside parentheses. */
+    char *end = p;
+    int depth = 0;
+    while (*end && (*end != ',' || depth > 0)) {
+      if (*end == '(') depth++;
+      if (*end == ')' && depth > 0) depth--;
+      end++;
+    }
+    bool last = *end == '\0';
+    *end = '\0';
+    char *colon = strrchr(p, ':');
+    if (colon && colon[1] == '\0') colon = NULL;
+    if (!colon || colon == p) {
+      cli_usage_error(command, "--types expects NAME:TYPE items separated by commas, got '%s'", p);
+      return false;
+    }
+    *colon = '\0';
+    if (n == (int)(sizeof types / sizeof types[0])) {
+      cli_usage_error(command, "--types names more than %zu columns",
+                      sizeof types / sizeof types[0]);
+      return false;
+    }
+    if (!gf_type_from_name(colon + 1, &types[n].type)) {
+      cli_usage_error(command,
+                      "--types: '%s' (for column '%s') is not a type name: use int8..int64, "
+                      "uint8..uint64, float32, float64, utf8, large_utf8, bool, date32, date64, "
+                      "timestamp, decimal(P,S)",
+                      colon + 1, p);
+      return false;
+    }
+    types[n++].name = p;
+    if (last) break;
+    p = end + 1;
+  }
+  a->types = types;
+  a->ntypes = n;
+  return true;
+}
+
 /* Handles the common options (see cli.h). */
 bool cli_read_option(const char *command, int opt, const char *arg, cli_read_args *a,
                      int *rc) {
@@ -46,6 +100,9 @@ bool cli_read_option(const char *command, int opt, const char *arg, cli_read_arg
         cli_usage_error(command, "--input-mode expects 'read' or 'mmap', got '%s'", arg);
         *rc = CLI_EXIT_USAGE;
       }
+      return true;
+    case CLI_OPT_TYPES:
+      if (!parse_types(command, arg, a)) *rc = CLI_EXIT_USAGE;
       return true;
     case CLI_OPT_INPUT_FORMAT:
       if (!gf_file_format_parse(arg, &a->input_format)) {
@@ -451,6 +508,8 @@ static int read_csv(const char *command, const cli_input *in, const cli_read_arg
   gf_csv_read_options_init(&o);
   o.delimiter = a->delimiter ? a->delimiter : in->format == GF_FORMAT_TSV ? '\t' : 0;
   if (a->no_header) o.header = 0;
+  o.column_types = a->types;
+  o.num_column_types = a->ntypes;
   o.max_rows = max_rows;
   o.columns = columns;
   o.num_columns = num_columns;

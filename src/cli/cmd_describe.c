@@ -25,7 +25,7 @@ static int run(int argc, char **argv) {
       CLI_READ_LONG_OPTIONS, {"ascii", no_argument, NULL, OPT_ASCII},
       {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
   cli_output_format fmt = CLI_FORMAT_TABLE;
-  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
+  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN, NULL, 0};
   bool ascii = false;
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {

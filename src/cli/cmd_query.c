@@ -546,6 +546,8 @@ static int make_source(const qrun *r, const char *path, int64_t max_rows, gf_pla
     co.delimiter = r->q->ra.delimiter ? r->q->ra.delimiter
                                       : in.format == GF_FORMAT_TSV ? '\t' : 0;
     if (r->q->ra.no_header) co.header = 0;
+    co.column_types = r->q->ra.types;
+    co.num_column_types = r->q->ra.ntypes;
     co.input_mode = mode;
     co.max_rows = max_rows;
     cli_csv_progress(path, &co);

@@ -170,7 +170,7 @@ static int run(int argc, char **argv) {
   enum { OPT_FORMAT = CLI_OPT_FIRST_FREE };
   static const struct option longopts[] = {
       CLI_READ_LONG_OPTIONS, {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
-  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN};
+  cli_read_args ra = {0, 0, false, false, NULL, 0, GF_FORMAT_UNKNOWN, NULL, 0};
   cli_output_format fmt = CLI_FORMAT_TABLE;
   int opt, rc;
   while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {

@@ -351,8 +351,8 @@ static gf_status with_hint(gf_status st, gf_error *err) {
   if (st != GF_EPARSE || !err || !strstr(err->message, "is not a valid")) return st;
   static const char hint[] =
       " (the schema of a streamed CSV file is inferred from samples before its first row is "
-      "read: give the column's type in column_types, or read the whole file first: gf_read_csv, "
-      "or gf convert FILE.csv FILE.arrow and query the .arrow file)";
+      "read: give the column's type (gf: --types NAME:TYPE; the library: column_types), or read "
+      "the whole file first (gf: --input-mode read; the library: gf_read_csv))";
   char msg[GF_ERROR_MESSAGE_SIZE];
   size_t n = strlen(err->message), h = sizeof hint - 1;
   if (n + h >= sizeof msg) n = sizeof msg - 1 - h;

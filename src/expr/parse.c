@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "expr/expr_internal.h"
@@ -308,6 +309,38 @@ static bool type_from_name(const char *s, size_t n, gf_datatype *t) {
     return true;
   }
   return false;
+}
+
+/* See expr.h. */
+bool gf_type_from_name(const char *name, gf_datatype *out) {
+  if (!name || !out) return false;
+  size_t n = strcspn(name, "(");
+  while (n > 0 && name[n - 1] == ' ') n--;
+  gf_datatype t;
+  if (!type_from_name(name, n, &t)) return false;
+  const char *rest = name + n;
+  while (*rest == ' ') rest++;
+  if (*rest == '\0') {
+    /* A bare decimal is the widest with scale 0, as in a cast. */
+    if (t.id == GF_TYPE_DECIMAL128) t = gf_type_decimal128(38, 0);
+    if (t.id == GF_TYPE_DECIMAL256) t = gf_type_decimal256(76, 0);
+    *out = t;
+    return true;
+  }
+  /* "decimal(P, S)" / "decimal(P)": the precision and scale checked here,
+   * as the binder checks a cast's. */
+  if (t.id != GF_TYPE_DECIMAL128 && t.id != GF_TYPE_DECIMAL256) return false;
+  int prec = 0, scale = 0, used = 0;
+  if (sscanf(rest, "( %d , %d ) %n", &prec, &scale, &used) != 2 || rest[used] != '\0') {
+    scale = 0;
+    used = 0;
+    if (sscanf(rest, "( %d ) %n", &prec, &used) != 1 || rest[used] != '\0') return false;
+  }
+  int maxp = t.id == GF_TYPE_DECIMAL128 ? 38 : 76;
+  if (prec < 1 || prec > maxp || scale < 0 || scale > prec) return false;
+  *out = t.id == GF_TYPE_DECIMAL128 ? gf_type_decimal128(prec, scale)
+                                    : gf_type_decimal256(prec, scale);
+  return true;
 }
 
 static bool gfi_is_decimal_id(gf_type_id id) {

@@ -457,6 +457,34 @@ expect_rc "15,001-item in list" 0
 expect_out "15,001-item in list" "a
 -3"
 
+# --- a late value wider than the streamed CSV's sampled type ---------------------
+# 200,000 rows (2.4 MB: streamed, types from samples at 0, 1/4, 1/2, 3/4 and
+# the end); one "3.5" at row 30,001, outside every sample. The sums are
+# computed here by a naive loop (v = i % 100, one row 3.5 instead).
+awk 'BEGIN { print "id,v,s"; for (i = 0; i < 200000; i++) printf "%d,%s,k%d\n", i, (i == 30000 ? "3.5" : i % 100), i % 7 }' >"$tmp/late.csv"
+want="s,sum(v)
+$(awk 'BEGIN { for (i = 0; i < 200000; i++) t[i % 7] += (i == 30000 ? 3.5 : i % 100); for (k = 0; k < 7; k++) printf "k%d,%.1f\n", k, t[k] }')"
+gfrun query "$tmp/late.csv" --group-by s --agg 'sum(v)' --sort s
+expect_rc "late wider value" 1
+grep -q 'late.csv:30002:7: value "3.5" in column "v" is not a valid int32' <<<"$err" &&
+  grep -q -- '--types NAME:TYPE' <<<"$err" && grep -q -- '--input-mode read' <<<"$err" ||
+  bad "late wider value: error without position or remedies: $err"
+gfrun query "$tmp/late.csv" --types v:float64 --group-by s --agg 'sum(v)' --sort s
+expect_rc "late value, --types" 0
+expect_out "late value, --types" "$want"
+gfrun query "$tmp/late.csv" --input-mode read --group-by s --agg 'sum(v)' --sort s
+expect_rc "late value, --input-mode read" 0
+expect_out "late value, --input-mode read" "$want"
+gfrun head -n 1 "$tmp/late.csv" --types 'v:decimal(10, 2),id:int64' --format csv
+expect_rc "--types decimal" 0
+expect_out "--types decimal" "id,v,s
+0,0.00,k0"
+for spec in 'v:floaty' 'v' ':int64' 'v:decimal(39,1)' 'v:int64(3)'; do
+  gfrun query "$tmp/late.csv" --types "$spec" --limit 1
+  expect_rc "--types '$spec' refused" 2
+  grep -q -- '--types' <<<"$err" || bad "--types '$spec': message does not name the option: $err"
+done
+
 if [ $failures -gt 0 ]; then
   echo "cli_query: $failures failure(s)" >&2
   exit 1

@@ -241,6 +241,44 @@ static void parse_survives_allocation_failures(void **state) {
   }
 }
 
+/* gf_type_from_name against a table written by hand: every accepted
+ * spelling with the type it must give, and refusals that leave *out alone. */
+static void type_names_give_types(void **state) {
+  (void)state;
+  static const struct {
+    const char *name;
+    gf_type_id id;
+    int32_t precision, scale; /* decimals only */
+  } ok[] = {{"int8", GF_TYPE_INT8, 0, 0},          {"INT64", GF_TYPE_INT64, 0, 0},
+            {"bigint", GF_TYPE_INT64, 0, 0},       {"uint16", GF_TYPE_UINT16, 0, 0},
+            {"Float", GF_TYPE_FLOAT64, 0, 0},      {"float32", GF_TYPE_FLOAT32, 0, 0},
+            {"string", GF_TYPE_UTF8, 0, 0},        {"large_utf8", GF_TYPE_LARGE_UTF8, 0, 0},
+            {"bool", GF_TYPE_BOOL, 0, 0},          {"date", GF_TYPE_DATE32, 0, 0},
+            {"date64", GF_TYPE_DATE64, 0, 0},      {"timestamp", GF_TYPE_TIMESTAMP, 0, 0},
+            {"decimal", GF_TYPE_DECIMAL128, 38, 0}, {"decimal(10, 2)", GF_TYPE_DECIMAL128, 10, 2},
+            {"numeric(5)", GF_TYPE_DECIMAL128, 5, 0}, {"decimal256(60,3)", GF_TYPE_DECIMAL256, 60, 3}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    gf_datatype t;
+    assert_true(gf_type_from_name(ok[i].name, &t));
+    assert_int_equal(t.id, ok[i].id);
+    if (ok[i].id == GF_TYPE_DECIMAL128 || ok[i].id == GF_TYPE_DECIMAL256) {
+      assert_int_equal(t.precision, ok[i].precision);
+      assert_int_equal(t.scale, ok[i].scale);
+    }
+  }
+  static const char *const bad[] = {"floaty", "", "int64(3)", "decimal(0,0)", "decimal(39,1)",
+                                    "decimal(10,11)", "decimal(10,-1)", "decimal(10,2",
+                                    "decimal(10,2) x", "utf8 utf8", "decimal256(77)"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    gf_datatype t = gf_type(GF_TYPE_NULL);
+    assert_false(gf_type_from_name(bad[i], &t));
+    assert_int_equal(t.id, GF_TYPE_NULL);
+  }
+  gf_datatype t;
+  assert_false(gf_type_from_name(NULL, &t));
+  assert_false(gf_type_from_name("int64", NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(parser_reads_every_operator),
@@ -250,6 +288,7 @@ int main(void) {
       cmocka_unit_test(parse_errors_say_what_and_where),
       cmocka_unit_test(constructors_consume_arguments_and_propagate_null),
       cmocka_unit_test(parse_survives_allocation_failures),
+      cmocka_unit_test(type_names_give_types),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
