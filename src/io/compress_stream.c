@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/core_internal.h"
+#include "io/codec_alloc.h"
 
 #ifdef GF_HAVE_ZLIB
 #include <zlib.h>
@@ -76,39 +77,6 @@ static gf_status drain(gf_text_output *o) {
   return st;
 }
 
-#if defined(GF_HAVE_ZLIB) || defined(GF_HAVE_BZIP2)
-/* zlib and bzip2 free without a size: keep it in a 16-byte header. */
-static void *shim_alloc(void *opaque, size_t items, size_t size) {
-  gf_text_output *o = opaque;
-  if (size && items > (SIZE_MAX - 16) / size) return NULL;
-  size_t n = items * size + 16;
-  unsigned char *p = gfi_malloc(o->a, n);
-  if (!p) return NULL;
-  memcpy(p, &n, sizeof n);
-  return p + 16;
-}
-
-static void shim_free(void *opaque, void *ptr) {
-  gf_text_output *o = opaque;
-  if (!ptr) return;
-  unsigned char *p = (unsigned char *)ptr - 16;
-  size_t n;
-  memcpy(&n, p, sizeof n);
-  gfi_mfree(o->a, p, n);
-}
-#endif
-#ifdef GF_HAVE_ZLIB
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-  return shim_alloc(opaque, items, size);
-}
-static void z_free(voidpf opaque, voidpf ptr) { shim_free(opaque, ptr); }
-#endif
-#ifdef GF_HAVE_BZIP2
-static void *bz_alloc(void *opaque, int items, int size) {
-  return items < 0 || size < 0 ? NULL : shim_alloc(opaque, (size_t)items, (size_t)size);
-}
-static void bz_free(void *opaque, void *ptr) { shim_free(opaque, ptr); }
-#endif
 
 static gf_status codec_failed(gf_text_output *o, const char *what) {
   return gf_error_set(&o->error, GF_EINTERNAL, "%s compression failed: %s",
@@ -124,9 +92,9 @@ static gf_status codec_init(gf_text_output *o, int level) {
 #ifdef GF_HAVE_ZLIB
     case GF_COMPRESSION_GZIP:
       memset(&o->z, 0, sizeof o->z);
-      o->z.zalloc = z_alloc;
-      o->z.zfree = z_free;
-      o->z.opaque = o;
+      o->z.zalloc = gfi_zlib_alloc;
+      o->z.zfree = gfi_zlib_free;
+      o->z.opaque = (void *)o->a;
       if (deflateInit2(&o->z, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15, 8,
                        Z_DEFAULT_STRATEGY) != Z_OK)
         return GF_OOM(&o->error, "a gzip encoder");
@@ -160,9 +128,9 @@ static gf_status codec_init(gf_text_output *o, int level) {
 #ifdef GF_HAVE_BZIP2
     case GF_COMPRESSION_BZIP2:
       memset(&o->bz, 0, sizeof o->bz);
-      o->bz.bzalloc = bz_alloc;
-      o->bz.bzfree = bz_free;
-      o->bz.opaque = o;
+      o->bz.bzalloc = gfi_bz_alloc;
+      o->bz.bzfree = gfi_bz_free;
+      o->bz.opaque = (void *)o->a;
       if (BZ2_bzCompressInit(&o->bz, level > 0 && level <= 9 ? level : 9, 0, 0) != BZ_OK)
         return GF_OOM(&o->error, "a bzip2 encoder");
       break;

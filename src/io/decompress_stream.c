@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/core_internal.h"
+#include "io/codec_alloc.h"
 
 #ifdef GF_HAVE_ZLIB
 #include <zlib.h>
@@ -73,42 +74,6 @@ struct gf_input {
   size_t head_len, head_pos;
 };
 
-/* ---- allocator shims for zlib and bzip2 (they free without a size) ---- */
-
-#if defined(GF_HAVE_ZLIB) || defined(GF_HAVE_BZIP2)
-/* A block with its size in a 16-byte header, through the input's allocator. */
-static void *shim_alloc(void *opaque, size_t items, size_t size) {
-  gf_input *in = opaque;
-  if (size && items > (SIZE_MAX - 16) / size) return NULL;
-  size_t n = items * size + 16;
-  unsigned char *p = gfi_malloc(in->a, n);
-  if (!p) return NULL;
-  memcpy(p, &n, sizeof n);
-  return p + 16;
-}
-
-static void shim_free(void *opaque, void *ptr) {
-  gf_input *in = opaque;
-  if (!ptr) return;
-  unsigned char *p = (unsigned char *)ptr - 16;
-  size_t n;
-  memcpy(&n, p, sizeof n);
-  gfi_mfree(in->a, p, n);
-}
-#endif
-
-#ifdef GF_HAVE_ZLIB
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-  return shim_alloc(opaque, items, size);
-}
-static void z_free(voidpf opaque, voidpf ptr) { shim_free(opaque, ptr); }
-#endif
-#ifdef GF_HAVE_BZIP2
-static void *bz_alloc(void *opaque, int items, int size) {
-  return items < 0 || size < 0 ? NULL : shim_alloc(opaque, (size_t)items, (size_t)size);
-}
-static void bz_free(void *opaque, void *ptr) { shim_free(opaque, ptr); }
-#endif
 
 /* See format.h. */
 bool gf_compression_available(gf_compression c) {
@@ -198,9 +163,9 @@ static gf_status codec_init(gf_input *in, gf_error *err) {
 #ifdef GF_HAVE_ZLIB
     case GF_COMPRESSION_GZIP:
       memset(&in->z, 0, sizeof in->z);
-      in->z.zalloc = z_alloc;
-      in->z.zfree = z_free;
-      in->z.opaque = in;
+      in->z.zalloc = gfi_zlib_alloc;
+      in->z.zfree = gfi_zlib_free;
+      in->z.opaque = (void *)in->a;
       /* 16 + 15: gzip wrapper only, largest window. */
       if (inflateInit2(&in->z, 16 + 15) != Z_OK) return GF_OOM(err, "a gzip decoder");
       break;
@@ -221,9 +186,9 @@ static gf_status codec_init(gf_input *in, gf_error *err) {
 #ifdef GF_HAVE_BZIP2
     case GF_COMPRESSION_BZIP2:
       memset(&in->bz, 0, sizeof in->bz);
-      in->bz.bzalloc = bz_alloc;
-      in->bz.bzfree = bz_free;
-      in->bz.opaque = in;
+      in->bz.bzalloc = gfi_bz_alloc;
+      in->bz.bzfree = gfi_bz_free;
+      in->bz.opaque = (void *)in->a;
       if (BZ2_bzDecompressInit(&in->bz, 0, 0) != BZ_OK) return GF_OOM(err, "a bzip2 decoder");
       break;
 #endif
@@ -352,9 +317,9 @@ static gf_status codec_step(gf_input *in, const unsigned char *src, size_t n, si
           BZ2_bzDecompressEnd(&in->bz);
           in->codec_ready = false;
           memset(&in->bz, 0, sizeof in->bz);
-          in->bz.bzalloc = bz_alloc;
-          in->bz.bzfree = bz_free;
-          in->bz.opaque = in;
+          in->bz.bzalloc = gfi_bz_alloc;
+          in->bz.bzfree = gfi_bz_free;
+          in->bz.opaque = (void *)in->a;
           if (BZ2_bzDecompressInit(&in->bz, 0, 0) != BZ_OK) return GF_OOM(err, "a bzip2 decoder");
           in->codec_ready = true;
         }
