@@ -1028,11 +1028,8 @@ static PyObject *py_format(PyObject *self, PyObject *args) {
   return r;
 }
 
-/* [(name, type text, nullable), ...] */
-static PyObject *py_schema(PyObject *self, PyObject *args) {
-  gf_frame *f;
-  if (!PyArg_ParseTuple(args, "O&", frame_arg, &f)) return NULL;
-  const gf_schema *s = gf_frame_schema(f);
+/* A schema as [(name, type text, nullable), ...] (a new list). */
+static PyObject *schema_list(const gf_schema *s) {
   int n = gf_schema_num_fields(s);
   PyObject *list = PyList_New(n);
   if (!list) return NULL;
@@ -1048,6 +1045,13 @@ static PyObject *py_schema(PyObject *self, PyObject *args) {
     PyList_SetItem(list, i, t);
   }
   return list;
+}
+
+/* [(name, type text, nullable), ...] of a frame */
+static PyObject *py_schema(PyObject *self, PyObject *args) {
+  gf_frame *f;
+  if (!PyArg_ParseTuple(args, "O&", frame_arg, &f)) return NULL;
+  return schema_list(gf_frame_schema(f));
 }
 
 /* (rows, columns, batches) */
@@ -1239,7 +1243,18 @@ static PyObject *py_plan_scan_csv(PyObject *self, PyObject *args) {
   return plan_result(st, out, &err);
 }
 
-static PyObject *py_plan_scan_ipc(PyObject *self, PyObject *args) {
+/* The file sources that take only a path (their options left default). */
+static gf_status scan_ipc_path(const char *path, gf_plan **out, gf_error *err) {
+  return gf_plan_scan_ipc(path, NULL, out, err);
+}
+static gf_status scan_parquet_path(const char *path, gf_plan **out, gf_error *err) {
+  return gf_plan_scan_parquet(path, NULL, out, err);
+}
+
+/* A lazy source over one path: the file's metadata (the IPC schema, the
+ * Parquet footer) is read now, without the GIL; the plan's projection and
+ * pushed filters reach the reader when it runs. */
+static PyObject *plan_scan_path(PyObject *args, gf_status (*scan)(const char *, gf_plan **, gf_error *)) {
   const char *path;
   if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
   gf_plan *out = NULL;
@@ -1247,25 +1262,15 @@ static PyObject *py_plan_scan_ipc(PyObject *self, PyObject *args) {
   gf_error_clear(&err);
   gf_status st;
   Py_BEGIN_ALLOW_THREADS
-  st = gf_plan_scan_ipc(path, NULL, &out, &err);
+  st = scan(path, &out, &err);
   Py_END_ALLOW_THREADS
   return plan_result(st, out, &err);
 }
 
-/* A lazy Parquet source: the footer is read now (without the GIL); the
- * plan's projection and pushed filters reach the reader when it runs
- * (only the column chunks used, row groups pruned by statistics). */
+static PyObject *py_plan_scan_ipc(PyObject *self, PyObject *args) { return plan_scan_path(args, scan_ipc_path); }
+
 static PyObject *py_plan_scan_parquet(PyObject *self, PyObject *args) {
-  const char *path;
-  if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
-  gf_plan *out = NULL;
-  gf_error err;
-  gf_error_clear(&err);
-  gf_status st;
-  Py_BEGIN_ALLOW_THREADS
-  st = gf_plan_scan_parquet(path, NULL, &out, &err);
-  Py_END_ALLOW_THREADS
-  return plan_result(st, out, &err);
+  return plan_scan_path(args, scan_parquet_path);
 }
 
 /* A source over many files (globs, directories, Hive partitions): every
@@ -1459,22 +1464,7 @@ static PyObject *py_plan_union(PyObject *self, PyObject *args) {
 static PyObject *py_plan_schema(PyObject *self, PyObject *args) {
   gf_plan *p;
   if (!PyArg_ParseTuple(args, "O&", plan_arg, &p)) return NULL;
-  const gf_schema *s = gf_plan_schema(p);
-  int n = gf_schema_num_fields(s);
-  PyObject *list = PyList_New(n);
-  if (!list) return NULL;
-  for (int i = 0; i < n; i++) {
-    const gf_field *fl = gf_schema_field(s, i);
-    char buf[256];
-    gf_type_format(fl->type, buf, sizeof buf);
-    PyObject *t = Py_BuildValue("(ssO)", fl->name, buf, fl->nullable ? Py_True : Py_False);
-    if (!t) {
-      Py_DECREF(list);
-      return NULL;
-    }
-    PyList_SetItem(list, i, t);
-  }
-  return list;
+  return schema_list(gf_plan_schema(p));
 }
 
 static PyObject *py_plan_explain(PyObject *self, PyObject *args) {
