@@ -15,7 +15,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,39 +25,22 @@
 #include "exec/spill_file.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gf_test_tmpdir.h"
 #include "gopherframe/testing.h"
 #include "ops/sort_join_internal.h"
 
 static char g_dir[256];
 
-static int count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-  closedir(d);
-  return n;
-}
-
 static int setup(void **state) {
   (void)state;
-  const char *base = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  snprintf(g_dir, sizeof g_dir, "%s/gf-spill-join-XXXXXX", base);
-  if (!mkdtemp(g_dir)) return -1;
-  setenv("GF_TMPDIR", g_dir, 1);
-  return 0;
+  return gft_tmpdir_enter(g_dir, sizeof g_dir, "spill-join");
 }
 
 static int teardown(void **state) {
   (void)state;
   gfi_join_test_spill(0);
   gfi_spill_test_fault(-1, 0, 0);
-  int left = count_entries(g_dir);
-  rmdir(g_dir);
-  unsetenv("GF_TMPDIR");
-  return left == 0 ? 0 : -1;
+  return gft_tmpdir_leave(g_dir);
 }
 
 /* n rows: k (int64 in [0, range), 5% null), f (float64 from k, with NaN
@@ -140,7 +122,7 @@ static void check_join(const gf_frame *l, const gf_frame *r, const char *const *
   assert_same_ipc(got, want);
   gf_frame_release(want);
   gf_frame_release(got);
-  assert_int_equal(count_entries(g_dir), 0);
+  assert_int_equal(gft_dir_entries(g_dir), 0);
 }
 
 static void every_kind_joins_like_in_memory(void **state) {
@@ -253,7 +235,7 @@ static gf_status joined_spilled(void *user, const gf_allocator *al) {
   } else if (out) {
     fail_msg("%s: output set on failure", gft_sweep_at());
   }
-  if (count_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
+  if (gft_dir_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
   return st;
 }
 
@@ -280,7 +262,7 @@ static void allocation_and_io_failures_on_the_spill_path(void **state) {
     gf_status st = gf_join(a, b, on, on, 1, GF_JOIN_FULL, NULL, &out, &err);
     gfi_join_test_spill(0);
     gfi_spill_test_fault(-1, 0, 0);
-    assert_int_equal(count_entries(g_dir), 0);
+    assert_int_equal(gft_dir_entries(g_dir), 0);
     if (st == GF_OK) {
       assert_true(gf_frame_equals(out, want));
       gf_frame_release(out);

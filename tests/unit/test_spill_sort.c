@@ -17,7 +17,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,30 +27,15 @@
 #include "exec/spill_file.h"
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
+#include "gf_test_tmpdir.h"
 #include "gopherframe/testing.h"
 #include "ops/sort_join_internal.h"
 
 static char g_dir[256];
 
-/* Number of entries in `dir` other than . and .. (-1 when it is gone). */
-static int count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-  closedir(d);
-  return n;
-}
-
 static int setup(void **state) {
   (void)state;
-  const char *base = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  snprintf(g_dir, sizeof g_dir, "%s/gf-spill-test-XXXXXX", base);
-  if (!mkdtemp(g_dir)) return -1;
-  setenv("GF_TMPDIR", g_dir, 1);
-  return 0;
+  return gft_tmpdir_enter(g_dir, sizeof g_dir, "spill-test");
 }
 
 /* No temporary file survives a test. */
@@ -60,11 +44,7 @@ static int teardown(void **state) {
   gfi_sort_test_spill(0, 0);
   gfi_spill_test_fault(-1, 0, 0);
   gfi_spill_test_no_tmpfile(false);
-  int left = count_entries(g_dir);
-  rmdir(g_dir);
-  unsetenv("GF_TMPDIR");
-  if (left != 0) fprintf(stderr, "%d files left in %s\n", left, g_dir);
-  return left == 0 ? 0 : -1;
+  return gft_tmpdir_leave(g_dir);
 }
 
 static gf_parallel_options opts(int workers) {
@@ -97,7 +77,7 @@ static void files_are_nameless_and_read_back(void **state) {
     assert_int_equal(off, 0);
     assert_int_equal(gfi_spill_file_append(f, buf, 10, &off, &err), GF_OK);
     assert_int_equal(off, 1000);
-    assert_int_equal(count_entries(g_dir), 0);
+    assert_int_equal(gft_dir_entries(g_dir), 0);
     assert_int_equal(gfi_spill_space_used(s), 1010);
     char back[1000];
     assert_int_equal(gfi_spill_file_read(f, 0, back, 1000, &err), GF_OK);
@@ -202,7 +182,7 @@ static void check_spilled(const gf_frame *f, const gf_sort_key *keys, int nk, in
   gf_sort_indices_free(got, n, &o);
   gf_frame_release(want_f);
   gf_frame_release(got_f);
-  assert_int_equal(count_entries(g_dir), 0);
+  assert_int_equal(gft_dir_entries(g_dir), 0);
 }
 
 static void every_type_spills_like_in_memory(void **state) {
@@ -439,7 +419,7 @@ static gf_status sorted_spilled(void *user, const gf_allocator *a) {
   } else if (out) {
     fail_msg("%s: output set on failure", gft_sweep_at());
   }
-  if (count_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
+  if (gft_dir_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
   return st;
 }
 
@@ -463,7 +443,7 @@ static gf_status batches_spilled(void *user, const gf_allocator *a) {
   gfi_sort_test_spill(0, 0);
   if (st == GF_OK && !gf_frame_equals(out, c->want)) fail_msg("%s: wrong batches", gft_sweep_at());
   gf_frame_release(out);
-  if (count_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
+  if (gft_dir_entries(g_dir) != 0) fail_msg("%s: temporary file left", gft_sweep_at());
   return st;
 }
 
@@ -511,7 +491,7 @@ static void io_failures_on_the_spill_path(void **state) {
     gf_status st = gf_sort(f, k, 2, 0, &o, &out, &err);
     gfi_sort_test_spill(0, 0);
     gfi_spill_test_fault(-1, 0, 0);
-    assert_int_equal(count_entries(g_dir), 0);
+    assert_int_equal(gft_dir_entries(g_dir), 0);
     if (st == GF_OK) {
       assert_true(gf_frame_equals(out, want));
       gf_frame_release(out);
