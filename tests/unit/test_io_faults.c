@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gf_test_data.h"
+#include "gf_test_tmpdir.h"
 #include "gopherframe.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -47,18 +48,6 @@ static int make_dir(void **state) {
   snprintf(g_dir, sizeof g_dir, "%s/gf-io-faults-XXXXXX",
            getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   return mkdtemp(g_dir) ? 0 : -1;
-}
-
-/* Number of entries in `dir` other than . and .. (-1 if it is gone). */
-static int count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-  closedir(d);
-  return n;
 }
 
 static int remove_dir(void **state) {
@@ -133,7 +122,7 @@ static void check_write_past_size_limit(writer w) {
   assert_true(strlen(err.message) > 0);
   /* The old file is intact and no temporary file is left behind. */
   assert_file_is(path, "previous contents\n");
-  assert_int_equal(count_entries(g_dir), 1);
+  assert_int_equal(gft_dir_entries(g_dir), 1);
 
   /* Without the limit the same write succeeds and reads back equal. */
   assert_int_equal(write_with(w, f, path, &err), GF_OK);
@@ -146,7 +135,7 @@ static void check_write_past_size_limit(writer w) {
     assert_true(gf_frame_equals(f, back));
     gf_frame_release(back);
   }
-  assert_int_equal(count_entries(g_dir), 1);
+  assert_int_equal(gft_dir_entries(g_dir), 1);
   unlink(path);
   gf_frame_release(f);
 }
@@ -182,7 +171,7 @@ static void test_write_into_missing_directory_fails_with_eio(void **state) {
     gf_error err;
     assert_int_equal(write_with((writer)w, f, path, &err), GF_EIO);
     assert_non_null(strstr(err.message, "vanished"));
-    assert_int_equal(count_entries(g_dir), 0);
+    assert_int_equal(gft_dir_entries(g_dir), 0);
   }
   gf_frame_release(f);
 }
