@@ -93,4 +93,8 @@ struct gf_frame {
   const gf_allocator *allocator;
 };
 
+/* Index of the batch holding frame row `row` (0 <= row < num_rows): the
+ * last batch whose first row is <= row, so empty batches are skipped. */
+int gfi_frame_batch_of_row(const gf_frame *f, int64_t row);
+
 #endif /* GF_DATA_ARRAY_INTERNAL_H */

@@ -229,6 +229,18 @@ gf_array *gf_frame_column(const gf_frame *f, int batch, int col) {
 
 /* First row of `batch` (batch == num_batches gives num_rows); -1 when out
  * of range. */
+int gfi_frame_batch_of_row(const gf_frame *f, int64_t row) {
+  int lo = 0, hi = f->num_batches - 1;
+  while (lo < hi) {
+    int mid = lo + (hi - lo + 1) / 2;
+    if (f->batch_offsets[mid] <= row)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 int64_t gf_frame_batch_offset(const gf_frame *f, int batch) {
   if (!f || batch < 0 || batch > f->num_batches) return -1;
   return f->batch_offsets[batch];

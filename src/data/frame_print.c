@@ -309,17 +309,8 @@ static void dtype_name(gf_datatype t, bool ascii, char *buf, size_t n) {
 
 /* Batch and row within it of frame row `row`. */
 static void locate(const gf_frame *f, int64_t row, int *batch, int64_t *local) {
-  int lo = 0, hi = f->num_batches - 1;
-  while (lo < hi) { /* last batch whose first row <= row, skipping empty ones */
-    int mid = lo + (hi - lo + 1) / 2;
-    if (f->batch_offsets[mid] <= row)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  while (lo > 0 && f->batch_offsets[lo + 1] <= row) lo++;
-  *batch = lo;
-  *local = row - f->batch_offsets[lo];
+  *batch = gfi_frame_batch_of_row(f, row);
+  *local = row - f->batch_offsets[*batch];
 }
 
 /* ---------------------------------------------------------------- */

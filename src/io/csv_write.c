@@ -333,25 +333,12 @@ static gf_status put_sep(const csv_writer *w, gfi_textbuf *b, bool last, gf_erro
   return GF_OK;
 }
 
-/* Index of the batch holding frame row `row`. */
-static int batch_of_row(const gf_frame *f, int64_t row) {
-  int lo = 0, hi = f->num_batches - 1;
-  while (lo < hi) {
-    int mid = lo + (hi - lo + 1) / 2;
-    if (f->batch_offsets[mid] <= row)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
-}
-
 /* Chunk kernel: rows [start, end) of the frame, batch by batch. */
 static gf_status format_rows(void *user, int64_t start, int64_t end, gfi_textbuf *out,
                              gf_task_ctx *ctx) {
   const csv_writer *w = user;
   const gf_frame *f = w->frame;
-  int batch = batch_of_row(f, start);
+  int batch = gfi_frame_batch_of_row(f, start);
   /* Typical row width guess so the buffer rarely regrows. */
   GF_RETURN_NOT_OK(gfi_textbuf_reserve(out, (size_t)(end - start) * (size_t)w->ncols * 8,
                                        ctx->err));

@@ -203,25 +203,12 @@ static gf_status render_keys(json_writer *w, gf_error *err) {
   return GF_OK;
 }
 
-/* Index of the batch holding frame row `row`. */
-static int batch_of_row(const gf_frame *f, int64_t row) {
-  int lo = 0, hi = f->num_batches - 1;
-  while (lo < hi) {
-    int mid = lo + (hi - lo + 1) / 2;
-    if (f->batch_offsets[mid] <= row)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
-}
-
 /* Chunk kernel: rows [start, end) of the frame, one object each. */
 static gf_status format_rows(void *user, int64_t start, int64_t end, gfi_textbuf *out,
                              gf_task_ctx *ctx) {
   const json_writer *w = user;
   const gf_frame *f = w->frame;
-  int batch = batch_of_row(f, start);
+  int batch = gfi_frame_batch_of_row(f, start);
   for (int64_t row = start; row < end; row++) {
     while (row >= f->batch_offsets[batch + 1]) batch++;
     int64_t i = row - f->batch_offsets[batch];
