@@ -35,7 +35,52 @@ struct gfi_source {
   /* Frees the source (also after an error or before the end). */
   void (*free)(gfi_source *s);
   void *state;
+  /* Optional (NULL = none): the final frame-wide dictionary of column c
+   * (retained; NULL when c is not a dictionary column or batches carry
+   * their own), asked after the last batch. */
+  gf_array *(*dictionary)(gfi_source *s, int c);
 };
+
+/* A file's numbered batches for gfi_source_batches: read(user, i, po)
+ * decodes batch i (thread-safe: several batches are read at once), row0
+ * is its first row's absolute offset, rows its row count as the metadata
+ * says (a weight; NULL = unknown), close frees user (always called, also
+ * when gfi_source_batches fails). */
+typedef struct gfi_batch_reader {
+  gf_status (*read)(void *user, int i, const gf_parallel_options *po, gf_frame **out,
+                    gf_error *err);
+  int64_t (*row0)(void *user, int i);
+  int64_t (*rows)(void *user, int i);
+  void (*close)(void *user);
+  void *user;
+} gfi_batch_reader;
+
+#define GFI_SOURCE_MAX_AHEAD 64
+
+/* A source handing out batches 0..nbatches-1 of r in order, decoding up to
+ * `ahead` (1..GFI_SOURCE_MAX_AHEAD) of them at once on the pool
+ * (source_batches.c). Takes `schema` (also on failure); `po`: the run's
+ * loaded options, kept by reference. The first failing batch ends the
+ * source after the batches before it were handed out. */
+gf_status gfi_source_batches(gf_schema *schema, int nbatches, const gfi_batch_reader *r,
+                             const gf_parallel_options *po, int ahead, gfi_source **out,
+                             gf_error *err);
+
+/* An Arrow IPC file source (source_ipc.c): opens in O(metadata)
+ * (io/ipc_source.h); each record batch is a batch of the columns `cols`
+ * (names, NULL = all), decoded and validated as o's validation level says
+ * when first read, `ahead` at a time. Errors name the file and the batch. */
+gf_status gfi_source_ipc(const char *path, const gf_ipc_read_options *o,
+                         const char *const *cols, int ncols, const gf_parallel_options *po,
+                         int ahead, gfi_source **out, gf_error *err);
+
+/* A Parquet file source (source_parquet.c): each row group kept by o's
+ * predicate (statistics pruning, as gf_read_parquet) is a batch of o's
+ * columns, `ahead` decoded at once; *skipped (may be NULL) receives the
+ * row groups pruned. */
+gf_status gfi_source_parquet(const char *path, const gf_parquet_read_options *o,
+                             const gf_parallel_options *po, int ahead, int64_t *skipped,
+                             gfi_source **out, gf_error *err);
 
 /* A source over an in-memory frame: zero-copy slices of `rows` rows
  * (< 1: the frame's own record batches one at a time). Retains f. */

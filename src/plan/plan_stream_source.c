@@ -1,0 +1,124 @@
+/*
+ * The source of a streaming run (plan/plan_internal.h, docs/STREAMING.md):
+ * which scan nodes stream, and the gfi_source each opens with the run's
+ * loaded options. Split from the driver (plan_stream.c) so that sources
+ * can be added without touching the sink side.
+ *
+ *   scan_csv      one regular file: gfi_source_csv, window by window;
+ *   scan_ipc      one regular Arrow IPC *file* (not the stream format):
+ *                 gfi_source_ipc, record batch by record batch;
+ *   scan_parquet  one regular file: gfi_source_parquet, row group by row
+ *                 group, pruned by the pushed predicate's statistics;
+ *   frame         (tests, `force`) zero-copy slices.
+ *
+ * A source whose data was read whole when the plan was built (a pipe), an
+ * IPC stream-format file, several CSV files, a scan_files or an
+ * ArrowArrayStream source does not stream: the run is materialised.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "exec/exec_internal.h"
+#include "exec/stream_internal.h"
+#include "plan/plan_internal.h"
+
+/* Default bytes of CSV per window; with a memory limit at most 1/16 of it
+ * (a window's parsed columns take a few times its bytes). */
+#define WINDOW_BYTES ((int64_t)16 << 20)
+#define WINDOW_MIN ((int64_t)1 << 20)
+
+/* True when `path` starts with the IPC file magic "ARROW1" (the stream
+ * format, which has no footer to open in O(metadata), is read whole). */
+static bool is_ipc_file(const char *path) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return false;
+  char m[6];
+  size_t n = fread(m, 1, sizeof m, fp);
+  fclose(fp);
+  return n == sizeof m && memcmp(m, "ARROW1", 6) == 0;
+}
+
+bool gfi_plan_stream_source_ok(const gf_plan *p, bool force) {
+  switch (p->kind) {
+  case GF_PLAN_CSV:
+    return p->csv->npaths == 1 && !(p->csv->mem && p->csv->mem[0]);
+  case GF_PLAN_IPC:
+    return !p->ipc->mem && is_ipc_file(p->ipc->path);
+  case GF_PLAN_PARQUET:
+    return !p->pq->mem;
+  case GF_PLAN_FRAME:
+    return force;
+  default:
+    return false;
+  }
+}
+
+/* The CSV source's frame-wide dictionaries, through the generic hook. */
+static gf_array *csv_dictionary(gfi_source *s, int c) { return gfi_source_csv_dictionary(s, c); }
+
+/* Read-ahead of the file sources: one batch per worker. */
+static int ahead_of(const gf_parallel_options *lo) {
+  int w = lo->num_workers > 0 ? lo->num_workers : gf_default_num_workers();
+  return w < 1 ? 1 : w > GFI_SOURCE_MAX_AHEAD ? GFI_SOURCE_MAX_AHEAD : w;
+}
+
+gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *lo,
+                                 int64_t window, gfi_source **out, gf_error *err) {
+  *out = NULL;
+  const char *const *proj = src->nproj >= 0 ? (const char *const *)src->proj : NULL;
+  gf_status st = GF_OK;
+  switch (src->kind) {
+  case GF_PLAN_CSV: {
+    gf_csv_read_options ro = src->csv->o;
+    if (proj) {
+      ro.columns = proj;
+      ro.num_columns = src->nproj;
+    }
+    int64_t w = window > 0 ? window : WINDOW_BYTES;
+    int64_t lim = gfi_memory_limit(lo);
+    if (window <= 0 && lim > 0 && lim / 16 < w) w = lim / 16 > WINDOW_MIN ? lim / 16 : WINDOW_MIN;
+    st = gfi_source_csv(src->csv->paths[0], &ro, lo, w, out, err);
+    if (st == GF_OK) (*out)->dictionary = csv_dictionary;
+    return st;
+  }
+  case GF_PLAN_IPC:
+    st = gfi_source_ipc(src->ipc->path, &src->ipc->o, proj, src->nproj, lo, ahead_of(lo), out, err);
+    break;
+  case GF_PLAN_PARQUET: {
+    gf_parquet_read_options ro = src->pq->o;
+    if (proj) {
+      ro.columns = proj;
+      ro.num_columns = src->nproj;
+    }
+    ro.predicate = src->pred; /* pruning only: the steps filter the rows */
+    ro.row_groups_skipped = NULL;
+    int64_t skipped = 0;
+    st = gfi_source_parquet(src->pq->path, &ro, lo, ahead_of(lo), &skipped, out, err);
+    if (st == GF_OK) atomic_store(&src->pq->skipped, skipped);
+    break;
+  }
+  case GF_PLAN_FRAME: {
+    gf_frame *f = gf_frame_retain(src->frame);
+    if (proj) {
+      gf_frame *sel = NULL;
+      st = gf_select(f, proj, src->nproj, &sel, err);
+      gf_frame_release(f);
+      f = sel;
+    }
+    if (st == GF_OK) st = gfi_source_frame(f, window, out, err);
+    gf_frame_release(f);
+    return st;
+  }
+  default:
+    return gf_error_set(err, GF_ENOTSUP, "this source does not stream");
+  }
+  /* The file sources take their schema from the file as the plan did
+   * when it was built; should they differ (the file changed since), the
+   * run is materialised, which reports the change as it always did. */
+  if (st == GF_OK && !gf_schema_equals((*out)->schema, src->schema)) {
+    (*out)->free(*out);
+    *out = NULL;
+    return gf_error_set(err, GF_ENOTSUP, "the file's schema is not the plan's");
+  }
+  return st;
+}
