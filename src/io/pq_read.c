@@ -774,7 +774,16 @@ gf_status gfi_pq_groups_read(gfi_pq_groups *g, int i, const gf_parallel_options 
     }
     /* decode_item's indexing with one row group: rgs + i is that group. */
     work w = {&g->f, g->sel, g->rgs + i, g->nsel, cols};
-    st = gf_run_chunks(chunks, g->nsel, decode_item, &w, par, err);
+    gf_error e;
+    gf_error_clear(&e);
+    st = gf_run_chunks(chunks, g->nsel, decode_item, &w, par, &e);
+    /* Every input error names the file and the row group (some decoders'
+     * messages name only a byte offset in the page). */
+    if (st != GF_OK && st != GF_ENOMEM && st != GF_ECANCELED && st != GF_ETIMEDOUT &&
+        !strstr(e.message, g->path))
+      gf_error_set(err, st, "%.300s: row group %d: %s", g->path, r, e.message);
+    else if (st != GF_OK && err)
+      *err = e;
   }
   for (int k = 0; k < g->nsel && st == GF_OK; k++)
     if (cols[k]->type.id != gf_schema_field(g->schema, k)->type.id)
