@@ -66,6 +66,13 @@ gf_status gfi_source_batches(gf_schema *schema, int nbatches, const gfi_batch_re
                              const gf_parallel_options *po, int ahead, gfi_source **out,
                              gf_error *err);
 
+/* Wraps `in` so that a producer thread reads its next batches while the
+ * caller works on the current one (source_prefetch.c): the same batches,
+ * positions and errors in the same order, at most `depth` (1..8) ready
+ * ahead. *out = the wrapper, owning `in`; or `in` itself when depth < 1
+ * or no thread could be started. On GF_ENOMEM *out = in (still usable). */
+gf_status gfi_source_prefetch(gfi_source *in, int depth, gfi_source **out, gf_error *err);
+
 /* An Arrow IPC file source (source_ipc.c): opens in O(metadata)
  * (io/ipc_source.h); each record batch is a batch of the columns `cols`
  * (names, NULL = all), decoded and validated as o's validation level says

@@ -16,6 +16,7 @@
  * ArrowArrayStream source does not stream: the run is materialised.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec/exec_internal.h"
@@ -62,6 +63,26 @@ static int ahead_of(const gf_parallel_options *lo) {
   return w < 1 ? 1 : w > GFI_SOURCE_MAX_AHEAD ? GFI_SOURCE_MAX_AHEAD : w;
 }
 
+/* With two or more workers, the next batch is made while the driver runs
+ * the current one (source_prefetch.c): one batch ready ahead. With one
+ * worker the run stays on the calling thread. On failure the source is
+ * freed. */
+static gf_status prefetch(const gf_parallel_options *lo, gfi_source **s, gf_error *err) {
+  /* GF_STREAM_PREFETCH=0 turns it off: a diagnostic, and the "before" of
+   * bench/stream_sources.sh (the results are the same either way). */
+  const char *env = getenv("GF_STREAM_PREFETCH");
+  if (ahead_of(lo) < 2 || (env && strcmp(env, "0") == 0)) return GF_OK;
+  gfi_source *w = NULL;
+  gf_status st = gfi_source_prefetch(*s, 1, &w, err);
+  if (st != GF_OK) {
+    (*s)->free(*s);
+    *s = NULL;
+    return st;
+  }
+  *s = w;
+  return GF_OK;
+}
+
 gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *lo,
                                  int64_t window, gfi_source **out, gf_error *err) {
   *out = NULL;
@@ -79,7 +100,7 @@ gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *
     if (window <= 0 && lim > 0 && lim / 16 < w) w = lim / 16 > WINDOW_MIN ? lim / 16 : WINDOW_MIN;
     st = gfi_source_csv(src->csv->paths[0], &ro, lo, w, out, err);
     if (st == GF_OK) (*out)->dictionary = csv_dictionary;
-    return st;
+    return st == GF_OK ? prefetch(lo, out, err) : st;
   }
   case GF_PLAN_IPC:
     st = gfi_source_ipc(src->ipc->path, &src->ipc->o, proj, src->nproj, lo, ahead_of(lo), out, err);
@@ -107,7 +128,7 @@ gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *
     }
     if (st == GF_OK) st = gfi_source_frame(f, window, out, err);
     gf_frame_release(f);
-    return st;
+    return st == GF_OK ? prefetch(lo, out, err) : st;
   }
   default:
     return gf_error_set(err, GF_ENOTSUP, "this source does not stream");
@@ -120,5 +141,5 @@ gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *
     *out = NULL;
     return gf_error_set(err, GF_ENOTSUP, "the file's schema is not the plan's");
   }
-  return st;
+  return st == GF_OK ? prefetch(lo, out, err) : st;
 }

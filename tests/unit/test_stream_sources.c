@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "data/array_internal.h"
+#include "exec/exec_internal.h"
+#include "exec/stream_internal.h"
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
 #include "gf_test_sweep.h"
@@ -592,12 +594,55 @@ static void test_alloc_sweep(void **state) {
   gf_frame_release(f);
 }
 
+/* The prefetching wrapper hands out exactly the inner source's batches
+ * and offsets at every depth; freed early it stops its producer and
+ * releases what it read ahead; without a thread it is the inner source. */
+static void test_prefetch(void **state) {
+  (void)state;
+  gf_error err;
+  int64_t sz[] = {10000};
+  gf_frame *f = make_frame(sz, 1, 5, NULL);
+  for (int depth = 1; depth <= 8; depth += 3)
+    for (int early = 0; early < 2; early++) {
+      gfi_source *a = NULL, *b = NULL, *w = NULL;
+      OKE(gfi_source_frame(f, 777, &a, &err));
+      OKE(gfi_source_frame(f, 777, &b, &err));
+      OKE(gfi_source_prefetch(b, depth, &w, &err));
+      assert_ptr_not_equal(w, b);
+      assert_true(gf_schema_equals(w->schema, a->schema));
+      for (int i = 0;; i++) {
+        gf_frame *x = NULL, *y = NULL;
+        int64_t rx = -1, ry = -1;
+        OKE(a->next(a, &x, &rx, &err));
+        OKE(w->next(w, &y, &ry, &err));
+        assert_true((x == NULL) == (y == NULL));
+        if (!x) break;
+        assert_int_equal(rx, ry);
+        assert_true(gf_frame_equals(x, y));
+        gf_frame_release(x);
+        gf_frame_release(y);
+        if (early && i == 2) break;
+      }
+      a->free(a);
+      w->free(w);
+    }
+  gfi_pool_test_fail_thread_create(true);
+  gfi_source *a = NULL, *w = NULL;
+  OKE(gfi_source_frame(f, 777, &a, &err));
+  OKE(gfi_source_prefetch(a, 1, &w, &err));
+  assert_ptr_equal(w, a);
+  w->free(w);
+  gfi_pool_test_fail_thread_create(false);
+  gf_frame_release(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ipc_vs_eager),     cmocka_unit_test(test_parquet_vs_eager),
       cmocka_unit_test(test_parquet_pruning),  cmocka_unit_test(test_empty),
       cmocka_unit_test(test_corrupt_middle),   cmocka_unit_test(test_corrupt_middle_parquet),
       cmocka_unit_test(test_stop),             cmocka_unit_test(test_alloc_sweep),
+      cmocka_unit_test(test_prefetch),
   };
   if (getenv("GF_STREAM_TEST")) cmocka_set_test_filter(getenv("GF_STREAM_TEST"));
   return cmocka_run_group_tests(tests, NULL, NULL);
