@@ -19,6 +19,8 @@
 #ifndef GF_EXEC_STREAM_INTERNAL_H
 #define GF_EXEC_STREAM_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "core/core_internal.h"
 #include "gopherframe/groupby.h"
 #include "gopherframe/io.h"
@@ -72,6 +74,19 @@ gf_status gfi_source_batches(gf_schema *schema, int nbatches, const gfi_batch_re
  * ahead. *out = the wrapper, owning `in`; or `in` itself when depth < 1
  * or no thread could be started. On GF_ENOMEM *out = in (still usable). */
 gf_status gfi_source_prefetch(gfi_source *in, int depth, gfi_source **out, gf_error *err);
+
+/* An ArrowArrayStream source (source_stream.c): each batch imported and
+ * checked in full (as gf_frame_import_stream with GF_IMPORT_CHECK_FULL)
+ * when reached, narrowed to `cols` (names, NULL = all). Opening reads the
+ * schema only; the first next() sets *consumed (failing when it was set
+ * already) and from then on the source releases the stream when freed.
+ * GF_ENOTSUP when the stream was consumed before opening. Not thread-safe
+ * (call next() from one thread: do not prefetch it). */
+struct ArrowArrayStream;
+gf_status gfi_source_arrow_stream(struct ArrowArrayStream *stream, atomic_bool *consumed,
+                                  const char *const *cols, int ncols,
+                                  const gf_parallel_options *po, gfi_source **out,
+                                  gf_error *err);
 
 /* An Arrow IPC file source (source_ipc.c): opens in O(metadata)
  * (io/ipc_source.h); each record batch is a batch of the columns `cols`

@@ -9,11 +9,14 @@
  *                 gfi_source_ipc, record batch by record batch;
  *   scan_parquet  one regular file: gfi_source_parquet, row group by row
  *                 group, pruned by the pushed predicate's statistics;
+ *   from_stream   an ArrowArrayStream not yet consumed: gfi_source_arrow_stream,
+ *                 batch by batch, on the calling thread;
  *   frame         (tests, `force`) zero-copy slices.
  *
- * A source whose data was read whole when the plan was built (a pipe), an
- * IPC stream-format file, several CSV files, a scan_files or an
- * ArrowArrayStream source does not stream: the run is materialised.
+ * With two or more workers the file and frame sources are prefetched
+ * (source_prefetch.c). A source whose data was read whole when the plan
+ * was built (a pipe), an IPC stream-format file, several CSV files or a
+ * scan_files source does not stream: the run is materialised.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,8 @@ bool gfi_plan_stream_source_ok(const gf_plan *p, bool force) {
     return !p->ipc->mem && is_ipc_file(p->ipc->path);
   case GF_PLAN_PARQUET:
     return !p->pq->mem;
+  case GF_PLAN_STREAM:
+    return !atomic_load(&p->stream->consumed);
   case GF_PLAN_FRAME:
     return force;
   default:
@@ -118,6 +123,16 @@ gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *
     if (st == GF_OK) atomic_store(&src->pq->skipped, skipped);
     break;
   }
+  case GF_PLAN_STREAM:
+    /* Not prefetched: the producer's callbacks stay on this thread. */
+    st = gfi_source_arrow_stream(&src->stream->stream, &src->stream->consumed, proj, src->nproj, lo,
+                                 out, err);
+    if (st == GF_OK && !gf_schema_equals((*out)->schema, src->schema)) {
+      (*out)->free(*out);
+      *out = NULL;
+      return gf_error_set(err, GF_ENOTSUP, "the stream's schema is not the plan's");
+    }
+    return st;
   case GF_PLAN_FRAME: {
     gf_frame *f = gf_frame_retain(src->frame);
     if (proj) {

@@ -594,6 +594,102 @@ static void test_alloc_sweep(void **state) {
   gf_frame_release(f);
 }
 
+/* A producer that fails at its third get_next (after two good batches). */
+typedef struct failing_stream {
+  struct ArrowArrayStream inner;
+  int calls;
+} failing_stream;
+
+static int fs_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
+  failing_stream *f = s->private_data;
+  return f->inner.get_schema(&f->inner, out);
+}
+static int fs_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
+  failing_stream *f = s->private_data;
+  if (++f->calls == 3) return 5; /* EIO */
+  return f->inner.get_next(&f->inner, out);
+}
+static const char *fs_error(struct ArrowArrayStream *s) {
+  (void)s;
+  return "producer broke";
+}
+static void fs_release(struct ArrowArrayStream *s) {
+  failing_stream *f = s->private_data;
+  f->inner.release(&f->inner);
+  free(f);
+  s->release = NULL;
+}
+
+/* An ArrowArrayStream plan (gf_plan_from_stream) streams through
+ * gf_plan_collect at every worker count with the frame's eager answer;
+ * an aggregate the sink lacks falls back to the materialising path with
+ * the stream intact; a second run reports the stream consumed; a producer
+ * failing mid-stream fails the run naming the batch. */
+static void test_arrow_stream(void **state) {
+  (void)state;
+  gf_error err;
+  int64_t sz[] = {3000, 0, 70000, 1234};
+  gf_frame *f = make_frame(sz, 4, 17, NULL);
+  const char *k[] = {"k"}, *k2[] = {"d", "s"};
+  for (int shape = 0; shape < 3; shape++) {
+    const char *pred = shape == 2 ? "y > 10" : "x > 0";
+    const char *const *keys = shape == 0 ? k : shape == 1 ? k2 : NULL;
+    int nk = shape == 0 ? 1 : shape == 1 ? 2 : 0;
+    const char *aggs = shape == 2 ? NULL : AGGS;
+    gf_frame *want = eager(f, pred, keys, nk, aggs);
+    for (size_t w = 0; w < sizeof workers / sizeof *workers; w++) {
+      struct ArrowArrayStream as;
+      OKE(gf_frame_export_stream(f, &as, &err));
+      gf_plan *src = NULL;
+      OKE(gf_plan_from_stream(&as, &src, &err));
+      gf_plan *p = plan_of(src, pred, keys, nk, aggs);
+      gf_frame *got = NULL;
+      OKE(stream(p, workers[w], NULL, &got, &err));
+      if (!gf_frame_equals(got, want)) fail_msg("stream shape %d workers %d", shape, workers[w]);
+      gf_frame_release(got);
+      /* Consumed: a second run says so. */
+      gf_plan_options po;
+      gf_plan_options_init(&po);
+      assert_int_equal(gf_plan_collect(p, &po, &got, &err), GF_EINVAL);
+      assert_non_null(strstr(err.message, "consumed"));
+      gf_plan_release(p);
+      gf_plan_release(src);
+    }
+    gf_frame_release(want);
+  }
+  /* Not streamable (median): materialised, the stream still whole. */
+  {
+    gf_frame *want = eager(f, "x > 0", k, 1, "median(x)"), *got = NULL;
+    struct ArrowArrayStream as;
+    OKE(gf_frame_export_stream(f, &as, &err));
+    gf_plan *src = NULL;
+    OKE(gf_plan_from_stream(&as, &src, &err));
+    gf_plan *p = plan_of(src, "x > 0", k, 1, "median(x)");
+    OKE(gf_plan_collect(p, NULL, &got, &err));
+    assert_true(gf_frame_equals(got, want));
+    gf_frame_release(got);
+    gf_frame_release(want);
+    gf_plan_release(p);
+    gf_plan_release(src);
+  }
+  /* A producer failing at its third batch. */
+  for (size_t w = 0; w < sizeof workers / sizeof *workers; w++) {
+    failing_stream *fs = calloc(1, sizeof *fs);
+    OKE(gf_frame_export_stream(f, &fs->inner, &err));
+    struct ArrowArrayStream as = {fs_schema, fs_next, fs_error, fs_release, fs};
+    gf_plan *src = NULL;
+    OKE(gf_plan_from_stream(&as, &src, &err));
+    gf_plan *p = plan_of(src, "x > 0", k, 1, AGGS);
+    gf_frame *got = NULL;
+    assert_int_equal(stream(p, workers[w], NULL, &got, &err), GF_EIO);
+    assert_null(got);
+    if (!strstr(err.message, "batch 2") || !strstr(err.message, "producer broke")) fail_msg("%s", err.message);
+    gf_plan_release(p);
+    gf_plan_release(src);
+  }
+  gf_frame_release(f);
+}
+
 /* The prefetching wrapper hands out exactly the inner source's batches
  * and offsets at every depth; freed early it stops its producer and
  * releases what it read ahead; without a thread it is the inner source. */
@@ -642,7 +738,7 @@ int main(void) {
       cmocka_unit_test(test_parquet_pruning),  cmocka_unit_test(test_empty),
       cmocka_unit_test(test_corrupt_middle),   cmocka_unit_test(test_corrupt_middle_parquet),
       cmocka_unit_test(test_stop),             cmocka_unit_test(test_alloc_sweep),
-      cmocka_unit_test(test_prefetch),
+      cmocka_unit_test(test_prefetch),         cmocka_unit_test(test_arrow_stream),
   };
   if (getenv("GF_STREAM_TEST")) cmocka_set_test_filter(getenv("GF_STREAM_TEST"));
   return cmocka_run_group_tests(tests, NULL, NULL);
