@@ -96,6 +96,15 @@ gf_status gfi_source_ipc(const char *path, const gf_ipc_read_options *o,
                          const char *const *cols, int ncols, const gf_parallel_options *po,
                          int ahead, gfi_source **out, gf_error *err);
 
+/* An Arrow IPC stream-format file source (source_ipc_stream.c): message
+ * by message, one record batch per next() (dictionary batches applied on
+ * the way, as gf_read_ipc), of the columns `cols` (NULL = all), decoded
+ * and validated as o's validation level says. Errors name the file and
+ * the batch. */
+gf_status gfi_source_ipc_stream(const char *path, const gf_ipc_read_options *o,
+                                const char *const *cols, int ncols,
+                                const gf_parallel_options *po, gfi_source **out, gf_error *err);
+
 /* A Parquet file source (source_parquet.c): each row group kept by o's
  * predicate (statistics pruning, as gf_read_parquet) is a batch of o's
  * columns, `ahead` decoded at once; *skipped (may be NULL) receives the

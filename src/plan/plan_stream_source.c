@@ -5,8 +5,10 @@
  * can be added without touching the sink side.
  *
  *   scan_csv      one regular file: gfi_source_csv, window by window;
- *   scan_ipc      one regular Arrow IPC *file* (not the stream format):
- *                 gfi_source_ipc, record batch by record batch;
+ *   scan_ipc      one regular Arrow IPC file: gfi_source_ipc, record batch
+ *                 by record batch (footer-indexed, read ahead in parallel),
+ *                 or in the stream format gfi_source_ipc_stream, message
+ *                 by message;
  *   scan_parquet  one regular file: gfi_source_parquet, row group by row
  *                 group, pruned by the pushed predicate's statistics;
  *   from_stream   an ArrowArrayStream not yet consumed: gfi_source_arrow_stream,
@@ -15,8 +17,7 @@
  *
  * With two or more workers the file and frame sources are prefetched
  * (source_prefetch.c). A source whose data was read whole when the plan
- * was built (a pipe), an IPC stream-format file, several CSV files or a
- * scan_files source does not stream: the run is materialised.
+ * was built (a pipe), several CSV files or a scan_files source does not stream: the run is materialised.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,8 @@
 #define WINDOW_BYTES ((int64_t)16 << 20)
 #define WINDOW_MIN ((int64_t)1 << 20)
 
-/* True when `path` starts with the IPC file magic "ARROW1" (the stream
- * format, which has no footer to open in O(metadata), is read whole). */
+/* True when `path` starts with the IPC file magic "ARROW1" (else it is
+ * read as the stream format, message by message, as gf_read_ipc does). */
 static bool is_ipc_file(const char *path) {
   FILE *fp = fopen(path, "rb");
   if (!fp) return false;
@@ -47,7 +48,7 @@ bool gfi_plan_stream_source_ok(const gf_plan *p, bool force) {
   case GF_PLAN_CSV:
     return p->csv->npaths == 1 && !(p->csv->mem && p->csv->mem[0]);
   case GF_PLAN_IPC:
-    return !p->ipc->mem && is_ipc_file(p->ipc->path);
+    return !p->ipc->mem;
   case GF_PLAN_PARQUET:
     return !p->pq->mem;
   case GF_PLAN_STREAM:
@@ -108,7 +109,10 @@ gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *
     return st == GF_OK ? prefetch(lo, out, err) : st;
   }
   case GF_PLAN_IPC:
-    st = gfi_source_ipc(src->ipc->path, &src->ipc->o, proj, src->nproj, lo, ahead_of(lo), out, err);
+    if (is_ipc_file(src->ipc->path))
+      st = gfi_source_ipc(src->ipc->path, &src->ipc->o, proj, src->nproj, lo, ahead_of(lo), out, err);
+    else
+      st = gfi_source_ipc_stream(src->ipc->path, &src->ipc->o, proj, src->nproj, lo, out, err);
     break;
   case GF_PLAN_PARQUET: {
     gf_parquet_read_options ro = src->pq->o;

@@ -223,7 +223,8 @@ static void check_file(const char *path, bool pq, const naive *nv) {
     OKE(gf_read_parquet(path, NULL, &whole, &err));
     OKE(gf_plan_scan_parquet(path, NULL, &src, &err));
   } else {
-    OKE(gf_read_ipc_file(path, NULL, &whole, &err));
+    /* gf_read_ipc: a file or, without the magic, the stream format. */
+    OKE(gf_read_ipc(path, NULL, &whole, &err));
     OKE(gf_plan_scan_ipc(path, NULL, &src, &err));
   }
   const char *k1[] = {"k"}, *k2[] = {"d", "k"}, *k3[] = {"s"};
@@ -264,6 +265,7 @@ static void check_file(const char *path, bool pq, const naive *nv) {
  * 65,536-row grid, one batch; zero rows. */
 static void test_ipc_vs_eager(void **state) {
   (void)state;
+  gf_error err;
   char path[256];
   tmp_path(path, sizeof path, "a.arrow");
   int64_t l1[] = {1000, 0, 7, 3000, 1, 0, 2500, 999}, l2[] = {65543, 70001, 3}, l3[] = {20000};
@@ -273,6 +275,9 @@ static void test_ipc_vs_eager(void **state) {
     naive nv;
     gf_frame *f = make_frame(ls[l], ns[l], 7 + (uint64_t)l, &nv);
     write_ipc(f, path);
+    check_file(path, false, &nv);
+    /* The stream format: message by message. */
+    OKE(gf_write_ipc_stream(f, path, NULL, &err));
     check_file(path, false, &nv);
     gf_frame_release(f);
   }
@@ -416,20 +421,22 @@ static gf_frame *marked_frame(void) {
 static void test_corrupt_middle(void **state) {
   (void)state;
   char path[256], out[256];
-  tmp_path(path, sizeof path, "bad.arrow");
   tmp_path(out, sizeof out, "bad_out.csv");
+  for (int fmt = 0; fmt < 2; fmt++) {
+  char first[GF_ERROR_MESSAGE_SIZE] = "";
+  tmp_path(path, sizeof path, fmt ? "bad.arrows" : "bad.arrow");
   gf_frame *f = marked_frame();
-  write_ipc(f, path);
+  gf_error err;
+  if (fmt) OKE(gf_write_ipc_stream(f, path, NULL, &err));
+  else write_ipc(f, path);
   gf_frame_release(f);
   /* Invalid UTF-8 in a value: the structure stays sound (the plan's
    * metadata-only read at build passes), full validation of the batch
    * fails when the run reaches it. */
   clobber_before(path, "MARKMARK1", 0, true);
-  gf_error err;
   gf_plan *src = NULL;
   OKE(gf_plan_scan_ipc(path, NULL, &src, &err));
   gf_plan *p = plan_of(src, "s != 'zz'", NULL, 0, NULL);
-  char first[GF_ERROR_MESSAGE_SIZE] = "";
   for (size_t w = 0; w < sizeof workers / sizeof *workers; w++) {
     gf_frame *got = NULL;
     gf_status st = stream(p, workers[w], NULL, &got, &err);
@@ -448,6 +455,7 @@ static void test_corrupt_middle(void **state) {
   gf_plan_release(p);
   gf_plan_release(src);
   unlink(path);
+  }
 }
 
 /* Parquet: a value's length prefix in the middle row group made huge. */
@@ -560,17 +568,18 @@ static void test_alloc_sweep(void **state) {
   gf_error err;
   int64_t sz[] = {300, 0, 200, 100};
   gf_frame *f = make_frame(sz, 4, 31, NULL);
-  for (int pq = 0; pq < 2; pq++) {
-    tmp_path(path, sizeof path, pq ? "sw.parquet" : "sw.arrow");
+  for (int pq = 0; pq < 3; pq++) {
+    tmp_path(path, sizeof path, pq == 1 ? "sw.parquet" : "sw.arrow");
     gf_frame *whole = NULL;
     gf_plan *src = NULL;
-    if (pq) {
+    if (pq == 1) {
       write_pq(f, path, 150);
       OKE(gf_read_parquet(path, NULL, &whole, &err));
       OKE(gf_plan_scan_parquet(path, NULL, &src, &err));
     } else {
-      write_ipc(f, path);
-      OKE(gf_read_ipc_file(path, NULL, &whole, &err));
+      if (pq == 2) OKE(gf_write_ipc_stream(f, path, NULL, &err));
+      else write_ipc(f, path);
+      OKE(gf_read_ipc(path, NULL, &whole, &err));
       OKE(gf_plan_scan_ipc(path, NULL, &src, &err));
     }
     const char *k[] = {"d", "k"};
@@ -581,7 +590,9 @@ static void test_alloc_sweep(void **state) {
     sweep_ctx s = {p, want};
     gft_sweep_counts acc;
     memset(&acc, 0, sizeof acc);
-    const char *name = pq ? "streamed Parquet group-by" : "streamed IPC group-by";
+    const char *name = pq == 1 ? "streamed Parquet group-by"
+                       : pq == 2 ? "streamed IPC stream-format group-by"
+                                 : "streamed IPC file group-by";
     gft_alloc_sweep(name, fa, sweep_run, &s, &acc);
     gft_sweep_print(name, &acc);
     gf_failing_allocator_free(fa);
