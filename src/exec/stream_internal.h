@@ -12,9 +12,11 @@
  * the eager operator over the whole input would: results are bit for bit
  * the eager ones, whatever the worker count, window or morsel size.
  *
- * Memory: a run holds one source window, its pipeline output and the
- * sink's state; nothing grows with the input except what the sink keeps
- * (groups; the collected result).
+ * Memory: a run holds the source's batches in flight (one window or batch
+ * and, with prefetch or read-ahead, the few made ahead: docs/STREAMING.md,
+ * "Memory bound"), its pipeline output and the sink's state; nothing grows
+ * with the input except what the sink keeps (groups; the collected
+ * result).
  */
 #ifndef GF_EXEC_STREAM_INTERNAL_H
 #define GF_EXEC_STREAM_INTERNAL_H

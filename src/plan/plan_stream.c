@@ -5,17 +5,18 @@
  * nodes over one source, topped by a group-by (group-by sink) or by nothing
  * or a limit (collect sink). The source (plan_stream_source.c) is a CSV
  * file read window by window, an Arrow IPC file batch by batch, a Parquet
- * file row group by row group or, for tests, an in-memory frame cut into
- * slices. Each batch the source hands out runs through the chain's steps
- * (one gf_pipeline, parallel over the batch's morsels) and its output goes
- * to the sink in order, with its absolute position in the sink's input.
+ * file row group by row group, an ArrowArrayStream or, for tests, an
+ * in-memory frame cut into slices. Each batch the source hands out runs
+ * through the chain's steps (one gf_pipeline, parallel over the batch's
+ * morsels) and its output goes to the sink in order, with its absolute
+ * position in the sink's input.
  * Everything runs under one call context: one deadline, one cancellation
  * token and one memory limit for the whole plan.
  *
- * Anything else - joins, sorts, unions, distinct, ArrowArrayStream and
- * multi-file sources, several CSV files, aggregates the group-by sink does not support, a
- * profiled run - returns *handled = false before reading a row, and the
- * caller runs the plan the materialising way (plan_exec.c).
+ * Anything else - joins, sorts, unions, distinct, several files,
+ * aggregates the group-by sink does not support, a profiled run - returns
+ * *handled = false before reading a row, and the caller runs the plan the
+ * materialising way (plan_exec.c).
  */
 #include <string.h>
 

@@ -9,7 +9,10 @@
  * columns; row groups pruned by statistics; a corrupt batch in the middle
  * (the error names the file and the batch; at any worker count the same
  * one; nothing written); cancellation, deadline, memory limit; allocation
- * failure sweeps. */
+ * failure sweeps (IPC file and stream format, Parquet, ArrowArrayStream);
+ * the prefetching wrapper against its inner source; ArrowArrayStream
+ * sources (fallback leaves the stream whole, consumed twice, a producer
+ * failing mid-stream). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -562,6 +565,35 @@ static gf_status sweep_run(void *user, const gf_allocator *a) {
   return GF_OK;
 }
 
+/* The ArrowArrayStream source under allocation failures: a fresh export
+ * of the frame per run (a stream is consumed once). */
+typedef struct stream_sweep {
+  gf_frame *f;
+  const gf_frame *want;
+} stream_sweep;
+
+static gf_status stream_sweep_run(void *user, const gf_allocator *a) {
+  stream_sweep *s = user;
+  gf_error err;
+  struct ArrowArrayStream as;
+  OKE(gf_frame_export_stream(s->f, &as, &err));
+  gf_plan *src = NULL;
+  OKE(gf_plan_from_stream(&as, &src, &err));
+  const char *k[] = {"d", "k"};
+  gf_plan *p = plan_of(src, "y > 0", k, 2, "sum(x), count()");
+  gf_parallel_options o;
+  gf_parallel_options_init(&o);
+  o.allocator = a;
+  gf_frame *r = NULL;
+  gf_status st = stream(p, 2, &o, &r, &err);
+  gf_plan_release(p);
+  gf_plan_release(src);
+  if (st != GF_OK) return st;
+  if (!gf_frame_equals(r, s->want)) fail_msg("%s: wrong result", gft_sweep_at());
+  gf_frame_release(r);
+  return GF_OK;
+}
+
 static void test_alloc_sweep(void **state) {
   (void)state;
   char path[256];
@@ -601,6 +633,19 @@ static void test_alloc_sweep(void **state) {
     gf_plan_release(src);
     gf_frame_release(whole);
     unlink(path);
+  }
+  {
+    const char *k[] = {"d", "k"};
+    gf_frame *want = eager(f, "y > 0", k, 2, "sum(x), count()");
+    gf_failing_allocator *fa = NULL;
+    OKE(gf_failing_allocator_new(NULL, &fa, &err));
+    stream_sweep s = {f, want};
+    gft_sweep_counts acc;
+    memset(&acc, 0, sizeof acc);
+    gft_alloc_sweep("streamed ArrowArrayStream group-by", fa, stream_sweep_run, &s, &acc);
+    gft_sweep_print("streamed ArrowArrayStream group-by", &acc);
+    gf_failing_allocator_free(fa);
+    gf_frame_release(want);
   }
   gf_frame_release(f);
 }
