@@ -237,6 +237,10 @@ void gfi_parallel_region_leave(void);
 void gfi_pool_test_fail_thread_create(bool fail);
 /* Number of pool threads currently alive (for tests and stats). */
 int gfi_pool_threads(void);
+/* Starts a joinable thread outside the pool (signals blocked as in pool
+ * threads but faults); false when it cannot be created (or the test hook
+ * above says so): the caller then does the work itself. */
+bool gfi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* --- per-call allocator ------------------------------------------------- */
 

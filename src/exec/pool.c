@@ -196,3 +196,17 @@ int gfi_pool_execute(gfi_job *job) {
   pthread_cond_destroy(&job->done);
   return used;
 }
+
+/* A joinable thread outside the pool (a streaming source's producer) with
+ * the pool threads' signal mask; honours the thread-creation test hook. */
+bool gfi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
+  if (atomic_load(&fail_create)) return false;
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int faults[] = {SIGBUS, SIGSEGV, SIGFPE, SIGILL};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&all, faults[i]);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(t, NULL, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc == 0;
+}

@@ -12,12 +12,16 @@
  * the eager operator over the whole input would: results are bit for bit
  * the eager ones, whatever the worker count, window or morsel size.
  *
- * Memory: a run holds one source window, its pipeline output and the
- * sink's state; nothing grows with the input except what the sink keeps
- * (groups; the collected result).
+ * Memory: a run holds the source's batches in flight (one window or batch
+ * and, with prefetch or read-ahead, the few made ahead: docs/STREAMING.md,
+ * "Memory bound"), its pipeline output and the sink's state; nothing grows
+ * with the input except what the sink keeps (groups; the collected
+ * result).
  */
 #ifndef GF_EXEC_STREAM_INTERNAL_H
 #define GF_EXEC_STREAM_INTERNAL_H
+
+#include <stdatomic.h>
 
 #include "core/core_internal.h"
 #include "gopherframe/groupby.h"
@@ -35,7 +39,81 @@ struct gfi_source {
   /* Frees the source (also after an error or before the end). */
   void (*free)(gfi_source *s);
   void *state;
+  /* Optional (NULL = none): the final frame-wide dictionary of column c
+   * (retained; NULL when c is not a dictionary column or batches carry
+   * their own), asked after the last batch. */
+  gf_array *(*dictionary)(gfi_source *s, int c);
 };
+
+/* A file's numbered batches for gfi_source_batches: read(user, i, po)
+ * decodes batch i (thread-safe: several batches are read at once), row0
+ * is its first row's absolute offset, rows its row count as the metadata
+ * says (a weight; NULL = unknown), close frees user (always called, also
+ * when gfi_source_batches fails). */
+typedef struct gfi_batch_reader {
+  gf_status (*read)(void *user, int i, const gf_parallel_options *po, gf_frame **out,
+                    gf_error *err);
+  int64_t (*row0)(void *user, int i);
+  int64_t (*rows)(void *user, int i);
+  void (*close)(void *user);
+  void *user;
+} gfi_batch_reader;
+
+#define GFI_SOURCE_MAX_AHEAD 64
+
+/* A source handing out batches 0..nbatches-1 of r in order, decoding up to
+ * `ahead` (1..GFI_SOURCE_MAX_AHEAD) of them at once on the pool
+ * (source_batches.c). Takes `schema` (also on failure); `po`: the run's
+ * loaded options, kept by reference. The first failing batch ends the
+ * source after the batches before it were handed out. */
+gf_status gfi_source_batches(gf_schema *schema, int nbatches, const gfi_batch_reader *r,
+                             const gf_parallel_options *po, int ahead, gfi_source **out,
+                             gf_error *err);
+
+/* Wraps `in` so that a producer thread reads its next batches while the
+ * caller works on the current one (source_prefetch.c): the same batches,
+ * positions and errors in the same order, at most `depth` (1..8) ready
+ * ahead. *out = the wrapper, owning `in`; or `in` itself when depth < 1
+ * or no thread could be started. On GF_ENOMEM *out = in (still usable). */
+gf_status gfi_source_prefetch(gfi_source *in, int depth, gfi_source **out, gf_error *err);
+
+/* An ArrowArrayStream source (source_stream.c): each batch imported and
+ * checked in full (as gf_frame_import_stream with GF_IMPORT_CHECK_FULL)
+ * when reached, narrowed to `cols` (names, NULL = all). Opening reads the
+ * schema only; the first next() sets *consumed (failing when it was set
+ * already) and from then on the source releases the stream when freed.
+ * GF_ENOTSUP when the stream was consumed before opening. Not thread-safe
+ * (call next() from one thread: do not prefetch it). */
+struct ArrowArrayStream;
+gf_status gfi_source_arrow_stream(struct ArrowArrayStream *stream, atomic_bool *consumed,
+                                  const char *const *cols, int ncols,
+                                  const gf_parallel_options *po, gfi_source **out,
+                                  gf_error *err);
+
+/* An Arrow IPC file source (source_ipc.c): opens in O(metadata)
+ * (io/ipc_source.h); each record batch is a batch of the columns `cols`
+ * (names, NULL = all), decoded and validated as o's validation level says
+ * when first read, `ahead` at a time. Errors name the file and the batch. */
+gf_status gfi_source_ipc(const char *path, const gf_ipc_read_options *o,
+                         const char *const *cols, int ncols, const gf_parallel_options *po,
+                         int ahead, gfi_source **out, gf_error *err);
+
+/* An Arrow IPC stream-format file source (source_ipc_stream.c): message
+ * by message, one record batch per next() (dictionary batches applied on
+ * the way, as gf_read_ipc), of the columns `cols` (NULL = all), decoded
+ * and validated as o's validation level says. Errors name the file and
+ * the batch. */
+gf_status gfi_source_ipc_stream(const char *path, const gf_ipc_read_options *o,
+                                const char *const *cols, int ncols,
+                                const gf_parallel_options *po, gfi_source **out, gf_error *err);
+
+/* A Parquet file source (source_parquet.c): each row group kept by o's
+ * predicate (statistics pruning, as gf_read_parquet) is a batch of o's
+ * columns, `ahead` decoded at once; *skipped (may be NULL) receives the
+ * row groups pruned. */
+gf_status gfi_source_parquet(const char *path, const gf_parquet_read_options *o,
+                             const gf_parallel_options *po, int ahead, int64_t *skipped,
+                             gfi_source **out, gf_error *err);
 
 /* A source over an in-memory frame: zero-copy slices of `rows` rows
  * (< 1: the frame's own record batches one at a time). Retains f. */

@@ -10,6 +10,7 @@
 #include "io/io_internal.h"
 #include "io/ipc_internal.h"
 #include "io/pq_read_internal.h"
+#include "io/pq_groups.h"
 
 /* An open file: mapping, footer, columns. */
 typedef struct pq_file {
@@ -671,4 +672,129 @@ gf_status gf_parquet_read_schema(const char *path, const gf_parquet_read_options
   if (sel) gfi_mfree(f.a, sel, gfi_at_least_1((size_t)nsel) * sizeof *sel);
   file_close(&f);
   return gfi_ctx_end(&call, st, err);
+}
+
+/* ---- row group by row group (the streaming source) ---------------------- */
+
+struct gfi_pq_groups {
+  pq_file f;
+  char *path;          /* owned copy (f.path points here) */
+  int *sel, nsel;
+  int *rgs, nrg;       /* kept, non-empty row groups in file order */
+  int64_t *row0;       /* nrg: absolute row offset of each */
+  int64_t skipped;
+  gf_schema *schema;
+};
+
+void gfi_pq_groups_close(gfi_pq_groups *g) {
+  if (!g) return;
+  const gf_allocator *a = g->f.a;
+  int nall = g->f.meta.row_groups.n;
+  if (g->sel) gfi_mfree(a, g->sel, gfi_at_least_1((size_t)g->nsel) * sizeof *g->sel);
+  if (g->rgs) gfi_mfree(a, g->rgs, gfi_at_least_1((size_t)nall) * sizeof *g->rgs);
+  if (g->row0) gfi_mfree(a, g->row0, gfi_at_least_1((size_t)nall) * sizeof *g->row0);
+  gf_schema_release(g->schema);
+  file_close(&g->f);
+  if (g->path) gfi_mfree(a, g->path, strlen(g->path) + 1);
+  gfi_mfree(a, g, sizeof *g);
+}
+
+gf_status gfi_pq_groups_open(const char *path, const gf_parquet_read_options *o,
+                             const gf_parallel_options *par, gfi_pq_groups **out,
+                             gf_error *err) {
+  const gf_allocator *a = gfi_alloc_or_default(par->allocator);
+  gfi_pq_groups *g = gfi_calloc(a, sizeof *g);
+  size_t n = strlen(path) + 1;
+  char *pc = gfi_malloc(a, n);
+  if (!g || !pc) {
+    if (g) gfi_mfree(a, g, sizeof *g);
+    if (pc) gfi_mfree(a, pc, n);
+    return GF_OOM(err, "a Parquet source");
+  }
+  memcpy(pc, path, n);
+  gf_status st = file_open(&g->f, pc, NULL, 0, par, o->input_mode, err);
+  g->path = pc; /* after file_open, which zeroes g->f only */
+  bool *keep = NULL;
+  int nall = g->f.meta.row_groups.n;
+  if (st == GF_OK) st = select_columns(&g->f, o, &g->sel, &g->nsel, err);
+  if (st == GF_OK) {
+    keep = gfi_calloc(a, gfi_at_least_1((size_t)nall) * sizeof *keep);
+    g->rgs = gfi_calloc(a, gfi_at_least_1((size_t)nall) * sizeof *g->rgs);
+    g->row0 = gfi_calloc(a, gfi_at_least_1((size_t)nall) * sizeof *g->row0);
+    if (!keep || !g->rgs || !g->row0) st = GF_OOM(err, "the Parquet row group list");
+  }
+  if (st == GF_OK) {
+    for (int r = 0; r < nall; r++) keep[r] = true;
+    if (o->predicate) st = gfi_pq_prune(g->f.cols, g->f.ncols, &g->f.meta, o->predicate, keep, err);
+  }
+  if (st == GF_OK) {
+    /* The same row groups, in the same order, as read_in decodes. */
+    const gfi_pq_row_group *rg = g->f.meta.row_groups.items;
+    int64_t at = 0;
+    for (int r = 0; r < nall; r++) {
+      if (keep[r] && rg[r].num_rows > 0) {
+        g->row0[g->nrg] = at;
+        g->rgs[g->nrg++] = r;
+      }
+      g->skipped += !keep[r];
+      at += rg[r].num_rows;
+    }
+    st = make_schema(&g->f, g->sel, g->nsel, &g->schema, err);
+  }
+  if (keep) gfi_mfree(a, keep, gfi_at_least_1((size_t)nall) * sizeof *keep);
+  if (st != GF_OK) {
+    gfi_pq_groups_close(g);
+    return st;
+  }
+  *out = g;
+  return GF_OK;
+}
+
+const gf_schema *gfi_pq_groups_schema(const gfi_pq_groups *g) { return g->schema; }
+int gfi_pq_groups_count(const gfi_pq_groups *g) { return g->nrg; }
+int64_t gfi_pq_groups_skipped(const gfi_pq_groups *g) { return g->skipped; }
+int gfi_pq_groups_index(const gfi_pq_groups *g, int i) { return g->rgs[i]; }
+int64_t gfi_pq_groups_offset(const gfi_pq_groups *g, int i) { return g->row0[i]; }
+
+gf_status gfi_pq_groups_read(gfi_pq_groups *g, int i, const gf_parallel_options *par,
+                             gf_frame **out, gf_error *err) {
+  *out = NULL;
+  const gf_allocator *a = gfi_alloc_or_default(par->allocator);
+  size_t ns = gfi_at_least_1((size_t)g->nsel);
+  gf_array **cols = gfi_calloc(a, ns * sizeof *cols);
+  gf_chunk_spec *chunks = gfi_calloc(a, ns * sizeof *chunks);
+  gf_status st = cols && chunks ? GF_OK : GF_OOM(err, "a Parquet row group");
+  const gfi_pq_row_group *rg = g->f.meta.row_groups.items;
+  int r = g->rgs[i];
+  if (st == GF_OK && g->nsel) {
+    for (int k = 0; k < g->nsel; k++) {
+      chunks[k].start_row = 0;
+      chunks[k].end_row = rg[r].num_rows;
+      chunks[k].chunk_id = k;
+    }
+    /* decode_item's indexing with one row group: rgs + i is that group. */
+    work w = {&g->f, g->sel, g->rgs + i, g->nsel, cols};
+    gf_error e;
+    gf_error_clear(&e);
+    st = gf_run_chunks(chunks, g->nsel, decode_item, &w, par, &e);
+    /* Every input error names the file and the row group (some decoders'
+     * messages name only a byte offset in the page). */
+    if (st != GF_OK && st != GF_ENOMEM && st != GF_ECANCELED && st != GF_ETIMEDOUT &&
+        !strstr(e.message, g->path))
+      gf_error_set(err, st, "%.300s: row group %d: %s", g->path, r, e.message);
+    else if (st != GF_OK && err)
+      *err = e;
+  }
+  for (int k = 0; k < g->nsel && st == GF_OK; k++)
+    if (cols[k]->type.id != gf_schema_field(g->schema, k)->type.id)
+      st = gf_error_set(err, GF_ENOTSUP,
+                        "%s: column '%s', row group %d holds more than 2^31-1 bytes of strings: "
+                        "a streamed read cannot widen the column it already handed out; read "
+                        "the file whole (gf_read_parquet; gf: --input-mode read)",
+                        g->path, gf_schema_field(g->schema, k)->name, r);
+  if (st == GF_OK) st = gf_frame_new(g->schema, cols, 1, a, out, err);
+  for (int k = 0; cols && k < g->nsel; k++) gf_array_release(cols[k]);
+  if (cols) gfi_mfree(a, cols, ns * sizeof *cols);
+  if (chunks) gfi_mfree(a, chunks, ns * sizeof *chunks);
+  return st;
 }

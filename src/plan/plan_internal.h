@@ -241,4 +241,18 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
                           bool force, const char *csv_path, const gf_csv_write_options *csv_w,
                           gf_frame **out, bool *handled, gf_error *err);
 
+/* ---- streaming sources (plan_stream_source.c) -------------------------- */
+
+struct gfi_source;
+/* True when source node p streams (see plan_stream_source.c); frame
+ * sources only with `force`. */
+bool gfi_plan_stream_source_ok(const gf_plan *p, bool force);
+/* Opens the streaming source of node `src` (gfi_plan_stream_source_ok)
+ * under the run's loaded options `lo` (kept by reference); `window`: CSV
+ * bytes per window or frame rows per slice (<= 0: defaults). GF_ENOTSUP
+ * (err set) when it turns out not to stream (the run is then
+ * materialised); nothing but metadata or samples has been read then. */
+gf_status gfi_plan_stream_source(const gf_plan *src, const gf_parallel_options *lo,
+                                 int64_t window, struct gfi_source **out, gf_error *err);
+
 #endif /* GF_PLAN_INTERNAL_H */

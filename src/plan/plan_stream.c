@@ -3,18 +3,20 @@
  *
  * The shapes that stream today: a chain of filter / with_columns / select
  * nodes over one source, topped by a group-by (group-by sink) or by nothing
- * or a limit (collect sink). The source is a CSV file read window by
- * window (gfi_source_csv) or, for tests, an in-memory frame cut into
- * slices. Each batch the source hands out runs through the chain's steps
- * (one gf_pipeline, parallel over the batch's morsels) and its output goes
- * to the sink in order, with its absolute position in the sink's input.
+ * or a limit (collect sink). The source (plan_stream_source.c) is a CSV
+ * file read window by window, an Arrow IPC file batch by batch, a Parquet
+ * file row group by row group, an ArrowArrayStream or, for tests, an
+ * in-memory frame cut into slices. Each batch the source hands out runs
+ * through the chain's steps (one gf_pipeline, parallel over the batch's
+ * morsels) and its output goes to the sink in order, with its absolute
+ * position in the sink's input.
  * Everything runs under one call context: one deadline, one cancellation
  * token and one memory limit for the whole plan.
  *
- * Anything else - joins, sorts, unions, distinct, IPC and stream sources,
- * several CSV files, aggregates the group-by sink does not support, a
- * profiled run - returns *handled = false before reading a row, and the
- * caller runs the plan the materialising way (plan_exec.c).
+ * Anything else - joins, sorts, unions, distinct, several files,
+ * aggregates the group-by sink does not support, a profiled run - returns
+ * *handled = false before reading a row, and the caller runs the plan the
+ * materialising way (plan_exec.c).
  */
 #include <string.h>
 
@@ -23,11 +25,6 @@
 #include "exec/stream_internal.h"
 #include "gopherframe/query.h"
 #include "plan/plan_internal.h"
-
-/* Default bytes of CSV per window; with a memory limit at most 1/16 of it
- * (a window's parsed columns take a few times its bytes). */
-#define WINDOW_BYTES ((int64_t)16 << 20)
-#define WINDOW_MIN ((int64_t)1 << 20)
 
 /* The streaming shape of p: the sink's node (group-by or limit, or NULL),
  * the chain's nodes bottom-up in chain[0..*n) (for a limit, the selects and
@@ -64,11 +61,6 @@ static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, 
     p = p->in[0];
   }
   if (p->nin != 0) return false;
-  if (p->kind == GF_PLAN_CSV) {
-    if (p->csv->npaths != 1 || (p->csv->mem && p->csv->mem[0])) return false;
-  } else if (p->kind != GF_PLAN_FRAME) {
-    return false;
-  }
   for (int i = 0; i < k; i++) chain[i] = rev[k - 1 - i];
   *n = k;
   *src = p;
@@ -117,8 +109,7 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   *handled = false;
   const gf_plan *top, *src, *chain[64];
   int n;
-  if (!shape(p, &top, chain, &n, 64, &src)) return GF_OK;
-  if (src->kind == GF_PLAN_FRAME && !force) return GF_OK;
+  if (!shape(p, &top, chain, &n, 64, &src) || !gfi_plan_stream_source_ok(src, force)) return GF_OK;
   gfi_ctx ctx;
   gf_parallel_options lo;
   GF_RETURN_NOT_OK(gfi_ctx_load(&ctx, opts, &lo, err));
@@ -129,28 +120,9 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   gf_pipeline *pl = NULL;
   gf_frame *empty = NULL, *probe = NULL, *res = NULL;
   gf_status st = GF_OK;
-  /* The source: its schema is fixed here, before any row is read. */
-  if (src->kind == GF_PLAN_CSV) {
-    gf_csv_read_options ro = src->csv->o;
-    if (src->nproj >= 0) {
-      ro.columns = (const char *const *)src->proj;
-      ro.num_columns = src->nproj;
-    }
-    int64_t w = window > 0 ? window : WINDOW_BYTES;
-    int64_t lim = gfi_memory_limit(&lo);
-    if (window <= 0 && lim > 0 && lim / 16 < w) w = lim / 16 > WINDOW_MIN ? lim / 16 : WINDOW_MIN;
-    st = gfi_source_csv(src->csv->paths[0], &ro, &lo, w, &s, err);
-  } else {
-    gf_frame *f = gf_frame_retain(src->frame);
-    if (src->nproj >= 0) {
-      gf_frame *sel = NULL;
-      st = gf_select(f, (const char *const *)src->proj, src->nproj, &sel, err);
-      gf_frame_release(f);
-      f = sel;
-    }
-    if (st == GF_OK) st = gfi_source_frame(f, window, &s, err);
-    gf_frame_release(f);
-  }
+  /* The source (plan_stream_source.c): its schema is fixed here, before
+   * any row is read. */
+  st = gfi_plan_stream_source(src, &lo, window, &s, err);
   if (st == GF_ENOTSUP) goto fallback;
   /* The chain over an empty frame of the source's schema: types checked,
    * and the sink's input schema. */
@@ -205,13 +177,13 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     if (st != GF_OK) break;
   }
   /* One frame-wide dictionary per column: the source's final one. */
-  if (st == GF_OK && src->kind == GF_PLAN_CSV) {
+  if (st == GF_OK && s->dictionary) {
     int nc = gf_schema_num_fields(ks);
     for (int c = 0; c < nc; c++) {
       const gf_field *f = gf_schema_field(ks, c);
       int sc = gf_schema_find(s->schema, f->name);
       if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 || !passed_through(chain, n, f->name)) continue;
-      gf_array *d = gfi_source_csv_dictionary(s, sc);
+      gf_array *d = s->dictionary(s, sc);
       if (!d) continue;
       if (top && top->kind == GF_PLAN_GROUP_BY) gfi_sink_group_by_set_dictionary(k, c, d);
       else if (!(csv_path && !top)) gfi_sink_collect_set_dictionary(k, c, d);
