@@ -522,13 +522,61 @@ static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
   return GF_OK;
 }
 
+/* The dictionary page limit of a chunk of a dictionary-typed column
+ * (docs/PARQUET.md, "Dictionary fallback"): the input's dictionary is
+ * known, so what dictionary encoding costs is known before encoding: the
+ * page of the entries the chunk uses plus their indices at their bit
+ * width, against the PLAIN bytes of the chunk's values. When that page
+ * fits p->dict_bytes, or when the dictionary encoding is smaller than
+ * PLAIN (and the page fits Parquet's 2 GiB page size), the whole chunk is
+ * dictionary-encoded: *limit = INT32_MAX. Otherwise *limit = p->dict_bytes
+ * and the chunk falls back mid-chunk like any other. `use` (dict_len
+ * entries, zeroed) is scratch. Values that cannot be written are left to
+ * the encoding loop, which reports them at their row. */
+static void dictionary_input_limit(enc *e, const gf_frame *f, const gf_array *dict,
+                                   int32_t *use, int64_t row0, int64_t rows, int64_t *limit) {
+  const pqw_colspec *cs = e->cs;
+  size_t dict_len = (size_t)dict->length;
+  *limit = e->p->dict_bytes;
+  seg_iter it;
+  seg_start(&it, f, cs->col, row0, row0 + rows);
+  const gf_array *a;
+  int64_t i0, cnt;
+  while (seg_next(&it, &a, &i0, &cnt)) {
+    const uint8_t *valid = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
+    const int32_t *codes = (const int32_t *)gfi_buf(a, 1) + a->offset;
+    for (int64_t i = i0; i < i0 + cnt; i++)
+      if (!valid || gfi_bit_get(valid, a->offset + i)) use[codes[i]]++;
+  }
+  int64_t prefix = cs->phys == PQW_BYTE_ARRAY ? 4 : 0;
+  int64_t page = 0, plain = 0, values = 0, used = 0;
+  uint8_t tmp[16];
+  for (size_t k = 0; k < dict_len; k++) {
+    if (!use[k]) continue;
+    const uint8_t *p;
+    int32_t n;
+    int g = get_value(cs, dict, (int64_t)k, tmp, &p, &n);
+    if (g == V_OK) {
+      used++;
+      values += use[k];
+      page += prefix + n;
+      plain += (int64_t)use[k] * (prefix + n);
+    }
+  }
+  int bw = 1;
+  while (((uint64_t)1 << bw) < (uint64_t)used) bw++;
+  int64_t encoded = page + (values * bw + 7) / 8;
+  if (page > e->p->dict_bytes && encoded < plain && page <= INT32_MAX) *limit = INT32_MAX;
+}
+
 /* Dictionary-encodes the chunk's rows as far as the dictionary page stays
  * within the limit: fills e->idx and the dictionary for rows [0,
  * *dict_rows); the rows from the one whose new value would overflow the
  * page on are written PLAIN (the fallback of Parquet writers: the dictionary
- * pages first, then PLAIN pages). Dictionary-typed columns are remapped
- * from their codes (the used entries, in order of first use) without
- * hashing. */
+ * pages first, then PLAIN pages; pyarrow's default limit is 1 MiB too).
+ * Dictionary-typed columns are remapped from their codes (the used
+ * entries, in order of first use) without hashing, under the limit of
+ * dictionary_input_limit. */
 static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64_t rows,
                                   int64_t *dict_rows) {
   const pqw_colspec *cs = e->cs;
@@ -538,6 +586,7 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   int32_t *remap = NULL;
   size_t dict_len = 0;
   const gf_array *dict = NULL;
+  int64_t limit = e->p->dict_bytes;
   if (cs->type.id == GF_TYPE_DICTIONARY && gf_frame_num_batches(f) > 0) {
     dict = gf_frame_column(f, 0, cs->col)->dictionary;
     dict_len = (size_t)dict->length;
@@ -551,6 +600,8 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
       }
       e->rank_cap = dict_len;
     }
+    memset(remap, 0, gfi_at_least_1(dict_len) * sizeof *remap);
+    dictionary_input_limit(e, f, dict, remap, row0, rows, &limit);
     memset(remap, 0xff, gfi_at_least_1(dict_len) * sizeof *remap); /* -1 = not seen */
   }
   seg_iter it;
@@ -589,13 +640,13 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
         if (g != V_OK) st = range_error(e, g, row0 + r);
         else st = intern(e, p, n, &e->idx[r]);
       }
-      if (st == GF_OK && (int64_t)e->dict.len > e->p->dict_bytes) break;
+      if (st == GF_OK && (int64_t)e->dict.len > limit) break;
     }
-    if (st == GF_OK && (int64_t)e->dict.len > e->p->dict_bytes) break;
+    if (st == GF_OK && (int64_t)e->dict.len > limit) break;
   }
   if (remap) gfi_mfree(e->p->a, remap, gfi_at_least_1(dict_len) * sizeof *remap);
   GF_RETURN_NOT_OK(st);
-  if ((int64_t)e->dict.len > e->p->dict_bytes) {
+  if ((int64_t)e->dict.len > limit) {
     /* Row r brought the entry that overflowed: drop it, stop before r. */
     size_t k = e->nentries - 1;
     e->dict.len = (size_t)e->entry_off[k] - (cs->phys == PQW_BYTE_ARRAY ? 4 : 0);
