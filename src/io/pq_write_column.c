@@ -656,8 +656,82 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   return GF_OK;
 }
 
+/* Bytes of the unsigned sort key of a fixed-width order (0: none, the
+ * order compares byte strings). */
+static int sort_key_width(int order) {
+  switch (order) {
+    case ORD_SIGNED32: case ORD_UNSIGNED32: case ORD_FLOAT: return 4;
+    case ORD_SIGNED64: case ORD_UNSIGNED64: case ORD_DOUBLE: return 8;
+    case ORD_BOOL: return 1;
+    default: return 0;
+  }
+}
+
+/* The value p as an unsigned key whose order is the column's: signed
+ * integers with the sign bit flipped, floats with the sign bit flipped
+ * when positive and every bit when negative (NaN never gets here). -0.0
+ * sorts just below +0.0, which cmp_values calls equal: ranks may order the
+ * two differently from a comparison sort, but the bounds they pick are
+ * written as zeros with the sign PARQUET-1222 asks for either way. */
+static uint64_t sort_key(int order, const uint8_t *p) {
+  switch (order) {
+    case ORD_SIGNED32: return get_le(p, 4) ^ 0x80000000u;
+    case ORD_UNSIGNED32: return get_le(p, 4);
+    case ORD_SIGNED64: return get_le(p, 8) ^ 0x8000000000000000ull;
+    case ORD_UNSIGNED64: return get_le(p, 8);
+    case ORD_FLOAT: {
+      uint64_t b = get_le(p, 4);
+      return b & 0x80000000u ? ~b & 0xffffffffu : b | 0x80000000u;
+    }
+    case ORD_DOUBLE: {
+      uint64_t b = get_le(p, 8);
+      return b & 0x8000000000000000ull ? ~b : b | 0x8000000000000000ull;
+    }
+    default: return p[0];
+  }
+}
+
+/* Ranks e->order[0..m) (entry indexes) by their sort keys with a stable
+ * LSD radix sort, 8 bits a pass, skipping passes where every key has the
+ * same byte; `tmp` has room for m indexes. Equal keys keep index order, as
+ * the merge sort does. */
+static gf_status radix_rank(enc *e, size_t m, int32_t *tmp) {
+  const gf_allocator *a = e->p->a;
+  int order = e->cs->order, width = sort_key_width(order);
+  uint64_t *key = gfi_malloc(a, gfi_at_least_1(m) * 2 * sizeof *key);
+  if (!key) return GF_OOM(e->err, "Parquet dictionary sort keys");
+  uint64_t *key2 = key + gfi_at_least_1(m);
+  for (size_t i = 0; i < m; i++) key[i] = sort_key(order, entry_ptr(e, (size_t)e->order[i]));
+  int32_t *src = e->order, *dst = tmp;
+  uint64_t *ks = key, *kd = key2;
+  for (int shift = 0; shift < 8 * width; shift += 8) {
+    size_t count[257] = {0};
+    for (size_t i = 0; i < m; i++) count[(ks[i] >> shift & 0xff) + 1]++;
+    bool one = false;
+    for (int b = 1; b <= 256; b++) one = one || count[b] == m;
+    if (one) continue; /* every key has this byte */
+    for (int b = 1; b <= 256; b++) count[b] += count[b - 1];
+    for (size_t i = 0; i < m; i++) {
+      size_t at = count[ks[i] >> shift & 0xff]++;
+      dst[at] = src[i];
+      kd[at] = ks[i];
+    }
+    int32_t *t = src;
+    src = dst;
+    dst = t;
+    uint64_t *tk = ks;
+    ks = kd;
+    kd = tk;
+  }
+  if (src != e->order) memcpy(e->order, src, m * sizeof *src);
+  for (size_t k = 0; k < m; k++) e->rank[e->order[k]] = (int32_t)k;
+  e->nranked = m;
+  gfi_mfree(a, key, gfi_at_least_1(m) * 2 * sizeof *key);
+  return GF_OK;
+}
+
 /* Ranks the dictionary entries in the column's sort order (a stable merge
- * sort), so page statistics are integer comparisons of ranks instead of
+ * sort, or a radix sort of fixed-width keys), so page statistics are integer comparisons of ranks instead of
  * value comparisons per row. NaN entries get no rank: never a bound. */
 static gf_status rank_entries(enc *e) {
   size_t n = e->nentries;
@@ -674,6 +748,11 @@ static gf_status rank_entries(enc *e) {
   for (size_t k = 0; k < n; k++) {
     e->rank[k] = -1;
     if (!is_nan(e->cs->order, entry_ptr(e, k))) e->order[m++] = (int32_t)k;
+  }
+  if (sort_key_width(e->cs->order) > 0) {
+    gf_status st = radix_rank(e, m, tmp);
+    gfi_mfree(a, tmp, gfi_at_least_1(n) * sizeof *tmp);
+    return st;
   }
   int32_t *src = e->order, *dst = tmp;
   for (size_t width = 1; width < m; width *= 2) {
@@ -922,6 +1001,7 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
     int32_t kmin = INT32_MAX, kmax = -1, xmin = -1, xmax = -1; /* the page's bounds */
     int32_t cmin = -1, cmax = -1; /* the same by dictionary code (PLAIN) */
     const gf_array *dict = NULL;
+    int32_t imax = 0; /* the page's largest dictionary index */
     pqw_stats s;
     memset(&s, 0, sizeof s);
     e->values.len = 0;
@@ -970,6 +1050,7 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
             }
             memcpy(e->values.data + e->values.len, &x, 4); /* reserved below */
             e->values.len += 4;
+            if (x > imax) imax = x;
             nidx++;
           }
         } else {
@@ -1050,9 +1131,15 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
       GF_RETURN_NOT_OK(gfi_vec_append(&e->body, e->levels.data, e->levels.len, e->err));
     }
     if (use_dict) {
-      uint8_t b = (uint8_t)bw;
+      /* Each page has its own bit width: that of its largest index (the
+       * entries come in order of first use, so early pages need fewer
+       * bits, as in Arrow's writer, which encodes with the dictionary's
+       * size so far). */
+      int pbw = 1;
+      while (((int64_t)1 << pbw) <= (int64_t)imax) pbw++;
+      uint8_t b = (uint8_t)pbw;
       GF_RETURN_NOT_OK(gfi_vec_append(&e->body, &b, 1, e->err));
-      GF_RETURN_NOT_OK(rle_encode(&e->body, (const uint32_t *)e->values.data, nidx, bw, e->err));
+      GF_RETURN_NOT_OK(rle_encode(&e->body, (const uint32_t *)e->values.data, nidx, pbw, e->err));
     } else {
       GF_RETURN_NOT_OK(gfi_vec_append(&e->body, e->values.data, e->values.len, e->err));
     }
