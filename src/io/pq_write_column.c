@@ -372,6 +372,13 @@ static void seg_start(seg_iter *it, const gf_frame *f, int col, int64_t row, int
   it->batch = lo;
 }
 
+/* A slot of the dictionary hash table. */
+typedef struct pqw_slot {
+  uint64_t key;  /* fixed-width values: the value itself, compared whole */
+  int32_t entry; /* entry index, -1 empty */
+  uint32_t hash;
+} pqw_slot;
+
 /* Per-chunk encoder state. */
 typedef struct enc {
   const pqw_params *p;
@@ -383,9 +390,7 @@ typedef struct enc {
   int64_t *entry_off;  /* start of entry k's value in dict (after a length prefix) */
   int32_t *entry_len;
   size_t nentries, cap_entries;
-  int32_t *slots;      /* hash table of entry indexes, -1 empty */
-  uint32_t *slot_hash;
-  uint64_t *slot_key;  /* fixed-width values: the value itself, compared whole */
+  pqw_slot *slots;     /* hash table (one cache line access a probe) */
   size_t nslots;
   int32_t *idx;        /* per row: entry index, -1 null (dictionary path) */
   int32_t *rank;       /* per entry: a key in the sort order, -1 for NaN/null */
@@ -421,30 +426,17 @@ static const uint8_t *entry_ptr(const enc *e, size_t k) { return e->dict.data + 
 
 static gf_status grow_table(enc *e) {
   size_t ns = e->nslots ? e->nslots * 2 : 1024;
-  int32_t *slots = gfi_malloc(e->p->a, ns * sizeof *slots);
-  uint32_t *hs = gfi_malloc(e->p->a, ns * sizeof *hs);
-  uint64_t *keys = gfi_malloc(e->p->a, ns * sizeof *keys);
-  if (!slots || !hs || !keys) {
-    gfi_mfree(e->p->a, slots, ns * sizeof *slots);
-    gfi_mfree(e->p->a, hs, ns * sizeof *hs);
-    gfi_mfree(e->p->a, keys, ns * sizeof *keys);
-    return GF_OOM(e->err, "a Parquet dictionary hash table");
-  }
-  memset(slots, 0xff, ns * sizeof *slots);
+  pqw_slot *slots = gfi_malloc(e->p->a, ns * sizeof *slots);
+  if (!slots) return GF_OOM(e->err, "a Parquet dictionary hash table");
+  for (size_t t = 0; t < ns; t++) slots[t].entry = -1;
   for (size_t s = 0; s < e->nslots; s++) {
-    if (e->slots[s] < 0) continue;
-    size_t t = e->slot_hash[s] & (ns - 1);
-    while (slots[t] >= 0) t = (t + 1) & (ns - 1);
+    if (e->slots[s].entry < 0) continue;
+    size_t t = e->slots[s].hash & (ns - 1);
+    while (slots[t].entry >= 0) t = (t + 1) & (ns - 1);
     slots[t] = e->slots[s];
-    hs[t] = e->slot_hash[s];
-    keys[t] = e->slot_key[s];
   }
   gfi_mfree(e->p->a, e->slots, e->nslots * sizeof *e->slots);
-  gfi_mfree(e->p->a, e->slot_hash, e->nslots * sizeof *e->slot_hash);
-  gfi_mfree(e->p->a, e->slot_key, e->nslots * sizeof *e->slot_key);
-  e->slot_key = keys;
   e->slots = slots;
-  e->slot_hash = hs;
   e->nslots = ns;
   return GF_OK;
 }
@@ -482,33 +474,53 @@ static gf_status add_entry(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
   return GF_OK;
 }
 
+/* Width of the values of an array of type `id` when they are already the
+ * column's PLAIN bytes (4 or 8: copied as they are), else 0. */
+static int raw_width(const pqw_colspec *cs, gf_type_id id) {
+  if (cs->mult != 1) return 0;
+  switch (cs->phys) {
+    case PQW_FLOAT: return 4;
+    case PQW_DOUBLE: return 8;
+    case PQW_INT32: return id == GF_TYPE_INT32 || id == GF_TYPE_DATE32 ? 4 : 0;
+    case PQW_INT64:
+      return id == GF_TYPE_INT64 || id == GF_TYPE_UINT64 || id == GF_TYPE_TIME64 ||
+                     id == GF_TYPE_TIMESTAMP || id == GF_TYPE_DURATION
+                 ? 8
+                 : 0;
+    default: return 0;
+  }
+}
+
+/* intern for numbers: `key` is the value's n little-endian bytes at p. */
+static gf_status intern_key(enc *e, uint64_t key, const uint8_t *p, int32_t n, int32_t *k) {
+  if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
+  uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
+  size_t s = h & (e->nslots - 1);
+  while (e->slots[s].entry >= 0) {
+    if (e->slots[s].key == key) {
+      *k = e->slots[s].entry;
+      return GF_OK;
+    }
+    s = (s + 1) & (e->nslots - 1);
+  }
+  GF_RETURN_NOT_OK(add_entry(e, p, n, k));
+  e->slots[s].entry = *k;
+  e->slots[s].hash = h;
+  e->slots[s].key = key;
+  return GF_OK;
+}
+
 /* Looks p/n up in the dictionary, adding it when new. */
 static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
-  if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
   int phys = e->cs->phys;
-  if (phys == PQW_INT32 || phys == PQW_INT64 || phys == PQW_FLOAT || phys == PQW_DOUBLE) {
-    /* Numbers: the bits are the key (one compare per probe, no memcmp). */
-    uint64_t key = get_le(p, n);
-    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
-    size_t s = h & (e->nslots - 1);
-    while (e->slots[s] >= 0) {
-      if (e->slot_key[s] == key) {
-        *k = e->slots[s];
-        return GF_OK;
-      }
-      s = (s + 1) & (e->nslots - 1);
-    }
-    GF_RETURN_NOT_OK(add_entry(e, p, n, k));
-    e->slots[s] = *k;
-    e->slot_hash[s] = h;
-    e->slot_key[s] = key;
-    return GF_OK;
-  }
+  if (phys == PQW_INT32 || phys == PQW_INT64 || phys == PQW_FLOAT || phys == PQW_DOUBLE)
+    return intern_key(e, get_le(p, n), p, n, k);
+  if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
   uint32_t h = hash_bytes(p, n);
   size_t s = h & (e->nslots - 1);
-  while (e->slots[s] >= 0) {
-    int32_t c = e->slots[s];
-    if (e->slot_hash[s] == h && e->entry_len[c] == n &&
+  while (e->slots[s].entry >= 0) {
+    int32_t c = e->slots[s].entry;
+    if (e->slots[s].hash == h && e->entry_len[c] == n &&
         (n == 0 || memcmp(entry_ptr(e, (size_t)c), p, (size_t)n) == 0)) {
       *k = c;
       return GF_OK;
@@ -516,9 +528,9 @@ static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
     s = (s + 1) & (e->nslots - 1);
   }
   GF_RETURN_NOT_OK(add_entry(e, p, n, k));
-  e->slots[s] = *k;
-  e->slot_hash[s] = h;
-  e->slot_key[s] = 0;
+  e->slots[s].entry = *k;
+  e->slots[s].hash = h;
+  e->slots[s].key = 0;
   return GF_OK;
 }
 
@@ -613,6 +625,8 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   while (st == GF_OK && seg_next(&it, &a, &i0, &cnt)) {
     const uint8_t *valid = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
     const int32_t *codes = dict ? (const int32_t *)gfi_buf(a, 1) : NULL;
+    int rw = dict ? 0 : raw_width(cs, a->type.id);
+    const uint8_t *raw = rw ? gfi_buf(a, 1) : NULL;
     for (int64_t i = i0; i < i0 + cnt && st == GF_OK; i++, r++) {
       if (valid && !gfi_bit_get(valid, a->offset + i)) {
         e->idx[r] = -1;
@@ -631,6 +645,10 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
           if (st == GF_OK && remap[c] >= 0 && e->rank) e->rank[remap[c]] = cs->dict_rank[c];
         }
         e->idx[r] = remap[c] >= 0 ? remap[c] : -1;
+      } else if (rw) {
+        /* the array's values are the PLAIN bytes: no conversion */
+        const uint8_t *vp = raw + (a->offset + i) * rw;
+        st = intern_key(e, get_le(vp, rw), vp, rw, &e->idx[r]);
       } else {
         g = get_value(cs, a, i, tmp, &p, &n);
         if (g == V_NULL) {
@@ -1239,8 +1257,6 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
   gfi_mfree(a, e.entry_off, e.cap_entries * sizeof *e.entry_off);
   gfi_mfree(a, e.entry_len, e.cap_entries * sizeof *e.entry_len);
   gfi_mfree(a, e.slots, e.nslots * sizeof *e.slots);
-  gfi_mfree(a, e.slot_hash, e.nslots * sizeof *e.slot_hash);
-  gfi_mfree(a, e.slot_key, e.nslots * sizeof *e.slot_key);
   if (e.idx) gfi_mfree(a, e.idx, (size_t)gfi_at_least_1((size_t)rows) * sizeof *e.idx);
   gfi_mfree(a, e.tmp32, e.cap_tmp32 * sizeof *e.tmp32);
   if (e.rank) gfi_mfree(a, e.rank, gfi_at_least_1(e.rank_cap) * sizeof *e.rank);
