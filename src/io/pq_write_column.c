@@ -16,6 +16,18 @@ static void put_le(uint8_t *p, uint64_t v, int n) {
 }
 
 static uint64_t get_le(const uint8_t *p, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n == 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  }
+  if (n == 4) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+#endif
   uint64_t v = 0;
   for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
   return v;
@@ -1020,6 +1032,11 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
     int32_t cmin = -1, cmax = -1; /* the same by dictionary code (PLAIN) */
     const gf_array *dict = NULL;
     int32_t imax = 0; /* the page's largest dictionary index */
+    /* bounds of PLAIN raw numbers (see fw below) */
+    bool fhas = false;
+    uint64_t fkmin = 0, fkmax = 0;
+    const uint8_t *fpmin = NULL, *fpmax = NULL;
+    int fwidth = 0;
     pqw_stats s;
     memset(&s, 0, sizeof s);
     e->values.len = 0;
@@ -1047,6 +1064,43 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
         pos = 0;
       }
       int64_t take = cnt - pos;
+      int fw = !use_dict && a->type.id != GF_TYPE_DICTIONARY ? raw_width(cs, a->type.id) : 0;
+      if (fw) {
+        /* PLAIN numbers already in their PLAIN bytes: copied, and the
+         * bounds kept as order-preserving keys (NaN never a bound). */
+        const uint8_t *valid = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
+        const uint8_t *raw = gfi_buf(a, 1);
+        bool fl = cs->order == ORD_FLOAT || cs->order == ORD_DOUBLE;
+        for (int64_t k = 0; k < take && r < rows && r - first < limit; k++, pos++, r++) {
+          int64_t j = a->offset + i0 + pos;
+          bool ok = !valid || gfi_bit_get(valid, j);
+          if (ok) {
+            const uint8_t *vp = raw + j * fw;
+            uint8_t *dst = e->values.data + e->values.len; /* reserved below */
+            if (fw == 4) memcpy(dst, vp, 4);
+            else memcpy(dst, vp, 8);
+            e->values.len += (size_t)fw;
+            if (p->statistics && !(fl && is_nan(cs->order, vp))) {
+              uint64_t key = sort_key(cs->order, vp);
+              if (!fhas || key < fkmin) {
+                fkmin = key;
+                fpmin = vp;
+              }
+              if (!fhas || key > fkmax) {
+                fkmax = key;
+                fpmax = vp;
+              }
+              fhas = true;
+            }
+          } else {
+            s.nulls++;
+          }
+          if (cs->optional) lev[nlev++] = ok;
+          if ((int64_t)e->values.len >= p->page_bytes) limit = r + 1 - first;
+        }
+        fwidth = fw;
+        continue;
+      }
       for (int64_t k = 0; k < take && r < rows && r - first < limit; k++, pos++, r++) {
         const uint8_t *vp;
         int32_t vn;
@@ -1122,6 +1176,11 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
       }
     }
     if (boolbits) GF_RETURN_NOT_OK(gfi_vec_append(&e->values, &boolacc, 1, e->err));
+    if (fhas) {
+      s.has = true;
+      set_bound(&s, false, fpmin, fwidth);
+      set_bound(&s, true, fpmax, fwidth);
+    }
     if (cmax >= 0) {
       const uint8_t *bp;
       int32_t bn;
