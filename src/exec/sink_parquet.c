@@ -13,8 +13,9 @@
  * value: their pages list the entries in order of first use, statistics
  * compare values). One difference is refused instead of followed: a
  * non-nullable field whose data holds nulls, which gf_write_parquet writes
- * OPTIONAL after seeing the whole frame; the sink has written REQUIRED
- * row groups by then, so it fails naming the column and row.
+ * OPTIONAL after seeing the whole frame; the sink decides REQUIRED from
+ * the schema before the end (row groups go out as they fill), so it fails
+ * naming the column and row.
  *
  * Memory: at most one wave of row groups (about 16 column chunks) of
  * input plus the batch that completes it, and each chunk's metadata.
@@ -66,9 +67,9 @@ static gf_status check_nulls(pqsink *s, const gf_frame *f, gf_error *err) {
       if (!nulls) continue;
       return gf_error_set(err, GF_EINVAL,
                           "Parquet sink: column '%s' is declared non-nullable but the batch "
-                          "starting at row %lld holds nulls (REQUIRED row groups are written "
-                          "already); make the field nullable or write the collected frame "
-                          "with gf_write_parquet",
+                          "starting at row %lld holds nulls (the sink writes the column REQUIRED, "
+                          "decided from the schema before the end); make the field nullable "
+                          "or write the collected frame with gf_write_parquet",
                           gf_schema_field(s->schema, c)->name,
                           (long long)(s->seen_rows + gf_frame_batch_offset(f, b)));
     }

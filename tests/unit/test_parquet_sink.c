@@ -2,7 +2,8 @@
  * gf_write_parquet's of the collected frame, byte for byte, whatever the
  * batch split (empty batches, slices at odd offsets, batches with their
  * own dictionaries) and the worker count (1/2/3/8); an allocation-failure
- * sweep; cancellation leaves no file (nor temporary file) behind. gf_write_parquet's own output is checked against pyarrow,
+ * sweep; cancellation and the refusal of nulls under a non-nullable
+ * field leave no file (nor temporary file) behind. gf_write_parquet's own output is checked against pyarrow,
  * Polars and DuckDB by python/tests/test_parquet_interop.py. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "data/array_internal.h"
 #include "exec/exec_internal.h"
 #include "exec/stream_internal.h"
 #include "gf_test_data.h"
@@ -279,6 +281,55 @@ static void sink_failures_leave_no_file(void **state) {
   gf_frame_release(g);
 }
 
+/* A frame of one non-nullable dictionary<utf8> column "k" whose codes
+ * point at `vals` (a NULL string is a null dictionary value; the codes
+ * themselves are never null, so gf_frame_new accepts the frame). */
+static gf_frame *required_dict_frame(const char *const *vals, int nvals, const int32_t *codes,
+                                     int n) {
+  gf_array *dv = gft_string_array(gf_type(GF_TYPE_UTF8), vals, nvals);
+  gf_buffer *b = NULL;
+  assert_int_equal(gfi_buffer_alloc(NULL, (size_t)n * 4, &b), GF_OK);
+  memcpy(gf_buffer_mutable_data(b), codes, (size_t)n * 4);
+  gf_buffer *bufs[3] = {NULL, b, NULL};
+  gf_datatype dt = gf_type_dictionary(gf_type(GF_TYPE_UTF8));
+  gf_array *da = NULL;
+  assert_int_equal(gfi_array_make(NULL, dt, n, 0, 0, bufs, dv, &da, NULL), GF_OK);
+  gf_array_release(dv);
+  gf_field fd = {.name = "k", .type = dt, .nullable = false};
+  gf_schema *sc = NULL;
+  assert_int_equal(gf_schema_new(&fd, 1, &sc, NULL), GF_OK);
+  gf_frame *f = NULL;
+  assert_int_equal(gf_frame_new(sc, &da, 1, NULL, &f, NULL), GF_OK);
+  gf_array_release(da);
+  gf_schema_release(sc);
+  return f;
+}
+
+/* The one case the sink refuses instead of following gf_write_parquet: a
+ * non-nullable dictionary field whose second batch's dictionary holds a
+ * null value (gf_write_parquet, seeing the whole frame, writes the column
+ * OPTIONAL; the sink decides REQUIRED from the schema, since its row groups
+ * go out before the end). GF_EINVAL
+ * naming the column and the batch's first row; no file left. */
+static void sink_refuses_nulls_under_a_required_field(void **state) {
+  (void)state;
+  const char *clean[2] = {"a", "b"}, *holey[3] = {"a", NULL, "b"};
+  const int32_t codes[4] = {0, 1, 0, 1}, codes2[4] = {0, 2, 0, 2};
+  gf_frame *parts[2] = {required_dict_frame(clean, 2, codes, 4),
+                        required_dict_frame(holey, 3, codes2, 4)};
+  gf_parquet_write_options o;
+  options(&o);
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  gf_error err;
+  assert_int_equal(run_sink(parts, 2, temp_path("req.parquet"), &o, &po, NULL, &err), GF_EINVAL);
+  assert_non_null(strstr(err.message, "'k'"));
+  assert_non_null(strstr(err.message, "row 4"));
+  assert_int_equal(dir_entries(), 0);
+  gf_frame_release(parts[0]);
+  gf_frame_release(parts[1]);
+}
+
 typedef struct sink_sweep {
   gf_frame *parts[3];
   const char *path;
@@ -362,6 +413,7 @@ int main(void) {
       cmocka_unit_test(sink_bytes_equal_the_eager_writer),
       cmocka_unit_test(sink_batches_with_their_own_dictionaries),
       cmocka_unit_test(sink_failures_leave_no_file),
+      cmocka_unit_test(sink_refuses_nulls_under_a_required_field),
       cmocka_unit_test(sink_survives_every_allocation_failure),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
