@@ -35,8 +35,10 @@ typedef struct gf_parquet_write_options {
   int64_t data_page_rows;             /**< most rows in a data page; default 20000 */
   /** Dictionary encoding (all types but bool): on unless true. */
   bool no_dictionary;
-  /** A column chunk whose dictionary page would exceed this many bytes is
-   * written PLAIN instead; default 1 MiB. */
+  /** A column chunk whose dictionary page would exceed this many bytes
+   * falls back to PLAIN from the row that would cross it on; default 1 MiB.
+   * Dictionary-typed columns keep a larger page when it pays (docs/PARQUET.md,
+   * "Dictionary fallback"). */
   int64_t dictionary_page_bytes;
   /** Statistics (row group and page min/max/null count) and the page index
    * (ColumnIndex + OffsetIndex): written unless true. */

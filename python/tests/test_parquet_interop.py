@@ -263,6 +263,32 @@ def test_dictionary_fallback_and_plain(tmp_path, table, ipc_file):
     assert_same_values(pq.read_table(out), table, "dictionary")
 
 
+def test_dictionary_fallback_rule(tmp_path):
+    """docs/PARQUET.md "Dictionary fallback": a dictionary<utf8> column
+    whose entries repeat stays dictionary-encoded past the page limit, one
+    whose values are all distinct falls back mid-chunk, as does a plain
+    utf8 column crossing the limit; pyarrow reads each back identically."""
+    n = 3000
+    repeat = [None if i % 17 == 3 else "entry-%014d" % ((i * 31) % 400) for i in range(n)]
+    distinct = ["u%019d" % i for i in range(n)]
+    plain = [None if i % 13 == 5 else "v%04d" % ((i * 7919) % 600) for i in range(n)]
+    t = pa.table({
+        "repeat": pa.array(repeat).dictionary_encode(),
+        "distinct": pa.array(distinct).dictionary_encode(),
+        "plain": pa.array(plain),
+    })
+    src = tmp_path / "rule.arrow"
+    write_ipc(t, src)
+    out = gf_convert(src, tmp_path / "rule.parquet", "--dictionary-limit", "1000",
+                     "--row-group-size", str(n), "--page-rows", "500")
+    rep, dis, pla = (_page_encodings(out, c)[0] for c in range(3))
+    assert rep[0] == "dict" and set(rep[1:]) == {"RLE_DICTIONARY"}, rep
+    for pages in (dis, pla):
+        k = pages.index("PLAIN")
+        assert pages[0] == "dict" and set(pages[1:k]) == {"RLE_DICTIONARY"} and set(pages[k:]) == {"PLAIN"}, pages
+    assert_same_values(pq.read_table(out), t, "fallback rule")
+
+
 def test_empty_table(tmp_path, table):
     src = tmp_path / "e.arrow"
     write_ipc(table.slice(0, 0), src)

@@ -26,6 +26,7 @@
 #include "core/core_internal.h"
 #include "gopherframe/groupby.h"
 #include "gopherframe/io.h"
+#include "gopherframe/parquet_write.h"
 
 /* ---- sources ------------------------------------------------------------ */
 
@@ -170,6 +171,11 @@ struct gfi_sink {
   gf_status (*finish)(gfi_sink *k, gf_frame **out, gf_error *err);
   void (*free)(gfi_sink *k);
   void *state;
+  /* Optional (NULL: not supported): instead of finish, hands the result
+   * to `next` batch by batch (next->push at increasing positions from 0);
+   * the caller then calls next->finish. Lets a blocking sink (group-by,
+   * sort, join) write a large result straight into a file sink. */
+  gf_status (*finish_into)(gfi_sink *k, gfi_sink *next, gf_error *err);
 };
 
 /* Collect: the batches as they come (zero-copy), one frame at the end;
@@ -198,6 +204,19 @@ void gfi_sink_group_by_set_dictionary(gfi_sink *k, int c, gf_array *dict);
  * `path` by finish (*out = NULL); free before finish removes it. */
 gf_status gfi_sink_csv_file(const gf_schema *schema, const char *path, const gf_csv_write_options *w,
                             const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+
+/* A Parquet file written row group by row group (exec/sink_parquet.c):
+ * batches are kept until they make whole row groups of
+ * o->row_group_rows, which are encoded in parallel with `po` (loaded
+ * options) and appended to a temporary file renamed over `path` by finish
+ * (*out = NULL), after the last row group, the page index and the footer;
+ * free before finish removes it. The bytes equal gf_write_parquet's of the
+ * collected result (same options); a non-nullable field whose data holds
+ * nulls is refused (GF_EINVAL naming the column and row), where
+ * gf_write_parquet would write it OPTIONAL. `o` NULL = defaults. */
+gf_status gfi_sink_parquet_file(const gf_schema *schema, const char *path,
+                                const gf_parquet_write_options *o, const gf_parallel_options *po,
+                                gfi_sink **out, gf_error *err);
 
 /* ---- aggregate lists (ops/agg_parse.c) ------------------------------------ */
 

@@ -51,10 +51,12 @@ static int32_t decimal_bytes(int32_t precision) {
   return n < 1 ? 1 : n;
 }
 
-/* Fills the Parquet description of column `col`; GF_ENOTSUP naming it for
- * types Parquet (or this writer) cannot hold. */
-static gf_status make_colspec(const gf_frame *f, int col, pqw_colspec *cs, gf_error *err) {
-  const gf_field *fd = gf_schema_field(gf_frame_schema(f), col);
+/* Fills the Parquet description of column `col` of `schema`; GF_ENOTSUP
+ * naming it for types Parquet (or this writer) cannot hold. OPTIONAL when
+ * the field is nullable (callers with the data widen it, see
+ * widen_optional). */
+static gf_status make_colspec(const gf_schema *schema, int col, pqw_colspec *cs, gf_error *err) {
+  const gf_field *fd = gf_schema_field(schema, col);
   memset(cs, 0, sizeof *cs);
   cs->col = col;
   cs->name = fd->name;
@@ -180,15 +182,19 @@ static gf_status make_colspec(const gf_frame *f, int col, pqw_colspec *cs, gf_er
                           fd->name, gf_type_format(fd->type, buf, sizeof buf));
     }
   }
-  /* OPTIONAL when the field is nullable or holds nulls anyway (a null
-   * type, a dictionary whose values have nulls). */
   cs->optional = fd->nullable || t.id == GF_TYPE_NULL;
-  for (int b = 0; b < gf_frame_num_batches(f) && !cs->optional; b++) {
-    const gf_array *a = gf_frame_column(f, b, col);
-    if (a->null_count > 0) cs->optional = true;
-    if (a->dictionary && a->dictionary->null_count > 0) cs->optional = true;
-  }
   return GF_OK;
+}
+
+/* Whether column `col` of `f` holds nulls although its field is not
+ * nullable (an array with nulls, a dictionary whose values have nulls). */
+static bool holds_nulls(const gf_frame *f, int col) {
+  for (int b = 0; b < gf_frame_num_batches(f); b++) {
+    const gf_array *a = gf_frame_column(f, b, col);
+    if (a->null_count > 0) return true;
+    if (a->dictionary && a->dictionary->null_count > 0) return true;
+  }
+  return false;
 }
 
 /* Standard base64 with padding (the ARROW:schema value). */
@@ -205,16 +211,22 @@ static gf_status base64(gfi_vec *out, const uint8_t *p, size_t n, gf_error *err)
   return GF_OK;
 }
 
-/* The whole write. */
+/* The whole write (gf_write_parquet) or a streaming sink's file. */
 typedef struct pqw {
+  const gf_schema *schema;
+  /* The rows being encoded: row 0 of `f` is the first row of row group
+   * f_rg (the whole frame for gf_write_parquet, the pending batches for
+   * the sink). */
   const gf_frame *f;
+  int64_t f_rg;
   gf_parallel_options par;
   int64_t start_ns;
   pqw_params p;
   int nc;
   pqw_colspec *cols;
-  int64_t nrg, rg_rows;
+  int64_t nrg, rg_rows, total_rows; /* row groups and rows written so far */
   pqw_chunk *chunks; /* nrg * nc, row group major */
+  int64_t cap_rg;    /* row groups `chunks` has room for */
   gfi_atomic_file *file;
   uint64_t pos;
   int64_t wave_first, wave_n; /* row groups being encoded */
@@ -232,20 +244,63 @@ static gf_status encode_one(void *user, const gf_chunk_spec *spec, gf_task_ctx *
   int64_t k = spec->chunk_id; /* index into the wave */
   int64_t rg = w->wave_first + k / w->nc;
   int c = (int)(k % w->nc);
-  int64_t row0 = rg * w->rg_rows;
+  int64_t row0 = (rg - w->f_rg) * w->rg_rows;
   int64_t rows = gf_frame_num_rows(w->f) - row0;
   if (rows > w->rg_rows) rows = w->rg_rows;
   return gfi_pqw_encode_chunk(&w->p, w->f, &w->cols[c], row0, rows,
                               &w->chunks[rg * w->nc + c], ctx->err);
 }
 
-/* Encodes and writes row groups in waves (enough chunks to keep the
- * workers busy, few enough that the file is not held in memory). */
-static gf_status write_row_groups(pqw *w) {
+/* Makes room for `nrg` row groups of chunk metadata (zeroed). */
+static gf_status reserve_chunks(pqw *w, int64_t nrg) {
+  if (nrg <= w->cap_rg) return GF_OK;
+  int64_t cap = w->cap_rg ? w->cap_rg : 4;
+  while (cap < nrg) cap *= 2;
+  size_t old_n = (size_t)gfi_at_least_1((size_t)(w->cap_rg * w->nc));
+  size_t new_n = (size_t)gfi_at_least_1((size_t)(cap * w->nc));
+  pqw_chunk *c = gfi_calloc(w->p.a, new_n * sizeof *c);
+  if (!c) return GF_OOM(w->err, "Parquet column chunk list");
+  if (w->chunks) {
+    memcpy(c, w->chunks, (size_t)(w->nrg * w->nc) * sizeof *c);
+    gfi_mfree(w->p.a, w->chunks, old_n * sizeof *c);
+  }
+  w->chunks = c;
+  w->cap_rg = cap;
+  return GF_OK;
+}
+
+/* Ranks the values of the dictionary columns of `f` (its frame-wide
+ * dictionaries) once, so chunks compare ranks; replaces earlier ranks. */
+static gf_status rank_dictionaries(pqw *w, const gf_frame *f) {
+  for (int c = 0; c < w->nc; c++) {
+    pqw_colspec *cs = &w->cols[c];
+    if (cs->dict_rank)
+      gfi_mfree(w->p.a, cs->dict_rank, gfi_at_least_1(cs->dict_len) * sizeof(int32_t));
+    cs->dict_rank = NULL;
+    cs->dict_len = 0;
+    if (cs->type.id != GF_TYPE_DICTIONARY || !w->p.statistics || !w->p.dictionary ||
+        cs->phys == PQW_BOOLEAN || gf_frame_num_batches(f) == 0 || gf_frame_num_rows(f) == 0)
+      continue;
+    const gf_array *dict = gf_frame_column(f, 0, c)->dictionary;
+    GF_RETURN_NOT_OK(gfi_pqw_rank_dictionary(&w->p, cs, dict, &cs->dict_rank, w->err));
+    cs->dict_len = (size_t)dict->length;
+  }
+  return GF_OK;
+}
+
+/* Encodes and writes row groups [first, first + count) from `f` (whose
+ * row 0 is row group first's first row) in waves: enough chunks to keep
+ * the workers busy, few enough that the file is not held in memory. */
+static gf_status write_row_groups(pqw *w, const gf_frame *f, int64_t first_rg, int64_t count_rg) {
+  if (count_rg <= 0 || w->nc == 0) return GF_OK;
+  GF_RETURN_NOT_OK(reserve_chunks(w, first_rg + count_rg));
+  GF_RETURN_NOT_OK(rank_dictionaries(w, f));
+  w->f = f;
+  w->f_rg = first_rg;
   int64_t per_wave = (16 + w->nc - 1) / w->nc;
   if (per_wave < 1) per_wave = 1;
-  for (int64_t first = 0; first < w->nrg; first += per_wave) {
-    int64_t n = w->nrg - first < per_wave ? w->nrg - first : per_wave;
+  for (int64_t first = first_rg; first < first_rg + count_rg; first += per_wave) {
+    int64_t n = first_rg + count_rg - first < per_wave ? first_rg + count_rg - first : per_wave;
     w->wave_first = first;
     w->wave_n = n;
     int64_t count = n * w->nc;
@@ -258,6 +313,9 @@ static gf_status write_row_groups(pqw *w) {
     }
     gf_parallel_options phase;
     gf_status st = gfi_check_stop(&w->par, w->start_ns, &phase, w->err);
+    /* Chunks of the wave count as made (freed by pqw_release) even when
+     * the run fails part way. */
+    if (first + n > w->nrg) w->nrg = first + n;
     if (st == GF_OK) st = gf_run_chunks(specs, count, encode_one, w, &phase, w->err);
     gfi_mfree(w->p.a, specs, (size_t)count * sizeof *specs);
     GF_RETURN_NOT_OK(st);
@@ -270,6 +328,7 @@ static gf_status write_row_groups(pqw *w) {
       gfi_vec_reset(&c->bytes);
     }
   }
+  w->f = NULL;
   return GF_OK;
 }
 
@@ -380,7 +439,7 @@ static gf_status write_footer(pqw *w, const index_pos *ix, const char *arrow_sch
   gfi_tw_i32(&t, SE_NUM_CHILDREN, w->nc);
   gfi_tw_struct_end(&t);
   for (int c = 0; c < w->nc; c++) put_schema_element(&t, &w->cols[c]);
-  gfi_tw_i64(&t, FMD_NUM_ROWS, gf_frame_num_rows(w->f));
+  gfi_tw_i64(&t, FMD_NUM_ROWS, w->total_rows);
   gfi_tw_list(&t, FMD_ROW_GROUPS, TW_STRUCT, (size_t)w->nrg);
   for (int64_t rg = 0; rg < w->nrg; rg++) {
     pqw_chunk *row = &w->chunks[rg * w->nc];
@@ -447,7 +506,7 @@ static gf_status write_footer(pqw *w, const index_pos *ix, const char *arrow_sch
       gfi_tw_struct_end(&t); /* ColumnChunk */
     }
     gfi_tw_i64(&t, RG_TOTAL_BYTE_SIZE, unc);
-    int64_t rows = gf_frame_num_rows(w->f) - rg * w->rg_rows;
+    int64_t rows = w->total_rows - rg * w->rg_rows;
     gfi_tw_i64(&t, RG_NUM_ROWS, rows < w->rg_rows ? rows : w->rg_rows);
     gfi_tw_i64(&t, RG_FILE_OFFSET, row[0].file_offset);
     gfi_tw_i64(&t, RG_TOTAL_COMPRESSED, comp);
@@ -480,26 +539,29 @@ static gf_status write_footer(pqw *w, const index_pos *ix, const char *arrow_sch
   return st;
 }
 
-/* The ARROW:schema value: base64 of the IPC schema message, NUL-ended. */
+/* The ARROW:schema value: base64 of the IPC schema message (of the
+ * schema alone), NUL-ended. */
 static gf_status arrow_schema(pqw *w, gfi_vec *b64) {
+  gf_frame *e = NULL;
+  GF_RETURN_NOT_OK(gf_frame_new((gf_schema *)w->schema, NULL, 0, w->p.a, &e, w->err));
   void *msg = NULL;
   size_t len = 0;
-  GF_RETURN_NOT_OK(gfi_ipc_schema_message(w->f, w->p.a, &msg, &len, w->err));
-  gf_status st = base64(b64, msg, len, w->err);
+  gf_status st = gfi_ipc_schema_message(e, w->p.a, &msg, &len, w->err);
+  gf_frame_release(e);
+  GF_RETURN_NOT_OK(st);
+  st = base64(b64, msg, len, w->err);
   gf_mem_free(msg);
   if (st == GF_OK) st = gfi_vec_append(b64, "", 1, w->err);
   return st;
 }
 
-/* Writes the file into the open temporary file `af`. */
-static gf_status write_file(pqw *w) {
+/* After the row groups: the page index, the footer, its length, "PAR1". */
+static gf_status write_tail(pqw *w) {
   gfi_vec b64;
   gfi_vec_init(&b64, w->p.a);
   index_pos *ix = NULL;
   int64_t total = w->nrg * w->nc;
   gf_status st = arrow_schema(w, &b64);
-  if (st == GF_OK) st = out(w, "PAR1", 4);
-  if (st == GF_OK) st = write_row_groups(w);
   if (st == GF_OK) st = gfi_check_stop(&w->par, w->start_ns, NULL, w->err);
   if (st == GF_OK) {
     ix = gfi_calloc(w->p.a, (size_t)gfi_at_least_1((size_t)total) * sizeof *ix);
@@ -512,58 +574,71 @@ static gf_status write_file(pqw *w) {
   return st;
 }
 
+/* Sets up a write of `schema` with options `o` under loaded options
+ * `par`: parameters checked, column descriptions made. pqw_release frees
+ * what it made, also after a failure. */
+static gf_status pqw_init(pqw *w, const gf_schema *schema, const gf_parquet_write_options *o,
+                          const gf_parallel_options *par, gf_error *err) {
+  memset(w, 0, sizeof *w);
+  w->schema = schema;
+  w->par = *par;
+  w->err = err;
+  w->start_ns = gfi_now_ns();
+  w->p.a = gfi_alloc_or_default(par->allocator);
+  w->p.codec = codec_of(o->compression);
+  w->p.level = o->compression_level;
+  w->p.page_bytes = o->data_page_bytes > 0 ? o->data_page_bytes : DEFAULT_PAGE_BYTES;
+  w->p.page_rows = o->data_page_rows > 0 ? o->data_page_rows : DEFAULT_PAGE_ROWS;
+  w->p.dict_bytes = o->dictionary_page_bytes > 0 ? o->dictionary_page_bytes : DEFAULT_DICT_BYTES;
+  w->p.dictionary = !o->no_dictionary;
+  w->p.statistics = !o->no_statistics;
+  if (w->p.codec < 0)
+    return gf_error_set(err, GF_EINVAL, "Parquet writer: unknown compression %d",
+                        (int)o->compression);
+  if (!gfi_pqw_codec_available(w->p.codec))
+    return gf_error_set(err, GF_ENOTSUP, "Parquet writer: %s compression is not available "
+                        "(built without it; see GF_WITH_* in CMakeLists.txt)",
+                        gfi_pqw_codec_name(w->p.codec));
+  if (w->p.dict_bytes > INT32_MAX || w->p.page_bytes > INT32_MAX || w->p.page_rows > INT32_MAX)
+    return gf_error_set(err, GF_EINVAL, "Parquet writer: page and dictionary limits must be "
+                        "below 2 GiB");
+  w->rg_rows = o->row_group_rows > 0 ? o->row_group_rows : DEFAULT_ROW_GROUP_ROWS;
+  if (w->rg_rows > INT32_MAX) w->rg_rows = INT32_MAX;
+  w->nc = gf_schema_num_fields(schema);
+  w->cols = gfi_calloc(w->p.a, (size_t)gfi_at_least_1((size_t)w->nc) * sizeof *w->cols);
+  if (!w->cols) return GF_OOM(err, "Parquet column descriptions");
+  for (int c = 0; c < w->nc; c++) GF_RETURN_NOT_OK(make_colspec(schema, c, &w->cols[c], err));
+  return GF_OK;
+}
+
+static void pqw_release(pqw *w) {
+  if (w->chunks) {
+    for (int64_t k = 0; k < w->nrg * w->nc; k++) gfi_pqw_chunk_free(w->p.a, &w->chunks[k]);
+    gfi_mfree(w->p.a, w->chunks,
+              (size_t)gfi_at_least_1((size_t)(w->cap_rg * w->nc)) * sizeof *w->chunks);
+  }
+  if (w->cols) {
+    for (int c = 0; c < w->nc; c++)
+      if (w->cols[c].dict_rank)
+        gfi_mfree(w->p.a, w->cols[c].dict_rank,
+                  gfi_at_least_1(w->cols[c].dict_len) * sizeof(int32_t));
+    gfi_mfree(w->p.a, w->cols, (size_t)gfi_at_least_1((size_t)w->nc) * sizeof *w->cols);
+  }
+  memset(w, 0, sizeof *w);
+}
+
 /* gf_write_parquet under a loaded call context. */
 static gf_status write_parquet_in(const gf_frame *f, const char *path,
                                   const gf_parquet_write_options *o, gf_parallel_options *par,
                                   gf_error *err) {
   pqw w;
-  memset(&w, 0, sizeof w);
-  w.f = f;
-  w.par = *par;
-  w.err = err;
-  w.start_ns = gfi_now_ns();
-  w.p.a = gfi_alloc_or_default(par->allocator);
-  w.p.codec = codec_of(o->compression);
-  w.p.level = o->compression_level;
-  w.p.page_bytes = o->data_page_bytes > 0 ? o->data_page_bytes : DEFAULT_PAGE_BYTES;
-  w.p.page_rows = o->data_page_rows > 0 ? o->data_page_rows : DEFAULT_PAGE_ROWS;
-  w.p.dict_bytes = o->dictionary_page_bytes > 0 ? o->dictionary_page_bytes : DEFAULT_DICT_BYTES;
-  w.p.dictionary = !o->no_dictionary;
-  w.p.statistics = !o->no_statistics;
-  if (w.p.codec < 0)
-    return gf_error_set(err, GF_EINVAL, "Parquet writer: unknown compression %d",
-                        (int)o->compression);
-  if (!gfi_pqw_codec_available(w.p.codec))
-    return gf_error_set(err, GF_ENOTSUP, "Parquet writer: %s compression is not available "
-                        "(built without it; see GF_WITH_* in CMakeLists.txt)",
-                        gfi_pqw_codec_name(w.p.codec));
-  if (w.p.dict_bytes > INT32_MAX || w.p.page_bytes > INT32_MAX || w.p.page_rows > INT32_MAX)
-    return gf_error_set(err, GF_EINVAL, "Parquet writer: page and dictionary limits must be "
-                        "below 2 GiB");
-  w.rg_rows = o->row_group_rows > 0 ? o->row_group_rows : DEFAULT_ROW_GROUP_ROWS;
-  if (w.rg_rows > INT32_MAX) w.rg_rows = INT32_MAX;
-  w.nc = gf_frame_num_columns(f);
+  gf_status st = pqw_init(&w, gf_frame_schema(f), o, par, err);
+  /* A column of a non-nullable field that holds nulls anyway is
+   * OPTIONAL. */
+  for (int c = 0; c < w.nc && st == GF_OK; c++)
+    if (!w.cols[c].optional && holds_nulls(f, c)) w.cols[c].optional = true;
   int64_t rows = gf_frame_num_rows(f);
-  w.nrg = w.nc > 0 ? (rows + w.rg_rows - 1) / w.rg_rows : 0;
-  w.cols = gfi_calloc(w.p.a, (size_t)gfi_at_least_1((size_t)w.nc) * sizeof *w.cols);
-  if (!w.cols) return GF_OOM(err, "Parquet column descriptions");
-  gf_status st = GF_OK;
-  for (int c = 0; c < w.nc && st == GF_OK; c++) st = make_colspec(f, c, &w.cols[c], err);
-  /* Dictionary columns: their values ranked once, so chunks compare ranks. */
-  for (int c = 0; c < w.nc && st == GF_OK; c++) {
-    pqw_colspec *cs = &w.cols[c];
-    if (cs->type.id != GF_TYPE_DICTIONARY || !w.p.statistics || !w.p.dictionary ||
-        cs->phys == PQW_BOOLEAN || gf_frame_num_batches(f) == 0 || rows == 0)
-      continue;
-    const gf_array *dict = gf_frame_column(f, 0, c)->dictionary;
-    st = gfi_pqw_rank_dictionary(&w.p, cs, dict, &cs->dict_rank, err);
-    if (st == GF_OK) cs->dict_len = (size_t)dict->length;
-  }
-  size_t nchunks = (size_t)gfi_at_least_1((size_t)(w.nrg * w.nc));
-  if (st == GF_OK) {
-    w.chunks = gfi_calloc(w.p.a, nchunks * sizeof *w.chunks);
-    if (!w.chunks) st = GF_OOM(err, "Parquet column chunk list");
-  }
+  int64_t nrg = w.nc > 0 ? (rows + w.rg_rows - 1) / w.rg_rows : 0;
   gfi_atomic_file af;
   bool opened = false;
   if (st == GF_OK) {
@@ -572,20 +647,16 @@ static gf_status write_parquet_in(const gf_frame *f, const char *path,
   }
   if (st == GF_OK) {
     w.file = &af;
-    st = write_file(&w);
+    w.total_rows = rows;
+    st = out(&w, "PAR1", 4);
   }
+  if (st == GF_OK) st = write_row_groups(&w, f, 0, nrg);
+  if (st == GF_OK) st = write_tail(&w);
   if (opened) {
     if (st == GF_OK) st = gfi_atomic_file_commit(&af, err);
     else gfi_atomic_file_abort(&af);
   }
-  if (w.chunks) {
-    for (size_t k = 0; k < (size_t)(w.nrg * w.nc); k++) gfi_pqw_chunk_free(w.p.a, &w.chunks[k]);
-    gfi_mfree(w.p.a, w.chunks, nchunks * sizeof *w.chunks);
-  }
-  for (int c = 0; c < w.nc; c++)
-    if (w.cols[c].dict_rank)
-      gfi_mfree(w.p.a, w.cols[c].dict_rank, gfi_at_least_1(w.cols[c].dict_len) * sizeof(int32_t));
-  gfi_mfree(w.p.a, w.cols, (size_t)gfi_at_least_1((size_t)w.nc) * sizeof *w.cols);
+  pqw_release(&w);
   return st;
 }
 
@@ -601,4 +672,72 @@ gf_status gf_write_parquet(const gf_frame *f, const char *path, const gf_parquet
   gfi_ctx call;
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, lo.parallel, &par, err));
   return gfi_ctx_end(&call, write_parquet_in(f, path, &lo, &par, err), err);
+}
+
+/* ---- the streaming writer (exec/sink_parquet.c) ------------------------ */
+
+struct gfi_pqw_stream {
+  pqw w;
+  gfi_atomic_file file;
+  bool open;
+};
+
+gf_status gfi_pqw_stream_open(const gf_schema *schema, const char *path,
+                              const gf_parquet_write_options *o, const gf_parallel_options *po,
+                              gfi_pqw_stream **res, gf_error *err) {
+  const gf_allocator *a = gfi_alloc_or_default(po->allocator);
+  gf_parquet_write_options lo;
+  gf_parquet_write_options_init(&lo);
+  if (o) memcpy(&lo, o, o->size && o->size < sizeof lo ? o->size : sizeof lo);
+  lo.size = sizeof lo;
+  gfi_pqw_stream *s = gfi_calloc(a, sizeof *s);
+  if (!s) return GF_OOM(err, "a Parquet stream writer");
+  gf_status st = pqw_init(&s->w, schema, &lo, po, err);
+  if (st == GF_OK) st = gfi_atomic_file_open(path, a, &s->file, err);
+  if (st == GF_OK) {
+    s->open = true;
+    s->w.file = &s->file;
+    st = out(&s->w, "PAR1", 4);
+  }
+  if (st != GF_OK) {
+    gfi_pqw_stream_free(s);
+    return st;
+  }
+  *res = s;
+  return GF_OK;
+}
+
+int64_t gfi_pqw_stream_row_group_rows(const gfi_pqw_stream *s) { return s->w.rg_rows; }
+
+bool gfi_pqw_stream_optional(const gfi_pqw_stream *s, int col) {
+  return s->w.cols[col].optional;
+}
+
+gf_status gfi_pqw_stream_write(gfi_pqw_stream *s, const gf_frame *f, bool last, gf_error *err) {
+  pqw *w = &s->w;
+  w->err = err;
+  int64_t rows = gf_frame_num_rows(f);
+  int64_t n = last ? (rows + w->rg_rows - 1) / w->rg_rows : rows / w->rg_rows;
+  if (w->nc == 0) n = 0;
+  if (!last && n * w->rg_rows != rows)
+    return gf_error_set(err, GF_EINTERNAL, "Parquet stream writer: %lld rows are not whole "
+                        "row groups of %lld", (long long)rows, (long long)w->rg_rows);
+  GF_RETURN_NOT_OK(write_row_groups(w, f, w->nrg, n));
+  w->total_rows += rows;
+  return GF_OK;
+}
+
+gf_status gfi_pqw_stream_finish(gfi_pqw_stream *s, gf_error *err) {
+  s->w.err = err;
+  GF_RETURN_NOT_OK(write_tail(&s->w));
+  s->open = false;
+  return gfi_atomic_file_commit(&s->file, err);
+}
+
+void gfi_pqw_stream_free(gfi_pqw_stream *s) {
+  if (!s) return;
+  const gf_allocator *a = s->w.p.a ? s->w.p.a : gfi_alloc_or_default(s->w.par.allocator);
+  if (s->open) gfi_atomic_file_abort(&s->file);
+  pqw_release(&s->w);
+  gfi_mfree(a, s, sizeof *s);
 }

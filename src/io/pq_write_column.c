@@ -16,6 +16,18 @@ static void put_le(uint8_t *p, uint64_t v, int n) {
 }
 
 static uint64_t get_le(const uint8_t *p, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n == 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  }
+  if (n == 4) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+#endif
   uint64_t v = 0;
   for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
   return v;
@@ -372,6 +384,13 @@ static void seg_start(seg_iter *it, const gf_frame *f, int col, int64_t row, int
   it->batch = lo;
 }
 
+/* A slot of the dictionary hash table. */
+typedef struct pqw_slot {
+  uint64_t key;  /* fixed-width values: the value itself, compared whole */
+  int32_t entry; /* entry index, -1 empty */
+  uint32_t hash;
+} pqw_slot;
+
 /* Per-chunk encoder state. */
 typedef struct enc {
   const pqw_params *p;
@@ -383,9 +402,7 @@ typedef struct enc {
   int64_t *entry_off;  /* start of entry k's value in dict (after a length prefix) */
   int32_t *entry_len;
   size_t nentries, cap_entries;
-  int32_t *slots;      /* hash table of entry indexes, -1 empty */
-  uint32_t *slot_hash;
-  uint64_t *slot_key;  /* fixed-width values: the value itself, compared whole */
+  pqw_slot *slots;     /* hash table (one cache line access a probe) */
   size_t nslots;
   int32_t *idx;        /* per row: entry index, -1 null (dictionary path) */
   int32_t *rank;       /* per entry: a key in the sort order, -1 for NaN/null */
@@ -421,30 +438,17 @@ static const uint8_t *entry_ptr(const enc *e, size_t k) { return e->dict.data + 
 
 static gf_status grow_table(enc *e) {
   size_t ns = e->nslots ? e->nslots * 2 : 1024;
-  int32_t *slots = gfi_malloc(e->p->a, ns * sizeof *slots);
-  uint32_t *hs = gfi_malloc(e->p->a, ns * sizeof *hs);
-  uint64_t *keys = gfi_malloc(e->p->a, ns * sizeof *keys);
-  if (!slots || !hs || !keys) {
-    gfi_mfree(e->p->a, slots, ns * sizeof *slots);
-    gfi_mfree(e->p->a, hs, ns * sizeof *hs);
-    gfi_mfree(e->p->a, keys, ns * sizeof *keys);
-    return GF_OOM(e->err, "a Parquet dictionary hash table");
-  }
-  memset(slots, 0xff, ns * sizeof *slots);
+  pqw_slot *slots = gfi_malloc(e->p->a, ns * sizeof *slots);
+  if (!slots) return GF_OOM(e->err, "a Parquet dictionary hash table");
+  for (size_t t = 0; t < ns; t++) slots[t].entry = -1;
   for (size_t s = 0; s < e->nslots; s++) {
-    if (e->slots[s] < 0) continue;
-    size_t t = e->slot_hash[s] & (ns - 1);
-    while (slots[t] >= 0) t = (t + 1) & (ns - 1);
+    if (e->slots[s].entry < 0) continue;
+    size_t t = e->slots[s].hash & (ns - 1);
+    while (slots[t].entry >= 0) t = (t + 1) & (ns - 1);
     slots[t] = e->slots[s];
-    hs[t] = e->slot_hash[s];
-    keys[t] = e->slot_key[s];
   }
   gfi_mfree(e->p->a, e->slots, e->nslots * sizeof *e->slots);
-  gfi_mfree(e->p->a, e->slot_hash, e->nslots * sizeof *e->slot_hash);
-  gfi_mfree(e->p->a, e->slot_key, e->nslots * sizeof *e->slot_key);
-  e->slot_key = keys;
   e->slots = slots;
-  e->slot_hash = hs;
   e->nslots = ns;
   return GF_OK;
 }
@@ -482,33 +486,59 @@ static gf_status add_entry(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
   return GF_OK;
 }
 
+/* Width of the values of an array of type `id` when they are already the
+ * column's PLAIN bytes (4 or 8: copied as they are), else 0. */
+static int raw_width(const pqw_colspec *cs, gf_type_id id) {
+  if (cs->mult != 1) return 0;
+  switch (cs->phys) {
+    case PQW_FLOAT: return 4;
+    case PQW_DOUBLE: return 8;
+    case PQW_INT32: return id == GF_TYPE_INT32 || id == GF_TYPE_DATE32 ? 4 : 0;
+    case PQW_INT64:
+      return id == GF_TYPE_INT64 || id == GF_TYPE_UINT64 || id == GF_TYPE_TIME64 ||
+                     id == GF_TYPE_TIMESTAMP || id == GF_TYPE_DURATION
+                 ? 8
+                 : 0;
+    default: return 0;
+  }
+}
+
+/* The hash of a number's bits (multiplicative: the high bits of the
+ * product). */
+static inline uint32_t num_hash(uint64_t key) {
+  return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+/* intern for numbers: `key` is the value's n little-endian bytes at p. */
+static gf_status intern_key(enc *e, uint64_t key, const uint8_t *p, int32_t n, int32_t *k) {
+  if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
+  uint32_t h = num_hash(key);
+  size_t s = h & (e->nslots - 1);
+  while (e->slots[s].entry >= 0) {
+    if (e->slots[s].key == key) {
+      *k = e->slots[s].entry;
+      return GF_OK;
+    }
+    s = (s + 1) & (e->nslots - 1);
+  }
+  GF_RETURN_NOT_OK(add_entry(e, p, n, k));
+  e->slots[s].entry = *k;
+  e->slots[s].hash = h;
+  e->slots[s].key = key;
+  return GF_OK;
+}
+
 /* Looks p/n up in the dictionary, adding it when new. */
 static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
-  if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
   int phys = e->cs->phys;
-  if (phys == PQW_INT32 || phys == PQW_INT64 || phys == PQW_FLOAT || phys == PQW_DOUBLE) {
-    /* Numbers: the bits are the key (one compare per probe, no memcmp). */
-    uint64_t key = get_le(p, n);
-    uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
-    size_t s = h & (e->nslots - 1);
-    while (e->slots[s] >= 0) {
-      if (e->slot_key[s] == key) {
-        *k = e->slots[s];
-        return GF_OK;
-      }
-      s = (s + 1) & (e->nslots - 1);
-    }
-    GF_RETURN_NOT_OK(add_entry(e, p, n, k));
-    e->slots[s] = *k;
-    e->slot_hash[s] = h;
-    e->slot_key[s] = key;
-    return GF_OK;
-  }
+  if (phys == PQW_INT32 || phys == PQW_INT64 || phys == PQW_FLOAT || phys == PQW_DOUBLE)
+    return intern_key(e, get_le(p, n), p, n, k);
+  if (2 * (e->nentries + 1) > e->nslots) GF_RETURN_NOT_OK(grow_table(e));
   uint32_t h = hash_bytes(p, n);
   size_t s = h & (e->nslots - 1);
-  while (e->slots[s] >= 0) {
-    int32_t c = e->slots[s];
-    if (e->slot_hash[s] == h && e->entry_len[c] == n &&
+  while (e->slots[s].entry >= 0) {
+    int32_t c = e->slots[s].entry;
+    if (e->slots[s].hash == h && e->entry_len[c] == n &&
         (n == 0 || memcmp(entry_ptr(e, (size_t)c), p, (size_t)n) == 0)) {
       *k = c;
       return GF_OK;
@@ -516,19 +546,67 @@ static gf_status intern(enc *e, const uint8_t *p, int32_t n, int32_t *k) {
     s = (s + 1) & (e->nslots - 1);
   }
   GF_RETURN_NOT_OK(add_entry(e, p, n, k));
-  e->slots[s] = *k;
-  e->slot_hash[s] = h;
-  e->slot_key[s] = 0;
+  e->slots[s].entry = *k;
+  e->slots[s].hash = h;
+  e->slots[s].key = 0;
   return GF_OK;
+}
+
+/* The dictionary page limit of a chunk of a dictionary-typed column
+ * (docs/PARQUET.md, "Dictionary fallback"): the input's dictionary is
+ * known, so what dictionary encoding costs is known before encoding: the
+ * page of the entries the chunk uses plus their indices at their bit
+ * width, against the PLAIN bytes of the chunk's values. When that page
+ * fits p->dict_bytes, or when the dictionary encoding is smaller than
+ * PLAIN (and the page fits Parquet's 2 GiB page size), the whole chunk is
+ * dictionary-encoded: *limit = INT32_MAX. Otherwise *limit = p->dict_bytes
+ * and the chunk falls back mid-chunk like any other. `use` (dict_len
+ * entries, zeroed) is scratch. Values that cannot be written are left to
+ * the encoding loop, which reports them at their row. */
+static void dictionary_input_limit(enc *e, const gf_frame *f, const gf_array *dict,
+                                   int32_t *use, int64_t row0, int64_t rows, int64_t *limit) {
+  const pqw_colspec *cs = e->cs;
+  size_t dict_len = (size_t)dict->length;
+  *limit = e->p->dict_bytes;
+  seg_iter it;
+  seg_start(&it, f, cs->col, row0, row0 + rows);
+  const gf_array *a;
+  int64_t i0, cnt;
+  while (seg_next(&it, &a, &i0, &cnt)) {
+    const uint8_t *valid = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
+    const int32_t *codes = (const int32_t *)gfi_buf(a, 1) + a->offset;
+    for (int64_t i = i0; i < i0 + cnt; i++)
+      if (!valid || gfi_bit_get(valid, a->offset + i)) use[codes[i]]++;
+  }
+  int64_t prefix = cs->phys == PQW_BYTE_ARRAY ? 4 : 0;
+  int64_t page = 0, plain = 0, values = 0, used = 0;
+  uint8_t tmp[16];
+  for (size_t k = 0; k < dict_len; k++) {
+    if (!use[k]) continue;
+    const uint8_t *p;
+    int32_t n;
+    int g = get_value(cs, dict, (int64_t)k, tmp, &p, &n);
+    if (g == V_OK) {
+      used++;
+      values += use[k];
+      page += prefix + n;
+      plain += (int64_t)use[k] * (prefix + n);
+    }
+  }
+  int bw = 1;
+  while (((uint64_t)1 << bw) < (uint64_t)used) bw++;
+  int64_t encoded = page + (values * bw + 7) / 8;
+  if (page > e->p->dict_bytes && encoded < plain && page <= INT32_MAX) *limit = INT32_MAX;
 }
 
 /* Dictionary-encodes the chunk's rows as far as the dictionary page stays
  * within the limit: fills e->idx and the dictionary for rows [0,
  * *dict_rows); the rows from the one whose new value would overflow the
  * page on are written PLAIN (the fallback of Parquet writers: the dictionary
- * pages first, then PLAIN pages). Dictionary-typed columns are remapped
- * from their codes (the used entries, in order of first use) without
- * hashing. */
+ * pages first, then PLAIN pages; pyarrow's default limit is 1 MiB too).
+ * Dictionary-typed columns are remapped from their codes (the used
+ * entries, in order of first use) without hashing, under the limit of
+ * dictionary_input_limit. */
 static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64_t rows,
                                   int64_t *dict_rows) {
   const pqw_colspec *cs = e->cs;
@@ -538,6 +616,7 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   int32_t *remap = NULL;
   size_t dict_len = 0;
   const gf_array *dict = NULL;
+  int64_t limit = e->p->dict_bytes;
   if (cs->type.id == GF_TYPE_DICTIONARY && gf_frame_num_batches(f) > 0) {
     dict = gf_frame_column(f, 0, cs->col)->dictionary;
     dict_len = (size_t)dict->length;
@@ -551,6 +630,8 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
       }
       e->rank_cap = dict_len;
     }
+    memset(remap, 0, gfi_at_least_1(dict_len) * sizeof *remap);
+    dictionary_input_limit(e, f, dict, remap, row0, rows, &limit);
     memset(remap, 0xff, gfi_at_least_1(dict_len) * sizeof *remap); /* -1 = not seen */
   }
   seg_iter it;
@@ -562,6 +643,8 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   while (st == GF_OK && seg_next(&it, &a, &i0, &cnt)) {
     const uint8_t *valid = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
     const int32_t *codes = dict ? (const int32_t *)gfi_buf(a, 1) : NULL;
+    int rw = dict ? 0 : raw_width(cs, a->type.id);
+    const uint8_t *raw = rw ? gfi_buf(a, 1) : NULL;
     for (int64_t i = i0; i < i0 + cnt && st == GF_OK; i++, r++) {
       if (valid && !gfi_bit_get(valid, a->offset + i)) {
         e->idx[r] = -1;
@@ -580,6 +663,17 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
           if (st == GF_OK && remap[c] >= 0 && e->rank) e->rank[remap[c]] = cs->dict_rank[c];
         }
         e->idx[r] = remap[c] >= 0 ? remap[c] : -1;
+      } else if (rw) {
+        /* the array's values are the PLAIN bytes: no conversion. The slot
+         * of the value 8 rows ahead is fetched now (a large table misses
+         * the cache on nearly every probe; the order of the probes, and so
+         * the dictionary, is unchanged). */
+        if (i + 8 < i0 + cnt && e->nslots) {
+          uint64_t ahead = get_le(raw + (a->offset + i + 8) * rw, rw);
+          __builtin_prefetch(&e->slots[num_hash(ahead) & (e->nslots - 1)]);
+        }
+        const uint8_t *vp = raw + (a->offset + i) * rw;
+        st = intern_key(e, get_le(vp, rw), vp, rw, &e->idx[r]);
       } else {
         g = get_value(cs, a, i, tmp, &p, &n);
         if (g == V_NULL) {
@@ -589,13 +683,13 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
         if (g != V_OK) st = range_error(e, g, row0 + r);
         else st = intern(e, p, n, &e->idx[r]);
       }
-      if (st == GF_OK && (int64_t)e->dict.len > e->p->dict_bytes) break;
+      if (st == GF_OK && (int64_t)e->dict.len > limit) break;
     }
-    if (st == GF_OK && (int64_t)e->dict.len > e->p->dict_bytes) break;
+    if (st == GF_OK && (int64_t)e->dict.len > limit) break;
   }
   if (remap) gfi_mfree(e->p->a, remap, gfi_at_least_1(dict_len) * sizeof *remap);
   GF_RETURN_NOT_OK(st);
-  if ((int64_t)e->dict.len > e->p->dict_bytes) {
+  if ((int64_t)e->dict.len > limit) {
     /* Row r brought the entry that overflowed: drop it, stop before r. */
     size_t k = e->nentries - 1;
     e->dict.len = (size_t)e->entry_off[k] - (cs->phys == PQW_BYTE_ARRAY ? 4 : 0);
@@ -605,8 +699,82 @@ static gf_status build_dictionary(enc *e, const gf_frame *f, int64_t row0, int64
   return GF_OK;
 }
 
+/* Bytes of the unsigned sort key of a fixed-width order (0: none, the
+ * order compares byte strings). */
+static int sort_key_width(int order) {
+  switch (order) {
+    case ORD_SIGNED32: case ORD_UNSIGNED32: case ORD_FLOAT: return 4;
+    case ORD_SIGNED64: case ORD_UNSIGNED64: case ORD_DOUBLE: return 8;
+    case ORD_BOOL: return 1;
+    default: return 0;
+  }
+}
+
+/* The value p as an unsigned key whose order is the column's: signed
+ * integers with the sign bit flipped, floats with the sign bit flipped
+ * when positive and every bit when negative (NaN never gets here). -0.0
+ * sorts just below +0.0, which cmp_values calls equal: ranks may order the
+ * two differently from a comparison sort, but the bounds they pick are
+ * written as zeros with the sign PARQUET-1222 asks for either way. */
+static uint64_t sort_key(int order, const uint8_t *p) {
+  switch (order) {
+    case ORD_SIGNED32: return get_le(p, 4) ^ 0x80000000u;
+    case ORD_UNSIGNED32: return get_le(p, 4);
+    case ORD_SIGNED64: return get_le(p, 8) ^ 0x8000000000000000ull;
+    case ORD_UNSIGNED64: return get_le(p, 8);
+    case ORD_FLOAT: {
+      uint64_t b = get_le(p, 4);
+      return b & 0x80000000u ? ~b & 0xffffffffu : b | 0x80000000u;
+    }
+    case ORD_DOUBLE: {
+      uint64_t b = get_le(p, 8);
+      return b & 0x8000000000000000ull ? ~b : b | 0x8000000000000000ull;
+    }
+    default: return p[0];
+  }
+}
+
+/* Ranks e->order[0..m) (entry indexes) by their sort keys with a stable
+ * LSD radix sort, 8 bits a pass, skipping passes where every key has the
+ * same byte; `tmp` has room for m indexes. Equal keys keep index order, as
+ * the merge sort does. */
+static gf_status radix_rank(enc *e, size_t m, int32_t *tmp) {
+  const gf_allocator *a = e->p->a;
+  int order = e->cs->order, width = sort_key_width(order);
+  uint64_t *key = gfi_malloc(a, gfi_at_least_1(m) * 2 * sizeof *key);
+  if (!key) return GF_OOM(e->err, "Parquet dictionary sort keys");
+  uint64_t *key2 = key + gfi_at_least_1(m);
+  for (size_t i = 0; i < m; i++) key[i] = sort_key(order, entry_ptr(e, (size_t)e->order[i]));
+  int32_t *src = e->order, *dst = tmp;
+  uint64_t *ks = key, *kd = key2;
+  for (int shift = 0; shift < 8 * width; shift += 8) {
+    size_t count[257] = {0};
+    for (size_t i = 0; i < m; i++) count[(ks[i] >> shift & 0xff) + 1]++;
+    bool one = false;
+    for (int b = 1; b <= 256; b++) one = one || count[b] == m;
+    if (one) continue; /* every key has this byte */
+    for (int b = 1; b <= 256; b++) count[b] += count[b - 1];
+    for (size_t i = 0; i < m; i++) {
+      size_t at = count[ks[i] >> shift & 0xff]++;
+      dst[at] = src[i];
+      kd[at] = ks[i];
+    }
+    int32_t *t = src;
+    src = dst;
+    dst = t;
+    uint64_t *tk = ks;
+    ks = kd;
+    kd = tk;
+  }
+  if (src != e->order) memcpy(e->order, src, m * sizeof *src);
+  for (size_t k = 0; k < m; k++) e->rank[e->order[k]] = (int32_t)k;
+  e->nranked = m;
+  gfi_mfree(a, key, gfi_at_least_1(m) * 2 * sizeof *key);
+  return GF_OK;
+}
+
 /* Ranks the dictionary entries in the column's sort order (a stable merge
- * sort), so page statistics are integer comparisons of ranks instead of
+ * sort, or a radix sort of fixed-width keys), so page statistics are integer comparisons of ranks instead of
  * value comparisons per row. NaN entries get no rank: never a bound. */
 static gf_status rank_entries(enc *e) {
   size_t n = e->nentries;
@@ -623,6 +791,11 @@ static gf_status rank_entries(enc *e) {
   for (size_t k = 0; k < n; k++) {
     e->rank[k] = -1;
     if (!is_nan(e->cs->order, entry_ptr(e, k))) e->order[m++] = (int32_t)k;
+  }
+  if (sort_key_width(e->cs->order) > 0) {
+    gf_status st = radix_rank(e, m, tmp);
+    gfi_mfree(a, tmp, gfi_at_least_1(n) * sizeof *tmp);
+    return st;
   }
   int32_t *src = e->order, *dst = tmp;
   for (size_t width = 1; width < m; width *= 2) {
@@ -871,6 +1044,12 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
     int32_t kmin = INT32_MAX, kmax = -1, xmin = -1, xmax = -1; /* the page's bounds */
     int32_t cmin = -1, cmax = -1; /* the same by dictionary code (PLAIN) */
     const gf_array *dict = NULL;
+    int32_t imax = 0; /* the page's largest dictionary index */
+    /* bounds of PLAIN raw numbers (see fw below) */
+    bool fhas = false;
+    uint64_t fkmin = 0, fkmax = 0;
+    const uint8_t *fpmin = NULL, *fpmax = NULL;
+    int fwidth = 0;
     pqw_stats s;
     memset(&s, 0, sizeof s);
     e->values.len = 0;
@@ -898,12 +1077,51 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
         pos = 0;
       }
       int64_t take = cnt - pos;
+      int fw = !use_dict && a->type.id != GF_TYPE_DICTIONARY ? raw_width(cs, a->type.id) : 0;
+      if (fw) {
+        /* PLAIN numbers already in their PLAIN bytes: copied, and the
+         * bounds kept as order-preserving keys (NaN never a bound). */
+        const uint8_t *valid = a->null_count > 0 ? gfi_buf(a, 0) : NULL;
+        const uint8_t *raw = gfi_buf(a, 1);
+        bool fl = cs->order == ORD_FLOAT || cs->order == ORD_DOUBLE;
+        for (int64_t k = 0; k < take && r < rows && r - first < limit; k++, pos++, r++) {
+          int64_t j = a->offset + i0 + pos;
+          bool ok = !valid || gfi_bit_get(valid, j);
+          if (ok) {
+            const uint8_t *vp = raw + j * fw;
+            uint8_t *dst = e->values.data + e->values.len; /* reserved below */
+            if (fw == 4) memcpy(dst, vp, 4);
+            else memcpy(dst, vp, 8);
+            e->values.len += (size_t)fw;
+            if (p->statistics && !(fl && is_nan(cs->order, vp))) {
+              uint64_t key = sort_key(cs->order, vp);
+              if (!fhas || key < fkmin) {
+                fkmin = key;
+                fpmin = vp;
+              }
+              if (!fhas || key > fkmax) {
+                fkmax = key;
+                fpmax = vp;
+              }
+              fhas = true;
+            }
+          } else {
+            s.nulls++;
+          }
+          if (cs->optional) lev[nlev++] = ok;
+          if ((int64_t)e->values.len >= p->page_bytes) limit = r + 1 - first;
+        }
+        fwidth = fw;
+        continue;
+      }
       for (int64_t k = 0; k < take && r < rows && r - first < limit; k++, pos++, r++) {
         const uint8_t *vp;
         int32_t vn;
         int g;
         if (use_dict) {
           int32_t x = e->idx[r];
+          if (e->rank && r + 16 < dict_rows && e->idx[r + 16] >= 0)
+            __builtin_prefetch(&e->rank[e->idx[r + 16]]); /* a cache miss ahead */
           g = x < 0 ? V_NULL : V_OK;
           if (g == V_OK) {
             if (e->rank) {
@@ -919,6 +1137,7 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
             }
             memcpy(e->values.data + e->values.len, &x, 4); /* reserved below */
             e->values.len += 4;
+            if (x > imax) imax = x;
             nidx++;
           }
         } else {
@@ -972,6 +1191,11 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
       }
     }
     if (boolbits) GF_RETURN_NOT_OK(gfi_vec_append(&e->values, &boolacc, 1, e->err));
+    if (fhas) {
+      s.has = true;
+      set_bound(&s, false, fpmin, fwidth);
+      set_bound(&s, true, fpmax, fwidth);
+    }
     if (cmax >= 0) {
       const uint8_t *bp;
       int32_t bn;
@@ -999,9 +1223,15 @@ static gf_status encode_pages(enc *e, const gf_frame *f, int64_t row0, int64_t r
       GF_RETURN_NOT_OK(gfi_vec_append(&e->body, e->levels.data, e->levels.len, e->err));
     }
     if (use_dict) {
-      uint8_t b = (uint8_t)bw;
+      /* Each page has its own bit width: that of its largest index (the
+       * entries come in order of first use, so early pages need fewer
+       * bits, as in Arrow's writer, which encodes with the dictionary's
+       * size so far). */
+      int pbw = 1;
+      while (((int64_t)1 << pbw) <= (int64_t)imax) pbw++;
+      uint8_t b = (uint8_t)pbw;
       GF_RETURN_NOT_OK(gfi_vec_append(&e->body, &b, 1, e->err));
-      GF_RETURN_NOT_OK(rle_encode(&e->body, (const uint32_t *)e->values.data, nidx, bw, e->err));
+      GF_RETURN_NOT_OK(rle_encode(&e->body, (const uint32_t *)e->values.data, nidx, pbw, e->err));
     } else {
       GF_RETURN_NOT_OK(gfi_vec_append(&e->body, e->values.data, e->values.len, e->err));
     }
@@ -1101,8 +1331,6 @@ gf_status gfi_pqw_encode_chunk(const pqw_params *p, const gf_frame *f, const pqw
   gfi_mfree(a, e.entry_off, e.cap_entries * sizeof *e.entry_off);
   gfi_mfree(a, e.entry_len, e.cap_entries * sizeof *e.entry_len);
   gfi_mfree(a, e.slots, e.nslots * sizeof *e.slots);
-  gfi_mfree(a, e.slot_hash, e.nslots * sizeof *e.slot_hash);
-  gfi_mfree(a, e.slot_key, e.nslots * sizeof *e.slot_key);
   if (e.idx) gfi_mfree(a, e.idx, (size_t)gfi_at_least_1((size_t)rows) * sizeof *e.idx);
   gfi_mfree(a, e.tmp32, e.cap_tmp32 * sizeof *e.tmp32);
   if (e.rank) gfi_mfree(a, e.rank, gfi_at_least_1(e.rank_cap) * sizeof *e.rank);

@@ -2,7 +2,9 @@
  * split; clean refusals (unsupported type, unknown codec, cancelled,
  * unwritable directory) that leave no file; allocation-failure sweeps.
  * What the files contain is checked against pyarrow, Polars and DuckDB by
- * python/tests/test_parquet_interop.py (an independent reader). */
+ * python/tests/test_parquet_interop.py (an independent reader). The
+ * dictionary fallback rule (docs/PARQUET.md) against a naive replay of the
+ * rule: where the dictionary pages end, read from the page headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,8 @@
 #include "gf_test_data.h"
 #include "gf_test_sweep.h"
 #include "gopherframe.h"
+#include "io/pq_format.h"
+#include "io/thrift_read.h"
 
 static char tmpdir[] = "/tmp/gf_pqw_XXXXXX";
 
@@ -292,6 +296,148 @@ static void empty_frames(void **state) {
   unlink(path);
 }
 
+/* The pages of the only column chunk of a one-column, one-row-group,
+ * uncompressed file of `rows` rows, from the page headers: kinds[k] is
+ * 'D' (dictionary), 'R' (RLE_DICTIONARY data) or 'P' (PLAIN data), vals[k]
+ * its num_values. Returns the page count. */
+static int page_kinds(const uint8_t *b, size_t n, int64_t rows, char *kinds, int64_t *vals,
+                      int max) {
+  size_t at = 4;
+  int64_t seen = 0;
+  int k = 0;
+  tr_arena ar;
+  gfi_tr_arena_init(&ar, NULL);
+  while (seen < rows) {
+    assert_true(k < max);
+    gfi_pq_page_header h;
+    size_t used = 0;
+    gf_error err;
+    if (gfi_pq_decode_page_header(b + at, n - at, at, &h, &ar, &used, &err) != GF_OK)
+      fail_msg("%s", err.message);
+    if (h.type == 2) {
+      kinds[k] = 'D';
+      vals[k] = h.dictionary_page_header.num_values;
+    } else {
+      assert_int_equal(h.type, 0);
+      assert_true(h.data_page_header.encoding == 8 || h.data_page_header.encoding == 0);
+      kinds[k] = h.data_page_header.encoding == 8 ? 'R' : 'P';
+      vals[k] = h.data_page_header.num_values;
+      seen += vals[k];
+    }
+    at += used + (size_t)h.compressed_page_size;
+    k++;
+  }
+  gfi_tr_arena_free(&ar);
+  assert_int_equal(seen, rows);
+  return k;
+}
+
+/* Writes `col` (one column "x") uncompressed as one row group with a
+ * dictionary page limit of 1000 bytes and pages of 500 rows; checks that
+ * the pages are: a dictionary page of `entries` values, RLE_DICTIONARY
+ * pages for rows [0, dict_rows), PLAIN pages for the rest; reads the file
+ * back and compares it with `want` (NULL = null). */
+static void check_fallback(gf_array *col, const char *const *want, int64_t rows,
+                           int64_t dict_rows, int64_t entries) {
+  const char *names[1] = {"x"};
+  gf_frame *f = NULL;
+  assert_int_equal(gf_frame_from_columns(names, &col, 1, &f, NULL), GF_OK);
+  gf_array_release(col);
+  gf_parquet_write_options o;
+  gf_parquet_write_options_init(&o);
+  o.row_group_rows = rows;
+  o.data_page_rows = 500;
+  o.dictionary_page_bytes = 1000;
+  const char *path = temp_path("fallback.parquet");
+  gf_error err;
+  if (gf_write_parquet(f, path, &o, &err) != GF_OK) fail_msg("%s", err.message);
+  size_t n;
+  uint8_t *b = read_all(path, &n);
+  char kinds[64];
+  int64_t vals[64];
+  int np = page_kinds(b, n, rows, kinds, vals, 64);
+  int64_t in_dict = 0, in_plain = 0;
+  int k = 0;
+  if (dict_rows > 0) {
+    assert_int_equal(kinds[0], 'D');
+    assert_int_equal(vals[0], entries);
+    k = 1;
+  }
+  for (; k < np && kinds[k] == 'R'; k++) in_dict += vals[k];
+  for (; k < np && kinds[k] == 'P'; k++) in_plain += vals[k];
+  assert_int_equal(k, np); /* no dictionary page after a PLAIN one */
+  assert_int_equal(in_dict, dict_rows);
+  assert_int_equal(in_plain, rows - dict_rows);
+  free(b);
+  gf_frame *back = NULL;
+  if (gf_read_parquet(path, NULL, &back, &err) != GF_OK) fail_msg("%s", err.message);
+  assert_int_equal(gf_frame_num_rows(back), rows);
+  for (int bi = 0; bi < gf_frame_num_batches(back); bi++) {
+    const gf_array *a = gf_frame_column(back, bi, 0);
+    int64_t off = gf_frame_batch_offset(back, bi);
+    for (int64_t i = 0; i < gf_array_length(a); i++) {
+      const char *w = want[off + i];
+      if (!w) {
+        assert_true(gf_array_is_null(a, i));
+        continue;
+      }
+      int64_t len;
+      const char *g = gf_array_get_bytes(a, i, &len);
+      if (len != (int64_t)strlen(w) || memcmp(g, w, (size_t)len) != 0)
+        fail_msg("row %lld: got '%.*s', want '%s'", (long long)(off + i), (int)len, g, w);
+    }
+  }
+  gf_frame_release(back);
+  gf_frame_release(f);
+  unlink(path);
+}
+
+/* The fallback rule, replayed naively: a utf8 column falls back at the
+ * row whose new value would take the dictionary page (4-byte length +
+ * bytes per entry) over the limit; a dictionary column whose entries
+ * repeat keeps every row dictionary-encoded however large its page; one
+ * whose values are all distinct (the dictionary does not pay) falls back
+ * like a utf8 column. Nulls (every 13th / 17th row) add no entry. */
+static void dictionary_fallback_rule(void **state) {
+  (void)state;
+  enum { N = 3000 };
+  static char buf[N][32];
+  const char *v[N];
+  /* utf8, 600 distinct values of 5 bytes, used in a scrambled order */
+  for (int i = 0; i < N; i++) {
+    snprintf(buf[i], sizeof buf[i], "v%04d", (int)(((int64_t)i * 7919) % 600));
+    v[i] = i % 13 == 5 ? NULL : buf[i];
+  }
+  bool seen[600] = {false};
+  int64_t bytes = 0, fall = N, entries = 0;
+  for (int i = 0; i < N && fall == N; i++) {
+    if (!v[i]) continue;
+    int k = atoi(v[i] + 1);
+    if (seen[k]) continue;
+    if (bytes + 4 + 5 > 1000) fall = i;
+    else {
+      seen[k] = true;
+      bytes += 9;
+      entries++;
+    }
+  }
+  assert_true(fall > 0 && fall < N);
+  check_fallback(gft_string_array(gf_type(GF_TYPE_UTF8), v, N), v, N, fall, entries);
+  /* dictionary<utf8>: 400 entries of 20 bytes (a 9600-byte page), each
+   * used about 7 times: dictionary pages throughout */
+  for (int i = 0; i < N; i++) {
+    snprintf(buf[i], sizeof buf[i], "entry-%014d", (i * 31) % 400);
+    v[i] = i % 17 == 3 ? NULL : buf[i];
+  }
+  check_fallback(gft_string_array(gf_type_dictionary(gf_type(GF_TYPE_UTF8)), v, N), v, N, N, 400);
+  /* dictionary<utf8>, every value once: 41 entries of 24 bytes fit */
+  for (int i = 0; i < N; i++) {
+    snprintf(buf[i], sizeof buf[i], "u%019d", i);
+    v[i] = buf[i];
+  }
+  check_fallback(gft_string_array(gf_type_dictionary(gf_type(GF_TYPE_UTF8)), v, N), v, N, 41, 41);
+}
+
 static int setup(void **state) {
   (void)state;
   return mkdtemp(tmpdir) ? 0 : -1;
@@ -309,6 +455,7 @@ int main(void) {
       cmocka_unit_test(overflow_is_an_error),
       cmocka_unit_test(survives_every_allocation_failure),
       cmocka_unit_test(empty_frames),
+      cmocka_unit_test(dictionary_fallback_rule),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
