@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "data/builder_internal.h"
 #include "data/decimal.h"
+#include "exec/arena.h"
 #include "ops/groupby_internal.h"
 
 #define SUB GB_SUB
@@ -796,7 +797,9 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   int64_t **tkey = gfi_calloc(a, sizeof *tkey * (size_t)(na ? na : 1)); /* top_k slot keys */
   int64_t **hkey = gfi_calloc(a, sizeof *hkey * (size_t)(na ? na : 1));
   int64_t **hcur = gfi_calloc(a, sizeof *hcur * (size_t)(na ? na : 1)); /* list ends per group */
-  int64_t *cnt = gfi_calloc(a, sizeof *cnt * (size_t)(ng + 1));
+  /* Per-partition state is worker scratch (exec/arena.h): a worker's
+   * next partition, or the next call, reuses the faulted-in blocks. */
+  int64_t *cnt = gfi_scratch_calloc(a, sizeof *cnt * (size_t)(ng + 1));
   int64_t *off = NULL, M = 0;
   gf_status s = GF_OK;
   if (!st || !tkey || !hkey || !hcur || !cnt) s = GF_OOM(ctx->err, "group-by partition state");
@@ -817,7 +820,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
     }
     size_t ss = state_size(ag);
     if (!ss) continue;
-    st[i] = gfi_malloc(a, ss * (size_t)ng);
+    st[i] = gfi_scratch_alloc(a, ss * (size_t)ng);
     if (!st[i]) s = GF_OOM(ctx->err, "group-by partition state");
     else state_init(ag, st[i], ng);
   }
@@ -940,7 +943,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   }
   size_t mm = (size_t)(M ? M : 1);
   for (int i = 0; i < na; i++) {
-    if (st && st[i]) gfi_mfree(a, st[i], state_size(&J->aggs[i]) * (size_t)ng);
+    if (st && st[i]) gfi_scratch_free(a, st[i], state_size(&J->aggs[i]) * (size_t)ng);
     if (hkey && hkey[i]) gfi_mfree(a, hkey[i], sizeof **hkey * mm);
     if (hcur && hcur[i]) gfi_mfree(a, hcur[i], sizeof **hcur * (size_t)ng);
     if (tkey && tkey[i]) gfi_mfree(a, tkey[i], sizeof **tkey * (size_t)ng * (size_t)J->aggs[i].k);
@@ -949,7 +952,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   if (st) gfi_mfree(a, st, sizeof *st * (size_t)(na ? na : 1));
   if (hkey) gfi_mfree(a, hkey, sizeof *hkey * (size_t)(na ? na : 1));
   if (hcur) gfi_mfree(a, hcur, sizeof *hcur * (size_t)(na ? na : 1));
-  if (cnt) gfi_mfree(a, cnt, sizeof *cnt * (size_t)(ng + 1));
+  if (cnt) gfi_scratch_free(a, cnt, sizeof *cnt * (size_t)(ng + 1));
   if (off) gfi_mfree(a, off, sizeof *off * (size_t)(ng + 1));
   return s;
 }

@@ -9,6 +9,7 @@
 
 #include "data/builder_internal.h"
 #include "exec/exec_internal.h"
+#include "exec/arena.h"
 #include "ops/groupby_internal.h"
 
 /* Block path limits: direct slots / groups and partial states overall. */
@@ -273,8 +274,9 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
       T += mg;
     }
   }
-  rows = gfi_malloc(a, sizeof *rows * (size_t)(T ? T : 1));
-  grp = gfi_malloc(a, sizeof *grp * (size_t)(T ? T : 1));
+  /* Gather indexes: arena scratch (exec/arena.h), reused across calls. */
+  rows = gfi_scratch_alloc(a, sizeof *rows * (size_t)(T ? T : 1));
+  grp = gfi_scratch_alloc(a, sizeof *grp * (size_t)(T ? T : 1));
   if (!rows || !grp) st = GF_OOM(err, "group-by output");
   if (st == GF_OK) {
     /* grp[t] = index into order of output row t. */
@@ -356,8 +358,8 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
       oc->cols[oc->n++] = arr;
     }
   }
-  if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)(T ? T : 1));
-  if (grp) gfi_mfree(a, grp, sizeof *grp * (size_t)(T ? T : 1));
+  if (rows) gfi_scratch_free(a, rows, sizeof *rows * (size_t)(T ? T : 1));
+  if (grp) gfi_scratch_free(a, grp, sizeof *grp * (size_t)(T ? T : 1));
   return st;
 }
 
