@@ -436,15 +436,15 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
     case GF_AGG_FIRST:
     case GF_AGG_LAST:
       ag->res = GB_RES_ROW;
-      ag->rrow = gfi_malloc(a, sizeof *ag->rrow * n);
+      ag->rrow = gfi_scratch_alloc(a, sizeof *ag->rrow * n);
       if (!ag->rrow) return GF_OOM(err, "aggregate results");
       for (size_t i = 0; i < n; i++) ag->rrow[i] = -1;
       return GF_OK;
     case GF_AGG_TOP_K:
       ag->res = GB_RES_TOPK;
-      ag->rrow = gfi_malloc(a, sizeof *ag->rrow * n * (size_t)ag->k);
-      ag->rcnt = gfi_calloc(a, sizeof *ag->rcnt * n);
-      ag->rnull = gfi_malloc(a, sizeof *ag->rnull * n);
+      ag->rrow = gfi_scratch_alloc(a, sizeof *ag->rrow * n * (size_t)ag->k);
+      ag->rcnt = gfi_scratch_calloc(a, sizeof *ag->rcnt * n);
+      ag->rnull = gfi_scratch_alloc(a, sizeof *ag->rnull * n);
       if (!ag->rrow || !ag->rcnt || !ag->rnull) return GF_OOM(err, "aggregate results");
       return GF_OK;
     case GF_AGG_COUNT_ALL:
@@ -455,10 +455,12 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
       break;
     default: ag->res = GB_RES_F64; break;
   }
-  if (ag->res == GB_RES_I64) ag->ri = gfi_malloc(a, sizeof *ag->ri * n);
-  else if (ag->res == GB_RES_DEC) ag->rd = gfi_malloc(a, sizeof *ag->rd * n);
-  else ag->rf = gfi_malloc(a, sizeof *ag->rf * n);
-  ag->valid = gfi_calloc(a, n);
+  /* Per-group results are scratch (exec/arena.h): the output columns are
+   * built from them. */
+  if (ag->res == GB_RES_I64) ag->ri = gfi_scratch_alloc(a, sizeof *ag->ri * n);
+  else if (ag->res == GB_RES_DEC) ag->rd = gfi_scratch_alloc(a, sizeof *ag->rd * n);
+  else ag->rf = gfi_scratch_alloc(a, sizeof *ag->rf * n);
+  ag->valid = gfi_scratch_calloc(a, n);
   bool have = ag->res == GB_RES_I64 ? ag->ri != NULL : ag->res == GB_RES_DEC ? ag->rd != NULL : ag->rf != NULL;
   if (!have || !ag->valid) return GF_OOM(err, "aggregate results");
   return GF_OK;
@@ -466,15 +468,15 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
 
 void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a) {
   size_t n = (size_t)(ag->nres ? ag->nres : 1);
-  if (ag->ri) gfi_mfree(a, ag->ri, sizeof *ag->ri * n);
-  if (ag->rf) gfi_mfree(a, ag->rf, sizeof *ag->rf * n);
-  if (ag->rd) gfi_mfree(a, ag->rd, sizeof *ag->rd * n);
+  if (ag->ri) gfi_scratch_free(a, ag->ri, sizeof *ag->ri * n);
+  if (ag->rf) gfi_scratch_free(a, ag->rf, sizeof *ag->rf * n);
+  if (ag->rd) gfi_scratch_free(a, ag->rd, sizeof *ag->rd * n);
   ag->rd = NULL;
-  if (ag->valid) gfi_mfree(a, ag->valid, n);
+  if (ag->valid) gfi_scratch_free(a, ag->valid, n);
   if (ag->rrow)
-    gfi_mfree(a, ag->rrow, sizeof *ag->rrow * n * (size_t)(ag->kind == GF_AGG_TOP_K ? ag->k : 1));
-  if (ag->rcnt) gfi_mfree(a, ag->rcnt, sizeof *ag->rcnt * n);
-  if (ag->rnull) gfi_mfree(a, ag->rnull, sizeof *ag->rnull * n);
+    gfi_scratch_free(a, ag->rrow, sizeof *ag->rrow * n * (size_t)(ag->kind == GF_AGG_TOP_K ? ag->k : 1));
+  if (ag->rcnt) gfi_scratch_free(a, ag->rcnt, sizeof *ag->rcnt * n);
+  if (ag->rnull) gfi_scratch_free(a, ag->rnull, sizeof *ag->rnull * n);
   ag->ri = NULL;
   ag->rf = NULL;
   ag->valid = NULL;
@@ -615,9 +617,12 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
     for (int64_t h = 0; h < H; h++) G += J.tot[h] > 0;
     bool whole = c->nkeys == 0 && G == 0;
     if (whole) G = 1;
+    /* ngroups first: the caller frees order and first_row with that size
+     * (arena scratch must be given back with the size it was taken with). */
+    g->ngroups = G;
     pairs = gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
-    *order = gfi_malloc(a, sizeof **order * (size_t)(G ? G : 1));
-    g->first_row = gfi_malloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
+    *order = gfi_scratch_alloc(a, sizeof **order * (size_t)(G ? G : 1));
+    g->first_row = gfi_scratch_alloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
     if (!pairs || !*order || !g->first_row) {
       st = GF_OOM(err, "group-by groups");
     } else {
@@ -634,7 +639,7 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
     }
   } else if (st == GF_OK) {
     G = g->ngroups;
-    *order = gfi_malloc(a, sizeof **order * (size_t)(G ? G : 1));
+    *order = gfi_scratch_alloc(a, sizeof **order * (size_t)(G ? G : 1));
     if (!*order) st = GF_OOM(err, "group-by order");
     else for (int64_t k = 0; k < G; k++) (*order)[k] = k;
   }

@@ -165,7 +165,7 @@ void gfi_gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint3
 
 void gfi_gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n) {
   if (g->first_row)
-    gfi_mfree(a, g->first_row, sizeof *g->first_row * (size_t)(g->ngroups ? g->ngroups : 1));
+    gfi_scratch_free(a, g->first_row, sizeof *g->first_row * (size_t)(g->ngroups ? g->ngroups : 1));
   /* rowgid is arena scratch (both paths allocate it with gfi_scratch_alloc). */
   if (g->rowgid) gfi_scratch_free(a, g->rowgid, sizeof *g->rowgid * (size_t)(n ? n : 1));
   g->first_row = NULL;
@@ -217,7 +217,7 @@ static gf_status direct_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_
 static gf_status assign_from_pairs(const gb_ctx *c, uint64_t *pairs, int64_t G, int32_t *ent2gid,
                                    gb_groups *g, gf_error *err) {
   GF_RETURN_NOT_OK(gfi_gb_radix_sort_hi32(pairs, G, c->a, err));
-  g->first_row = gfi_malloc(c->a, sizeof *g->first_row * (size_t)(G ? G : 1));
+  g->first_row = gfi_scratch_alloc(c->a, sizeof *g->first_row * (size_t)(G ? G : 1));
   if (!g->first_row) return GF_OOM(err, "group first rows");
   g->ngroups = G;
   for (int64_t i = 0; i < G; i++) {
@@ -564,7 +564,7 @@ static gf_status assign_by_marks(gb_ctx *c, hash_job *J, const gf_chunk_spec *pa
   int64_t n = c->v.n;
   J->mark = gfi_scratch_calloc(a, sizeof *J->mark * (size_t)(n ? n : 1));
   J->segbase = gfi_malloc(a, sizeof *J->segbase * (size_t)J->nseg);
-  g->first_row = gfi_malloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
+  g->first_row = gfi_scratch_alloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
   if (g->first_row) g->ngroups = G; /* gfi_gb_groups_free's size */
   gf_status st = GF_OK;
   if (!J->mark || !J->segbase || !g->first_row) st = GF_OOM(err, "group first rows");
