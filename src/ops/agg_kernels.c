@@ -578,8 +578,9 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
   int64_t H = J.H, nb = J.nblocks;
   size_t cells = (size_t)(H ? H : 1) * (size_t)(nb ? nb : 1);
   int nst = naggs ? naggs : 1;
-  J.cnt = gfi_malloc(a, sizeof *J.cnt * cells);
-  J.first = gfi_malloc(a, sizeof *J.first * cells);
+  /* Per-block partial states: arena scratch (exec/arena.h). */
+  J.cnt = gfi_scratch_alloc(a, sizeof *J.cnt * cells);
+  J.first = gfi_scratch_alloc(a, sizeof *J.first * cells);
   J.st = gfi_calloc(a, sizeof *J.st * (size_t)nst);
   J.ss = gfi_calloc(a, sizeof *J.ss * (size_t)nst);
   J.tot = gfi_malloc(a, sizeof *J.tot * (size_t)(H ? H : 1));
@@ -593,7 +594,7 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
   for (int i = 0; i < naggs && st == GF_OK; i++) {
     J.ss[i] = state_size(&aggs[i]);
     if (J.ss[i]) {
-      J.st[i] = gfi_malloc(a, J.ss[i] * cells);
+      J.st[i] = gfi_scratch_alloc(a, J.ss[i] * cells);
       if (!J.st[i]) st = GF_OOM(err, "group-by partial states");
     }
     if (st == GF_OK) st = gfi_gb_agg_alloc_results(&aggs[i], H, a, err);
@@ -644,13 +645,13 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
     else for (int64_t k = 0; k < G; k++) (*order)[k] = k;
   }
   if (st != GF_OK && *order) {
-    gfi_mfree(a, *order, sizeof **order * (size_t)(G ? G : 1));
+    gfi_scratch_free(a, *order, sizeof **order * (size_t)(G ? G : 1));
     *order = NULL;
   }
   for (int i = 0; i < naggs && J.st; i++)
-    if (J.st[i]) gfi_mfree(a, J.st[i], J.ss[i] * cells);
-  if (J.cnt) gfi_mfree(a, J.cnt, sizeof *J.cnt * cells);
-  if (J.first) gfi_mfree(a, J.first, sizeof *J.first * cells);
+    if (J.st[i]) gfi_scratch_free(a, J.st[i], J.ss[i] * cells);
+  if (J.cnt) gfi_scratch_free(a, J.cnt, sizeof *J.cnt * cells);
+  if (J.first) gfi_scratch_free(a, J.first, sizeof *J.first * cells);
   if (J.st) gfi_mfree(a, J.st, sizeof *J.st * (size_t)nst);
   if (J.ss) gfi_mfree(a, J.ss, sizeof *J.ss * (size_t)nst);
   if (J.tot) gfi_mfree(a, J.tot, sizeof *J.tot * (size_t)(H ? H : 1));
