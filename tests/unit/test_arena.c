@@ -1,4 +1,8 @@
 /* Per-worker scratch arenas (src/exec/arena.c) and their accounting
+ * (src/exec/call_alloc.c), and the MemoryBound strategy's planners
+ * (src/exec/planners.c).
+ *
+ * Arenas
  * (src/exec/call_alloc.c): reuse across calls gives the results of a naive
  * group-by at 1/2/3/8 workers; arena blocks count against a call's memory
  * limit (a limit the scratch crosses fails with GF_ENOMEM even when the
@@ -513,6 +517,157 @@ static void concurrent_calls_and_trims(void **state) {
   assert_int_equal(gfi_arena_idle_bytes(), 0);
 }
 
+/* ---- the MemoryBound strategy ------------------------------------------ */
+
+/* The formulas of docs/STRATEGIES.md, by hand. */
+static void memory_bound_formulas(void **state) {
+  (void)state;
+  gf_parallel_options o;
+  gf_parallel_options_init(&o);
+  o.strategy = GF_STRATEGY_MEMORY_BOUND;
+  /* No limit: 16 MiB per worker. */
+  assert_int_equal(gfi_plan_memory_bound_rows(100000000, 16, &o, 2), (16 << 20) / 16);
+  /* Limit L: L / (4 W) / bytes_per_row, at least 4096, at most ceil(n/W). */
+  o.memory_limit = (int64_t)64 << 20;
+  assert_int_equal(gfi_plan_memory_bound_rows(100000000, 8, &o, 4), ((int64_t)64 << 20) / 16 / 8);
+  assert_int_equal(gfi_plan_memory_bound_rows(1000, 8, &o, 3), 334);
+  o.memory_limit = 1 << 20;
+  assert_int_equal(gfi_plan_memory_bound_rows(100000000, 64, &o, 8), 4096);
+  /* gf_plan_chunks uses it (an explicit chunk_rows still wins). */
+  gf_chunk_spec *c = NULL;
+  int64_t n = 0;
+  o.memory_limit = (int64_t)64 << 20;
+  o.num_workers = 4;
+  o.min_parallel_rows = 0;
+  assert_int_equal(gf_plan_chunks(10000000, 8, &o, &c, &n, NULL), GF_OK);
+  assert_int_equal(c[0].end_row, ((int64_t)64 << 20) / 16 / 8);
+  gf_mem_free(c);
+
+  /* Spill partitions: 2 without a limit; the fixed rule (a quarter of the
+   * limit per partition) for other strategies; what is left under
+   * MemoryBound. */
+  gf_parallel_options p;
+  gf_parallel_options_init(&p);
+  assert_int_equal(gfi_plan_spill_partitions(1000000, 64, &p, 256), 2);
+  p.memory_limit = (int64_t)64 << 20; /* 64e6 / 16 MiB = 3.8 -> 4 */
+  assert_int_equal(gfi_plan_spill_partitions(1000000, 64, &p, 256), 4);
+  assert_int_equal(gfi_plan_spill_partitions(100000000, 64, &p, 256), 256);
+  p.strategy = GF_STRATEGY_MEMORY_BOUND;
+  assert_int_equal(gfi_plan_spill_partitions(1000000, 64, &p, 256), 4); /* nothing in use */
+  gfi_ctx ctx;
+  gf_parallel_options lo;
+  gf_error err;
+  assert_int_equal(gfi_ctx_load(&ctx, &p, &lo, &err), GF_OK);
+  void *held = gf_alloc(lo.allocator, (size_t)32 << 20, 64); /* half the limit in use */
+  assert_non_null(held);
+  assert_int_equal(gfi_plan_spill_partitions(1000000, 64, &lo, 256), 8); /* 64e6 / 8 MiB */
+  lo.strategy = GF_STRATEGY_AUTO;
+  assert_int_equal(gfi_plan_spill_partitions(1000000, 64, &lo, 256), 4);
+  lo.strategy = GF_STRATEGY_MEMORY_BOUND;
+  void *more = gf_alloc(lo.allocator, ((size_t)32 << 20) - 64, 64); /* all but 64 bytes */
+  assert_non_null(more);
+  assert_int_equal(gfi_plan_spill_partitions(1000000, 64, &lo, 256), 256);
+  gf_free(lo.allocator, more, ((size_t)32 << 20) - 64, 64);
+  gf_free(lo.allocator, held, (size_t)32 << 20, 64);
+  assert_int_equal(gfi_ctx_end(&ctx, GF_OK, &err), GF_OK);
+}
+
+static void assert_same_ipc(const gf_frame *a, const gf_frame *b) {
+  void *pa = NULL, *pb = NULL;
+  size_t la = 0, lb = 0;
+  assert_int_equal(gf_write_ipc_memory(a, false, NULL, &pa, &la, NULL), GF_OK);
+  assert_int_equal(gf_write_ipc_memory(b, false, NULL, &pb, &lb, NULL), GF_OK);
+  assert_int_equal(la, lb);
+  assert_memory_equal(pa, pb, la);
+  gf_mem_free(pa);
+  gf_mem_free(pb);
+}
+
+/* Naive stable order of rows by (k asc nulls last, i desc). */
+static const data *g_sort_data;
+static int cmp_rows(const void *pa, const void *pb) {
+  int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+  const data *d = g_sort_data;
+  if (d->kok[a] != d->kok[b]) return d->kok[a] ? -1 : 1;
+  if (d->kok[a] && d->k[a] != d->k[b]) return d->k[a] < d->k[b] ? -1 : 1;
+  if (d->i[a] != d->i[b]) return d->i[a] > d->i[b] ? -1 : 1;
+  return (a > b) - (a < b);
+}
+
+/* Every strategy, at 1/2/3/8 workers, with and without a memory limit,
+ * gives the same bits: a group-by with float aggregates (IPC bytes against
+ * the first run; counts and integer sums against the naive reference) and
+ * a sort (against a naive stable sort). */
+static void strategies_give_identical_results(void **state) {
+  (void)state;
+  data d;
+  make_data(&d, 150000, 20000, 71);
+  int64_t *perm = malloc(sizeof *perm * (size_t)d.n);
+  for (int64_t r = 0; r < d.n; r++) perm[r] = r;
+  g_sort_data = &d;
+  qsort(perm, (size_t)d.n, sizeof *perm, cmp_rows);
+  static const gf_agg_spec aggs[] = {{GF_AGG_COUNT_ALL, NULL, NULL, 0, 0, "n"},
+                                     {GF_AGG_SUM, "i", NULL, 0, 0, "s"},
+                                     {GF_AGG_MEAN, "i", NULL, 0, 0, "m"},
+                                     {GF_AGG_STD, "i", NULL, 0, 0, "sd"},
+                                     {GF_AGG_MEDIAN, "i", NULL, 0, 0, "med"}};
+  static const gf_sort_key skeys[] = {{"k", false, false}, {"i", true, false}};
+  static const gf_strategy strategies[] = {GF_STRATEGY_AUTO, GF_STRATEGY_FIXED_CHUNKS,
+                                           GF_STRATEGY_CACHE_FRIENDLY, GF_STRATEGY_MEMORY_BOUND};
+  static const int64_t limits[] = {0, (int64_t)64 << 20};
+  gf_frame *base = NULL;
+  for (size_t si = 0; si < 4; si++) {
+    for (size_t w = 0; w < sizeof kWorkers / sizeof kWorkers[0]; w++) {
+      for (size_t li = 0; li < 2; li++) {
+        gf_parallel_options po;
+        gf_parallel_options_init(&po);
+        po.num_workers = kWorkers[w];
+        po.min_parallel_rows = 0;
+        po.strategy = strategies[si];
+        po.memory_limit = limits[li];
+        gf_groupby_options go;
+        gf_groupby_options_init(&go);
+        go.parallel = &po;
+        gf_frame *out = NULL;
+        gf_error err;
+        const gf_frame *in = (si + w) % 2 ? d.garbage : d.clean;
+        assert_int_equal(gf_group_by(in, kKeys, 1, aggs, 5, &go, &out, &err), GF_OK);
+        int64_t g = 0;
+        for (int b = 0; b < gf_frame_num_batches(out); b++) {
+          gf_array *n = gf_frame_column(out, b, 1), *sm = gf_frame_column(out, b, 2);
+          for (int64_t j = 0; j < gf_array_length(n); j++, g++) {
+            assert_int_equal(gf_array_get_int64(n, j), d.r.count[g]);
+            assert_int_equal(gf_array_get_int64(sm, j), d.r.sum[g]);
+          }
+        }
+        assert_int_equal(g, d.r.ngroups);
+        if (!base) base = gf_frame_retain(out);
+        else assert_same_ipc(out, base);
+        gf_frame_release(out);
+
+        gf_frame *sorted = NULL;
+        assert_int_equal(gf_sort(in, skeys, 2, 0, &po, &sorted, &err), GF_OK);
+        int64_t r = 0;
+        for (int b = 0; b < gf_frame_num_batches(sorted); b++) {
+          gf_array *k = gf_frame_column(sorted, b, 0), *iv = gf_frame_column(sorted, b, 1);
+          for (int64_t j = 0; j < gf_array_length(k); j++, r++) {
+            int64_t want = perm[r];
+            assert_int_equal(!gf_array_is_null(k, j), d.kok[want]);
+            if (d.kok[want]) assert_int_equal(gf_array_get_int64(k, j), d.k[want]);
+            assert_int_equal(gf_array_get_int64(iv, j), d.i[want]);
+          }
+        }
+        assert_int_equal(r, d.n);
+        gf_frame_release(sorted);
+      }
+    }
+  }
+  gf_frame_release(base);
+  free(perm);
+  free_data(&d);
+  gf_pool_trim();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(size_classes_take_give_trim),
@@ -524,6 +679,8 @@ int main(void) {
       cmocka_unit_test(allocation_failure_sweep_over_arena_blocks),
       cmocka_unit_test(allocation_failure_sweep_with_a_caller_allocator),
       cmocka_unit_test(concurrent_calls_and_trims),
+      cmocka_unit_test(memory_bound_formulas),
+      cmocka_unit_test(strategies_give_identical_results),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
