@@ -517,6 +517,81 @@ static void concurrent_calls_and_trims(void **state) {
   assert_int_equal(gfi_arena_idle_bytes(), 0);
 }
 
+/* Repeated inner joins (hash table scratch from the arenas) give the naive
+ * nested-loop pairs every time, at 1/2/3/8 workers. */
+static void joins_reuse_arenas_and_match_a_nested_loop(void **state) {
+  (void)state;
+  data d;
+  make_data(&d, 40000, 3000, 81);
+  enum { NR = 5000 };
+  int64_t rk[NR], rv[NR];
+  bool rok[NR];
+  uint64_t seed = 99;
+  for (int r = 0; r < NR; r++) {
+    rk[r] = (int64_t)(gft_rand_next(&seed) % 3000) * 7 - 5;
+    rok[r] = gft_rand_next(&seed) % 40 != 0;
+    rv[r] = r;
+  }
+  gf_array *rc[2] = {gft_int64_array(gf_type(GF_TYPE_INT64), rk, rok, NR),
+                     gft_int64_array(gf_type(GF_TYPE_INT64), rv, NULL, NR)};
+  const char *rn[2] = {"rk", "rv"};
+  gf_frame *right = NULL;
+  assert_int_equal(gf_frame_from_columns(rn, rc, 2, &right, NULL), GF_OK);
+  gf_array_release(rc[0]);
+  gf_array_release(rc[1]);
+  /* Naive pairs: left rows in order, each left row's matches by right row. */
+  int64_t cap = 1 << 20, np = 0;
+  int64_t *pl = malloc(sizeof *pl * (size_t)cap), *pr = malloc(sizeof *pr * (size_t)cap);
+  for (int64_t l = 0; l < d.n; l++) {
+    if (!d.kok[l]) continue;
+    for (int r = 0; r < NR; r++)
+      if (rok[r] && rk[r] == d.k[l]) {
+        assert_true(np < cap);
+        pl[np] = l;
+        pr[np++] = r;
+      }
+  }
+  static const char *const lon[] = {"k"}, *const ron[] = {"rk"};
+  gf_pool_trim();
+  int64_t r0, f0, r1, f1;
+  gfi_arena_counts(&r0, &f0);
+  for (int rep = 0; rep < 2; rep++) {
+    for (size_t w = 0; w < sizeof kWorkers / sizeof kWorkers[0]; w++) {
+      gf_parallel_options po;
+      gf_parallel_options_init(&po);
+      po.num_workers = kWorkers[w];
+      po.min_parallel_rows = 0;
+      gf_join_options jo;
+      gf_join_options_init(&jo);
+      jo.parallel = &po;
+      gf_frame *out = NULL;
+      gf_error err;
+      assert_int_equal(gf_join(rep ? d.garbage : d.clean, right, lon, ron, 1, GF_JOIN_INNER, &jo,
+                               &out, &err), GF_OK);
+      assert_int_equal(gf_frame_num_rows(out), np);
+      int ci = gf_schema_find(gf_frame_schema(out), "i");
+      int cv = gf_schema_find(gf_frame_schema(out), "rv");
+      assert_true(ci >= 0 && cv >= 0);
+      int64_t q = 0;
+      for (int b = 0; b < gf_frame_num_batches(out); b++) {
+        gf_array *iv = gf_frame_column(out, b, ci), *vv = gf_frame_column(out, b, cv);
+        for (int64_t j = 0; j < gf_array_length(iv); j++, q++) {
+          assert_int_equal(gf_array_get_int64(iv, j), d.i[pl[q]]);
+          assert_int_equal(gf_array_get_int64(vv, j), pr[q]);
+        }
+      }
+      gf_frame_release(out);
+    }
+  }
+  gfi_arena_counts(&r1, &f1);
+  assert_true(r1 - r0 > 0);
+  free(pl);
+  free(pr);
+  gf_frame_release(right);
+  free_data(&d);
+  gf_pool_trim();
+}
+
 /* ---- the MemoryBound strategy ------------------------------------------ */
 
 /* The formulas of docs/STRATEGIES.md, by hand. */
@@ -679,6 +754,7 @@ int main(void) {
       cmocka_unit_test(allocation_failure_sweep_over_arena_blocks),
       cmocka_unit_test(allocation_failure_sweep_with_a_caller_allocator),
       cmocka_unit_test(concurrent_calls_and_trims),
+      cmocka_unit_test(joins_reuse_arenas_and_match_a_nested_loop),
       cmocka_unit_test(memory_bound_formulas),
       cmocka_unit_test(strategies_give_identical_results),
   };
