@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench_common.h"
 
@@ -115,6 +116,12 @@ static gf_status run_filtered(const gb_case *c, const gf_frame *x, const gf_para
   return st;
 }
 
+/* Minor page faults of this process so far (getrusage). */
+static double minflt_now(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_minflt : 0.0;
+}
+
 /* Runs one case `runs` times on the loaded frame and prints its line. With
  * `from_file` (a CASE_file name) each run reads `path` itself (timed), as a
  * user running the query on the file would; `x` is then unused. */
@@ -128,7 +135,7 @@ static void run_case(const gb_case *c, const gf_frame *x, const char *path, bool
   gf_groupby_options go;
   gf_groupby_options_init(&go);
   go.parallel = &po;
-  double secs[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
+  double secs[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS], flt[BENCH_MAX_RUNS];
   gf_frame *keep = NULL;
   gf_csv_read_options ro;
   gf_csv_read_options_init(&ro);
@@ -136,7 +143,7 @@ static void run_case(const gb_case *c, const gf_frame *x, const char *path, bool
   int64_t rows_in = from_file ? 0 : gf_frame_num_rows(x);
   for (int r = 0; r < runs; r++) {
     gf_frame *ans = NULL, *in = NULL;
-    double c0 = bench_cpu_s();
+    double c0 = bench_cpu_s(), f0 = minflt_now();
     int64_t t0 = bench_now_ns();
     gf_status st = GF_OK;
     if (from_file) {
@@ -150,6 +157,7 @@ static void run_case(const gb_case *c, const gf_frame *x, const char *path, bool
     gf_frame_release(in);
     secs[r] = (double)(bench_now_ns() - t0) / 1e9;
     cpu[r] = bench_cpu_s() - c0;
+    flt[r] = minflt_now() - f0;
     if (r == 0) bench_mark_first_run();
     bench_check(st, &err, c->name);
     if (r == runs - 1)
@@ -162,6 +170,9 @@ static void run_case(const gb_case *c, const gf_frame *x, const char *path, bool
   snprintf(name, sizeof name, "%s%s", c->name, from_file ? "_file" : "");
   bench_result_init(&res, name, label, rows_in, threads);
   bench_result_times(&res, secs, cpu, runs);
+  /* Minor page faults per run: the first run, and the median of all. */
+  bench_result_extra(&res, "minflt_first", flt[0]);
+  bench_result_extra(&res, "minflt_median", bench_median(flt, runs));
   res.rows = gf_frame_num_rows(keep);
   for (int i = 0; i < c->nchk; i++) res.checksum[res.nchecksum++] = bench_column_sum(keep, c->chk[i]);
   bench_result_print(&res);

@@ -99,6 +99,16 @@ GF_API void gf_parallel_options_init(gf_parallel_options *o);
  */
 GF_API int gf_default_num_workers(void);
 
+/**
+ * Releases the idle memory of the worker pool's scratch arenas (large
+ * operator scratch kept mapped between calls that use the default
+ * allocator; docs/ARENAS.md) and returns the bytes released. Thread-safe;
+ * blocks in use by running calls are not touched and return to the arenas
+ * when those calls free them. Idle bytes are capped by GF_ARENA_MAX_BYTES
+ * (environment, bytes; 0 disables caching; default min(1 GiB, RAM / 8)).
+ */
+GF_API int64_t gf_pool_trim(void);
+
 /** One chunk of rows [start_row, end_row) with its index in plan order. */
 typedef struct gf_chunk_spec {
   int64_t start_row;

@@ -6,8 +6,6 @@
 
 #define AUTO_MIN_ROWS 4096
 #define CACHE_MIN_ROWS 1024
-#define MEMORY_BOUND_DEFAULT_BYTES ((int64_t)16 << 20)
-#define MEMORY_BOUND_MIN_ROWS 4096
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -34,17 +32,10 @@ int64_t gfi_plan_chunk_rows(int64_t total_rows, int64_t bytes_per_row,
         rows = (gfi_l2_cache_bytes() / 2) / bpr;
         if (rows < CACHE_MIN_ROWS) rows = CACHE_MIN_ROWS;
         break;
-      case GF_STRATEGY_MEMORY_BOUND: {
-        /* Each worker holds at most a bounded working set at once: a
-         * quarter of its share of the memory limit, or 16 MiB. */
-        int64_t lim = gfi_memory_limit(o);
-        int64_t bound = lim > 0 ? lim / (4 * (int64_t)workers) : MEMORY_BOUND_DEFAULT_BYTES;
-        rows = bound / bpr;
-        if (rows < MEMORY_BOUND_MIN_ROWS) rows = MEMORY_BOUND_MIN_ROWS;
-        int64_t share = ceil_div(total_rows, workers);
-        if (rows > share) rows = share;
+      case GF_STRATEGY_MEMORY_BOUND:
+        /* A bounded working set per worker (planners.c has the formula). */
+        rows = gfi_plan_memory_bound_rows(total_rows, bpr, o, workers);
         break;
-      }
       case GF_STRATEGY_AUTO:
       default:
         /* Reduction-block sized morsels (dispatch then batches them by

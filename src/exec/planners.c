@@ -103,6 +103,60 @@ gf_status gfi_plan_batches(const int64_t *offsets, int nbatches, int64_t rows,
   return GF_OK;
 }
 
+/* ---- the MemoryBound strategy (docs/STRATEGIES.md) ---------------------- */
+
+#define MEMORY_BOUND_DEFAULT_BYTES ((int64_t)16 << 20)
+#define MEMORY_BOUND_MIN_ROWS 4096
+
+/* Morsel rows under GF_STRATEGY_MEMORY_BOUND: every worker holds at most a
+ * quarter of its share of the memory limit in the columns a morsel reads
+ * (the rest is for its outputs, scratch and what the call already holds),
+ * 16 MiB without a limit:
+ *   rows = clamp((L / (4 W)) / bytes_per_row, 4096, ceil(total / W)).
+ * A pure function of its arguments (the limit, not what is in use), so a
+ * plan is reproducible; results never depend on it. */
+int64_t gfi_plan_memory_bound_rows(int64_t total_rows, int64_t bytes_per_row,
+                                   const gf_parallel_options *o, int workers) {
+  if (total_rows <= 0) return 1;
+  if (workers < 1) workers = 1;
+  int64_t bpr = bytes_per_row > 0 ? bytes_per_row : 8;
+  int64_t lim = gfi_memory_limit(o);
+  int64_t bound = lim > 0 ? lim / (4 * (int64_t)workers) : MEMORY_BOUND_DEFAULT_BYTES;
+  int64_t rows = bound / bpr;
+  if (rows < MEMORY_BOUND_MIN_ROWS) rows = MEMORY_BOUND_MIN_ROWS;
+  int64_t share = total_rows / workers + (total_rows % workers != 0);
+  if (rows > share) rows = share;
+  return rows < 1 ? 1 : rows;
+}
+
+/* Spill partitions for `rows` rows of ~`bytes_per_row` bytes of operator
+ * state, in [2, max_parts]. Under GF_STRATEGY_MEMORY_BOUND from what the
+ * limit leaves the call now (L - used, the call's allocator; arena scratch
+ * included): one partition's state is a quarter of it,
+ *   P = ceil(rows * bytes_per_row / ((L - used) / 4)),
+ * max_parts when nothing is left. Otherwise the fixed rule the spilling
+ * operators used before (a quarter of the limit, whatever is in use). The
+ * partition count never changes results (docs/SPILLING.md). */
+int gfi_plan_spill_partitions(int64_t rows, int64_t bytes_per_row, const gf_parallel_options *o,
+                              int max_parts) {
+  if (max_parts < 2) max_parts = 2;
+  int64_t lim = gfi_memory_limit(o);
+  if (lim <= 0 || rows <= 0) return 2;
+  int64_t bpr = bytes_per_row > 0 ? bytes_per_row : 1;
+  int64_t budget = lim;
+  if (o->strategy == GF_STRATEGY_MEMORY_BOUND) {
+    const gfi_ctx *c = gfi_ctx_of(o);
+    int64_t used = c && c->limiter ? gfi_call_alloc_current(c->limiter) : 0;
+    budget = lim - used;
+  }
+  int64_t per = budget / 4;
+  if (per <= 0) return max_parts;
+  /* rows * bpr may overflow: compare by division. */
+  int64_t want = rows > INT64_MAX / bpr ? INT64_MAX : rows * bpr / per + 1;
+  if (want > max_parts) return max_parts;
+  return want < 2 ? 2 : (int)want;
+}
+
 /* Frees what gfi_plan_batches returned (either may be NULL). */
 void gfi_morsels_free(const gf_allocator *a, gfi_morsel *m, gf_chunk_spec *s, int64_t n) {
   if (m) gfi_mfree(a, m, sizeof *m * (size_t)n);

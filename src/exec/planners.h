@@ -52,4 +52,19 @@ gf_status gfi_plan_batches(const int64_t *offsets, int nbatches, int64_t rows,
                            int64_t *n, gf_error *err);
 void gfi_morsels_free(const gf_allocator *a, gfi_morsel *m, gf_chunk_spec *s, int64_t n);
 
+/* Morsel rows of GF_STRATEGY_MEMORY_BOUND for `total_rows` > 0 rows of
+ * ~bytes_per_row bytes at `workers` workers (docs/STRATEGIES.md): a
+ * quarter of each worker's share of the memory limit (16 MiB without one),
+ * at least 4096 rows, at most ceil(total_rows / workers). */
+int64_t gfi_plan_memory_bound_rows(int64_t total_rows, int64_t bytes_per_row,
+                                   const gf_parallel_options *o, int workers);
+
+/* Number of spill partitions (2..max_parts) for `rows` rows of
+ * ~bytes_per_row bytes of state under the memory limit of `o` (2 without
+ * one). GF_STRATEGY_MEMORY_BOUND sizes a partition from what the limit
+ * leaves the call now; the other strategies from the whole limit (each
+ * partition a quarter of it). docs/STRATEGIES.md has the formulas. */
+int gfi_plan_spill_partitions(int64_t rows, int64_t bytes_per_row, const gf_parallel_options *o,
+                              int max_parts);
+
 #endif /* GF_EXEC_PLANNERS_H */

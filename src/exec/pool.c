@@ -12,6 +12,10 @@
  * (where no pool thread exists), resets the pool to empty so the next call
  * creates fresh threads.
  *
+ * Scratch arenas (arena.c) live with the pool: pool thread k caches into
+ * arena k; gf_pool_trim releases their idle blocks, and they are freed
+ * when the library is unloaded or the process exits.
+ *
  * NUMA: first-touch placement of per-worker outputs would go here when
  * hwloc or libnuma is available at build time; neither is a dependency, so
  * it is a no-op (workers allocate their outputs themselves, which already
@@ -21,6 +25,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "exec/arena.h"
 #include "exec/exec_internal.h"
 
 static struct {
@@ -105,7 +110,9 @@ static void apply_pinning(bool pin, int slot) {
 
 /* Body of a pool thread: join queued jobs forever. */
 static void *pool_thread(void *arg) {
-  (void)arg;
+  /* Each pool thread caches its scratch in an arena of its own (arena.c):
+   * its number, fixed at creation; the calling threads share arena 0. */
+  gfi_arena_bind((int)(intptr_t)arg);
   tl_depth = 1; /* nested calls from kernels on pool threads run inline */
   pthread_mutex_lock(&P.mu);
   for (;;) {
@@ -144,7 +151,7 @@ static bool spawn_thread(void) {
   for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&all, faults[i]);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_t t;
-  int rc = pthread_create(&t, &attr, pool_thread, NULL);
+  int rc = pthread_create(&t, &attr, pool_thread, (void *)(intptr_t)(P.nthreads + 1));
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&attr);
   if (rc != 0) return false;

@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "data/builder_internal.h"
 #include "data/decimal.h"
+#include "exec/arena.h"
 #include "ops/groupby_internal.h"
 
 #define SUB GB_SUB
@@ -435,15 +436,15 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
     case GF_AGG_FIRST:
     case GF_AGG_LAST:
       ag->res = GB_RES_ROW;
-      ag->rrow = gfi_malloc(a, sizeof *ag->rrow * n);
+      ag->rrow = gfi_scratch_alloc(a, sizeof *ag->rrow * n);
       if (!ag->rrow) return GF_OOM(err, "aggregate results");
       for (size_t i = 0; i < n; i++) ag->rrow[i] = -1;
       return GF_OK;
     case GF_AGG_TOP_K:
       ag->res = GB_RES_TOPK;
-      ag->rrow = gfi_malloc(a, sizeof *ag->rrow * n * (size_t)ag->k);
-      ag->rcnt = gfi_calloc(a, sizeof *ag->rcnt * n);
-      ag->rnull = gfi_malloc(a, sizeof *ag->rnull * n);
+      ag->rrow = gfi_scratch_alloc(a, sizeof *ag->rrow * n * (size_t)ag->k);
+      ag->rcnt = gfi_scratch_calloc(a, sizeof *ag->rcnt * n);
+      ag->rnull = gfi_scratch_alloc(a, sizeof *ag->rnull * n);
       if (!ag->rrow || !ag->rcnt || !ag->rnull) return GF_OOM(err, "aggregate results");
       return GF_OK;
     case GF_AGG_COUNT_ALL:
@@ -454,10 +455,12 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
       break;
     default: ag->res = GB_RES_F64; break;
   }
-  if (ag->res == GB_RES_I64) ag->ri = gfi_malloc(a, sizeof *ag->ri * n);
-  else if (ag->res == GB_RES_DEC) ag->rd = gfi_malloc(a, sizeof *ag->rd * n);
-  else ag->rf = gfi_malloc(a, sizeof *ag->rf * n);
-  ag->valid = gfi_calloc(a, n);
+  /* Per-group results are scratch (exec/arena.h): the output columns are
+   * built from them. */
+  if (ag->res == GB_RES_I64) ag->ri = gfi_scratch_alloc(a, sizeof *ag->ri * n);
+  else if (ag->res == GB_RES_DEC) ag->rd = gfi_scratch_alloc(a, sizeof *ag->rd * n);
+  else ag->rf = gfi_scratch_alloc(a, sizeof *ag->rf * n);
+  ag->valid = gfi_scratch_calloc(a, n);
   bool have = ag->res == GB_RES_I64 ? ag->ri != NULL : ag->res == GB_RES_DEC ? ag->rd != NULL : ag->rf != NULL;
   if (!have || !ag->valid) return GF_OOM(err, "aggregate results");
   return GF_OK;
@@ -465,15 +468,15 @@ gf_status gfi_gb_agg_alloc_results(gb_agg *ag, int64_t nh, const gf_allocator *a
 
 void gfi_gb_agg_free_results(gb_agg *ag, const gf_allocator *a) {
   size_t n = (size_t)(ag->nres ? ag->nres : 1);
-  if (ag->ri) gfi_mfree(a, ag->ri, sizeof *ag->ri * n);
-  if (ag->rf) gfi_mfree(a, ag->rf, sizeof *ag->rf * n);
-  if (ag->rd) gfi_mfree(a, ag->rd, sizeof *ag->rd * n);
+  if (ag->ri) gfi_scratch_free(a, ag->ri, sizeof *ag->ri * n);
+  if (ag->rf) gfi_scratch_free(a, ag->rf, sizeof *ag->rf * n);
+  if (ag->rd) gfi_scratch_free(a, ag->rd, sizeof *ag->rd * n);
   ag->rd = NULL;
-  if (ag->valid) gfi_mfree(a, ag->valid, n);
+  if (ag->valid) gfi_scratch_free(a, ag->valid, n);
   if (ag->rrow)
-    gfi_mfree(a, ag->rrow, sizeof *ag->rrow * n * (size_t)(ag->kind == GF_AGG_TOP_K ? ag->k : 1));
-  if (ag->rcnt) gfi_mfree(a, ag->rcnt, sizeof *ag->rcnt * n);
-  if (ag->rnull) gfi_mfree(a, ag->rnull, sizeof *ag->rnull * n);
+    gfi_scratch_free(a, ag->rrow, sizeof *ag->rrow * n * (size_t)(ag->kind == GF_AGG_TOP_K ? ag->k : 1));
+  if (ag->rcnt) gfi_scratch_free(a, ag->rcnt, sizeof *ag->rcnt * n);
+  if (ag->rnull) gfi_scratch_free(a, ag->rnull, sizeof *ag->rnull * n);
   ag->ri = NULL;
   ag->rf = NULL;
   ag->valid = NULL;
@@ -575,8 +578,9 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
   int64_t H = J.H, nb = J.nblocks;
   size_t cells = (size_t)(H ? H : 1) * (size_t)(nb ? nb : 1);
   int nst = naggs ? naggs : 1;
-  J.cnt = gfi_malloc(a, sizeof *J.cnt * cells);
-  J.first = gfi_malloc(a, sizeof *J.first * cells);
+  /* Per-block partial states: arena scratch (exec/arena.h). */
+  J.cnt = gfi_scratch_alloc(a, sizeof *J.cnt * cells);
+  J.first = gfi_scratch_alloc(a, sizeof *J.first * cells);
   J.st = gfi_calloc(a, sizeof *J.st * (size_t)nst);
   J.ss = gfi_calloc(a, sizeof *J.ss * (size_t)nst);
   J.tot = gfi_malloc(a, sizeof *J.tot * (size_t)(H ? H : 1));
@@ -590,7 +594,7 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
   for (int i = 0; i < naggs && st == GF_OK; i++) {
     J.ss[i] = state_size(&aggs[i]);
     if (J.ss[i]) {
-      J.st[i] = gfi_malloc(a, J.ss[i] * cells);
+      J.st[i] = gfi_scratch_alloc(a, J.ss[i] * cells);
       if (!J.st[i]) st = GF_OOM(err, "group-by partial states");
     }
     if (st == GF_OK) st = gfi_gb_agg_alloc_results(&aggs[i], H, a, err);
@@ -614,9 +618,12 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
     for (int64_t h = 0; h < H; h++) G += J.tot[h] > 0;
     bool whole = c->nkeys == 0 && G == 0;
     if (whole) G = 1;
+    /* ngroups first: the caller frees order and first_row with that size
+     * (arena scratch must be given back with the size it was taken with). */
+    g->ngroups = G;
     pairs = gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
-    *order = gfi_malloc(a, sizeof **order * (size_t)(G ? G : 1));
-    g->first_row = gfi_malloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
+    *order = gfi_scratch_alloc(a, sizeof **order * (size_t)(G ? G : 1));
+    g->first_row = gfi_scratch_alloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
     if (!pairs || !*order || !g->first_row) {
       st = GF_OOM(err, "group-by groups");
     } else {
@@ -633,18 +640,18 @@ gf_status gfi_gb_agg_blocks(gb_ctx *c, gb_groups *g, gb_agg *aggs, int naggs, in
     }
   } else if (st == GF_OK) {
     G = g->ngroups;
-    *order = gfi_malloc(a, sizeof **order * (size_t)(G ? G : 1));
+    *order = gfi_scratch_alloc(a, sizeof **order * (size_t)(G ? G : 1));
     if (!*order) st = GF_OOM(err, "group-by order");
     else for (int64_t k = 0; k < G; k++) (*order)[k] = k;
   }
   if (st != GF_OK && *order) {
-    gfi_mfree(a, *order, sizeof **order * (size_t)(G ? G : 1));
+    gfi_scratch_free(a, *order, sizeof **order * (size_t)(G ? G : 1));
     *order = NULL;
   }
   for (int i = 0; i < naggs && J.st; i++)
-    if (J.st[i]) gfi_mfree(a, J.st[i], J.ss[i] * cells);
-  if (J.cnt) gfi_mfree(a, J.cnt, sizeof *J.cnt * cells);
-  if (J.first) gfi_mfree(a, J.first, sizeof *J.first * cells);
+    if (J.st[i]) gfi_scratch_free(a, J.st[i], J.ss[i] * cells);
+  if (J.cnt) gfi_scratch_free(a, J.cnt, sizeof *J.cnt * cells);
+  if (J.first) gfi_scratch_free(a, J.first, sizeof *J.first * cells);
   if (J.st) gfi_mfree(a, J.st, sizeof *J.st * (size_t)nst);
   if (J.ss) gfi_mfree(a, J.ss, sizeof *J.ss * (size_t)nst);
   if (J.tot) gfi_mfree(a, J.tot, sizeof *J.tot * (size_t)(H ? H : 1));
@@ -796,7 +803,9 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   int64_t **tkey = gfi_calloc(a, sizeof *tkey * (size_t)(na ? na : 1)); /* top_k slot keys */
   int64_t **hkey = gfi_calloc(a, sizeof *hkey * (size_t)(na ? na : 1));
   int64_t **hcur = gfi_calloc(a, sizeof *hcur * (size_t)(na ? na : 1)); /* list ends per group */
-  int64_t *cnt = gfi_calloc(a, sizeof *cnt * (size_t)(ng + 1));
+  /* Per-partition state is worker scratch (exec/arena.h): a worker's
+   * next partition, or the next call, reuses the faulted-in blocks. */
+  int64_t *cnt = gfi_scratch_calloc(a, sizeof *cnt * (size_t)(ng + 1));
   int64_t *off = NULL, M = 0;
   gf_status s = GF_OK;
   if (!st || !tkey || !hkey || !hcur || !cnt) s = GF_OOM(ctx->err, "group-by partition state");
@@ -817,7 +826,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
     }
     size_t ss = state_size(ag);
     if (!ss) continue;
-    st[i] = gfi_malloc(a, ss * (size_t)ng);
+    st[i] = gfi_scratch_alloc(a, ss * (size_t)ng);
     if (!st[i]) s = GF_OOM(ctx->err, "group-by partition state");
     else state_init(ag, st[i], ng);
   }
@@ -940,7 +949,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   }
   size_t mm = (size_t)(M ? M : 1);
   for (int i = 0; i < na; i++) {
-    if (st && st[i]) gfi_mfree(a, st[i], state_size(&J->aggs[i]) * (size_t)ng);
+    if (st && st[i]) gfi_scratch_free(a, st[i], state_size(&J->aggs[i]) * (size_t)ng);
     if (hkey && hkey[i]) gfi_mfree(a, hkey[i], sizeof **hkey * mm);
     if (hcur && hcur[i]) gfi_mfree(a, hcur[i], sizeof **hcur * (size_t)ng);
     if (tkey && tkey[i]) gfi_mfree(a, tkey[i], sizeof **tkey * (size_t)ng * (size_t)J->aggs[i].k);
@@ -949,7 +958,7 @@ static gf_status part_kernel(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   if (st) gfi_mfree(a, st, sizeof *st * (size_t)(na ? na : 1));
   if (hkey) gfi_mfree(a, hkey, sizeof *hkey * (size_t)(na ? na : 1));
   if (hcur) gfi_mfree(a, hcur, sizeof *hcur * (size_t)(na ? na : 1));
-  if (cnt) gfi_mfree(a, cnt, sizeof *cnt * (size_t)(ng + 1));
+  if (cnt) gfi_scratch_free(a, cnt, sizeof *cnt * (size_t)(ng + 1));
   if (off) gfi_mfree(a, off, sizeof *off * (size_t)(ng + 1));
   return s;
 }

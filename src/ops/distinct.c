@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "exec/exec_internal.h"
+#include "exec/arena.h"
 #include "ops/groupby_internal.h"
 #include "ops/sort_join_internal.h"
 
@@ -66,7 +67,7 @@ gf_status gf_distinct(const gf_frame *f, const char *const *keys, int nkeys,
       tc[i] = (gfi_take_col){f, i, rows, f->schema->fields[i].name, false, true};
     st = gfi_take_frame(tc, ncols, G, &po, out, err);
   }
-  if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)alloc_g);
+  if (rows) gfi_scratch_free(a, rows, sizeof *rows * (size_t)alloc_g); /* group first rows: arena scratch */
   if (tc) gfi_mfree(a, tc, sizeof *tc * (size_t)(ncols ? ncols : 1));
   gfi_gb_keys_free(&c);
   if (c.keys) gfi_mfree(a, c.keys, sizeof *c.keys * (size_t)(nk ? nk : 1));

@@ -9,6 +9,7 @@
 
 #include "data/builder_internal.h"
 #include "exec/exec_internal.h"
+#include "exec/arena.h"
 #include "ops/groupby_internal.h"
 
 /* Block path limits: direct slots / groups and partial states overall. */
@@ -273,8 +274,9 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
       T += mg;
     }
   }
-  rows = gfi_malloc(a, sizeof *rows * (size_t)(T ? T : 1));
-  grp = gfi_malloc(a, sizeof *grp * (size_t)(T ? T : 1));
+  /* Gather indexes: arena scratch (exec/arena.h), reused across calls. */
+  rows = gfi_scratch_alloc(a, sizeof *rows * (size_t)(T ? T : 1));
+  grp = gfi_scratch_alloc(a, sizeof *grp * (size_t)(T ? T : 1));
   if (!rows || !grp) st = GF_OOM(err, "group-by output");
   if (st == GF_OK) {
     /* grp[t] = index into order of output row t. */
@@ -356,8 +358,8 @@ static gf_status build_output(gb_ctx *c, gb_agg *aggs, int naggs, const int64_t 
       oc->cols[oc->n++] = arr;
     }
   }
-  if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)(T ? T : 1));
-  if (grp) gfi_mfree(a, grp, sizeof *grp * (size_t)(T ? T : 1));
+  if (rows) gfi_scratch_free(a, rows, sizeof *rows * (size_t)(T ? T : 1));
+  if (grp) gfi_scratch_free(a, grp, sizeof *grp * (size_t)(T ? T : 1));
   return st;
 }
 
@@ -473,7 +475,7 @@ gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nk
         } else {
           st = gfi_gb_agg_partitions(&c, &g, aggs, nspecs, err);
           if (st == GF_OK) {
-            order = gfi_malloc(a, sizeof *order * (size_t)(g.ngroups ? g.ngroups : 1));
+            order = gfi_scratch_alloc(a, sizeof *order * (size_t)(g.ngroups ? g.ngroups : 1));
             if (!order) st = GF_OOM(err, "group-by order");
             else for (int64_t k = 0; k < g.ngroups; k++) order[k] = k;
           }
@@ -484,7 +486,7 @@ gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nk
   }
   if (st == GF_OK) st = gfi_check_stop(&po, start_ns, NULL, err);
   if (st == GF_OK) {
-    first = gfi_malloc(a, sizeof *first * (size_t)(G ? G : 1));
+    first = gfi_scratch_alloc(a, sizeof *first * (size_t)(G ? G : 1));
     if (!first) st = GF_OOM(err, "group-by output order");
     else memcpy(first, g.first_row, sizeof *first * (size_t)G);
   }
@@ -520,8 +522,8 @@ gf_status gfi_gb_group_by_mem(const gf_frame *f, const char *const *keys, int nk
     gfi_mfree(a, oc.cols, sizeof *oc.cols * (size_t)(ncols ? ncols : 1));
   }
   if (oc.fields) gfi_mfree(a, oc.fields, sizeof *oc.fields * (size_t)(ncols ? ncols : 1));
-  if (order) gfi_mfree(a, order, sizeof *order * (size_t)(G ? G : 1));
-  if (first) gfi_mfree(a, first, sizeof *first * (size_t)(G ? G : 1));
+  if (order) gfi_scratch_free(a, order, sizeof *order * (size_t)(G ? G : 1));
+  if (first) gfi_scratch_free(a, first, sizeof *first * (size_t)(G ? G : 1));
   gfi_gb_groups_free(&g, a, f->num_rows);
   free_aggs(aggs, nspecs, a);
   gfi_gb_keys_free(&c);

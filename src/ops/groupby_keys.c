@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "data/builder_internal.h"
+#include "exec/arena.h"
 #include "ops/groupby_internal.h"
 
 #define SUB GB_SUB
@@ -164,8 +165,9 @@ void gfi_gb_keys_slots(const gb_ctx *c, int b, int64_t start, int64_t len, uint3
 
 void gfi_gb_groups_free(gb_groups *g, const gf_allocator *a, int64_t n) {
   if (g->first_row)
-    gfi_mfree(a, g->first_row, sizeof *g->first_row * (size_t)(g->ngroups ? g->ngroups : 1));
-  if (g->rowgid) gfi_mfree(a, g->rowgid, sizeof *g->rowgid * (size_t)(n ? n : 1));
+    gfi_scratch_free(a, g->first_row, sizeof *g->first_row * (size_t)(g->ngroups ? g->ngroups : 1));
+  /* rowgid is arena scratch (both paths allocate it with gfi_scratch_alloc). */
+  if (g->rowgid) gfi_scratch_free(a, g->rowgid, sizeof *g->rowgid * (size_t)(n ? n : 1));
   g->first_row = NULL;
   g->rowgid = NULL;
 }
@@ -215,7 +217,7 @@ static gf_status direct_gid_kernel(void *user, const gf_chunk_spec *ch, gf_task_
 static gf_status assign_from_pairs(const gb_ctx *c, uint64_t *pairs, int64_t G, int32_t *ent2gid,
                                    gb_groups *g, gf_error *err) {
   GF_RETURN_NOT_OK(gfi_gb_radix_sort_hi32(pairs, G, c->a, err));
-  g->first_row = gfi_malloc(c->a, sizeof *g->first_row * (size_t)(G ? G : 1));
+  g->first_row = gfi_scratch_alloc(c->a, sizeof *g->first_row * (size_t)(G ? G : 1));
   if (!g->first_row) return GF_OOM(err, "group first rows");
   g->ngroups = G;
   for (int64_t i = 0; i < G; i++) {
@@ -229,8 +231,8 @@ static gf_status groups_direct(gb_ctx *c, int64_t nslots, gb_groups *g, gf_error
   const gf_allocator *a = c->a;
   int64_t n = c->v.n;
   direct_job J = {c, NULL, NULL, NULL};
-  _Atomic int64_t *first = gfi_malloc(a, sizeof *first * (size_t)nslots);
-  int32_t *slot2gid = gfi_malloc(a, sizeof *slot2gid * (size_t)nslots);
+  _Atomic int64_t *first = gfi_scratch_alloc(a, sizeof *first * (size_t)nslots);
+  int32_t *slot2gid = gfi_scratch_alloc(a, sizeof *slot2gid * (size_t)nslots);
   uint64_t *pairs = NULL;
   int64_t G = 0;
   gf_status st = GF_OK;
@@ -257,7 +259,7 @@ static gf_status groups_direct(gb_ctx *c, int64_t nslots, gb_groups *g, gf_error
     if (st == GF_OK && n == 0 && G == 1) g->first_row[0] = -1; /* empty whole frame */
   }
   if (st == GF_OK && !c->first_only) {
-    g->rowgid = gfi_malloc(a, sizeof *g->rowgid * (size_t)(n ? n : 1));
+    g->rowgid = gfi_scratch_alloc(a, sizeof *g->rowgid * (size_t)(n ? n : 1));
     if (!g->rowgid) st = GF_OOM(err, "group ids");
   }
   if (st == GF_OK && !c->first_only) {
@@ -265,8 +267,8 @@ static gf_status groups_direct(gb_ctx *c, int64_t nslots, gb_groups *g, gf_error
     J.rowgid = g->rowgid;
     st = gf_parallel_for(n, 8, false, direct_gid_kernel, &J, c->po, err);
   }
-  if (first) gfi_mfree(a, first, sizeof *first * (size_t)nslots);
-  if (slot2gid) gfi_mfree(a, slot2gid, sizeof *slot2gid * (size_t)nslots);
+  if (first) gfi_scratch_free(a, (void *)first, sizeof *first * (size_t)nslots);
+  if (slot2gid) gfi_scratch_free(a, slot2gid, sizeof *slot2gid * (size_t)nslots);
   if (pairs) gfi_mfree(a, pairs, sizeof *pairs * (size_t)(G ? G : 1));
   return st;
 }
@@ -560,9 +562,9 @@ static gf_status assign_by_marks(gb_ctx *c, hash_job *J, const gf_chunk_spec *pa
                                  gb_groups *g, gf_error *err) {
   const gf_allocator *a = c->a;
   int64_t n = c->v.n;
-  J->mark = gfi_calloc(a, sizeof *J->mark * (size_t)(n ? n : 1));
+  J->mark = gfi_scratch_calloc(a, sizeof *J->mark * (size_t)(n ? n : 1));
   J->segbase = gfi_malloc(a, sizeof *J->segbase * (size_t)J->nseg);
-  g->first_row = gfi_malloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
+  g->first_row = gfi_scratch_alloc(a, sizeof *g->first_row * (size_t)(G ? G : 1));
   if (g->first_row) g->ngroups = G; /* gfi_gb_groups_free's size */
   gf_status st = GF_OK;
   if (!J->mark || !J->segbase || !g->first_row) st = GF_OOM(err, "group first rows");
@@ -579,7 +581,7 @@ static gf_status assign_by_marks(gb_ctx *c, hash_job *J, const gf_chunk_spec *pa
     J->ent2gid_out = ent2gid;
     st = gf_run_chunks(segs, J->nseg, mark_assign_kernel, J, c->po, err);
   }
-  if (J->mark) gfi_mfree(a, J->mark, sizeof *J->mark * (size_t)(n ? n : 1));
+  if (J->mark) gfi_scratch_free(a, J->mark, sizeof *J->mark * (size_t)(n ? n : 1));
   if (J->segbase) gfi_mfree(a, J->segbase, sizeof *J->segbase * (size_t)J->nseg);
   J->mark = NULL;
   J->segbase = NULL;
@@ -624,14 +626,17 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
   int64_t G = 0;
   bool marks = false;
   size_t nn = (size_t)(n ? n : 1);
-  J.h = J.packed ? NULL : gfi_malloc(a, sizeof *J.h * nn);
-  J.word = J.packed ? gfi_malloc(a, sizeof *J.word * nn) : NULL;
-  J.prow = gfi_malloc(a, sizeof *J.prow * nn);
-  J.ph = J.packed ? NULL : gfi_malloc(a, sizeof *J.ph * nn);
-  J.pw = J.packed ? gfi_malloc(a, sizeof *J.pw * nn) : NULL;
-  J.pent = gfi_malloc(a, sizeof *J.pent * nn);
-  J.rowent = c->first_only ? NULL : gfi_malloc(a, sizeof *J.rowent * nn);
-  J.efirst = gfi_malloc(a, sizeof *J.efirst * nn);
+  /* Per-row scratch comes from the pool's arenas (exec/arena.h): with
+   * many rows it is most of the call's memory, and reused blocks are
+   * already faulted in. */
+  J.h = J.packed ? NULL : gfi_scratch_alloc(a, sizeof *J.h * nn);
+  J.word = J.packed ? gfi_scratch_alloc(a, sizeof *J.word * nn) : NULL;
+  J.prow = gfi_scratch_alloc(a, sizeof *J.prow * nn);
+  J.ph = J.packed ? NULL : gfi_scratch_alloc(a, sizeof *J.ph * nn);
+  J.pw = J.packed ? gfi_scratch_alloc(a, sizeof *J.pw * nn) : NULL;
+  J.pent = gfi_scratch_alloc(a, sizeof *J.pent * nn);
+  J.rowent = c->first_only ? NULL : gfi_scratch_alloc(a, sizeof *J.rowent * nn);
+  J.efirst = gfi_scratch_alloc(a, sizeof *J.efirst * nn);
   J.hist = gfi_calloc(a, sizeof *J.hist * (size_t)(J.nseg * J.P));
   J.pstart = gfi_malloc(a, sizeof *J.pstart * (size_t)(J.P + 1));
   J.pcount = gfi_calloc(a, sizeof *J.pcount * (size_t)J.P);
@@ -658,8 +663,8 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
     st = gf_run_chunks(segs, J.nseg, scatter_kernel, &J, c->po, err);
   }
   /* Row-order hashes and words are not needed past the scatter. */
-  if (J.h) gfi_mfree(a, J.h, sizeof *J.h * nn);
-  if (J.word) gfi_mfree(a, J.word, sizeof *J.word * nn);
+  if (J.h) gfi_scratch_free(a, J.h, sizeof *J.h * nn);
+  if (J.word) gfi_scratch_free(a, J.word, sizeof *J.word * nn);
   J.h = NULL;
   J.word = NULL;
   if (st == GF_OK) {
@@ -682,8 +687,8 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
     J.base[J.P] = G;
     /* Few groups: sort (first row, entry) pairs; many: mark first rows. */
     marks = G > 65536 && G * 16 > n;
-    pairs = marks ? NULL : gfi_malloc(a, sizeof *pairs * (size_t)(G ? G : 1));
-    ent2gid = gfi_malloc(a, sizeof *ent2gid * (size_t)(G ? G : 1));
+    pairs = marks ? NULL : gfi_scratch_alloc(a, sizeof *pairs * (size_t)(G ? G : 1));
+    ent2gid = gfi_scratch_alloc(a, sizeof *ent2gid * (size_t)(G ? G : 1));
     if ((!marks && !pairs) || !ent2gid) st = GF_OOM(err, "group-by groups");
   }
   if (st == GF_OK && marks) {
@@ -702,22 +707,22 @@ static gf_status groups_hashed(gb_ctx *c, gb_groups *g, gf_error *err) {
     g->rowgid = J.rowent;
     J.rowent = NULL;
   }
-  if (J.h) gfi_mfree(a, J.h, sizeof *J.h * nn);
-  if (J.word) gfi_mfree(a, J.word, sizeof *J.word * nn);
-  if (J.prow) gfi_mfree(a, J.prow, sizeof *J.prow * nn);
-  if (J.ph) gfi_mfree(a, J.ph, sizeof *J.ph * nn);
-  if (J.pw) gfi_mfree(a, J.pw, sizeof *J.pw * nn);
-  if (J.pent) gfi_mfree(a, J.pent, sizeof *J.pent * nn);
-  if (J.rowent) gfi_mfree(a, J.rowent, sizeof *J.rowent * nn);
-  if (J.efirst) gfi_mfree(a, J.efirst, sizeof *J.efirst * nn);
+  if (J.h) gfi_scratch_free(a, J.h, sizeof *J.h * nn);
+  if (J.word) gfi_scratch_free(a, J.word, sizeof *J.word * nn);
+  if (J.prow) gfi_scratch_free(a, J.prow, sizeof *J.prow * nn);
+  if (J.ph) gfi_scratch_free(a, J.ph, sizeof *J.ph * nn);
+  if (J.pw) gfi_scratch_free(a, J.pw, sizeof *J.pw * nn);
+  if (J.pent) gfi_scratch_free(a, J.pent, sizeof *J.pent * nn);
+  if (J.rowent) gfi_scratch_free(a, J.rowent, sizeof *J.rowent * nn);
+  if (J.efirst) gfi_scratch_free(a, J.efirst, sizeof *J.efirst * nn);
   if (J.hist) gfi_mfree(a, J.hist, sizeof *J.hist * (size_t)(J.nseg * J.P));
   if (J.pstart) gfi_mfree(a, J.pstart, sizeof *J.pstart * (size_t)(J.P + 1));
   if (J.pcount) gfi_mfree(a, J.pcount, sizeof *J.pcount * (size_t)J.P);
   if (J.base) gfi_mfree(a, J.base, sizeof *J.base * (size_t)(J.P + 1));
   if (segs) gfi_mfree(a, segs, sizeof *segs * (size_t)J.nseg);
   if (parts) gfi_mfree(a, parts, sizeof *parts * (size_t)J.P);
-  if (pairs) gfi_mfree(a, pairs, sizeof *pairs * (size_t)(G ? G : 1));
-  if (ent2gid) gfi_mfree(a, ent2gid, sizeof *ent2gid * (size_t)(G ? G : 1));
+  if (pairs) gfi_scratch_free(a, pairs, sizeof *pairs * (size_t)(G ? G : 1));
+  if (ent2gid) gfi_scratch_free(a, ent2gid, sizeof *ent2gid * (size_t)(G ? G : 1));
   return st;
 }
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/arena.h"
 #include "exec/exec_internal.h"
 #include "ops/sort_join_internal.h"
 
@@ -97,11 +98,12 @@ void gfi_jtable_free(gfi_jtable *t) {
   if (!t) return;
   const gf_allocator *a = t->a;
   size_t n = (size_t)(t->b->n ? t->b->n : 1);
-  if (t->next) gfi_mfree(a, t->next, n * sizeof *t->next);
+  /* next, entries and prow are arena scratch (exec/arena.h). */
+  if (t->next) gfi_scratch_free(a, t->next, n * sizeof *t->next);
   if (t->heads) gfi_mfree(a, t->heads, (size_t)t->range * sizeof *t->heads);
   if (t->pbase) gfi_mfree(a, t->pbase, (size_t)(t->np + 1) * sizeof *t->pbase);
-  if (t->entries) gfi_mfree(a, t->entries, (size_t)t->nentries * sizeof *t->entries);
-  if (t->prow) gfi_mfree(a, t->prow, (size_t)(t->nvalid ? t->nvalid : 1) * sizeof *t->prow);
+  if (t->entries) gfi_scratch_free(a, t->entries, (size_t)t->nentries * sizeof *t->entries);
+  if (t->prow) gfi_scratch_free(a, t->prow, (size_t)(t->nvalid ? t->nvalid : 1) * sizeof *t->prow);
   if (t->filter) gfi_mfree(a, t->filter, filter_bytes(t));
   gfi_mfree(a, t, sizeof *t);
 }
@@ -221,7 +223,7 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
   int64_t n = b->n;
   size_t nz = (size_t)(n ? n : 1);
   gf_status st = GF_OK;
-  t->next = gfi_malloc(a, nz * sizeof *t->next);
+  t->next = gfi_scratch_alloc(a, nz * sizeof *t->next);
   if (!t->next) st = GF_OOM(err, "join chains");
   gf_chunk_spec *specs = NULL, *pspecs = NULL;
   int64_t nc = 0;
@@ -303,7 +305,7 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
     j.hist = gfi_malloc(a, hb);
     pstart = gfi_malloc(a, psb);
     t->pbase = gfi_malloc(a, psb);
-    t->prow = gfi_malloc(a, (size_t)(nvalid ? nvalid : 1) * sizeof *t->prow);
+    t->prow = gfi_scratch_alloc(a, (size_t)(nvalid ? nvalid : 1) * sizeof *t->prow);
     pspecs = gfi_malloc(a, sizeof *pspecs * (size_t)t->np);
     if (!j.hist || !pstart || !t->pbase || !t->prow || !pspecs) st = GF_OOM(err, "join partitions");
     if (st == GF_OK && nc > 0) st = gf_run_chunks(specs, nc, hist_chunk, &j, o, err);
@@ -322,7 +324,7 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
       pstart[t->np] = pos;
       t->pbase[t->np] = ebase;
       t->nentries = ebase;
-      t->entries = gfi_malloc(a, (size_t)ebase * sizeof *t->entries);
+      t->entries = gfi_scratch_alloc(a, (size_t)ebase * sizeof *t->entries);
       if (!t->entries) st = GF_OOM(err, "join hash table");
     }
     j.pstart = pstart;
@@ -333,7 +335,7 @@ gf_status gfi_jtable_build(const gfi_jside *b, const gf_parallel_options *o,
       po.min_parallel_rows = nvalid >= GF_DEFAULT_MIN_PARALLEL_ROWS ? 0 : INT64_MAX;
       st = gf_run_chunks(pspecs, t->np, part_chunk, &j, &po, err);
     }
-    if (t->prow) gfi_mfree(a, t->prow, (size_t)(nvalid ? nvalid : 1) * sizeof *t->prow);
+    if (t->prow) gfi_scratch_free(a, t->prow, (size_t)(nvalid ? nvalid : 1) * sizeof *t->prow);
     t->prow = NULL;
   }
   if (j.hist) gfi_mfree(a, j.hist, hb);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/arena.h"
 #include "ops/sort_join_internal.h"
 
 #define MAX_DIGIT_BITS 11
@@ -94,7 +95,8 @@ gf_status gfi_radix_sort(uint64_t *keys, int64_t *vals, int64_t n,
   j.vals = vals;
   j.mins = gfi_malloc(a, accb);
   j.maxs = gfi_malloc(a, accb);
-  kv *p0 = gfi_malloc(a, pb), *p1 = gfi_malloc(a, pb);
+  /* The ping-pong buffers (16 bytes a row each): arena scratch. */
+  kv *p0 = gfi_scratch_alloc(a, pb), *p1 = gfi_scratch_alloc(a, pb);
   gf_status st = GF_OK;
   if (!j.mins || !j.maxs || !p0 || !p1) st = GF_OOM(err, "radix sort buffers");
   j.src = p0;
@@ -134,8 +136,8 @@ gf_status gfi_radix_sort(uint64_t *keys, int64_t *vals, int64_t n,
     if (st == GF_OK) st = gf_run_chunks(specs, nc, store_chunk, &j, o, err);
   }
   if (j.hist) gfi_mfree(a, j.hist, hb);
-  if (p0) gfi_mfree(a, p0, pb);
-  if (p1) gfi_mfree(a, p1, pb);
+  if (p0) gfi_scratch_free(a, p0, pb);
+  if (p1) gfi_scratch_free(a, p1, pb);
   if (j.mins) gfi_mfree(a, j.mins, accb);
   if (j.maxs) gfi_mfree(a, j.maxs, accb);
   gfi_plan_free(a, specs, nc);
