@@ -92,6 +92,11 @@ struct gfi_sink {
   gf_status (*finish)(gfi_sink *k, gf_frame **out, gf_error *err);
   void (*free)(gfi_sink *k);
   void *state;
+  /* Optional (NULL: not supported): instead of finish, hands the result
+   * to `next` batch by batch (next->push at increasing positions from 0);
+   * the caller then calls next->finish. Lets a blocking sink (group-by,
+   * sort, join) write a large result straight into a file sink. */
+  gf_status (*finish_into)(gfi_sink *k, gfi_sink *next, gf_error *err);
 };
 
 /* Collect: the batches as they come (zero-copy), one frame at the end;
@@ -112,6 +117,10 @@ void gfi_sink_collect_set_dictionary(gfi_sink *k, int c, gf_array *dict);
 gf_status gfi_sink_group_by(const gf_schema *schema, const char *const *keys, int nkeys,
                             const gf_agg_list *aggs, bool sort_keys,
                             const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+/* Test hook (process-wide; tests only): group-by sinks switch to their
+ * spilled mode once they hold more than max_groups groups (<= 0: only
+ * under the memory limit), with `partitions` partitions (<= 0: default). */
+void gfi_sink_group_by_test_spill(int64_t max_groups, int partitions);
 /* The final dictionary of dictionary key column `c` of the sink's input
  * (the output's key arrays use it): set before finish (retained). */
 void gfi_sink_group_by_set_dictionary(gfi_sink *k, int c, gf_array *dict);
