@@ -1388,21 +1388,30 @@ static gf_status gb_finish_into(gfi_sink *k, gfi_sink *next, gf_error *err) {
   return st;
 }
 
+gf_status gfi_sink_group_by_schema(gfi_sink *k, gf_schema **out, gf_error *err) {
+  gbsink *g = k->state;
+  gf_frame *e_out = NULL, *e_post = NULL;
+  gf_status st = empty_agg(g, &e_out, err);
+  if (st == GF_OK)
+    st = gfi_group_by_list_post(e_out, (const char *const *)g->keys, g->nkeys, g->list, g->po, &e_post, err);
+  if (st == GF_OK) *out = gf_schema_retain(gf_frame_schema(e_post));
+  gf_frame_release(e_out);
+  gf_frame_release(e_post);
+  return st;
+}
+
 static gf_status gb_finish(gfi_sink *k, gf_frame **out, gf_error *err) {
   gbsink *g = k->state;
   if (!g->sp) return gb_finish_mem(g, out, err);
   /* Spilled: the merged batches collected into one frame. */
-  gf_frame *e_out = NULL, *e_post = NULL;
+  gf_schema *os = NULL;
   gfi_sink *c = NULL;
-  gf_status st = empty_agg(g, &e_out, err);
-  if (st == GF_OK)
-    st = gfi_group_by_list_post(e_out, (const char *const *)g->keys, g->nkeys, g->list, g->po, &e_post, err);
-  if (st == GF_OK) st = gfi_sink_collect(gf_frame_schema(e_post), g->a, &c, err);
+  gf_status st = gfi_sink_group_by_schema(k, &os, err);
+  if (st == GF_OK) st = gfi_sink_collect(os, g->a, &c, err);
   if (st == GF_OK) st = gb_finish_into(k, c, err);
   if (st == GF_OK) st = c->finish(c, out, err);
   if (c) c->free(c);
-  gf_frame_release(e_out);
-  gf_frame_release(e_post);
+  gf_schema_release(os);
   return st;
 }
 
