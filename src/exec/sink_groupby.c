@@ -898,8 +898,9 @@ static gf_status spill_rows(gbsink *g, int64_t n, gf_error *err) {
 static gf_status room_for(gbsink *g, int64_t n, bool *spill, gf_error *err) {
   *spill = false;
   /* Spilling needs the validity bits of every aggregate in one word; the
-   * sorted output is built whole (the eager sort): neither spills. */
-  bool can = g->naggs <= 64 && !g->sort_keys;
+   * sorted output is built whole (the eager sort): neither spills; nor
+   * does a group-by without keys (one group). */
+  bool can = g->naggs <= 64 && !g->sort_keys && g->nkeys > 0;
   int64_t tg = atomic_load(&test_spill_groups);
   if (can && tg > 0 && g->ng + n > tg && g->ng > 0) {
     *spill = true;
