@@ -196,6 +196,13 @@ void gfi_sink_collect_set_dictionary(gfi_sink *k, int c, gf_array *dict);
 gf_status gfi_sink_group_by(const gf_schema *schema, const char *const *keys, int nkeys,
                             const gf_agg_list *aggs, bool sort_keys,
                             const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+/* The schema of the group-by sink's result (what finish / finish_into
+ * give), retained. */
+gf_status gfi_sink_group_by_schema(gfi_sink *k, gf_schema **out, gf_error *err);
+/* Test hook (process-wide; tests only): group-by sinks switch to their
+ * spilled mode once they hold more than max_groups groups (<= 0: only
+ * under the memory limit), with `partitions` partitions (<= 0: default). */
+void gfi_sink_group_by_test_spill(int64_t max_groups, int partitions);
 /* The final dictionary of dictionary key column `c` of the sink's input
  * (the output's key arrays use it): set before finish (retained). */
 void gfi_sink_group_by_set_dictionary(gfi_sink *k, int c, gf_array *dict);

@@ -190,6 +190,19 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
       gf_array_release(d);
     }
   }
+  if (st == GF_OK && top && top->kind == GF_PLAN_GROUP_BY && csv_path && k->finish_into) {
+    /* A group-by written to a CSV file: its result goes straight into the
+     * file sink batch by batch (a spilled one is never whole in memory). */
+    gf_schema *os = NULL;
+    gfi_sink *w = NULL;
+    st = gfi_sink_group_by_schema(k, &os, err);
+    if (st == GF_OK) st = gfi_sink_csv_file(os, csv_path, csv_w, &lo, &w, err);
+    if (st == GF_OK) st = k->finish_into(k, w, err);
+    if (st == GF_OK) st = w->finish(w, &res, err);
+    if (w) w->free(w);
+    gf_schema_release(os);
+    goto done;
+  }
   if (st == GF_OK) st = k->finish(k, &res, err);
   if (st == GF_OK && top && top->kind == GF_PLAN_LIMIT && top->offset > 0) {
     int64_t rows = gf_frame_num_rows(res);
