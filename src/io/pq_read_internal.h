@@ -35,6 +35,12 @@ gf_status gfi_pq_uleb(pq_in *in, uint64_t *out);
 gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
                         uint32_t *out);
 
+/* Counts, without decoding, how many values (at most `max`) the
+ * RLE / bit-packed runs of in hold, into *n; in is not advanced. Sizes
+ * scratch from what the data holds rather than from a declared count (a
+ * header may declare 2^31 values in a few bytes: fuzzer finding 11). */
+gf_status gfi_pq_rle_count(const pq_in *in, int bit_width, int64_t max, int64_t *n);
+
 /* DELTA_BINARY_PACKED: decodes exactly `count` values into out (int64,
  * wrapping arithmetic; INT32 columns truncate). Advances in past the last
  * miniblock holding a value. `count` < 0 = the header's total (then
