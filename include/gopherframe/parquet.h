@@ -40,6 +40,14 @@ typedef struct gf_parquet_read_options {
   gf_input_mode input_mode;   /**< GF_INPUT_MMAP (default) or GF_INPUT_READ */
   /** When not NULL, receives the number of row groups skipped by pruning. */
   int64_t *row_groups_skipped;
+  /**
+   * With a predicate: also filter the rows (as gf_filter would: rows where
+   * it is true are kept, null counts as false), by late materialisation:
+   * the predicate's columns are decoded first, and the other columns only
+   * at the rows that pass (pages with none are not even decompressed).
+   * Row groups left without rows are dropped. false = prune only.
+   */
+  bool filter_rows;
 } gf_parquet_read_options;
 
 GF_API void gf_parquet_read_options_init(gf_parquet_read_options *o);

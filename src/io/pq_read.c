@@ -10,6 +10,9 @@
 #include "io/io_internal.h"
 #include "io/ipc_internal.h"
 #include "io/pq_read_internal.h"
+#include "data/builder_internal.h"
+#include "expr/expr_internal.h"
+#include "ops/sort_join_internal.h"
 
 /* An open file: mapping, footer, columns. */
 typedef struct pq_file {
@@ -488,6 +491,10 @@ typedef struct work {
   const int *sel, *rgs;
   int nsel;
   gf_array **out; /* nrg * nsel, row-group-major */
+  /* late materialisation: rows picked per row group (index as rgs), or
+   * NULL = every row */
+  int64_t *const *pick;
+  const int64_t *npick;
 } work;
 
 /* Work item i: row group rgs[i / nsel], column sel[i % nsel], decoded
@@ -501,8 +508,10 @@ static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + c->leaf;
   char where[700];
   snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, c->name, r);
-  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, ctx->allocator, where,
-                       &w->out[i], ctx->err);
+  int g = (int)(i / w->nsel);
+  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows,
+                           w->pick ? w->pick[g] : NULL, w->pick ? w->npick[g] : 0,
+                           ctx->allocator, where, &w->out[i], ctx->err);
 }
 
 /* View columns that came out large in some batch: make all batches large. */
@@ -551,6 +560,206 @@ static gf_status unify_large(pq_file *f, gf_schema **schema, gf_array **cols, in
 gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
                        const gf_expr *pred, bool *keep, gf_error *err);
 
+/* ---- late materialisation ------------------------------------------- */
+
+/* The columns the predicate names, each once, in file order, into
+ * *pc[0, *npc). A name not in the file fails as in select_columns. The
+ * tree is walked with an explicit stack (expressions may be tall). */
+static gf_status pred_columns(pq_file *f, const gf_expr *e, int **pc, int *npc, gf_error *err) {
+  bool *used = gfi_calloc(f->a, gfi_at_least_1((size_t)f->ncols) * sizeof *used);
+  gfi_vec stack;
+  gfi_vec_init(&stack, f->a);
+  gf_status st = used ? gfi_vec_append(&stack, &e, sizeof e, err) : GF_OOM(err, "the predicate's columns");
+  while (st == GF_OK && stack.len) {
+    const gf_expr *x;
+    stack.len -= sizeof x;
+    memcpy(&x, stack.data + stack.len, sizeof x);
+    if (x->kind == GF_EXPR_COLUMN) {
+      int k = -1;
+      for (int j = 0; j < f->ncols && k < 0; j++)
+        if (!strcmp(f->cols[j].name, x->name)) k = j;
+      if (k < 0)
+        st = gf_error_set(err, GF_EINVAL, "%s: the filter names column '%s', which the file does not have",
+                          f->path, x->name);
+      else if (f->nested[k])
+        st = gf_error_set(err, GF_ENOTSUP, "%s: column '%s' is a %s: nested columns are not supported",
+                          f->path, f->cols[k].name, f->nested[k]);
+      else
+        used[k] = true;
+    }
+    for (int i = 0; st == GF_OK && i < x->nargs; i++)
+      st = gfi_vec_append(&stack, &x->args[i], sizeof x->args[i], err);
+  }
+  gfi_vec_reset(&stack);
+  int n = 0;
+  for (int k = 0; st == GF_OK && k < f->ncols; k++) n += used[k];
+  if (st == GF_OK) {
+    *pc = gfi_malloc(f->a, gfi_at_least_1((size_t)n) * sizeof **pc);
+    if (!*pc) st = GF_OOM(err, "the predicate's columns");
+  }
+  if (st == GF_OK) {
+    *npc = 0;
+    for (int k = 0; k < f->ncols; k++)
+      if (used[k]) (*pc)[(*npc)++] = k;
+  }
+  if (used) gfi_mfree(f->a, used, gfi_at_least_1((size_t)f->ncols) * sizeof *used);
+  return st;
+}
+
+/* Decodes rows groups rgs[0, nrg) x columns sel[0, nsel) in parallel into
+ * out (row-group-major), only the rows picked when pick is not NULL. */
+static gf_status decode_cells(pq_file *f, const int *sel, int nsel, const int *rgs, int nrg,
+                              int64_t *const *pick, const int64_t *npick,
+                              const gf_parallel_options *par, gf_array **out, gf_error *err) {
+  size_t n = (size_t)nrg * (size_t)nsel;
+  if (!n) return GF_OK;
+  gf_chunk_spec *chunks = gfi_calloc(f->a, n * sizeof *chunks);
+  if (!chunks) return GF_OOM(err, "the Parquet chunk list");
+  const gfi_pq_row_group *rg = f->meta.row_groups.items;
+  for (size_t i = 0; i < n; i++) {
+    /* Weighted by the rows decoded, for the runtime's balance. */
+    size_t g = i / (size_t)nsel;
+    chunks[i].end_row = pick ? npick[g] : rg[rgs[g]].num_rows;
+    chunks[i].chunk_id = (int64_t)i;
+  }
+  work w = {f, sel, rgs, nsel, out, pick, npick};
+  gf_status st = gf_run_chunks(chunks, (int64_t)n, decode_item, &w, par, err);
+  gfi_mfree(f->a, chunks, n * sizeof *chunks);
+  return st;
+}
+
+/* The rows of boolean array m that are true (not null), into a new
+ * array *rows[0, *n) (plus `base` each when gbase is set, into *g). */
+static gf_status true_rows(const gf_allocator *a, const gf_array *m, int64_t base,
+                           int64_t **rows, int64_t **g, int64_t *n, gf_error *err) {
+  const uint8_t *v = m->null_count ? gfi_buf(m, 0) : NULL, *d = gfi_buf(m, 1);
+  int64_t k = 0, off = m->offset;
+  for (int64_t i = 0; i < m->length; i++)
+    k += (!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i);
+  *rows = gfi_malloc(a, gfi_at_least_1((size_t)k) * 8);
+  *g = gfi_malloc(a, gfi_at_least_1((size_t)k) * 8);
+  if (!*rows || !*g) return GF_OOM(err, "the rows that pass the filter");
+  *n = k;
+  k = 0;
+  for (int64_t i = 0; i < m->length; i++)
+    if ((!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i)) {
+      (*rows)[k] = i;
+      (*g)[k++] = base + i;
+    }
+  return GF_OK;
+}
+
+/* Late materialisation of a filtered read of row groups rgs[0, nrg)
+ * (nrg > 0): the predicate's columns are decoded and the predicate
+ * evaluated (gf_evaluate: the semantics of gf_filter), then the other
+ * selected columns are decoded at the rows that pass only, and the
+ * predicate's columns taken at them. Row groups without such rows are
+ * dropped. *schema may be replaced (large string types). */
+static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
+                           const gf_parallel_options *par, const int *sel, int nsel,
+                           const int *rgs, int nrg, gf_schema **schema, gf_frame **out,
+                           gf_error *err) {
+  int *pc = NULL, npc = 0, *rest = NULL, nrest = 0, *krgs = NULL, nk = 0;
+  gf_array **pcols = NULL, **rcols = NULL, **cols = NULL;
+  gf_schema *ps = NULL;
+  gf_frame *fp = NULL, *mf = NULL;
+  int64_t **pick = NULL, **gpick = NULL, *npick = NULL;
+  size_t np = 0, nr = 0, nc = 0;
+  const gf_allocator *a = f->a;
+  gf_status st = pred_columns(f, o->predicate, &pc, &npc, err);
+  if (st == GF_OK) {
+    np = (size_t)nrg * (size_t)npc;
+    pcols = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pcols);
+    pick = gfi_calloc(a, (size_t)nrg * sizeof *pick);
+    gpick = gfi_calloc(a, (size_t)nrg * sizeof *gpick);
+    npick = gfi_calloc(a, (size_t)nrg * sizeof *npick);
+    krgs = gfi_calloc(a, (size_t)nrg * sizeof *krgs);
+    rest = gfi_calloc(a, gfi_at_least_1((size_t)nsel) * sizeof *rest);
+    if (!pcols || !pick || !gpick || !npick || !krgs || !rest) st = GF_OOM(err, "the filtered Parquet read");
+  }
+  if (st == GF_OK) st = decode_cells(f, pc, npc, rgs, nrg, NULL, NULL, par, pcols, err);
+  if (st == GF_OK) st = make_schema(f, pc, npc, &ps, err);
+  if (st == GF_OK) st = unify_large(f, &ps, pcols, nrg, npc, err);
+  if (st == GF_OK) st = gf_frame_new(ps, pcols, nrg, a, &fp, err);
+  if (st == GF_OK) st = gf_evaluate(fp, o->predicate, "filter", par, &mf, err);
+  if (st == GF_OK && (gf_frame_num_batches(mf) != nrg ||
+                      gf_frame_column(mf, 0, 0)->type.id != GF_TYPE_BOOL))
+    st = gf_error_set(err, GF_EINVAL, "%s: the filter is not a boolean expression", f->path);
+  /* The rows that pass, per row group; the row groups that keep some. */
+  int64_t *kn = NULL;
+  int64_t **kpick = NULL;
+  if (st == GF_OK) {
+    kn = gfi_calloc(a, (size_t)nrg * sizeof *kn);
+    kpick = gfi_calloc(a, (size_t)nrg * sizeof *kpick);
+    if (!kn || !kpick) st = GF_OOM(err, "the filtered Parquet read");
+  }
+  for (int g = 0; st == GF_OK && g < nrg; g++) {
+    st = true_rows(a, gf_frame_column(mf, g, 0), gf_frame_batch_offset(fp, g), &pick[g], &gpick[g],
+                   &npick[g], err);
+    if (st == GF_OK && npick[g] > 0) {
+      kn[nk] = npick[g];
+      kpick[nk] = pick[g];
+      krgs[nk++] = rgs[g];
+    }
+  }
+  /* The selected columns the predicate does not name: decoded at the
+   * rows that pass only. */
+  if (st == GF_OK) {
+    for (int i = 0; i < nsel; i++) {
+      bool in_p = false;
+      for (int j = 0; j < npc; j++) in_p |= pc[j] == sel[i];
+      if (!in_p) rest[nrest++] = sel[i];
+    }
+    nr = (size_t)nk * (size_t)nrest;
+    nc = (size_t)nk * (size_t)nsel;
+    rcols = gfi_calloc(a, gfi_at_least_1(nr) * sizeof *rcols);
+    cols = gfi_calloc(a, gfi_at_least_1(nc) * sizeof *cols);
+    if (!rcols || !cols) st = GF_OOM(err, "the filtered Parquet read");
+  }
+  if (st == GF_OK) st = decode_cells(f, rest, nrest, krgs, nk, kpick, kn, par, rcols, err);
+  /* Assembly: rest columns moved, predicate columns taken. */
+  for (int g = 0, k = 0; st == GF_OK && g < nrg; g++) {
+    if (!npick[g]) continue;
+    for (int i = 0, r = 0; st == GF_OK && i < nsel; i++) {
+      gf_array **dst = &cols[(size_t)k * (size_t)nsel + (size_t)i];
+      int j = 0;
+      while (j < npc && pc[j] != sel[i]) j++;
+      if (j < npc) {
+        st = gfi_take_ascending(fp, j, gpick[g], npick[g], a, dst, err);
+      } else {
+        gf_array **src = &rcols[(size_t)k * (size_t)nrest + (size_t)r++];
+        *dst = *src;
+        *src = NULL;
+      }
+    }
+    k++;
+  }
+  if (st == GF_OK) st = unify_large(f, schema, cols, nk, nsel, err);
+  if (st == GF_OK) st = gf_frame_new(*schema, cols, nk, a, out, err);
+  for (size_t i = 0; i < np; i++) gf_array_release(pcols ? pcols[i] : NULL);
+  for (size_t i = 0; rcols && i < nr; i++) gf_array_release(rcols[i]);
+  for (size_t i = 0; cols && i < nc; i++) gf_array_release(cols[i]);
+  for (int g = 0; g < nrg; g++) {
+    if (pick && pick[g]) gfi_mfree(a, pick[g], gfi_at_least_1((size_t)npick[g]) * 8);
+    if (gpick && gpick[g]) gfi_mfree(a, gpick[g], gfi_at_least_1((size_t)npick[g]) * 8);
+  }
+  if (pcols) gfi_mfree(a, pcols, gfi_at_least_1(np) * sizeof *pcols);
+  if (rcols) gfi_mfree(a, rcols, gfi_at_least_1(nr) * sizeof *rcols);
+  if (cols) gfi_mfree(a, cols, gfi_at_least_1(nc) * sizeof *cols);
+  if (pick) gfi_mfree(a, pick, (size_t)nrg * sizeof *pick);
+  if (gpick) gfi_mfree(a, gpick, (size_t)nrg * sizeof *gpick);
+  if (npick) gfi_mfree(a, npick, (size_t)nrg * sizeof *npick);
+  if (kn) gfi_mfree(a, kn, (size_t)nrg * sizeof *kn);
+  if (kpick) gfi_mfree(a, kpick, (size_t)nrg * sizeof *kpick);
+  if (krgs) gfi_mfree(a, krgs, (size_t)nrg * sizeof *krgs);
+  if (rest) gfi_mfree(a, rest, gfi_at_least_1((size_t)nsel) * sizeof *rest);
+  if (pc) gfi_mfree(a, pc, gfi_at_least_1((size_t)npc) * sizeof *pc);
+  gf_schema_release(ps);
+  gf_frame_release(fp);
+  gf_frame_release(mf);
+  return st;
+}
+
 /* The whole read: open, project, prune, decode in parallel, assemble. */
 static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
                          const gf_parquet_read_options *o, const gf_parallel_options *par,
@@ -585,6 +794,10 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
     st = make_schema(&f, sel, nsel, &schema, err);
   }
   gf_chunk_spec *chunks = NULL;
+  if (st == GF_OK && o->filter_rows && o->predicate && nrg > 0) {
+    st = read_late(&f, o, par, sel, nsel, rgs, nrg, &schema, out, err);
+    goto done;
+  }
   if (st == GF_OK) {
     ncells = (size_t)nrg * (size_t)nsel;
     cols = gfi_calloc(f.a, gfi_at_least_1(ncells) * sizeof *cols);
@@ -600,11 +813,12 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
       chunks[i].end_row = rg[rgs[i / (size_t)nsel]].num_rows;
       chunks[i].chunk_id = (int64_t)i;
     }
-    work w = {&f, sel, rgs, nsel, cols};
+    work w = {&f, sel, rgs, nsel, cols, NULL, NULL};
     st = gf_run_chunks(chunks, (int64_t)ncells, decode_item, &w, par, err);
   }
   if (st == GF_OK) st = unify_large(&f, &schema, cols, nrg, nsel, err);
   if (st == GF_OK) st = gf_frame_new(schema, cols, nrg, f.a, out, err);
+done:
   if (cols)
     for (size_t i = 0; i < ncells; i++) gf_array_release(cols[i]);
   if (cols) gfi_mfree(f.a, cols, gfi_at_least_1(ncells) * sizeof *cols);

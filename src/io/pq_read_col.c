@@ -34,6 +34,12 @@ typedef struct dec {
   /* output: `rows` declared, `cap` rows allocated so far (grown as the
    * pages deliver values, never trusting the declared count alone) */
   int64_t rows, cap, pos, nulls;
+  /* Late materialisation: only rows pick[0, npick) (ascending, within the
+   * row group) are output; pages holding none are not even decompressed.
+   * inrow counts the row group's rows consumed, pk the next pick. */
+  const int64_t *pick;
+  int64_t npick, pk, inrow;
+  bool picked; /* the page's picked rows were output directly */
   gf_buffer *valid, *data;
   gfi_vec offs;         /* int64 offsets (var width) */
   gfi_vec bytes;        /* var-width bytes */
@@ -483,7 +489,7 @@ static gf_status out_finish(dec *d, gf_datatype t, gf_array *dict, gf_array **ou
      * gf_mem_free). */
     size_t nbytes = d->bytes.len;
     uint8_t *bytes = d->bytes.data ? gfi_vec_take(&d->bytes) : NULL;
-    bool ok = gfi_buffer_alloc(d->a, (size_t)(d->rows + 1) * osz, &b[1]) == GF_OK;
+    bool ok = gfi_buffer_alloc(d->a, (size_t)(d->pos + 1) * osz, &b[1]) == GF_OK;
     if (ok && bytes) {
       ok = gfi_buffer_wrap_with(d->a, bytes, nbytes, gf_mem_free, bytes, &b[2]) == GF_OK;
       if (!ok) gf_mem_free(bytes);
@@ -500,15 +506,16 @@ static gf_status out_finish(dec *d, gf_datatype t, gf_array *dict, gf_array **ou
     uint8_t *ob = gf_buffer_mutable_data(b[1]);
     const int64_t *src = (const int64_t *)d->offs.data;
     if (large) {
-      memcpy(ob, src, (size_t)(d->rows + 1) * 8);
+      memcpy(ob, src, (size_t)(d->pos + 1) * 8);
     } else {
-      for (int64_t i = 0; i <= d->rows; i++) ((int32_t *)ob)[i] = (int32_t)src[i];
+      for (int64_t i = 0; i <= d->pos; i++) ((int32_t *)ob)[i] = (int32_t)src[i];
     }
   } else {
     b[1] = d->data;
     d->data = NULL;
   }
-  return gfi_array_make(d->a, t, d->rows, 0, d->nulls, b, dict, out, d->err);
+  /* d->pos rows were output: all declared rows, or the picked ones. */
+  return gfi_array_make(d->a, t, d->pos, 0, d->nulls, b, dict, out, d->err);
 }
 
 /* ---- pages ---------------------------------------------------------- */
@@ -639,7 +646,7 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
                                 const uint8_t *levels, size_t nlev, bool v1,
                                 const uint8_t *vals, size_t nv) {
   const pq_column *c = d->col;
-  if (nvals < 0 || nvals > d->rows - d->pos)
+  if (nvals < 0 || nvals > d->rows - d->inrow)
     return fail(d, GF_EINVAL, "data pages hold more values than the row group's rows");
   int64_t nonnull = nvals;
   uint32_t *lv = NULL;
@@ -683,6 +690,21 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
     if (dict_enc) GF_RETURN_NOT_OK(dict_indices(d, &in, nvals));
     GF_RETURN_NOT_OK(out_reserve(d, d->pos + nvals));
     uint8_t *o = gf_buffer_mutable_data(d->data) + (size_t)d->pos * w;
+    if (d->pick) {
+      /* Late materialisation: only the picked rows, gathered. */
+      const uint32_t *ix = (const uint32_t *)d->idx.data;
+      const uint8_t *src = dict_enc ? d->dict.data : in.p;
+      int64_t k = 0;
+      for (; d->pk < d->npick && d->pick[d->pk] < d->inrow + nvals; d->pk++, k++) {
+        int64_t r = d->pick[d->pk] - d->inrow;
+        size_t at = dict_enc ? ix[r] : (size_t)r;
+        memcpy(o + (size_t)k * w, src + at * w, w);
+      }
+      if (d->valid) gfi_bitmap_set_range(gf_buffer_mutable_data(d->valid), d->pos, k);
+      d->pos += k;
+      d->picked = true;
+      return GF_OK;
+    }
     if (enc == GFI_PQ_PLAIN) {
       if (nvals) memcpy(o, in.p, (size_t)nvals * w);
     } else if (nvals) {
@@ -743,7 +765,8 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
     if (d->bytes.cap == 0 && nvals > 0) {
       /* First page: room for the rows allocated so far at this page's
        * mean length (one block, not a chain of doublings). */
-      uint64_t est = (uint64_t)total / (uint64_t)nvals * (uint64_t)d->cap + total / 8;
+      uint64_t rows = (uint64_t)(d->pick ? d->npick : d->cap);
+      uint64_t est = (uint64_t)total / (uint64_t)nvals * rows + total / 8;
       if (est > total) GF_RETURN_NOT_OK(gfi_vec_reserve(&d->bytes, (size_t)est + 16, d->err));
     }
     GF_RETURN_NOT_OK(gfi_vec_reserve(&d->bytes, total + 16, d->err));
@@ -826,9 +849,64 @@ static gf_status dict_array(dec *d, gf_datatype vt, gf_array **out) {
   gf_status st = out_init(&v, d->ndict, d->ndict);
   for (int64_t i = 0; st == GF_OK && i < d->ndict; i++)
     st = store(&v, d->dict.data + (size_t)i * (size_t)d->psize, i);
+  v.pos = d->ndict;
   if (st == GF_OK) st = out_finish(&v, vt, NULL, out);
   dec_free(&v);
   return st;
+}
+
+/* True when late materialisation skips a data page of n values: none of
+ * its rows is picked (then its rows are counted as consumed). */
+static bool skip_page(dec *d, int64_t n) {
+  if (!d->pick || n < 0 || n > d->rows - d->inrow) return false; /* checked when decoded */
+  if (d->pk < d->npick && d->pick[d->pk] < d->inrow + n) return false;
+  d->inrow += n;
+  return true;
+}
+
+/* Keeps, of the page just output at rows [pos0, d->pos) (input rows from
+ * inrow0), only the picked rows, moved down in order. */
+static void compact(dec *d, int64_t pos0, int64_t inrow0, int64_t nulls0) {
+  int64_t n = d->pos - pos0, w = pos0;
+  uint8_t *valid = d->valid ? gf_buffer_mutable_data(d->valid) : NULL;
+  bool bytes = !d->codes && d->col->conv == PQ_CV_BYTES;
+  bool bits = !d->codes && d->col->conv == PQ_CV_BOOL;
+  uint8_t *data = d->data ? gf_buffer_mutable_data(d->data) : NULL;
+  int64_t *offs = bytes ? (int64_t *)d->offs.data : NULL;
+  size_t wb = bytes ? (size_t)offs[pos0] : 0, width = (size_t)d->width;
+  int64_t nulls = nulls0;
+  for (; d->pk < d->npick && d->pick[d->pk] < inrow0 + n; d->pk++, w++) {
+    int64_t r = pos0 + (d->pick[d->pk] - inrow0);
+    bool ok = !valid || gfi_bit_get(valid, r);
+    if (valid) gfi_bit_put(valid, w, ok);
+    nulls += !ok;
+    if (bytes) {
+      /* w <= r: the moves go down and never clobber an unread value. */
+      size_t from = (size_t)offs[r], len = (size_t)(offs[r + 1] - offs[r]);
+      if (len) memmove(d->bytes.data + wb, d->bytes.data + from, len);
+      wb += len;
+      offs[w + 1] = (int64_t)wb;
+    } else if (bits) {
+      gfi_bit_put(data, w, gfi_bit_get(data, r));
+    } else if (w != r) {
+      memmove(data + (size_t)w * width, data + (size_t)r * width, width);
+    }
+  }
+  if (bytes) d->bytes.len = wb;
+  d->pos = w;
+  d->nulls = nulls;
+}
+
+/* One data page into the output, then (late materialisation) only its
+ * picked rows kept. */
+static gf_status page_data(dec *d, int64_t nvals, int enc, const uint8_t *levels,
+                           size_t nlev, bool v1, const uint8_t *vals, size_t nv) {
+  int64_t pos0 = d->pos, inrow0 = d->inrow, nulls0 = d->nulls;
+  d->picked = false;
+  GF_RETURN_NOT_OK(read_data_page(d, nvals, enc, levels, nlev, v1, vals, nv));
+  if (d->pick && !d->picked) compact(d, pos0, inrow0, nulls0);
+  d->inrow = inrow0 + nvals; /* read_data_page checked nvals */
+  return GF_OK;
 }
 
 /* Walks the chunk's pages into the output (codes or values). */
@@ -846,11 +924,11 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
   /* Old parquet-mr versions (PARQUET-816) under-report the chunk size by
    * up to a page header: tolerate 100 bytes past it, inside the file. */
   end = len - end > 100 ? end + 100 : len;
-  while (d->pos < d->rows) {
+  while (d->inrow < d->rows) {
     if (pos >= end) {
       char msg[160];
       snprintf(msg, sizeof msg, "column chunk ends after %lld of %lld values",
-               (long long)d->pos, (long long)d->rows);
+               (long long)d->inrow, (long long)d->rows);
       return fail(d, GF_EINVAL, msg);
     }
     tr_arena ar;
@@ -876,6 +954,7 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
     if (h.type == GFI_PQ_DATA_PAGE_V2) {
       const gfi_pq_data_page_header_v2 *v = &h.data_page_header_v2;
       if (!tr_isset(&h, 8)) return fail(d, GF_EINVAL, "DATA_PAGE_V2 without its header");
+      if (skip_page(d, v->num_values)) continue;
       /* A flat column has no repetition levels; some writers still
        * reserve bytes for them, which are skipped. */
       size_t rep = (size_t)(unsigned)v->repetition_levels_byte_length;
@@ -895,11 +974,13 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
       } else if (unv == 0) {
         nv = 0;
       }
-      st = read_data_page(d, v->num_values, v->encoding, body + rep, lev - rep, false, vals, nv);
+      st = page_data(d, v->num_values, v->encoding, body + rep, lev - rep, false, vals, nv);
       if (st != GF_OK) return st;
       continue;
     }
     if (h.type != GFI_PQ_DATA_PAGE && h.type != GFI_PQ_DICTIONARY_PAGE) continue;
+    if (h.type == GFI_PQ_DATA_PAGE && tr_isset(&h, 5) && skip_page(d, h.data_page_header.num_values))
+      continue;
     const uint8_t *page = body;
     if (codec != GFI_PQ_UNCOMPRESSED) {
       GF_RETURN_NOT_OK(vec_size(d, &d->page, ulen));
@@ -917,8 +998,7 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
     const gfi_pq_data_page_header *v = &h.data_page_header;
     if (d->col->max_def > 0 && v->definition_level_encoding != GFI_PQ_RLE)
       return fail(d, GF_ENOTSUP, "definition levels not RLE-encoded (BIT_PACKED levels)");
-    GF_RETURN_NOT_OK(read_data_page(d, v->num_values, v->encoding, page, ulen, true,
-                                    page, ulen));
+    GF_RETURN_NOT_OK(page_data(d, v->num_values, v->encoding, page, ulen, true, page, ulen));
   }
   return GF_OK;
 }
@@ -991,10 +1071,13 @@ static gf_status to_dictionary(const gf_array *vals, gf_datatype t,
 
 gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
                         const gfi_pq_column_chunk *cc, int64_t rows,
+                        const int64_t *pick, int64_t npick,
                         const gf_allocator *a, const char *where,
                         gf_array **out, gf_error *err) {
   dec d;
   dec_init(&d, col, a, where, err);
+  d.pick = pick;
+  d.npick = npick;
   d.codes = col->type.id == GF_TYPE_DICTIONARY;
   gf_status st = decode(&d, data, len, cc, rows, out);
   dec_free(&d);
@@ -1006,6 +1089,8 @@ gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *co
     vc.type = gf_type_value(col->type);
     gf_array *vals;
     dec_init(&d, &vc, a, where, err);
+    d.pick = pick;
+    d.npick = npick;
     st = decode(&d, data, len, cc, rows, &vals);
     dec_free(&d);
     if (st != GF_OK) return st;

@@ -90,8 +90,11 @@ typedef struct pq_column {
 
 /* Decodes column chunk `cc` (flat column `col`, `rows` rows) of the file
  * data[0, len) into *out. `where` prefixes messages ("f.parquet: column
- * 'x', row group 3"). */
+ * 'x', row group 3"). With `pick` (npick ascending row numbers within the
+ * row group) only those rows are output, and pages holding none of them
+ * are skipped undecoded (late materialisation). */
 gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
                         const gfi_pq_column_chunk *cc, int64_t rows,
+                        const int64_t *pick, int64_t npick,
                         const gf_allocator *a, const char *where,
                         gf_array **out, gf_error *err);
