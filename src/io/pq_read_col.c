@@ -893,6 +893,12 @@ static void compact(dec *d, int64_t pos0, int64_t inrow0, int64_t nulls0) {
     }
   }
   if (bytes) d->bytes.len = wb;
+  /* The writers of later pages set only the bits that are 1 (validity,
+   * booleans): the bits freed here must be 0 again. */
+  for (int64_t i = w; i < pos0 + n; i++) {
+    if (valid) gfi_bit_clear(valid, i);
+    if (bits) gfi_bit_clear(data, i);
+  }
   d->pos = w;
   d->nulls = nulls;
 }
