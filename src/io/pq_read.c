@@ -649,34 +649,169 @@ static gf_status true_rows(const gf_allocator *a, const gf_array *m, int64_t bas
   return GF_OK;
 }
 
-/* Late materialisation of a filtered read of row groups rgs[0, nrg)
- * (nrg > 0): the predicate's columns are decoded and the predicate
- * evaluated (gf_evaluate: the semantics of gf_filter), then the other
- * selected columns are decoded at the rows that pass only, and the
- * predicate's columns taken at them. Row groups without such rows are
- * dropped. *schema may be replaced (large string types). */
-static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
-                           const gf_parallel_options *par, const int *sel, int nsel,
-                           const int *rgs, int nrg, gf_schema **schema, gf_frame **out,
-                           gf_error *err) {
-  int *pc = NULL, npc = 0, *rest = NULL, nrest = 0, *krgs = NULL, nk = 0;
-  gf_array **pcols = NULL, **rcols = NULL, **cols = NULL;
+/* True when e can be evaluated on a column's distinct values instead of
+ * its rows: comparisons, and/or/not, is (not) null, between and in, of
+ * columns and literals only (nothing that could fail on a dictionary
+ * value that no row holds, nothing that depends on the row). */
+static bool per_value_pred(const gf_expr *e, int depth) {
+  if (depth > 64) return false;
+  switch (e->kind) {
+  case GF_EXPR_COLUMN:
+  case GF_EXPR_LITERAL: return true;
+  case GF_EXPR_BINARY:
+    if (e->op < GF_OP_EQ || e->op > GF_OP_OR) return false;
+    break;
+  case GF_EXPR_UNARY:
+    if (e->op != GF_OP_NOT) return false;
+    break;
+  case GF_EXPR_CALL:
+    if (strcmp(e->name, "is_null") && strcmp(e->name, "is_not_null")) return false;
+    break;
+  case GF_EXPR_BETWEEN:
+  case GF_EXPR_IN: break;
+  default: return false;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!per_value_pred(e->args[i], depth + 1)) return false;
+  return true;
+}
+
+typedef struct cwork {
+  pq_file *f;
+  const pq_column *c;
+  const int *rgs;
+  gfi_pq_codes *out;
+} cwork;
+
+/* Work item i: row group rgs[i] of column c as dictionary codes. */
+static gf_status codes_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  cwork *w = user;
+  int r = w->rgs[ch->chunk_id];
+  const gfi_pq_row_group *rg = (const gfi_pq_row_group *)w->f->meta.row_groups.items + r;
+  const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + w->c->leaf;
+  char where[700];
+  snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, w->c->name, r);
+  return gfi_pq_read_chunk_codes(w->f->data, w->f->len, w->c, cc, rg->num_rows, ctx->allocator,
+                                 where, &w->out[ch->chunk_id], ctx->err);
+}
+
+/* The predicate's value on each row of frame fd (one batch, one column)
+ * as true / not true, into ok[0, rows). */
+static gf_status eval_values(const gf_frame *fd, const gf_expr *pred, const gf_parallel_options *par,
+                             const char *path, bool *ok, gf_error *err) {
+  gf_frame *mf = NULL;
+  GF_RETURN_NOT_OK(gf_evaluate(fd, pred, "filter", par, &mf, err));
+  gf_status st = GF_OK;
+  for (int g = 0, at = 0; g < gf_frame_num_batches(mf) && st == GF_OK; g++) {
+    const gf_array *m = gf_frame_column(mf, g, 0);
+    if (m->type.id != GF_TYPE_BOOL) {
+      st = gf_error_set(err, GF_EINVAL, "%s: the filter is not a boolean expression", path);
+      break;
+    }
+    const uint8_t *v = m->null_count ? gfi_buf(m, 0) : NULL, *d = gfi_buf(m, 1);
+    for (int64_t i = 0; i < m->length; i++, at++)
+      ok[at] = (!v || gfi_bit_get(v, m->offset + i)) && gfi_bit_get(d, m->offset + i);
+  }
+  gf_frame_release(mf);
+  return st;
+}
+
+/* The filter on one column whose chunks are all dictionary-encoded:
+ * evaluated once per dictionary entry (and once for null), then looked up
+ * by each row's code; the column's passing rows are taken from the
+ * dictionary. *done = false (nothing else changed) when a chunk is not
+ * dictionary-encoded: the caller evaluates row by row. */
+static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
+                             const gf_parallel_options *par, int col, const int *rgs, int nrg,
+                             int64_t **pick, int64_t *npick, gf_array **pout, bool *done,
+                             gf_error *err) {
+  const gf_allocator *a = f->a;
+  const pq_column *c = &f->cols[col];
+  *done = false;
+  gfi_pq_codes *codes = gfi_calloc(a, (size_t)nrg * sizeof *codes);
+  gf_chunk_spec *chunks = gfi_calloc(a, (size_t)nrg * sizeof *chunks);
+  gf_status st = codes && chunks ? GF_OK : GF_OOM(err, "the filtered Parquet read");
+  if (st == GF_OK) {
+    const gfi_pq_row_group *rg = f->meta.row_groups.items;
+    for (int g = 0; g < nrg; g++) {
+      chunks[g].end_row = rg[rgs[g]].num_rows;
+      chunks[g].chunk_id = g;
+    }
+    cwork w = {f, c, rgs, codes};
+    st = gf_run_chunks(chunks, nrg, codes_item, &w, par, err);
+  }
+  gf_schema *ps = NULL;
+  gf_builder *b = NULL;
+  gf_array *nul = NULL;
+  gf_frame *fn = NULL;
+  bool null_ok = false;
+  if (st == GF_OK) st = make_schema(f, &col, 1, &ps, err);
+  /* The predicate's value for a null (is_null, or/not of it). */
+  if (st == GF_OK) st = gf_builder_new(c->type, a, &b, err);
+  if (st == GF_OK) st = gf_builder_append_null(b, err);
+  if (st == GF_OK) st = gf_builder_finish(b, &nul, err);
+  if (st == GF_OK) st = gf_frame_new(ps, &nul, 1, a, &fn, err);
+  if (st == GF_OK) st = eval_values(fn, o->predicate, par, f->path, &null_ok, err);
+  for (int g = 0; st == GF_OK && g < nrg; g++) {
+    gfi_pq_codes *k = &codes[g];
+    gf_frame *fd = NULL;
+    int64_t nd = k->dict->length;
+    bool *ok = gfi_malloc(a, gfi_at_least_1((size_t)nd) * sizeof *ok);
+    int64_t *idx = NULL;
+    if (!ok) st = GF_OOM(err, "the filter's dictionary values");
+    if (st == GF_OK) st = gf_frame_new(ps, &k->dict, 1, a, &fd, err);
+    if (st == GF_OK) st = eval_values(fd, o->predicate, par, f->path, ok, err);
+    const int32_t *cd = k->codes ? (const int32_t *)gf_buffer_data(k->codes) : NULL;
+    const uint8_t *vb = k->valid ? gf_buffer_data(k->valid) : NULL;
+    int64_t n = 0;
+    for (int64_t i = 0; st == GF_OK && i < k->rows; i++)
+      n += (!vb || gfi_bit_get(vb, i)) ? ok[cd[i]] : null_ok;
+    if (st == GF_OK) {
+      pick[g] = gfi_malloc(a, gfi_at_least_1((size_t)n) * 8);
+      idx = gfi_malloc(a, gfi_at_least_1((size_t)n) * 8);
+      if (!pick[g] || !idx) st = GF_OOM(err, "the rows that pass the filter");
+    }
+    if (st == GF_OK) {
+      npick[g] = n;
+      n = 0;
+      for (int64_t i = 0; i < k->rows; i++) {
+        bool v = !vb || gfi_bit_get(vb, i);
+        if (v ? ok[cd[i]] : null_ok) {
+          pick[g][n] = i;
+          idx[n++] = v ? cd[i] : -1; /* -1: a null row */
+        }
+      }
+      if (n) st = gfi_take(fd, 0, idx, n, a, &pout[g], err);
+    }
+    if (idx) gfi_mfree(a, idx, gfi_at_least_1((size_t)npick[g]) * 8);
+    if (ok) gfi_mfree(a, ok, gfi_at_least_1((size_t)nd) * sizeof *ok);
+    gf_frame_release(fd);
+  }
+  if (st == GF_OK) *done = true;
+  if (st == GF_ENOTSUP) st = GF_OK; /* a chunk not dictionary-encoded: row by row */
+  for (int g = 0; codes && g < nrg; g++) gfi_pq_codes_free(&codes[g]);
+  if (codes) gfi_mfree(a, codes, (size_t)nrg * sizeof *codes);
+  if (chunks) gfi_mfree(a, chunks, (size_t)nrg * sizeof *chunks);
+  gf_builder_free(b);
+  gf_array_release(nul);
+  gf_frame_release(fn);
+  gf_schema_release(ps);
+  return st;
+}
+
+/* The filter evaluated row by row: the predicate's columns decoded
+ * whole, gf_evaluate over them, their passing rows taken. */
+static gf_status row_filter(pq_file *f, const gf_parquet_read_options *o,
+                            const gf_parallel_options *par, const int *pc, int npc,
+                            const int *rgs, int nrg, int64_t **pick, int64_t *npick,
+                            gf_array **pout, gf_error *err) {
+  const gf_allocator *a = f->a;
+  size_t np = (size_t)nrg * (size_t)npc;
+  gf_array **pcols = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pcols);
+  int64_t **gpick = gfi_calloc(a, (size_t)nrg * sizeof *gpick);
   gf_schema *ps = NULL;
   gf_frame *fp = NULL, *mf = NULL;
-  int64_t **pick = NULL, **gpick = NULL, *npick = NULL;
-  size_t np = 0, nr = 0, nc = 0;
-  const gf_allocator *a = f->a;
-  gf_status st = pred_columns(f, o->predicate, &pc, &npc, err);
-  if (st == GF_OK) {
-    np = (size_t)nrg * (size_t)npc;
-    pcols = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pcols);
-    pick = gfi_calloc(a, (size_t)nrg * sizeof *pick);
-    gpick = gfi_calloc(a, (size_t)nrg * sizeof *gpick);
-    npick = gfi_calloc(a, (size_t)nrg * sizeof *npick);
-    krgs = gfi_calloc(a, (size_t)nrg * sizeof *krgs);
-    rest = gfi_calloc(a, gfi_at_least_1((size_t)nsel) * sizeof *rest);
-    if (!pcols || !pick || !gpick || !npick || !krgs || !rest) st = GF_OOM(err, "the filtered Parquet read");
-  }
+  gf_status st = pcols && gpick ? GF_OK : GF_OOM(err, "the filtered Parquet read");
   if (st == GF_OK) st = decode_cells(f, pc, npc, rgs, nrg, NULL, NULL, par, pcols, err);
   if (st == GF_OK) st = make_schema(f, pc, npc, &ps, err);
   if (st == GF_OK) st = unify_large(f, &ps, pcols, nrg, npc, err);
@@ -685,25 +820,71 @@ static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
   if (st == GF_OK && (gf_frame_num_batches(mf) != nrg ||
                       gf_frame_column(mf, 0, 0)->type.id != GF_TYPE_BOOL))
     st = gf_error_set(err, GF_EINVAL, "%s: the filter is not a boolean expression", f->path);
-  /* The rows that pass, per row group; the row groups that keep some. */
-  int64_t *kn = NULL;
-  int64_t **kpick = NULL;
-  if (st == GF_OK) {
-    kn = gfi_calloc(a, (size_t)nrg * sizeof *kn);
-    kpick = gfi_calloc(a, (size_t)nrg * sizeof *kpick);
-    if (!kn || !kpick) st = GF_OOM(err, "the filtered Parquet read");
-  }
   for (int g = 0; st == GF_OK && g < nrg; g++) {
     st = true_rows(a, gf_frame_column(mf, g, 0), gf_frame_batch_offset(fp, g), &pick[g], &gpick[g],
                    &npick[g], err);
-    if (st == GF_OK && npick[g] > 0) {
+    for (int j = 0; st == GF_OK && npick[g] && j < npc; j++)
+      st = gfi_take_ascending(fp, j, gpick[g], npick[g], a, &pout[(size_t)g * (size_t)npc + (size_t)j],
+                              err);
+  }
+  for (size_t i = 0; pcols && i < np; i++) gf_array_release(pcols[i]);
+  for (int g = 0; gpick && g < nrg; g++)
+    if (gpick[g]) gfi_mfree(a, gpick[g], gfi_at_least_1((size_t)npick[g]) * 8);
+  if (pcols) gfi_mfree(a, pcols, gfi_at_least_1(np) * sizeof *pcols);
+  if (gpick) gfi_mfree(a, gpick, (size_t)nrg * sizeof *gpick);
+  gf_schema_release(ps);
+  gf_frame_release(fp);
+  gf_frame_release(mf);
+  return st;
+}
+
+/* Late materialisation of a filtered read of row groups rgs[0, nrg)
+ * (nrg > 0): the predicate's columns are decoded and the predicate
+ * evaluated (by gf_evaluate: the semantics of gf_filter) - per distinct
+ * value when it names one dictionary-encoded column, else per row - then
+ * the other selected columns are decoded at the passing rows only. Row
+ * groups without such rows are dropped. *schema may be replaced (large
+ * string types). GF_ENOTSUP (err not set) when the predicate names no
+ * column: the caller filters after a whole read. */
+static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
+                           const gf_parallel_options *par, const int *sel, int nsel,
+                           const int *rgs, int nrg, gf_schema **schema, gf_frame **out,
+                           gf_error *err) {
+  int *pc = NULL, npc = 0, *rest = NULL, nrest = 0, *krgs = NULL, nk = 0;
+  gf_array **pout = NULL, **rcols = NULL, **cols = NULL;
+  int64_t **pick = NULL, *npick = NULL, *kn = NULL, **kpick = NULL;
+  size_t np = 0, nr = 0, nc = 0;
+  const gf_allocator *a = f->a;
+  gf_status st = pred_columns(f, o->predicate, &pc, &npc, err);
+  if (st == GF_OK && npc == 0) {
+    gfi_mfree(a, pc, sizeof *pc);
+    return GF_ENOTSUP;
+  }
+  if (st == GF_OK) {
+    np = (size_t)nrg * (size_t)npc;
+    pout = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pout);
+    pick = gfi_calloc(a, (size_t)nrg * sizeof *pick);
+    npick = gfi_calloc(a, (size_t)nrg * sizeof *npick);
+    kn = gfi_calloc(a, (size_t)nrg * sizeof *kn);
+    kpick = gfi_calloc(a, (size_t)nrg * sizeof *kpick);
+    krgs = gfi_calloc(a, (size_t)nrg * sizeof *krgs);
+    rest = gfi_calloc(a, gfi_at_least_1((size_t)nsel) * sizeof *rest);
+    if (!pout || !pick || !npick || !kn || !kpick || !krgs || !rest)
+      st = GF_OOM(err, "the filtered Parquet read");
+  }
+  bool done = false;
+  if (st == GF_OK && npc == 1 && per_value_pred(o->predicate, 0))
+    st = dict_filter(f, o, par, pc[0], rgs, nrg, pick, npick, pout, &done, err);
+  if (st == GF_OK && !done) st = row_filter(f, o, par, pc, npc, rgs, nrg, pick, npick, pout, err);
+  /* The row groups that keep rows. */
+  for (int g = 0; st == GF_OK && g < nrg; g++)
+    if (npick[g] > 0) {
       kn[nk] = npick[g];
       kpick[nk] = pick[g];
       krgs[nk++] = rgs[g];
     }
-  }
   /* The selected columns the predicate does not name: decoded at the
-   * rows that pass only. */
+   * passing rows only. */
   if (st == GF_OK) {
     for (int i = 0; i < nsel; i++) {
       bool in_p = false;
@@ -717,46 +898,36 @@ static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
     if (!rcols || !cols) st = GF_OOM(err, "the filtered Parquet read");
   }
   if (st == GF_OK) st = decode_cells(f, rest, nrest, krgs, nk, kpick, kn, par, rcols, err);
-  /* Assembly: rest columns moved, predicate columns taken. */
+  /* Assembly, moving the arrays. */
   for (int g = 0, k = 0; st == GF_OK && g < nrg; g++) {
     if (!npick[g]) continue;
-    for (int i = 0, r = 0; st == GF_OK && i < nsel; i++) {
-      gf_array **dst = &cols[(size_t)k * (size_t)nsel + (size_t)i];
+    for (int i = 0, r = 0; i < nsel; i++) {
       int j = 0;
       while (j < npc && pc[j] != sel[i]) j++;
-      if (j < npc) {
-        st = gfi_take_ascending(fp, j, gpick[g], npick[g], a, dst, err);
-      } else {
-        gf_array **src = &rcols[(size_t)k * (size_t)nrest + (size_t)r++];
-        *dst = *src;
-        *src = NULL;
-      }
+      gf_array **src = j < npc ? &pout[(size_t)g * (size_t)npc + (size_t)j]
+                               : &rcols[(size_t)k * (size_t)nrest + (size_t)r++];
+      cols[(size_t)k * (size_t)nsel + (size_t)i] = *src;
+      *src = NULL;
     }
     k++;
   }
   if (st == GF_OK) st = unify_large(f, schema, cols, nk, nsel, err);
   if (st == GF_OK) st = gf_frame_new(*schema, cols, nk, a, out, err);
-  for (size_t i = 0; i < np; i++) gf_array_release(pcols ? pcols[i] : NULL);
+  for (size_t i = 0; pout && i < np; i++) gf_array_release(pout[i]);
   for (size_t i = 0; rcols && i < nr; i++) gf_array_release(rcols[i]);
   for (size_t i = 0; cols && i < nc; i++) gf_array_release(cols[i]);
-  for (int g = 0; g < nrg; g++) {
-    if (pick && pick[g]) gfi_mfree(a, pick[g], gfi_at_least_1((size_t)npick[g]) * 8);
-    if (gpick && gpick[g]) gfi_mfree(a, gpick[g], gfi_at_least_1((size_t)npick[g]) * 8);
-  }
-  if (pcols) gfi_mfree(a, pcols, gfi_at_least_1(np) * sizeof *pcols);
+  for (int g = 0; pick && g < nrg; g++)
+    if (pick[g]) gfi_mfree(a, pick[g], gfi_at_least_1((size_t)npick[g]) * 8);
+  if (pout) gfi_mfree(a, pout, gfi_at_least_1(np) * sizeof *pout);
   if (rcols) gfi_mfree(a, rcols, gfi_at_least_1(nr) * sizeof *rcols);
   if (cols) gfi_mfree(a, cols, gfi_at_least_1(nc) * sizeof *cols);
   if (pick) gfi_mfree(a, pick, (size_t)nrg * sizeof *pick);
-  if (gpick) gfi_mfree(a, gpick, (size_t)nrg * sizeof *gpick);
   if (npick) gfi_mfree(a, npick, (size_t)nrg * sizeof *npick);
   if (kn) gfi_mfree(a, kn, (size_t)nrg * sizeof *kn);
   if (kpick) gfi_mfree(a, kpick, (size_t)nrg * sizeof *kpick);
   if (krgs) gfi_mfree(a, krgs, (size_t)nrg * sizeof *krgs);
   if (rest) gfi_mfree(a, rest, gfi_at_least_1((size_t)nsel) * sizeof *rest);
   if (pc) gfi_mfree(a, pc, gfi_at_least_1((size_t)npc) * sizeof *pc);
-  gf_schema_release(ps);
-  gf_frame_release(fp);
-  gf_frame_release(mf);
   return st;
 }
 
@@ -794,9 +965,13 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
     st = make_schema(&f, sel, nsel, &schema, err);
   }
   gf_chunk_spec *chunks = NULL;
+  bool filter_after = false;
   if (st == GF_OK && o->filter_rows && o->predicate && nrg > 0) {
     st = read_late(&f, o, par, sel, nsel, rgs, nrg, &schema, out, err);
-    goto done;
+    if (st != GF_ENOTSUP) goto done;
+    /* A predicate without columns: read, then filter. */
+    st = GF_OK;
+    filter_after = true;
   }
   if (st == GF_OK) {
     ncells = (size_t)nrg * (size_t)nsel;
@@ -818,6 +993,12 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
   }
   if (st == GF_OK) st = unify_large(&f, &schema, cols, nrg, nsel, err);
   if (st == GF_OK) st = gf_frame_new(schema, cols, nrg, f.a, out, err);
+  if (st == GF_OK && filter_after) {
+    gf_frame *g = NULL;
+    st = gf_filter(*out, o->predicate, par, &g, err);
+    gf_frame_release(*out);
+    *out = g;
+  }
 done:
   if (cols)
     for (size_t i = 0; i < ncells; i++) gf_array_release(cols[i]);

@@ -40,6 +40,7 @@ typedef struct dec {
   const int64_t *pick;
   int64_t npick, pk, inrow;
   bool picked; /* the page's picked rows were output directly */
+  bool strict;  /* codes only from dictionary pages (else GF_ENOTSUP) */
   gf_buffer *valid, *data;
   gfi_vec offs;         /* int64 offsets (var width) */
   gfi_vec bytes;        /* var-width bytes */
@@ -667,18 +668,25 @@ static gf_status read_data_page(dec *d, int64_t nvals, int enc,
     int64_t held;
     GF_RETURN_NOT_OK(gfi_pq_rle_count(&in, pq_bit_width((uint32_t)c->max_def), nvals, &held));
     if (held < nvals) return gfi_pq_bad(&in, "definition levels hold fewer values than the page header declares");
-    GF_RETURN_NOT_OK(vec_size(d, &d->levels, (size_t)nvals * 4));
-    lv = (uint32_t *)d->levels.data;
-    GF_RETURN_NOT_OK(gfi_pq_rle_decode(&in, pq_bit_width((uint32_t)c->max_def), nvals,
-                                   (uint32_t)c->max_def + 1, lv));
-    nonnull = 0;
-    for (int64_t i = 0; i < nvals; i++) nonnull += lv[i] == (uint32_t)c->max_def;
-    /* No null in the page: the level-free paths below apply. */
-    if (nonnull == nvals) lv = NULL;
+    bool none_null = gfi_pq_rle_all(&in, pq_bit_width((uint32_t)c->max_def), nvals,
+                                    (uint32_t)c->max_def);
+    if (!none_null) {
+      GF_RETURN_NOT_OK(vec_size(d, &d->levels, (size_t)nvals * 4));
+      lv = (uint32_t *)d->levels.data;
+      GF_RETURN_NOT_OK(gfi_pq_rle_decode(&in, pq_bit_width((uint32_t)c->max_def), nvals,
+                                     (uint32_t)c->max_def + 1, lv));
+      nonnull = 0;
+      for (int64_t i = 0; i < nvals; i++) nonnull += lv[i] == (uint32_t)c->max_def;
+      /* No null in the page: the level-free paths below apply. */
+      if (nonnull == nvals) lv = NULL;
+    }
   }
   pq_in in = {vals, vals + nv, d->where, d->err};
   bool dict_enc = enc == GFI_PQ_PLAIN_DICTIONARY || enc == GFI_PQ_RLE_DICTIONARY;
-  if (d->codes && !dict_enc) return codes_from_values(d, &in, enc, nvals, nonnull, lv);
+  if (d->codes && !dict_enc) {
+    if (d->strict) return GF_ENOTSUP;
+    return codes_from_values(d, &in, enc, nvals, nonnull, lv);
+  }
   bool ident = !d->codes && (c->conv == PQ_CV_F32 || c->conv == PQ_CV_F64 ||
                              (c->conv == PQ_CV_INT && c->mul == 1 && d->width == d->psize));
   if (ident && !lv && (enc == GFI_PQ_PLAIN || dict_enc)) {
@@ -1104,4 +1112,41 @@ gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *co
     gf_array_release(vals);
   }
   return st;
+}
+
+gf_status gfi_pq_read_chunk_codes(const uint8_t *data, size_t len, const pq_column *col,
+                                  const gfi_pq_column_chunk *cc, int64_t rows,
+                                  const gf_allocator *a, const char *where, gfi_pq_codes *out,
+                                  gf_error *err) {
+  memset(out, 0, sizeof *out);
+  if (col->type.id == GF_TYPE_DICTIONARY) return GF_ENOTSUP;
+  dec d;
+  dec_init(&d, col, a, where, err);
+  d.codes = true;
+  d.strict = true;
+  const gfi_pq_column_meta *m = &cc->meta;
+  gf_status st = GF_OK;
+  if (m->type != col->phys)
+    st = fail(&d, GF_EINVAL, "column chunk's physical type differs from the schema's");
+  int64_t cap0 = m->total_compressed_size > (int64_t)1 << 40 ? rows : 16 * m->total_compressed_size;
+  if (st == GF_OK) st = out_init(&d, rows, cap0 > 65536 ? cap0 : 65536);
+  if (st == GF_OK) st = walk_pages(&d, data, len, cc, m->codec);
+  if (st == GF_OK && !d.have_dict) st = GF_ENOTSUP; /* no dictionary page */
+  if (st == GF_OK) st = dict_array(&d, col->type, &out->dict);
+  if (st == GF_OK) {
+    out->codes = d.data;
+    out->valid = d.nulls ? d.valid : NULL;
+    if (out->valid) d.valid = NULL;
+    out->rows = d.pos;
+    d.data = NULL;
+  }
+  dec_free(&d);
+  return st;
+}
+
+void gfi_pq_codes_free(gfi_pq_codes *c) {
+  gf_buffer_release(c->codes);
+  gf_buffer_release(c->valid);
+  gf_array_release(c->dict);
+  memset(c, 0, sizeof *c);
 }

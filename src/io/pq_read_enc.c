@@ -94,6 +94,24 @@ gf_status gfi_pq_rle_count(const pq_in *in0, int bit_width, int64_t max, int64_t
   return GF_OK;
 }
 
+bool gfi_pq_rle_all(const pq_in *in0, int bit_width, int64_t count, uint32_t value) {
+  if (bit_width < 1 || bit_width > 32) return false;
+  pq_in in = *in0;
+  int vbytes = (bit_width + 7) / 8;
+  int64_t got = 0;
+  while (got < count) {
+    uint64_t h;
+    if (gfi_pq_uleb(&in, &h) != GF_OK || (h & 1) || in.end - in.p < vbytes) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < vbytes; i++) v |= (uint32_t)in.p[i] << (8 * i);
+    in.p += vbytes;
+    if (v != value) return false;
+    uint64_t n = h >> 1;
+    got = n >= (uint64_t)(count - got) ? count : got + (int64_t)n;
+  }
+  return true;
+}
+
 gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
                         uint32_t *out) {
   if (bit_width < 0 || bit_width > 32) return gfi_pq_bad(in, "RLE bit width over 32");

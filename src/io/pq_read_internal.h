@@ -41,6 +41,11 @@ gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t li
  * header may declare 2^31 values in a few bytes: fuzzer finding 11). */
 gf_status gfi_pq_rle_count(const pq_in *in, int bit_width, int64_t max, int64_t *n);
 
+/* True when the first `count` values of in are RLE runs (not bit-packed)
+ * of `value` only: a page's definition levels when it has no null, known
+ * without decoding them. */
+bool gfi_pq_rle_all(const pq_in *in, int bit_width, int64_t count, uint32_t value);
+
 /* DELTA_BINARY_PACKED: decodes exactly `count` values into out (int64,
  * wrapping arithmetic; INT32 columns truncate). Advances in past the last
  * miniblock holding a value. `count` < 0 = the header's total (then
@@ -98,3 +103,22 @@ gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *co
                         const int64_t *pick, int64_t npick,
                         const gf_allocator *a, const char *where,
                         gf_array **out, gf_error *err);
+
+/* A column chunk as dictionary codes: int32 codes[rows] into `dict` (the
+ * chunk's dictionary page values, of the column's output type), valid
+ * (NULL when no null). */
+typedef struct gfi_pq_codes {
+  gf_buffer *codes, *valid;
+  gf_array *dict;
+  int64_t rows;
+} gfi_pq_codes;
+
+/* Decodes a chunk as codes when every data page is dictionary-encoded;
+ * GF_ENOTSUP (err not set) when one is not, or when the column is
+ * output as a dictionary type already. Other failures as
+ * gfi_pq_read_chunk. For evaluating a predicate once per distinct value. */
+gf_status gfi_pq_read_chunk_codes(const uint8_t *data, size_t len, const pq_column *col,
+                                  const gfi_pq_column_chunk *cc, int64_t rows,
+                                  const gf_allocator *a, const char *where, gfi_pq_codes *out,
+                                  gf_error *err);
+void gfi_pq_codes_free(gfi_pq_codes *c);
