@@ -949,9 +949,10 @@ static gf_status walk_pages(dec *d, const uint8_t *data, size_t len,
     gfi_tr_arena_init(&ar, d->a);
     gfi_pq_page_header h;
     size_t used;
-    gf_status st = gfi_pq_decode_page_header(data + pos, end - pos, pos, &h, &ar, &used, d->err);
+    gf_error sub;
+    gf_status st = gfi_pq_decode_page_header(data + pos, end - pos, pos, &h, &ar, &used, &sub);
     gfi_tr_arena_free(&ar);
-    GF_RETURN_NOT_OK(st);
+    if (st != GF_OK) return gf_error_set(d->err, st, "%s: page header: %s", d->where, sub.message);
     size_t at = pos + used;
     if (h.compressed_page_size < 0 || h.uncompressed_page_size < 0 ||
         (size_t)h.compressed_page_size > end - at) {
