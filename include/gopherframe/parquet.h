@@ -48,6 +48,10 @@ typedef struct gf_parquet_read_options {
    * Row groups left without rows are dropped. false = prune only.
    */
   bool filter_rows;
+  /** With filter_rows: when not NULL, receives the number of rows of the
+   * row groups kept that the page index (ColumnIndex bounds and null
+   * flags, by the rules of row-group pruning) ruled out undecoded. */
+  int64_t *page_rows_skipped;
 } gf_parquet_read_options;
 
 GF_API void gf_parquet_read_options_init(gf_parquet_read_options *o);

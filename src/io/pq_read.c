@@ -509,8 +509,8 @@ static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   char where[700];
   snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, c->name, r);
   int g = (int)(i / w->nsel);
-  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows,
-                           w->pick ? w->pick[g] : NULL, w->pick ? w->npick[g] : 0,
+  const int64_t *pk = w->pick ? w->pick[g] : NULL;
+  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, pk, pk ? w->npick[g] : 0,
                            ctx->allocator, where, &w->out[i], ctx->err);
 }
 
@@ -556,9 +556,17 @@ static gf_status unify_large(pq_file *f, gf_schema **schema, gf_array **cols, in
   return GF_OK;
 }
 
+
 /* Row-group pruning (pq_prune.c). */
 gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
                        const gf_expr *pred, bool *keep, gf_error *err);
+/* Page-level pruning from the page index (pq_prune.c): *cand receives the
+ * rows of row group rg not excluded (ascending, *ncand of them), or NULL
+ * when none is excluded (no index, or nothing ruled out). */
+gf_status gfi_pq_prune_pages(const uint8_t *data, size_t len, const pq_column *cols, int ncols,
+                             const int *pc, int npc, const gfi_pq_row_group *rg,
+                             const gf_expr *pred, const gf_allocator *a, int64_t **cand,
+                             int64_t *ncand, gf_error *err);
 
 /* ---- late materialisation ------------------------------------------- */
 
@@ -607,7 +615,8 @@ static gf_status pred_columns(pq_file *f, const gf_expr *e, int **pc, int *npc, 
 }
 
 /* Decodes rows groups rgs[0, nrg) x columns sel[0, nsel) in parallel into
- * out (row-group-major), only the rows picked when pick is not NULL. */
+ * out (row-group-major), only the rows pick[g] when pick and pick[g] are
+ * not NULL. */
 static gf_status decode_cells(pq_file *f, const int *sel, int nsel, const int *rgs, int nrg,
                               int64_t *const *pick, const int64_t *npick,
                               const gf_parallel_options *par, gf_array **out, gf_error *err) {
@@ -619,7 +628,7 @@ static gf_status decode_cells(pq_file *f, const int *sel, int nsel, const int *r
   for (size_t i = 0; i < n; i++) {
     /* Weighted by the rows decoded, for the runtime's balance. */
     size_t g = i / (size_t)nsel;
-    chunks[i].end_row = pick ? npick[g] : rg[rgs[g]].num_rows;
+    chunks[i].end_row = pick && pick[g] ? npick[g] : rg[rgs[g]].num_rows;
     chunks[i].chunk_id = (int64_t)i;
   }
   work w = {f, sel, rgs, nsel, out, pick, npick};
@@ -628,10 +637,12 @@ static gf_status decode_cells(pq_file *f, const int *sel, int nsel, const int *r
   return st;
 }
 
-/* The rows of boolean array m that are true (not null), into a new
- * array *rows[0, *n) (plus `base` each when gbase is set, into *g). */
+/* The rows of boolean array m that are true (not null), into new arrays:
+ * *rows their row numbers in the row group (cand[i] when m's rows are the
+ * candidate rows cand), *g their row numbers in m's frame (base + i). */
 static gf_status true_rows(const gf_allocator *a, const gf_array *m, int64_t base,
-                           int64_t **rows, int64_t **g, int64_t *n, gf_error *err) {
+                           const int64_t *cand, int64_t **rows, int64_t **g, int64_t *n,
+                           gf_error *err) {
   const uint8_t *v = m->null_count ? gfi_buf(m, 0) : NULL, *d = gfi_buf(m, 1);
   int64_t k = 0, off = m->offset;
   for (int64_t i = 0; i < m->length; i++)
@@ -643,7 +654,7 @@ static gf_status true_rows(const gf_allocator *a, const gf_array *m, int64_t bas
   k = 0;
   for (int64_t i = 0; i < m->length; i++)
     if ((!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i)) {
-      (*rows)[k] = i;
+      (*rows)[k] = cand ? cand[i] : i;
       (*g)[k++] = base + i;
     }
   return GF_OK;
@@ -680,6 +691,8 @@ typedef struct cwork {
   pq_file *f;
   const pq_column *c;
   const int *rgs;
+  int64_t *const *cand; /* per row group: the rows to decode, NULL = all */
+  const int64_t *ncand;
   gfi_pq_codes *out;
 } cwork;
 
@@ -691,8 +704,10 @@ static gf_status codes_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *ct
   const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + w->c->leaf;
   char where[700];
   snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, w->c->name, r);
-  return gfi_pq_read_chunk_codes(w->f->data, w->f->len, w->c, cc, rg->num_rows, ctx->allocator,
-                                 where, &w->out[ch->chunk_id], ctx->err);
+  const int64_t *cd = w->cand[ch->chunk_id];
+  return gfi_pq_read_chunk_codes(w->f->data, w->f->len, w->c, cc, rg->num_rows, cd,
+                                 cd ? w->ncand[ch->chunk_id] : 0, ctx->allocator, where,
+                                 &w->out[ch->chunk_id], ctx->err);
 }
 
 /* The predicate's value on each row of frame fd (one batch, one column)
@@ -723,6 +738,7 @@ static gf_status eval_values(const gf_frame *fd, const gf_expr *pred, const gf_p
  * dictionary-encoded: the caller evaluates row by row. */
 static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
                              const gf_parallel_options *par, int col, const int *rgs, int nrg,
+                             int64_t *const *cand, const int64_t *ncand,
                              int64_t **pick, int64_t *npick, gf_array **pout, bool *done,
                              gf_error *err) {
   const gf_allocator *a = f->a;
@@ -734,10 +750,10 @@ static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
   if (st == GF_OK) {
     const gfi_pq_row_group *rg = f->meta.row_groups.items;
     for (int g = 0; g < nrg; g++) {
-      chunks[g].end_row = rg[rgs[g]].num_rows;
+      chunks[g].end_row = cand[g] ? ncand[g] : rg[rgs[g]].num_rows;
       chunks[g].chunk_id = g;
     }
-    cwork w = {f, c, rgs, codes};
+    cwork w = {f, c, rgs, cand, ncand, codes};
     st = gf_run_chunks(chunks, nrg, codes_item, &w, par, err);
   }
   gf_schema *ps = NULL;
@@ -777,7 +793,7 @@ static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
       for (int64_t i = 0; i < k->rows; i++) {
         bool v = !vb || gfi_bit_get(vb, i);
         if (v ? ok[cd[i]] : null_ok) {
-          pick[g][n] = i;
+          pick[g][n] = cand[g] ? cand[g][i] : i;
           idx[n++] = v ? cd[i] : -1; /* -1: a null row */
         }
       }
@@ -803,8 +819,8 @@ static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
  * whole, gf_evaluate over them, their passing rows taken. */
 static gf_status row_filter(pq_file *f, const gf_parquet_read_options *o,
                             const gf_parallel_options *par, const int *pc, int npc,
-                            const int *rgs, int nrg, int64_t **pick, int64_t *npick,
-                            gf_array **pout, gf_error *err) {
+                            const int *rgs, int nrg, int64_t *const *cand, const int64_t *ncand,
+                            int64_t **pick, int64_t *npick, gf_array **pout, gf_error *err) {
   const gf_allocator *a = f->a;
   size_t np = (size_t)nrg * (size_t)npc;
   gf_array **pcols = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pcols);
@@ -812,7 +828,7 @@ static gf_status row_filter(pq_file *f, const gf_parquet_read_options *o,
   gf_schema *ps = NULL;
   gf_frame *fp = NULL, *mf = NULL;
   gf_status st = pcols && gpick ? GF_OK : GF_OOM(err, "the filtered Parquet read");
-  if (st == GF_OK) st = decode_cells(f, pc, npc, rgs, nrg, NULL, NULL, par, pcols, err);
+  if (st == GF_OK) st = decode_cells(f, pc, npc, rgs, nrg, cand, ncand, par, pcols, err);
   if (st == GF_OK) st = make_schema(f, pc, npc, &ps, err);
   if (st == GF_OK) st = unify_large(f, &ps, pcols, nrg, npc, err);
   if (st == GF_OK) st = gf_frame_new(ps, pcols, nrg, a, &fp, err);
@@ -821,8 +837,8 @@ static gf_status row_filter(pq_file *f, const gf_parquet_read_options *o,
                       gf_frame_column(mf, 0, 0)->type.id != GF_TYPE_BOOL))
     st = gf_error_set(err, GF_EINVAL, "%s: the filter is not a boolean expression", f->path);
   for (int g = 0; st == GF_OK && g < nrg; g++) {
-    st = true_rows(a, gf_frame_column(mf, g, 0), gf_frame_batch_offset(fp, g), &pick[g], &gpick[g],
-                   &npick[g], err);
+    st = true_rows(a, gf_frame_column(mf, g, 0), gf_frame_batch_offset(fp, g), cand[g], &pick[g],
+                   &gpick[g], &npick[g], err);
     for (int j = 0; st == GF_OK && npick[g] && j < npc; j++)
       st = gfi_take_ascending(fp, j, gpick[g], npick[g], a, &pout[(size_t)g * (size_t)npc + (size_t)j],
                               err);
@@ -872,10 +888,33 @@ static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
     if (!pout || !pick || !npick || !kn || !kpick || !krgs || !rest)
       st = GF_OOM(err, "the filtered Parquet read");
   }
+  /* Page-level pruning: the rows of the pages whose page index (bounds,
+   * null flags) does not rule the predicate out. */
+  int64_t **cand = NULL, *ncand = NULL;
+  if (st == GF_OK) {
+    cand = gfi_calloc(a, (size_t)nrg * sizeof *cand);
+    ncand = gfi_calloc(a, (size_t)nrg * sizeof *ncand);
+    if (!cand || !ncand) st = GF_OOM(err, "the filtered Parquet read");
+  }
+  for (int g = 0; st == GF_OK && g < nrg; g++)
+    st = gfi_pq_prune_pages(f->data, f->len, f->cols, f->ncols, pc, npc,
+                            (const gfi_pq_row_group *)f->meta.row_groups.items + rgs[g],
+                            o->predicate, a, &cand[g], &ncand[g], err);
+  if (st == GF_OK && o->page_rows_skipped) {
+    const gfi_pq_row_group *rg = f->meta.row_groups.items;
+    int64_t skipped = 0;
+    for (int g = 0; g < nrg; g++) skipped += cand[g] ? rg[rgs[g]].num_rows - ncand[g] : 0;
+    *o->page_rows_skipped = skipped;
+  }
   bool done = false;
   if (st == GF_OK && npc == 1 && per_value_pred(o->predicate, 0))
-    st = dict_filter(f, o, par, pc[0], rgs, nrg, pick, npick, pout, &done, err);
-  if (st == GF_OK && !done) st = row_filter(f, o, par, pc, npc, rgs, nrg, pick, npick, pout, err);
+    st = dict_filter(f, o, par, pc[0], rgs, nrg, cand, ncand, pick, npick, pout, &done, err);
+  if (st == GF_OK && !done)
+    st = row_filter(f, o, par, pc, npc, rgs, nrg, cand, ncand, pick, npick, pout, err);
+  for (int g = 0; cand && g < nrg; g++)
+    if (cand[g]) gfi_mfree(a, cand[g], gfi_at_least_1((size_t)ncand[g]) * sizeof **cand);
+  if (cand) gfi_mfree(a, cand, (size_t)nrg * sizeof *cand);
+  if (ncand) gfi_mfree(a, ncand, (size_t)nrg * sizeof *ncand);
   /* The row groups that keep rows. */
   for (int g = 0; st == GF_OK && g < nrg; g++)
     if (npick[g] > 0) {

@@ -1117,12 +1117,15 @@ gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *co
 
 gf_status gfi_pq_read_chunk_codes(const uint8_t *data, size_t len, const pq_column *col,
                                   const gfi_pq_column_chunk *cc, int64_t rows,
+                                  const int64_t *pick, int64_t npick,
                                   const gf_allocator *a, const char *where, gfi_pq_codes *out,
                                   gf_error *err) {
   memset(out, 0, sizeof *out);
   if (col->type.id == GF_TYPE_DICTIONARY) return GF_ENOTSUP;
   dec d;
   dec_init(&d, col, a, where, err);
+  d.pick = pick;
+  d.npick = npick;
   d.codes = true;
   d.strict = true;
   const gfi_pq_column_meta *m = &cc->meta;

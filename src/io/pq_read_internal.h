@@ -116,9 +116,11 @@ typedef struct gfi_pq_codes {
 /* Decodes a chunk as codes when every data page is dictionary-encoded;
  * GF_ENOTSUP (err not set) when one is not, or when the column is
  * output as a dictionary type already. Other failures as
- * gfi_pq_read_chunk. For evaluating a predicate once per distinct value. */
+ * gfi_pq_read_chunk. For evaluating a predicate once per distinct value.
+ * pick / npick as for gfi_pq_read_chunk (rows = npick then). */
 gf_status gfi_pq_read_chunk_codes(const uint8_t *data, size_t len, const pq_column *col,
                                   const gfi_pq_column_chunk *cc, int64_t rows,
+                                  const int64_t *pick, int64_t npick,
                                   const gf_allocator *a, const char *where, gfi_pq_codes *out,
                                   gf_error *err);
 void gfi_pq_codes_free(gfi_pq_codes *c);

@@ -36,6 +36,7 @@ static gfi_pq_src *pq_src_new(const char *path, const gf_parquet_read_options *o
   s->o.predicate = NULL;
   s->o.parallel = NULL;
   s->o.row_groups_skipped = NULL;
+  s->o.page_rows_skipped = NULL;
   const char *const *user_cols = s->o.columns;
   int ncols = user_cols ? s->o.num_columns : 0;
   s->o.columns = NULL;
