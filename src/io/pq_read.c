@@ -649,8 +649,8 @@ static gf_status true_rows(const gf_allocator *a, const gf_array *m, int64_t bas
     k += (!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i);
   *rows = gfi_malloc(a, gfi_at_least_1((size_t)k) * 8);
   *g = gfi_malloc(a, gfi_at_least_1((size_t)k) * 8);
+  *n = k; /* the callers free both by it */
   if (!*rows || !*g) return GF_OOM(err, "the rows that pass the filter");
-  *n = k;
   k = 0;
   for (int64_t i = 0; i < m->length; i++)
     if ((!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i)) {
@@ -785,10 +785,10 @@ static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
     if (st == GF_OK) {
       pick[g] = gfi_malloc(a, gfi_at_least_1((size_t)n) * 8);
       idx = gfi_malloc(a, gfi_at_least_1((size_t)n) * 8);
+      npick[g] = n; /* pick[g] and idx are freed by it */
       if (!pick[g] || !idx) st = GF_OOM(err, "the rows that pass the filter");
     }
     if (st == GF_OK) {
-      npick[g] = n;
       n = 0;
       for (int64_t i = 0; i < k->rows; i++) {
         bool v = !vb || gfi_bit_get(vb, i);

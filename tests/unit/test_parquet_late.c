@@ -18,9 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gf_test_sweep.h"
 #include "gopherframe.h"
 
 #define NROWS 30000
+static int nrows = NROWS;
 
 /* A CSV of NROWS rows: k int (null every 13th), s 40 distinct strings
  * (null every 17th), u unique strings, d doubles (-0.0 and 0.0 among
@@ -31,7 +33,7 @@ static gf_frame *make_frame(void) {
   assert_non_null(csv);
   n += (size_t)snprintf(csv + n, cap - n, "k,s,u,d,b\n");
   uint64_t x = 88172645463325252ull;
-  for (int i = 0; i < NROWS; i++) {
+  for (int i = 0; i < nrows; i++) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -241,11 +243,68 @@ static void declared_rows_are_not_allocated_up_front(void **state) {
   }
 }
 
+/* ---- allocation-failure sweep of a filtered read ---- */
+
+static gf_frame *sweep_ref;
+static gf_expr *sweep_pred;
+
+static gf_status filtered_once(void *user, const gf_allocator *a) {
+  const char *p = user;
+  gf_parallel_options po;
+  gf_parallel_options_init(&po);
+  po.num_workers = 2;
+  po.min_parallel_rows = 1;
+  po.allocator = a;
+  gf_parquet_read_options o;
+  gf_parquet_read_options_init(&o);
+  o.parallel = &po;
+  o.predicate = sweep_pred;
+  o.filter_rows = true;
+  gf_frame *f = (gf_frame *)0x1;
+  gf_error err;
+  gf_status st = gf_read_parquet(p, &o, &f, &err);
+  if (st == GF_OK) {
+    assert_true(gf_frame_equals(sweep_ref, f));
+    gf_frame_release(f);
+  } else {
+    assert_null(f);
+  }
+  return st;
+}
+
+static void filtered_read_survives_every_allocation_failure(void **state) {
+  (void)state;
+  nrows = 1500;
+  gf_frame *src = make_frame();
+  nrows = NROWS;
+  const variant v = {"sweep", 600, 100, 0, false, false, GF_PARQUET_NONE};
+  char *path = write_variant(src, &v);
+  /* one dictionary-column predicate (per-value path), one row by row */
+  const char *preds[] = {"k = 7 or k is null", "u >= 'u001400' and d > 0"};
+  for (int i = 0; i < 2; i++) {
+    gf_error err;
+    assert_int_equal(gf_expr_parse(preds[i], &sweep_pred, &err), GF_OK);
+    sweep_ref = reference(path, NULL, 0, sweep_pred);
+    gf_failing_allocator *fa = NULL;
+    assert_int_equal(gf_failing_allocator_new(NULL, &fa, NULL), GF_OK);
+    gft_sweep_counts c = {0};
+    gft_alloc_sweep("Parquet filtered read", fa, filtered_once, path, &c);
+    gft_sweep_print("Parquet filtered read", &c);
+    assert_true(c.sites > 20);
+    gf_failing_allocator_free(fa);
+    gf_frame_release(sweep_ref);
+    gf_expr_release(sweep_pred);
+  }
+  unlink(path);
+  gf_frame_release(src);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(filtered_reads_match_filtering_the_whole_file),
       cmocka_unit_test(filter_errors_are_clean),
       cmocka_unit_test(declared_rows_are_not_allocated_up_front),
+      cmocka_unit_test(filtered_read_survives_every_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
