@@ -32,8 +32,8 @@ typedef struct gf_parquet_read_options {
    * statistics prove that no row can satisfy it is skipped. Understood:
    * comparisons (==, !=, <, <=, >, >=) of a column with a literal, and
    * and/or/not of those; anything else keeps the row group. The rows of
-   * the row groups kept are NOT filtered: apply the filter afterwards
-   * (the plan scan does). Not retained after the call.
+   * the row groups kept are NOT filtered unless filter_rows is set (else
+   * apply the filter afterwards). Not retained after the call.
    */
   const gf_expr *predicate;
   const gf_parallel_options *parallel; /**< NULL = defaults (allocator too) */
