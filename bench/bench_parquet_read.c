@@ -3,7 +3,11 @@
  * gf_filter of what was read, so the result is the filtered rows).
  *
  *   bench_parquet_read FILE [--threads T] [--runs R]
- *                      [--columns a,b --filter 'EXPR']
+ *                      [--columns a,b --filter 'EXPR' [--no-late]]
+ *
+ * With --filter the reader filters the rows itself (filter_rows: late
+ * materialisation); --no-late reads the row groups kept by pruning whole.
+ * gf_filter runs after either way (a no-op on already filtered rows).
  *
  * Prints one line per run and a summary line:
  *   gf parquet_read <case> median_s=... min_s=... cpu_median_s=... rows=...
@@ -18,12 +22,14 @@
 int main(int argc, char **argv) {
   const char *path = NULL, *cols = NULL, *filter = NULL;
   int threads = 2, runs = 5;
+  bool late = true;
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (v && !strcmp(argv[i], "--threads")) threads = atoi(v), i++;
     else if (v && !strcmp(argv[i], "--runs")) runs = atoi(v), i++;
     else if (v && !strcmp(argv[i], "--columns")) cols = v, i++;
     else if (v && !strcmp(argv[i], "--filter")) filter = v, i++;
+    else if (!strcmp(argv[i], "--no-late")) late = false;
     else if (!path && argv[i][0] != '-') path = argv[i];
     else {
       fprintf(stderr, "usage: bench_parquet_read FILE [--threads T] [--runs R] [--columns a,b --filter EXPR]\n");
@@ -55,6 +61,7 @@ int main(int argc, char **argv) {
       o.num_columns = ncols;
     }
     o.predicate = pred;
+    o.filter_rows = late;
     int64_t t0 = bench_now_ns();
     double c0 = bench_cpu_s();
     gf_frame *f = NULL;

@@ -32,14 +32,26 @@ typedef struct gf_parquet_read_options {
    * statistics prove that no row can satisfy it is skipped. Understood:
    * comparisons (==, !=, <, <=, >, >=) of a column with a literal, and
    * and/or/not of those; anything else keeps the row group. The rows of
-   * the row groups kept are NOT filtered: apply the filter afterwards
-   * (the plan scan does). Not retained after the call.
+   * the row groups kept are NOT filtered unless filter_rows is set (else
+   * apply the filter afterwards). Not retained after the call.
    */
   const gf_expr *predicate;
   const gf_parallel_options *parallel; /**< NULL = defaults (allocator too) */
   gf_input_mode input_mode;   /**< GF_INPUT_MMAP (default) or GF_INPUT_READ */
   /** When not NULL, receives the number of row groups skipped by pruning. */
   int64_t *row_groups_skipped;
+  /**
+   * With a predicate: also filter the rows (as gf_filter would: rows where
+   * it is true are kept, null counts as false), by late materialisation:
+   * the predicate's columns are decoded first, and the other columns only
+   * at the rows that pass (pages with none are not even decompressed).
+   * Row groups left without rows are dropped. false = prune only.
+   */
+  bool filter_rows;
+  /** With filter_rows: when not NULL, receives the number of rows of the
+   * row groups kept that the page index (ColumnIndex bounds and null
+   * flags, by the rules of row-group pruning) ruled out undecoded. */
+  int64_t *page_rows_skipped;
 } gf_parquet_read_options;
 
 GF_API void gf_parquet_read_options_init(gf_parquet_read_options *o);

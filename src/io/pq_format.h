@@ -195,6 +195,33 @@ typedef struct gfi_pq_page_header {
 gf_status gfi_pq_decode_file_meta(const uint8_t *buf, size_t len, size_t base,
                                   gfi_pq_file_meta *out, tr_arena *ar,
                                   gf_error *err);
+/* The page index of a column chunk (parquet.thrift ColumnIndex and
+ * OffsetIndex): per data page, its bounds / null flags and its first row. */
+typedef struct gfi_pq_column_index {
+  uint64_t isset;
+  tr_list null_pages;             /* bool */
+  tr_list min_values, max_values; /* tr_bytes */
+  int32_t boundary_order;
+  tr_list null_counts;            /* int64_t */
+} gfi_pq_column_index;
+
+typedef struct gfi_pq_page_location {
+  uint64_t isset;
+  int64_t offset;
+  int32_t compressed_page_size;
+  int64_t first_row_index;
+} gfi_pq_page_location;
+
+typedef struct gfi_pq_offset_index {
+  uint64_t isset;
+  tr_list page_locations; /* gfi_pq_page_location */
+} gfi_pq_offset_index;
+
+gf_status gfi_pq_decode_column_index(const uint8_t *buf, size_t len, size_t base,
+                                     gfi_pq_column_index *out, tr_arena *ar, gf_error *err);
+gf_status gfi_pq_decode_offset_index(const uint8_t *buf, size_t len, size_t base,
+                                     gfi_pq_offset_index *out, tr_arena *ar, gf_error *err);
+
 /* Decodes one PageHeader at buf[0, len); `*used` its size in bytes. */
 gf_status gfi_pq_decode_page_header(const uint8_t *buf, size_t len,
                                     size_t base, gfi_pq_page_header *out,

@@ -163,6 +163,34 @@ static const tr_field_def ph_f[] = {
     F(8, TR_STRUCT, gfi_pq_page_header, data_page_header_v2, &dph2_def)};
 static DEF(ph_def, gfi_pq_page_header, ph_f);
 
+static const tr_field_def colidx_f[] = {
+    F(1, TR_LIST_BOOL, gfi_pq_column_index, null_pages, NULL),
+    F(2, TR_LIST_BINARY, gfi_pq_column_index, min_values, NULL),
+    F(3, TR_LIST_BINARY, gfi_pq_column_index, max_values, NULL),
+    F(4, TR_I32, gfi_pq_column_index, boundary_order, NULL),
+    F(5, TR_LIST_I64, gfi_pq_column_index, null_counts, NULL)};
+static DEF(colidx_def, gfi_pq_column_index, colidx_f);
+
+static const tr_field_def pageloc_f[] = {
+    F(1, TR_I64, gfi_pq_page_location, offset, NULL),
+    F(2, TR_I32, gfi_pq_page_location, compressed_page_size, NULL),
+    F(3, TR_I64, gfi_pq_page_location, first_row_index, NULL)};
+static DEF(pageloc_def, gfi_pq_page_location, pageloc_f);
+
+static const tr_field_def offidx_f[] = {
+    F(1, TR_LIST_STRUCT, gfi_pq_offset_index, page_locations, &pageloc_def)};
+static DEF(offidx_def, gfi_pq_offset_index, offidx_f);
+
+gf_status gfi_pq_decode_column_index(const uint8_t *buf, size_t len, size_t base,
+                                     gfi_pq_column_index *out, tr_arena *ar, gf_error *err) {
+  return gfi_tr_decode(buf, len, base, &colidx_def, out, ar, NULL, err);
+}
+
+gf_status gfi_pq_decode_offset_index(const uint8_t *buf, size_t len, size_t base,
+                                     gfi_pq_offset_index *out, tr_arena *ar, gf_error *err) {
+  return gfi_tr_decode(buf, len, base, &offidx_def, out, ar, NULL, err);
+}
+
 gf_status gfi_pq_decode_file_meta(const uint8_t *buf, size_t len, size_t base,
                                   gfi_pq_file_meta *out, tr_arena *ar,
                                   gf_error *err) {

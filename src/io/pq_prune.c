@@ -9,6 +9,7 @@
  * -0.0 and +0.0 bounds compare equal to either zero (PARQUET-1222), which
  * a numeric comparison gives. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "expr/expr_internal.h"
@@ -16,6 +17,10 @@
 
 gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
                        const gf_expr *pred, bool *keep, gf_error *err);
+gf_status gfi_pq_prune_pages(const uint8_t *data, size_t len, const pq_column *cols, int ncols,
+                             const int *pc, int npc, const gfi_pq_row_group *rg,
+                             const gf_expr *pred, const gf_allocator *a, int64_t **cand,
+                             int64_t *ncand, gf_error *err);
 
 typedef enum { MAYBE = 0, NEVER = 1 } verdict;
 
@@ -316,4 +321,168 @@ gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta 
     keep[r] = eval(&x, pred, false, 0) != NEVER;
   }
   return GF_OK;
+}
+
+/* ---- page-level pruning (the page index) ------------------------------ */
+
+/* One predicate column's page index in a row group, when usable. */
+typedef struct pidx {
+  const pq_column *c;
+  int npages;
+  const bool *null_page;
+  const tr_bytes *mins, *maxs;
+  const int64_t *nulls; /* NULL when not written */
+  const gfi_pq_page_location *loc;
+} pidx;
+
+/* Decodes and checks column c's page index in row group rg; false (no
+ * pruning by it, not an error: the index is optional) when missing or
+ * inconsistent. */
+static bool load_pidx(const uint8_t *data, size_t len, const pq_column *c,
+                      const gfi_pq_row_group *rg, tr_arena *ar, pidx *out) {
+  const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + c->leaf;
+  if (!tr_isset(cc, 4) || !tr_isset(cc, 5) || !tr_isset(cc, 6) || !tr_isset(cc, 7)) return false;
+  if (cc->offset_index_offset < 0 || cc->offset_index_length <= 0 || cc->column_index_offset < 0 ||
+      cc->column_index_length <= 0 || (uint64_t)cc->offset_index_offset > len ||
+      (uint64_t)cc->offset_index_length > len - (uint64_t)cc->offset_index_offset ||
+      (uint64_t)cc->column_index_offset > len ||
+      (uint64_t)cc->column_index_length > len - (uint64_t)cc->column_index_offset)
+    return false;
+  gfi_pq_column_index ci;
+  gfi_pq_offset_index oi;
+  gf_error e;
+  if (gfi_pq_decode_column_index(data + cc->column_index_offset, (size_t)cc->column_index_length,
+                                 (size_t)cc->column_index_offset, &ci, ar, &e) != GF_OK ||
+      gfi_pq_decode_offset_index(data + cc->offset_index_offset, (size_t)cc->offset_index_length,
+                                 (size_t)cc->offset_index_offset, &oi, ar, &e) != GF_OK)
+    return false;
+  int n = oi.page_locations.n;
+  if (n < 1 || ci.null_pages.n != n || ci.min_values.n != n || ci.max_values.n != n ||
+      (tr_isset(&ci, 5) && ci.null_counts.n != n))
+    return false;
+  const gfi_pq_page_location *loc = oi.page_locations.items;
+  for (int i = 0; i < n; i++)
+    if (!tr_isset(&loc[i], 3) || (i == 0 ? loc[i].first_row_index != 0
+                                          : loc[i].first_row_index <= loc[i - 1].first_row_index) ||
+        loc[i].first_row_index >= rg->num_rows)
+      return false;
+  out->c = c;
+  out->npages = n;
+  out->null_page = ci.null_pages.items;
+  out->mins = ci.min_values.items;
+  out->maxs = ci.max_values.items;
+  out->nulls = tr_isset(&ci, 5) ? ci.null_counts.items : NULL;
+  out->loc = loc;
+  return true;
+}
+
+/* Ascending int64 comparison for qsort. */
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+gf_status gfi_pq_prune_pages(const uint8_t *data, size_t len, const pq_column *cols, int ncols,
+                             const int *pc, int npc, const gfi_pq_row_group *rg,
+                             const gf_expr *pred, const gf_allocator *a, int64_t **cand,
+                             int64_t *ncand, gf_error *err) {
+  *cand = NULL;
+  *ncand = rg->num_rows;
+  tr_arena ar;
+  gfi_tr_arena_init(&ar, a);
+  pidx *px = gfi_calloc(a, gfi_at_least_1((size_t)npc) * sizeof *px);
+  gf_status st = px ? GF_OK : GF_OOM(err, "the page index");
+  int nx = 0;
+  int64_t nb = 0;
+  for (int j = 0; st == GF_OK && j < npc; j++)
+    if (load_pidx(data, len, &cols[pc[j]], rg, &ar, &px[nx])) nb += px[nx++].npages;
+  int64_t *starts = NULL;
+  bool *excl = NULL;
+  gfi_pq_column_chunk *cc2 = NULL;
+  size_t ncc = (size_t)rg->columns.n;
+  int64_t nseg = 0;
+  if (st == GF_OK && nx > 0) {
+    starts = gfi_malloc(a, (size_t)nb * sizeof *starts);
+    excl = gfi_calloc(a, (size_t)nb * sizeof *excl);
+    cc2 = gfi_malloc(a, gfi_at_least_1(ncc) * sizeof *cc2);
+    if (!starts || !excl || !cc2) st = GF_OOM(err, "the page index");
+  }
+  if (st == GF_OK && nx > 0) {
+    /* Segments: the rows between consecutive page starts of any of the
+     * predicate's columns, so each column has one page over each. */
+    for (int j = 0; j < nx; j++)
+      for (int i = 0; i < px[j].npages; i++) starts[nseg++] = px[j].loc[i].first_row_index;
+    qsort(starts, (size_t)nseg, sizeof *starts, cmp_i64);
+    int64_t u = 0;
+    for (int64_t i = 0; i < nseg; i++)
+      if (!u || starts[i] != starts[u - 1]) starts[u++] = starts[i];
+    nseg = u;
+    memcpy(cc2, rg->columns.items, ncc * sizeof *cc2);
+    gfi_pq_row_group rg2 = *rg;
+    rg2.columns.items = cc2;
+    int *page = gfi_calloc(a, (size_t)nx * sizeof *page);
+    if (!page) st = GF_OOM(err, "the page index");
+    for (int64_t sgi = 0; st == GF_OK && sgi < nseg; sgi++) {
+      int64_t s0 = starts[sgi], s1 = sgi + 1 < nseg ? starts[sgi + 1] : rg->num_rows;
+      rg2.num_rows = s1 - s0;
+      /* Each column's statistics over the segment. A null count is kept
+       * only when it is exact for any part of its range: 0, or a null
+       * page (all null); bounds of a page or chunk bound any part. */
+      for (int k = 0; k < ncols; k++) {
+        const pq_column *c = &cols[k];
+        if (c->leaf < 0 || (size_t)c->leaf >= ncc) continue;
+        gfi_pq_column_meta *m = &cc2[c->leaf].meta;
+        const gfi_pq_column_meta *om = &((const gfi_pq_column_chunk *)rg->columns.items)[c->leaf].meta;
+        gfi_pq_statistics *t = &m->statistics;
+        *t = om->statistics;
+        if (tr_isset(t, 3) && t->null_count != 0) t->isset &= ~((uint64_t)1 << 3);
+        int j = 0;
+        while (j < nx && px[j].c != c) j++;
+        if (j == nx) continue;
+        while (page[j] + 1 < px[j].npages && px[j].loc[page[j] + 1].first_row_index <= s0) page[j]++;
+        int p = page[j];
+        memset(t, 0, sizeof *t);
+        m->isset |= (uint64_t)1 << 12;
+        if (px[j].null_page[p]) {
+          t->null_count = rg2.num_rows;
+          t->isset |= (uint64_t)1 << 3;
+        } else {
+          t->min_value = px[j].mins[p];
+          t->max_value = px[j].maxs[p];
+          t->isset |= (uint64_t)1 << 5 | (uint64_t)1 << 6;
+          if (px[j].nulls && px[j].nulls[p] == 0) t->isset |= (uint64_t)1 << 3;
+        }
+      }
+      pctx x = {cols, ncols, &rg2};
+      excl[sgi] = eval(&x, pred, false, 0) == NEVER;
+    }
+    if (page) gfi_mfree(a, page, (size_t)nx * sizeof *page);
+  }
+  /* The candidate rows, when some segment was excluded. */
+  int64_t keep = 0;
+  bool any = false;
+  for (int64_t i = 0; st == GF_OK && i < nseg; i++) {
+    int64_t s1 = i + 1 < nseg ? starts[i + 1] : rg->num_rows;
+    if (excl[i]) any = true;
+    else keep += s1 - starts[i];
+  }
+  if (st == GF_OK && any) {
+    *cand = gfi_malloc(a, gfi_at_least_1((size_t)keep) * sizeof **cand);
+    if (!*cand) st = GF_OOM(err, "the rows the page index keeps");
+  }
+  if (st == GF_OK && any) {
+    int64_t w = 0;
+    for (int64_t i = 0; i < nseg; i++) {
+      int64_t s1 = i + 1 < nseg ? starts[i + 1] : rg->num_rows;
+      if (!excl[i])
+        for (int64_t r = starts[i]; r < s1; r++) (*cand)[w++] = r;
+    }
+    *ncand = keep;
+  }
+  if (starts) gfi_mfree(a, starts, (size_t)nb * sizeof *starts);
+  if (excl) gfi_mfree(a, excl, (size_t)nb * sizeof *excl);
+  if (cc2) gfi_mfree(a, cc2, gfi_at_least_1(ncc) * sizeof *cc2);
+  if (px) gfi_mfree(a, px, gfi_at_least_1((size_t)npc) * sizeof *px);
+  gfi_tr_arena_free(&ar);
+  return st;
 }

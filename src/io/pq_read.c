@@ -12,6 +12,10 @@
 #include "io/pq_read_internal.h"
 #include "io/pq_groups.h"
 
+#include "data/builder_internal.h"
+#include "expr/expr_internal.h"
+#include "ops/sort_join_internal.h"
+
 /* An open file: mapping, footer, columns. */
 typedef struct pq_file {
   const char *path;
@@ -489,6 +493,10 @@ typedef struct work {
   const int *sel, *rgs;
   int nsel;
   gf_array **out; /* nrg * nsel, row-group-major */
+  /* late materialisation: rows picked per row group (index as rgs), or
+   * NULL = every row */
+  int64_t *const *pick;
+  const int64_t *npick;
 } work;
 
 /* Work item i: row group rgs[i / nsel], column sel[i % nsel], decoded
@@ -502,8 +510,10 @@ static gf_status decode_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *c
   const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + c->leaf;
   char where[700];
   snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, c->name, r);
-  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, ctx->allocator, where,
-                       &w->out[i], ctx->err);
+  int g = (int)(i / w->nsel);
+  const int64_t *pk = w->pick ? w->pick[g] : NULL;
+  return gfi_pq_read_chunk(w->f->data, w->f->len, c, cc, rg->num_rows, pk, pk ? w->npick[g] : 0,
+                           ctx->allocator, where, &w->out[i], ctx->err);
 }
 
 /* View columns that came out large in some batch: make all batches large. */
@@ -548,9 +558,419 @@ static gf_status unify_large(pq_file *f, gf_schema **schema, gf_array **cols, in
   return GF_OK;
 }
 
+
 /* Row-group pruning (pq_prune.c). */
 gf_status gfi_pq_prune(const pq_column *cols, int ncols, const gfi_pq_file_meta *meta,
                        const gf_expr *pred, bool *keep, gf_error *err);
+/* Page-level pruning from the page index (pq_prune.c): *cand receives the
+ * rows of row group rg not excluded (ascending, *ncand of them), or NULL
+ * when none is excluded (no index, or nothing ruled out). */
+gf_status gfi_pq_prune_pages(const uint8_t *data, size_t len, const pq_column *cols, int ncols,
+                             const int *pc, int npc, const gfi_pq_row_group *rg,
+                             const gf_expr *pred, const gf_allocator *a, int64_t **cand,
+                             int64_t *ncand, gf_error *err);
+
+/* ---- late materialisation ------------------------------------------- */
+
+/* The columns the predicate names, each once, in file order, into
+ * *pc[0, *npc). A name not in the file fails as in select_columns. The
+ * tree is walked with an explicit stack (expressions may be tall). */
+static gf_status pred_columns(pq_file *f, const gf_expr *e, int **pc, int *npc, gf_error *err) {
+  bool *used = gfi_calloc(f->a, gfi_at_least_1((size_t)f->ncols) * sizeof *used);
+  gfi_vec stack;
+  gfi_vec_init(&stack, f->a);
+  gf_status st = used ? gfi_vec_append(&stack, &e, sizeof e, err) : GF_OOM(err, "the predicate's columns");
+  while (st == GF_OK && stack.len) {
+    const gf_expr *x;
+    stack.len -= sizeof x;
+    memcpy(&x, stack.data + stack.len, sizeof x);
+    if (x->kind == GF_EXPR_COLUMN) {
+      int k = -1;
+      for (int j = 0; j < f->ncols && k < 0; j++)
+        if (!strcmp(f->cols[j].name, x->name)) k = j;
+      if (k < 0)
+        st = gf_error_set(err, GF_EINVAL, "%s: the filter names column '%s', which the file does not have",
+                          f->path, x->name);
+      else if (f->nested[k])
+        st = gf_error_set(err, GF_ENOTSUP, "%s: column '%s' is a %s: nested columns are not supported",
+                          f->path, f->cols[k].name, f->nested[k]);
+      else
+        used[k] = true;
+    }
+    for (int i = 0; st == GF_OK && i < x->nargs; i++)
+      st = gfi_vec_append(&stack, &x->args[i], sizeof x->args[i], err);
+  }
+  gfi_vec_reset(&stack);
+  int n = 0;
+  for (int k = 0; st == GF_OK && k < f->ncols; k++) n += used[k];
+  if (st == GF_OK) {
+    *pc = gfi_malloc(f->a, gfi_at_least_1((size_t)n) * sizeof **pc);
+    if (!*pc) st = GF_OOM(err, "the predicate's columns");
+  }
+  if (st == GF_OK) {
+    *npc = 0;
+    for (int k = 0; k < f->ncols; k++)
+      if (used[k]) (*pc)[(*npc)++] = k;
+  }
+  if (used) gfi_mfree(f->a, used, gfi_at_least_1((size_t)f->ncols) * sizeof *used);
+  return st;
+}
+
+/* Decodes rows groups rgs[0, nrg) x columns sel[0, nsel) in parallel into
+ * out (row-group-major), only the rows pick[g] when pick and pick[g] are
+ * not NULL. */
+static gf_status decode_cells(pq_file *f, const int *sel, int nsel, const int *rgs, int nrg,
+                              int64_t *const *pick, const int64_t *npick,
+                              const gf_parallel_options *par, gf_array **out, gf_error *err) {
+  size_t n = (size_t)nrg * (size_t)nsel;
+  if (!n) return GF_OK;
+  gf_chunk_spec *chunks = gfi_calloc(f->a, n * sizeof *chunks);
+  if (!chunks) return GF_OOM(err, "the Parquet chunk list");
+  const gfi_pq_row_group *rg = f->meta.row_groups.items;
+  for (size_t i = 0; i < n; i++) {
+    /* Weighted by the rows decoded, for the runtime's balance. */
+    size_t g = i / (size_t)nsel;
+    chunks[i].end_row = pick && pick[g] ? npick[g] : rg[rgs[g]].num_rows;
+    chunks[i].chunk_id = (int64_t)i;
+  }
+  work w = {f, sel, rgs, nsel, out, pick, npick};
+  gf_status st = gf_run_chunks(chunks, (int64_t)n, decode_item, &w, par, err);
+  gfi_mfree(f->a, chunks, n * sizeof *chunks);
+  return st;
+}
+
+/* The rows of boolean array m that are true (not null), into new arrays:
+ * *rows their row numbers in the row group (cand[i] when m's rows are the
+ * candidate rows cand), *g their row numbers in m's frame (base + i). */
+static gf_status true_rows(const gf_allocator *a, const gf_array *m, int64_t base,
+                           const int64_t *cand, int64_t **rows, int64_t **g, int64_t *n,
+                           gf_error *err) {
+  const uint8_t *v = m->null_count ? gfi_buf(m, 0) : NULL, *d = gfi_buf(m, 1);
+  int64_t k = 0, off = m->offset;
+  for (int64_t i = 0; i < m->length; i++)
+    k += (!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i);
+  *rows = gfi_malloc(a, gfi_at_least_1((size_t)k) * 8);
+  *g = gfi_malloc(a, gfi_at_least_1((size_t)k) * 8);
+  *n = k; /* the callers free both by it */
+  if (!*rows || !*g) return GF_OOM(err, "the rows that pass the filter");
+  k = 0;
+  for (int64_t i = 0; i < m->length; i++)
+    if ((!v || gfi_bit_get(v, off + i)) && gfi_bit_get(d, off + i)) {
+      (*rows)[k] = cand ? cand[i] : i;
+      (*g)[k++] = base + i;
+    }
+  return GF_OK;
+}
+
+/* True when e can be evaluated on a column's distinct values instead of
+ * its rows: comparisons, and/or/not, is (not) null, between and in, of
+ * columns and literals only (nothing that could fail on a dictionary
+ * value that no row holds, nothing that depends on the row). */
+static bool per_value_pred(const gf_expr *e, int depth) {
+  if (depth > 64) return false;
+  switch (e->kind) {
+  case GF_EXPR_COLUMN:
+  case GF_EXPR_LITERAL: return true;
+  case GF_EXPR_BINARY:
+    if (e->op < GF_OP_EQ || e->op > GF_OP_OR) return false;
+    break;
+  case GF_EXPR_UNARY:
+    if (e->op != GF_OP_NOT) return false;
+    break;
+  case GF_EXPR_CALL:
+    if (strcmp(e->name, "is_null") && strcmp(e->name, "is_not_null")) return false;
+    break;
+  case GF_EXPR_BETWEEN:
+  case GF_EXPR_IN: break;
+  default: return false;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!per_value_pred(e->args[i], depth + 1)) return false;
+  return true;
+}
+
+typedef struct cwork {
+  pq_file *f;
+  const pq_column *c;
+  const int *rgs;
+  int64_t *const *cand; /* per row group: the rows to decode, NULL = all */
+  const int64_t *ncand;
+  gfi_pq_codes *out;
+} cwork;
+
+/* Work item i: row group rgs[i] of column c as dictionary codes. */
+static gf_status codes_item(void *user, const gf_chunk_spec *ch, gf_task_ctx *ctx) {
+  cwork *w = user;
+  int r = w->rgs[ch->chunk_id];
+  const gfi_pq_row_group *rg = (const gfi_pq_row_group *)w->f->meta.row_groups.items + r;
+  const gfi_pq_column_chunk *cc = (const gfi_pq_column_chunk *)rg->columns.items + w->c->leaf;
+  char where[700];
+  snprintf(where, sizeof where, "%.500s: column '%.100s', row group %d", w->f->path, w->c->name, r);
+  const int64_t *cd = w->cand[ch->chunk_id];
+  return gfi_pq_read_chunk_codes(w->f->data, w->f->len, w->c, cc, rg->num_rows, cd,
+                                 cd ? w->ncand[ch->chunk_id] : 0, ctx->allocator, where,
+                                 &w->out[ch->chunk_id], ctx->err);
+}
+
+/* The predicate's value on each row of frame fd (one batch, one column)
+ * as true / not true, into ok[0, rows). */
+static gf_status eval_values(const gf_frame *fd, const gf_expr *pred, const gf_parallel_options *par,
+                             const char *path, bool *ok, gf_error *err) {
+  gf_frame *mf = NULL;
+  GF_RETURN_NOT_OK(gf_evaluate(fd, pred, "filter", par, &mf, err));
+  gf_status st = GF_OK;
+  for (int g = 0, at = 0; g < gf_frame_num_batches(mf) && st == GF_OK; g++) {
+    const gf_array *m = gf_frame_column(mf, g, 0);
+    if (m->type.id != GF_TYPE_BOOL) {
+      st = gf_error_set(err, GF_EINVAL, "%s: the filter is not a boolean expression", path);
+      break;
+    }
+    const uint8_t *v = m->null_count ? gfi_buf(m, 0) : NULL, *d = gfi_buf(m, 1);
+    for (int64_t i = 0; i < m->length; i++, at++)
+      ok[at] = (!v || gfi_bit_get(v, m->offset + i)) && gfi_bit_get(d, m->offset + i);
+  }
+  gf_frame_release(mf);
+  return st;
+}
+
+/* The filter on one column whose chunks are all dictionary-encoded:
+ * evaluated once per dictionary entry (and once for null), then looked up
+ * by each row's code; the column's passing rows are taken from the
+ * dictionary. *done = false (nothing else changed) when a chunk is not
+ * dictionary-encoded: the caller evaluates row by row. */
+static gf_status dict_filter(pq_file *f, const gf_parquet_read_options *o,
+                             const gf_parallel_options *par, int col, const int *rgs, int nrg,
+                             int64_t *const *cand, const int64_t *ncand,
+                             int64_t **pick, int64_t *npick, gf_array **pout, bool *done,
+                             gf_error *err) {
+  const gf_allocator *a = f->a;
+  const pq_column *c = &f->cols[col];
+  *done = false;
+  gfi_pq_codes *codes = gfi_calloc(a, (size_t)nrg * sizeof *codes);
+  gf_chunk_spec *chunks = gfi_calloc(a, (size_t)nrg * sizeof *chunks);
+  gf_status st = codes && chunks ? GF_OK : GF_OOM(err, "the filtered Parquet read");
+  if (st == GF_OK) {
+    const gfi_pq_row_group *rg = f->meta.row_groups.items;
+    for (int g = 0; g < nrg; g++) {
+      chunks[g].end_row = cand[g] ? ncand[g] : rg[rgs[g]].num_rows;
+      chunks[g].chunk_id = g;
+    }
+    cwork w = {f, c, rgs, cand, ncand, codes};
+    st = gf_run_chunks(chunks, nrg, codes_item, &w, par, err);
+  }
+  gf_schema *ps = NULL;
+  gf_builder *b = NULL;
+  gf_array *nul = NULL;
+  gf_frame *fn = NULL;
+  bool null_ok = false;
+  if (st == GF_OK) st = make_schema(f, &col, 1, &ps, err);
+  /* The predicate's value for a null (is_null, or/not of it). */
+  if (st == GF_OK) st = gf_builder_new(c->type, a, &b, err);
+  if (st == GF_OK) st = gf_builder_append_null(b, err);
+  if (st == GF_OK) st = gf_builder_finish(b, &nul, err);
+  if (st == GF_OK) st = gf_frame_new(ps, &nul, 1, a, &fn, err);
+  if (st == GF_OK) st = eval_values(fn, o->predicate, par, f->path, &null_ok, err);
+  for (int g = 0; st == GF_OK && g < nrg; g++) {
+    gfi_pq_codes *k = &codes[g];
+    gf_frame *fd = NULL;
+    int64_t nd = k->dict->length;
+    bool *ok = gfi_malloc(a, gfi_at_least_1((size_t)nd) * sizeof *ok);
+    int64_t *idx = NULL;
+    if (!ok) st = GF_OOM(err, "the filter's dictionary values");
+    if (st == GF_OK) st = gf_frame_new(ps, &k->dict, 1, a, &fd, err);
+    if (st == GF_OK) st = eval_values(fd, o->predicate, par, f->path, ok, err);
+    const int32_t *cd = k->codes ? (const int32_t *)gf_buffer_data(k->codes) : NULL;
+    const uint8_t *vb = k->valid ? gf_buffer_data(k->valid) : NULL;
+    int64_t n = 0;
+    for (int64_t i = 0; st == GF_OK && i < k->rows; i++)
+      n += (!vb || gfi_bit_get(vb, i)) ? ok[cd[i]] : null_ok;
+    if (st == GF_OK) {
+      pick[g] = gfi_malloc(a, gfi_at_least_1((size_t)n) * 8);
+      idx = gfi_malloc(a, gfi_at_least_1((size_t)n) * 8);
+      npick[g] = n; /* pick[g] and idx are freed by it */
+      if (!pick[g] || !idx) st = GF_OOM(err, "the rows that pass the filter");
+    }
+    if (st == GF_OK) {
+      n = 0;
+      for (int64_t i = 0; i < k->rows; i++) {
+        bool v = !vb || gfi_bit_get(vb, i);
+        if (v ? ok[cd[i]] : null_ok) {
+          pick[g][n] = cand[g] ? cand[g][i] : i;
+          idx[n++] = v ? cd[i] : -1; /* -1: a null row */
+        }
+      }
+      if (n) st = gfi_take(fd, 0, idx, n, a, &pout[g], err);
+    }
+    if (idx) gfi_mfree(a, idx, gfi_at_least_1((size_t)npick[g]) * 8);
+    if (ok) gfi_mfree(a, ok, gfi_at_least_1((size_t)nd) * sizeof *ok);
+    gf_frame_release(fd);
+  }
+  if (st == GF_OK) *done = true;
+  if (st == GF_ENOTSUP) st = GF_OK; /* a chunk not dictionary-encoded: row by row */
+  for (int g = 0; codes && g < nrg; g++) gfi_pq_codes_free(&codes[g]);
+  if (codes) gfi_mfree(a, codes, (size_t)nrg * sizeof *codes);
+  if (chunks) gfi_mfree(a, chunks, (size_t)nrg * sizeof *chunks);
+  gf_builder_free(b);
+  gf_array_release(nul);
+  gf_frame_release(fn);
+  gf_schema_release(ps);
+  return st;
+}
+
+/* The filter evaluated row by row: the predicate's columns decoded
+ * whole, gf_evaluate over them, their passing rows taken. */
+static gf_status row_filter(pq_file *f, const gf_parquet_read_options *o,
+                            const gf_parallel_options *par, const int *pc, int npc,
+                            const int *rgs, int nrg, int64_t *const *cand, const int64_t *ncand,
+                            int64_t **pick, int64_t *npick, gf_array **pout, gf_error *err) {
+  const gf_allocator *a = f->a;
+  size_t np = (size_t)nrg * (size_t)npc;
+  gf_array **pcols = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pcols);
+  int64_t **gpick = gfi_calloc(a, (size_t)nrg * sizeof *gpick);
+  gf_schema *ps = NULL;
+  gf_frame *fp = NULL, *mf = NULL;
+  gf_status st = pcols && gpick ? GF_OK : GF_OOM(err, "the filtered Parquet read");
+  if (st == GF_OK) st = decode_cells(f, pc, npc, rgs, nrg, cand, ncand, par, pcols, err);
+  if (st == GF_OK) st = make_schema(f, pc, npc, &ps, err);
+  if (st == GF_OK) st = unify_large(f, &ps, pcols, nrg, npc, err);
+  if (st == GF_OK) st = gf_frame_new(ps, pcols, nrg, a, &fp, err);
+  if (st == GF_OK) st = gf_evaluate(fp, o->predicate, "filter", par, &mf, err);
+  if (st == GF_OK && (gf_frame_num_batches(mf) != nrg ||
+                      gf_frame_column(mf, 0, 0)->type.id != GF_TYPE_BOOL))
+    st = gf_error_set(err, GF_EINVAL, "%s: the filter is not a boolean expression", f->path);
+  for (int g = 0; st == GF_OK && g < nrg; g++) {
+    st = true_rows(a, gf_frame_column(mf, g, 0), gf_frame_batch_offset(fp, g), cand[g], &pick[g],
+                   &gpick[g], &npick[g], err);
+    for (int j = 0; st == GF_OK && npick[g] && j < npc; j++)
+      st = gfi_take_ascending(fp, j, gpick[g], npick[g], a, &pout[(size_t)g * (size_t)npc + (size_t)j],
+                              err);
+  }
+  for (size_t i = 0; pcols && i < np; i++) gf_array_release(pcols[i]);
+  for (int g = 0; gpick && g < nrg; g++)
+    if (gpick[g]) gfi_mfree(a, gpick[g], gfi_at_least_1((size_t)npick[g]) * 8);
+  if (pcols) gfi_mfree(a, pcols, gfi_at_least_1(np) * sizeof *pcols);
+  if (gpick) gfi_mfree(a, gpick, (size_t)nrg * sizeof *gpick);
+  gf_schema_release(ps);
+  gf_frame_release(fp);
+  gf_frame_release(mf);
+  return st;
+}
+
+/* Late materialisation of a filtered read of row groups rgs[0, nrg)
+ * (nrg > 0): the predicate's columns are decoded and the predicate
+ * evaluated (by gf_evaluate: the semantics of gf_filter) - per distinct
+ * value when it names one dictionary-encoded column, else per row - then
+ * the other selected columns are decoded at the passing rows only. Row
+ * groups without such rows are dropped. *schema may be replaced (large
+ * string types). GF_ENOTSUP (err not set) when the predicate names no
+ * column: the caller filters after a whole read. */
+static gf_status read_late(pq_file *f, const gf_parquet_read_options *o,
+                           const gf_parallel_options *par, const int *sel, int nsel,
+                           const int *rgs, int nrg, gf_schema **schema, gf_frame **out,
+                           gf_error *err) {
+  int *pc = NULL, npc = 0, *rest = NULL, nrest = 0, *krgs = NULL, nk = 0;
+  gf_array **pout = NULL, **rcols = NULL, **cols = NULL;
+  int64_t **pick = NULL, *npick = NULL, *kn = NULL, **kpick = NULL;
+  size_t np = 0, nr = 0, nc = 0;
+  const gf_allocator *a = f->a;
+  gf_status st = pred_columns(f, o->predicate, &pc, &npc, err);
+  if (st == GF_OK && npc == 0) {
+    gfi_mfree(a, pc, sizeof *pc);
+    return GF_ENOTSUP;
+  }
+  if (st == GF_OK) {
+    np = (size_t)nrg * (size_t)npc;
+    pout = gfi_calloc(a, gfi_at_least_1(np) * sizeof *pout);
+    pick = gfi_calloc(a, (size_t)nrg * sizeof *pick);
+    npick = gfi_calloc(a, (size_t)nrg * sizeof *npick);
+    kn = gfi_calloc(a, (size_t)nrg * sizeof *kn);
+    kpick = gfi_calloc(a, (size_t)nrg * sizeof *kpick);
+    krgs = gfi_calloc(a, (size_t)nrg * sizeof *krgs);
+    rest = gfi_calloc(a, gfi_at_least_1((size_t)nsel) * sizeof *rest);
+    if (!pout || !pick || !npick || !kn || !kpick || !krgs || !rest)
+      st = GF_OOM(err, "the filtered Parquet read");
+  }
+  /* Page-level pruning: the rows of the pages whose page index (bounds,
+   * null flags) does not rule the predicate out. */
+  int64_t **cand = NULL, *ncand = NULL;
+  if (st == GF_OK) {
+    cand = gfi_calloc(a, (size_t)nrg * sizeof *cand);
+    ncand = gfi_calloc(a, (size_t)nrg * sizeof *ncand);
+    if (!cand || !ncand) st = GF_OOM(err, "the filtered Parquet read");
+  }
+  for (int g = 0; st == GF_OK && g < nrg; g++)
+    st = gfi_pq_prune_pages(f->data, f->len, f->cols, f->ncols, pc, npc,
+                            (const gfi_pq_row_group *)f->meta.row_groups.items + rgs[g],
+                            o->predicate, a, &cand[g], &ncand[g], err);
+  if (st == GF_OK && o->page_rows_skipped) {
+    const gfi_pq_row_group *rg = f->meta.row_groups.items;
+    int64_t skipped = 0;
+    for (int g = 0; g < nrg; g++) skipped += cand[g] ? rg[rgs[g]].num_rows - ncand[g] : 0;
+    *o->page_rows_skipped = skipped;
+  }
+  bool done = false;
+  if (st == GF_OK && npc == 1 && per_value_pred(o->predicate, 0))
+    st = dict_filter(f, o, par, pc[0], rgs, nrg, cand, ncand, pick, npick, pout, &done, err);
+  if (st == GF_OK && !done)
+    st = row_filter(f, o, par, pc, npc, rgs, nrg, cand, ncand, pick, npick, pout, err);
+  for (int g = 0; cand && g < nrg; g++)
+    if (cand[g]) gfi_mfree(a, cand[g], gfi_at_least_1((size_t)ncand[g]) * sizeof **cand);
+  if (cand) gfi_mfree(a, cand, (size_t)nrg * sizeof *cand);
+  if (ncand) gfi_mfree(a, ncand, (size_t)nrg * sizeof *ncand);
+  /* The row groups that keep rows. */
+  for (int g = 0; st == GF_OK && g < nrg; g++)
+    if (npick[g] > 0) {
+      kn[nk] = npick[g];
+      kpick[nk] = pick[g];
+      krgs[nk++] = rgs[g];
+    }
+  /* The selected columns the predicate does not name: decoded at the
+   * passing rows only. */
+  if (st == GF_OK) {
+    for (int i = 0; i < nsel; i++) {
+      bool in_p = false;
+      for (int j = 0; j < npc; j++) in_p |= pc[j] == sel[i];
+      if (!in_p) rest[nrest++] = sel[i];
+    }
+    nr = (size_t)nk * (size_t)nrest;
+    nc = (size_t)nk * (size_t)nsel;
+    rcols = gfi_calloc(a, gfi_at_least_1(nr) * sizeof *rcols);
+    cols = gfi_calloc(a, gfi_at_least_1(nc) * sizeof *cols);
+    if (!rcols || !cols) st = GF_OOM(err, "the filtered Parquet read");
+  }
+  if (st == GF_OK) st = decode_cells(f, rest, nrest, krgs, nk, kpick, kn, par, rcols, err);
+  /* Assembly, moving the arrays. */
+  for (int g = 0, k = 0; st == GF_OK && g < nrg; g++) {
+    if (!npick[g]) continue;
+    for (int i = 0, r = 0; i < nsel; i++) {
+      int j = 0;
+      while (j < npc && pc[j] != sel[i]) j++;
+      gf_array **src = j < npc ? &pout[(size_t)g * (size_t)npc + (size_t)j]
+                               : &rcols[(size_t)k * (size_t)nrest + (size_t)r++];
+      cols[(size_t)k * (size_t)nsel + (size_t)i] = *src;
+      *src = NULL;
+    }
+    k++;
+  }
+  if (st == GF_OK) st = unify_large(f, schema, cols, nk, nsel, err);
+  if (st == GF_OK) st = gf_frame_new(*schema, cols, nk, a, out, err);
+  for (size_t i = 0; pout && i < np; i++) gf_array_release(pout[i]);
+  for (size_t i = 0; rcols && i < nr; i++) gf_array_release(rcols[i]);
+  for (size_t i = 0; cols && i < nc; i++) gf_array_release(cols[i]);
+  for (int g = 0; pick && g < nrg; g++)
+    if (pick[g]) gfi_mfree(a, pick[g], gfi_at_least_1((size_t)npick[g]) * 8);
+  if (pout) gfi_mfree(a, pout, gfi_at_least_1(np) * sizeof *pout);
+  if (rcols) gfi_mfree(a, rcols, gfi_at_least_1(nr) * sizeof *rcols);
+  if (cols) gfi_mfree(a, cols, gfi_at_least_1(nc) * sizeof *cols);
+  if (pick) gfi_mfree(a, pick, (size_t)nrg * sizeof *pick);
+  if (npick) gfi_mfree(a, npick, (size_t)nrg * sizeof *npick);
+  if (kn) gfi_mfree(a, kn, (size_t)nrg * sizeof *kn);
+  if (kpick) gfi_mfree(a, kpick, (size_t)nrg * sizeof *kpick);
+  if (krgs) gfi_mfree(a, krgs, (size_t)nrg * sizeof *krgs);
+  if (rest) gfi_mfree(a, rest, gfi_at_least_1((size_t)nsel) * sizeof *rest);
+  if (pc) gfi_mfree(a, pc, gfi_at_least_1((size_t)npc) * sizeof *pc);
+  return st;
+}
 
 /* The whole read: open, project, prune, decode in parallel, assemble. */
 static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
@@ -586,6 +1006,14 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
     st = make_schema(&f, sel, nsel, &schema, err);
   }
   gf_chunk_spec *chunks = NULL;
+  bool filter_after = false;
+  if (st == GF_OK && o->filter_rows && o->predicate && nrg > 0) {
+    st = read_late(&f, o, par, sel, nsel, rgs, nrg, &schema, out, err);
+    if (st != GF_ENOTSUP) goto done;
+    /* A predicate without columns: read, then filter. */
+    st = GF_OK;
+    filter_after = true;
+  }
   if (st == GF_OK) {
     ncells = (size_t)nrg * (size_t)nsel;
     cols = gfi_calloc(f.a, gfi_at_least_1(ncells) * sizeof *cols);
@@ -601,11 +1029,18 @@ static gf_status read_in(const char *path, const uint8_t *mem, size_t mem_len,
       chunks[i].end_row = rg[rgs[i / (size_t)nsel]].num_rows;
       chunks[i].chunk_id = (int64_t)i;
     }
-    work w = {&f, sel, rgs, nsel, cols};
+    work w = {&f, sel, rgs, nsel, cols, NULL, NULL};
     st = gf_run_chunks(chunks, (int64_t)ncells, decode_item, &w, par, err);
   }
   if (st == GF_OK) st = unify_large(&f, &schema, cols, nrg, nsel, err);
   if (st == GF_OK) st = gf_frame_new(schema, cols, nrg, f.a, out, err);
+  if (st == GF_OK && filter_after) {
+    gf_frame *g = NULL;
+    st = gf_filter(*out, o->predicate, par, &g, err);
+    gf_frame_release(*out);
+    *out = g;
+  }
+done:
   if (cols)
     for (size_t i = 0; i < ncells; i++) gf_array_release(cols[i]);
   if (cols) gfi_mfree(f.a, cols, gfi_at_least_1(ncells) * sizeof *cols);

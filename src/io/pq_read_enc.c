@@ -39,6 +39,79 @@ static inline uint64_t get_bits(const uint8_t *p, uint64_t bit, int bw) {
   return bw == 64 ? v : v & (((uint64_t)1 << bw) - 1);
 }
 
+/* Unpacks 8 values of bw (1..8) bits from the 8 bytes at p (of which bw
+ * are theirs) into o; returns the OR of the values (a cheap upper bound
+ * check's input). */
+static inline uint32_t unpack8_small(const uint8_t *p, int bw, uint32_t *o) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  uint64_t mask = ((uint64_t)1 << bw) - 1;
+  uint32_t acc = 0;
+  for (int j = 0; j < 8; j++) {
+    uint32_t v = (uint32_t)((w >> (j * bw)) & mask);
+    o[j] = v;
+    acc |= v;
+  }
+  return acc;
+}
+
+/* Largest of n values (n > 0). */
+static uint32_t max_of(const uint32_t *v, uint64_t n) {
+  uint32_t m = 0;
+  for (uint64_t i = 0; i < n; i++) m = v[i] > m ? v[i] : m;
+  return m;
+}
+
+gf_status gfi_pq_rle_count(const pq_in *in0, int bit_width, int64_t max, int64_t *n) {
+  if (bit_width < 0 || bit_width > 32) return gfi_pq_bad(in0, "RLE bit width over 32");
+  pq_in in = *in0;
+  int64_t got = 0;
+  int vbytes = (bit_width + 7) / 8;
+  while (got < max && in.p < in.end) {
+    uint64_t h;
+    GF_RETURN_NOT_OK(gfi_pq_uleb(&in, &h));
+    uint64_t k, bytes;
+    if (h & 1) {
+      uint64_t groups = h >> 1;
+      if (groups > (uint64_t)INT64_MAX / 8) return gfi_pq_bad(in0, "RLE run too long");
+      k = groups * 8;
+      bytes = groups * (uint64_t)bit_width;
+      /* A cut last run holds what its bytes hold. */
+      uint64_t left = (uint64_t)(in.end - in.p);
+      if (bytes > left) {
+        k = bit_width ? left * 8 / (uint64_t)bit_width : k;
+        bytes = left;
+      }
+    } else {
+      k = h >> 1;
+      bytes = (uint64_t)vbytes;
+      if (bytes > (uint64_t)(in.end - in.p)) break;
+    }
+    in.p += bytes;
+    got = k > (uint64_t)(max - got) ? max : got + (int64_t)k;
+  }
+  *n = got;
+  return GF_OK;
+}
+
+bool gfi_pq_rle_all(const pq_in *in0, int bit_width, int64_t count, uint32_t value) {
+  if (bit_width < 1 || bit_width > 32) return false;
+  pq_in in = *in0;
+  int vbytes = (bit_width + 7) / 8;
+  int64_t got = 0;
+  while (got < count) {
+    uint64_t h;
+    if (gfi_pq_uleb(&in, &h) != GF_OK || (h & 1) || in.end - in.p < vbytes) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < vbytes; i++) v |= (uint32_t)in.p[i] << (8 * i);
+    in.p += vbytes;
+    if (v != value) return false;
+    uint64_t n = h >> 1;
+    got = n >= (uint64_t)(count - got) ? count : got + (int64_t)n;
+  }
+  return true;
+}
+
 gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
                         uint32_t *out) {
   if (bit_width < 0 || bit_width > 32) return gfi_pq_bad(in, "RLE bit width over 32");
@@ -61,6 +134,14 @@ gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t li
       uint64_t avail = (uint64_t)(in->end - in->p), mask = ((uint64_t)1 << bit_width) - 1;
       uint64_t i = 0, bit = 0;
       uint32_t bad_v = 0;
+      if (bit_width > 0 && bit_width <= 8) {
+        /* Groups of 8 values fill bit_width bytes: one load each. */
+        uint32_t mx = 0;
+        uint32_t *o = out + got;
+        for (; i + 8 <= take && (bit >> 3) + 8 <= avail; i += 8, bit += 8 * (uint64_t)bit_width)
+          mx |= unpack8_small(in->p + (bit >> 3), bit_width, o + i);
+        if (limit && i && mx >= limit) bad_v |= max_of(o, i) >= limit;
+      }
       for (; i < take && (bit >> 3) + 8 <= avail; i++, bit += (uint64_t)bit_width) {
         uint64_t w;
         memcpy(&w, in->p + (bit >> 3), 8);

@@ -35,6 +35,17 @@ gf_status gfi_pq_uleb(pq_in *in, uint64_t *out);
 gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t limit,
                         uint32_t *out);
 
+/* Counts, without decoding, how many values (at most `max`) the
+ * RLE / bit-packed runs of in hold, into *n; in is not advanced. Sizes
+ * scratch from what the data holds rather than from a declared count (a
+ * header may declare 2^31 values in a few bytes: fuzzer finding 11). */
+gf_status gfi_pq_rle_count(const pq_in *in, int bit_width, int64_t max, int64_t *n);
+
+/* True when the first `count` values of in are RLE runs (not bit-packed)
+ * of `value` only: a page's definition levels when it has no null, known
+ * without decoding them. */
+bool gfi_pq_rle_all(const pq_in *in, int bit_width, int64_t count, uint32_t value);
+
 /* DELTA_BINARY_PACKED: decodes exactly `count` values into out (int64,
  * wrapping arithmetic; INT32 columns truncate). Advances in past the last
  * miniblock holding a value. `count` < 0 = the header's total (then
@@ -84,8 +95,32 @@ typedef struct pq_column {
 
 /* Decodes column chunk `cc` (flat column `col`, `rows` rows) of the file
  * data[0, len) into *out. `where` prefixes messages ("f.parquet: column
- * 'x', row group 3"). */
+ * 'x', row group 3"). With `pick` (npick ascending row numbers within the
+ * row group) only those rows are output, and pages holding none of them
+ * are skipped undecoded (late materialisation). */
 gf_status gfi_pq_read_chunk(const uint8_t *data, size_t len, const pq_column *col,
                         const gfi_pq_column_chunk *cc, int64_t rows,
+                        const int64_t *pick, int64_t npick,
                         const gf_allocator *a, const char *where,
                         gf_array **out, gf_error *err);
+
+/* A column chunk as dictionary codes: int32 codes[rows] into `dict` (the
+ * chunk's dictionary page values, of the column's output type), valid
+ * (NULL when no null). */
+typedef struct gfi_pq_codes {
+  gf_buffer *codes, *valid;
+  gf_array *dict;
+  int64_t rows;
+} gfi_pq_codes;
+
+/* Decodes a chunk as codes when every data page is dictionary-encoded;
+ * GF_ENOTSUP (err not set) when one is not, or when the column is
+ * output as a dictionary type already. Other failures as
+ * gfi_pq_read_chunk. For evaluating a predicate once per distinct value.
+ * pick / npick as for gfi_pq_read_chunk (rows = npick then). */
+gf_status gfi_pq_read_chunk_codes(const uint8_t *data, size_t len, const pq_column *col,
+                                  const gfi_pq_column_chunk *cc, int64_t rows,
+                                  const int64_t *pick, int64_t npick,
+                                  const gf_allocator *a, const char *where, gfi_pq_codes *out,
+                                  gf_error *err);
+void gfi_pq_codes_free(gfi_pq_codes *c);

@@ -2,9 +2,10 @@
  * The Parquet plan source (gf_plan_scan_parquet): the schema comes from the
  * footer when the plan is built; a run reads only the projected columns'
  * chunks and hands the pushed predicate to the reader, which skips the row
- * groups whose statistics rule it out. The predicate stays on the source
- * node, so the run still filters the rows kept (bind_sources in
- * plan_exec.c), exactly as for the CSV and IPC scans.
+ * groups whose statistics rule it out and filters the rows by late
+ * materialisation (filter_rows). The predicate stays on the source node,
+ * so the run still filters the rows read (bind_sources in plan_exec.c),
+ * exactly as for the CSV and IPC scans.
  */
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ static gfi_pq_src *pq_src_new(const char *path, const gf_parquet_read_options *o
   s->o.predicate = NULL;
   s->o.parallel = NULL;
   s->o.row_groups_skipped = NULL;
+  s->o.page_rows_skipped = NULL;
   const char *const *user_cols = s->o.columns;
   int ncols = user_cols ? s->o.num_columns : 0;
   s->o.columns = NULL;
@@ -131,7 +133,10 @@ gf_status gfi_parquet_read(const gf_plan *p, const gf_parallel_options *o, gf_fr
     ro.columns = (const char *const *)p->proj;
     ro.num_columns = p->nproj;
   }
-  ro.predicate = p->pred; /* pruning only: the run filters the rows */
+  /* The reader prunes row groups and filters the rows (late
+   * materialisation); the run filters again, a no-op on these rows. */
+  ro.predicate = p->pred;
+  ro.filter_rows = p->pred != NULL;
   int64_t skipped = 0;
   ro.row_groups_skipped = &skipped;
   gf_status st = gf_read_parquet(s->path, &ro, out, err);
