@@ -23,6 +23,7 @@
 #include "exec/stream_internal.h"
 #include "gopherframe/query.h"
 #include "plan/plan_internal.h"
+#include "plan/plan_stream_internal.h"
 
 /* Default bytes of CSV per window; with a memory limit at most 1/16 of it
  * (a window's parsed columns take a few times its bytes). */
@@ -34,8 +35,8 @@
  * with_columns above it come last: they run per batch before the limit
  * counts, which they do not change), and the source. False when p does not
  * stream. */
-static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, int *n, int cap,
-                  const gf_plan **src) {
+bool gfi_stream_shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, int *n, int cap,
+                      const gf_plan **src) {
   *top = NULL;
   *n = 0;
   const gf_plan *rev[64];
@@ -76,8 +77,8 @@ static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, 
 }
 
 /* The pipeline of the chain's steps (the source's pushed predicate first). */
-static gf_status make_pipeline(const gf_plan *src, const gf_plan *const *chain, int n,
-                               gf_pipeline **out, gf_error *err) {
+gf_status gfi_stream_pipeline(const gf_plan *src, const gf_plan *const *chain, int n,
+                              gf_pipeline **out, gf_error *err) {
   gf_pipeline *pl = NULL;
   GF_RETURN_NOT_OK(gf_pipeline_new(&pl, err));
   gf_status st = GF_OK;
@@ -99,12 +100,46 @@ static gf_status make_pipeline(const gf_plan *src, const gf_plan *const *chain, 
 
 /* True when output column `name` of the chain is a source column passed
  * through (no with_columns step computes it). */
-static bool passed_through(const gf_plan *const *chain, int n, const char *name) {
+bool gfi_stream_passed_through(const gf_plan *const *chain, int n, const char *name) {
   for (int i = 0; i < n; i++)
     if (chain[i]->kind == GF_PLAN_WITH)
       for (int k = 0; k < chain[i]->nnames; k++)
         if (strcmp(chain[i]->names[k], name) == 0) return false;
   return true;
+}
+
+/* Opens the source of a streaming shape (gfi_stream_shape's `src`) under
+ * loaded options `lo`: a CSV file window by window (`window` bytes, <= 0:
+ * the default, smaller under a memory limit) or a frame in slices of
+ * `window` rows, with the pushed projection applied. GF_ENOTSUP (err set)
+ * when the CSV source cannot stream the file. */
+gf_status gfi_stream_source(const gf_plan *src, const gf_parallel_options *lo, int64_t window,
+                            gfi_source **out, gf_error *err) {
+  gf_status st = GF_OK;
+  gfi_source *s = NULL;
+  if (src->kind == GF_PLAN_CSV) {
+    gf_csv_read_options ro = src->csv->o;
+    if (src->nproj >= 0) {
+      ro.columns = (const char *const *)src->proj;
+      ro.num_columns = src->nproj;
+    }
+    int64_t w = window > 0 ? window : WINDOW_BYTES;
+    int64_t lim = gfi_memory_limit(lo);
+    if (window <= 0 && lim > 0 && lim / 16 < w) w = lim / 16 > WINDOW_MIN ? lim / 16 : WINDOW_MIN;
+    st = gfi_source_csv(src->csv->paths[0], &ro, lo, w, &s, err);
+  } else {
+    gf_frame *f = gf_frame_retain(src->frame);
+    if (src->nproj >= 0) {
+      gf_frame *sel = NULL;
+      st = gf_select(f, (const char *const *)src->proj, src->nproj, &sel, err);
+      gf_frame_release(f);
+      f = sel;
+    }
+    if (st == GF_OK) st = gfi_source_frame(f, window, &s, err);
+    gf_frame_release(f);
+  }
+  if (st == GF_OK) *out = s;
+  return st;
 }
 
 /* Runs p streaming when it has a streaming shape (see the file comment);
@@ -117,7 +152,7 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   *handled = false;
   const gf_plan *top, *src, *chain[64];
   int n;
-  if (!shape(p, &top, chain, &n, 64, &src)) return GF_OK;
+  if (!gfi_stream_shape(p, &top, chain, &n, 64, &src)) return GF_OK;
   if (src->kind == GF_PLAN_FRAME && !force) return GF_OK;
   gfi_ctx ctx;
   gf_parallel_options lo;
@@ -130,31 +165,11 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   gf_frame *empty = NULL, *probe = NULL, *res = NULL;
   gf_status st = GF_OK;
   /* The source: its schema is fixed here, before any row is read. */
-  if (src->kind == GF_PLAN_CSV) {
-    gf_csv_read_options ro = src->csv->o;
-    if (src->nproj >= 0) {
-      ro.columns = (const char *const *)src->proj;
-      ro.num_columns = src->nproj;
-    }
-    int64_t w = window > 0 ? window : WINDOW_BYTES;
-    int64_t lim = gfi_memory_limit(&lo);
-    if (window <= 0 && lim > 0 && lim / 16 < w) w = lim / 16 > WINDOW_MIN ? lim / 16 : WINDOW_MIN;
-    st = gfi_source_csv(src->csv->paths[0], &ro, &lo, w, &s, err);
-  } else {
-    gf_frame *f = gf_frame_retain(src->frame);
-    if (src->nproj >= 0) {
-      gf_frame *sel = NULL;
-      st = gf_select(f, (const char *const *)src->proj, src->nproj, &sel, err);
-      gf_frame_release(f);
-      f = sel;
-    }
-    if (st == GF_OK) st = gfi_source_frame(f, window, &s, err);
-    gf_frame_release(f);
-  }
+  st = gfi_stream_source(src, &lo, window, &s, err);
   if (st == GF_ENOTSUP) goto fallback;
   /* The chain over an empty frame of the source's schema: types checked,
    * and the sink's input schema. */
-  if (st == GF_OK) st = make_pipeline(src, chain, n, &pl, err);
+  if (st == GF_OK) st = gfi_stream_pipeline(src, chain, n, &pl, err);
   if (st == GF_OK) st = gf_frame_new(s->schema, NULL, 0, a, &empty, err);
   if (st == GF_OK) {
     /* A chain that does not type-check on the streamed schema runs the
@@ -210,7 +225,9 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     for (int c = 0; c < nc; c++) {
       const gf_field *f = gf_schema_field(ks, c);
       int sc = gf_schema_find(s->schema, f->name);
-      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 || !passed_through(chain, n, f->name)) continue;
+      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 ||
+          !gfi_stream_passed_through(chain, n, f->name))
+        continue;
       gf_array *d = gfi_source_csv_dictionary(s, sc);
       if (!d) continue;
       if (top && top->kind == GF_PLAN_GROUP_BY) gfi_sink_group_by_set_dictionary(k, c, d);
