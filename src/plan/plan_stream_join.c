@@ -1,7 +1,8 @@
 /*
  * Streaming execution of a join (docs/STREAMING.md, plan_stream_internal.h).
  *
- * Shape: a join at the top of the plan whose left input is a chain of
+ * Shape: a join (under a chain of filter / with_columns / select steps,
+ * which run on each batch of its output) whose left input is a chain of
  * filter / with_columns / select over one source (a CSV file, or a frame
  * with `force`) and whose right input is any shape plan_stream.c streams.
  * The right input is streamed into memory first (the build side, collected
@@ -27,10 +28,29 @@
 #include "exec/join_stream.h"
 #include "plan/plan_stream_internal.h"
 
+/* Runs the steps above the join (`tpl`; NULL: none) over output batch f. */
+static gf_status run_above(gf_pipeline *tpl, gf_frame *f, const gf_parallel_options *lo,
+                           gf_frame **out, gf_error *err) {
+  if (!tpl) {
+    *out = gf_frame_retain(f);
+    return GF_OK;
+  }
+  return gf_pipeline_run(tpl, f, lo, out, err);
+}
+
 gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
                                bool force, const char *csv_path, const gf_csv_write_options *csv_w,
                                gf_frame **out, bool *handled, gf_error *err) {
   *handled = false;
+  /* Filter / with / select nodes above the join run on its output. */
+  const gf_plan *above[64], *rev[64];
+  int na = 0;
+  while ((p->kind == GF_PLAN_FILTER || p->kind == GF_PLAN_WITH || p->kind == GF_PLAN_SELECT) &&
+         na < 64) {
+    rev[na++] = p;
+    p = p->in[0];
+  }
+  for (int i = 0; i < na; i++) above[i] = rev[na - 1 - i];
   if (p->kind != GF_PLAN_JOIN || p->nin != 2) return GF_OK;
   const gf_plan *top, *src, *chain[64], *rtop, *rsrc, *rchain[64];
   int n, rn;
@@ -44,9 +64,10 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
   const gf_allocator *a = gfi_alloc_or_default(lo.allocator);
   gfi_source *s = NULL;
   gfi_sink *k = NULL;
-  gf_pipeline *pl = NULL;
+  gf_pipeline *pl = NULL, *tpl = NULL;
   gfi_join_stream *js = NULL;
-  gf_frame *empty = NULL, *probe = NULL, *right = NULL, *shape_out = NULL, *res = NULL;
+  gf_frame *empty = NULL, *probe = NULL, *right = NULL, *shape_out = NULL, *tshape = NULL;
+  gf_frame *res = NULL;
   bool right_done = false;
   /* The left source first: a file it cannot stream costs only samples. */
   gf_status st = gfi_stream_source(src, &lo, window, &s, err);
@@ -73,16 +94,26 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
   /* A build side over the memory limit: the materialising run's gf_join
    * partitions both inputs (join_spill.c), which this one cannot yet. */
   if (st == GF_ENOMEM && gfi_memory_limit(&lo) > 0) goto fallback;
-  /* The output's schema: the join of no left rows. */
+  /* The output's schema: the join of no left rows through the steps
+   * above it (a step that does not type-check: the materialising run
+   * names it). The pipeline over the join's output has no source, hence
+   * no pushed predicate. */
   if (st == GF_OK) st = gfi_join_stream_probe(js, probe, &shape_out, err);
-  const gf_schema *os = st == GF_OK ? gf_frame_schema(shape_out) : NULL;
+  gf_plan nosrc;
+  memset(&nosrc, 0, sizeof nosrc);
+  if (st == GF_OK && na > 0) st = gfi_stream_pipeline(&nosrc, above, na, &tpl, err);
+  if (st == GF_OK) {
+    st = run_above(tpl, shape_out, &lo, &tshape, err);
+    if (st != GF_OK && st != GF_ENOMEM && st != GF_ECANCELED && st != GF_ETIMEDOUT) goto fallback;
+  }
+  const gf_schema *os = st == GF_OK ? gf_frame_schema(tshape) : NULL;
   if (st == GF_OK && csv_path) st = gfi_sink_csv_file(os, csv_path, csv_w, &lo, &k, err);
   else if (st == GF_OK) st = gfi_sink_collect(os, a, &k, err);
   if (st != GF_OK) goto done;
   *handled = true;
   int64_t pos = 0;
   for (;;) {
-    gf_frame *b = NULL, *o = NULL, *jo = NULL;
+    gf_frame *b = NULL, *o = NULL, *jo = NULL, *to = NULL;
     int64_t row0 = 0;
     st = s->next(s, &b, &row0, err);
     if (st != GF_OK || !b) break;
@@ -90,31 +121,41 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
     gf_frame_release(b);
     if (st == GF_OK && gf_frame_num_rows(o) > 0) st = gfi_join_stream_probe(js, o, &jo, err);
     gf_frame_release(o);
-    if (st == GF_OK && jo && gf_frame_num_rows(jo) > 0) {
-      st = k->push(k, jo, pos, err);
-      pos += gf_frame_num_rows(jo);
-    }
+    if (st == GF_OK && jo && gf_frame_num_rows(jo) > 0) st = run_above(tpl, jo, &lo, &to, err);
     gf_frame_release(jo);
+    if (st == GF_OK && to && gf_frame_num_rows(to) > 0) {
+      st = k->push(k, to, pos, err);
+      pos += gf_frame_num_rows(to);
+    }
+    gf_frame_release(to);
     if (st == GF_OK) st = gfi_check_stop(&lo, 0, NULL, err);
     if (st != GF_OK) break;
   }
   if (st == GF_OK) {
-    gf_frame *tail = NULL;
+    gf_frame *tail = NULL, *to = NULL;
     st = gfi_join_stream_finish(js, &tail, err);
-    if (st == GF_OK && tail && gf_frame_num_rows(tail) > 0) st = k->push(k, tail, pos, err);
+    if (st == GF_OK && tail && gf_frame_num_rows(tail) > 0)
+      st = run_above(tpl, tail, &lo, &to, err);
+    if (st == GF_OK && to && gf_frame_num_rows(to) > 0) st = k->push(k, to, pos, err);
     gf_frame_release(tail);
+    gf_frame_release(to);
   }
   /* The left columns come first in the output, under their own names: a
    * CSV source's dictionary columns passed through get its final
    * dictionary (the right side's have theirs from its collect). */
   if (st == GF_OK && src->kind == GF_PLAN_CSV && !csv_path) {
     const gf_schema *ls = gf_frame_schema(probe);
-    int nl = gf_schema_num_fields(ls);
-    for (int c = 0; c < nl; c++) {
-      const gf_field *f = gf_schema_field(ls, c);
+    int nl = gf_schema_num_fields(ls), nc = gf_schema_num_fields(os);
+    for (int c = 0; c < nc; c++) {
+      const gf_field *f = gf_schema_field(os, c);
+      int lc = gf_schema_find(ls, f->name);
       int sc = gf_schema_find(s->schema, f->name);
-      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 ||
-          !gfi_stream_passed_through(chain, n, f->name))
+      /* A left column (they keep their names and come first) that no
+       * step above or below the join computes. */
+      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 || lc < 0 || lc >= nl ||
+          gf_schema_find(gf_frame_schema(shape_out), f->name) != lc ||
+          !gfi_stream_passed_through(chain, n, f->name) ||
+          !gfi_stream_passed_through(above, na, f->name))
         continue;
       gf_array *d = gfi_source_csv_dictionary(s, sc);
       if (!d) continue;
@@ -135,6 +176,8 @@ done:
   if (s) s->free(s);
   gfi_join_stream_free(js);
   gf_pipeline_free(pl);
+  gf_pipeline_free(tpl);
+  gf_frame_release(tshape);
   gf_frame_release(empty);
   gf_frame_release(probe);
   gf_frame_release(right);
