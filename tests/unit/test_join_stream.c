@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "exec/join_stream.h"
+#include "exec/spill_file.h"
 #include "gf_test_data.h"
 #include "gf_test_garbage.h"
 #include "gf_test_sweep.h"
@@ -231,8 +233,10 @@ static void test_kinds_workers_windows(void **state) {
   side_make(&l, 700, 5, 60, 1000, "lid", 11);
   side_make(&r, 300, 4, 80, 500000, "rid", 12);
   static const int workers[] = {1, 2, 3, 8};
-  static const int64_t windows[] = {1, 7, 100, 333, 0};
+  static const int64_t windows[] = {1, 7, 333, 0};
+  static const int spills[] = {0, 1, 16};
   gf_error err;
+  for (int sp = 0; sp < 3; sp++)
   for (int nk = 1; nk <= 2; nk++)
     for (size_t h = 0; h < sizeof KINDS / sizeof *KINDS; h++) {
       gf_join_kind how = KINDS[h];
@@ -248,9 +252,14 @@ static void test_kinds_workers_windows(void **state) {
           gf_parallel_options_init(&o);
           o.num_workers = workers[w];
           gf_frame *got = NULL;
+          gfi_join_stream_test_spill(spills[sp]);
+          int64_t opened = gfi_spill_files_opened();
           OKE(stream(p, &o, windows[win], NULL, &got, &err));
-          snprintf(what, sizeof what, "%s nk=%d workers=%d window=%lld", gf_join_kind_name(how),
-                   nk, workers[w], (long long)windows[win]);
+          /* The hook partitions once the first right batch is in. */
+          if (spills[sp] > 0) assert_true(gfi_spill_files_opened() > opened);
+          gfi_join_stream_test_spill(0);
+          snprintf(what, sizeof what, "%s nk=%d workers=%d window=%lld spill=%d",
+                   gf_join_kind_name(how), nk, workers[w], (long long)windows[win], spills[sp]);
           check_naive(got, &l, &r, nk, how, what);
           if (!gf_frame_equals(got, want)) fail_msg("%s: not gf_join's output", what);
           gf_frame_release(got);
@@ -302,6 +311,7 @@ static void test_edges(void **state) {
   side lnone;
   side_make(&lnone, 0, 1, 50, 1000, "lid", 25);
   const side *pairs[][2] = {{&l, &far}, {&l, &none}, {&lnone, &r}};
+  for (int sp = 0; sp <= 4; sp += 4)
   for (int c = 0; c < 3; c++)
     for (size_t h = 0; h < sizeof KINDS / sizeof *KINDS; h++) {
       const side *a = pairs[c][0], *b = pairs[c][1];
@@ -311,9 +321,11 @@ static void test_edges(void **state) {
       gf_parallel_options o;
       gf_parallel_options_init(&o);
       o.num_workers = 3;
+      gfi_join_stream_test_spill(sp);
       OKE(stream(p, &o, 13, NULL, &got, &err));
+      gfi_join_stream_test_spill(0);
       char what[96];
-      snprintf(what, sizeof what, "edge case %d %s", c, gf_join_kind_name(KINDS[h]));
+      snprintf(what, sizeof what, "edge case %d %s spill=%d", c, gf_join_kind_name(KINDS[h]), sp);
       check_naive(got, a, b, 1, KINDS[h], what);
       if (!gf_frame_equals(got, want)) fail_msg("%s: not gf_join's output", what);
       gf_frame_release(got);
@@ -392,7 +404,6 @@ static void test_csv_files(void **state) {
       gf_frame *want = NULL;
       OKE(gf_join(lr, rr, KEYS, KEYS, nk, KINDS[h], NULL, &want, &err));
       OKE(gf_write_csv(want, refp, NULL, &err));
-      gf_frame_release(want);
       size_t nref;
       char *ref = slurp(refp, &nref);
       gf_plan *ls = NULL, *rs = NULL, *jp = NULL;
@@ -400,22 +411,41 @@ static void test_csv_files(void **state) {
       OKE(gf_plan_scan_csv(rp, NULL, &rs, &err));
       OKE(gf_plan_join(ls, rs, KEYS, KEYS, nk, KINDS[h], NULL, &jp, &err));
       static const int64_t windows[] = {300, 4096, 0};
+      for (int sp = 0; sp <= 5; sp += 5)
       for (int w = 0; w < 3; w++)
         for (int wk = 1; wk <= 3; wk++) {
           gf_parallel_options o;
           gf_parallel_options_init(&o);
           o.num_workers = wk;
           gf_frame *none = NULL;
+          gfi_join_stream_test_spill(sp);
           OKE(stream(jp, &o, windows[w], outp, &none, &err));
+          gfi_join_stream_test_spill(0);
           assert_null(none);
           size_t ngot;
           char *got = slurp(outp, &ngot);
           if (ngot != nref || memcmp(got, ref, nref) != 0)
-            fail_msg("%s nk=%d window=%lld workers=%d: CSV output differs from gf_join's",
-                     gf_join_kind_name(KINDS[h]), nk, (long long)windows[w], wk);
+            fail_msg("%s nk=%d window=%lld workers=%d spill=%d: CSV output differs from "
+                     "gf_join's", gf_join_kind_name(KINDS[h]), nk, (long long)windows[w], wk, sp);
           free(got);
           unlink(outp);
         }
+      /* Collected (dictionary columns from the CSV source), in memory and
+       * spilled. */
+      for (int sp = 0; sp <= 5; sp += 5) {
+        gf_parallel_options o;
+        gf_parallel_options_init(&o);
+        o.num_workers = 2;
+        gf_frame *got = NULL;
+        gfi_join_stream_test_spill(sp);
+        OKE(stream(jp, &o, 500, NULL, &got, &err));
+        gfi_join_stream_test_spill(0);
+        if (!gf_frame_equals(got, want))
+          fail_msg("%s nk=%d spill=%d: collected output is not gf_join's",
+                   gf_join_kind_name(KINDS[h]), nk, sp);
+        gf_frame_release(got);
+      }
+      gf_frame_release(want);
       /* Through the public sink, default window. */
       OKE(gf_plan_sink_csv(jp, outp, NULL, NULL, &err));
       size_t ngot;
@@ -423,9 +453,8 @@ static void test_csv_files(void **state) {
       assert_true(ngot == nref && memcmp(got, ref, nref) == 0);
       free(got);
       unlink(outp);
-      free(ref);
-      unlink(refp);
-      /* Cancelled before it starts, and a build side over the limit. */
+      /* Cancelled before it starts, a full disk, and a build side over
+       * the limit. */
       gf_cancel *tok = NULL;
       OKE(gf_cancel_new(&tok, &err));
       gf_cancel_request(tok);
@@ -436,6 +465,31 @@ static void test_csv_files(void **state) {
       gf_status st = stream(jp, &o, 300, outp, &none, &err);
       assert_int_equal(st, GF_ECANCELED);
       gf_cancel_free(tok);
+      /* A full disk after every number of spill writes: GF_EIO naming the
+       * directory, or the right output once the writes suffice; never a
+       * partial output file. */
+      gfi_join_stream_test_spill(3);
+      for (int64_t wr = 0; KINDS[h] == GF_JOIN_FULL && nk == 2; wr++) {
+        gfi_spill_test_fault(wr, ENOSPC, 0);
+        gf_parallel_options_init(&o);
+        o.num_workers = 2;
+        st = stream(jp, &o, 700, outp, &none, &err);
+        gfi_spill_test_fault(-1, 0, 0);
+        if (st == GF_OK) {
+          size_t ng;
+          char *g = slurp(outp, &ng);
+          assert_true(ng == nref && memcmp(g, ref, nref) == 0);
+          free(g);
+          unlink(outp);
+          break;
+        }
+        if (st != GF_EIO) fail_msg("full disk after %lld writes: %d %s", (long long)wr, (int)st,
+                                   err.message);
+        assert_non_null(strstr(err.message, tmpd));
+        assert_int_equal(access(outp, F_OK), -1);
+        assert_true(wr < 100000);
+      }
+      gfi_join_stream_test_spill(0);
       /* Over the limit the streamed build gives way to the materialising
        * run, which fails too at 4 KiB: no file either way. */
       gf_parallel_options_init(&o);
@@ -453,7 +507,9 @@ static void test_csv_files(void **state) {
       assert_int_equal(st, GF_ENOMEM);
       assert_non_null(strstr(err.message, "memory limit"));
       assert_int_equal(access(outp, F_OK), -1);
-      assert_int_equal(files_in(dir), 2); /* l.csv, r.csv */
+      assert_int_equal(files_in(dir), 3); /* l.csv, r.csv, ref.csv */
+      free(ref);
+      unlink(refp);
       gf_plan_release(jp);
       gf_plan_release(ls);
       gf_plan_release(rs);
@@ -549,13 +605,16 @@ static void test_alloc_sweep(void **state) {
   gft_sweep_counts acc;
   memset(&acc, 0, sizeof acc);
   gf_join_kind kinds[] = {GF_JOIN_FULL, GF_JOIN_SEMI};
+  for (int sp = 0; sp <= 3; sp += 3)
   for (int h = 0; h < 2; h++)
-    for (int w = 1; w <= 2; w++) {
+    for (int w = 1; w <= 2 - (sp > 0); w++) {
+      gfi_join_stream_test_spill(sp);
       gf_frame *want = NULL;
       OKE(gf_join(l.f, r.f, KEYS, KEYS, 2, kinds[h], NULL, &want, &err));
       gf_plan *p = join_plan(l.f, r.f, 2, kinds[h]);
       sweep_ctx s = {p, want, w};
       gft_alloc_sweep("streamed join", fa, sweep_run, &s, &acc);
+      gfi_join_stream_test_spill(0);
       gf_plan_release(p);
       gf_frame_release(want);
     }
