@@ -65,6 +65,7 @@ static gf_status build_right(const build_in *in, const gf_plan *jn, const gf_par
   int64_t limit = gfi_memory_limit(lo), pos = 0;
   const gfi_ctx *cc = gfi_ctx_of(lo);
   int test = gfi_join_stream_test_spill_parts();
+  bool may_spill = in->can_spill;
   gf_status st = gfi_stream_source(in->src, lo, in->window, &s, err);
   if (st == GF_OK) st = gfi_stream_pipeline(in->src, in->chain, in->n, &pl, err);
   if (st == GF_OK) st = gfi_sink_collect(gf_frame_schema(in->right_shape), a, &k, err);
@@ -99,12 +100,19 @@ static gf_status build_right(const build_in *in, const gf_plan *jn, const gf_par
     gf_frame_release(o);
     bool over = test > 0 || (limit > 0 && cc && cc->limiter &&
                              gfi_call_alloc_current(cc->limiter) > limit / 3);
-    if (st == GF_OK && !sp && in->can_spill && over) {
+    if (st == GF_OK && !sp && may_spill && over) {
       /* Partition what is held, then the rest as it comes. */
       int parts = test > 0 ? test : 32;
       st = gfi_join_spill_new(gf_frame_schema(in->left_shape), gf_frame_schema(in->right_shape),
                               (const char *const *)jn->names, (const char *const *)jn->names2,
                               jn->nnames, jn->how, jn->suffix, parts, lo, &sp, err);
+      /* (A column named like the positions: stay in memory.) */
+      if (st == GF_ENOTSUP) {
+        st = GF_OK;
+        sp = NULL;
+        may_spill = false;
+        continue;
+      }
       for (int i = 0; i < nheld && st == GF_OK; i++) st = gfi_join_spill_add(sp, 1, held[i], err);
       for (int i = 0; i < nheld; i++) gf_frame_release(held[i]);
       nheld = 0;
