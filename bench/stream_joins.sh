@@ -5,7 +5,8 @@
 # and j5 (x inner join big on id3), per limit: wall time, whole-process
 # heap peak (tools/heapmeter, LD_PRELOAD), VmHWM, exit status and byte
 # equality of the output with the unlimited run.
-# Usage: bench/stream_joins.sh BUILD_DIR [DATA_DIR] > bench/results/stream-joins-<stamp>.txt
+# Usage: [OPS="j3 j5"] [LIMITS="0 1G 400M 200M"] bench/stream_joins.sh BUILD_DIR [DATA_DIR] \
+#          > bench/results/stream-joins-<stamp>.txt   (LIMITS must start with 0: the reference)
 set -uo pipefail
 drv=$(realpath "$1/bench/bench_join_stream")
 data=${2:-$HOME/.cache/gopherframe-bench/data}
@@ -24,7 +25,8 @@ echo "# driver: $drv ($(git -C "$here" rev-parse --short HEAD))"
 printf '%-4s %8s %8s %12s %10s %3s %s\n' op limit wall_s heap_peak vmhwm_mib rc same_as_unlimited
 for op in "${ops[@]}"; do
   name=${op%%|*} args=${op#*|}
-  for lim in 0 1G 400M 200M; do
+  case " ${OPS:-j3 j5} " in *" $name "*) ;; *) continue ;; esac
+  for lim in ${LIMITS:-0 1G 400M 200M}; do
     case $lim in 0) b=0 ;; *G) b=$(( ${lim%G} << 30 )) ;; *M) b=$(( ${lim%M} << 20 )) ;; esac
     out=$work/$name-$lim.csv
     # shellcheck disable=SC2086
