@@ -89,6 +89,10 @@ static int key_class(gf_datatype lt, gf_datatype rt, bool *big_l, bool *big_r) {
   return -1;
 }
 
+int gfi_join_key_class(gf_datatype lt, gf_datatype rt, bool *big_l, bool *big_r) {
+  return key_class(lt, rt, big_l, big_r);
+}
+
 /* Output names: left names, then right names with the suffix on clashes. */
 typedef struct names {
   const char **name; /* ncols */

@@ -155,6 +155,11 @@ void gfi_sort_test_spill(int64_t run_rows, int64_t block_rows);
  * key that never matches (the null type). */
 enum { GFI_JC_INT = 0, GFI_JC_FLOAT, GFI_JC_BYTES, GFI_JC_NULL };
 
+/* The GFI_JC_* class a left key of type lt and a right key of type rt are
+ * compared as, or -1 when they cannot be compared (join.c); *big_l /
+ * *big_r as gfi_jside_make's big_unsigned_invalid of each side. */
+int gfi_join_key_class(gf_datatype lt, gf_datatype rt, bool *big_l, bool *big_r);
+
 /* One side's key columns prepared per row (row numbers over the frame). */
 typedef struct gfi_jside {
   int64_t n;

@@ -21,6 +21,7 @@
 #include "data/array_internal.h"
 #include "exec/exec_internal.h"
 #include "plan/plan_internal.h"
+#include "plan/plan_stream_internal.h"
 
 /* The state of one run. */
 typedef struct xrun {
@@ -744,6 +745,8 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
   bool streamed = false;
   if (st == GF_OK && !po.profile) {
     st = gfi_plan_stream(opt, &x.o, 0, false, NULL, NULL, &res, &streamed, err);
+    if (st == GF_OK && !streamed)
+      st = gfi_plan_stream_join(opt, &x.o, 0, false, NULL, NULL, &res, &streamed, err);
     if (st == GF_OK && streamed) {
       gf_plan_release(opt);
       opt = NULL;
@@ -848,6 +851,8 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
     bool streamed = false;
     gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~lo.disabled_rules, &opt, err);
     if (st == GF_OK) st = gfi_plan_stream(opt, &po, 0, false, path, w, &f, &streamed, err);
+    if (st == GF_OK && !streamed)
+      st = gfi_plan_stream_join(opt, &po, 0, false, path, w, &f, &streamed, err);
     gf_plan_release(opt);
     if (st != GF_OK) return st;
     if (streamed && !f) return GF_OK;

@@ -25,14 +25,15 @@
 #include "exec/stream_internal.h"
 #include "gopherframe/query.h"
 #include "plan/plan_internal.h"
+#include "plan/plan_stream_internal.h"
 
 /* The streaming shape of p: the sink's node (group-by or limit, or NULL),
  * the chain's nodes bottom-up in chain[0..*n) (for a limit, the selects and
  * with_columns above it come last: they run per batch before the limit
  * counts, which they do not change), and the source. False when p does not
  * stream. */
-static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, int *n, int cap,
-                  const gf_plan **src) {
+bool gfi_stream_shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, int *n, int cap,
+                      const gf_plan **src) {
   *top = NULL;
   *n = 0;
   const gf_plan *rev[64];
@@ -68,8 +69,8 @@ static bool shape(const gf_plan *p, const gf_plan **top, const gf_plan **chain, 
 }
 
 /* The pipeline of the chain's steps (the source's pushed predicate first). */
-static gf_status make_pipeline(const gf_plan *src, const gf_plan *const *chain, int n,
-                               gf_pipeline **out, gf_error *err) {
+gf_status gfi_stream_pipeline(const gf_plan *src, const gf_plan *const *chain, int n,
+                              gf_pipeline **out, gf_error *err) {
   gf_pipeline *pl = NULL;
   GF_RETURN_NOT_OK(gf_pipeline_new(&pl, err));
   gf_status st = GF_OK;
@@ -91,7 +92,7 @@ static gf_status make_pipeline(const gf_plan *src, const gf_plan *const *chain, 
 
 /* True when output column `name` of the chain is a source column passed
  * through (no with_columns step computes it). */
-static bool passed_through(const gf_plan *const *chain, int n, const char *name) {
+bool gfi_stream_passed_through(const gf_plan *const *chain, int n, const char *name) {
   for (int i = 0; i < n; i++)
     if (chain[i]->kind == GF_PLAN_WITH)
       for (int k = 0; k < chain[i]->nnames; k++)
@@ -109,7 +110,8 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   *handled = false;
   const gf_plan *top, *src, *chain[64];
   int n;
-  if (!shape(p, &top, chain, &n, 64, &src) || !gfi_plan_stream_source_ok(src, force)) return GF_OK;
+  if (!gfi_stream_shape(p, &top, chain, &n, 64, &src) || !gfi_plan_stream_source_ok(src, force))
+    return GF_OK;
   gfi_ctx ctx;
   gf_parallel_options lo;
   GF_RETURN_NOT_OK(gfi_ctx_load(&ctx, opts, &lo, err));
@@ -126,7 +128,7 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   if (st == GF_ENOTSUP) goto fallback;
   /* The chain over an empty frame of the source's schema: types checked,
    * and the sink's input schema. */
-  if (st == GF_OK) st = make_pipeline(src, chain, n, &pl, err);
+  if (st == GF_OK) st = gfi_stream_pipeline(src, chain, n, &pl, err);
   if (st == GF_OK) st = gf_frame_new(s->schema, NULL, 0, a, &empty, err);
   if (st == GF_OK) {
     /* A chain that does not type-check on the streamed schema runs the
@@ -182,7 +184,9 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     for (int c = 0; c < nc; c++) {
       const gf_field *f = gf_schema_field(ks, c);
       int sc = gf_schema_find(s->schema, f->name);
-      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 || !passed_through(chain, n, f->name)) continue;
+      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 ||
+          !gfi_stream_passed_through(chain, n, f->name))
+        continue;
       gf_array *d = s->dictionary(s, sc);
       if (!d) continue;
       if (top && top->kind == GF_PLAN_GROUP_BY) gfi_sink_group_by_set_dictionary(k, c, d);
