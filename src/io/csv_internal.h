@@ -311,6 +311,16 @@ gf_status gfi_csv_dict_encode(const gf_array *s, int64_t max_distinct,
  * stay a dictionary). */
 gf_status gfi_csv_dict_decode(const gf_array *d, const gf_allocator *a, gf_array **out,
                               gf_error *err);
+/* Dictionary decision from a sample (csv_dict_sample.c, rule in
+ * docs/CSV_DICTIONARIES.md): reads rows from each [spot[i], spot_end[i])
+ * (row starts that do not depend on the chunking) and sets veto[c] for the
+ * columns with cols[c].dict (not forced) whose estimated distinct count
+ * (Chao1 over the sampled values' hashes) exceeds ratio x the estimated
+ * non-null rows in data_bytes; nothing is vetoed when the sample holds
+ * every row. veto[] has ncols entries. GF_ENOMEM only. */
+gf_status gfi_csv_dict_veto(const gfi_csv_ctx *ctx, const char *const *spot,
+                            const char *const *spot_end, int nspots, int64_t data_bytes,
+                            double ratio, bool *veto, const gf_allocator *a, gf_error *err);
 /* Formats "NAME:LINE:COL: " for a position inside a chunk: line counted
  * from (row_start, row_line), column in characters from the line start. */
 void gfi_csv_error_at(const gfi_csv_ctx *ctx, const char *row_start,

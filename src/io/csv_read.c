@@ -6,8 +6,10 @@
  * the least upper bound of the kinds of all its values (the sampled start
  * kind is itself such a bound), so chunks that saw narrower values are
  * re-parsed at the final kind; dictionaries are merged in chunk order, which
- * is first-appearance order in the file; the reported parse error is the
- * first one in file order.
+ * is first-appearance order in the file; the string columns never tried as
+ * dictionaries are chosen from rows at byte offsets of the data, not of
+ * the chunks (dict_sample); the reported parse error is the first one in
+ * file order.
  *
  * Chunk size: options->parallel->chunk_rows is rows; for CSV the morsel is a
  * byte range of chunk_rows x (average bytes per row of the first 1000 data
@@ -545,6 +547,69 @@ out:
   return st;
 }
 
+/* ---- which string columns may become dictionaries -------------------- */
+
+/* First row start at or after byte x of the data, in parity mode: the
+ * quote parity at x is the per-range counts of pass 1 up to x's range plus
+ * a count from that range's start, so the answer depends on the file
+ * alone, not on the range size. */
+static const char *row_start_at(const reader *r, int64_t x) {
+  if (x <= 0) return r->dstart;
+  const gfi_csv_dialect *d = &r->ctx.d;
+  int64_t q = 0;
+  if (d->quoting) {
+    int64_t all = 0;
+    for (int64_t k = 0; r->nranges > 1 && k < r->nranges; k++) all += r->qcount[k];
+    if (r->nranges <= 1 || all > 0) {
+      int64_t i = r->nranges > 1 ? x / r->range_bytes : 0;
+      for (int64_t k = 0; k < i; k++) q += r->qcount[k];
+      int64_t qq = 0, nl = 0;
+      int64_t from = i * r->range_bytes;
+      gfi_csv_count_masks(gfi_csv_simd_level(), r->dstart + from, (size_t)(x - from), d->quote,
+                          true, &qq, &nl);
+      q += qq;
+    }
+  }
+  bool in_q = (q & 1) != 0;
+  const char *p = r->dstart + x;
+  if (p[-1] == '\n' && !in_q) return p;
+  for (; p < r->dend; p++) {
+    if (d->quoting && *p == d->quote)
+      in_q = !in_q;
+    else if (*p == '\n' && !in_q)
+      return p + 1;
+  }
+  return r->dend;
+}
+
+/* Decides before the parse which string columns are never tried as
+ * dictionaries (csv_dict_sample.c): the sample is read at the data's
+ * start, quarter, half and three quarters (row starts of those byte
+ * offsets; only the start when escapes or comments rule out the quote
+ * parity). A vetoed column is parsed straight to utf8. */
+static gf_status dict_sample(reader *r, gf_error *err) {
+  gfi_csv_ctx *ctx = &r->ctx;
+  const int64_t total = r->dend - r->dstart;
+  if (total <= 0 || ctx->ncols == 0) return GF_OK;
+  const char *spot[4], *spot_end[4];
+  int ns = 0;
+  bool parity = !ctx->d.escape && !ctx->d.comment;
+  for (int s = 0; s < (parity ? 4 : 1); s++) {
+    const char *p = row_start_at(r, s * (total / 4));
+    if (p >= r->dend || (ns > 0 && p <= spot[ns - 1])) continue;
+    spot[ns++] = p;
+  }
+  for (int s = 0; s < ns; s++) spot_end[s] = s + 1 < ns ? spot[s + 1] : r->dend;
+  bool *veto = gfi_calloc(r->a, (size_t)ctx->ncols);
+  if (!veto) return GF_OOM(err, "the CSV dictionary sample");
+  gf_status st = gfi_csv_dict_veto(ctx, spot, spot_end, ns, total, r->o.dictionary_max_ratio,
+                                   veto, r->a, err);
+  for (int c = 0; st == GF_OK && c < ctx->ncols; c++)
+    if (veto[c]) ctx->cols[c].dict = false;
+  gfi_mfree(r->a, veto, (size_t)ctx->ncols);
+  return st;
+}
+
 /* ---- type inference from samples spread over the file ---------------- */
 
 static gf_status sample_kinds(reader *r, gf_error *err) {
@@ -779,8 +844,9 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
   bool any = false;
   for (int c = 0; c < ncols; c++) {
     const gfi_csv_colspec *cs = &r->ctx.cols[c];
-    bool want = r->final[c] == GFI_CSV_STR &&
-                (cs->force_dict || (!cs->forced && !r->o.no_dictionary));
+    /* cs->dict is false for no_dictionary and for columns the sample
+     * vetoed (dict_sample). */
+    bool want = r->final[c] == GFI_CSV_STR && (cs->force_dict || (!cs->forced && cs->dict));
     int64_t nonnull = rows - nulls[c];
     int64_t maxd = cs->force_dict ? INT32_MAX
                                   : (int64_t)floor(r->o.dictionary_max_ratio * (double)nonnull);
@@ -1013,6 +1079,7 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   r->range_bytes = rb;
 
   if (total > 0) GF_RETURN_NOT_OK(make_chunks(r, err));
+  GF_RETURN_NOT_OK(dict_sample(r, err));
   GF_RETURN_NOT_OK(sample_kinds(r, err));
 
   /* Pass 2. */
