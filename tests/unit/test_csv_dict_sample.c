@@ -190,7 +190,7 @@ static void read_buf(const gen *g, int workers, int64_t chunk_rows, gf_csv_read_
 static void test_reader_rule(void **state) {
   (void)state;
   gen g;
-  generate(&g, 120000, true, 0x9e3779b97f4a7c15u);
+  generate(&g, 40000, true, 0x9e3779b97f4a7c15u);
   const int64_t chunks[] = {0, 997, 6000, 65536};
   gf_frame *ref = NULL;
   for (size_t w = 0; w < sizeof WORKERS / sizeof *WORKERS; w++)
@@ -295,7 +295,7 @@ static void test_small_exact(void **state) {
 static void test_stream_rule(void **state) {
   (void)state;
   gen g;
-  generate(&g, 120000, false, 42);
+  generate(&g, 40000, false, 42);
   char path[] = "/tmp/gf_csv_dict_sampleXXXXXX";
   int fd = mkstemp(path);
   assert_true(fd >= 0);
