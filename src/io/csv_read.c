@@ -76,6 +76,9 @@ typedef struct reader {
   gf_array **dicts;    /* nbatches x ncols, dictionary candidates */
   atomic_uchar *dict_want; /* per column: try dictionary; cleared when too many */
   int64_t *dict_max;   /* per column: max distinct */
+  gf_array **merged;   /* per column: merged dictionary (merge_kernel) or NULL */
+  int32_t **maps;      /* nbatches x ncols: batch code -> merged code */
+  int64_t *maplen;     /* nbatches x ncols: entries of maps[] */
   atomic_llong done_bytes;
   int64_t reported;
   char *cr_copy;    /* CR-only input translated to LF line ends, or NULL */
@@ -219,6 +222,17 @@ static void reader_free(reader *r) {
     for (size_t i = 0; i < nb; i++) gf_array_release(r->dicts[i]);
     gfi_mfree(a, r->dicts, nb * sizeof *r->dicts);
   }
+  if (r->merged) {
+    for (int c = 0; c < ncols; c++) gf_array_release(r->merged[c]);
+    gfi_mfree(a, r->merged, sizeof *r->merged * (size_t)ncols);
+  }
+  if (r->maps) {
+    for (size_t i = 0; i < nb; i++)
+      if (r->maps[i])
+        gfi_mfree(a, r->maps[i], sizeof(int32_t) * (size_t)(r->maplen[i] ? r->maplen[i] : 1));
+    gfi_mfree(a, r->maps, sizeof *r->maps * (nb ? nb : 1));
+  }
+  gfi_mfree(a, r->maplen, sizeof *r->maplen * (nb ? nb : 1));
   if (r->names) {
     for (int i = 0; i < r->nnames; i++)
       if (r->names[i]) gfi_mfree(a, r->names[i], strlen(r->names[i]) + 1);
@@ -801,39 +815,76 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
   return GF_OK;
 }
 
-/* Gives column spec->chunk_id one dictionary over all batches (merged in
- * batch order) and keeps it when it is small enough; the kernel only
- * touches that column's slots. */
-static gf_status unify_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+/* Merges column spec->chunk_id's batch dictionaries in batch order into
+ * one (r->merged[c]), recording each batch's code map (r->maps), and drops
+ * the column's dictionary attempt once it has more distinct values than
+ * its limit. Only the dictionaries' values are visited here (the codes
+ * are rewritten per batch, in parallel, by remap_kernel), so the serial
+ * part of a column is the size of its dictionaries, not of its rows. */
+static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
   reader *r = user;
   const int c = (int)spec->chunk_id, ncols = r->ctx.ncols, nb = r->nbatches;
   if (!atomic_load(&r->dict_want[c])) return GF_OK;
-  gf_array **in = gfi_malloc(tc->allocator, sizeof(gf_array *) * (size_t)nb * 2);
-  if (!in) return GF_OOM(tc->err, "CSV dictionaries");
-  gf_array **outs = in + nb;
-  for (int b = 0; b < nb; b++) in[b] = r->dicts[(size_t)b * ncols + c];
-  /* The merge stops once the column has too many distinct values (a column
-   * of unique strings is then not merged to the end only to be dropped). */
-  int64_t max = r->ctx.cols[c].force_dict ? -1 : r->dict_max[c];
-  gf_status st = gfi_dictionary_unify_max(in, nb, max, tc->allocator, outs, tc->err);
-  if (st == GF_OK) {
-    bool keep = outs[0] != NULL;
+  const gf_allocator *a = tc->allocator;
+  const int64_t max = r->ctx.cols[c].force_dict ? -1 : r->dict_max[c];
+  gfi_csv_gdict gd;
+  memset(&gd, 0, sizeof gd);
+  gf_status st = GF_OK;
+  bool over = false;
+  for (int b = 0; b < nb && st == GF_OK && !over; b++) {
+    size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+    if (!r->dicts[k]) {
+      st = gf_error_set(tc->err, GF_EINTERNAL, "CSV column %d: batch %d has no dictionary", c, b);
+      break;
+    }
+    const gf_array *d = gf_array_dictionary(r->dicts[k]);
+    int64_t nd = d ? gf_array_length(d) : 0;
+    r->maps[k] = gfi_malloc(r->a, sizeof(int32_t) * (size_t)(nd ? nd : 1));
+    if (!r->maps[k]) {
+      st = GF_OOM(tc->err, "CSV dictionaries");
+      break;
+    }
+    r->maplen[k] = nd;
+    st = gfi_csv_gdict_intern_all(a, &gd, d, r->maps[k], tc->err);
+    over = max >= 0 && gd.n > max;
+  }
+  if (st == GF_OK && !over) st = gfi_csv_gdict_snapshot(a, &gd, &r->merged[c], tc->err);
+  gfi_csv_gdict_free(a, &gd);
+  if (st == GF_OK && over) {
     for (int b = 0; b < nb; b++) {
-      size_t k = (size_t)b * ncols + c;
-      if (keep) {
-        gf_array_release(r->arrays[k]);
-        r->arrays[k] = outs[b];
-      } else {
-        gf_array_release(outs[b]);
-        if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
-      }
+      size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+      if (r->maps[k]) gfi_mfree(r->a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+      r->maps[k] = NULL;
+      if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
       gf_array_release(r->dicts[k]);
       r->dicts[k] = NULL;
     }
-    if (!keep) atomic_store(&r->dict_want[c], 0);
+    atomic_store(&r->dict_want[c], 0);
   }
-  gfi_mfree(tc->allocator, in, sizeof(gf_array *) * (size_t)nb * 2);
   return st;
+}
+
+/* Rewrites the batch's codes of every merged column into the column's
+ * merged dictionary. */
+static gf_status remap_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+  reader *r = user;
+  int64_t b = r->batch_of[spec->chunk_id];
+  int ncols = r->ctx.ncols;
+  for (int c = 0; c < ncols; c++) {
+    if (!r->merged[c]) continue;
+    size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+    gf_array *x = NULL;
+    gf_status st = gfi_csv_recode(tc->allocator, r->dicts[k], r->maps[k], r->maplen[k],
+                                  r->merged[c], &x, tc->err);
+    gfi_mfree(r->a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+    r->maps[k] = NULL;
+    GF_RETURN_NOT_OK(st);
+    gf_array_release(r->arrays[k]);
+    r->arrays[k] = x;
+    gf_array_release(r->dicts[k]);
+    r->dicts[k] = NULL;
+  }
+  return GF_OK;
 }
 
 /* Turns low-cardinality string columns into dictionary columns sharing
@@ -869,8 +920,17 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
     specs[ns].chunk_id = c;
     ns++;
   }
-  gf_status st = ns ? run_chunks(r, specs, ns, unify_kernel, err) : GF_OK;
+  gf_status st = GF_OK;
+  size_t nk = (size_t)r->nbatches * (size_t)ncols;
+  r->merged = gfi_calloc(r->a, sizeof *r->merged * (size_t)ncols);
+  r->maps = gfi_calloc(r->a, sizeof *r->maps * (nk ? nk : 1));
+  r->maplen = gfi_calloc(r->a, sizeof *r->maplen * (nk ? nk : 1));
+  if (!r->merged || !r->maps || !r->maplen) st = GF_OOM(err, "CSV dictionaries");
+  if (st == GF_OK && ns) st = run_chunks(r, specs, ns, merge_kernel, err);
   gfi_mfree(r->a, specs, sizeof *specs * (size_t)ncols);
+  bool anym = false;
+  for (int c = 0; st == GF_OK && c < ncols; c++) anym |= r->merged[c] != NULL;
+  if (st == GF_OK && anym) st = run_over(r, ids, r->nbatches, remap_kernel, err);
   return st;
 }
 

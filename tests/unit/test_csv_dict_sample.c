@@ -288,6 +288,95 @@ static void test_small_exact(void **state) {
   free(t);
 }
 
+/* A dictionary column with more distinct values per chunk than the parse
+ * keeps as codes (16,384: those chunks are encoded after the parse) and
+ * nulls: every value, and the frame-wide dictionary in first-appearance
+ * order, against a naive walk of the generated values, at 1/2/3/8 workers
+ * x chunk sizes giving one, three and twenty batches. */
+static void test_large_dictionary(void **state) {
+  (void)state;
+  const int64_t rows = 100000;
+  char **val = calloc((size_t)rows, sizeof *val);
+  char *t = malloc((size_t)rows * 12 + 8);
+  assert_true(val && t);
+  size_t n = (size_t)sprintf(t, "x\n");
+  rng_state = 99;
+  for (int64_t i = 0; i < rows; i++) {
+    if (rnd() % 64 == 0) {
+      n += (size_t)sprintf(t + n, "NA\n");
+      continue;
+    }
+    char v[16];
+    snprintf(v, sizeof v, "v%05d", (int)(rnd() % 30000));
+    val[i] = strdup(v);
+    n += (size_t)sprintf(t + n, "%s\n", v);
+  }
+  /* Naive first-appearance order. */
+  char **order = calloc((size_t)rows, sizeof *order);
+  assert_non_null(order);
+  int64_t nd = 0;
+  {
+    char *seen = calloc(30000, 1);
+    assert_non_null(seen);
+    for (int64_t i = 0; i < rows; i++) {
+      if (!val[i]) continue;
+      int k = atoi(val[i] + 1);
+      if (!seen[k]) {
+        seen[k] = 1;
+        order[nd++] = val[i];
+      }
+    }
+    free(seen);
+  }
+  const int64_t chunks[] = {5000, 40000, 0};
+  for (size_t w = 0; w < sizeof WORKERS / sizeof *WORKERS; w++)
+    for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+      gf_csv_read_options o;
+      gf_csv_read_options_init(&o);
+      gf_parallel_options p;
+      gf_parallel_options_init(&p);
+      p.num_workers = WORKERS[w];
+      p.chunk_rows = chunks[c];
+      p.min_parallel_rows = 0;
+      o.parallel = &p;
+      gf_frame *f = NULL;
+      gf_error err;
+      gf_error_clear(&err);
+      assert_int_equal(gf_read_csv_buffer(t, n, "x.csv", &o, &f, &err), GF_OK);
+      assert_int_equal(gf_schema_field(gf_frame_schema(f), 0)->type.id, GF_TYPE_DICTIONARY);
+      const gf_array *d = gf_array_dictionary(gf_frame_column(f, 0, 0));
+      assert_int_equal(gf_array_length(d), nd);
+      for (int64_t i = 0; i < nd; i++) {
+        int64_t len;
+        const char *p0 = gf_array_get_bytes(d, i, &len);
+        if ((size_t)len != strlen(order[i]) || memcmp(p0, order[i], (size_t)len) != 0)
+          fail_msg("%d workers, chunk_rows %lld: dictionary value %lld", WORKERS[w],
+                   (long long)chunks[c], (long long)i);
+      }
+      for (int b = 0; b < gf_frame_num_batches(f); b++) {
+        const gf_array *a = gf_frame_column(f, b, 0);
+        assert_ptr_equal(gf_array_dictionary(a), d);
+        for (int64_t i = 0; i < gf_frame_batch_rows(f, b); i++) {
+          int64_t row = gf_frame_batch_offset(f, b) + i, len;
+          if (!val[row]) {
+            assert_true(gf_array_is_null(a, i));
+            continue;
+          }
+          assert_false(gf_array_is_null(a, i));
+          const char *p0 = gf_array_get_bytes(a, i, &len);
+          if ((size_t)len != strlen(val[row]) || memcmp(p0, val[row], (size_t)len) != 0)
+            fail_msg("%d workers, chunk_rows %lld: row %lld", WORKERS[w], (long long)chunks[c],
+                     (long long)row);
+        }
+      }
+      gf_frame_release(f);
+    }
+  for (int64_t i = 0; i < rows; i++) free(val[i]);
+  free(val);
+  free(order);
+  free(t);
+}
+
 /* ---- the streaming source ----------------------------------------- */
 
 /* The source's batches at every worker count and window size carry the
@@ -390,6 +479,7 @@ int main(void) {
       cmocka_unit_test(test_reader_rule),
       cmocka_unit_test(test_forcing),
       cmocka_unit_test(test_small_exact),
+      cmocka_unit_test(test_large_dictionary),
       cmocka_unit_test(test_stream_rule),
       cmocka_unit_test(test_alloc_sweep),
   };
