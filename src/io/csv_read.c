@@ -227,9 +227,11 @@ static void reader_free(reader *r) {
     gfi_mfree(a, r->merged, sizeof *r->merged * (size_t)ncols);
   }
   if (r->maps) {
+    /* Maps come from the kernels' allocator: the read's (limited) one. */
+    const gf_allocator *wa = gfi_alloc_or_default(r->par.allocator);
     for (size_t i = 0; i < nb; i++)
       if (r->maps[i])
-        gfi_mfree(a, r->maps[i], sizeof(int32_t) * (size_t)(r->maplen[i] ? r->maplen[i] : 1));
+        gfi_mfree(wa, r->maps[i], sizeof(int32_t) * (size_t)(r->maplen[i] ? r->maplen[i] : 1));
     gfi_mfree(a, r->maps, sizeof *r->maps * (nb ? nb : 1));
   }
   gfi_mfree(a, r->maplen, sizeof *r->maplen * (nb ? nb : 1));
@@ -614,13 +616,15 @@ static gf_status dict_sample(reader *r, gf_error *err) {
     spot[ns++] = p;
   }
   for (int s = 0; s < ns; s++) spot_end[s] = s + 1 < ns ? spot[s + 1] : r->dend;
-  bool *veto = gfi_calloc(r->a, (size_t)ctx->ncols);
+  /* The read's allocator (under its memory limit), not the reader's own. */
+  const gf_allocator *wa = gfi_alloc_or_default(r->par.allocator);
+  bool *veto = gfi_calloc(wa, (size_t)ctx->ncols);
   if (!veto) return GF_OOM(err, "the CSV dictionary sample");
   gf_status st = gfi_csv_dict_veto(ctx, spot, spot_end, ns, total, r->o.dictionary_max_ratio,
-                                   veto, r->a, err);
+                                   veto, wa, err);
   for (int c = 0; st == GF_OK && c < ctx->ncols; c++)
     if (veto[c]) ctx->cols[c].dict = false;
-  gfi_mfree(r->a, veto, (size_t)ctx->ncols);
+  gfi_mfree(wa, veto, (size_t)ctx->ncols);
   return st;
 }
 
@@ -839,7 +843,7 @@ static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
     }
     const gf_array *d = gf_array_dictionary(r->dicts[k]);
     int64_t nd = d ? gf_array_length(d) : 0;
-    r->maps[k] = gfi_malloc(r->a, sizeof(int32_t) * (size_t)(nd ? nd : 1));
+    r->maps[k] = gfi_malloc(a, sizeof(int32_t) * (size_t)(nd ? nd : 1));
     if (!r->maps[k]) {
       st = GF_OOM(tc->err, "CSV dictionaries");
       break;
@@ -853,7 +857,7 @@ static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
   if (st == GF_OK && over) {
     for (int b = 0; b < nb; b++) {
       size_t k = (size_t)b * (size_t)ncols + (size_t)c;
-      if (r->maps[k]) gfi_mfree(r->a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+      if (r->maps[k]) gfi_mfree(a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
       r->maps[k] = NULL;
       if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
       gf_array_release(r->dicts[k]);
@@ -876,7 +880,7 @@ static gf_status remap_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
     gf_array *x = NULL;
     gf_status st = gfi_csv_recode(tc->allocator, r->dicts[k], r->maps[k], r->maplen[k],
                                   r->merged[c], &x, tc->err);
-    gfi_mfree(r->a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+    gfi_mfree(tc->allocator, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
     r->maps[k] = NULL;
     GF_RETURN_NOT_OK(st);
     gf_array_release(r->arrays[k]);
