@@ -41,115 +41,6 @@
 #define SAMPLE_PIECE ((int64_t)256 << 10)
 #define DEFAULT_WINDOW ((int64_t)16 << 20)
 
-/* ---- the global dictionary of one column ---------------------------------- */
-
-typedef struct gdict {
-  int32_t n;          /* values */
-  int32_t *off;       /* n + 1 offsets */
-  int64_t off_cap;
-  char *bytes;
-  int64_t blen, bcap;
-  int32_t *slots;     /* open addressing: code or -1 */
-  int64_t nslots;     /* power of two */
-  gf_array *snap;     /* utf8 array of the n values, or NULL (stale) */
-} gdict;
-
-static void gdict_free(const gf_allocator *a, gdict *d) {
-  if (d->off) gfi_mfree(a, d->off, sizeof *d->off * (size_t)d->off_cap);
-  if (d->bytes) gfi_mfree(a, d->bytes, (size_t)d->bcap);
-  if (d->slots) gfi_mfree(a, d->slots, sizeof *d->slots * (size_t)d->nslots);
-  gf_array_release(d->snap);
-  memset(d, 0, sizeof *d);
-}
-
-/* Rebuilds the slot table at `ns` slots. */
-static gf_status gdict_rehash(const gf_allocator *a, gdict *d, int64_t ns) {
-  int32_t *s = gfi_malloc(a, sizeof *s * (size_t)ns);
-  if (!s) return GF_ENOMEM;
-  memset(s, 0xff, sizeof *s * (size_t)ns);
-  for (int32_t c = 0; c < d->n; c++) {
-    uint64_t h = gfi_hash_bytes(d->bytes + d->off[c], (size_t)(d->off[c + 1] - d->off[c]));
-    int64_t i = (int64_t)(h & (uint64_t)(ns - 1));
-    while (s[i] >= 0) i = (i + 1) & (ns - 1);
-    s[i] = c;
-  }
-  if (d->slots) gfi_mfree(a, d->slots, sizeof *d->slots * (size_t)d->nslots);
-  d->slots = s;
-  d->nslots = ns;
-  return GF_OK;
-}
-
-/* The code of value p[0..n), added when new. */
-static gf_status gdict_intern(const gf_allocator *a, gdict *d, const char *p, int64_t n,
-                              int32_t *code, gf_error *err) {
-  if (!d->slots || (int64_t)(d->n + 1) * 2 > d->nslots)
-    if (gdict_rehash(a, d, d->nslots ? d->nslots * 2 : 64) != GF_OK)
-      return GF_OOM(err, "a CSV dictionary");
-  uint64_t h = gfi_hash_bytes(p, (size_t)n);
-  int64_t i = (int64_t)(h & (uint64_t)(d->nslots - 1));
-  for (; d->slots[i] >= 0; i = (i + 1) & (d->nslots - 1)) {
-    int32_t c = d->slots[i];
-    if (d->off[c + 1] - d->off[c] == n && memcmp(d->bytes + d->off[c], p, (size_t)n) == 0) {
-      *code = c;
-      return GF_OK;
-    }
-  }
-  if (d->n == INT32_MAX - 1 || d->blen + n > INT32_MAX)
-    return gf_error_set(err, GF_ENOTSUP, "CSV dictionary exceeds 2 GiB or 2^31 values");
-  if (d->n + 2 > d->off_cap) {
-    int64_t cap = d->off_cap ? d->off_cap * 2 : 256;
-    int32_t *o = gfi_malloc(a, sizeof *o * (size_t)cap);
-    if (!o) return GF_OOM(err, "a CSV dictionary");
-    if (d->off) {
-      memcpy(o, d->off, sizeof *o * (size_t)(d->n + 1));
-      gfi_mfree(a, d->off, sizeof *o * (size_t)d->off_cap);
-    } else {
-      o[0] = 0;
-    }
-    d->off = o;
-    d->off_cap = cap;
-  }
-  if (d->blen + n > d->bcap) {
-    int64_t cap = d->bcap ? d->bcap : 4096;
-    while (cap < d->blen + n) cap *= 2;
-    char *b = gfi_malloc(a, (size_t)cap);
-    if (!b) return GF_OOM(err, "a CSV dictionary");
-    if (d->bytes) {
-      memcpy(b, d->bytes, (size_t)d->blen);
-      gfi_mfree(a, d->bytes, (size_t)d->bcap);
-    }
-    d->bytes = b;
-    d->bcap = cap;
-  }
-  if (n) memcpy(d->bytes + d->blen, p, (size_t)n);
-  d->blen += n;
-  d->off[d->n + 1] = (int32_t)d->blen;
-  d->slots[i] = d->n;
-  *code = d->n++;
-  gf_array_release(d->snap);
-  d->snap = NULL;
-  return GF_OK;
-}
-
-/* A utf8 array of the dictionary's values now (cached until it grows). */
-static gf_status gdict_snapshot(const gf_allocator *a, gdict *d, gf_array **out, gf_error *err) {
-  if (!d->snap) {
-    gf_buffer *b[3] = {NULL, NULL, NULL};
-    if (gfi_buffer_alloc(a, sizeof(int32_t) * (size_t)(d->n + 1), &b[1]) != GF_OK ||
-        gfi_buffer_alloc(a, (size_t)(d->blen ? d->blen : 1), &b[2]) != GF_OK) {
-      gf_buffer_release(b[1]);
-      return GF_OOM(err, "a CSV dictionary");
-    }
-    int32_t *o = gf_buffer_mutable_data(b[1]);
-    if (d->n) memcpy(o, d->off, sizeof *o * (size_t)(d->n + 1));
-    else o[0] = 0;
-    if (d->blen) memcpy(gf_buffer_mutable_data(b[2]), d->bytes, (size_t)d->blen);
-    GF_RETURN_NOT_OK(gfi_array_make(a, gf_type(GF_TYPE_UTF8), d->n, 0, 0, b, NULL, &d->snap, err));
-  }
-  *out = gf_array_retain(d->snap);
-  return GF_OK;
-}
-
 /* ---- the source ----------------------------------------------------------- */
 
 typedef struct csvsrc {
@@ -168,7 +59,7 @@ typedef struct csvsrc {
   char quote;
   bool quoting;
   int64_t window, pos, line, row0, dropped;
-  gdict *dicts;               /* nsel; used for dictionary columns */
+  gfi_csv_gdict *dicts;               /* nsel; used for dictionary columns */
   bool *is_dict;
 } csvsrc;
 
@@ -177,7 +68,7 @@ static void csvsrc_free(gfi_source *s) {
   csvsrc *c = s->state;
   if (c) {
     const gf_allocator *a = c->a;
-    for (int i = 0; c->dicts && i < c->nsel; i++) gdict_free(a, &c->dicts[i]);
+    for (int i = 0; c->dicts && i < c->nsel; i++) gfi_csv_gdict_free(a, &c->dicts[i]);
     if (c->dicts) gfi_mfree(a, c->dicts, sizeof *c->dicts * (size_t)(c->nsel ? c->nsel : 1));
     if (c->is_dict) gfi_mfree(a, c->is_dict, (size_t)(c->nsel ? c->nsel : 1));
     if (c->ctypes) gfi_mfree(a, c->ctypes, sizeof *c->ctypes * (size_t)(c->nsel ? c->nsel : 1));
@@ -268,50 +159,6 @@ static char *dup_str(const gf_allocator *a, const char *s) {
   return d;
 }
 
-/* Interns the values of a window's dictionary `wd` into column ci's
- * global dictionary: map[i] = global code of window code i. */
-static gf_status intern_all(csvsrc *c, int ci, const gf_array *wd, int32_t *map, gf_error *err) {
-  int64_t nd = wd ? wd->length : 0;
-  if (!nd) return GF_OK;
-  const int32_t *wo = (const int32_t *)gfi_buf(wd, 1);
-  const char *wb = (const char *)gfi_buf(wd, 2);
-  for (int64_t i = 0; i < nd; i++) {
-    int64_t k = wd->offset + i;
-    GF_RETURN_NOT_OK(gdict_intern(c->a, &c->dicts[ci], wb + wo[k], wo[k + 1] - wo[k], &map[i], err));
-  }
-  return GF_OK;
-}
-
-/* Window column `w` (dictionary codes of the window's own dictionary of
- * nd values) with the codes map[] gives, over the global snapshot. */
-static gf_status recode(csvsrc *c, const gf_array *w, const int32_t *map, int64_t nd,
-                        gf_array *snap, gf_array **out, gf_error *err) {
-  const gf_allocator *a = c->a;
-  gf_buffer *b[3] = {NULL, NULL, NULL};
-  if (gfi_buffer_alloc(a, sizeof(int32_t) * (size_t)(w->length ? w->length : 1), &b[1]) != GF_OK)
-    return GF_OOM(err, "a CSV column");
-  int32_t *dst = gf_buffer_mutable_data(b[1]);
-  const int32_t *src = (const int32_t *)gfi_buf(w, 1);
-  const uint8_t *v = w->null_count ? gfi_buf(w, 0) : NULL;
-  for (int64_t j = 0; j < w->length; j++) {
-    int64_t k = w->offset + j;
-    bool ok = !v || gfi_bit_get(v, k);
-    int32_t code = src ? src[k] : 0;
-    dst[j] = ok && code >= 0 && code < nd ? map[code] : 0;
-  }
-  if (v) {
-    if (gfi_buffer_alloc(a, (size_t)gfi_bitmap_bytes(w->length), &b[0]) != GF_OK) {
-      gf_buffer_release(b[1]);
-      return GF_OOM(err, "a CSV column");
-    }
-    uint8_t *nv = gf_buffer_mutable_data(b[0]);
-    memset(nv, 0, (size_t)gfi_bitmap_bytes(w->length));
-    for (int64_t j = 0; j < w->length; j++)
-      if (gfi_bit_get(v, w->offset + j)) gfi_bit_set(nv, j);
-  }
-  return gfi_array_make(a, w->type, w->length, 0, w->null_count, b, snap, out, err);
-}
-
 /* The window's columns (nb x nsel) with dictionary columns recoded into
  * the global dictionaries. */
 static gf_status window_columns(csvsrc *c, const gf_frame *w, gf_array **cols, gf_error *err) {
@@ -330,15 +177,15 @@ static gf_status window_columns(csvsrc *c, const gf_frame *w, gf_array **cols, g
     int32_t *map = gfi_malloc(c->a, sizeof *map * (size_t)(nd ? nd : 1));
     if (!map) return GF_OOM(err, "a CSV dictionary");
     gf_array *snap = NULL;
-    st = intern_all(c, k, wd, map, err);
-    if (st == GF_OK) st = gdict_snapshot(c->a, &c->dicts[k], &snap, err);
+    st = gfi_csv_gdict_intern_all(c->a, &c->dicts[k], wd, map, err);
+    if (st == GF_OK) st = gfi_csv_gdict_snapshot(c->a, &c->dicts[k], &snap, err);
     for (int b = 0; b < nb && st == GF_OK; b++) {
       const gf_array *x = gf_frame_column(w, b, k);
       if (x->dictionary != wd) {
         st = gf_error_set(err, GF_EINTERNAL, "CSV window: batches with different dictionaries");
         break;
       }
-      st = recode(c, x, map, nd, snap, &cols[(size_t)b * (size_t)nc + (size_t)k], err);
+      st = gfi_csv_recode(c->a, x, map, nd, snap, &cols[(size_t)b * (size_t)nc + (size_t)k], err);
     }
     gf_array_release(snap);
     gfi_mfree(c->a, map, sizeof *map * (size_t)(nd ? nd : 1));
@@ -411,7 +258,7 @@ gf_array *gfi_source_csv_dictionary(gfi_source *s, int col) {
   if (col < 0 || col >= c->nsel || !c->is_dict[col]) return NULL;
   gf_array *d = NULL;
   gf_error e;
-  if (gdict_snapshot(c->a, &c->dicts[col], &d, &e) != GF_OK) return NULL;
+  if (gfi_csv_gdict_snapshot(c->a, &c->dicts[col], &d, &e) != GF_OK) return NULL;
   return d;
 }
 

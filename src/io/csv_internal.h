@@ -311,6 +311,41 @@ gf_status gfi_csv_dict_encode(const gf_array *s, int64_t max_distinct,
  * stay a dictionary). */
 gf_status gfi_csv_dict_decode(const gf_array *d, const gf_allocator *a, gf_array **out,
                               gf_error *err);
+/* Dictionary decision from a sample (csv_dict_sample.c, rule in
+ * docs/CSV_DICTIONARIES.md): reads rows from each [spot[i], spot_end[i])
+ * (row starts that do not depend on the chunking) and sets veto[c] for the
+ * columns with cols[c].dict (not forced) whose estimated distinct count
+ * (Chao1 over the sampled values' hashes) exceeds ratio x the estimated
+ * non-null rows in data_bytes; nothing is vetoed when the sample holds
+ * every row. veto[] has ncols entries. GF_ENOMEM only. */
+gf_status gfi_csv_dict_veto(const gfi_csv_ctx *ctx, const char *const *spot,
+                            const char *const *spot_end, int nspots, int64_t data_bytes,
+                            double ratio, bool *veto, const gf_allocator *a, gf_error *err);
+/* One column's append-only dictionary of utf8 values (csv_gdict.c):
+ * values interned in order keep their first code forever. Zero-initialised
+ * is empty. */
+typedef struct gfi_csv_gdict {
+  int32_t n;          /* values */
+  int32_t *off;       /* n + 1 offsets */
+  int64_t off_cap;
+  char *bytes;
+  int64_t blen, bcap;
+  uint64_t *slots;    /* open addressing: hash tag << 32 | (code + 1), 0 empty */
+  int64_t nslots;     /* power of two */
+  gf_array *snap;     /* utf8 array of the n values, or NULL (stale) */
+} gfi_csv_gdict;
+void gfi_csv_gdict_free(const gf_allocator *a, gfi_csv_gdict *d);
+gf_status gfi_csv_gdict_intern(const gf_allocator *a, gfi_csv_gdict *d, const char *p,
+                               int64_t n, int32_t *code, gf_error *err);
+/* map[i] = code of value i of the utf8 array `dict` (NULL: nothing). */
+gf_status gfi_csv_gdict_intern_all(const gf_allocator *a, gfi_csv_gdict *d, const gf_array *dict,
+                                   int32_t *map, gf_error *err);
+/* The values so far as a utf8 array (retained; cached until it grows). */
+gf_status gfi_csv_gdict_snapshot(const gf_allocator *a, gfi_csv_gdict *d, gf_array **out,
+                                 gf_error *err);
+/* Dictionary array w (codes below nd) recoded through map[] over `dict`. */
+gf_status gfi_csv_recode(const gf_allocator *a, const gf_array *w, const int32_t *map, int64_t nd,
+                         gf_array *dict, gf_array **out, gf_error *err);
 /* Formats "NAME:LINE:COL: " for a position inside a chunk: line counted
  * from (row_start, row_line), column in characters from the line start. */
 void gfi_csv_error_at(const gfi_csv_ctx *ctx, const char *row_start,

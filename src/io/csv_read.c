@@ -6,8 +6,10 @@
  * the least upper bound of the kinds of all its values (the sampled start
  * kind is itself such a bound), so chunks that saw narrower values are
  * re-parsed at the final kind; dictionaries are merged in chunk order, which
- * is first-appearance order in the file; the reported parse error is the
- * first one in file order.
+ * is first-appearance order in the file; the string columns never tried as
+ * dictionaries are chosen from rows at byte offsets of the data, not of
+ * the chunks (dict_sample); the reported parse error is the first one in
+ * file order.
  *
  * Chunk size: options->parallel->chunk_rows is rows; for CSV the morsel is a
  * byte range of chunk_rows x (average bytes per row of the first 1000 data
@@ -74,6 +76,9 @@ typedef struct reader {
   gf_array **dicts;    /* nbatches x ncols, dictionary candidates */
   atomic_uchar *dict_want; /* per column: try dictionary; cleared when too many */
   int64_t *dict_max;   /* per column: max distinct */
+  gf_array **merged;   /* per column: merged dictionary (merge_kernel) or NULL */
+  int32_t **maps;      /* nbatches x ncols: batch code -> merged code */
+  int64_t *maplen;     /* nbatches x ncols: entries of maps[] */
   atomic_llong done_bytes;
   int64_t reported;
   char *cr_copy;    /* CR-only input translated to LF line ends, or NULL */
@@ -217,6 +222,19 @@ static void reader_free(reader *r) {
     for (size_t i = 0; i < nb; i++) gf_array_release(r->dicts[i]);
     gfi_mfree(a, r->dicts, nb * sizeof *r->dicts);
   }
+  if (r->merged) {
+    for (int c = 0; c < ncols; c++) gf_array_release(r->merged[c]);
+    gfi_mfree(a, r->merged, sizeof *r->merged * (size_t)ncols);
+  }
+  if (r->maps) {
+    /* Maps come from the kernels' allocator: the read's (limited) one. */
+    const gf_allocator *wa = gfi_alloc_or_default(r->par.allocator);
+    for (size_t i = 0; i < nb; i++)
+      if (r->maps[i])
+        gfi_mfree(wa, r->maps[i], sizeof(int32_t) * (size_t)(r->maplen[i] ? r->maplen[i] : 1));
+    gfi_mfree(a, r->maps, sizeof *r->maps * (nb ? nb : 1));
+  }
+  gfi_mfree(a, r->maplen, sizeof *r->maplen * (nb ? nb : 1));
   if (r->names) {
     for (int i = 0; i < r->nnames; i++)
       if (r->names[i]) gfi_mfree(a, r->names[i], strlen(r->names[i]) + 1);
@@ -545,6 +563,71 @@ out:
   return st;
 }
 
+/* ---- which string columns may become dictionaries -------------------- */
+
+/* First row start at or after byte x of the data, in parity mode: the
+ * quote parity at x is the per-range counts of pass 1 up to x's range plus
+ * a count from that range's start, so the answer depends on the file
+ * alone, not on the range size. */
+static const char *row_start_at(const reader *r, int64_t x) {
+  if (x <= 0) return r->dstart;
+  const gfi_csv_dialect *d = &r->ctx.d;
+  int64_t q = 0;
+  if (d->quoting) {
+    int64_t all = 0;
+    for (int64_t k = 0; r->nranges > 1 && k < r->nranges; k++) all += r->qcount[k];
+    if (r->nranges <= 1 || all > 0) {
+      int64_t i = r->nranges > 1 ? x / r->range_bytes : 0;
+      for (int64_t k = 0; k < i; k++) q += r->qcount[k];
+      int64_t qq = 0, nl = 0;
+      int64_t from = i * r->range_bytes;
+      gfi_csv_count_masks(gfi_csv_simd_level(), r->dstart + from, (size_t)(x - from), d->quote,
+                          true, &qq, &nl);
+      q += qq;
+    }
+  }
+  bool in_q = (q & 1) != 0;
+  const char *p = r->dstart + x;
+  if (p[-1] == '\n' && !in_q) return p;
+  for (; p < r->dend; p++) {
+    if (d->quoting && *p == d->quote)
+      in_q = !in_q;
+    else if (*p == '\n' && !in_q)
+      return p + 1;
+  }
+  return r->dend;
+}
+
+/* Decides before the parse which string columns are never tried as
+ * dictionaries (csv_dict_sample.c): the sample is read at the data's
+ * start, quarter, half and three quarters (row starts of those byte
+ * offsets; only the start when escapes or comments rule out the quote
+ * parity). A vetoed column is parsed straight to utf8. */
+static gf_status dict_sample(reader *r, gf_error *err) {
+  gfi_csv_ctx *ctx = &r->ctx;
+  const int64_t total = r->dend - r->dstart;
+  if (total <= 0 || ctx->ncols == 0) return GF_OK;
+  const char *spot[4], *spot_end[4];
+  int ns = 0;
+  bool parity = !ctx->d.escape && !ctx->d.comment;
+  for (int s = 0; s < (parity ? 4 : 1); s++) {
+    const char *p = row_start_at(r, s * (total / 4));
+    if (p >= r->dend || (ns > 0 && p <= spot[ns - 1])) continue;
+    spot[ns++] = p;
+  }
+  for (int s = 0; s < ns; s++) spot_end[s] = s + 1 < ns ? spot[s + 1] : r->dend;
+  /* The read's allocator (under its memory limit), not the reader's own. */
+  const gf_allocator *wa = gfi_alloc_or_default(r->par.allocator);
+  bool *veto = gfi_calloc(wa, (size_t)ctx->ncols);
+  if (!veto) return GF_OOM(err, "the CSV dictionary sample");
+  gf_status st = gfi_csv_dict_veto(ctx, spot, spot_end, ns, total, r->o.dictionary_max_ratio,
+                                   veto, wa, err);
+  for (int c = 0; st == GF_OK && c < ctx->ncols; c++)
+    if (veto[c]) ctx->cols[c].dict = false;
+  gfi_mfree(wa, veto, (size_t)ctx->ncols);
+  return st;
+}
+
 /* ---- type inference from samples spread over the file ---------------- */
 
 static gf_status sample_kinds(reader *r, gf_error *err) {
@@ -736,39 +819,76 @@ static gf_status dict_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx 
   return GF_OK;
 }
 
-/* Gives column spec->chunk_id one dictionary over all batches (merged in
- * batch order) and keeps it when it is small enough; the kernel only
- * touches that column's slots. */
-static gf_status unify_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+/* Merges column spec->chunk_id's batch dictionaries in batch order into
+ * one (r->merged[c]), recording each batch's code map (r->maps), and drops
+ * the column's dictionary attempt once it has more distinct values than
+ * its limit. Only the dictionaries' values are visited here (the codes
+ * are rewritten per batch, in parallel, by remap_kernel), so the serial
+ * part of a column is the size of its dictionaries, not of its rows. */
+static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
   reader *r = user;
   const int c = (int)spec->chunk_id, ncols = r->ctx.ncols, nb = r->nbatches;
   if (!atomic_load(&r->dict_want[c])) return GF_OK;
-  gf_array **in = gfi_malloc(tc->allocator, sizeof(gf_array *) * (size_t)nb * 2);
-  if (!in) return GF_OOM(tc->err, "CSV dictionaries");
-  gf_array **outs = in + nb;
-  for (int b = 0; b < nb; b++) in[b] = r->dicts[(size_t)b * ncols + c];
-  /* The merge stops once the column has too many distinct values (a column
-   * of unique strings is then not merged to the end only to be dropped). */
-  int64_t max = r->ctx.cols[c].force_dict ? -1 : r->dict_max[c];
-  gf_status st = gfi_dictionary_unify_max(in, nb, max, tc->allocator, outs, tc->err);
-  if (st == GF_OK) {
-    bool keep = outs[0] != NULL;
+  const gf_allocator *a = tc->allocator;
+  const int64_t max = r->ctx.cols[c].force_dict ? -1 : r->dict_max[c];
+  gfi_csv_gdict gd;
+  memset(&gd, 0, sizeof gd);
+  gf_status st = GF_OK;
+  bool over = false;
+  for (int b = 0; b < nb && st == GF_OK && !over; b++) {
+    size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+    if (!r->dicts[k]) {
+      st = gf_error_set(tc->err, GF_EINTERNAL, "CSV column %d: batch %d has no dictionary", c, b);
+      break;
+    }
+    const gf_array *d = gf_array_dictionary(r->dicts[k]);
+    int64_t nd = d ? gf_array_length(d) : 0;
+    r->maps[k] = gfi_malloc(a, sizeof(int32_t) * (size_t)(nd ? nd : 1));
+    if (!r->maps[k]) {
+      st = GF_OOM(tc->err, "CSV dictionaries");
+      break;
+    }
+    r->maplen[k] = nd;
+    st = gfi_csv_gdict_intern_all(a, &gd, d, r->maps[k], tc->err);
+    over = max >= 0 && gd.n > max;
+  }
+  if (st == GF_OK && !over) st = gfi_csv_gdict_snapshot(a, &gd, &r->merged[c], tc->err);
+  gfi_csv_gdict_free(a, &gd);
+  if (st == GF_OK && over) {
     for (int b = 0; b < nb; b++) {
-      size_t k = (size_t)b * ncols + c;
-      if (keep) {
-        gf_array_release(r->arrays[k]);
-        r->arrays[k] = outs[b];
-      } else {
-        gf_array_release(outs[b]);
-        if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
-      }
+      size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+      if (r->maps[k]) gfi_mfree(a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+      r->maps[k] = NULL;
+      if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
       gf_array_release(r->dicts[k]);
       r->dicts[k] = NULL;
     }
-    if (!keep) atomic_store(&r->dict_want[c], 0);
+    atomic_store(&r->dict_want[c], 0);
   }
-  gfi_mfree(tc->allocator, in, sizeof(gf_array *) * (size_t)nb * 2);
   return st;
+}
+
+/* Rewrites the batch's codes of every merged column into the column's
+ * merged dictionary. */
+static gf_status remap_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx *tc) {
+  reader *r = user;
+  int64_t b = r->batch_of[spec->chunk_id];
+  int ncols = r->ctx.ncols;
+  for (int c = 0; c < ncols; c++) {
+    if (!r->merged[c]) continue;
+    size_t k = (size_t)b * (size_t)ncols + (size_t)c;
+    gf_array *x = NULL;
+    gf_status st = gfi_csv_recode(tc->allocator, r->dicts[k], r->maps[k], r->maplen[k],
+                                  r->merged[c], &x, tc->err);
+    gfi_mfree(tc->allocator, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+    r->maps[k] = NULL;
+    GF_RETURN_NOT_OK(st);
+    gf_array_release(r->arrays[k]);
+    r->arrays[k] = x;
+    gf_array_release(r->dicts[k]);
+    r->dicts[k] = NULL;
+  }
+  return GF_OK;
 }
 
 /* Turns low-cardinality string columns into dictionary columns sharing
@@ -779,8 +899,9 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
   bool any = false;
   for (int c = 0; c < ncols; c++) {
     const gfi_csv_colspec *cs = &r->ctx.cols[c];
-    bool want = r->final[c] == GFI_CSV_STR &&
-                (cs->force_dict || (!cs->forced && !r->o.no_dictionary));
+    /* cs->dict is false for no_dictionary and for columns the sample
+     * vetoed (dict_sample). */
+    bool want = r->final[c] == GFI_CSV_STR && (cs->force_dict || (!cs->forced && cs->dict));
     int64_t nonnull = rows - nulls[c];
     int64_t maxd = cs->force_dict ? INT32_MAX
                                   : (int64_t)floor(r->o.dictionary_max_ratio * (double)nonnull);
@@ -803,8 +924,17 @@ static gf_status dictionaries(reader *r, const int64_t *ids, int64_t *nulls, int
     specs[ns].chunk_id = c;
     ns++;
   }
-  gf_status st = ns ? run_chunks(r, specs, ns, unify_kernel, err) : GF_OK;
+  gf_status st = GF_OK;
+  size_t nk = (size_t)r->nbatches * (size_t)ncols;
+  r->merged = gfi_calloc(r->a, sizeof *r->merged * (size_t)ncols);
+  r->maps = gfi_calloc(r->a, sizeof *r->maps * (nk ? nk : 1));
+  r->maplen = gfi_calloc(r->a, sizeof *r->maplen * (nk ? nk : 1));
+  if (!r->merged || !r->maps || !r->maplen) st = GF_OOM(err, "CSV dictionaries");
+  if (st == GF_OK && ns) st = run_chunks(r, specs, ns, merge_kernel, err);
   gfi_mfree(r->a, specs, sizeof *specs * (size_t)ncols);
+  bool anym = false;
+  for (int c = 0; st == GF_OK && c < ncols; c++) anym |= r->merged[c] != NULL;
+  if (st == GF_OK && anym) st = run_over(r, ids, r->nbatches, remap_kernel, err);
   return st;
 }
 
@@ -1013,6 +1143,7 @@ static gf_status read_impl(reader *r, const char *data, size_t len, gf_frame **o
   r->range_bytes = rb;
 
   if (total > 0) GF_RETURN_NOT_OK(make_chunks(r, err));
+  GF_RETURN_NOT_OK(dict_sample(r, err));
   GF_RETURN_NOT_OK(sample_kinds(r, err));
 
   /* Pass 2. */
