@@ -1208,7 +1208,7 @@ gf_status gfi_pq_groups_read(gfi_pq_groups *g, int i, const gf_parallel_options 
       chunks[k].chunk_id = k;
     }
     /* decode_item's indexing with one row group: rgs + i is that group. */
-    work w = {&g->f, g->sel, g->rgs + i, g->nsel, cols};
+    work w = {&g->f, g->sel, g->rgs + i, g->nsel, cols, NULL, NULL}; /* every row */
     gf_error e;
     gf_error_clear(&e);
     st = gf_run_chunks(chunks, g->nsel, decode_item, &w, par, &e);
