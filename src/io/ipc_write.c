@@ -1052,7 +1052,7 @@ gf_status gfi_ipc_writer_open(const gf_schema *schema, const char *path, int fd,
 }
 
 void gfi_ipc_writer_set_dictionary(gfi_ipc_writer *w, int col, gf_array *dict) {
-  if (!w || col < 0 || col >= w->ncols || !dict || w->dict_mode != DICT_PENDING) return;
+  if (!w || col < 0 || col >= w->ncols || !dict || w->dict_mode == DICT_UPFRONT) return;
   gf_array_release(w->dict_set[col]);
   w->dict_set[col] = gf_array_retain(dict);
 }

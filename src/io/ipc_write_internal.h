@@ -32,8 +32,9 @@ typedef struct gfi_ipc_writer gfi_ipc_writer;
 gf_status gfi_ipc_writer_open(const gf_schema *schema, const char *path, int fd, bool file,
                               const gf_ipc_write_options *o, const gf_parallel_options *po,
                               gfi_ipc_writer **out, gf_error *err);
-/* The frame-wide dictionary of column `col` (retained); only before the
- * first write. */
+/* The frame-wide dictionary of column `col` (retained): before the first
+ * write, or for a file whose dictionaries are deferred (see above) before
+ * finish (each batch's codes must index it). */
 void gfi_ipc_writer_set_dictionary(gfi_ipc_writer *w, int col, gf_array *dict);
 /* Appends f's non-empty record batches. */
 gf_status gfi_ipc_writer_write(gfi_ipc_writer *w, const gf_frame *f, gf_error *err);
