@@ -4,7 +4,8 @@
  * input is gathered; what bounds the memory is where it is gathered:
  *
  * - in memory (zero-copy batches, as the collect sink keeps them) while
- *   the run's tracked bytes stay under SPILL_SHARE of the memory limit (no
+ *   the in-memory sort of what is gathered (the input, its key working set
+ *   and one output batch) would stay under 90% of the memory limit (no
  *   limit: always);
  * - past that, every batch gathered so far and every later one is
  *   appended, uncompressed, to an Arrow IPC file in the spill directory
@@ -40,11 +41,10 @@
 #include "io/ipc_write_internal.h"
 #include "ops/sort_join_internal.h"
 
-/* Share of the memory limit the gathered input may take before it spills:
- * the rest is the final sort's (key encodings, radix scratch, permutation
- * block, one gathered output batch, the next sink's buffers). */
-#define SPILL_SHARE_NUM 1
-#define SPILL_SHARE_DEN 2
+/* Bytes per row of the in-memory sort's working set besides the keys'
+ * encodings (9 bytes per key): the permutation (8), the radix pass's
+ * scratch (keys and rows copies, 24) and string pointers (16). */
+#define WORK_PER_ROW 48
 
 static atomic_int test_force_spill;
 
@@ -140,8 +140,18 @@ static gf_status sortsink_push(gfi_sink *k, const gf_frame *f, int64_t pos, gf_e
   if (s->w) return gfi_ipc_writer_write(s->w, f, err);
   GF_RETURN_NOT_OK(s->mem->push(s->mem, f, pos, err));
   int64_t lim = gfi_memory_limit(s->po);
-  bool over = lim > 0 && held(s->po) > lim / SPILL_SHARE_DEN * SPILL_SHARE_NUM;
-  if (over || atomic_load(&test_force_spill)) return start_spill(s, err);
+  if (atomic_load(&test_force_spill)) return start_spill(s, err);
+  if (lim <= 0 || s->rows == 0) return GF_OK;
+  /* The in-memory sort at the end holds the gathered input, its key
+   * working set (permutation, encodings, radix scratch) and one gathered
+   * output batch of up to GFI_TAKE_BATCH_ROWS rows; the run's tracked
+   * bytes per gathered row stand for a row's size (an upper bound: they
+   * include the source's window). */
+  int64_t cur = held(s->po);
+  int64_t per_row = cur / s->rows + 1;
+  int64_t out_rows = s->rows < GFI_TAKE_BATCH_ROWS ? s->rows : GFI_TAKE_BATCH_ROWS;
+  int64_t need = cur + per_row * out_rows + s->rows * (WORK_PER_ROW + 9 * (int64_t)s->nkeys);
+  if (need > lim - lim / 10) return start_spill(s, err);
   return GF_OK;
 }
 

@@ -149,8 +149,9 @@ void gfi_sink_ipc_set_dictionary(gfi_sink *k, int c, gf_array *dict);
 
 /* A sort over batches of `schema` (sink_sort.c): keys as gf_sort takes
  * them, `po` the run's loaded options. Batches are kept (zero-copy) while
- * they fit; under a memory limit, once they would cross ~90% of it, they
- * are spilled (uncompressed Arrow IPC, to a file in the spill directory
+ * they fit; under a memory limit, once the in-memory sort of them (input,
+ * key working set, one output batch) would cross ~90% of it, they are
+ * spilled (uncompressed Arrow IPC, to a file in the spill directory
  * that is unlinked as soon as it is mapped back) and, at the end, mapped
  * back and sorted by the external sort (ops/sort_spill.c), whose key
  * working set spills too. finish gives gf_sort's frame; finish_into hands
