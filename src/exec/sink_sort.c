@@ -4,9 +4,9 @@
  * input is gathered; what bounds the memory is where it is gathered:
  *
  * - in memory (zero-copy batches, as the collect sink keeps them) while
- *   the in-memory sort of what is gathered (the input, its key working set
- *   and one output batch) would stay under 90% of the memory limit (no
- *   limit: always);
+ *   the in-memory sort of what is gathered (the input, its key working set,
+ *   one output batch and as much again for the next sink's buffers) would
+ *   stay under 90% of the memory limit (no limit: always);
  * - past that, every batch gathered so far and every later one is
  *   appended, uncompressed, to an Arrow IPC file in the spill directory
  *   (the incremental IPC writer), and dropped from memory.
@@ -144,13 +144,14 @@ static gf_status sortsink_push(gfi_sink *k, const gf_frame *f, int64_t pos, gf_e
   if (lim <= 0 || s->rows == 0) return GF_OK;
   /* The in-memory sort at the end holds the gathered input, its key
    * working set (permutation, encodings, radix scratch) and one gathered
-   * output batch of up to GFI_TAKE_BATCH_ROWS rows; the run's tracked
-   * bytes per gathered row stand for a row's size (an upper bound: they
-   * include the source's window). */
+   * output batch of up to GFI_TAKE_BATCH_ROWS rows, which the next sink
+   * turns into about as many bytes again (CSV text, compressed IPC
+   * buffers); the run's tracked bytes per gathered row stand for a row's
+   * size (an upper bound: they include the source's window). */
   int64_t cur = held(s->po);
   int64_t per_row = cur / s->rows + 1;
   int64_t out_rows = s->rows < GFI_TAKE_BATCH_ROWS ? s->rows : GFI_TAKE_BATCH_ROWS;
-  int64_t need = cur + per_row * out_rows + s->rows * (WORK_PER_ROW + 9 * (int64_t)s->nkeys);
+  int64_t need = cur + 2 * per_row * out_rows + s->rows * (WORK_PER_ROW + 9 * (int64_t)s->nkeys);
   if (need > lim - lim / 10) return start_spill(s, err);
   return GF_OK;
 }
