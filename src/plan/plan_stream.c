@@ -229,7 +229,11 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     st = gfi_sink_collect(ks, a, &k, err);
   }
   /* A blocking top whose result goes to a file writes it through the file
-   * sink (finish_into); the sort's output schema is its input's. */
+   * sink (finish_into); the sort's output schema is its input's. A
+   * group-by sink with finish_into joins here once its output schema is
+   * known before its first batch (the file sink is opened over it, e.g.
+   * from a gfi_sink_group_by accessor); until then its result comes back
+   * to the caller, which writes it. */
   bool into = st == GF_OK && dest && top && top->kind == GF_PLAN_SORT && k->finish_into;
   if (into) st = open_output(dest, ks, &lo, &fk, err);
   /* A frame source's dictionaries are known now: an IPC file sink given
