@@ -47,6 +47,10 @@
 #define WORK_PER_ROW 48
 
 static atomic_int test_force_spill;
+static atomic_llong spills_started;
+
+/* See stream_internal.h (tests). */
+int64_t gfi_sink_sort_spills(void) { return atomic_load(&spills_started); }
 
 /* See stream_internal.h (test hook). */
 void gfi_sink_sort_test_spill(bool on) { atomic_store(&test_force_spill, on ? 1 : 0); }
@@ -97,6 +101,7 @@ static int64_t held(const gf_parallel_options *o) {
  * writer replaces it through a temporary name of its own), then whatever
  * the in-memory gathering holds, which is dropped. */
 static gf_status start_spill(sortsink *s, gf_error *err) {
+  atomic_fetch_add(&spills_started, 1);
   gfi_spill_space *sp = NULL;
   GF_RETURN_NOT_OK(gfi_spill_space_new(s->po, &sp, err));
   const char *dir = gfi_spill_space_dir(sp);

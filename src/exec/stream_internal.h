@@ -166,6 +166,8 @@ void gfi_sink_sort_set_dictionary(gfi_sink *k, int c, gf_array *dict);
 /* Test hook (process-wide): every sort sink spills its input from the
  * first batch on. */
 void gfi_sink_sort_test_spill(bool on);
+/* Sort sinks of the process that started spilling so far (tests). */
+int64_t gfi_sink_sort_spills(void);
 
 /* ---- aggregate lists (ops/agg_parse.c) ------------------------------------ */
 

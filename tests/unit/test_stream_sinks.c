@@ -515,6 +515,73 @@ static void test_sort_sink_naive(void **state) {
   rows_free(&r);
 }
 
+/* A CSV file sorted under real memory limits small enough that the sort
+ * sink spills its input (no test hook): the row order of a naive stable
+ * sort at 1/2/3/8 workers and several windows, nothing left behind. */
+static void test_sort_csv_limit(void **state) {
+  (void)state;
+  static const char *const cs[] = {"b", "a", "zz", "ab", "q", "é"};
+  rows r;
+  memset(&r, 0, sizeof r);
+  int64_t n = 60000;
+  r.n = n;
+  r.k = calloc((size_t)n, 8); r.kv = calloc((size_t)n, 1);
+  r.x = calloc((size_t)n, 8); r.xv = calloc((size_t)n, 1);
+  r.s = calloc((size_t)n, sizeof *r.s);
+  char path[300];
+  tmp_path(path, sizeof path, "lim.csv");
+  FILE *fp = fopen(path, "w");
+  fprintf(fp, "k,x,s,id\n");
+  uint64_t st = 97;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t a = gft_rand_next(&st);
+    r.k[i] = (int64_t)(a % 9) - 4;
+    r.kv[i] = (a >> 20) % 8 != 0;
+    r.x[i] = (double)((int64_t)(a >> 30) % 400) / 8.0;
+    r.xv[i] = (a >> 12) % 10 != 0;
+    r.s[i] = (a >> 40) % 11 == 0 ? NULL : cs[(a >> 44) % 6];
+    char kb[32] = "", xb[40] = "";
+    if (r.kv[i]) snprintf(kb, sizeof kb, "%lld", (long long)r.k[i]);
+    if (r.xv[i]) snprintf(xb, sizeof xb, "%.17g", r.x[i]);
+    fprintf(fp, "%s,%s,%s,%lld\n", kb, xb, r.s[i] ? r.s[i] : "", (long long)i);
+  }
+  fclose(fp);
+  gf_error err;
+  gf_plan *src = NULL, *p = NULL;
+  OKE(gf_plan_scan_csv(path, NULL, &src, &err));
+  gf_sort_key keys[2] = {{"s", false, true}, {"x", true, false}};
+  OKE(gf_plan_sort(src, keys, 2, &p, &err));
+  int64_t m = 0;
+  int64_t *order = naive_sort(&r, keys, 2, NULL, &m);
+  int workers[] = {1, 2, 3, 8};
+  int64_t windows[] = {64 << 10, 100000, 250000, 64 << 10};
+  int64_t before = gfi_sink_sort_spills();
+  for (int wi = 0; wi < 4; wi++) {
+    gf_parallel_options o;
+    gf_parallel_options_init(&o);
+    o.memory_limit = (int64_t)8 << 20;
+    gf_frame *got = NULL;
+    OKE(stream(p, workers[wi], windows[wi], &o, NULL, &got, &err));
+    int64_t at = 0;
+    for (int b = 0; b < gf_frame_num_batches(got); b++) {
+      const gf_array *id = gf_frame_column(got, b, 3);
+      for (int64_t i = 0; i < gf_frame_batch_rows(got, b); i++, at++)
+        if (gf_array_get_int64(id, i) != order[at])
+          fail_msg("workers %d: row %lld is input row %lld, want %lld", workers[wi],
+                   (long long)at, (long long)gf_array_get_int64(id, i), (long long)order[at]);
+    }
+    assert_int_equal(at, m);
+    gf_frame_release(got);
+  }
+  assert_int_equal(gfi_sink_sort_spills() - before, 4);
+  unlink(path);
+  assert_int_equal(stray_files(NULL), 0);
+  free(order);
+  gf_plan_release(p);
+  gf_plan_release(src);
+  free(r.k); free(r.kv); free(r.x); free(r.xv); free(r.s);
+}
+
 /* finish_into a file: the bytes of gf_write_ipc_file of gf_sort's result,
  * spilled or not, and an independent check of the rows read back. */
 static void test_sort_into_file(void **state) {
@@ -743,6 +810,7 @@ int main(void) {
       cmocka_unit_test(test_ipc_sink_bytes),
       cmocka_unit_test(test_ipc_sink_growing_dictionaries),
       cmocka_unit_test(test_sort_sink_naive),
+      cmocka_unit_test(test_sort_csv_limit),
       cmocka_unit_test(test_sort_into_file),
       cmocka_unit_test(test_stop_leaves_nothing),
       cmocka_unit_test(test_alloc_sweep),
