@@ -515,15 +515,15 @@ static void test_sort_sink_naive(void **state) {
   rows_free(&r);
 }
 
-/* A CSV file sorted under real memory limits small enough that the sort
- * sink spills its input (no test hook): the row order of a naive stable
+/* A CSV file sorted under a real memory limit small enough that the sort
+ * sink spills its input (no test hook; 4 MiB): the row order of a naive stable
  * sort at 1/2/3/8 workers and several windows, nothing left behind. */
 static void test_sort_csv_limit(void **state) {
   (void)state;
   static const char *const cs[] = {"b", "a", "zz", "ab", "q", "é"};
   rows r;
   memset(&r, 0, sizeof r);
-  int64_t n = 60000;
+  int64_t n = 30000;
   r.n = n;
   r.k = calloc((size_t)n, 8); r.kv = calloc((size_t)n, 1);
   r.x = calloc((size_t)n, 8); r.xv = calloc((size_t)n, 1);
@@ -559,7 +559,7 @@ static void test_sort_csv_limit(void **state) {
   for (int wi = 0; wi < 4; wi++) {
     gf_parallel_options o;
     gf_parallel_options_init(&o);
-    o.memory_limit = (int64_t)8 << 20;
+    o.memory_limit = (int64_t)4 << 20;
     gf_frame *got = NULL;
     OKE(stream(p, workers[wi], windows[wi], &o, NULL, &got, &err));
     int64_t at = 0;
