@@ -209,3 +209,30 @@ gf_status cli_write_frame(const gf_frame *f, const cli_output *o, const cli_writ
   }
   return gf_write_csv(f, o->path, &wo, err);
 }
+
+/* See cli.h. */
+gf_status cli_write_plan(const gf_plan *plan, const cli_output *o, const gf_plan_options *po,
+                         bool *handled, gf_error *err) {
+  *handled = false;
+  if (o->format == GF_FORMAT_IPC_FILE || o->format == GF_FORMAT_IPC_STREAM) {
+    gf_ipc_write_options io;
+    gf_ipc_write_options_init(&io);
+    *handled = true;
+    if (o->to_stdout) {
+      /* What stdio holds goes first; then the stream, straight to fd 1. */
+      fflush(stdout);
+      return gf_plan_sink_ipc_stream_fd(plan, STDOUT_FILENO, &io, po, err);
+    }
+    return o->format == GF_FORMAT_IPC_STREAM ? gf_plan_sink_ipc_stream(plan, o->path, &io, po, err)
+                                             : gf_plan_sink_ipc(plan, o->path, &io, po, err);
+  }
+  if ((o->format == GF_FORMAT_CSV || o->format == GF_FORMAT_TSV) &&
+      o->compression == GF_COMPRESSION_NONE && !o->to_stdout) {
+    gf_csv_write_options wo;
+    gf_csv_write_options_init(&wo);
+    wo.delimiter = o->format == GF_FORMAT_TSV ? '\t' : ',';
+    *handled = true;
+    return gf_plan_sink_csv(plan, o->path, &wo, po, err);
+  }
+  return GF_OK;
+}

@@ -954,7 +954,15 @@ static int run(int argc, char **argv) {
     gf_plan_options_init(&po);
     po.parallel = &o;
     if (q.profile || q.stats) po.profile = &prof;
-    st = gf_plan_collect(plan, &po, &result, &err);
+    /* A result for a file (Arrow IPC, plain CSV/TSV) or an IPC stream on
+     * standard output is written by the plan itself: a streamed plan -
+     * a sorted one too - writes it batch by batch, never whole in memory
+     * (docs/STREAMING.md). --profile and --stats keep the collected run,
+     * whose profile has one entry per operator. */
+    bool written = false;
+    if (q.use_out && !q.profile && !q.stats)
+      st = cli_write_plan(plan, &q.out, &po, &written, &err);
+    if (!written) st = gf_plan_collect(plan, &po, &result, &err);
     cli_progress_clear();
     if (st != GF_OK) {
       /* A check failing on the schema actually read names the user's step
@@ -965,8 +973,10 @@ static int run(int argc, char **argv) {
       goto done;
     }
     if (q.stats) print_stats(prof, &run_stats);
+    if (written) goto written_out;
   }
   rc = write_output(&r, result);
+written_out:
   if (rc == CLI_EXIT_OK && q.profile) {
     char *text = NULL;
     st = gf_plan_profile_format(prof, &text, &err);

@@ -113,6 +113,7 @@ gf_status gfi_sink_collect(const gf_schema *schema, const gf_allocator *a, gfi_s
   k->push = collect_push;
   k->finish = collect_finish;
   k->free = collect_free;
+  k->finish_into = NULL;
   *out = k;
   return GF_OK;
 }

@@ -85,6 +85,7 @@ gf_status gfi_sink_csv_file(const gf_schema *schema, const char *path, const gf_
   k->push = csvsink_push;
   k->finish = csvsink_finish;
   k->free = csvsink_free;
+  k->finish_into = NULL;
   c->a = a;
   c->po = po;
   c->schema = gf_schema_retain((gf_schema *)schema);

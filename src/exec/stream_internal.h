@@ -28,6 +28,9 @@
 #include "gopherframe/io.h"
 #include "gopherframe/parquet_write.h"
 
+#include "gopherframe/ipc.h"
+#include "gopherframe/sort_join.h"
+
 /* ---- sources ------------------------------------------------------------ */
 
 typedef struct gfi_source gfi_source;
@@ -224,6 +227,47 @@ gf_status gfi_sink_csv_file(const gf_schema *schema, const char *path, const gf_
 gf_status gfi_sink_parquet_file(const gf_schema *schema, const char *path,
                                 const gf_parquet_write_options *o, const gf_parallel_options *po,
                                 gfi_sink **out, gf_error *err);
+
+/* Arrow IPC file / stream sinks (sink_ipc.c): the result written batch by
+ * batch (io/ipc_write_internal.h); a file to a temporary name in the
+ * output's directory renamed over `path` by finish (*out = NULL), removed
+ * by free before finish; a stream to `path` likewise, or when path is NULL
+ * to descriptor `fd` (not closed). `w`: compression and flags as
+ * gf_write_ipc_file takes them (its `parallel` is ignored: `po`, loaded
+ * options, is used). The bytes equal gf_write_ipc_file/stream of the
+ * collected result when the dictionaries are set (below) before the first
+ * batch; see ipc_write_internal.h for dictionaries that grow. */
+gf_status gfi_sink_ipc_file(const gf_schema *schema, const char *path,
+                            const gf_ipc_write_options *w, const gf_parallel_options *po,
+                            gfi_sink **out, gf_error *err);
+gf_status gfi_sink_ipc_stream(const gf_schema *schema, const char *path, int fd,
+                              const gf_ipc_write_options *w, const gf_parallel_options *po,
+                              gfi_sink **out, gf_error *err);
+/* The frame-wide dictionary of column c of an IPC sink (retained); only
+ * before the first push. */
+void gfi_sink_ipc_set_dictionary(gfi_sink *k, int c, gf_array *dict);
+
+/* A sort over batches of `schema` (sink_sort.c): keys as gf_sort takes
+ * them, `po` the run's loaded options. Batches are kept (zero-copy) while
+ * they fit; under a memory limit, once the in-memory sort of them (input,
+ * key working set, one output batch) would cross ~90% of it, they are
+ * spilled (uncompressed Arrow IPC, to a file in the spill directory
+ * that is unlinked as soon as it is mapped back) and, at the end, mapped
+ * back and sorted by the external sort (ops/sort_spill.c), whose key
+ * working set spills too. finish gives gf_sort's frame; finish_into hands
+ * gf_sort's batches (GFI_TAKE_BATCH_ROWS rows) one at a time to `next`.
+ * GF_ENOTSUP (err set) for keys gf_sort would refuse (the caller falls
+ * back to the eager path, whose error names the step). */
+gf_status gfi_sink_sort(const gf_schema *schema, const gf_sort_key *keys, int nkeys,
+                        const gf_parallel_options *po, gfi_sink **out, gf_error *err);
+/* The final dictionary of dictionary column `c` of the sort's input
+ * (retained): set before finish. */
+void gfi_sink_sort_set_dictionary(gfi_sink *k, int c, gf_array *dict);
+/* Test hook (process-wide): every sort sink spills its input from the
+ * first batch on. */
+void gfi_sink_sort_test_spill(bool on);
+/* Sort sinks of the process that started spilling so far (tests). */
+int64_t gfi_sink_sort_spills(void);
 
 /* ---- aggregate lists (ops/agg_parse.c) ------------------------------------ */
 

@@ -12,6 +12,7 @@
 #include "exec/exec_internal.h"
 #include "io/csv_write_internal.h"
 #include "io/ipc_internal.h"
+#include "io/ipc_write_internal.h"
 
 /* Where the bytes go: a file (through a staging buffer) or memory. */
 typedef struct sink {
@@ -299,26 +300,64 @@ static size_t stored_len(const wbuf *w) {
 /* Messages                                                             */
 /* ------------------------------------------------------------------ */
 
-typedef struct writer {
+/* Footer blocks: (offset, metadata length, body length) triples. */
+typedef struct blocks {
+  int64_t *v;
+  size_t n, cap;
+} blocks;
+
+/* How dictionaries reach the output (gfi_ipc_writer, ipc_write_internal.h):
+ * before the first record batch, or (files only) after the last one. */
+enum { DICT_PENDING = 0, DICT_UPFRONT, DICT_DEFERRED };
+
+struct gfi_ipc_writer {
   const gf_allocator *a;
-  const gf_frame *f;
+  gf_schema *schema;
   gf_ipc_write_options o;
   gf_parallel_options par;
   int64_t start_ns; /* when the write started: its deadline counts from here */
   sink *s;
   body body;
   int codec; /* -1 = none */
-  /* footer blocks: (offset, metadata length, body length) */
-  int64_t *dict_blocks, *batch_blocks;
-  size_t ndict, nbatch;
+  bool file;
+  blocks dict_blocks, batch_blocks;
+  int ncols;
+  gf_array **dict_set;  /* per column: the frame-wide dictionary, or NULL */
+  gf_array **dict_last; /* per column: the last batch's dictionary (deferred) */
+  int64_t *dict_written; /* per column: entries written so far (streams) */
+  int dict_mode;
+  bool begun, ended;
+  int64_t nrows_batches; /* non-empty batches written (incremental use) */
+  /* Path and fd outputs of gfi_ipc_writer_open own their sink. */
+  sink own;
+  gfi_atomic_file af;
+  bool af_open;
   gf_error *err;
-} writer;
+};
+typedef struct gfi_ipc_writer writer;
+
+/* Appends a block; GF_ENOMEM when the list cannot grow. */
+static gf_status add_block(writer *w, blocks *bl, int64_t off, int64_t meta, int64_t body_len) {
+  if (bl->n == bl->cap) {
+    size_t nc = bl->cap ? bl->cap * 2 : 16;
+    int64_t *v = gfi_malloc(w->a, nc * 3 * sizeof *v);
+    if (!v) return GF_OOM(w->err, "IPC footer blocks");
+    if (bl->n) memcpy(v, bl->v, bl->n * 3 * sizeof *v);
+    gfi_mfree(w->a, bl->v, bl->cap * 3 * sizeof *v);
+    bl->v = v;
+    bl->cap = nc;
+  }
+  int64_t *blk = bl->v + 3 * bl->n++;
+  blk[0] = off;
+  blk[1] = meta;
+  blk[2] = body_len;
+  return GF_OK;
+}
 
 /* Writes one framed message: metadata from `root`, then the current body
- * (when with_body). Records the block when `blocks` is not NULL. */
+ * (when with_body). Records the block in `bl` when not NULL. */
 static gf_status write_message(writer *w, fbb *b, fbb_node *root,
-                               bool with_body, int64_t body_len,
-                               int64_t *blocks, size_t *nblocks) {
+                               bool with_body, int64_t body_len, blocks *bl) {
   uint8_t *meta;
   size_t mlen, mcap;
   GF_RETURN_NOT_OK(gfi_fbb_finish(b, root, &meta, &mlen, &mcap, w->err));
@@ -347,12 +386,7 @@ static gf_status write_message(writer *w, fbb *b, fbb_node *root,
     }
     if (st == GF_OK) st = sink_pad(w->s, 64, w->err);
   }
-  if (st == GF_OK && blocks) {
-    int64_t *blk = blocks + 3 * (*nblocks)++;
-    blk[0] = (int64_t)start;
-    blk[1] = (int64_t)(8 + padded);
-    blk[2] = body_len;
-  }
+  if (st == GF_OK && bl) st = add_block(w, bl, (int64_t)start, (int64_t)(8 + padded), body_len);
   return st;
 }
 
@@ -433,7 +467,7 @@ static fbb_node *message(fbb *b, int type, fbb_node *header, int64_t body_len) {
 
 /* The Schema table of the frame (dictionary ids are column indexes). */
 static fbb_node *build_schema(writer *w, fbb *b) {
-  const gf_schema *sc = gf_frame_schema(w->f);
+  const gf_schema *sc = w->schema;
   int n = gf_schema_num_fields(sc);
   fbb_node **fields = gfi_fbb_alloc(b, (size_t)(n ? n : 1) * sizeof *fields);
   if (!fields) return NULL;
@@ -486,54 +520,56 @@ static gf_status empty_array(writer *w, gf_datatype t, gf_array **out) {
   return gfi_array_make(w->a, t, 0, 0, 0, bufs, NULL, out, w->err);
 }
 
-/* Writes one message through a fresh builder. `kind` 0 = schema,
- * 1 = dictionary batch of column `col`, 2 = record batch `col`. */
-static gf_status emit(writer *w, int kind, int col, bool file) {
+/* Writes the Schema message through a fresh builder. */
+static gf_status emit_schema(writer *w) {
+  fbb *b = gfi_fbb_new(w->a);
+  if (!b) return GF_OOM(w->err, "an IPC metadata builder");
+  body_reset(&w->body);
+  fbb_node *s = build_schema(w, b);
+  fbb_node *root = s ? message(b, MSG_SCHEMA, s, 0) : NULL;
+  gf_status st = write_message(w, b, root, false, 0, NULL);
+  gfi_fbb_free(b);
+  return st;
+}
+
+/* Writes a DictionaryBatch of column `col` holding `dict` (a delta: its
+ * entries follow those written before). */
+static gf_status emit_dict(writer *w, int col, const gf_array *dict, bool delta) {
+  fbb *b = gfi_fbb_new(w->a);
+  if (!b) return GF_OOM(w->err, "an IPC metadata builder");
+  int64_t body_len = 0;
+  body_reset(&w->body);
+  gf_status st = add_array(&w->body, dict, w->err);
+  fbb_node *rb = NULL;
+  if (st == GF_OK) st = build_record_batch(w, b, dict->length, &rb, &body_len);
+  if (st == GF_OK) {
+    fbb_node *db = gfi_fbb_table(b, &gfi_fb_dictionary_batch);
+    gfi_fbb_set_int(db, DB_ID, col);
+    gfi_fbb_set_child(db, DB_DATA, rb);
+    gfi_fbb_set_int(db, DB_IS_DELTA, delta ? 1 : 0);
+    fbb_node *root = message(b, MSG_DICTIONARY_BATCH, db, body_len);
+    st = write_message(w, b, root, true, body_len, w->file ? &w->dict_blocks : NULL);
+  }
+  body_reset(&w->body);
+  gfi_fbb_free(b);
+  return st;
+}
+
+/* Writes record batch `bi` of f. */
+static gf_status emit_batch(writer *w, const gf_frame *f, int bi) {
   fbb *b = gfi_fbb_new(w->a);
   if (!b) return GF_OOM(w->err, "an IPC metadata builder");
   gf_status st = GF_OK;
-  fbb_node *root = NULL;
   int64_t body_len = 0;
   body_reset(&w->body);
-  if (kind == 0) {
-    fbb_node *s = build_schema(w, b);
-    root = s ? message(b, MSG_SCHEMA, s, 0) : NULL;
-    st = write_message(w, b, root, false, 0, NULL, NULL);
-  } else if (kind == 1) {
-    gf_array *dict = NULL, *owned = NULL;
-    if (gf_frame_num_batches(w->f) > 0) {
-      dict = gf_frame_column(w->f, 0, col)->dictionary;
-    } else {
-      st = empty_array(w, gf_type_value(gf_schema_field(gf_frame_schema(w->f), col)->type),
-                       &owned);
-      dict = owned;
-    }
-    if (st == GF_OK) st = add_array(&w->body, dict, w->err);
-    fbb_node *rb = NULL;
-    if (st == GF_OK) st = build_record_batch(w, b, dict->length, &rb, &body_len);
-    if (st == GF_OK) {
-      fbb_node *db = gfi_fbb_table(b, &gfi_fb_dictionary_batch);
-      gfi_fbb_set_int(db, DB_ID, col);
-      gfi_fbb_set_child(db, DB_DATA, rb);
-      gfi_fbb_set_int(db, DB_IS_DELTA, 0);
-      root = message(b, MSG_DICTIONARY_BATCH, db, body_len);
-      st = write_message(w, b, root, true, body_len,
-                         file ? w->dict_blocks : NULL, &w->ndict);
-    }
-    gf_array_release(owned);
-  } else {
-    int nc = gf_frame_num_columns(w->f);
-    for (int c = 0; c < nc && st == GF_OK; c++)
-      st = add_array(&w->body, gf_frame_column(w->f, col, c), w->err);
-    fbb_node *rb = NULL;
-    if (st == GF_OK)
-      st = build_record_batch(w, b, gf_frame_batch_rows(w->f, col), &rb,
-                              &body_len);
-    if (st == GF_OK) {
-      root = message(b, MSG_RECORD_BATCH, rb, body_len);
-      st = write_message(w, b, root, true, body_len,
-                         file ? w->batch_blocks : NULL, &w->nbatch);
-    }
+  int nc = gf_frame_num_columns(f);
+  for (int c = 0; c < nc && st == GF_OK; c++)
+    st = add_array(&w->body, gf_frame_column(f, bi, c), w->err);
+  fbb_node *rb = NULL;
+  if (st == GF_OK) st = build_record_batch(w, b, gf_frame_batch_rows(f, bi), &rb, &body_len);
+  if (st == GF_OK) {
+    fbb_node *root = message(b, MSG_RECORD_BATCH, rb, body_len);
+    st = write_message(w, b, root, true, body_len, w->file ? &w->batch_blocks : NULL);
   }
   body_reset(&w->body);
   gfi_fbb_free(b);
@@ -548,26 +584,26 @@ static gf_status write_footer(writer *w) {
   gfi_fbb_set_int(ft, FOOTER_VERSION, GFI_IPC_METADATA_V5);
   gfi_fbb_set_child(ft, FOOTER_SCHEMA, build_schema(w, b));
   uint8_t blk[GFI_BLOCK_SIZE];
-  uint8_t *v = gfi_calloc(w->a, (w->ndict + w->nbatch + 1) * GFI_BLOCK_SIZE);
+  size_t nmax = (w->dict_blocks.n > w->batch_blocks.n ? w->dict_blocks.n : w->batch_blocks.n) + 1;
+  uint8_t *v = gfi_calloc(w->a, nmax * GFI_BLOCK_SIZE);
   gf_status st = GF_OK;
   if (!v) {
     gfi_fbb_free(b);
     return GF_OOM(w->err, "IPC footer blocks");
   }
   for (int pass = 0; pass < 2; pass++) {
-    size_t n = pass ? w->nbatch : w->ndict;
-    const int64_t *src = pass ? w->batch_blocks : w->dict_blocks;
-    for (size_t i = 0; i < n; i++) {
+    const blocks *bl = pass ? &w->batch_blocks : &w->dict_blocks;
+    for (size_t i = 0; i < bl->n; i++) {
       memset(blk, 0, sizeof blk);
-      put_le(blk, (uint64_t)src[3 * i], 8);
-      put_le(blk + 8, (uint64_t)src[3 * i + 1], 4);
-      put_le(blk + 16, (uint64_t)src[3 * i + 2], 8);
+      put_le(blk, (uint64_t)bl->v[3 * i], 8);
+      put_le(blk + 8, (uint64_t)bl->v[3 * i + 1], 4);
+      put_le(blk + 16, (uint64_t)bl->v[3 * i + 2], 8);
       memcpy(v + GFI_BLOCK_SIZE * i, blk, sizeof blk);
     }
     gfi_fbb_set_child(ft, pass ? FOOTER_BATCHES : FOOTER_DICTIONARIES,
-                  gfi_fbb_vec_raw(b, v, n, GFI_BLOCK_SIZE, 8));
+                      gfi_fbb_vec_raw(b, v, bl->n, GFI_BLOCK_SIZE, 8));
   }
-  gfi_mfree(w->a, v, (w->ndict + w->nbatch + 1) * GFI_BLOCK_SIZE);
+  gfi_mfree(w->a, v, nmax * GFI_BLOCK_SIZE);
   uint8_t *meta;
   size_t mlen, mcap;
   st = gfi_fbb_finish(b, ft, &meta, &mlen, &mcap, w->err);
@@ -597,67 +633,218 @@ static gf_status check_frame(const gf_frame *f, gf_error *err) {
   return GF_OK;
 }
 
-/* Writes the whole frame to `s`. */
-static gf_status write_all(const gf_frame *f, sink *s, bool file,
-                           const gf_ipc_write_options *o, gf_error *err) {
-  writer w;
-  memset(&w, 0, sizeof w);
-  gf_ipc_write_options_init(&w.o);
-  if (o) memcpy(&w.o, o, o->size && o->size < sizeof w.o ? o->size : sizeof w.o);
-  w.o.size = sizeof w.o;
-  gfi_ctx call; /* the write's one deadline and token */
-  GF_RETURN_NOT_OK(gfi_ctx_load(&call, w.o.parallel, &w.par, err));
-  w.a = gfi_alloc_or_default(w.par.allocator);
-  w.start_ns = gfi_now_ns();
-  w.f = f;
-  w.s = s;
-  w.err = err;
-  w.body.a = w.a;
-  w.codec = -1;
-  if (w.o.compression == GF_IPC_COMPRESSION_LZ4_FRAME) w.codec = CODEC_LZ4_FRAME;
-  else if (w.o.compression == GF_IPC_COMPRESSION_ZSTD) w.codec = CODEC_ZSTD;
-  else if (w.o.compression != GF_IPC_COMPRESSION_NONE)
+/* ------------------------------------------------------------------ */
+/* The incremental writer (ipc_write_internal.h); the whole-frame       */
+/* writers below run through it, so both write the same bytes.          */
+/* ------------------------------------------------------------------ */
+
+static bool is_dict_col(const writer *w, int c) {
+  return gf_schema_field(w->schema, c)->type.id == GF_TYPE_DICTIONARY;
+}
+
+/* Sets up w over sink s: options, codec, per-column state. `par` are
+ * loaded options (the caller's call context). No byte is written. */
+static gf_status writer_init(writer *w, const gf_schema *schema, sink *s, bool file,
+                             const gf_ipc_write_options *o, const gf_parallel_options *par,
+                             gf_error *err) {
+  gf_ipc_write_options_init(&w->o);
+  if (o) memcpy(&w->o, o, o->size && o->size < sizeof w->o ? o->size : sizeof w->o);
+  w->o.size = sizeof w->o;
+  w->par = *par;
+  w->a = gfi_alloc_or_default(w->par.allocator);
+  w->start_ns = gfi_now_ns();
+  w->schema = gf_schema_retain((gf_schema *)schema);
+  w->s = s;
+  w->file = file;
+  w->err = err;
+  w->body.a = w->a;
+  w->codec = -1;
+  if (w->o.compression == GF_IPC_COMPRESSION_LZ4_FRAME) w->codec = CODEC_LZ4_FRAME;
+  else if (w->o.compression == GF_IPC_COMPRESSION_ZSTD) w->codec = CODEC_ZSTD;
+  else if (w->o.compression != GF_IPC_COMPRESSION_NONE)
     return gf_error_set(err, GF_EINVAL, "IPC writer: unknown compression %d",
-                        (int)w.o.compression);
-  if (w.codec >= 0 && !gfi_ipc_codec_available(w.codec))
-    return gf_error_set(err, GF_ENOTSUP,
-                        "IPC writer: built without %s",
-                        gfi_ipc_codec_name(w.codec));
-  w.body.codec = w.codec;
-  w.body.level = w.o.compression_level;
-  w.body.views = (w.o.flags & GF_IPC_WRITE_STRING_VIEWS) != 0;
-  GF_RETURN_NOT_OK(check_frame(f, err));
-  int nc = gf_frame_num_columns(f), nb = gf_frame_num_batches(f);
-  w.dict_blocks = gfi_calloc(w.a, (size_t)(nc + 1) * 3 * sizeof(int64_t));
-  w.batch_blocks = gfi_calloc(w.a, (size_t)(nb + 1) * 3 * sizeof(int64_t));
+                        (int)w->o.compression);
+  if (w->codec >= 0 && !gfi_ipc_codec_available(w->codec))
+    return gf_error_set(err, GF_ENOTSUP, "IPC writer: built without %s",
+                        gfi_ipc_codec_name(w->codec));
+  w->body.codec = w->codec;
+  w->body.level = w->o.compression_level;
+  w->body.views = (w->o.flags & GF_IPC_WRITE_STRING_VIEWS) != 0;
+  w->ncols = gf_schema_num_fields(schema);
+  size_t n = (size_t)(w->ncols ? w->ncols : 1);
+  w->dict_set = gfi_calloc(w->a, n * sizeof *w->dict_set);
+  w->dict_last = gfi_calloc(w->a, n * sizeof *w->dict_last);
+  w->dict_written = gfi_calloc(w->a, n * sizeof *w->dict_written);
+  if (!w->dict_set || !w->dict_last || !w->dict_written) return GF_OOM(err, "IPC writer state");
+  return GF_OK;
+}
+
+/* Releases what writer_init and the writes allocated (not the sink). */
+static void writer_release(writer *w) {
+  size_t n = (size_t)(w->ncols ? w->ncols : 1);
+  for (int c = 0; c < w->ncols; c++) {
+    if (w->dict_set) gf_array_release(w->dict_set[c]);
+    if (w->dict_last) gf_array_release(w->dict_last[c]);
+  }
+  if (w->dict_set) gfi_mfree(w->a, w->dict_set, n * sizeof *w->dict_set);
+  if (w->dict_last) gfi_mfree(w->a, w->dict_last, n * sizeof *w->dict_last);
+  if (w->dict_written) gfi_mfree(w->a, w->dict_written, n * sizeof *w->dict_written);
+  body_free(&w->body);
+  gfi_mfree(w->a, w->dict_blocks.v, w->dict_blocks.cap * 3 * sizeof(int64_t));
+  gfi_mfree(w->a, w->batch_blocks.v, w->batch_blocks.cap * 3 * sizeof(int64_t));
+  gf_schema_release(w->schema);
+  w->schema = NULL;
+}
+
+/* The magic (files) and the schema message. */
+static gf_status writer_begin(writer *w) {
+  if (w->begun) return GF_OK;
+  w->begun = true;
   gf_status st = GF_OK;
-  if (!w.dict_blocks || !w.batch_blocks) st = GF_OOM(err, "IPC footer blocks");
-  if (st == GF_OK && file) st = sink_write(s, "ARROW1\0\0", 8, err);
-  if (st == GF_OK) st = emit(&w, 0, 0, file);
-  /* Messages are written on this thread (only compression runs on the
-   * pool), so the token and the deadline are checked before each one:
-   * before this fix an uncompressed write ignored both, even with an
-   * already cancelled token. */
-  for (int c = 0; c < nc && st == GF_OK; c++)
-    if (gf_schema_field(gf_frame_schema(f), c)->type.id == GF_TYPE_DICTIONARY) {
-      st = gfi_check_stop(&w.par, w.start_ns, NULL, err);
-      if (st == GF_OK) st = emit(&w, 1, c, file);
+  if (w->file) st = sink_write(w->s, "ARROW1\0\0", 8, w->err);
+  if (st == GF_OK) st = emit_schema(w);
+  return st;
+}
+
+/* Every dictionary column's dictionary in full, before any batch:
+ * `dicts[c]`, else an empty one (a result without rows). */
+static gf_status write_dicts_full(writer *w, gf_array *const *dicts) {
+  gf_status st = GF_OK;
+  for (int c = 0; c < w->ncols && st == GF_OK; c++) {
+    if (!is_dict_col(w, c)) continue;
+    st = gfi_check_stop(&w->par, w->start_ns, NULL, w->err);
+    gf_array *d = dicts ? dicts[c] : NULL, *owned = NULL;
+    if (st == GF_OK && !d) {
+      st = empty_array(w, gf_type_value(gf_schema_field(w->schema, c)->type), &owned);
+      d = owned;
     }
-  for (int b = 0; b < nb && st == GF_OK; b++) {
-    st = gfi_check_stop(&w.par, w.start_ns, NULL, err);
-    if (st == GF_OK) st = emit(&w, 2, b, file);
+    if (st == GF_OK) st = emit_dict(w, c, d, false);
+    if (st == GF_OK) w->dict_written[c] = d->length;
+    gf_array_release(owned);
+  }
+  return st;
+}
+
+/* Before record batch `bi` of f: the dictionaries it needs. The first
+ * batch decides the mode: every dictionary known (set) -> written in full
+ * now, as gf_write_ipc_file/stream do; otherwise a file defers them to
+ * finish (the footer locates them; codes of every batch index the final,
+ * grown dictionary) and a stream writes the batch's dictionary now and
+ * later only the entries added since (delta dictionary batches). */
+static gf_status dicts_before_batch(writer *w, const gf_frame *f, int bi) {
+  bool any = false, all_set = true;
+  for (int c = 0; c < w->ncols; c++)
+    if (is_dict_col(w, c)) {
+      any = true;
+      if (!w->dict_set[c]) all_set = false;
+    }
+  if (!any) return GF_OK;
+  if (w->dict_mode == DICT_PENDING) {
+    if (all_set) {
+      w->dict_mode = DICT_UPFRONT;
+      return write_dicts_full(w, w->dict_set);
+    }
+    w->dict_mode = w->file ? DICT_DEFERRED : DICT_UPFRONT;
+    for (int c = 0; c < w->ncols; c++)
+      if (is_dict_col(w, c)) w->dict_written[c] = -1; /* nothing yet */
+  }
+  for (int c = 0; c < w->ncols; c++) {
+    if (!is_dict_col(w, c)) continue;
+    gf_array *d = gf_frame_column(f, bi, c)->dictionary;
+    if (!d) return gf_error_set(w->err, GF_EINTERNAL, "IPC writer: column %d has no dictionary", c);
+    if (w->dict_mode == DICT_DEFERRED) {
+      if (w->dict_last[c] && d->length < w->dict_last[c]->length)
+        return gf_error_set(w->err, GF_EINTERNAL,
+                            "IPC writer: column %d's dictionary shrank between batches", c);
+      gf_array_release(w->dict_last[c]);
+      w->dict_last[c] = gf_array_retain(d);
+      continue;
+    }
+    gf_array *src = w->dict_set[c] ? w->dict_set[c] : d;
+    gf_status st = gfi_check_stop(&w->par, w->start_ns, NULL, w->err);
+    if (st != GF_OK) return st;
+    if (w->dict_written[c] < 0) {
+      GF_RETURN_NOT_OK(emit_dict(w, c, src, false));
+      w->dict_written[c] = src->length;
+    } else if (src->length > w->dict_written[c]) {
+      gf_array *tail = NULL;
+      GF_RETURN_NOT_OK(gf_array_slice(src, w->dict_written[c], src->length - w->dict_written[c],
+                                      &tail, w->err));
+      st = emit_dict(w, c, tail, true);
+      gf_array_release(tail);
+      GF_RETURN_NOT_OK(st);
+      w->dict_written[c] = src->length;
+    }
+  }
+  return GF_OK;
+}
+
+/* Appends f's record batches (empty ones too unless skip_empty); *n
+ * counts the batches written. */
+static gf_status writer_batches(writer *w, const gf_frame *f, bool skip_empty, int64_t *n) {
+  GF_RETURN_NOT_OK(writer_begin(w));
+  int nb = gf_frame_num_batches(f);
+  for (int b = 0; b < nb; b++) {
+    if (skip_empty && gf_frame_batch_rows(f, b) == 0) continue;
+    GF_RETURN_NOT_OK(dicts_before_batch(w, f, b));
+    /* Messages are written on this thread (only compression runs on the
+     * pool), so the token and the deadline are checked before each one. */
+    GF_RETURN_NOT_OK(gfi_check_stop(&w->par, w->start_ns, NULL, w->err));
+    GF_RETURN_NOT_OK(emit_batch(w, f, b));
+    (*n)++;
+  }
+  return GF_OK;
+}
+
+/* Ends the output: dictionaries not written yet (none at all for a result
+ * without batches: empty ones), the end-of-stream marker, the footer. */
+static gf_status writer_end(writer *w, bool any_batch) {
+  GF_RETURN_NOT_OK(writer_begin(w));
+  gf_status st = GF_OK;
+  if (!any_batch) {
+    st = write_dicts_full(w, NULL);
+  } else if (w->dict_mode == DICT_DEFERRED) {
+    gf_array **d = gfi_calloc(w->a, (size_t)(w->ncols ? w->ncols : 1) * sizeof *d);
+    if (!d) return GF_OOM(w->err, "IPC dictionaries");
+    for (int c = 0; c < w->ncols; c++) d[c] = w->dict_set[c] ? w->dict_set[c] : w->dict_last[c];
+    st = write_dicts_full(w, d);
+    gfi_mfree(w->a, d, (size_t)(w->ncols ? w->ncols : 1) * sizeof *d);
   }
   if (st == GF_OK) {
     uint8_t eos[8];
     put_le(eos, 0xFFFFFFFFu, 4);
     put_le(eos + 4, 0, 4);
-    st = sink_write(s, eos, 8, err);
+    st = sink_write(w->s, eos, 8, w->err);
   }
-  if (st == GF_OK && file) st = write_footer(&w);
-  if (st == GF_OK) st = sink_flush(s, err);
-  body_free(&w.body);
-  gfi_mfree(w.a, w.dict_blocks, (size_t)(nc + 1) * 3 * sizeof(int64_t));
-  gfi_mfree(w.a, w.batch_blocks, (size_t)(nb + 1) * 3 * sizeof(int64_t));
+  if (st == GF_OK && w->file) st = write_footer(w);
+  if (st == GF_OK) st = sink_flush(w->s, w->err);
+  w->ended = true;
+  return st;
+}
+
+/* Writes the whole frame to `s`. */
+static gf_status write_all(const gf_frame *f, sink *s, bool file,
+                           const gf_ipc_write_options *o, gf_error *err) {
+  gf_ipc_write_options lo;
+  gf_ipc_write_options_init(&lo);
+  if (o) memcpy(&lo, o, o->size && o->size < sizeof lo ? o->size : sizeof lo);
+  gfi_ctx call; /* the write's one deadline and token */
+  gf_parallel_options par;
+  GF_RETURN_NOT_OK(gfi_ctx_load(&call, lo.parallel, &par, err));
+  writer w;
+  memset(&w, 0, sizeof w);
+  gf_status st = writer_init(&w, gf_frame_schema(f), s, file, o, &par, err);
+  if (st == GF_OK) st = check_frame(f, err);
+  int nb = gf_frame_num_batches(f);
+  if (st == GF_OK && nb > 0) {
+    /* One dictionary per column for the whole frame: written first. */
+    for (int c = 0; c < w.ncols; c++)
+      if (is_dict_col(&w, c)) w.dict_set[c] = gf_array_retain(gf_frame_column(f, 0, c)->dictionary);
+    int64_t n = 0;
+    st = writer_batches(&w, f, false, &n);
+  }
+  if (st == GF_OK) st = writer_end(&w, nb > 0);
+  writer_release(&w);
   return st;
 }
 
@@ -806,16 +993,13 @@ gf_status gfi_ipc_schema_message(const gf_frame *f, const gf_allocator *a,
   gfi_vec_init_owned(&s.mem, a);
   writer w;
   memset(&w, 0, sizeof w);
-  gf_ipc_write_options_init(&w.o);
-  w.a = gfi_alloc_or_default(a);
-  w.f = f;
-  w.s = &s;
-  w.err = err;
-  w.body.a = w.a;
-  w.codec = -1;
-  gf_status st = emit(&w, 0, 0, false);
+  gf_parallel_options par;
+  gf_parallel_options_init(&par);
+  par.allocator = gfi_alloc_or_default(a);
+  gf_status st = writer_init(&w, gf_frame_schema(f), &s, false, NULL, &par, err);
+  if (st == GF_OK) st = emit_schema(&w);
   if (st == GF_OK) st = gfi_vec_reserve(&s.mem, 1, err);
-  body_free(&w.body);
+  writer_release(&w);
   if (st != GF_OK) {
     gfi_vec_reset(&s.mem);
     return st;
@@ -823,4 +1007,84 @@ gf_status gfi_ipc_schema_message(const gf_frame *f, const gf_allocator *a,
   *out_len = s.mem.len;
   *out = gfi_vec_take(&s.mem);
   return GF_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* gfi_ipc_writer (ipc_write_internal.h)                                */
+/* ------------------------------------------------------------------ */
+
+gf_status gfi_ipc_writer_open(const gf_schema *schema, const char *path, int fd, bool file,
+                              const gf_ipc_write_options *o, const gf_parallel_options *po,
+                              gfi_ipc_writer **out, gf_error *err) {
+  if (!schema || (!path && fd < 0) || (file && !path))
+    return gf_error_set(err, GF_EINVAL, "IPC writer: %s",
+                        !schema ? "schema is NULL"
+                        : file  ? "an IPC file needs a path"
+                                : "no path and no file descriptor");
+  const gf_allocator *a = gfi_alloc_or_default(po ? po->allocator : NULL);
+  writer *w = gfi_calloc(a, sizeof *w);
+  if (!w) return GF_OOM(err, "an IPC writer");
+  gf_parallel_options def;
+  gf_parallel_options_init(&def);
+  w->own.fd = -1;
+  gf_status st = writer_init(w, schema, &w->own, file, o, po ? po : &def, err);
+  w->a = a;
+  w->body.a = a;
+  if (st == GF_OK) {
+    w->own.stage = gf_alloc(a, STAGE_SIZE, 64);
+    if (!w->own.stage) st = GF_OOM(err, "an IPC output buffer");
+  }
+  if (st == GF_OK && path) {
+    st = gfi_atomic_file_open(path, a, &w->af, err);
+    if (st == GF_OK) {
+      w->af_open = true;
+      w->own.file = &w->af;
+    }
+  } else if (st == GF_OK) {
+    w->own.fd = fd;
+  }
+  if (st != GF_OK) {
+    gfi_ipc_writer_free(w);
+    return st;
+  }
+  *out = w;
+  return GF_OK;
+}
+
+void gfi_ipc_writer_set_dictionary(gfi_ipc_writer *w, int col, gf_array *dict) {
+  if (!w || col < 0 || col >= w->ncols || !dict || w->dict_mode == DICT_UPFRONT) return;
+  gf_array_release(w->dict_set[col]);
+  w->dict_set[col] = gf_array_retain(dict);
+}
+
+gf_status gfi_ipc_writer_write(gfi_ipc_writer *w, const gf_frame *f, gf_error *err) {
+  w->err = err;
+  if (w->ended) return gf_error_set(err, GF_EINVAL, "IPC writer: write after finish");
+  if (gf_frame_num_columns(f) != w->ncols)
+    return gf_error_set(err, GF_EINVAL, "IPC writer: a batch has %d columns, the output %d",
+                        gf_frame_num_columns(f), w->ncols);
+  /* Empty batches are dropped, as a collected result drops them. */
+  return writer_batches(w, f, true, &w->nrows_batches);
+}
+
+gf_status gfi_ipc_writer_finish(gfi_ipc_writer *w, gf_error *err) {
+  w->err = err;
+  if (w->ended) return gf_error_set(err, GF_EINVAL, "IPC writer: finished twice");
+  gf_status st = writer_end(w, w->nrows_batches > 0);
+  if (st == GF_OK && w->af_open) {
+    w->af_open = false;
+    st = gfi_atomic_file_commit(&w->af, err);
+  }
+  return st;
+}
+
+int64_t gfi_ipc_writer_bytes(const gfi_ipc_writer *w) { return (int64_t)w->s->pos; }
+
+void gfi_ipc_writer_free(gfi_ipc_writer *w) {
+  if (!w) return;
+  if (w->af_open) gfi_atomic_file_abort(&w->af);
+  const gf_allocator *a = w->a;
+  if (w->own.stage) gf_free(a, w->own.stage, STAGE_SIZE, 64);
+  writer_release(w);
+  gfi_mfree(a, w, sizeof *w);
 }

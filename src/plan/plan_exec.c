@@ -647,7 +647,7 @@ static gf_status stream_groupbys(xrun *x, const gf_plan *p, gf_plan **out) {
   if (p->kind == GF_PLAN_GROUP_BY) {
     gf_frame *f = NULL;
     bool handled = false;
-    GF_RETURN_NOT_OK(gfi_plan_stream(p, &x->o, 0, false, NULL, NULL, &f, &handled, x->err));
+    GF_RETURN_NOT_OK(gfi_plan_stream(p, &x->o, 0, false, NULL, &f, &handled, x->err));
     if (handled) {
       gf_plan *n = gfi_plan_alloc(GF_PLAN_FRAME);
       if (!n) {
@@ -744,9 +744,9 @@ gf_status gf_plan_collect(const gf_plan *p, const gf_plan_options *opts, gf_fram
    * profile has one entry per operator. */
   bool streamed = false;
   if (st == GF_OK && !po.profile) {
-    st = gfi_plan_stream(opt, &x.o, 0, false, NULL, NULL, &res, &streamed, err);
+    st = gfi_plan_stream(opt, &x.o, 0, false, NULL, &res, &streamed, err);
     if (st == GF_OK && !streamed)
-      st = gfi_plan_stream_join(opt, &x.o, 0, false, NULL, NULL, &res, &streamed, err);
+      st = gfi_plan_stream_join(opt, &x.o, 0, false, NULL, &res, &streamed, err);
     if (st == GF_OK && streamed) {
       gf_plan_release(opt);
       opt = NULL;
@@ -837,9 +837,10 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
   gf_frame *f = NULL;
   gf_plan_options lo;
   load_options(o, &lo);
-  if (kind == SINK_CSV && !lo.profile) {
-    /* A plan that streams writes its rows as they come (plan_stream.c);
-     * a group-by's result comes back here to be written. */
+  if (!lo.profile) {
+    /* A plan that streams writes its rows as they come, or as its sort
+     * hands them out (plan_stream.c); a group-by's result comes back here
+     * to be written. */
     gf_parallel_options po;
     gf_parallel_options_init(&po);
     if (lo.parallel)
@@ -847,12 +848,21 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
              lo.parallel->size && lo.parallel->size < sizeof po ? lo.parallel->size : sizeof po);
     po.size = sizeof po;
     po.stats = NULL;
+    gfi_out_spec dest;
+    memset(&dest, 0, sizeof dest);
+    dest.kind = kind == SINK_CSV          ? GFI_OUT_CSV
+                : kind == SINK_IPC_FILE   ? GFI_OUT_IPC_FILE
+                                          : GFI_OUT_IPC_STREAM;
+    dest.path = kind == SINK_IPC_FD ? NULL : path;
+    dest.fd = fd;
+    if (kind == SINK_CSV) dest.csv = w;
+    else dest.ipc = w;
     gf_plan *opt = NULL;
     bool streamed = false;
     gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL & ~lo.disabled_rules, &opt, err);
-    if (st == GF_OK) st = gfi_plan_stream(opt, &po, 0, false, path, w, &f, &streamed, err);
+    if (st == GF_OK) st = gfi_plan_stream(opt, &po, 0, false, &dest, &f, &streamed, err);
     if (st == GF_OK && !streamed)
-      st = gfi_plan_stream_join(opt, &po, 0, false, path, w, &f, &streamed, err);
+      st = gfi_plan_stream_join(opt, &po, 0, false, &dest, &f, &streamed, err);
     gf_plan_release(opt);
     if (st != GF_OK) return st;
     if (streamed && !f) return GF_OK;

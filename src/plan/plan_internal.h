@@ -228,18 +228,39 @@ gf_status gfi_rule_dead_columns(const gf_plan *p, gf_plan **out, gf_error *err);
 
 /* ---- streaming (plan_stream.c) ----------------------------------------- */
 
+/* Where a streamed plan's result goes when it is not collected: one output
+ * file of one format, written batch by batch by a file sink. */
+typedef enum gfi_out_kind {
+  GFI_OUT_CSV = 1,   /* csv options */
+  GFI_OUT_IPC_FILE,  /* ipc options; path */
+  GFI_OUT_IPC_STREAM, /* ipc options; path, or fd when path is NULL */
+  /* GFI_OUT_PARQUET: a Parquet file sink (gfi_sink_parquet_file(schema,
+   * path, const gf_parquet_write_options *, po, &k, err)) is being written;
+   * it plugs in at open_output in plan_stream.c, with `parquet` below. */
+} gfi_out_kind;
+
+typedef struct gfi_out_spec {
+  gfi_out_kind kind;
+  const char *path;
+  int fd;
+  const gf_csv_write_options *csv;
+  const gf_ipc_write_options *ipc;
+  const void *parquet; /* const gf_parquet_write_options * (not used yet) */
+} gfi_out_spec;
+
 /* Runs optimized plan p streaming when its shape streams (a chain of
  * filter / with / select over one CSV file, or with `force` any frame
- * source, topped by a group-by, a limit or nothing): *out is then the
- * result, equal to the materialising run's; else *handled = false and
- * nothing was done. `window`: CSV bytes per window or frame rows per slice
- * (<= 0: defaults). `opts`: the run's parallel options (not loaded).
- * With `csv_path`, a plan without group-by or limit writes its rows to that
- * CSV file (temporary file renamed at the end; none left on failure) and
+ * source, topped by a group-by, a sort (not a top-k), a limit or nothing):
+ * *out is then the result, equal to the materialising run's; else
+ * *handled = false and nothing was done. `window`: CSV bytes per window or
+ * frame rows per slice (<= 0: defaults). `opts`: the run's parallel options
+ * (not loaded). With `dest` (NULL: collect), a plan topped by nothing or by
+ * a sort writes its rows to that file as they come or as the sort hands
+ * them out (temporary file renamed at the end; none left on failure) and
  * *out is NULL; other results come back in *out for the caller to write. */
 gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
-                          bool force, const char *csv_path, const gf_csv_write_options *csv_w,
-                          gf_frame **out, bool *handled, gf_error *err);
+                          bool force, const gfi_out_spec *dest, gf_frame **out, bool *handled,
+                          gf_error *err);
 
 /* ---- streaming sources (plan_stream_source.c) -------------------------- */
 

@@ -2,18 +2,22 @@
  * Streaming execution of a plan (docs/STREAMING.md, exec/stream_internal.h).
  *
  * The shapes that stream today: a chain of filter / with_columns / select
- * nodes over one source, topped by a group-by (group-by sink) or by nothing
- * or a limit (collect sink). The source (plan_stream_source.c) is a CSV
- * file read window by window, an Arrow IPC file batch by batch, a Parquet
- * file row group by row group, an ArrowArrayStream or, for tests, an
- * in-memory frame cut into slices. Each batch the source hands out runs
+ * nodes over one source, topped by a group-by (group-by sink), a sort (sort
+ * sink) or by nothing or a limit (collect sink, or a file sink when the
+ * result goes to a file: CSV, Arrow IPC file or stream). A blocking top
+ * (sort, group-by) whose result goes to a file hands it to the file sink
+ * batch by batch (finish_into), so a large sorted, grouped or spilled
+ * result is never whole in memory. The source (plan_stream_source.c) is a
+ * CSV file read window by window, an Arrow IPC file batch by batch, a
+ * Parquet file row group by row group, an ArrowArrayStream or, for tests,
+ * an in-memory frame cut into slices. Each batch the source hands out runs
  * through the chain's steps (one gf_pipeline, parallel over the batch's
  * morsels) and its output goes to the sink in order, with its absolute
- * position in the sink's input.
+ * position in the sink's input. Joins stream in plan_stream_join.c.
  * Everything runs under one call context: one deadline, one cancellation
  * token and one memory limit for the whole plan.
  *
- * Anything else - joins, sorts, unions, distinct, several files,
+ * Anything else - top-k sorts, unions, distinct, several files,
  * aggregates the group-by sink does not support, a profiled run - returns
  * *handled = false before reading a row, and the caller runs the plan the
  * materialising way (plan_exec.c).
@@ -27,7 +31,8 @@
 #include "plan/plan_internal.h"
 #include "plan/plan_stream_internal.h"
 
-/* The streaming shape of p: the sink's node (group-by or limit, or NULL),
+/* The streaming shape of p: the sink's node (group-by, sort or limit, or
+ * NULL),
  * the chain's nodes bottom-up in chain[0..*n) (for a limit, the selects and
  * with_columns above it come last: they run per batch before the limit
  * counts, which they do not change), and the source. False when p does not
@@ -38,7 +43,9 @@ bool gfi_stream_shape(const gf_plan *p, const gf_plan **top, const gf_plan **cha
   *n = 0;
   const gf_plan *rev[64];
   int k = 0;
-  if (p->kind == GF_PLAN_GROUP_BY) {
+  if (p->kind == GF_PLAN_GROUP_BY || (p->kind == GF_PLAN_SORT && p->topk <= 0)) {
+    /* A top-k (sort + limit) stays in the materialising path: its state is
+     * k rows, and gf_sort's top-k is that path. */
     *top = p;
     p = p->in[0];
   } else {
@@ -100,13 +107,48 @@ bool gfi_stream_passed_through(const gf_plan *const *chain, int n, const char *n
   return true;
 }
 
+/* The file sink of `dest` over batches of `schema` (`lo` loaded options). */
+gf_status gfi_stream_open_output(const gfi_out_spec *dest, const gf_schema *schema,
+                                 const gf_parallel_options *lo, gfi_sink **k, gf_error *err) {
+  switch (dest->kind) {
+  case GFI_OUT_CSV: return gfi_sink_csv_file(schema, dest->path, dest->csv, lo, k, err);
+  case GFI_OUT_IPC_FILE: return gfi_sink_ipc_file(schema, dest->path, dest->ipc, lo, k, err);
+  case GFI_OUT_IPC_STREAM:
+    return gfi_sink_ipc_stream(schema, dest->path, dest->fd, dest->ipc, lo, k, err);
+  /* GFI_OUT_PARQUET: gfi_sink_parquet_file(schema, dest->path, dest->parquet, lo, k, err). */
+  }
+  return gf_error_set(err, GF_EINVAL, "streamed plan: unknown output kind %d", (int)dest->kind);
+}
+
+/* The frame-wide dictionary of column `name` of the source, when the
+ * chain passes it through (retained; NULL: none). A file source's (its
+ * `dictionary` hook) is final only after the last batch; a frame source's
+ * is its frame's (when all its batches share one). */
+static gf_array *source_dictionary(const gf_plan *src, gfi_source *s, const gf_plan *const *chain,
+                                   int n, const char *name) {
+  int sc = gf_schema_find(s->schema, name);
+  if (sc < 0 || gf_schema_field(s->schema, sc)->type.id != GF_TYPE_DICTIONARY ||
+      !gfi_stream_passed_through(chain, n, name))
+    return NULL;
+  if (s->dictionary) return s->dictionary(s, sc);
+  if (src->kind != GF_PLAN_FRAME) return NULL;
+  const gf_frame *f = src->frame;
+  int fc = gf_schema_find(gf_frame_schema(f), name);
+  int nb = gf_frame_num_batches(f);
+  if (fc < 0 || nb == 0) return NULL;
+  gf_array *d = gf_frame_column(f, 0, fc)->dictionary;
+  for (int b = 1; b < nb; b++)
+    if (gf_frame_column(f, b, fc)->dictionary != d) return NULL;
+  return d ? gf_array_retain(d) : NULL;
+}
+
 /* Runs p streaming when it has a streaming shape (see the file comment);
  * `window`: CSV bytes per window or frame rows per slice (<= 0: default);
  * `force`: stream frame sources too (tests; gf_plan_collect streams only
  * files). *handled = false (GF_OK) when p does not stream. */
 gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
-                          bool force, const char *csv_path, const gf_csv_write_options *csv_w,
-                          gf_frame **out, bool *handled, gf_error *err) {
+                          bool force, const gfi_out_spec *dest, gf_frame **out, bool *handled,
+                          gf_error *err) {
   *handled = false;
   const gf_plan *top, *src, *chain[64];
   int n;
@@ -118,10 +160,11 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
   lo.stats = NULL;
   const gf_allocator *a = gfi_alloc_or_default(lo.allocator);
   gfi_source *s = NULL;
-  gfi_sink *k = NULL;
+  gfi_sink *k = NULL, *fk = NULL; /* the top sink; the file sink it feeds */
   gf_pipeline *pl = NULL;
   gf_frame *empty = NULL, *probe = NULL, *res = NULL;
   gf_status st = GF_OK;
+  bool pass_to_file = false; /* k is the file sink itself */
   /* The source (plan_stream_source.c): its schema is fixed here, before
    * any row is read. */
   st = gfi_plan_stream_source(src, &lo, window, &s, err);
@@ -142,11 +185,34 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     st = gfi_sink_group_by(ks, (const char *const *)top->names, top->nnames, top->aggs, top->sort_keys,
                            &lo, &k, err);
     if (st == GF_ENOTSUP) goto fallback;
-  } else if (st == GF_OK && csv_path && !top) {
+  } else if (st == GF_OK && top && top->kind == GF_PLAN_SORT) {
+    st = gfi_sink_sort(ks, top->keys, top->nkeys, &lo, &k, err);
+    if (st == GF_ENOTSUP) goto fallback;
+  } else if (st == GF_OK && dest && !top) {
     /* Every row passed on is output: write them as they come. */
-    st = gfi_sink_csv_file(ks, csv_path, csv_w, &lo, &k, err);
+    st = gfi_stream_open_output(dest, ks, &lo, &k, err);
+    pass_to_file = true;
   } else if (st == GF_OK) {
     st = gfi_sink_collect(ks, a, &k, err);
+  }
+  /* A blocking top whose result goes to a file writes it through the file
+   * sink (finish_into); the sort's output schema is its input's. A
+   * group-by sink with finish_into joins here once its output schema is
+   * known before its first batch (the file sink is opened over it, e.g.
+   * from a gfi_sink_group_by accessor); until then its result comes back
+   * to the caller, which writes it. */
+  bool into = st == GF_OK && dest && top && top->kind == GF_PLAN_SORT && k->finish_into;
+  if (into) st = gfi_stream_open_output(dest, ks, &lo, &fk, err);
+  /* A frame source's dictionaries are known now: an IPC file sink given
+   * them before its first batch writes the bytes of gf_write_ipc_file. */
+  if (st == GF_OK && src->kind == GF_PLAN_FRAME && (pass_to_file || into) &&
+      (dest->kind == GFI_OUT_IPC_FILE || dest->kind == GFI_OUT_IPC_STREAM)) {
+    int nc = gf_schema_num_fields(ks);
+    for (int c = 0; c < nc; c++) {
+      gf_array *d = source_dictionary(src, s, chain, n, gf_schema_field(ks, c)->name);
+      if (d) gfi_sink_ipc_set_dictionary(pass_to_file ? k : fk, c, d);
+      gf_array_release(d);
+    }
   }
   if (st != GF_OK) goto done;
   *handled = true;
@@ -179,35 +245,40 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     if (st != GF_OK) break;
   }
   /* One frame-wide dictionary per column: the source's final one. */
-  if (st == GF_OK && s->dictionary) {
+  if (st == GF_OK) {
     int nc = gf_schema_num_fields(ks);
     for (int c = 0; c < nc; c++) {
-      const gf_field *f = gf_schema_field(ks, c);
-      int sc = gf_schema_find(s->schema, f->name);
-      if (f->type.id != GF_TYPE_DICTIONARY || sc < 0 ||
-          !gfi_stream_passed_through(chain, n, f->name))
-        continue;
-      gf_array *d = s->dictionary(s, sc);
+      gf_array *d = source_dictionary(src, s, chain, n, gf_schema_field(ks, c)->name);
       if (!d) continue;
       if (top && top->kind == GF_PLAN_GROUP_BY) gfi_sink_group_by_set_dictionary(k, c, d);
-      else if (!(csv_path && !top)) gfi_sink_collect_set_dictionary(k, c, d);
+      else if (top && top->kind == GF_PLAN_SORT) gfi_sink_sort_set_dictionary(k, c, d);
+      else if (!pass_to_file) gfi_sink_collect_set_dictionary(k, c, d);
+      /* Sorted output starts after the last input row: the file sink
+       * gets the final dictionary before its first batch. A pass-through
+       * IPC file gets it before its footer (ipc_write_internal.h). */
+      if (fk && dest->kind != GFI_OUT_CSV) gfi_sink_ipc_set_dictionary(fk, c, d);
+      else if (pass_to_file && dest->kind == GFI_OUT_IPC_FILE) gfi_sink_ipc_set_dictionary(k, c, d);
       gf_array_release(d);
     }
   }
-  if (st == GF_OK && top && top->kind == GF_PLAN_GROUP_BY && csv_path && k->finish_into) {
-    /* A group-by written to a CSV file: its result goes straight into the
-     * file sink batch by batch (a spilled one is never whole in memory). */
+  if (st == GF_OK && top && top->kind == GF_PLAN_GROUP_BY && dest && k->finish_into) {
+    /* A group-by written to a file: its result goes straight into the
+     * file sink batch by batch (a spilled one is never whole in memory).
+     * Its output schema is known only now; dictionary keys reach an IPC
+     * file sink after its batches (ipc_write_internal.h). */
     gf_schema *os = NULL;
-    gfi_sink *w = NULL;
     st = gfi_sink_group_by_schema(k, &os, err);
-    if (st == GF_OK) st = gfi_sink_csv_file(os, csv_path, csv_w, &lo, &w, err);
-    if (st == GF_OK) st = k->finish_into(k, w, err);
-    if (st == GF_OK) st = w->finish(w, &res, err);
-    if (w) w->free(w);
+    if (st == GF_OK) st = gfi_stream_open_output(dest, os, &lo, &fk, err);
     gf_schema_release(os);
-    goto done;
   }
-  if (st == GF_OK) st = k->finish(k, &res, err);
+  if (st == GF_OK && fk) {
+    st = k->finish_into(k, fk, err);
+    if (st == GF_OK) st = fk->finish(fk, &res, err);
+    gf_frame_release(res);
+    res = NULL;
+  } else if (st == GF_OK) {
+    st = k->finish(k, &res, err);
+  }
   if (st == GF_OK && top && top->kind == GF_PLAN_LIMIT && top->offset > 0) {
     int64_t rows = gf_frame_num_rows(res);
     int64_t off = top->offset < rows ? top->offset : rows;
@@ -222,6 +293,7 @@ fallback:
   st = GF_OK;
   *handled = false;
 done:
+  if (fk) fk->free(fk);
   if (k) k->free(k);
   if (s) s->free(s);
   gf_pipeline_free(pl);

@@ -20,16 +20,17 @@ gf_status gfi_stream_pipeline(const gf_plan *src, const gf_plan *const *chain, i
 /* True when output column `name` of the chain is a source column passed
  * through (no with_columns step computes it). */
 bool gfi_stream_passed_through(const gf_plan *const *chain, int n, const char *name);
+/* The file sink of `dest` over batches of `schema` (`lo` loaded options). */
+gf_status gfi_stream_open_output(const gfi_out_spec *dest, const gf_schema *schema,
+                                 const gf_parallel_options *lo, gfi_sink **k, gf_error *err);
 
 /* gfi_plan_stream for a join at the top of p whose two inputs are
  * streaming chains without a top (plan_stream_join.c, docs/STREAMING.md):
  * the right input is streamed into memory (the build side), the left one
  * is streamed window by window and probed, and the output goes batch by
- * batch to the collect sink or, with `csv_path`, to that CSV file (*out
- * NULL). Same arguments and contract as gfi_plan_stream; without `force`
+ * batch to the collect sink or, with `dest`, to that file (*out NULL). Same arguments and contract as gfi_plan_stream; without `force`
  * only a plan whose left input reads a CSV file streams. */
 gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
-                               bool force, const char *csv_path, const gf_csv_write_options *csv_w,
-                               gf_frame **out, bool *handled, gf_error *err);
+                               bool force, const gfi_out_spec *dest, gf_frame **out, bool *handled, gf_error *err);
 
 #endif /* GF_PLAN_STREAM_INTERNAL_H */

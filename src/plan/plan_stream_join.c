@@ -170,7 +170,7 @@ static gf_status emit_batch(void *user, gf_frame *batch, gf_error *err) {
 }
 
 gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts, int64_t window,
-                               bool force, const char *csv_path, const gf_csv_write_options *csv_w,
+                               bool force, const gfi_out_spec *dest,
                                gf_frame **out, bool *handled, gf_error *err) {
   *handled = false;
   /* Filter / with / select nodes above the join run on its output. */
@@ -266,7 +266,7 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
     if (st != GF_OK && st != GF_ENOMEM && st != GF_ECANCELED && st != GF_ETIMEDOUT) goto fallback;
   }
   const gf_schema *os = st == GF_OK ? gf_frame_schema(tshape) : NULL;
-  if (st == GF_OK && csv_path) st = gfi_sink_csv_file(os, csv_path, csv_w, &lo, &k, err);
+  if (st == GF_OK && dest) st = gfi_stream_open_output(dest, os, &lo, &k, err);
   else if (st == GF_OK) st = gfi_sink_collect(os, a, &k, err);
   if (st != GF_OK) goto done;
   *handled = true;
@@ -308,7 +308,7 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
    * dictionary (the right side's have theirs from its collect). */
   /* (Spilled: the blocks' dictionaries were unified, codes are not the
    * source's.) */
-  if (st == GF_OK && src->kind == GF_PLAN_CSV && !csv_path && !spill) {
+  if (st == GF_OK && src->kind == GF_PLAN_CSV && !dest && !spill) {
     const gf_schema *ls = gf_frame_schema(probe);
     int nl = gf_schema_num_fields(ls), nc = gf_schema_num_fields(os);
     for (int c = 0; c < nc; c++) {

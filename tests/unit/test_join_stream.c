@@ -219,7 +219,8 @@ static gf_status stream(const gf_plan *p, const gf_parallel_options *o, int64_t 
   if (st != GF_OK) return st;
   bool handled = false;
   *out = NULL;
-  st = gfi_plan_stream_join(opt, o, window, true, csv_path, NULL, out, &handled, err);
+  gfi_out_spec dest = {.kind = GFI_OUT_CSV, .path = csv_path, .fd = -1};
+  st = gfi_plan_stream_join(opt, o, window, true, csv_path ? &dest : NULL, out, &handled, err);
   gf_plan_release(opt);
   if (st == GF_OK && !handled) fail_msg("the join did not stream");
   return st;
@@ -497,7 +498,8 @@ static void test_csv_files(void **state) {
       gf_plan *opt = NULL;
       OKE(gf_plan_optimize(jp, GF_PLAN_RULES_ALL, &opt, &err));
       bool handled = true;
-      OKE(gfi_plan_stream_join(opt, &o, 300, true, outp, NULL, &none, &handled, &err));
+      gfi_out_spec dest = {.kind = GFI_OUT_CSV, .path = outp, .fd = -1};
+      OKE(gfi_plan_stream_join(opt, &o, 300, true, &dest, &none, &handled, &err));
       assert_false(handled);
       gf_plan_release(opt);
       gf_plan_options po;

@@ -139,7 +139,7 @@ static gf_status stream(const gf_plan *p, int workers, int64_t window, const gf_
   gf_status st = gf_plan_optimize(p, GF_PLAN_RULES_ALL, &opt, err);
   if (st != GF_OK) return st;
   bool handled = false;
-  st = gfi_plan_stream(opt, &o, window, true, NULL, NULL, out, &handled, err);
+  st = gfi_plan_stream(opt, &o, window, true, NULL, out, &handled, err);
   gf_plan_release(opt);
   if (st == GF_OK && !handled) fail_msg("the plan did not stream");
   return st;
