@@ -495,7 +495,7 @@ static gf_status new_input(const char *name, const gf_parallel_options *o, gf_in
 gf_status gf_input_open_reader(gf_read_fn fn, void *user, const char *name,
                                const gf_parallel_options *o, gf_input **out, gf_error *err) {
   if (!fn || !out) return gf_error_set(err, GF_EINVAL, "gf_input_open_reader: invalid argument");
-  gf_input *in;
+  gf_input *in = NULL; /* set by new_input on GF_OK (Release gcc cannot tell) */
   GF_RETURN_NOT_OK(new_input(name ? name : "input", o, &in, err));
   in->fn = fn;
   in->user = user;
@@ -507,7 +507,7 @@ gf_status gf_input_open(const char *path, const gf_parallel_options *o, gf_input
                         gf_error *err) {
   if (!path || !out) return gf_error_set(err, GF_EINVAL, "gf_input_open: invalid argument");
   bool is_stdin = strcmp(path, "-") == 0;
-  gf_input *in;
+  gf_input *in = NULL; /* set by new_input on GF_OK (Release gcc cannot tell) */
   GF_RETURN_NOT_OK(new_input(is_stdin ? "standard input" : path, o, &in, err));
   if (is_stdin) {
     in->fd = STDIN_FILENO;

@@ -252,7 +252,7 @@ static gf_status map_schema(pq_file *f, gf_error *err) {
     c->leaf = leaves;
     c->name = dup_bytes(f->a, el[i].name.p, el[i].name.len);
     if (!c->name) return GF_OOM(err, "a Parquet column name");
-    int next;
+    int next = 0; /* set by subtree on GF_OK */
     GF_RETURN_NOT_OK(subtree(f, i, 0, &leaves, &next, err));
     bool group = next != i + 1 || !tr_isset(&el[i], 1);
     const char *why = NULL;

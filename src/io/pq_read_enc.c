@@ -68,7 +68,7 @@ gf_status gfi_pq_rle_count(const pq_in *in0, int bit_width, int64_t max, int64_t
   int64_t got = 0;
   int vbytes = (bit_width + 7) / 8;
   while (got < max && in.p < in.end) {
-    uint64_t h;
+    uint64_t h = 0;
     GF_RETURN_NOT_OK(gfi_pq_uleb(&in, &h));
     uint64_t k, bytes;
     if (h & 1) {
@@ -100,7 +100,7 @@ bool gfi_pq_rle_all(const pq_in *in0, int bit_width, int64_t count, uint32_t val
   int vbytes = (bit_width + 7) / 8;
   int64_t got = 0;
   while (got < count) {
-    uint64_t h;
+    uint64_t h = 0;
     if (gfi_pq_uleb(&in, &h) != GF_OK || (h & 1) || in.end - in.p < vbytes) return false;
     uint32_t v = 0;
     for (int i = 0; i < vbytes; i++) v |= (uint32_t)in.p[i] << (8 * i);
@@ -118,7 +118,7 @@ gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t li
   int64_t got = 0;
   int vbytes = (bit_width + 7) / 8;
   while (got < count) {
-    uint64_t h;
+    uint64_t h = 0;
     GF_RETURN_NOT_OK(gfi_pq_uleb(in, &h));
     if (h & 1) {
       uint64_t groups = h >> 1;
@@ -177,7 +177,7 @@ gf_status gfi_pq_rle_decode(pq_in *in, int bit_width, int64_t count, uint32_t li
 
 /* Zigzag-encoded signed varint. */
 static gf_status zigzag(pq_in *in, int64_t *out) {
-  uint64_t u;
+  uint64_t u = 0;
   GF_RETURN_NOT_OK(gfi_pq_uleb(in, &u));
   *out = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
   return GF_OK;
@@ -185,7 +185,7 @@ static gf_status zigzag(pq_in *in, int64_t *out) {
 
 gf_status gfi_pq_delta_decode(pq_in *in, int64_t *out, int64_t count,
                           int64_t *total) {
-  uint64_t block, nmini, tot;
+  uint64_t block = 0, nmini = 0, tot = 0; /* set by gfi_pq_uleb on GF_OK */
   int64_t first;
   GF_RETURN_NOT_OK(gfi_pq_uleb(in, &block));
   GF_RETURN_NOT_OK(gfi_pq_uleb(in, &nmini));

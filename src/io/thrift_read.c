@@ -96,7 +96,7 @@ static gf_status read_i32(tr_cursor *c, int64_t *out) {
 
 /* Length-prefixed bytes, viewed in place. */
 static gf_status read_binary(tr_cursor *c, tr_bytes *out) {
-  uint64_t n;
+  uint64_t n = 0;
   GF_RETURN_NOT_OK(read_varint(c, &n));
   if (n > (uint64_t)(c->end - c->p)) return bad(c, "string longer than the input left");
   out->p = c->p;
@@ -170,8 +170,8 @@ static gf_status skip(tr_cursor *c, int type, int depth) {
   }
   case CT_LIST:
   case CT_SET: {
-    int et;
-    int64_t n;
+    int et = 0;
+    int64_t n = 0;
     GF_RETURN_NOT_OK(read_list_header(c, &et, &n));
     for (int64_t i = 0; i < n; i++)
       GF_RETURN_NOT_OK(skip(c, et == CT_FALSE ? CT_TRUE : et, depth + 1));
@@ -232,8 +232,8 @@ static bool is_int_type(int t) {
  * of unexpected element type is skipped and left empty. */
 static gf_status decode_list(tr_cursor *c, const tr_field_def *f, tr_list *l,
                              int depth) {
-  int et;
-  int64_t n;
+  int et = 0;
+  int64_t n = 0;
   GF_RETURN_NOT_OK(read_list_header(c, &et, &n));
   size_t esz;
   switch (f->kind) {
