@@ -271,14 +271,10 @@ gf_status gfi_gb_spilled(const gf_frame *f, const char *const *keys, int nkeys,
     }
   }
   /* Partitions: enough that one holds about a quarter of what the limit
-   * leaves at ~64 bytes of grouping state a row, or the test's count. */
+   * leaves at ~64 bytes of grouping state a row (MemoryBound: of what it
+   * leaves now, exec/planners.c), or the test's count. */
   int P = gfi_gb_test_spill_parts();
-  if (P <= 0) {
-    int64_t lim = gfi_memory_limit(&po);
-    int64_t per = lim > 0 ? lim / 4 : INT64_MAX;
-    int64_t want = per > 0 ? (n * 64) / per + 1 : MAX_PARTS;
-    P = want < 2 ? 2 : want > MAX_PARTS ? MAX_PARTS : (int)want;
-  }
+  if (P <= 0) P = gfi_plan_spill_partitions(n, 64, &po, MAX_PARTS);
   size_t pb = (size_t)(n ? n : 1);
   uint8_t *part = st == GF_OK ? gfi_malloc(a, pb) : NULL;
   part_out *parts = st == GF_OK ? gfi_calloc(a, sizeof *parts * (size_t)P) : NULL;

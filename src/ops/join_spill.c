@@ -300,14 +300,10 @@ gf_status gfi_join_spilled(const gf_frame *left, const gf_frame *right,
   GF_RETURN_NOT_OK(gfi_ctx_load(&call, jo.parallel, &o, err));
   const gf_allocator *a = gfi_alloc_or_default(o.allocator);
   /* Partitions: one holds about a quarter of what the limit leaves at ~64
-   * bytes of join state a row (keys, hash table, pairs), or the test's. */
+   * bytes of join state a row (keys, hash table, pairs; MemoryBound: of
+   * what it leaves now, exec/planners.c), or the test's. */
   int P = gfi_join_test_spill_parts();
-  if (P <= 0) {
-    int64_t lim = gfi_memory_limit(&o);
-    int64_t per = lim > 0 ? lim / 4 : INT64_MAX;
-    int64_t want = per > 0 ? ((left->num_rows + right->num_rows) * 64) / per + 1 : MAX_PARTS;
-    P = want < 2 ? 2 : want > MAX_PARTS ? MAX_PARTS : (int)want;
-  }
+  if (P <= 0) P = gfi_plan_spill_partitions(left->num_rows + right->num_rows, 64, &o, MAX_PARTS);
   bool with_right = how != GF_JOIN_SEMI && how != GF_JOIN_ANTI;
   uint8_t *lp = NULL, *rp = NULL;
   part_pairs *pp = gfi_calloc(a, sizeof *pp * (size_t)P);
