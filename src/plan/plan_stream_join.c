@@ -187,7 +187,12 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
   int n, rn;
   if (!gfi_stream_shape(p->in[0], &top, chain, &n, 64, &src) || top) return GF_OK;
   if (!gfi_stream_shape(p->in[1], &rtop, rchain, &rn, 64, &rsrc) || rtop) return GF_OK;
-  if (src->kind == GF_PLAN_FRAME && !force) return GF_OK;
+  /* The sources this join was built and tested for: a CSV file on the
+   * left (any frame with `force`), a CSV file or a frame on the right.
+   * IPC and Parquet inputs keep the eager join (and its spilling). */
+  if (!gfi_plan_stream_source_ok(src, force) || !gfi_plan_stream_source_ok(rsrc, true)) return GF_OK;
+  if (src->kind != GF_PLAN_CSV && !(force && src->kind == GF_PLAN_FRAME)) return GF_OK;
+  if (rsrc->kind != GF_PLAN_CSV && rsrc->kind != GF_PLAN_FRAME) return GF_OK;
   gfi_ctx ctx;
   gf_parallel_options lo;
   GF_RETURN_NOT_OK(gfi_ctx_load(&ctx, opts, &lo, err));
