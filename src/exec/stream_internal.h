@@ -269,6 +269,14 @@ void gfi_sink_sort_test_spill(bool on);
 /* Sort sinks of the process that started spilling so far (tests). */
 int64_t gfi_sink_sort_spills(void);
 
+/* Wraps sink *k in a rebatching sink that hands it its input in batches
+ * of exactly `rows` rows (<= 0: 65,536; the last batch shorter), copying
+ * only batches that straddle pushed pieces, and takes it over (freed with
+ * the wrapper; the wrapper's finish calls its finish). On failure *k is
+ * unchanged. Used before file sinks fed by blocking sinks, so that the
+ * file's batch boundaries do not depend on the memory limit or window. */
+gf_status gfi_sink_rebatch(gfi_sink **k, int64_t rows, const gf_allocator *a, gf_error *err);
+
 /* ---- aggregate lists (ops/agg_parse.c) ------------------------------------ */
 
 /* The plain aggregates of a parsed list and their internal output names. */

@@ -269,6 +269,9 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
     gf_schema *os = NULL;
     st = gfi_sink_group_by_schema(k, &os, err);
     if (st == GF_OK) st = gfi_stream_open_output(dest, os, &lo, &fk, err);
+    /* The grid of the file's batches: the group-by hands out 65,536-group
+     * batches when spilled and one when not. */
+    if (st == GF_OK) st = gfi_sink_rebatch(&fk, 0, a, err);
     gf_schema_release(os);
   }
   if (st == GF_OK && fk) {

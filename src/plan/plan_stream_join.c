@@ -271,7 +271,12 @@ gf_status gfi_plan_stream_join(const gf_plan *p, const gf_parallel_options *opts
     if (st != GF_OK && st != GF_ENOMEM && st != GF_ECANCELED && st != GF_ETIMEDOUT) goto fallback;
   }
   const gf_schema *os = st == GF_OK ? gf_frame_schema(tshape) : NULL;
-  if (st == GF_OK && dest) st = gfi_stream_open_output(dest, os, &lo, &k, err);
+  if (st == GF_OK && dest) {
+    /* Output batches follow the windows in memory and the merge when
+     * spilled: the file gets them on one grid whatever the limit. */
+    st = gfi_stream_open_output(dest, os, &lo, &k, err);
+    if (st == GF_OK) st = gfi_sink_rebatch(&k, 0, a, err);
+  }
   else if (st == GF_OK) st = gfi_sink_collect(os, a, &k, err);
   if (st != GF_OK) goto done;
   *handled = true;
