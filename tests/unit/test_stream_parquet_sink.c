@@ -209,7 +209,7 @@ static void test_bytes_and_read_back(void **state) {
   tmp_path(csv, sizeof csv, "in.csv");
   tmp_path(got, sizeof got, "got.parquet");
   tmp_path(want, sizeof want, "want.parquet");
-  write_csv(csv, 12000);
+  write_csv(csv, 8000);
   gf_parquet_write_options w;
   pq_options(&w);
   static const int workers[4] = {1, 2, 3, 8};
@@ -367,10 +367,10 @@ static void test_alloc_sweep(void **state) {
   tmp_path(csv, sizeof csv, "in.csv");
   tmp_path(got, sizeof got, "sweep.parquet");
   tmp_path(want, sizeof want, "sweep_want.parquet");
-  write_csv(csv, 1500);
+  write_csv(csv, 500);
   gf_parquet_write_options w;
   pq_options(&w);
-  w.row_group_rows = 400;
+  w.row_group_rows = 150;
   gf_failing_allocator *fa = NULL;
   OKE(gf_failing_allocator_new(NULL, &fa, &err));
   for (int q = Q_CHAIN; q <= Q_SORT; q++) {
