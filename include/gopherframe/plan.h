@@ -55,6 +55,7 @@
 #include "io.h"
 #include "ipc.h"
 #include "parquet.h"
+#include "parquet_write.h"
 #include "sort_join.h"
 
 #ifdef __cplusplus
@@ -363,6 +364,14 @@ GF_API gf_status gf_plan_sink_ipc_stream(const gf_plan *p, const char *path,
 GF_API gf_status gf_plan_sink_ipc_stream_fd(const gf_plan *p, int fd,
                                             const gf_ipc_write_options *w,
                                             const gf_plan_options *o, gf_error *err);
+/** Writes the result as a Parquet file with gf_write_parquet (atomic);
+ * `w` NULL = defaults (no compression). A plan that streams (docs/STREAMING.md)
+ * writes row group by row group as its rows come or as its sort hands
+ * them out, without holding the result; the bytes are the same as
+ * gf_write_parquet's of the collected result. */
+GF_API gf_status gf_plan_sink_parquet(const gf_plan *p, const char *path,
+                                      const gf_parquet_write_options *w,
+                                      const gf_plan_options *o, gf_error *err);
 /** Runs the plan and exports the result as an ArrowArrayStream (one array
  * per batch), as gf_frame_export_stream. */
 GF_API gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o,

@@ -644,6 +644,26 @@ class LazyFrame:
         _gf.plan_sink(self._p, 2, _path(path), ",", _COMPRESSION[compression], 0,
                       _opts(threads, timeout, memory_limit))
 
+    def sink_parquet(self, path: PathLike, *, compression: Optional[str] = "snappy",
+                     compression_level: Optional[int] = None, row_group_size: Optional[int] = None,
+                     threads: Optional[int] = None, timeout: Optional[float] = None,
+                     memory_limit: Optional[int] = None) -> None:
+        """Runs the plan and writes a Parquet file (atomically), options as
+        DataFrame.write_parquet and the same bytes as
+        ``collect().write_parquet(...)``. A plan that streams (a scan_csv
+        with filters/selects, topped by a sort or a group-by) writes row
+        group by row group without holding the result; it holds up to one
+        row group (``row_group_size`` rows, default 1048576) of it."""
+        code = _PARQUET_COMPRESSION.get(compression.lower() if isinstance(compression, str) else compression)
+        if code is None:
+            raise InvalidArgumentError(f"sink_parquet: unknown compression {compression!r}; use one of "
+                                       "'snappy', 'zstd', 'gzip', 'lz4' or 'none'")
+        rg = 0 if row_group_size is None else int(row_group_size)
+        if row_group_size is not None and rg <= 0:
+            raise InvalidArgumentError(f"sink_parquet: row_group_size must be positive, got {row_group_size!r}")
+        _gf.plan_sink(self._p, 3, _path(path), ",", code, 0, _opts(threads, timeout, memory_limit),
+                      int(compression_level or 0), rg)
+
 
 class LazyGroupBy:
     """``lazy.group_by(keys)``; finish with :meth:`agg`."""

@@ -1487,10 +1487,12 @@ typedef struct {
   const gf_plan *p;
   unsigned disabled;
   int want_profile;
-  int sink; /* 0 collect, 1 csv, 2 ipc */
+  int sink; /* 0 collect, 1 csv, 2 ipc, 3 parquet */
   const char *path;
   char delimiter;
-  int compression;
+  int compression;      /* ipc or parquet codec */
+  int level;            /* parquet compression level (0: the codec's) */
+  long long row_group;  /* parquet rows per row group (0: default) */
   gf_frame *out;
   gf_plan_profile *profile;
 } plan_call;
@@ -1513,6 +1515,14 @@ static gf_status job_plan_run(void *ctx, const gf_parallel_options *po, gf_error
     gf_ipc_write_options_init(&w);
     w.compression = (gf_ipc_compression)c->compression;
     return gf_plan_sink_ipc(c->p, c->path, &w, &o, err);
+  }
+  if (c->sink == 3) {
+    gf_parquet_write_options w;
+    gf_parquet_write_options_init(&w);
+    w.compression = (gf_parquet_compression)c->compression;
+    w.compression_level = c->level;
+    w.row_group_rows = c->row_group;
+    return gf_plan_sink_parquet(c->p, c->path, &w, &o, err);
   }
   return gf_plan_collect(c->p, &o, &c->out, err);
 }
@@ -1549,18 +1559,21 @@ static PyObject *py_plan_collect(PyObject *self, PyObject *args) {
   return r;
 }
 
-/* sink(plan, kind 1 csv / 2 ipc, path, delimiter, compression, disabled, opts) */
+/* sink(plan, kind 1 csv / 2 ipc / 3 parquet, path, delimiter, compression,
+ * disabled, opts[, parquet level, parquet row group rows]) */
 static PyObject *py_plan_sink(PyObject *self, PyObject *args) {
   plan_call c;
   memset(&c, 0, sizeof c);
   call_opts o;
   gf_plan *p;
   const char *delim;
-  if (!PyArg_ParseTuple(args, "O&issiIO&", plan_arg, &p, &c.sink, &c.path, &delim, &c.compression, &c.disabled,
-                        opts_arg, &o))
+  if (!PyArg_ParseTuple(args, "O&issiIO&|iL", plan_arg, &p, &c.sink, &c.path, &delim, &c.compression, &c.disabled,
+                        opts_arg, &o, &c.level, &c.row_group))
     return NULL;
   if (strlen(delim) > 1) return PyErr_Format(PyExc_ValueError, "delimiter must be one character, got '%s'", delim);
-  if (c.sink != 1 && c.sink != 2) return PyErr_Format(PyExc_ValueError, "sink kind must be 1 (csv) or 2 (ipc)");
+  if (c.sink < 1 || c.sink > 3)
+    return PyErr_Format(PyExc_ValueError, "sink kind must be 1 (csv), 2 (ipc) or 3 (parquet)");
+  if (c.row_group < 0) return PyErr_Format(PyExc_ValueError, "row_group_size must be positive, got %lld", c.row_group);
   c.p = p;
   c.delimiter = delim[0];
   if (run_job(job_plan_run, &c, &o) < 0) return NULL;
@@ -1643,7 +1656,7 @@ static PyMethodDef methods[] = {
     {"plan_schema", py_plan_schema, METH_VARARGS, "plan_schema(plan) -> [(name, type, nullable)]"},
     {"plan_explain", py_plan_explain, METH_VARARGS, "plan_explain(plan, optimized, schema, disabled) -> str"},
     {"plan_collect", py_plan_collect, METH_VARARGS, "plan_collect(plan, disabled, profile, opts) -> Frame"},
-    {"plan_sink", py_plan_sink, METH_VARARGS, "plan_sink(plan, kind, path, delimiter, compression, disabled, opts)"},
+    {"plan_sink", py_plan_sink, METH_VARARGS, "plan_sink(plan, kind, path, delimiter, compression, disabled, opts[, level, row_group_rows])"},
     {"build_info", py_build_info, METH_NOARGS, "build_info() -> dict"},
     {"default_threads", py_default_threads, METH_NOARGS, "default_threads() -> int"},
     {NULL, NULL, 0, NULL},

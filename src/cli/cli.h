@@ -261,10 +261,11 @@ gf_status cli_write_frame(const gf_frame *f, const cli_output *o, const cli_writ
                           const gf_parallel_options *p, gf_error *err);
 
 /* Runs `plan` and writes its result to `o` through the plan sinks
- * (gf_plan_sink_ipc / _ipc_stream / _ipc_stream_fd / _csv), which write a
+ * (gf_plan_sink_ipc / _ipc_stream / _ipc_stream_fd / _csv / _parquet), which write a
  * streamed plan's rows batch by batch - a sort's too - instead of
  * collecting the result first: Arrow IPC (file, stream, stream to
- * standard output) and uncompressed CSV/TSV files. *handled = false (and
+ * standard output), Parquet files (gf's default options: snappy) and
+ * uncompressed CSV/TSV files. *handled = false (and
  * nothing run) for the other outputs: collect, then cli_write_frame. */
 gf_status cli_write_plan(const gf_plan *plan, const cli_output *o, const gf_plan_options *po,
                          bool *handled, gf_error *err);

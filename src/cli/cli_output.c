@@ -156,6 +156,14 @@ static gf_status write_text(const gf_frame *f, const cli_output *o,
   return gf_text_output_close(t, true, err);
 }
 
+/* gf's Parquet output options when none are given: snappy, as pyarrow;
+ * none in a build without libsnappy. */
+static void parquet_defaults(gf_parquet_write_options *po) {
+  gf_parquet_write_options_init(po);
+  po->compression = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
+                                                                       : GF_PARQUET_NONE;
+}
+
 /* See cli.h. */
 gf_status cli_write_frame(const gf_frame *f, const cli_output *o, const cli_write_options *w,
                           const gf_parallel_options *p, gf_error *err) {
@@ -177,14 +185,8 @@ gf_status cli_write_frame(const gf_frame *f, const cli_output *o, const cli_writ
   }
   if (o->format == GF_FORMAT_PARQUET) {
     gf_parquet_write_options po;
-    if (w && w->parquet) {
-      po = *w->parquet;
-    } else {
-      /* snappy by default, as pyarrow; none in a build without libsnappy */
-      gf_parquet_write_options_init(&po);
-      po.compression = gf_parquet_compression_available(GF_PARQUET_SNAPPY) ? GF_PARQUET_SNAPPY
-                                                                          : GF_PARQUET_NONE;
-    }
+    if (w && w->parquet) po = *w->parquet;
+    else parquet_defaults(&po);
     po.parallel = p;
     return gf_write_parquet(f, o->path, &po, err);
   }
@@ -225,6 +227,13 @@ gf_status cli_write_plan(const gf_plan *plan, const cli_output *o, const gf_plan
     }
     return o->format == GF_FORMAT_IPC_STREAM ? gf_plan_sink_ipc_stream(plan, o->path, &io, po, err)
                                              : gf_plan_sink_ipc(plan, o->path, &io, po, err);
+  }
+  if (o->format == GF_FORMAT_PARQUET && !o->to_stdout) {
+    /* the same bytes as cli_write_frame's of the collected result */
+    gf_parquet_write_options pw;
+    parquet_defaults(&pw);
+    *handled = true;
+    return gf_plan_sink_parquet(plan, o->path, &pw, po, err);
   }
   if ((o->format == GF_FORMAT_CSV || o->format == GF_FORMAT_TSV) &&
       o->compression == GF_COMPRESSION_NONE && !o->to_stdout) {

@@ -827,7 +827,7 @@ static gf_status sink_options(const gf_plan_options *opts, int64_t t0, gf_parall
 }
 
 /* The kinds of output a sink writes. */
-typedef enum sink_kind { SINK_CSV, SINK_IPC_FILE, SINK_IPC_STREAM, SINK_IPC_FD } sink_kind;
+typedef enum sink_kind { SINK_CSV, SINK_IPC_FILE, SINK_IPC_STREAM, SINK_IPC_FD, SINK_PARQUET } sink_kind;
 
 /* Runs the plan and writes its result; the write takes the run's options
  * (see sink_options) in place of the writer options' own `parallel`. */
@@ -852,10 +852,12 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
     memset(&dest, 0, sizeof dest);
     dest.kind = kind == SINK_CSV          ? GFI_OUT_CSV
                 : kind == SINK_IPC_FILE   ? GFI_OUT_IPC_FILE
+                : kind == SINK_PARQUET    ? GFI_OUT_PARQUET
                                           : GFI_OUT_IPC_STREAM;
     dest.path = kind == SINK_IPC_FD ? NULL : path;
     dest.fd = fd;
     if (kind == SINK_CSV) dest.csv = w;
+    else if (kind == SINK_PARQUET) dest.parquet = w;
     else dest.ipc = w;
     gf_plan *opt = NULL;
     bool streamed = false;
@@ -878,6 +880,14 @@ static gf_status sink(const gf_plan *p, sink_kind kind, const char *path, int fd
     cw.size = sizeof cw;
     cw.parallel = &po;
     st = gf_write_csv(f, path, &cw, err);
+  } else if (st == GF_OK && kind == SINK_PARQUET) {
+    gf_parquet_write_options pw;
+    gf_parquet_write_options_init(&pw);
+    const gf_parquet_write_options *u = w;
+    if (u) memcpy(&pw, u, u->size && u->size < sizeof pw ? u->size : sizeof pw);
+    pw.size = sizeof pw;
+    pw.parallel = &po;
+    st = gf_write_parquet(f, path, &pw, err);
   } else if (st == GF_OK) {
     gf_ipc_write_options iw;
     gf_ipc_write_options_init(&iw);
@@ -915,6 +925,12 @@ gf_status gf_plan_sink_ipc_stream_fd(const gf_plan *p, int fd, const gf_ipc_writ
                                      const gf_plan_options *o, gf_error *err) {
   if (fd < 0) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_ipc_stream_fd: invalid descriptor %d", fd);
   return sink(p, SINK_IPC_FD, NULL, fd, w, o, err);
+}
+
+gf_status gf_plan_sink_parquet(const gf_plan *p, const char *path, const gf_parquet_write_options *w,
+                               const gf_plan_options *o, gf_error *err) {
+  if (!path) return gf_error_set(err, GF_EINVAL, "gf_plan_sink_parquet: path is NULL");
+  return sink(p, SINK_PARQUET, path, -1, w, o, err);
 }
 
 gf_status gf_plan_to_stream(const gf_plan *p, const gf_plan_options *o, struct ArrowArrayStream *out,

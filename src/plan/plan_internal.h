@@ -234,9 +234,7 @@ typedef enum gfi_out_kind {
   GFI_OUT_CSV = 1,   /* csv options */
   GFI_OUT_IPC_FILE,  /* ipc options; path */
   GFI_OUT_IPC_STREAM, /* ipc options; path, or fd when path is NULL */
-  /* GFI_OUT_PARQUET: a Parquet file sink (gfi_sink_parquet_file(schema,
-   * path, const gf_parquet_write_options *, po, &k, err)) is being written;
-   * it plugs in at open_output in plan_stream.c, with `parquet` below. */
+  GFI_OUT_PARQUET,   /* parquet options; path */
 } gfi_out_kind;
 
 typedef struct gfi_out_spec {
@@ -245,7 +243,7 @@ typedef struct gfi_out_spec {
   int fd;
   const gf_csv_write_options *csv;
   const gf_ipc_write_options *ipc;
-  const void *parquet; /* const gf_parquet_write_options * (not used yet) */
+  const gf_parquet_write_options *parquet;
 } gfi_out_spec;
 
 /* Runs optimized plan p streaming when its shape streams (a chain of

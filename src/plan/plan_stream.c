@@ -115,7 +115,8 @@ gf_status gfi_stream_open_output(const gfi_out_spec *dest, const gf_schema *sche
   case GFI_OUT_IPC_FILE: return gfi_sink_ipc_file(schema, dest->path, dest->ipc, lo, k, err);
   case GFI_OUT_IPC_STREAM:
     return gfi_sink_ipc_stream(schema, dest->path, dest->fd, dest->ipc, lo, k, err);
-  /* GFI_OUT_PARQUET: gfi_sink_parquet_file(schema, dest->path, dest->parquet, lo, k, err). */
+  case GFI_OUT_PARQUET:
+    return gfi_sink_parquet_file(schema, dest->path, dest->parquet, lo, k, err);
   }
   return gf_error_set(err, GF_EINVAL, "streamed plan: unknown output kind %d", (int)dest->kind);
 }
@@ -255,8 +256,10 @@ gf_status gfi_plan_stream(const gf_plan *p, const gf_parallel_options *opts, int
       else if (!pass_to_file) gfi_sink_collect_set_dictionary(k, c, d);
       /* Sorted output starts after the last input row: the file sink
        * gets the final dictionary before its first batch. A pass-through
-       * IPC file gets it before its footer (ipc_write_internal.h). */
-      if (fk && dest->kind != GFI_OUT_CSV) gfi_sink_ipc_set_dictionary(fk, c, d);
+       * IPC file gets it before its footer (ipc_write_internal.h). A
+       * Parquet sink needs none: it encodes dictionary columns by value. */
+      if (fk && (dest->kind == GFI_OUT_IPC_FILE || dest->kind == GFI_OUT_IPC_STREAM))
+        gfi_sink_ipc_set_dictionary(fk, c, d);
       else if (pass_to_file && dest->kind == GFI_OUT_IPC_FILE) gfi_sink_ipc_set_dictionary(k, c, d);
       gf_array_release(d);
     }
