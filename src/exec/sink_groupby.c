@@ -58,18 +58,38 @@ typedef struct strtab {
   int64_t nslots;
 } strtab;
 
-/* The state of one aggregate of one group. */
-typedef struct ast {
-  int64_t n;            /* valid values (count, sum, mean) */
+/* The per-group states of one aggregate, one layout per kind holding only
+ * what that kind needs (the state is most of a group's bytes at high
+ * cardinality): count() keeps nothing (the group's row count serves),
+ * count(col) a count, min/max an order key and value, first/last a value,
+ * sum/mean the block and row-order sums of one arithmetic (float or
+ * integer, never both). */
+typedef union sumv {
+  double f;
+  int64_t i;
+} sumv;
+
+/* sum, mean */
+typedef struct st_sum {
+  int64_t n;            /* valid values */
   int64_t blk;          /* block of the open partial, -1 none */
   int64_t pn;           /* partial: values */
-  double pf, cf, rf;    /* float sum: partial, combined, row order */
-  int64_t pi, ci, ri;   /* int sum: partial, combined, row order */
   int64_t cn;           /* values in the combined sum */
+  sumv p, c, r;         /* partial, combined, row order (float or int) */
   bool ovf_row, ovf_blk;
-  bool has;             /* min/max/first/last: a value seen */
-  int64_t key, val;     /* min/max: order key; value bits */
-} ast;
+} st_sum;
+
+/* min, max */
+typedef struct st_ext {
+  int64_t key, val;     /* order key; value bits */
+  bool has;             /* a value seen */
+} st_ext;
+
+/* first, last */
+typedef struct st_pick {
+  int64_t val;
+  bool has;
+} st_pick;
 
 typedef struct kcol {
   int col;
@@ -78,6 +98,8 @@ typedef struct kcol {
   gf_array *dict; /* 2: the frame-wide dictionary for the output: set by
                      the driver (dict_fixed), else the last batch's */
   bool dict_fixed;
+  int ri;         /* column of its raw values in gbsink.graw, -1: the raw
+                     value is the equality value (integers, utf8 ids) */
   bool mixed;     /* 2: batches came with different dictionaries */
   gf_array *mdict; /* 2, mixed: the dictionary of the values met, built
                       once for the output */
@@ -88,9 +110,27 @@ typedef struct acol {
   int col;     /* -1: count(*) */
   gf_datatype type;
   bool isfloat, isu64;
-  ast *s;      /* per group */
+  void *s;     /* per group: st_* of the kind, NULL for count() */
+  size_t ssz;  /* bytes of one group's state (0: none) */
   int so;      /* first column of its packed state (spilled group-by) */
 } acol;
+
+/* Group q's state of aggregate c, by kind. */
+static inline st_sum *sum_at(const acol *c, int64_t q) { return (st_sum *)c->s + q; }
+static inline st_ext *ext_at(const acol *c, int64_t q) { return (st_ext *)c->s + q; }
+static inline st_pick *pick_at(const acol *c, int64_t q) { return (st_pick *)c->s + q; }
+static inline int64_t *cnt_at(const acol *c, int64_t q) { return (int64_t *)c->s + q; }
+
+/* Bytes of one group's state of an aggregate of this kind. */
+static size_t state_size(gf_agg_kind kind) {
+  switch (kind) {
+    case GF_AGG_COUNT_ALL: return 0;
+    case GF_AGG_COUNT: return sizeof(int64_t);
+    case GF_AGG_SUM: case GF_AGG_MEAN: return sizeof(st_sum);
+    case GF_AGG_MIN: case GF_AGG_MAX: return sizeof(st_ext);
+    default: return sizeof(st_pick);
+  }
+}
 
 typedef struct gbspill gbspill;
 
@@ -111,8 +151,10 @@ typedef struct gbsink {
   int64_t ng, gcap;
   uint64_t *gkey;   /* ng x nkeys equality values */
   uint64_t *gnull;  /* ng null masks */
-  int64_t *graw;    /* ng x nkeys: first row's raw value (fixed width),
-                       string id (utf8), code (dictionary) */
+  int64_t *graw;    /* ng x nraw: first row's raw value of the keys whose
+                       raw value differs from the equality value (floats;
+                       dictionary codes); kcol.ri */
+  int nraw;
   int64_t *grows;   /* rows per group */
   int64_t *gfirst;  /* absolute position of the group's first row */
   int64_t *slots;
@@ -219,42 +261,45 @@ static gf_status grow_arrays(gbsink *g, int64_t need, gf_error *err) {
   int64_t cap = g->gcap ? g->gcap * 2 : 1024;
   while (cap < need) cap *= 2;
   size_t nk = (size_t)(g->nkeys ? g->nkeys : 1);
+  size_t nr = (size_t)(g->nraw ? g->nraw : 1);
   const gf_allocator *a = g->a;
   uint64_t *k = gfi_malloc(a, sizeof *k * (size_t)cap * nk);
   uint64_t *nl = gfi_malloc(a, sizeof *nl * (size_t)cap);
-  int64_t *raw = gfi_malloc(a, sizeof *raw * (size_t)cap * nk);
+  int64_t *raw = gfi_malloc(a, sizeof *raw * (size_t)cap * nr);
   int64_t *rows = gfi_malloc(a, sizeof *rows * (size_t)cap);
   int64_t *first = gfi_malloc(a, sizeof *first * (size_t)cap);
-  ast **ns = gfi_calloc(a, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
+  void **ns = gfi_calloc(a, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
   bool ok = k && nl && raw && rows && first && ns;
-  for (int i = 0; ok && i < g->naggs; i++) ok = (ns[i] = gfi_malloc(a, sizeof(ast) * (size_t)cap)) != NULL;
+  for (int i = 0; ok && i < g->naggs; i++)
+    if (g->ac[i].ssz) ok = (ns[i] = gfi_malloc(a, g->ac[i].ssz * (size_t)cap)) != NULL;
   if (!ok) {
     if (k) gfi_mfree(a, k, sizeof *k * (size_t)cap * nk);
     if (nl) gfi_mfree(a, nl, sizeof *nl * (size_t)cap);
-    if (raw) gfi_mfree(a, raw, sizeof *raw * (size_t)cap * nk);
+    if (raw) gfi_mfree(a, raw, sizeof *raw * (size_t)cap * nr);
     if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)cap);
     if (first) gfi_mfree(a, first, sizeof *first * (size_t)cap);
     for (int i = 0; ns && i < g->naggs; i++)
-      if (ns[i]) gfi_mfree(a, ns[i], sizeof(ast) * (size_t)cap);
+      if (ns[i]) gfi_mfree(a, ns[i], g->ac[i].ssz * (size_t)cap);
     if (ns) gfi_mfree(a, ns, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
     return GF_OOM(err, "group-by groups");
   }
   if (g->gcap) {
     memcpy(k, g->gkey, sizeof *k * (size_t)g->ng * nk);
     memcpy(nl, g->gnull, sizeof *nl * (size_t)g->ng);
-    memcpy(raw, g->graw, sizeof *raw * (size_t)g->ng * nk);
+    memcpy(raw, g->graw, sizeof *raw * (size_t)g->ng * nr);
     memcpy(rows, g->grows, sizeof *rows * (size_t)g->ng);
     memcpy(first, g->gfirst, sizeof *first * (size_t)g->ng);
     gfi_mfree(a, g->gkey, sizeof *k * (size_t)g->gcap * nk);
     gfi_mfree(a, g->gnull, sizeof *nl * (size_t)g->gcap);
-    gfi_mfree(a, g->graw, sizeof *raw * (size_t)g->gcap * nk);
+    gfi_mfree(a, g->graw, sizeof *raw * (size_t)g->gcap * nr);
     gfi_mfree(a, g->grows, sizeof *rows * (size_t)g->gcap);
     gfi_mfree(a, g->gfirst, sizeof *first * (size_t)g->gcap);
   }
   for (int i = 0; i < g->naggs; i++) {
+    if (!g->ac[i].ssz) continue;
     if (g->gcap) {
-      memcpy(ns[i], g->ac[i].s, sizeof(ast) * (size_t)g->ng);
-      gfi_mfree(a, g->ac[i].s, sizeof(ast) * (size_t)g->gcap);
+      memcpy(ns[i], g->ac[i].s, g->ac[i].ssz * (size_t)g->ng);
+      gfi_mfree(a, g->ac[i].s, g->ac[i].ssz * (size_t)g->gcap);
     }
     g->ac[i].s = ns[i];
   }
@@ -313,17 +358,17 @@ static gf_status group_of(gbsink *g, const uint64_t *k, uint64_t nulls, const in
   }
   int64_t q = g->ng++;
   g->slots[i] = q;
-  if (g->nkeys) {
-    memcpy(g->gkey + (size_t)q * nk, k, sizeof *k * (size_t)g->nkeys);
-    memcpy(g->graw + (size_t)q * nk, raw, sizeof *raw * (size_t)g->nkeys);
-  }
+  if (g->nkeys) memcpy(g->gkey + (size_t)q * nk, k, sizeof *k * (size_t)g->nkeys);
+  for (int j = 0; j < g->nkeys; j++)
+    if (g->kc[j].ri >= 0) g->graw[(size_t)q * (size_t)g->nraw + (size_t)g->kc[j].ri] = raw[j];
   g->gnull[q] = nulls;
   g->grows[q] = 0;
   g->gfirst[q] = pos;
   for (int j = 0; j < g->naggs; j++) {
-    ast *s = &g->ac[j].s[q];
-    memset(s, 0, sizeof *s);
-    s->blk = -1;
+    acol *c = &g->ac[j];
+    if (!c->ssz) continue;
+    memset((char *)c->s + c->ssz * (size_t)q, 0, c->ssz);
+    if (c->kind == GF_AGG_SUM || c->kind == GF_AGG_MEAN) sum_at(c, q)->blk = -1;
   }
   *gid = q;
   return GF_OK;
@@ -357,18 +402,18 @@ static int64_t raw_bits(const gf_array *x, int64_t i) {
 
 /* Folds an aggregate's open block partial into its combined sum (the
  * eager block path's combine, in block order). */
-static void close_block(acol *c, ast *s) {
+static void close_block(const acol *c, st_sum *s) {
   if (s->blk < 0) return;
   if (s->pn) {
-    if (c->isfloat) s->cf = s->cn ? s->cf + s->pf : s->pf;
-    else s->ovf_blk |= __builtin_add_overflow(s->ci, s->pi, &s->ci);
+    if (c->isfloat) s->c.f = s->cn ? s->c.f + s->p.f : s->p.f;
+    else s->ovf_blk |= __builtin_add_overflow(s->c.i, s->p.i, &s->c.i);
     s->cn += s->pn;
   } else if (!c->isfloat) {
-    s->ovf_blk |= __builtin_add_overflow(s->ci, s->pi, &s->ci);
+    s->ovf_blk |= __builtin_add_overflow(s->c.i, s->p.i, &s->c.i);
   }
   s->pn = 0;
-  s->pf = 0.0;
-  s->pi = 0;
+  if (c->isfloat) s->p.f = 0.0;
+  else s->p.i = 0;
   s->blk = -1;
 }
 
@@ -515,12 +560,12 @@ static gf_status fold_run(gbsink *g, int64_t *const *rc, int64_t n, gf_error *er
     const int64_t *av = rc[RC_AV(g, i)], *ar = rc[RC_AR(g, i)];
     uint64_t bit = UINT64_C(1) << i;
     if (c->kind == GF_AGG_COUNT) {
-      for (int64_t j = 0; j < n; j++) c->s[gid[j]].n += ((uint64_t)vm[j] & bit) != 0;
+      for (int64_t j = 0; j < n; j++) *cnt_at(c, gid[j]) += ((uint64_t)vm[j] & bit) != 0;
       continue;
     }
     if (c->kind == GF_AGG_SUM || c->kind == GF_AGG_MEAN) {
       for (int64_t j = 0; j < n; j++) {
-        ast *s = &c->s[gid[j]];
+        st_sum *s = sum_at(c, gid[j]);
         int64_t blk = pos[j] / GF_REDUCTION_BLOCK_ROWS;
         if (s->blk != blk) {
           close_block(c, s);
@@ -531,13 +576,13 @@ static gf_status fold_run(gbsink *g, int64_t *const *rc, int64_t n, gf_error *er
           double v;
           memcpy(&v, &av[j], 8);
           double add = ok ? v : -0.0;
-          s->pf += add;
-          s->rf += add;
+          s->p.f += add;
+          s->r.f += add;
         } else {
           int64_t add = ok ? av[j] : 0;
           if (c->isu64 && ok && av[j] < 0) s->ovf_row = s->ovf_blk = true;
-          s->ovf_blk |= __builtin_add_overflow(s->pi, add, &s->pi);
-          s->ovf_row |= __builtin_add_overflow(s->ri, add, &s->ri);
+          s->ovf_blk |= __builtin_add_overflow(s->p.i, add, &s->p.i);
+          s->ovf_row |= __builtin_add_overflow(s->r.i, add, &s->r.i);
         }
         s->pn += ok;
         s->n += ok;
@@ -548,7 +593,7 @@ static gf_status fold_run(gbsink *g, int64_t *const *rc, int64_t n, gf_error *er
       bool mx = c->kind == GF_AGG_MAX;
       for (int64_t j = 0; j < n; j++) {
         if (!((uint64_t)vm[j] & bit)) continue;
-        ast *s = &c->s[gid[j]];
+        st_ext *s = ext_at(c, gid[j]);
         if (!s->has || (mx ? av[j] > s->key : av[j] < s->key)) {
           s->has = true;
           s->key = av[j];
@@ -561,7 +606,7 @@ static gf_status fold_run(gbsink *g, int64_t *const *rc, int64_t n, gf_error *er
     bool last = c->kind == GF_AGG_LAST;
     for (int64_t j = 0; j < n; j++) {
       if (!((uint64_t)vm[j] & bit)) continue;
-      ast *s = &c->s[gid[j]];
+      st_pick *s = pick_at(c, gid[j]);
       if (last || !s->has) {
         s->has = true;
         s->val = ar[j];
@@ -622,16 +667,6 @@ static int state_fields(gf_agg_kind kind) {
   }
 }
 
-static int64_t dbits(double d) {
-  int64_t v;
-  memcpy(&v, &d, 8);
-  return v;
-}
-static double bitsd(int64_t v) {
-  double d;
-  memcpy(&d, &v, 8);
-  return d;
-}
 
 /* Group q's state into row j of state columns `cols` (layout: first
  * position, null mask, keys, raws, rows, then each aggregate's fields). */
@@ -641,27 +676,40 @@ static void pack_group(const gbsink *g, int64_t q, int64_t **cols, int64_t j) {
   cols[0][j] = g->gfirst[q];
   cols[1][j] = (int64_t)g->gnull[q];
   for (int k = 0; k < nk; k++) {
-    cols[2 + k][j] = (int64_t)g->gkey[(size_t)q * nkk + (size_t)k];
-    cols[2 + nk + k][j] = g->graw[(size_t)q * nkk + (size_t)k];
+    int64_t kv = (int64_t)g->gkey[(size_t)q * nkk + (size_t)k];
+    int ri = g->kc[k].ri;
+    cols[2 + k][j] = kv;
+    cols[2 + nk + k][j] = ri >= 0 ? g->graw[(size_t)q * (size_t)g->nraw + (size_t)ri] : kv;
   }
   cols[2 + 2 * nk][j] = g->grows[q];
   for (int i = 0; i < g->naggs; i++) {
     const acol *c = &g->ac[i];
-    const ast *s = &c->s[q];
     int64_t **o = cols + c->so;
     switch (c->kind) {
       case GF_AGG_COUNT_ALL: break;
-      case GF_AGG_COUNT: o[0][j] = s->n; break;
-      case GF_AGG_SUM: case GF_AGG_MEAN:
+      case GF_AGG_COUNT: o[0][j] = *cnt_at(c, q); break;
+      case GF_AGG_SUM: case GF_AGG_MEAN: {
+        /* The spilled layout keeps both arithmetics' columns (zero for the
+         * one not used), so the state files do not depend on the kind. */
+        const st_sum *s = sum_at(c, q);
+        bool f = c->isfloat;
         o[0][j] = s->n; o[1][j] = s->blk; o[2][j] = s->pn;
-        o[3][j] = dbits(s->pf); o[4][j] = dbits(s->cf); o[5][j] = dbits(s->rf);
-        o[6][j] = s->pi; o[7][j] = s->ci; o[8][j] = s->ri; o[9][j] = s->cn;
+        o[3][j] = f ? s->p.i : 0; o[4][j] = f ? s->c.i : 0; o[5][j] = f ? s->r.i : 0;
+        o[6][j] = f ? 0 : s->p.i; o[7][j] = f ? 0 : s->c.i; o[8][j] = f ? 0 : s->r.i;
+        o[9][j] = s->cn;
         o[10][j] = (int64_t)s->ovf_row | (int64_t)s->ovf_blk << 1;
         break;
-      case GF_AGG_MIN: case GF_AGG_MAX:
+      }
+      case GF_AGG_MIN: case GF_AGG_MAX: {
+        const st_ext *s = ext_at(c, q);
         o[0][j] = s->has; o[1][j] = s->key; o[2][j] = s->val;
         break;
-      default: o[0][j] = s->has; o[1][j] = s->val; break;
+      }
+      default: {
+        const st_pick *s = pick_at(c, q);
+        o[0][j] = s->has; o[1][j] = s->val;
+        break;
+      }
     }
   }
 }
@@ -674,29 +722,38 @@ static void unpack_group(gbsink *g, int64_t q, const int64_t *const *cols, int64
   g->gnull[q] = (uint64_t)cols[1][j];
   for (int k = 0; k < nk; k++) {
     g->gkey[(size_t)q * nkk + (size_t)k] = (uint64_t)cols[2 + k][j];
-    g->graw[(size_t)q * nkk + (size_t)k] = cols[2 + nk + k][j];
+    if (g->kc[k].ri >= 0) g->graw[(size_t)q * (size_t)g->nraw + (size_t)g->kc[k].ri] = cols[2 + nk + k][j];
   }
   g->grows[q] = cols[2 + 2 * nk][j];
   for (int i = 0; i < g->naggs; i++) {
     acol *c = &g->ac[i];
-    ast *s = &c->s[q];
     const int64_t *const *o = cols + c->so;
-    memset(s, 0, sizeof *s);
-    s->blk = -1;
     switch (c->kind) {
       case GF_AGG_COUNT_ALL: break;
-      case GF_AGG_COUNT: s->n = o[0][j]; break;
-      case GF_AGG_SUM: case GF_AGG_MEAN:
+      case GF_AGG_COUNT: *cnt_at(c, q) = o[0][j]; break;
+      case GF_AGG_SUM: case GF_AGG_MEAN: {
+        st_sum *s = sum_at(c, q);
+        bool f = c->isfloat;
+        memset(s, 0, sizeof *s);
         s->n = o[0][j]; s->blk = o[1][j]; s->pn = o[2][j];
-        s->pf = bitsd(o[3][j]); s->cf = bitsd(o[4][j]); s->rf = bitsd(o[5][j]);
-        s->pi = o[6][j]; s->ci = o[7][j]; s->ri = o[8][j]; s->cn = o[9][j];
+        s->p.i = o[f ? 3 : 6][j]; s->c.i = o[f ? 4 : 7][j]; s->r.i = o[f ? 5 : 8][j];
+        s->cn = o[9][j];
         s->ovf_row = o[10][j] & 1;
         s->ovf_blk = (o[10][j] >> 1) & 1;
         break;
-      case GF_AGG_MIN: case GF_AGG_MAX:
+      }
+      case GF_AGG_MIN: case GF_AGG_MAX: {
+        st_ext *s = ext_at(c, q);
+        memset(s, 0, sizeof *s);
         s->has = o[0][j] != 0; s->key = o[1][j]; s->val = o[2][j];
         break;
-      default: s->has = o[0][j] != 0; s->val = o[1][j]; break;
+      }
+      default: {
+        st_pick *s = pick_at(c, q);
+        memset(s, 0, sizeof *s);
+        s->has = o[0][j] != 0; s->val = o[1][j];
+        break;
+      }
     }
   }
 }
@@ -704,7 +761,8 @@ static void unpack_group(gbsink *g, int64_t q, const int64_t *const *cols, int64
 /* Bytes of the group arrays at capacity cap (slot table included). */
 static int64_t state_bytes(const gbsink *g, int64_t cap) {
   int64_t nk = g->nkeys ? g->nkeys : 1;
-  int64_t per = 16 * nk + 24 + (int64_t)sizeof(ast) * g->naggs + 16;
+  int64_t per = 8 * nk + 8 * (g->nraw ? g->nraw : 1) + 24 + 16;
+  for (int i = 0; i < g->naggs; i++) per += (int64_t)g->ac[i].ssz;
   return cap * per;
 }
 
@@ -1069,7 +1127,8 @@ static gf_status build_agg(gbsink *g, const gf_schema *os, int64_t G, bool block
       kcol *kc = &g->kc[j];
       for (int64_t q = 0; q < G; q++) {
         valid[q] = !(g->gnull[q] >> j & 1);
-        vals[q] = g->graw[(size_t)q * nk + (size_t)j];
+        vals[q] = kc->ri >= 0 ? g->graw[(size_t)q * (size_t)g->nraw + (size_t)kc->ri]
+                              : (int64_t)g->gkey[(size_t)q * nk + (size_t)j];
       }
       if (kc->kind == 0) st = make_fixed(a, t, vals, valid, G, &cols[j], err);
       else if (kc->kind == 1) st = make_utf8(a, &kc->st, vals, valid, G, &cols[j], err);
@@ -1097,16 +1156,18 @@ static gf_status build_agg(gbsink *g, const gf_schema *os, int64_t G, bool block
     }
     acol *c = &g->ac[j - g->nkeys];
     for (int64_t q = 0; q < G && st == GF_OK; q++) {
-      ast *s = &c->s[q];
       switch (c->kind) {
         case GF_AGG_COUNT_ALL: vals[q] = g->grows[q]; valid[q] = 1; break;
-        case GF_AGG_COUNT: vals[q] = s->n; valid[q] = 1; break;
+        case GF_AGG_COUNT: vals[q] = *cnt_at(c, q); valid[q] = 1; break;
+        case GF_AGG_MIN:
+        case GF_AGG_MAX: valid[q] = ext_at(c, q)->has; vals[q] = ext_at(c, q)->val; break;
         case GF_AGG_SUM:
         case GF_AGG_MEAN: {
+          st_sum *s = sum_at(c, q);
           close_block(c, s);
           valid[q] = s->n > 0;
           if (c->isfloat) {
-            double sum = blockpath ? s->cf : s->rf;
+            double sum = blockpath ? s->c.f : s->r.f;
             double r = c->kind == GF_AGG_MEAN ? (s->n ? sum / (double)s->n : 0.0) : sum;
             memcpy(&vals[q], &r, 8);
           } else {
@@ -1115,11 +1176,11 @@ static gf_status build_agg(gbsink *g, const gf_schema *os, int64_t G, bool block
                                 gf_schema_field(os, j)->name);
               break;
             }
-            vals[q] = blockpath ? s->ci : s->ri;
+            vals[q] = blockpath ? s->c.i : s->r.i;
           }
           break;
         }
-        default: valid[q] = s->has; vals[q] = s->val; break;
+        default: valid[q] = pick_at(c, q)->has; vals[q] = pick_at(c, q)->val; break;
       }
     }
     if (st == GF_OK) st = make_fixed(a, t, vals, valid, G, &cols[j], err);
@@ -1439,12 +1500,12 @@ static void gb_free(gfi_sink *k) {
     if (g->keys) gfi_mfree(a, g->keys, sizeof *g->keys * nk);
     if (g->kc) gfi_mfree(a, g->kc, sizeof *g->kc * nk);
     for (int i = 0; g->ac && i < g->naggs; i++)
-      if (g->ac[i].s) gfi_mfree(a, g->ac[i].s, sizeof(ast) * (size_t)g->gcap);
+      if (g->ac[i].s) gfi_mfree(a, g->ac[i].s, g->ac[i].ssz * (size_t)g->gcap);
     if (g->ac) gfi_mfree(a, g->ac, sizeof *g->ac * (size_t)(g->naggs ? g->naggs : 1));
     if (g->gcap) {
       gfi_mfree(a, g->gkey, sizeof *g->gkey * (size_t)g->gcap * nk);
       gfi_mfree(a, g->gnull, sizeof *g->gnull * (size_t)g->gcap);
-      gfi_mfree(a, g->graw, sizeof *g->graw * (size_t)g->gcap * nk);
+      gfi_mfree(a, g->graw, sizeof *g->graw * (size_t)g->gcap * (size_t)(g->nraw ? g->nraw : 1));
       gfi_mfree(a, g->grows, sizeof *g->grows * (size_t)g->gcap);
       gfi_mfree(a, g->gfirst, sizeof *g->gfirst * (size_t)g->gcap);
     }
@@ -1547,6 +1608,13 @@ gf_status gfi_sink_group_by(const gf_schema *schema, const char *const *keys, in
     gf_datatype t = gf_schema_field(schema, c)->type;
     g->kc[i].col = c;
     g->kc[i].kind = t.id == GF_TYPE_UTF8 ? 1 : t.id == GF_TYPE_DICTIONARY ? 2 : 0;
+    /* Integer, bool and date keys' equality bits are their raw values
+     * (both sign- or zero-extended: gfi_key_load_bits, raw_bits), utf8
+     * ids likewise; floats (normalised -0.0/NaN) and dictionary codes
+     * keep their raw values apart. */
+    bool same = g->kc[i].kind == 1 ||
+                (g->kc[i].kind == 0 && t.id != GF_TYPE_FLOAT32 && t.id != GF_TYPE_FLOAT64);
+    g->kc[i].ri = same ? -1 : g->nraw++;
   }
   for (int i = 0; i < nspecs && st == GF_OK; i++) {
     acol *c = &g->ac[i];
@@ -1558,6 +1626,7 @@ gf_status gfi_sink_group_by(const gf_schema *schema, const char *const *keys, in
       c->isfloat = c->type.id == GF_TYPE_FLOAT32 || c->type.id == GF_TYPE_FLOAT64 ||
                    c->kind == GF_AGG_MEAN;
     }
+    c->ssz = state_size(c->kind);
   }
   if (st == GF_OK) {
     /* The decoded run's record columns (RC_*) and group ids. */
