@@ -256,6 +256,14 @@ static uint64_t key_hash(const uint64_t *k, uint64_t nulls, int nk) {
   return h;
 }
 
+/* A used slot of the group table holds the group id (low 40 bits) and the
+ * top 23 bits of its key hash (bits 40-62; nonnegative, -1 marks a free
+ * slot), so a probe passes other groups' slots without reading their keys
+ * (a cache miss per slot at high cardinality). */
+#define SLOT_QBITS 40
+#define SLOT_QMASK ((INT64_C(1) << SLOT_QBITS) - 1)
+static inline int64_t slot_tag(uint64_t h) { return (int64_t)(h >> 41) << SLOT_QBITS; }
+
 /* Grows the per-group arrays (not the slot table) to hold `need` groups. */
 static gf_status grow_arrays(gbsink *g, int64_t need, gf_error *err) {
   int64_t cap = g->gcap ? g->gcap * 2 : 1024;
@@ -331,7 +339,7 @@ static gf_status grow_groups(gbsink *g, int64_t need, gf_error *err) {
       uint64_t h = key_hash(g->gkey + (size_t)q * nk, g->gnull[q], g->nkeys);
       int64_t i = (int64_t)(h & (uint64_t)(ns2 - 1));
       while (s[i] >= 0) i = (i + 1) & (ns2 - 1);
-      s[i] = q;
+      s[i] = slot_tag(h) | q;
     }
     if (g->slots) gfi_mfree(a, g->slots, sizeof *g->slots * (size_t)g->nslots);
     g->slots = s;
@@ -347,17 +355,26 @@ static gf_status group_of(gbsink *g, const uint64_t *k, uint64_t nulls, const in
   size_t nk = (size_t)(g->nkeys ? g->nkeys : 1);
   if (g->ng + 1 > g->gcap || !g->slots || g->nslots < g->gcap * 2)
     GF_RETURN_NOT_OK(grow_groups(g, g->ng + 1, err));
-  uint64_t h = key_hash(k, nulls, g->nkeys);
-  int64_t i = (int64_t)(h & (uint64_t)(g->nslots - 1));
-  for (; g->slots[i] >= 0; i = (i + 1) & (g->nslots - 1)) {
-    int64_t q = g->slots[i];
-    if (g->gnull[q] == nulls && memcmp(g->gkey + (size_t)q * nk, k, sizeof *k * (size_t)g->nkeys) == 0) {
+  int nkeys = g->nkeys;
+  uint64_t h = key_hash(k, nulls, nkeys);
+  int64_t tag = slot_tag(h), mask = g->nslots - 1;
+  int64_t i = (int64_t)(h & (uint64_t)mask);
+  for (int64_t v; (v = g->slots[i]) >= 0; i = (i + 1) & mask) {
+    if ((v & ~SLOT_QMASK) != tag) continue;
+    int64_t q = v & SLOT_QMASK;
+    const uint64_t *gk = g->gkey + (size_t)q * nk;
+    int m = 0;
+    while (m < nkeys && gk[m] == k[m]) m++;
+    if (m == nkeys && g->gnull[q] == nulls) {
       *gid = q;
       return GF_OK;
     }
   }
+  if (g->ng > SLOT_QMASK)
+    return gf_error_set(err, GF_ERANGE, "streaming group-by: more than 2^40 groups in memory; "
+                                        "set a memory limit so that the group-by spills");
   int64_t q = g->ng++;
-  g->slots[i] = q;
+  g->slots[i] = tag | q;
   if (g->nkeys) memcpy(g->gkey + (size_t)q * nk, k, sizeof *k * (size_t)g->nkeys);
   for (int j = 0; j < g->nkeys; j++)
     if (g->kc[j].ri >= 0) g->graw[(size_t)q * (size_t)g->nraw + (size_t)g->kc[j].ri] = raw[j];
