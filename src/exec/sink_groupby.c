@@ -259,10 +259,26 @@ static uint64_t key_hash(const uint64_t *k, uint64_t nulls, int nk) {
 /* A used slot of the group table holds the group id (low 40 bits) and the
  * top 23 bits of its key hash (bits 40-62; nonnegative, -1 marks a free
  * slot), so a probe passes other groups' slots without reading their keys
- * (a cache miss per slot at high cardinality). */
+ * (a cache miss per slot at high cardinality). A key's home slot is the
+ * top log2(slots) bits of its hash, so while the table has at most 2^23
+ * slots, growing it places every group from its tag alone, in slot order,
+ * without reading (or hashing) the keys again. */
+/* The table's hash: the key hash rotated so that its top bits are the key
+ * hash's bits 17-39, apart from the bits a spilled group-by partitions by
+ * (40-46, part_of): the keys of one partition must still spread. */
+static inline uint64_t slot_hash(uint64_t h) { return h << 24 | h >> 40; }
 #define SLOT_QBITS 40
 #define SLOT_QMASK ((INT64_C(1) << SLOT_QBITS) - 1)
-static inline int64_t slot_tag(uint64_t h) { return (int64_t)(h >> 41) << SLOT_QBITS; }
+#define SLOT_TAGBITS 23
+static inline int64_t slot_tag(uint64_t h) { return (int64_t)(h >> (64 - SLOT_TAGBITS)) << SLOT_QBITS; }
+/* Test hook: growth places groups from their tags only up to 2^bits slots
+ * (0: SLOT_TAGBITS), so small tests reach the rehashing path too. */
+static atomic_int test_tag_bits;
+
+void gfi_sink_group_by_test_tagbits(int bits) { atomic_store(&test_tag_bits, bits); }
+
+/* The home slot of hash h in a table of 2^lg slots (1 <= lg <= 63). */
+static inline int64_t slot_home(uint64_t h, int lg) { return (int64_t)(h >> (64 - lg)); }
 
 /* Grows the per-group arrays (not the slot table) to hold `need` groups. */
 static gf_status grow_arrays(gbsink *g, int64_t need, gf_error *err) {
@@ -335,11 +351,23 @@ static gf_status grow_groups(gbsink *g, int64_t need, gf_error *err) {
     int64_t *s = gfi_malloc(a, sizeof *s * (size_t)ns2);
     if (!s) return GF_OOM(err, "group-by groups");
     memset(s, 0xff, sizeof *s * (size_t)ns2);
-    for (int64_t q = 0; q < g->ng; q++) {
-      uint64_t h = key_hash(g->gkey + (size_t)q * nk, g->gnull[q], g->nkeys);
-      int64_t i = (int64_t)(h & (uint64_t)(ns2 - 1));
-      while (s[i] >= 0) i = (i + 1) & (ns2 - 1);
-      s[i] = slot_tag(h) | q;
+    int lg = __builtin_ctzll((unsigned long long)ns2);
+    int tb = atomic_load(&test_tag_bits);
+    if (lg <= (tb > 0 && tb < SLOT_TAGBITS ? tb : SLOT_TAGBITS) && g->slots) {
+      for (int64_t o = 0; o < g->nslots; o++) {
+        int64_t v = g->slots[o];
+        if (v < 0) continue;
+        int64_t i = (v >> SLOT_QBITS) >> (SLOT_TAGBITS - lg);
+        while (s[i] >= 0) i = (i + 1) & (ns2 - 1);
+        s[i] = v;
+      }
+    } else {
+      for (int64_t q = 0; q < g->ng; q++) {
+        uint64_t h = slot_hash(key_hash(g->gkey + (size_t)q * nk, g->gnull[q], g->nkeys));
+        int64_t i = slot_home(h, lg);
+        while (s[i] >= 0) i = (i + 1) & (ns2 - 1);
+        s[i] = slot_tag(h) | q;
+      }
     }
     if (g->slots) gfi_mfree(a, g->slots, sizeof *g->slots * (size_t)g->nslots);
     g->slots = s;
@@ -356,9 +384,9 @@ static gf_status group_of(gbsink *g, const uint64_t *k, uint64_t nulls, const in
   if (g->ng + 1 > g->gcap || !g->slots || g->nslots < g->gcap * 2)
     GF_RETURN_NOT_OK(grow_groups(g, g->ng + 1, err));
   int nkeys = g->nkeys;
-  uint64_t h = key_hash(k, nulls, nkeys);
+  uint64_t h = slot_hash(key_hash(k, nulls, nkeys));
   int64_t tag = slot_tag(h), mask = g->nslots - 1;
-  int64_t i = (int64_t)(h & (uint64_t)mask);
+  int64_t i = slot_home(h, __builtin_ctzll((unsigned long long)g->nslots));
   for (int64_t v; (v = g->slots[i]) >= 0; i = (i + 1) & mask) {
     if ((v & ~SLOT_QMASK) != tag) continue;
     int64_t q = v & SLOT_QMASK;
