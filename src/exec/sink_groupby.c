@@ -607,8 +607,16 @@ static void gb_free(gfi_sink *k) {
       if (g->keys[i]) gfi_mfree(a, g->keys[i], strlen(g->keys[i]) + 1);
     if (g->keys) gfi_mfree(a, g->keys, sizeof *g->keys * nk);
     if (g->kc) gfi_mfree(a, g->kc, sizeof *g->kc * nk);
-    gfi_gbs_groups_free(g); /* before g->ac: its size counts the states */
+    for (int i = 0; g->ac && i < g->naggs; i++)
+      if (g->ac[i].s) gfi_mfree(a, g->ac[i].s, g->ac[i].ssz * (size_t)g->gcap);
     if (g->ac) gfi_mfree(a, g->ac, sizeof *g->ac * (size_t)(g->naggs ? g->naggs : 1));
+    if (g->gcap) {
+      gfi_mfree(a, g->gkey, sizeof *g->gkey * (size_t)g->gcap * nk);
+      gfi_mfree(a, g->gnull, sizeof *g->gnull * (size_t)g->gcap);
+      gfi_mfree(a, g->graw, sizeof *g->graw * (size_t)g->gcap * (size_t)(g->nraw ? g->nraw : 1));
+      gfi_mfree(a, g->grows, sizeof *g->grows * (size_t)g->gcap);
+      gfi_mfree(a, g->gfirst, sizeof *g->gfirst * (size_t)g->gcap);
+    }
     if (g->slots) gfi_mfree(a, g->slots, sizeof *g->slots * (size_t)g->nslots);
     gf_schema_release(g->schema);
     gfi_mfree(a, g, sizeof *g);

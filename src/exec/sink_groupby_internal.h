@@ -133,8 +133,6 @@ typedef struct gbsink {
   int nraw;
   int64_t *grows;   /* rows per group */
   int64_t *gfirst;  /* absolute position of the group's first row */
-  char *slab;       /* gcap groups: the arrays above and the aggregates'
-                       states, one allocation (sink_groupby_state.c) */
   int64_t *slots;
   int64_t nslots;
   int64_t rows;     /* rows pushed */
@@ -169,8 +167,6 @@ gf_status gfi_gbs_strtab_id(const gf_allocator *a, strtab *t, const char *p, int
 uint64_t gfi_gbs_key_hash(const uint64_t *k, uint64_t nulls, int nk);
 /* Grows the per-group arrays (not the slot table) to hold `need` groups. */
 gf_status gfi_gbs_grow_arrays(gbsink *g, int64_t need, gf_error *err);
-/* Frees the per-group arrays (their slab). */
-void gfi_gbs_groups_free(gbsink *g);
 /* Grows the per-group arrays and the slot table to hold `need` groups. */
 gf_status gfi_gbs_grow_groups(gbsink *g, int64_t need, gf_error *err);
 /* The group of a key tuple, created (raw values, first position) when new. */

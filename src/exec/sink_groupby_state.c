@@ -121,79 +121,61 @@ void gfi_sink_group_by_test_tagbits(int bits) { atomic_store(&test_tag_bits, bit
 /* The home slot of hash h in a table of 2^lg slots (1 <= lg <= 63). */
 static inline int64_t slot_home(uint64_t h, int lg) { return (int64_t)(h >> (64 - lg)); }
 
-/* Bytes of one group in the per-group slab: keys, null mask, raw keys,
- * rows, first position, the aggregates' states (all multiples of 8). */
-static size_t slab_per(const gbsink *g) {
-  size_t per = 8 * (size_t)(g->nkeys ? g->nkeys : 1) + 8 + 8 * (size_t)(g->nraw ? g->nraw : 1) + 8 + 8;
-  for (int i = 0; i < g->naggs; i++) per += g->ac[i].ssz;
-  return per;
-}
-
-/* Points the per-group arrays into a slab of capacity cap (the layout
- * slab_per sums, each array cap elements long). */
-static void slab_point(gbsink *g, char *slab, int64_t cap) {
-  size_t c = (size_t)cap, at = 0;
-  g->gkey = (uint64_t *)(void *)slab;
-  at += 8 * (size_t)(g->nkeys ? g->nkeys : 1) * c;
-  g->gnull = (uint64_t *)(void *)(slab + at);
-  at += 8 * c;
-  g->graw = (int64_t *)(void *)(slab + at);
-  at += 8 * (size_t)(g->nraw ? g->nraw : 1) * c;
-  g->grows = (int64_t *)(void *)(slab + at);
-  at += 8 * c;
-  g->gfirst = (int64_t *)(void *)(slab + at);
-  at += 8 * c;
-  for (int i = 0; i < g->naggs; i++) {
-    g->ac[i].s = g->ac[i].ssz ? slab + at : NULL;
-    at += g->ac[i].ssz * c;
-  }
-}
-
-/* Grows the per-group arrays (not the slot table) to hold `need` groups.
- * They share one slab, grown by one reallocation (at high cardinality the
- * system moves its pages rather than holding old and new copies at once),
- * then each array is moved up to its new place, the last first (its new
- * place never overlaps an earlier array's old one). A failure leaves the
- * arrays as they were. */
+/* Grows the per-group arrays (not the slot table) to hold `need` groups. */
 gf_status gfi_gbs_grow_arrays(gbsink *g, int64_t need, gf_error *err) {
   int64_t cap = g->gcap ? g->gcap * 2 : 1024;
   while (cap < need) cap *= 2;
-  size_t per = slab_per(g);
-  char *slab = g->slab ? gf_realloc(g->a, g->slab, per * (size_t)g->gcap, per * (size_t)cap, 16)
-                       : gfi_malloc(g->a, per * (size_t)cap);
-  if (!slab) return GF_OOM(err, "group-by groups");
-  if (g->gcap) {
-    /* Element sizes of the arrays in slab order. */
-    size_t sz[5], n = 0;
-    sz[n++] = 8 * (size_t)(g->nkeys ? g->nkeys : 1);
-    sz[n++] = 8;
-    sz[n++] = 8 * (size_t)(g->nraw ? g->nraw : 1);
-    sz[n++] = 8;
-    sz[n++] = 8;
-    size_t off = 0;
-    for (size_t i = 0; i < n; i++) off += sz[i];
-    for (int i = 0; i < g->naggs; i++) off += g->ac[i].ssz;
-    /* From the last array back: off is the per-group offset of its end. */
-    for (int i = g->naggs - 1; i >= 0; i--) {
-      size_t e = g->ac[i].ssz;
-      off -= e;
-      if (e) memmove(slab + off * (size_t)cap, slab + off * (size_t)g->gcap, e * (size_t)g->ng);
-    }
-    for (size_t i = n; i-- > 0;) {
-      off -= sz[i];
-      memmove(slab + off * (size_t)cap, slab + off * (size_t)g->gcap, sz[i] * (size_t)g->ng);
-    }
+  size_t nk = (size_t)(g->nkeys ? g->nkeys : 1);
+  size_t nr = (size_t)(g->nraw ? g->nraw : 1);
+  const gf_allocator *a = g->a;
+  uint64_t *k = gfi_malloc(a, sizeof *k * (size_t)cap * nk);
+  uint64_t *nl = gfi_malloc(a, sizeof *nl * (size_t)cap);
+  int64_t *raw = gfi_malloc(a, sizeof *raw * (size_t)cap * nr);
+  int64_t *rows = gfi_malloc(a, sizeof *rows * (size_t)cap);
+  int64_t *first = gfi_malloc(a, sizeof *first * (size_t)cap);
+  void **ns = gfi_calloc(a, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
+  bool ok = k && nl && raw && rows && first && ns;
+  for (int i = 0; ok && i < g->naggs; i++)
+    if (g->ac[i].ssz) ok = (ns[i] = gfi_malloc(a, g->ac[i].ssz * (size_t)cap)) != NULL;
+  if (!ok) {
+    if (k) gfi_mfree(a, k, sizeof *k * (size_t)cap * nk);
+    if (nl) gfi_mfree(a, nl, sizeof *nl * (size_t)cap);
+    if (raw) gfi_mfree(a, raw, sizeof *raw * (size_t)cap * nr);
+    if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)cap);
+    if (first) gfi_mfree(a, first, sizeof *first * (size_t)cap);
+    for (int i = 0; ns && i < g->naggs; i++)
+      if (ns[i]) gfi_mfree(a, ns[i], g->ac[i].ssz * (size_t)cap);
+    if (ns) gfi_mfree(a, ns, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
+    return GF_OOM(err, "group-by groups");
   }
-  g->slab = slab;
+  if (g->gcap) {
+    memcpy(k, g->gkey, sizeof *k * (size_t)g->ng * nk);
+    memcpy(nl, g->gnull, sizeof *nl * (size_t)g->ng);
+    memcpy(raw, g->graw, sizeof *raw * (size_t)g->ng * nr);
+    memcpy(rows, g->grows, sizeof *rows * (size_t)g->ng);
+    memcpy(first, g->gfirst, sizeof *first * (size_t)g->ng);
+    gfi_mfree(a, g->gkey, sizeof *k * (size_t)g->gcap * nk);
+    gfi_mfree(a, g->gnull, sizeof *nl * (size_t)g->gcap);
+    gfi_mfree(a, g->graw, sizeof *raw * (size_t)g->gcap * nr);
+    gfi_mfree(a, g->grows, sizeof *rows * (size_t)g->gcap);
+    gfi_mfree(a, g->gfirst, sizeof *first * (size_t)g->gcap);
+  }
+  for (int i = 0; i < g->naggs; i++) {
+    if (!g->ac[i].ssz) continue;
+    if (g->gcap) {
+      memcpy(ns[i], g->ac[i].s, g->ac[i].ssz * (size_t)g->ng);
+      gfi_mfree(a, g->ac[i].s, g->ac[i].ssz * (size_t)g->gcap);
+    }
+    g->ac[i].s = ns[i];
+  }
+  gfi_mfree(a, ns, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
+  g->gkey = k;
+  g->gnull = nl;
+  g->graw = raw;
+  g->grows = rows;
+  g->gfirst = first;
   g->gcap = cap;
-  slab_point(g, slab, cap);
   return GF_OK;
-}
-
-/* Frees the per-group slab. */
-void gfi_gbs_groups_free(gbsink *g) {
-  if (g->slab) gfi_mfree(g->a, g->slab, slab_per(g) * (size_t)g->gcap);
-  g->slab = NULL;
 }
 
 /* Grows the per-group arrays to hold `need` groups, and the slot table to
