@@ -613,7 +613,7 @@ static void gb_free(gfi_sink *k) {
     if (g->gcap) {
       gfi_mfree(a, g->gkey, sizeof *g->gkey * (size_t)g->gcap * nk);
       gfi_mfree(a, g->gnull, sizeof *g->gnull * (size_t)g->gcap);
-      gfi_mfree(a, g->graw, sizeof *g->graw * (size_t)g->gcap * (size_t)(g->nraw ? g->nraw : 1));
+      gfi_mfree(a, g->graw, gfi_gbs_raw_bytes(g, g->gcap));
       gfi_mfree(a, g->grows, sizeof *g->grows * (size_t)g->gcap);
       gfi_mfree(a, g->gfirst, sizeof *g->gfirst * (size_t)g->gcap);
     }

@@ -156,6 +156,12 @@ typedef struct gbsink {
 #define RC_AR(g, i) (3 + 2 * (g)->nkeys + 2 * (i))
 #define RC_VM(g) (2 + 2 * (g)->nkeys + 2 * (g)->naggs)
 
+/* Bytes of the raw key array at capacity cap (a token 8 when no key keeps
+ * raw values apart: most group-bys). */
+static inline size_t gfi_gbs_raw_bytes(const gbsink *g, int64_t cap) {
+  return g->nraw ? 8 * (size_t)cap * (size_t)g->nraw : 8;
+}
+
 /* ---- sink_groupby_state.c ------------------------------------------------- */
 
 /* Frees a string table's storage (the table is left empty). */

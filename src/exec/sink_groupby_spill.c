@@ -153,7 +153,7 @@ static void unpack_group(gbsink *g, int64_t q, const int64_t *const *cols, int64
 /* Bytes of the group arrays at capacity cap (slot table included). */
 static int64_t state_bytes(const gbsink *g, int64_t cap) {
   int64_t nk = g->nkeys ? g->nkeys : 1;
-  int64_t per = 8 * nk + 8 * (g->nraw ? g->nraw : 1) + 24 + 16;
+  int64_t per = 8 * nk + 8 * g->nraw + 24 + 16;
   for (int i = 0; i < g->naggs; i++) per += (int64_t)g->ac[i].ssz;
   return cap * per;
 }

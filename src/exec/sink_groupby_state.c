@@ -126,11 +126,10 @@ gf_status gfi_gbs_grow_arrays(gbsink *g, int64_t need, gf_error *err) {
   int64_t cap = g->gcap ? g->gcap * 2 : 1024;
   while (cap < need) cap *= 2;
   size_t nk = (size_t)(g->nkeys ? g->nkeys : 1);
-  size_t nr = (size_t)(g->nraw ? g->nraw : 1);
   const gf_allocator *a = g->a;
   uint64_t *k = gfi_malloc(a, sizeof *k * (size_t)cap * nk);
   uint64_t *nl = gfi_malloc(a, sizeof *nl * (size_t)cap);
-  int64_t *raw = gfi_malloc(a, sizeof *raw * (size_t)cap * nr);
+  int64_t *raw = gfi_malloc(a, gfi_gbs_raw_bytes(g, cap));
   int64_t *rows = gfi_malloc(a, sizeof *rows * (size_t)cap);
   int64_t *first = gfi_malloc(a, sizeof *first * (size_t)cap);
   void **ns = gfi_calloc(a, sizeof *ns * (size_t)(g->naggs ? g->naggs : 1));
@@ -140,7 +139,7 @@ gf_status gfi_gbs_grow_arrays(gbsink *g, int64_t need, gf_error *err) {
   if (!ok) {
     if (k) gfi_mfree(a, k, sizeof *k * (size_t)cap * nk);
     if (nl) gfi_mfree(a, nl, sizeof *nl * (size_t)cap);
-    if (raw) gfi_mfree(a, raw, sizeof *raw * (size_t)cap * nr);
+    if (raw) gfi_mfree(a, raw, gfi_gbs_raw_bytes(g, cap));
     if (rows) gfi_mfree(a, rows, sizeof *rows * (size_t)cap);
     if (first) gfi_mfree(a, first, sizeof *first * (size_t)cap);
     for (int i = 0; ns && i < g->naggs; i++)
@@ -151,12 +150,12 @@ gf_status gfi_gbs_grow_arrays(gbsink *g, int64_t need, gf_error *err) {
   if (g->gcap) {
     memcpy(k, g->gkey, sizeof *k * (size_t)g->ng * nk);
     memcpy(nl, g->gnull, sizeof *nl * (size_t)g->ng);
-    memcpy(raw, g->graw, sizeof *raw * (size_t)g->ng * nr);
+    if (g->nraw) memcpy(raw, g->graw, sizeof *raw * (size_t)g->ng * (size_t)g->nraw);
     memcpy(rows, g->grows, sizeof *rows * (size_t)g->ng);
     memcpy(first, g->gfirst, sizeof *first * (size_t)g->ng);
     gfi_mfree(a, g->gkey, sizeof *k * (size_t)g->gcap * nk);
     gfi_mfree(a, g->gnull, sizeof *nl * (size_t)g->gcap);
-    gfi_mfree(a, g->graw, sizeof *raw * (size_t)g->gcap * nr);
+    gfi_mfree(a, g->graw, gfi_gbs_raw_bytes(g, g->gcap));
     gfi_mfree(a, g->grows, sizeof *rows * (size_t)g->gcap);
     gfi_mfree(a, g->gfirst, sizeof *first * (size_t)g->gcap);
   }
