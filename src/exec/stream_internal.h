@@ -206,6 +206,9 @@ gf_status gfi_sink_group_by_schema(gfi_sink *k, gf_schema **out, gf_error *err);
  * spilled mode once they hold more than max_groups groups (<= 0: only
  * under the memory limit), with `partitions` partitions (<= 0: default). */
 void gfi_sink_group_by_test_spill(int64_t max_groups, int partitions);
+/* Test hook (sink_groupby.c): growing the group table re-hashes the keys
+ * beyond 2^bits slots instead of the default 2^23 (0: default). */
+void gfi_sink_group_by_test_tagbits(int bits);
 /* The final dictionary of dictionary key column `c` of the sink's input
  * (the output's key arrays use it): set before finish (retained). */
 void gfi_sink_group_by_set_dictionary(gfi_sink *k, int c, gf_array *dict);
