@@ -830,6 +830,7 @@ static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
   const int c = (int)spec->chunk_id, ncols = r->ctx.ncols, nb = r->nbatches;
   if (!atomic_load(&r->dict_want[c])) return GF_OK;
   const gf_allocator *a = tc->allocator;
+  const gf_allocator *wa = gfi_alloc_or_default(r->par.allocator);
   const int64_t max = r->ctx.cols[c].force_dict ? -1 : r->dict_max[c];
   gfi_csv_gdict gd;
   memset(&gd, 0, sizeof gd);
@@ -843,7 +844,9 @@ static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
     }
     const gf_array *d = gf_array_dictionary(r->dicts[k]);
     int64_t nd = d ? gf_array_length(d) : 0;
-    r->maps[k] = gfi_malloc(a, sizeof(int32_t) * (size_t)(nd ? nd : 1));
+    /* The maps outlive this call (remap_kernel, another call, frees them):
+     * the reader's allocator, not the call's tracked one. */
+    r->maps[k] = gfi_malloc(wa, sizeof(int32_t) * (size_t)(nd ? nd : 1));
     if (!r->maps[k]) {
       st = GF_OOM(tc->err, "CSV dictionaries");
       break;
@@ -857,7 +860,7 @@ static gf_status merge_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
   if (st == GF_OK && over) {
     for (int b = 0; b < nb; b++) {
       size_t k = (size_t)b * (size_t)ncols + (size_t)c;
-      if (r->maps[k]) gfi_mfree(a, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+      if (r->maps[k]) gfi_mfree(wa, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
       r->maps[k] = NULL;
       if (!r->arrays[k]) continue; /* parsed as codes: decoded later */
       gf_array_release(r->dicts[k]);
@@ -880,7 +883,8 @@ static gf_status remap_kernel(void *user, const gf_chunk_spec *spec, gf_task_ctx
     gf_array *x = NULL;
     gf_status st = gfi_csv_recode(tc->allocator, r->dicts[k], r->maps[k], r->maplen[k],
                                   r->merged[c], &x, tc->err);
-    gfi_mfree(tc->allocator, r->maps[k], sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
+    gfi_mfree(gfi_alloc_or_default(r->par.allocator), r->maps[k],
+              sizeof(int32_t) * (size_t)(r->maplen[k] ? r->maplen[k] : 1));
     r->maps[k] = NULL;
     GF_RETURN_NOT_OK(st);
     gf_array_release(r->arrays[k]);
